@@ -1,0 +1,141 @@
+/* Capped growable buffers; growth and release wipe the old memory. */
+#include "common/buf.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "common/cursor.h"
+
+void ms_wipe(void *p, size_t n)
+{
+    if (p && n) {
+        sodium_memzero(p, n);
+    }
+}
+
+int ms_ct_equal(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+void ms_buf_init(ms_buf *b, size_t max)
+{
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void ms_buf_free(ms_buf *b)
+{
+    if (b->p) {
+        ms_wipe(b->p, b->cap);
+        free(b->p);
+    }
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void ms_buf_clear(ms_buf *b)
+{
+    ms_wipe(b->p, b->len);
+    b->len = 0;
+}
+
+ms_err ms_buf_reserve(ms_buf *b, size_t extra)
+{
+    /* +1 keeps room for ms_buf_terminate without a second growth. */
+    ENSURE(extra <= b->max - b->len, MS_ERR_CAP_EXCEEDED);
+    ENSURE(b->len + extra < SIZE_MAX, MS_ERR_CAP_EXCEEDED);
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) {
+        return MS_OK;
+    }
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < need) {
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    }
+    size_t limit = b->max < SIZE_MAX ? b->max + 1 : SIZE_MAX;
+    if (ncap > limit) {
+        ncap = limit;
+    }
+    uint8_t *np = malloc(ncap);
+    ENSURE(np != NULL, MS_ERR_NOMEM);
+    if (b->p) {
+        memcpy(np, b->p, b->len);
+        ms_wipe(b->p, b->cap);
+        free(b->p);
+    }
+    b->p = np;
+    b->cap = ncap;
+    return MS_OK;
+}
+
+ms_err ms_buf_extend(ms_buf *b, size_t n, uint8_t **where)
+{
+    *where = NULL;
+    TRY(ms_buf_reserve(b, n));
+    *where = b->p + b->len;
+    b->len += n;
+    return MS_OK;
+}
+
+ms_err ms_buf_append(ms_buf *b, const void *src, size_t n)
+{
+    uint8_t *dst;
+    if (n == 0) {
+        return MS_OK;
+    }
+    TRY(ms_buf_extend(b, n, &dst));
+    memcpy(dst, src, n);
+    return MS_OK;
+}
+
+ms_err ms_buf_append_u8(ms_buf *b, uint8_t v)
+{
+    return ms_buf_append(b, &v, 1);
+}
+
+ms_err ms_buf_append_u16be(ms_buf *b, uint16_t v)
+{
+    uint8_t t[2];
+    ms_store_u16be(t, v);
+    return ms_buf_append(b, t, sizeof t);
+}
+
+ms_err ms_buf_append_u32be(ms_buf *b, uint32_t v)
+{
+    uint8_t t[4];
+    ms_store_u32be(t, v);
+    return ms_buf_append(b, t, sizeof t);
+}
+
+ms_err ms_buf_append_u64be(ms_buf *b, uint64_t v)
+{
+    uint8_t t[8];
+    ms_store_u64be(t, v);
+    return ms_buf_append(b, t, sizeof t);
+}
+
+ms_err ms_buf_append_str(ms_buf *b, const char *s)
+{
+    return ms_buf_append(b, s, strlen(s));
+}
+
+ms_err ms_buf_terminate(ms_buf *b)
+{
+    TRY(ms_buf_reserve(b, 0));
+    b->p[b->len] = 0;
+    return MS_OK;
+}
+
+ms_err ms_buf_shrink(ms_buf *b, size_t n)
+{
+    ENSURE(n <= b->len, MS_ERR_ARG);
+    ms_wipe(b->p + b->len - n, n);
+    b->len -= n;
+    return MS_OK;
+}

@@ -1,0 +1,70 @@
+/* The one error table: every error code, its category and the message a person reads. */
+/*
+ * X-macro table, expanded by common/err.h (the enum) and common/err.c (strings).
+ * Columns: code name, category, message.
+ * Messages say what went wrong and, where it helps, what to do. They never carry data.
+ * Codes are append-only within a category block: tests and logs refer to them by name.
+ */
+/* clang-format off */
+#define MS_ERR_TABLE(X) \
+  X(MS_OK,                        NONE,     "success") \
+  /* USAGE: the caller passed something that cannot work */ \
+  X(MS_ERR_ARG,                   USAGE,    "invalid argument") \
+  X(MS_ERR_STATE,                 USAGE,    "operation not allowed in the object's current state") \
+  X(MS_ERR_OUT_SPACE,             USAGE,    "output buffer too small") \
+  /* INTERNAL */ \
+  X(MS_ERR_NOMEM,                 INTERNAL, "out of memory") \
+  X(MS_ERR_INTERNAL,              INTERNAL, "internal error (a bug: please report it)") \
+  X(MS_ERR_RANDOM,                INTERNAL, "random number generator unavailable") \
+  X(MS_ERR_CRYPTO_INIT,           INTERNAL, "libsodium failed to initialise") \
+  /* LIMIT: a named cap from common/limits.h was reached */ \
+  X(MS_ERR_CAP_EXCEEDED,          LIMIT,    "input or output exceeds a configured size limit") \
+  /* DECODE: bytes that do not follow a format */ \
+  X(MS_ERR_TRUNCATED,             DECODE,   "input ends before the field it should contain") \
+  X(MS_ERR_TRAILING,              DECODE,   "unexpected bytes after the end of a message") \
+  X(MS_ERR_HEX,                   DECODE,   "invalid hexadecimal text") \
+  X(MS_ERR_BASE64,                DECODE,   "invalid base64 text") \
+  X(MS_ERR_JSON_PARSE,            DECODE,   "text is not valid JSON") \
+  X(MS_ERR_JSON_DEPTH,            DECODE,   "JSON nesting deeper than allowed") \
+  X(MS_ERR_JSON_MISSING,          DECODE,   "a required JSON field is missing") \
+  X(MS_ERR_JSON_TYPE,             DECODE,   "a JSON field has the wrong type") \
+  X(MS_ERR_JSON_TOO_LONG,         DECODE,   "a JSON string or array is longer than allowed") \
+  X(MS_ERR_JSON_ENUM,             DECODE,   "a JSON field has a value that is not one of the allowed values") \
+  X(MS_ERR_JSON_RANGE,            DECODE,   "a JSON number is outside the allowed range") \
+  /* PROTO: well-formed bytes that break the protocol (docs/protocol.md) */ \
+  X(MS_ERR_HS_MSG_TYPE,           PROTO,    "handshake message has the wrong type byte") \
+  X(MS_ERR_HS_COUNT,              PROTO,    "handshake list count is zero or above its limit") \
+  X(MS_ERR_HS_VERSION,            PROTO,    "no protocol version in common with the peer") \
+  X(MS_ERR_HS_SUITE,              PROTO,    "no cipher suite in common with the peer") \
+  X(MS_ERR_HS_EVIDENCE_TYPE,      PROTO,    "no evidence type in common with the peer") \
+  X(MS_ERR_HS_FLAGS,              PROTO,    "reserved handshake flag bits are set") \
+  X(MS_ERR_HS_CLIENT_ID,          PROTO,    "client identity field has an invalid length or is missing its signature") \
+  X(MS_ERR_HS_MODE,               PROTO,    "evidence mode is unknown or weaker than the client requested") \
+  X(MS_ERR_HS_SESSION_ID,         PROTO,    "handshake message names another session") \
+  X(MS_ERR_REC_VERSION,           PROTO,    "record has an unknown version") \
+  X(MS_ERR_REC_TYPE,              PROTO,    "record has an unknown type") \
+  X(MS_ERR_REC_DIRECTION,         PROTO,    "record travels in the wrong direction") \
+  X(MS_ERR_REC_FLAGS,             PROTO,    "record has reserved flag bits set") \
+  X(MS_ERR_REC_SESSION,           PROTO,    "record belongs to another session") \
+  X(MS_ERR_REC_LENGTH,            PROTO,    "record length field is out of range") \
+  X(MS_ERR_REC_FIELDS,            PROTO,    "record message id or chunk fields do not fit its type") \
+  X(MS_ERR_REC_REPLAY,            PROTO,    "record was already received (replay)") \
+  X(MS_ERR_REC_TOO_OLD,           PROTO,    "record is older than the receive window or key epoch") \
+  X(MS_ERR_REC_TOO_NEW,           PROTO,    "record is too far ahead of the current key epoch") \
+  X(MS_ERR_SEQ_EXHAUSTED,         PROTO,    "sequence numbers are exhausted: open a new session") \
+  X(MS_ERR_CHANNEL_CLOSED,        PROTO,    "the channel was closed") \
+  X(MS_ERR_STREAM_ORDER,          PROTO,    "stream record is missing, repeated or out of order") \
+  X(MS_ERR_STREAM_MSG_ID,         PROTO,    "stream record belongs to another message") \
+  X(MS_ERR_STREAM_TRUNCATED,      PROTO,    "stream ended without its authenticated FINAL record") \
+  X(MS_ERR_STREAM_DONE,           PROTO,    "stream already ended with its FINAL record") \
+  /* CRYPTO: a cryptographic check failed. Peers see these as one generic failure. */ \
+  X(MS_ERR_HS_WEAK_KEY,           CRYPTO,   "peer ephemeral key is a low-order point") \
+  X(MS_ERR_HS_SERVER_CONFIRM,     CRYPTO,   "supervisor key confirmation is invalid") \
+  X(MS_ERR_HS_CLIENT_CONFIRM,     CRYPTO,   "client key confirmation is invalid") \
+  X(MS_ERR_HS_CLIENT_SIGNATURE,   CRYPTO,   "client identity signature is invalid") \
+  X(MS_ERR_REC_AUTH,              CRYPTO,   "record failed authentication (tampered, wrong key or wrong session)") \
+  /* ATTEST: evidence did not prove what the policy requires */ \
+  X(MS_ERR_ATTEST_EXPIRED,        ATTEST,   "attestation evidence has expired") \
+  X(MS_ERR_ATTEST_REJECTED,       ATTEST,   "attestation evidence was rejected by the verifier") \
+  X(MS_ERR_ATTEST_UNAVAILABLE,    ATTEST,   "the supervisor could not produce the requested evidence")
+/* clang-format on */

@@ -1,0 +1,27 @@
+/* Every size cap in the project, in one place. Over a cap is an error, never a truncation. */
+#ifndef MS_COMMON_LIMITS_H
+#define MS_COMMON_LIMITS_H
+
+/* Channel (docs/protocol.md) */
+#define MS_MAX_RECORD_PLAINTEXT (1u << 20)     /* bytes of plaintext in one record */
+#define MS_MAX_EVIDENCE (256u * 1024u)         /* bytes of opaque evidence in a ServerHello */
+#define MS_MAX_HS_LIST 8u                      /* entries in each ClientHello list */
+#define MS_MAX_STREAM_BYTES (64u * 1024u * 1024u) /* plaintext collected from one stream */
+
+/* JSON (common/json) */
+#define MS_MAX_JSON_TEXT (8u * 1024u * 1024u)  /* bytes of one JSON document */
+#define MS_MAX_JSON_DEPTH 32u                  /* nesting of arrays and objects */
+#define MS_MAX_JSON_STRING (4u * 1024u * 1024u) /* default cap for a string field */
+#define MS_MAX_JSON_ARRAY 100000u              /* default cap for array elements */
+
+/* Text codecs (common/codec) */
+#define MS_MAX_CODEC_TEXT (64u * 1024u * 1024u) /* bytes of hex or base64 text decoded at once */
+
+/* Logging (common/log) */
+#define MS_MAX_LOG_LINE 1024u                  /* bytes of one formatted log line */
+#define MS_MAX_LOG_STRING_ARG 256u             /* characters of one %s argument in a log line */
+
+/* HTTP (later layers) */
+#define MS_MAX_HTTP_BODY (MS_MAX_RECORD_PLAINTEXT + 4096u)
+
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs to build, test, fuzz and bench. Idempotent.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  clang libclang-rt-14-dev          # libFuzzer + sanitizers runtime
+  libsodium-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libcjson-dev
+  libtss2-dev swtpm swtpm-tools tpm2-tools
+  python3 python3-cryptography      # independent (OpenSSL-backed) implementation for test vectors
+  valgrind openssl curl
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
