@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# House-rule lint: banned C functions anywhere, and no raw memcmp in the libraries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+src_dirs=(common secure protocols tools bench tests)
+existing=()
+for d in "${src_dirs[@]}"; do [ -d "$d" ] && existing+=("$d"); done
+
+# Unbounded or unchecked string and number functions: use snprintf, strtoull with checks, cursors.
+banned='\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atoll|strtok|strncpy)[[:space:]]*\('
+if grep -rnE --include='*.c' --include='*.h' "$banned" "${existing[@]}"; then
+  echo "lint: banned function used (see STYLE: strcpy, sprintf, atoi, strtok, ...)" >&2
+  status=1
+fi
+
+# Library code compares secrets and MACs in constant time (ms_ct_equal); tests may use memcmp.
+lib_dirs=()
+for d in common secure protocols; do [ -d "$d" ] && lib_dirs+=("$d"); done
+if grep -rnE --include='*.c' --include='*.h' '(^|[^_a-z])memcmp[[:space:]]*\(' "${lib_dirs[@]}"; then
+  echo "lint: raw memcmp in library code: use ms_ct_equal (constant time)" >&2
+  status=1
+fi
+
+# Only common/json.c may see cJSON, only the crypto helpers and secure/ include sodium directly.
+if grep -rln --include='*.c' --include='*.h' 'cjson/cJSON.h' common secure tools bench | grep -v '^common/json\.c$'; then
+  echo "lint: cJSON included outside common/json.c" >&2
+  status=1
+fi
+
+[ "$status" -eq 0 ] && echo "lint: clean"
+exit "$status"

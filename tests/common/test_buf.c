@@ -1,0 +1,173 @@
+/* Tests for capped buffers: exact cap, one over, growth, terminate, shrink, clear. */
+#include <stdint.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "tests/test.h"
+
+static void test_cap_boundary(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 10);
+    CHECK_OK(ms_buf_append(&b, "0123456789", 10));
+    CHECK(b.len == 10);
+    CHECK_ERR(ms_buf_append(&b, "x", 1), MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == 10);
+    CHECK_MEM(b.p, "0123456789", 10);
+    CHECK_ERR(ms_buf_append_u8(&b, 1), MS_ERR_CAP_EXCEEDED);
+    CHECK_ERR(ms_buf_append_u16be(&b, 1), MS_ERR_CAP_EXCEEDED);
+    CHECK_ERR(ms_buf_reserve(&b, 1), MS_ERR_CAP_EXCEEDED);
+    CHECK_OK(ms_buf_reserve(&b, 0));
+    CHECK(b.len == 10);
+    CHECK_MEM(b.p, "0123456789", 10);
+    ms_buf_free(&b);
+}
+
+static void test_one_over_from_partial(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 10);
+    CHECK_OK(ms_buf_append_str(&b, "abcd"));
+    /* 4 + 7 = 11: one over, whatever the granularity of the append. */
+    CHECK_ERR(ms_buf_append(&b, "0123456", 7), MS_ERR_CAP_EXCEEDED);
+    CHECK_ERR(ms_buf_append_u64be(&b, 0), MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == 4);
+    CHECK_MEM(b.p, "abcd", 4);
+    uint8_t *where = (uint8_t *)"sentinel";
+    CHECK_ERR(ms_buf_extend(&b, 7, &where), MS_ERR_CAP_EXCEEDED);
+    CHECK(where == NULL && b.len == 4);
+    CHECK_OK(ms_buf_append_u32be(&b, 0x01020304u));
+    CHECK_OK(ms_buf_append_u16be(&b, 0x0506));
+    CHECK(b.len == 10);
+    CHECK_MEM(b.p, "abcd\x01\x02\x03\x04\x05\x06", 10);
+    ms_buf_free(&b);
+}
+
+static void test_overflowing_sizes(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, SIZE_MAX);
+    CHECK_OK(ms_buf_append(&b, "ab", 2));
+    CHECK_ERR(ms_buf_reserve(&b, SIZE_MAX), MS_ERR_CAP_EXCEEDED);
+    CHECK_ERR(ms_buf_reserve(&b, SIZE_MAX - 2), MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == 2);
+    CHECK_MEM(b.p, "ab", 2);
+    ms_buf_free(&b);
+}
+
+static void test_zero_cap(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 0);
+    CHECK_ERR(ms_buf_append_u8(&b, 1), MS_ERR_CAP_EXCEEDED);
+    CHECK_OK(ms_buf_append(&b, "", 0));
+    CHECK_OK(ms_buf_terminate(&b));
+    CHECK(b.len == 0 && b.p[0] == 0);
+    ms_buf_free(&b);
+}
+
+static void test_growth_preserves_content(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 100000);
+    int all_ok = 1;
+    for (size_t i = 0; i < 100000; i++) {
+        all_ok &= ms_buf_append_u8(&b, (uint8_t)(i * 7 + (i >> 8))) == MS_OK;
+    }
+    CHECK(all_ok);
+    int same = 1;
+    for (size_t i = 0; i < 100000; i++) {
+        same &= b.p[i] == (uint8_t)(i * 7 + (i >> 8));
+    }
+    CHECK(same);
+    CHECK(b.len == 100000 && b.cap <= 100001);
+    CHECK_ERR(ms_buf_append_u8(&b, 0), MS_ERR_CAP_EXCEEDED);
+    ms_buf_free(&b);
+    CHECK(b.p == NULL && b.len == 0 && b.cap == 0 && b.max == 100000);
+}
+
+static void test_terminate(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 3);
+    CHECK_OK(ms_buf_append_str(&b, "abc"));
+    /* A full buffer still has room for the NUL: terminate never hits the cap. */
+    CHECK_OK(ms_buf_terminate(&b));
+    CHECK(b.len == 3);
+    CHECK(strcmp((const char *)b.p, "abc") == 0);
+    ms_buf_free(&b);
+}
+
+static void test_extend(void)
+{
+    ms_buf b;
+    uint8_t *w;
+    ms_buf_init(&b, 16);
+    CHECK_OK(ms_buf_append_str(&b, "xy"));
+    CHECK_OK(ms_buf_extend(&b, 3, &w));
+    CHECK(w == b.p + 2 && b.len == 5);
+    memcpy(w, "123", 3);
+    CHECK_MEM(b.p, "xy123", 5);
+    ms_buf_free(&b);
+}
+
+static void test_shrink_wipes(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 16);
+    CHECK_OK(ms_buf_append_str(&b, "secret"));
+    CHECK_OK(ms_buf_shrink(&b, 4));
+    CHECK(b.len == 2);
+    CHECK_MEM(b.p, "se\0\0\0\0", 6);
+    CHECK_ERR(ms_buf_shrink(&b, 3), MS_ERR_ARG);
+    CHECK(b.len == 2);
+    CHECK_MEM(b.p, "se", 2);
+    CHECK_OK(ms_buf_shrink(&b, 2));
+    CHECK(b.len == 0);
+    CHECK_OK(ms_buf_shrink(&b, 0));
+    ms_buf_free(&b);
+}
+
+static void test_clear_and_reuse(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 8);
+    CHECK_OK(ms_buf_append_str(&b, "key!"));
+    uint8_t *p = b.p;
+    ms_buf_clear(&b);
+    CHECK(b.len == 0 && b.p == p);
+    CHECK_MEM(b.p, "\0\0\0\0", 4);
+    CHECK_OK(ms_buf_append_str(&b, "12345678"));
+    ms_buf_free(&b);
+    CHECK_OK(ms_buf_append_str(&b, "again"));
+    CHECK_MEM(b.p, "again", 5);
+    ms_buf_free(&b);
+    ms_buf_free(&b);
+}
+
+static void test_ct_equal_and_wipe(void)
+{
+    uint8_t a[4] = {1, 2, 3, 4};
+    uint8_t c[4] = {1, 2, 3, 5};
+    CHECK(ms_ct_equal(a, a, 4) == 1);
+    CHECK(ms_ct_equal(a, c, 4) == 0);
+    CHECK(ms_ct_equal(a, c, 3) == 1);
+    ms_wipe(a, sizeof a);
+    CHECK_MEM(a, "\0\0\0\0", 4);
+    ms_wipe(NULL, 0);
+}
+
+int main(void)
+{
+    RUN(test_cap_boundary);
+    RUN(test_one_over_from_partial);
+    RUN(test_overflowing_sizes);
+    RUN(test_zero_cap);
+    RUN(test_growth_preserves_content);
+    RUN(test_terminate);
+    RUN(test_extend);
+    RUN(test_shrink_wipes);
+    RUN(test_clear_and_reuse);
+    RUN(test_ct_equal_and_wipe);
+    return TEST_SUMMARY();
+}

@@ -1,0 +1,788 @@
+/* Tests for the typed JSON reader and builder: every getter, every distinct error, caps. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/limits.h"
+#include "tests/test.h"
+
+static ms_json_doc *parse_ok(const char *text)
+{
+    ms_json_doc *doc = NULL;
+    CHECK_OK(ms_json_parse(text, strlen(text), &doc));
+    return doc;
+}
+
+static ms_err parse_err(const char *text, size_t len)
+{
+    ms_json_doc *doc = (ms_json_doc *)1;
+    ms_err e = ms_json_parse(text, len, &doc);
+    if (e != MS_OK) {
+        CHECK(doc == NULL);
+    }
+    ms_json_free(e == MS_OK ? doc : NULL);
+    return e;
+}
+
+#define PARSE_ERR(lit, want) CHECK_ERR(parse_err(lit, sizeof(lit) - 1), want)
+#define PARSE_OK(lit) CHECK_ERR(parse_err(lit, sizeof(lit) - 1), MS_OK)
+
+static const char sample[] =
+    "{\"s\":\"hello\",\"b\":true,\"f\":false,\"i\":-42,\"u\":42,\"d\":1.5,"
+    "\"o\":{\"x\":1},\"a\":[1,2,3],\"e\":\"beta\",\"n\":null,\"empty\":\"\"}";
+
+static const char *const greek[] = {"alpha", "beta", "gamma"};
+
+static void test_get_str(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc);
+    const char *s = "x";
+    size_t n = 9;
+    CHECK_OK(ms_json_get_str(r, "s", 5, &s, &n));
+    CHECK(n == 5 && strcmp(s, "hello") == 0);
+    CHECK_ERR(ms_json_get_str(r, "s", 4, &s, &n), MS_ERR_JSON_TOO_LONG);
+    CHECK(s == NULL && n == 0);
+    CHECK_ERR(ms_json_get_str(r, "i", 100, &s, &n), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_str(r, "n", 100, &s, &n), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_str(r, "zz", 100, &s, &n), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_get_str(r, "S", 100, &s, &n), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_get_str(r, NULL, 100, &s, &n), MS_ERR_ARG);
+    CHECK_OK(ms_json_get_str(r, "empty", 0, &s, &n));
+    CHECK(n == 0 && s != NULL && s[0] == '\0');
+    CHECK_OK(ms_json_get_str(r, "s", SIZE_MAX, &s, &n));
+    ms_json_free(doc);
+}
+
+static void test_get_bool(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc);
+    bool b = false;
+    CHECK_OK(ms_json_get_bool(r, "b", &b));
+    CHECK(b == true);
+    CHECK_OK(ms_json_get_bool(r, "f", &b));
+    CHECK(b == false);
+    b = true;
+    CHECK_ERR(ms_json_get_bool(r, "i", &b), MS_ERR_JSON_TYPE);
+    CHECK(b == false);
+    CHECK_ERR(ms_json_get_bool(r, "s", &b), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_bool(r, "n", &b), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_bool(r, "B", &b), MS_ERR_JSON_MISSING);
+    ms_json_free(doc);
+}
+
+static void test_get_integers(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc);
+    int64_t i = 7;
+    uint64_t u = 7;
+    CHECK_OK(ms_json_get_i64(r, "i", -100, 100, &i));
+    CHECK(i == -42);
+    CHECK_OK(ms_json_get_i64(r, "i", -42, -42, &i));
+    CHECK_ERR(ms_json_get_i64(r, "i", -41, 100, &i), MS_ERR_JSON_RANGE);
+    CHECK(i == 0);
+    CHECK_ERR(ms_json_get_i64(r, "i", -100, -43, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_i64(r, "d", -100, 100, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_i64(r, "s", -100, 100, &i), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_i64(r, "b", -100, 100, &i), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_i64(r, "q", -100, 100, &i), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_get_i64(r, "i", 5, 4, &i), MS_ERR_ARG);
+    CHECK_OK(ms_json_get_u64(r, "u", 42, &u));
+    CHECK(u == 42);
+    CHECK_ERR(ms_json_get_u64(r, "u", 41, &u), MS_ERR_JSON_RANGE);
+    CHECK(u == 0);
+    CHECK_ERR(ms_json_get_u64(r, "i", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_u64(r, "d", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_u64(r, "e", UINT64_MAX, &u), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_u64(r, "q", UINT64_MAX, &u), MS_ERR_JSON_MISSING);
+    ms_json_free(doc);
+}
+
+static void test_get_double(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc);
+    double d = 7;
+    CHECK_OK(ms_json_get_double(r, "d", 0, 2, &d));
+    CHECK(d == 1.5);
+    CHECK_OK(ms_json_get_double(r, "d", 1.5, 1.5, &d));
+    CHECK_ERR(ms_json_get_double(r, "d", 0, 1, &d), MS_ERR_JSON_RANGE);
+    CHECK(d == 0);
+    CHECK_ERR(ms_json_get_double(r, "d", 2, 3, &d), MS_ERR_JSON_RANGE);
+    CHECK_OK(ms_json_get_double(r, "i", -DBL_MAX, DBL_MAX, &d));
+    CHECK(d == -42);
+    CHECK_ERR(ms_json_get_double(r, "s", 0, 2, &d), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_double(r, "q", 0, 2, &d), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_get_double(r, "d", 2, 1, &d), MS_ERR_ARG);
+    CHECK_ERR(ms_json_get_double(r, "d", NAN, 1, &d), MS_ERR_ARG);
+    ms_json_free(doc);
+}
+
+static void test_get_obj_arr(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc), o, a, e;
+    size_t n = 9;
+    int64_t x;
+    CHECK_OK(ms_json_get_obj(r, "o", &o));
+    CHECK_OK(ms_json_get_i64(o, "x", 0, 10, &x));
+    CHECK(x == 1);
+    CHECK_ERR(ms_json_get_obj(r, "a", &o), MS_ERR_JSON_TYPE);
+    CHECK(ms_json_type_of(o) == MS_JSON_ABSENT);
+    CHECK_ERR(ms_json_get_obj(r, "s", &o), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_obj(r, "q", &o), MS_ERR_JSON_MISSING);
+    CHECK_OK(ms_json_get_arr(r, "a", 3, &a, &n));
+    CHECK(n == 3);
+    CHECK_ERR(ms_json_get_arr(r, "a", 2, &a, &n), MS_ERR_JSON_TOO_LONG);
+    CHECK(n == 0 && ms_json_type_of(a) == MS_JSON_ABSENT);
+    CHECK_ERR(ms_json_get_arr(r, "o", 10, &a, &n), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_arr(r, "q", 10, &a, &n), MS_ERR_JSON_MISSING);
+    CHECK_OK(ms_json_get_arr(r, "a", 100, &a, &n));
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_OK(ms_json_arr_at(a, i, &e));
+        CHECK_OK(ms_json_as_i64(e, 0, 10, &x));
+        CHECK(x == (int64_t)i + 1);
+    }
+    CHECK_ERR(ms_json_arr_at(a, 3, &e), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_arr_at(a, SIZE_MAX, &e), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_arr_at(r, 0, &e), MS_ERR_JSON_TYPE);
+    /* Getters by key on something that is not an object. */
+    CHECK_ERR(ms_json_get_i64(a, "x", 0, 10, &x), MS_ERR_JSON_TYPE);
+    ms_json_free(doc);
+}
+
+static void test_get_enum(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc);
+    size_t idx = 9;
+    static const char *const upper[] = {"ALPHA", "BETA"};
+    static const char *const other[] = {"alpha", "gamma"};
+    CHECK_OK(ms_json_get_enum(r, "e", greek, 3, &idx));
+    CHECK(idx == 1);
+    CHECK_ERR(ms_json_get_enum(r, "e", other, 2, &idx), MS_ERR_JSON_ENUM);
+    CHECK(idx == 0);
+    CHECK_ERR(ms_json_get_enum(r, "e", upper, 2, &idx), MS_ERR_JSON_ENUM);
+    CHECK_ERR(ms_json_get_enum(r, "e", greek, 1, &idx), MS_ERR_JSON_ENUM);
+    CHECK_ERR(ms_json_get_enum(r, "e", NULL, 0, &idx), MS_ERR_JSON_ENUM);
+    CHECK_ERR(ms_json_get_enum(r, "e", NULL, 1, &idx), MS_ERR_ARG);
+    CHECK_ERR(ms_json_get_enum(r, "i", greek, 3, &idx), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_enum(r, "q", greek, 3, &idx), MS_ERR_JSON_MISSING);
+    /* A prefix of an allowed value is not that value. */
+    ms_json_doc *d2 = parse_ok("{\"e\":\"bet\"}");
+    CHECK_ERR(ms_json_get_enum(ms_json_root(d2), "e", greek, 3, &idx), MS_ERR_JSON_ENUM);
+    ms_json_free(d2);
+    ms_json_free(doc);
+}
+
+static void test_opt_getters(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc);
+    const char *s;
+    size_t n, idx;
+    bool b;
+    int64_t i;
+    uint64_t u;
+    double d;
+    CHECK_OK(ms_json_get_str_opt(r, "q", 10, "dflt", &s, &n));
+    CHECK(strcmp(s, "dflt") == 0 && n == 4);
+    CHECK_OK(ms_json_get_str_opt(r, "s", 10, "dflt", &s, &n));
+    CHECK(strcmp(s, "hello") == 0 && n == 5);
+    CHECK_ERR(ms_json_get_str_opt(r, "s", 2, "dflt", &s, &n), MS_ERR_JSON_TOO_LONG);
+    CHECK_ERR(ms_json_get_str_opt(r, "i", 10, "dflt", &s, &n), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_get_str_opt(r, "q", 10, NULL, &s, &n));
+    CHECK(s == NULL && n == 0);
+    CHECK_OK(ms_json_get_bool_opt(r, "q", true, &b));
+    CHECK(b == true);
+    CHECK_OK(ms_json_get_bool_opt(r, "f", true, &b));
+    CHECK(b == false);
+    CHECK_ERR(ms_json_get_bool_opt(r, "n", true, &b), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_get_i64_opt(r, "q", 0, 10, 5, &i));
+    CHECK(i == 5);
+    CHECK_ERR(ms_json_get_i64_opt(r, "i", 0, 10, 5, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_i64_opt(r, "s", 0, 10, 5, &i), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_get_u64_opt(r, "q", 10, 3, &u));
+    CHECK(u == 3);
+    CHECK_OK(ms_json_get_u64_opt(r, "u", 100, 3, &u));
+    CHECK(u == 42);
+    CHECK_ERR(ms_json_get_u64_opt(r, "d", 100, 3, &u), MS_ERR_JSON_RANGE);
+    CHECK_OK(ms_json_get_double_opt(r, "q", 0, 1, 0.25, &d));
+    CHECK(d == 0.25);
+    CHECK_ERR(ms_json_get_double_opt(r, "b", 0, 1, 0.25, &d), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_get_enum_opt(r, "q", greek, 3, 2, &idx));
+    CHECK(idx == 2);
+    CHECK_ERR(ms_json_get_enum_opt(r, "s", greek, 3, 2, &idx), MS_ERR_JSON_ENUM);
+    ms_json_free(doc);
+}
+
+static void test_opt_containers(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc), o, a;
+    size_t n;
+    int64_t i;
+    CHECK_OK(ms_json_get_arr_opt(r, "q", 10, &a, &n));
+    CHECK(n == 0 && ms_json_type_of(a) == MS_JSON_ABSENT);
+    CHECK_ERR(ms_json_get_arr_opt(r, "a", 1, &a, &n), MS_ERR_JSON_TOO_LONG);
+    CHECK_ERR(ms_json_get_arr_opt(r, "o", 10, &a, &n), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_get_obj_opt(r, "a", &o), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_get_obj_opt(r, "q", &o));
+    CHECK(ms_json_type_of(o) == MS_JSON_ABSENT);
+    /* An absent optional object reads as empty: required keys missing, optional defaults. */
+    CHECK_ERR(ms_json_get_i64(o, "x", 0, 10, &i), MS_ERR_JSON_MISSING);
+    CHECK_OK(ms_json_get_i64_opt(o, "x", 0, 10, 9, &i));
+    CHECK(i == 9);
+    CHECK_ERR(ms_json_as_i64(o, 0, 10, &i), MS_ERR_JSON_MISSING);
+    /* A parent that is present but not an object is still a type error. */
+    CHECK_ERR(ms_json_get_i64_opt(ms_json_root(doc), "s", 0, 10, 9, &i), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_get_arr(r, "a", 10, &a, &n));
+    CHECK_ERR(ms_json_get_i64_opt(a, "x", 0, 10, 9, &i), MS_ERR_JSON_TYPE);
+    ms_json_free(doc);
+}
+
+static void test_integer_edges(void)
+{
+    ms_json_doc *doc = parse_ok("{\"half\":1.5,\"huge\":1e300,\"neg\":-1,"
+                                "\"p53p1\":9007199254740993,\"p53\":9007199254740992,"
+                                "\"safe\":9007199254740991,\"nsafe\":-9007199254740991,"
+                                "\"nsafem1\":-9007199254740992,\"inf\":1e999,\"one\":1.0,"
+                                "\"nzero\":-0,\"hundred\":1E2,\"tiny\":1e-300}");
+    ms_json_val r = ms_json_root(doc);
+    int64_t i;
+    uint64_t u;
+    double d;
+    CHECK_ERR(ms_json_get_i64(r, "half", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_u64(r, "half", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_i64(r, "huge", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_u64(r, "huge", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_OK(ms_json_get_double(r, "huge", -DBL_MAX, DBL_MAX, &d));
+    CHECK(d == 1e300);
+    CHECK_OK(ms_json_get_i64(r, "neg", INT64_MIN, INT64_MAX, &i));
+    CHECK(i == -1);
+    CHECK_ERR(ms_json_get_u64(r, "neg", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_u64(r, "p53p1", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_i64(r, "p53p1", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_u64(r, "p53", UINT64_MAX, &u), MS_ERR_JSON_RANGE);
+    CHECK_OK(ms_json_get_u64(r, "safe", UINT64_MAX, &u));
+    CHECK(u == 9007199254740991ull);
+    CHECK_OK(ms_json_get_i64(r, "nsafe", INT64_MIN, INT64_MAX, &i));
+    CHECK(i == -9007199254740991ll);
+    CHECK_ERR(ms_json_get_i64(r, "nsafem1", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_i64(r, "inf", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_double(r, "inf", -DBL_MAX, DBL_MAX, &d), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_get_double(r, "inf", -INFINITY, INFINITY, &d), MS_ERR_JSON_RANGE);
+    CHECK_OK(ms_json_get_u64(r, "one", 1, &u));
+    CHECK(u == 1);
+    CHECK_OK(ms_json_get_u64(r, "nzero", 0, &u));
+    CHECK(u == 0);
+    CHECK_OK(ms_json_get_i64(r, "hundred", 100, 100, &i));
+    CHECK_ERR(ms_json_get_i64(r, "tiny", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    ms_json_free(doc);
+}
+
+/* n copies of `open`, a leaf, then n copies of `close`. */
+static char *nested(size_t n, const char *open, const char *leaf, const char *close)
+{
+    size_t ol = strlen(open), ll = strlen(leaf), cl = strlen(close);
+    char *s = malloc(n * (ol + cl) + ll + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + k, open, ol);
+        k += ol;
+    }
+    memcpy(s + k, leaf, ll);
+    k += ll;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + k, close, cl);
+        k += cl;
+    }
+    s[k] = '\0';
+    return s;
+}
+
+static ms_err parse_nested(size_t n, const char *open, const char *leaf, const char *close)
+{
+    char *s = nested(n, open, leaf, close);
+    ms_err e = parse_err(s, strlen(s));
+    free(s);
+    return e;
+}
+
+static void test_depth_cap(void)
+{
+    const size_t max = MS_MAX_JSON_DEPTH;
+    CHECK_OK(parse_nested(max, "[", "1", "]"));
+    CHECK_ERR(parse_nested(max + 1, "[", "1", "]"), MS_ERR_JSON_DEPTH);
+    CHECK_OK(parse_nested(max, "[", "", "]"));
+    CHECK_ERR(parse_nested(max + 1, "[", "", "]"), MS_ERR_JSON_DEPTH);
+    CHECK_OK(parse_nested(max, "{\"a\":", "1", "}"));
+    CHECK_ERR(parse_nested(max + 1, "{\"a\":", "1", "}"), MS_ERR_JSON_DEPTH);
+    CHECK_OK(parse_nested(max - 1, "{\"a\":", "{}", "}"));
+    CHECK_ERR(parse_nested(max, "{\"a\":", "{}", "}"), MS_ERR_JSON_DEPTH);
+    /* Mixed: each step opens an array and an object. */
+    CHECK_OK(parse_nested(max / 2, "[{\"k\":", "0", "}]"));
+    CHECK_ERR(parse_nested(max / 2, "[{\"k\":", "[0]", "}]"), MS_ERR_JSON_DEPTH);
+    /* Far beyond cJSON's own nesting limit (1000): still a depth error, no deep recursion. */
+    CHECK_ERR(parse_nested(100000, "[", "", "]"), MS_ERR_JSON_DEPTH);
+    /* Brackets inside strings do not count. */
+    CHECK_OK(parse_nested(1, "[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\",", "1", "]"));
+    /* Siblings do not add up: 100 arrays side by side at depth 2. */
+    char wide[512];
+    size_t k = 0;
+    wide[k++] = '[';
+    for (int i = 0; i < 100; i++) {
+        memcpy(wide + k, i ? ",[]" : "[]", i ? 3 : 2);
+        k += i ? 3 : 2;
+    }
+    wide[k++] = ']';
+    CHECK_OK(parse_err(wide, k));
+}
+
+static void test_duplicate_keys(void)
+{
+    PARSE_ERR("{\"a\":1,\"a\":2}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\"a\":1,\"b\":2,\"a\":1}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\"o\":{\"k\":1,\"k\":\"x\"}}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[{\"k\":[{\"z\":1,\"z\":1}]}]", MS_ERR_JSON_PARSE);
+    /* The same key spelled two ways is still the same key. */
+    PARSE_ERR("{\"a\":1,\"\\u0061\":2}", MS_ERR_JSON_PARSE);
+    PARSE_OK("{\"a\":1,\"A\":2}");
+    PARSE_OK("[{\"a\":1},{\"a\":1}]");
+    PARSE_OK("{\"a\":{\"a\":{\"a\":1}}}");
+    PARSE_OK("{\"\":1,\"a\":2}");
+    PARSE_ERR("{\"\":1,\"\":2}", MS_ERR_JSON_PARSE);
+    /* Many keys: the check is not quadratic, and finds a duplicate anywhere. */
+    size_t n = 20000;
+    char *big = malloc(n * 16 + 16);
+    size_t k = 0;
+    big[k++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        k += (size_t)snprintf(big + k, 16, "%s\"k%zu\":0", i ? "," : "", i);
+    }
+    big[k++] = '}';
+    CHECK_ERR(parse_err(big, k), MS_OK);
+    k--;
+    k += (size_t)snprintf(big + k, 16, ",\"k%zu\":1}", n / 2);
+    CHECK_ERR(parse_err(big, k), MS_ERR_JSON_PARSE);
+    free(big);
+}
+
+static void test_trailing_and_whole_text(void)
+{
+    PARSE_ERR("{} x", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{}{}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("1 2", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{}x", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[1]]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{}\0", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{}\0\0", MS_ERR_JSON_PARSE);
+    PARSE_ERR("", MS_ERR_JSON_PARSE);
+    PARSE_ERR("   ", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[1,]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\"a\"}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[", MS_ERR_JSON_PARSE);
+    PARSE_ERR("]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("\"abc", MS_ERR_JSON_PARSE);
+    PARSE_ERR("tru", MS_ERR_JSON_PARSE);
+    PARSE_ERR("nul", MS_ERR_JSON_PARSE);
+    PARSE_ERR("NaN", MS_ERR_JSON_PARSE);
+    PARSE_ERR("Infinity", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[truex]", MS_ERR_JSON_PARSE);
+    PARSE_OK("{} ");
+    PARSE_OK(" \r\n\t{}\t\n ");
+    PARSE_OK("true");
+    PARSE_OK("null");
+    PARSE_OK("\"s\"");
+    PARSE_OK("-0");
+    /* The text need not be NUL-terminated: only len bytes are read (ASan checks this). */
+    const char src[] = "{\"a\":1}XYZ";
+    char *exact = malloc(7);
+    memcpy(exact, src, 7);
+    ms_json_doc *doc = NULL;
+    CHECK_OK(ms_json_parse(exact, 7, &doc));
+    int64_t a = 0;
+    CHECK_OK(ms_json_get_i64(ms_json_root(doc), "a", 0, 9, &a));
+    CHECK(a == 1);
+    ms_json_free(doc);
+    CHECK_ERR(ms_json_parse(exact, 6, &doc), MS_ERR_JSON_PARSE);
+    free(exact);
+    CHECK_ERR(ms_json_parse(NULL, 1, &doc), MS_ERR_ARG);
+    CHECK_ERR(ms_json_parse(NULL, 0, &doc), MS_ERR_JSON_PARSE);
+}
+
+/* Inputs cJSON 1.7.15 accepts (checked by hand) that RFC 8259 and this reader do not. */
+static void test_lax_cjson_inputs_rejected(void)
+{
+    PARSE_ERR("01", MS_ERR_JSON_PARSE);
+    PARSE_ERR("-01", MS_ERR_JSON_PARSE);
+    PARSE_ERR("1.", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[1.e5]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("+1", MS_ERR_JSON_PARSE);
+    PARSE_ERR(".5", MS_ERR_JSON_PARSE);
+    PARSE_ERR("-", MS_ERR_JSON_PARSE);
+    PARSE_ERR("1e", MS_ERR_JSON_PARSE);
+    PARSE_ERR("1e+", MS_ERR_JSON_PARSE);
+    PARSE_ERR("\x01{}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{}\x01", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\x0b}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("\xEF\xBB\xBF{}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"a\tb\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"a\x01" "b\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"a\x7f\"]", MS_OK);
+    PARSE_ERR("[\"\x80\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xC0\xAF\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xC2\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xE0\x80\xAF\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xED\xA0\x80\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xF0\x80\x80\xAF\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xF4\x90\x80\x80\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xF5\x80\x80\x80\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\xE2\x82\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\uzzzz\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\u12\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\x\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\udc00\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\ud800\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\", MS_ERR_JSON_PARSE);
+    /* Longest number token accepted is 63 characters. */
+    PARSE_OK("[100000000000000000000000000000000000000000000000000000000000000]");
+    PARSE_ERR("[1000000000000000000000000000000000000000000000000000000000000000]",
+              MS_ERR_JSON_PARSE);
+    PARSE_OK("[\"\xC2\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBF\xF4\x8F\xBF\xBF\"]");
+    PARSE_OK("[\"\\ud83d\\ude00\\u00e9\\/\\b\\f\\n\\r\\t\\\"\\\\\"]");
+}
+
+static void test_nul_in_strings(void)
+{
+    PARSE_ERR("{\"a\":\"x\\u0000y\"}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\"a\\u0000b\":1}", MS_ERR_JSON_PARSE);
+    PARSE_ERR("\"\\u0000\"", MS_ERR_JSON_PARSE);
+    PARSE_ERR("[\"\\u0000\"]", MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\"a\":\"x\0y\"}", MS_ERR_JSON_PARSE);
+    /* An escaped backslash followed by "u0000" is text, not an escape. */
+    ms_json_doc *doc = parse_ok("{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\"}");
+    const char *s;
+    size_t n;
+    CHECK_OK(ms_json_get_str(ms_json_root(doc), "a", 100, &s, &n));
+    CHECK(n == 6 && strcmp(s, "\\u0000") == 0);
+    CHECK_OK(ms_json_get_str(ms_json_root(doc), "b", 100, &s, &n));
+    CHECK(n == 1 && s[0] == 1);
+    ms_json_free(doc);
+}
+
+static void test_text_cap(void)
+{
+    size_t max = MS_MAX_JSON_TEXT;
+    char *big = malloc(max + 1);
+    CHECK(big != NULL);
+    if (big == NULL) {
+        return;
+    }
+    memset(big, ' ', max + 1);
+    big[0] = '1';
+    ms_json_doc *doc = NULL;
+    CHECK_OK(ms_json_parse(big, max, &doc));
+    ms_json_free(doc);
+    CHECK_ERR(ms_json_parse(big, max + 1, &doc), MS_ERR_CAP_EXCEEDED);
+    CHECK(doc == NULL);
+    free(big);
+}
+
+static void test_iteration_and_types(void)
+{
+    ms_json_doc *doc = parse_ok(sample);
+    ms_json_val r = ms_json_root(doc), v, a;
+    const char *key;
+    static const char *const keys[] = {"s", "b", "f", "i", "u", "d",
+                                       "o", "a", "e", "n", "empty"};
+    static const ms_json_type types[] = {
+        MS_JSON_STRING, MS_JSON_BOOL,   MS_JSON_BOOL,   MS_JSON_NUMBER,
+        MS_JSON_NUMBER, MS_JSON_NUMBER, MS_JSON_OBJECT, MS_JSON_ARRAY,
+        MS_JSON_STRING, MS_JSON_NULL,   MS_JSON_STRING};
+    size_t i = 0;
+    ms_json_iter it = ms_json_iter_init(r);
+    while (ms_json_iter_next(&it, &v, &key)) {
+        CHECK(i < 11 && strcmp(key, keys[i]) == 0 && ms_json_type_of(v) == types[i]);
+        i++;
+    }
+    CHECK(i == 11);
+    CHECK(ms_json_type_of(r) == MS_JSON_OBJECT);
+    CHECK(ms_json_type_of(ms_json_root(NULL)) == MS_JSON_ABSENT);
+    size_t n;
+    CHECK_OK(ms_json_get_arr(r, "a", 10, &a, &n));
+    it = ms_json_iter_init(a);
+    int64_t sum = 0, x;
+    while (ms_json_iter_next(&it, &v, &key)) {
+        CHECK(key == NULL);
+        CHECK_OK(ms_json_as_i64(v, 0, 10, &x));
+        sum += x;
+    }
+    CHECK(sum == 6);
+    CHECK_OK(ms_json_get(r, "s", &v));
+    it = ms_json_iter_init(v);
+    CHECK(!ms_json_iter_next(&it, &v, NULL));
+    CHECK(ms_json_type_of(v) == MS_JSON_ABSENT);
+    CHECK_ERR(ms_json_get(r, "nope", &v), MS_ERR_JSON_MISSING);
+    ms_json_free(doc);
+    ms_json_free(NULL);
+}
+
+static void test_as_on_elements(void)
+{
+    ms_json_doc *doc = parse_ok("[\"beta\",true,3,2.5,{\"k\":1},[1,2],null]");
+    ms_json_val r = ms_json_root(doc), e, o, a;
+    size_t idx, n;
+    const char *s;
+    bool b;
+    uint64_t u;
+    double d;
+    CHECK_OK(ms_json_arr_at(r, 0, &e));
+    CHECK_OK(ms_json_as_enum(e, greek, 3, &idx));
+    CHECK(idx == 1);
+    CHECK_OK(ms_json_as_str(e, 4, &s, &n));
+    CHECK_ERR(ms_json_as_str(e, 3, &s, &n), MS_ERR_JSON_TOO_LONG);
+    CHECK_OK(ms_json_arr_at(r, 1, &e));
+    CHECK_OK(ms_json_as_bool(e, &b));
+    CHECK(b);
+    CHECK_ERR(ms_json_as_enum(e, greek, 3, &idx), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_arr_at(r, 2, &e));
+    CHECK_OK(ms_json_as_u64(e, 3, &u));
+    CHECK(u == 3);
+    CHECK_OK(ms_json_arr_at(r, 3, &e));
+    CHECK_OK(ms_json_as_double(e, 0, 3, &d));
+    CHECK(d == 2.5);
+    CHECK_ERR(ms_json_as_u64(e, 10, &u), MS_ERR_JSON_RANGE);
+    CHECK_OK(ms_json_arr_at(r, 4, &e));
+    CHECK_OK(ms_json_as_obj(e, &o));
+    CHECK_ERR(ms_json_as_arr(e, 10, &a, &n), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_arr_at(r, 5, &e));
+    CHECK_OK(ms_json_as_arr(e, 2, &a, &n));
+    CHECK(n == 2);
+    CHECK_ERR(ms_json_as_arr(e, 1, &a, &n), MS_ERR_JSON_TOO_LONG);
+    CHECK_ERR(ms_json_as_obj(e, &o), MS_ERR_JSON_TYPE);
+    CHECK_OK(ms_json_arr_at(r, 6, &e));
+    CHECK(ms_json_type_of(e) == MS_JSON_NULL);
+    CHECK_ERR(ms_json_as_bool(e, &b), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_as_str(e, 10, &s, &n), MS_ERR_JSON_TYPE);
+    ms_json_free(doc);
+}
+
+static ms_json_builder *build_sample(void)
+{
+    ms_json_builder *b = NULL;
+    ms_json_wval root, o, a;
+    static const char tricky[] = "q\"b\\s/\n\t\x01\x7f\xC3\xA9\xF0\x9F\x98\x80";
+    CHECK_OK(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    CHECK_OK(ms_json_add_cstr(root, "s", "hello"));
+    CHECK_OK(ms_json_add_str(root, "t", tricky, sizeof tricky - 1));
+    CHECK_OK(ms_json_add_str(root, "empty", NULL, 0));
+    CHECK_OK(ms_json_add_i64(root, "max", 9007199254740991ll));
+    CHECK_OK(ms_json_add_i64(root, "min", -9007199254740991ll));
+    CHECK_OK(ms_json_add_u64(root, "u", 42));
+    CHECK_OK(ms_json_add_double(root, "d", 0.1));
+    CHECK_OK(ms_json_add_double(root, "big", 1e300));
+    CHECK_OK(ms_json_add_double(root, "sub", 5e-324));
+    CHECK_OK(ms_json_add_double(root, "third", 1.0 / 3.0));
+    CHECK_OK(ms_json_add_bool(root, "yes", true));
+    CHECK_OK(ms_json_add_null(root, "nothing"));
+    CHECK_OK(ms_json_add_obj(root, "o", &o));
+    CHECK_OK(ms_json_add_cstr(o, "mode", "gamma"));
+    CHECK_OK(ms_json_add_arr(o, "list", &a));
+    CHECK_OK(ms_json_add_i64(a, NULL, 1));
+    CHECK_OK(ms_json_add_cstr(a, NULL, "two"));
+    CHECK_OK(ms_json_add_bool(a, NULL, false));
+    return b;
+}
+
+static void test_builder_round_trip(void)
+{
+    static const char tricky[] = "q\"b\\s/\n\t\x01\x7f\xC3\xA9\xF0\x9F\x98\x80";
+    ms_json_builder *b = build_sample();
+    ms_buf out;
+    ms_buf_init(&out, 4096);
+    CHECK_OK(ms_json_builder_print(b, &out));
+    CHECK(memchr(out.p, '\n', out.len) == NULL);
+    ms_json_doc *doc = NULL;
+    CHECK_OK(ms_json_parse((const char *)out.p, out.len, &doc));
+    ms_json_val r = ms_json_root(doc), o, a, e;
+    const char *s;
+    size_t n, idx;
+    int64_t i;
+    double d;
+    bool flag;
+    CHECK_OK(ms_json_get_str(r, "s", 100, &s, &n));
+    CHECK(n == 5 && strcmp(s, "hello") == 0);
+    CHECK_OK(ms_json_get_str(r, "t", 100, &s, &n));
+    CHECK(n == sizeof tricky - 1 && memcmp(s, tricky, n) == 0);
+    CHECK_OK(ms_json_get_str(r, "empty", 0, &s, &n));
+    CHECK_OK(ms_json_get_i64(r, "max", INT64_MIN, INT64_MAX, &i));
+    CHECK(i == 9007199254740991ll);
+    CHECK_OK(ms_json_get_i64(r, "min", INT64_MIN, INT64_MAX, &i));
+    CHECK(i == -9007199254740991ll);
+    CHECK_OK(ms_json_get_double(r, "d", -DBL_MAX, DBL_MAX, &d));
+    CHECK(d == 0.1);
+    CHECK_OK(ms_json_get_double(r, "big", -DBL_MAX, DBL_MAX, &d));
+    CHECK(d == 1e300);
+    CHECK_OK(ms_json_get_double(r, "sub", -DBL_MAX, DBL_MAX, &d));
+    CHECK(d == 5e-324);
+    CHECK_OK(ms_json_get_double(r, "third", -DBL_MAX, DBL_MAX, &d));
+    CHECK(d == 1.0 / 3.0);
+    CHECK_OK(ms_json_get_bool(r, "yes", &flag));
+    CHECK(flag);
+    CHECK_OK(ms_json_get(r, "nothing", &e));
+    CHECK(ms_json_type_of(e) == MS_JSON_NULL);
+    CHECK_OK(ms_json_get_obj(r, "o", &o));
+    CHECK_OK(ms_json_get_enum(o, "mode", greek, 3, &idx));
+    CHECK(idx == 2);
+    CHECK_OK(ms_json_get_arr(o, "list", 3, &a, &n));
+    CHECK(n == 3);
+    CHECK_OK(ms_json_arr_at(a, 1, &e));
+    CHECK_OK(ms_json_as_str(e, 3, &s, &n));
+    CHECK(strcmp(s, "two") == 0);
+    ms_json_free(doc);
+    ms_buf_free(&out);
+    ms_json_builder_free(b);
+}
+
+static void test_builder_exact_text(void)
+{
+    ms_json_builder *b = NULL;
+    ms_json_wval root, a;
+    ms_buf out;
+    ms_buf_init(&out, 256);
+    CHECK_OK(ms_json_builder_new(MS_JSON_ARRAY, &b, &root));
+    CHECK_OK(ms_json_add_i64(root, NULL, -3));
+    CHECK_OK(ms_json_add_double(root, NULL, 2.5));
+    CHECK_OK(ms_json_add_double(root, NULL, 4.0));
+    CHECK_OK(ms_json_add_cstr(root, NULL, "a\"b"));
+    CHECK_OK(ms_json_add_arr(root, NULL, &a));
+    CHECK_OK(ms_json_add_null(a, NULL));
+    CHECK_OK(ms_json_builder_print(b, &out));
+    static const char want[] = "[-3,2.5,4,\"a\\\"b\",[null]]";
+    CHECK(out.len == sizeof want - 1 && memcmp(out.p, want, out.len) == 0);
+    ms_buf_free(&out);
+    ms_json_builder_free(b);
+}
+
+static void test_builder_errors(void)
+{
+    ms_json_builder *b = NULL;
+    ms_json_wval root, arr, w;
+    ms_buf before, after;
+    ms_buf_init(&before, 1024);
+    ms_buf_init(&after, 1024);
+    CHECK_ERR(ms_json_builder_new(MS_JSON_STRING, &b, &root), MS_ERR_ARG);
+    CHECK(b == NULL);
+    CHECK_OK(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    CHECK_OK(ms_json_add_i64(root, "k", 1));
+    CHECK_OK(ms_json_add_arr(root, "arr", &arr));
+    CHECK_OK(ms_json_builder_print(b, &before));
+    CHECK_ERR(ms_json_add_i64(root, "k", 2), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_obj(root, "k", &w), MS_ERR_ARG);
+    CHECK(w.node_ == NULL);
+    CHECK_ERR(ms_json_add_i64(root, NULL, 2), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_i64(arr, "x", 2), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_str(root, "nul", "a\0b", 3), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_str(root, "bin", "\xff\xfe", 2), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_str(root, "cut", "\xC3", 1), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_str(root, "null", NULL, 1), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_cstr(root, "null", NULL), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_i64(root, "\xff", 1), MS_ERR_ARG);
+    CHECK_ERR(ms_json_add_i64(root, "p53", 9007199254740992ll), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_i64(root, "n53", -9007199254740992ll), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_i64(root, "min", INT64_MIN), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_u64(root, "p53", 9007199254740992ull), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_u64(root, "max", UINT64_MAX), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_double(root, "nan", NAN), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_double(root, "inf", INFINITY), MS_ERR_JSON_RANGE);
+    CHECK_ERR(ms_json_add_double(root, "ninf", -INFINITY), MS_ERR_JSON_RANGE);
+    w.node_ = NULL;
+    CHECK_ERR(ms_json_add_bool(w, "x", true), MS_ERR_ARG);
+    /* Every failure above left the tree as it was. */
+    CHECK_OK(ms_json_builder_print(b, &after));
+    CHECK(before.len == after.len && memcmp(before.p, after.p, before.len) == 0);
+    ms_buf_free(&before);
+    ms_buf_free(&after);
+    ms_json_builder_free(b);
+    ms_json_builder_free(NULL);
+}
+
+static void test_builder_depth(void)
+{
+    ms_json_builder *b = NULL;
+    ms_json_wval w, next;
+    CHECK_OK(ms_json_builder_new(MS_JSON_ARRAY, &b, &w));
+    for (unsigned d = 2; d <= MS_MAX_JSON_DEPTH; d++) {
+        CHECK_OK(ms_json_add_arr(w, NULL, &next));
+        w = next;
+    }
+    CHECK_ERR(ms_json_add_arr(w, NULL, &next), MS_ERR_JSON_DEPTH);
+    CHECK_ERR(ms_json_add_obj(w, NULL, &next), MS_ERR_JSON_DEPTH);
+    CHECK_OK(ms_json_add_i64(w, NULL, 1));
+    ms_buf out;
+    ms_buf_init(&out, 4096);
+    CHECK_OK(ms_json_builder_print(b, &out));
+    ms_json_doc *doc = NULL;
+    CHECK_OK(ms_json_parse((const char *)out.p, out.len, &doc));
+    ms_json_free(doc);
+    ms_buf_free(&out);
+    ms_json_builder_free(b);
+}
+
+static void test_builder_cap(void)
+{
+    ms_json_builder *b = build_sample();
+    ms_buf out;
+    ms_buf_init(&out, SIZE_MAX);
+    CHECK_OK(ms_json_builder_print(b, &out));
+    size_t len = out.len;
+    ms_buf_free(&out);
+    /* Exactly the text's length plus what is already there: fits. */
+    ms_buf_init(&out, len + 3);
+    CHECK_OK(ms_buf_append(&out, "pre", 3));
+    CHECK_OK(ms_json_builder_print(b, &out));
+    CHECK(out.len == len + 3);
+    ms_buf_free(&out);
+    /* One byte short: refused, and the buffer keeps what it had. */
+    ms_buf_init(&out, len + 2);
+    CHECK_OK(ms_buf_append(&out, "pre", 3));
+    CHECK_ERR(ms_json_builder_print(b, &out), MS_ERR_CAP_EXCEEDED);
+    CHECK(out.len == 3);
+    CHECK_MEM(out.p, "pre", 3);
+    ms_buf_free(&out);
+    CHECK_ERR(ms_json_builder_print(NULL, &out), MS_ERR_ARG);
+    ms_json_builder_free(b);
+}
+
+int main(void)
+{
+    RUN(test_get_str);
+    RUN(test_get_bool);
+    RUN(test_get_integers);
+    RUN(test_get_double);
+    RUN(test_get_obj_arr);
+    RUN(test_get_enum);
+    RUN(test_opt_getters);
+    RUN(test_opt_containers);
+    RUN(test_integer_edges);
+    RUN(test_depth_cap);
+    RUN(test_duplicate_keys);
+    RUN(test_trailing_and_whole_text);
+    RUN(test_lax_cjson_inputs_rejected);
+    RUN(test_nul_in_strings);
+    RUN(test_text_cap);
+    RUN(test_iteration_and_types);
+    RUN(test_as_on_elements);
+    RUN(test_builder_round_trip);
+    RUN(test_builder_exact_text);
+    RUN(test_builder_errors);
+    RUN(test_builder_depth);
+    RUN(test_builder_cap);
+    return TEST_SUMMARY();
+}
