@@ -60,6 +60,12 @@ static ms_err both_dh(uint8_t ee[static MS_X25519_LEN], uint8_t es[static MS_X25
     return ms_kdf_dh(es, es_sk, es_pk);
 }
 
+/* §2.3: 0x0000 and 0xFFFF are never offered or chosen. */
+static int reserved_type(uint16_t t)
+{
+    return t == 0x0000u || t == 0xFFFFu;
+}
+
 /* ---- client ---------------------------------------------------------------------------- */
 
 static ms_err client_fill_hello(struct ms_hs_client *hs, const ms_hs_client_cfg *cfg,
@@ -68,6 +74,9 @@ static ms_err client_fill_hello(struct ms_hs_client *hs, const ms_hs_client_cfg 
     ms_client_hello *ch = &hs->ch;
     ENSURE(cfg->n_evidence_types >= 1 && cfg->n_evidence_types <= MS_MAX_HS_LIST, MS_ERR_ARG);
     ENSURE(cfg->evidence_types != NULL && cfg->verify != NULL, MS_ERR_ARG);
+    for (uint8_t i = 0; i < cfg->n_evidence_types; i++) {
+        ENSURE(!reserved_type(cfg->evidence_types[i]), MS_ERR_ARG); /* §2.3 */
+    }
     ch->n_versions = 1;
     ch->versions[0] = MS_VERSION_1;
     ch->n_suites = 1;
@@ -286,7 +295,8 @@ static ms_err server_get_evidence(const ms_hs_server_cfg *cfg, const ms_client_h
     };
     TRY(cfg->provide(cfg->provide_ctx, &req, rep));
     /* The provider is trusted code, but a wrong answer must not reach the wire. */
-    ENSURE(has_u16(ch->evidence_types, ch->n_evidence, rep->type), MS_ERR_HS_EVIDENCE_TYPE);
+    ENSURE(has_u16(ch->evidence_types, ch->n_evidence, rep->type) && !reserved_type(rep->type),
+           MS_ERR_HS_EVIDENCE_TYPE);
     ENSURE(rep->mode == MS_MODE_FAST || rep->mode == MS_MODE_STRICT, MS_ERR_HS_MODE);
     ENSURE(!req.strict || rep->mode == MS_MODE_STRICT, MS_ERR_HS_MODE);
     return MS_OK;

@@ -17,7 +17,6 @@ struct tx_state {
     uint64_t seq;         /* next sequence number to use */
     uint64_t epoch_bytes; /* plaintext sealed in the current epoch */
     uint8_t epoch_used;   /* a record was sealed in the current epoch */
-    uint8_t exhausted;
     uint8_t closed;
 };
 
@@ -132,23 +131,21 @@ static void tx_sync_epoch(struct tx_state *tx)
     }
 }
 
-static void tx_skip_to_next_epoch(struct tx_state *tx)
+/* Move to the first seq of the next epoch; MS_ERR_SEQ_EXHAUSTED (and no change) past the last. */
+static ms_err tx_skip_to_next_epoch(struct tx_state *tx)
 {
     uint64_t next_epoch = EPOCH_OF(tx->seq) + 1;
-    if (next_epoch > (UINT64_MAX >> MS_EPOCH_SHIFT)) {
-        tx->exhausted = 1;
-        return;
-    }
+    ENSURE(next_epoch <= (UINT64_MAX >> MS_EPOCH_SHIFT), MS_ERR_SEQ_EXHAUSTED);
     tx->seq = next_epoch << MS_EPOCH_SHIFT;
     tx_sync_epoch(tx);
+    return MS_OK;
 }
 
 ms_err ms_channel_rekey(struct ms_channel *ch)
 {
     ENSURE(!ch->tx.closed, MS_ERR_CHANNEL_CLOSED);
-    ENSURE(!ch->tx.exhausted, MS_ERR_SEQ_EXHAUSTED);
     if (ch->tx.epoch_used) {
-        tx_skip_to_next_epoch(&ch->tx);
+        TRY(tx_skip_to_next_epoch(&ch->tx));
     }
     return MS_OK;
 }
@@ -165,11 +162,11 @@ ms_err ms_channel_seal(struct ms_channel *ch, uint8_t type, uint32_t msg_id, uin
     ENSURE(pt_len <= MS_MAX_RECORD_PLAINTEXT, MS_ERR_CAP_EXCEEDED);
     ENSURE(pt != NULL || pt_len == 0, MS_ERR_ARG);
     ENSURE(out_cap >= ms_record_size(pt_len), MS_ERR_OUT_SPACE);
-    if (tx->epoch_bytes + pt_len > MS_EPOCH_BYTES && tx->epoch_used) {
-        tx_skip_to_next_epoch(tx);
-    }
     /* §8.2: seq 2^64-1 is never used, so the receiver's `top` always fits in 64 bits. */
-    ENSURE(!tx->exhausted && tx->seq != UINT64_MAX, MS_ERR_SEQ_EXHAUSTED);
+    ENSURE(tx->seq != UINT64_MAX, MS_ERR_SEQ_EXHAUSTED);
+    if (tx->epoch_bytes + pt_len > MS_EPOCH_BYTES && tx->epoch_used) {
+        TRY(tx_skip_to_next_epoch(tx));
+    }
 
     uint64_t seq = tx->seq;
     encode_header(out, ch, type, seq, msg_id, chunk, (uint32_t)(pt_len + MS_TAG_LEN));
@@ -291,27 +288,29 @@ static ms_err state_checks(const struct ms_channel *ch, const ms_record_header *
     return MS_OK;
 }
 
-ms_err ms_channel_open(struct ms_channel *ch, const uint8_t *in, size_t in_len,
-                       ms_record_info *info, uint8_t *pt_out, size_t pt_cap)
+/* §8.3 checks 1-14: everything that needs no key. Reads only the header and in_len. */
+static ms_err open_checks(const struct ms_channel *ch, const uint8_t *in, size_t in_len,
+                          ms_record_header *h)
+{
+    TRY(ms_record_header_decode(in, in_len, ch->rx_dir, h));
+    ENSURE(in_len - MS_REC_HEADER_LEN >= h->ct_len, MS_ERR_TRUNCATED); /* check 8 */
+    return state_checks(ch, h);
+}
+
+/* §8.3 check 15, then the state changes that only an authentic record may cause. */
+static ms_err open_decrypt(struct ms_channel *ch, const uint8_t *in, const ms_record_header *h,
+                           ms_record_info *info, uint8_t *pt_out)
 {
     ms_err err = MS_OK;
-    ms_record_header h;
     uint8_t key[MS_KEY_LEN];
     uint8_t nonce[MS_NONCE_LEN];
-    memset(info, 0, sizeof *info);
-
-    TRY(ms_record_header_decode(in, in_len, ch->rx_dir, &h));
-    ENSURE(in_len - MS_REC_HEADER_LEN >= h.ct_len, MS_ERR_TRUNCATED); /* check 8 */
-    TRY(state_checks(ch, &h));
-    size_t pt_len = h.ct_len - MS_TAG_LEN;
-    ENSURE(pt_cap >= pt_len && (pt_out != NULL || pt_len == 0), MS_ERR_OUT_SPACE);
-
-    uint64_t e = EPOCH_OF(h.seq);
+    size_t pt_len = h->ct_len - MS_TAG_LEN;
+    uint64_t e = EPOCH_OF(h->seq);
     memcpy(key, ch->rx.key, sizeof key);
     for (uint64_t i = ch->rx.epoch; i < e; i++) {
         ms_kdf_ratchet(key);
     }
-    make_nonce(nonce, h.seq);
+    make_nonce(nonce, h->seq);
     const uint8_t *ct = in + MS_REC_HEADER_LEN;
     /* libsodium verifies the tag before it writes any plaintext. */
     ENSURE_OUT(crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt_out, NULL, ct, pt_len,
@@ -319,24 +318,34 @@ ms_err ms_channel_open(struct ms_channel *ch, const uint8_t *in, size_t in_len,
                                                                   MS_REC_HEADER_LEN, nonce,
                                                                   key) == 0,
                MS_ERR_REC_AUTH);
-
-    window_mark(&ch->rx, h.seq);
+    window_mark(&ch->rx, h->seq);
     if (e > ch->rx.epoch) {
         memcpy(ch->rx.key, key, sizeof key);
         ch->rx.epoch = e;
     }
-    if (h.type == MS_REC_CLOSE) {
+    if (h->type == MS_REC_CLOSE) {
         ch->rx.closed = 1;
     }
-    info->type = h.type;
-    info->seq = h.seq;
-    info->msg_id = h.msg_id;
-    info->chunk = h.chunk;
+    info->type = h->type;
+    info->seq = h->seq;
+    info->msg_id = h->msg_id;
+    info->chunk = h->chunk;
     info->pt_len = pt_len;
-    info->rec_len = MS_REC_HEADER_LEN + (size_t)h.ct_len;
+    info->rec_len = MS_REC_HEADER_LEN + (size_t)h->ct_len;
 out:
     ms_wipe(key, sizeof key);
     return err;
+}
+
+ms_err ms_channel_open(struct ms_channel *ch, const uint8_t *in, size_t in_len,
+                       ms_record_info *info, uint8_t *pt_out, size_t pt_cap)
+{
+    ms_record_header h;
+    memset(info, 0, sizeof *info);
+    TRY(open_checks(ch, in, in_len, &h));
+    size_t pt_len = h.ct_len - MS_TAG_LEN;
+    ENSURE(pt_cap >= pt_len && (pt_out != NULL || pt_len == 0), MS_ERR_OUT_SPACE);
+    return open_decrypt(ch, in, &h, info, pt_out);
 }
 
 ms_err ms_channel_open_buf(struct ms_channel *ch, const uint8_t *in, size_t in_len,
@@ -345,10 +354,11 @@ ms_err ms_channel_open_buf(struct ms_channel *ch, const uint8_t *in, size_t in_l
     ms_record_header h;
     uint8_t *dst;
     memset(info, 0, sizeof *info);
-    TRY(ms_record_header_decode(in, in_len, ch->rx_dir, &h));
+    /* All cheap checks first: a forged header must not cost an allocation. */
+    TRY(open_checks(ch, in, in_len, &h));
     size_t pt_len = h.ct_len - MS_TAG_LEN;
     TRY(ms_buf_extend(pt_out, pt_len, &dst));
-    ms_err err = ms_channel_open(ch, in, in_len, info, dst, pt_len);
+    ms_err err = open_decrypt(ch, in, &h, info, dst);
     if (err != MS_OK) {
         ms_err e2 = ms_buf_shrink(pt_out, pt_len);
         (void)e2; /* cannot fail: we just extended by this much */

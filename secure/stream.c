@@ -46,6 +46,8 @@ static ms_err rx_check(const ms_stream_rx *s, const ms_record_info *info)
            MS_ERR_STREAM_ORDER);
     ENSURE(info->msg_id == s->msg_id, MS_ERR_STREAM_MSG_ID);
     ENSURE(info->chunk == s->next_chunk, MS_ERR_STREAM_ORDER);
+    /* The sender never numbers past 2^32-1; a peer that does would wrap our counter. */
+    ENSURE(info->type == MS_REC_STREAM_FINAL || s->next_chunk != UINT32_MAX, MS_ERR_STREAM_ORDER);
     return MS_OK;
 }
 

@@ -163,6 +163,13 @@ static void test_negotiation_failures(void)
     CHECK(cc == NULL && sc == NULL);
     c.reject_all = 0;
 
+    /* §2.3 reserved evidence types are never offered. */
+    c.types[0] = 0xFFFF;
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_ARG);
+    c.types[0] = 0x0000;
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_ARG);
+    c.types[0] = MS_EVIDENCE_DEV_KEY;
+
     /* Another static key than the pinned one: the verifier refuses it. */
     fx_server other;
     fx_server_init(&other, 2);

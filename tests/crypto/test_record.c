@@ -368,6 +368,36 @@ static void test_header_decode(void)
     ms_channel_free(sc);
 }
 
+/* A forged header costs no allocation, and the first failing §8.3 check decides the error. */
+static void test_open_buf_checks_before_alloc(void)
+{
+    struct ms_channel *cc, *sc, *oc, *os;
+    fx_keyed_pair(&cc, &sc, 14);
+    fx_keyed_pair(&oc, &os, 15);
+    size_t n;
+    ms_record_info info;
+    ms_buf small;
+    ms_buf_init(&small, 16); /* far below the forged length */
+    CHECK_OK(ms_channel_seal(oc, MS_REC_MSG, 0, 0, pt2, 100, rec, sizeof rec, &n));
+    /* another session's record that claims 1 MiB but brings 100 bytes: truncation (check 8) */
+    ms_store_u32be(rec + 36, MS_MAX_RECORD_PLAINTEXT + MS_TAG_LEN);
+    CHECK_ERR(ms_channel_open_buf(sc, rec, n, &info, &small), MS_ERR_TRUNCATED);
+    CHECK(small.len == 0 && small.p == NULL);
+    /* the same with its real length: the session check (9), still before any allocation */
+    ms_store_u32be(rec + 36, 100 + MS_TAG_LEN);
+    CHECK_ERR(ms_channel_open_buf(sc, rec, n, &info, &small), MS_ERR_REC_SESSION);
+    CHECK(small.len == 0 && small.p == NULL);
+    /* a genuine record over the buffer's cap is refused by the cap, and stays unopened */
+    CHECK_OK(ms_channel_seal(cc, MS_REC_MSG, 0, 0, pt2, 100, rec, sizeof rec, &n));
+    CHECK_ERR(ms_channel_open_buf(sc, rec, n, &info, &small), MS_ERR_CAP_EXCEEDED);
+    CHECK_OK(open_rec(sc, rec, n));
+    ms_buf_free(&small);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+    ms_channel_free(oc);
+    ms_channel_free(os);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -385,5 +415,6 @@ int main(void)
     RUN(test_close);
     RUN(test_seal_arguments);
     RUN(test_header_decode);
+    RUN(test_open_buf_checks_before_alloc);
     return TEST_SUMMARY();
 }

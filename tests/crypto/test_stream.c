@@ -246,6 +246,24 @@ static void test_interleaved(void)
     ms_channel_free(sc);
 }
 
+/* A peer numbering chunks past 2^32-1 must not wrap the reader back to chunk 0. */
+static void test_chunk_counter_wrap(void)
+{
+    ms_stream_rx rx;
+    int fin;
+    ms_stream_rx_init(&rx, 5, 64);
+    rx.next_chunk = UINT32_MAX; /* as after 2^32-1 chunks */
+    ms_record_info data = {.type = MS_REC_STREAM_DATA, .msg_id = 5, .chunk = UINT32_MAX};
+    CHECK_ERR(ms_stream_rx_add(&rx, &data, (const uint8_t *)"", &fin), MS_ERR_STREAM_ORDER);
+    ms_stream_rx_free(&rx);
+    ms_stream_rx_init(&rx, 5, 64);
+    rx.next_chunk = UINT32_MAX;
+    ms_record_info last = {.type = MS_REC_STREAM_FINAL, .msg_id = 5, .chunk = UINT32_MAX};
+    CHECK_OK(ms_stream_rx_add(&rx, &last, (const uint8_t *)"", &fin));
+    CHECK(fin == 1);
+    ms_stream_rx_free(&rx);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -257,5 +275,6 @@ int main(void)
     RUN(test_wrong_stream_and_after_final);
     RUN(test_cap_and_empty);
     RUN(test_interleaved);
+    RUN(test_chunk_counter_wrap);
     return TEST_SUMMARY();
 }
