@@ -44,7 +44,8 @@ const char *ms_err_category_str(ms_err_category c)
     static const char *const names[] = {
         [MS_CAT_NONE] = "NONE",     [MS_CAT_USAGE] = "USAGE",   [MS_CAT_INTERNAL] = "INTERNAL",
         [MS_CAT_LIMIT] = "LIMIT",   [MS_CAT_DECODE] = "DECODE", [MS_CAT_PROTO] = "PROTO",
-        [MS_CAT_CRYPTO] = "CRYPTO", [MS_CAT_ATTEST] = "ATTEST",
+        [MS_CAT_CRYPTO] = "CRYPTO", [MS_CAT_ATTEST] = "ATTEST", [MS_CAT_IO] = "IO",
+        [MS_CAT_BACKEND] = "BACKEND",
     };
     if ((unsigned)c >= sizeof names / sizeof names[0]) {
         return "UNKNOWN";

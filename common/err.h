@@ -17,6 +17,8 @@ typedef enum ms_err_category {
     MS_CAT_PROTO,
     MS_CAT_CRYPTO,
     MS_CAT_ATTEST,
+    MS_CAT_IO,
+    MS_CAT_BACKEND,
 } ms_err_category;
 
 /* Fallible functions are marked so that ignoring their result fails the build. */

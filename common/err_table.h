@@ -66,5 +66,36 @@
   /* ATTEST: evidence did not prove what the policy requires */ \
   X(MS_ERR_ATTEST_EXPIRED,        ATTEST,   "attestation evidence has expired") \
   X(MS_ERR_ATTEST_REJECTED,       ATTEST,   "attestation evidence was rejected by the verifier") \
-  X(MS_ERR_ATTEST_UNAVAILABLE,    ATTEST,   "the supervisor could not produce the requested evidence")
+  X(MS_ERR_ATTEST_UNAVAILABLE,    ATTEST,   "the supervisor could not produce the requested evidence") \
+  X(MS_ERR_ATTEST_FORMAT,         ATTEST,   "attestation evidence is malformed for its type") \
+  X(MS_ERR_ATTEST_KEY,            ATTEST,   "attestation evidence is signed by a key other than the pinned one") \
+  X(MS_ERR_ATTEST_SIGNATURE,      ATTEST,   "attestation evidence signature is invalid") \
+  X(MS_ERR_ATTEST_POLICY,         ATTEST,   "the attestation policy does not accept this evidence type or mode") \
+  /* IO: files, sockets, HTTP */ \
+  X(MS_ERR_IO,                    IO,       "input/output error") \
+  X(MS_ERR_FILE_OPEN,             IO,       "cannot open or create the file") \
+  X(MS_ERR_FILE_PERMS,            IO,       "a secret key file must be readable by its owner only (mode 0600)") \
+  X(MS_ERR_FILE_FORMAT,           IO,       "the file's contents are not in the expected format") \
+  X(MS_ERR_HTTP_URL,              IO,       "the URL is invalid or its scheme is not allowed") \
+  X(MS_ERR_HTTP_INSECURE,         IO,       "plain http:// is allowed only to a loopback address, and only when explicitly enabled") \
+  X(MS_ERR_HTTP_CONNECT,          IO,       "cannot connect to the server") \
+  X(MS_ERR_HTTP_TLS,              IO,       "TLS failed: the server's certificate did not verify against the trusted CA") \
+  X(MS_ERR_HTTP_PIN,              IO,       "the server's TLS key is not the one named in the authenticated handshake") \
+  X(MS_ERR_HTTP_TIMEOUT,          IO,       "the server did not answer in time") \
+  X(MS_ERR_HTTP_STATUS,           IO,       "the server answered with an unexpected HTTP status") \
+  X(MS_ERR_HTTP_BODY,             IO,       "the server's answer is too large or malformed") \
+  /* PEER: what the supervisor said about our session */ \
+  X(MS_ERR_PEER_REJECTED,         PROTO,    "the supervisor rejected the handshake or record") \
+  X(MS_ERR_SESSION_UNKNOWN,       PROTO,    "the supervisor does not know this session (expired, closed or restarted)") \
+  X(MS_ERR_SERVER_BUSY,           PROTO,    "the supervisor's session table is full: retry later") \
+  X(MS_ERR_REPLY_MISMATCH,        PROTO,    "the reply does not answer this request (wrong message id or type)") \
+  X(MS_ERR_PAYLOAD,               PROTO,    "a message inside the channel is not valid for its endpoint") \
+  /* BACKEND: the model engine */ \
+  X(MS_ERR_BACKEND_UNAVAILABLE,   BACKEND,  "the model engine cannot be reached: is it running at the configured URL?") \
+  X(MS_ERR_BACKEND_TIMEOUT,       BACKEND,  "the model engine did not answer in time") \
+  X(MS_ERR_BACKEND_STATUS,        BACKEND,  "the model engine answered with an HTTP error") \
+  X(MS_ERR_BACKEND_FORMAT,        BACKEND,  "the model engine's answer is not in the expected format") \
+  X(MS_ERR_BACKEND_REMOTE,        BACKEND,  "the supervisor's model engine failed on this turn") \
+  /* CONFIG */ \
+  X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option")
 /* clang-format on */
