@@ -67,6 +67,11 @@ const uint8_t *ms_channel_session_id(const struct ms_channel *ch)
     return ch->session_id;
 }
 
+size_t ms_channel_struct_size(void)
+{
+    return sizeof(struct ms_channel);
+}
+
 uint64_t ms_channel_tx_epoch(const struct ms_channel *ch)
 {
     return ch->tx.epoch;

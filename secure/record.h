@@ -96,6 +96,9 @@ MS_MUST_CHECK ms_err ms_channel_open_buf(struct ms_channel *ch, const uint8_t *i
  */
 MS_MUST_CHECK ms_err ms_channel_rekey(struct ms_channel *ch);
 
+/* sizeof(struct ms_channel): per-session memory accounting. */
+size_t ms_channel_struct_size(void);
+
 /* Current epochs, for tests and logs. */
 uint64_t ms_channel_tx_epoch(const struct ms_channel *ch);
 uint64_t ms_channel_rx_epoch(const struct ms_channel *ch);

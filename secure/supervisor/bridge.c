@@ -1,0 +1,259 @@
+/* Model bridge: checks a decrypted §12.3 request, asks the engine, builds the sealed reply. */
+#include "secure/supervisor/bridge.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "common/http.h"
+#include "common/json.h"
+#include "common/limits.h"
+#include "common/llm/chat.h"
+#include "common/llm/openai.h"
+
+#define POOL_MAX 32u
+#define MAX_TURN_MESSAGES 256u
+
+struct ms_bridge {
+    ms_openai_cfg oc;
+    char *base_url;
+    char *model;
+    char *api_key;
+    ms_http_opts ho;
+    pthread_mutex_t lock;
+    ms_http_client *pool[POOL_MAX];
+    size_t npool;
+};
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+ms_err ms_bridge_new(ms_bridge **out, const ms_bridge_cfg *cfg)
+{
+    *out = NULL;
+    ENSURE(cfg->base_url && cfg->model && cfg->timeout_ms > 0, MS_ERR_ARG);
+    TRY(ms_http_global_init());
+    ms_bridge *b = calloc(1, sizeof *b);
+    ENSURE(b != NULL, MS_ERR_NOMEM);
+    b->base_url = dup_str(cfg->base_url);
+    b->model = dup_str(cfg->model);
+    b->api_key = cfg->api_key ? dup_str(cfg->api_key) : NULL;
+    if (!b->base_url || !b->model || (cfg->api_key && !b->api_key) ||
+        pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(b->base_url);
+        free(b->model);
+        free(b->api_key);
+        free(b);
+        return MS_ERR_NOMEM;
+    }
+    b->oc = (ms_openai_cfg){.base_url = b->base_url, .model = b->model, .api_key = b->api_key,
+                            .max_retries = (unsigned)(cfg->max_retries > 0 ? cfg->max_retries : 0),
+                            .backoff_base_ms = 200, .max_retry_wait_ms = 5000};
+    b->ho = (ms_http_opts){.connect_timeout_ms = cfg->connect_timeout_ms,
+                           .total_timeout_ms = cfg->timeout_ms,
+                           .max_response = MS_MAX_RECORD_PLAINTEXT * 4};
+    *out = b;
+    return MS_OK;
+}
+
+void ms_bridge_free(ms_bridge *b)
+{
+    if (!b) {
+        return;
+    }
+    for (size_t i = 0; i < b->npool; i++) {
+        ms_http_client_free(b->pool[i]);
+    }
+    if (b->api_key) {
+        ms_wipe(b->api_key, strlen(b->api_key));
+        free(b->api_key);
+    }
+    free(b->base_url);
+    free(b->model);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+/* HTTP clients are not thread-safe: each turn borrows one (kept-alive connections reused). */
+static ms_err borrow(ms_bridge *b, ms_http_client **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&b->lock);
+    if (b->npool > 0) {
+        *out = b->pool[--b->npool];
+    }
+    pthread_mutex_unlock(&b->lock);
+    return *out ? MS_OK : ms_http_client_new(&b->ho, out);
+}
+
+static void give_back(ms_bridge *b, ms_http_client *c, int healthy)
+{
+    pthread_mutex_lock(&b->lock);
+    if (healthy && b->npool < POOL_MAX) {
+        b->pool[b->npool++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&b->lock);
+    ms_http_client_free(c);
+}
+
+/* A decoded §12.3 request; its strings borrow from `doc`. */
+typedef struct turn_req {
+    ms_json_doc *doc;
+    ms_chat_msg msgs[MAX_TURN_MESSAGES];
+    size_t n;
+    ms_chat_opts opts;
+} turn_req;
+
+static const char *const ROLES[] = {"system", "user", "assistant"};
+
+static ms_err decode_msg(ms_json_val v, ms_chat_msg *m)
+{
+    ms_json_val obj, x;
+    const char *key;
+    size_t idx;
+    TRY(ms_json_as_obj(v, &obj));
+    ms_json_iter it = ms_json_iter_init(obj);
+    while (ms_json_iter_next(&it, &x, &key)) {
+        ENSURE(strcmp(key, "role") == 0 || strcmp(key, "content") == 0, MS_ERR_PAYLOAD);
+    }
+    TRY(ms_json_get_enum(obj, "role", ROLES, 3, &idx));
+    m->role = ROLES[idx];
+    return ms_json_get_str(obj, "content", MS_MAX_RECORD_PLAINTEXT, &m->content, &m->content_len);
+}
+
+static ms_err decode_fields(turn_req *t)
+{
+    ms_json_val root = ms_json_root(t->doc), x, arr;
+    const char *key;
+    size_t n;
+    int64_t max_tokens;
+    TRY(ms_json_as_obj(root, &root));
+    ms_json_iter it = ms_json_iter_init(root);
+    while (ms_json_iter_next(&it, &x, &key)) {
+        ENSURE(strcmp(key, "messages") == 0 || strcmp(key, "max_tokens") == 0 ||
+                   strcmp(key, "temperature") == 0,
+               MS_ERR_PAYLOAD); /* only what the spec lists reaches the engine */
+    }
+    TRY(ms_json_get_arr(root, "messages", MAX_TURN_MESSAGES, &arr, &n));
+    ENSURE(n >= 1, MS_ERR_PAYLOAD);
+    for (size_t i = 0; i < n; i++) {
+        TRY(ms_json_arr_at(arr, i, &x));
+        TRY(decode_msg(x, &t->msgs[i]));
+    }
+    t->n = n;
+    ms_chat_opts_init(&t->opts);
+    TRY(ms_json_get_i64_opt(root, "max_tokens", 1, 1000000, 0, &max_tokens));
+    t->opts.max_tokens = (int)max_tokens;
+    return ms_json_get_double_opt(root, "temperature", 0.0, 2.0, -1.0, &t->opts.temperature);
+}
+
+static ms_err decode_request(const uint8_t *req, size_t len, turn_req *t)
+{
+    memset(t, 0, sizeof *t);
+    ENSURE(ms_json_parse((const char *)req, len, &t->doc) == MS_OK, MS_ERR_PAYLOAD);
+    return decode_fields(t) == MS_OK ? MS_OK : MS_ERR_PAYLOAD;
+}
+
+ms_err ms_bridge_check_request(const uint8_t *req, size_t len)
+{
+    turn_req *t = malloc(sizeof *t);
+    ENSURE(t != NULL, MS_ERR_NOMEM);
+    ms_err e = decode_request(req, len, t);
+    ms_json_free(t->doc);
+    free(t);
+    return e;
+}
+
+static const char *error_code(ms_err e)
+{
+    switch (e) {
+    case MS_ERR_PAYLOAD: return "bad_request";
+    case MS_ERR_BACKEND_UNAVAILABLE: return "backend_unavailable";
+    case MS_ERR_BACKEND_TIMEOUT: return "backend_timeout";
+    default: return "backend_error";
+    }
+}
+
+/* {"ok":false,"error":{"code":...,"message":...}}: what went wrong, never the request. */
+static ms_err build_error(ms_err e, const ms_chat_result *res, ms_buf *out)
+{
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "%s", ms_err_str(e));
+    if (res && res->http_status >= 400 && n > 0 && (size_t)n < sizeof msg) {
+        n += snprintf(msg + n, sizeof msg - (size_t)n, " (HTTP %ld%s%s)", res->http_status,
+                      res->error_text[0] ? ": " : "", res->error_text);
+    }
+    ms_json_builder *b;
+    ms_json_wval root, err;
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_err r = ms_json_add_bool(root, "ok", false);
+    r = r ? r : ms_json_add_obj(root, "error", &err);
+    r = r ? r : ms_json_add_cstr(err, "code", error_code(e));
+    r = r ? r : ms_json_add_cstr(err, "message", msg);
+    r = r ? r : ms_json_builder_print(b, out);
+    ms_json_builder_free(b);
+    return r;
+}
+
+static ms_err build_ok(const ms_chat_result *res, int with_content, ms_buf *out)
+{
+    ms_json_builder *b;
+    ms_json_wval root, usage;
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_err r = ms_json_add_bool(root, "ok", true);
+    if (with_content) {
+        r = r ? r : ms_json_add_str(root, "content", (const char *)res->content.p, res->content.len);
+    }
+    r = r ? r : ms_json_add_cstr(root, "finish_reason", res->finish_reason);
+    r = r ? r : ms_json_add_obj(root, "usage", &usage);
+    r = r ? r : ms_json_add_u64(usage, "prompt_tokens", res->prompt_tokens);
+    r = r ? r : ms_json_add_u64(usage, "completion_tokens", res->completion_tokens);
+    r = r ? r : ms_json_builder_print(b, out);
+    ms_json_builder_free(b);
+    return r;
+}
+
+ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
+                      ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply)
+{
+    ms_chat_result res;
+    ms_http_client *http = NULL;
+    turn_req *t = malloc(sizeof *t);
+    ENSURE(t != NULL, MS_ERR_NOMEM);
+    ms_chat_result_init(&res);
+    ms_err e = decode_request(req, len, t);
+    if (e != MS_OK) {
+        ms_err be = build_error(MS_ERR_PAYLOAD, NULL, reply);
+        ms_json_free(t->doc);
+        free(t);
+        ms_chat_result_free(&res);
+        return be != MS_OK ? be : MS_ERR_PAYLOAD;
+    }
+    e = borrow(b, &http);
+    if (e == MS_OK) {
+        e = stream ? ms_openai_chat_stream(http, &b->oc, t->msgs, t->n, &t->opts, on_piece, ctx, &res)
+                   : ms_openai_chat(http, &b->oc, t->msgs, t->n, &t->opts, &res);
+        give_back(b, http, e == MS_OK);
+    }
+    /* The request's text is wiped with the document: it was the user's turn. */
+    ms_json_free(t->doc);
+    ms_wipe(t, sizeof *t);
+    free(t);
+    if (e == MS_ERR_IO || e == MS_ERR_NOMEM) { /* the reader went away, or we are out of memory */
+        ms_chat_result_free(&res);
+        return e;
+    }
+    e = e == MS_OK ? build_ok(&res, !stream, reply) : build_error(e, &res, reply);
+    ms_chat_result_free(&res);
+    return e;
+}

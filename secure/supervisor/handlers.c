@@ -1,0 +1,332 @@
+/* Supervisor endpoints: handshake, finish, request, close; streams in stream.c. */
+#include "secure/supervisor/handlers.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "common/check.h"
+#include "common/codec.h"
+#include "common/log.h"
+#include "secure/hs_msg.h"
+#include "secure/supervisor/internal.h"
+
+uint64_t ms_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t ms_now_s(void)
+{
+    return (uint64_t)time(NULL);
+}
+
+void ms_sup_reply_init(ms_sup_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    ms_buf_init(&r->body, MS_MAX_HTTP_BODY);
+    r->status = 500;
+    r->content_type = "text/plain";
+}
+
+void ms_sup_reply_free(ms_sup_reply *r)
+{
+    ms_buf_free(&r->body);
+}
+
+void ms_sup_fail(ms_sup_reply *r, int status, ms_err cause)
+{
+    static const struct {
+        int status;
+        const char *text;
+    } bodies[] = {{400, "rejected\n"}, {404, "unknown session\n"}, {503, "busy\n"}};
+    ms_buf_clear(&r->body);
+    r->status = status;
+    r->cause = cause;
+    r->content_type = "text/plain";
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        if (bodies[i].status == status) {
+            ms_err e = ms_buf_append_str(&r->body, bodies[i].text);
+            (void)e; /* a short constant always fits */
+        }
+    }
+}
+
+static void set_prefix(ms_sup_reply *r, const uint8_t sid[static MS_SESSION_ID_LEN])
+{
+    size_t n;
+    if (ms_hex_encode(sid, 4, r->sid_prefix, sizeof r->sid_prefix, &n) != MS_OK) {
+        r->sid_prefix[0] = 0;
+    }
+}
+
+enum ms_sup_route ms_sup_route_of(const char *path, uint8_t sid[static MS_SESSION_ID_LEN])
+{
+    static const struct {
+        const char *suffix;
+        enum ms_sup_route route;
+    } tails[] = {{"/finish", MS_ROUTE_FINISH},
+                 {"/request", MS_ROUTE_REQUEST},
+                 {"/stream", MS_ROUTE_STREAM},
+                 {"/close", MS_ROUTE_CLOSE}};
+    const char prefix[] = "/v1/session/";
+    size_t n;
+    memset(sid, 0, MS_SESSION_ID_LEN);
+    if (strcmp(path, "/v1/health") == 0) {
+        return MS_ROUTE_HEALTH;
+    }
+    if (strcmp(path, "/v1/handshake") == 0) {
+        return MS_ROUTE_HANDSHAKE;
+    }
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0) {
+        return MS_ROUTE_NONE;
+    }
+    const char *hex = path + sizeof prefix - 1;
+    if (strnlen(hex, 2 * MS_SESSION_ID_LEN + 1) < 2 * MS_SESSION_ID_LEN ||
+        ms_hex_decode(hex, 2 * MS_SESSION_ID_LEN, sid, MS_SESSION_ID_LEN, &n) != MS_OK) {
+        memset(sid, 0, MS_SESSION_ID_LEN);
+        return MS_ROUTE_NONE;
+    }
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        if (strcmp(hex + 2 * MS_SESSION_ID_LEN, tails[i].suffix) == 0) {
+            return tails[i].route;
+        }
+    }
+    memset(sid, 0, MS_SESSION_ID_LEN);
+    return MS_ROUTE_NONE;
+}
+
+size_t ms_sup_body_cap(enum ms_sup_route route)
+{
+    switch (route) {
+    case MS_ROUTE_HANDSHAKE:
+    case MS_ROUTE_FINISH:
+    case MS_ROUTE_HEALTH:
+    case MS_ROUTE_NONE:
+        return MS_SUP_SMALL_BODY;
+    default:
+        return MS_MAX_HTTP_BODY;
+    }
+}
+
+static void handle_health(const ms_sup *sup, ms_sup_reply *r)
+{
+    ms_buf_clear(&r->body);
+    ms_err e = ms_buf_append_str(&r->body, sup->development
+        ? "{\"status\":\"ok\",\"protocol\":1,\"evidence\":[\"dev-key\"],\"mode\":\"development\"}"
+        : "{\"status\":\"ok\",\"protocol\":1,\"evidence\":[\"dev-key\"],\"mode\":\"attested\"}");
+    r->status = e == MS_OK ? 200 : 500;
+    r->content_type = "application/json";
+}
+
+/* §12.1 handshake: room first (cheap), then the cryptography, then the table. */
+static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_sup_reply *r)
+{
+    ms_identity_snapshot snap;
+    struct ms_hs_pending *p = NULL;
+    uint64_t now = ms_now_ms();
+    if (!ms_sessions_has_room(sup->sessions, now)) {
+        ms_sup_fail(r, 503, MS_ERR_SERVER_BUSY);
+        r->retry_after = 1;
+        return;
+    }
+    ms_identity_take(sup->id, ms_now_s(), &snap);
+    ms_hs_server_cfg cfg = {.static_sk = snap.static_sk, .static_pk = snap.static_pk,
+                            .tls_spki_hash = sup->tls_spki, .provide = ms_identity_provide,
+                            .provide_ctx = &snap};
+    ms_buf_clear(&r->body);
+    ms_err e = ms_hs_server_respond(&cfg, body, len, &r->body, &p);
+    ms_identity_snapshot_wipe(&snap);
+    if (e != MS_OK) {
+        ms_sup_fail(r, 400, e);
+        return;
+    }
+    set_prefix(r, ms_hs_pending_session_id(p));
+    e = ms_sessions_add(sup->sessions, p, now); /* takes p */
+    if (e != MS_OK) {
+        ms_sup_fail(r, e == MS_ERR_SERVER_BUSY ? 503 : 500, e);
+        r->retry_after = e == MS_ERR_SERVER_BUSY ? 1 : 0;
+        return;
+    }
+    r->status = 200;
+    r->content_type = "application/octet-stream";
+}
+
+/* §12.1: a leading ClientFinish (50 or 114 bytes, by its sig_len) finishes a pending session. */
+static ms_err finish_if_present(ms_session *s, const uint8_t *body, size_t len, size_t *used)
+{
+    ms_hs_server_result res;
+    *used = 0;
+    if (len == 0 || body[0] != MS_HS_CLIENT_FINISH) {
+        ENSURE(s->state == MS_SESSION_OPEN, MS_ERR_STATE);
+        return MS_OK;
+    }
+    ENSURE(s->state == MS_SESSION_PENDING, MS_ERR_STATE); /* a finish replayed or sent twice */
+    size_t cf_len = len > 49 && body[49] == MS_SIG_LEN ? MS_CLIENT_FINISH_MAX_LEN : 50;
+    cf_len = cf_len < len ? cf_len : len;
+    TRY(ms_hs_server_finish(s->pending, body, cf_len, &s->chan, &res));
+    ms_hs_pending_free(s->pending);
+    s->pending = NULL;
+    s->state = MS_SESSION_OPEN;
+    *used = cf_len;
+    return MS_OK;
+}
+
+/*
+ * Open the body's single record of type `want` (session lock held). Every check that can be
+ * made on the header is made before opening, so a refused body changes nothing.
+ */
+ms_err ms_sup_open_body(ms_session *s, const uint8_t *body, size_t len, uint8_t want,
+                        ms_record_info *info, ms_buf *pt)
+{
+    ms_record_header h;
+    size_t used;
+    TRY(finish_if_present(s, body, len, &used));
+    body += used;
+    len -= used;
+    TRY(ms_record_header_decode(body, len, MS_DIR_C2S, &h));
+    ENSURE(h.type == want, MS_ERR_PAYLOAD);
+    ENSURE(want != MS_REC_MSG || h.msg_id != 0, MS_ERR_PAYLOAD);
+    ENSURE(len - MS_REC_HEADER_LEN == h.ct_len, len - MS_REC_HEADER_LEN < h.ct_len
+                                                    ? MS_ERR_TRUNCATED
+                                                    : MS_ERR_TRAILING);
+    TRY(ms_channel_open_buf(s->chan, body, len, info, pt));
+    s->records_in++;
+    s->bytes_in += info->pt_len;
+    return MS_OK;
+}
+
+/* Look the session up and run fn under its lock; 404 for unknown ones. */
+ms_session *ms_sup_session(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN], ms_sup_reply *r)
+{
+    set_prefix(r, sid);
+    ms_session *s = ms_sessions_acquire(sup->sessions, sid, ms_now_ms());
+    if (!s) {
+        ms_sup_fail(r, 404, MS_ERR_SESSION_UNKNOWN);
+    }
+    return s;
+}
+
+/* A body refused on an established session leaves it as it was; a failed finish ends it. */
+void ms_sup_reject(ms_sup *sup, ms_session *s, ms_sup_reply *r, ms_err e)
+{
+    if (s->state == MS_SESSION_PENDING && e != MS_ERR_STATE) {
+        ms_sessions_remove(sup->sessions, s);
+    }
+    ms_sup_fail(r, 400, e);
+}
+
+static void handle_finish(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN],
+                          const uint8_t *body, size_t len, ms_sup_reply *r)
+{
+    size_t used;
+    ms_session *s = ms_sup_session(sup, sid, r);
+    if (!s) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    ms_err e = len > 0 && body[0] == MS_HS_CLIENT_FINISH ? finish_if_present(s, body, len, &used)
+                                                         : MS_ERR_STATE;
+    if (e == MS_OK && used != len) {
+        e = MS_ERR_TRAILING;
+    }
+    if (e == MS_OK) {
+        r->status = 204;
+        ms_buf_clear(&r->body);
+    } else {
+        ms_sup_reject(sup, s, r, e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    ms_sessions_release(sup->sessions, s);
+}
+
+/* §12.1 request: open, ask the engine without holding the lock, seal the reply. */
+static void handle_request(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN],
+                           const uint8_t *body, size_t len, ms_sup_reply *r)
+{
+    ms_record_info info;
+    ms_buf pt, reply;
+    ms_session *s = ms_sup_session(sup, sid, r);
+    if (!s) {
+        return;
+    }
+    ms_buf_init(&pt, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&reply, MS_MAX_RECORD_PLAINTEXT);
+    pthread_mutex_lock(&s->lock);
+    ms_err e = ms_sup_open_body(s, body, len, MS_REC_MSG, &info, &pt);
+    if (e != MS_OK) {
+        ms_sup_reject(sup, s, r, e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (e == MS_OK) {
+        e = ms_bridge_turn(sup->bridge, pt.p, pt.len, 0, NULL, NULL, &reply);
+        r->cause = e; /* a bad payload still gets a sealed bad_request reply */
+        pthread_mutex_lock(&s->lock);
+        ms_buf_clear(&r->body);
+        e = ms_channel_seal_buf(s->chan, MS_REC_MSG, info.msg_id, 0, reply.p, reply.len, &r->body);
+        s->records_out += e == MS_OK;
+        s->bytes_out += e == MS_OK ? reply.len : 0;
+        pthread_mutex_unlock(&s->lock);
+        r->status = e == MS_OK ? 200 : 500;
+        r->content_type = "application/octet-stream";
+    }
+    ms_buf_free(&pt);
+    ms_buf_free(&reply);
+    ms_sessions_release(sup->sessions, s);
+}
+
+static void handle_close(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN],
+                         const uint8_t *body, size_t len, ms_sup_reply *r)
+{
+    ms_record_info info;
+    ms_buf pt;
+    ms_session *s = ms_sup_session(sup, sid, r);
+    if (!s) {
+        return;
+    }
+    ms_buf_init(&pt, MS_MAX_RECORD_PLAINTEXT);
+    pthread_mutex_lock(&s->lock);
+    ms_err e = ms_sup_open_body(s, body, len, MS_REC_CLOSE, &info, &pt);
+    if (e == MS_OK) {
+        ms_buf_clear(&r->body);
+        e = ms_channel_seal_buf(s->chan, MS_REC_CLOSE, 0, 0, NULL, 0, &r->body);
+        r->status = e == MS_OK ? 200 : 500;
+        r->content_type = "application/octet-stream";
+        ms_sessions_remove(sup->sessions, s);
+    } else {
+        ms_sup_reject(sup, s, r, e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    ms_buf_free(&pt);
+    ms_sessions_release(sup->sessions, s);
+}
+
+void ms_sup_handle(ms_sup *sup, enum ms_sup_route route, const uint8_t sid[static MS_SESSION_ID_LEN],
+                   const uint8_t *body, size_t len, ms_sup_reply *r)
+{
+    switch (route) {
+    case MS_ROUTE_HEALTH:
+        handle_health(sup, r);
+        break;
+    case MS_ROUTE_HANDSHAKE:
+        handle_handshake(sup, body, len, r);
+        break;
+    case MS_ROUTE_FINISH:
+        handle_finish(sup, sid, body, len, r);
+        break;
+    case MS_ROUTE_REQUEST:
+        handle_request(sup, sid, body, len, r);
+        break;
+    case MS_ROUTE_CLOSE:
+        handle_close(sup, sid, body, len, r);
+        break;
+    default:
+        ms_sup_fail(r, 404, MS_ERR_ARG);
+        break;
+    }
+    if (r->status >= 400 && r->cause != MS_OK) {
+        ms_log(MS_LOG_INFO, "supervisor", "session %s: %d %s", r->sid_prefix[0] ? r->sid_prefix : "-",
+               r->status, ms_err_name(r->cause));
+    }
+}

@@ -1,0 +1,72 @@
+/* The supervisor's endpoints (protocol.md §12), independent of the HTTP server library. */
+#ifndef MS_SECURE_SUPERVISOR_HANDLERS_H
+#define MS_SECURE_SUPERVISOR_HANDLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "secure/supervisor/bridge.h"
+#include "secure/supervisor/identity.h"
+#include "secure/supervisor/sessions.h"
+
+/* Per-endpoint body caps (§12.2). */
+#define MS_SUP_SMALL_BODY 4096u
+
+typedef struct ms_sup {
+    ms_session_table *sessions;
+    ms_identity *id;
+    ms_bridge *bridge;
+    uint8_t tls_spki[MS_SPKI_HASH_LEN]; /* zero when no TLS key is bound */
+    int development;                    /* dev-key evidence */
+} ms_sup;
+
+/* What an endpoint answers. `body` is capped at MS_MAX_HTTP_BODY. */
+typedef struct ms_sup_reply {
+    int status;
+    const char *content_type;
+    int retry_after;            /* seconds, for 503; 0 = none */
+    ms_buf body;
+    char sid_prefix[9];         /* first 4 bytes of the session id in hex, for the access log */
+    ms_err cause;               /* the local reason of a 4xx/5xx, for the log only */
+} ms_sup_reply;
+
+void ms_sup_reply_init(ms_sup_reply *r);
+void ms_sup_reply_free(ms_sup_reply *r);
+
+enum ms_sup_route {
+    MS_ROUTE_NONE = 0,
+    MS_ROUTE_HEALTH,
+    MS_ROUTE_HANDSHAKE,
+    MS_ROUTE_FINISH,
+    MS_ROUTE_REQUEST,
+    MS_ROUTE_STREAM,
+    MS_ROUTE_CLOSE,
+};
+
+/* Map a path to a route and, for session routes, the session id. */
+enum ms_sup_route ms_sup_route_of(const char *path, uint8_t sid[static MS_SESSION_ID_LEN]);
+/* The body cap of a route (§12.2). */
+size_t ms_sup_body_cap(enum ms_sup_route route);
+
+/* Every non-streamed endpoint. */
+void ms_sup_handle(ms_sup *sup, enum ms_sup_route route, const uint8_t sid[static MS_SESSION_ID_LEN],
+                   const uint8_t *body, size_t len, ms_sup_reply *r);
+
+/*
+ * The streamed endpoint: on success r->status is 200 and *out a stream whose bytes
+ * (sealed records) are read with ms_sup_stream_read until it returns 0; on failure *out is
+ * NULL and r holds the error reply. The model engine runs in a thread of the stream's own.
+ */
+typedef struct ms_sup_stream ms_sup_stream;
+void ms_sup_stream_start(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN],
+                         const uint8_t *body, size_t len, ms_sup_reply *r, ms_sup_stream **out);
+/* Blocks until bytes are ready; returns how many were copied, 0 at the end. */
+size_t ms_sup_stream_read(ms_sup_stream *st, uint8_t *buf, size_t max);
+/* Stops the engine call if still running (client gone) and frees everything. */
+void ms_sup_stream_free(ms_sup_stream *st);
+
+uint64_t ms_now_ms(void); /* monotonic */
+uint64_t ms_now_s(void);  /* wall clock, Unix seconds */
+
+#endif

@@ -1,0 +1,340 @@
+/* minions-supervisor: options, objects, serve until SIGINT/SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "secure/attest/devkey.h"
+#include "secure/supervisor/server.h"
+
+#define EXIT_USAGE 2
+#define EXIT_START 3
+#define EXIT_KEY 4
+
+static const char USAGE[] =
+    "Usage: minions-supervisor [options]\n"
+    "\n"
+    "Serves the minions-secure channel (docs/protocol.md) and relays each decrypted turn to\n"
+    "an OpenAI-compatible model engine (vLLM, SGLang, llama.cpp server, ...).\n"
+    "\n"
+    "Listening:\n"
+    "  --listen ADDR            127.0.0.1:8443 (default), [::1]:PORT or unix:/path.sock;\n"
+    "                           port 0 picks a free port\n"
+    "  --port-file FILE         write the bound port there once listening\n"
+    "  --tls-cert FILE          serve HTTPS with this PEM certificate (chain) ...\n"
+    "  --tls-key FILE           ... and this PEM private key\n"
+    "  --plain-http             serve plain HTTP instead; allowed only on a loopback address or\n"
+    "                           a unix socket, for deployments behind a TLS-terminating proxy\n"
+    "  --max-connections N      open connections at most (default 256)\n"
+    "  --per-ip-connections N   from one address at most (default 64)\n"
+    "  --connection-timeout S   close a connection idle or silent this long (default 30)\n"
+    "Sessions:\n"
+    "  --max-sessions N         sessions at most, pending ones included (default 10000);\n"
+    "                           when full, handshakes get 503 with Retry-After\n"
+    "  --session-ttl S          drop a session idle this long (default 600)\n"
+    "Model engine:\n"
+    "  --backend-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1\n"
+    "  --backend-model NAME     model name to request\n"
+    "  --backend-key-env VAR    environment variable holding the engine's API key\n"
+    "                           (default MINIONS_BACKEND_API_KEY; unset = no key)\n"
+    "  --backend-timeout S      whole-turn timeout (default 120)\n"
+    "  --backend-retries N      retries before any output, on connect errors, 429, 5xx (default 1)\n"
+    "Evidence:\n"
+    "  --evidence TYPE          dev-key (the only type in this build)\n"
+    "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
+    "                           (default ./minions-dev-attestation.pem); its public half is\n"
+    "                           written to FILE.pub: give that file to clients\n"
+    "                           (minions-secure --trusted_attestation_pem FILE.pub)\n"
+    "  --evidence-ttl S         replace the static key and its evidence this often (default 300)\n"
+    "Logs:\n"
+    "  --access-log FILE        one line per request (default: standard error; '-' too);\n"
+    "                           never plaintext or keys\n"
+    "  --log-level LEVEL        error, warn, info (default) or debug\n"
+    "  --help, --version\n"
+    "\n"
+    "Development mode: dev-key evidence proves that this process holds the dev key. It does\n"
+    "NOT prove what host, software or operator runs it. Use TPM or SEV-SNP evidence to have\n"
+    "the client check the machine itself.\n"
+    "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM; 2 bad options or configuration;\n"
+    "3 cannot listen or start; 4 dev key file unusable.\n";
+
+typedef struct opts {
+    ms_sup_server_cfg srv;
+    const char *port_file;
+    size_t max_sessions;
+    unsigned long session_ttl_s;
+    ms_bridge_cfg bridge;
+    const char *key_env;
+    const char *evidence;
+    const char *dev_key;
+    unsigned long evidence_ttl_s;
+    const char *access_log;
+    ms_log_level level;
+} opts;
+
+static int parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_level(const char *s, ms_log_level *out)
+{
+    static const struct {
+        const char *name;
+        ms_log_level level;
+    } levels[] = {{"error", MS_LOG_ERROR}, {"warn", MS_LOG_WARN}, {"info", MS_LOG_INFO},
+                  {"debug", MS_LOG_DEBUG}};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (strcmp(s, levels[i].name) == 0) {
+            *out = levels[i].level;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+enum {
+    O_LISTEN = 256, O_PORT_FILE, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_MAX_CONN, O_PER_IP, O_CONN_TO,
+    O_MAX_SESS, O_TTL, O_B_URL, O_B_MODEL, O_B_KEYENV, O_B_TO, O_B_RETRY, O_EVIDENCE, O_DEVKEY,
+    O_EV_TTL, O_ACCESS, O_LEVEL, O_HELP, O_VERSION
+};
+
+static int apply_num(opts *o, int c, const char *arg)
+{
+    unsigned long v;
+    switch (c) {
+    case O_MAX_CONN: if (!parse_ul(arg, 1, 65536, &v)) return 0; o->srv.max_connections = (unsigned)v; return 1;
+    case O_PER_IP: if (!parse_ul(arg, 1, 65536, &v)) return 0; o->srv.per_ip_connections = (unsigned)v; return 1;
+    case O_CONN_TO: if (!parse_ul(arg, 1, 3600, &v)) return 0; o->srv.connection_timeout_s = (unsigned)v; return 1;
+    case O_MAX_SESS: if (!parse_ul(arg, 1, 1u << 24, &v)) return 0; o->max_sessions = v; return 1;
+    case O_TTL: return parse_ul(arg, 1, 86400 * 7, &o->session_ttl_s);
+    case O_B_TO: if (!parse_ul(arg, 1, 86400, &v)) return 0; o->bridge.timeout_ms = (long)v * 1000; return 1;
+    case O_B_RETRY: if (!parse_ul(arg, 0, 10, &v)) return 0; o->bridge.max_retries = (int)v; return 1;
+    case O_EV_TTL: return parse_ul(arg, 10, 86400, &o->evidence_ttl_s);
+    default: return 0;
+    }
+}
+
+static int apply(opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case O_LISTEN: o->srv.listen = arg; return 1;
+    case O_PORT_FILE: o->port_file = arg; return 1;
+    case O_TLS_CERT: o->srv.tls_cert_path = arg; return 1;
+    case O_TLS_KEY: o->srv.tls_key_path = arg; return 1;
+    case O_PLAIN: o->srv.plain_http = 1; return 1;
+    case O_B_URL: o->bridge.base_url = arg; return 1;
+    case O_B_MODEL: o->bridge.model = arg; return 1;
+    case O_B_KEYENV: o->key_env = arg; return 1;
+    case O_EVIDENCE: o->evidence = arg; return 1;
+    case O_DEVKEY: o->dev_key = arg; return 1;
+    case O_ACCESS: o->access_log = arg; return 1;
+    case O_LEVEL: return parse_level(arg, &o->level);
+    default: return apply_num(o, c, arg);
+    }
+}
+
+/* 0 to run, or the exit status (after printing why). */
+static int parse_args(int argc, char **argv, opts *o)
+{
+    static const struct option longs[] = {
+        {"listen", 1, 0, O_LISTEN}, {"port-file", 1, 0, O_PORT_FILE}, {"tls-cert", 1, 0, O_TLS_CERT},
+        {"tls-key", 1, 0, O_TLS_KEY}, {"plain-http", 0, 0, O_PLAIN},
+        {"max-connections", 1, 0, O_MAX_CONN}, {"per-ip-connections", 1, 0, O_PER_IP},
+        {"connection-timeout", 1, 0, O_CONN_TO}, {"max-sessions", 1, 0, O_MAX_SESS},
+        {"session-ttl", 1, 0, O_TTL}, {"backend-url", 1, 0, O_B_URL},
+        {"backend-model", 1, 0, O_B_MODEL}, {"backend-key-env", 1, 0, O_B_KEYENV},
+        {"backend-timeout", 1, 0, O_B_TO}, {"backend-retries", 1, 0, O_B_RETRY},
+        {"evidence", 1, 0, O_EVIDENCE}, {"dev-key", 1, 0, O_DEVKEY},
+        {"evidence-ttl", 1, 0, O_EV_TTL}, {"access-log", 1, 0, O_ACCESS},
+        {"log-level", 1, 0, O_LEVEL}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION},
+        {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        if (c == O_HELP) {
+            fputs(USAGE, stdout);
+            return -1;
+        }
+        if (c == O_VERSION) {
+            puts("minions-supervisor 0.1.0 (channel protocol 1)");
+            return -1;
+        }
+        if (c == '?' || c == ':' || !apply(o, c, optarg)) {
+            fprintf(stderr, "minions-supervisor: invalid option or value: %s\n"
+                            "Try 'minions-supervisor --help'.\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "minions-supervisor: unexpected argument: %s\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!o->bridge.base_url || !o->bridge.model) {
+        fprintf(stderr, "minions-supervisor: --backend-url and --backend-model are required\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(o->evidence, "dev-key") != 0) {
+        fprintf(stderr, "minions-supervisor: --evidence %s is not available in this build "
+                        "(dev-key is)\n", o->evidence);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void defaults(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->srv.listen = "127.0.0.1:8443";
+    o->srv.max_connections = 256;
+    o->srv.per_ip_connections = 64;
+    o->srv.connection_timeout_s = 30;
+    o->max_sessions = 10000;
+    o->session_ttl_s = 600;
+    o->bridge.timeout_ms = 120000;
+    o->bridge.connect_timeout_ms = 5000;
+    o->bridge.max_retries = 1;
+    o->key_env = "MINIONS_BACKEND_API_KEY";
+    o->evidence = "dev-key";
+    o->dev_key = "minions-dev-attestation.pem";
+    o->evidence_ttl_s = 300;
+    o->level = MS_LOG_INFO;
+}
+
+static int write_port_file(const char *path, uint16_t port)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        return 0;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        return 0;
+    }
+    int ok = fprintf(f, "%u\n", (unsigned)port) > 0;
+    ok &= fclose(f) == 0;
+    return ok && rename(tmp, path) == 0;
+}
+
+/* The dev key and its public file; prints what it proves and how clients pin it. */
+static int load_dev_key(const opts *o, ms_devkey *dev)
+{
+    int created;
+    char pub[PATH_MAX], fp[MS_FINGERPRINT_LEN];
+    ms_err e = ms_devkey_load_or_create(o->dev_key, dev, &created);
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: dev key %s: %s\n", o->dev_key, ms_err_str(e));
+        return 0;
+    }
+    if (snprintf(pub, sizeof pub, "%s.pub", o->dev_key) >= (int)sizeof pub ||
+        ms_devkey_write_public(pub, dev->pk) != MS_OK) {
+        fprintf(stderr, "minions-supervisor: cannot write %s.pub\n", o->dev_key);
+        return 0;
+    }
+    ms_devkey_fingerprint(dev->pk, fp);
+    fprintf(stderr,
+            "minions-supervisor: DEVELOPMENT MODE: %s dev key %s (%s).\n"
+            "  It proves that this process holds the key, NOT what host or software runs it.\n"
+            "  Clients pin it with --trusted_attestation_pem %s\n",
+            created ? "created" : "loaded", o->dev_key, fp, pub);
+    return 1;
+}
+
+typedef struct app {
+    ms_devkey dev;
+    ms_identity id;
+    ms_sup sup;
+    ms_sup_server *srv;
+    FILE *access;
+} app;
+
+static int start(app *a, opts *o)
+{
+    uint16_t port;
+    ms_err e = ms_identity_init(&a->id, &a->dev, o->evidence_ttl_s, ms_now_s());
+    if (e == MS_OK) {
+        e = ms_sessions_new(&a->sup.sessions, o->max_sessions, (uint64_t)o->session_ttl_s * 1000);
+    }
+    const char *key = getenv(o->key_env);
+    o->bridge.api_key = key && *key ? key : NULL;
+    if (e == MS_OK) {
+        e = ms_bridge_new(&a->sup.bridge, &o->bridge);
+    }
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: %s\n", ms_err_str(e));
+        return EXIT_USAGE;
+    }
+    a->sup.id = &a->id;
+    a->sup.development = 1;
+    o->srv.access_log = a->access;
+    e = ms_sup_server_start(&a->sup, &o->srv, &a->srv, &port);
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: cannot serve on %s: %s%s\n", o->srv.listen,
+                ms_err_str(e), e == MS_ERR_CONFIG && !o->srv.tls_cert_path
+                    ? " (give --tls-cert and --tls-key, or --plain-http on a loopback address)" : "");
+        return e == MS_ERR_CONFIG ? EXIT_USAGE : EXIT_START;
+    }
+    if (o->port_file && !write_port_file(o->port_file, port)) {
+        fprintf(stderr, "minions-supervisor: cannot write %s\n", o->port_file);
+        return EXIT_START;
+    }
+    fprintf(stderr, "minions-supervisor: listening on %s (port %u, %s)\n", o->srv.listen,
+            (unsigned)port, o->srv.tls_cert_path ? "HTTPS" : "plain HTTP");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    app a;
+    sigset_t set;
+    memset(&a, 0, sizeof a);
+    defaults(&o);
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        return rc < 0 ? 0 : rc;
+    }
+    ms_log_set_level(o.level);
+    /* Every thread starts with these blocked; main waits for them below. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    a.access = stderr;
+    if (o.access_log && strcmp(o.access_log, "-") != 0 && !(a.access = fopen(o.access_log, "a"))) {
+        fprintf(stderr, "minions-supervisor: cannot open %s\n", o.access_log);
+        return EXIT_USAGE;
+    }
+    if (!load_dev_key(&o, &a.dev)) {
+        return EXIT_KEY;
+    }
+    rc = start(&a, &o);
+    ms_devkey_wipe(&a.dev); /* the identity keeps its own copy */
+    if (rc == 0) {
+        int sig;
+        sigdelset(&set, SIGPIPE);
+        sigwait(&set, &sig);
+        fprintf(stderr, "minions-supervisor: stopping (signal %d)\n", sig);
+    }
+    ms_sup_server_stop(a.srv);
+    ms_bridge_free(a.sup.bridge);
+    ms_sessions_free(a.sup.sessions);
+    ms_identity_destroy(&a.id);
+    if (a.access && a.access != stderr) {
+        fclose(a.access);
+    }
+    return rc;
+}

@@ -1,0 +1,415 @@
+/* libmicrohttpd glue: routing, capped bodies, early 413, streamed replies, access log. */
+#include "secure/supervisor/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/check.h"
+#include "common/log.h"
+#include "secure/attest/devkey.h"
+
+struct ms_sup_server {
+    struct MHD_Daemon *d;
+    ms_sup *sup;
+    FILE *access_log;
+    pthread_mutex_t log_lock;
+    int unix_fd;
+    char unix_path[108];
+    ms_buf cert, key;
+};
+
+/* One HTTP request's state, from its headers to its completion. */
+typedef struct req_ctx {
+    enum ms_sup_route route;
+    uint8_t sid[MS_SESSION_ID_LEN];
+    const char *method;
+    ms_buf body;
+    uint64_t t0;
+    int status;
+    char sid_prefix[9];
+    size_t in_len;
+    size_t out_len;
+    int streamed;
+} req_ctx;
+
+static const char *route_name(enum ms_sup_route r)
+{
+    static const char *const names[] = {[MS_ROUTE_NONE] = "none",
+                                        [MS_ROUTE_HEALTH] = "health",
+                                        [MS_ROUTE_HANDSHAKE] = "handshake",
+                                        [MS_ROUTE_FINISH] = "finish",
+                                        [MS_ROUTE_REQUEST] = "request",
+                                        [MS_ROUTE_STREAM] = "stream",
+                                        [MS_ROUTE_CLOSE] = "close"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "none";
+}
+
+static enum MHD_Result queue_simple(struct MHD_Connection *c, req_ctx *rq, int status,
+                                    const char *text, int retry_after)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(text ? strlen(text) : 0, (void *)(text ? text : ""),
+                                        MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    if (retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    rq->status = status;
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    size_t n = ms_sup_stream_read(cls, (uint8_t *)buf, max);
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls)
+{
+    ms_sup_stream_free(cls);
+}
+
+static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup_reply *r,
+                                   ms_sup_stream *st)
+{
+    struct MHD_Response *resp =
+        st ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, st,
+                                               stream_free)
+           : MHD_create_response_from_buffer(r->body.len, r->body.p ? r->body.p : (void *)"",
+                                             MHD_RESPMEM_MUST_COPY);
+    if (!resp) {
+        ms_sup_stream_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    rq->status = r->status;
+    rq->out_len = r->body.len;
+    rq->streamed = st != NULL;
+    memcpy(rq->sid_prefix, r->sid_prefix, sizeof rq->sid_prefix);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* First call: route, method and the declared length, answered at once when wrong. */
+static enum MHD_Result on_headers(struct MHD_Connection *c, const char *url, const char *method,
+                                  void **con_cls)
+{
+    req_ctx *rq = calloc(1, sizeof *rq);
+    if (!rq) {
+        return MHD_NO;
+    }
+    *con_cls = rq;
+    rq->t0 = ms_now_ms();
+    rq->method = strcmp(method, "GET") == 0 ? "GET" : strcmp(method, "POST") == 0 ? "POST" : "OTHER";
+    rq->route = ms_sup_route_of(url, rq->sid);
+    size_t cap = ms_sup_body_cap(rq->route);
+    ms_buf_init(&rq->body, cap);
+    if (rq->route == MS_ROUTE_NONE) {
+        return queue_simple(c, rq, 404, "not found\n", 0);
+    }
+    const char *want = rq->route == MS_ROUTE_HEALTH ? "GET" : "POST";
+    if (strcmp(method, want) != 0) {
+        return queue_simple(c, rq, 405, NULL, 0);
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || *end || end == cl || n > cap) {
+            return queue_simple(c, rq, 413, NULL, 0); /* before a byte of the body is read */
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    ms_sup_server *srv = cls;
+    req_ctx *rq = *con_cls;
+    (void)version;
+    if (!rq) {
+        return on_headers(c, url, method, con_cls);
+    }
+    if (rq->status != 0) { /* already answered (404/405/413): discard whatever comes */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (ms_buf_append(&rq->body, upload_data, *upload_data_size) != MS_OK) {
+            rq->status = 413; /* a chunked body past its cap: drop the connection now */
+            return MHD_NO;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    ms_sup_reply r;
+    ms_sup_stream *st = NULL;
+    ms_sup_reply_init(&r);
+    rq->in_len = rq->body.len;
+    if (rq->route == MS_ROUTE_STREAM) {
+        ms_sup_stream_start(srv->sup, rq->sid, rq->body.p, rq->body.len, &r, &st);
+    } else {
+        ms_sup_handle(srv->sup, rq->route, rq->sid, rq->body.p, rq->body.len, &r);
+    }
+    enum MHD_Result ret = queue_reply(c, rq, &r, st);
+    ms_sup_reply_free(&r);
+    ms_buf_free(&rq->body); /* done with it: wipe the sealed request now */
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ms_sup_server *srv = cls;
+    req_ctx *rq = *con_cls;
+    (void)c;
+    if (!rq) {
+        return;
+    }
+    if (srv->access_log) {
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        pthread_mutex_lock(&srv->log_lock);
+        fprintf(srv->access_log, "%s %s %s %d sid=%s in=%zu out=%s%zu ms=%llu%s\n", ts, rq->method,
+                route_name(rq->route), rq->status, rq->sid_prefix[0] ? rq->sid_prefix : "-",
+                rq->in_len, rq->streamed ? "stream:" : "", rq->out_len,
+                (unsigned long long)(ms_now_ms() - rq->t0),
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+        fflush(srv->access_log);
+        pthread_mutex_unlock(&srv->log_lock);
+    }
+    ms_buf_free(&rq->body);
+    free(rq);
+    *con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = 0;
+    ms_log(MS_LOG_WARN, "http", "%s", line);
+}
+
+static int is_loopback_addr(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+    }
+    return 0;
+}
+
+/* "HOST:PORT" with HOST an IPv4 literal, "[IPv6]:PORT", or "unix:/path". No name lookups. */
+ms_err ms_sup_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *ss_len,
+                           int *is_unix, int *is_loopback)
+{
+    char host[64];
+    memset(ss, 0, sizeof *ss);
+    *ss_len = 0;
+    *is_unix = *is_loopback = 0;
+    ENSURE(listen != NULL && *listen, MS_ERR_CONFIG);
+    if (strncmp(listen, "unix:", 5) == 0) {
+        struct sockaddr_un *un = (struct sockaddr_un *)ss;
+        size_t n = strlen(listen + 5);
+        ENSURE(n > 0 && n < sizeof un->sun_path, MS_ERR_CONFIG);
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, listen + 5, n + 1);
+        *ss_len = sizeof *un;
+        *is_unix = *is_loopback = 1;
+        return MS_OK;
+    }
+    const char *colon = strrchr(listen, ':');
+    ENSURE(colon != NULL && colon > listen, MS_ERR_CONFIG);
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    ENSURE(!errno && *end == 0 && end != colon + 1 && port <= 65535, MS_ERR_CONFIG);
+    const char *h = listen;
+    size_t hl = (size_t)(colon - listen);
+    if (h[0] == '[') {
+        ENSURE(hl >= 2 && h[hl - 1] == ']', MS_ERR_CONFIG);
+        h++;
+        hl -= 2;
+    }
+    ENSURE(hl < sizeof host, MS_ERR_CONFIG);
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *ss_len = sizeof *a4;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *ss_len = sizeof *a6;
+    } else {
+        return MS_ERR_CONFIG;
+    }
+    *is_loopback = is_loopback_addr(ss);
+    return MS_OK;
+}
+
+static int open_unix_socket(const struct sockaddr_storage *ss, unsigned len)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+    struct stat st;
+    /* Replace a stale socket left by a previous run, never any other kind of file. */
+    if (lstat(un->sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        unlink(un->sun_path);
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    mode_t old = umask(0077); /* owner only: the socket is the supervisor's front door */
+    int ok = bind(fd, (const struct sockaddr *)ss, len) == 0 && listen(fd, 128) == 0;
+    umask(old);
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static ms_err load_tls(ms_sup_server *srv, const ms_sup_server_cfg *cfg)
+{
+    ms_buf_init(&srv->cert, MS_MAX_KEY_FILE * 4);
+    ms_buf_init(&srv->key, MS_MAX_KEY_FILE);
+    if (!cfg->tls_cert_path && !cfg->tls_key_path) {
+        return MS_OK;
+    }
+    ENSURE(cfg->tls_cert_path && cfg->tls_key_path, MS_ERR_CONFIG);
+    TRY(ms_file_read(cfg->tls_cert_path, MS_MAX_KEY_FILE * 4, &srv->cert));
+    TRY(ms_file_read(cfg->tls_key_path, MS_MAX_KEY_FILE, &srv->key));
+    TRY(ms_buf_terminate(&srv->cert));
+    TRY(ms_buf_terminate(&srv->key));
+    return ms_tls_spki_sha256_pem(srv->cert.p, srv->cert.len, srv->sup->tls_spki);
+}
+
+static struct MHD_Daemon *start_daemon(ms_sup_server *srv, const ms_sup_server_cfg *cfg,
+                                       const struct sockaddr_storage *ss, int tls)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0) |
+                     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first: MHD asks for it */
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout_s, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {srv->unix_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
+         srv->unix_fd >= 0 ? (intptr_t)srv->unix_fd : 0,
+         srv->unix_fd >= 0 ? NULL : (void *)ss},
+        {srv->unix_fd >= 0 ? MHD_OPTION_END : MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+         (intptr_t)cfg->per_ip_connections, NULL},
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->key.p},
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert.p},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* Compact the list: an MHD_OPTION_END entry would stop MHD reading the rest. */
+    struct MHD_OptionItem list[sizeof opts / sizeof opts[0]];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (opts[i].option != MHD_OPTION_END) {
+            list[n++] = opts[i];
+        }
+    }
+    list[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, list,
+                            MHD_OPTION_END);
+}
+
+ms_err ms_sup_server_start(ms_sup *sup, const ms_sup_server_cfg *cfg, ms_sup_server **out,
+                           uint16_t *port)
+{
+    ms_err err = MS_OK;
+    struct sockaddr_storage ss;
+    unsigned ss_len;
+    int is_unix, loopback;
+    *out = NULL;
+    *port = 0;
+    TRY(ms_sup_parse_listen(cfg->listen, &ss, &ss_len, &is_unix, &loopback));
+    int tls = cfg->tls_cert_path != NULL || cfg->tls_key_path != NULL;
+    /* §12 / threat model: plaintext HTTP only where no network can see it, and only asked. */
+    ENSURE(tls || (cfg->plain_http && loopback), MS_ERR_CONFIG);
+    ENSURE(!(tls && cfg->plain_http), MS_ERR_CONFIG);
+    ms_sup_server *srv = calloc(1, sizeof *srv);
+    ENSURE(srv != NULL, MS_ERR_NOMEM);
+    srv->sup = sup;
+    srv->access_log = cfg->access_log;
+    srv->unix_fd = -1;
+    pthread_mutex_init(&srv->log_lock, NULL);
+    TRY_OUT(load_tls(srv, cfg));
+    if (is_unix) {
+        srv->unix_fd = open_unix_socket(&ss, ss_len);
+        ENSURE_OUT(srv->unix_fd >= 0, MS_ERR_IO);
+        memcpy(srv->unix_path, ((struct sockaddr_un *)&ss)->sun_path, sizeof srv->unix_path);
+    }
+    srv->d = start_daemon(srv, cfg, &ss, tls);
+    ENSURE_OUT(srv->d != NULL, MS_ERR_IO);
+    if (!is_unix) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+        *port = info ? info->port : 0;
+    }
+    *out = srv;
+    srv = NULL;
+out:
+    ms_sup_server_stop(srv);
+    return err;
+}
+
+void ms_sup_server_stop(ms_sup_server *srv)
+{
+    if (!srv) {
+        return;
+    }
+    if (srv->d) {
+        MHD_stop_daemon(srv->d);
+    }
+    if (srv->unix_fd >= 0) {
+        close(srv->unix_fd);
+        unlink(srv->unix_path);
+    }
+    ms_buf_free(&srv->cert);
+    ms_buf_free(&srv->key);
+    pthread_mutex_destroy(&srv->log_lock);
+    free(srv);
+}

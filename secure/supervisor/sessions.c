@@ -1,0 +1,209 @@
+/* Session table: a hash of random session ids, bounded, with lazy and periodic idle expiry. */
+#include "secure/supervisor/sessions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/check.h"
+#include "common/cursor.h"
+
+#define SWEEP_EVERY_MS 1000u
+
+struct ms_session_table {
+    pthread_mutex_t lock;
+    size_t max;
+    size_t count;
+    uint64_t ttl_ms;
+    uint64_t last_sweep_ms;
+    size_t nbuckets;
+    ms_session **buckets;
+};
+
+ms_err ms_sessions_new(ms_session_table **out, size_t max, uint64_t ttl_ms)
+{
+    *out = NULL;
+    ENSURE(max > 0 && max <= (1u << 24) && ttl_ms > 0, MS_ERR_ARG);
+    ms_session_table *t = calloc(1, sizeof *t);
+    ENSURE(t != NULL, MS_ERR_NOMEM);
+    t->max = max;
+    t->ttl_ms = ttl_ms;
+    t->nbuckets = 64;
+    while (t->nbuckets < max) {
+        t->nbuckets *= 2;
+    }
+    t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+    if (!t->buckets || pthread_mutex_init(&t->lock, NULL) != 0) {
+        free(t->buckets);
+        free(t);
+        return MS_ERR_NOMEM;
+    }
+    *out = t;
+    return MS_OK;
+}
+
+static void session_destroy(ms_session *s)
+{
+    ms_hs_pending_free(s->pending);
+    ms_channel_free(s->chan);
+    pthread_mutex_destroy(&s->lock);
+    ms_wipe(s, sizeof *s);
+    free(s);
+}
+
+void ms_sessions_free(ms_session_table *t)
+{
+    if (!t) {
+        return;
+    }
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        ms_session *s = t->buckets[i];
+        while (s) {
+            ms_session *next = s->next;
+            session_destroy(s);
+            s = next;
+        }
+    }
+    free(t->buckets);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+/* Session ids are random: their first bytes are a fair hash an attacker cannot steer. */
+static size_t bucket_of(const ms_session_table *t, const uint8_t sid[static MS_SESSION_ID_LEN])
+{
+    return (size_t)ms_load_u64be(sid) & (t->nbuckets - 1);
+}
+
+/* Unlink s (table lock held); free it unless someone still holds a reference. */
+static void unlink_locked(ms_session_table *t, ms_session *s)
+{
+    ms_session **pp = &t->buckets[bucket_of(t, s->sid)];
+    while (*pp && *pp != s) {
+        pp = &(*pp)->next;
+    }
+    if (*pp) {
+        *pp = s->next;
+        t->count--;
+    }
+    s->removed = 1;
+    s->next = NULL;
+    if (s->refs == 0) {
+        session_destroy(s);
+    }
+}
+
+static int expired(const ms_session_table *t, const ms_session *s, uint64_t now_ms)
+{
+    return s->refs == 0 && now_ms - s->last_used_ms > t->ttl_ms && now_ms >= s->last_used_ms;
+}
+
+static void sweep_locked(ms_session_table *t, uint64_t now_ms)
+{
+    t->last_sweep_ms = now_ms;
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        ms_session *s = t->buckets[i];
+        while (s) {
+            ms_session *next = s->next;
+            if (expired(t, s, now_ms)) {
+                unlink_locked(t, s);
+            }
+            s = next;
+        }
+    }
+}
+
+/* Make room if the table is full: sweep, at most once per SWEEP_EVERY_MS unless full. */
+static int room_locked(ms_session_table *t, uint64_t now_ms)
+{
+    if (t->count >= t->max || now_ms - t->last_sweep_ms >= SWEEP_EVERY_MS) {
+        sweep_locked(t, now_ms);
+    }
+    return t->count < t->max;
+}
+
+int ms_sessions_has_room(ms_session_table *t, uint64_t now_ms)
+{
+    pthread_mutex_lock(&t->lock);
+    int ok = room_locked(t, now_ms);
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
+
+ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p, uint64_t now_ms)
+{
+    ms_session *s = calloc(1, sizeof *s);
+    if (!s || pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        ms_hs_pending_free(p);
+        return MS_ERR_NOMEM;
+    }
+    memcpy(s->sid, ms_hs_pending_session_id(p), MS_SESSION_ID_LEN);
+    s->state = MS_SESSION_PENDING;
+    s->pending = p;
+    s->created_ms = s->last_used_ms = now_ms;
+    pthread_mutex_lock(&t->lock);
+    if (!room_locked(t, now_ms)) {
+        pthread_mutex_unlock(&t->lock);
+        session_destroy(s);
+        return MS_ERR_SERVER_BUSY;
+    }
+    size_t b = bucket_of(t, s->sid);
+    s->next = t->buckets[b];
+    t->buckets[b] = s;
+    t->count++;
+    pthread_mutex_unlock(&t->lock);
+    return MS_OK;
+}
+
+ms_session *ms_sessions_acquire(ms_session_table *t, const uint8_t sid[static MS_SESSION_ID_LEN],
+                                uint64_t now_ms)
+{
+    pthread_mutex_lock(&t->lock);
+    ms_session *s = t->buckets[bucket_of(t, sid)];
+    while (s && !ms_ct_equal(s->sid, sid, MS_SESSION_ID_LEN)) {
+        s = s->next;
+    }
+    if (s && expired(t, s, now_ms)) {
+        unlink_locked(t, s);
+        s = NULL;
+    }
+    if (s) {
+        s->refs++;
+        s->last_used_ms = now_ms;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return s;
+}
+
+void ms_sessions_release(ms_session_table *t, ms_session *s)
+{
+    pthread_mutex_lock(&t->lock);
+    s->refs--;
+    if (s->removed && s->refs == 0) {
+        session_destroy(s);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void ms_sessions_remove(ms_session_table *t, ms_session *s)
+{
+    pthread_mutex_lock(&t->lock);
+    if (!s->removed) {
+        unlink_locked(t, s);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+size_t ms_sessions_count(ms_session_table *t)
+{
+    pthread_mutex_lock(&t->lock);
+    size_t n = t->count;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+size_t ms_sessions_entry_bytes(void)
+{
+    return sizeof(ms_session) + ms_channel_struct_size();
+}
