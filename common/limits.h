@@ -24,4 +24,20 @@
 /* HTTP (later layers) */
 #define MS_MAX_HTTP_BODY (MS_MAX_RECORD_PLAINTEXT + 4096u)
 
+/* --- model-engine HTTP clients (common/http, common/llm) --------------------------------- */
+#define MS_MAX_HTTP_URL 2048u                  /* characters of one request URL */
+#define MS_MAX_HTTP_TOKEN 4096u                /* characters of one bearer token */
+#define MS_MAX_HTTP_ERROR_BODY (64u * 1024u)   /* bytes of a non-2xx body kept by a stream call */
+#define MS_MAX_SSE_LINE (1u << 20)             /* bytes of one Server-Sent-Events line */
+#define MS_MAX_SSE_EVENT (2u << 20)            /* bytes of one SSE event's data */
+#define MS_MAX_NDJSON_LINE (2u << 20)          /* bytes of one newline-delimited JSON line */
+#define MS_MAX_LLM_REQUEST MS_MAX_JSON_TEXT    /* bytes of one chat request body */
+#define MS_MAX_LLM_RESPONSE MS_MAX_JSON_TEXT   /* bytes of one non-streamed chat response */
+#define MS_MAX_LLM_STREAM (64u * 1024u * 1024u) /* bytes of one streamed chat response */
+#define MS_MAX_LLM_REPLY (4u * 1024u * 1024u)  /* bytes of a reply's content */
+#define MS_MAX_LLM_MESSAGES 4096u              /* messages in one chat request */
+#define MS_MAX_LLM_ERROR_TEXT 200u             /* characters of an engine's error message kept */
+#define MS_MAX_LLM_RETRY_WAIT_MS 30000u        /* default cap of one wait between retries */
+/* --- end model-engine HTTP clients ----------------------------------------------------- */
+
 #endif

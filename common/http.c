@@ -1,0 +1,490 @@
+/* HTTP requests over one reused libcurl easy handle: URL policy, caps, timeouts, error mapping. */
+#include "common/http.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/check.h"
+#include "common/limits.h"
+#include "common/log.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_USER_AGENT "minions-secure"
+#define MAX_HEADER_LINE (MS_MAX_HTTP_TOKEN + 64u)
+
+struct ms_http_client {
+    CURL *curl;
+    ms_http_opts o; /* defaults applied; strings point at the copies below */
+    char *ca_file;
+    char *user_agent;
+    long retry_after_s;
+};
+
+/* One request in flight: where the body goes and why a callback stopped it. */
+struct xfer {
+    ms_http_client *c;
+    ms_buf *resp;        /* collecting calls */
+    ms_http_chunk_fn fn; /* streaming calls */
+    void *ctx;
+    ms_buf *err_body;
+    size_t total;
+    ms_err cb_err;
+    bool stalled;
+    int64_t last_activity_ms;
+    curl_off_t last_dl, last_ul;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init_once(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+ms_err ms_http_global_init(void)
+{
+    ENSURE(pthread_once(&global_once, global_init_once) == 0, MS_ERR_INTERNAL);
+    ENSURE(global_rc == CURLE_OK, MS_ERR_INTERNAL);
+    return MS_OK;
+}
+
+void ms_http_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dup_opt(const char *s, bool *ok)
+{
+    if (s == NULL) {
+        return NULL;
+    }
+    char *d = strdup(s);
+    *ok = *ok && d != NULL;
+    return d;
+}
+
+ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
+{
+    static const ms_http_opts none;
+    const ms_http_opts *o = opts ? opts : &none;
+    *out = NULL;
+    ENSURE(o->connect_timeout_ms >= 0 && o->total_timeout_ms >= 0 && o->stall_timeout_ms >= 0,
+           MS_ERR_ARG);
+    TRY(ms_http_global_init());
+    ms_http_client *c = calloc(1, sizeof *c);
+    ENSURE(c != NULL, MS_ERR_NOMEM);
+    bool ok = true;
+    c->o = *o;
+    c->ca_file = dup_opt(o->ca_file, &ok);
+    c->user_agent = dup_opt(o->user_agent ? o->user_agent : DEFAULT_USER_AGENT, &ok);
+    c->o.ca_file = c->ca_file;
+    c->o.user_agent = c->user_agent;
+    if (c->o.connect_timeout_ms == 0) {
+        c->o.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+    }
+    if (c->o.max_response == 0) {
+        c->o.max_response = MS_MAX_HTTP_BODY;
+    }
+    c->curl = ok ? curl_easy_init() : NULL;
+    if (c->curl == NULL) {
+        ms_http_client_free(c);
+        return ok ? MS_ERR_INTERNAL : MS_ERR_NOMEM;
+    }
+    *out = c;
+    return MS_OK;
+}
+
+void ms_http_client_free(ms_http_client *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->curl) {
+        curl_easy_cleanup(c->curl);
+    }
+    free(c->ca_file);
+    free(c->user_agent);
+    ms_wipe(c, sizeof *c);
+    free(c);
+}
+
+long ms_http_retry_after_s(const ms_http_client *c)
+{
+    return c->retry_after_s;
+}
+
+/* --- URL policy ---------------------------------------------------------------------------- */
+
+static bool loopback_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char inner[INET6_ADDRSTRLEN + 1];
+    size_t n = strlen(host);
+    if (strcasecmp(host, "localhost") == 0) {
+        return true; /* libcurl >= 7.78 resolves it to loopback itself, never via DNS */
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
+        return false;
+    }
+    memcpy(inner, host + 1, n - 2);
+    inner[n - 2] = '\0';
+    if (inet_pton(AF_INET6, inner, &a6) != 1) {
+        return false;
+    }
+    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+static bool url_chars_ok(const char *url, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (url[i] <= 0x20 || url[i] >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool has_part(CURLU *u, CURLUPart part)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, part, &v, 0);
+    curl_free(v);
+    return rc == CURLUE_OK;
+}
+
+/* Parse url once; libcurl later uses this very handle, so what we check is what it connects to. */
+static ms_err check_url(const ms_http_client *c, const char *url, CURLU **out)
+{
+    ms_err err = MS_OK;
+    char *scheme = NULL, *host = NULL;
+    *out = NULL;
+    ENSURE(url != NULL, MS_ERR_HTTP_URL);
+    size_t n = strnlen(url, MS_MAX_HTTP_URL + 1);
+    ENSURE(n > 0 && n <= MS_MAX_HTTP_URL && url_chars_ok(url, n), MS_ERR_HTTP_URL);
+    CURLU *u = curl_url();
+    ENSURE(u != NULL, MS_ERR_NOMEM);
+    ENSURE_OUT(curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    ENSURE_OUT(curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    ENSURE_OUT(curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    ENSURE_OUT(!has_part(u, CURLUPART_USER) && !has_part(u, CURLUPART_PASSWORD),
+               MS_ERR_HTTP_URL);
+    bool https = strcmp(scheme, "https") == 0;
+    ENSURE_OUT(https || strcmp(scheme, "http") == 0, MS_ERR_HTTP_URL);
+    ENSURE_OUT(https || c->o.allow_plain_http || loopback_host(host), MS_ERR_HTTP_INSECURE);
+out:
+    curl_free(scheme);
+    curl_free(host);
+    if (err != MS_OK) {
+        curl_url_cleanup(u);
+        return err;
+    }
+    *out = u;
+    return MS_OK;
+}
+
+/* --- headers --------------------------------------------------------------------------------- */
+
+static bool token_ok(const char *t)
+{
+    size_t n = strnlen(t, MS_MAX_HTTP_TOKEN + 1);
+    if (n == 0 || n > MS_MAX_HTTP_TOKEN) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] <= 0x20 || t[i] >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Wipe every header string (one may hold the token) before libcurl frees them. */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *i = h; i != NULL; i = i->next) {
+        ms_wipe(i->data, strlen(i->data));
+    }
+    curl_slist_free_all(h);
+}
+
+static ms_err add_header(struct curl_slist **h, ms_buf *line, const char *a, const char *b)
+{
+    ms_buf_clear(line);
+    TRY(ms_buf_append_str(line, a));
+    if (b != NULL) {
+        TRY(ms_buf_append_str(line, b));
+    }
+    TRY(ms_buf_terminate(line));
+    struct curl_slist *n = curl_slist_append(*h, (const char *)line->p);
+    ms_buf_clear(line);
+    ENSURE(n != NULL, MS_ERR_NOMEM);
+    *h = n;
+    return MS_OK;
+}
+
+static ms_err build_headers(const char *token, bool json_body, struct curl_slist **out)
+{
+    ms_err err = MS_OK;
+    struct curl_slist *h = NULL;
+    ms_buf line;
+    ms_buf_init(&line, MAX_HEADER_LINE);
+    *out = NULL;
+    ENSURE(token == NULL || token_ok(token), MS_ERR_ARG);
+    if (token != NULL) {
+        TRY_OUT(add_header(&h, &line, "Authorization: Bearer ", token));
+    }
+    if (json_body) {
+        TRY_OUT(add_header(&h, &line, "Content-Type: application/json", NULL));
+        /* No "Expect: 100-continue" round trip for large bodies. */
+        TRY_OUT(add_header(&h, &line, "Expect:", NULL));
+    }
+out:
+    ms_buf_free(&line);
+    if (err != MS_OK) {
+        free_headers(h);
+        return err;
+    }
+    *out = h;
+    return MS_OK;
+}
+
+/* --- callbacks ------------------------------------------------------------------------------- */
+
+static bool status_2xx(long s)
+{
+    return s >= 200 && s <= 299;
+}
+
+static ms_err take_bytes(struct xfer *x, const uint8_t *p, size_t n)
+{
+    ENSURE(n <= x->c->o.max_response - x->total, MS_ERR_HTTP_BODY);
+    x->total += n;
+    if (x->resp != NULL) {
+        ms_err e = ms_buf_append(x->resp, p, n);
+        return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
+    }
+    long st = 0;
+    curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &st);
+    if (status_2xx(st)) {
+        return x->fn(x->ctx, p, n);
+    }
+    if (x->err_body == NULL) {
+        return MS_OK;
+    }
+    ms_err e = ms_buf_append(x->err_body, p, n);
+    return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+    if (n == 0) {
+        return 0;
+    }
+    x->cb_err = take_bytes(x, (const uint8_t *)ptr, n);
+    return x->cb_err == MS_OK ? n : CURL_WRITEFUNC_ERROR;
+}
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct xfer *x = userdata;
+    int64_t t = now_ms();
+    (void)dltotal;
+    (void)ultotal;
+    if (dlnow != x->last_dl || ulnow != x->last_ul) {
+        x->last_dl = dlnow;
+        x->last_ul = ulnow;
+        x->last_activity_ms = t;
+        return 0;
+    }
+    if (t - x->last_activity_ms > x->c->o.stall_timeout_ms) {
+        x->stalled = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* --- the transfer ---------------------------------------------------------------------------- */
+
+static ms_err opt_ok(CURLcode rc)
+{
+    return rc == CURLE_OK ? MS_OK : MS_ERR_INTERNAL;
+}
+
+/* What every request sets, after a reset so that nothing leaks from the previous one. */
+static ms_err set_common(ms_http_client *c, struct xfer *x, CURLU *u, struct curl_slist *h,
+                         char *errbuf)
+{
+    CURL *k = c->curl;
+    curl_easy_reset(k); /* keeps the connection cache */
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CURLU, u)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https")));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROXY, "")));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_ERRORBUFFER, errbuf)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, c->o.total_timeout_ms)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_USERAGENT, c->o.user_agent)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2)));
+    if (c->o.ca_file != NULL) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CAINFO, c->o.ca_file)));
+    }
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_response)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_write)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEDATA, x)));
+    if (h != NULL) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_HTTPHEADER, h)));
+    }
+    if (c->o.stall_timeout_ms > 0) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L)));
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, on_progress)));
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_XFERINFODATA, x)));
+    }
+    return MS_OK;
+}
+
+/* body NULL: GET. The body is not copied: libcurl reads it from the caller's memory. */
+static ms_err set_method(CURL *k, const char *body, size_t len)
+{
+    if (body == NULL) {
+        return opt_ok(curl_easy_setopt(k, CURLOPT_HTTPGET, 1L));
+    }
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_POST, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)));
+    return opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDS, body));
+}
+
+static ms_err map_curl(CURLcode rc, const struct xfer *x)
+{
+    if (x->cb_err != MS_OK) {
+        return x->cb_err;
+    }
+    if (x->stalled) {
+        return MS_ERR_HTTP_TIMEOUT;
+    }
+    switch (rc) {
+    case CURLE_OK:
+        return MS_OK;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return MS_ERR_HTTP_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return MS_ERR_HTTP_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+        return MS_ERR_HTTP_TLS;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return MS_ERR_HTTP_URL;
+    case CURLE_FILESIZE_EXCEEDED:
+        return MS_ERR_HTTP_BODY;
+    case CURLE_OUT_OF_MEMORY:
+        return MS_ERR_NOMEM;
+    default:
+        return MS_ERR_IO;
+    }
+}
+
+static ms_err perform(ms_http_client *c, struct xfer *x, CURLU *u, struct curl_slist *h,
+                      const char *body, size_t len, long *status)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_off_t retry_after = 0;
+    TRY(set_common(c, x, u, h, errbuf));
+    TRY(set_method(c->curl, body, len));
+    x->last_activity_ms = now_ms();
+    CURLcode rc = curl_easy_perform(c->curl);
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    if (curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+        retry_after > 0) {
+        c->retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
+    }
+    /* The error buffer and every option pointing at our memory die with this frame. */
+    curl_easy_reset(c->curl);
+    ms_err e = map_curl(rc, x);
+    if (e != MS_OK) {
+        /* libcurl's text names hosts and causes, never headers or bodies. */
+        ms_log(MS_LOG_DEBUG, "http", "request failed: %s: %s (%s)", ms_err_name(e),
+               curl_easy_strerror(rc), errbuf);
+    }
+    return e;
+}
+
+static ms_err request(ms_http_client *c, const char *url, const char *token, const char *body,
+                      size_t len, long *status, struct xfer *x)
+{
+    ms_err err = MS_OK;
+    CURLU *u = NULL;
+    struct curl_slist *h = NULL;
+    *status = 0;
+    c->retry_after_s = 0;
+    x->c = c;
+    x->cb_err = MS_OK;
+    TRY_OUT(check_url(c, url, &u));
+    TRY_OUT(build_headers(token, body != NULL, &h));
+    err = perform(c, x, u, h, body, len, status);
+out:
+    free_headers(h);
+    curl_url_cleanup(u);
+    return err;
+}
+
+ms_err ms_http_post_json(ms_http_client *c, const char *url, const char *bearer_token,
+                         const char *body, size_t len, long *status, ms_buf *resp)
+{
+    struct xfer x = {.resp = resp};
+    *status = 0;
+    ENSURE(c != NULL && body != NULL && resp != NULL, MS_ERR_ARG);
+    return request(c, url, bearer_token, body, len, status, &x);
+}
+
+ms_err ms_http_get(ms_http_client *c, const char *url, const char *bearer_token, long *status,
+                   ms_buf *resp)
+{
+    struct xfer x = {.resp = resp};
+    *status = 0;
+    ENSURE(c != NULL && resp != NULL, MS_ERR_ARG);
+    return request(c, url, bearer_token, NULL, 0, status, &x);
+}
+
+ms_err ms_http_post_stream(ms_http_client *c, const char *url, const char *bearer_token,
+                           const char *body, size_t len, long *status, ms_http_chunk_fn fn,
+                           void *ctx, ms_buf *err_body)
+{
+    struct xfer x = {.fn = fn, .ctx = ctx, .err_body = err_body};
+    *status = 0;
+    ENSURE(c != NULL && body != NULL && fn != NULL, MS_ERR_ARG);
+    return request(c, url, bearer_token, body, len, status, &x);
+}

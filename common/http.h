@@ -1,0 +1,115 @@
+/* A small HTTP client over libcurl for talking to model engines (the only common/ door to curl). */
+#ifndef MS_COMMON_HTTP_H
+#define MS_COMMON_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/*
+ * Process set-up. ms_http_global_init runs curl_global_init once (pthread_once), so any
+ * thread may call it any number of times; ms_http_client_new calls it too. It fails with
+ * MS_ERR_INTERNAL if libcurl cannot start. ms_http_global_cleanup releases libcurl's
+ * globals: call it at most once, at exit, after every client is freed and while no other
+ * thread uses curl.
+ */
+MS_MUST_CHECK ms_err ms_http_global_init(void);
+void ms_http_global_cleanup(void);
+
+/*
+ * Options. Zero-initialise, then set what you need: a zero field means its default.
+ *   connect_timeout_ms  TCP + TLS connection set-up (default 10000)
+ *   total_timeout_ms    whole request, connect to last byte (default 0: no limit; model
+ *                       replies can take minutes, so callers size this per use)
+ *   stall_timeout_ms    abort when no byte was sent or received for this long (default 0:
+ *                       off); checked by libcurl's progress callback, so at least ~1 s
+ *                       granularity when the connection is idle
+ *   max_response        cap on the bytes of one response body (default MS_MAX_HTTP_BODY);
+ *                       the non-streaming calls also stop at the cap of their ms_buf
+ *   ca_file             PEM bundle of trusted CAs for https (default: the system store).
+ *                       Peer and host name verification are always on; TLS >= 1.2.
+ *   allow_plain_http    false (default): http:// only to a loopback host (127.0.0.0/8, ::1,
+ *                       "localhost"); true: http:// to any host. https:// is always allowed.
+ *   user_agent          default "minions-secure"
+ * Strings are copied by ms_http_client_new.
+ */
+typedef struct ms_http_opts {
+    long connect_timeout_ms;
+    long total_timeout_ms;
+    long stall_timeout_ms;
+    size_t max_response;
+    const char *ca_file;
+    bool allow_plain_http;
+    const char *user_agent;
+} ms_http_opts;
+
+/*
+ * One client keeps one libcurl easy handle, so consecutive requests to the same server
+ * reuse the connection. NOT thread-safe: use one client per thread (or a pool). Redirects
+ * are never followed (a 3xx is returned as a status), only http and https are spoken,
+ * proxies from the environment (http_proxy, ...) are ignored, no cookies, no .netrc.
+ */
+typedef struct ms_http_client ms_http_client;
+
+/* opts may be NULL (all defaults). Negative timeouts are MS_ERR_ARG. */
+MS_MUST_CHECK ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out);
+/* NULL is allowed. */
+void ms_http_client_free(ms_http_client *c);
+
+/*
+ * Requests. url is checked before any network activity:
+ *   MS_ERR_HTTP_URL       not an absolute http(s) URL, longer than MS_MAX_HTTP_URL, or it
+ *                         carries user:password
+ *   MS_ERR_HTTP_INSECURE  http:// to a non-loopback host without allow_plain_http
+ * bearer_token (NULL: no Authorization header) must be 1..MS_MAX_HTTP_TOKEN printable
+ * ASCII characters, else MS_ERR_ARG. It is never logged or put in an error, and the header
+ * memory this module builds from it is wiped after each request (libcurl's own internal
+ * send buffer is outside our reach).
+ *
+ * Transfer errors:
+ *   MS_ERR_HTTP_CONNECT   refused, unreachable or unresolvable
+ *   MS_ERR_HTTP_TIMEOUT   connect, total or stall timeout
+ *   MS_ERR_HTTP_TLS       handshake or certificate verification failed
+ *   MS_ERR_HTTP_BODY      the body is over its cap
+ *   MS_ERR_IO             any other failure, e.g. the connection closed mid-response
+ * Whatever the error, *status holds the HTTP status if one was received, else 0, and a
+ * collecting call's resp may hold part of the body.
+ * A non-2xx status is not an error here: it is returned in *status with MS_OK.
+ */
+
+/* POST body (application/json) and collect the response body into resp (appended). */
+MS_MUST_CHECK ms_err ms_http_post_json(ms_http_client *c, const char *url,
+                                       const char *bearer_token, const char *body, size_t len,
+                                       long *status, ms_buf *resp);
+
+/* GET and collect the response body into resp (appended). */
+MS_MUST_CHECK ms_err ms_http_get(ms_http_client *c, const char *url, const char *bearer_token,
+                                 long *status, ms_buf *resp);
+
+/*
+ * Called with raw body bytes as they arrive (n > 0; valid only during the call). Return
+ * MS_OK to go on; any other value aborts the transfer and is what the request returns.
+ */
+typedef ms_err (*ms_http_chunk_fn)(void *ctx, const uint8_t *p, size_t n);
+
+/*
+ * POST body (application/json) and pass a 2xx response's body to fn as it arrives; total
+ * bytes are capped by opts.max_response. The body of a non-2xx response does not go to fn:
+ * it is collected into err_body (may be NULL: discarded), whose cap should be small
+ * (MS_MAX_HTTP_ERROR_BODY); over it is MS_ERR_HTTP_BODY with *status set.
+ */
+MS_MUST_CHECK ms_err ms_http_post_stream(ms_http_client *c, const char *url,
+                                         const char *bearer_token, const char *body, size_t len,
+                                         long *status, ms_http_chunk_fn fn, void *ctx,
+                                         ms_buf *err_body);
+
+/*
+ * Retry-After of the last response, in seconds (delta-seconds or an HTTP date); 0 when it
+ * had none (libcurl cannot tell that apart from "Retry-After: 0").
+ */
+long ms_http_retry_after_s(const ms_http_client *c);
+
+#endif

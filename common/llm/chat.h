@@ -1,0 +1,82 @@
+/* Types shared by the model-engine chat clients (OpenAI-compatible, Ollama). */
+#ifndef MS_COMMON_LLM_CHAT_H
+#define MS_COMMON_LLM_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/*
+ * One message of a conversation. role is "system", "user" or "assistant" (passed through as
+ * given; must be non-empty). content is content_len bytes of UTF-8 without NUL (it need not
+ * be NUL-terminated; NULL is allowed when content_len is 0). Borrowed: the clients copy what
+ * they send and keep nothing after they return.
+ */
+typedef struct ms_chat_msg {
+    const char *role;
+    const char *content;
+    size_t content_len;
+} ms_chat_msg;
+
+/*
+ * Generation options. Zero-initialise, then set temperature = -1 unless you want 0: prefer
+ * ms_chat_opts_init, which sets every field to "unset".
+ *   max_tokens   0: unset (engine default); else the reply's token limit
+ *   temperature  < 0: unset; else sent as is
+ *   json_format  NULL: free text; "json": any JSON object; otherwise a JSON Schema text
+ *                (an object) the reply must follow. OpenAI-compatible engines get it as
+ *                response_format, Ollama as "format". A schema that is not a JSON object
+ *                is MS_ERR_ARG.
+ */
+typedef struct ms_chat_opts {
+    int max_tokens;
+    double temperature;
+    const char *json_format;
+} ms_chat_opts;
+
+void ms_chat_opts_init(ms_chat_opts *o);
+
+/* "finish_reason" values are at most this many characters (plus NUL). */
+#define MS_CHAT_FINISH_REASON_LEN 32
+
+/*
+ * What a chat call produced. Initialise once with ms_chat_result_init; each call clears it
+ * on entry and fills it in; ms_chat_result_free wipes the content.
+ *   content          the reply (capped at MS_MAX_LLM_REPLY), not NUL-terminated; empty
+ *                    after any error (a stream's partial text went to on_delta only)
+ *   finish_reason    "stop", "length", ... as the engine said it; "" if it did not
+ *   prompt_tokens, completion_tokens  usage as reported by the engine (0 when absent)
+ *   seconds          wall time of the call, retries and waits included
+ *   http_status      the last HTTP status received (0 if none): for callers' messages
+ *   error_text       on MS_ERR_BACKEND_STATUS, the engine's own error message (its
+ *                    "error.message" or "error" string field, never the raw body), printable
+ *                    ASCII only (other bytes become '?'), at most MS_MAX_LLM_ERROR_TEXT
+ *                    characters, NUL-terminated; "" otherwise
+ *   attempts         HTTP requests made (1 + retries)
+ */
+typedef struct ms_chat_result {
+    ms_buf content;
+    char finish_reason[MS_CHAT_FINISH_REASON_LEN];
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    double seconds;
+    long http_status;
+    char error_text[256];
+    unsigned attempts;
+} ms_chat_result;
+
+void ms_chat_result_init(ms_chat_result *r);
+/* Wipes and frees the content; the result can be reused after ms_chat_result_init. */
+void ms_chat_result_free(ms_chat_result *r);
+
+/*
+ * Streaming: called with each piece of reply text as it arrives (len > 0, not
+ * NUL-terminated, valid only during the call). Return MS_OK to go on; any other value
+ * stops the call, which returns it. Once a piece has been delivered, the call is never
+ * retried, so a caller never sees text twice.
+ */
+typedef ms_err (*ms_chat_delta_fn)(void *ctx, const char *text, size_t len);
+
+#endif

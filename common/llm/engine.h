@@ -1,0 +1,89 @@
+/* Plumbing shared by the engine clients (openai.c, ollama.c): not for other callers. */
+#ifndef MS_COMMON_LLM_ENGINE_H
+#define MS_COMMON_LLM_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/http.h"
+#include "common/json.h"
+#include "common/llm/chat.h"
+
+/* Retry policy; zero fields take the defaults documented in openai.h / ollama.h. */
+typedef struct ms_llm_retry {
+    unsigned max_retries;
+    uint32_t backoff_base_ms;
+    uint32_t max_wait_ms;
+} ms_llm_retry;
+
+/*
+ * One HTTP attempt plus parsing. Returns a backend-level error and sets *retryable when the
+ * failure may go away by itself (connect error, 429, 5xx) and nothing was delivered yet.
+ */
+typedef ms_err (*ms_llm_attempt_fn)(void *ctx, ms_chat_result *r, bool *retryable);
+
+/* Clear every field of r (content wiped, allocation kept). */
+void ms_llm_reset_result(ms_chat_result *r);
+
+/*
+ * The retry loop: clears r, runs fn up to 1 + max_retries times with exponential backoff
+ * plus jitter (capped at max_wait_ms), waiting at least the server's Retry-After; a
+ * Retry-After over max_wait_ms ends the retries. Counts r->attempts and sets r->seconds;
+ * on error r->content is cleared.
+ */
+MS_MUST_CHECK ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
+                                ms_llm_attempt_fn fn, void *ctx, ms_chat_result *r);
+
+/*
+ * Map one HTTP outcome to a backend error and record status and error text in r:
+ * non-2xx -> MS_ERR_BACKEND_STATUS (retryable if 429 or 5xx; error text from body when the
+ * body is complete), HTTP_CONNECT -> BACKEND_UNAVAILABLE (retryable), HTTP_TIMEOUT ->
+ * BACKEND_TIMEOUT, HTTP_BODY -> BACKEND_FORMAT, IO -> BACKEND_UNAVAILABLE before any
+ * status, BACKEND_FORMAT after; others (URL, TLS, a callback's own error) unchanged.
+ */
+MS_MUST_CHECK ms_err ms_llm_outcome(ms_err http_err, long status, const ms_buf *body,
+                                    ms_chat_result *r, bool *retryable);
+
+/* Map an error met while parsing the engine's bytes: NOMEM stays, BACKEND_* stay, others
+ * become BACKEND_FORMAT. */
+ms_err ms_llm_format_err(ms_err e);
+
+/* Copy the engine's error message from an error body {"error":{"message":..}},
+ * {"error":".."} or {"message":".."} into out (sanitised, capped); "" if none. */
+void ms_llm_error_text(const uint8_t *body, size_t len, char *out, size_t out_size);
+
+/* Same, from an already parsed object (an error object inside a stream). */
+void ms_llm_error_text_val(ms_json_val obj, char *out, size_t out_size);
+
+/* An "error" member (not null) where a reply should be: its text into r, BACKEND_STATUS. */
+MS_MUST_CHECK ms_err ms_llm_engine_error(ms_json_val root, ms_chat_result *r);
+
+/* out = base_url without trailing '/' + suffix, NUL-terminated (cap MS_MAX_HTTP_URL). */
+MS_MUST_CHECK ms_err ms_llm_url(const char *base_url, const char *suffix, ms_buf *out);
+
+/* Check msgs/n and add "messages":[{"role":..,"content":..}, ...] to root. */
+MS_MUST_CHECK ms_err ms_llm_add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n);
+
+/* Parse a JSON Schema text (must be an object) and copy it under parent as key. */
+MS_MUST_CHECK ms_err ms_llm_add_schema(ms_json_wval parent, const char *key, const char *schema);
+
+/* Read key as a string of at most max_len bytes, or NULL when absent or null. */
+MS_MUST_CHECK ms_err ms_llm_str_or_null(ms_json_val obj, const char *key, size_t max_len,
+                                        const char **s, size_t *n);
+
+/* Copy a finish reason into r (FORMAT if it does not fit). */
+MS_MUST_CHECK ms_err ms_llm_set_finish(ms_chat_result *r, const char *s, size_t n);
+
+/*
+ * Append a piece of reply text to r->content and, when on_delta is set, pass it on
+ * (setting *delivered). Empty pieces are skipped. Over MS_MAX_LLM_REPLY is BACKEND_FORMAT;
+ * on_delta's own error is returned unchanged and also stored in *user_err.
+ */
+MS_MUST_CHECK ms_err ms_llm_take_text(ms_chat_result *r, const char *s, size_t n,
+                                      ms_chat_delta_fn on_delta, void *ctx, bool *delivered,
+                                      ms_err *user_err);
+
+#endif
