@@ -77,7 +77,7 @@
   X(MS_ERR_FILE_PERMS,            IO,       "a secret key file must be readable by its owner only (mode 0600)") \
   X(MS_ERR_FILE_FORMAT,           IO,       "the file's contents are not in the expected format") \
   X(MS_ERR_HTTP_URL,              IO,       "the URL is invalid or its scheme is not allowed") \
-  X(MS_ERR_HTTP_INSECURE,         IO,       "plain http:// is allowed only to a loopback address, and only when explicitly enabled") \
+  X(MS_ERR_HTTP_INSECURE,         IO,       "plain http:// is not allowed to this host: use https://, or a loopback address where plain HTTP is allowed") \
   X(MS_ERR_HTTP_CONNECT,          IO,       "cannot connect to the server") \
   X(MS_ERR_HTTP_TLS,              IO,       "TLS failed: the server's certificate did not verify against the trusted CA") \
   X(MS_ERR_HTTP_PIN,              IO,       "the server's TLS key is not the one named in the authenticated handshake") \

@@ -195,7 +195,10 @@ static ms_err stream_attempt(void *ctx, ms_chat_result *r, bool *retryable)
     if (e == MS_OK) {
         e = ms_http_post_stream(c->http, c->url, c->cfg->api_key, (const char *)c->body->p,
                                 c->body->len, &status, on_chunk, &st, &err_body);
-        e = ms_llm_outcome(e, status, &err_body, r, retryable);
+        /* on_delta's own error is the caller's: return it unmapped */
+        e = st.user_err != MS_OK ? st.user_err
+                                 : ms_llm_outcome(e, status, &err_body, r, retryable);
+        r->http_status = status;
     }
     if (e == MS_OK) {
         ms_err f = ms_ndjson_finish(st.nd);

@@ -60,7 +60,7 @@ ms_err ms_bridge_new(ms_bridge **out, const ms_bridge_cfg *cfg)
                             .backoff_base_ms = 200, .max_retry_wait_ms = 5000};
     b->ho = (ms_http_opts){.connect_timeout_ms = cfg->connect_timeout_ms,
                            .total_timeout_ms = cfg->timeout_ms,
-                           .max_response = MS_MAX_RECORD_PLAINTEXT * 4};
+                           .max_response = MS_MAX_LLM_STREAM};
     *out = b;
     return MS_OK;
 }
@@ -180,6 +180,7 @@ static const char *error_code(ms_err e)
     case MS_ERR_PAYLOAD: return "bad_request";
     case MS_ERR_BACKEND_UNAVAILABLE: return "backend_unavailable";
     case MS_ERR_BACKEND_TIMEOUT: return "backend_timeout";
+    case MS_ERR_CAP_EXCEEDED: return "reply_too_large";
     default: return "backend_error";
     }
 }
@@ -253,7 +254,14 @@ ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
         ms_chat_result_free(&res);
         return e;
     }
+    size_t mark = reply->len;
     e = e == MS_OK ? build_ok(&res, !stream, reply) : build_error(e, &res, reply);
+    if (e == MS_ERR_CAP_EXCEEDED) {
+        /* A whole reply must fit in one record: a longer one is reported, not cut. */
+        ms_err s2 = ms_buf_shrink(reply, reply->len - mark);
+        (void)s2;
+        e = build_error(MS_ERR_CAP_EXCEEDED, NULL, reply);
+    }
     ms_chat_result_free(&res);
     return e;
 }

@@ -150,7 +150,8 @@ static enum MHD_Result answer(fx_server *s, struct MHD_Connection *conn, const c
     unsigned hit = record(s, i, conn, rq);
     nap(s, r->delay_ms);
     bool fail = hit <= r->fail_first;
-    unsigned status = fail ? (r->fail_status ? r->fail_status : 500) : (r->status ? r->status : 200);
+    unsigned status = fail ? (r->fail_status ? r->fail_status : 500)
+                           : (r->status ? r->status : 200);
     const char *body = fail ? r->fail_body : r->body;
     size_t len = body == NULL ? 0 : (!fail && r->body_len ? r->body_len : strlen(body));
     struct MHD_Response *resp =
@@ -262,7 +263,8 @@ static fx_server *start(const fx_route *routes, size_t n, const char *cert_file,
     if (cert_file != NULL) {
         s->cert = read_file(cert_file);
         s->key = read_file(key_file);
-        if (s->cert == NULL || s->key == NULL || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        if (s->cert == NULL || s->key == NULL ||
+            MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             fx_stop(s);
             return NULL;
         }

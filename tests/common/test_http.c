@@ -61,16 +61,21 @@ static fx_server *srv;
 
 static void test_url_policy(void)
 {
-    ms_http_client *c = client(2000, 0, 0);
+    ms_http_opts o = {.connect_timeout_ms = 20000, .total_timeout_ms = 20000};
+    ms_http_client *c = NULL;
     ms_buf b;
     long st = 99;
     ms_buf_init(&b, 1000);
-    /* http:// to a non-loopback host: refused before any network activity (TEST-NET-1) */
+    CHECK_OK(ms_http_client_new(&o, &c));
+    /*
+     * http:// to a non-loopback host: refused before any network activity (TEST-NET-1). A
+     * connection attempt would end in CONNECT or, after 20 s, TIMEOUT.
+     */
     double t0 = now_s();
     CHECK_ERR(ms_http_get(c, "http://192.0.2.1:9/x", NULL, &st, &b), MS_ERR_HTTP_INSECURE);
     CHECK_ERR(ms_http_post_json(c, "http://192.0.2.1/", NULL, "{}", 2, &st, &b),
               MS_ERR_HTTP_INSECURE);
-    CHECK(now_s() - t0 < 0.2);
+    CHECK(now_s() - t0 < 1.0);
     CHECK(st == 0 && b.len == 0);
     CHECK_ERR(ms_http_get(c, "http://10.0.0.1/", NULL, &st, &b), MS_ERR_HTTP_INSECURE);
     CHECK_ERR(ms_http_get(c, "http://example.com/", NULL, &st, &b), MS_ERR_HTTP_INSECURE);

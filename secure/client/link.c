@@ -1,0 +1,368 @@
+/* The client's HTTP(S) link to one supervisor: libcurl with TLS verification and a key pin. */
+#include "secure/client/link.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/check.h"
+#include "common/codec.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "secure/attest/devkey.h"
+
+#define PIN_PREFIX "sha256//"
+#define PIN_LEN (sizeof PIN_PREFIX - 1 + MS_BASE64_BUF_LEN(MS_SPKI_HASH_LEN))
+#define MAX_PATH_LEN 128u /* our own endpoint paths: "/v1/session/<32 hex>/request" */
+
+struct ms_link {
+    CURL *curl;
+    CURLU *base;             /* the checked base URL; each request copies it */
+    char *prefix;            /* its path without the trailing '/', may be "" */
+    char *cacert;
+    struct curl_slist *headers;
+    int tls;
+    long connect_timeout_ms, timeout_ms;
+    char pin[PIN_LEN];       /* "" when no pin */
+    int have_spki;
+    uint8_t spki[MS_SPKI_HASH_LEN];
+};
+
+/* One transfer: where 2xx bytes go and why a callback stopped it. */
+struct xfer {
+    CURL *curl;
+    ms_link_sink_fn sink;
+    void *ctx;
+    size_t max, total;
+    ms_err err;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init_once(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static ms_err opt_ok(CURLcode rc)
+{
+    return rc == CURLE_OK ? MS_OK : MS_ERR_INTERNAL;
+}
+
+/* --- URL policy ---------------------------------------------------------------------------- */
+
+/* 127.0.0.0/8, [::1], [::ffff:127.x.y.z] and "localhost" (libcurl resolves it itself). */
+static int loopback_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char inner[INET6_ADDRSTRLEN + 1];
+    size_t n = strlen(host);
+    if (strcasecmp(host, "localhost") == 0) {
+        return 1;
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
+        return 0;
+    }
+    memcpy(inner, host + 1, n - 2);
+    inner[n - 2] = '\0';
+    if (inet_pton(AF_INET6, inner, &a6) != 1) {
+        return 0;
+    }
+    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+static int has_part(CURLU *u, CURLUPart part)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, part, &v, 0);
+    curl_free(v);
+    return rc == CURLUE_OK;
+}
+
+static int printable_url(const char *url, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (url[i] <= 0x20 || url[i] >= 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Parse once with libcurl's own parser: what we check is what it will connect to. */
+static ms_err check_url(ms_link *l, const ms_link_cfg *cfg)
+{
+    ms_err err = MS_OK;
+    char *scheme = NULL, *host = NULL, *path = NULL;
+    const char *url = cfg->url;
+    ENSURE(url != NULL, MS_ERR_HTTP_URL);
+    size_t n = strnlen(url, MS_MAX_HTTP_URL + 1);
+    ENSURE(n > 0 && n + MAX_PATH_LEN <= MS_MAX_HTTP_URL && printable_url(url, n), MS_ERR_HTTP_URL);
+    l->base = curl_url();
+    ENSURE(l->base != NULL, MS_ERR_NOMEM);
+    ENSURE_OUT(curl_url_set(l->base, CURLUPART_URL, url, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    ENSURE_OUT(curl_url_get(l->base, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    ENSURE_OUT(curl_url_get(l->base, CURLUPART_HOST, &host, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    ENSURE_OUT(!has_part(l->base, CURLUPART_USER) && !has_part(l->base, CURLUPART_PASSWORD) &&
+                   !has_part(l->base, CURLUPART_OPTIONS) && !has_part(l->base, CURLUPART_QUERY) &&
+                   !has_part(l->base, CURLUPART_FRAGMENT),
+               MS_ERR_HTTP_URL);
+    l->tls = strcmp(scheme, "https") == 0;
+    ENSURE_OUT(l->tls || strcmp(scheme, "http") == 0, MS_ERR_HTTP_URL);
+    /* Plain HTTP only where no network can see it, and only when asked for (§12). */
+    ENSURE_OUT(l->tls || (cfg->allow_http && loopback_host(host)), MS_ERR_HTTP_INSECURE);
+    ENSURE_OUT(curl_url_get(l->base, CURLUPART_PATH, &path, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
+    size_t pl = strlen(path);
+    while (pl > 0 && path[pl - 1] == '/') {
+        pl--;
+    }
+    l->prefix = malloc(pl + 1);
+    ENSURE_OUT(l->prefix != NULL, MS_ERR_NOMEM);
+    memcpy(l->prefix, path, pl);
+    l->prefix[pl] = '\0';
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(path);
+    return err;
+}
+
+/* --- the handle ---------------------------------------------------------------------------- */
+
+ms_err ms_link_new(ms_link **out, const ms_link_cfg *cfg)
+{
+    ms_err err = MS_OK;
+    *out = NULL;
+    ENSURE(cfg != NULL && cfg->connect_timeout_ms > 0 && cfg->timeout_ms > 0, MS_ERR_ARG);
+    ENSURE(pthread_once(&global_once, global_init_once) == 0 && global_rc == CURLE_OK,
+           MS_ERR_INTERNAL);
+    ms_link *l = calloc(1, sizeof *l);
+    ENSURE(l != NULL, MS_ERR_NOMEM);
+    l->connect_timeout_ms = cfg->connect_timeout_ms;
+    l->timeout_ms = cfg->timeout_ms;
+    TRY_OUT(check_url(l, cfg));
+    if (cfg->cacert) {
+        l->cacert = strdup(cfg->cacert);
+        ENSURE_OUT(l->cacert != NULL, MS_ERR_NOMEM);
+    }
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue wait */
+    if (!h2) {
+        curl_slist_free_all(h);
+    }
+    l->headers = h2;
+    ENSURE_OUT(l->headers != NULL, MS_ERR_NOMEM);
+    l->curl = curl_easy_init();
+    ENSURE_OUT(l->curl != NULL, MS_ERR_INTERNAL);
+    *out = l;
+    l = NULL;
+out:
+    ms_link_free(l);
+    return err;
+}
+
+void ms_link_free(ms_link *l)
+{
+    if (!l) {
+        return;
+    }
+    if (l->curl) {
+        curl_easy_cleanup(l->curl);
+    }
+    curl_url_cleanup(l->base);
+    curl_slist_free_all(l->headers);
+    free(l->prefix);
+    free(l->cacert);
+    ms_wipe(l, sizeof *l);
+    free(l);
+}
+
+int ms_link_is_tls(const ms_link *l)
+{
+    return l->tls;
+}
+
+ms_err ms_link_pin(ms_link *l, const uint8_t *spki_hash)
+{
+    size_t n;
+    memset(l->pin, 0, sizeof l->pin);
+    if (!spki_hash) {
+        return MS_OK;
+    }
+    memcpy(l->pin, PIN_PREFIX, sizeof PIN_PREFIX - 1);
+    return ms_base64_encode(spki_hash, MS_SPKI_HASH_LEN, l->pin + sizeof PIN_PREFIX - 1,
+                            sizeof l->pin - (sizeof PIN_PREFIX - 1), &n);
+}
+
+ms_err ms_link_peer_spki(const ms_link *l, uint8_t out[static MS_SPKI_HASH_LEN])
+{
+    memset(out, 0, MS_SPKI_HASH_LEN);
+    ENSURE(l->have_spki, MS_ERR_HTTP_PIN);
+    memcpy(out, l->spki, MS_SPKI_HASH_LEN);
+    return MS_OK;
+}
+
+/* --- one request --------------------------------------------------------------------------- */
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+    long status = 0;
+    if (n > x->max - x->total) {
+        x->err = MS_ERR_HTTP_BODY;
+        return 0;
+    }
+    x->total += n;
+    curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        return n; /* "rejected", "unknown session", ...: the status says it all */
+    }
+    x->err = x->sink(x->ctx, (const uint8_t *)p, n);
+    return x->err == MS_OK ? n : 0;
+}
+
+static ms_err set_options(ms_link *l, struct xfer *x, CURLU *u, const uint8_t *body, size_t len,
+                          int fresh, char *errbuf)
+{
+    CURL *k = l->curl;
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CURLU, u)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https")));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROXY, "")));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXCONNECTS, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_ERRORBUFFER, errbuf)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_USERAGENT, "minions-secure/0.1")));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, l->connect_timeout_ms)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, l->timeout_ms)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_SESSIONID_CACHE, 0L)));
+    if (l->cacert) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CAINFO, l->cacert)));
+    }
+    if (fresh) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_FRESH_CONNECT, 1L)));
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CERTINFO, (long)l->tls)));
+    } else if (l->pin[0]) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PINNEDPUBLICKEY, l->pin)));
+    }
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_write)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEDATA, x)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_HTTPHEADER, l->headers)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_POST, 1L)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)));
+    return opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDS, body));
+}
+
+/* The leaf certificate of this very connection, as the TLS library handed it to libcurl. */
+static void capture_spki(ms_link *l)
+{
+    struct curl_certinfo *ci = NULL;
+    l->have_spki = 0;
+    if (curl_easy_getinfo(l->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
+        ci->num_of_certs < 1) {
+        return;
+    }
+    for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
+        if (strncmp(s->data, "Cert:", 5) == 0) {
+            const char *pem = s->data + 5;
+            l->have_spki = ms_tls_spki_sha256_pem((const uint8_t *)pem, strlen(pem), l->spki) ==
+                           MS_OK;
+            return;
+        }
+    }
+}
+
+static ms_err map_curl(CURLcode rc, const struct xfer *x)
+{
+    if (x->err != MS_OK) {
+        return x->err;
+    }
+    switch (rc) {
+    case CURLE_OK:
+        return MS_OK;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+        return MS_ERR_HTTP_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return MS_ERR_HTTP_TIMEOUT;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return MS_ERR_HTTP_PIN;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+        return MS_ERR_HTTP_TLS;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return MS_ERR_HTTP_URL;
+    case CURLE_FILESIZE_EXCEEDED:
+        return MS_ERR_HTTP_BODY;
+    case CURLE_OUT_OF_MEMORY:
+        return MS_ERR_NOMEM;
+    default:
+        return MS_ERR_IO;
+    }
+}
+
+ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t len, int fresh,
+                    size_t max, ms_link_sink_fn sink, void *ctx, ms_link_resp *resp)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char full[MS_MAX_HTTP_URL];
+    struct xfer x = {.curl = l->curl, .sink = sink, .ctx = ctx, .max = max, .err = MS_OK};
+    curl_off_t retry_after = 0;
+    memset(resp, 0, sizeof *resp);
+    ENSURE(path != NULL && body != NULL && sink != NULL && max > 0, MS_ERR_ARG);
+    int n = snprintf(full, sizeof full, "%s%s", l->prefix, path);
+    ENSURE(n > 0 && (size_t)n < sizeof full, MS_ERR_HTTP_URL);
+    CURLU *u = curl_url_dup(l->base);
+    ENSURE(u != NULL, MS_ERR_NOMEM);
+    ms_err err = curl_url_set(u, CURLUPART_PATH, full, 0) == CURLUE_OK ? MS_OK : MS_ERR_HTTP_URL;
+    if (err == MS_OK) {
+        err = set_options(l, &x, u, body, len, fresh, errbuf);
+    }
+    if (err == MS_OK) {
+        if (fresh) {
+            l->have_spki = 0;
+        }
+        CURLcode rc = curl_easy_perform(l->curl);
+        curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (curl_easy_getinfo(l->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+            retry_after > 0) {
+            resp->retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
+        }
+        if (fresh && l->tls && resp->status > 0) {
+            capture_spki(l);
+        }
+        err = map_curl(rc, &x);
+        if (err != MS_OK) {
+            /* libcurl's text names hosts and causes, never bodies. */
+            ms_log(MS_LOG_DEBUG, "client", "POST %s failed: %s: %s (%s)", path, ms_err_name(err),
+                   curl_easy_strerror(rc), errbuf);
+        }
+    }
+    /* Drop every option that points at this frame's memory; the connection cache stays. */
+    curl_easy_reset(l->curl);
+    curl_url_cleanup(u);
+    resp->transport = err;
+    return err;
+}
