@@ -144,18 +144,16 @@ static ms_err decode_messages(llmsim_api api, ms_json_val root, llmsim_request *
 
 static ms_err decode_openai_limits(ms_json_val root, llmsim_request *r, const char **field)
 {
+    /* max_completion_tokens is the current name and wins over the older max_tokens. */
     static const char *const keys[] = {"max_completion_tokens", "max_tokens"};
     ms_json_val v;
     for (size_t k = 0; k < 2; k++) {
+        int64_t t;
         *field = keys[k];
         TRY(get_nullable(root, keys[k], &v));
-        if (present(v) && r->max_tokens == 0) {
-            int64_t t;
+        if (present(v)) {
             TRY(ms_json_as_i64(v, 1, INT32_MAX, &t));
-            r->max_tokens = (uint64_t)t;
-        } else if (present(v)) {
-            int64_t ignored;
-            TRY(ms_json_as_i64(v, 1, INT32_MAX, &ignored));
+            r->max_tokens = r->max_tokens == 0 ? (uint64_t)t : r->max_tokens;
         }
     }
     *field = "temperature";

@@ -230,7 +230,6 @@ static enum MHD_Result begin(struct llmsim_server *s, struct MHD_Connection *c, 
         /* Too big to read and drop: answer now; MHD closes the connection after it. */
         r->too_large = true;
         r->answered = true;
-        r->received = 0;
         llmsim_reqlog_write(s->log, method, url, NULL, 0, declared, true);
         return dispatch(s, c, url, method, r);
     }
