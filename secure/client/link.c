@@ -21,13 +21,13 @@
 
 struct ms_link {
     CURL *curl;
-    CURLU *base;             /* the checked base URL; each request copies it */
-    char *prefix;            /* its path without the trailing '/', may be "" */
+    CURLU *base;  /* the checked base URL; each request copies it */
+    char *prefix; /* its path without the trailing '/', may be "" */
     char *cacert;
     struct curl_slist *headers;
     int tls;
     long connect_timeout_ms, timeout_ms;
-    char pin[PIN_LEN];       /* "" when no pin */
+    char pin[PIN_LEN]; /* "" when no pin */
     int have_spki;
     uint8_t spki[MS_SPKI_HASH_LEN];
 };
@@ -280,8 +280,8 @@ static void capture_spki(ms_link *l)
     for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
         if (strncmp(s->data, "Cert:", 5) == 0) {
             const char *pem = s->data + 5;
-            l->have_spki = ms_tls_spki_sha256_pem((const uint8_t *)pem, strlen(pem), l->spki) ==
-                           MS_OK;
+            l->have_spki =
+                ms_tls_spki_sha256_pem((const uint8_t *)pem, strlen(pem), l->spki) == MS_OK;
             return;
         }
     }
@@ -293,15 +293,11 @@ static ms_err map_curl(CURLcode rc, const struct xfer *x)
         return x->err;
     }
     switch (rc) {
-    case CURLE_OK:
-        return MS_OK;
+    case CURLE_OK: return MS_OK;
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-        return MS_ERR_HTTP_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT:
-        return MS_ERR_HTTP_TIMEOUT;
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        return MS_ERR_HTTP_PIN;
+    case CURLE_COULDNT_CONNECT: return MS_ERR_HTTP_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT: return MS_ERR_HTTP_TIMEOUT;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return MS_ERR_HTTP_PIN;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -309,17 +305,12 @@ static ms_err map_curl(CURLcode rc, const struct xfer *x)
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_USE_SSL_FAILED:
-        return MS_ERR_HTTP_TLS;
+    case CURLE_USE_SSL_FAILED: return MS_ERR_HTTP_TLS;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return MS_ERR_HTTP_URL;
-    case CURLE_FILESIZE_EXCEEDED:
-        return MS_ERR_HTTP_BODY;
-    case CURLE_OUT_OF_MEMORY:
-        return MS_ERR_NOMEM;
-    default:
-        return MS_ERR_IO;
+    case CURLE_UNSUPPORTED_PROTOCOL: return MS_ERR_HTTP_URL;
+    case CURLE_FILESIZE_EXCEEDED: return MS_ERR_HTTP_BODY;
+    case CURLE_OUT_OF_MEMORY: return MS_ERR_NOMEM;
+    default: return MS_ERR_IO;
     }
 }
 

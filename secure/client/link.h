@@ -22,11 +22,11 @@
 typedef struct ms_link ms_link;
 
 typedef struct ms_link_cfg {
-    const char *url;          /* base URL: http(s)://host[:port][/prefix], no query or user */
-    const char *cacert;       /* PEM CA bundle, or NULL for the system store */
-    int allow_http;           /* http:// allowed, and only to a loopback host */
-    long connect_timeout_ms;  /* > 0 */
-    long timeout_ms;          /* whole request, > 0 */
+    const char *url;         /* base URL: http(s)://host[:port][/prefix], no query or user */
+    const char *cacert;      /* PEM CA bundle, or NULL for the system store */
+    int allow_http;          /* http:// allowed, and only to a loopback host */
+    long connect_timeout_ms; /* > 0 */
+    long timeout_ms;         /* whole request, > 0 */
 } ms_link_cfg;
 
 /*
@@ -46,9 +46,9 @@ int ms_link_is_tls(const ms_link *l);
 typedef ms_err (*ms_link_sink_fn)(void *ctx, const uint8_t *p, size_t n);
 
 typedef struct ms_link_resp {
-    long status;          /* 0 when no status line arrived */
-    long retry_after_s;   /* Retry-After of the answer, 0 when none */
-    ms_err transport;     /* the transfer's own result (also returned) */
+    long status;        /* 0 when no status line arrived */
+    long retry_after_s; /* Retry-After of the answer, 0 when none */
+    ms_err transport;   /* the transfer's own result (also returned) */
 } ms_link_resp;
 
 /*

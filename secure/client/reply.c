@@ -6,8 +6,8 @@
 #include "common/check.h"
 #include "common/limits.h"
 
-ms_err ms_reply_open_single(struct ms_channel *ch, const uint8_t *in, size_t len,
-                            uint8_t want_type, uint32_t msg_id, ms_buf *pt)
+ms_err ms_reply_open_single(struct ms_channel *ch, const uint8_t *in, size_t len, uint8_t want_type,
+                            uint32_t msg_id, ms_buf *pt)
 {
     ms_record_info info;
     size_t before = pt->len;

@@ -40,13 +40,13 @@ typedef ms_err (*ms_reply_piece_fn)(void *ctx, const char *text, size_t len);
 typedef struct ms_reply_stream {
     struct ms_channel *ch; /* borrowed */
     ms_stream_rx rx;
-    ms_buf rec;            /* the record being assembled */
-    size_t need;           /* its full length once its header is in, else 0 */
-    ms_buf pt;             /* one record's plaintext */
-    ms_buf final;          /* the FINAL's plaintext */
+    ms_buf rec;   /* the record being assembled */
+    size_t need;  /* its full length once its header is in, else 0 */
+    ms_buf pt;    /* one record's plaintext */
+    ms_buf final; /* the FINAL's plaintext */
     int got_final;
-    ms_err failed;         /* first error: later calls return it */
-    size_t text_len;       /* STREAM_DATA bytes handed to on_piece */
+    ms_err failed;   /* first error: later calls return it */
+    size_t text_len; /* STREAM_DATA bytes handed to on_piece */
     ms_reply_piece_fn on_piece;
     void *ctx;
 } ms_reply_stream;

@@ -1,0 +1,120 @@
+/* §12.3 payloads: build the request JSON, read the reply JSON with the typed reader. */
+#include "secure/client/payload.h"
+
+#include <string.h>
+
+#include "common/check.h"
+#include "common/limits.h"
+
+const char *const MS_CLIENT_ERROR_CODES[] = {"backend_unavailable", "backend_timeout",
+                                             "backend_error", "bad_request"};
+
+static ms_err add_message(ms_json_wval msgs, const char *role, const char *content)
+{
+    ms_json_wval m;
+    TRY(ms_json_add_obj(msgs, NULL, &m));
+    TRY(ms_json_add_cstr(m, "role", role));
+    return ms_json_add_cstr(m, "content", content);
+}
+
+static ms_err build_fields(ms_json_wval root, const char *system_prompt, const char *prompt,
+                           long max_tokens, double temperature)
+{
+    ms_json_wval msgs;
+    TRY(ms_json_add_arr(root, "messages", &msgs));
+    if (system_prompt) {
+        TRY(add_message(msgs, "system", system_prompt));
+    }
+    TRY(add_message(msgs, "user", prompt));
+    if (max_tokens > 0) {
+        TRY(ms_json_add_i64(root, "max_tokens", max_tokens));
+    }
+    if (temperature >= 0.0) {
+        TRY(ms_json_add_double(root, "temperature", temperature));
+    }
+    return MS_OK;
+}
+
+ms_err ms_client_request_build(const char *system_prompt, const char *prompt, long max_tokens,
+                               double temperature, ms_buf *out)
+{
+    ms_json_builder *b;
+    ms_json_wval root;
+    ENSURE(prompt != NULL && max_tokens >= 0 && max_tokens <= 1000000 && temperature <= 2.0,
+           MS_ERR_ARG);
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_err err = build_fields(root, system_prompt, prompt, max_tokens, temperature);
+    if (err == MS_OK) {
+        err = ms_json_builder_print(b, out);
+    }
+    ms_json_builder_free(b);
+    return err;
+}
+
+static ms_err parse_ok(ms_client_reply *r, ms_json_val root, int streamed)
+{
+    ms_json_val usage;
+    size_t n;
+    if (streamed) {
+        /* A FINAL carries no content (§12.3): the text came in STREAM_DATA records. */
+        ms_json_val v;
+        ENSURE(ms_json_get(root, "content", &v) == MS_ERR_JSON_MISSING, MS_ERR_JSON_TYPE);
+    } else {
+        TRY(ms_json_get_str(root, "content", MS_MAX_RECORD_PLAINTEXT, &r->content,
+                            &r->content_len));
+    }
+    TRY(ms_json_get_str(root, "finish_reason", MS_MAX_JSON_STRING, &r->finish_reason, &n));
+    TRY(ms_json_get_obj(root, "usage", &usage));
+    TRY(ms_json_get_u64(usage, "prompt_tokens", UINT32_MAX, &r->prompt_tokens));
+    return ms_json_get_u64(usage, "completion_tokens", UINT32_MAX, &r->completion_tokens);
+}
+
+static ms_err parse_error(ms_client_reply *r, ms_json_val root)
+{
+    ms_json_val e;
+    size_t idx, n;
+    TRY(ms_json_get_obj(root, "error", &e));
+    TRY(ms_json_get_enum(e, "code", MS_CLIENT_ERROR_CODES, MS_CLIENT_N_ERROR_CODES, &idx));
+    r->error_code = MS_CLIENT_ERROR_CODES[idx];
+    return ms_json_get_str(e, "message", MS_MAX_JSON_STRING, &r->error_message, &n);
+}
+
+ms_err ms_client_reply_parse(const uint8_t *json, size_t len, int streamed, ms_client_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    ms_err err = ms_json_parse((const char *)json, len, &out->doc);
+    if (err == MS_ERR_NOMEM) {
+        return err;
+    }
+    ms_json_val root = ms_json_root(out->doc);
+    if (err == MS_OK) {
+        err = ms_json_get_bool(root, "ok", &out->ok);
+    }
+    if (err == MS_OK) {
+        err = out->ok ? parse_ok(out, root, streamed) : parse_error(out, root);
+    }
+    if (err != MS_OK) {
+        ms_client_reply_free(out);
+        return MS_ERR_PAYLOAD;
+    }
+    return MS_OK;
+}
+
+void ms_client_reply_free(ms_client_reply *r)
+{
+    ms_json_free(r->doc);
+    memset(r, 0, sizeof *r);
+}
+
+void ms_client_sanitize(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t i = 0;
+    if (cap == 0) {
+        return;
+    }
+    for (; s && i < len && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[i] = '\0';
+}

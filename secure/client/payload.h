@@ -1,0 +1,57 @@
+/* The JSON inside the channel (§12.3): the request a client sends, the reply it reads. */
+#ifndef MS_SECURE_CLIENT_PAYLOAD_H
+#define MS_SECURE_CLIENT_PAYLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/json.h"
+
+/*
+ * Append a §12.3 request to `out`: an optional system message, then the user's prompt.
+ * max_tokens 0 and temperature < 0 leave those fields out. MS_ERR_ARG for a NULL prompt,
+ * text that is not UTF-8 or holds a NUL, max_tokens above 1000000 or temperature above 2;
+ * MS_ERR_CAP_EXCEEDED over out's cap.
+ */
+MS_MUST_CHECK ms_err ms_client_request_build(const char *system_prompt, const char *prompt,
+                                             long max_tokens, double temperature, ms_buf *out);
+
+/* The codes a supervisor may give in {"ok": false, "error": {"code": ...}} (§12.3). */
+extern const char *const MS_CLIENT_ERROR_CODES[];
+#define MS_CLIENT_N_ERROR_CODES 4u
+
+/*
+ * A decoded §12.3 reply or stream FINAL. Strings borrow from `doc` (NUL-terminated, valid
+ * until ms_client_reply_free). For ok: content (NULL in a stream FINAL), finish_reason,
+ * usage. For !ok: error_code (one of MS_CLIENT_ERROR_CODES) and error_message (untrusted
+ * text from the supervisor and its engine: sanitise before showing it on a terminal).
+ */
+typedef struct ms_client_reply {
+    ms_json_doc *doc;
+    bool ok;
+    const char *content;
+    size_t content_len;
+    const char *finish_reason;
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    const char *error_code;
+    const char *error_message;
+} ms_client_reply;
+
+/*
+ * Parse and check a reply (after decryption). `streamed`: a FINAL, which carries no content.
+ * Errors: MS_ERR_PAYLOAD for anything that breaks §12.3 (not JSON, missing or mistyped
+ * fields, an unknown error code); MS_ERR_NOMEM. *out is zeroed on failure.
+ */
+MS_MUST_CHECK ms_err ms_client_reply_parse(const uint8_t *json, size_t len, int streamed,
+                                           ms_client_reply *out);
+/* Wipes and frees the document; safe on a zeroed struct. */
+void ms_client_reply_free(ms_client_reply *r);
+
+/* Copy untrusted text into out[cap] as printable ASCII ('?' for anything else), NUL-ended. */
+void ms_client_sanitize(const char *s, size_t len, char *out, size_t cap);
+
+#endif
