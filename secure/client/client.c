@@ -194,7 +194,7 @@ static ms_err handshake(ms_client *c)
     ms_buf_init(&ch, MS_CLIENT_HELLO_MAX_LEN);
     ms_buf_init(&sh, MS_SERVER_HELLO_FIXED_LEN + MS_MAX_EVIDENCE);
     TRY_OUT(ms_hs_client_new(&hs, &hc, &ch));
-    /* §12.1 handshake, on a fresh connection whose certificate bind_tls checks. */
+    /* §12.1 handshake, on the kept-alive connection; bind_tls checks that connection's key. */
     TRY_OUT(post(c, "/v1/handshake", &ch, 1, sh.max, collect, &sh, &lr));
     TRY_OUT(status_err(lr.status, 200));
     /* §7.3 checks 1-9 (the evidence through verify_evidence); on failure nothing is sent. */

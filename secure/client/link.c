@@ -14,9 +14,8 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
+#include "secure/attest/tlspin.h"
 
-#define PIN_PREFIX "sha256//"
-#define PIN_LEN (sizeof PIN_PREFIX - 1 + MS_BASE64_BUF_LEN(MS_SPKI_HASH_LEN))
 #define MAX_PATH_LEN 128u /* our own endpoint paths: "/v1/session/<32 hex>/request" */
 
 struct ms_link {
@@ -27,9 +26,7 @@ struct ms_link {
     struct curl_slist *headers;
     int tls;
     long connect_timeout_ms, timeout_ms;
-    char pin[PIN_LEN]; /* "" when no pin */
-    int have_spki;
-    uint8_t spki[MS_SPKI_HASH_LEN];
+    ms_tls_pin tlspin; /* checked inside every TLS handshake (secure/attest/tlspin.c) */
 };
 
 /* One transfer: where 2xx bytes go and why a callback stopped it. */
@@ -193,22 +190,26 @@ int ms_link_is_tls(const ms_link *l)
 
 ms_err ms_link_pin(ms_link *l, const uint8_t *spki_hash)
 {
-    size_t n;
-    memset(l->pin, 0, sizeof l->pin);
-    if (!spki_hash) {
-        return MS_OK;
+    l->tlspin.have_expected = spki_hash != NULL;
+    if (spki_hash) {
+        memcpy(l->tlspin.expected, spki_hash, MS_SPKI_HASH_LEN);
     }
-    memcpy(l->pin, PIN_PREFIX, sizeof PIN_PREFIX - 1);
-    return ms_base64_encode(spki_hash, MS_SPKI_HASH_LEN, l->pin + sizeof PIN_PREFIX - 1,
-                            sizeof l->pin - (sizeof PIN_PREFIX - 1), &n);
+    return MS_OK;
 }
 
 ms_err ms_link_peer_spki(const ms_link *l, uint8_t out[static MS_SPKI_HASH_LEN])
 {
     memset(out, 0, MS_SPKI_HASH_LEN);
-    ENSURE(l->have_spki, MS_ERR_HTTP_PIN);
-    memcpy(out, l->spki, MS_SPKI_HASH_LEN);
+    ENSURE(l->tlspin.have_seen, MS_ERR_HTTP_PIN);
+    memcpy(out, l->tlspin.seen, MS_SPKI_HASH_LEN);
     return MS_OK;
+}
+
+/* libcurl hands us each new connection's OpenSSL context before its TLS handshake. */
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *clientp)
+{
+    (void)curl;
+    return ms_tls_pin_install(ssl_ctx, clientp) == MS_OK ? CURLE_OK : CURLE_SSL_CERTPROBLEM;
 }
 
 /* --- one request --------------------------------------------------------------------------- */
@@ -232,7 +233,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
 }
 
 static ms_err set_options(ms_link *l, struct xfer *x, CURLU *u, const uint8_t *body, size_t len,
-                          int fresh, char *errbuf)
+                          char *errbuf)
 {
     CURL *k = l->curl;
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CURLU, u)));
@@ -253,11 +254,11 @@ static ms_err set_options(ms_link *l, struct xfer *x, CURLU *u, const uint8_t *b
     if (l->cacert) {
         TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CAINFO, l->cacert)));
     }
-    if (fresh) {
-        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_FRESH_CONNECT, 1L)));
-        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CERTINFO, (long)l->tls)));
-    } else if (l->pin[0]) {
-        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PINNEDPUBLICKEY, l->pin)));
+    if (l->tls) {
+        /* The same function and data for every request, so kept-alive connections are reused;
+           a new connection is checked against the pin inside its own TLS handshake. */
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx)));
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_CTX_DATA, &l->tlspin)));
     }
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_write)));
@@ -268,29 +269,13 @@ static ms_err set_options(ms_link *l, struct xfer *x, CURLU *u, const uint8_t *b
     return opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDS, body));
 }
 
-/* The leaf certificate of this very connection, as the TLS library handed it to libcurl. */
-static void capture_spki(ms_link *l)
-{
-    struct curl_certinfo *ci = NULL;
-    l->have_spki = 0;
-    if (curl_easy_getinfo(l->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
-        ci->num_of_certs < 1) {
-        return;
-    }
-    for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
-        if (strncmp(s->data, "Cert:", 5) == 0) {
-            const char *pem = s->data + 5;
-            l->have_spki =
-                ms_tls_spki_sha256_pem((const uint8_t *)pem, strlen(pem), l->spki) == MS_OK;
-            return;
-        }
-    }
-}
-
-static ms_err map_curl(CURLcode rc, const struct xfer *x)
+static ms_err map_curl(const ms_link *l, CURLcode rc, const struct xfer *x)
 {
     if (x->err != MS_OK) {
         return x->err;
+    }
+    if (rc != CURLE_OK && l->tlspin.mismatch) {
+        return MS_ERR_HTTP_PIN;
     }
     switch (rc) {
     case CURLE_OK: return MS_OK;
@@ -329,11 +314,14 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
     ENSURE(u != NULL, MS_ERR_NOMEM);
     ms_err err = curl_url_set(u, CURLUPART_PATH, full, 0) == CURLUE_OK ? MS_OK : MS_ERR_HTTP_URL;
     if (err == MS_OK) {
-        err = set_options(l, &x, u, body, len, fresh, errbuf);
+        err = set_options(l, &x, u, body, len, errbuf);
     }
     if (err == MS_OK) {
+        l->tlspin.mismatch = 0;
         if (fresh) {
-            l->have_spki = 0;
+            /* A new handshake may bind a new TLS key (a restarted supervisor): drop the pin;
+               the handshake's transcript names the key that will be pinned next. */
+            l->tlspin.have_expected = 0;
         }
         CURLcode rc = curl_easy_perform(l->curl);
         curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -341,10 +329,7 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
             retry_after > 0) {
             resp->retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
         }
-        if (fresh && l->tls && resp->status > 0) {
-            capture_spki(l);
-        }
-        err = map_curl(rc, &x);
+        err = map_curl(l, rc, &x);
         if (err != MS_OK) {
             /* libcurl's text names hosts and causes, never bodies. */
             ms_log(MS_LOG_DEBUG, "client", "POST %s failed: %s: %s (%s)", path, ms_err_name(err),

@@ -11,13 +11,14 @@
 
 /*
  * Internal to secure/client (client.c is its only user). One libcurl easy handle, so
- * consecutive requests reuse one kept-alive connection; at most one connection is cached
- * (CURLOPT_MAXCONNECTS 1), so after a handshake on a fresh connection every later request
- * travels on that connection or on a new one that must match the pin. Not thread-safe.
+ * consecutive requests (handshakes included) reuse one kept-alive connection; at most one
+ * connection is cached (CURLOPT_MAXCONNECTS 1). Every new TLS connection's leaf key is
+ * hashed inside its TLS handshake (secure/attest/tlspin.c) and, once a pin is set, must
+ * match it, or the TLS handshake fails before any request byte is sent. Not thread-safe.
  *
  * Every request: peer and host verification on, TLS >= 1.2, CA file from the config (NULL:
  * the system store), http/https only, no redirects, no proxy from the environment, no
- * signals, no TLS session resumption (a resumed session carries no certificate to read).
+ * signals, no TLS session resumption (a resumed session carries no certificate to check).
  */
 typedef struct ms_link ms_link;
 
@@ -54,9 +55,9 @@ typedef struct ms_link_resp {
 /*
  * POST body (application/octet-stream) to base URL + path (a constant path of ours).
  * 2xx bytes go to sink; a non-2xx body is read and dropped. More than `max` bytes of body
- * in total aborts with MS_ERR_HTTP_BODY. `fresh`: use a new connection, without the pin,
- * and record the SHA-256 of its leaf certificate's SubjectPublicKeyInfo (https only; see
- * ms_link_peer_spki). Transfer errors: MS_ERR_HTTP_CONNECT, _TIMEOUT, _TLS (certificate
+ * in total aborts with MS_ERR_HTTP_BODY. `fresh` (a handshake): drop the pin first, so a
+ * supervisor that came back with a new TLS key can be bound again by the new transcript; the
+ * connection may still be reused. Transfer errors: MS_ERR_HTTP_CONNECT, _TIMEOUT, _TLS (certificate
  * did not verify), _PIN (a new connection presented another key than the pinned one),
  * _BODY, MS_ERR_IO (anything else, e.g. the connection dropped mid-body), or the sink's
  * error. A non-2xx status is not an error here: see resp->status.
@@ -66,8 +67,9 @@ MS_MUST_CHECK ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *b
                                   ms_link_resp *resp);
 
 /*
- * The SPKI hash of the leaf certificate of the last `fresh` request's connection.
- * MS_ERR_HTTP_PIN when none could be read (plain http, or the TLS library gave no chain).
+ * The SPKI hash of the leaf certificate of the connection the last request used (recorded
+ * when that connection's TLS handshake verified it). MS_ERR_HTTP_PIN when there is none
+ * (plain http).
  */
 MS_MUST_CHECK ms_err ms_link_peer_spki(const ms_link *l, uint8_t out[static MS_SPKI_HASH_LEN]);
 
