@@ -37,9 +37,16 @@ typedef struct req_ctx {
     int status;
     char sid_prefix[9];
     size_t in_len;
-    size_t out_len;
+    size_t out_len; /* for streams: counted as the reader hands bytes over */
     int streamed;
+    const char *allow; /* the method a 405 names in its Allow header */
 } req_ctx;
+
+/* A streamed reply's reader state: the stream, and where the access log counts bytes. */
+typedef struct stream_cls {
+    ms_sup_stream *st;
+    req_ctx *rq;
+} stream_cls;
 
 static const char *route_name(enum ms_sup_route r)
 {
@@ -63,6 +70,9 @@ static enum MHD_Result queue_simple(struct MHD_Connection *c, req_ctx *rq, int s
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    if (rq->allow) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
+    }
     if (retry_after > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after);
@@ -76,26 +86,39 @@ static enum MHD_Result queue_simple(struct MHD_Connection *c, req_ctx *rq, int s
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
+    stream_cls *sc = cls;
     (void)pos;
-    size_t n = ms_sup_stream_read(cls, (uint8_t *)buf, max);
+    size_t n = ms_sup_stream_read(sc->st, (uint8_t *)buf, max);
+    sc->rq->out_len += n;
     return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 static void stream_free(void *cls)
 {
-    ms_sup_stream_free(cls);
+    stream_cls *sc = cls;
+    ms_sup_stream_free(sc->st);
+    free(sc);
 }
 
 static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup_reply *r,
                                    ms_sup_stream *st)
 {
-    struct MHD_Response *resp =
-        st ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, st,
-                                               stream_free)
-           : MHD_create_response_from_buffer(r->body.len, r->body.p ? r->body.p : (void *)"",
-                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = NULL;
+    stream_cls *sc = NULL;
+    if (st) {
+        sc = malloc(sizeof *sc);
+        if (sc) {
+            *sc = (stream_cls){.st = st, .rq = rq};
+            resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader,
+                                                     sc, stream_free);
+        }
+    } else {
+        resp = MHD_create_response_from_buffer(r->body.len, r->body.p ? r->body.p : (void *)"",
+                                               MHD_RESPMEM_MUST_COPY);
+    }
     if (!resp) {
         ms_sup_stream_free(st);
+        free(sc);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -106,7 +129,7 @@ static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
     rq->status = r->status;
-    rq->out_len = r->body.len;
+    rq->out_len = st ? 0 : r->body.len;
     rq->streamed = st != NULL;
     memcpy(rq->sid_prefix, r->sid_prefix, sizeof rq->sid_prefix);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
@@ -133,6 +156,7 @@ static enum MHD_Result on_headers(struct MHD_Connection *c, const char *url, con
     }
     const char *want = rq->route == MS_ROUTE_HEALTH ? "GET" : "POST";
     if (strcmp(method, want) != 0) {
+        rq->allow = want;
         return queue_simple(c, rq, 405, NULL, 0);
     }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

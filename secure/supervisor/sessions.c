@@ -9,6 +9,8 @@
 #include "common/cursor.h"
 
 #define SWEEP_EVERY_MS 1000u
+/* A pending session waits only for its ClientFinish, which follows the ServerHello at once. */
+#define PENDING_TTL_MS 30000u
 
 struct ms_session_table {
     pthread_mutex_t lock;
@@ -95,7 +97,9 @@ static void unlink_locked(ms_session_table *t, ms_session *s)
 
 static int expired(const ms_session_table *t, const ms_session *s, uint64_t now_ms)
 {
-    return s->refs == 0 && now_ms - s->last_used_ms > t->ttl_ms && now_ms >= s->last_used_ms;
+    uint64_t ttl = s->state == MS_SESSION_PENDING && t->ttl_ms > PENDING_TTL_MS ? PENDING_TTL_MS
+                                                                              : t->ttl_ms;
+    return s->refs == 0 && now_ms >= s->last_used_ms && now_ms - s->last_used_ms > ttl;
 }
 
 static void sweep_locked(ms_session_table *t, uint64_t now_ms)

@@ -35,7 +35,11 @@ typedef struct ms_session {
 
 typedef struct ms_session_table ms_session_table;
 
-/* `max` sessions at most (pending ones count), idle ones expire after `ttl_ms`. */
+/*
+ * `max` sessions at most (pending ones count); open ones expire when idle for `ttl_ms`,
+ * pending ones (handshake done, ClientFinish not yet received) after min(ttl_ms, 30 s), so
+ * unfinished handshakes cannot hold the table for long.
+ */
 MS_MUST_CHECK ms_err ms_sessions_new(ms_session_table **out, size_t max, uint64_t ttl_ms);
 void ms_sessions_free(ms_session_table *t);
 

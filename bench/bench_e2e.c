@@ -1,0 +1,583 @@
+/*
+ * End-to-end benchmark: a secure turn against a direct engine call, attested handshakes
+ * against new TLS 1.3 connections, and the supervisor's memory with 10,000 idle sessions.
+ * It starts its own llm-sim, minions-supervisor and openssl s_server on free loopback ports
+ * and stops them by PID, also on failure.
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "bench/affinity.h"
+#include "bench/bench_e2e.h"
+#include "common/http.h"
+#include "common/limits.h"
+#include "secure/attest/devkey.h"
+#include "secure/client/client.h"
+#include "secure/client/payload.h"
+#include "tests/e2e/proc.h"
+#include "tests/e2e/rawclient.h"
+#include "tests/e2e/stack.h"
+
+#ifndef MS_SOURCE_DIR
+#define MS_SOURCE_DIR "."
+#endif
+
+#define PROMPT "Summarise the quarterly report for the board in three sentences, please."
+/* 435 bytes, the same on both sides of the turn comparison (one llm-sim, one rule). */
+#define REPLY                                                                                      \
+    "Revenue grew eight percent over the quarter, driven by the new enterprise contracts and "    \
+    "steady renewals in the existing customer base. Operating costs rose more slowly than "       \
+    "revenue, so the margin improved by two points, although hiring for the platform team "       \
+    "will raise costs next quarter. The board is asked to approve the revised budget and the "    \
+    "plan to expand the support organisation into two more regions before the end of the year."
+
+/* Everything started, so one function can stop it all. */
+static struct env {
+    char dir[PATH_MAX], devkey[PATH_MAX], script[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX],
+        key[PATH_MAX], openssl[PATH_MAX];
+    uint8_t pk[MS_SIGN_PK_LEN];
+    e2e_server sim, sup;
+    e2e_proc tls;
+    unsigned tls_port;
+    char url[64];
+} E;
+
+/* --- small things --------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int fail(const char *what, ms_err e)
+{
+    fprintf(stderr, "bench-e2e: %s: %s\n", what, e == MS_OK ? "failed" : ms_err_name(e));
+    return -1;
+}
+
+/* VmRSS and VmHWM of a process, in KiB. */
+static int proc_mem_kib(pid_t pid, long *rss, long *hwm)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    *rss = *hwm = -1;
+    if (!f) {
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            *rss = strtol(line + 6, NULL, 10);
+        } else if (strncmp(line, "VmHWM:", 6) == 0) {
+            *hwm = strtol(line + 6, NULL, 10);
+        }
+    }
+    fclose(f);
+    return *rss > 0 ? 0 : -1;
+}
+
+/* --- turns: ms_client_turn against a direct POST to llm-sim ----------------------------------- */
+
+typedef struct turn_ctx {
+    ms_client *c;
+    ms_buf req, reply;
+    ms_http_client *http;
+    char url[96];
+    char body[512];
+    size_t body_len;
+    ms_buf resp;
+} turn_ctx;
+
+static ms_err turn_ours(turn_ctx *x, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        ms_buf_clear(&x->reply);
+        ms_err e = ms_client_turn(x->c, x->req.p, x->req.len, &x->reply, NULL);
+        if (e != MS_OK) {
+            return e;
+        }
+    }
+    return MS_OK;
+}
+
+static ms_err turn_base(turn_ctx *x, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        long status = 0;
+        ms_buf_clear(&x->resp);
+        ms_err e = ms_http_post_json(x->http, x->url, NULL, x->body, x->body_len, &status, &x->resp);
+        if (e != MS_OK || status != 200) {
+            return e != MS_OK ? e : MS_ERR_HTTP_STATUS;
+        }
+    }
+    return MS_OK;
+}
+
+/* Both sides answer with the same text before anything is timed. */
+static ms_err turn_check(turn_ctx *x)
+{
+    ms_client_reply r;
+    ms_err e = turn_ours(x, 1);
+    if (e == MS_OK && (e = ms_client_reply_parse(x->reply.p, x->reply.len, 0, &r)) == MS_OK) {
+        int same = r.content_len == strlen(REPLY) && memcmp(r.content, REPLY, r.content_len) == 0;
+        ms_client_reply_free(&r);
+        e = same ? MS_OK : MS_ERR_PAYLOAD;
+    }
+    if (e == MS_OK && (e = turn_base(x, 1)) == MS_OK) {
+        e = ms_buf_terminate(&x->resp) == MS_OK && strstr((char *)x->resp.p, REPLY) ? MS_OK
+                                                                                   : MS_ERR_PAYLOAD;
+    }
+    return e;
+}
+
+static bench_cpus g_cpus;
+
+/* Pin the bench (the client of both sides), the supervisor and llm-sim for placement pl. */
+static int place(int pl)
+{
+    int client = pl == BENCH_PL_UNPINNED ? -1 : g_cpus.a;
+    int servers = pl == BENCH_PL_UNPINNED ? -1 : pl == BENCH_PL_SPLIT ? g_cpus.b : g_cpus.a;
+    if (bench_pin_self(&g_cpus, client) != 0 || bench_pin_process(&g_cpus, E.sup.p.pid, servers) != 0 ||
+        bench_pin_process(&g_cpus, E.sim.p.pid, servers) != 0) {
+        fprintf(stderr, "bench-e2e: cannot set the CPU placement %s\n", bench_placement_names[pl]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Paired rounds of one placement: warm both, size the rounds, then ABBA. */
+static ms_err turn_rounds(const bench_opts *o, turn_ctx *x, bench_turn_res *t)
+{
+    ms_err e;
+    double t0 = now_s();
+    if ((e = turn_base(x, 20)) != MS_OK || (e = turn_ours(x, 20)) != MS_OK) {
+        fail("turn warm-up", e);
+        return e;
+    }
+    double per = (now_s() - t0) / 20; /* one direct POST plus one secure turn */
+    unsigned iters = (unsigned)(o->turn_round_s / (per > 1e-6 ? per : 1e-6));
+    t->iters = iters < 5 ? 5 : iters; /* a round, both sides, lasts about turn_round_s */
+    for (unsigned r = 0; r < o->rounds; r++) {
+        for (int side = 0; side < 2; side++) {
+            int ours = (side == 0) == (r % 2 == 1); /* ABBA: neither side always runs first */
+            double s0 = now_s();
+            e = ours ? turn_ours(x, t->iters) : turn_base(x, t->iters);
+            double dt = (now_s() - s0) / t->iters;
+            if (e != MS_OK) {
+                fail(ours ? "secure turn" : "direct POST", e);
+                return e;
+            }
+            *(ours ? &t->ours_s[r] : &t->base_s[r]) = dt;
+        }
+    }
+    t->done = 1;
+    return MS_OK;
+}
+
+static int bench_turns(const bench_opts *o, bench_results *res)
+{
+    turn_ctx x;
+    ms_err e;
+    memset(&x, 0, sizeof x);
+    ms_buf_init(&x.req, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x.reply, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x.resp, MS_MAX_HTTP_BODY);
+    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
+    snprintf(x.url, sizeof x.url, "http://127.0.0.1:%u/v1/chat/completions", E.sim.port);
+    /* What the bridge sends the engine for this request (common/llm/openai.c). */
+    int n = snprintf(x.body, sizeof x.body,
+                     "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}],"
+                     "\"stream\":false}",
+                     PROMPT);
+    x.body_len = (size_t)n;
+    int rc = -1;
+    if ((e = ms_client_new(&x.c, &cc)) != MS_OK || (e = ms_http_client_new(&ho, &x.http)) != MS_OK ||
+        (e = ms_client_request_build(NULL, PROMPT, 0, -1.0, &x.req)) != MS_OK ||
+        (e = turn_check(&x)) != MS_OK) {
+        fail("turn set-up", e);
+        goto out;
+    }
+    for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
+        if (pl == BENCH_PL_SPLIT && g_cpus.n < 2) {
+            continue; /* one CPU: nothing to split */
+        }
+        if (place(pl) != 0 || (e = turn_rounds(o, &x, &res->turn[pl])) != MS_OK) {
+            place(BENCH_PL_UNPINNED);
+            goto out;
+        }
+    }
+    place(BENCH_PL_UNPINNED);
+    rc = 0;
+out:
+    ms_client_free(x.c);
+    ms_http_client_free(x.http);
+    ms_buf_free(&x.req);
+    ms_buf_free(&x.reply);
+    ms_buf_free(&x.resp);
+    return rc;
+}
+
+/* --- handshakes: ms_client_connect against openssl s_time -new -------------------------------- */
+
+/* Wait until something accepts on 127.0.0.1:port. */
+static int wait_listening(unsigned port, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (ok) {
+            return 0;
+        }
+        e2e_sleep_ms(50);
+    }
+    return -1;
+}
+
+static int tls_server_start(void)
+{
+    char accept[16];
+    E.tls_port = e2e_free_port();
+    snprintf(accept, sizeof accept, "%u", E.tls_port);
+    char log[PATH_MAX];
+    e2e_path(log, "%s/s_server.out", E.dir);
+    char *argv[] = {E.openssl, "s_server", "-accept", accept, "-cert", E.cert, "-key", E.key,
+                    "-tls1_3", "-quiet", NULL};
+    if (E.tls_port == 0 || e2e_proc_start(&E.tls, "openssl s_server", argv, log) != 0) {
+        return -1;
+    }
+    return wait_listening(E.tls_port, 10000);
+}
+
+/*
+ * One s_time run. Its "N connections in T real seconds" counts whole seconds of time(NULL)
+ * (on OpenSSL 3.0 it reports T+1 for -time T while the run lasts between T and T+1 s), so
+ * the rate is also computed over the run's measured wall time, the headline figure.
+ */
+static int tls_round(const bench_opts *o, double *rate_wall, double *rate_real)
+{
+    char connect[32], secs[16];
+    ms_buf out;
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", E.tls_port);
+    snprintf(secs, sizeof secs, "%u", o->tls_secs);
+    char *argv[] = {E.openssl, "s_time", "-connect", connect, "-new", "-time", secs, NULL};
+    ms_buf_init(&out, 1u << 20);
+    double t0 = now_s();
+    int code = e2e_run(argv, (int)(o->tls_secs + 30) * 1000, E.dir, &out, NULL);
+    double wall = now_s() - t0;
+    long conns = -1, real = -1;
+    for (char *line = code == 0 && out.p ? (char *)out.p : NULL; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) {
+            *nl = '\0';
+        }
+        if (strstr(line, " real seconds") && sscanf(line, "%ld connections in %ld", &conns, &real) != 2) {
+            conns = -1;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    ms_buf_free(&out);
+    if (conns <= 0 || real <= 0) {
+        fprintf(stderr, "bench-e2e: openssl s_time failed (exit %d)\n", code);
+        return -1;
+    }
+    *rate_wall = (double)conns / wall;
+    *rate_real = (double)conns / (double)real;
+    return 0;
+}
+
+/* ms_client_connect for `secs`: each a full handshake, every §7.3 check, evidence verified. */
+static int hs_round(ms_client *c, double secs, double *rate)
+{
+    unsigned n = 0;
+    double t0 = now_s(), t;
+    do {
+        ms_err e = ms_client_connect(c);
+        if (e != MS_OK) {
+            return fail("ms_client_connect", e);
+        }
+        n++;
+    } while ((t = now_s() - t0) < secs);
+    *rate = n / t;
+    return 0;
+}
+
+/* A complete handshake: ServerHello checked, then the ClientFinish sent alone (204). */
+static int full_round(e2e_http *h, double secs, double *rate)
+{
+    unsigned n = 0;
+    double t0 = now_s(), t;
+    do {
+        e2e_raw s;
+        long st;
+        ms_err e = e2e_raw_handshake(h, E.pk, &s, &st);
+        if (e == MS_OK) {
+            e = e2e_raw_finish(h, &s, &st);
+            e2e_raw_free(&s);
+        }
+        if (e != MS_OK) {
+            return fail("handshake + finish", e);
+        }
+        n++;
+    } while ((t = now_s() - t0) < secs);
+    *rate = n / t;
+    return 0;
+}
+
+static int bench_handshakes(const bench_opts *o, bench_results *res)
+{
+    ms_client *c = NULL;
+    e2e_http *h = NULL;
+    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    int rc = -1;
+    double ours_s = o->tls_secs;
+    if (tls_server_start() != 0) {
+        fprintf(stderr, "bench-e2e: openssl s_server did not start\n");
+        return -1;
+    }
+    if (ms_client_new(&c, &cc) != MS_OK || e2e_http_new(&h, E.url, E.ca) != 0 ||
+        hs_round(c, 0.2, &res->hs_ours[0]) != 0 || full_round(h, 0.1, &res->hs_full[0]) != 0) {
+        fail("handshake set-up", MS_OK);
+        goto out;
+    }
+    for (unsigned r = 0; r < o->hs_rounds; r++) {
+        int tls_first = r % 2 == 0;
+        if (tls_first && tls_round(o, &res->tls_wall[r], &res->tls_real[r]) != 0) {
+            goto out;
+        }
+        if (hs_round(c, ours_s, &res->hs_ours[r]) != 0 ||
+            full_round(h, ours_s / 2, &res->hs_full[r]) != 0) {
+            goto out;
+        }
+        if (!tls_first && tls_round(o, &res->tls_wall[r], &res->tls_real[r]) != 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    ms_client_free(c);
+    e2e_http_free(h);
+    e2e_proc_stop(&E.tls, 3000);
+    return rc;
+}
+
+/* --- memory: the supervisor's RSS with N idle open sessions --------------------------------- */
+
+static int bench_rss(const bench_opts *o, bench_results *res)
+{
+    e2e_http *h = NULL;
+    long rss, hwm;
+    char max[16];
+    snprintf(max, sizeof max, "%u", o->sessions > 10000 ? o->sessions : 10000);
+    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
+                       .devkey = E.devkey, .backend_port = E.sim.port,
+                       .extra = {"--max-sessions", max}};
+    int rc = -1;
+    if (e2e_sup_start(&E.sup, &cfg) != 0) {
+        return -1;
+    }
+    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
+    if (e2e_http_new(&h, E.url, E.ca) != 0 || e2e_http_call(h, "GET", "/v1/health", NULL, 0, NULL) != 200 ||
+        proc_mem_kib(E.sup.p.pid, &rss, &hwm) != 0) {
+        fail("supervisor for the memory run", MS_OK);
+        goto out;
+    }
+    res->rss_base_mib = rss / 1024.0;
+    for (unsigned i = 0; i < o->sessions; i++) {
+        e2e_raw s;
+        long st;
+        ms_err e = e2e_raw_handshake(h, E.pk, &s, &st);
+        if (e == MS_OK) {
+            e = e2e_raw_finish(h, &s, &st); /* the session is open, and stays idle */
+            e2e_raw_free(&s);
+        }
+        if (e != MS_OK) {
+            fprintf(stderr, "bench-e2e: session %u: HTTP %ld\n", i, st);
+            fail("opening sessions", e);
+            goto out;
+        }
+    }
+    res->sessions = o->sessions;
+    e2e_sleep_ms(200);
+    if (proc_mem_kib(E.sup.p.pid, &rss, &hwm) != 0) {
+        goto out;
+    }
+    res->rss_mib = rss / 1024.0;
+    res->hwm_mib = hwm / 1024.0;
+    rc = 0;
+out:
+    e2e_http_free(h);
+    return rc;
+}
+
+/* --- set-up --------------------------------------------------------------------------------- */
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+        return 0;
+    }
+    *out = (unsigned)v;
+    return 1;
+}
+
+static int parse_opts(int argc, char **argv, bench_opts *o)
+{
+    static char sup[PATH_MAX], sim[PATH_MAX];
+    *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .tls_secs = 2,
+                .sessions = 10000, .src = MS_SOURCE_DIR};
+    /* By default the programs are this one's neighbours in build/bin. */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+        *slash = '\0';
+    }
+    e2e_path(sup, "%.4000s/minions-supervisor", self);
+    e2e_path(sim, "%.4000s/llm-sim", self);
+    o->sup_bin = sup;
+    o->sim_bin = sim;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if (strcmp(a, "--quick") == 0) {
+            o->quick = 1;
+            o->rounds = 3;
+            o->hs_rounds = 1;
+            o->turn_round_s = 0.02;
+            o->tls_secs = 1;
+            o->sessions = 300;
+        } else if (v && strcmp(a, "--rounds") == 0 && parse_uint(v, 1, MAX_ROUNDS, &o->rounds)) {
+            i++;
+        } else if (v && strcmp(a, "--hs-rounds") == 0 &&
+                   parse_uint(v, 1, MAX_ROUNDS, &o->hs_rounds)) {
+            i++;
+        } else if (v && strcmp(a, "--sessions") == 0 && parse_uint(v, 1, 1000000, &o->sessions)) {
+            i++;
+        } else if (v && strcmp(a, "--supervisor") == 0) {
+            o->sup_bin = argv[++i];
+        } else if (v && strcmp(a, "--llm-sim") == 0) {
+            o->sim_bin = argv[++i];
+        } else if (v && strcmp(a, "--source") == 0) {
+            o->src = argv[++i];
+        } else {
+            fprintf(stderr,
+                    "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
+                    "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
+                    "Needs the openssl program in PATH. --json: one JSON object on stdout, the "
+                    "table on stderr.\n",
+                    argv[0]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int setup(const bench_opts *o)
+{
+    ms_devkey k;
+    int created;
+    char rules[1024];
+    if (e2e_tmpdir_new("ms-bench-e2e", E.dir) != 0) {
+        return -1;
+    }
+    e2e_path(E.ca, "%s/certs/dev/ca.pem", o->src);
+    e2e_path(E.cert, "%s/certs/dev/server.pem", o->src);
+    e2e_path(E.key, "%s/certs/dev/server.key", o->src);
+    e2e_path(E.devkey, "%s/dev.pem", E.dir);
+    e2e_path(E.script, "%s/script.json", E.dir);
+    if (e2e_find_in_path("openssl", E.openssl) != 0) {
+        fprintf(stderr, "bench-e2e: no openssl program in PATH\n");
+        return -1;
+    }
+    snprintf(rules, sizeof rules, "{\"rules\": [{\"contains\": \"quarterly report\", \"reply\": \"%s\"}]}\n",
+             REPLY);
+    int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK;
+    memcpy(E.pk, k.pk, sizeof E.pk);
+    ms_devkey_wipe(&k);
+    if (!ok || e2e_file_write(E.script, rules) != 0 || e2e_http_global_init() != 0) {
+        fprintf(stderr, "bench-e2e: set-up failed in %s\n", E.dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* llm-sim (no latency, unlimited tokens/s) and a supervisor whose table holds every pending session. */
+static int start_stack(const bench_opts *o)
+{
+    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
+                       .devkey = E.devkey, .extra = {"--max-sessions", "200000"}};
+    if (e2e_sim_start(&E.sim, o->sim_bin, E.dir, E.script, NULL) != 0) {
+        return -1;
+    }
+    cfg.backend_port = E.sim.port;
+    if (e2e_sup_start(&E.sup, &cfg) != 0) {
+        return -1;
+    }
+    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    static bench_results res;
+    if (!parse_opts(argc, argv, &o)) {
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (sodium_init() < 0 || bench_cpus_init(&g_cpus) != 0) {
+        fprintf(stderr, "bench-e2e: %s\n", ms_err_str(MS_ERR_CRYPTO_INIT));
+        return 1;
+    }
+    int rc = setup(&o) == 0 && start_stack(&o) == 0 && bench_turns(&o, &res) == 0 &&
+                     bench_handshakes(&o, &res) == 0
+                 ? 0
+                 : 1;
+    /* The memory run gets a supervisor of its own: no pending sessions from the handshakes. */
+    if (rc == 0 && e2e_server_stop(&E.sup, 5000) != 0) {
+        fprintf(stderr, "bench-e2e: the supervisor did not exit cleanly (log %s)\n", E.sup.out);
+        rc = 1;
+    }
+    rc = rc == 0 && bench_rss(&o, &res) == 0 ? 0 : 1;
+    e2e_server_stop(&E.sup, 5000);
+    e2e_server_stop(&E.sim, 5000);
+    e2e_proc_kill_all();
+    res.reply_bytes = strlen(REPLY);
+    res.cpu_a = g_cpus.a;
+    res.cpu_b = g_cpus.b;
+    if (rc == 0) {
+        bench_print_table(o.json ? stderr : stdout, &o, &res);
+        if (o.json) {
+            bench_print_json(&o, &res);
+        }
+    }
+    if (E.dir[0] && !getenv("MS_BENCH_KEEP")) {
+        e2e_tmpdir_remove(E.dir);
+    } else if (E.dir[0]) {
+        fprintf(stderr, "bench-e2e: logs kept in %s\n", E.dir);
+    }
+    return rc;
+}

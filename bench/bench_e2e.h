@@ -1,0 +1,56 @@
+/* bench-e2e's figures and how they are printed (bench_e2e.c measures, bench_e2e_report.c prints). */
+#ifndef MS_BENCH_BENCH_E2E_H
+#define MS_BENCH_BENCH_E2E_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define MAX_ROUNDS 64
+
+typedef struct bench_opts {
+    int json, quick;
+    unsigned rounds;    /* turn rounds */
+    unsigned hs_rounds; /* handshake rounds */
+    double turn_round_s;
+    unsigned tls_secs; /* s_time -time */
+    unsigned sessions;
+    const char *sup_bin, *sim_bin, *src;
+} bench_opts;
+
+/*
+ * Where the processes run during the turn comparison. "one_cpu" (the headline) puts the
+ * bench, the supervisor and llm-sim on one core: the ratio is then the ratio of the work
+ * done per turn, whatever the VM's cross-core wake-up cost. "split" puts the client on one
+ * core and the supervisor and the engine on the other, as deployed (the client is remote,
+ * the supervisor runs next to its engine): each side crosses cores once per request.
+ * "unpinned" leaves placement to the scheduler (it varies from round to round).
+ */
+enum { BENCH_PL_ONE_CPU, BENCH_PL_SPLIT, BENCH_PL_UNPINNED, BENCH_N_PLACEMENTS };
+extern const char *const bench_placement_names[BENCH_N_PLACEMENTS];
+
+typedef struct bench_turn_res {
+    double ours_s[MAX_ROUNDS], base_s[MAX_ROUNDS]; /* per operation, per round */
+    unsigned iters;
+    int done;
+} bench_turn_res;
+
+typedef struct bench_results {
+    bench_turn_res turn[BENCH_N_PLACEMENTS];
+    double hs_ours[MAX_ROUNDS], hs_full[MAX_ROUNDS];       /* per second */
+    double tls_wall[MAX_ROUNDS], tls_real[MAX_ROUNDS];     /* per second */
+    double rss_base_mib, rss_mib, hwm_mib;
+    unsigned sessions;
+    size_t reply_bytes;
+    int cpu_a, cpu_b; /* the CPUs of the placements */
+} bench_results;
+
+/* The median of v[0..n), n <= MAX_ROUNDS. */
+double bench_median(const double *v, unsigned n);
+/* Median over rounds of a[i] / b[i]: each round's two sides ran back to back. */
+double bench_paired(const double *a, const double *b, unsigned n);
+
+/* The table people read; the one JSON object (stdout) for scripts and CTest. */
+void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r);
+void bench_print_json(const bench_opts *o, const bench_results *r);
+
+#endif

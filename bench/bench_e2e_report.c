@@ -1,0 +1,131 @@
+/* bench-e2e's output: the table people read and the one JSON object scripts and CTest read. */
+#include "bench/bench_e2e.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const bench_placement_names[BENCH_N_PLACEMENTS] = {"one_cpu", "split", "unpinned"};
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(const double *v, unsigned n)
+{
+    double t[MAX_ROUNDS];
+    memcpy(t, v, n * sizeof *t);
+    qsort(t, n, sizeof *t, dbl_cmp);
+    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+double bench_paired(const double *a, const double *b, unsigned n)
+{
+    double r[MAX_ROUNDS];
+    for (unsigned i = 0; i < n; i++) {
+        r[i] = a[i] / b[i];
+    }
+    return bench_median(r, n);
+}
+
+static double turn_med(const bench_turn_res *t, unsigned n, int ours)
+{
+    return bench_median(ours ? t->ours_s : t->base_s, n);
+}
+
+/*
+ * The headline placement: client on one core, supervisor and engine on the other, as
+ * deployed (they run on different machines; the direct baseline crosses the same way).
+ * one_cpu packs all three processes on one core: it measures CPU work per turn, where one
+ * HTTPS round trip alone costs about 2x a direct call; it is reported next to it.
+ */
+static int headline(const bench_results *r)
+{
+    return r->turn[BENCH_PL_SPLIT].done ? BENCH_PL_SPLIT : BENCH_PL_ONE_CPU;
+}
+
+void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    double hs = bench_median(r->hs_ours, o->hs_rounds), full = bench_median(r->hs_full, o->hs_rounds);
+    double tw = bench_median(r->tls_wall, o->hs_rounds), tr = bench_median(r->tls_real, o->hs_rounds);
+    fprintf(f, "bench-e2e (%s): medians over interleaved rounds, 127.0.0.1, HTTPS (certs/dev)\n\n",
+            o->quick ? "quick" : "default");
+    fprintf(f, "%-46s %12s %12s %8s %8s\n", "", "ours", "baseline", "ratio", "paired");
+    for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
+        const bench_turn_res *t = &r->turn[pl];
+        char label[64];
+        if (!t->done) {
+            continue;
+        }
+        double ours = turn_med(t, o->rounds, 1), base = turn_med(t, o->rounds, 0);
+        snprintf(label, sizeof label, "%s, %s", pl == headline(r) ? "turn vs direct POST" : "  same",
+                 bench_placement_names[pl]);
+        fprintf(f, "%-46s %9.1f us %9.1f us %8.3f %8.3f%s\n", label, ours * 1e6, base * 1e6,
+                ours / base, bench_paired(t->ours_s, t->base_s, o->rounds),
+                pl == headline(r) ? "   (target <= 2.3; headline)" : "");
+    }
+    fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   (target >= 1.0)\n",
+            "handshakes vs new TLS 1.3 connections", hs, tw, hs / tw,
+            bench_paired(r->hs_ours, r->tls_wall, o->hs_rounds));
+    fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f\n", "  same, s_time's whole 'real seconds'", hs, tr,
+            hs / tr);
+    fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f\n", "  complete handshake (+ ClientFinish, 204)",
+            full, tw, full / tw);
+    fprintf(f, "%-46s %9.1f MiB (baseline %.1f MiB, peak %.1f MiB, %.0f B/session)"
+               "   (target <= 50)\n",
+            "supervisor VmRSS, idle open sessions", r->rss_mib, r->rss_base_mib, r->hwm_mib,
+            (r->rss_mib - r->rss_base_mib) * 1048576.0 / (r->sessions ? r->sessions : 1));
+    fprintf(f, "\nturn: %u rounds per placement (%u/%u/%u turns per side), %zu-byte reply, one "
+               "kept-alive session, non-streamed. one_cpu: bench, supervisor and llm-sim on CPU "
+               "%d (the work per turn); split: bench on CPU %d, supervisor and llm-sim on CPU %d "
+               "(as deployed: one cross-core hop per request on each side); unpinned: the "
+               "scheduler's choice.\n",
+            o->rounds, r->turn[0].iters, r->turn[1].iters, r->turn[2].iters, r->reply_bytes,
+            r->cpu_a, r->cpu_a, r->cpu_b);
+    fprintf(f, "handshakes: %u rounds; ours = ms_client_connect on one kept-alive HTTPS connection "
+               "(ServerHello, every 7.3 check, dev-key evidence verified, TLS key bound); the "
+               "ClientFinish is NOT sent (it rides on the first request in real use). TLS = "
+               "openssl s_time -new -time %u against openssl s_server -tls1_3 (ECDSA P-256 "
+               "certs/dev), rate over the run's wall time.\n",
+            o->hs_rounds, o->tls_secs);
+    fprintf(f, "memory: %u sessions, each a handshake + ClientFinish (POST /finish), then idle.\n",
+            r->sessions);
+}
+
+static void print_json_turn(const bench_opts *o, const bench_turn_res *t, int pl)
+{
+    double ours = turn_med(t, o->rounds, 1), base = turn_med(t, o->rounds, 0);
+    printf("%s\"%s\": {\"ratio\": %.4f, \"ratio_paired\": %.4f, \"secure_us\": %.1f, "
+           "\"direct_us\": %.1f, \"turns_per_round\": %u}",
+           pl ? ", " : "", bench_placement_names[pl], ours / base, bench_paired(t->ours_s, t->base_s, o->rounds),
+           ours * 1e6, base * 1e6, t->iters);
+}
+
+void bench_print_json(const bench_opts *o, const bench_results *r)
+{
+    const bench_turn_res *t = &r->turn[headline(r)];
+    double hs = bench_median(r->hs_ours, o->hs_rounds), full = bench_median(r->hs_full, o->hs_rounds);
+    double tw = bench_median(r->tls_wall, o->hs_rounds), tr = bench_median(r->tls_real, o->hs_rounds);
+    printf("{\"turn_vs_direct\": %.4f, \"handshakes_vs_tls_new\": %.4f, "
+           "\"rss_mib_10k_sessions\": %.2f, ",
+           turn_med(t, o->rounds, 1) / turn_med(t, o->rounds, 0), hs / tw, r->rss_mib);
+    printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu, ",
+           bench_placement_names[headline(r)], o->rounds, r->reply_bytes);
+    for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
+        if (r->turn[pl].done) {
+            print_json_turn(o, &r->turn[pl], pl);
+        }
+    }
+    printf("}, \"handshake\": {\"per_s\": %.1f, \"tls_new_per_s\": %.1f, "
+           "\"tls_new_per_s_real_seconds\": %.1f, \"ratio_paired\": %.4f, "
+           "\"complete_with_finish_per_s\": %.1f, \"rounds\": %u, \"s_time_secs\": %u, "
+           "\"client_finish_sent\": false}, ",
+           hs, tw, tr, bench_paired(r->hs_ours, r->tls_wall, o->hs_rounds), full, o->hs_rounds,
+           o->tls_secs);
+    printf("\"memory\": {\"sessions\": %u, \"rss_mib\": %.2f, \"rss_baseline_mib\": %.2f, "
+           "\"hwm_mib\": %.2f, \"bytes_per_session\": %.0f}, \"mode\": \"%s\"}\n",
+           r->sessions, r->rss_mib, r->rss_base_mib, r->hwm_mib,
+           (r->rss_mib - r->rss_base_mib) * 1048576.0 / (r->sessions ? r->sessions : 1),
+           o->quick ? "quick" : "default");
+}
