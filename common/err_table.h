@@ -71,6 +71,30 @@
   X(MS_ERR_ATTEST_KEY,            ATTEST,   "attestation evidence is signed by a key other than the pinned one") \
   X(MS_ERR_ATTEST_SIGNATURE,      ATTEST,   "attestation evidence signature is invalid") \
   X(MS_ERR_ATTEST_POLICY,         ATTEST,   "the attestation policy does not accept this evidence type or mode") \
+  /* ATTEST, TPM 2.0 quotes: one code per check (docs/attest-tpm2.md) */ \
+  X(MS_ERR_TPM_FORMAT,            ATTEST,   "TPM quote bundle is malformed (bad structure, lengths or trailing bytes)") \
+  X(MS_ERR_TPM_MAGIC,             ATTEST,   "TPM attestation lacks the TPM_GENERATED magic: not made by a TPM") \
+  X(MS_ERR_TPM_TYPE,              ATTEST,   "TPM attestation is not a quote (e.g. a certify)") \
+  X(MS_ERR_TPM_NONCE,             ATTEST,   "TPM quote is not over this session's binding (extraData differs)") \
+  X(MS_ERR_TPM_PCR_SELECT,        ATTEST,   "TPM quote covers another PCR selection than the policy requires") \
+  X(MS_ERR_TPM_PCR_DIGEST,        ATTEST,   "TPM quote's PCR digest does not match the PCR values sent with it") \
+  X(MS_ERR_TPM_PCR_VALUE,         ATTEST,   "a quoted PCR value differs from the policy's expected value") \
+  X(MS_ERR_TPM_SIGNATURE,         ATTEST,   "TPM quote signature does not verify under the attestation key") \
+  X(MS_ERR_TPM_AK_ATTRS,          ATTEST,   "TPM attestation key is not a restricted, fixedTPM signing key") \
+  X(MS_ERR_TPM_AK_NAME,           ATTEST,   "TPM attestation key is not the one pinned by the policy") \
+  X(MS_ERR_TPM_DEVICE,            ATTEST,   "the TPM could not be reached or refused a command") \
+  /* ATTEST, AMD SEV-SNP reports: one code per check (docs/attest-sev-snp.md) */ \
+  X(MS_ERR_SNP_FORMAT,            ATTEST,   "SEV-SNP evidence is malformed (report or certificate bundle)") \
+  X(MS_ERR_SNP_ARK,               ATTEST,   "SEV-SNP root certificate (ARK) is not the one pinned by the policy") \
+  X(MS_ERR_SNP_CHAIN,             ATTEST,   "SEV-SNP certificate chain ARK -> ASK -> VCEK does not verify") \
+  X(MS_ERR_SNP_SIGNATURE,         ATTEST,   "SEV-SNP report signature does not verify under the VCEK") \
+  X(MS_ERR_SNP_TCB_MISMATCH,      ATTEST,   "SEV-SNP report's TCB differs from the VCEK certificate's") \
+  X(MS_ERR_SNP_CHIP_ID,           ATTEST,   "SEV-SNP report's chip id differs from the VCEK certificate's") \
+  X(MS_ERR_SNP_REPORT_DATA,       ATTEST,   "SEV-SNP report is not over this session's binding (report_data differs)") \
+  X(MS_ERR_SNP_MEASUREMENT,       ATTEST,   "SEV-SNP launch measurement differs from the policy's") \
+  X(MS_ERR_SNP_DEBUG,             ATTEST,   "SEV-SNP guest policy allows debugging: its memory is not protected") \
+  X(MS_ERR_SNP_TCB_MIN,           ATTEST,   "SEV-SNP TCB is below the policy's minimum") \
+  X(MS_ERR_SNP_DEVICE,            ATTEST,   "the SEV-SNP report could not be obtained from the kernel (configfs-tsm or /dev/sev-guest)") \
   /* IO: files, sockets, HTTP */ \
   X(MS_ERR_IO,                    IO,       "input/output error") \
   X(MS_ERR_FILE_OPEN,             IO,       "cannot open or create the file") \
