@@ -72,6 +72,39 @@ ms_err ms_cursor_read_u64be(ms_cursor *c, uint64_t *out)
     return MS_OK;
 }
 
+/* Read n (<= 8) bytes as a little-endian unsigned number. */
+static ms_err read_le(ms_cursor *c, size_t n, uint64_t *out)
+{
+    uint8_t b[8];
+    *out = 0;
+    TRY(ms_cursor_read_bytes(c, b, n));
+    for (size_t i = n; i-- > 0;) {
+        *out = *out << 8 | b[i];
+    }
+    return MS_OK;
+}
+
+ms_err ms_cursor_read_u16le(ms_cursor *c, uint16_t *out)
+{
+    uint64_t v;
+    ms_err e = read_le(c, 2, &v);
+    *out = (uint16_t)v;
+    return e;
+}
+
+ms_err ms_cursor_read_u32le(ms_cursor *c, uint32_t *out)
+{
+    uint64_t v;
+    ms_err e = read_le(c, 4, &v);
+    *out = (uint32_t)v;
+    return e;
+}
+
+ms_err ms_cursor_read_u64le(ms_cursor *c, uint64_t *out)
+{
+    return read_le(c, 8, out);
+}
+
 ms_err ms_cursor_sub(ms_cursor *c, ms_cursor *sub, size_t n)
 {
     const uint8_t *p;

@@ -25,6 +25,10 @@ MS_MUST_CHECK ms_err ms_cursor_read_u8(ms_cursor *c, uint8_t *out);
 MS_MUST_CHECK ms_err ms_cursor_read_u16be(ms_cursor *c, uint16_t *out);
 MS_MUST_CHECK ms_err ms_cursor_read_u32be(ms_cursor *c, uint32_t *out);
 MS_MUST_CHECK ms_err ms_cursor_read_u64be(ms_cursor *c, uint64_t *out);
+/* Little-endian forms, for formats that use them (AMD SEV-SNP reports). */
+MS_MUST_CHECK ms_err ms_cursor_read_u16le(ms_cursor *c, uint16_t *out);
+MS_MUST_CHECK ms_err ms_cursor_read_u32le(ms_cursor *c, uint32_t *out);
+MS_MUST_CHECK ms_err ms_cursor_read_u64le(ms_cursor *c, uint64_t *out);
 /* Copy exactly n bytes into out. */
 MS_MUST_CHECK ms_err ms_cursor_read_bytes(ms_cursor *c, uint8_t *out, size_t n);
 /* Borrow n bytes without copying: *out points into the input. */

@@ -237,6 +237,25 @@ static void test_store_load(void)
     CHECK(ms_load_u64be(b) == 0x0123456789ABCDEFull);
 }
 
+static void test_little_endian(void)
+{
+    const uint8_t b[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+    ms_cursor c = ms_cursor_init(b, sizeof b);
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    CHECK_OK(ms_cursor_read_u16le(&c, &v16));
+    CHECK(v16 == 0x0201);
+    CHECK_OK(ms_cursor_read_u32le(&c, &v32));
+    CHECK(v32 == 0x06050403);
+    CHECK_ERR(ms_cursor_read_u32le(&c, &v32), MS_ERR_TRUNCATED);
+    CHECK(v32 == 0 && c.off == 6);
+    c = ms_cursor_init(b, sizeof b);
+    CHECK_OK(ms_cursor_read_u64le(&c, &v64));
+    CHECK(v64 == 0x0807060504030201ull);
+    CHECK_ERR(ms_cursor_read_u64le(&c, &v64), MS_ERR_TRUNCATED);
+}
+
 int main(void)
 {
     RUN(test_every_reader_every_truncation);
@@ -248,5 +267,6 @@ int main(void)
     RUN(test_writer);
     RUN(test_writer_overflow_writes_nothing);
     RUN(test_store_load);
+    RUN(test_little_endian);
     return TEST_SUMMARY();
 }
