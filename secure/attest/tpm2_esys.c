@@ -1,0 +1,126 @@
+/* ESAPI pieces of the producer: connection, AK template, PCR reads. */
+#include "secure/attest/tpm2_esys.h"
+
+#include <string.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "common/check.h"
+#include "common/log.h"
+#include "secure/attest/tpm2_bundle.h"
+#include "secure/attest/tpm2_producer.h"
+
+ms_err ms_tpm2_tss_fail(const char *what, TSS2_RC rc)
+{
+    ms_log(MS_LOG_ERROR, "tpm2", "%s failed: TSS2_RC 0x%x", what, (unsigned)rc);
+    return MS_ERR_TPM_DEVICE;
+}
+
+void ms_tpm2_ak_template(TPM2B_PUBLIC *out)
+{
+    static const char unique[] = MS_TPM2_AK_UNIQUE;
+    memset(out, 0, sizeof *out);
+    TPMT_PUBLIC *t = &out->publicArea;
+    t->type = TPM2_ALG_ECC;
+    t->nameAlg = TPM2_ALG_SHA256;
+    t->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                          TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+                          TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+    TPMS_ECC_PARMS *e = &t->parameters.eccDetail;
+    e->symmetric.algorithm = TPM2_ALG_NULL;
+    e->scheme.scheme = TPM2_ALG_ECDSA;
+    e->scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+    e->curveID = TPM2_ECC_NIST_P256;
+    e->kdf.scheme = TPM2_ALG_NULL;
+    _Static_assert(sizeof unique - 1 <= sizeof t->unique.ecc.x.buffer, "unique fits");
+    t->unique.ecc.x.size = sizeof unique - 1;
+    memcpy(t->unique.ecc.x.buffer, unique, sizeof unique - 1);
+}
+
+ms_err ms_tpm2_esys_open(const char *tcti_conf, TSS2_TCTI_CONTEXT **tcti, ESYS_CONTEXT **esys)
+{
+    *tcti = NULL;
+    *esys = NULL;
+    const char *conf = tcti_conf != NULL ? tcti_conf : MS_TPM2_DEFAULT_TCTI;
+    TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, tcti);
+    if (rc != TSS2_RC_SUCCESS) {
+        *tcti = NULL;
+        return ms_tpm2_tss_fail("Tss2_TctiLdr_Initialize", rc);
+    }
+    rc = Esys_Initialize(esys, *tcti, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        *esys = NULL;
+        Tss2_TctiLdr_Finalize(tcti);
+        return ms_tpm2_tss_fail("Esys_Initialize", rc);
+    }
+    return MS_OK;
+}
+
+void ms_tpm2_esys_close(TSS2_TCTI_CONTEXT **tcti, ESYS_CONTEXT **esys)
+{
+    if (*esys != NULL) {
+        Esys_Finalize(esys);
+    }
+    if (*tcti != NULL) {
+        Tss2_TctiLdr_Finalize(tcti);
+    }
+    *esys = NULL;
+    *tcti = NULL;
+}
+
+/* Store what one TPM2_PCR_Read returned; `got` must be a non-empty part of `left`. */
+static ms_err take(const TPML_PCR_SELECTION *sel, const TPML_DIGEST *dig, uint32_t *left,
+                   uint8_t by_pcr[MS_TPM2_NUM_PCRS][MS_TPM2_DIGEST_LEN])
+{
+    uint32_t got = ms_tpm2_selection_mask(sel);
+    ENSURE(got != 0 && (got & ~*left) == 0 && dig->count == ms_tpm2_popcount(got),
+           MS_ERR_TPM_DEVICE);
+    uint32_t k = 0;
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (got & (1u << i)) {
+            ENSURE(dig->digests[k].size == MS_TPM2_DIGEST_LEN, MS_ERR_TPM_DEVICE);
+            memcpy(by_pcr[i], dig->digests[k++].buffer, MS_TPM2_DIGEST_LEN);
+        }
+    }
+    *left &= ~got;
+    return MS_OK;
+}
+
+static ms_err read_some(ESYS_CONTEXT *esys, uint32_t *left,
+                        uint8_t by_pcr[MS_TPM2_NUM_PCRS][MS_TPM2_DIGEST_LEN])
+{
+    TPML_PCR_SELECTION want, *sel = NULL;
+    TPML_DIGEST *dig = NULL;
+    UINT32 counter;
+    ms_tpm2_selection_of(*left, &want);
+    TSS2_RC rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &want, &counter,
+                               &sel, &dig);
+    ms_err err = MS_OK;
+    if (rc != TSS2_RC_SUCCESS) {
+        err = ms_tpm2_tss_fail("Esys_PCR_Read", rc);
+    } else if ((err = take(sel, dig, left, by_pcr)) != MS_OK) {
+        ms_log(MS_LOG_ERROR, "tpm2", "TPM2_PCR_Read returned other PCRs than asked for "
+                                     "(is the SHA-256 bank allocated?)");
+    }
+    Esys_Free(sel);
+    Esys_Free(dig);
+    return err;
+}
+
+ms_err ms_tpm2_esys_read_pcrs(ESYS_CONTEXT *esys, uint32_t mask,
+                              uint8_t values[static MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN],
+                              size_t *n)
+{
+    uint8_t by_pcr[MS_TPM2_NUM_PCRS][MS_TPM2_DIGEST_LEN];
+    *n = 0;
+    ENSURE(mask != 0 && (mask >> MS_TPM2_NUM_PCRS) == 0, MS_ERR_ARG);
+    for (uint32_t left = mask; left != 0;) {
+        TRY(read_some(esys, &left, by_pcr));
+    }
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (mask & (1u << i)) {
+            memcpy(values + *n * MS_TPM2_DIGEST_LEN, by_pcr[i], MS_TPM2_DIGEST_LEN);
+            ++*n;
+        }
+    }
+    return MS_OK;
+}

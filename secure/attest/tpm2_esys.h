@@ -1,0 +1,50 @@
+/* Internal to secure/attest and its tests: ESAPI pieces the producer is made of. */
+#ifndef MS_SECURE_ATTEST_TPM2_ESYS_H
+#define MS_SECURE_ATTEST_TPM2_ESYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_esys.h>
+
+#include "common/err.h"
+#include "secure/attest/tpm2.h"
+
+/* The unique field of the AK template: makes our primary key ours, not another tool's. */
+#define MS_TPM2_AK_UNIQUE "minions-secure/1 tpm2 ak"
+
+/*
+ * The AK template: ECC P-256, ECDSA-SHA256, nameAlg SHA-256, restricted | sign | fixedTPM |
+ * fixedParent | sensitiveDataOrigin | userWithAuth, empty authPolicy. As a primary key it
+ * is a function of the hierarchy's seed and this template: the same TPM gives the same AK.
+ */
+void ms_tpm2_ak_template(TPM2B_PUBLIC *out);
+
+/* TCTI by configuration string (NULL: MS_TPM2_DEFAULT_TCTI), then ESAPI. MS_ERR_TPM_DEVICE. */
+MS_MUST_CHECK ms_err ms_tpm2_esys_open(const char *tcti_conf, TSS2_TCTI_CONTEXT **tcti,
+                                       ESYS_CONTEXT **esys);
+/* Finalize both (either may be NULL); sets them to NULL. Flush handles first. */
+void ms_tpm2_esys_close(TSS2_TCTI_CONTEXT **tcti, ESYS_CONTEXT **esys);
+
+/*
+ * Read the SHA-256 bank's PCRs in `mask` (TPM2_PCR_Read returns at most 8 per call, so
+ * this loops) into values[0..n) in ascending PCR order, n = popcount(mask).
+ * MS_ERR_TPM_DEVICE when the TPM fails or returns something else than asked (e.g. the
+ * bank is not allocated). Values read in different calls may come from different PCR
+ * states: callers compare their digest with a quote's.
+ */
+MS_MUST_CHECK ms_err ms_tpm2_esys_read_pcrs(ESYS_CONTEXT *esys, uint32_t mask,
+                                            uint8_t values[static MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN],
+                                            size_t *n);
+
+/*
+ * Tests only: `fn(ctx)` runs inside ms_tpm2_producer_quote between TPM2_Quote and
+ * TPM2_PCR_Read, under the producer's lock (it must not use the producer), so a test can
+ * change a PCR exactly there. NULL removes it.
+ */
+struct ms_tpm2_producer;
+void ms_tpm2_producer_set_between(struct ms_tpm2_producer *p, void (*fn)(void *ctx), void *ctx);
+
+/* Log "what failed: rc" (a TSS2_RC, hexadecimal) and return MS_ERR_TPM_DEVICE. */
+ms_err ms_tpm2_tss_fail(const char *what, TSS2_RC rc);
+
+#endif

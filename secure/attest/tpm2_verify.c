@@ -1,0 +1,134 @@
+/* TPM quote verifier: the ten checks of docs/attest-tpm2.md §3, in order, one error each. */
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "common/buf.h"
+#include "common/check.h"
+#include "secure/attest/tpm2.h"
+#include "secure/attest/tpm2_bundle.h"
+
+#define ALL_PCRS ((1u << MS_TPM2_NUM_PCRS) - 1u)
+
+static int policy_valid(const ms_tpm2_policy *p)
+{
+    return p != NULL && p->pcr_mask != 0 && (p->pcr_mask & ~ALL_PCRS) == 0;
+}
+
+/* Checks 2 and 3: made by a TPM (the magic a restricted key refuses to sign), and a quote. */
+static ms_err check_header(const TPMS_ATTEST *a)
+{
+    ENSURE(a->magic == TPM2_GENERATED_VALUE, MS_ERR_TPM_MAGIC);
+    ENSURE(a->type == TPM2_ST_ATTEST_QUOTE, MS_ERR_TPM_TYPE);
+    return MS_OK;
+}
+
+/* Check 4: the quote is over this session's binding (protocol.md §6: its first 32 bytes). */
+static ms_err check_nonce(const TPMS_ATTEST *a, const uint8_t binding[static MS_BINDING_LEN])
+{
+    ENSURE(a->extraData.size == MS_TPM2_NONCE_LEN &&
+               ms_ct_equal(a->extraData.buffer, binding, MS_TPM2_NONCE_LEN),
+           MS_ERR_TPM_NONCE);
+    return MS_OK;
+}
+
+/* Check 6: one value per selected PCR, and they hash to the digest the TPM signed. */
+static ms_err check_digest(const ms_tpm2_bundle *b, uint32_t mask)
+{
+    const TPM2B_DIGEST *d = &b->attest.attested.quote.pcrDigest;
+    uint8_t h[MS_TPM2_DIGEST_LEN];
+    ENSURE(b->n_pcr == ms_tpm2_popcount(mask) && d->size == MS_TPM2_DIGEST_LEN,
+           MS_ERR_TPM_PCR_DIGEST);
+    TRY(ms_tpm2_sha256(b->pcr_values, b->n_pcr * MS_TPM2_DIGEST_LEN, h));
+    ENSURE(ms_ct_equal(h, d->buffer, MS_TPM2_DIGEST_LEN), MS_ERR_TPM_PCR_DIGEST);
+    return MS_OK;
+}
+
+/* Check 7: values come in ascending PCR order, the order TPM2_Quote hashes them in. */
+static ms_err check_values(const ms_tpm2_bundle *b, const ms_tpm2_policy *p)
+{
+    size_t k = 0;
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (p->pcr_mask & (1u << i)) {
+            const uint8_t *v = b->pcr_values + k++ * MS_TPM2_DIGEST_LEN;
+            ENSURE(ms_ct_equal(v, p->pcr_values[i], MS_TPM2_DIGEST_LEN), MS_ERR_TPM_PCR_VALUE);
+        }
+    }
+    return MS_OK;
+}
+
+/* Checks 8 to 10: the key is an AK, it is the pinned one, and it signed these bytes. */
+static ms_err check_ak(const ms_tpm2_bundle *b, const uint8_t *pinned_name)
+{
+    uint8_t name[MS_TPM2_NAME_LEN];
+    TRY(ms_tpm2_ak_check(&b->ak));
+    if (pinned_name != NULL) {
+        ms_tpm2_name_of(b->ak_bytes, b->ak_len, name);
+        ENSURE(ms_ct_equal(name, pinned_name, MS_TPM2_NAME_LEN), MS_ERR_TPM_AK_NAME);
+    }
+    return ms_tpm2_sig_verify(&b->ak, &b->sig, b->attest_bytes, b->attest_len);
+}
+
+static ms_err verify(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len,
+                     const uint8_t binding[static MS_BINDING_LEN], ms_tpm2_bundle *b)
+{
+    TRY(ms_tpm2_bundle_parse(ev, len, b));
+    TRY(check_header(&b->attest));
+    TRY(check_nonce(&b->attest, binding));
+    ENSURE(ms_tpm2_selection_mask(&b->attest.attested.quote.pcrSelect) == policy->pcr_mask,
+           MS_ERR_TPM_PCR_SELECT);
+    TRY(check_digest(b, policy->pcr_mask));
+    TRY(check_values(b, policy));
+    return check_ak(b, policy->ak_name);
+}
+
+ms_err ms_tpm2_verify(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len,
+                      const uint8_t binding[static MS_BINDING_LEN])
+{
+    ENSURE(policy_valid(policy), MS_ERR_ARG);
+    ms_tpm2_bundle b; /* ~4 KiB of TPM structures: on the stack, nothing secret in them */
+    return verify(policy, ev, len, binding, &b);
+}
+
+static ms_err enrol(const uint8_t *ev, size_t len, ms_tpm2_bundle *b, ms_tpm2_policy *out)
+{
+    TRY(ms_tpm2_bundle_parse(ev, len, b));
+    TRY(check_header(&b->attest));
+    uint32_t mask = ms_tpm2_selection_mask(&b->attest.attested.quote.pcrSelect);
+    ENSURE(mask != 0 && (mask & ~ALL_PCRS) == 0, MS_ERR_TPM_PCR_SELECT);
+    TRY(check_digest(b, mask));
+    TRY(check_ak(b, NULL));
+    ms_tpm2_name_of(b->ak_bytes, b->ak_len, out->ak_name);
+    out->pcr_mask = mask;
+    size_t k = 0;
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (mask & (1u << i)) {
+            memcpy(out->pcr_values[i], b->pcr_values + k++ * MS_TPM2_DIGEST_LEN, MS_TPM2_DIGEST_LEN);
+        }
+    }
+    return MS_OK;
+}
+
+ms_err ms_tpm2_bundle_policy(const uint8_t *ev, size_t len, ms_tpm2_policy *out)
+{
+    memset(out, 0, sizeof *out);
+    ms_tpm2_bundle b;
+    ms_err err = enrol(ev, len, &b, out);
+    if (err != MS_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return err;
+}
+
+ms_err ms_tpm2_ak_name(const uint8_t *tpmt_public, size_t len, uint8_t name[static MS_TPM2_NAME_LEN])
+{
+    memset(name, 0, MS_TPM2_NAME_LEN);
+    TPMT_PUBLIC pub;
+    size_t off = 0;
+    ENSURE(tpmt_public != NULL && len <= MS_TPM2_MAX_BUNDLE, MS_ERR_TPM_FORMAT);
+    ENSURE(Tss2_MU_TPMT_PUBLIC_Unmarshal(tpmt_public, len, &off, &pub) == TSS2_RC_SUCCESS &&
+               off == len,
+           MS_ERR_TPM_FORMAT);
+    ENSURE(pub.nameAlg == TPM2_ALG_SHA256, MS_ERR_TPM_AK_ATTRS);
+    ms_tpm2_name_of(tpmt_public, len, name);
+    return MS_OK;
+}
