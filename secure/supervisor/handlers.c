@@ -1,6 +1,7 @@
 /* Supervisor endpoints: handshake, finish, request, close; streams in stream.c. */
 #include "secure/supervisor/handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -112,10 +113,15 @@ size_t ms_sup_body_cap(enum ms_sup_route route)
 
 static void handle_health(const ms_sup *sup, ms_sup_reply *r)
 {
+    uint16_t t = sup->id->src.type;
+    const char *name = t == MS_EVIDENCE_TPM2_QUOTE ? "tpm2-quote"
+                       : t == MS_EVIDENCE_SEV_SNP  ? "sev-snp"
+                                                   : "dev-key";
+    char json[160];
+    snprintf(json, sizeof json, "{\"status\":\"ok\",\"protocol\":1,\"evidence\":[\"%s\"],\"mode\":\"%s\"}",
+             name, sup->development ? "development" : "attested");
     ms_buf_clear(&r->body);
-    ms_err e = ms_buf_append_str(&r->body, sup->development
-        ? "{\"status\":\"ok\",\"protocol\":1,\"evidence\":[\"dev-key\"],\"mode\":\"development\"}"
-        : "{\"status\":\"ok\",\"protocol\":1,\"evidence\":[\"dev-key\"],\"mode\":\"attested\"}");
+    ms_err e = ms_buf_append_str(&r->body, json);
     r->status = e == MS_OK ? 200 : 500;
     r->content_type = "application/json";
 }
@@ -131,12 +137,18 @@ static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_su
         r->retry_after = 1;
         return;
     }
-    ms_identity_take(sup->id, ms_now_s(), &snap);
+    ms_err e = ms_identity_take(sup->id, ms_now_s(), &snap);
+    if (e != MS_OK) {
+        ms_identity_snapshot_wipe(&snap);
+        ms_sup_fail(r, 503, e);
+        r->retry_after = 5;
+        return;
+    }
     ms_hs_server_cfg cfg = {.static_sk = snap.static_sk, .static_pk = snap.static_pk,
                             .tls_spki_hash = sup->tls_spki, .provide = ms_identity_provide,
                             .provide_ctx = &snap};
     ms_buf_clear(&r->body);
-    ms_err e = ms_hs_server_respond(&cfg, body, len, &r->body, &p);
+    e = ms_hs_server_respond(&cfg, body, len, &r->body, &p);
     ms_identity_snapshot_wipe(&snap);
     if (e != MS_OK) {
         ms_sup_fail(r, 400, e);

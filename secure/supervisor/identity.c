@@ -1,69 +1,101 @@
-/* Static key rotation and dev-key evidence for the supervisor's handshakes. */
+/* Static key rotation and evidence for the supervisor's handshakes, from any evidence source. */
 #include "secure/supervisor/identity.h"
 
 #include <string.h>
 
 #include "common/check.h"
+#include "common/log.h"
 #include "secure/kdf.h"
 
-/* New static key and its FAST evidence (lock held). */
+static ms_err devkey_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
+{
+    return ms_devkey_evidence(ctx, binding, out);
+}
+
+void ms_evidence_source_devkey(ms_evidence_source *src, const ms_devkey *k)
+{
+    *src = (ms_evidence_source){.type = MS_EVIDENCE_DEV_KEY, .can_strict = 1, .make = devkey_make,
+                                .ctx = (void *)k};
+}
+
+/* New static key and its FAST evidence (lock held). On failure the old ones stay. */
 static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
 {
-    uint8_t b[MS_BINDING_LEN];
+    uint8_t b[MS_BINDING_LEN], sk[MS_X25519_LEN], pk[MS_X25519_LEN];
     ms_buf ev;
-    randombytes_buf(id->static_sk, sizeof id->static_sk);
-    crypto_scalarmult_base(id->static_pk, id->static_sk);
+    randombytes_buf(sk, sizeof sk);
+    crypto_scalarmult_base(pk, sk);
     /* Evidence stays valid a little past the rotation so a handshake in flight completes. */
-    id->not_after = now_s + id->ttl_s + 60;
-    ms_binding_in in = {.evidence_type = MS_EVIDENCE_DEV_KEY, .mode = MS_MODE_FAST,
-                        .not_after = id->not_after};
-    memcpy(in.static_pk, id->static_pk, MS_X25519_LEN);
-    TRY(ms_kdf_binding(b, &in));
-    ms_buf_init(&ev, MS_DEVKEY_EVIDENCE_LEN);
-    ms_err err = ms_devkey_evidence(&id->dev, b, &ev);
+    uint64_t not_after = now_s + id->ttl_s + 60;
+    ms_binding_in in = {.evidence_type = id->src.type, .mode = MS_MODE_FAST, .not_after = not_after};
+    memcpy(in.static_pk, pk, MS_X25519_LEN);
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_kdf_binding(b, &in);
     if (err == MS_OK) {
-        memcpy(id->evidence, ev.p, MS_DEVKEY_EVIDENCE_LEN);
+        err = id->src.make(id->src.ctx, b, &ev);
+    }
+    if (err == MS_OK) {
+        ms_buf_free(&id->evidence);
+        id->evidence = ev;
+        ms_buf_init(&ev, MS_MAX_EVIDENCE);
+        memcpy(id->static_sk, sk, sizeof sk);
+        memcpy(id->static_pk, pk, sizeof pk);
+        id->not_after = not_after;
         id->rotations++;
     }
     ms_buf_free(&ev);
+    ms_wipe(sk, sizeof sk);
     return err;
 }
 
-ms_err ms_identity_init(ms_identity *id, const ms_devkey *dev, uint64_t ttl_s, uint64_t now_s)
+ms_err ms_identity_init(ms_identity *id, const ms_evidence_source *src, uint64_t ttl_s, uint64_t now_s)
 {
     memset(id, 0, sizeof *id);
-    ENSURE(ttl_s >= 1, MS_ERR_ARG);
+    ENSURE(ttl_s >= 1 && src && src->make, MS_ERR_ARG);
     ENSURE(pthread_mutex_init(&id->lock, NULL) == 0, MS_ERR_NOMEM);
-    id->dev = *dev;
+    id->src = *src;
     id->ttl_s = ttl_s;
+    ms_buf_init(&id->evidence, MS_MAX_EVIDENCE);
     return rotate_locked(id, now_s);
 }
 
 void ms_identity_destroy(ms_identity *id)
 {
+    ms_buf_free(&id->evidence);
     pthread_mutex_destroy(&id->lock);
     ms_wipe(id, sizeof *id);
 }
 
-void ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *snap)
+ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *snap)
 {
+    ms_err err = MS_OK;
+    memset(snap, 0, sizeof *snap);
+    ms_buf_init(&snap->evidence, MS_MAX_EVIDENCE);
     pthread_mutex_lock(&id->lock);
     /* Rotate when the current key is older than ttl_s (not_after = start + ttl_s + 60). */
     if (now_s + 60 >= id->not_after) {
         ms_err e = rotate_locked(id, now_s);
-        (void)e; /* signing cannot fail; on failure the old evidence simply stays */
+        if (e != MS_OK) {
+            ms_log(MS_LOG_WARN, "supervisor", "cannot renew evidence: %s", ms_err_name(e));
+        }
     }
-    memcpy(snap->static_sk, id->static_sk, MS_X25519_LEN);
-    memcpy(snap->static_pk, id->static_pk, MS_X25519_LEN);
-    memcpy(snap->evidence, id->evidence, MS_DEVKEY_EVIDENCE_LEN);
-    snap->not_after = id->not_after;
-    snap->dev = id->dev;
-    snap->id = id;
+    /* An old key whose evidence has expired must not be offered: clients would refuse it. */
+    if (now_s > id->not_after) {
+        err = MS_ERR_ATTEST_UNAVAILABLE;
+    } else {
+        memcpy(snap->static_sk, id->static_sk, MS_X25519_LEN);
+        memcpy(snap->static_pk, id->static_pk, MS_X25519_LEN);
+        snap->not_after = id->not_after;
+        snap->src = id->src;
+        err = ms_buf_append(&snap->evidence, id->evidence.p, id->evidence.len);
+    }
     pthread_mutex_unlock(&id->lock);
+    return err;
 }
 
 void ms_identity_snapshot_wipe(ms_identity_snapshot *snap)
 {
+    ms_buf_free(&snap->evidence);
     ms_wipe(snap, sizeof *snap);
 }
 
@@ -80,15 +112,16 @@ static int offered(const ms_evidence_request *req, uint16_t type)
 ms_err ms_identity_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
 {
     const ms_identity_snapshot *snap = ctx;
-    ENSURE(offered(req, MS_EVIDENCE_DEV_KEY), MS_ERR_HS_EVIDENCE_TYPE);
-    rep->type = MS_EVIDENCE_DEV_KEY;
+    ENSURE(offered(req, snap->src.type), MS_ERR_HS_EVIDENCE_TYPE);
+    rep->type = snap->src.type;
     rep->not_after = snap->not_after;
     if (!req->strict) {
         rep->mode = MS_MODE_FAST;
-        return ms_buf_append(&rep->evidence, snap->evidence, MS_DEVKEY_EVIDENCE_LEN);
+        return ms_buf_append(&rep->evidence, snap->evidence.p, snap->evidence.len);
     }
+    ENSURE(snap->src.can_strict, MS_ERR_HS_MODE);
     uint8_t b[MS_BINDING_LEN];
-    ms_binding_in in = {.evidence_type = MS_EVIDENCE_DEV_KEY, .mode = MS_MODE_STRICT,
+    ms_binding_in in = {.evidence_type = snap->src.type, .mode = MS_MODE_STRICT,
                         .not_after = snap->not_after};
     memcpy(in.static_pk, req->static_pk, MS_X25519_LEN);
     memcpy(in.challenge, req->challenge, MS_CHALLENGE_LEN);
@@ -96,5 +129,5 @@ ms_err ms_identity_provide(void *ctx, const ms_evidence_request *req, ms_evidenc
     memcpy(in.server_eph_pk, req->server_eph_pk, MS_X25519_LEN);
     TRY(ms_kdf_binding(b, &in));
     rep->mode = MS_MODE_STRICT;
-    return ms_devkey_evidence(&snap->dev, b, &rep->evidence);
+    return snap->src.make(snap->src.ctx, b, &rep->evidence);
 }

@@ -11,25 +11,39 @@
 #include "secure/handshake.h"
 
 /*
- * FAST mode (protocol.md §6): one static key and one evidence, replaced every `ttl_s`
- * seconds; the old static secret is wiped at once (sessions never need it again: their
- * keys are derived during the handshake). STRICT: fresh evidence over each client's
- * challenge, signed with the same dev key. Thread-safe.
+ * Where evidence comes from: one evidence type, made over a binding B (protocol.md §6).
+ * `make` must be thread-safe and append to `out` only on success.
+ */
+typedef struct ms_evidence_source {
+    uint16_t type;
+    int can_strict; /* cheap enough to make per handshake */
+    ms_err (*make)(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out);
+    void *ctx;
+} ms_evidence_source;
+
+/* Dev-key evidence (§12.5) from `k` (borrowed: must outlive the source). */
+void ms_evidence_source_devkey(ms_evidence_source *src, const ms_devkey *k);
+
+/*
+ * FAST mode (§6): one static key and one evidence, replaced every `ttl_s` seconds; the old
+ * static secret is wiped at once (sessions never need it again: their keys are derived
+ * during the handshake). STRICT: fresh evidence over each client's challenge, when the
+ * source can make it. Thread-safe.
  */
 typedef struct ms_identity {
     pthread_mutex_t lock;
-    ms_devkey dev;
+    ms_evidence_source src;
     uint64_t ttl_s;
     uint8_t static_sk[MS_X25519_LEN];
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
-    uint8_t evidence[MS_DEVKEY_EVIDENCE_LEN];
+    ms_buf evidence; /* FAST evidence over the current static key */
     uint64_t rotations;
 } ms_identity;
 
-/* Takes a copy of `dev` (the caller wipes its own). */
-MS_MUST_CHECK ms_err ms_identity_init(ms_identity *id, const ms_devkey *dev, uint64_t ttl_s,
-                                      uint64_t now_s);
+/* `src` is copied; its ctx is borrowed. Makes the first static key and evidence now. */
+MS_MUST_CHECK ms_err ms_identity_init(ms_identity *id, const ms_evidence_source *src,
+                                      uint64_t ttl_s, uint64_t now_s);
 void ms_identity_destroy(ms_identity *id);
 
 /*
@@ -40,12 +54,12 @@ typedef struct ms_identity_snapshot {
     uint8_t static_sk[MS_X25519_LEN];
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
-    uint8_t evidence[MS_DEVKEY_EVIDENCE_LEN];
-    const ms_identity *id; /* for STRICT evidence */
-    ms_devkey dev;         /* copy for STRICT signing */
+    ms_buf evidence;
+    ms_evidence_source src; /* for STRICT evidence */
 } ms_identity_snapshot;
 
-void ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *snap);
+/* MS_ERR_ATTEST_UNAVAILABLE when no evidence could be made at all. */
+MS_MUST_CHECK ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *snap);
 void ms_identity_snapshot_wipe(ms_identity_snapshot *snap);
 
 /* The handshake's evidence provider (ms_evidence_provide_fn); ctx is a snapshot. */

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
+#include "secure/attest/tpm2_producer.h"
 #include "secure/supervisor/server.h"
 
 #define EXIT_USAGE 2
@@ -44,7 +46,10 @@ static const char USAGE[] =
     "  --backend-timeout S      whole-turn timeout (default 120)\n"
     "  --backend-retries N      retries before any output, on connect errors, 429, 5xx (default 1)\n"
     "Evidence:\n"
-    "  --evidence TYPE          dev-key (the only type in this build)\n"
+    "  --evidence TYPE          dev-key (default) or tpm2 (a TPM 2.0 quote by a restricted\n"
+    "                           attestation key; clients pin its name and PCR values)\n"
+    "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
+    "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
     "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
     "                           (default ./minions-dev-attestation.pem); its public half is\n"
     "                           written to FILE.pub: give that file to clients\n"
@@ -71,6 +76,8 @@ typedef struct opts {
     ms_bridge_cfg bridge;
     const char *key_env;
     const char *evidence;
+    const char *tpm_tcti;
+    uint32_t tpm_pcrs;
     const char *dev_key;
     unsigned long evidence_ttl_s;
     const char *access_log;
@@ -108,8 +115,30 @@ static int parse_level(const char *s, ms_log_level *out)
 enum {
     O_LISTEN = 256, O_PORT_FILE, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_MAX_CONN, O_PER_IP, O_CONN_TO,
     O_MAX_SESS, O_TTL, O_B_URL, O_B_MODEL, O_B_KEYENV, O_B_TO, O_B_RETRY, O_EVIDENCE, O_DEVKEY,
-    O_EV_TTL, O_ACCESS, O_LEVEL, O_HELP, O_VERSION
+    O_EV_TTL, O_ACCESS, O_LEVEL, O_HELP, O_VERSION, O_TCTI, O_PCRS
 };
+
+/* "0,1,7" -> bit mask of PCRs 0..23. */
+static int parse_pcrs(const char *s, uint32_t *mask)
+{
+    unsigned long v;
+    char item[8];
+    *mask = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        if (n == 0 || n >= sizeof item) {
+            return 0;
+        }
+        memcpy(item, s, n);
+        item[n] = 0;
+        if (!parse_ul(item, 0, 23, &v)) {
+            return 0;
+        }
+        *mask |= 1u << v;
+        s += n + (s[n] == ',');
+    }
+    return *mask != 0;
+}
 
 static int apply_num(opts *o, int c, const char *arg)
 {
@@ -142,6 +171,8 @@ static int apply(opts *o, int c, const char *arg)
     case O_DEVKEY: o->dev_key = arg; return 1;
     case O_ACCESS: o->access_log = arg; return 1;
     case O_LEVEL: return parse_level(arg, &o->level);
+    case O_TCTI: o->tpm_tcti = arg; return 1;
+    case O_PCRS: return parse_pcrs(arg, &o->tpm_pcrs);
     default: return apply_num(o, c, arg);
     }
 }
@@ -160,6 +191,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {"evidence", 1, 0, O_EVIDENCE}, {"dev-key", 1, 0, O_DEVKEY},
         {"evidence-ttl", 1, 0, O_EV_TTL}, {"access-log", 1, 0, O_ACCESS},
         {"log-level", 1, 0, O_LEVEL}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION},
+        {"tpm-tcti", 1, 0, O_TCTI}, {"tpm-pcrs", 1, 0, O_PCRS},
         {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -186,9 +218,9 @@ static int parse_args(int argc, char **argv, opts *o)
         fprintf(stderr, "minions-supervisor: --backend-url and --backend-model are required\n");
         return EXIT_USAGE;
     }
-    if (strcmp(o->evidence, "dev-key") != 0) {
+    if (strcmp(o->evidence, "dev-key") != 0 && strcmp(o->evidence, "tpm2") != 0) {
         fprintf(stderr, "minions-supervisor: --evidence %s is not available in this build "
-                        "(dev-key is)\n", o->evidence);
+                        "(dev-key and tpm2 are)\n", o->evidence);
         return EXIT_USAGE;
     }
     return 0;
@@ -208,6 +240,7 @@ static void defaults(opts *o)
     o->bridge.max_retries = 1;
     o->key_env = "MINIONS_BACKEND_API_KEY";
     o->evidence = "dev-key";
+    o->tpm_pcrs = 0xffu; /* PCRs 0-7: firmware, boot loader and kernel measurements */
     o->dev_key = "minions-dev-attestation.pem";
     o->evidence_ttl_s = 300;
     o->level = MS_LOG_INFO;
@@ -254,16 +287,49 @@ static int load_dev_key(const opts *o, ms_devkey *dev)
 
 typedef struct app {
     ms_devkey dev;
+    struct ms_tpm2_producer *tpm;
+    ms_evidence_source src;
     ms_identity id;
     ms_sup sup;
     ms_sup_server *srv;
     FILE *access;
 } app;
 
+static ms_err tpm_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
+{
+    return ms_tpm2_producer_quote(ctx, binding, out);
+}
+
+/* --evidence tpm2: open the TPM, make the AK, say what clients must pin. */
+static int open_tpm(app *a, const opts *o)
+{
+    ms_tpm2_producer_cfg cfg = {.tcti = o->tpm_tcti, .pcr_mask = o->tpm_pcrs,
+                                .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
+    uint8_t name[MS_TPM2_NAME_LEN];
+    char hex[2 * MS_TPM2_NAME_LEN + 1];
+    size_t n;
+    ms_err e = ms_tpm2_producer_new(&a->tpm, &cfg);
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: TPM %s: %s\n", o->tpm_tcti ? o->tpm_tcti : "(default)",
+                ms_err_str(e));
+        return 0;
+    }
+    ms_tpm2_producer_ak_name(a->tpm, name);
+    if (ms_hex_encode(name, sizeof name, hex, sizeof hex, &n) != MS_OK) {
+        hex[0] = 0;
+    }
+    fprintf(stderr, "minions-supervisor: TPM 2.0 evidence: attestation key name %s\n"
+                    "  (clients pin it and the PCR values: minions-secure attest prints a policy)\n",
+            hex);
+    a->src = (ms_evidence_source){.type = MS_EVIDENCE_TPM2_QUOTE, .can_strict = 1,
+                                  .make = tpm_make, .ctx = a->tpm};
+    return 1;
+}
+
 static int start(app *a, opts *o)
 {
     uint16_t port;
-    ms_err e = ms_identity_init(&a->id, &a->dev, o->evidence_ttl_s, ms_now_s());
+    ms_err e = ms_identity_init(&a->id, &a->src, o->evidence_ttl_s, ms_now_s());
     if (e == MS_OK) {
         e = ms_sessions_new(&a->sup.sessions, o->max_sessions, (uint64_t)o->session_ttl_s * 1000);
     }
@@ -277,7 +343,7 @@ static int start(app *a, opts *o)
         return EXIT_USAGE;
     }
     a->sup.id = &a->id;
-    a->sup.development = 1;
+    a->sup.development = a->src.type == MS_EVIDENCE_DEV_KEY;
     o->srv.access_log = a->access;
     e = ms_sup_server_start(&a->sup, &o->srv, &a->srv, &port);
     if (e != MS_OK) {
@@ -318,11 +384,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "minions-supervisor: cannot open %s\n", o.access_log);
         return EXIT_USAGE;
     }
-    if (!load_dev_key(&o, &a.dev)) {
+    if (strcmp(o.evidence, "tpm2") == 0) {
+        if (!open_tpm(&a, &o)) {
+            return EXIT_START;
+        }
+    } else if (load_dev_key(&o, &a.dev)) {
+        ms_evidence_source_devkey(&a.src, &a.dev);
+    } else {
         return EXIT_KEY;
     }
     rc = start(&a, &o);
-    ms_devkey_wipe(&a.dev); /* the identity keeps its own copy */
     if (rc == 0) {
         int sig;
         sigdelset(&set, SIGPIPE);
@@ -333,6 +404,8 @@ int main(int argc, char **argv)
     ms_bridge_free(a.sup.bridge);
     ms_sessions_free(a.sup.sessions);
     ms_identity_destroy(&a.id);
+    ms_tpm2_producer_free(a.tpm);
+    ms_devkey_wipe(&a.dev);
     if (a.access && a.access != stderr) {
         fclose(a.access);
     }

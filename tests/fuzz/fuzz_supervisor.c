@@ -6,6 +6,8 @@
 
 static ms_sup sup;
 static ms_identity id;
+static ms_devkey dev;
+static ms_evidence_source src;
 static uint8_t sid[MS_SESSION_ID_LEN];
 
 static ms_err accept_all(void *ctx, const ms_evidence_view *ev)
@@ -20,7 +22,6 @@ static void new_session(void);
 /* One supervisor (once per process) and a session to aim the bodies at. */
 static void setup(void)
 {
-    ms_devkey dev;
     uint8_t seed[MS_SIGN_SEED_LEN] = {7};
     if (sodium_init() < 0) {
         abort();
@@ -29,7 +30,8 @@ static void setup(void)
     /* Port 9 (discard): nothing answers, so no turn can reach a real engine. */
     ms_bridge_cfg bc = {.base_url = "http://127.0.0.1:9/v1", .model = "m", .timeout_ms = 200,
                         .connect_timeout_ms = 100};
-    if (ms_identity_init(&id, &dev, 300, ms_now_s()) != MS_OK ||
+    ms_evidence_source_devkey(&src, &dev);
+    if (ms_identity_init(&id, &src, 300, ms_now_s()) != MS_OK ||
         ms_sessions_new(&sup.sessions, 64, 3600u * 1000u) != MS_OK ||
         ms_bridge_new(&sup.bridge, &bc) != MS_OK) {
         abort();

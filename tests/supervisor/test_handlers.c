@@ -11,6 +11,7 @@
 typedef struct world {
     char dir[128];
     ms_devkey dev;
+    ms_evidence_source src;
     ms_identity id;
     ms_sup sup;
 } world;
@@ -28,8 +29,11 @@ static void world_init(world *w, size_t max_sessions, uint64_t ttl_ms)
     snprintf(p, sizeof p, "%s/dev.pem", w->dir);
     ms_bridge_cfg bc = {.base_url = "http://127.0.0.1:9/v1", .model = "m", .timeout_ms = 2000,
                         .connect_timeout_ms = 500};
-    if (ms_devkey_load_or_create(p, &w->dev, &created) != MS_OK ||
-        ms_identity_init(&w->id, &w->dev, 300, ms_now_s()) != MS_OK ||
+    if (ms_devkey_load_or_create(p, &w->dev, &created) != MS_OK) {
+        abort();
+    }
+    ms_evidence_source_devkey(&w->src, &w->dev);
+    if (ms_identity_init(&w->id, &w->src, 300, ms_now_s()) != MS_OK ||
         ms_sessions_new(&w->sup.sessions, max_sessions, ttl_ms) != MS_OK ||
         ms_bridge_new(&w->sup.bridge, &bc) != MS_OK) {
         abort();
