@@ -9,6 +9,7 @@
 #include "common/codec.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "secure/attest/policy.h"
 #include "secure/client/link.h"
 #include "secure/client/payload.h"
 #include "secure/client/reply.h"
@@ -23,7 +24,8 @@
 
 struct ms_client {
     ms_link *link;
-    uint8_t pinned_pk[MS_SIGN_PK_LEN];
+    ms_attest_policy own;            /* built from pinned_dev_pk when no policy is given */
+    const ms_attest_policy *policy;  /* what evidence is accepted and checked against */
     int strict;
     int allow_tls_proxy;
     unsigned handshakes;
@@ -57,7 +59,7 @@ ms_err ms_client_new(ms_client **out, const ms_client_cfg *cfg)
 {
     *out = NULL;
     ENSURE(cfg != NULL && cfg->connect_timeout_ms >= 0 && cfg->timeout_ms >= 0, MS_ERR_ARG);
-    ENSURE(cfg->pinned_dev_pk != NULL, MS_ERR_CONFIG);
+    ENSURE(cfg->pinned_dev_pk != NULL || cfg->policy != NULL, MS_ERR_CONFIG);
     ms_link_cfg lc = {.url = cfg->url,
                       .cacert = cfg->cacert,
                       .allow_http = cfg->allow_http,
@@ -72,8 +74,17 @@ ms_err ms_client_new(ms_client **out, const ms_client_cfg *cfg)
         free(c);
         return err;
     }
-    memcpy(c->pinned_pk, cfg->pinned_dev_pk, MS_SIGN_PK_LEN);
-    c->strict = cfg->strict != 0;
+    ms_attest_policy_init(&c->own);
+    c->policy = cfg->policy;
+    if (!c->policy) {
+        err = ms_attest_policy_allow_dev_key(&c->own, cfg->pinned_dev_pk);
+        c->policy = &c->own;
+    }
+    c->strict = cfg->strict != 0 || c->policy->require_strict;
+    if (err != MS_OK) {
+        ms_client_free(c);
+        return err;
+    }
     c->allow_tls_proxy = cfg->allow_tls_proxy != 0;
     *out = c;
     return MS_OK;
@@ -86,6 +97,7 @@ void ms_client_free(ms_client *c)
     }
     drop_session(c);
     ms_link_free(c->link);
+    ms_attest_policy_free(&c->own);
     ms_wipe(c, sizeof *c);
     free(c);
 }
@@ -131,12 +143,11 @@ static ms_err session_path(const ms_client *c, const char *what, char *out, size
 
 /* --- handshake ----------------------------------------------------------------------------- */
 
-/* §7.3 check 9 under this client's policy: dev-key evidence by the pinned key, nothing else. */
+/* §7.3 check 9 under this client's attestation policy (secure/attest/policy.c). */
 static ms_err verify_evidence(void *ctx, const ms_evidence_view *ev)
 {
     const ms_client *c = ctx;
-    ENSURE(ev->type == MS_EVIDENCE_DEV_KEY, MS_ERR_ATTEST_POLICY);
-    return ms_devkey_verify(c->pinned_pk, ev->data, ev->len, ev->binding);
+    return ms_attest_policy_verify((void *)c->policy, ev);
 }
 
 /* §7.3, last paragraph: the TLS key of the handshake's connection is the one it names. */
@@ -175,7 +186,6 @@ static ms_err bind_tls(ms_client *c, const uint8_t hash[static MS_SPKI_HASH_LEN]
 
 static ms_err handshake(ms_client *c)
 {
-    static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY};
     ms_err err = MS_OK;
     struct ms_hs_client *hs = NULL;
     struct ms_channel *chan = NULL;
@@ -184,8 +194,8 @@ static ms_err handshake(ms_client *c)
     ms_link_resp lr;
     ms_buf ch, sh;
     size_t n;
-    ms_hs_client_cfg hc = {.evidence_types = types,
-                           .n_evidence_types = 1,
+    ms_hs_client_cfg hc = {.evidence_types = c->policy->accept,
+                           .n_evidence_types = c->policy->n_accept,
                            .strict = c->strict,
                            .verify = verify_evidence,
                            .verify_ctx = c};
@@ -459,7 +469,9 @@ void ms_client_peer_info(const ms_client *c, ms_client_peer *out)
     }
     out->handshakes = c->handshakes;
     out->rehandshakes = c->handshakes > 0 ? c->handshakes - 1 : 0;
-    ms_devkey_fingerprint(c->pinned_pk, out->dev_key_fp);
+    if (c->policy->have_dev_pk) {
+        ms_devkey_fingerprint(c->policy->dev_pk, out->dev_key_fp);
+    }
     if (!c->chan) {
         return;
     }

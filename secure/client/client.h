@@ -44,6 +44,8 @@ typedef struct ms_client_cfg {
     int allow_http;               /* http:// allowed, to a loopback host only */
     int allow_tls_proxy;          /* accept an all-zero tls_spki_sha256 over https */
     const uint8_t *pinned_dev_pk; /* MS_SIGN_PK_LEN: the dev key (--trusted_attestation_pem) */
+    const struct ms_attest_policy *policy; /* borrowed, outlives the client; or NULL: accept
+                                              dev-key evidence by pinned_dev_pk only */
     int strict;                   /* ask for STRICT evidence (fresh, over this session) */
     long connect_timeout_ms;      /* 0: 10 s */
     long timeout_ms;              /* each HTTP request, streams included; 0: 300 s */
@@ -52,7 +54,7 @@ typedef struct ms_client_cfg {
 /*
  * Copies what it needs from cfg. Checks the URL before any connection: MS_ERR_HTTP_URL,
  * MS_ERR_HTTP_INSECURE (http:// without allow_http, or to a host that is not loopback).
- * MS_ERR_CONFIG without pinned_dev_pk (dev-key is the only evidence this build verifies).
+ * MS_ERR_CONFIG with neither a policy nor pinned_dev_pk.
  */
 MS_MUST_CHECK ms_err ms_client_new(ms_client **out, const ms_client_cfg *cfg);
 /* Wipes every key and the pending ClientFinish; does not contact the supervisor. */
@@ -130,7 +132,7 @@ typedef struct ms_client_peer {
     uint16_t evidence_type;              /* MS_EVIDENCE_DEV_KEY */
     uint8_t evidence_mode;               /* MS_MODE_FAST or MS_MODE_STRICT */
     uint64_t evidence_not_after;         /* Unix seconds, UTC */
-    char dev_key_fp[MS_FINGERPRINT_LEN]; /* "sha256:..." of the pinned dev key */
+    char dev_key_fp[MS_FINGERPRINT_LEN]; /* "sha256:..." of the pinned dev key, or "" */
     uint8_t static_pk[MS_X25519_LEN];
     ms_client_tls tls;
     uint8_t tls_spki_hash[MS_SPKI_HASH_LEN]; /* the handshake's tls_spki_sha256 */

@@ -10,6 +10,7 @@
 
 #include "common/limits.h"
 #include "common/log.h"
+#include "secure/attest/policy.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "secure/client/report.h"
@@ -36,8 +37,11 @@ static const char USAGE[] =
     "Required:\n"
     "  --supervisor_url URL         https://host:port of the supervisor (also\n"
     "    --supervisor-url           http://127.0.0.1:port with --allow-http)\n"
-    "  --trusted_attestation_pem FILE  the supervisor's dev-key public key (PEM), i.e. the\n"
-    "    --trusted-attestation-pem  FILE.pub written next to its --dev-key FILE\n"
+    "  --attestation-policy FILE    what evidence to accept and what it must show (JSON,\n"
+    "                               docs/attestation.md): TPM 2.0 quotes, SEV-SNP reports\n"
+    "  and/or\n"
+    "  --trusted_attestation_pem FILE  accept dev-key evidence by this key (PEM), i.e. the\n"
+    "    --trusted-attestation-pem  FILE.pub written next to the supervisor's --dev-key FILE\n"
     "  --prompt TEXT                the user's message\n"
     "Options:\n"
     "  --system_prompt TEXT         a system message before the prompt (--system-prompt)\n"
@@ -71,7 +75,7 @@ static const char USAGE[] =
     "  6  a streamed reply was cut: the text printed so far is INCOMPLETE\n";
 
 typedef struct opts {
-    const char *url, *pin_file, *cacert, *prompt, *system_prompt;
+    const char *url, *pin_file, *policy_file, *cacert, *prompt, *system_prompt;
     int allow_http, allow_tls_proxy, strict, no_stream, json, verbose;
     long max_tokens;
     double temperature;
@@ -81,6 +85,7 @@ typedef struct opts {
 enum {
     O_URL = 256,
     O_PIN,
+    O_POLICY,
     O_CACERT,
     O_HTTP,
     O_PROXY,
@@ -126,6 +131,7 @@ static int apply(opts *o, int c, const char *arg)
     switch (c) {
     case O_URL: o->url = arg; return 1;
     case O_PIN: o->pin_file = arg; return 1;
+    case O_POLICY: o->policy_file = arg; return 1;
     case O_CACERT: o->cacert = arg; return 1;
     case O_HTTP: o->allow_http = 1; return 1;
     case O_PROXY: o->allow_tls_proxy = 1; return 1;
@@ -149,6 +155,8 @@ static int parse_args(int argc, char **argv, opts *o)
                                           {"supervisor-url", 1, 0, O_URL},
                                           {"trusted_attestation_pem", 1, 0, O_PIN},
                                           {"trusted-attestation-pem", 1, 0, O_PIN},
+                                          {"attestation-policy", 1, 0, O_POLICY},
+                                          {"attestation_policy", 1, 0, O_POLICY},
                                           {"cacert", 1, 0, O_CACERT},
                                           {"allow-http", 0, 0, O_HTTP},
                                           {"allow-tls-proxy", 0, 0, O_PROXY},
@@ -195,9 +203,10 @@ static int parse_args(int argc, char **argv, opts *o)
         fprintf(stderr, "minions-secure: unexpected argument: %s\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if (!o->url || !o->pin_file || !o->prompt) {
-        fprintf(stderr, "minions-secure: --supervisor_url, --trusted_attestation_pem and "
-                        "--prompt are required. Try 'minions-secure --help'.\n");
+    if (!o->url || !(o->pin_file || o->policy_file) || !o->prompt) {
+        fprintf(stderr, "minions-secure: --supervisor_url, --prompt and one of "
+                        "--attestation-policy / --trusted_attestation_pem are required. "
+                        "Try 'minions-secure --help'.\n");
         return EXIT_USAGE;
     }
     return 0;
@@ -281,6 +290,7 @@ static void print_text(sink *s, const char *p, size_t n)
 
 typedef struct run {
     opts o;
+    ms_attest_policy policy;
     ms_client *c;
     ms_client_peer peer;
     ms_client_turn_info ti;
@@ -368,14 +378,35 @@ static int do_turn(run *r)
     return code;
 }
 
-static int start(run *r)
+/* The policy file and/or the dev-key pin, merged: the pin is an explicit opt-in to dev-key. */
+static ms_err load_policy(run *r)
 {
     uint8_t pk[MS_SIGN_PK_LEN];
-    char line[MS_CLIENT_DESCRIBE_LEN];
-    ms_err e = ms_devkey_read_public(r->o.pin_file, pk);
+    ms_err e;
+    if (r->o.policy_file && (e = ms_attest_policy_load(&r->policy, r->o.policy_file)) != MS_OK) {
+        fprintf(stderr, "minions-secure: --attestation-policy %s: %s: %s\n", r->o.policy_file,
+                r->policy.why[0] ? r->policy.why : "unusable", ms_err_str(e));
+        return e;
+    }
+    if (!r->o.pin_file) {
+        return MS_OK;
+    }
+    e = ms_devkey_read_public(r->o.pin_file, pk);
+    if (e == MS_OK) {
+        e = ms_attest_policy_allow_dev_key(&r->policy, pk);
+    }
     if (e != MS_OK) {
         fprintf(stderr, "minions-secure: --trusted_attestation_pem %s: %s\n", r->o.pin_file,
                 ms_err_str(e));
+    }
+    return e;
+}
+
+static int start(run *r)
+{
+    char line[MS_CLIENT_DESCRIBE_LEN];
+    ms_err e = load_policy(r);
+    if (e != MS_OK) {
         return r->o.json ? finish_json(r, e, EXIT_USAGE) : EXIT_USAGE;
     }
     e = ms_client_request_build(r->o.system_prompt, r->o.prompt, r->o.max_tokens, r->o.temperature,
@@ -389,7 +420,7 @@ static int start(run *r)
                          .cacert = r->o.cacert,
                          .allow_http = r->o.allow_http,
                          .allow_tls_proxy = r->o.allow_tls_proxy,
-                         .pinned_dev_pk = pk,
+                         .policy = &r->policy,
                          .strict = r->o.strict,
                          .timeout_ms = r->o.timeout_s * 1000};
     e = ms_client_new(&r->c, &cfg);
@@ -406,8 +437,10 @@ static int start(run *r)
     ms_client_peer_info(r->c, &r->peer);
     ms_client_describe(&r->peer, line, sizeof line);
     fprintf(stderr, "minions-secure: %s\n", line);
-    fprintf(stderr, "minions-secure: DEVELOPMENT MODE: dev-key evidence proves the supervisor "
-                    "holds the pinned key, not what host runs it\n");
+    if (r->peer.evidence_type == MS_EVIDENCE_DEV_KEY) {
+        fprintf(stderr, "minions-secure: DEVELOPMENT MODE: dev-key evidence proves the supervisor "
+                        "holds the pinned key, not what host runs it\n");
+    }
     return -1;
 }
 
@@ -421,6 +454,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN); /* a closed peer or stdout is an error, not a silent death */
     ms_log_set_level(r.o.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
+    ms_attest_policy_init(&r.policy);
     ms_buf_init(&r.req, MS_MAX_RECORD_PLAINTEXT);
     ms_buf_init(&r.reply, MS_MAX_RECORD_PLAINTEXT);
     ms_buf_init(&r.out.text, MS_MAX_STREAM_BYTES);
@@ -435,6 +469,7 @@ int main(int argc, char **argv)
         }
     }
     ms_client_free(r.c);
+    ms_attest_policy_free(&r.policy);
     ms_buf_free(&r.req);
     ms_buf_free(&r.reply);
     ms_buf_free(&r.out.text);

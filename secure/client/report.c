@@ -71,11 +71,19 @@ void ms_client_describe(const ms_client_peer *p, char *out, size_t cap)
         break;
     default: snprintf(tls, sizeof tls, "plain HTTP on loopback (no TLS)"); break;
     }
+    if (p->evidence_type == MS_EVIDENCE_DEV_KEY) {
+        snprintf(out, cap,
+                 "verified: %s evidence (%s, valid until %s) from pinned key %s; %s; "
+                 "session %.8s",
+                 evidence_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when,
+                 p->dev_key_fp, tls, p->session_hex);
+        return;
+    }
     snprintf(out, cap,
-             "verified: %s evidence (%s, valid until %s) from pinned key %s; %s; "
-             "session %.8s",
-             evidence_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when,
-             p->dev_key_fp, tls, p->session_hex);
+             "verified: %s evidence (%s, valid until %s) against the attestation policy's "
+             "pinned key and measurements; %s; session %.8s",
+             evidence_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when, tls,
+             p->session_hex);
 }
 
 static ms_err add_evidence(ms_json_wval root, const ms_client_peer *p)
@@ -150,7 +158,9 @@ const char *ms_client_hint(ms_err e)
         return " (--trusted_attestation_pem must be the .pub file next to the supervisor's "
                "--dev-key)";
     case MS_ERR_ATTEST_EXPIRED: return " (check the clocks of both machines)";
-    case MS_ERR_ATTEST_POLICY: return " (this client accepts dev-key evidence only)";
+    case MS_ERR_ATTEST_POLICY:
+        return " (the supervisor's evidence type, mode or validity is not what the attestation "
+               "policy accepts)";
     case MS_ERR_HS_MODE: return " (the supervisor cannot give STRICT evidence)";
     default: return "";
     }
