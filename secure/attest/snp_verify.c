@@ -35,7 +35,7 @@ static void ctx_free(snp_ctx *c)
     ERR_clear_error(); /* failed parses and verifications leave entries behind */
 }
 
-/* §4.1: the bundle's layout, the report's fields, each certificate's DER. */
+/* §4 check 1: the bundle's layout, the report's fields, each certificate's DER. */
 static ms_err check_format(snp_ctx *c, const uint8_t *ev, size_t len)
 {
     TRY(ms_snp_bundle_decode(ev, len, &c->bundle));
@@ -48,7 +48,7 @@ static ms_err check_format(snp_ctx *c, const uint8_t *ev, size_t len)
 }
 
 /*
- * §4.2: the pinned ARK is a self-signed PSS root and CA, and the ASK (the bundle's, else
+ * §4 check 2: the pinned ARK is a self-signed PSS root and CA, and the ASK (the bundle's, else
  * the policy's) was issued by it. An ASK from any other root fails here.
  */
 static ms_err check_ark(snp_ctx *c)
@@ -68,7 +68,7 @@ static ms_err check_ark(snp_ctx *c)
     return MS_OK;
 }
 
-/* §4.3: there is an ASK, it is a CA, and it issued the VCEK. */
+/* §4 check 3: there is an ASK, it is a CA, and it issued the VCEK. */
 static ms_err check_chain(snp_ctx *c)
 {
     ENSURE(c->ask != NULL && ms_snp_x509_is_ca(c->ask), MS_ERR_SNP_CHAIN);
@@ -105,7 +105,7 @@ static ms_err sig_to_der(const ms_snp_report *r, unsigned char **der, int *der_l
     return MS_OK;
 }
 
-/* §4.4: signed by a VCEK (not a VLEK), ECDSA P-384 with SHA-384 over [0, 0x2A0). */
+/* §4 check 4: signed by a VCEK (not a VLEK), ECDSA P-384 with SHA-384 over [0, 0x2A0). */
 static ms_err check_signature(snp_ctx *c)
 {
     EVP_PKEY *key = X509_get0_pubkey(c->vcek);
@@ -126,7 +126,7 @@ static ms_err check_signature(snp_ctx *c)
     return MS_OK;
 }
 
-/* §4.5 and §4.6: the VCEK was issued for this TCB and this chip. */
+/* §4 checks 5 and 6: the VCEK was issued for this TCB and this chip. */
 static ms_err check_tcb_match(snp_ctx *c)
 {
     return ms_snp_x509_tcb_equal(c->vcek, c->report.reported_tcb.raw);
@@ -137,7 +137,7 @@ static ms_err check_chip_id(snp_ctx *c)
     return ms_snp_x509_hwid_equal(c->vcek, c->report.chip_id);
 }
 
-/* §4.7 .. §4.10: this session, this guest image, no debugging, a recent enough TCB. */
+/* §4 checks 7 to 10: this session, this guest image, no debugging, a recent enough TCB. */
 static ms_err check_report_data(snp_ctx *c)
 {
     ENSURE(ms_ct_equal(c->report.report_data, c->binding, MS_SNP_REPORT_DATA_LEN),
