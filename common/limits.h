@@ -40,4 +40,19 @@
 #define MS_MAX_LLM_RETRY_WAIT_MS 30000u        /* default cap of one wait between retries */
 /* --- end model-engine HTTP clients ----------------------------------------------------- */
 
+/* --- protocols/ building blocks: JSON extraction, chunking, BM25 ------------------------- */
+#define MS_MAX_EXTRACT_TEXT MS_MAX_LLM_REPLY   /* bytes of model output searched for JSON */
+#define MS_MAX_EXTRACT_CANDIDATES 64u          /* JSON-looking spans kept per scope (prose, fence) */
+#define MS_MAX_EXTRACT_RESCANS 4u              /* rescans after an unclosed '{' or '[' */
+#define MS_EXTRACT_PREVIEW_CHARS 120u          /* characters of model output quoted in an error */
+#define MS_MAX_CHUNK_TEXT (64u * 1024u * 1024u) /* bytes of one document split into chunks */
+#define MS_MAX_CHUNKS 16384u                   /* chunks from one split */
+#define MS_MIN_CHUNK_SIZE 16u                  /* smallest chunk size a plan may ask for */
+#define MS_MAX_CHUNK_SIZE (1u << 20)           /* largest chunk size a plan may ask for */
+#define MS_MAX_BM25_QUERY 4096u                /* bytes of one retrieval query */
+#define MS_MAX_BM25_QUERY_TERMS 64u            /* distinct terms in a query (the vocabulary) */
+#define MS_MAX_BM25_TERM 64u                   /* bytes of one query term */
+#define MS_MAX_BM25_TOKENS (1u << 24)          /* tokens counted over all chunks of a search */
+/* --- end protocols/ ------------------------------------------------------------------- */
+
 #endif
