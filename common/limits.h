@@ -43,7 +43,7 @@
 /* --- protocols/ building blocks: JSON extraction, chunking, BM25 ------------------------- */
 #define MS_MAX_EXTRACT_TEXT MS_MAX_LLM_REPLY   /* bytes of model output searched for JSON */
 #define MS_MAX_EXTRACT_CANDIDATES 64u          /* JSON-looking spans kept per scope (prose, fence) */
-#define MS_MAX_EXTRACT_RESCANS 4u              /* rescans after an unclosed '{' or '[' */
+#define MS_MAX_EXTRACT_RESCANS 4u              /* rescans after an unclosed prose brace ('{x') */
 #define MS_EXTRACT_PREVIEW_CHARS 120u          /* characters of model output quoted in an error */
 #define MS_MAX_CHUNK_TEXT (64u * 1024u * 1024u) /* bytes of one document split into chunks */
 #define MS_MAX_CHUNKS 16384u                   /* chunks from one split */
