@@ -1,6 +1,8 @@
 /* Typed JSON reader and builder over cJSON, adding the strictness cJSON lacks. */
 #include "common/json.h"
 
+#include <float.h>
+
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
@@ -894,4 +896,49 @@ ms_err ms_json_add_null(ms_json_wval parent, const char *key)
 {
     TRY(check_slot(parent, key));
     return attach(parent, key, cJSON_CreateNull());
+}
+
+static ms_err add_children(ms_json_val v, ms_json_wval w, bool object)
+{
+    ms_json_iter it = ms_json_iter_init(v);
+    ms_json_val child;
+    const char *key;
+    while (ms_json_iter_next(&it, &child, &key)) {
+        TRY(ms_json_add_value(w, object ? key : NULL, child));
+    }
+    return MS_OK;
+}
+
+ms_err ms_json_add_value(ms_json_wval parent, const char *key, ms_json_val v)
+{
+    const char *s;
+    size_t n;
+    int64_t i;
+    double d;
+    bool b;
+    ms_json_wval w;
+    switch (ms_json_type_of(v)) {
+    case MS_JSON_OBJECT:
+        TRY(ms_json_add_obj(parent, key, &w));
+        return add_children(v, w, true);
+    case MS_JSON_ARRAY:
+        TRY(ms_json_add_arr(parent, key, &w));
+        return add_children(v, w, false);
+    case MS_JSON_STRING:
+        TRY(ms_json_as_str(v, SIZE_MAX, &s, &n));
+        return ms_json_add_str(parent, key, s, n);
+    case MS_JSON_NUMBER:
+        if (ms_json_as_i64(v, -(int64_t)MAX_SAFE_INT, (int64_t)MAX_SAFE_INT, &i) == MS_OK) {
+            return ms_json_add_i64(parent, key, i);
+        }
+        TRY(ms_json_as_double(v, -DBL_MAX, DBL_MAX, &d));
+        return ms_json_add_double(parent, key, d);
+    case MS_JSON_BOOL:
+        TRY(ms_json_as_bool(v, &b));
+        return ms_json_add_bool(parent, key, b);
+    case MS_JSON_NULL:
+        return ms_json_add_null(parent, key);
+    default:
+        return MS_ERR_ARG; /* an absent view */
+    }
 }

@@ -201,5 +201,11 @@ MS_MUST_CHECK ms_err ms_json_add_u64(ms_json_wval parent, const char *key, uint6
 MS_MUST_CHECK ms_err ms_json_add_double(ms_json_wval parent, const char *key, double v);
 MS_MUST_CHECK ms_err ms_json_add_bool(ms_json_wval parent, const char *key, bool v);
 MS_MUST_CHECK ms_err ms_json_add_null(ms_json_wval parent, const char *key);
+/*
+ * Add a deep copy of a value read from a document (any type; integers up to 2^53 stay
+ * exact). The document may be freed afterwards. Depth stays within MS_MAX_JSON_DEPTH
+ * because the reader enforced it.
+ */
+MS_MUST_CHECK ms_err ms_json_add_value(ms_json_wval parent, const char *key, ms_json_val v);
 
 #endif

@@ -2,7 +2,6 @@
 #include "common/llm/engine.h"
 
 #include <errno.h>
-#include <float.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -236,49 +235,6 @@ ms_err ms_llm_add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n)
     return MS_OK;
 }
 
-static ms_err copy_val(ms_json_val v, ms_json_wval parent, const char *key);
-
-static ms_err copy_children(ms_json_val v, ms_json_wval w, bool object)
-{
-    ms_json_iter it = ms_json_iter_init(v);
-    ms_json_val child;
-    const char *key;
-    while (ms_json_iter_next(&it, &child, &key)) {
-        TRY(copy_val(child, w, object ? key : NULL));
-    }
-    return MS_OK;
-}
-
-static ms_err copy_val(ms_json_val v, ms_json_wval parent, const char *key)
-{
-    ms_json_wval w;
-    const char *s;
-    size_t n;
-    double d;
-    bool b;
-    switch (ms_json_type_of(v)) {
-    case MS_JSON_OBJECT:
-        TRY(ms_json_add_obj(parent, key, &w));
-        return copy_children(v, w, true);
-    case MS_JSON_ARRAY:
-        TRY(ms_json_add_arr(parent, key, &w));
-        return copy_children(v, w, false);
-    case MS_JSON_STRING:
-        TRY(ms_json_as_str(v, MS_MAX_JSON_STRING, &s, &n));
-        return ms_json_add_str(parent, key, s, n);
-    case MS_JSON_NUMBER:
-        TRY(ms_json_as_double(v, -DBL_MAX, DBL_MAX, &d));
-        return ms_json_add_double(parent, key, d);
-    case MS_JSON_BOOL:
-        TRY(ms_json_as_bool(v, &b));
-        return ms_json_add_bool(parent, key, b);
-    case MS_JSON_NULL:
-        return ms_json_add_null(parent, key);
-    default:
-        return MS_ERR_INTERNAL;
-    }
-}
-
 ms_err ms_llm_add_schema(ms_json_wval parent, const char *key, const char *schema)
 {
     ms_json_doc *doc = NULL;
@@ -290,7 +246,7 @@ ms_err ms_llm_add_schema(ms_json_wval parent, const char *key, const char *schem
     if (ms_json_type_of(root) != MS_JSON_OBJECT) {
         e = MS_ERR_ARG;
     } else {
-        e = copy_val(root, parent, key);
+        e = ms_json_add_value(parent, key, root);
     }
     ms_json_free(doc);
     return e;

@@ -129,9 +129,7 @@ static ms_err parse_pcrs(ms_attest_policy *p, ms_json_val tpm)
         if (*key == 0 || *end || n < 0 || n >= (long)MS_TPM2_NUM_PCRS) {
             return fail(p, MS_ERR_CONFIG, "tpm2.pcrs: \"%.10s\" is not a PCR number 0..23", key);
         }
-        char where[32];
-        snprintf(where, sizeof where, "tpm2.pcrs");
-        TRY(hex_field(p, pcrs, key, where, p->tpm2.pcr_values[n], MS_TPM2_DIGEST_LEN));
+        TRY(hex_field(p, pcrs, key, "tpm2.pcrs", p->tpm2.pcr_values[n], MS_TPM2_DIGEST_LEN));
         p->tpm2.pcr_mask |= 1u << n;
     }
     return p->tpm2.pcr_mask ? MS_OK : fail(p, MS_ERR_CONFIG, "tpm2.pcrs: name at least one PCR");

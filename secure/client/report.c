@@ -8,6 +8,7 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/json.h"
+#include "secure/attest/policy.h"
 
 const char *ms_client_mode_name(uint8_t mode)
 {
@@ -20,16 +21,6 @@ const char *ms_client_tls_name(ms_client_tls tls)
     case MS_CLIENT_TLS_PINNED: return "pinned";
     case MS_CLIENT_TLS_PROXY: return "proxy";
     default: return "none";
-    }
-}
-
-static const char *evidence_name(uint16_t type)
-{
-    switch (type) {
-    case MS_EVIDENCE_DEV_KEY: return "dev-key";
-    case MS_EVIDENCE_TPM2_QUOTE: return "tpm2-quote";
-    case MS_EVIDENCE_SEV_SNP: return "sev-snp";
-    default: return "unknown";
     }
 }
 
@@ -75,14 +66,14 @@ void ms_client_describe(const ms_client_peer *p, char *out, size_t cap)
         snprintf(out, cap,
                  "verified: %s evidence (%s, valid until %s) from pinned key %s; %s; "
                  "session %.8s",
-                 evidence_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when,
+                 ms_evidence_type_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when,
                  p->dev_key_fp, tls, p->session_hex);
         return;
     }
     snprintf(out, cap,
              "verified: %s evidence (%s, valid until %s) against the attestation policy's "
              "pinned key and measurements; %s; session %.8s",
-             evidence_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when, tls,
+             ms_evidence_type_name(p->evidence_type), ms_client_mode_name(p->evidence_mode), when, tls,
              p->session_hex);
 }
 
@@ -94,7 +85,7 @@ static ms_err add_evidence(ms_json_wval root, const ms_client_peer *p)
     spki_text(p->tls_spki_hash, spki);
     TRY(ms_json_add_cstr(root, "session", p->session_hex));
     TRY(ms_json_add_obj(root, "evidence", &ev));
-    TRY(ms_json_add_cstr(ev, "type", evidence_name(p->evidence_type)));
+    TRY(ms_json_add_cstr(ev, "type", ms_evidence_type_name(p->evidence_type)));
     TRY(ms_json_add_cstr(ev, "mode", ms_client_mode_name(p->evidence_mode)));
     TRY(ms_json_add_u64(ev, "not_after", p->evidence_not_after));
     TRY(ms_json_add_cstr(ev, "not_after_utc", when));

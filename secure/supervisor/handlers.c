@@ -8,6 +8,7 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/log.h"
+#include "secure/attest/policy.h"
 #include "secure/hs_msg.h"
 #include "secure/supervisor/internal.h"
 
@@ -113,10 +114,7 @@ size_t ms_sup_body_cap(enum ms_sup_route route)
 
 static void handle_health(const ms_sup *sup, ms_sup_reply *r)
 {
-    uint16_t t = sup->id->src.type;
-    const char *name = t == MS_EVIDENCE_TPM2_QUOTE ? "tpm2-quote"
-                       : t == MS_EVIDENCE_SEV_SNP  ? "sev-snp"
-                                                   : "dev-key";
+    const char *name = ms_evidence_type_name(sup->id->src.type);
     char json[160];
     snprintf(json, sizeof json, "{\"status\":\"ok\",\"protocol\":1,\"evidence\":[\"%s\"],\"mode\":\"%s\"}",
              name, sup->development ? "development" : "attested");

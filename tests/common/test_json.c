@@ -760,6 +760,34 @@ static void test_builder_cap(void)
     ms_json_builder_free(b);
 }
 
+/* ms_json_add_value: a document copied into a builder prints back to the same text. */
+static void test_add_value_copy(void)
+{
+    const char *text = "{\"a\":[1,-2,9007199254740991,1.5,true,false,null],\"b\":{\"c\":\"x\\u00e9\"},"
+                       "\"d\":[]}";
+    ms_json_doc *doc = NULL;
+    ms_json_builder *b = NULL;
+    ms_json_wval root;
+    ms_buf out;
+    ms_buf_init(&out, 4096);
+    CHECK_OK(ms_json_parse(text, strlen(text), &doc));
+    CHECK_OK(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    CHECK_OK(ms_json_add_value(root, "copy", ms_json_root(doc)));
+    ms_json_free(doc); /* the copy must not borrow from the document */
+    CHECK_OK(ms_json_builder_print(b, &out));
+    CHECK_OK(ms_buf_terminate(&out));
+    const char *want = "{\"copy\":{\"a\":[1,-2,9007199254740991,1.5,true,false,null],"
+                       "\"b\":{\"c\":\"x\xc3\xa9\"},\"d\":[]}}";
+    CHECK(out.len == strlen(want) && memcmp(out.p, want, out.len) == 0);
+    if (out.len != strlen(want) || memcmp(out.p, want, out.len) != 0) {
+        fprintf(stderr, "  got %s\n", (const char *)out.p);
+    }
+    ms_json_val absent = {0};
+    CHECK_ERR(ms_json_add_value(root, "none", absent), MS_ERR_ARG);
+    ms_json_builder_free(b);
+    ms_buf_free(&out);
+}
+
 int main(void)
 {
     RUN(test_get_str);
@@ -784,5 +812,6 @@ int main(void)
     RUN(test_builder_errors);
     RUN(test_builder_depth);
     RUN(test_builder_cap);
+    RUN(test_add_value_copy);
     return TEST_SUMMARY();
 }

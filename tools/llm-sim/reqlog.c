@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include "tools/llm-sim/llmsim.h"
 
 #define LINE_MAX_BYTES (2u * LLMSIM_MAX_BODY + 4096u) /* room for a base64 body */
-#define MAX_SAFE_INT 9007199254740991ll
 
 struct llmsim_reqlog {
     int fd;
@@ -41,54 +39,6 @@ typedef struct entry {
     const ms_json_doc *doc; /* NULL when the body is not JSON */
 } entry;
 
-static ms_err copy_value(ms_json_val v, ms_json_wval parent, const char *key);
-
-static ms_err copy_children(ms_json_val v, ms_json_wval w, bool object)
-{
-    ms_json_iter it = ms_json_iter_init(v);
-    ms_json_val child;
-    const char *key;
-    while (ms_json_iter_next(&it, &child, &key)) {
-        TRY(copy_value(child, w, object ? key : NULL));
-    }
-    return MS_OK;
-}
-
-/* Recursion depth is bounded by the reader's and builder's MS_MAX_JSON_DEPTH. */
-static ms_err copy_value(ms_json_val v, ms_json_wval parent, const char *key)
-{
-    const char *s;
-    size_t n;
-    int64_t i;
-    double d;
-    bool b;
-    ms_json_wval w;
-    switch (ms_json_type_of(v)) {
-    case MS_JSON_OBJECT:
-        TRY(ms_json_add_obj(parent, key, &w));
-        return copy_children(v, w, true);
-    case MS_JSON_ARRAY:
-        TRY(ms_json_add_arr(parent, key, &w));
-        return copy_children(v, w, false);
-    case MS_JSON_STRING:
-        TRY(ms_json_as_str(v, SIZE_MAX, &s, &n));
-        return ms_json_add_str(parent, key, s, n);
-    case MS_JSON_NUMBER:
-        if (ms_json_as_i64(v, -MAX_SAFE_INT, MAX_SAFE_INT, &i) == MS_OK) {
-            return ms_json_add_i64(parent, key, i);
-        }
-        TRY(ms_json_as_double(v, -DBL_MAX, DBL_MAX, &d));
-        return ms_json_add_double(parent, key, d);
-    case MS_JSON_BOOL:
-        TRY(ms_json_as_bool(v, &b));
-        return ms_json_add_bool(parent, key, b);
-    case MS_JSON_NULL:
-        return ms_json_add_null(parent, key);
-    default:
-        return MS_ERR_INTERNAL;
-    }
-}
-
 static ms_err add_body(ms_json_wval root, const entry *e, body_mode mode, ms_buf *scratch)
 {
     if (e->too_large) {
@@ -98,7 +48,7 @@ static ms_err add_body(ms_json_wval root, const entry *e, body_mode mode, ms_buf
     }
     if (mode == BODY_JSON) {
         ENSURE(e->doc != NULL, MS_ERR_JSON_PARSE);
-        return copy_value(ms_json_root(e->doc), root, "body");
+        return ms_json_add_value(root, "body", ms_json_root(e->doc));
     }
     if (mode == BODY_STRING) {
         return ms_json_add_str(root, "body", (const char *)e->body, e->len);
