@@ -7,6 +7,9 @@ PKGS=(
   clang libclang-rt-14-dev          # libFuzzer + sanitizers runtime
   libsodium-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libcjson-dev
   libtss2-dev swtpm swtpm-tools tpm2-tools
+  libpoppler-glib-dev               # PDF text for --context and /attach
+  libedit-dev                       # line editing and history in 'minions-secure chat'
+  tmux                              # drives the chat on a real terminal in its tests
   python3 python3-cryptography      # independent (OpenSSL-backed) implementation for test vectors
   valgrind openssl curl
 )

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/limits.h"
@@ -38,6 +40,7 @@ struct ms_client {
     ms_buf cf;            /* the ClientFinish until a 200 shows it was delivered (§12.1) */
     uint32_t next_msg_id; /* §12.1: requests are numbered 1, 2, 3, ... per session */
     char sid_hex[2 * MS_SESSION_ID_LEN + 1];
+    uint8_t ev_digest[crypto_hash_sha256_BYTES]; /* of the evidence the verifier accepted */
 };
 
 /* --- the session's life -------------------------------------------------------------------- */
@@ -51,6 +54,7 @@ static void drop_session(ms_client *c)
     c->tls = MS_CLIENT_TLS_NONE;
     c->next_msg_id = 0;
     memset(c->sid_hex, 0, sizeof c->sid_hex);
+    memset(c->ev_digest, 0, sizeof c->ev_digest);
     ms_err e = ms_link_pin(c->link, NULL);
     (void)e; /* removing a pin cannot fail */
 }
@@ -146,8 +150,12 @@ static ms_err session_path(const ms_client *c, const char *what, char *out, size
 /* §7.3 check 9 under this client's attestation policy (secure/attest/policy.c). */
 static ms_err verify_evidence(void *ctx, const ms_evidence_view *ev)
 {
-    const ms_client *c = ctx;
-    return ms_attest_policy_verify((void *)c->policy, ev);
+    ms_client *c = ctx;
+    ms_err err = ms_attest_policy_verify((void *)c->policy, ev);
+    if (err == MS_OK) {
+        crypto_hash_sha256(c->ev_digest, ev->data, ev->len);
+    }
+    return err;
 }
 
 /* §7.3, last paragraph: the TLS key of the handshake's connection is the one it names. */
@@ -484,6 +492,8 @@ void ms_client_peer_info(const ms_client *c, ms_client_peer *out)
     memcpy(out->static_pk, c->res.static_pk, MS_X25519_LEN);
     out->tls = c->tls;
     memcpy(out->tls_spki_hash, c->res.tls_spki_hash, MS_SPKI_HASH_LEN);
+    memcpy(out->transcript_hash, c->res.transcript_hash, sizeof out->transcript_hash);
+    memcpy(out->evidence_sha256, c->ev_digest, sizeof out->evidence_sha256);
 }
 
 void ms_client_last_http(const ms_client *c, long *status, long *retry_after_s)

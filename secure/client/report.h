@@ -51,6 +51,8 @@ enum {
     MS_CLI_VERIFY = 4, /* handshake or evidence failed: nothing was sent */
     MS_CLI_TURN = 5,   /* the supervisor or its engine failed the turn */
     MS_CLI_CUT = 6,    /* a streamed reply was cut: the text shown is incomplete */
+    MS_CLI_LOCAL = 7,  /* the local model engine (the worker) failed or cannot be reached */
+    MS_CLI_NO_ANSWER = 8, /* a protocol run ended without a final answer (explicit outcome) */
 };
 
 /*

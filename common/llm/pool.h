@@ -1,0 +1,77 @@
+/* A local model engine as one value, and many chat requests to it at once (libcurl multi). */
+#ifndef MS_COMMON_LLM_POOL_H
+#define MS_COMMON_LLM_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/llm/chat.h"
+
+typedef enum ms_llm_kind {
+    MS_LLM_OLLAMA = 0, /* POST base_url/api/chat (NDJSON when streamed) */
+    MS_LLM_OPENAI = 1, /* POST base_url/chat/completions (SSE when streamed) */
+} ms_llm_kind;
+
+/*
+ * Which engine, and how to talk to it. Borrowed strings. Zero fields take defaults:
+ * connect 10 s, timeout_ms (each request) 300 s, max_retries 2, backoff 250 ms.
+ * allow_plain_http: http:// to a host that is not loopback (off: loopback only).
+ */
+typedef struct ms_llm_engine {
+    ms_llm_kind kind;
+    const char *base_url;
+    const char *model;
+    const char *api_key; /* never logged */
+    uint32_t num_ctx;    /* Ollama's options.num_ctx; 0: the engine's default */
+    unsigned max_retries;
+    uint32_t backoff_base_ms;
+    uint32_t max_retry_wait_ms;
+    long connect_timeout_ms;
+    long timeout_ms;
+    bool allow_plain_http;
+    const char *ca_file;
+} ms_llm_engine;
+
+/* "ollama" / "openai" (also accepts "llamacpp", "vllm", "sglang" as openai). MS_ERR_ARG. */
+MS_MUST_CHECK ms_err ms_llm_kind_parse(const char *s, ms_llm_kind *out);
+const char *ms_llm_kind_name(ms_llm_kind k);
+
+/* One request, not streamed, on a connection of its own. Results and errors as ms_openai_chat. */
+MS_MUST_CHECK ms_err ms_llm_engine_chat(const ms_llm_engine *e, const ms_chat_msg *msgs, size_t n,
+                                        const ms_chat_opts *opts, ms_chat_result *r);
+
+/*
+ * Is the engine there? A cheap GET (Ollama: /api/tags; OpenAI: base_url/models) so a
+ * protocol can fail before spending a supervisor round. MS_ERR_BACKEND_UNAVAILABLE,
+ * MS_ERR_BACKEND_STATUS (with the status in *status), MS_ERR_BACKEND_TIMEOUT.
+ */
+MS_MUST_CHECK ms_err ms_llm_engine_ping(const ms_llm_engine *e, long *status);
+
+/* One job of a batch: inputs borrowed, outputs owned by the job (ms_llm_job_free). */
+typedef struct ms_llm_job {
+    const ms_chat_msg *msgs;
+    size_t n_msgs;
+    const ms_chat_opts *opts; /* may be NULL */
+    ms_err err;               /* the job's own outcome; a failed job does not fail the batch */
+    ms_chat_result result;    /* initialised by ms_llm_batch_run */
+} ms_llm_job;
+
+void ms_llm_job_free(ms_llm_job *j);
+
+/* After each finished job: done of total. Runs on the caller's thread. */
+typedef void (*ms_llm_progress_fn)(void *ctx, size_t done, size_t total);
+
+/*
+ * Run jobs[0..n) with at most `parallel` (1..MS_MAX_LLM_PARALLEL) requests in flight, over
+ * one libcurl multi handle on the calling thread (connections reused). Each job gets the
+ * engine's per-request timeout and its retries with backoff (a 429/5xx/connect error waits
+ * without blocking the other jobs). Returns MS_OK when every job has an outcome in its
+ * err (MS_OK or a backend error, e.g. MS_ERR_BACKEND_TIMEOUT for a job that timed out);
+ * an error only for what stops everything (MS_ERR_ARG, MS_ERR_NOMEM, MS_ERR_INTERNAL).
+ */
+MS_MUST_CHECK ms_err ms_llm_batch_run(const ms_llm_engine *e, ms_llm_job *jobs, size_t n,
+                                      unsigned parallel, ms_llm_progress_fn progress, void *ctx);
+
+#endif

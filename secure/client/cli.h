@@ -1,0 +1,107 @@
+/* What every minions-secure subcommand shares: the connection options, policy, connect, errors. */
+#ifndef MS_SECURE_CLIENT_CLI_H
+#define MS_SECURE_CLIENT_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "secure/attest/policy.h"
+#include "secure/client/client.h"
+#include "secure/client/report.h"
+
+/*
+ * The options that say which supervisor to talk to and what it must prove. Every
+ * subcommand that connects (ask, run, chat, attest) takes exactly these, spelled the same,
+ * and documents them with MS_CLI_CONN_HELP.
+ *
+ * Usage in a subcommand:
+ *   ms_cli_conn conn; ms_cli_conn_init(&conn);
+ *   build its option table with ms_cli_options_merge(own, conn options);
+ *   for each getopt result: ms_cli_conn_apply(&conn, c, optarg) -> 1 taken, 0 bad value,
+ *   -1 not a connection option (the subcommand's own);
+ *   ms_cli_conn_require(&conn, prog) after parsing;
+ *   ms_cli_conn_open(&conn, prog, ...) to load the policy, connect and verify;
+ *   ms_cli_conn_free(&conn) at the end (closes the session first if one is open).
+ */
+typedef struct ms_cli_conn {
+    const char *url, *pin_file, *policy_file, *cacert;
+    int allow_http, allow_tls_proxy, strict, verbose;
+    long timeout_s; /* default 300 */
+    /* After ms_cli_conn_open: */
+    ms_attest_policy policy;
+    ms_client *client;
+    ms_client_peer peer; /* what the first handshake verified */
+} ms_cli_conn;
+
+/* Option values of the connection options start here; a subcommand's own start at 512. */
+#define MS_CLI_OPT_CONN_BASE 256
+#define MS_CLI_OPT_OWN_BASE 512
+
+/* The connection options, terminated by a zero entry (getopt_long form). */
+extern const struct option ms_cli_conn_options[];
+
+/* Help text for the connection options (lines indented two spaces, 80 columns). */
+#define MS_CLI_CONN_HELP                                                                        \
+    "Supervisor and what it must prove:\n"                                                      \
+    "  --supervisor_url URL         https://host:port of the supervisor (also\n"                \
+    "    --supervisor-url           http://127.0.0.1:port with --allow-http)\n"                 \
+    "  --attestation-policy FILE    what evidence to accept and what it must show (JSON,\n"     \
+    "                               docs/attestation.md): TPM 2.0 quotes, SEV-SNP reports\n"    \
+    "  --trusted_attestation_pem FILE  accept dev-key evidence by this key (PEM), i.e. the\n"   \
+    "    --trusted-attestation-pem  FILE.pub written next to the supervisor's --dev-key FILE\n" \
+    "                               (one of the two above is required)\n"                       \
+    "  --cacert FILE                CA bundle (PEM) that signed the supervisor's TLS\n"         \
+    "                               certificate (default: the system store)\n"                  \
+    "  --allow-http                 allow http:// to a loopback address (127.0.0.0/8, ::1,\n"   \
+    "                               localhost) only; never to another host\n"                   \
+    "  --allow-tls-proxy            accept a supervisor that binds no TLS key, because TLS\n"   \
+    "                               ends at a proxy in front of it; the proxy can then see\n"   \
+    "                               the traffic's metadata, never the channel's content\n"      \
+    "  --strict-evidence            ask for fresh evidence over this session (STRICT mode)\n"   \
+    "  --timeout S                  give up on an HTTP request after S seconds (default 300)\n" \
+    "  --verbose                    log transport details to standard error\n"
+
+void ms_cli_conn_init(ms_cli_conn *c);
+/* Closes an open session (errors only logged at DEBUG), frees the client and the policy. */
+void ms_cli_conn_free(ms_cli_conn *c);
+
+/* 1: taken; 0: a connection option with a bad value; -1: not a connection option. */
+int ms_cli_conn_apply(ms_cli_conn *c, int opt, const char *arg);
+
+/* MS_CLI_OK, or MS_CLI_USAGE after saying on stderr which option is missing. */
+int ms_cli_conn_require(const ms_cli_conn *c, const char *prog);
+
+/*
+ * out = own (zero-terminated) followed by ms_cli_conn_options, zero-terminated. cap counts
+ * entries of out. Returns 0, or -1 when it does not fit.
+ */
+int ms_cli_options_merge(const struct option *own, struct option *out, size_t cap);
+
+/*
+ * Load the policy (and the dev-key pin), make the client, connect (handshake + every
+ * check), and say on stderr what was verified (unless quiet). On failure the reason is on
+ * stderr and the exit status (MS_CLI_USAGE/NET/VERIFY) is returned with *err set; MS_CLI_OK
+ * on success. err may be NULL.
+ */
+int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err);
+
+/* Load the policy only (for offline checks): MS_CLI_OK or MS_CLI_USAGE (reason printed). */
+int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err);
+
+/*
+ * Say on stderr why a connect or a turn failed, for a person: busy, verification, network,
+ * insecure URL, the engine's own error (ti->remote_failed), a cut stream (code MS_CLI_CUT).
+ * ti may be NULL.
+ */
+void ms_cli_say_error(const ms_cli_conn *c, const char *prog, ms_err e, int code,
+                      const ms_client_turn_info *ti);
+
+/* Strict number parsing for option values: 1 when s is a whole number / finite number in range. */
+int ms_cli_parse_long(const char *s, long lo, long hi, long *out);
+int ms_cli_parse_double(const char *s, double lo, double hi, double *out);
+
+/* The standard complaint for getopt errors; returns MS_CLI_USAGE. */
+int ms_cli_bad_option(const char *prog, const char *what, const char *name, const char *value);
+
+#endif

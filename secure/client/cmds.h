@@ -1,0 +1,28 @@
+/* minions-secure's subcommands (main.c dispatches; each lives in its own cmd_*.c). */
+#ifndef MS_SECURE_CLIENT_CMDS_H
+#define MS_SECURE_CLIENT_CMDS_H
+
+#include "secure/client/report.h"
+
+#define MS_CLI_VERSION_LINE "minions-secure 0.2.0 (channel protocol 1)\n"
+
+/* The exit statuses, for every subcommand's --help (values in report.h). */
+#define MS_CLI_EXIT_HELP                                                                        \
+    "Exit status:\n"                                                                            \
+    "  0  success: the reply or answer is complete\n"                                           \
+    "  2  usage: a bad option or file, or an http:// URL without --allow-http or to a host\n"   \
+    "     that is not loopback (refused before connecting)\n"                                   \
+    "  3  cannot reach the supervisor, or TLS failed (certificate, or the TLS key pin)\n"       \
+    "  4  the supervisor failed verification (handshake or evidence): nothing was sent\n"       \
+    "  5  the supervisor or its model engine failed a turn\n"                                   \
+    "  6  a streamed reply was cut: the text printed so far is INCOMPLETE\n"                    \
+    "  7  the local model engine (the worker) failed or cannot be reached\n"                    \
+    "  8  the protocol ended without a final answer (e.g. --max_rounds reached)\n"
+
+/*
+ * Each takes the arguments after the subcommand's name (argv[0] is the name) and returns
+ * the process exit status. They may assume SIGPIPE is ignored and the log level is set.
+ */
+int ms_cmd_ask(int argc, char **argv);
+
+#endif
