@@ -1,5 +1,6 @@
 /* HTTP requests over one reused libcurl easy handle: URL policy, caps, timeouts, error mapping. */
 #include "common/http.h"
+#include "common/http_internal.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -14,8 +15,6 @@
 #include "common/limits.h"
 #include "common/log.h"
 
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
-#define DEFAULT_USER_AGENT "minions-secure"
 #define MAX_HEADER_LINE (MS_MAX_HTTP_TOKEN + 64u)
 
 struct ms_http_client {
@@ -24,20 +23,6 @@ struct ms_http_client {
     char *ca_file;
     char *user_agent;
     long retry_after_s;
-};
-
-/* One request in flight: where the body goes and why a callback stopped it. */
-struct xfer {
-    ms_http_client *c;
-    ms_buf *resp;        /* collecting calls */
-    ms_http_chunk_fn fn; /* streaming calls */
-    void *ctx;
-    ms_buf *err_body;
-    size_t total;
-    ms_err cb_err;
-    bool stalled;
-    int64_t last_activity_ms;
-    curl_off_t last_dl, last_ul;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -90,11 +75,11 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
     bool ok = true;
     c->o = *o;
     c->ca_file = dup_opt(o->ca_file, &ok);
-    c->user_agent = dup_opt(o->user_agent ? o->user_agent : DEFAULT_USER_AGENT, &ok);
+    c->user_agent = dup_opt(o->user_agent ? o->user_agent : MS_HTTP_DEFAULT_USER_AGENT, &ok);
     c->o.ca_file = c->ca_file;
     c->o.user_agent = c->user_agent;
     if (c->o.connect_timeout_ms == 0) {
-        c->o.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+        c->o.connect_timeout_ms = MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
     }
     if (c->o.max_response == 0) {
         c->o.max_response = MS_MAX_HTTP_BODY;
@@ -171,7 +156,7 @@ static bool has_part(CURLU *u, CURLUPart part)
 }
 
 /* Parse url once; libcurl later uses this very handle, so what we check is what it connects to. */
-static ms_err check_url(const ms_http_client *c, const char *url, CURLU **out)
+ms_err ms_http_url_check(const char *url, bool allow_plain_http, CURLU **out)
 {
     ms_err err = MS_OK;
     char *scheme = NULL, *host = NULL;
@@ -188,7 +173,7 @@ static ms_err check_url(const ms_http_client *c, const char *url, CURLU **out)
                MS_ERR_HTTP_URL);
     bool https = strcmp(scheme, "https") == 0;
     ENSURE_OUT(https || strcmp(scheme, "http") == 0, MS_ERR_HTTP_URL);
-    ENSURE_OUT(https || c->o.allow_plain_http || loopback_host(host), MS_ERR_HTTP_INSECURE);
+    ENSURE_OUT(https || allow_plain_http || loopback_host(host), MS_ERR_HTTP_INSECURE);
 out:
     curl_free(scheme);
     curl_free(host);
@@ -217,7 +202,7 @@ static bool token_ok(const char *t)
 }
 
 /* Wipe every header string (one may hold the token) before libcurl frees them. */
-static void free_headers(struct curl_slist *h)
+void ms_http_headers_free(struct curl_slist *h)
 {
     for (struct curl_slist *i = h; i != NULL; i = i->next) {
         ms_wipe(i->data, strlen(i->data));
@@ -240,7 +225,7 @@ static ms_err add_header(struct curl_slist **h, ms_buf *line, const char *a, con
     return MS_OK;
 }
 
-static ms_err build_headers(const char *token, bool json_body, struct curl_slist **out)
+ms_err ms_http_headers_new(const char *token, bool json_body, struct curl_slist **out)
 {
     ms_err err = MS_OK;
     struct curl_slist *h = NULL;
@@ -259,7 +244,7 @@ static ms_err build_headers(const char *token, bool json_body, struct curl_slist
 out:
     ms_buf_free(&line);
     if (err != MS_OK) {
-        free_headers(h);
+        ms_http_headers_free(h);
         return err;
     }
     *out = h;
@@ -273,16 +258,16 @@ static bool status_2xx(long s)
     return s >= 200 && s <= 299;
 }
 
-static ms_err take_bytes(struct xfer *x, const uint8_t *p, size_t n)
+static ms_err take_bytes(ms_http_xfer *x, const uint8_t *p, size_t n)
 {
-    ENSURE(n <= x->c->o.max_response - x->total, MS_ERR_HTTP_BODY);
+    ENSURE(n <= x->max_response - x->total, MS_ERR_HTTP_BODY);
     x->total += n;
     if (x->resp != NULL) {
         ms_err e = ms_buf_append(x->resp, p, n);
         return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
     }
     long st = 0;
-    curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &st);
+    curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &st);
     if (status_2xx(st)) {
         return x->fn(x->ctx, p, n);
     }
@@ -295,7 +280,7 @@ static ms_err take_bytes(struct xfer *x, const uint8_t *p, size_t n)
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct xfer *x = userdata;
+    ms_http_xfer *x = userdata;
     size_t n = size * nmemb;
     if (n == 0) {
         return 0;
@@ -307,7 +292,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    struct xfer *x = userdata;
+    ms_http_xfer *x = userdata;
     int64_t t = now_ms();
     (void)dltotal;
     (void)ultotal;
@@ -317,7 +302,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
         x->last_activity_ms = t;
         return 0;
     }
-    if (t - x->last_activity_ms > x->c->o.stall_timeout_ms) {
+    if (t - x->last_activity_ms > x->stall_timeout_ms) {
         x->stalled = true;
         return 1;
     }
@@ -332,10 +317,9 @@ static ms_err opt_ok(CURLcode rc)
 }
 
 /* What every request sets, after a reset so that nothing leaks from the previous one. */
-static ms_err set_common(ms_http_client *c, struct xfer *x, CURLU *u, struct curl_slist *h,
-                         char *errbuf)
+static ms_err set_common(CURL *k, const ms_http_opts *o, ms_http_xfer *x, CURLU *u,
+                         struct curl_slist *h, char *errbuf)
 {
-    CURL *k = c->curl;
     curl_easy_reset(k); /* keeps the connection cache */
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CURLU, u)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https")));
@@ -343,22 +327,22 @@ static ms_err set_common(ms_http_client *c, struct xfer *x, CURLU *u, struct cur
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROXY, "")));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_ERRORBUFFER, errbuf)));
-    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms)));
-    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, c->o.total_timeout_ms)));
-    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_USERAGENT, c->o.user_agent)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, o->total_timeout_ms)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_USERAGENT, o->user_agent)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2)));
-    if (c->o.ca_file != NULL) {
-        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CAINFO, c->o.ca_file)));
+    if (o->ca_file != NULL) {
+        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CAINFO, o->ca_file)));
     }
-    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_response)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_write)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEDATA, x)));
     if (h != NULL) {
         TRY(opt_ok(curl_easy_setopt(k, CURLOPT_HTTPHEADER, h)));
     }
-    if (c->o.stall_timeout_ms > 0) {
+    if (o->stall_timeout_ms > 0) {
         TRY(opt_ok(curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L)));
         TRY(opt_ok(curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, on_progress)));
         TRY(opt_ok(curl_easy_setopt(k, CURLOPT_XFERINFODATA, x)));
@@ -377,7 +361,25 @@ static ms_err set_method(CURL *k, const char *body, size_t len)
     return opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDS, body));
 }
 
-static ms_err map_curl(CURLcode rc, const struct xfer *x)
+ms_err ms_http_easy_setup(CURL *k, const ms_http_opts *o, ms_http_xfer *x, CURLU *u,
+                          struct curl_slist *h, char errbuf[static CURL_ERROR_SIZE],
+                          const char *body, size_t len)
+{
+    x->curl = k;
+    x->max_response = o->max_response;
+    x->stall_timeout_ms = o->stall_timeout_ms;
+    x->total = 0;
+    x->cb_err = MS_OK;
+    x->stalled = false;
+    x->last_dl = x->last_ul = 0;
+    errbuf[0] = '\0';
+    TRY(set_common(k, o, x, u, h, errbuf));
+    TRY(set_method(k, body, len));
+    x->last_activity_ms = now_ms();
+    return MS_OK;
+}
+
+static ms_err map_curl(CURLcode rc, const ms_http_xfer *x)
 {
     if (x->cb_err != MS_OK) {
         return x->cb_err;
@@ -417,22 +419,19 @@ static ms_err map_curl(CURLcode rc, const struct xfer *x)
     }
 }
 
-static ms_err perform(ms_http_client *c, struct xfer *x, CURLU *u, struct curl_slist *h,
-                      const char *body, size_t len, long *status)
+ms_err ms_http_easy_finish(CURL *k, CURLcode rc, const ms_http_xfer *x, const char *errbuf,
+                           long *status, long *retry_after_s)
 {
-    char errbuf[CURL_ERROR_SIZE] = "";
     curl_off_t retry_after = 0;
-    TRY(set_common(c, x, u, h, errbuf));
-    TRY(set_method(c->curl, body, len));
-    x->last_activity_ms = now_ms();
-    CURLcode rc = curl_easy_perform(c->curl);
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
-    if (curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+    *status = 0;
+    *retry_after_s = 0;
+    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, status);
+    if (curl_easy_getinfo(k, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
         retry_after > 0) {
-        c->retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
+        *retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
     }
-    /* The error buffer and every option pointing at our memory die with this frame. */
-    curl_easy_reset(c->curl);
+    /* The error buffer and every option pointing at the caller's memory end here. */
+    curl_easy_reset(k);
     ms_err e = map_curl(rc, x);
     if (e != MS_OK) {
         /* libcurl's text names hosts and causes, never headers or bodies. */
@@ -442,21 +441,28 @@ static ms_err perform(ms_http_client *c, struct xfer *x, CURLU *u, struct curl_s
     return e;
 }
 
+static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_slist *h,
+                      const char *body, size_t len, long *status)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    TRY(ms_http_easy_setup(c->curl, &c->o, x, u, h, errbuf, body, len));
+    CURLcode rc = curl_easy_perform(c->curl);
+    return ms_http_easy_finish(c->curl, rc, x, errbuf, status, &c->retry_after_s);
+}
+
 static ms_err request(ms_http_client *c, const char *url, const char *token, const char *body,
-                      size_t len, long *status, struct xfer *x)
+                      size_t len, long *status, ms_http_xfer *x)
 {
     ms_err err = MS_OK;
     CURLU *u = NULL;
     struct curl_slist *h = NULL;
     *status = 0;
     c->retry_after_s = 0;
-    x->c = c;
-    x->cb_err = MS_OK;
-    TRY_OUT(check_url(c, url, &u));
-    TRY_OUT(build_headers(token, body != NULL, &h));
+    TRY_OUT(ms_http_url_check(url, c->o.allow_plain_http, &u));
+    TRY_OUT(ms_http_headers_new(token, body != NULL, &h));
     err = perform(c, x, u, h, body, len, status);
 out:
-    free_headers(h);
+    ms_http_headers_free(h);
     curl_url_cleanup(u);
     return err;
 }
@@ -464,7 +470,7 @@ out:
 ms_err ms_http_post_json(ms_http_client *c, const char *url, const char *bearer_token,
                          const char *body, size_t len, long *status, ms_buf *resp)
 {
-    struct xfer x = {.resp = resp};
+    ms_http_xfer x = {.resp = resp};
     *status = 0;
     ENSURE(c != NULL && body != NULL && resp != NULL, MS_ERR_ARG);
     return request(c, url, bearer_token, body, len, status, &x);
@@ -473,7 +479,7 @@ ms_err ms_http_post_json(ms_http_client *c, const char *url, const char *bearer_
 ms_err ms_http_get(ms_http_client *c, const char *url, const char *bearer_token, long *status,
                    ms_buf *resp)
 {
-    struct xfer x = {.resp = resp};
+    ms_http_xfer x = {.resp = resp};
     *status = 0;
     ENSURE(c != NULL && resp != NULL, MS_ERR_ARG);
     return request(c, url, bearer_token, NULL, 0, status, &x);
@@ -483,7 +489,7 @@ ms_err ms_http_post_stream(ms_http_client *c, const char *url, const char *beare
                            const char *body, size_t len, long *status, ms_http_chunk_fn fn,
                            void *ctx, ms_buf *err_body)
 {
-    struct xfer x = {.fn = fn, .ctx = ctx, .err_body = err_body};
+    ms_http_xfer x = {.fn = fn, .ctx = ctx, .err_body = err_body};
     *status = 0;
     ENSURE(c != NULL && body != NULL && fn != NULL, MS_ERR_ARG);
     return request(c, url, bearer_token, body, len, status, &x);
