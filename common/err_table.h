@@ -71,6 +71,7 @@
   X(MS_ERR_ATTEST_KEY,            ATTEST,   "attestation evidence is signed by a key other than the pinned one") \
   X(MS_ERR_ATTEST_SIGNATURE,      ATTEST,   "attestation evidence signature is invalid") \
   X(MS_ERR_ATTEST_POLICY,         ATTEST,   "the attestation policy does not accept this evidence type or mode") \
+  X(MS_ERR_ATTEST_BINDING,        ATTEST,   "saved evidence's binding does not follow from its static key, expiry, type and mode") \
   /* ATTEST, TPM 2.0 quotes: one code per check (docs/attest-tpm2.md) */ \
   X(MS_ERR_TPM_FORMAT,            ATTEST,   "TPM quote bundle is malformed (bad structure, lengths or trailing bytes)") \
   X(MS_ERR_TPM_MAGIC,             ATTEST,   "TPM attestation lacks the TPM_GENERATED magic: not made by a TPM") \
@@ -111,9 +112,10 @@
   /* PEER: what the supervisor said about our session */ \
   X(MS_ERR_PEER_REJECTED,         PROTO,    "the supervisor rejected the handshake or record") \
   X(MS_ERR_SESSION_UNKNOWN,       PROTO,    "the supervisor does not know this session (expired, closed or restarted)") \
-  X(MS_ERR_SERVER_BUSY,           PROTO,    "the supervisor's session table is full: retry later") \
+  X(MS_ERR_SERVER_BUSY,           PROTO,    "the supervisor is busy (its session table is full, or fresh evidence was asked for too often): retry later") \
   X(MS_ERR_REPLY_MISMATCH,        PROTO,    "the reply does not answer this request (wrong message id or type)") \
   X(MS_ERR_PAYLOAD,               PROTO,    "a message inside the channel is not valid for its endpoint") \
+  X(MS_ERR_STRICT_RATE,           PROTO,    "fresh (STRICT) evidence is asked for faster than the supervisor's --strict-rate allows: retry later") \
   /* BACKEND: the model engine */ \
   X(MS_ERR_BACKEND_UNAVAILABLE,   BACKEND,  "the model engine cannot be reached: is it running at the configured URL?") \
   X(MS_ERR_BACKEND_TIMEOUT,       BACKEND,  "the model engine did not answer in time") \
@@ -121,5 +123,9 @@
   X(MS_ERR_BACKEND_FORMAT,        BACKEND,  "the model engine's answer is not in the expected format") \
   X(MS_ERR_BACKEND_REMOTE,        BACKEND,  "the supervisor's model engine failed on this turn") \
   /* CONFIG */ \
-  X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option")
+  X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option") \
+  /* PROTOCOLS: Minion and Minions (docs/protocols.md) */ \
+  X(MS_ERR_MODEL_OUTPUT,          PROTO,    "a model's reply could not be used (no JSON of the expected form), even after the allowed re-asks") \
+  X(MS_ERR_PLAN_INVALID,          PROTO,    "the supervisor's plan is not valid (unknown field, duplicate task id or inconsistent parameters)") \
+  X(MS_ERR_PLAN_REFUSED,          LIMIT,    "the supervisor's plan was refused: it needs more than a cap allows (tasks, jobs, chunk size or top_k)")
 /* clang-format on */

@@ -38,7 +38,17 @@
 #define MS_MAX_LLM_MESSAGES 4096u              /* messages in one chat request */
 #define MS_MAX_LLM_ERROR_TEXT 200u             /* characters of an engine's error message kept */
 #define MS_MAX_LLM_RETRY_WAIT_MS 30000u        /* default cap of one wait between retries */
+#define MS_MAX_LLM_PARALLEL 64u                /* requests in flight in one batch (llm/pool) */
 /* --- end model-engine HTTP clients ----------------------------------------------------- */
+
+/* --- chat: image parts in §12.3 requests, minions-secure chat's history ---------------- */
+#define MS_MAX_CHAT_IMAGE_BYTES (512u * 1024u) /* bytes of one image (its base64 fits a record) */
+#define MS_MAX_MSG_PARTS 16u                   /* parts in one message's content array (§12.3) */
+#define MS_MAX_REQUEST_IMAGES 16u              /* image parts in one §12.3 request */
+#define MS_MAX_CHAT_MESSAGES 256u              /* messages in one chat request (§12.3's cap) */
+#define MS_MAX_CHAT_LINE (256u * 1024u)        /* bytes of one line typed or piped into chat */
+#define MS_MAX_CHAT_PENDING_IMAGES 4u          /* /image files waiting for the next message */
+/* --- end chat -------------------------------------------------------------------------- */
 
 /* --- protocols/ building blocks: JSON extraction, chunking, BM25 ------------------------- */
 #define MS_MAX_EXTRACT_TEXT MS_MAX_LLM_REPLY   /* bytes of model output searched for JSON */
@@ -54,5 +64,44 @@
 #define MS_MAX_BM25_TERM 64u                   /* bytes of one query term */
 #define MS_MAX_BM25_TOKENS (1u << 24)          /* tokens counted over all chunks of a search */
 /* --- end protocols/ ------------------------------------------------------------------- */
+
+/* --- attestation (secure/attest, minions-secure attest) ----------------------------------- */
+#define MS_MAX_POLICY_FILE (64u * 1024u)       /* bytes of an attestation policy file */
+#define MS_MAX_KEY_FILE 16384u                 /* bytes of a PEM key file */
+#define MS_TPM2_MAX_BUNDLE 8192u               /* bytes of a TPM quote bundle (a P-256 one is ~400) */
+#define MS_TPM2_QUOTE_TRIES 8u                 /* quotes made before giving up on PCRs that keep changing */
+#define MS_SNP_MAX_CERT 16384u                 /* bytes of one DER certificate of SEV-SNP evidence */
+#define MS_SNP_MAX_OUTBLOB 32768u              /* bytes read from configfs-tsm outblob (a report is 1184) */
+#define MS_SNP_MAX_CERT_TABLE 32768u           /* bytes of the certificate table (auxblob) */
+#define MS_SNP_MAX_CERT_ENTRIES 16u            /* entries in it, not counting the terminator */
+#define MS_SNP_MAX_ATTR_TEXT 64u               /* bytes of a configfs-tsm text attribute */
+#define MS_MAX_EVIDENCE_FILE (2u * MS_MAX_EVIDENCE + 8192u) /* bytes of a saved evidence file (hex) */
+/* --- end attestation ---------------------------------------------------------------------- */
+
+/* --- protocols/ runs: Minion and Minions (docs/protocols.md) ----------------------------- */
+#define MS_MAX_PROTO_ROUNDS 32u                /* supervisor rounds of one run (max_rounds) */
+#define MS_MAX_PROTO_TASK (64u * 1024u)        /* bytes of the task (and of doc metadata, system prompt) */
+#define MS_MAX_FORMAT_RETRIES 8u               /* re-asks after an unusable reply, per round */
+#define MS_MAX_PROTO_REPLY_JSON (256u * 1024u) /* bytes of the JSON object in a supervisor reply */
+#define MS_MAX_PROTO_MESSAGE (16u * 1024u)     /* bytes of a supervisor question (Minion) */
+#define MS_MAX_PROTO_ANSWER (128u * 1024u)     /* bytes of a final answer */
+#define MS_MAX_PROTO_REASON (4u * 1024u)       /* bytes of a cannot_answer reason */
+#define MS_MAX_PROTO_REASONING (64u * 1024u)   /* bytes of a reply's optional "reasoning" */
+#define MS_MAX_WORKER_ANSWER 4096u             /* bytes of a Minion worker answer forwarded */
+#define MS_MAX_JOB_FIELD 1024u                 /* bytes of a job's answer/citation/explanation forwarded */
+#define MS_MAX_JOB_OUTPUT (64u * 1024u)        /* bytes of the JSON object in a job's reply */
+#define MS_MAX_PROTO_AGGREGATE (192u * 1024u)  /* bytes of job results sent in one round */
+#define MS_MAX_PROTO_ECHO 1024u                /* bytes of an unusable reply echoed in a re-ask */
+#define MS_MAX_PROTO_LOG_TEXT (16u * 1024u)    /* bytes of one text field in a log event */
+#define MS_MAX_PROTO_LOG_OUTPUTS 256u          /* job outputs listed in one "jobs" event */
+#define MS_PLAN_MAX_TASKS 16u                  /* default: tasks in one plan */
+#define MS_PLAN_MAX_JOBS 4096u                 /* default: jobs (tasks x chunks) in one round */
+#define MS_PLAN_MAX_TOP_K 256u                 /* default: chunks kept by BM25 retrieval */
+#define MS_PLAN_HARD_TASKS 64u                 /* the most a caller may allow: tasks */
+#define MS_PLAN_HARD_JOBS 65536u               /* the most a caller may allow: jobs per round */
+#define MS_PLAN_MAX_ID 32u                     /* bytes of a task id */
+#define MS_PLAN_MAX_INSTRUCTION 2048u          /* bytes of a task instruction */
+#define MS_PLAN_MAX_ROUND_BYTES (256u * 1024u * 1024u) /* prompt bytes sent to the worker per round */
+/* --- end protocols/ runs ------------------------------------------------------------- */
 
 #endif

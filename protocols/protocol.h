@@ -23,6 +23,7 @@ typedef struct ms_remote_info {
     double seal_s, transport_s, open_s; /* as far as the implementation can tell; 0 if not */
     char error_code[24];                /* a sealed {"ok": false}: its code, else "" */
     char error_message[256];            /* printable ASCII */
+    unsigned rehandshakes;              /* new sessions this turn needed (e.g. a 404) */
 } ms_remote_info;
 
 typedef struct ms_remote {
@@ -49,6 +50,8 @@ typedef struct ms_plan_caps {
 } ms_plan_caps;
 
 typedef struct ms_proto_cfg {
+    /* Texts are UTF-8 without NUL (else MS_ERR_ARG); task, doc_metadata and system_prompt
+     * at most MS_MAX_PROTO_TASK bytes each. */
     const char *task;           /* the user's question: the supervisor sees it */
     const char *context;        /* the private documents, joined: only the worker sees it */
     size_t context_len;

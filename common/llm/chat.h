@@ -14,11 +14,40 @@
  * be NUL-terminated; NULL is allowed when content_len is 0). Borrowed: the clients copy what
  * they send and keep nothing after they return.
  */
+typedef struct ms_chat_image ms_chat_image;
 typedef struct ms_chat_msg {
     const char *role;
     const char *content;
     size_t content_len;
+    const ms_chat_image *images; /* NULL when n_images is 0: a text-only message */
+    size_t n_images;             /* images sent with the text (user messages, multimodal engines) */
 } ms_chat_msg;
+
+/*
+ * An image that goes with a message (protocol.md §12.3 image parts). mime is one of
+ * "image/png", "image/jpeg", "image/webp", "image/gif"; b64 is the image's bytes in
+ * standard base64 (RFC 4648 §4, padded), b64_len characters, not NUL-terminated. Borrowed,
+ * like the message. OpenAI-compatible engines get the message's content as parts, the text
+ * first, then {"type":"image_url","image_url":{"url":"data:MIME;base64,B64"}} per image;
+ * Ollama gets the text as content and the base64 strings in the message's "images".
+ */
+struct ms_chat_image {
+    const char *mime;
+    const char *b64;
+    size_t b64_len;
+};
+
+/* The MIME type of an image by its magic bytes (PNG, JPEG, WebP, GIF), or NULL. */
+const char *ms_chat_image_sniff(const uint8_t *p, size_t n);
+
+/*
+ * Read a data URL "data:MIME;base64,B64" as §12.3 allows it (untrusted input): MIME one of
+ * the four above, B64 strict base64 of 1..MS_MAX_CHAT_IMAGE_BYTES bytes whose magic bytes
+ * are MIME's. On success *out borrows from url (mime points to a static string). Errors:
+ * MS_ERR_ARG (not such a data URL, or the bytes are not the type it names),
+ * MS_ERR_CAP_EXCEEDED (too many bytes), MS_ERR_BASE64. *out is zeroed on failure.
+ */
+MS_MUST_CHECK ms_err ms_chat_image_from_url(const char *url, size_t len, ms_chat_image *out);
 
 /*
  * Generation options. Zero-initialise, then set temperature = -1 unless you want 0: prefer

@@ -39,7 +39,7 @@ static uint32_t jitter(uint32_t below)
 }
 
 /* Wait before retry number `retry` (0-based); false when Retry-After asks for too long. */
-static bool retry_wait(const ms_llm_retry *rt, unsigned retry, long retry_after_s,
+bool ms_llm_retry_wait(const ms_llm_retry *rt, unsigned retry, long retry_after_s,
                        uint32_t *wait_ms)
 {
     uint32_t cap = rt->max_wait_ms ? rt->max_wait_ms : MS_MAX_LLM_RETRY_WAIT_MS;
@@ -88,7 +88,7 @@ ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *
         r->attempts++;
         e = fn(ctx, r, &retryable);
         if (e == MS_OK || !retryable || i >= rt->max_retries ||
-            !retry_wait(rt, i, ms_http_retry_after_s(http), &wait)) {
+            !ms_llm_retry_wait(rt, i, ms_http_retry_after_s(http), &wait)) {
             break;
         }
         ms_log(MS_LOG_WARN, engine, "attempt %u failed (%s, HTTP %ld); retrying in %u ms",
@@ -219,7 +219,49 @@ ms_err ms_llm_url(const char *base_url, const char *suffix, ms_buf *out)
     return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_URL : e;
 }
 
-ms_err ms_llm_add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n)
+/* OpenAI content parts: the text, then one image_url part per image (a data: URL). */
+static ms_err add_parts(ms_json_wval m, const ms_chat_msg *msg)
+{
+    ms_json_wval parts, p, iu;
+    ms_buf url;
+    ms_err err = MS_OK;
+    TRY(ms_json_add_arr(m, "content", &parts));
+    TRY(ms_json_add_obj(parts, NULL, &p));
+    TRY(ms_json_add_cstr(p, "type", "text"));
+    TRY(ms_json_add_str(p, "text", msg->content ? msg->content : "", msg->content_len));
+    ms_buf_init(&url, MS_MAX_LLM_REQUEST);
+    for (size_t i = 0; i < msg->n_images; i++) {
+        const ms_chat_image *im = &msg->images[i];
+        ENSURE_OUT(im->mime != NULL && im->b64 != NULL, MS_ERR_ARG);
+        ms_buf_clear(&url);
+        TRY_OUT(ms_buf_append_str(&url, "data:"));
+        TRY_OUT(ms_buf_append_str(&url, im->mime));
+        TRY_OUT(ms_buf_append_str(&url, ";base64,"));
+        TRY_OUT(ms_buf_append(&url, im->b64, im->b64_len));
+        TRY_OUT(ms_json_add_obj(parts, NULL, &p));
+        TRY_OUT(ms_json_add_cstr(p, "type", "image_url"));
+        TRY_OUT(ms_json_add_obj(p, "image_url", &iu));
+        TRY_OUT(ms_json_add_str(iu, "url", (const char *)url.p, url.len));
+    }
+out:
+    ms_buf_free(&url);
+    return err;
+}
+
+/* Ollama: the text as content, the images' base64 in "images". */
+static ms_err add_images_field(ms_json_wval m, const ms_chat_msg *msg)
+{
+    ms_json_wval imgs;
+    TRY(ms_json_add_str(m, "content", msg->content ? msg->content : "", msg->content_len));
+    TRY(ms_json_add_arr(m, "images", &imgs));
+    for (size_t i = 0; i < msg->n_images; i++) {
+        ENSURE(msg->images[i].b64 != NULL, MS_ERR_ARG);
+        TRY(ms_json_add_str(imgs, NULL, msg->images[i].b64, msg->images[i].b64_len));
+    }
+    return MS_OK;
+}
+
+static ms_err add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n, bool ollama)
 {
     ms_json_wval arr, m;
     ENSURE(msgs != NULL && n > 0 && n <= MS_MAX_LLM_MESSAGES, MS_ERR_ARG);
@@ -227,12 +269,27 @@ ms_err ms_llm_add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n)
     for (size_t i = 0; i < n; i++) {
         ENSURE(msgs[i].role != NULL && msgs[i].role[0] != '\0', MS_ERR_ARG);
         ENSURE(msgs[i].content != NULL || msgs[i].content_len == 0, MS_ERR_ARG);
+        ENSURE(msgs[i].images != NULL || msgs[i].n_images == 0, MS_ERR_ARG);
         TRY(ms_json_add_obj(arr, NULL, &m));
         TRY(ms_json_add_cstr(m, "role", msgs[i].role));
+        if (msgs[i].n_images > 0) {
+            TRY(ollama ? add_images_field(m, &msgs[i]) : add_parts(m, &msgs[i]));
+            continue;
+        }
         TRY(ms_json_add_str(m, "content", msgs[i].content ? msgs[i].content : "",
                             msgs[i].content_len));
     }
     return MS_OK;
+}
+
+ms_err ms_llm_add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n)
+{
+    return add_messages(root, msgs, n, false);
+}
+
+ms_err ms_llm_add_messages_ollama(ms_json_wval root, const ms_chat_msg *msgs, size_t n)
+{
+    return add_messages(root, msgs, n, true);
 }
 
 ms_err ms_llm_add_schema(ms_json_wval parent, const char *key, const char *schema)

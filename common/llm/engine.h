@@ -11,6 +11,8 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/llm/chat.h"
+#include "common/llm/ollama.h"
+#include "common/llm/openai.h"
 
 /* Retry policy; zero fields take the defaults documented in openai.h / ollama.h. */
 typedef struct ms_llm_retry {
@@ -24,6 +26,14 @@ typedef struct ms_llm_retry {
  * failure may go away by itself (connect error, 429, 5xx) and nothing was delivered yet.
  */
 typedef ms_err (*ms_llm_attempt_fn)(void *ctx, ms_chat_result *r, bool *retryable);
+
+/*
+ * Wait before retry number `retry` (0-based): backoff_base_ms << retry plus up to 50%
+ * jitter, at least the server's Retry-After, capped at max_wait_ms. false when Retry-After
+ * asks for longer than the cap (the retries end there).
+ */
+MS_MUST_CHECK bool ms_llm_retry_wait(const ms_llm_retry *rt, unsigned retry, long retry_after_s,
+                                     uint32_t *wait_ms);
 
 /* Clear every field of r (content wiped, allocation kept). */
 void ms_llm_reset_result(ms_chat_result *r);
@@ -64,8 +74,12 @@ MS_MUST_CHECK ms_err ms_llm_engine_error(ms_json_val root, ms_chat_result *r);
 /* out = base_url without trailing '/' + suffix, NUL-terminated (cap MS_MAX_HTTP_URL). */
 MS_MUST_CHECK ms_err ms_llm_url(const char *base_url, const char *suffix, ms_buf *out);
 
-/* Check msgs/n and add "messages":[{"role":..,"content":..}, ...] to root. */
+/* Check msgs/n and add "messages":[{"role":..,"content":..}, ...] to root; a message with
+ * images gets OpenAI content parts (chat.h, ms_chat_image). */
 MS_MUST_CHECK ms_err ms_llm_add_messages(ms_json_wval root, const ms_chat_msg *msgs, size_t n);
+/* The same for Ollama: images go in each message's "images" (base64 strings). */
+MS_MUST_CHECK ms_err ms_llm_add_messages_ollama(ms_json_wval root, const ms_chat_msg *msgs,
+                                                size_t n);
 
 /* Parse a JSON Schema text (must be an object) and copy it under parent as key. */
 MS_MUST_CHECK ms_err ms_llm_add_schema(ms_json_wval parent, const char *key, const char *schema);
@@ -85,5 +99,22 @@ MS_MUST_CHECK ms_err ms_llm_set_finish(ms_chat_result *r, const char *s, size_t 
 MS_MUST_CHECK ms_err ms_llm_take_text(ms_chat_result *r, const char *s, size_t n,
                                       ms_chat_delta_fn on_delta, void *ctx, bool *delivered,
                                       ms_err *user_err);
+
+/*
+ * The non-streamed wire format of each engine, for ms_*_chat and the batch runner
+ * (common/llm/pool.c): the path after base_url, the request body ("stream" as given), and
+ * the parse of a complete 2xx response into r (errors as ms_openai_chat: BACKEND_STATUS
+ * for an error object, BACKEND_FORMAT for anything malformed or over a cap, NOMEM).
+ */
+#define MS_OPENAI_CHAT_PATH "/chat/completions"
+#define MS_OLLAMA_CHAT_PATH "/api/chat"
+MS_MUST_CHECK ms_err ms_openai_build_body(const ms_openai_cfg *cfg, const ms_chat_msg *msgs,
+                                          size_t n, const ms_chat_opts *o, bool stream,
+                                          ms_buf *out);
+MS_MUST_CHECK ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r);
+MS_MUST_CHECK ms_err ms_ollama_build_body(const ms_ollama_cfg *cfg, const ms_chat_msg *msgs,
+                                          size_t n, const ms_chat_opts *o, bool stream,
+                                          ms_buf *out);
+MS_MUST_CHECK ms_err ms_ollama_parse_body(const ms_buf *body, ms_chat_result *r);
 
 #endif

@@ -65,8 +65,8 @@ static ms_err add_fields(ms_json_wval root, const ms_openai_cfg *cfg, const ms_c
     return MS_OK;
 }
 
-static ms_err build_body(const ms_openai_cfg *cfg, const ms_chat_msg *msgs, size_t n,
-                         const ms_chat_opts *o, bool stream, ms_buf *out)
+ms_err ms_openai_build_body(const ms_openai_cfg *cfg, const ms_chat_msg *msgs, size_t n,
+                            const ms_chat_opts *o, bool stream, ms_buf *out)
 {
     ms_json_builder *b = NULL;
     ms_json_wval root;
@@ -124,7 +124,7 @@ static ms_err parse_plain_doc(ms_json_val root, ms_chat_result *r)
     return read_usage(root, r);
 }
 
-static ms_err parse_plain(const ms_buf *body, ms_chat_result *r)
+ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r)
 {
     ms_json_doc *doc = NULL;
     ms_err e = ms_json_parse((const char *)body->p, body->len, &doc);
@@ -145,7 +145,7 @@ static ms_err plain_attempt(void *ctx, ms_chat_result *r, bool *retryable)
                                  c->body->len, &status, &resp);
     e = ms_llm_outcome(e, status, &resp, r, retryable);
     if (e == MS_OK) {
-        e = parse_plain(&resp, r);
+        e = ms_openai_parse_body(&resp, r);
     }
     ms_buf_free(&resp);
     return e;
@@ -242,8 +242,8 @@ static ms_err chat(ms_http_client *http, const ms_openai_cfg *cfg, const ms_chat
     ENSURE_OUT(http != NULL && cfg != NULL && cfg->model != NULL && cfg->model[0] != '\0',
                MS_ERR_ARG);
     ENSURE_OUT(!stream || on_delta != NULL, MS_ERR_ARG);
-    TRY_OUT(ms_llm_url(cfg->base_url, "/chat/completions", &url));
-    TRY_OUT(build_body(cfg, msgs, n, opts, stream, &body));
+    TRY_OUT(ms_llm_url(cfg->base_url, MS_OPENAI_CHAT_PATH, &url));
+    TRY_OUT(ms_openai_build_body(cfg, msgs, n, opts, stream, &body));
     struct call c = {.http = http, .cfg = cfg, .url = (const char *)url.p, .body = &body,
                      .on_delta = on_delta, .ctx = ctx};
     ms_llm_retry rt = {cfg->max_retries, cfg->backoff_base_ms, cfg->max_retry_wait_ms};

@@ -7,7 +7,8 @@
 #include "common/limits.h"
 
 const char *const MS_CLIENT_ERROR_CODES[] = {"backend_unavailable", "backend_timeout",
-                                             "backend_error", "bad_request"};
+                                             "backend_error", "reply_too_large",
+                                             "bad_request"};
 
 static ms_err add_message(ms_json_wval msgs, const char *role, const char *content)
 {
@@ -47,6 +48,85 @@ ms_err ms_client_request_build(const char *system_prompt, const char *prompt, lo
     if (err == MS_OK) {
         err = ms_json_builder_print(b, out);
     }
+    ms_json_builder_free(b);
+    return err;
+}
+
+/* A message with images: {"type":"text",...} then {"type":"image_url",...} parts. */
+static ms_err add_parts(ms_json_wval m, const ms_chat_msg *msg, ms_buf *url)
+{
+    ms_json_wval parts, p, iu;
+    TRY(ms_json_add_arr(m, "content", &parts));
+    TRY(ms_json_add_obj(parts, NULL, &p));
+    TRY(ms_json_add_cstr(p, "type", "text"));
+    TRY(ms_json_add_str(p, "text", msg->content ? msg->content : "", msg->content_len));
+    for (size_t i = 0; i < msg->n_images; i++) {
+        const ms_chat_image *im = &msg->images[i];
+        ENSURE(im->mime != NULL && im->b64 != NULL, MS_ERR_ARG);
+        ms_buf_clear(url);
+        TRY(ms_buf_append_str(url, "data:"));
+        TRY(ms_buf_append_str(url, im->mime));
+        TRY(ms_buf_append_str(url, ";base64,"));
+        TRY(ms_buf_append(url, im->b64, im->b64_len));
+        TRY(ms_json_add_obj(parts, NULL, &p));
+        TRY(ms_json_add_cstr(p, "type", "image_url"));
+        TRY(ms_json_add_obj(p, "image_url", &iu));
+        TRY(ms_json_add_str(iu, "url", (const char *)url->p, url->len));
+    }
+    return MS_OK;
+}
+
+static ms_err build_msgs(ms_json_wval root, const ms_chat_msg *msgs, size_t n, ms_buf *url)
+{
+    static const char *const roles[] = {"system", "user", "assistant"};
+    ms_json_wval arr, m;
+    size_t images = 0;
+    TRY(ms_json_add_arr(root, "messages", &arr));
+    for (size_t i = 0; i < n; i++) {
+        const ms_chat_msg *msg = &msgs[i];
+        int known = 0;
+        for (size_t r = 0; r < 3 && msg->role; r++) {
+            known |= strcmp(msg->role, roles[r]) == 0;
+        }
+        ENSURE(known && (msg->content != NULL || msg->content_len == 0), MS_ERR_ARG);
+        ENSURE(msg->n_images == 0 || (msg->images != NULL && strcmp(msg->role, "user") == 0 &&
+                                      msg->n_images < MS_MAX_MSG_PARTS),
+               MS_ERR_ARG);
+        images += msg->n_images;
+        ENSURE(images <= MS_MAX_REQUEST_IMAGES, MS_ERR_ARG);
+        TRY(ms_json_add_obj(arr, NULL, &m));
+        TRY(ms_json_add_cstr(m, "role", msg->role));
+        if (msg->n_images > 0) {
+            TRY(add_parts(m, msg, url));
+        } else {
+            TRY(ms_json_add_str(m, "content", msg->content ? msg->content : "", msg->content_len));
+        }
+    }
+    return MS_OK;
+}
+
+ms_err ms_client_request_build_msgs(const ms_chat_msg *msgs, size_t n, long max_tokens,
+                                    double temperature, ms_buf *out)
+{
+    ms_json_builder *b;
+    ms_json_wval root;
+    ms_buf url;
+    ENSURE(msgs != NULL && n >= 1 && n <= MS_MAX_CHAT_MESSAGES && max_tokens >= 0 &&
+               max_tokens <= 1000000 && temperature <= 2.0,
+           MS_ERR_ARG);
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_buf_init(&url, MS_MAX_RECORD_PLAINTEXT);
+    ms_err err = build_msgs(root, msgs, n, &url);
+    if (err == MS_OK && max_tokens > 0) {
+        err = ms_json_add_i64(root, "max_tokens", max_tokens);
+    }
+    if (err == MS_OK && temperature >= 0.0) {
+        err = ms_json_add_double(root, "temperature", temperature);
+    }
+    if (err == MS_OK) {
+        err = ms_json_builder_print(b, out);
+    }
+    ms_buf_free(&url);
     ms_json_builder_free(b);
     return err;
 }

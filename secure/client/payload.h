@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "common/llm/chat.h"
 
 /*
  * Append a §12.3 request to `out`: an optional system message, then the user's prompt.
@@ -19,9 +20,22 @@
 MS_MUST_CHECK ms_err ms_client_request_build(const char *system_prompt, const char *prompt,
                                              long max_tokens, double temperature, ms_buf *out);
 
+/*
+ * Append a §12.3 request holding a whole conversation: msgs[0..n) in order (roles
+ * "system", "user", "assistant"). A message with images is sent as content parts: the text
+ * part, then one image_url part per image (a data: URL; images in user messages only, at
+ * most MS_MAX_MSG_PARTS - 1 per message and MS_MAX_REQUEST_IMAGES in all). max_tokens and
+ * temperature as for ms_client_request_build. MS_ERR_ARG for n outside 1..256 (§12.3), an
+ * unknown role, text that is not UTF-8 or holds a NUL, an image where none is allowed;
+ * MS_ERR_CAP_EXCEEDED over out's cap (out is then as before).
+ */
+MS_MUST_CHECK ms_err ms_client_request_build_msgs(const ms_chat_msg *msgs, size_t n,
+                                                  long max_tokens, double temperature,
+                                                  ms_buf *out);
+
 /* The codes a supervisor may give in {"ok": false, "error": {"code": ...}} (§12.3). */
 extern const char *const MS_CLIENT_ERROR_CODES[];
-#define MS_CLIENT_N_ERROR_CODES 4u
+#define MS_CLIENT_N_ERROR_CODES 5u
 
 /*
  * A decoded §12.3 reply or stream FINAL. Strings borrow from `doc` (NUL-terminated, valid
