@@ -12,7 +12,7 @@
 #define MS_DEVKEY_EVIDENCE_LEN 97u
 #define MS_DEVKEY_FORMAT 0x01u
 #define MS_FINGERPRINT_LEN 72u /* "sha256:" + 64 hex + NUL, rounded up */
-#define MS_MAX_KEY_FILE 16384u /* bytes of a PEM key file */
+/* MS_MAX_KEY_FILE (bytes of a PEM key file) is in common/limits.h. */
 
 /* An Ed25519 development key. Wipe with ms_devkey_wipe. */
 typedef struct ms_devkey {

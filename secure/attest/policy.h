@@ -11,7 +11,7 @@
 #include "secure/attest/tpm2.h"
 #include "secure/handshake.h"
 
-#define MS_MAX_POLICY_FILE (64u * 1024u)
+/* MS_MAX_POLICY_FILE (bytes of a policy file) is in common/limits.h. */
 
 /*
  * A parsed policy (docs/attestation.md gives the JSON). dev-key evidence is refused unless

@@ -7,6 +7,7 @@ target_sources(ms_attest PRIVATE
   ${CMAKE_SOURCE_DIR}/secure/attest/snp_certtable.c
   ${CMAKE_SOURCE_DIR}/secure/attest/snp_produce.c
   ${CMAKE_SOURCE_DIR}/secure/attest/snp_guest.c
+  ${CMAKE_SOURCE_DIR}/secure/attest/snp_certfile.c
 )
 
 if(MS_TESTS AND NOT MS_FUZZ)

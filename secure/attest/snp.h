@@ -25,7 +25,7 @@
 
 /* Bundle (docs/attest-sev-snp.md §3). Caps are per certificate; lengths are u16 on the wire. */
 #define MS_SNP_BUNDLE_FORMAT 0x01u
-#define MS_SNP_MAX_CERT 16384u
+/* MS_SNP_MAX_CERT (bytes of one certificate) is in common/limits.h. */
 #define MS_SNP_MAX_BUNDLE (1u + MS_SNP_REPORT_LEN + 2u + MS_SNP_MAX_CERT + 2u + MS_SNP_MAX_CERT)
 _Static_assert(MS_SNP_MAX_CERT <= 0xFFFFu, "certificate lengths are u16");
 _Static_assert(MS_SNP_MAX_BUNDLE <= MS_MAX_EVIDENCE, "a bundle fits in a ServerHello");
@@ -173,7 +173,27 @@ MS_MUST_CHECK ms_err ms_snp_verify(const ms_snp_policy *policy, const uint8_t *e
 MS_MUST_CHECK ms_err ms_snp_verify_report(const ms_snp_policy *policy, const uint8_t *ev,
                                           size_t len, ms_snp_checks *out);
 
+/*
+ * The offline tool's full form (minions-secure attest): as ms_snp_verify_report, plus
+ * REPORT_DATA when `binding` is not NULL, plus MEASUREMENT and TCB_MIN when `expect`
+ * (the policy's measurement and min_tcb are meant). A policy without an ARK (ark_der NULL:
+ * nothing pinned) skips ARK and CHAIN instead of failing them; the signature, TCB and chip
+ * id checks then use the bundle's VCEK, whoever issued it. Returns the first failure in
+ * order, MS_OK when every check that ran passed: only a caller that checks which ran may
+ * treat MS_OK as "verified".
+ */
+MS_MUST_CHECK ms_err ms_snp_verify_checks(const ms_snp_policy *policy, const uint8_t *ev,
+                                          size_t len, const uint8_t *binding, int expect,
+                                          ms_snp_checks *out);
+
 /* PEM text (one certificate) to DER, for loading a policy's ARK / ASK files. */
 MS_MUST_CHECK ms_err ms_snp_cert_pem_to_der(const uint8_t *pem, size_t len, ms_buf *der);
+
+/*
+ * One certificate from a file, PEM ("-----BEGIN CERTIFICATE-----") or DER (exactly one
+ * certificate filling the file), appended to `der` as DER (snp_certfile.c). Errors: file
+ * errors (MS_ERR_FILE_OPEN, MS_ERR_CAP_EXCEEDED), MS_ERR_FILE_FORMAT for anything else.
+ */
+MS_MUST_CHECK ms_err ms_snp_cert_file_der(const char *path, ms_buf *der);
 
 #endif

@@ -13,11 +13,11 @@
 #define MS_SNP_GUEST_DEVICE "/dev/sev-guest"
 #define MS_SNP_TSM_PROVIDER "sev_guest"
 
-/* Caps on what the kernel hands back (configfs-tsm caps its blobs at 32 KiB). */
-#define MS_SNP_MAX_OUTBLOB 32768u     /* bytes read from outblob (a report is 1184) */
-#define MS_SNP_MAX_CERT_TABLE 32768u  /* bytes of the certificate table (auxblob) */
-#define MS_SNP_MAX_CERT_ENTRIES 16u   /* entries in it, not counting the terminator */
-#define MS_SNP_MAX_ATTR_TEXT 64u      /* bytes of a text attribute (provider, generation) */
+/*
+ * Caps on what the kernel hands back (configfs-tsm caps its blobs at 32 KiB) live in
+ * common/limits.h: MS_SNP_MAX_OUTBLOB, MS_SNP_MAX_CERT_TABLE, MS_SNP_MAX_CERT_ENTRIES,
+ * MS_SNP_MAX_ATTR_TEXT.
+ */
 
 /*
  * The certificate table of the GHCB specification (MSG_REPORT_REQ "cert_table"), as
@@ -106,6 +106,15 @@ typedef struct ms_snp_producer_cfg {
  */
 MS_MUST_CHECK ms_err ms_snp_evidence_from_raw(const ms_snp_producer_cfg *cfg, const ms_snp_raw *raw,
                                               ms_buf *out);
+
+/*
+ * The operator's certificates for the producer (minions-supervisor --snp-certs DIR):
+ * DIR/vcek.der or DIR/vcek.pem (required) and DIR/ask.der or DIR/ask.pem (optional; then
+ * *have_ask is 0), each one certificate, appended to `vcek` / `ask` as DER. Any ARK there
+ * is ignored: the client pins its own. Errors of ms_snp_cert_file_der.
+ */
+MS_MUST_CHECK ms_err ms_snp_certs_dir_load(const char *dir, ms_buf *vcek, ms_buf *ask,
+                                           int *have_ask);
 
 /*
  * The supervisor's producer: configfs-tsm when `tsm_root` exists, else /dev/sev-guest; then

@@ -169,22 +169,44 @@ static ms_err check_tcb_min(snp_ctx *c)
 
 typedef ms_err (*check_fn)(snp_ctx *c);
 
-/* After FORMAT, in order. `session`: needs the binding or the client's expectations. */
+/* After FORMAT, in order. */
 static const struct {
     ms_snp_check id;
     check_fn fn;
-    int session;
 } CHECKS[] = {
-    {MS_SNP_CHECK_ARK, check_ark, 0},
-    {MS_SNP_CHECK_CHAIN, check_chain, 0},
-    {MS_SNP_CHECK_SIGNATURE, check_signature, 0},
-    {MS_SNP_CHECK_TCB_MATCH, check_tcb_match, 0},
-    {MS_SNP_CHECK_CHIP_ID, check_chip_id, 0},
-    {MS_SNP_CHECK_REPORT_DATA, check_report_data, 1},
-    {MS_SNP_CHECK_MEASUREMENT, check_measurement, 1},
-    {MS_SNP_CHECK_DEBUG, check_debug, 0},
-    {MS_SNP_CHECK_TCB_MIN, check_tcb_min, 1},
+    {MS_SNP_CHECK_ARK, check_ark},
+    {MS_SNP_CHECK_CHAIN, check_chain},
+    {MS_SNP_CHECK_SIGNATURE, check_signature},
+    {MS_SNP_CHECK_TCB_MATCH, check_tcb_match},
+    {MS_SNP_CHECK_CHIP_ID, check_chip_id},
+    {MS_SNP_CHECK_REPORT_DATA, check_report_data},
+    {MS_SNP_CHECK_MEASUREMENT, check_measurement},
+    {MS_SNP_CHECK_DEBUG, check_debug},
+    {MS_SNP_CHECK_TCB_MIN, check_tcb_min},
 };
+
+/*
+ * How a run goes. The client's verifier: binding set, expect, stop at the first failure.
+ * The offline forms (`report`): keep going after a failure once FORMAT passed.
+ */
+typedef struct run_opts {
+    const uint8_t *binding; /* NULL: REPORT_DATA is skipped */
+    int expect;             /* run MEASUREMENT and TCB_MIN (the policy's expectations) */
+    int report;
+    int roots_optional;     /* report only: no ARK in the policy skips ARK and CHAIN */
+} run_opts;
+
+static int wanted(const run_opts *o, const ms_snp_policy *p, ms_snp_check id)
+{
+    switch (id) {
+    case MS_SNP_CHECK_REPORT_DATA: return o->binding != NULL;
+    case MS_SNP_CHECK_MEASUREMENT:
+    case MS_SNP_CHECK_TCB_MIN: return o->expect;
+    case MS_SNP_CHECK_ARK:
+    case MS_SNP_CHECK_CHAIN: return !(o->report && o->roots_optional && p->ark_der == NULL);
+    default: return 1;
+    }
+}
 
 static int is_internal(ms_err e)
 {
@@ -198,28 +220,28 @@ static void record(ms_snp_checks *out, ms_snp_check id, ms_err e)
 }
 
 /*
- * Run the checks into `out` and return the first failure. With a binding: every check,
- * stopping at the first failure. Without (the offline form): the session checks are
- * skipped and, once FORMAT has passed, every other check runs so that each can be shown.
+ * Run the checks into `out` and return the first failure. The client's form stops at the
+ * first failure; the offline forms (o->report) run, once FORMAT has passed, every wanted
+ * check so that each can be shown.
  */
 static ms_err run(const ms_snp_policy *policy, const uint8_t *ev, size_t len,
-                  const uint8_t *binding, ms_snp_checks *out)
+                  const run_opts *o, ms_snp_checks *out)
 {
     snp_ctx c;
     memset(&c, 0, sizeof c);
     c.policy = policy;
-    c.binding = binding;
+    c.binding = o->binding;
     ms_err first = check_format(&c, ev, len);
     record(out, MS_SNP_CHECK_FORMAT, first);
     if (first == MS_OK) {
         out->have_report = 1;
         out->report = c.report;
     }
-    for (size_t i = 0; first == MS_OK || (binding == NULL && out->have_report); i++) {
+    for (size_t i = 0; first == MS_OK || (o->report && out->have_report); i++) {
         if (i == sizeof CHECKS / sizeof CHECKS[0]) {
             break;
         }
-        if (CHECKS[i].session && binding == NULL) {
+        if (!wanted(o, policy, CHECKS[i].id)) {
             continue;
         }
         ms_err e = CHECKS[i].fn(&c);
@@ -241,7 +263,8 @@ ms_err ms_snp_verify(const ms_snp_policy *policy, const uint8_t *ev, size_t len,
     ENSURE(policy != NULL && binding != NULL, MS_ERR_ARG);
     ms_snp_checks checks;
     memset(&checks, 0, sizeof checks);
-    return run(policy, ev, len, binding, &checks);
+    run_opts o = {.binding = binding, .expect = 1};
+    return run(policy, ev, len, &o, &checks);
 }
 
 ms_err ms_snp_verify_report(const ms_snp_policy *policy, const uint8_t *ev, size_t len,
@@ -250,7 +273,18 @@ ms_err ms_snp_verify_report(const ms_snp_policy *policy, const uint8_t *ev, size
     ENSURE(out != NULL, MS_ERR_ARG);
     memset(out, 0, sizeof *out);
     ENSURE(policy != NULL, MS_ERR_ARG);
-    return run(policy, ev, len, NULL, out);
+    run_opts o = {.report = 1};
+    return run(policy, ev, len, &o, out);
+}
+
+ms_err ms_snp_verify_checks(const ms_snp_policy *policy, const uint8_t *ev, size_t len,
+                            const uint8_t *binding, int expect, ms_snp_checks *out)
+{
+    ENSURE(out != NULL, MS_ERR_ARG);
+    memset(out, 0, sizeof *out);
+    ENSURE(policy != NULL, MS_ERR_ARG);
+    run_opts o = {.binding = binding, .expect = expect != 0, .report = 1, .roots_optional = 1};
+    return run(policy, ev, len, &o, out);
 }
 
 const char *ms_snp_check_name(ms_snp_check c)

@@ -13,7 +13,7 @@
 #define MS_TPM2_NAME_LEN 34u        /* u16 nameAlg (0x000B, SHA-256) || SHA-256(TPMT_PUBLIC) */
 #define MS_TPM2_NONCE_LEN 32u       /* extraData = binding[0..32) (protocol.md §6) */
 #define MS_TPM2_NUM_PCRS 24u        /* PCRs 0..23 of the SHA-256 bank */
-#define MS_TPM2_MAX_BUNDLE 8192u    /* bytes of a whole bundle (a P-256 one is ~400) */
+/* MS_TPM2_MAX_BUNDLE, the cap of a whole bundle, is in common/limits.h. */
 
 _Static_assert(MS_TPM2_NONCE_LEN <= MS_BINDING_LEN, "extraData is a prefix of B");
 _Static_assert(MS_TPM2_MAX_BUNDLE <= MS_MAX_EVIDENCE, "a bundle fits in a ServerHello");
@@ -68,5 +68,48 @@ MS_MUST_CHECK ms_err ms_tpm2_ak_name(const uint8_t *tpmt_public, size_t len,
  * person who compares the AK name with the TPM's. On error `out` is zeroed.
  */
 MS_MUST_CHECK ms_err ms_tpm2_bundle_policy(const uint8_t *ev, size_t len, ms_tpm2_policy *out);
+
+/* The checks of docs/attest-tpm2.md §3, in their order. */
+typedef enum ms_tpm2_check {
+    MS_TPM2_CHECK_FORMAT,     /* MS_ERR_TPM_FORMAT */
+    MS_TPM2_CHECK_MAGIC,      /* MS_ERR_TPM_MAGIC */
+    MS_TPM2_CHECK_TYPE,       /* MS_ERR_TPM_TYPE */
+    MS_TPM2_CHECK_NONCE,      /* MS_ERR_TPM_NONCE */
+    MS_TPM2_CHECK_PCR_SELECT, /* MS_ERR_TPM_PCR_SELECT */
+    MS_TPM2_CHECK_PCR_DIGEST, /* MS_ERR_TPM_PCR_DIGEST */
+    MS_TPM2_CHECK_PCR_VALUE,  /* MS_ERR_TPM_PCR_VALUE */
+    MS_TPM2_CHECK_AK_ATTRS,   /* MS_ERR_TPM_AK_ATTRS */
+    MS_TPM2_CHECK_AK_NAME,    /* MS_ERR_TPM_AK_NAME */
+    MS_TPM2_CHECK_SIGNATURE,  /* MS_ERR_TPM_SIGNATURE */
+    MS_TPM2_CHECK_COUNT
+} ms_tpm2_check;
+
+/* "format", "magic", ...: short names for printing. Never NULL. */
+const char *ms_tpm2_check_name(ms_tpm2_check c);
+
+/* Check-by-check outcome, for a tool that prints each one. */
+typedef struct ms_tpm2_checks {
+    uint8_t ran[MS_TPM2_CHECK_COUNT]; /* 0: skipped (its input is missing, or an earlier
+                                         check it depends on failed) */
+    ms_err result[MS_TPM2_CHECK_COUNT];
+    int have_quote;                   /* FORMAT passed: `quoted` says what the bundle shows */
+    ms_tpm2_policy quoted;            /* AK name; selection (0 unless canonical) and values
+                                         (only when one per selected PCR); unauthenticated
+                                         unless SIGNATURE passed */
+} ms_tpm2_checks;
+
+/*
+ * For the offline tool (minions-secure attest): the checks of ms_tpm2_verify, each recorded
+ * in `out`. After FORMAT every check whose inputs are there runs, even after a failure, so
+ * that each can be printed. `binding` NULL skips NONCE. `policy` NULL (nothing pinned)
+ * skips PCR_VALUE and AK_NAME, and PCR_SELECT then only requires one canonical, non-empty
+ * SHA-256 selection (as ms_tpm2_bundle_policy). PCR_VALUE runs only when PCR_SELECT passed
+ * and there is one value per selected PCR. Returns the first failure in check order,
+ * MS_OK when every check that ran passed: only a caller that checks which ran may treat
+ * MS_OK as "verified". MS_ERR_ARG for an invalid policy or a NULL out. Reentrant.
+ */
+MS_MUST_CHECK ms_err ms_tpm2_verify_checks(const ms_tpm2_policy *policy, const uint8_t *ev,
+                                           size_t len, const uint8_t *binding,
+                                           ms_tpm2_checks *out);
 
 #endif

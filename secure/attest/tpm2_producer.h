@@ -12,7 +12,7 @@
 #define MS_TPM2_DEFAULT_TCTI "device:/dev/tpmrm0" /* the kernel's resource manager */
 #define MS_TPM2_HIERARCHY_ENDORSEMENT 0u           /* AK survives TPM2_Clear (default) */
 #define MS_TPM2_HIERARCHY_OWNER 1u                 /* AK changes with TPM2_Clear */
-#define MS_TPM2_QUOTE_TRIES 8u /* quotes made before giving up on PCRs that keep changing */
+/* MS_TPM2_QUOTE_TRIES is in common/limits.h with the other caps. */
 
 typedef struct ms_tpm2_producer_cfg {
     const char *tcti;  /* tctildr string, e.g. "swtpm:host=127.0.0.1,port=2321"; NULL: default */

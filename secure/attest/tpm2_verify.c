@@ -119,6 +119,105 @@ ms_err ms_tpm2_bundle_policy(const uint8_t *ev, size_t len, ms_tpm2_policy *out)
     return err;
 }
 
+/* --- the offline form: every check recorded ------------------------------------------------ */
+
+static void record(ms_tpm2_checks *out, ms_tpm2_check id, ms_err e)
+{
+    out->ran[id] = 1;
+    out->result[id] = e;
+}
+
+/* PCR_SELECT: the policy's selection, or without one any canonical, non-empty selection. */
+static ms_err check_select(const ms_tpm2_bundle *b, const ms_tpm2_policy *policy)
+{
+    uint32_t mask = ms_tpm2_selection_mask(&b->attest.attested.quote.pcrSelect);
+    if (policy != NULL) {
+        ENSURE(mask == policy->pcr_mask, MS_ERR_TPM_PCR_SELECT);
+    }
+    ENSURE(mask != 0 && (mask & ~ALL_PCRS) == 0, MS_ERR_TPM_PCR_SELECT);
+    return MS_OK;
+}
+
+/* What the bundle shows, whether or not it is authentic: the caller says which checks passed. */
+static void describe(const ms_tpm2_bundle *b, ms_tpm2_policy *q)
+{
+    uint32_t mask = ms_tpm2_selection_mask(&b->attest.attested.quote.pcrSelect) & ALL_PCRS;
+    ms_tpm2_name_of(b->ak_bytes, b->ak_len, q->ak_name);
+    q->pcr_mask = mask;
+    if (b->n_pcr != ms_tpm2_popcount(mask)) {
+        return; /* values do not line up with the selection: show none */
+    }
+    size_t k = 0;
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (mask & (1u << i)) {
+            memcpy(q->pcr_values[i], b->pcr_values + k++ * MS_TPM2_DIGEST_LEN, MS_TPM2_DIGEST_LEN);
+        }
+    }
+}
+
+static void run_checks(const ms_tpm2_policy *policy, const ms_tpm2_bundle *b,
+                       const uint8_t *binding, ms_tpm2_checks *out)
+{
+    const TPMS_ATTEST *a = &b->attest;
+    uint8_t name[MS_TPM2_NAME_LEN];
+    uint32_t mask = ms_tpm2_selection_mask(&a->attested.quote.pcrSelect);
+    record(out, MS_TPM2_CHECK_MAGIC, a->magic == TPM2_GENERATED_VALUE ? MS_OK : MS_ERR_TPM_MAGIC);
+    record(out, MS_TPM2_CHECK_TYPE, a->type == TPM2_ST_ATTEST_QUOTE ? MS_OK : MS_ERR_TPM_TYPE);
+    if (binding != NULL) {
+        record(out, MS_TPM2_CHECK_NONCE, check_nonce(a, binding));
+    }
+    record(out, MS_TPM2_CHECK_PCR_SELECT, check_select(b, policy));
+    record(out, MS_TPM2_CHECK_PCR_DIGEST, check_digest(b, mask));
+    /* check_values reads one value per bit of the policy's mask: only when they are there. */
+    if (policy != NULL && out->result[MS_TPM2_CHECK_PCR_SELECT] == MS_OK &&
+        b->n_pcr == ms_tpm2_popcount(policy->pcr_mask)) {
+        record(out, MS_TPM2_CHECK_PCR_VALUE, check_values(b, policy));
+    }
+    record(out, MS_TPM2_CHECK_AK_ATTRS, ms_tpm2_ak_check(&b->ak));
+    if (policy != NULL) {
+        ms_tpm2_name_of(b->ak_bytes, b->ak_len, name);
+        record(out, MS_TPM2_CHECK_AK_NAME,
+               ms_ct_equal(name, policy->ak_name, MS_TPM2_NAME_LEN) ? MS_OK : MS_ERR_TPM_AK_NAME);
+    }
+    record(out, MS_TPM2_CHECK_SIGNATURE,
+           ms_tpm2_sig_verify(&b->ak, &b->sig, b->attest_bytes, b->attest_len));
+}
+
+ms_err ms_tpm2_verify_checks(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len,
+                             const uint8_t *binding, ms_tpm2_checks *out)
+{
+    ENSURE(out != NULL, MS_ERR_ARG);
+    memset(out, 0, sizeof *out);
+    ENSURE(policy == NULL || policy_valid(policy), MS_ERR_ARG);
+    ms_tpm2_bundle b;
+    ms_err first = ms_tpm2_bundle_parse(ev, len, &b);
+    record(out, MS_TPM2_CHECK_FORMAT, first);
+    if (first != MS_OK) {
+        return first;
+    }
+    out->have_quote = 1;
+    describe(&b, &out->quoted);
+    run_checks(policy, &b, binding, out);
+    for (int i = 0; i < MS_TPM2_CHECK_COUNT; i++) {
+        if (out->ran[i] && out->result[i] != MS_OK) {
+            return out->result[i];
+        }
+    }
+    return MS_OK;
+}
+
+const char *ms_tpm2_check_name(ms_tpm2_check c)
+{
+    static const char *const names[MS_TPM2_CHECK_COUNT] = {
+        [MS_TPM2_CHECK_FORMAT] = "format",         [MS_TPM2_CHECK_MAGIC] = "magic",
+        [MS_TPM2_CHECK_TYPE] = "attest-type",      [MS_TPM2_CHECK_NONCE] = "nonce",
+        [MS_TPM2_CHECK_PCR_SELECT] = "pcr-select", [MS_TPM2_CHECK_PCR_DIGEST] = "pcr-digest",
+        [MS_TPM2_CHECK_PCR_VALUE] = "pcr-values",  [MS_TPM2_CHECK_AK_ATTRS] = "ak-attributes",
+        [MS_TPM2_CHECK_AK_NAME] = "ak-name",       [MS_TPM2_CHECK_SIGNATURE] = "signature",
+    };
+    return (unsigned)c < MS_TPM2_CHECK_COUNT ? names[c] : "unknown";
+}
+
 ms_err ms_tpm2_ak_name(const uint8_t *tpmt_public, size_t len, uint8_t name[static MS_TPM2_NAME_LEN])
 {
     memset(name, 0, MS_TPM2_NAME_LEN);

@@ -41,6 +41,13 @@ struct ms_client {
     uint32_t next_msg_id; /* §12.1: requests are numbered 1, 2, 3, ... per session */
     char sid_hex[2 * MS_SESSION_ID_LEN + 1];
     uint8_t ev_digest[crypto_hash_sha256_BYTES]; /* of the evidence the verifier accepted */
+    ms_evidence_verify_fn verify;                /* NULL: the policy's */
+    void *verify_ctx;
+    /* A copy of the accepted evidence and its view (ms_client_evidence). */
+    ms_buf ev;
+    ms_evidence_view ev_view;
+    uint8_t ev_static_pk[MS_X25519_LEN], ev_binding[MS_BINDING_LEN];
+    uint8_t ev_tls[MS_SPKI_HASH_LEN], ev_sid[MS_SESSION_ID_LEN], ev_th[MS_KEY_LEN];
 };
 
 /* --- the session's life -------------------------------------------------------------------- */
@@ -55,6 +62,8 @@ static void drop_session(ms_client *c)
     c->next_msg_id = 0;
     memset(c->sid_hex, 0, sizeof c->sid_hex);
     memset(c->ev_digest, 0, sizeof c->ev_digest);
+    ms_buf_clear(&c->ev);
+    memset(&c->ev_view, 0, sizeof c->ev_view);
     ms_err e = ms_link_pin(c->link, NULL);
     (void)e; /* removing a pin cannot fail */
 }
@@ -73,6 +82,9 @@ ms_err ms_client_new(ms_client **out, const ms_client_cfg *cfg)
     ms_client *c = calloc(1, sizeof *c);
     ENSURE(c != NULL, MS_ERR_NOMEM);
     ms_buf_init(&c->cf, MS_CLIENT_FINISH_MAX_LEN);
+    ms_buf_init(&c->ev, MS_MAX_EVIDENCE);
+    c->verify = cfg->verify;
+    c->verify_ctx = cfg->verify_ctx;
     ms_err err = ms_link_new(&c->link, &lc);
     if (err != MS_OK) {
         free(c);
@@ -100,6 +112,7 @@ void ms_client_free(ms_client *c)
         return;
     }
     drop_session(c);
+    ms_buf_free(&c->ev);
     ms_link_free(c->link);
     ms_attest_policy_free(&c->own);
     ms_wipe(c, sizeof *c);
@@ -147,13 +160,35 @@ static ms_err session_path(const ms_client *c, const char *what, char *out, size
 
 /* --- handshake ----------------------------------------------------------------------------- */
 
+/* Keep what was accepted, for ms_client_evidence: the view's pointers into the client. */
+static ms_err keep_evidence(ms_client *c, const ms_evidence_view *ev)
+{
+    ms_buf_clear(&c->ev);
+    TRY(ms_buf_append(&c->ev, ev->data, ev->len));
+    memcpy(c->ev_static_pk, ev->static_pk, sizeof c->ev_static_pk);
+    memcpy(c->ev_binding, ev->binding, sizeof c->ev_binding);
+    memcpy(c->ev_tls, ev->tls_spki_hash, sizeof c->ev_tls);
+    memcpy(c->ev_sid, ev->session_id, sizeof c->ev_sid);
+    memcpy(c->ev_th, ev->transcript_hash, sizeof c->ev_th);
+    c->ev_view = *ev;
+    c->ev_view.data = c->ev.p;
+    c->ev_view.static_pk = c->ev_static_pk;
+    c->ev_view.binding = c->ev_binding;
+    c->ev_view.tls_spki_hash = c->ev_tls;
+    c->ev_view.session_id = c->ev_sid;
+    c->ev_view.transcript_hash = c->ev_th;
+    return MS_OK;
+}
+
 /* §7.3 check 9 under this client's attestation policy (secure/attest/policy.c). */
 static ms_err verify_evidence(void *ctx, const ms_evidence_view *ev)
 {
     ms_client *c = ctx;
-    ms_err err = ms_attest_policy_verify((void *)c->policy, ev);
+    ms_err err = c->verify ? c->verify(c->verify_ctx, ev)
+                           : ms_attest_policy_verify((void *)c->policy, ev);
     if (err == MS_OK) {
         crypto_hash_sha256(c->ev_digest, ev->data, ev->len);
+        err = keep_evidence(c, ev);
     }
     return err;
 }
@@ -494,6 +529,14 @@ void ms_client_peer_info(const ms_client *c, ms_client_peer *out)
     memcpy(out->tls_spki_hash, c->res.tls_spki_hash, MS_SPKI_HASH_LEN);
     memcpy(out->transcript_hash, c->res.transcript_hash, sizeof out->transcript_hash);
     memcpy(out->evidence_sha256, c->ev_digest, sizeof out->evidence_sha256);
+}
+
+ms_err ms_client_evidence(const ms_client *c, ms_evidence_view *out)
+{
+    memset(out, 0, sizeof *out);
+    ENSURE(c != NULL && c->chan != NULL && c->ev_view.data != NULL, MS_ERR_STATE);
+    *out = c->ev_view;
+    return MS_OK;
 }
 
 void ms_client_last_http(const ms_client *c, long *status, long *retry_after_s)

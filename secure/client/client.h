@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/devkey.h"
+#include "secure/handshake.h"
 #include "secure/suite.h"
 
 /*
@@ -49,6 +50,12 @@ typedef struct ms_client_cfg {
     int strict;                   /* ask for STRICT evidence (fresh, over this session) */
     long connect_timeout_ms;      /* 0: 10 s */
     long timeout_ms;              /* each HTTP request, streams included; 0: 300 s */
+    /* NULL: the policy's verifier (ms_attest_policy_verify), always, for anything that
+       sends. Set, it replaces that verifier entirely (the policy then only lists the types
+       offered): for `minions-secure attest --any-evidence`, which shows evidence without
+       trusting it and must therefore never send a record over such a session. */
+    ms_evidence_verify_fn verify;
+    void *verify_ctx;
 } ms_client_cfg;
 
 /*
@@ -143,6 +150,15 @@ typedef struct ms_client_peer {
 } ms_client_peer;
 
 void ms_client_peer_info(const ms_client *c, ms_client_peer *out);
+
+/*
+ * The evidence the current session's handshake accepted, with everything its verifier was
+ * given (type, mode, not_after, the time it was checked as `now`, static_pk, binding B,
+ * tls_spki_hash, session_id, transcript_hash). Pointers borrow from the client: valid until
+ * its next handshake, ms_client_close or ms_client_free. MS_ERR_STATE (and *out zeroed)
+ * when there is no session.
+ */
+MS_MUST_CHECK ms_err ms_client_evidence(const ms_client *c, ms_evidence_view *out);
 
 /* Status and Retry-After (seconds) of the last HTTP answer, handshakes included; 0 if none. */
 void ms_client_last_http(const ms_client *c, long *status, long *retry_after_s);

@@ -24,5 +24,11 @@
  * the process exit status. They may assume SIGPIPE is ignored and the log level is set.
  */
 int ms_cmd_ask(int argc, char **argv);
+/* minions-secure attest: show what a supervisor proves; save it; check saved evidence offline. */
+int ms_cmd_attest(int argc, char **argv);
+/* minions-secure chat: an interactive (or piped) conversation, kept on the client. */
+int ms_cmd_chat(int argc, char **argv);
+/* minions-secure run: Minion or Minions over the channel, the documents read by the local worker. */
+int ms_cmd_run(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* minions-secure: the local client. Picks the subcommand; each lives in its own cmd_*.c. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -15,6 +16,9 @@ typedef struct command {
 
 static const command COMMANDS[] = {
     {"ask", ms_cmd_ask, "one turn: --prompt TEXT, the reply streamed to standard output"},
+    {"attest", ms_cmd_attest, "what a supervisor proves, as a policy; --save, --verify FILE offline"},
+    {"chat", ms_cmd_chat, "a conversation: lines in, replies streamed; /attach, /image, /save"},
+    {"run", ms_cmd_run, "Minion or Minions: --task TEXT --context FILE|DIR, read locally"},
 };
 
 static const char USAGE[] =
@@ -28,7 +32,8 @@ static const char USAGE[] =
     "Commands (minions-secure COMMAND --help for each one's options):\n";
 
 static const char USAGE_TAIL[] =
-    "Without a COMMAND: 'ask' when --prompt is given.\n"
+    "Without a COMMAND: 'run' when --task, --protocol or --stdin-json is given, else 'ask'\n"
+    "when --prompt is given.\n"
     "\n" MS_CLI_CONN_HELP "\n" MS_CLI_EXIT_HELP;
 
 static void usage(void)
@@ -59,6 +64,11 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a closed peer or stdout is an error, not a silent death */
     ms_log_set_level(has_arg(argc, argv, "--verbose") ? MS_LOG_DEBUG : MS_LOG_INFO);
+    /* tss2-mu (the TPM quote verifier) prints its own lines to stderr on malformed input;
+       set before any TSS call, unless --verbose or the user chose a TSS2_LOG. */
+    if (!has_arg(argc, argv, "--verbose")) {
+        setenv("TSS2_LOG", "all+none", 0);
+    }
     if (argc >= 2 && argv[1][0] != '-') {
         for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
             if (strcmp(argv[1], COMMANDS[i].name) == 0) {
@@ -68,6 +78,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "minions-secure: unknown command: %s\nTry 'minions-secure --help'.\n",
                 argv[1]);
         return MS_CLI_USAGE;
+    }
+    if (has_arg(argc, argv, "--task") || has_arg(argc, argv, "--protocol") ||
+        has_arg(argc, argv, "--stdin-json")) {
+        return ms_cmd_run(argc, argv);
     }
     if (has_arg(argc, argv, "--prompt")) {
         return ms_cmd_ask(argc, argv);

@@ -18,6 +18,17 @@ void ms_evidence_source_devkey(ms_evidence_source *src, const ms_devkey *k)
                                 .ctx = (void *)k};
 }
 
+static ms_err snp_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
+{
+    return ms_snp_evidence(ctx, binding, out);
+}
+
+void ms_evidence_source_snp(ms_evidence_source *src, const ms_snp_producer_cfg *cfg)
+{
+    *src = (ms_evidence_source){.type = MS_EVIDENCE_SEV_SNP, .can_strict = 1, .make = snp_make,
+                                .ctx = (void *)cfg};
+}
+
 /* New static key and its FAST evidence (lock held). On failure the old ones stay. */
 static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
 {

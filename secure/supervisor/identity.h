@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/devkey.h"
+#include "secure/attest/snp_produce.h"
 #include "secure/handshake.h"
 
 /*
@@ -23,6 +24,14 @@ typedef struct ms_evidence_source {
 
 /* Dev-key evidence (§12.5) from `k` (borrowed: must outlive the source). */
 void ms_evidence_source_devkey(ms_evidence_source *src, const ms_devkey *k);
+
+/*
+ * SEV-SNP evidence (docs/attest-sev-snp.md §6): a report over B from configfs-tsm, else
+ * /dev/sev-guest, with the certificates `cfg` names or the host's. `cfg` is borrowed: it
+ * and the certificates it points to must outlive the source. STRICT capable: each call
+ * uses its own configfs entry.
+ */
+void ms_evidence_source_snp(ms_evidence_source *src, const ms_snp_producer_cfg *cfg);
 
 /*
  * FAST mode (§6): one static key and one evidence, replaced every `ttl_s` seconds; the old

@@ -1,0 +1,285 @@
+/* Evidence inspection: the policy's and each type's checks, every one recorded for a person. */
+#include "secure/attest/inspect.h"
+
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/check.h"
+#include "secure/attest/devkey.h"
+#include "secure/kdf.h"
+
+#define NOPIN_ANY "nothing pinned: no policy (--any-evidence)"
+
+static void add(ms_inspect *out, const char *name, ms_check_status st, ms_err e,
+                const char *detail)
+{
+    if (out->n < MS_INSPECT_MAX_CHECKS) {
+        out->checks[out->n++] = (ms_inspect_check){
+            .name = name, .status = st, .err = st == MS_CHECK_FAIL ? e : MS_OK, .detail = detail};
+    }
+}
+
+/* PASS with `detail`, or FAIL with e's code. */
+static void add_result(ms_inspect *out, const char *name, ms_err e, const char *detail)
+{
+    add(out, name, e == MS_OK ? MS_CHECK_PASS : MS_CHECK_FAIL, e, e == MS_OK ? detail : NULL);
+}
+
+static void add_skip(ms_inspect *out, const char *name, const char *why)
+{
+    add(out, name, MS_CHECK_SKIPPED, MS_OK, why);
+}
+
+static const char *binding_why(const ms_inspect_in *in)
+{
+    return in->binding_why ? in->binding_why : "no binding to check against";
+}
+
+/* --- policy level -------------------------------------------------------------------------- */
+
+static void check_accepted(const ms_inspect_in *in, ms_inspect *out)
+{
+    const ms_attest_policy *p = in->policy;
+    int ok = 0;
+    if (p == NULL) {
+        add_skip(out, "accepted", NOPIN_ANY);
+        return;
+    }
+    for (uint8_t i = 0; i < p->n_accept; i++) {
+        ok |= p->accept[i] == in->type;
+    }
+    add_result(out, "accepted", ok ? MS_OK : MS_ERR_ATTEST_POLICY,
+               "the policy accepts this evidence type");
+}
+
+static void check_strict(const ms_inspect_in *in, ms_inspect *out)
+{
+    if (!in->have_session) {
+        add_skip(out, "strict", "no session: the file carries no mode");
+    } else if (in->policy != NULL && in->policy->require_strict) {
+        add_result(out, "strict", in->mode == MS_MODE_STRICT ? MS_OK : MS_ERR_ATTEST_POLICY,
+                   "STRICT evidence, made for its session's challenge");
+    } else {
+        add_skip(out, "strict", in->policy ? "not required by the policy" : NOPIN_ANY);
+    }
+}
+
+static void check_validity(const ms_inspect_in *in, ms_inspect *out)
+{
+    uint64_t max = in->policy ? in->policy->max_validity_s : 0;
+    if (!in->have_session) {
+        add_skip(out, "validity", "no session: a raw file carries no expiry");
+    } else if (in->at > in->not_after) {
+        add_result(out, "validity", MS_ERR_ATTEST_EXPIRED, NULL);
+    } else if (max != 0 && in->not_after > in->at + max) {
+        add_result(out, "validity", MS_ERR_ATTEST_POLICY, NULL);
+    } else {
+        add_result(out, "validity", MS_OK,
+                   max ? "unexpired when received, within max_validity_seconds"
+                       : "unexpired when received");
+    }
+}
+
+/* protocol.md §6: in FAST mode B follows from public facts, so saved evidence can be re-bound. */
+static void check_binding(const ms_inspect_in *in, ms_inspect *out)
+{
+    uint8_t b[MS_BINDING_LEN];
+    if (in->binding == NULL) {
+        add_skip(out, "binding", binding_why(in));
+    } else if (in->binding_live) {
+        add_result(out, "binding", MS_OK, "computed by this client's own handshake");
+    } else if (!in->have_session || in->static_pk == NULL) {
+        add_skip(out, "binding", "given, not recomputed: no session facts to derive it from");
+    } else if (in->mode != MS_MODE_FAST) {
+        add_skip(out, "binding",
+                 "STRICT: B also covers the session's challenge and ephemeral keys, which "
+                 "are not saved; the evidence is checked against the saved B");
+    } else {
+        ms_binding_in bi = {.evidence_type = in->type, .mode = MS_MODE_FAST,
+                            .not_after = in->not_after};
+        memcpy(bi.static_pk, in->static_pk, MS_X25519_LEN);
+        ms_err e = ms_kdf_binding(b, &bi);
+        if (e == MS_OK && !ms_ct_equal(b, in->binding, MS_BINDING_LEN)) {
+            e = MS_ERR_ATTEST_BINDING;
+        }
+        add_result(out, "binding", e, "recomputed from the type, mode, static key and expiry");
+    }
+}
+
+/* --- TPM 2.0 quotes ------------------------------------------------------------------------ */
+
+static const char *const TPM_PASS[MS_TPM2_CHECK_COUNT] = {
+    [MS_TPM2_CHECK_FORMAT] = "the bundle and its TPM structures unmarshal exactly",
+    [MS_TPM2_CHECK_MAGIC] = "TPM_GENERATED_VALUE: made by a TPM",
+    [MS_TPM2_CHECK_TYPE] = "a quote",
+    [MS_TPM2_CHECK_NONCE] = "extraData is the binding's first 32 bytes",
+    [MS_TPM2_CHECK_PCR_SELECT] = "one SHA-256 PCR selection",
+    [MS_TPM2_CHECK_PCR_DIGEST] = "the PCR values hash to the quoted digest",
+    [MS_TPM2_CHECK_PCR_VALUE] = "each quoted PCR has the policy's value",
+    [MS_TPM2_CHECK_AK_ATTRS] = "restricted, fixedTPM signing key made by the TPM",
+    [MS_TPM2_CHECK_AK_NAME] = "the policy's pinned attestation key",
+    [MS_TPM2_CHECK_SIGNATURE] = "the quote verifies under the AK",
+};
+
+static const char *tpm_skip_why(const ms_inspect_in *in, const ms_tpm2_checks *c, int pinned,
+                                ms_tpm2_check i)
+{
+    if (!c->have_quote) {
+        return "the bundle does not parse";
+    }
+    if (i == MS_TPM2_CHECK_NONCE) {
+        return binding_why(in);
+    }
+    if (i == MS_TPM2_CHECK_PCR_VALUE && pinned) {
+        return "the quote does not select the policy's PCRs";
+    }
+    return in->policy ? "the policy has no tpm2 section" : NOPIN_ANY;
+}
+
+static void inspect_tpm2(const ms_inspect_in *in, ms_inspect *out)
+{
+    const ms_tpm2_policy *pin = in->policy && in->policy->have_tpm2 ? &in->policy->tpm2 : NULL;
+    ms_tpm2_checks c;
+    ms_err e = ms_tpm2_verify_checks(pin, in->data, in->len, in->binding, &c);
+    if (!c.ran[MS_TPM2_CHECK_FORMAT]) {
+        add_result(out, "format", e == MS_OK ? MS_ERR_INTERNAL : e, NULL);
+        return;
+    }
+    out->have_tpm2 = c.have_quote;
+    out->tpm2 = c.quoted;
+    for (int i = 0; i < MS_TPM2_CHECK_COUNT; i++) {
+        const char *name = ms_tpm2_check_name((ms_tpm2_check)i);
+        const char *pass = i == MS_TPM2_CHECK_PCR_SELECT && pin ? "exactly the policy's PCRs"
+                                                                : TPM_PASS[i];
+        if (c.ran[i]) {
+            add_result(out, name, c.result[i], pass);
+        } else {
+            add_skip(out, name, tpm_skip_why(in, &c, pin != NULL, (ms_tpm2_check)i));
+        }
+    }
+}
+
+/* --- AMD SEV-SNP reports ------------------------------------------------------------------- */
+
+static const char *const SNP_PASS[MS_SNP_CHECK_COUNT] = {
+    [MS_SNP_CHECK_FORMAT] = "the bundle, the report and the certificates decode",
+    [MS_SNP_CHECK_ARK] = "the pinned ARK is an AMD-style root and issued the ASK",
+    [MS_SNP_CHECK_CHAIN] = "the ASK issued the VCEK",
+    [MS_SNP_CHECK_SIGNATURE] = "ECDSA P-384 by the VCEK over the report",
+    [MS_SNP_CHECK_TCB_MATCH] = "the VCEK was issued for the report's TCB",
+    [MS_SNP_CHECK_CHIP_ID] = "the VCEK was issued for the report's chip",
+    [MS_SNP_CHECK_REPORT_DATA] = "report_data is the binding",
+    [MS_SNP_CHECK_MEASUREMENT] = "the policy's launch measurement",
+    [MS_SNP_CHECK_DEBUG] = "the guest policy forbids debugging",
+    [MS_SNP_CHECK_TCB_MIN] = "the TCB is at least the policy's minimum",
+};
+
+static const char *snp_skip_why(const ms_inspect_in *in, const ms_snp_checks *c, ms_snp_check i)
+{
+    if (!c->have_report) {
+        return "the evidence does not decode";
+    }
+    switch (i) {
+    case MS_SNP_CHECK_REPORT_DATA: return binding_why(in);
+    case MS_SNP_CHECK_ARK:
+    case MS_SNP_CHECK_CHAIN: return "no ARK to check against (--ark FILE, or a policy)";
+    default: return in->policy ? "the policy has no sev_snp section" : NOPIN_ANY;
+    }
+}
+
+static void inspect_snp(const ms_inspect_in *in, ms_inspect *out)
+{
+    ms_snp_policy none;
+    ms_snp_checks c;
+    const ms_snp_policy *p = &none;
+    int pinned = in->policy != NULL && in->policy->have_snp;
+    memset(&none, 0, sizeof none);
+    if (pinned) {
+        p = &in->policy->snp;
+    } else if (in->policy == NULL && in->snp_roots != NULL) {
+        p = in->snp_roots;
+    }
+    ms_err e = ms_snp_verify_checks(p, in->data, in->len, in->binding, pinned, &c);
+    if (!c.ran[MS_SNP_CHECK_FORMAT]) {
+        add_result(out, "format", e == MS_OK ? MS_ERR_INTERNAL : e, NULL);
+        return;
+    }
+    out->have_snp = c.have_report;
+    out->snp = c.report;
+    for (int i = 0; i < MS_SNP_CHECK_COUNT; i++) {
+        const char *pass = SNP_PASS[i];
+        if (i == MS_SNP_CHECK_ARK && !pinned) {
+            pass = "the ARK given (NOT pinned: compare its SHA-256 with AMD's) issued the ASK";
+        }
+        if (c.ran[i]) {
+            add_result(out, ms_snp_check_name((ms_snp_check)i), c.result[i], pass);
+        } else {
+            add_skip(out, ms_snp_check_name((ms_snp_check)i), snp_skip_why(in, &c, (ms_snp_check)i));
+        }
+    }
+}
+
+/* --- development keys (protocol.md §12.5) -------------------------------------------------- */
+
+static void inspect_devkey(const ms_inspect_in *in, ms_inspect *out)
+{
+    const ms_attest_policy *p = in->policy;
+    if (in->len != MS_DEVKEY_EVIDENCE_LEN || in->data[0] != MS_DEVKEY_FORMAT) {
+        add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL);
+        add_skip(out, "key", "the evidence is malformed");
+        add_skip(out, "signature", "the evidence is malformed");
+        return;
+    }
+    add_result(out, "format", MS_OK, "97 bytes: format, Ed25519 key, signature");
+    out->have_dev_pk = 1;
+    memcpy(out->dev_pk, in->data + 1, MS_SIGN_PK_LEN);
+    if (p != NULL && p->have_dev_pk) {
+        add_result(out, "key",
+                   ms_ct_equal(out->dev_pk, p->dev_pk, MS_SIGN_PK_LEN) ? MS_OK : MS_ERR_ATTEST_KEY,
+                   "the pinned development key");
+    } else {
+        add_skip(out, "key", p ? "the policy pins no dev key" : NOPIN_ANY);
+    }
+    if (in->binding == NULL) {
+        add_skip(out, "signature", binding_why(in));
+        return;
+    }
+    /* Under the evidence's own key: whether that key is trusted is the "key" check. */
+    add_result(out, "signature", ms_devkey_verify(out->dev_pk, in->data, in->len, in->binding),
+               "Ed25519 over the binding by the evidence's key");
+}
+
+/* --- the whole --------------------------------------------------------------------------- */
+
+ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
+{
+    ENSURE(out != NULL, MS_ERR_ARG);
+    memset(out, 0, sizeof *out);
+    ENSURE(in != NULL && in->data != NULL && in->len > 0, MS_ERR_ARG);
+    out->type = in->type;
+    check_accepted(in, out);
+    check_strict(in, out);
+    check_validity(in, out);
+    check_binding(in, out);
+    switch (in->type) {
+    case MS_EVIDENCE_TPM2_QUOTE: inspect_tpm2(in, out); break;
+    case MS_EVIDENCE_SEV_SNP: inspect_snp(in, out); break;
+    case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
+    default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        if (out->checks[i].status == MS_CHECK_FAIL) {
+            return out->checks[i].err;
+        }
+    }
+    return MS_OK;
+}
+
+const char *ms_check_status_name(ms_check_status s)
+{
+    switch (s) {
+    case MS_CHECK_PASS: return "PASS";
+    case MS_CHECK_FAIL: return "FAIL";
+    default: return "SKIPPED";
+    }
+}

@@ -1,0 +1,94 @@
+/* Every check of one piece of evidence, each with its outcome, for people (minions-secure attest). */
+#ifndef MS_SECURE_ATTEST_INSPECT_H
+#define MS_SECURE_ATTEST_INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "secure/attest/policy.h"
+#include "secure/attest/snp.h"
+#include "secure/attest/tpm2.h"
+#include "secure/suite.h"
+
+/*
+ * The handshake's verifier (ms_attest_policy_verify) stops at the first failure and says
+ * nothing else: right for a session, useless for an operator who wants to know what a
+ * supervisor proves or why saved evidence fails. ms_attest_inspect runs the same checks
+ * with the same per-type verifiers (ms_tpm2_verify_checks, ms_snp_verify_checks,
+ * ms_devkey_verify) and records each one: PASS, FAIL with its own error, or SKIPPED with
+ * the reason. It never decides trust on its own: a caller accepts evidence only when the
+ * result is MS_OK AND a policy was given (without one, nothing is pinned and the pins'
+ * checks are SKIPPED).
+ */
+
+typedef enum ms_check_status {
+    MS_CHECK_SKIPPED = 0,
+    MS_CHECK_PASS = 1,
+    MS_CHECK_FAIL = 2,
+} ms_check_status;
+
+#define MS_INSPECT_MAX_CHECKS 16u
+
+typedef struct ms_inspect_check {
+    const char *name;      /* "accepted", "signature", "ak-name", ...: static */
+    ms_check_status status;
+    ms_err err;            /* FAIL: the check's own code; MS_OK otherwise */
+    const char *detail;    /* static: what a PASS established, or why it was SKIPPED */
+} ms_inspect_check;
+
+/* What to inspect. Pointers are borrowed for the call. */
+typedef struct ms_inspect_in {
+    uint16_t type;               /* MS_EVIDENCE_* */
+    const uint8_t *data;         /* the evidence bytes (untrusted) */
+    size_t len;
+    /* Session facts, when known (a handshake, or a file saved after one). */
+    int have_session;
+    uint8_t mode;                /* MS_MODE_FAST / MS_MODE_STRICT */
+    uint64_t not_after;
+    uint64_t at;                 /* when the evidence was received: validity is judged then */
+    const uint8_t *static_pk;    /* MS_X25519_LEN */
+    /* The binding B (MS_BINDING_LEN), or NULL: the binding checks are SKIPPED with
+       `binding_why`. `binding_live`: B was computed by this process's own handshake. */
+    const uint8_t *binding;
+    int binding_live;
+    const char *binding_why;
+    /* What is trusted: the policy (NULL: nothing pinned, --any-evidence). */
+    const ms_attest_policy *policy;
+    /* Without a policy only: SEV-SNP roots to check the chain against (not pinned, only
+       shown), or NULL: ARK and CHAIN are SKIPPED. */
+    const ms_snp_policy *snp_roots;
+} ms_inspect_in;
+
+/* The outcome. Plain data (no pointers but static strings). */
+typedef struct ms_inspect {
+    uint16_t type;
+    size_t n;
+    ms_inspect_check checks[MS_INSPECT_MAX_CHECKS];
+    /* What the evidence shows once its format check passed (unauthenticated unless its
+       signature check passed): */
+    int have_tpm2;
+    ms_tpm2_policy tpm2;         /* AK name, the quote's selection and values */
+    int have_snp;
+    ms_snp_report snp;
+    int have_dev_pk;
+    uint8_t dev_pk[MS_SIGN_PK_LEN];
+} ms_inspect;
+
+/*
+ * Run every check (docs/attestation.md, "minions-secure attest") into `out`:
+ *   policy level: accepted (type in the policy's list), strict (STRICT when required),
+ *   validity (`at` <= not_after, and within max_validity_seconds), binding (FAST: B
+ *   recomputed from type, mode, static_pk and not_after; STRICT: B also covers the
+ *   session's challenge and ephemeral keys, which nobody keeps, so SKIPPED unless live);
+ *   then the type's own checks (docs/attest-tpm2.md §3, docs/attest-sev-snp.md §4, dev-key:
+ *   format, key, signature).
+ * Returns the first failure's code in that order, MS_OK when nothing failed, MS_ERR_ARG
+ * for NULL in/out or data. Reentrant.
+ */
+MS_MUST_CHECK ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out);
+
+/* "PASS" / "FAIL" / "SKIPPED". */
+const char *ms_check_status_name(ms_check_status s);
+
+#endif
