@@ -24,8 +24,9 @@
  *   - the last line has type "log_seal": data {"events": N (lines before it),
  *     "sig": hex Ed25519 signature by the log key over
  *     "minions-audit/1 seal" || log_id (16 bytes) || u64be(seq of the seal line) ||
- *     SHA-256 of the line before the seal}
- *     and nothing follows it.
+ *     SHA-256 of the line before the seal || the seal line's ts (24 ASCII bytes)}
+ *     and nothing follows it; the seal line is in exactly the writer's compact form, so
+ *     every byte of a log is covered by the chain or by the signature.
  * A log without a seal (a crash, or a cut) is INCOMPLETE, never valid. A line that does not
  * hash to the next line's prev is TAMPERED at that line.
  *
@@ -63,7 +64,9 @@ typedef struct ms_alog ms_alog;
 
 /*
  * Create a new log at `path` (must not exist: O_EXCL) and write its log_start line. `kind`
- * is one of the kinds above; `start_data` (may be NULL) adds members to log_start's data.
+ * is one of the kinds above; `start_data` (may be NULL) adds members to log_start's data:
+ * its "program" takes the place shown above (else "unknown": pass it), the others follow;
+ * kind, log_id, key and started are the log's own (MS_ERR_ARG, and no file is left).
  * The key is copied (and wiped on close).
  */
 MS_MUST_CHECK ms_err ms_alog_open(ms_alog **out, const char *path, const ms_alog_key *key,
@@ -72,8 +75,10 @@ MS_MUST_CHECK ms_err ms_alog_open(ms_alog **out, const char *path, const ms_alog
 /*
  * Append one event. `data` is a builder whose root is an object (may be NULL: {}); it is
  * printed compactly. Thread-safe (a mutex), so parallel jobs may log. Errors: MS_ERR_ARG (a
- * type that is not [a-z_]{1,32}), MS_ERR_CAP_EXCEEDED (line or event cap), MS_ERR_IO. After
- * an I/O error the log refuses further events and reports it on close.
+ * type that is not [a-z_]{1,32} or that starts with "log_", reserved for the log's own
+ * lines; a root that is not an object), MS_ERR_CAP_EXCEEDED (line or event cap; the log
+ * goes on), MS_ERR_IO. After an I/O error the log refuses further events and reports it on
+ * close. Internal format helpers (seal message, line reader, timestamps): alog_fmt.h.
  */
 MS_MUST_CHECK ms_err ms_alog_event(ms_alog *l, const char *type, const ms_json_builder *data);
 
