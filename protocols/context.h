@@ -25,34 +25,69 @@ typedef struct ms_doc {
     uint32_t pages;  /* PDF: pages; else 0 */
 } ms_doc;
 
+/* A file left out of a directory walk, and why (names are for the user's eyes only). */
+typedef struct ms_context_skip {
+    char *name;
+    const char *reason; /* static text: "not UTF-8 text", "symbolic link (not followed)", ... */
+} ms_context_skip;
+
 typedef struct ms_context {
     ms_doc *docs;
     size_t n;
     size_t total; /* bytes of text */
+    ms_context_skip *skipped; /* in walk order */
+    size_t n_skipped;
+    /* Caps, set by ms_context_init to MS_MAX_CONTEXT_BYTES / _FILES; a caller may lower them. */
+    size_t max_bytes;
+    size_t max_files;
 } ms_context;
 
 /*
- * Add a file or (recursively, in byte order of names, hidden entries and symlinks skipped)
- * a directory. Kinds by extension: .txt .log .csv .json .yaml .yml .xml (text), .md
- * .markdown (markdown), .c .h .py .js .ts .go .rs .java .sh ... (code), .pdf (PDF through
- * poppler-glib); a file of another extension is read as text if it is valid UTF-8 with no
- * NUL, else skipped with a note in `why`. Text that is not UTF-8 is refused for explicitly
- * named files. Errors: MS_ERR_FILE_OPEN, MS_ERR_IO, MS_ERR_CAP_EXCEEDED, MS_ERR_DECODE (bad
- * PDF, not UTF-8), with `why` naming the file (never its content).
+ * Add a file or (recursively, in byte order of names) a directory. In a directory, hidden
+ * entries (".name") are passed over and symbolic links, FIFOs and devices are skipped (listed
+ * in c->skipped); a path the user names itself is followed even if it is a symbolic link.
+ * Names under a directory are "DIR/relative/path", DIR as given without trailing slashes.
+ * Kinds by extension (ASCII case-insensitive): .md .markdown (markdown), .c .h .py .js .ts
+ * .go .rs .java .sh ... (code), .pdf (PDF through poppler-glib: each page's text, pages
+ * joined by '\f'); any other file is text. Text must be strict UTF-8 without NUL (a leading
+ * BOM is dropped): in a directory a file that is not is skipped ("not UTF-8 text", "binary
+ * (contains NUL bytes)"); a file named explicitly is refused.
+ * Caps: c->max_files documents, c->max_bytes of text in all (PDF text included),
+ * MS_MAX_CONTEXT_FILE bytes of one PDF, MS_MAX_PDF_PAGES pages, MS_MAX_CONTEXT_DEPTH levels,
+ * 4 x max_files visible directory entries looked at per call.
+ * Errors: MS_ERR_FILE_OPEN (missing, unreadable, not a regular file), MS_ERR_IO,
+ * MS_ERR_CAP_EXCEEDED, MS_ERR_FILE_FORMAT (a PDF that does not parse or is encrypted, text
+ * that is not UTF-8), MS_ERR_NOMEM; `why` (may be NULL) then names the file and the reason,
+ * never its content. On an error the documents added before it stay in c; the caller
+ * normally gives up and frees c. Not thread-safe.
  */
 MS_MUST_CHECK ms_err ms_context_add(ms_context *c, const char *path, char *why, size_t why_cap);
 
 /*
  * Everything as one text for the worker: each document under a header line
- * "=== FILE name (kind[, N pages]) ===", in order. Appended to out.
+ * "=== FILE name (kind[, N pages]) ===", in order, a blank line between documents. Appended
+ * to out; out's cap gives MS_ERR_CAP_EXCEEDED.
  */
 MS_MUST_CHECK ms_err ms_context_join(const ms_context *c, ms_buf *out);
 
 /*
  * What the supervisor may learn without --doc-metadata: counts and sizes only, no names
- * ("3 documents: 2 text, 1 PDF (12 pages); 48213 characters"). NUL-terminated.
+ * ("3 documents: 2 text, 1 PDF (12 pages); 48213 characters", characters being UTF-8 code
+ * points). NUL-terminated, cut to fit cap.
  */
 void ms_context_summary(const ms_context *c, char *out, size_t cap);
+
+/*
+ * Add a document held in memory (e.g. a string of --stdin-json's call_params.context) under
+ * `name`, as text: the same UTF-8 check, caps and errors as a file named explicitly. The text
+ * is copied.
+ */
+MS_MUST_CHECK ms_err ms_context_add_text(ms_context *c, const char *name, ms_doc_kind kind,
+                                         const char *text, size_t len, char *why,
+                                         size_t why_cap);
+
+/* 1 when p[0..n) is strict UTF-8 (no overlong forms, surrogates, > U+10FFFF) with no NUL. */
+int ms_context_text_ok(const uint8_t *p, size_t n);
 
 void ms_context_init(ms_context *c);
 void ms_context_free(ms_context *c); /* wipes the text */
