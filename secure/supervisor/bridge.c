@@ -111,24 +111,84 @@ typedef struct turn_req {
     ms_json_doc *doc;
     ms_chat_msg msgs[MAX_TURN_MESSAGES];
     size_t n;
+    ms_chat_image imgs[MS_MAX_REQUEST_IMAGES]; /* every message's images, in order */
+    size_t nimgs;
     ms_chat_opts opts;
 } turn_req;
 
 static const char *const ROLES[] = {"system", "user", "assistant"};
+static const char *const PART_TYPES[] = {"text", "image_url"};
 
-static ms_err decode_msg(ms_json_val v, ms_chat_msg *m)
+/* Every member of obj is `a` or `b`: what §12.3 does not list never reaches the engine. */
+static ms_err only_keys(ms_json_val obj, const char *a, const char *b)
 {
-    ms_json_val obj, x;
+    ms_json_val x;
     const char *key;
-    size_t idx;
-    TRY(ms_json_as_obj(v, &obj));
     ms_json_iter it = ms_json_iter_init(obj);
     while (ms_json_iter_next(&it, &x, &key)) {
-        ENSURE(strcmp(key, "role") == 0 || strcmp(key, "content") == 0, MS_ERR_PAYLOAD);
+        ENSURE(strcmp(key, a) == 0 || (b && strcmp(key, b) == 0), MS_ERR_PAYLOAD);
     }
+    return MS_OK;
+}
+
+/* {"url": "data:image/...;base64,..."}: typed, capped, and the bytes are the type named. */
+static ms_err decode_image(ms_json_val part, turn_req *t, ms_chat_msg *m)
+{
+    ms_json_val iu;
+    const char *url;
+    size_t len;
+    ENSURE(strcmp(m->role, "user") == 0 && t->nimgs < MS_MAX_REQUEST_IMAGES, MS_ERR_PAYLOAD);
+    TRY(ms_json_get_obj(part, "image_url", &iu));
+    TRY(only_keys(iu, "url", NULL));
+    TRY(ms_json_get_str(iu, "url", MS_MAX_RECORD_PLAINTEXT, &url, &len));
+    TRY(ms_chat_image_from_url(url, len, &t->imgs[t->nimgs]));
+    t->nimgs++;
+    m->n_images++;
+    return MS_OK;
+}
+
+/* Content parts (§12.3): at most one text part, images in user messages only. */
+static ms_err decode_parts(ms_json_val arr, turn_req *t, ms_chat_msg *m)
+{
+    ms_json_val parts, part;
+    size_t n, idx;
+    bool have_text = false;
+    TRY(ms_json_as_arr(arr, MS_MAX_MSG_PARTS, &parts, &n));
+    ENSURE(n >= 1, MS_ERR_PAYLOAD);
+    m->content = "";
+    m->images = &t->imgs[t->nimgs];
+    ms_json_iter it = ms_json_iter_init(parts);
+    while (ms_json_iter_next(&it, &part, NULL)) {
+        TRY(ms_json_as_obj(part, &part));
+        TRY(ms_json_get_enum(part, "type", PART_TYPES, 2, &idx));
+        TRY(only_keys(part, "type", idx == 0 ? "text" : "image_url"));
+        if (idx == 1) {
+            TRY(decode_image(part, t, m));
+            continue;
+        }
+        ENSURE(!have_text, MS_ERR_PAYLOAD);
+        have_text = true;
+        TRY(ms_json_get_str(part, "text", MS_MAX_RECORD_PLAINTEXT, &m->content, &m->content_len));
+    }
+    if (m->n_images == 0) {
+        m->images = NULL;
+    }
+    return MS_OK;
+}
+
+static ms_err decode_msg(ms_json_val v, turn_req *t, ms_chat_msg *m)
+{
+    ms_json_val obj, content;
+    size_t idx;
+    TRY(ms_json_as_obj(v, &obj));
+    TRY(only_keys(obj, "role", "content"));
     TRY(ms_json_get_enum(obj, "role", ROLES, 3, &idx));
     m->role = ROLES[idx];
-    return ms_json_get_str(obj, "content", MS_MAX_RECORD_PLAINTEXT, &m->content, &m->content_len);
+    TRY(ms_json_get(obj, "content", &content));
+    if (ms_json_type_of(content) == MS_JSON_ARRAY) {
+        return decode_parts(content, t, m);
+    }
+    return ms_json_as_str(content, MS_MAX_RECORD_PLAINTEXT, &m->content, &m->content_len);
 }
 
 static ms_err decode_fields(turn_req *t)
@@ -148,7 +208,7 @@ static ms_err decode_fields(turn_req *t)
     ENSURE(n >= 1, MS_ERR_PAYLOAD);
     for (size_t i = 0; i < n; i++) {
         TRY(ms_json_arr_at(arr, i, &x));
-        TRY(decode_msg(x, &t->msgs[i]));
+        TRY(decode_msg(x, t, &t->msgs[i]));
     }
     t->n = n;
     ms_chat_opts_init(&t->opts);

@@ -1,0 +1,49 @@
+/* minions-secure chat: the state its files share (cmd_chat.c runs it, chat_cmds.c has the /commands). */
+#ifndef MS_SECURE_CLIENT_CHAT_INTERNAL_H
+#define MS_SECURE_CLIENT_CHAT_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "common/buf.h"
+#include "common/json.h"
+#include "secure/client/chat_conv.h"
+#include "secure/client/chat_input.h"
+#include "secure/client/cli.h"
+#include "secure/client/session_log.h"
+
+#define MS_CHAT_PROG "minions-secure"
+
+typedef struct ms_chat {
+    /* options */
+    ms_cli_conn conn;
+    ms_slog_opts logo;
+    const char *system;
+    long max_tokens;
+    double temperature;
+    /* state */
+    bool interactive; /* standard input and output are terminals */
+    bool tty_out;     /* standard output is a terminal: control bytes of replies shown as '?' */
+    ms_conv conv;
+    ms_slog log;
+    ms_chat_input *in;
+    ms_buf line, user, req, final, reply;
+    size_t printed; /* reply bytes printed this turn */
+    char last;      /* the last byte printed */
+    unsigned attempts; /* turns tried (the log's "turn") */
+    int status; /* exit status: 0, or the last failure's */
+    bool done;  /* /exit, or the chat cannot go on */
+} ms_chat;
+
+/* Record a failure's exit status (the chat's status is the last failure's). */
+void ms_chat_fail(ms_chat *ch, int status);
+
+/* A line that starts with one '/': run the command. */
+void ms_chat_command(ms_chat *ch, const char *line);
+
+/* Append an event; on failure say so, set the status and end the chat. */
+void ms_chat_log_event(ms_chat *ch, const char *type, const ms_json_builder *data);
+
+/* The one-line help of the commands (for /help and --help). */
+extern const char MS_CHAT_COMMANDS_HELP[];
+
+#endif
