@@ -7,9 +7,12 @@
 
 #include "common/check.h"
 #include "common/json.h"
+#include "common/text.h"
 
 _Static_assert(MS_MAX_EXTRACT_TEXT <= MS_MAX_JSON_TEXT, "every candidate must be parseable");
 _Static_assert(MS_EXTRACT_PREVIEW_CHARS > 0, "previews need room");
+_Static_assert(MS_EXTRACT_PREVIEW_MAX == MS_TEXT_ESCAPE_SIZE(MS_EXTRACT_PREVIEW_CHARS),
+               "a preview is never cut by its storage");
 
 static const char tag_open[] = "<think>";
 static const char tag_close[] = "</think>";
@@ -306,95 +309,10 @@ static void scan_text(struct scan *s)
 
 /* ---- Previews --------------------------------------------------------------------------- */
 
-struct pv {
-    char *out;
-    size_t o;
-};
-
-static void pv_put(struct pv *v, const char *s)
-{
-    size_t n = strlen(s);
-    memcpy(v->out + v->o, s, n);
-    v->o += n;
-}
-
-static void pv_hex(struct pv *v, const char *pre, uint32_t x, unsigned digits, const char *post)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    pv_put(v, pre);
-    for (unsigned k = digits; k-- > 0;) {
-        v->out[v->o++] = hex[(x >> (4 * k)) & 0xFu];
-    }
-    pv_put(v, post);
-}
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629) and its code point, or 0. */
-static size_t utf8_decode(const uint8_t *p, size_t avail, uint32_t *cp)
-{
-    uint8_t c = p[0];
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    uint32_t v = c & (c >= 0xF0 ? 0x07u : c >= 0xE0 ? 0x0Fu : 0x1Fu);
-    if (c < 0xC2 || c > 0xF4 || n > avail) {
-        return 0;
-    }
-    for (size_t k = 1; k < n; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        v = v << 6 | (p[k] & 0x3Fu);
-    }
-    if ((n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
-        (n == 4 && (v < 0x10000 || v > 0x10FFFF))) {
-        return 0;
-    }
-    *cp = v;
-    return n;
-}
-
-static bool hidden_cp(uint32_t cp)
-{
-    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) ||
-           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
-}
-
-/* One character at p[i] into v; returns the bytes consumed. */
-static size_t pv_char(struct pv *v, const uint8_t *p, size_t n, size_t i)
-{
-    uint8_t c = p[i];
-    uint32_t cp = 0;
-    if (c >= 0x20 && c < 0x7F) {
-        pv_put(v, c == '\\' ? "\\\\" : (char[2]){(char)c, 0});
-        return 1;
-    }
-    if (c == '\n' || c == '\r' || c == '\t') {
-        pv_put(v, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t");
-        return 1;
-    }
-    size_t k = c >= 0x80 ? utf8_decode(p + i, n - i, &cp) : 0;
-    if (k == 0) {
-        pv_hex(v, "\\x", c, 2, "");
-        return 1;
-    }
-    if (hidden_cp(cp)) {
-        pv_hex(v, "\\u{", cp, 4, "}");
-    } else {
-        memcpy(v->out + v->o, p + i, k);
-        v->o += k;
-    }
-    return k;
-}
-
 static void preview(const uint8_t *p, size_t n, char out[static MS_EXTRACT_PREVIEW_MAX])
 {
-    struct pv v = {.out = out, .o = 0};
-    size_t i = 0;
-    for (unsigned chars = 0; i < n && chars < MS_EXTRACT_PREVIEW_CHARS; chars++) {
-        i += pv_char(&v, p, n, i);
-    }
-    if (i < n) {
-        pv_put(&v, "...");
-    }
-    out[v.o] = '\0';
+    (void)ms_text_escape((const char *)p, n, MS_EXTRACT_PREVIEW_CHARS, out,
+                         MS_EXTRACT_PREVIEW_MAX);
 }
 
 /* ---- Choice and report ------------------------------------------------------------------ */

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
 #include "secure/audit/show.h"
-#include "secure/client/payload.h"
 
 static const char USAGE[] =
     "Usage: minions-audit verify [--key FILE.pub] [--json] LOG...\n"
@@ -27,8 +27,10 @@ static const char USAGE[] =
     "           the first line that is wrong and why.\n"
     "  show     print LOG as a timeline: the verdict first, then each event (rounds,\n"
     "           timings, tokens, what the supervisor's evidence proved) with its time from\n"
-    "           the start. Text from the log is printed as plain ASCII only ('?' for\n"
-    "           anything else), so a log cannot drive your terminal.\n"
+    "           the start. Text from the log is shown as UTF-8 with control bytes,\n"
+    "           invalid UTF-8 and invisible or bidirectional formatting characters\n"
+    "           escaped (\\x1B, \\u{202E}), so a log cannot drive your terminal or\n"
+    "           disguise what it says.\n"
     "  key      print the fingerprint of a log key's public half (default: the log-key.pub\n"
     "           next to this installation's log key), to compare with what verify prints.\n"
     "\n"
@@ -63,10 +65,10 @@ typedef struct opts {
     int n_logs;
 } opts;
 
-/* A name from the command line, printable. */
+/* A name from the command line, escaped for the terminal (at most cap bytes with its NUL). */
 static void clean_name(const char *s, char *out, size_t cap)
 {
-    ms_client_sanitize(s, s ? strlen(s) : 0, out, cap);
+    (void)ms_text_escape(s, s ? strlen(s) : 0, cap, out, cap);
 }
 
 static int usage_error(const char *what, const char *arg)

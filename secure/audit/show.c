@@ -10,11 +10,12 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/text.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog_fmt.h"
-#include "secure/client/payload.h"
 
 #define NAME_MAX_SHOWN 512u /* characters of a file name in reports */
+#define NAME_SHOWN_SIZE MS_TEXT_ESCAPE_SIZE(NAME_MAX_SHOWN)
 #define EVENT_TEXT 2048u    /* one rendered event */
 
 int ms_audit_exit_status(ms_alog_verdict v)
@@ -87,9 +88,10 @@ ms_err ms_audit_verify_file(const char *path, const uint8_t *expected_pk, ms_buf
     return ms_alog_verify(text->p, text->len, expected_pk, r);
 }
 
-static void clean_name(const char *name, char out[static NAME_MAX_SHOWN + 1])
+/* A file name as given (untrusted: a log may be named to fool a terminal), escaped. */
+static void clean_name(const char *name, char out[static NAME_SHOWN_SIZE])
 {
-    ms_client_sanitize(name, name ? strlen(name) : 0, out, NAME_MAX_SHOWN + 1);
+    (void)ms_text_escape(name, name ? strlen(name) : 0, NAME_MAX_SHOWN, out, NAME_SHOWN_SIZE);
 }
 
 static const char *verdict_upper(ms_alog_verdict v)
@@ -147,7 +149,7 @@ static void verdict_text(FILE *out, const ms_alog_report *r, bool key_checked, c
 void ms_audit_print_report(FILE *out, const char *name, ms_err file_err, const ms_alog_report *r,
                            bool key_checked)
 {
-    char shown[NAME_MAX_SHOWN + 1];
+    char shown[NAME_SHOWN_SIZE];
     clean_name(name, shown);
     if (file_err != MS_OK) {
         fprintf(out, "%s: cannot read the log: %s\n", shown, ms_err_str(file_err));
@@ -161,7 +163,7 @@ void ms_audit_print_report(FILE *out, const char *name, ms_err file_err, const m
 static ms_err report_json(ms_json_wval obj, const char *name, ms_err file_err,
                           const ms_alog_report *r, bool key_checked)
 {
-    char shown[NAME_MAX_SHOWN + 1], fp[MS_FINGERPRINT_LEN], key[8 + MS_HEX_BUF_LEN(MS_ALOG_PK_LEN)];
+    char shown[NAME_SHOWN_SIZE], fp[MS_FINGERPRINT_LEN], key[8 + MS_HEX_BUF_LEN(MS_ALOG_PK_LEN)];
     size_t n;
     clean_name(name, shown);
     TRY(ms_json_add_cstr(obj, "log", shown));
@@ -397,7 +399,7 @@ static ms_err show_line(show_state *s, uint64_t line, const uint8_t *p, size_t n
 
 static void header_text(FILE *out, const char *name, const ms_alog_report *r, bool key_checked)
 {
-    char shown[NAME_MAX_SHOWN + 1];
+    char shown[NAME_SHOWN_SIZE];
     clean_name(name, shown);
     fprintf(out, "audit log %s\n", shown);
     fputs("  verdict  ", out);

@@ -33,7 +33,7 @@ MS_MUST_CHECK ms_err ms_audit_verify_file(const char *path, const uint8_t *expec
 /*
  * Text for people, one log: "LOG: VERDICT ..." and, when the key was not given, the
  * fingerprint of the key the log names with a warning that it was not checked. `name` is
- * printed sanitised. file_err != MS_OK reports a file that could not be read.
+ * printed escaped (ms_text_escape). file_err != MS_OK reports a file that could not be read.
  */
 void ms_audit_print_report(FILE *out, const char *name, ms_err file_err, const ms_alog_report *r,
                            bool key_checked);
@@ -52,16 +52,21 @@ MS_MUST_CHECK ms_err ms_audit_json_list_print(const ms_audit_json_list *l, FILE 
 void ms_audit_json_list_free(ms_audit_json_list *l);
 
 /*
- * One event for people: printable ASCII, '\n' between its lines (the first says what
- * happened, the others add detail), cut to cap. Known types of the session-log vocabulary
- * (docs/logs.md) have their own wording; others show their type and compact data.
+ * One event for people, NUL-terminated: '\n' between its lines (the first says what
+ * happened, the others add detail), cut to cap. Text from the log is escaped by
+ * ms_text_escape (common/text.h): valid UTF-8 is kept, control bytes, invalid UTF-8 and
+ * invisible or bidirectional formatting characters are shown as escapes, so the only
+ * control byte in out is that '\n'. Known types of the session-log vocabulary
+ * (docs/logs.md) have their own wording (a session by its evidence type: the pinned key's
+ * fingerprint for dev-key, the evidence digest for tpm2-quote and sev-snp, and what was
+ * proved); others show their type and compact data.
  */
 void ms_audit_render_event(const char *type, ms_json_val data, char *out, size_t cap);
 
 /*
  * The timeline of a verified log (r from ms_alog_verify over the same bytes): a header with
  * the verdict first, then one line per event with its time from the start. Every text
- * from the log is untrusted: shown as printable ASCII only, cut to a short excerpt. Lines
+ * from the log is untrusted: escaped as above, cut to a short excerpt. Lines
  * at and after the first problem are marked as not verified.
  * json: {"report":{...as above...},"events":[{"line","seq","ts","offset_s","type","data",
  * "verified"}...]}. MS_ERR_IO when writing fails, MS_ERR_NOMEM.

@@ -1,14 +1,15 @@
-/* One readable line per event of the session-log vocabulary (docs/logs.md); untrusted text sanitised. */
+/* One readable line per event of the session-log vocabulary (docs/logs.md); untrusted text escaped. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/text.h"
 #include "secure/audit/show.h"
-#include "secure/client/payload.h"
 
 #define EXCERPT 100u /* characters of a text field shown */
 #define SHORT 48u    /* ... of a short one (ids, names) */
+#define SENTENCE 240u /* ... of what a session's evidence proved (secure/client/session_log.c) */
 
 /* A bounded line under construction; over the cap it is cut, never overrun. */
 typedef struct sb {
@@ -48,22 +49,25 @@ static void paren_close(sb *b, size_t at)
     }
 }
 
-/* Untrusted text: its first line, at most max characters ("..." when cut), printable ASCII. */
+/*
+ * Untrusted text: its first line, at most max characters, "..." when cut. Escaped by
+ * ms_text_escape (common/text.h): UTF-8 text stays readable, while control bytes, invalid
+ * UTF-8 and characters that hide or reorder text are shown as escapes, so a log cannot
+ * drive the terminal or disguise what it says. Written straight into b: whole characters
+ * only, even when the line is at its cap.
+ */
 static void add_text(sb *b, const char *s, size_t len, size_t max)
 {
-    char clean[EXCERPT + 1];
     const char *nl = memchr(s, '\n', len);
     size_t n = nl != NULL ? (size_t)(nl - s) : len;
-    bool cut = n < len;
-    if (max > EXCERPT) {
-        max = EXCERPT;
+    if (b->n + 1 >= b->cap) {
+        return;
     }
-    if (n > max) {
-        n = max;
-        cut = true;
+    size_t used = ms_text_escape(s, n, max, b->p + b->n, b->cap - b->n);
+    b->n += strlen(b->p + b->n);
+    if (used == n && n < len) {
+        add(b, "...");
     }
-    ms_client_sanitize(s, n, clean, sizeof clean);
-    add(b, "%s%s", clean, cut ? "..." : "");
 }
 
 /* A string member, or NULL (missing or not a string). */
@@ -175,10 +179,104 @@ static void r_log_start(sb *b, ms_json_val d)
     }
 }
 
-static void r_session(sb *b, ms_json_val d)
+/* Does the string member equal want? */
+static bool str_is(ms_json_val o, const char *key, const char *want)
 {
     size_t len;
+    const char *s = str(o, key, &len);
+    return s != NULL && len == strlen(want) && strncmp(s, want, len) == 0;
+}
+
+/* "policy FILE (or built in): accepts dev-key, tpm2-quote; STRICT required" */
+static void add_policy(sb *b, ms_json_val d)
+{
+    ms_json_val pol, acc, v;
+    size_t n, len;
+    const char *name;
+    bool strict;
+    if (ms_json_get_obj(d, "policy", &pol) != MS_OK) {
+        return;
+    }
+    add(b, "\npolicy ");
+    add_field(b, pol, "file", SHORT, "(built in)");
+    if (ms_json_get_arr(pol, "accept", 8, &acc, &n) == MS_OK) {
+        add(b, ": accepts");
+        for (size_t i = 0; i < n; i++) {
+            if (ms_json_arr_at(acc, i, &v) == MS_OK &&
+                ms_json_as_str(v, SHORT, &name, &len) == MS_OK) {
+                add(b, i == 0 ? " " : ", ");
+                add_text(b, name, len, SHORT);
+            }
+        }
+    }
+    if (ms_json_get_bool(pol, "require_strict", &strict) == MS_OK && strict) {
+        add(b, "; STRICT required");
+    }
+}
+
+/*
+ * What identifies the accepted evidence, by its type (docs/logs.md, "session"): for a dev
+ * key the pinned key's fingerprint; for a TPM quote or an SEV-SNP report (their pins are
+ * in the policy file, not in the event) the whole digest of the evidence bytes, which the
+ * supervisor's session_end names as evidence_id. Always the handshake transcript the
+ * channel keys are bound to. A dev_key_fp of null is never shown as a key.
+ */
+static void add_evidence_ids(sb *b, ms_json_val d)
+{
+    if (str_is(d, "evidence_type", "dev-key")) {
+        add(b, "\npinned dev key ");
+        add_field(b, d, "dev_key_fp", EXCERPT, "(not named)");
+        add(b, "; evidence sha256 ");
+        add_field(b, d, "evidence_sha256", 16, "?");
+    } else {
+        if (str_is(d, "evidence_type", "tpm2-quote")) {
+            add(b, "\nTPM 2.0 quote");
+        } else if (str_is(d, "evidence_type", "sev-snp")) {
+            add(b, "\nSEV-SNP report");
+        } else {
+            add(b, "\nevidence");
+        }
+        add(b, ", sha256 ");
+        add_field(b, d, "evidence_sha256", EXCERPT, "?");
+    }
+    add(b, "; handshake transcript ");
+    add_field(b, d, "transcript_hash", 16, "?");
+}
+
+/* A handshake that failed or whose evidence a check refused: nothing was sent in it. */
+static void r_session_failed(sb *b, ms_json_val d)
+{
+    add(b, "handshake with ");
+    add_field(b, d, "supervisor_url", SHORT, "the supervisor");
+    add(b, " FAILED: ");
+    add_field(b, d, "error", SHORT, "no error named");
+    size_t at = paren_open(b);
+    add_dur_field(b, d, "handshake_s", "after ");
+    paren_close(b, at);
+    add(b, "; nothing proved, nothing sent in the channel");
+    add_policy(b, d);
+}
+
+static void add_tls(sb *b, ms_json_val d)
+{
+    if (str_is(d, "tls", "pinned")) {
+        add(b, "; TLS key pinned (sha256 ");
+        add_field(b, d, "tls_spki_sha256", 16, "?");
+        add(b, ")");
+    } else if (str_is(d, "tls", "proxy")) {
+        add(b, "; TLS through a proxy (key not pinned)");
+    } else if (str_is(d, "tls", "none")) {
+        add(b, "; no TLS (loopback)");
+    }
+}
+
+static void r_session(sb *b, ms_json_val d)
+{
     double t;
+    if (!flag(d, "ok", true)) {
+        r_session_failed(b, d);
+        return;
+    }
     add(b, "verified ");
     add_field(b, d, "supervisor_url", SHORT, "the supervisor");
     add(b, ": ");
@@ -194,33 +292,18 @@ static void r_session(sb *b, ms_json_val d)
             add(b, " valid until %s UTC", when);
         }
     }
-    const char *tls = str(d, "tls", &len);
-    if (tls != NULL && strcmp(tls, "pinned") == 0) {
-        add(b, "; TLS key pinned (sha256 ");
-        add_field(b, d, "tls_spki_sha256", 16, "?");
-        add(b, ")");
-    } else if (tls != NULL && strcmp(tls, "proxy") == 0) {
-        add(b, "; TLS through a proxy (key not pinned)");
-    } else if (tls != NULL && strcmp(tls, "none") == 0) {
-        add(b, "; no TLS (loopback)");
-    }
+    add_tls(b, d);
     add(b, "; session ");
     add_field(b, d, "session_id", SHORT, "?");
     add_dur_field(b, d, "handshake_s", "; handshake ");
     if (has(d, "proved")) {
         add(b, "\nproved: ");
-        add_field(b, d, "proved", EXCERPT, "");
+        add_field(b, d, "proved", SENTENCE, "");
     }
     if (has(d, "evidence_sha256") || has(d, "transcript_hash")) {
-        add(b, "\nevidence sha256 ");
-        add_field(b, d, "evidence_sha256", 16, "?");
-        add(b, ", handshake transcript ");
-        add_field(b, d, "transcript_hash", 16, "?");
-        if (has(d, "dev_key_fp")) {
-            add(b, ", dev key ");
-            add_field(b, d, "dev_key_fp", 24, "?");
-        }
+        add_evidence_ids(b, d);
     }
+    add_policy(b, d);
 }
 
 static void r_task(sb *b, ms_json_val d)

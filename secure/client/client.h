@@ -17,8 +17,11 @@
  * with CURLOPT_NOSIGNAL and a TLS write to a closed peer may raise it).
  *
  * What a client checks before it sends anything inside a record (§7.3):
- *  - the ServerHello, every check of §7.3, with a verifier that accepts only dev-key
- *    evidence (§12.5) signed by the pinned key (ms_devkey_verify);
+ *  - the ServerHello, every check of §7.3. The evidence (check 9) goes to the attestation
+ *    policy's verifier (cfg.policy, ms_attest_policy_verify: the evidence types it accepts,
+ *    each against its pins: dev key, TPM AK and PCRs, SEV-SNP root and measurement); with
+ *    no policy, one that accepts only dev-key evidence (§12.5) signed by pinned_dev_pk. A
+ *    custom cfg.verify replaces that verifier entirely (see its comment);
  *  - over https: the supervisor's TLS key, read from the certificate of the very connection
  *    that carried the handshake, equals the tls_spki_sha256 of the authenticated ServerHello
  *    (constant-time). An all-zero hash (TLS ends in front of the supervisor) is refused with

@@ -173,6 +173,76 @@ static void demo_log(const char *path, const ms_alog_key *k)
     CHECK_OK(ms_alog_close(l));
 }
 
+/* A session event as secure/client/session_log.c writes it for attested evidence. */
+static void attested_session(ms_alog *l, const char *type, const char *digest, const char *proved)
+{
+    ms_json_wval r, pol, acc;
+    ms_json_builder *b = obj(&r);
+    CHECK_OK(ms_json_add_cstr(r, "supervisor_url", "https://10.0.0.5:8443"));
+    CHECK_OK(ms_json_add_cstr(r, "session_id", "00112233445566778899aabbccddeeff"));
+    CHECK_OK(ms_json_add_cstr(r, "evidence_type", type));
+    CHECK_OK(ms_json_add_cstr(r, "evidence_mode", "STRICT"));
+    CHECK_OK(ms_json_add_i64(r, "evidence_not_after", 1795248300));
+    CHECK_OK(ms_json_add_cstr(r, "evidence_sha256", digest));
+    CHECK_OK(ms_json_add_cstr(r, "transcript_hash", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+    CHECK_OK(ms_json_add_cstr(r, "tls", "pinned"));
+    CHECK_OK(ms_json_add_cstr(r, "tls_spki_sha256", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"));
+    CHECK_OK(ms_json_add_null(r, "dev_key_fp"));
+    CHECK_OK(ms_json_add_obj(r, "policy", &pol));
+    CHECK_OK(ms_json_add_cstr(pol, "file", "/etc/minions/policy.json"));
+    CHECK_OK(ms_json_add_arr(pol, "accept", &acc));
+    CHECK_OK(ms_json_add_cstr(acc, NULL, type));
+    CHECK_OK(ms_json_add_bool(pol, "require_strict", true));
+    CHECK_OK(ms_json_add_bool(r, "ok", true));
+    CHECK_OK(ms_json_add_cstr(r, "proved", proved));
+    CHECK_OK(ms_json_add_double(r, "handshake_s", 0.05));
+    put(l, "session", b);
+}
+
+#define TPM_PROVED "a TPM 2.0 quote by the pinned attestation key over the policy's PCR values, " \
+                   "bound to the supervisor's channel key"
+#define TPM_DIGEST "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define SNP_PROVED "an AMD SEV-SNP report from a chip certified by the pinned AMD root, with the " \
+                   "policy's launch measurement, bound to the supervisor's channel key"
+#define SNP_DIGEST "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+
+/* A chat log with attested sessions (TPM, SEV-SNP, a refused one) and text in other scripts. */
+static void sessions_log(const char *path, const ms_alog_key *k)
+{
+    ms_alog *l;
+    ms_json_wval r, pol, acc;
+    ms_json_builder *b = obj(&r);
+    CHECK_OK(ms_json_add_cstr(r, "program", "minions-secure 0.2.0"));
+    CHECK_OK(ms_alog_open(&l, path, k, "chat", b));
+    ms_json_builder_free(b);
+    attested_session(l, "tpm2-quote", TPM_DIGEST, TPM_PROVED);
+
+    b = obj(&r);
+    CHECK_OK(ms_json_add_i64(r, "turn", 1));
+    CHECK_OK(ms_json_add_cstr(r, "user", "Quel \xc3\xa9tait le total ? \xe5\xa3\xb2\xe4\xb8\x8a\xe9\xab\x98\xe3\x81\xaf?"));
+    CHECK_OK(ms_json_add_cstr(r, "reply", "R\xc3\xa9ponse : 1,2 M\xe2\x82\xac\xe2\x80\x8b \xe2\x81\xa6x\xe2\x81\xa9"));
+    CHECK_OK(ms_json_add_bool(r, "ok", true));
+    CHECK_OK(ms_json_add_double(r, "seconds", 0.5));
+    put(l, "chat_turn", b);
+
+    attested_session(l, "sev-snp", SNP_DIGEST, SNP_PROVED);
+
+    b = obj(&r); /* a handshake whose evidence the policy refused */
+    CHECK_OK(ms_json_add_cstr(r, "supervisor_url", "https://10.0.0.6:8443"));
+    CHECK_OK(ms_json_add_obj(r, "policy", &pol));
+    CHECK_OK(ms_json_add_null(pol, "file"));
+    CHECK_OK(ms_json_add_arr(pol, "accept", &acc));
+    CHECK_OK(ms_json_add_cstr(acc, NULL, "tpm2-quote"));
+    CHECK_OK(ms_json_add_cstr(acc, NULL, "sev-snp"));
+    CHECK_OK(ms_json_add_bool(pol, "require_strict", false));
+    CHECK_OK(ms_json_add_bool(r, "ok", false));
+    CHECK_OK(ms_json_add_cstr(r, "proved", "nothing: the handshake failed"));
+    CHECK_OK(ms_json_add_cstr(r, "error", "MS_ERR_ATTEST_POLICY"));
+    CHECK_OK(ms_json_add_double(r, "handshake_s", 0.01));
+    put(l, "session", b);
+    CHECK_OK(ms_alog_close(l));
+}
+
 /* --- running the programs ---------------------------------------------------------------- */
 
 typedef struct run {
@@ -258,6 +328,42 @@ static long data_offset(const char *path, int line)
 /* --- tests -------------------------------------------------------------------------------- */
 
 static char log_demo[PATH_MAX], log_b[PATH_MAX], log_flip[PATH_MAX], log_cut[PATH_MAX];
+static char log_sessions[PATH_MAX];
+
+/* Characters that must never reach a terminal raw: controls, and those that hide or reorder text. */
+static bool unsafe_cp(uint32_t cp)
+{
+    return (cp < 0x20 && cp != '\n') || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+/* The output is valid UTF-8 whose only control byte is '\n' and that hides nothing. */
+static bool terminal_safe(const ms_buf *out)
+{
+    const uint8_t *p = out->p;
+    size_t i = 0;
+    while (i < out->len) {
+        uint8_t c = p[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if ((c >= 0x80 && c < 0xC2) || c > 0xF4 || i + n > out->len) {
+            return false;
+        }
+        uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                return false;
+            }
+            cp = cp << 6 | (p[i + k] & 0x3Fu);
+        }
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || unsafe_cp(cp)) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
 
 static void test_help_version(void)
 {
@@ -378,7 +484,9 @@ static void test_show(void)
                     "0.1 ms; 120+40 tokens)") != NULL);
     CHECK(strstr(o, "round 2: the worker's reply was not usable (no JSON object in the reply): "
                     "asked again") != NULL);
-    CHECK(strstr(o, "turn 1: \"hi ?[31mRED\" -> \"ok ??? desrever\" (250.0 ms); CUT SHORT") != NULL);
+    CHECK(strstr(o, "turn 1: \"hi \\x1B[31mRED\" -> \"ok \\u{202E} desrever\" (250.0 ms); CUT SHORT") != NULL);
+    CHECK(strstr(o, "pinned dev key sha256:1234; evidence sha256 aa11bb22cc33dd44...; handshake "
+                    "transcript 0123456789abcdef...") != NULL);
     CHECK(strstr(o, "error MS_ERR_HTTP_CONNECT: cannot connect to the server") != NULL);
     CHECK(strstr(o, "custom_thing: {\"a\":1}") != NULL);
     CHECK(strstr(o, "round 1: worker answered (2.50 s; 300+20 tokens): The report covers 2023.") != NULL);
@@ -393,12 +501,7 @@ static void test_show(void)
     CHECK(strstr(o, "log sealed by the log key (15 lines before the seal)") != NULL);
     CHECK(strstr(o, "     +0.") != NULL);
     /* nothing from the log reaches the terminal raw */
-    int raw = 0;
-    for (size_t i = 0; i < r.out.len; i++) {
-        unsigned char c = r.out.p[i];
-        raw += (c < 0x20 && c != '\n') || c >= 0x7f;
-    }
-    CHECK(raw == 0);
+    CHECK(terminal_safe(&r.out));
     run_free(&r);
 
     r = audit("show", log_flip, NULL, NULL, NULL);
@@ -431,6 +534,33 @@ static void test_show(void)
     run_free(&r);
     r = audit("show", log_demo, log_b, NULL, NULL);
     CHECK(r.code == 2);
+    run_free(&r);
+}
+
+/* Sessions by evidence type: TPM and SEV-SNP by their digest (never "dev key ?"); UTF-8 kept. */
+static void test_show_sessions(void)
+{
+    run r = audit("show", "--key", pub_a, log_sessions, NULL);
+    const char *o = out_of(&r);
+    CHECK(r.code == 0);
+    CHECK(strstr(o, "verified https://10.0.0.5:8443: tpm2-quote (STRICT) evidence valid until "
+                    "2026-11-21 08:05:00 UTC; TLS key pinned (sha256 fedcba9876543210...); "
+                    "session 00112233445566778899aabbccddeeff; handshake 50.0 ms\n") != NULL);
+    CHECK(strstr(o, "proved: " TPM_PROVED "\n") != NULL); /* the whole sentence */
+    CHECK(strstr(o, "TPM 2.0 quote, sha256 " TPM_DIGEST "; handshake transcript "
+                    "0123456789abcdef...\n") != NULL);
+    CHECK(strstr(o, "policy /etc/minions/policy.json: accepts tpm2-quote; STRICT required\n") != NULL);
+    CHECK(strstr(o, "verified https://10.0.0.5:8443: sev-snp (STRICT) evidence") != NULL);
+    CHECK(strstr(o, "proved: " SNP_PROVED "\n") != NULL);
+    CHECK(strstr(o, "SEV-SNP report, sha256 " SNP_DIGEST "; handshake transcript ") != NULL);
+    CHECK(strstr(o, "dev key") == NULL);
+    CHECK(strstr(o, "handshake with https://10.0.0.6:8443 FAILED: MS_ERR_ATTEST_POLICY (after "
+                    "10.0 ms); nothing proved, nothing sent in the channel\n") != NULL);
+    CHECK(strstr(o, "policy (built in): accepts tpm2-quote, sev-snp\n") != NULL);
+    /* accented letters, CJK and the euro sign kept; zero-width space and bidi isolates escaped */
+    CHECK(strstr(o, "turn 1: \"Quel \xc3\xa9tait le total ? \xe5\xa3\xb2\xe4\xb8\x8a\xe9\xab\x98\xe3\x81\xaf?\" -> "
+                    "\"R\xc3\xa9ponse : 1,2 M\xe2\x82\xac\\u{200B} \\u{2066}x\\u{2069}\" (500.0 ms)") != NULL);
+    CHECK(terminal_safe(&r.out));
     run_free(&r);
 }
 
@@ -503,8 +633,10 @@ int main(int argc, char **argv)
     e2e_path(log_b, "%s/other-key.log", dir);
     e2e_path(log_flip, "%s/flipped.log", dir);
     e2e_path(log_cut, "%s/cut.log", dir);
+    e2e_path(log_sessions, "%s/sessions.log", dir);
     demo_log(log_demo, &key_a);
     demo_log(log_b, &key_b);
+    sessions_log(log_sessions, &key_a);
     /* a change inside line 4's data (its JSON stays valid); a cut in line 10 */
     file_copy(log_demo, log_flip, SIZE_MAX, data_offset(log_demo, 4) + 2);
     file_copy(log_demo, log_cut, (size_t)data_offset(log_demo, 10), -1);
@@ -513,6 +645,7 @@ int main(int argc, char **argv)
     RUN(test_verify_statuses);
     RUN(test_verify_json);
     RUN(test_show);
+    RUN(test_show_sessions);
     RUN(test_python_verifier);
     RUN(test_cross_check);
     ms_alog_key_wipe(&key_a);
