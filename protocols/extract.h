@@ -101,8 +101,9 @@ typedef struct ms_extract_info {
      * LF, CR and TAB are "\n", "\r", "\t"; other control bytes and invalid UTF-8 are
      * "\xNN"; C1 controls and invisible or bidirectional formatting characters (U+061C,
      * U+200B..U+200F, U+202A..U+202E, U+2060..U+206F, U+FEFF) are "\u{XXXX}", so a
-     * preview printed on a terminal shows what the bytes are. Previews quote the model's
-     * output: log them where the output itself may go, never where the context may not.
+     * preview printed on a terminal shows what the bytes are (common/text.h's
+     * ms_text_escape). Previews quote the model's output: log them where the output itself
+     * may go, never where the context may not.
      */
     char preview[MS_EXTRACT_PREVIEW_MAX];
     char span_preview[MS_EXTRACT_PREVIEW_MAX];
