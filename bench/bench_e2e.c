@@ -1,8 +1,9 @@
 /*
  * End-to-end benchmark: a secure turn against a direct engine call, attested handshakes
- * against new TLS 1.3 connections, and the supervisor's memory with 10,000 idle sessions.
- * It starts its own llm-sim, minions-supervisor and openssl s_server on free loopback ports
- * and stops them by PID, also on failure.
+ * against new TLS 1.3 connections, TPM-attested handshakes (FAST against dev-key, and
+ * STRICT) and the supervisor's memory with 10,000 idle sessions. It starts its own llm-sim,
+ * minions-supervisors, swtpm and openssl s_server on free loopback ports and stops them by
+ * PID, also on failure.
  */
 #include <arpa/inet.h>
 #include <limits.h>
@@ -305,7 +306,7 @@ static int tls_round(const bench_opts *o, double *rate_wall, double *rate_real)
 }
 
 /* ms_client_connect for `secs`: each a full handshake, every §7.3 check, evidence verified. */
-static int hs_round(ms_client *c, double secs, double *rate)
+int bench_hs_round(ms_client *c, double secs, double *rate)
 {
     unsigned n = 0;
     double t0 = now_s(), t;
@@ -354,7 +355,7 @@ static int bench_handshakes(const bench_opts *o, bench_results *res)
         return -1;
     }
     if (ms_client_new(&c, &cc) != MS_OK || e2e_http_new(&h, E.url, E.ca) != 0 ||
-        hs_round(c, 0.2, &res->hs_ours[0]) != 0 || full_round(h, 0.1, &res->hs_full[0]) != 0) {
+        bench_hs_round(c, 0.2, &res->hs_ours[0]) != 0 || full_round(h, 0.1, &res->hs_full[0]) != 0) {
         fail("handshake set-up", MS_OK);
         goto out;
     }
@@ -363,7 +364,7 @@ static int bench_handshakes(const bench_opts *o, bench_results *res)
         if (tls_first && tls_round(o, &res->tls_wall[r], &res->tls_real[r]) != 0) {
             goto out;
         }
-        if (hs_round(c, ours_s, &res->hs_ours[r]) != 0 ||
+        if (bench_hs_round(c, ours_s, &res->hs_ours[r]) != 0 ||
             full_round(h, ours_s / 2, &res->hs_full[r]) != 0) {
             goto out;
         }
@@ -445,7 +446,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
 {
     static char sup[PATH_MAX], sim[PATH_MAX];
     *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .tls_secs = 2,
-                .sessions = 10000, .src = MS_SOURCE_DIR};
+                .sessions = 10000, .tpm_secs = 1.0, .src = MS_SOURCE_DIR};
     /* By default the programs are this one's neighbours in build/bin. */
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -469,6 +470,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->turn_round_s = 0.02;
             o->tls_secs = 1;
             o->sessions = 300;
+            o->tpm_secs = 0.25;
         } else if (v && strcmp(a, "--rounds") == 0 && parse_uint(v, 1, MAX_ROUNDS, &o->rounds)) {
             i++;
         } else if (v && strcmp(a, "--hs-rounds") == 0 &&
@@ -486,7 +488,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             fprintf(stderr,
                     "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
                     "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
-                    "Needs the openssl program in PATH. --json: one JSON object on stdout, the "
+                    "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
                     argv[0]);
             return 0;
@@ -521,7 +523,16 @@ static int setup(const bench_opts *o)
         fprintf(stderr, "bench-e2e: set-up failed in %s\n", E.dir);
         return -1;
     }
-    return 0;
+    return bench_tpm_start(E.dir); /* before any other child: see bench_e2e.h */
+}
+
+/* TPM handshakes, measured against the dev-key supervisor of the other runs (still up). */
+static int tpm_handshakes(const bench_opts *o, bench_results *res)
+{
+    bench_tpm_env env = {.dir = E.dir, .ca = E.ca, .cert = E.cert, .key = E.key,
+                         .devkey = E.devkey, .dev_url = E.url, .dev_pk = E.pk,
+                         .backend_port = E.sim.port};
+    return bench_tpm_handshakes(o, &env, res);
 }
 
 /* llm-sim (no latency, unlimited tokens/s) and a supervisor whose table holds every pending session. */
@@ -553,7 +564,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = setup(&o) == 0 && start_stack(&o) == 0 && bench_turns(&o, &res) == 0 &&
-                     bench_handshakes(&o, &res) == 0
+                     bench_handshakes(&o, &res) == 0 && tpm_handshakes(&o, &res) == 0
                  ? 0
                  : 1;
     /* The memory run gets a supervisor of its own: no pending sessions from the handshakes. */
@@ -564,6 +575,7 @@ int main(int argc, char **argv)
     rc = rc == 0 && bench_rss(&o, &res) == 0 ? 0 : 1;
     e2e_server_stop(&E.sup, 5000);
     e2e_server_stop(&E.sim, 5000);
+    bench_tpm_stop();
     e2e_proc_kill_all();
     res.reply_bytes = strlen(REPLY);
     res.cpu_a = g_cpus.a;

@@ -14,6 +14,7 @@ typedef struct bench_opts {
     double turn_round_s;
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
+    double tpm_secs; /* each side of a TPM handshake round */
     const char *sup_bin, *sim_bin, *src;
 } bench_opts;
 
@@ -38,11 +39,37 @@ typedef struct bench_results {
     bench_turn_res turn[BENCH_N_PLACEMENTS];
     double hs_ours[MAX_ROUNDS], hs_full[MAX_ROUNDS];       /* per second */
     double tls_wall[MAX_ROUNDS], tls_real[MAX_ROUNDS];     /* per second */
+    /* per second: dev-key and TPM FAST back to back (ABBA), then TPM STRICT, each round */
+    double hs_dev[MAX_ROUNDS], hs_tpm_fast[MAX_ROUNDS], hs_tpm_strict[MAX_ROUNDS];
+    int tpm_done;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
     int cpu_a, cpu_b; /* the CPUs of the placements */
 } bench_results;
+
+struct ms_client;
+/*
+ * ms_client_connect in a loop for at least `secs`: each a full handshake whose evidence the
+ * client verifies. 0 and *rate (handshakes per second), or -1 (printed) on the first error.
+ */
+int bench_hs_round(struct ms_client *c, double secs, double *rate);
+
+/*
+ * TPM handshakes (bench_e2e_tpm.c). bench_tpm_start: a swtpm on a free port (temporary
+ * state, stopped by PID), enrolled into two client policies (FAST, STRICT) that pin its AK
+ * and PCRs 0-7; call it before any other child starts (the process helpers' fatal-signal
+ * hooks then stay in charge). bench_tpm_handshakes starts a supervisor with --evidence tpm2
+ * on it and measures against the dev-key supervisor at dev_url (still running).
+ */
+typedef struct bench_tpm_env {
+    const char *dir, *ca, *cert, *key, *devkey, *dev_url;
+    const unsigned char *dev_pk; /* MS_SIGN_PK_LEN */
+    unsigned backend_port;
+} bench_tpm_env;
+int bench_tpm_start(const char *dir);
+int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+void bench_tpm_stop(void);
 
 /* The median of v[0..n), n <= MAX_ROUNDS. */
 double bench_median(const double *v, unsigned n);

@@ -1,6 +1,7 @@
 /* Supervisor endpoints: handshake, finish, request, close; streams in stream.c. */
 #include "secure/supervisor/handlers.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -124,10 +125,31 @@ static void handle_health(const ms_sup *sup, ms_sup_reply *r)
     r->content_type = "application/json";
 }
 
+/* The evidence provider with fresh evidence rate-limited (§12.2): each costs the TPM a quote. */
+typedef struct limited_provider {
+    ms_identity_snapshot *snap;
+    ms_rate *rate;
+    unsigned retry_after_s;
+    ms_session_meta meta; /* what the session got, for the audit log */
+} limited_provider;
+
+static ms_err provide_limited(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
+{
+    limited_provider *lp = ctx;
+    if (req->strict && lp->rate && !ms_rate_take(lp->rate, ms_now_ms(), &lp->retry_after_s)) {
+        return MS_ERR_STRICT_RATE;
+    }
+    TRY(ms_identity_provide(lp->snap, req, rep));
+    crypto_hash_sha256(lp->meta.evidence_sha256, rep->evidence.p, rep->evidence.len);
+    lp->meta.mode = rep->mode;
+    return MS_OK;
+}
+
 /* §12.1 handshake: room first (cheap), then the cryptography, then the table. */
 static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_sup_reply *r)
 {
     ms_identity_snapshot snap;
+    limited_provider lp = {.snap = &snap, .rate = sup->strict_rate};
     struct ms_hs_pending *p = NULL;
     uint64_t now = ms_now_ms();
     if (!ms_sessions_has_room(sup->sessions, now)) {
@@ -143,17 +165,23 @@ static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_su
         return;
     }
     ms_hs_server_cfg cfg = {.static_sk = snap.static_sk, .static_pk = snap.static_pk,
-                            .tls_spki_hash = sup->tls_spki, .provide = ms_identity_provide,
-                            .provide_ctx = &snap};
+                            .tls_spki_hash = sup->tls_spki, .provide = provide_limited,
+                            .provide_ctx = &lp};
     ms_buf_clear(&r->body);
     e = ms_hs_server_respond(&cfg, body, len, &r->body, &p);
     ms_identity_snapshot_wipe(&snap);
+    if (e == MS_ERR_STRICT_RATE) {
+        ms_sup_fail(r, 503, e);
+        r->retry_after = (int)lp.retry_after_s;
+        return;
+    }
     if (e != MS_OK) {
         ms_sup_fail(r, 400, e);
         return;
     }
     set_prefix(r, ms_hs_pending_session_id(p));
-    e = ms_sessions_add(sup->sessions, p, now); /* takes p */
+    lp.meta.started_s = ms_now_s();
+    e = ms_sessions_add(sup->sessions, p, &lp.meta, now); /* takes p */
     if (e != MS_OK) {
         ms_sup_fail(r, e == MS_ERR_SERVER_BUSY ? 503 : 500, e);
         r->retry_after = e == MS_ERR_SERVER_BUSY ? 1 : 0;
@@ -176,6 +204,8 @@ static ms_err finish_if_present(ms_session *s, const uint8_t *body, size_t len, 
     size_t cf_len = len > 49 && body[49] == MS_SIG_LEN ? MS_CLIENT_FINISH_MAX_LEN : 50;
     cf_len = cf_len < len ? cf_len : len;
     TRY(ms_hs_server_finish(s->pending, body, cf_len, &s->chan, &res));
+    s->has_client_id = res.has_client_id;
+    memcpy(s->client_id_pk, res.client_id_pk, sizeof s->client_id_pk);
     ms_hs_pending_free(s->pending);
     s->pending = NULL;
     s->state = MS_SESSION_OPEN;
@@ -222,7 +252,7 @@ ms_session *ms_sup_session(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_L
 void ms_sup_reject(ms_sup *sup, ms_session *s, ms_sup_reply *r, ms_err e)
 {
     if (s->state == MS_SESSION_PENDING && e != MS_ERR_STATE) {
-        ms_sessions_remove(sup->sessions, s);
+        ms_sessions_remove(sup->sessions, s, MS_SESSION_END_EVICTED);
     }
     ms_sup_fail(r, 400, e);
 }
@@ -268,6 +298,7 @@ static void handle_request(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_L
     if (e != MS_OK) {
         ms_sup_reject(sup, s, r, e);
     }
+    s->requests += e == MS_OK;
     pthread_mutex_unlock(&s->lock);
     if (e == MS_OK) {
         e = ms_bridge_turn(sup->bridge, pt.p, pt.len, 0, NULL, NULL, &reply);
@@ -301,9 +332,10 @@ static void handle_close(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN
     if (e == MS_OK) {
         ms_buf_clear(&r->body);
         e = ms_channel_seal_buf(s->chan, MS_REC_CLOSE, 0, 0, NULL, 0, &r->body);
+        s->records_out += e == MS_OK;
         r->status = e == MS_OK ? 200 : 500;
         r->content_type = "application/octet-stream";
-        ms_sessions_remove(sup->sessions, s);
+        ms_sessions_remove(sup->sessions, s, MS_SESSION_END_CLOSED);
     } else {
         ms_sup_reject(sup, s, r, e);
     }

@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "secure/supervisor/bridge.h"
 #include "secure/supervisor/identity.h"
+#include "secure/supervisor/ratelimit.h"
 #include "secure/supervisor/sessions.h"
 
 /* Per-endpoint body caps (§12.2). */
@@ -19,6 +20,7 @@ typedef struct ms_sup {
     ms_bridge *bridge;
     uint8_t tls_spki[MS_SPKI_HASH_LEN]; /* zero when no TLS key is bound */
     int development;                    /* dev-key evidence */
+    ms_rate *strict_rate;               /* fresh (STRICT) evidence; NULL: no limit */
 } ms_sup;
 
 /* What an endpoint answers. `body` is capped at MS_MAX_HTTP_BODY. */

@@ -1,8 +1,13 @@
-/* Session table: a hash of random session ids, bounded, with lazy and periodic idle expiry. */
+/*
+ * Session table: a hash of random session ids, bounded, with lazy and periodic idle expiry.
+ * Sessions that leave the table while nobody holds them are collected on a local list and
+ * freed (and reported to the on_end callback) after the table's lock is released.
+ */
 #include "secure/supervisor/sessions.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/check.h"
@@ -20,6 +25,8 @@ struct ms_session_table {
     uint64_t last_sweep_ms;
     size_t nbuckets;
     ms_session **buckets;
+    ms_session_end_fn on_end;
+    void *on_end_ctx;
 };
 
 ms_err ms_sessions_new(ms_session_table **out, size_t max, uint64_t ttl_ms)
@@ -53,16 +60,48 @@ static void session_destroy(ms_session *s)
     free(s);
 }
 
+void ms_sessions_on_end(ms_session_table *t, ms_session_end_fn fn, void *ctx)
+{
+    t->on_end = fn;
+    t->on_end_ctx = ctx;
+}
+
+/* Report and free sessions that left the table (table lock NOT held: they are unreachable). */
+static void bury(ms_session_table *t, ms_session *grave, uint64_t now_ms)
+{
+    while (grave) {
+        ms_session *next = grave->next;
+        if (t->on_end) {
+            t->on_end(t->on_end_ctx, grave, now_ms);
+        }
+        session_destroy(grave);
+        grave = next;
+    }
+}
+
+static int expired(const ms_session_table *t, const ms_session *s, uint64_t now_ms);
+
+/* The callers' clock (handlers.h ms_now_ms), for the calls that are not given one. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 void ms_sessions_free(ms_session_table *t)
 {
     if (!t) {
         return;
     }
+    uint64_t now = mono_ms();
     for (size_t i = 0; i < t->nbuckets; i++) {
         ms_session *s = t->buckets[i];
         while (s) {
             ms_session *next = s->next;
-            session_destroy(s);
+            s->end = expired(t, s, now) ? MS_SESSION_END_EXPIRED : MS_SESSION_END_SHUTDOWN;
+            s->next = NULL;
+            bury(t, s, now);
             s = next;
         }
     }
@@ -77,8 +116,9 @@ static size_t bucket_of(const ms_session_table *t, const uint8_t sid[static MS_S
     return (size_t)ms_load_u64be(sid) & (t->nbuckets - 1);
 }
 
-/* Unlink s (table lock held); free it unless someone still holds a reference. */
-static void unlink_locked(ms_session_table *t, ms_session *s)
+/* Unlink s (table lock held); onto *grave unless someone still holds a reference. */
+static void unlink_locked(ms_session_table *t, ms_session *s, enum ms_session_end why,
+                          ms_session **grave)
 {
     ms_session **pp = &t->buckets[bucket_of(t, s->sid)];
     while (*pp && *pp != s) {
@@ -89,9 +129,11 @@ static void unlink_locked(ms_session_table *t, ms_session *s)
         t->count--;
     }
     s->removed = 1;
+    s->end = why;
     s->next = NULL;
     if (s->refs == 0) {
-        session_destroy(s);
+        s->next = *grave;
+        *grave = s;
     }
 }
 
@@ -102,7 +144,7 @@ static int expired(const ms_session_table *t, const ms_session *s, uint64_t now_
     return s->refs == 0 && now_ms >= s->last_used_ms && now_ms - s->last_used_ms > ttl;
 }
 
-static void sweep_locked(ms_session_table *t, uint64_t now_ms)
+static void sweep_locked(ms_session_table *t, uint64_t now_ms, ms_session **grave)
 {
     t->last_sweep_ms = now_ms;
     for (size_t i = 0; i < t->nbuckets; i++) {
@@ -110,7 +152,7 @@ static void sweep_locked(ms_session_table *t, uint64_t now_ms)
         while (s) {
             ms_session *next = s->next;
             if (expired(t, s, now_ms)) {
-                unlink_locked(t, s);
+                unlink_locked(t, s, MS_SESSION_END_EXPIRED, grave);
             }
             s = next;
         }
@@ -118,24 +160,28 @@ static void sweep_locked(ms_session_table *t, uint64_t now_ms)
 }
 
 /* Make room if the table is full: sweep, at most once per SWEEP_EVERY_MS unless full. */
-static int room_locked(ms_session_table *t, uint64_t now_ms)
+static int room_locked(ms_session_table *t, uint64_t now_ms, ms_session **grave)
 {
     if (t->count >= t->max || now_ms - t->last_sweep_ms >= SWEEP_EVERY_MS) {
-        sweep_locked(t, now_ms);
+        sweep_locked(t, now_ms, grave);
     }
     return t->count < t->max;
 }
 
 int ms_sessions_has_room(ms_session_table *t, uint64_t now_ms)
 {
+    ms_session *grave = NULL;
     pthread_mutex_lock(&t->lock);
-    int ok = room_locked(t, now_ms);
+    int ok = room_locked(t, now_ms, &grave);
     pthread_mutex_unlock(&t->lock);
+    bury(t, grave, now_ms);
     return ok;
 }
 
-ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p, uint64_t now_ms)
+ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p, const ms_session_meta *meta,
+                       uint64_t now_ms)
 {
+    ms_session *grave = NULL;
     ms_session *s = calloc(1, sizeof *s);
     if (!s || pthread_mutex_init(&s->lock, NULL) != 0) {
         free(s);
@@ -146,10 +192,14 @@ ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p, uint64_t no
     s->state = MS_SESSION_PENDING;
     s->pending = p;
     s->created_ms = s->last_used_ms = now_ms;
+    if (meta) {
+        s->meta = *meta;
+    }
     pthread_mutex_lock(&t->lock);
-    if (!room_locked(t, now_ms)) {
+    if (!room_locked(t, now_ms, &grave)) {
         pthread_mutex_unlock(&t->lock);
-        session_destroy(s);
+        bury(t, grave, now_ms);
+        session_destroy(s); /* never in the table: not a session that ended */
         return MS_ERR_SERVER_BUSY;
     }
     size_t b = bucket_of(t, s->sid);
@@ -157,19 +207,21 @@ ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p, uint64_t no
     t->buckets[b] = s;
     t->count++;
     pthread_mutex_unlock(&t->lock);
+    bury(t, grave, now_ms);
     return MS_OK;
 }
 
 ms_session *ms_sessions_acquire(ms_session_table *t, const uint8_t sid[static MS_SESSION_ID_LEN],
                                 uint64_t now_ms)
 {
+    ms_session *grave = NULL;
     pthread_mutex_lock(&t->lock);
     ms_session *s = t->buckets[bucket_of(t, sid)];
     while (s && !ms_ct_equal(s->sid, sid, MS_SESSION_ID_LEN)) {
         s = s->next;
     }
     if (s && expired(t, s, now_ms)) {
-        unlink_locked(t, s);
+        unlink_locked(t, s, MS_SESSION_END_EXPIRED, &grave);
         s = NULL;
     }
     if (s) {
@@ -177,26 +229,32 @@ ms_session *ms_sessions_acquire(ms_session_table *t, const uint8_t sid[static MS
         s->last_used_ms = now_ms;
     }
     pthread_mutex_unlock(&t->lock);
+    bury(t, grave, now_ms);
     return s;
 }
 
 void ms_sessions_release(ms_session_table *t, ms_session *s)
 {
+    int last;
     pthread_mutex_lock(&t->lock);
     s->refs--;
-    if (s->removed && s->refs == 0) {
-        session_destroy(s);
-    }
+    last = s->removed && s->refs == 0;
     pthread_mutex_unlock(&t->lock);
+    if (last) {
+        s->next = NULL;
+        bury(t, s, mono_ms());
+    }
 }
 
-void ms_sessions_remove(ms_session_table *t, ms_session *s)
+void ms_sessions_remove(ms_session_table *t, ms_session *s, enum ms_session_end why)
 {
+    ms_session *grave = NULL;
     pthread_mutex_lock(&t->lock);
     if (!s->removed) {
-        unlink_locked(t, s);
+        unlink_locked(t, s, why, &grave);
     }
     pthread_mutex_unlock(&t->lock);
+    bury(t, grave, mono_ms());
 }
 
 size_t ms_sessions_count(ms_session_table *t)

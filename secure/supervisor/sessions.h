@@ -12,6 +12,22 @@
 
 enum ms_session_state { MS_SESSION_PENDING = 1, MS_SESSION_OPEN = 2 };
 
+/* Why a session left the table (the audit log's outcome). */
+enum ms_session_end {
+    MS_SESSION_END_NONE = 0,
+    MS_SESSION_END_CLOSED,   /* the client's sealed CLOSE */
+    MS_SESSION_END_EXPIRED,  /* idle past its TTL */
+    MS_SESSION_END_EVICTED,  /* dropped by the supervisor: its ClientFinish failed */
+    MS_SESSION_END_SHUTDOWN, /* still live when the supervisor stopped */
+};
+
+/* What the handshake decided about a session, kept for the audit log. */
+typedef struct ms_session_meta {
+    uint8_t evidence_sha256[32]; /* of the evidence bytes in its ServerHello */
+    uint8_t mode;                /* MS_MODE_FAST or MS_MODE_STRICT */
+    uint64_t started_s;          /* Unix seconds */
+} ms_session_meta;
+
 /*
  * One session. `lock` guards state, pending, chan and the counters; hold it only for
  * channel operations, never across a call to the model engine. The table owns the memory;
@@ -31,6 +47,11 @@ typedef struct ms_session {
     /* counters for the audit/access log, guarded by `lock` */
     uint64_t created_ms;
     uint64_t records_in, records_out, bytes_in, bytes_out;
+    uint64_t requests;             /* turns: /request and /stream bodies opened */
+    uint8_t has_client_id;         /* set by a ClientFinish that carried a client key */
+    uint8_t client_id_pk[MS_SIGN_PK_LEN];
+    ms_session_meta meta;          /* set once, before the session is in the table */
+    enum ms_session_end end;       /* set when it leaves the table */
 } ms_session;
 
 typedef struct ms_session_table ms_session_table;
@@ -41,13 +62,25 @@ typedef struct ms_session_table ms_session_table;
  * unfinished handshakes cannot hold the table for long.
  */
 MS_MUST_CHECK ms_err ms_sessions_new(ms_session_table **out, size_t max, uint64_t ttl_ms);
+/* Every session still there ends (EXPIRED if idle past its TTL, else SHUTDOWN), then frees. */
 void ms_sessions_free(ms_session_table *t);
 
 /*
- * Add a pending session, taking ownership of `p` (freed on any error). MS_ERR_SERVER_BUSY
- * when the table is full even after expired sessions were dropped.
+ * Called once per session as it is freed, after its last reference went: s->end says why,
+ * its counters are final. Called without the table's lock, from whichever thread dropped
+ * the session (or ms_sessions_free's), so it must be thread-safe; it must not call back into
+ * the table. Set it before the table is shared.
  */
-MS_MUST_CHECK ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p, uint64_t now_ms);
+typedef void (*ms_session_end_fn)(void *ctx, const ms_session *s, uint64_t now_ms);
+void ms_sessions_on_end(ms_session_table *t, ms_session_end_fn fn, void *ctx);
+
+/*
+ * Add a pending session, taking ownership of `p` (freed on any error); meta (may be NULL)
+ * is copied into it. MS_ERR_SERVER_BUSY when the table is full even after expired sessions
+ * were dropped.
+ */
+MS_MUST_CHECK ms_err ms_sessions_add(ms_session_table *t, struct ms_hs_pending *p,
+                                     const ms_session_meta *meta, uint64_t now_ms);
 /* Cheap pre-check before the handshake's cryptography: 0 when a new session cannot fit. */
 int ms_sessions_has_room(ms_session_table *t, uint64_t now_ms);
 
@@ -56,7 +89,7 @@ ms_session *ms_sessions_acquire(ms_session_table *t, const uint8_t sid[static MS
                                 uint64_t now_ms);
 void ms_sessions_release(ms_session_table *t, ms_session *s);
 /* Drop a session now (close, failed finish). It is freed when the last reference goes. */
-void ms_sessions_remove(ms_session_table *t, ms_session *s);
+void ms_sessions_remove(ms_session_table *t, ms_session *s, enum ms_session_end why);
 
 size_t ms_sessions_count(ms_session_table *t);
 /* Bytes one idle open session costs, for docs and the RSS benchmark's sanity check. */

@@ -127,6 +127,7 @@ void ms_sup_stream_start(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN
     if (e != MS_OK) {
         ms_sup_reject(sup, s, r, e);
     }
+    s->requests += e == MS_OK;
     pthread_mutex_unlock(&s->lock);
     if (e == MS_OK && pthread_create(&st->thread, NULL, run, st) != 0) {
         e = MS_ERR_NOMEM;

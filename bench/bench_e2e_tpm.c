@@ -1,0 +1,181 @@
+/* bench-e2e's TPM part: handshakes with --evidence tpm2 on swtpm, FAST against dev-key, and STRICT. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench_e2e.h"
+#include "common/codec.h"
+#include "secure/attest/policy.h"
+#include "secure/attest/tpm2_producer.h"
+#include "secure/client/client.h"
+#include "tests/attest/tpm2_swtpm.h"
+#include "tests/e2e/proc.h"
+#include "tests/e2e/stack.h"
+
+#define PCR_MASK 0xffu              /* PCRs 0-7, as a deployment would quote */
+#define PCR_LIST "0,1,2,3,4,5,6,7"
+/*
+ * The bench measures what a quote costs, not the supervisor's limit on fresh evidence
+ * (--strict-rate, a few per second by default): the limit is lifted far above what a
+ * swtpm can reach.
+ */
+#define STRICT_RATE_UNLIMITED "1000000"
+
+static struct {
+    tpm2_swtpm tpm;
+    ms_tpm2_policy enrolled;
+    char fast[PATH_MAX], strict[PATH_MAX]; /* policy files */
+    e2e_server sup;
+} T;
+
+/* A client policy from the enrolled AK name and PCR values, FAST or STRICT. */
+static int write_policy(const char *path, int strict)
+{
+    char hex[2 * (MS_TPM2_NAME_LEN > MS_TPM2_DIGEST_LEN ? MS_TPM2_NAME_LEN : MS_TPM2_DIGEST_LEN) + 1];
+    size_t n;
+    FILE *f = fopen(path, "w");
+    int ok = f != NULL && ms_hex_encode(T.enrolled.ak_name, MS_TPM2_NAME_LEN, hex, sizeof hex,
+                                        &n) == MS_OK;
+    ok = ok && fprintf(f, "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"require_strict\":%s,"
+                          "\"tpm2\":{\"ak_name\":\"%s\",\"pcrs\":{",
+                       strict ? "true" : "false", hex) > 0;
+    for (unsigned i = 0, first = 1; ok && i < MS_TPM2_NUM_PCRS; i++) {
+        if (PCR_MASK & (1u << i)) {
+            ok = ms_hex_encode(T.enrolled.pcr_values[i], MS_TPM2_DIGEST_LEN, hex, sizeof hex,
+                               &n) == MS_OK &&
+                 fprintf(f, "%s\"%u\":\"%s\"", first ? "" : ",", i, hex) > 0;
+            first = 0;
+        }
+    }
+    ok = ok && fprintf(f, "}}}\n") > 0;
+    if (f != NULL && fclose(f) != 0) {
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+/* Enrolment, before the supervisor opens the TPM (swtpm serves one connection at a time). */
+static int enrol(void)
+{
+    struct ms_tpm2_producer *p;
+    ms_tpm2_producer_cfg cfg = {.tcti = T.tpm.tcti, .pcr_mask = PCR_MASK,
+                                .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
+    if (ms_tpm2_producer_new(&p, &cfg) != MS_OK) {
+        return -1;
+    }
+    ms_err e = ms_tpm2_producer_policy(p, &T.enrolled);
+    ms_tpm2_producer_free(p);
+    return e == MS_OK ? 0 : -1;
+}
+
+int bench_tpm_start(const char *dir)
+{
+    setenv("TSS2_LOG", "all+none", 1); /* the TSS logs failed probes; the supervisor inherits it */
+    e2e_path(T.fast, "%s/tpm-fast.json", dir);
+    e2e_path(T.strict, "%s/tpm-strict.json", dir);
+    if (tpm2_swtpm_start(&T.tpm) != 0 || enrol() != 0 || write_policy(T.fast, 0) != 0 ||
+        write_policy(T.strict, 1) != 0) {
+        fprintf(stderr, "bench-e2e: swtpm start or enrolment failed\n");
+        return -1;
+    }
+    return 0;
+}
+
+void bench_tpm_stop(void)
+{
+    e2e_server_stop(&T.sup, 5000);
+    tpm2_swtpm_stop(&T.tpm);
+}
+
+/* A client under the policy at path; one handshake checks the evidence type and mode. */
+static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env *env,
+                      const char *url, const char *path, int strict)
+{
+    ms_client_peer peer;
+    ms_client_cfg cfg = {.url = url, .cacert = env->ca, .policy = pol, .strict = strict};
+    ms_err e = ms_attest_policy_load(pol, path);
+    if (e == MS_OK) {
+        e = ms_client_new(c, &cfg);
+    }
+    if (e == MS_OK) {
+        e = ms_client_connect(*c);
+    }
+    if (e != MS_OK) {
+        fprintf(stderr, "bench-e2e: TPM %s client: %s %s\n", strict ? "STRICT" : "FAST",
+                ms_err_name(e), pol->why);
+        return -1;
+    }
+    ms_client_peer_info(*c, &peer);
+    if (peer.evidence_type != MS_EVIDENCE_TPM2_QUOTE ||
+        peer.evidence_mode != (strict ? MS_MODE_STRICT : MS_MODE_FAST)) {
+        fprintf(stderr, "bench-e2e: TPM %s client got evidence type %u mode %u\n",
+                strict ? "STRICT" : "FAST", peer.evidence_type, peer.evidence_mode);
+        return -1;
+    }
+    return 0;
+}
+
+/* The supervisor under test: the dev one's configuration, with TPM evidence on the swtpm. */
+static int start_supervisor(const bench_opts *o, const bench_tpm_env *env, char url[static 64])
+{
+    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = env->dir, .cert = env->cert, .key = env->key,
+                       .devkey = env->devkey, .backend_port = env->backend_port,
+                       .extra = {"--evidence", "tpm2", "--tpm-tcti", T.tpm.tcti, "--tpm-pcrs",
+                                 PCR_LIST, "--max-sessions", "200000", "--strict-rate",
+                                 STRICT_RATE_UNLIMITED, "--strict-burst", STRICT_RATE_UNLIMITED,
+                                 NULL}};
+    if (e2e_sup_start(&T.sup, &cfg) != 0) {
+        return -1;
+    }
+    snprintf(url, 64, "https://127.0.0.1:%u", T.sup.port);
+    return 0;
+}
+
+/*
+ * Per round: dev-key and TPM FAST back to back, in ABBA order so neither side always runs
+ * first, then TPM STRICT. Every handshake is verified by the client: the dev key pinned, or
+ * the TPM policy (AK name, PCR selection and values, the binding, the signature).
+ */
+int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res)
+{
+    ms_client *dev = NULL, *fast = NULL, *strict = NULL;
+    ms_attest_policy pf, ps;
+    char url[64];
+    int rc = -1;
+    ms_client_cfg dc = {.url = env->dev_url, .cacert = env->ca, .pinned_dev_pk = env->dev_pk};
+    ms_attest_policy_init(&pf);
+    ms_attest_policy_init(&ps);
+    if (start_supervisor(o, env, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
+        client_new(&fast, &pf, env, url, T.fast, 0) != 0 ||
+        client_new(&strict, &ps, env, url, T.strict, 1) != 0 ||
+        bench_hs_round(dev, 0.1, &res->hs_dev[0]) != 0 ||
+        bench_hs_round(fast, 0.1, &res->hs_tpm_fast[0]) != 0 ||
+        bench_hs_round(strict, 0.1, &res->hs_tpm_strict[0]) != 0) {
+        fprintf(stderr, "bench-e2e: TPM handshake set-up failed (supervisor log %s)\n", T.sup.out);
+        goto out;
+    }
+    for (unsigned r = 0; r < o->hs_rounds; r++) {
+        int dev_first = r % 2 == 0;
+        ms_client *a = dev_first ? dev : fast, *b = dev_first ? fast : dev;
+        double *ra = dev_first ? &res->hs_dev[r] : &res->hs_tpm_fast[r];
+        double *rb = dev_first ? &res->hs_tpm_fast[r] : &res->hs_dev[r];
+        if (bench_hs_round(a, o->tpm_secs, ra) != 0 || bench_hs_round(b, o->tpm_secs, rb) != 0 ||
+            bench_hs_round(strict, o->tpm_secs, &res->hs_tpm_strict[r]) != 0) {
+            goto out;
+        }
+    }
+    res->tpm_done = 1;
+    rc = 0;
+out:
+    ms_client_free(dev);
+    ms_client_free(fast);
+    ms_client_free(strict);
+    ms_attest_policy_free(&pf);
+    ms_attest_policy_free(&ps);
+    if (e2e_server_stop(&T.sup, 5000) != 0 && rc == 0) {
+        fprintf(stderr, "bench-e2e: the TPM supervisor did not exit cleanly (log %s)\n", T.sup.out);
+        rc = -1;
+    }
+    return rc;
+}
