@@ -107,16 +107,19 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
             o->rounds, r->turn[0].iters, r->turn[1].iters, r->turn[2].iters, r->reply_bytes,
             r->cpu_a, r->cpu_a, r->cpu_b);
     fprintf(f, "handshakes: %u rounds; ours = ms_client_connect on one kept-alive HTTPS connection "
-               "(ServerHello, every 7.3 check, dev-key evidence verified, TLS key bound); the "
+               "(ServerHello, every 7.3 check, FAST dev-key evidence checked (verified once per "
+               "static key, then recognised by the client's FAST cache), TLS key bound); the "
                "ClientFinish is NOT sent (it rides on the first request in real use). TLS = "
                "openssl s_time -new -time %u against openssl s_server -tls1_3 (ECDSA P-256 "
                "certs/dev), rate over the run's wall time.\n",
             o->hs_rounds, o->tls_secs);
     fprintf(f, "TPM: %u rounds of %.2f s per side; supervisor --evidence tpm2 on a swtpm "
-               "(loopback TCP), PCRs 0-7; the client verifies every handshake's quote against a "
-               "policy pinning the AK name and the PCR values (FAST: the quote over the rotating "
-               "static key, made once per --evidence-ttl; STRICT: a fresh TPM2_Quote + "
-               "PCR_Read per handshake, --strict-rate lifted). dev-key and FAST alternate ABBA "
+               "(loopback TCP), PCRs 0-7; the client checks the quote against a policy pinning the "
+               "AK name and the PCR values (FAST: one quote over the rotating static key, made "
+               "once per --evidence-ttl, verified in full once and then recognised by the "
+               "client's FAST cache until it expires, as dev-key evidence is; STRICT: a fresh "
+               "TPM2_Quote + PCR_Read per handshake, verified in full each time, --strict-rate "
+               "lifted). dev-key and FAST alternate ABBA "
                "against two supervisors of the same build.\n",
             o->hs_rounds, o->tpm_secs);
     fprintf(f, "memory: %u sessions, each a handshake + ClientFinish (POST /finish), then idle.\n",

@@ -212,8 +212,8 @@ void ms_cli_say_error(const ms_cli_conn *c, const char *prog, ms_err e, int code
     }
     if (e == MS_ERR_SERVER_BUSY) {
         fprintf(stderr,
-                "%s: the supervisor at %s is busy (its session table is full): retry after "
-                "%ld s\n",
+                "%s: the supervisor at %s is busy (its session table is full, or it is "
+                "limiting STRICT evidence requests): retry after %ld s\n",
                 prog, c->url, retry_after_s > 0 ? retry_after_s : 1);
     } else if (e == MS_ERR_BACKEND_REMOTE && ti && ti->remote_failed) {
         fprintf(stderr, "%s: the supervisor's model engine failed this turn: %s: %s\n", prog,

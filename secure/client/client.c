@@ -41,6 +41,14 @@ struct ms_client {
     uint32_t next_msg_id; /* §12.1: requests are numbered 1, 2, 3, ... per session */
     char sid_hex[2 * MS_SESSION_ID_LEN + 1];
     uint8_t ev_digest[crypto_hash_sha256_BYTES]; /* of the evidence the verifier accepted */
+    /*
+     * FAST evidence is the same for every session under one static key (§6): the last one
+     * this client's verifier accepted is remembered (a digest over everything the verifier
+     * reads) until its evidence_not_after, so later handshakes under that key skip the
+     * repeat check. Kept across sessions; never used for STRICT evidence.
+     */
+    uint8_t fast_key[crypto_generichash_BYTES];
+    uint64_t fast_not_after; /* 0: nothing remembered */
     ms_evidence_verify_fn verify;                /* NULL: the policy's */
     void *verify_ctx;
     /* A copy of the accepted evidence and its view (ms_client_evidence). */
@@ -181,11 +189,58 @@ static ms_err keep_evidence(ms_client *c, const ms_evidence_view *ev)
 }
 
 /* §7.3 check 9 under this client's attestation policy (secure/attest/policy.c). */
+/*
+ * What the FAST cache is keyed by: every input of a FAST verification but the clock
+ * (type, mode, validity, the key vouched for, its binding, the TLS key hash, the evidence).
+ */
+static void fast_cache_key(const ms_evidence_view *ev, uint8_t out[crypto_generichash_BYTES])
+{
+    static const char label[] = "minions-secure/1 client fast evidence cache";
+    crypto_generichash_state st;
+    uint8_t hdr[2 + 1 + 8];
+    hdr[0] = (uint8_t)(ev->type >> 8);
+    hdr[1] = (uint8_t)ev->type;
+    hdr[2] = ev->mode;
+    for (int i = 0; i < 8; i++) {
+        hdr[3 + i] = (uint8_t)(ev->not_after >> (56 - 8 * i));
+    }
+    crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, hdr, sizeof hdr);
+    crypto_generichash_update(&st, ev->static_pk, MS_X25519_LEN);
+    crypto_generichash_update(&st, ev->binding, MS_BINDING_LEN);
+    crypto_generichash_update(&st, ev->tls_spki_hash, MS_SPKI_HASH_LEN);
+    crypto_generichash_update(&st, ev->data, ev->len);
+    crypto_generichash_final(&st, out, crypto_generichash_BYTES);
+}
+
+/* The policy's verifier, or a FAST evidence this client already accepted and still valid. */
+static ms_err check_evidence(ms_client *c, const ms_evidence_view *ev)
+{
+    uint8_t key[crypto_generichash_BYTES];
+    if (c->verify) {
+        return c->verify(c->verify_ctx, ev); /* a caller's own verifier: never cached */
+    }
+    if (ev->mode != MS_MODE_FAST) {
+        return ms_attest_policy_verify((void *)c->policy, ev);
+    }
+    fast_cache_key(ev, key);
+    if (c->fast_not_after != 0 && ev->now < c->fast_not_after &&
+        ev->not_after == c->fast_not_after && ms_ct_equal(key, c->fast_key, sizeof key)) {
+        return MS_OK;
+    }
+    ms_err err = ms_attest_policy_verify((void *)c->policy, ev);
+    if (err == MS_OK) {
+        memcpy(c->fast_key, key, sizeof key);
+        c->fast_not_after = ev->not_after;
+    }
+    return err;
+}
+
 static ms_err verify_evidence(void *ctx, const ms_evidence_view *ev)
 {
     ms_client *c = ctx;
-    ms_err err = c->verify ? c->verify(c->verify_ctx, ev)
-                           : ms_attest_policy_verify((void *)c->policy, ev);
+    ms_err err = check_evidence(c, ev);
     if (err == MS_OK) {
         crypto_hash_sha256(c->ev_digest, ev->data, ev->len);
         err = keep_evidence(c, ev);

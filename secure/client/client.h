@@ -21,7 +21,12 @@
  *    policy's verifier (cfg.policy, ms_attest_policy_verify: the evidence types it accepts,
  *    each against its pins: dev key, TPM AK and PCRs, SEV-SNP root and measurement); with
  *    no policy, one that accepts only dev-key evidence (§12.5) signed by pinned_dev_pk. A
- *    custom cfg.verify replaces that verifier entirely (see its comment);
+ *    custom cfg.verify replaces that verifier entirely (see its comment). FAST evidence
+ *    is the same for every session under one static key (§6), so the client remembers the
+ *    last FAST evidence its policy accepted (a digest of the evidence, its binding, static
+ *    key, TLS key hash, type and validity) until its evidence_not_after and does not verify
+ *    the identical evidence again; anything different is verified in full. STRICT evidence
+ *    and custom verifiers are never cached;
  *  - over https: the supervisor's TLS key, read from the certificate of the very connection
  *    that carried the handshake, equals the tls_spki_sha256 of the authenticated ServerHello
  *    (constant-time). An all-zero hash (TLS ends in front of the supervisor) is refused with

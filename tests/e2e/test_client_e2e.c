@@ -40,7 +40,7 @@ static struct env {
     char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
     char other_ca[PATH_MAX], other_cert[PATH_MAX], other_key[PATH_MAX];
     char bundle[PATH_MAX]; /* ca.pem and other/ca.pem together */
-    char devkey[PATH_MAX], devpub[PATH_MAX], otherpub[PATH_MAX];
+    char devkey[PATH_MAX], devpub[PATH_MAX], otherpub[PATH_MAX], otherkey[PATH_MAX];
     char script[PATH_MAX];
     uint8_t pk[MS_SIGN_PK_LEN];
     uint8_t server_spki[MS_SPKI_HASH_LEN];
@@ -114,6 +114,7 @@ static int sim_start(sim *s, unsigned listen_port, const char *latency_ms)
 typedef struct sup_opts {
     int plain;            /* --plain-http instead of TLS */
     int other_cert;       /* serve certs/dev/other/ */
+    int other_devkey;     /* sign evidence with the other dev key (not the pinned one) */
     unsigned listen_port; /* 0: any */
     unsigned backend_port;
     const char *ttl; /* --session-ttl */
@@ -140,7 +141,7 @@ static int sup_start(sup *s, const sup_opts *o)
                       "--port-file",
                       pf,
                       "--dev-key",
-                      E.devkey,
+                      o->other_devkey ? E.otherkey : E.devkey,
                       "--backend-url",
                       backend,
                       "--backend-model",
@@ -596,6 +597,55 @@ out:
     ms_buf_free(&text);
 }
 
+/*
+ * The client's FAST evidence cache: the identical evidence under the same static key is
+ * recognised, anything else is verified in full. A supervisor restarted with another dev
+ * key must fail verification on a client that has a cached acceptance; restarted with the
+ * pinned key (a new static key, new evidence) it is verified and accepted again.
+ */
+static void test_fast_cache(void)
+{
+    sim s = {0};
+    sup v = {0};
+    ms_buf text;
+    char url[64];
+    ms_buf_init(&text, 4096);
+    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+        CHECK(!"start");
+        goto out;
+    }
+    url_of(url, "https", v.port);
+    ms_client *c = client_new(url, E.ca, 0, 0);
+    CHECK_OK(ms_client_connect(c));
+    CHECK_OK(ms_client_connect(c)); /* the same FAST evidence: recognised */
+    CHECK_OK(turn(c, "hello", &text, NULL));
+    CHECK(buf_is(&text, REPLY_HELLO));
+    unsigned port = v.port;
+    stop(&v.p);
+    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port, .other_devkey = 1}) !=
+        0) {
+        CHECK(!"restart with the other key");
+        ms_client_free(c);
+        goto out;
+    }
+    CHECK_ERR(ms_client_connect(c), MS_ERR_ATTEST_KEY);
+    CHECK_ERR(ms_client_connect(c), MS_ERR_ATTEST_KEY);
+    stop(&v.p);
+    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port}) != 0) {
+        CHECK(!"restart with the pinned key");
+        ms_client_free(c);
+        goto out;
+    }
+    CHECK_OK(ms_client_connect(c));
+    CHECK_OK(turn(c, "hello", &text, NULL));
+    CHECK(buf_is(&text, REPLY_HELLO));
+    ms_client_free(c);
+out:
+    stop(&v.p);
+    stop(&s.p);
+    ms_buf_free(&text);
+}
+
 /* An idle session expires (--session-ttl 1): one re-handshake, then success. */
 static void test_expired(void)
 {
@@ -1025,7 +1075,6 @@ static int make_key(const char *path, const char *pub)
 
 static int setup(char **argv)
 {
-    char otherkey[PATH_MAX];
     E.sup_bin = argv[1];
     E.sim_bin = argv[2];
     E.cli_bin = argv[3];
@@ -1042,10 +1091,10 @@ static int setup(char **argv)
     e2e_path(E.bundle, "%s/bundle.pem", E.dir);
     e2e_path(E.devkey, "%s/dev.pem", E.dir);
     e2e_path(E.devpub, "%s/dev.pem.pub", E.dir);
-    e2e_path(otherkey, "%s/other-dev.pem", E.dir);
+    e2e_path(E.otherkey, "%s/other-dev.pem", E.dir);
     e2e_path(E.otherpub, "%s/other-dev.pem.pub", E.dir);
     e2e_path(E.script, "%s/script.json", E.dir);
-    if (make_key(E.devkey, E.devpub) != 0 || make_key(otherkey, E.otherpub) != 0 ||
+    if (make_key(E.devkey, E.devpub) != 0 || make_key(E.otherkey, E.otherpub) != 0 ||
         ms_devkey_read_public(E.devpub, E.pk) != MS_OK || write_bundle() != 0 ||
         e2e_file_write(E.script, SCRIPT) != 0 ||
         ms_tls_spki_sha256_file(E.cert, E.server_spki) != MS_OK) {
@@ -1073,6 +1122,7 @@ int main(int argc, char **argv)
     RUN(test_wrong_cert);
     RUN(test_http_policy);
     RUN(test_restart);
+    RUN(test_fast_cache);
     RUN(test_expired);
     RUN(test_engine_down);
     RUN(test_engine_slow);
