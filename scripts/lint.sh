@@ -29,5 +29,14 @@ if grep -rln --include='*.c' --include='*.h' 'cjson/cJSON.h' common secure tools
   status=1
 fi
 
+# tests/test.h keeps its pass/fail counters per file: a CHECK in a helper file (one without
+# main) would count failures nobody reports. Helpers return results; the test file checks them.
+for f in $(grep -rl --include='*.c' '#include "tests/test.h"' tests || true); do
+  if ! grep -qE '^int main\(' "$f"; then
+    echo "$f: includes tests/test.h without defining main (its CHECKs would never be reported)" >&2
+    status=1
+  fi
+done
+
 [ "$status" -eq 0 ] && echo "lint: clean"
 exit "$status"

@@ -52,7 +52,7 @@ typedef struct csup {
 int csup_start(csup *v, unsigned listen_port, unsigned backend_port);
 
 /* Stop by PID (SIGTERM, then SIGKILL); a clean exit is checked. */
-void cstop(e2e_proc *p);
+int cstop(e2e_proc *p); /* its exit status (0: clean; also when not running): CHECK it */
 
 typedef struct cchat {
     e2e_proc p;

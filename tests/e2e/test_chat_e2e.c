@@ -365,7 +365,7 @@ static void test_cut_killed(void)
     if (csim_start(&slow, 0, "4") != 0 || csup_start(&v, 0, slow.port) != 0 ||
         cchat_start(&c, v.port, NULL) != 0) {
         CHECK(!"start");
-        cstop(&slow.p);
+        CHECK(cstop(&slow.p) == 0);
         return;
     }
     unsigned sim_port = slow.port;
@@ -386,8 +386,8 @@ static void test_cut_killed(void)
         CHECK(r.n == 1 && msg_is(&r, 0, "user", "alpha once more"));
         ms_json_free(r.doc);
     }
-    cstop(&v.p);
-    cstop(&slow.p);
+    CHECK(cstop(&v.p) == 0);
+    CHECK(cstop(&slow.p) == 0);
 }
 
 /* The supervisor restarted between turns (same port, same dev key): a new handshake. */
@@ -403,7 +403,7 @@ static void test_restart(void)
     unsigned port = v.port;
     CHECK(cchat_send(&c, "alpha before") == 0);
     CHECK(cchat_wait_out(&c, "Answer alpha.", WAIT_MS) == 0);
-    cstop(&v.p);
+    CHECK(cstop(&v.p) == 0);
     CHECK(csup_start(&v, port, SIM.port) == 0);
     CHECK(cchat_send(&c, "beta after") == 0);
     CHECK(cchat_wait_out(&c, "Answer beta.", WAIT_MS) == 0);
@@ -415,7 +415,7 @@ static void test_restart(void)
         CHECK(msg_is(&r, 1, "assistant", "Answer alpha.") && msg_is(&r, 2, "user", "beta after"));
         ms_json_free(r.doc);
     }
-    cstop(&v.p);
+    CHECK(cstop(&v.p) == 0);
 }
 
 /* Over a cap: refused with a clear message, nothing dropped; /clear makes room. */
@@ -803,8 +803,8 @@ int main(int argc, char **argv)
     RUN(test_parts_supervisor);
     RUN(test_ollama_images);
     RUN(test_tty);
-    cstop(&SUP.p);
-    cstop(&SIM.p);
+    CHECK(cstop(&SUP.p) == 0);
+    CHECK(cstop(&SIM.p) == 0);
     int rc = TEST_SUMMARY();
     chat_env_done(rc != 0);
     return rc;
