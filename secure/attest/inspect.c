@@ -10,6 +10,12 @@
 
 #define NOPIN_ANY "nothing pinned: no policy (--any-evidence)"
 
+/* add() keeps at most MS_INSPECT_MAX_CHECKS: a dropped FAIL would turn the verdict into MS_OK. */
+#define POLICY_CHECKS 4 /* accepted, strict, validity, binding */
+_Static_assert(POLICY_CHECKS + MS_TPM2_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS, "TPM checks fit");
+_Static_assert(POLICY_CHECKS + MS_SNP_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS, "SNP checks fit");
+_Static_assert(POLICY_CHECKS + 3 <= MS_INSPECT_MAX_CHECKS, "dev-key checks fit");
+
 static void add(ms_inspect *out, const char *name, ms_check_status st, ms_err e,
                 const char *detail)
 {

@@ -123,7 +123,8 @@ typedef struct ms_alog_report {
  * Verify a whole log held in memory. expected_pk may be NULL: then the key the log names
  * is used and the caller must compare it (minions-audit prints its fingerprint and says
  * that it was not checked against a trusted key). Never fails on bad input: bad input is a
- * verdict. MS_ERR_NOMEM only.
+ * verdict. MS_ERR_NOMEM only (and MS_ERR_ARG for a NULL log with a length); on an error
+ * the report's verdict is MALFORMED, never VALID.
  */
 MS_MUST_CHECK ms_err ms_alog_verify(const uint8_t *log, size_t len, const uint8_t *expected_pk,
                                     ms_alog_report *out);

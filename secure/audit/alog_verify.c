@@ -396,6 +396,8 @@ ms_err ms_alog_verify(const uint8_t *log, size_t len, const uint8_t *expected_pk
                       ms_alog_report *out)
 {
     memset(out, 0, sizeof *out);
+    /* Fail closed: an error return (or a path that forgot its verdict) never reads as VALID. */
+    judge(out, MS_ALOG_MALFORMED, 0, "not verified");
     ENSURE(log != NULL || len == 0, MS_ERR_ARG);
     ENSURE(sodium_init() >= 0, MS_ERR_CRYPTO_INIT);
     walk w = {.log = log, .len = len, .expected_pk = expected_pk};

@@ -76,6 +76,8 @@ ms_err ms_audit_verify_file(const char *path, const uint8_t *expected_pk, ms_buf
 {
     bool too_big;
     memset(r, 0, sizeof *r);
+    r->verdict = MS_ALOG_MALFORMED; /* until ms_alog_verify says otherwise: never VALID on error */
+    snprintf(r->why, sizeof r->why, "not verified");
     ms_buf_init(text, MS_ALOG_MAX_FILE);
     ENSURE(path != NULL, MS_ERR_ARG);
     TRY(read_file(path, MS_ALOG_MAX_FILE, text, &too_big));

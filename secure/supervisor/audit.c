@@ -47,8 +47,14 @@ ms_err ms_sup_audit_url(const char *url, char *out, size_t cap)
     }
     const char *path = auth + auth_len;
     size_t path_len = strcspn(path, "?#");
-    int n = snprintf(out, cap, "%.*s%.*s%.*s", (int)(auth - url), url,
-                     (int)(path - host), host, (int)path_len, path);
+    /*
+     * An '@' after the authority means a user:password holding '/', '?' or '#' unescaped
+     * ("http://u:pa/ss@host"): where it ends is unclear, so nothing past the scheme is kept.
+     */
+    int hidden = strchr(path, '@') != NULL;
+    int n = hidden ? snprintf(out, cap, "%.*s(not shown: '@' after the host)", (int)(auth - url), url)
+                   : snprintf(out, cap, "%.*s%.*s%.*s", (int)(auth - url), url,
+                              (int)(path - host), host, (int)path_len, path);
     if (n < 0 || (size_t)n >= cap) {
         out[0] = '\0';
         return MS_ERR_CAP_EXCEEDED;

@@ -67,7 +67,8 @@ MS_MUST_CHECK ms_err ms_sup_audit_default_key(const char *dev_key_path, char *ou
 
 /*
  * The engine URL as logged: scheme://host[:port][/path], without user:password@, query or
- * fragment (they may carry credentials). MS_ERR_CAP_EXCEEDED when it does not fit `cap`,
+ * fragment (they may carry credentials); scheme:// and a note only when an '@' follows the
+ * host (a password with an unescaped '/', '?' or '#'). MS_ERR_CAP_EXCEEDED when it does not fit `cap`,
  * MS_ERR_HTTP_URL without "://".
  */
 MS_MUST_CHECK ms_err ms_sup_audit_url(const char *url, char *out, size_t cap);

@@ -137,11 +137,18 @@ static void unlink_locked(ms_session_table *t, ms_session *s, enum ms_session_en
     }
 }
 
+/*
+ * Table lock held. refs first: s->state is guarded by the session's own lock, and only with
+ * no reference left (no handler inside it) may it be read under the table's lock alone.
+ */
 static int expired(const ms_session_table *t, const ms_session *s, uint64_t now_ms)
 {
+    if (s->refs != 0) {
+        return 0;
+    }
     uint64_t ttl = s->state == MS_SESSION_PENDING && t->ttl_ms > PENDING_TTL_MS ? PENDING_TTL_MS
                                                                               : t->ttl_ms;
-    return s->refs == 0 && now_ms >= s->last_used_ms && now_ms - s->last_used_ms > ttl;
+    return now_ms >= s->last_used_ms && now_ms - s->last_used_ms > ttl;
 }
 
 static void sweep_locked(ms_session_table *t, uint64_t now_ms, ms_session **grave)

@@ -544,6 +544,7 @@ static void test_verify_oddities(void)
     free(big);
     CHECK(verify((const uint8_t *)"x", (size_t)MS_ALOG_MAX_FILE + 1u, NULL, &r) == MS_ALOG_MALFORMED);
     CHECK_ERR(ms_alog_verify(NULL, 3, NULL, &r), MS_ERR_ARG);
+    CHECK(r.verdict != MS_ALOG_VALID); /* a caller that looks only at the verdict fails closed */
     CHECK(strcmp(ms_alog_verdict_name(MS_ALOG_WRONG_KEY), "wrong_key") == 0);
     CHECK(strcmp(ms_alog_verdict_name((ms_alog_verdict)99), "unknown") == 0);
 }

@@ -21,6 +21,17 @@ static void test_url(void)
     CHECK(url_is("http://host?token=abc", "http://host"));
     CHECK(url_is("http://u:p@host#x", "http://host"));
     CHECK(url_is("http://[::1]:8000/v1/", "http://[::1]:8000/v1/"));
+    /* A password with an unescaped '/', '?' or '#': no part of it is kept. */
+    static const char *const cut_pw[] = {"https://user:pa/ss-s3cret@host/v1",
+                                         "https://user:pa?ss-s3cret@host/v1",
+                                         "https://user:pa#ss-s3cret@host/v1"};
+    for (size_t i = 0; i < sizeof cut_pw / sizeof cut_pw[0]; i++) {
+        char got[128];
+        CHECK_OK(ms_sup_audit_url(cut_pw[i], got, sizeof got));
+        CHECK(strstr(got, "s3cret") == NULL && strstr(got, "user") == NULL);
+        CHECK(strstr(got, "pa") == NULL);
+        CHECK(strncmp(got, "https://", 8) == 0);
+    }
     char out[16];
     CHECK_ERR(ms_sup_audit_url("no scheme here", out, sizeof out), MS_ERR_HTTP_URL);
     CHECK_ERR(ms_sup_audit_url("http://a-rather-long-host.example/v1", out, sizeof out),
