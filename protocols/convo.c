@@ -203,10 +203,12 @@ ms_err ms_convo_emit(ms_convo *cv, const char *type, const ms_json_builder *b)
     }
     ms_err e = ms_alog_event(cv->cfg->log, type, b);
     if (e != MS_OK) {
-        return ms_convo_fail(cv, e, false, "the session log could not be written (%s event): %s",
-                             type, ms_err_str(e));
+        bool first = cv->r->outcome != MS_OUTCOME_FAILED; /* else that failure is reported */
+        e = ms_convo_fail(cv, e, false, "the session log could not be written (%s event): %s",
+                          type, ms_err_str(e));
+        cv->r->log_failed = cv->r->log_failed || first;
     }
-    return MS_OK;
+    return e;
 }
 
 ms_err ms_convo_add_text(ms_json_wval o, const char *key, const char *s, size_t n, size_t cap)

@@ -39,8 +39,10 @@ static ms_err fill_worker(ms_json_wval o, const worker_ev *w)
 {
     TRY(ms_json_add_u64(o, "round", w->round));
     TRY(ms_convo_add_text(o, "question", w->question, w->question_len, MS_MAX_PROTO_LOG_TEXT));
+    /* What the supervisor received (next_message's cut): the rest of a long answer may be
+       document text the worker copied out, so it is logged only with log_context. */
     TRY(ms_convo_add_text(o, "answer", (const char *)w->answer->p, w->answer->len,
-                          MS_MAX_PROTO_LOG_TEXT));
+                          w->log_context ? MS_MAX_PROTO_LOG_TEXT : MS_MAX_WORKER_ANSWER));
     if (w->log_context) {
         TRY(ms_convo_add_text(o, "context_prompt", (const char *)w->prompt->p, w->prompt->len,
                               MS_MAX_PROTO_LOG_TEXT));

@@ -52,6 +52,7 @@ typedef struct job {
     ms_err err;          /* MS_OK: out holds the output */
     char problem[MS_PLAN_WHY_MAX];
     ms_job_output out;
+    bool forwarded; /* its answer is in the results sent to the supervisor */
 } job;
 
 static void prepared_free(prepared *p)
@@ -137,6 +138,24 @@ static ms_err check_plan(void *ctx, ms_decision *d, char *why, size_t cap)
 
 /* --- events ------------------------------------------------------------------------------- */
 
+static bool parse_failure(ms_err e)
+{
+    return ms_err_category_of(e) == MS_CAT_DECODE || e == MS_ERR_MODEL_OUTPUT;
+}
+
+/*
+ * A failed job's problem as the log may hold it. The reason for an unusable reply quotes
+ * the worker's output (ms_extract_describe), which may be document text that never went to
+ * the supervisor: only with log_context.
+ */
+static const char *logged_problem(const minions *m, const job *j)
+{
+    if (m->cv.cfg->log_context || !parse_failure(j->err)) {
+        return j->problem;
+    }
+    return "the reply was not the output JSON (the reply is logged only with --log-context)";
+}
+
 static ms_err fill_plan(ms_json_wval o, const minions *m, const ms_decision *d)
 {
     ms_json_doc *doc = NULL;
@@ -190,10 +209,16 @@ typedef struct round_stats {
     uint64_t prompt_tokens, completion_tokens;
 } round_stats;
 
+/*
+ * Without log_context a job's output is logged as the supervisor received it: each field cut
+ * at MS_MAX_JOB_FIELD, and nothing of an answer that did not fit the results message.
+ */
 static ms_err fill_output(ms_json_wval arr, const minions *m, const ms_plan *p, const job *j)
 {
     ms_json_wval o;
     const ms_chunk *c = &m->prep.chunks.items[j->chunk];
+    const bool ctx = m->cv.cfg->log_context;
+    const size_t cap = ctx ? MS_MAX_JOB_FIELD * 4 : MS_MAX_JOB_FIELD;
     TRY(ms_json_add_obj(arr, NULL, &o));
     TRY(ms_json_add_cstr(o, "task", p->tasks[j->task].id));
     TRY(ms_json_add_u64(o, "chunk", j->chunk));
@@ -202,17 +227,20 @@ static ms_err fill_output(ms_json_wval arr, const minions *m, const ms_plan *p, 
     }
     if (j->err != MS_OK) {
         TRY(ms_json_add_cstr(o, "error", ms_err_name(j->err)));
-        TRY(ms_convo_add_text(o, "problem", j->problem, strlen(j->problem),
-                              MS_MAX_PROTO_LOG_TEXT));
+        const char *problem = logged_problem(m, j);
+        TRY(ms_convo_add_text(o, "problem", problem, strlen(problem), MS_MAX_PROTO_LOG_TEXT));
     } else {
         const ms_job_output *out = &j->out;
-        TRY(ms_convo_add_text(o, "answer", out->answer, out->answer_len, MS_MAX_JOB_FIELD * 4));
-        TRY(ms_convo_add_text(o, "citation", out->citation, out->citation_len,
-                              MS_MAX_JOB_FIELD * 4));
-        TRY(ms_convo_add_text(o, "explanation", out->explanation, out->explanation_len,
-                              MS_MAX_JOB_FIELD * 4));
+        if (!j->forwarded) {
+            TRY(ms_json_add_bool(o, "forwarded", false));
+        }
+        if (ctx || j->forwarded) {
+            TRY(ms_convo_add_text(o, "answer", out->answer, out->answer_len, cap));
+            TRY(ms_convo_add_text(o, "citation", out->citation, out->citation_len, cap));
+            TRY(ms_convo_add_text(o, "explanation", out->explanation, out->explanation_len, cap));
+        }
     }
-    if (m->cv.cfg->log_context) {
+    if (ctx) {
         TRY(ms_convo_add_text(o, "excerpt", m->cv.cfg->context + c->off, c->len,
                               MS_MAX_PROTO_LOG_TEXT));
     }
@@ -335,23 +363,18 @@ static ms_err run_batch(minions *m, job *jobs, const size_t *idx, size_t n, size
     return e;
 }
 
-static bool parse_failure(ms_err e)
-{
-    return ms_err_category_of(e) == MS_CAT_DECODE || e == MS_ERR_MODEL_OUTPUT;
-}
-
 /* Re-ask the jobs whose replies were unusable, up to max_format_retries times. */
 static ms_err reask_jobs(minions *m, job *jobs, size_t n_jobs, size_t *idx, round_stats *st)
 {
     for (unsigned attempt = 1; attempt <= m->cv.cfg->max_format_retries; attempt++) {
         size_t n = 0;
-        const char *first = NULL;
+        const job *first = NULL;
         for (size_t i = 0; i < n_jobs; i++) {
             job *j = &jobs[i];
             if (!parse_failure(j->err)) {
                 continue;
             }
-            first = first ? first : j->problem;
+            first = first ? first : j;
             ms_buf_clear(&j->fix);
             TRY(ms_prompt_job_correction(j->problem, &j->fix));
             j->msgs[2] = (ms_chat_msg){.role = "assistant", .content = (const char *)j->echo.p,
@@ -363,7 +386,8 @@ static ms_err reask_jobs(minions *m, job *jobs, size_t n_jobs, size_t *idx, roun
         if (n == 0) {
             return MS_OK;
         }
-        retry_ev ev = {.round = m->round, .attempt = attempt, .jobs = n, .problem = first};
+        retry_ev ev = {.round = m->round, .attempt = attempt, .jobs = n,
+                       .problem = logged_problem(m, first)};
         TRY(event(m, "format_retry", fill_retry, &ev, NULL));
         TRY(run_batch(m, jobs, idx, n, n, st));
     }
@@ -418,7 +442,7 @@ static ms_err entry(const minions *m, const job *j, ms_buf *b)
 }
 
 /* The next user message: answers grouped by task in job order, within MS_MAX_PROTO_AGGREGATE. */
-static ms_err aggregate(minions *m, const ms_plan *p, const job *jobs, const round_stats *st)
+static ms_err aggregate(minions *m, const ms_plan *p, job *jobs, const round_stats *st)
 {
     ms_buf e, task_head;
     size_t omitted = 0;
@@ -451,6 +475,7 @@ static ms_err aggregate(minions *m, const ms_plan *p, const job *jobs, const rou
                 headed = true;
             }
             TRY_OUT(ms_buf_append(&m->user, e.p, e.len));
+            jobs[i].forwarded = true;
         }
     }
     TRY_OUT(ms_prompt_minions_results_tail(omitted, m->round + 1, m->cv.cfg->max_rounds,
@@ -553,9 +578,13 @@ static ms_err run_round(minions *m, const ms_decision *d)
     m->cv.r->jobs_failed += st.failed;
     m->cv.r->local_prompt_tokens += st.prompt_tokens;
     m->cv.r->local_completion_tokens += st.completion_tokens;
+    bool all_failed = n > 0 && st.failed == n;
+    if (!all_failed) {
+        TRY_OUT(aggregate(m, p, jobs, &st)); /* first: the log says which answers went up */
+    }
     jobs_ev ev = {.m = m, .p = p, .jobs = jobs, .st = &st};
     TRY_OUT(event(m, "jobs", fill_jobs, &ev, NULL));
-    if (n > 0 && st.failed == n) {
+    if (all_failed) {
         /* Error names only: a job's problem may quote the worker's output, hence the context. */
         const job *j = &jobs[0];
         err = ms_convo_fail(&m->cv, parse_failure(j->err) ? MS_ERR_MODEL_OUTPUT : j->err, true,
@@ -563,9 +592,7 @@ static ms_err run_round(minions *m, const ms_decision *d)
                             "output JSON); the first: %s",
                             n, m->round, st.timed_out, st.parse_failed,
                             parse_failure(j->err) ? "no output JSON" : ms_err_str(j->err));
-        goto out;
     }
-    TRY_OUT(aggregate(m, p, jobs, &st));
 out:
     if (err != MS_OK && m->cv.r->outcome != MS_OUTCOME_FAILED) {
         err = ms_convo_fail(&m->cv, err, false, "round %u: the jobs could not run: %s", m->round,

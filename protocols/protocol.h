@@ -83,6 +83,7 @@ typedef struct ms_proto_result {
     ms_err err;           /* FAILED: the error */
     char why[512];        /* NO_ANSWER / FAILED: for a person (no context text in it) */
     bool worker_failed;   /* FAILED because of the local engine (exit status 7) */
+    bool log_failed;      /* FAILED because the session log could not be written */
     unsigned rounds;      /* supervisor rounds used */
     uint64_t remote_prompt_tokens, remote_completion_tokens;
     uint64_t local_prompt_tokens, local_completion_tokens;

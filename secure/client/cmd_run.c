@@ -75,8 +75,21 @@ static int complete(run *r)
     if (!o->task || !o->task[0]) {
         return fail(r, MS_CLI_USAGE, "--task is required (the question; the supervisor sees it)");
     }
-    if (!ms_context_text_ok((const uint8_t *)o->task, strlen(o->task))) {
-        return fail(r, MS_CLI_USAGE, "--task must be UTF-8 text");
+    /* The protocols refuse these too, but only after the handshake and without naming them. */
+    const struct {
+        const char *name, *text;
+    } texts[] = {{"--task", o->task},
+                 {"--doc-metadata", o->doc_metadata},
+                 {"--system_prompt", o->system_prompt}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t n = texts[i].text ? strlen(texts[i].text) : 0;
+        if (n > MS_MAX_PROTO_TASK) {
+            return fail(r, MS_CLI_USAGE, "%s is %zu bytes; at most %u are sent to the supervisor",
+                        texts[i].name, n, MS_MAX_PROTO_TASK);
+        }
+        if (!ms_context_text_ok((const uint8_t *)texts[i].text, n)) {
+            return fail(r, MS_CLI_USAGE, "%s must be UTF-8 text", texts[i].name);
+        }
     }
     if (o->n_contexts == 0 && o->n_stdin_texts == 0) {
         return fail(r, MS_CLI_USAGE,
@@ -234,6 +247,8 @@ static int report(run *r)
     } else if (res->outcome == MS_OUTCOME_FAILED) {
         code = res->worker_failed ? MS_CLI_LOCAL : ms_client_exit_code(res->err, 0);
         code = code == MS_CLI_OK || code == MS_CLI_USAGE ? MS_CLI_TURN : code;
+        /* a log that cannot be written is a file problem (2), not the network's (3) */
+        code = res->log_failed ? MS_CLI_USAGE : code;
         snprintf(r->why, sizeof r->why, "%s: %s (%s)",
                  res->worker_failed ? "the local model engine failed" : "the run failed",
                  res->why[0] ? res->why : ms_err_str(res->err), ms_err_name(res->err));

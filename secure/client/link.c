@@ -183,6 +183,23 @@ void ms_link_free(ms_link *l)
     free(l);
 }
 
+int ms_link_url_is_loopback(const char *url)
+{
+    char *scheme = NULL, *host = NULL;
+    int yes = 0;
+    CURLU *u = curl_url();
+    if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        yes = (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+              loopback_host(host);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return yes;
+}
+
 int ms_link_is_tls(const ms_link *l)
 {
     return l->tls;

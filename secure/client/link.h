@@ -10,11 +10,12 @@
 #include "secure/suite.h"
 
 /*
- * Internal to secure/client (client.c is its only user). One libcurl easy handle, so
- * consecutive requests (handshakes included) reuse one kept-alive connection; at most one
- * connection is cached (CURLOPT_MAXCONNECTS 1). Every new TLS connection's leaf key is
- * hashed inside its TLS handshake (secure/attest/tlspin.c) and, once a pin is set, must
- * match it, or the TLS handshake fails before any request byte is sent. Not thread-safe.
+ * Internal to secure/client (client.c uses the link; run_opts.c only the URL test below).
+ * One libcurl easy handle, so consecutive requests (handshakes included) reuse one
+ * kept-alive connection; at most one connection is cached (CURLOPT_MAXCONNECTS 1). Every
+ * new TLS connection's leaf key is hashed inside its TLS handshake (secure/attest/tlspin.c)
+ * and, once a pin is set, must match it, or the TLS handshake fails before any request byte
+ * is sent. Not thread-safe.
  *
  * Every request: peer and host verification on, TLS >= 1.2, CA file from the config (NULL:
  * the system store), http/https only, no redirects, no proxy from the environment, no
@@ -39,6 +40,14 @@ MS_MUST_CHECK ms_err ms_link_new(ms_link **out, const ms_link_cfg *cfg);
 void ms_link_free(ms_link *l);
 /* 1 for https://, 0 for plain http:// (loopback only). */
 int ms_link_is_tls(const ms_link *l);
+
+/*
+ * 1 when libcurl's own parser finds an http(s) URL whose host is a loopback address
+ * (127.0.0.0/8, [::1], [::ffff:127.x.y.z]) or "localhost"; 0 otherwise, unparsable URLs
+ * included. For other URL users in secure/client (run's worker URL): a string test would
+ * take "https://127.0.0.1.example.net/" or "https://example.net?@127.0.0.1/" for loopback.
+ */
+int ms_link_url_is_loopback(const char *url);
 
 /*
  * Response bytes of a 2xx status, in order, as they arrive (n > 0). Return MS_OK to go on;

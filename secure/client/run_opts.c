@@ -5,6 +5,7 @@
 
 #include "common/limits.h"
 #include "secure/client/cmds.h"
+#include "secure/client/link.h"
 #include "secure/client/run.h"
 
 #define PROG MS_RUN_PROG
@@ -62,7 +63,8 @@ const char ms_run_usage[] =
     "\n"
     "DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds the pinned key, not\n"
     "what host or software runs it.\n"
-    "\n" MS_CLI_EXIT_HELP;
+    "\n" MS_CLI_EXIT_HELP
+    "  (2 also when the session log cannot be created or written)\n";
 
 enum {
     O_TASK = MS_CLI_OPT_OWN_BASE,
@@ -237,32 +239,6 @@ int ms_run_parse(int argc, char **argv, ms_run_opts *o)
 
 /* --- the worker --------------------------------------------------------------------------- */
 
-/* 1 when the URL's host is a loopback name or address. */
-static int url_is_loopback(const char *url)
-{
-    const char *h = strstr(url, "://");
-    char host[256];
-    size_t n = 0;
-    if (!h) {
-        return 0;
-    }
-    h += 3;
-    const char *at = strpbrk(h, "@/");
-    if (at && *at == '@') {
-        h = at + 1;
-    }
-    if (*h == '[') {
-        const char *e = strchr(h, ']');
-        return e && (size_t)(e - h) == 4 && strncmp(h, "[::1", 4) == 0;
-    }
-    while (h[n] && h[n] != ':' && h[n] != '/' && n + 1 < sizeof host) {
-        host[n] = h[n];
-        n++;
-    }
-    host[n] = '\0';
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0;
-}
-
 /* OLLAMA_HOST as Ollama reads it: [scheme://]host[:port], port 11434 by default. */
 static int ollama_host_url(const char *env, char *out, size_t cap)
 {
@@ -351,7 +327,7 @@ static int worker_url(ms_run_opts *o)
                 url);
         return MS_CLI_USAGE;
     }
-    if (!url_is_loopback(url)) {
+    if (!ms_link_url_is_loopback(url)) {
         if (!o->allow_remote_worker) {
             fprintf(stderr,
                     "%s: the worker's URL %s is not a loopback address: that engine would "

@@ -81,26 +81,28 @@ static int get_str(ms_json_val obj, const char *where, const char *key, const ch
     return MS_CLI_OK;
 }
 
+/* The request holds the documents: the stack copy is wiped whatever happens. */
 static int read_all(int fd, ms_buf *b, char *why, size_t why_cap)
 {
     uint8_t tmp[65536];
-    for (;;) {
+    int code = -1;
+    while (code < 0) {
         ssize_t n = read(fd, tmp, sizeof tmp);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n < 0) {
-            return WHY("standard input: %s", strerror(errno));
-        }
-        if (n == 0) {
-            return MS_CLI_OK;
-        }
-        if (ms_buf_append(b, tmp, (size_t)n) != MS_OK) {
-            return WHY("the request on standard input is over %u bytes; give large documents "
+            code = WHY("standard input: %s", strerror(errno));
+        } else if (n == 0) {
+            code = MS_CLI_OK;
+        } else if (ms_buf_append(b, tmp, (size_t)n) != MS_OK) {
+            code = WHY("the request on standard input is over %u bytes; give large documents "
                        "as call_params.context_paths",
                        (unsigned)MS_RUN_MAX_STDIN);
         }
     }
+    ms_wipe(tmp, sizeof tmp);
+    return code;
 }
 
 static int local_client(ms_run_opts *o, ms_json_val lc, char *why, size_t why_cap)

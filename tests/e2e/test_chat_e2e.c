@@ -714,8 +714,14 @@ static void test_tty(void)
     char script[PATH_MAX], status[PATH_MAX], cmd[PATH_MAX + 16], body[8 * PATH_MAX];
     req r;
     if (e2e_find_in_path("tmux", t.bin) != 0) {
-        fprintf(stderr, "  SKIP test_tty: tmux is not installed (scripts/install-deps.sh installs it)\n");
-        CHECK(1);
+        /* The issue asks for a chat on a terminal: without tmux that is a failure, unless the
+           caller says, by setting MS_E2E_NO_TTY, that this machine cannot run it. */
+        if (getenv("MS_E2E_NO_TTY")) {
+            fprintf(stderr, "  SKIP test_tty: tmux is not installed and MS_E2E_NO_TTY is set\n");
+        } else {
+            TEST_FAIL_("tmux is not installed (scripts/install-deps.sh installs it; set "
+                       "MS_E2E_NO_TTY=1 to skip this test knowingly)");
+        }
         return;
     }
     path_in(t.sock, "tmux.sock");

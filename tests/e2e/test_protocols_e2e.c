@@ -46,6 +46,21 @@ static struct env {
 
 /* --- scripts --------------------------------------------------------------------------------- */
 
+/* Sentences of the small context (SLOW_MARKS) that some worker replies copy out. */
+#define HOST_NOTE "Analyst note MARK-HOST-A: the host web-042 kept a beacon to a remote address"
+#define STORAGE_NOTE "Storage note MARK-SLOW: the archive volume answered slowly during the export"
+#define GARBLE_NOTE "Scanner note MARK-GARBLE: the scanned page could not be read by the converter"
+#define BULK_PAGES 100
+
+/*
+ * Worker replies built at start-up (longer than the cuts applied to what the supervisor
+ * receives, with a context sentence past the cut): the log must not hold more of them than
+ * the supervisor received, unless log_context.
+ */
+static char g_host_reply[2 * MS_MAX_JOB_FIELD + 512]; /* its citation: padding, HOST_NOTE */
+static char g_long_answer[MS_MAX_WORKER_ANSWER + 512]; /* padding, then STORAGE_NOTE */
+static char g_bulk_reply[4 * MS_MAX_JOB_FIELD];        /* three fields just under the cut */
+
 typedef struct rule {
     const char *role; /* NULL: user */
     const char *contains;
@@ -98,6 +113,12 @@ static const rule SUP_RULES[] = {
     {NULL, "is \"maybe_later\"", "{\"decision\":\"maybe_later\",\"answer\":\"x\"}", 0},
     {NULL, "[messy-empty]", FINAL(""), 0},
     {NULL, "\"answer\" is empty", FINAL("not empty now"), 0},
+    /* a worker answer longer than what the supervisor receives */
+    {NULL, "[minion-long]", ASK("Tell me everything. [q-long]"), 0},
+    {NULL, "[w-long]", FINAL("long ok"), 0},
+    /* Minions: more answers than the results message holds */
+    {NULL, "[minions-bulk]", PLAN_SLOW, 0},
+    {NULL, "more answers not shown", FINAL("bulk ok"), 0},
     /* max_rounds */
     {NULL, "[rounds]", ASK("Anything else? [q-rounds]"), 0},
     {NULL, "[w-rounds]", ASK("Anything else? [q-rounds]"), 0},
@@ -120,14 +141,41 @@ static const rule SUP_RULES[] = {
 /* The worker engine (B): Minion questions by the last user message, jobs by their chunk. */
 #define JOB_NULL "{\"explanation\":\"nothing relevant\",\"citation\":null,\"answer\":null}"
 static const rule WORKER_RULES[] = {
+    {NULL, "[q-long]", g_long_answer, 0},
     {NULL, "[q-begin]", "<think>Looking at the report.</think>The documents say it began at "
                         "03:14 UTC when someone opened an invoice attachment. [w-begin]", 0},
     {NULL, "[q-rounds]", "Nothing more found. [w-rounds]", 0},
-    {"system", "MARK-HOST-A", "```json\n{\"explanation\":\"the note names it\",\"citation\":"
-                              "\"beacon\",\"answer\":\"web-042 is compromised\"}\n```", 0},
+    {"system", "MARK-HOST-A", g_host_reply, 0},
+    {"system", "MARK-BULK", g_bulk_reply, 0},
     {"system", "MARK-SLOW", JOB_NULL, SLOW_DELAY_MS},
-    {"system", "MARK-GARBLE", "Sorry, I will not use JSON today.", 0},
+    /* unusable, and quoting its chunk: the re-ask's reason quotes this output */
+    {"system", "MARK-GARBLE", "Sorry, I will not use JSON today. " GARBLE_NOTE ".", 0},
 };
+
+/* n bytes of filler text (no context sentence) into out. */
+static void pad(char *out, size_t n, char c)
+{
+    memset(out, c, n);
+    out[n] = '\0';
+}
+
+static void make_replies(void)
+{
+    static char p1[MS_MAX_JOB_FIELD + 101], p2[MS_MAX_WORKER_ANSWER + 101];
+    static char fa[MS_MAX_JOB_FIELD - 23], fc[MS_MAX_JOB_FIELD - 23], fe[MS_MAX_JOB_FIELD - 23];
+    pad(p1, sizeof p1 - 1, 'x');
+    pad(p2, sizeof p2 - 1, 'y');
+    pad(fa, sizeof fa - 1, 'a');
+    pad(fc, sizeof fc - 1, 'c');
+    pad(fe, sizeof fe - 1, 'e');
+    snprintf(g_host_reply, sizeof g_host_reply,
+             "```json\n{\"explanation\":\"the note names it\",\"citation\":\"beacon %s " HOST_NOTE
+             "\",\"answer\":\"web-042 is compromised\"}\n```",
+             p1);
+    snprintf(g_long_answer, sizeof g_long_answer, "[w-long] %s " STORAGE_NOTE ".", p2);
+    snprintf(g_bulk_reply, sizeof g_bulk_reply,
+             "{\"explanation\":\"%s\",\"citation\":\"%s\",\"answer\":\"%s\"}", fe, fc, fa);
+}
 
 static ms_err add_rules(ms_json_wval arr, const rule *r, size_t n)
 {
@@ -213,10 +261,7 @@ static const char *const FULL_MARKS[] = {
     "Analyst note MARK-HOST-A: the host web-042 kept a beacon to a remote address every sixty "
     "seconds after the invoice attachment was opened at 03:14 UTC.\n"};
 static const unsigned FULL_MARK_PAGES[] = {42};
-static const char *const SLOW_MARKS[] = {
-    "Analyst note MARK-HOST-A: the host web-042 kept a beacon to a remote address.\n",
-    "Storage note MARK-SLOW: the archive volume answered slowly during the export.\n",
-    "Scanner note MARK-GARBLE: the scanned page could not be read by the converter.\n"};
+static const char *const SLOW_MARKS[] = {HOST_NOTE ".\n", STORAGE_NOTE ".\n", GARBLE_NOTE ".\n"};
 static const unsigned SLOW_MARK_PAGES[] = {2, 5, 7};
 
 /* How many of the context's sentences (24 characters or more) are in the record; `say` prints
@@ -431,6 +476,21 @@ static void test_messy_supervisor(void)
     ms_proto_result_free(&r);
 }
 
+/* A worker answer over MS_MAX_WORKER_ANSWER: the log keeps what the supervisor received. */
+static void test_minion_long_answer(void)
+{
+    ms_proto_result r;
+    run_opts o = {.task = "Tell me all. [minion-long]", .context = (const char *)g_ctx_slow.p,
+                  .with_log = true};
+    run(&o, &r);
+    CHECK(answer_is(&r, "long ok"));
+    CHECK(count_in(E.log_a, "[w-long] yyyy") == 1);
+    static const char *const types[] = {"supervisor_turn", "worker_turn", "final"};
+    check_log(&o, types, 3); /* STORAGE_NOTE, past the cut, is not in it */
+    CHECK(count_in(o.log_path, "\"answer_truncated\":true") == 1);
+    ms_proto_result_free(&r);
+}
+
 static void test_max_rounds(void)
 {
     ms_proto_result r;
@@ -495,13 +555,21 @@ static void test_minions_timeout(void)
                           .timeout_ms = SLOW_TIMEOUT_MS};
     size_t b0 = B_CHATS();
     run_opts o = {.minions = true, .task = "Which host? [minions-slow]",
-                  .context = (const char *)g_ctx_slow.p, .jobs = 4, .worker = &slow};
+                  .context = (const char *)g_ctx_slow.p, .jobs = 4, .worker = &slow,
+                  .with_log = true};
     run(&o, &r);
     CHECK(answer_is(&r, "web-042, although two excerpts could not be read."));
     CHECK(r.jobs_run == 10 && r.jobs_failed == 2);
     /* 10 jobs, and the unusable one re-asked twice; the slow one is not re-asked. */
     CHECK(B_CHATS() - b0 == 12);
     CHECK(count_in(E.log_a, "1 gave an answer; 2 failed (1 timed out) and are not shown") == 1);
+    /* The unusable output quotes its chunk (GARBLE_NOTE) and the citation holds HOST_NOTE
+       past the cut: neither went to the supervisor, so neither is in the log. */
+    CHECK(count_in(E.log_b, "Your reply could not be used: model output") >= 2); /* quoted */
+    static const char *const types[] = {"supervisor_turn", "plan", "jobs", "format_retry",
+                                        "final"};
+    check_log(&o, types, 5);
+    CHECK(count_in(o.log_path, "\"citation_truncated\":true") == 1);
     ms_proto_result_free(&r);
 }
 
@@ -522,6 +590,86 @@ static void test_minions_caps(void)
                             "bytes cut the 1000000 bytes of documents into at least 62500 "
                             "chunks (1000000 jobs)") == 1);
     ms_proto_result_free(&r);
+}
+
+/* The "outputs" of the log's one "jobs" event, through fn. */
+static void jobs_outputs(const char *log_path, void (*fn)(ms_json_val out, void *ctx), void *ctx)
+{
+    ms_buf b;
+    size_t events = 0;
+    ms_buf_init(&b, 64u << 20);
+    CHECK(e2e_file_read(log_path, &b) == 0 && b.len > 0);
+    for (const char *l = (const char *)b.p, *end = l + b.len; l < end;) {
+        const char *nl = memchr(l, '\n', (size_t)(end - l));
+        size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l);
+        ms_json_doc *doc = NULL;
+        ms_json_val data, arr, o;
+        const char *type;
+        size_t tn, count;
+        if (ms_json_parse(l, n, &doc) == MS_OK &&
+            ms_json_get_str(ms_json_root(doc), "type", 64, &type, &tn) == MS_OK &&
+            strcmp(type, "jobs") == 0) {
+            events++;
+            CHECK_OK(ms_json_get_obj(ms_json_root(doc), "data", &data));
+            CHECK_OK(ms_json_get_arr(data, "outputs", MS_MAX_PROTO_LOG_OUTPUTS, &arr, &count));
+            for (size_t i = 0; i < count && ms_json_arr_at(arr, i, &o) == MS_OK; i++) {
+                fn(o, ctx);
+            }
+        }
+        ms_json_free(doc);
+        l += n + 1;
+    }
+    CHECK(events == 1);
+    ms_buf_free(&b);
+}
+
+typedef struct bulk_count {
+    size_t forwarded, withheld, bad;
+} bulk_count;
+
+static void count_forwarded(ms_json_val o, void *ctx)
+{
+    bulk_count *c = ctx;
+    ms_json_val v;
+    bool fwd = true;
+    bool has_text = ms_json_get(o, "answer", &v) == MS_OK || ms_json_get(o, "citation", &v) == MS_OK;
+    if (ms_json_get_bool_opt(o, "forwarded", true, &fwd) != MS_OK) {
+        c->bad++;
+    } else if (fwd) {
+        c->forwarded++;
+        c->bad += !has_text;
+    } else {
+        c->withheld++;
+        c->bad += has_text; /* the supervisor never saw it: nothing of it in the log */
+    }
+}
+
+/* More answers than the results message holds: those left out are not in the log either. */
+static void test_minions_withheld(void)
+{
+    ms_proto_result r;
+    ms_buf ctx;
+    char line[128], want[96];
+    ms_buf_init(&ctx, 1u << 20);
+    for (unsigned i = 0; i < BULK_PAGES; i++) {
+        snprintf(line, sizeof line, "%sBulk page %u MARK-BULK of the archive export list.\n",
+                 i ? "\f" : "", i);
+        CHECK_OK(ms_buf_append_str(&ctx, line));
+    }
+    CHECK_OK(ms_buf_terminate(&ctx));
+    run_opts o = {.minions = true, .task = "List everything. [minions-bulk]",
+                  .context = (const char *)ctx.p, .jobs = 8, .with_log = true};
+    run(&o, &r);
+    CHECK(answer_is(&r, "bulk ok"));
+    bulk_count c = {0};
+    jobs_outputs(o.log_path, count_forwarded, &c);
+    fprintf(stderr, "  %zu answers forwarded, %zu withheld\n", c.forwarded, c.withheld);
+    CHECK(c.bad == 0);
+    CHECK(c.forwarded > 0 && c.withheld > 0 && c.forwarded + c.withheld == BULK_PAGES);
+    snprintf(want, sizeof want, "[%zu more answers not shown", c.withheld);
+    CHECK(count_in(E.log_a, want) == 1);
+    ms_proto_result_free(&r);
+    ms_buf_free(&ctx);
 }
 
 /* --- the core guarantee ----------------------------------------------------------------------- */
@@ -630,6 +778,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    make_replies();
     if (sodium_init() < 0 || setup(argv) != 0) {
         e2e_proc_kill_all();
         if (E.dir[0]) {
@@ -641,10 +790,12 @@ int main(int argc, char **argv)
     RUN(test_worker_down);
     RUN(test_minion_full);
     RUN(test_messy_supervisor);
+    RUN(test_minion_long_answer);
     RUN(test_max_rounds);
     RUN(test_minions_full);
     RUN(test_minions_timeout);
     RUN(test_minions_caps);
+    RUN(test_minions_withheld);
     RUN(test_no_context_at_supervisor);
     CHECK_OK(ms_client_close(E.client));
     ms_client_free(E.client);

@@ -500,6 +500,53 @@ static void test_worker_down(void)
     cli_free(&r);
 }
 
+/* Bytes of the log up to the end of its first event of this type (0: none). */
+static size_t log_offset_after(const char *path, const char *type)
+{
+    ms_buf b;
+    char t[64];
+    size_t off = 0;
+    snprintf(t, sizeof t, "\"type\":\"%s\"", type);
+    ms_buf_init(&b, MS_ALOG_MAX_FILE);
+    if (e2e_file_read(path, &b) == 0 && ms_buf_terminate(&b) == MS_OK) {
+        const char *s = (const char *)b.p, *at = strstr(s, t);
+        const char *nl = at ? strchr(at, '\n') : NULL;
+        off = nl ? (size_t)(nl - s) + 1 : 0;
+    }
+    ms_buf_free(&b);
+    return off;
+}
+
+/* A session log that stops taking writes mid-run (here a file size limit; a full disk in
+   life): the run fails with exit 2, a file problem, not 3 (the network). */
+static void test_log_write_fails(void)
+{
+    cli_out r;
+    char log[PATH_MAX], limited[PATH_MAX], script[256];
+    next_path(log, "full.ndjson");
+    run(&r, "--task", TASK, "--context", E.docs, "--log", log, NULL);
+    CHECK(r.code == 0);
+    cli_free(&r);
+    size_t task_end = log_offset_after(log, "task");
+    size_t turn_end = log_offset_after(log, "supervisor_turn");
+    unsigned blocks = (unsigned)(task_end / 512 + 1); /* ulimit -f counts 512-byte blocks */
+    CHECK(task_end > 0 && turn_end > (size_t)blocks * 512);
+    /* SIGXFSZ ignored (kept across exec): a write over the limit fails with EFBIG. */
+    snprintf(script, sizeof script, "trap '' XFSZ; ulimit -f %u; exec \"$0\" \"$@\"", blocks);
+    next_path(limited, "full.ndjson");
+    char *args[] = {"/bin/sh", "-c", script, (char *)E.cli_bin, "run", "--supervisor_url", E.url,
+                    "--trusted_attestation_pem", E.devpub, "--cacert", E.ca, "--local-url",
+                    E.wurl, "--log-key", E.logkey, "--task", TASK, "--context", E.docs,
+                    "--log", limited, NULL};
+    ms_buf_init(&r.out, 1u << 20);
+    ms_buf_init(&r.err, 1u << 20);
+    r.code = e2e_run(args, CLI_TIMEOUT_MS, E.dir, &r.out, &r.err);
+    CHECK(r.code == 2);
+    CHECK(has(&r.err, "the session log could not be written (supervisor_turn event)"));
+    CHECK(r.out.len == 0);
+    cli_free(&r);
+}
+
 /* The supervisor says it cannot answer: exit 8, no answer on stdout. */
 static void test_no_answer(void)
 {
@@ -552,11 +599,22 @@ static void test_minions_local(void)
     CHECK(r.code == 2 && has(&r.err, "expected provider/model"));
     cli_free(&r);
     unsetenv("MINIONS_LOCAL");
-    /* A worker on another host would receive the documents: refused unless allowed. */
-    run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local-url",
-        "http://192.0.2.10:11434", NULL);
-    CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
-    cli_free(&r);
+    /* A worker on another host would receive the documents: refused unless allowed. The
+       host is the one libcurl would connect to, not a string that starts like loopback. */
+    static const char *const remote[] = {
+        "http://192.0.2.10:11434",
+        "https://127.0.0.1.invalid:11434",
+        "https://example.invalid?@127.0.0.1:11434",
+        "https://example.invalid#@localhost:11434",
+    };
+    for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+        run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local-url", remote[i], NULL);
+        CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
+        if (r.code != 2) {
+            fprintf(stderr, "  worker URL %s taken for loopback (exit %d)\n", remote[i], r.code);
+        }
+        cli_free(&r);
+    }
 }
 
 /* The supervisor's preset: --backend-model cybertron-70b asks its engine for the 70B model. */
@@ -709,6 +767,17 @@ static void test_usage(void)
         CHECK(has(&r.err, "minions-secure run --help"));
         cli_free(&r);
     }
+    /* Texts the supervisor would receive: checked, and named, before it is contacted. */
+    static char big[MS_MAX_PROTO_TASK + 2];
+    memset(big, 'm', sizeof big - 1);
+    long before_sup = file_size(E.sup.out);
+    run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--doc-metadata", big, NULL);
+    CHECK(r.code == 2 && has(&r.err, "--doc-metadata is 65537 bytes"));
+    cli_free(&r);
+    run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--system_prompt", "bad \xff", NULL);
+    CHECK(r.code == 2 && has(&r.err, "--system_prompt must be UTF-8 text"));
+    cli_free(&r);
+    CHECK(file_size(E.sup.out) == before_sup); /* no handshake for either */
     run(&r, "--context", E.docs, NULL);
     CHECK(r.code == 2 && has(&r.err, "--task is required"));
     cli_free(&r);
@@ -754,6 +823,7 @@ int main(int argc, char **argv)
     RUN(test_log_context);
     RUN(test_worker_down);
     RUN(test_no_answer);
+    RUN(test_log_write_fails);
     RUN(test_minions_local);
     RUN(test_supervisor_preset);
     RUN(test_stdin_json);
