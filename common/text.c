@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ELLIPSIS "..."
@@ -55,13 +56,20 @@ static size_t put_hex(char e[static MS_TEXT_ESCAPE_CHAR_MAX], const char *pre, u
     return n + strlen(post);
 }
 
-/* The character at p[0..avail) as it is printed, into e; *used: its bytes in p. */
-static size_t one_char(const uint8_t *p, size_t avail, char e[static MS_TEXT_ESCAPE_CHAR_MAX],
-                       size_t *used)
+/*
+ * The character at p[0..avail) as it is printed, into e; *used: its bytes in p. With
+ * `layout` (a terminal), '\\', LF and TAB are kept as they are.
+ */
+static size_t one_char(const uint8_t *p, size_t avail, bool layout,
+                       char e[static MS_TEXT_ESCAPE_CHAR_MAX], size_t *used)
 {
     uint8_t c = p[0];
     uint32_t cp = 0;
     *used = 1;
+    if (layout && (c == '\\' || c == '\n' || c == '\t')) {
+        e[0] = (char)c;
+        return 1;
+    }
     if (c == '\\') {
         memcpy(e, "\\\\", 2);
         return 2;
@@ -100,7 +108,7 @@ size_t ms_text_escape(const char *s, size_t len, size_t max_chars, char *out, si
     }
     for (size_t chars = 0; i < len && chars < max_chars; chars++) {
         size_t used;
-        size_t n = one_char(p + i, len - i, e, &used);
+        size_t n = one_char(p + i, len - i, false, e, &used);
         if (n > cap - TAIL - o) {
             break;
         }
@@ -114,4 +122,148 @@ size_t ms_text_escape(const char *s, size_t len, size_t max_chars, char *out, si
     }
     out[o] = '\0';
     return i;
+}
+
+bool ms_text_utf8_valid(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    uint32_t cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = p[i] < 0x80 ? 1 : utf8_decode(p + i, len - i, &cp);
+        if (n == 0) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+/* --- the terminal filter ------------------------------------------------------------------ */
+
+void ms_text_sink_file(void *file, const char *p, size_t n)
+{
+    fwrite(p, 1, n, (FILE *)file);
+}
+
+/* Output gathered in a small block, so the sink is not called per character. */
+typedef struct tty_out {
+    ms_text_tty *t;
+    size_t n;
+    char b[512];
+} tty_out;
+
+static void out_drain(tty_out *o)
+{
+    if (o->n > 0) {
+        o->t->sink(o->t->ctx, o->b, o->n);
+        o->n = 0;
+    }
+}
+
+static void out_put(tty_out *o, const char *e, size_t n)
+{
+    if (n > sizeof o->b - o->n) {
+        out_drain(o);
+    }
+    memcpy(o->b + o->n, e, n);
+    o->n += n;
+}
+
+/*
+ * Whether p[0..avail) is the start of a valid UTF-8 sequence that needs more bytes than
+ * avail: the bytes so far could still be completed (RFC 3629's second-byte ranges included).
+ * Only then does the filter hold bytes back, so a byte that can never be part of a valid
+ * sequence is shown at once.
+ */
+static bool cut_sequence(const uint8_t *p, size_t avail)
+{
+    uint8_t c = p[0];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (c < 0xC2 || c > 0xF4 || avail >= need) {
+        return false;
+    }
+    for (size_t k = 1; k < avail; k++) {
+        if ((p[k] & 0xC0) != 0x80) {
+            return false;
+        }
+    }
+    if (avail >= 2) {
+        uint8_t d = p[1];
+        if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) || (c == 0xF0 && d < 0x90) ||
+            (c == 0xF4 && d > 0x8F)) {
+            return false; /* overlong, surrogate or above U+10FFFF whatever follows */
+        }
+    }
+    return true;
+}
+
+/* One character of p[0..avail) to o; how many bytes of p it took. */
+static size_t tty_char(tty_out *o, const uint8_t *p, size_t avail)
+{
+    char e[MS_TEXT_ESCAPE_CHAR_MAX];
+    size_t used;
+    size_t n = one_char(p, avail, true, e, &used);
+    out_put(o, e, n);
+    return used;
+}
+
+void ms_text_tty_init(ms_text_tty *t, ms_text_sink_fn sink, void *ctx)
+{
+    memset(t, 0, sizeof *t);
+    t->sink = sink;
+    t->ctx = ctx;
+}
+
+/* The held bytes, completed from p[0..len): shown or held again; bytes of p taken. */
+static size_t tty_resume(ms_text_tty *t, tty_out *o, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (t->nheld > 0 && i < len) {
+        uint8_t w[4];
+        size_t k = t->nheld, take = len - i < 4 - k ? len - i : 4 - k;
+        memcpy(w, t->held, k);
+        memcpy(w + k, p + i, take);
+        if (cut_sequence(w, k + take)) { /* still cut: then this piece is all in w */
+            memcpy(t->held, w, k + take);
+            t->nheld = k + take;
+            return len;
+        }
+        size_t used = tty_char(o, w, k + take);
+        if (used >= k) {
+            i += used - k;
+            t->nheld = 0;
+        } else {
+            memmove(t->held, t->held + used, k - used);
+            t->nheld = k - used;
+        }
+    }
+    return i;
+}
+
+void ms_text_tty_write(ms_text_tty *t, const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    tty_out o = {.t = t, .n = 0};
+    size_t i = len > 0 ? tty_resume(t, &o, p, len) : 0;
+    while (i < len) {
+        if (cut_sequence(p + i, len - i)) {
+            memcpy(t->held, p + i, len - i); /* < 4 bytes: cut_sequence says so */
+            t->nheld = len - i;
+            break;
+        }
+        i += tty_char(&o, p + i, len - i);
+    }
+    out_drain(&o);
+}
+
+void ms_text_tty_flush(ms_text_tty *t)
+{
+    tty_out o = {.t = t, .n = 0};
+    size_t i = 0;
+    while (i < t->nheld) {
+        i += tty_char(&o, t->held + i, t->nheld - i); /* cut: one "\xNN" per byte */
+    }
+    t->nheld = 0;
+    memset(t->held, 0, sizeof t->held);
+    out_drain(&o);
 }

@@ -362,9 +362,10 @@ static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra,
     return MS_OK;
 }
 
-/* The re-ask pair after msgs[0..n): the unusable reply (cut) and the correction. */
+/* The re-ask pair after msgs[0..n): the unusable reply (cut) and the correction (the final
+   round's when `late`). */
 static ms_err reask_pair(ms_convo *cv, const ms_buf *reply, const char *problem, bool refused,
-                         ms_buf *echo, ms_buf *corr)
+                         bool late, ms_buf *echo, ms_buf *corr)
 {
     size_t keep = ms_utf8_prefix((const char *)reply->p, reply->len, MS_MAX_PROTO_ECHO);
     ms_buf_clear(echo);
@@ -373,7 +374,8 @@ static ms_err reask_pair(ms_convo *cv, const ms_buf *reply, const char *problem,
     if (keep < reply->len) {
         TRY(ms_prompt_cut_note(reply->len - keep, echo));
     }
-    TRY(ms_prompt_correction(problem, refused, corr));
+    TRY(late ? ms_prompt_final_round_correction(corr)
+             : ms_prompt_correction(problem, refused, corr));
     cv->msgs[cv->n] = (ms_chat_msg){.role = "assistant", .content = (const char *)echo->p,
                                     .content_len = echo->len};
     cv->msgs[cv->n + 1] = (ms_chat_msg){.role = "user", .content = (const char *)corr->p,
@@ -397,6 +399,19 @@ static ms_err judge(const ms_buf *reply, unsigned allowed, const ms_plan_caps *c
     return e;
 }
 
+/* A valid decision the protocol no longer takes (cv->final_refuse): why says so. */
+static bool too_late(const ms_convo *cv, const ms_decision *d, char *why, size_t cap)
+{
+    if (d->kind >= MS_DECISION_KIND_COUNT || !(cv->final_refuse & MS_DECIDE_MASK(d->kind))) {
+        return false;
+    }
+    snprintf(why, cap,
+             "asked again in the final round (\"%s\"): only \"%s\" or \"%s\" are allowed now",
+             ms_decision_names[d->kind], ms_decision_names[MS_DECISION_FINAL],
+             ms_decision_names[MS_DECISION_NO_ANSWER]);
+    return true;
+}
+
 ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned allowed,
                      const ms_plan_caps *caps, ms_convo_check_fn check, void *check_ctx,
                      ms_decision *d)
@@ -415,16 +430,22 @@ ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned 
     for (unsigned attempt = 0;; attempt++) {
         TRY_OUT(send(cv, round, attempt, attempt > 0 ? 2 : 0, &reply));
         ms_err pe = judge(&reply, allowed, caps, check, check_ctx, d, why, sizeof why);
-        if (pe == MS_OK) {
+        bool late = pe == MS_OK && too_late(cv, d, why, sizeof why);
+        if (pe == MS_OK && (!late || attempt >= cv->cfg->max_format_retries)) {
+            /* accepted; a late one after the last re-ask too: the protocol ends the run */
             TRY_OUT(push(cv, "assistant", (const uint8_t *)d->json, d->json_len));
             break;
+        }
+        if (late) {
+            ms_decision_free(d); /* re-asked: the next reply is parsed into *d */
+            pe = MS_ERR_JSON_ENUM; /* a "decision" not allowed now */
         }
         if (!reaskable(pe)) {
             err = ms_convo_fail(cv, pe, false, "the supervisor's reply in round %u: %s", round,
                                 ms_err_str(pe));
             goto out;
         }
-        bool plan = d->kind == MS_DECISION_PLAN;
+        bool plan = !late && d->kind == MS_DECISION_PLAN;
         retry_ev ev = {.round = round, .attempt = attempt, .who = "supervisor", .problem = why,
                        .err = pe};
         TRY_OUT(event(cv, "format_retry", fill_retry, &ev));
@@ -441,7 +462,7 @@ ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned 
                                 round, attempt, why);
             goto out;
         }
-        TRY_OUT(reask_pair(cv, &reply, why, plan, &echo, &corr));
+        TRY_OUT(reask_pair(cv, &reply, why, plan, late, &echo, &corr));
     }
 out:
     if (err != MS_OK) {

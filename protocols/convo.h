@@ -35,6 +35,15 @@ typedef struct ms_convo {
     const char *protocol; /* "minion" / "minions": for messages */
     ms_chat_msg msgs[MS_CONVO_MAX_MSGS];
     size_t n;
+    /*
+     * Decisions the protocol no longer takes (MS_DECIDE_MASK bits, 0: none), set before the
+     * last round's ms_convo_turn. A valid reply with one of them is re-asked like an unusable
+     * one (a format_retry "asked again in the final round", counted against
+     * max_format_retries), with a correction saying that only provide_final_answer or
+     * cannot_answer will do now. After the last re-ask it is accepted as it is, and the
+     * protocol ends the run (NO_ANSWER, saying so).
+     */
+    unsigned final_refuse;
     bool system_logged;
     double t0; /* monotonic seconds at the start of the run */
 } ms_convo;

@@ -13,9 +13,11 @@
  *   1. supervisor: conversation + this round's user message -> a decision (re-asked on
  *      unusable replies, convo.c);
  *   2. provide_final_answer -> ANSWER; cannot_answer -> NO_ANSWER;
- *   3. request_additional_info: in the last round -> NO_ANSWER (the round's message told it
- *      to answer); else the worker gets the context and the question, its answer (reasoning
- *      blocks removed, cut at MS_MAX_WORKER_ANSWER) is the next round's user message.
+ *   3. request_additional_info: in the last round it is re-asked (convo.c, final_refuse:
+ *      only an answer or cannot_answer now), and if it still asks after max_format_retries
+ *      re-asks -> NO_ANSWER; before the last round the worker gets the context and the
+ *      question, its answer (reasoning blocks removed, cut at MS_MAX_WORKER_ANSWER) is the
+ *      next round's user message.
  * So the worker is called at most max_rounds - 1 times.
  */
 
@@ -142,7 +144,9 @@ static ms_err round_once(minion *m, unsigned round, bool *done)
     ms_err err;
     *done = true;
     ms_buf_init(&answer, MS_MAX_LLM_REPLY);
+    bool last = round >= m->cv.cfg->max_rounds;
     ms_convo_progress(&m->cv, round, "supervisor", 0, 0);
+    m->cv.final_refuse = last ? MS_DECIDE_MASK(MS_DECISION_ASK) : 0;
     TRY_OUT(ms_convo_turn(&m->cv, round, &m->user, allowed, NULL, NULL, NULL, &d));
     switch (d.kind) {
     case MS_DECISION_FINAL: err = ms_convo_answer(&m->cv, d.text, d.text_len); break;
@@ -150,11 +154,12 @@ static ms_err round_once(minion *m, unsigned round, bool *done)
         ms_convo_no_answer(&m->cv, "the supervisor cannot answer: %s", d.text);
         break;
     case MS_DECISION_ASK:
-        if (round >= m->cv.cfg->max_rounds) {
+        if (last) { /* convo.c re-asked it already: it would not answer */
             ms_convo_no_answer(&m->cv,
                                "max_rounds (%u) reached: the supervisor still asked for more "
-                               "information in the last round",
-                               m->cv.cfg->max_rounds);
+                               "information in the last round, after %u re-asks saying that "
+                               "only an answer or cannot_answer were allowed",
+                               m->cv.cfg->max_rounds, m->cv.cfg->max_format_retries);
             break;
         }
         TRY_OUT(ask_worker(m, round, &d, &answer));

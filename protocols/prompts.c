@@ -260,6 +260,15 @@ ms_err ms_prompt_correction(const char *problem, bool refused_plan, ms_buf *out)
                    "nothing else.");
 }
 
+ms_err ms_prompt_final_round_correction(ms_buf *out)
+{
+    return ms_buf_append_str(
+        out, "This is the last round: nothing more will be asked or run for you, so more "
+             "information cannot be requested now. Reply with \"provide_final_answer\" and "
+             "your best answer from what you already have, or with \"cannot_answer\" and the "
+             "reason, as one JSON object and nothing else.");
+}
+
 ms_err ms_prompt_job_correction(const char *problem, ms_buf *out)
 {
     TRY(ms_buf_append_str(out, "Your reply could not be used: "));

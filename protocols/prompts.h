@@ -72,6 +72,10 @@ MS_MUST_CHECK ms_err ms_prompt_job_instruction(const ms_plan_task *t, ms_buf *ou
 /* After an unusable supervisor reply: what was wrong (plan.c's reason) and what to send. */
 MS_MUST_CHECK ms_err ms_prompt_correction(const char *problem, bool refused_plan, ms_buf *out);
 
+/* In the last round, after a decision that asks for more (a question, a plan): only an
+   answer or cannot_answer will do now. */
+MS_MUST_CHECK ms_err ms_prompt_final_round_correction(ms_buf *out);
+
 /* After an unusable job reply. */
 MS_MUST_CHECK ms_err ms_prompt_job_correction(const char *problem, ms_buf *out);
 

@@ -319,7 +319,8 @@ void ms_chat_command(ms_chat *ch, const char *line)
     }
     if (n >= sizeof arg) {
         fprintf(stderr, "%s: /%s: the argument is too long\n", P, name);
-        ms_chat_fail(ch, MS_CLI_USAGE);
+        ms_chat_refused(ch, MS_ERR_CAP_EXCEEDED, "command refused: its argument is too long",
+                        strlen(line));
         return;
     }
     memcpy(arg, a, n);
@@ -327,7 +328,7 @@ void ms_chat_command(ms_chat *ch, const char *line)
     bool needs_arg = strcmp(name, "attach") == 0 || strcmp(name, "image") == 0;
     if (needs_arg && !arg[0]) {
         fprintf(stderr, "%s: /%s needs a file name: /%s FILE\n", P, name, name);
-        ms_chat_fail(ch, MS_CLI_USAGE);
+        ms_chat_refused(ch, MS_ERR_ARG, "command refused: no file name", strlen(line));
     } else if (strcmp(name, "exit") == 0 || strcmp(name, "quit") == 0) {
         ch->done = true;
         log_simple(ch, "exit", true, NULL, MS_OK);
@@ -345,6 +346,6 @@ void ms_chat_command(ms_chat *ch, const char *line)
         fprintf(stderr, "%s: unknown command /%s: /help lists them (start a line with // to send "
                         "it as a message)\n",
                 P, name);
-        ms_chat_fail(ch, MS_CLI_USAGE);
+        ms_chat_refused(ch, MS_ERR_ARG, "command refused: unknown command", strlen(line));
     }
 }

@@ -6,6 +6,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "common/text.h"
 #include "secure/client/chat_conv.h"
 #include "secure/client/chat_input.h"
 #include "secure/client/cli.h"
@@ -22,7 +23,8 @@ typedef struct ms_chat {
     double temperature;
     /* state */
     bool interactive; /* standard input and output are terminals */
-    bool tty_out;     /* standard output is a terminal: control bytes of replies shown as '?' */
+    bool tty_out;     /* standard output is a terminal: replies go through filt */
+    ms_text_tty filt; /* escapes controls, C1, bidi and invalid UTF-8 (common/text.h) */
     ms_conv conv;
     ms_slog log;
     ms_chat_input *in;
@@ -39,6 +41,14 @@ void ms_chat_fail(ms_chat *ch, int status);
 
 /* A line that starts with one '/': run the command. */
 void ms_chat_command(ms_chat *ch, const char *line);
+
+/*
+ * A line refused before it was sent or run (the caller says why on standard error): the
+ * status becomes 2, and the log gets an "error" event with the error's name, a fixed
+ * sentence and the line's length in bytes, never its text (it may be what the log cannot
+ * hold).
+ */
+void ms_chat_refused(ms_chat *ch, ms_err code, const char *why, size_t bytes);
 
 /* Append an event; on failure say so, set the status and end the chat. */
 void ms_chat_log_event(ms_chat *ch, const char *type, const ms_json_builder *data);

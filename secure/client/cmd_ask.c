@@ -6,6 +6,7 @@
 
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "secure/client/cli.h"
 #include "secure/client/cmds.h"
 #include "secure/client/payload.h"
@@ -116,9 +117,14 @@ static int parse_args(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* Streamed text: to stdout at once (controls shown as '?' on a terminal), or kept for --json. */
+/*
+ * Streamed text: to stdout at once, or kept for --json. On a terminal through the filter of
+ * common/text.h (controls, C1, bidi and invalid UTF-8 shown as escapes, even when a piece
+ * cuts a character); to a pipe or file byte for byte.
+ */
 typedef struct sink {
     int json, tty;
+    ms_text_tty filt;
     ms_buf text;
     size_t printed;
     char last;
@@ -130,15 +136,23 @@ static ms_err on_piece(void *ctx, const char *p, size_t n)
     if (s->json) {
         return ms_buf_append(&s->text, p, n);
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        int ok = !s->tty || ch >= 0x20 || ch == '\n' || ch == '\t';
-        putchar(ok && ch != 0x7f ? ch : '?');
+    if (s->tty) {
+        ms_text_tty_write(&s->filt, p, n);
+    } else {
+        fwrite(p, 1, n, stdout);
     }
     fflush(stdout);
     s->printed += n;
     s->last = p[n - 1];
     return MS_OK;
+}
+
+/* The end of the text: a character cut at its end is shown as escaped bytes. */
+static void end_text(sink *s)
+{
+    if (s->tty && !s->json) {
+        ms_text_tty_flush(&s->filt);
+    }
 }
 
 static void print_text(sink *s, const char *p, size_t n)
@@ -147,6 +161,7 @@ static void print_text(sink *s, const char *p, size_t n)
         ms_err e = on_piece(s, p, n);
         (void)e; /* printing cannot fail */
     }
+    end_text(s);
 }
 
 typedef struct run {
@@ -212,6 +227,7 @@ static int do_turn(run *r)
     if (e != MS_OK && r->ti.streamed_bytes > 0) {
         code = MS_CLI_CUT; /* text arrived (and was shown), and it is not a whole answer */
     }
+    end_text(&r->out);
     if (r->out.printed > 0 && r->out.last != '\n') {
         putchar('\n');
     }
@@ -268,6 +284,7 @@ int ms_cmd_ask(int argc, char **argv)
     ms_buf_init(&r.out.text, MS_MAX_STREAM_BYTES);
     r.out.json = r.o.json;
     r.out.tty = isatty(STDOUT_FILENO);
+    ms_text_tty_init(&r.out.filt, ms_text_sink_file, stdout);
     code = start(&r);
     if (code < 0) {
         code = do_turn(&r);

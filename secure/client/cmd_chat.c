@@ -6,6 +6,7 @@
 
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "secure/client/chat_internal.h"
 #include "secure/client/cmds.h"
 #include "secure/client/payload.h"
@@ -122,6 +123,23 @@ void ms_chat_log_event(ms_chat *ch, const char *type, const ms_json_builder *dat
     }
 }
 
+void ms_chat_refused(ms_chat *ch, ms_err code, const char *why, size_t bytes)
+{
+    ms_json_builder *b;
+    ms_json_wval root;
+    ms_chat_fail(ch, MS_CLI_USAGE);
+    if (!ch->log.log || ms_json_builder_new(MS_JSON_OBJECT, &b, &root) != MS_OK) {
+        return;
+    }
+    ms_err r = ms_json_add_cstr(root, "code", ms_err_name(code));
+    r = r ? r : ms_json_add_cstr(root, "message", why);
+    r = r ? r : ms_json_add_u64(root, "bytes", bytes);
+    if (r == MS_OK) {
+        ms_chat_log_event(ch, "error", b);
+    }
+    ms_json_builder_free(b);
+}
+
 /* --- one turn ----------------------------------------------------------------------------- */
 
 /* Each authenticated piece: shown at once, and kept (the conversation takes it if the turn completes). */
@@ -131,10 +149,10 @@ static ms_err on_piece(void *ctx, const char *p, size_t n)
     if (ms_buf_append(&ch->reply, p, n) != MS_OK) {
         return MS_ERR_CAP_EXCEEDED; /* stops the turn: a reply the conversation cannot hold */
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        int ok = !ch->tty_out || ((c >= 0x20 || c == '\n' || c == '\t') && c != 0x7f);
-        putchar(ok ? c : '?');
+    if (ch->tty_out) {
+        ms_text_tty_write(&ch->filt, p, n); /* escapes what could drive the terminal */
+    } else {
+        fwrite(p, 1, n, stdout);
     }
     fflush(stdout);
     ch->printed += n;
@@ -272,6 +290,7 @@ static void turn(ms_chat *ch, const char *text, size_t len)
     }
     ch->printed = 0;
     e = ms_client_turn_stream(ch->conn.client, ch->req.p, ch->req.len, on_piece, ch, &ch->final, &ti);
+    ms_text_tty_flush(&ch->filt); /* a character the reply's end cut: shown escaped */
     if (ch->printed > 0 && ch->last != '\n') {
         putchar('\n');
     }
@@ -305,7 +324,8 @@ static void turn(ms_chat *ch, const char *text, size_t len)
 static void loop(ms_chat *ch)
 {
     while (!ch->done) {
-        ms_chat_line r = ms_chat_input_read(ch->in, "you> ", &ch->line);
+        size_t bytes = 0;
+        ms_chat_line r = ms_chat_input_read(ch->in, "you> ", &ch->line, &bytes);
         if (r == MS_CHAT_LINE_EOF) {
             if (ch->interactive) {
                 putchar('\n');
@@ -315,12 +335,21 @@ static void loop(ms_chat *ch)
         if (r == MS_CHAT_LINE_TOO_LONG) {
             fprintf(stderr, "%s: not sent: a line may have at most %u KiB\n", P,
                     MS_MAX_CHAT_LINE / 1024u);
-            ms_chat_fail(ch, MS_CLI_USAGE);
+            ms_chat_refused(ch, MS_ERR_CAP_EXCEEDED, "line refused: over the line cap", bytes);
             continue;
         }
         const char *s = (const char *)ch->line.p;
         size_t n = ch->line.len;
         if (n == 0) {
+            continue;
+        }
+        /* Messages and commands alike: what the log and the request cannot hold faithfully. */
+        if (!ms_text_utf8_valid(s, n) || memchr(s, 0, n) != NULL) {
+            fprintf(stderr, "%s: not sent: the line is not valid UTF-8 text (or holds a NUL "
+                            "byte)\n",
+                    P);
+            ms_chat_refused(ch, MS_ERR_ARG,
+                            "line refused: not valid UTF-8 text, or holds a NUL byte", n);
             continue;
         }
         if (s[0] == '/' && (n < 2 || s[1] != '/')) {
@@ -386,6 +415,7 @@ int ms_cmd_chat(int argc, char **argv)
     if (code == 0) {
         ms_log_set_level(ch.conn.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
         ch.tty_out = isatty(STDOUT_FILENO);
+        ms_text_tty_init(&ch.filt, ms_text_sink_file, stdout);
         ch.interactive = ch.tty_out && isatty(STDIN_FILENO);
         ms_buf_init(&ch.line, MS_MAX_CHAT_LINE);
         ms_buf_init(&ch.user, MS_MAX_RECORD_PLAINTEXT);

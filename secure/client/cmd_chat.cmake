@@ -33,6 +33,10 @@ if(MS_TESTS AND NOT MS_FUZZ)
                      $<TARGET_FILE:llm-sim> $<TARGET_FILE:minions-secure> ${CMAKE_SOURCE_DIR})
     set_tests_properties(test_chat_e2e_memcheck PROPERTIES LABELS memcheck TIMEOUT 1800)
   endif()
+  # The chat's input: line lengths from a pipe, the libedit history wiped on close.
+  ms_test(test_chat_input ${CMAKE_SOURCE_DIR}/tests/client/test_chat_input.c)
+  target_sources(test_chat_input PRIVATE ${CMAKE_SOURCE_DIR}/secure/client/chat_input.c)
+  target_link_libraries(test_chat_input PRIVATE PkgConfig::LIBEDIT)
   # §12.3 content parts and image checks, in-process (the supervisor's decoder).
   ms_test(test_chat_parts ${CMAKE_SOURCE_DIR}/tests/supervisor/test_chat_parts.c)
   target_sources(test_chat_parts PRIVATE ${CMAKE_SOURCE_DIR}/secure/client/chat_conv.c)

@@ -110,7 +110,8 @@ typedef struct ms_run_report {
  */
 int ms_run_print_json(const ms_run_report *r, int stdin_shape);
 
-/* The answer on stdout (control characters shown as '?' on a terminal), newline-ended. */
+/* The answer on stdout, newline-ended; on a terminal through ms_text_tty (controls, C1, bidi
+   and invalid UTF-8 shown as escapes), to a pipe or file byte for byte. */
 void ms_run_print_answer(const char *p, size_t n);
 
 /* The progress line: "round 2/5 · jobs 120/200" on stderr, only when it is a terminal. */

@@ -7,6 +7,7 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/limits.h"
+#include "common/text.h"
 #include "secure/attest/policy.h"
 #include "secure/client/run.h"
 
@@ -144,12 +145,14 @@ int ms_run_print_json(const ms_run_report *r, int stdin_shape)
 
 void ms_run_print_answer(const char *p, size_t n)
 {
-    int tty = isatty(STDOUT_FILENO);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        /* the answer is the supervisor's text: on a terminal, no control sequences */
-        int ok = !tty || ch >= 0x20 || ch == '\n' || ch == '\t';
-        putchar(ok && ch != 0x7f ? ch : '?');
+    if (isatty(STDOUT_FILENO)) {
+        /* the answer is the supervisor's text: on a terminal, nothing that could drive it */
+        ms_text_tty t;
+        ms_text_tty_init(&t, ms_text_sink_file, stdout);
+        ms_text_tty_write(&t, p, n);
+        ms_text_tty_flush(&t);
+    } else {
+        fwrite(p, 1, n, stdout);
     }
     if (n == 0 || p[n - 1] != '\n') {
         putchar('\n');

@@ -1,4 +1,4 @@
-/* Tests for ms_text_escape: what is kept, what is escaped, and that the output is capped. */
+/* Tests for ms_text_escape and the terminal filter: what is kept, what is escaped, caps, splits. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -266,6 +266,267 @@ static void test_cap(void)
     CHECK(ms_text_escape(L("abc"), 100, out, 3) == 0 && strcmp(out, "") == 0);
 }
 
+static void test_utf8_valid(void)
+{
+    CHECK(ms_text_utf8_valid(NULL, 0));
+    CHECK(ms_text_utf8_valid(L("plain, caf\xc3\xa9, \xe5\xa3\xb2, \xf0\x9f\x94\x92, \x1b")));
+    CHECK(ms_text_utf8_valid(L("a\0b"))); /* NUL is UTF-8: the caller checks it apart */
+    CHECK(!ms_text_utf8_valid(L("\xff")));
+    CHECK(!ms_text_utf8_valid(L("ok \x80")));
+    CHECK(!ms_text_utf8_valid(L("\xc0\xaf")));         /* overlong */
+    CHECK(!ms_text_utf8_valid(L("\xed\xa0\x80")));     /* surrogate */
+    CHECK(!ms_text_utf8_valid(L("\xf4\x90\x80\x80"))); /* above U+10FFFF */
+    CHECK(!ms_text_utf8_valid(L("cut \xe2\x80")));
+    /* agrees with the escaper: valid exactly when nothing is shown as \xNN but controls */
+    char in[2], out[MS_TEXT_ESCAPE_SIZE(2)];
+    int bad = 0;
+    for (unsigned a = 0x80; a < 256; a++) {
+        for (unsigned b = 0; b < 256; b++) {
+            in[0] = (char)a;
+            in[1] = (char)b;
+            ms_text_escape(in, 2, 2, out, sizeof out);
+            bad += ms_text_utf8_valid(in, 2) != (strstr(out, "\\x") == NULL);
+        }
+    }
+    CHECK(bad == 0);
+}
+
+/* --- the terminal filter (ms_text_tty) ----------------------------------------------------- */
+
+/* What a filter wrote: a sink that collects (and counts its calls). */
+typedef struct collect {
+    char b[4096];
+    size_t n, calls;
+    bool over;
+} collect;
+
+static void collect_sink(void *ctx, const char *p, size_t n)
+{
+    collect *c = ctx;
+    c->calls++;
+    if (n == 0 || n > sizeof c->b - 1 - c->n) {
+        c->over = true; /* an empty call, or more than a test expects: both fail the test */
+        return;
+    }
+    memcpy(c->b + c->n, p, n);
+    c->n += n;
+    c->b[c->n] = '\0';
+}
+
+/* s[0..len) cut at the offsets cuts[0..ncut) (ascending), then flushed, into *c. */
+static void tty_pieces(const char *s, size_t len, const size_t *cuts, size_t ncut, collect *c)
+{
+    ms_text_tty t;
+    size_t at = 0;
+    memset(c, 0, sizeof *c);
+    ms_text_tty_init(&t, collect_sink, c);
+    for (size_t k = 0; k <= ncut; k++) {
+        size_t end = k < ncut ? cuts[k] : len;
+        ms_text_tty_write(&t, s + at, end - at);
+        at = end;
+    }
+    ms_text_tty_flush(&t);
+}
+
+/* The filter's output for s in one piece is `want`. */
+static bool tty_is(const char *s, size_t len, const char *want)
+{
+    collect c;
+    tty_pieces(s, len, NULL, 0, &c);
+    if (c.over || strcmp(c.b, want) != 0) {
+        fprintf(stderr, "  got \"%s\"%s, want \"%s\"\n", c.b, c.over ? " (sink misused)" : "",
+                want);
+        return false;
+    }
+    return true;
+}
+
+/* The terminal output's promise: valid UTF-8 (strict), no unsafe character but LF and TAB. */
+static bool tty_safe(const char *o, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)o;
+    for (size_t i = 0; i < len;) {
+        uint8_t c = p[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if ((c >= 0x80 && c < 0xC2) || c > 0xF4 || i + n > len) {
+            return false;
+        }
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        uint32_t cp;
+        decode(p + i, &cp);
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (unsafe_cp(cp) && cp != '\n' && cp != '\t')) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+/* Every one and every two cuts of s give the output of s whole; so does byte by byte. */
+static bool tty_split_same(const char *s, size_t len)
+{
+    collect whole, part;
+    size_t cuts[64];
+    bool same = true;
+    tty_pieces(s, len, NULL, 0, &whole);
+    for (size_t a = 0; a <= len; a++) {
+        for (size_t b = a; b <= len; b++) {
+            cuts[0] = a;
+            cuts[1] = b;
+            tty_pieces(s, len, cuts, 2, &part);
+            if (part.over || part.n != whole.n || memcmp(part.b, whole.b, whole.n) != 0) {
+                fprintf(stderr, "  cut at %zu and %zu: \"%s\", whole: \"%s\"\n", a, b, part.b,
+                        whole.b);
+                same = false;
+            }
+        }
+    }
+    if (len <= sizeof cuts / sizeof cuts[0]) {
+        for (size_t k = 0; k < len; k++) {
+            cuts[k] = k;
+        }
+        tty_pieces(s, len, cuts, len, &part);
+        same = same && !part.over && part.n == whole.n && memcmp(part.b, whole.b, whole.n) == 0;
+    }
+    return same && !whole.over && tty_safe(whole.b, whole.n);
+}
+
+static void test_tty_kept(void)
+{
+    CHECK(tty_is(L(""), ""));
+    /* the layout a reply needs: newlines, tabs, backslashes (code keeps its escapes) */
+    CHECK(tty_is(L("line 1\n\tline 2 \\n C:\\dir\n"), "line 1\n\tline 2 \\n C:\\dir\n"));
+    CHECK(tty_is(L("caf\xc3\xa9 \xe5\xa3\xb2\xe4\xb8\x8a \xf0\x9f\x94\x92 \xc2\xa0"),
+                 "caf\xc3\xa9 \xe5\xa3\xb2\xe4\xb8\x8a \xf0\x9f\x94\x92 \xc2\xa0"));
+}
+
+static void test_tty_escaped(void)
+{
+    /* ESC sequences: colour, clear screen, window title (OSC ... BEL), a cursor move */
+    CHECK(tty_is(L("\x1b[31mred\x1b[0m"), "\\x1B[31mred\\x1B[0m"));
+    CHECK(tty_is(L("\x1b[2J\x1b]0;owned\x07\x1b[1;1H"), "\\x1B[2J\\x1B]0;owned\\x07\\x1B[1;1H"));
+    CHECK(tty_is(L("a\rb\x08\x7f\0z"), "a\\rb\\x08\\x7F\\x00z")); /* CR overwrites: escaped */
+    /* C1 controls written as UTF-8: U+009B is a CSI on some terminals, U+009D an OSC */
+    CHECK(tty_is(L("\xc2\x9b" "2J\xc2\x9d" "0;x\xc2\x9c"), "\\u{009B}2J\\u{009D}0;x\\u{009C}"));
+    /* bidi overrides and isolates, invisible characters */
+    CHECK(tty_is(L("evil \xe2\x80\xae" "fdp.exe"), "evil \\u{202E}fdp.exe"));
+    CHECK(tty_is(L("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad"),
+                 "\\u{202A}\\u{202B}\\u{202C}\\u{202D}"));
+    CHECK(tty_is(L("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8x\xe2\x81\xa9"),
+                 "\\u{2066}\\u{2067}\\u{2068}x\\u{2069}"));
+    CHECK(tty_is(L("a\xe2\x80\x8b" "b\xef\xbb\xbf"), "a\\u{200B}b\\u{FEFF}"));
+    /* invalid UTF-8: raw C1 byte, lone continuation, overlong, surrogate, over U+10FFFF */
+    CHECK(tty_is(L("\x9b" "2J\x80\xff"), "\\x9B2J\\x80\\xFF"));
+    CHECK(tty_is(L("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80"),
+                 "\\xC0\\xAF\\xED\\xA0\\x80\\xF4\\x90\\x80\\x80"));
+    CHECK(tty_is(L("\xe2\x80" "A"), "\\xE2\\x80" "A")); /* a sequence cut by a letter */
+    CHECK(tty_is(L("x\xf0\x9f\x94"), "x\\xF0\\x9F\\x94")); /* cut by the end: flushed */
+}
+
+/* A piece that ends inside a sequence: held, completed by the next piece, or shown escaped. */
+static void test_tty_pieces(void)
+{
+    ms_text_tty t;
+    collect c;
+    memset(&c, 0, sizeof c);
+    ms_text_tty_init(&t, collect_sink, &c);
+    ms_text_tty_write(&t, L("ok \xe2\x80"));
+    CHECK(strcmp(c.b, "ok ") == 0 && t.nheld == 2); /* held: it could still be valid */
+    ms_text_tty_write(&t, L("\xae!"));
+    CHECK(strcmp(c.b, "ok \\u{202E}!") == 0 && t.nheld == 0);
+    ms_text_tty_write(&t, L("\xf0"));
+    ms_text_tty_write(&t, L("\x9f"));
+    ms_text_tty_write(&t, L("\x94"));
+    CHECK(t.nheld == 3);
+    ms_text_tty_write(&t, L("\x92"));
+    CHECK(strcmp(c.b, "ok \\u{202E}!\xf0\x9f\x94\x92") == 0 && t.nheld == 0);
+    /* a byte that can never start a valid sequence here is shown at once, not held */
+    ms_text_tty_write(&t, L("\xe0\x80"));
+    CHECK(t.nheld == 0 && strcmp(c.b, "ok \\u{202E}!\xf0\x9f\x94\x92\\xE0\\x80") == 0);
+    /* a held start that the next piece does not continue: escaped, the rest read as usual */
+    ms_text_tty_write(&t, L("\xe2"));
+    ms_text_tty_write(&t, L("\xe2\x80\xaaz"));
+    CHECK(strcmp(c.b, "ok \\u{202E}!\xf0\x9f\x94\x92\\xE0\\x80\\xE2\\u{202A}z") == 0);
+    size_t calls = c.calls;
+    ms_text_tty_write(&t, NULL, 0);
+    ms_text_tty_flush(&t);
+    CHECK(c.calls == calls && !c.over); /* nothing to write: the sink is not called */
+    ms_text_tty_write(&t, L("\xc3"));
+    ms_text_tty_flush(&t);
+    CHECK(t.nheld == 0 && strcmp(c.b + c.n - 4, "\\xC3") == 0);
+    ms_text_tty_write(&t, L("\xa9"));
+    CHECK(strcmp(c.b + c.n - 4, "\\xA9") == 0); /* the flush ended that stream */
+    CHECK(!c.over);
+}
+
+/* Split anywhere == whole, on texts mixing every kind of character. */
+static void test_tty_split(void)
+{
+    static const char *const texts[] = {
+        "caf\xc3\xa9 \xe5\xa3\xb2\xe4\xb8\x8a \xf0\x9f\x94\x92\n\tok",
+        "\x1b[31m\xc2\x9b" "31m\xe2\x80\xae\xe2\x81\xa6x\xe2\x81\xa9\r\n",
+        "\xe2\x80\xe2\x80\xae\xf0\x9f\xf0\x9f\x94\x92\xc3\xc3\xa9\xed\xa0\x80\xed\x9f\xbf",
+        "\xe0\xa0\x80\xe0\x9f\xbf\xf0\x90\x80\x80\xf0\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x90\x80\x80",
+        "\x80\xbf\xc0\xc1\xc2\xf5\xff\xfe\xef\xbb\xbf\\x\xf0\x9f\x94",
+    };
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        CHECK(tty_split_same(texts[k], strlen(texts[k])));
+    }
+}
+
+/*
+ * Every code point, encoded and fed byte by byte: shown as ms_text_escape shows it, but for
+ * the layout the terminal keeps ('\', LF, TAB). Every two-byte input, whole and cut: the same,
+ * and safe.
+ */
+static void test_tty_every_input(void)
+{
+    char in[4], esc[MS_TEXT_ESCAPE_SIZE(4)];
+    size_t cuts[3] = {1, 2, 3};
+    collect c, w;
+    int bad = 0;
+    for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        size_t n = encode(cp, in);
+        tty_pieces(in, n, cuts, n - 1, &c);
+        if (cp == '\\' || cp == '\n' || cp == '\t') {
+            bad += c.n != 1 || c.b[0] != (char)cp;
+            continue;
+        }
+        ms_text_escape(in, n, 4, esc, sizeof esc);
+        bad += c.over || strcmp(c.b, esc) != 0 || !tty_safe(c.b, c.n);
+    }
+    for (unsigned a = 0; a < 256; a++) {
+        for (unsigned b = 0; b < 256; b++) {
+            in[0] = (char)a;
+            in[1] = (char)b;
+            tty_pieces(in, 2, NULL, 0, &w);
+            tty_pieces(in, 2, cuts, 1, &c);
+            bad += c.over || w.over || c.n != w.n || memcmp(c.b, w.b, w.n) != 0 ||
+                   !tty_safe(w.b, w.n);
+        }
+    }
+    CHECK(bad == 0);
+}
+
+/* A long piece: no limit on its size, the output in blocks, all of it written. */
+static void test_tty_long(void)
+{
+    char in[1000];
+    collect c;
+    for (size_t i = 0; i < sizeof in; i += 4) {
+        memcpy(in + i, i % 8 ? "\x1b" "abc" : "\xe2\x80\xae" "d", 4);
+    }
+    tty_pieces(in, sizeof in, NULL, 0, &c);
+    CHECK(!c.over && c.calls >= 2 && c.n == 125 * strlen("\\x1Babc") + 125 * strlen("\\u{202E}d"));
+    CHECK(tty_safe(c.b, c.n));
+}
+
 int main(void)
 {
     RUN(test_kept);
@@ -276,5 +537,12 @@ int main(void)
     RUN(test_every_short_input);
     RUN(test_max_chars);
     RUN(test_cap);
+    RUN(test_utf8_valid);
+    RUN(test_tty_kept);
+    RUN(test_tty_escaped);
+    RUN(test_tty_pieces);
+    RUN(test_tty_split);
+    RUN(test_tty_every_input);
+    RUN(test_tty_long);
     return TEST_SUMMARY();
 }

@@ -40,7 +40,15 @@ static const char SCRIPT[] =
     "  {\"contains\": \"gamma\", \"reply\": \"Answer gamma.\"},\n"
     "  {\"contains\": \"cut me\", \"reply\": \"one two three four five six seven eight\","
     " \"stream_fail_after\": 3},\n"
-    "  {\"contains\": \"slow story\", \"reply\": \"" STORY "\"}\n"
+    "  {\"contains\": \"slow story\", \"reply\": \"" STORY "\"},\n"
+    /* replies that would drive a terminal: ESC and OSC, C1 controls as UTF-8, bidi */
+    "  {\"contains\": \"hostile run\", \"reply\": \"{\\\"decision\\\": "
+    "\\\"provide_final_answer\\\", \\\"answer\\\": \\\"Run: \\\\u001b[1m\\\\u0085 "
+    "\\\\u202dend\\\"}\"},\n"
+    "  {\"contains\": \"hostile ask\", \"reply\": \"Ask: \\u001b[2J\\u009d0;t\\u0007 "
+    "\\u2066x\\u2069 end\"},\n"
+    "  {\"contains\": \"hostile\", \"reply\": \"Look: \\u001b]0;pwned\\u0007 \\u009b2J "
+    "\\u202etxt.exe done\"}\n"
     "], \"default\": \"I do not know.\"}\n";
 
 /* A 1x1 PNG. */
@@ -514,6 +522,40 @@ static void test_log(void)
     CHECK(!e2e_file_contains(c.err, "verified:"));
 }
 
+/* Refused lines leave a trace in the log: why and how many bytes, never the bytes. */
+static void test_refused_logged(void)
+{
+    cchat c;
+    ms_buf log, err;
+    ms_alog_report rep;
+    uint8_t pk[MS_SIGN_PK_LEN];
+    char path[PATH_MAX];
+    path_in(path, "refused.ndjson");
+    int before = chat_reqs_count(SIM.log);
+    const char *const lines[] = {"alpha QUINCE-\xff-\x1b[2J!!!", "/attach QUINCE-\xfe.md",
+                                 "/nosuch QUINCE", "/image", "beta", NULL};
+    CHECK(chat_lines(&c, (const char *const[]){"--log", path, NULL}, lines) == 2);
+    CHECK(chat_reqs_count(SIM.log) == before + 1); /* only "beta" was sent */
+    cchat_read(c.err, &err);
+    CHECK(buf_contains(&err, "not sent: the line is not valid UTF-8 text"));
+    ms_buf_free(&err);
+    cchat_read(path, &log);
+    CHECK_OK(ms_devkey_read_public(CE.logpub, pk));
+    CHECK_OK(ms_alog_verify(log.p, log.len, pk, &rep));
+    CHECK(rep.verdict == MS_ALOG_VALID);
+    CHECK(buf_contains(&log, "\"type\":\"error\""));
+    CHECK(buf_contains(&log, "{\"code\":\"MS_ERR_ARG\",\"message\":\"line refused: not valid "
+                             "UTF-8 text, or holds a NUL byte\",\"bytes\":19}"));
+    CHECK(buf_contains(&log, "\"message\":\"line refused: not valid UTF-8 text, or holds a NUL "
+                             "byte\",\"bytes\":22}"));
+    CHECK(buf_contains(&log, "\"message\":\"command refused: unknown command\",\"bytes\":14}"));
+    CHECK(buf_contains(&log, "\"message\":\"command refused: no file name\",\"bytes\":6}"));
+    CHECK(buf_contains(&log, "\"user\":\"beta\""));
+    CHECK(!buf_contains(&log, "QUINCE") && !buf_contains(&log, "\xff") &&
+          !buf_contains(&log, "\xfe")); /* not the bytes, nor the text around them */
+    ms_buf_free(&log);
+}
+
 /* A supervisor that fails verification: nothing sent, exit 4, the log says so. */
 static void test_wrong_pin(void)
 {
@@ -711,7 +753,8 @@ static int tmux_wait(const tmux *t, const char *needle)
 static void test_tty(void)
 {
     tmux t;
-    char script[PATH_MAX], status[PATH_MAX], cmd[PATH_MAX + 16], body[8 * PATH_MAX];
+    char script[PATH_MAX], status[PATH_MAX], ask_status[PATH_MAX], run_status[PATH_MAX],
+        doc[PATH_MAX], cmd[PATH_MAX + 16], body[16 * PATH_MAX];
     req r;
     if (e2e_find_in_path("tmux", t.bin) != 0) {
         /* The issue asks for a chat on a terminal: without tmux that is a failure, unless the
@@ -727,12 +770,27 @@ static void test_tty(void)
     path_in(t.sock, "tmux.sock");
     path_in(script, "tty.sh");
     path_in(status, "tty.status");
+    path_in(ask_status, "tty-ask.status");
+    path_in(run_status, "tty-run.status");
+    path_in(doc, "tty-doc.txt");
+    CHECK(e2e_file_write(doc, "A document.\n") == 0);
     const char *w = getenv("MS_CHAT_WRAPPER");
+    /* The chat, then ask and run (one round: the supervisor answers at once, the worker is
+       llm-sim too) on the same terminal; the pane stays open until kill-server. */
     snprintf(body, sizeof body,
              "#!/bin/sh\n%s '%s' chat --supervisor_url https://127.0.0.1:%u "
              "--trusted_attestation_pem '%s' --cacert '%s' --log-key '%s' --log-dir '%s'\n"
-             "echo $? > '%s'\n",
-             w ? w : "", CE.cli_bin, SUP.port, CE.devpub, CE.ca, CE.logkey, CE.dir, status);
+             "echo $? > '%s'\n"
+             "%s '%s' ask --supervisor_url https://127.0.0.1:%u --trusted_attestation_pem '%s' "
+             "--cacert '%s' --prompt 'hostile ask'\n"
+             "echo $? > '%s'\n"
+             "%s '%s' run --supervisor_url https://127.0.0.1:%u --trusted_attestation_pem '%s' "
+             "--cacert '%s' --local-url http://127.0.0.1:%u --no-log --max_rounds 1 "
+             "--task 'hostile run' --context '%s'\n"
+             "echo $? > '%s'\nsleep 300\n",
+             w ? w : "", CE.cli_bin, SUP.port, CE.devpub, CE.ca, CE.logkey, CE.dir, status,
+             w ? w : "", CE.cli_bin, SUP.port, CE.devpub, CE.ca, ask_status,
+             w ? w : "", CE.cli_bin, SUP.port, CE.devpub, CE.ca, SIM.port, doc, run_status);
     CHECK(e2e_file_write(script, body) == 0);
     snprintf(cmd, sizeof cmd, "sh %s", script);
     int before = chat_reqs_count(SIM.log);
@@ -760,6 +818,10 @@ static void test_tty(void)
     CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "-l", "beta typed") == 0);
     CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "Enter", NULL) == 0);
     CHECK(tmux_wait(&t, "Answer beta.") == 0);
+    /* A reply with terminal controls is shown escaped (a cut character too, see test_text) */
+    CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "-l", "hostile reply") == 0);
+    CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "Enter", NULL) == 0);
+    CHECK(tmux_wait(&t, "Look: \\x1B]0;pwned\\x07 \\u{009B}2J \\u{202E}txt.exe done") == 0);
     CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "-l", "/exit") == 0);
     CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "Enter", NULL) == 0);
     int waited = 0;
@@ -768,10 +830,23 @@ static void test_tty(void)
         waited += 50;
     }
     CHECK(e2e_file_contains(status, "0\n"));
+    /* ask prints the reply through the same filter */
+    CHECK(tmux_wait(&t, "Ask: \\x1B[2J\\u{009D}0;t\\x07 \\u{2066}x\\u{2069} end") == 0);
+    for (waited = 0; !e2e_file_contains(ask_status, "\n") && waited < WAIT_MS; waited += 50) {
+        e2e_sleep_ms(50);
+    }
+    CHECK(e2e_file_contains(ask_status, "0\n"));
+    /* and run prints its answer through it */
+    CHECK(tmux_wait(&t, "Run: \\x1B[1m\\u{0085} \\u{202D}end") == 0);
+    for (waited = 0; !e2e_file_contains(run_status, "\n") && waited < WAIT_MS; waited += 50) {
+        e2e_sleep_ms(50);
+    }
+    CHECK(e2e_file_contains(run_status, "0\n"));
     char *kill_srv[] = {t.bin, "-S", t.sock, "kill-server", NULL};
     (void)e2e_run(kill_srv, 20000, CE.dir, NULL, NULL);
-    CHECK(chat_reqs_count(SIM.log) == before + 2);
-    if (req_get(SIM.log, -1, &r) == 0) {
+    /* the chat's three turns, the ask, the run's one supervisor turn (the worker is only pinged) */
+    CHECK(chat_reqs_count(SIM.log) == before + 5);
+    if (req_get(SIM.log, before + 1, &r) == 0) { /* beta: the chat's second turn */
         CHECK(r.n == 4 && msg_is(&r, 0, "system", "Be brief."));
         CHECK(msg_is(&r, 1, "user", "alpha typed") && msg_is(&r, 3, "user", "beta typed"));
         ms_json_free(r.doc);
@@ -805,6 +880,7 @@ int main(int argc, char **argv)
     RUN(test_restart);
     RUN(test_caps);
     RUN(test_log);
+    RUN(test_refused_logged);
     RUN(test_wrong_pin);
     RUN(test_parts_supervisor);
     RUN(test_ollama_images);

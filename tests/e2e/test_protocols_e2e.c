@@ -119,9 +119,14 @@ static const rule SUP_RULES[] = {
     /* Minions: more answers than the results message holds */
     {NULL, "[minions-bulk]", PLAN_SLOW, 0},
     {NULL, "more answers not shown", FINAL("bulk ok"), 0},
-    /* max_rounds */
+    /* max_rounds: a supervisor that keeps asking, even when re-asked in the last round (the
+       re-ask's last assistant message is its own question, echoed) */
     {NULL, "[rounds]", ASK("Anything else? [q-rounds]"), 0},
     {NULL, "[w-rounds]", ASK("Anything else? [q-rounds]"), 0},
+    {"assistant", "[q-rounds]", ASK("Anything else? [q-rounds]"), 0},
+    /* the last round: asked again, then answers */
+    {NULL, "[last-yield]", ASK("One more fact? [q-last-yield]"), 0},
+    {"assistant", "[q-last-yield]", FINAL("answered when told to"), 0},
     /* Minions, a job that times out and one whose replies stay unusable (first: its results
        name web-042 too) */
     {NULL, "[minions-slow]", PLAN_SLOW, 0},
@@ -491,19 +496,47 @@ static void test_minion_long_answer(void)
     ms_proto_result_free(&r);
 }
 
+/* A question in the last round is re-asked (max_format_retries: 2); still asking: NO_ANSWER. */
 static void test_max_rounds(void)
 {
     ms_proto_result r;
-    size_t b0 = B_CHATS();
+    size_t b0 = B_CHATS(), a0 = A_TURNS(), c0 = count_in(E.log_a, "This is the last round:");
     run_opts o = {.task = "Keep asking. [rounds]", .context = (const char *)g_ctx_slow.p,
                   .max_rounds = 2, .with_log = true, .log_context = true};
     run(&o, &r);
     CHECK(r.outcome == MS_OUTCOME_NO_ANSWER && r.rounds == 2);
     CHECK(strstr(r.why, "max_rounds (2) reached") != NULL);
+    CHECK(strstr(r.why, "in the last round, after 2 re-asks") != NULL);
     CHECK(B_CHATS() - b0 == 1); /* max_rounds - 1 worker calls */
-    CHECK(count_in(E.log_a, "This is round 2 of 2, the last one") == 1);
-    static const char *const types[] = {"supervisor_turn", "worker_turn", "final"};
-    check_log(&o, types, 3); /* with log_context the worker's prompt is in the log */
+    CHECK(A_TURNS() - a0 == 4); /* round 1; round 2 and its two re-asks */
+    CHECK(count_in(E.log_a, "This is round 2 of 2, the last one") >= 1);
+    CHECK(count_in(E.log_a, "This is the last round:") - c0 == 2); /* the re-asks' correction */
+    static const char *const types[] = {"supervisor_turn", "worker_turn", "format_retry", "final"};
+    check_log(&o, types, 4); /* with log_context the worker's prompt is in the log */
+    CHECK(count_in(o.log_path, "\"type\":\"format_retry\"") == 2);
+    CHECK(count_in(o.log_path, "\"round\":2,\"attempt\":0,\"who\":\"supervisor\",\"problem\":"
+                               "\"asked again in the final round") == 1);
+    CHECK(count_in(o.log_path, "\"outcome\":\"no_answer\"") == 1);
+    ms_proto_result_free(&r);
+}
+
+/* A question in the last round, re-asked: the supervisor answers, and that is the outcome. */
+static void test_last_round_reask(void)
+{
+    ms_proto_result r;
+    size_t b0 = B_CHATS(), a0 = A_TURNS();
+    run_opts o = {.task = "Answer now. [last-yield]", .context = (const char *)g_ctx_slow.p,
+                  .max_rounds = 1, .with_log = true};
+    run(&o, &r);
+    CHECK(answer_is(&r, "answered when told to"));
+    CHECK(r.rounds == 1);
+    CHECK(A_TURNS() - a0 == 2); /* the question, then the answer to the re-ask */
+    CHECK(B_CHATS() == b0);     /* the worker was not asked in the last round */
+    static const char *const types[] = {"supervisor_turn", "format_retry", "final"};
+    check_log(&o, types, 3);
+    CHECK(count_in(o.log_path, "\"type\":\"format_retry\"") == 1);
+    CHECK(count_in(o.log_path, "asked again in the final round") == 1);
+    CHECK(count_in(o.log_path, "\"error\":\"MS_ERR_JSON_ENUM\"") == 1);
     ms_proto_result_free(&r);
 }
 
@@ -792,6 +825,7 @@ int main(int argc, char **argv)
     RUN(test_messy_supervisor);
     RUN(test_minion_long_answer);
     RUN(test_max_rounds);
+    RUN(test_last_round_reask);
     RUN(test_minions_full);
     RUN(test_minions_timeout);
     RUN(test_minions_caps);
