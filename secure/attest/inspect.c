@@ -81,8 +81,8 @@ static void check_validity(const ms_inspect_in *in, ms_inspect *out)
         add_result(out, "validity", MS_ERR_ATTEST_POLICY, NULL);
     } else {
         add_result(out, "validity", MS_OK,
-                   max ? "unexpired when received, within max_validity_seconds"
-                       : "unexpired when received");
+                   max ? "unexpired at the time judged, within max_validity_seconds"
+                       : "unexpired at the time judged");
     }
 }
 

@@ -46,7 +46,7 @@ typedef struct ms_inspect_in {
     int have_session;
     uint8_t mode;                /* MS_MODE_FAST / MS_MODE_STRICT */
     uint64_t not_after;
-    uint64_t at;                 /* when the evidence was received: validity is judged then */
+    uint64_t at;                 /* validity is judged at this time: the handshake's, or now */
     const uint8_t *static_pk;    /* MS_X25519_LEN */
     /* The binding B (MS_BINDING_LEN), or NULL: the binding checks are SKIPPED with
        `binding_why`. `binding_live`: B was computed by this process's own handshake. */

@@ -55,6 +55,10 @@ static const char USAGE[] =
     "  --report-data HEX            the binding a raw file must carry (64 bytes; for a TPM\n"
     "                               quote its first 32 are enough); without it that check is\n"
     "                               SKIPPED: a raw file has no session\n"
+    "  --at UNIX_SECONDS            judge a saved file's validity at this time (default: now).\n"
+    "                               The file's own captured_at is NOT authenticated; to check\n"
+    "                               a past session, take the time from its verified log\n"
+    "                               (minions-audit verify, then show)\n"
     "Output:\n"
     "  --json                       one JSON object: {\"ok\",\"trusted\",\"evidence\",\"checks\",\n"
     "                               \"policy\",...}\n"
@@ -68,6 +72,7 @@ typedef struct opts {
     ms_cli_conn conn;
     int any, json;
     const char *save, *verify, *vcek, *ask, *ark, *table, *report_data;
+    long at; /* --at: judge validity at this Unix time; 0: now */
 } opts;
 
 enum {
@@ -80,6 +85,7 @@ enum {
     O_ARK,
     O_TABLE,
     O_RDATA,
+    O_AT,
     O_HELP,
     O_VERSION
 };
@@ -114,6 +120,7 @@ static int apply(opts *o, int c, const char *arg)
     case O_ARK: o->ark = arg; return 1;
     case O_TABLE: o->table = arg; return 1;
     case O_RDATA: o->report_data = arg; return 1;
+    case O_AT: return ms_cli_parse_long(arg, 1, 253402300799L, &o->at);
     default: return ms_cli_conn_apply(&o->conn, c, arg) == 1;
     }
 }
@@ -149,8 +156,8 @@ static int check_combination(const opts *o)
     if (!c->url) {
         return usage_error("--supervisor_url (or --verify FILE) is required");
     }
-    if (o->vcek || o->table || o->report_data) {
-        return usage_error("--vcek, --cert-table and --report-data are for --verify");
+    if (o->vcek || o->table || o->report_data || o->at) {
+        return usage_error("--vcek, --cert-table, --report-data and --at are for --verify");
     }
     if (o->ask && !o->any) {
         return usage_error("--ask is for --verify or --any-evidence: a policy names its own ASK");
@@ -165,7 +172,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {"any-evidence", 0, 0, O_ANY}, {"save", 1, 0, O_SAVE},     {"json", 0, 0, O_JSON},
         {"verify", 1, 0, O_VERIFY},    {"vcek", 1, 0, O_VCEK},     {"ask", 1, 0, O_ASK},
         {"ark", 1, 0, O_ARK},          {"cert-table", 1, 0, O_TABLE},
-        {"report-data", 1, 0, O_RDATA}, {"help", 0, 0, O_HELP},   {"version", 0, 0, O_VERSION},
+        {"report-data", 1, 0, O_RDATA}, {"at", 1, 0, O_AT}, {"help", 0, 0, O_HELP},   {"version", 0, 0, O_VERSION},
         {0, 0, 0, 0}};
     struct option longs[48];
     int c, idx = -1;
@@ -489,10 +496,12 @@ static int run_offline(run *r)
         goto out;
     }
     const ms_buf *ev = r->bundle.len ? &r->bundle : &f.evidence;
+    /* Validity is judged now (or --at), never at the file's captured_at: nothing signs that. */
+    uint64_t check_at = r->o.at > 0 ? (uint64_t)r->o.at : (uint64_t)time(NULL);
     int saved = f.form == MS_EVFILE_SAVED;
     ms_inspect_in in = {.type = f.type, .data = ev->p, .len = ev->len,
                         .have_session = f.have_session, .mode = f.mode,
-                        .not_after = f.not_after, .at = f.captured_at,
+                        .not_after = f.not_after, .at = check_at,
                         .static_pk = saved ? f.static_pk : NULL,
                         .binding = saved ? f.binding : r->have_report_data ? r->report_data : NULL,
                         .binding_why = NO_SESSION_WHY,

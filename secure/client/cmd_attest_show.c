@@ -115,7 +115,8 @@ static void text_facts(const attest_shown *s, FILE *out)
     if (s->have_session) {
         utc_time(s->not_after, when);
         utc_time(s->at, recv);
-        fprintf(out, "valid until    %s (received %s)%s\n", when, recv,
+        fprintf(out, "valid until    %s (%s %s)%s\n", when,
+                s->live ? "received" : "captured, as the file says (not authenticated):", recv,
                 !s->live && s->now > s->not_after ? "; expired now" : "");
         fprintf(out, "static key     %s\n", hex64(s->static_pk, MS_X25519_LEN, hex));
     }

@@ -198,6 +198,15 @@ static void test_policy_save_verify(void)
     CHECK(has(&E.out, "PASS     pcr-values"));
     CHECK(has(&E.out, "PASS     signature"));
     CHECK(has(&E.out, "result: PASS"));
+    CHECK(has(&E.out, "not authenticated"));
+    /* Validity is judged now or at --at, never at the file's own (unsigned) captured_at. */
+    const char *late[] = {"attest", "--verify", SAVED, "--attestation-policy", GOOD,
+                          "--at", "253402300000", NULL};
+    CHECK(cli(late) == 4);
+    CHECK(has(&E.out, "FAIL     validity"));
+    const char *bad_at[] = {"attest", "--verify", SAVED, "--attestation-policy", GOOD,
+                            "--at", "yesterday", NULL};
+    CHECK(cli(bad_at) == 2);
     /* The same as JSON. */
     const char *j[] = {"attest", "--verify", SAVED, "--attestation-policy", GOOD, "--json", NULL};
     CHECK(cli(j) == 0);
