@@ -162,7 +162,17 @@ static void text_checks(const attest_shown *s, FILE *out)
         fprintf(out, "result: NOT TRUSTED: the checks that need no pin passed; pin what you "
                      "expect in a policy\n");
     } else {
-        fprintf(out, "result: PASS: every check that ran passed under the policy\n");
+        size_t skipped = 0;
+        for (size_t i = 0; i < s->ins->n; i++) {
+            skipped += s->ins->checks[i].status == MS_CHECK_SKIPPED;
+        }
+        if (skipped > 0) {
+            fprintf(out, "result: PASS, but %zu check%s SKIPPED (see above): what they cover "
+                         "was NOT checked\n",
+                    skipped, skipped == 1 ? " was" : "s were");
+        } else {
+            fprintf(out, "result: PASS: every check passed under the policy\n");
+        }
     }
 }
 
