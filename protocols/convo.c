@@ -283,7 +283,7 @@ static ms_err fill_turn(ms_json_wval o, const void *arg)
                           MS_MAX_PROTO_LOG_TEXT));
     TRY(ms_convo_add_usage(o, "usage", t->info->prompt_tokens, t->info->completion_tokens));
     TRY(ms_json_add_obj(o, "timings", &tm));
-    TRY(ms_json_add_double(tm, "seconds", t->seconds));
+    TRY(ms_json_add_double(tm, "total_s", t->seconds));
     TRY(ms_json_add_double(tm, "seal_s", t->info->seal_s));
     TRY(ms_json_add_double(tm, "transport_s", t->info->transport_s));
     TRY(ms_json_add_double(tm, "open_s", t->info->open_s));

@@ -93,6 +93,9 @@ typedef struct ms_client_turn_info {
     char error_message[256]; /* its error.message, printable ASCII only */
     size_t streamed_bytes;   /* text handed to on_piece */
     ms_err transport;        /* the HTTP layer's own error when a stream was cut */
+    double seal_s;           /* time spent sealing the request (all attempts) */
+    double open_s;           /* time spent opening the reply (whole replies; 0 for streams,
+                                whose records are opened as they arrive) */
 } ms_client_turn_info;
 
 /*

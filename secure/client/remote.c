@@ -50,9 +50,14 @@ static ms_err turn(void *ctx, const ms_chat_msg *msgs, size_t n, ms_buf *reply,
     ms_buf_init(&json, MS_MAX_RECORD_PLAINTEXT);
     TRY_OUT(ms_client_request_build_msgs(msgs, n, rc->max_tokens, rc->temperature, &req));
     ms_client_peer_info(rc->client, &before);
+    memset(&ti, 0, sizeof ti);
     double t0 = now_s();
     err = ms_client_turn(rc->client, req.p, req.len, &json, &ti);
-    info->transport_s = now_s() - t0;
+    double total = now_s() - t0;
+    info->seal_s = ti.seal_s;
+    info->open_s = ti.open_s;
+    /* What is left of the turn: HTTP both ways, the supervisor and its engine. */
+    info->transport_s = total > ti.seal_s + ti.open_s ? total - ti.seal_s - ti.open_s : 0.0;
     ms_client_peer_info(rc->client, &after);
     info->rehandshakes = after.rehandshakes - before.rehandshakes;
     if (err == MS_ERR_BACKEND_REMOTE) {

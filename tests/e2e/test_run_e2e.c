@@ -378,6 +378,10 @@ static void test_minion(void)
     CHECK(e2e_file_contains(log, "\"evidence_type\":\"dev-key\""));
     CHECK(e2e_file_contains(log, TASK));
     CHECK(no_secret_in(log));
+    /* Each supervisor round records its timings: seal and open are measured, not left 0. */
+    CHECK(e2e_file_contains(log, "\"timings\":{\"total_s\":"));
+    CHECK(!e2e_file_contains(log, "\"seal_s\":0,"));
+    CHECK(!e2e_file_contains(log, "\"open_s\":0}"));
 }
 
 /* --json: the whole outcome as one object. */
