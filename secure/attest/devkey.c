@@ -15,6 +15,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/limits.h"
 
 _Static_assert(MS_DEVKEY_EVIDENCE_LEN == 1 + MS_SIGN_PK_LEN + MS_SIG_LEN, "evidence layout");
@@ -104,30 +105,6 @@ out:
     return err;
 }
 
-/* Write `len` bytes to a new file created with `mode`, refusing to replace anything. */
-static ms_err write_new_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    ENSURE(fd >= 0, MS_ERR_FILE_OPEN);
-    const uint8_t *p = data;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            close(fd);
-            unlink(path);
-            return MS_ERR_IO;
-        }
-        done += (size_t)n;
-    }
-    int ok = fsync(fd) == 0;
-    ok &= close(fd) == 0;
-    return ok ? MS_OK : MS_ERR_IO;
-}
-
 /* PEM-encode with OpenSSL into memory; `priv` selects PKCS#8 private or SPKI public. */
 static ms_err pem_of(EVP_PKEY *pkey, int priv, ms_buf *out)
 {
@@ -155,7 +132,7 @@ static ms_err create_private(const char *path, ms_devkey *out)
     EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
     ENSURE_OUT(pkey != NULL, MS_ERR_INTERNAL);
     TRY_OUT(pem_of(pkey, 1, &pem));
-    TRY_OUT(write_new_file(path, pem.p, pem.len, 0600));
+    TRY_OUT(ms_file_write_new(path, pem.p, pem.len, 0600));
     crypto_sign_seed_keypair(out->pk, out->sk, seed);
 out:
     EVP_PKEY_free(pkey);
@@ -197,7 +174,7 @@ ms_err ms_devkey_write_public(const char *path, const uint8_t pk[static MS_SIGN_
         err = n > 0 && (size_t)n < sizeof tmp ? MS_OK : MS_ERR_ARG;
         if (err == MS_OK) {
             unlink(tmp);
-            err = write_new_file(tmp, pem.p, pem.len, 0644);
+            err = ms_file_write_new(tmp, pem.p, pem.len, 0644);
         }
         if (err == MS_OK && rename(tmp, path) != 0) {
             unlink(tmp);

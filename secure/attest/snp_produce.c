@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/file.h"
 
 #define SNP_PATH_MAX 4096u
 #define SNP_REPORT_DATA_OFF 0x50u
@@ -73,17 +74,9 @@ static ms_err write_attr(const char *dir, const char *name, const uint8_t *p, si
     TRY(join(path, dir, name));
     int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     ENSURE(fd >= 0, MS_ERR_SNP_DEVICE);
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            close(fd);
-            return MS_ERR_SNP_DEVICE;
-        }
-        done += (size_t)n;
+    if (ms_file_write_all(fd, p, len) != MS_OK) {
+        close(fd);
+        return MS_ERR_SNP_DEVICE;
     }
     ENSURE(close(fd) == 0, MS_ERR_SNP_DEVICE);
     return MS_OK;

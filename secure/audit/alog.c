@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #include "common/check.h"
 #include "common/codec.h"
@@ -428,4 +429,20 @@ void ms_alog_abandon(ms_alog *l)
     if (l != NULL) {
         alog_free(l);
     }
+}
+
+ms_err ms_alog_new_path(const char *dir, const char *kind, char *out, size_t cap)
+{
+    uint8_t rnd[4];
+    char hex[9], when[32];
+    size_t n;
+    struct tm tm;
+    time_t t = time(NULL);
+    ENSURE(dir != NULL && kind != NULL && out != NULL && cap > 0, MS_ERR_ARG);
+    ENSURE(getrandom(rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd, MS_ERR_RANDOM);
+    TRY(ms_hex_encode(rnd, sizeof rnd, hex, sizeof hex, &n));
+    ENSURE(gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm) > 0,
+           MS_ERR_INTERNAL);
+    int w = snprintf(out, cap, "%s/%s-%s-%s.ndjson", dir, kind, when, hex);
+    return w > 0 && (size_t)w < cap ? MS_OK : MS_ERR_CONFIG;
 }

@@ -91,6 +91,13 @@ void ms_alog_head(const ms_alog *l, char out[65]);
 const char *ms_alog_path(const ms_alog *l);
 
 /*
+ * A fresh log name in dir: "DIR/KIND-20261121T080000Z-1a2b3c4d.ndjson" (UTC start time and
+ * 4 random bytes, so two logs started in the same second do not collide; ms_alog_open's
+ * O_EXCL refuses the rare clash). MS_ERR_CONFIG when it does not fit cap, MS_ERR_RANDOM.
+ */
+MS_MUST_CHECK ms_err ms_alog_new_path(const char *dir, const char *kind, char *out, size_t cap);
+
+/*
  * Write the log_seal line, fsync the file and its directory, close, wipe the key and free.
  * NULL is allowed. Returns the first error the log met (the log is then left unsealed, so
  * a verifier reports it incomplete).

@@ -11,6 +11,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/json.h"
 #include "common/llm/chat.h"
 #include "secure/client/payload.h"
@@ -384,43 +385,30 @@ static ms_err json_text(const ms_conv *c, const ms_conv_meta *m, ms_buf *b)
     return e == MS_OK ? ms_buf_append_u8(b, '\n') : e;
 }
 
-static ms_err write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        ENSURE(w > 0, MS_ERR_IO);
-        p += w;
-        n -= (size_t)w;
-    }
-    return fsync(fd) == 0 ? MS_OK : MS_ERR_IO;
-}
-
 /* A new 0600 file: O_EXCL at `path`, or (force) a temporary file renamed over it. */
 static ms_err write_file(const char *path, const ms_buf *b, bool force)
 {
     char tmp[4096];
-    int fd;
     if (!force) {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    } else {
-        ENSURE(snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) < (int)sizeof tmp, MS_ERR_FILE_OPEN);
-        fd = mkstemp(tmp); /* 0600 */
+        return ms_file_write_new(path, b->p, b->len, 0600);
     }
+    ENSURE(snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) < (int)sizeof tmp, MS_ERR_FILE_OPEN);
+    int fd = mkstemp(tmp); /* 0600 */
     ENSURE(fd >= 0, MS_ERR_FILE_OPEN);
-    ms_err e = write_all(fd, b->p, b->len);
+    ms_err e = ms_file_write_all(fd, b->p, b->len);
+    if (e == MS_OK && fsync(fd) != 0) {
+        e = MS_ERR_IO;
+    }
     int saved = errno;
     if (close(fd) != 0 && e == MS_OK) {
         e = MS_ERR_IO;
     }
-    if (e == MS_OK && force && rename(tmp, path) != 0) {
+    if (e == MS_OK && rename(tmp, path) != 0) {
         saved = errno;
         e = MS_ERR_FILE_OPEN;
     }
     if (e != MS_OK) {
-        if (unlink(force ? tmp : path) != 0) {
+        if (unlink(tmp) != 0) {
             /* nothing more to do: the error below says the save failed */
         }
         errno = saved;

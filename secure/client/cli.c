@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "secure/client/cmds.h"
 
 enum {
     C_URL = MS_CLI_OPT_CONN_BASE,
@@ -134,6 +135,44 @@ int ms_cli_options_merge(const struct option *own, struct option *out, size_t ca
         out[n++] = *o;
     }
     memset(&out[n], 0, sizeof out[n]);
+    return 0;
+}
+
+int ms_cli_getopt(const ms_cli_parser *p, int argc, char **argv)
+{
+    struct option longs[96];
+    char what[96];
+    int c, idx = -1;
+    if (ms_cli_options_merge(p->own, longs, sizeof longs / sizeof longs[0]) != 0) {
+        fprintf(stderr, "%s: too many options (a bug)\n", p->prog);
+        return MS_CLI_USAGE;
+    }
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longs, &idx)) != -1) {
+        if (c == p->opt_help) {
+            for (const char *const *h = p->help; *h; h++) {
+                fputs(*h, stdout);
+            }
+            return -1;
+        }
+        if (c == p->opt_version) {
+            fputs(MS_CLI_VERSION_LINE, stdout);
+            return -1;
+        }
+        if (c == '?' || c == ':') {
+            return ms_cli_bad_option(p->prog, "unknown option or missing value", NULL,
+                                     argv[optind - 1]);
+        }
+        if (!p->apply(p->ctx, c, optarg)) {
+            snprintf(what, sizeof what, "invalid value%s for", p->expected ? p->expected(c) : "");
+            return ms_cli_bad_option(p->prog, what, idx >= 0 ? longs[idx].name : "?", optarg);
+        }
+        idx = -1;
+    }
+    if (optind < argc) {
+        return ms_cli_bad_option(p->prog, "unexpected argument", NULL, argv[optind]);
+    }
     return 0;
 }
 

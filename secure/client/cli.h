@@ -97,6 +97,25 @@ int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err);
 void ms_cli_say_error(const ms_cli_conn *c, const char *prog, ms_err e, int code,
                       const ms_client_turn_info *ti);
 
+/*
+ * One subcommand's option loop (getopt_long over its own options plus the connection
+ * options). --help prints the help pieces in order, --version the version line: both
+ * return -1. An unknown option, a missing or bad value, or a positional argument is said on
+ * stderr (naming the option; `expected` may add what a good value looks like) and returns
+ * MS_CLI_USAGE. Otherwise 0: every option went through apply (1 taken, 0 bad value).
+ */
+typedef struct ms_cli_parser {
+    const char *prog;           /* "minions-secure chat" */
+    const struct option *own;   /* zero-terminated; includes opt_help and opt_version */
+    int opt_help, opt_version;
+    const char *const *help;    /* NULL-terminated pieces printed for --help */
+    int (*apply)(void *ctx, int opt, const char *arg);
+    const char *(*expected)(int opt); /* may be NULL: " (1..64)" etc. after "invalid value" */
+    void *ctx;
+} ms_cli_parser;
+
+int ms_cli_getopt(const ms_cli_parser *p, int argc, char **argv);
+
 /* Strict number parsing for option values: 1 when s is a whole number / finite number in range. */
 int ms_cli_parse_long(const char *s, long lo, long hi, long *out);
 int ms_cli_parse_double(const char *s, double lo, double hi, double *out);

@@ -56,8 +56,9 @@ enum {
     O_VERSION
 };
 
-static int apply(opts *o, int c, const char *arg)
+static int apply(void *ctx, int c, const char *arg)
 {
+    opts *o = ctx;
     switch (c) {
     case O_PROMPT: o->prompt = arg; return 1;
     case O_SYSTEM: o->system_prompt = arg; return 1;
@@ -82,30 +83,13 @@ static int parse_args(int argc, char **argv, opts *o)
                                         {"help", 0, 0, O_HELP},
                                         {"version", 0, 0, O_VERSION},
                                         {0, 0, 0, 0}};
-    struct option longs[48];
-    int c, idx = -1;
-    if (ms_cli_options_merge(own, longs, sizeof longs / sizeof longs[0]) != 0) {
-        return MS_CLI_USAGE;
-    }
+    static const char *const help[] = {USAGE, NULL};
     o->temperature = -1.0;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, &idx)) != -1) {
-        if (c == O_HELP || c == O_VERSION) {
-            fputs(c == O_HELP ? USAGE : MS_CLI_VERSION_LINE, stdout);
-            return -1;
-        }
-        if (c == '?' || c == ':') {
-            return ms_cli_bad_option(PROG, "unknown option or missing value", NULL,
-                                     argv[optind - 1]);
-        }
-        if (!apply(o, c, optarg)) {
-            return ms_cli_bad_option(PROG, "invalid value for", longs[idx].name, optarg);
-        }
-        idx = -1;
-    }
-    if (optind < argc) {
-        return ms_cli_bad_option(PROG, "unexpected argument", NULL, argv[optind]);
+    ms_cli_parser p = {.prog = PROG, .own = own, .opt_help = O_HELP, .opt_version = O_VERSION,
+                       .help = help, .apply = apply, .ctx = o};
+    int code = ms_cli_getopt(&p, argc, argv);
+    if (code != 0) {
+        return code;
     }
     if (ms_cli_conn_require(&o->conn, PROG) != MS_CLI_OK) {
         return MS_CLI_USAGE;

@@ -50,8 +50,9 @@ static const char USAGE_TAIL[] =
 
 enum { O_SYSTEM = MS_CLI_OPT_OWN_BASE, O_MAXTOK, O_TEMP, O_HELP, O_VERSION };
 
-static int apply(ms_chat *ch, int c, const char *arg)
+static int apply(void *ctx, int c, const char *arg)
 {
+    ms_chat *ch = ctx;
     switch (c) {
     case O_SYSTEM: ch->system = arg; return 1;
     case O_MAXTOK: return ms_cli_parse_long(arg, 1, 1000000, &ch->max_tokens);
@@ -74,35 +75,12 @@ static int parse_args(int argc, char **argv, ms_chat *ch)
                                         {"version", 0, 0, O_VERSION},
                                         MS_SLOG_OPTIONS,
                                         {0, 0, 0, 0}};
-    struct option longs[48];
-    int c, idx = -1;
-    if (ms_cli_options_merge(own, longs, sizeof longs / sizeof longs[0]) != 0) {
-        return MS_CLI_USAGE;
-    }
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, &idx)) != -1) {
-        if (c == O_HELP) {
-            fputs(USAGE, stdout);
-            fputs(MS_CHAT_COMMANDS_HELP, stdout);
-            fputs(USAGE_TAIL, stdout);
-            return -1;
-        }
-        if (c == O_VERSION) {
-            fputs(MS_CLI_VERSION_LINE, stdout);
-            return -1;
-        }
-        if (c == '?' || c == ':') {
-            return ms_cli_bad_option(P " chat", "unknown option or missing value", NULL,
-                                     argv[optind - 1]);
-        }
-        if (!apply(ch, c, optarg)) {
-            return ms_cli_bad_option(P " chat", "invalid value for", longs[idx].name, optarg);
-        }
-        idx = -1;
-    }
-    if (optind < argc) {
-        return ms_cli_bad_option(P " chat", "unexpected argument", NULL, argv[optind]);
+    static const char *const help[] = {USAGE, MS_CHAT_COMMANDS_HELP, USAGE_TAIL, NULL};
+    ms_cli_parser p = {.prog = P " chat", .own = own, .opt_help = O_HELP,
+                       .opt_version = O_VERSION, .help = help, .apply = apply, .ctx = ch};
+    int code = ms_cli_getopt(&p, argc, argv);
+    if (code != 0) {
+        return code;
     }
     return ms_cli_conn_require(&ch->conn, P " chat") == MS_CLI_OK ? 0 : MS_CLI_USAGE;
 }

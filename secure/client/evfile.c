@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/json.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
@@ -295,24 +296,5 @@ ms_err ms_evfile_json(const ms_evidence_view *ev, const char *url, int any_evide
 
 ms_err ms_evfile_write(const char *path, const uint8_t *p, size_t len)
 {
-    ENSURE(path != NULL, MS_ERR_ARG);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    ENSURE(fd >= 0, MS_ERR_FILE_OPEN);
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        done += (size_t)n;
-    }
-    int ok = done == len && fsync(fd) == 0;
-    ok &= close(fd) == 0;
-    if (!ok) {
-        unlink(path);
-    }
-    return ok ? MS_OK : MS_ERR_IO;
+    return ms_file_write_new(path, p, len, 0600);
 }

@@ -135,8 +135,9 @@ static int nonempty(const char *s)
 }
 
 /* 1 taken, 0 bad value. */
-static int apply(ms_run_opts *o, int c, const char *arg)
+static int apply(void *ctx, int c, const char *arg)
 {
+    ms_run_opts *o = ctx;
     switch (c) {
     case O_TASK: o->task = arg; return nonempty(arg);
     case O_PROTOCOL:
@@ -207,32 +208,13 @@ static int conflicts(const ms_run_opts *o)
 
 int ms_run_parse(int argc, char **argv, ms_run_opts *o)
 {
-    struct option longs[64];
-    int c, idx = -1;
-    char what[96];
-    if (ms_cli_options_merge(OWN, longs, sizeof longs / sizeof longs[0]) != 0) {
-        return MS_CLI_USAGE;
-    }
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, &idx)) != -1) {
-        if (c == O_HELP || c == O_VERSION) {
-            fputs(c == O_HELP ? ms_run_usage : MS_CLI_VERSION_LINE, stdout);
-            return -1;
-        }
-        if (c == '?' || c == ':') {
-            return ms_cli_bad_option(MS_RUN_HELP_PROG, "unknown option or missing value", NULL,
-                                     argv[optind - 1]);
-        }
-        if (!apply(o, c, optarg)) {
-            snprintf(what, sizeof what, "invalid value%s for", expected(c));
-            return ms_cli_bad_option(MS_RUN_HELP_PROG, what, idx >= 0 ? longs[idx].name : "?",
-                                     optarg);
-        }
-        idx = -1;
-    }
-    if (optind < argc) {
-        return ms_cli_bad_option(MS_RUN_HELP_PROG, "unexpected argument", NULL, argv[optind]);
+    static const char *const help[] = {ms_run_usage, NULL};
+    ms_cli_parser p = {.prog = MS_RUN_HELP_PROG, .own = OWN, .opt_help = O_HELP,
+                       .opt_version = O_VERSION, .help = help, .apply = apply,
+                       .expected = expected, .ctx = o};
+    int code = ms_cli_getopt(&p, argc, argv);
+    if (code != 0) {
+        return code;
     }
     return conflicts(o);
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -72,22 +71,6 @@ static ms_err make_dirs(const char *path)
     }
 }
 
-/* DIR/KIND-20261121T080000Z-1a2b3c4d.ndjson */
-static ms_err new_path(const char *dir, const char *kind, char out[static PATH_MAX])
-{
-    uint8_t rnd[4];
-    char hex[9], when[32];
-    size_t n;
-    struct tm tm;
-    time_t t = time(NULL);
-    ENSURE(getrandom(rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd, MS_ERR_RANDOM);
-    TRY(ms_hex_encode(rnd, sizeof rnd, hex, sizeof hex, &n));
-    ENSURE(gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm) > 0,
-           MS_ERR_INTERNAL);
-    int w = snprintf(out, PATH_MAX, "%s/%s-%s-%s.ndjson", dir, kind, when, hex);
-    return w > 0 && w < PATH_MAX ? MS_OK : MS_ERR_CONFIG;
-}
-
 /* log_start's "program": "minions-secure 0.2.0" (the version line without its note). */
 static ms_err start_data(ms_json_builder **b)
 {
@@ -145,7 +128,7 @@ static ms_err log_path(ms_slog *s, const ms_slog_opts *o, const char *kind, cons
         }
     }
     if (e == MS_OK) {
-        e = new_path(dir, kind, s->path);
+        e = ms_alog_new_path(dir, kind, s->path, sizeof s->path);
     }
     if (e != MS_OK) {
         fprintf(stderr, "%s: no directory for the session log (%s): %s (--log-dir DIR or --no-log)\n",

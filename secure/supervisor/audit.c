@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -73,29 +72,13 @@ ms_err ms_sup_audit_default_key(const char *dev_key_path, char *out, size_t cap)
     return MS_OK;
 }
 
-/* DIR/supervisor-20261121T080000Z-1a2b3c4d.ndjson: the start time, and 4 random bytes. */
-static ms_err name_in_dir(const char *dir, char out[static PATH_MAX])
-{
-    uint8_t rnd[4];
-    char hex[9], when[32];
-    size_t n;
-    struct tm tm;
-    time_t t = time(NULL);
-    ENSURE(getrandom(rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd, MS_ERR_RANDOM);
-    TRY(ms_hex_encode(rnd, sizeof rnd, hex, sizeof hex, &n));
-    ENSURE(gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm) > 0,
-           MS_ERR_INTERNAL);
-    int w = snprintf(out, PATH_MAX, "%s/supervisor-%s-%s.ndjson", dir, when, hex);
-    return w > 0 && w < PATH_MAX ? MS_OK : MS_ERR_CONFIG;
-}
-
 /* The file to create: `path` itself when nothing is there, a new name when it is a directory. */
 static ms_err log_path(const char *path, char out[static PATH_MAX])
 {
     struct stat st;
     if (stat(path, &st) == 0) {
         ENSURE(S_ISDIR(st.st_mode), MS_ERR_CONFIG); /* never reopened, appended or overwritten */
-        return name_in_dir(path, out);
+        return ms_alog_new_path(path, "supervisor", out, PATH_MAX);
     }
     ENSURE(errno == ENOENT, MS_ERR_FILE_OPEN);
     int w = snprintf(out, PATH_MAX, "%s", path);
