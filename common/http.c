@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/log.h"
 
@@ -43,13 +44,6 @@ ms_err ms_http_global_init(void)
 void ms_http_global_cleanup(void)
 {
     curl_global_cleanup();
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static char *dup_opt(const char *s, bool *ok)
@@ -293,7 +287,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
                        curl_off_t ulnow)
 {
     ms_http_xfer *x = userdata;
-    int64_t t = now_ms();
+    int64_t t = (int64_t)ms_clock_ms();
     (void)dltotal;
     (void)ultotal;
     if (dlnow != x->last_dl || ulnow != x->last_ul) {
@@ -375,7 +369,7 @@ ms_err ms_http_easy_setup(CURL *k, const ms_http_opts *o, ms_http_xfer *x, CURLU
     errbuf[0] = '\0';
     TRY(set_common(k, o, x, u, h, errbuf));
     TRY(set_method(k, body, len));
-    x->last_activity_ms = now_ms();
+    x->last_activity_ms = (int64_t)ms_clock_ms();
     return MS_OK;
 }
 

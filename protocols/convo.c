@@ -9,16 +9,10 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "protocols/prompts.h"
 #include "secure/audit/alog.h"
-
-double ms_convo_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void ms_proto_result_init(ms_proto_result *r)
 {
@@ -90,7 +84,7 @@ ms_err ms_convo_init(ms_convo *cv, const ms_proto_cfg *cfg, ms_proto_result *r,
     cv->cfg = cfg;
     cv->r = r;
     cv->protocol = protocol;
-    cv->t0 = ms_convo_now();
+    cv->t0 = ms_clock_s();
     return MS_OK;
 }
 
@@ -339,7 +333,7 @@ static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra,
     size_t first_new = attempt > 0 ? cv->n : (cv->system_logged ? cv->n - 1 : 0);
     memset(&info, 0, sizeof info);
     ms_buf_clear(reply);
-    double t = ms_convo_now();
+    double t = ms_clock_s();
     ms_err e = cv->cfg->remote.turn(cv->cfg->remote.ctx, cv->msgs, n, reply, &info);
     info.error_code[sizeof info.error_code - 1] = '\0';
     info.error_message[sizeof info.error_message - 1] = '\0';
@@ -348,7 +342,7 @@ static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra,
     cv->r->remote_completion_tokens += info.completion_tokens;
     turn_ev ev = {.round = round, .attempt = attempt, .sent = cv->msgs + first_new,
                   .n_sent = n - first_new, .n_msgs = n, .reply = reply, .info = &info,
-                  .seconds = ms_convo_now() - t, .err = e};
+                  .seconds = ms_clock_s() - t, .err = e};
     cv->system_logged = true;
     TRY(event(cv, "supervisor_turn", fill_turn, &ev));
     if (e == MS_ERR_BACKEND_REMOTE) {
@@ -527,6 +521,6 @@ static ms_err fill_final(ms_json_wval o, const void *arg)
 
 ms_err ms_convo_final(ms_convo *cv)
 {
-    cv->r->seconds = ms_convo_now() - cv->t0;
+    cv->r->seconds = ms_clock_s() - cv->t0;
     return event(cv, "final", fill_final, cv->r);
 }

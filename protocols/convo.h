@@ -95,7 +95,5 @@ MS_MUST_CHECK ms_err ms_convo_add_text(ms_json_wval o, const char *key, const ch
 /* {"prompt_tokens": p, "completion_tokens": c} under key. */
 MS_MUST_CHECK ms_err ms_convo_add_usage(ms_json_wval o, const char *key, uint64_t p, uint64_t c);
 
-/* Monotonic seconds. */
-double ms_convo_now(void);
 
 #endif

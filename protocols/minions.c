@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "protocols/bm25.h"
 #include "protocols/chunk.h"
@@ -530,14 +531,14 @@ static ms_err run_jobs(minions *m, const ms_plan *p, job *jobs, size_t n, round_
     for (size_t i = 0; i < n; i++) {
         idx[i] = i;
     }
-    double t0 = ms_convo_now();
+    double t0 = ms_clock_s();
     ms_convo_progress(&m->cv, m->round, "jobs", 0, n);
     ms_err e = n ? run_batch(m, jobs, idx, n, n, st) : MS_OK;
     if (e == MS_OK) {
         e = reask_jobs(m, jobs, n, idx, st);
     }
     free(idx);
-    st->seconds = ms_convo_now() - t0;
+    st->seconds = ms_clock_s() - t0;
     (void)p;
     return e;
 }

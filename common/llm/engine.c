@@ -7,19 +7,13 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/log.h"
 
 #define DEFAULT_BACKOFF_BASE_MS 250u
 
 /* --- retry loop ------------------------------------------------------------------------------ */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(uint32_t ms)
 {
@@ -78,7 +72,7 @@ void ms_llm_reset_result(ms_chat_result *r)
 ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
                   ms_llm_attempt_fn fn, void *ctx, ms_chat_result *r)
 {
-    double t0 = now_s();
+    double t0 = ms_clock_s();
     ms_err e = MS_OK;
     ms_llm_reset_result(r);
     for (unsigned i = 0;; i++) {
@@ -98,7 +92,7 @@ ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *
     if (e != MS_OK) {
         ms_buf_clear(&r->content); /* never hand back part of an answer as if it were one */
     }
-    r->seconds = now_s() - t0;
+    r->seconds = ms_clock_s() - t0;
     return e;
 }
 

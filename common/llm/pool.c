@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/http.h"
 #include "common/http_internal.h"
 #include "common/limits.h"
@@ -197,20 +198,6 @@ struct batch {
     void *ctx;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static ms_err build_body(const struct batch *b, const ms_llm_job *j, ms_buf *out)
 {
     if (b->g.e.kind == MS_LLM_OLLAMA) {
@@ -234,7 +221,7 @@ static void end_job(struct batch *b, size_t i, ms_err e)
     if (e != MS_OK) {
         ms_buf_clear(&j->result.content); /* never part of an answer as if it were one */
     }
-    j->result.seconds = now_s() - b->t[i].t0;
+    j->result.seconds = ms_clock_s() - b->t[i].t0;
     ms_buf_free(&b->t[i].body);
     b->t[i].ended = true;
     b->done++;
@@ -259,7 +246,7 @@ static ms_err launch(struct batch *b, struct slot *s, size_t i)
     ms_llm_job *j = &b->jobs[i];
     struct task *t = &b->t[i];
     if (j->result.attempts == 0) {
-        t->t0 = now_s();
+        t->t0 = ms_clock_s();
         ms_err e = build_body(b, j, &t->body);
         if (e != MS_OK) {
             end_job(b, i, e);
@@ -301,7 +288,7 @@ static bool take_due(struct batch *b, int64_t now, size_t *job)
 /* Fill free slots: due retries first, then jobs not started yet. */
 static ms_err fill(struct batch *b)
 {
-    int64_t now = now_ms();
+    int64_t now = (int64_t)ms_clock_ms();
     struct slot *s;
     while ((s = free_slot(b)) != NULL) {
         size_t i;
@@ -339,7 +326,7 @@ static ms_err complete(struct batch *b, struct slot *s, CURLcode rc)
         ms_log(MS_LOG_WARN, LOG_NAME, "job %zu attempt %u failed (%s, HTTP %ld); retrying in %u ms",
                i, j->result.attempts, ms_err_name(e), status, (unsigned)wait);
         t->retries++;
-        t->due_ms = now_ms() + wait;
+        t->due_ms = (int64_t)ms_clock_ms() + wait;
         b->waiting[b->n_waiting++] = i;
         return MS_OK;
     }
@@ -378,7 +365,7 @@ static int poll_timeout(const struct batch *b)
     for (size_t k = 0; k < b->n_waiting; k++) {
         first = b->t[b->waiting[k]].due_ms < first ? b->t[b->waiting[k]].due_ms : first;
     }
-    int64_t d = first - now_ms();
+    int64_t d = first - (int64_t)ms_clock_ms();
     return d <= 0 ? 0 : d > IDLE_POLL_MS ? IDLE_POLL_MS : (int)d;
 }
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/codec.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -368,14 +369,6 @@ static void after_finish(ms_client *c, int carried_cf, long status)
     }
 }
 
-/* Monotonic seconds, for the turn's seal/open timings. */
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static ms_err post_request(ms_client *c, const turn *t, uint32_t msg_id, const ms_buf *body)
 {
     char path[96];
@@ -393,9 +386,9 @@ static ms_err post_request(ms_client *c, const turn *t, uint32_t msg_id, const m
         err = status_err(lr.status, 200);
     }
     if (err == MS_OK) {
-        double t0 = mono_s();
+        double t0 = ms_clock_s();
         err = ms_reply_open_single(c->chan, resp.p, resp.len, MS_REC_MSG, msg_id, t->out);
-        t->info->open_s += mono_s() - t0;
+        t->info->open_s += ms_clock_s() - t0;
     }
     ms_buf_free(&resp);
     return err;
@@ -440,9 +433,9 @@ static ms_err turn_once(ms_client *c, const turn *t)
     uint32_t msg_id = c->next_msg_id;
     ms_err err = ms_buf_append(&body, c->cf.p, c->cf.len);
     if (err == MS_OK) {
-        double t0 = mono_s();
+        double t0 = ms_clock_s();
         err = ms_channel_seal_buf(c->chan, MS_REC_MSG, msg_id, 0, t->req, t->len, &body);
-        t->info->seal_s += mono_s() - t0;
+        t->info->seal_s += ms_clock_s() - t0;
     }
     if (err == MS_OK) {
         c->next_msg_id++;

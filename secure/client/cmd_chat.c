@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -252,7 +253,7 @@ static void turn(ms_chat *ch, const char *text, size_t len)
     ms_client_turn_info ti;
     ms_client_reply rep;
     ms_conv_limit why;
-    double t0 = ms_slog_now();
+    double t0 = ms_clock_s();
     memset(&ti, 0, sizeof ti);
     memset(&rep, 0, sizeof rep);
     ch->attempts++;
@@ -262,7 +263,7 @@ static void turn(ms_chat *ch, const char *text, size_t len)
                                &ch->req, &why);
     if (e != MS_OK) {
         say_refused(why);
-        log_turn(ch, text, len, e, &ti, NULL, ms_slog_now() - t0, false);
+        log_turn(ch, text, len, e, &ti, NULL, ms_clock_s() - t0, false);
         ms_chat_fail(ch, MS_CLI_USAGE);
         return;
     }
@@ -280,7 +281,7 @@ static void turn(ms_chat *ch, const char *text, size_t len)
     if (e != MS_OK) {
         turn_failed(ch, e, &ti);
     }
-    log_turn(ch, text, len, e, &ti, &rep, ms_slog_now() - t0, true);
+    log_turn(ch, text, len, e, &ti, &rep, ms_clock_s() - t0, true);
     if (e == MS_OK && ms_conv_commit(&ch->conv, &ch->user, (const char *)ch->reply.p,
                                      ch->reply.len) != MS_OK) {
         fprintf(stderr, "%s: out of memory: the turn could not be kept; the chat ends\n", P);
@@ -345,10 +346,10 @@ static void loop(ms_chat *ch)
 static int connect_and_log(ms_chat *ch)
 {
     ms_err e = MS_OK;
-    double t0 = ms_slog_now();
+    double t0 = ms_clock_s();
     int code = ms_cli_conn_open(&ch->conn, P, 0, &e);
     ms_err le = ms_slog_session(&ch->log, &ch->conn, code == MS_CLI_OK ? &ch->conn.peer : NULL,
-                                ms_slog_now() - t0, code == MS_CLI_OK ? MS_OK : e);
+                                ms_clock_s() - t0, code == MS_CLI_OK ? MS_OK : e);
     if (le != MS_OK) {
         fprintf(stderr, "%s: the session log %s cannot be written: %s\n", P, ch->log.path,
                 ms_err_str(le));

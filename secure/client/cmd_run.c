@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "secure/client/cmds.h"
@@ -180,9 +181,9 @@ static int open_session(run *r)
         snprintf(r->why, sizeof r->why, "cannot create the session log: %s", ms_err_str(e));
         return finish(r, MS_CLI_USAGE);
     }
-    double t0 = ms_slog_now();
+    double t0 = ms_clock_s();
     int code = ms_cli_conn_open(&r->o.conn, PROG, 0, &e);
-    double hs = ms_slog_now() - t0;
+    double hs = ms_clock_s() - t0;
     ms_err le = ms_slog_session(&r->log, &r->o.conn, code == MS_CLI_OK ? &r->o.conn.peer : NULL,
                                 hs, code == MS_CLI_OK ? MS_OK : e);
     if (code != MS_CLI_OK) {

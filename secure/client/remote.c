@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "secure/client/payload.h"
 
@@ -14,13 +15,6 @@ _Static_assert(sizeof(((ms_remote_info *)0)->error_code) ==
 _Static_assert(sizeof(((ms_remote_info *)0)->error_message) ==
                    sizeof(((ms_client_turn_info *)0)->error_message),
                "error message fields differ");
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static ms_err take_reply(const ms_buf *json, ms_buf *reply, ms_remote_info *info)
 {
@@ -51,9 +45,9 @@ static ms_err turn(void *ctx, const ms_chat_msg *msgs, size_t n, ms_buf *reply,
     TRY_OUT(ms_client_request_build_msgs(msgs, n, rc->max_tokens, rc->temperature, &req));
     ms_client_peer_info(rc->client, &before);
     memset(&ti, 0, sizeof ti);
-    double t0 = now_s();
+    double t0 = ms_clock_s();
     err = ms_client_turn(rc->client, req.p, req.len, &json, &ti);
-    double total = now_s() - t0;
+    double total = ms_clock_s() - t0;
     info->seal_s = ti.seal_s;
     info->open_s = ti.open_s;
     /* What is left of the turn: HTTP both ways, the supervisor and its engine. */

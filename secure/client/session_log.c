@@ -26,13 +26,6 @@ int ms_slog_apply(ms_slog_opts *o, int opt, const char *arg)
     }
 }
 
-double ms_slog_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* $XDG_STATE_HOME/minions-secure/logs, else $HOME/.local/state/minions-secure/logs. */
 static ms_err default_dir(char out[static PATH_MAX])
 {

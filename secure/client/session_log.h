@@ -84,7 +84,5 @@ MS_MUST_CHECK ms_err ms_slog_event(ms_slog *s, const char *type, const ms_json_b
  */
 MS_MUST_CHECK ms_err ms_slog_close(ms_slog *s, const char *prog, bool quiet);
 
-/* Monotonic seconds, for the events' durations. */
-double ms_slog_now(void);
 
 #endif

@@ -7,18 +7,12 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/codec.h"
 #include "common/log.h"
 #include "secure/attest/policy.h"
 #include "secure/hs_msg.h"
 #include "secure/supervisor/internal.h"
-
-uint64_t ms_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 uint64_t ms_now_s(void)
 {
@@ -136,7 +130,7 @@ typedef struct limited_provider {
 static ms_err provide_limited(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
 {
     limited_provider *lp = ctx;
-    if (req->strict && lp->rate && !ms_rate_take(lp->rate, ms_now_ms(), &lp->retry_after_s)) {
+    if (req->strict && lp->rate && !ms_rate_take(lp->rate, ms_clock_ms(), &lp->retry_after_s)) {
         return MS_ERR_STRICT_RATE;
     }
     TRY(ms_identity_provide(lp->snap, req, rep));
@@ -151,7 +145,7 @@ static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_su
     ms_identity_snapshot snap;
     limited_provider lp = {.snap = &snap, .rate = sup->strict_rate};
     struct ms_hs_pending *p = NULL;
-    uint64_t now = ms_now_ms();
+    uint64_t now = ms_clock_ms();
     if (!ms_sessions_has_room(sup->sessions, now)) {
         ms_sup_fail(r, 503, MS_ERR_SERVER_BUSY);
         r->retry_after = 1;
@@ -241,7 +235,7 @@ ms_err ms_sup_open_body(ms_session *s, const uint8_t *body, size_t len, uint8_t 
 ms_session *ms_sup_session(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN], ms_sup_reply *r)
 {
     set_prefix(r, sid);
-    ms_session *s = ms_sessions_acquire(sup->sessions, sid, ms_now_ms());
+    ms_session *s = ms_sessions_acquire(sup->sessions, sid, ms_clock_ms());
     if (!s) {
         ms_sup_fail(r, 404, MS_ERR_SESSION_UNKNOWN);
     }

@@ -68,7 +68,6 @@ size_t ms_sup_stream_read(ms_sup_stream *st, uint8_t *buf, size_t max);
 /* Stops the engine call if still running (client gone) and frees everything. */
 void ms_sup_stream_free(ms_sup_stream *st);
 
-uint64_t ms_now_ms(void); /* monotonic */
 uint64_t ms_now_s(void);  /* wall clock, Unix seconds */
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/clock.h"
 #include "common/codec.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
@@ -502,7 +503,7 @@ static int start(app *a, opts *o)
         e = ms_sessions_new(&a->sup.sessions, o->max_sessions, (uint64_t)o->session_ttl_s * 1000);
     }
     if (e == MS_OK && (e = ms_rate_init(&a->strict_rate, o->strict_rate, o->strict_burst,
-                                        ms_now_ms())) == MS_OK) {
+                                        ms_clock_ms())) == MS_OK) {
         a->sup.strict_rate = &a->strict_rate;
     }
     if (e == MS_OK && a->audit) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 
@@ -146,7 +147,7 @@ static enum MHD_Result on_headers(struct MHD_Connection *c, const char *url, con
         return MHD_NO;
     }
     *con_cls = rq;
-    rq->t0 = ms_now_ms();
+    rq->t0 = ms_clock_ms();
     rq->method = strcmp(method, "GET") == 0 ? "GET" : strcmp(method, "POST") == 0 ? "POST" : "OTHER";
     rq->route = ms_sup_route_of(url, rq->sid);
     size_t cap = ms_sup_body_cap(rq->route);
@@ -227,7 +228,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         fprintf(srv->access_log, "%s %s %s %d sid=%s in=%zu out=%s%zu ms=%llu%s\n", ts, rq->method,
                 route_name(rq->route), rq->status, rq->sid_prefix[0] ? rq->sid_prefix : "-",
                 rq->in_len, rq->streamed ? "stream:" : "", rq->out_len,
-                (unsigned long long)(ms_now_ms() - rq->t0),
+                (unsigned long long)(ms_clock_ms() - rq->t0),
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         fflush(srv->access_log);
         pthread_mutex_unlock(&srv->log_lock);

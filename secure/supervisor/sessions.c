@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/cursor.h"
 
 #define SWEEP_EVERY_MS 1000u
@@ -81,20 +82,12 @@ static void bury(ms_session_table *t, ms_session *grave, uint64_t now_ms)
 
 static int expired(const ms_session_table *t, const ms_session *s, uint64_t now_ms);
 
-/* The callers' clock (handlers.h ms_now_ms), for the calls that are not given one. */
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void ms_sessions_free(ms_session_table *t)
 {
     if (!t) {
         return;
     }
-    uint64_t now = mono_ms();
+    uint64_t now = ms_clock_ms();
     for (size_t i = 0; i < t->nbuckets; i++) {
         ms_session *s = t->buckets[i];
         while (s) {
@@ -249,7 +242,7 @@ void ms_sessions_release(ms_session_table *t, ms_session *s)
     pthread_mutex_unlock(&t->lock);
     if (last) {
         s->next = NULL;
-        bury(t, s, mono_ms());
+        bury(t, s, ms_clock_ms());
     }
 }
 
@@ -261,7 +254,7 @@ void ms_sessions_remove(ms_session_table *t, ms_session *s, enum ms_session_end 
         unlink_locked(t, s, why, &grave);
     }
     pthread_mutex_unlock(&t->lock);
-    bury(t, grave, mono_ms());
+    bury(t, grave, ms_clock_ms());
 }
 
 size_t ms_sessions_count(ms_session_table *t)
