@@ -33,3 +33,14 @@ if(MS_TESTS AND NOT MS_FUZZ)
     set_tests_properties(test_run_e2e_memcheck PROPERTIES LABELS memcheck TIMEOUT 1800)
   endif()
 endif()
+
+if(MS_FUZZ AND TARGET fuzz_run_stdin)
+  # The --stdin-json parser, with the run command's option code it fills in.
+  target_sources(fuzz_run_stdin PRIVATE
+    ${CMAKE_SOURCE_DIR}/secure/client/run_stdin.c
+    ${CMAKE_SOURCE_DIR}/secure/client/run_opts.c
+    ${CMAKE_SOURCE_DIR}/secure/client/cli.c
+    ${CMAKE_SOURCE_DIR}/secure/client/session_log.c
+  )
+  target_link_libraries(fuzz_run_stdin PRIVATE ms_client ms_protocols ms_llm ms_audit)
+endif()

@@ -1,0 +1,43 @@
+/* libFuzzer harness for the engine reply parsers (OpenAI-compatible and Ollama, whole bodies). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/limits.h"
+#include "common/llm/engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef ms_err (*parse_fn)(const ms_buf *body, ms_chat_result *r);
+
+/* What any parse must leave: bounded content, a terminated finish reason and error text. */
+static void check(parse_fn parse, const ms_buf *body)
+{
+    ms_chat_result r;
+    ms_chat_result_init(&r);
+    ms_err e = parse(body, &r);
+    if (r.content.len > MS_MAX_LLM_REPLY ||
+        memchr(r.finish_reason, '\0', sizeof r.finish_reason) == NULL ||
+        memchr(r.error_text, '\0', sizeof r.error_text) == NULL) {
+        abort();
+    }
+    if (e == MS_OK && r.content.len > 0 && memchr(r.content.p, '\0', r.content.len) != NULL) {
+        abort(); /* reply text never carries NUL into callers that treat it as a string */
+    }
+    ms_chat_result_free(&r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ms_buf body;
+    ms_buf_init(&body, MS_MAX_LLM_RESPONSE);
+    if (ms_buf_append(&body, data, size) != MS_OK) {
+        ms_buf_free(&body);
+        return 0;
+    }
+    check(ms_openai_parse_body, &body);
+    check(ms_ollama_parse_body, &body);
+    ms_buf_free(&body);
+    return 0;
+}
