@@ -26,9 +26,9 @@
 #include "secure/attest/devkey.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
-#include "tests/e2e/proc.h"
-#include "tests/e2e/rawclient.h"
-#include "tests/e2e/stack.h"
+#include "tests/fixture/proc.h"
+#include "tests/fixture/rawclient.h"
+#include "tests/fixture/stack.h"
 
 #ifndef MS_SOURCE_DIR
 #define MS_SOURCE_DIR "."

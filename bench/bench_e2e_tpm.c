@@ -9,9 +9,9 @@
 #include "secure/attest/policy.h"
 #include "secure/attest/tpm2_producer.h"
 #include "secure/client/client.h"
-#include "tests/attest/tpm2_swtpm.h"
-#include "tests/e2e/proc.h"
-#include "tests/e2e/stack.h"
+#include "tests/fixture/swtpm.h"
+#include "tests/fixture/proc.h"
+#include "tests/fixture/stack.h"
 
 #define PCR_MASK 0xffu              /* PCRs 0-7, as a deployment would quote */
 #define PCR_LIST "0,1,2,3,4,5,6,7"

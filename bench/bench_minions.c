@@ -19,7 +19,7 @@
 
 #include "common/limits.h"
 #include "common/llm/pool.h"
-#include "tests/e2e/proc.h"
+#include "tests/fixture/proc.h"
 
 #define CHUNK_BYTES 2048u
 #define MAX_COUNT 100000u

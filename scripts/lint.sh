@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 status=0
-src_dirs=(common secure protocols tools bench tests)
+src_dirs=(common secure protocols apps tools bench tests)
 existing=()
 for d in "${src_dirs[@]}"; do [ -d "$d" ] && existing+=("$d"); done
 

@@ -8,7 +8,7 @@
 #include "common/http.h"
 #include "common/limits.h"
 #include "common/log.h"
-#include "tests/common/http_fixture.h"
+#include "tests/fixture/http_fixture.h"
 #include "tests/test.h"
 
 static double now_s(void)

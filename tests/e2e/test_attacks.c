@@ -27,9 +27,9 @@
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "secure/handshake.h"
-#include "tests/e2e/proc.h"
-#include "tests/e2e/rawclient.h"
-#include "tests/e2e/stack.h"
+#include "tests/fixture/proc.h"
+#include "tests/fixture/rawclient.h"
+#include "tests/fixture/stack.h"
 #include "tests/test.h"
 
 #define REPLY_HELLO "Hello from the simulator."

@@ -17,8 +17,8 @@
 #include "secure/attest/devkey.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
-#include "tests/e2e/proc.h"
-#include "tests/e2e/proxy.h"
+#include "tests/fixture/proc.h"
+#include "tests/fixture/proxy.h"
 #include "tests/test.h"
 
 #define START_TIMEOUT_MS 20000

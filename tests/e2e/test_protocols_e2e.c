@@ -1,7 +1,7 @@
 /*
  * Minion and Minions end to end: a real minions-supervisor (dev-key evidence, HTTPS) whose
  * engine is llm-sim A, llm-sim B as the local worker engine (Ollama wire format), and the
- * protocols driven in-process over the attested channel (secure/client/remote.c). Both
+ * protocols driven in-process over the attested channel (apps/minions-secure/remote.c). Both
  * simulators record every request (--log): A's record is what the supervisor's model saw,
  * and the core check is that no sentence of the context is in it.
  *
@@ -20,9 +20,9 @@
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
 #include "secure/client/client.h"
-#include "secure/client/remote.h"
-#include "tests/e2e/proc.h"
-#include "tests/e2e/stack.h"
+#include "apps/minions-secure/remote.h"
+#include "tests/fixture/proc.h"
+#include "tests/fixture/stack.h"
 #include "tests/test.h"
 
 #define PAGES 200

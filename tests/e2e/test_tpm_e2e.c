@@ -8,9 +8,9 @@
 #include "secure/attest/tpm2_producer.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
-#include "tests/attest/tpm2_swtpm.h"
-#include "tests/e2e/proc.h"
-#include "tests/e2e/stack.h"
+#include "tests/fixture/swtpm.h"
+#include "tests/fixture/proc.h"
+#include "tests/fixture/stack.h"
 #include "tests/test.h"
 
 #define PCRS 0xffu /* 0-7, what the supervisor is told to quote */

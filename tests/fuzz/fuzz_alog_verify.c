@@ -7,7 +7,7 @@
 
 #include "secure/audit/alog.h"
 #include "secure/audit/alog_fmt.h"
-#include "secure/audit/show.h"
+#include "apps/minions-audit/show.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

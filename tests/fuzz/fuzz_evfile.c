@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "secure/attest/inspect.h"
-#include "secure/client/evfile.h"
+#include "secure/attest/evfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "secure/client/cmds.h"
-#include "secure/client/run.h"
+#include "apps/minions-secure/cmds.h"
+#include "apps/minions-secure/run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

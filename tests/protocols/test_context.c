@@ -8,7 +8,7 @@
 
 #include "protocols/context.h"
 #include "protocols/context_pdf.h"
-#include "tests/e2e/proc.h"
+#include "tests/fixture/proc.h"
 #include "tests/test.h"
 
 static char g_dir[PATH_MAX];

@@ -8,7 +8,7 @@
 #include "common/limits.h"
 #include "protocols/plan.h"
 #include "protocols/protocol.h"
-#include "tests/common/http_fixture.h"
+#include "tests/fixture/http_fixture.h"
 #include "tests/test.h"
 
 #define TASK1 "{\"id\":\"t1\",\"instruction\":\"find the attacker's IP address\"}"

@@ -1,0 +1,558 @@
+/* minions-secure attest: what a supervisor proves (and a policy for it); saved evidence offline. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/codec.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "secure/attest/devkey.h"
+#include "secure/attest/inspect.h"
+#include "secure/attest/snp_produce.h"
+#include "apps/minions-secure/cli.h"
+#include "apps/minions-secure/cmd_attest.h"
+#include "apps/minions-secure/cmds.h"
+#include "secure/attest/evfile.h"
+
+#define PROG "minions-secure attest"
+#define NO_SESSION_WHY "a raw file has no session: give --report-data HEX to check it"
+
+static const char USAGE[] =
+    "Usage: minions-secure attest --supervisor_url URL (--attestation-policy FILE |\n"
+    "                             --trusted_attestation_pem FILE | --any-evidence)\n"
+    "                             [--save FILE] [--json] [connection options]\n"
+    "       minions-secure attest --verify FILE (--attestation-policy FILE | --any-evidence)\n"
+    "                             [--vcek F] [--ask F] [--ark F] [--cert-table F]\n"
+    "                             [--report-data HEX] [--json]\n"
+    "\n"
+    "Shows what a minions-supervisor proves: its evidence type and mode, validity, for TPM\n"
+    "2.0 the attestation key's name and the quoted PCRs, for SEV-SNP the measurement, TCB,\n"
+    "chip id and guest policy; then every check with PASS, FAIL or SKIPPED and why, and the\n"
+    "policy (docs/attestation.md) this evidence satisfies, ready to edit. Nothing is sent\n"
+    "inside the channel: the session is closed (or, with --any-evidence, abandoned) at once.\n"
+    "\n"
+    "Live:\n"
+    "  --any-evidence               accept ANY evidence type WITHOUT pins, to discover what a\n"
+    "                               supervisor proves: NOTHING IS TRUSTED. Signatures, chains\n"
+    "                               and the binding are still checked where no pin is needed\n"
+    "                               (--ark/--ask FILE: check an SEV-SNP chain against them)\n"
+    "  --save FILE                  write the evidence and what is needed to check it again\n"
+    "                               offline (type, mode, bytes, binding, static key, expiry,\n"
+    "                               session, time, URL) as JSON; mode 0600, never overwrites\n"
+    "Offline:\n"
+    "  --verify FILE                check saved evidence: what --save wrote, a TPM quote bundle\n"
+    "                               or SEV-SNP bundle as a supervisor sends it, or an SEV-SNP\n"
+    "                               report (AMD's raw 1184 bytes, or their hex)\n"
+    "  --vcek F, --ask F            a raw report's VCEK and ASK certificates (PEM or DER)\n"
+    "  --cert-table F               ... or the GHCB certificate table (configfs-tsm auxblob)\n"
+    "  --ark F                      with --any-evidence only: an ARK to check the chain\n"
+    "                               against (NOT pinned; a policy pins its own)\n"
+    "  --report-data HEX            the binding a raw file must carry (64 bytes; for a TPM\n"
+    "                               quote its first 32 are enough); without it that check is\n"
+    "                               SKIPPED: a raw file has no session\n"
+    "  --at UNIX_SECONDS            judge a saved file's validity at this time (default: now).\n"
+    "                               The file's own captured_at is NOT authenticated; to check\n"
+    "                               a past session, take the time from its verified log\n"
+    "                               (minions-audit verify, then show)\n"
+    "Output:\n"
+    "  --json                       one JSON object: {\"ok\",\"trusted\",\"evidence\",\"checks\",\n"
+    "                               \"policy\",...}\n"
+    "  --help, --version\n"
+    "\n" MS_CLI_CONN_HELP
+    "\n"
+    "Exit status: 0 every check that ran passed (with --any-evidence: nothing is trusted even\n"
+    "then); 2 usage or unreadable files; 3 cannot reach the supervisor; 4 a check failed.\n";
+
+typedef struct opts {
+    ms_cli_conn conn;
+    int any, json;
+    const char *save, *verify, *vcek, *ask, *ark, *table, *report_data;
+    long at; /* --at: judge validity at this Unix time; 0: now */
+} opts;
+
+enum {
+    O_ANY = MS_CLI_OPT_OWN_BASE,
+    O_SAVE,
+    O_JSON,
+    O_VERIFY,
+    O_VCEK,
+    O_ASK,
+    O_ARK,
+    O_TABLE,
+    O_RDATA,
+    O_AT,
+    O_HELP,
+    O_VERSION
+};
+
+/* One run: the options, what was loaded, and what is shown. */
+typedef struct run {
+    opts o;
+    ms_buf ark, ask, vcek, table, bundle;
+    ms_snp_policy roots; /* --any-evidence: --ark/--ask, NOT pinned */
+    int have_roots;
+    uint8_t report_data[MS_BINDING_LEN];
+    int have_report_data;
+    char ark_abs[PATH_MAX], ask_abs[PATH_MAX], pub_abs[PATH_MAX];
+    uint8_t ark_sha256[crypto_hash_sha256_BYTES];
+    /* --any-evidence live: what the handshake's verifier saw */
+    ms_inspect ins;
+    int inspected;
+    ms_err verdict;
+    ms_evidence_view seen; /* facts only: its pointers are not kept */
+    uint8_t seen_static_pk[MS_X25519_LEN], seen_sid[MS_SESSION_ID_LEN];
+} run;
+
+static int apply(void *ctx, int c, const char *arg)
+{
+    opts *o = ctx;
+    switch (c) {
+    case O_ANY: o->any = 1; return 1;
+    case O_SAVE: o->save = arg; return 1;
+    case O_JSON: o->json = 1; return 1;
+    case O_VERIFY: o->verify = arg; return 1;
+    case O_VCEK: o->vcek = arg; return 1;
+    case O_ASK: o->ask = arg; return 1;
+    case O_ARK: o->ark = arg; return 1;
+    case O_TABLE: o->table = arg; return 1;
+    case O_RDATA: o->report_data = arg; return 1;
+    case O_AT: return ms_cli_parse_long(arg, 1, 253402300799L, &o->at);
+    default: return ms_cli_conn_apply(&o->conn, c, arg) == 1;
+    }
+}
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "%s: %s. Try 'minions-secure attest --help'.\n", PROG, msg);
+    return MS_CLI_USAGE;
+}
+
+/* The combinations that make sense; anything else is refused before any work. */
+static int check_combination(const opts *o)
+{
+    const ms_cli_conn *c = &o->conn;
+    int pinned = c->policy_file || c->pin_file;
+    if (o->any && pinned) {
+        return usage_error("--any-evidence pins nothing: it cannot be combined with "
+                           "--attestation-policy or --trusted_attestation_pem");
+    }
+    if (!o->any && !pinned) {
+        return usage_error("give --attestation-policy FILE, --trusted_attestation_pem FILE or "
+                           "--any-evidence (trusts nothing)");
+    }
+    if (o->ark && !o->any) {
+        return usage_error("--ark is for --any-evidence: a policy pins its own ARK");
+    }
+    if (o->verify) {
+        if (c->url || o->save) {
+            return usage_error("--verify checks a file offline: drop --supervisor_url and --save");
+        }
+        return MS_CLI_OK;
+    }
+    if (!c->url) {
+        return usage_error("--supervisor_url (or --verify FILE) is required");
+    }
+    if (o->vcek || o->table || o->report_data || o->at) {
+        return usage_error("--vcek, --cert-table, --report-data and --at are for --verify");
+    }
+    if (o->ask && !o->any) {
+        return usage_error("--ask is for --verify or --any-evidence: a policy names its own ASK");
+    }
+    return MS_CLI_OK;
+}
+
+/* 0 to run, -1 after --help/--version, else the exit status (after saying why). */
+static int parse_args(int argc, char **argv, opts *o)
+{
+    static const struct option own[] = {
+        {"any-evidence", 0, 0, O_ANY}, {"save", 1, 0, O_SAVE},     {"json", 0, 0, O_JSON},
+        {"verify", 1, 0, O_VERIFY},    {"vcek", 1, 0, O_VCEK},     {"ask", 1, 0, O_ASK},
+        {"ark", 1, 0, O_ARK},          {"cert-table", 1, 0, O_TABLE},
+        {"report-data", 1, 0, O_RDATA}, {"at", 1, 0, O_AT}, {"help", 0, 0, O_HELP},   {"version", 0, 0, O_VERSION},
+        {0, 0, 0, 0}};
+    static const char *const help[] = {USAGE, NULL};
+    ms_cli_parser p = {.prog = PROG, .own = own, .opt_help = O_HELP, .opt_version = O_VERSION,
+                       .help = help, .apply = apply, .ctx = o};
+    int code = ms_cli_getopt(&p, argc, argv);
+    if (code != 0) {
+        return code;
+    }
+    return check_combination(o);
+}
+
+/* --- certificates and other files ---------------------------------------------------------- */
+
+static int read_cert(const char *flag, const char *path, ms_buf *der)
+{
+    ms_err e = ms_snp_cert_file_der(path, der);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: %s %s: %s\n", PROG, flag, path, ms_err_str(e));
+        return 0;
+    }
+    return 1;
+}
+
+/* The policy suggestion names files relative to the policy's folder: give absolute paths. */
+static void absolute(const char *path, char out[static PATH_MAX])
+{
+    char cwd[PATH_MAX];
+    int n = path[0] != '/' && getcwd(cwd, sizeof cwd) ? snprintf(out, PATH_MAX, "%s/%s", cwd, path)
+                                                       : -1;
+    if (n < 0 || n >= PATH_MAX) {
+        snprintf(out, PATH_MAX, "%s", path);
+    }
+}
+
+/* --ark / --ask for --any-evidence: roots to check a chain against, shown as NOT pinned. */
+static int load_roots(run *r)
+{
+    if (r->o.ark && !read_cert("--ark", r->o.ark, &r->ark)) {
+        return 0;
+    }
+    if (r->o.ask && !read_cert("--ask", r->o.ask, &r->ask)) {
+        return 0;
+    }
+    if (r->o.ark) {
+        absolute(r->o.ark, r->ark_abs);
+    }
+    if (r->o.ask) {
+        absolute(r->o.ask, r->ask_abs);
+    }
+    r->roots.ark_der = r->ark.len ? r->ark.p : NULL;
+    r->roots.ark_len = r->ark.len;
+    r->roots.ask_der = r->ask.len ? r->ask.p : NULL;
+    r->roots.ask_len = r->ask.len;
+    r->have_roots = r->o.any;
+    return 1;
+}
+
+static int parse_report_data(run *r)
+{
+    size_t n = 0;
+    const char *s = r->o.report_data;
+    size_t len = s ? strlen(s) : 0;
+    if (!s) {
+        return 1;
+    }
+    if ((len != 2 * MS_BINDING_LEN && len != 2 * MS_TPM2_NONCE_LEN) ||
+        ms_hex_decode(s, len, r->report_data, sizeof r->report_data, &n) != MS_OK) {
+        fprintf(stderr, "%s: --report-data: want 128 hex digits (64 bytes) or, for a TPM quote, "
+                        "64 (its 32 bytes of extraData)\n", PROG);
+        return 0;
+    }
+    r->have_report_data = 1;
+    return 1;
+}
+
+/* --- showing ------------------------------------------------------------------------------- */
+
+static int show(run *r, attest_shown *s)
+{
+    s->any = r->o.any;
+    s->ark_path = r->ark_abs[0] ? r->ark_abs : NULL;
+    s->ask_path = r->ask_abs[0] ? r->ask_abs : NULL;
+    if (r->o.conn.pin_file) {
+        absolute(r->o.conn.pin_file, r->pub_abs);
+        s->dev_pub_path = r->pub_abs;
+    }
+    if (r->o.any && r->roots.ark_der && s->ins->type == MS_EVIDENCE_SEV_SNP) {
+        crypto_hash_sha256(r->ark_sha256, r->roots.ark_der, r->roots.ark_len);
+        s->ark_sha256 = r->ark_sha256;
+    }
+    s->now = (uint64_t)time(NULL);
+    if (r->o.json) {
+        ms_err e = attest_show_json(s, stdout);
+        if (e != MS_OK) {
+            fprintf(stderr, "%s: cannot print the JSON result: %s\n", PROG, ms_err_str(e));
+            return MS_CLI_VERIFY;
+        }
+    } else {
+        attest_show_text(s, stdout);
+    }
+    return s->verdict == MS_OK ? MS_CLI_OK : MS_CLI_VERIFY;
+}
+
+static void warn_untrusted(const run *r)
+{
+    if (r->o.any) {
+        fprintf(stderr, "%s: WARNING: --any-evidence: NOTHING IS TRUSTED. Whatever the "
+                        "evidence claims is shown, checked only where no pin is needed.\n",
+                PROG);
+    }
+}
+
+/* --- live ---------------------------------------------------------------------------------- */
+
+/* --any-evidence: the handshake's verifier. Inspects without pins; fails closed on a failure. */
+static ms_err discover(void *ctx, const ms_evidence_view *ev)
+{
+    run *r = ctx;
+    ms_inspect_in in = {.type = ev->type, .data = ev->data, .len = ev->len, .have_session = 1,
+                        .mode = ev->mode, .not_after = ev->not_after, .at = ev->now,
+                        .static_pk = ev->static_pk, .binding = ev->binding, .binding_live = 1,
+                        .policy = NULL, .snp_roots = r->have_roots ? &r->roots : NULL};
+    r->verdict = ms_attest_inspect(&in, &r->ins);
+    r->inspected = 1;
+    r->seen = *ev;
+    memcpy(r->seen_static_pk, ev->static_pk, MS_X25519_LEN);
+    memcpy(r->seen_sid, ev->session_id, MS_SESSION_ID_LEN);
+    return r->verdict;
+}
+
+/* Connect with every pin in the options (the usual verifier), or with `discover`. */
+static int connect_live(run *r)
+{
+    ms_cli_conn *c = &r->o.conn;
+    ms_err e;
+    if (!r->o.any) {
+        return ms_cli_conn_open(c, PROG, 0, &e);
+    }
+    ms_attest_policy *p = &c->policy;
+    p->accept[0] = MS_EVIDENCE_TPM2_QUOTE;
+    p->accept[1] = MS_EVIDENCE_SEV_SNP;
+    p->accept[2] = MS_EVIDENCE_DEV_KEY;
+    p->n_accept = 3;
+    ms_client_cfg cfg = {.url = c->url, .cacert = c->cacert, .allow_http = c->allow_http,
+                         .allow_tls_proxy = c->allow_tls_proxy, .policy = p,
+                         .strict = c->strict, .timeout_ms = c->timeout_s * 1000,
+                         .verify = discover, .verify_ctx = r};
+    e = ms_client_new(&c->client, &cfg);
+    if (e == MS_OK) {
+        e = ms_client_connect(c->client);
+    }
+    if (e == MS_OK) {
+        return MS_CLI_OK;
+    }
+    int code = ms_client_exit_code(e, 1);
+    if (!(r->inspected && r->verdict != MS_OK)) { /* that one is shown check by check */
+        ms_cli_say_error(c, PROG, e, code, NULL);
+    }
+    return code;
+}
+
+static int save(run *r, const ms_evidence_view *ev)
+{
+    ms_buf js;
+    ms_buf_init(&js, MS_MAX_EVIDENCE_FILE);
+    ms_err e = ms_evfile_json(ev, r->o.conn.url, r->o.any, &js);
+    if (e == MS_OK) {
+        e = ms_evfile_write(r->o.save, js.p, js.len);
+    }
+    ms_buf_free(&js);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: --save %s: %s%s\n", PROG, r->o.save, ms_err_str(e),
+                e == MS_ERR_FILE_OPEN ? " (it must not exist yet: it is never overwritten)" : "");
+        return MS_CLI_USAGE;
+    }
+    fprintf(stderr, "%s: evidence saved to %s (check it with --verify %s)\n", PROG, r->o.save,
+            r->o.save);
+    return MS_CLI_OK;
+}
+
+/* After a failed --any-evidence handshake: show what the checks found, nothing else. */
+static int show_refused(run *r)
+{
+    attest_shown s = {.source = r->o.conn.url, .live = 1, .have_session = 1,
+                      .mode = r->seen.mode, .not_after = r->seen.not_after, .at = r->seen.now,
+                      .static_pk = r->seen_static_pk, .ins = &r->ins, .verdict = r->verdict};
+    show(r, &s);
+    fprintf(stderr, "%s: the evidence failed a check; the handshake was abandoned\n", PROG);
+    return MS_CLI_VERIFY;
+}
+
+static int run_live(run *r)
+{
+    ms_evidence_view ev;
+    ms_cli_conn *c = &r->o.conn;
+    warn_untrusted(r);
+    int code = connect_live(r);
+    if (code != MS_CLI_OK) {
+        return r->inspected && r->verdict != MS_OK ? show_refused(r) : code;
+    }
+    ms_err e = ms_client_evidence(c->client, &ev);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: %s\n", PROG, ms_err_str(e));
+        return MS_CLI_VERIFY;
+    }
+    if (!r->o.any) { /* the policy's verifier accepted it: now every check, for the record */
+        ms_inspect_in in = {.type = ev.type, .data = ev.data, .len = ev.len, .have_session = 1,
+                            .mode = ev.mode, .not_after = ev.not_after, .at = ev.now,
+                            .static_pk = ev.static_pk, .binding = ev.binding, .binding_live = 1,
+                            .policy = &c->policy};
+        r->verdict = ms_attest_inspect(&in, &r->ins);
+    }
+    attest_shown s = {.source = c->url, .live = 1, .have_session = 1, .mode = ev.mode,
+                      .not_after = ev.not_after, .at = ev.now, .static_pk = ev.static_pk,
+                      .session_id = ev.session_id, .ins = &r->ins, .verdict = r->verdict,
+                      .show_policy = 1};
+    code = show(r, &s);
+    if (code == MS_CLI_OK && r->o.save) {
+        code = save(r, &ev);
+    }
+    return code;
+}
+
+/* --- offline ------------------------------------------------------------------------------- */
+
+/* A raw report and its certificates (--vcek/--ask, or a certificate table) as a bundle. */
+static int bundle_report(run *r, const ms_evfile *f)
+{
+    ms_snp_certs t;
+    memset(&t, 0, sizeof t);
+    if (r->o.table) {
+        ms_err e = ms_file_read(r->o.table, MS_SNP_MAX_CERT_TABLE, &r->table);
+        if (e == MS_OK) {
+            e = ms_snp_cert_table_parse(r->table.p, r->table.len, &t);
+        }
+        if (e != MS_OK) {
+            fprintf(stderr, "%s: --cert-table %s: %s\n", PROG, r->o.table, ms_err_str(e));
+            return 0;
+        }
+    }
+    if (r->o.vcek && !read_cert("--vcek", r->o.vcek, &r->vcek)) {
+        return 0;
+    }
+    const uint8_t *vcek = r->vcek.len ? r->vcek.p : t.vcek;
+    size_t vcek_len = r->vcek.len ? r->vcek.len : t.vcek_len;
+    const uint8_t *ask = r->ask.len ? r->ask.p : t.ask;
+    size_t ask_len = r->ask.len ? r->ask.len : t.ask_len;
+    if (!vcek) {
+        fprintf(stderr, "%s: a raw SEV-SNP report needs its VCEK: --vcek FILE or --cert-table "
+                        "FILE\n", PROG);
+        return 0;
+    }
+    if (r->o.any && !r->roots.ark_der && t.ark) { /* the table's ARK: shown, NOT pinned */
+        r->roots.ark_der = t.ark;
+        r->roots.ark_len = t.ark_len;
+    }
+    ms_err e = ms_snp_bundle_encode(f->evidence.p, vcek, vcek_len, ask, ask_len, &r->bundle);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: cannot assemble the report with its certificates: %s\n", PROG,
+                ms_err_str(e));
+    }
+    return e == MS_OK;
+}
+
+static int load_file(run *r, ms_evfile *f)
+{
+    ms_buf text;
+    ms_buf_init(&text, MS_MAX_EVIDENCE_FILE);
+    ms_err e = ms_file_read(r->o.verify, MS_MAX_EVIDENCE_FILE, &text);
+    if (e == MS_OK) {
+        e = ms_evfile_parse(text.p, text.len, f);
+    }
+    ms_buf_free(&text);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: --verify %s: %s%s%s\n", PROG, r->o.verify, ms_err_str(e),
+                f->why[0] ? ": " : "", f->why);
+        return 0;
+    }
+    int raw_report = f->form == MS_EVFILE_SNP_REPORT || f->form == MS_EVFILE_SNP_REPORT_HEX;
+    if (!raw_report && (r->o.vcek || r->o.table)) {
+        fprintf(stderr, "%s: --vcek and --cert-table are for a raw SEV-SNP report; %s carries "
+                        "its certificates\n", PROG, r->o.verify);
+        return 0;
+    }
+    if (f->form == MS_EVFILE_SAVED && r->o.report_data) {
+        fprintf(stderr, "%s: --report-data is for raw files: %s carries its binding\n", PROG,
+                r->o.verify);
+        return 0;
+    }
+    return raw_report ? bundle_report(r, f) : 1;
+}
+
+static int run_offline(run *r)
+{
+    ms_evfile f;
+    ms_err e;
+    int code = MS_CLI_USAGE;
+    warn_untrusted(r);
+    ms_evfile_init(&f);
+    if (!r->o.any && ms_cli_conn_load_policy(&r->o.conn, PROG, &e) != MS_CLI_OK) {
+        goto out;
+    }
+    if (!load_file(r, &f)) {
+        goto out;
+    }
+    const ms_buf *ev = r->bundle.len ? &r->bundle : &f.evidence;
+    /* Validity is judged now (or --at), never at the file's captured_at: nothing signs that. */
+    uint64_t check_at = r->o.at > 0 ? (uint64_t)r->o.at : (uint64_t)time(NULL);
+    int saved = f.form == MS_EVFILE_SAVED;
+    ms_inspect_in in = {.type = f.type, .data = ev->p, .len = ev->len,
+                        .have_session = f.have_session, .mode = f.mode,
+                        .not_after = f.not_after, .at = check_at,
+                        .static_pk = saved ? f.static_pk : NULL,
+                        .binding = saved ? f.binding : r->have_report_data ? r->report_data : NULL,
+                        .binding_why = NO_SESSION_WHY,
+                        .policy = r->o.any ? NULL : &r->o.conn.policy,
+                        .snp_roots = r->have_roots ? &r->roots : NULL};
+    r->verdict = ms_attest_inspect(&in, &r->ins);
+    attest_shown s = {.source = r->o.verify, .have_session = f.have_session, .mode = f.mode,
+                      .not_after = f.not_after, .at = f.captured_at,
+                      .static_pk = saved ? f.static_pk : NULL,
+                      .session_id = saved ? f.session_id : NULL, .ins = &r->ins,
+                      .verdict = r->verdict, .show_policy = r->o.any};
+    if (saved && !r->o.json) {
+        printf("saved from %s%s\n", f.url,
+               f.any_evidence ? " with --any-evidence (nothing was pinned then)" : "");
+    }
+    code = show(r, &s);
+out:
+    ms_evfile_free(&f);
+    return code;
+}
+
+/* --- the command --------------------------------------------------------------------------- */
+
+static void run_init(run *r)
+{
+    memset(r, 0, sizeof *r);
+    ms_cli_conn_init(&r->o.conn);
+    ms_buf_init(&r->ark, MS_SNP_MAX_CERT);
+    ms_buf_init(&r->ask, MS_SNP_MAX_CERT);
+    ms_buf_init(&r->vcek, MS_SNP_MAX_CERT);
+    ms_buf_init(&r->table, MS_SNP_MAX_CERT_TABLE);
+    ms_buf_init(&r->bundle, MS_SNP_MAX_BUNDLE);
+}
+
+static void run_free(run *r)
+{
+    if (r->o.any && r->o.conn.client) {
+        /* Never finish this session: no ClientFinish, no CLOSE, nothing inside the channel.
+           The supervisor drops the pending session by itself (docs/supervisor.md). */
+        ms_client_free(r->o.conn.client);
+        r->o.conn.client = NULL;
+    }
+    ms_cli_conn_free(&r->o.conn);
+    ms_buf_free(&r->ark);
+    ms_buf_free(&r->ask);
+    ms_buf_free(&r->vcek);
+    ms_buf_free(&r->table);
+    ms_buf_free(&r->bundle);
+}
+
+int ms_cmd_attest(int argc, char **argv)
+{
+    run *r = malloc(sizeof *r); /* several KiB of reports and buffers: not on the stack */
+    if (!r) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return MS_CLI_USAGE;
+    }
+    run_init(r);
+    int code = parse_args(argc, argv, &r->o);
+    if (code == 0) {
+        ms_log_set_level(r->o.conn.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
+        code = load_roots(r) && parse_report_data(r) ? 0 : MS_CLI_USAGE;
+    }
+    if (code == 0) {
+        code = r->o.verify ? run_offline(r) : run_live(r);
+    }
+    run_free(r);
+    free(r);
+    return code < 0 ? MS_CLI_OK : code;
+}

@@ -1,0 +1,445 @@
+/* minions-secure attest's output: the evidence's facts, each check, the verdict and a policy. */
+#include "apps/minions-secure/cmd_attest.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "common/check.h"
+#include "common/codec.h"
+#include "common/json.h"
+#include "common/limits.h"
+#include "secure/attest/devkey.h"
+#include "secure/attest/policy.h"
+
+#define DEV_PUB_PLACEHOLDER "minions-dev-attestation.pem.pub"
+
+static void utc_time(uint64_t t, char out[static 32])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        snprintf(out, 32, "%llu", (unsigned long long)t);
+    }
+}
+
+/* Hex of at most 64 bytes into out (129 bytes); "" if it cannot be encoded. */
+static const char *hex64(const uint8_t *p, size_t n, char out[static 129])
+{
+    size_t m;
+    if (n > 64 || ms_hex_encode(p, n, out, 129, &m) != MS_OK) {
+        out[0] = 0;
+    }
+    return out;
+}
+
+static const char *mode_name(uint8_t mode)
+{
+    return mode == MS_MODE_STRICT ? "STRICT" : "FAST";
+}
+
+static const char *first_failure(const ms_inspect *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->checks[i].status == MS_CHECK_FAIL) {
+            return in->checks[i].name;
+        }
+    }
+    return "?";
+}
+
+/* --- text ---------------------------------------------------------------------------------- */
+
+static void text_tpm2(const ms_tpm2_policy *q, FILE *out)
+{
+    char hex[129];
+    fprintf(out, "TPM 2.0 quote (as the bundle states it; authentic only if \"signature\" passed)\n");
+    fprintf(out, "  AK name        %s\n", hex64(q->ak_name, MS_TPM2_NAME_LEN, hex));
+    fprintf(out, "  PCRs           SHA-256 bank:");
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (q->pcr_mask & (1u << i)) {
+            fprintf(out, " %u", i);
+        }
+    }
+    fputc('\n', out);
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (q->pcr_mask & (1u << i)) {
+            fprintf(out, "  PCR %-10u %s\n", i, hex64(q->pcr_values[i], MS_TPM2_DIGEST_LEN, hex));
+        }
+    }
+}
+
+static void text_tcb(const char *label, const ms_snp_tcb *t, FILE *out)
+{
+    fprintf(out, "  %-14s bootloader %u, tee %u, snp %u, microcode %u (raw 0x%016llx)\n", label,
+            t->bootloader, t->tee, t->snp, t->microcode, (unsigned long long)t->raw);
+}
+
+static void text_snp(const ms_snp_report *r, FILE *out)
+{
+    char hex[129];
+    unsigned key = MS_SNP_KEY_INFO_SIGNING_KEY(r->key_info);
+    fprintf(out, "SEV-SNP report (as the report states it; authentic only if \"signature\" passed)\n");
+    fprintf(out, "  version        %u, VMPL %u, guest SVN %u\n", (unsigned)r->version,
+            (unsigned)r->vmpl, (unsigned)r->guest_svn);
+    fprintf(out, "  guest policy   0x%016llx (debug %s)\n", (unsigned long long)r->policy,
+            r->policy & MS_SNP_POLICY_DEBUG ? "ALLOWED" : "off");
+    fprintf(out, "  measurement    %s\n", hex64(r->measurement, MS_SNP_MEASUREMENT_LEN, hex));
+    fprintf(out, "  host data      %s\n", hex64(r->host_data, sizeof r->host_data, hex));
+    fprintf(out, "  report data    %s\n", hex64(r->report_data, MS_SNP_REPORT_DATA_LEN, hex));
+    text_tcb("reported TCB", &r->reported_tcb, out);
+    text_tcb("committed TCB", &r->committed_tcb, out);
+    fprintf(out, "  chip id        %s\n", hex64(r->chip_id, MS_SNP_CHIP_ID_LEN, hex));
+    fprintf(out, "  signed by      %s\n", key == 0 ? "VCEK" : key == 1 ? "VLEK" : "no key");
+}
+
+static void text_devkey(const uint8_t pk[static MS_SIGN_PK_LEN], FILE *out)
+{
+    char fp[MS_FINGERPRINT_LEN];
+    ms_devkey_fingerprint(pk, fp);
+    fprintf(out, "dev-key evidence\n  key            %s\n", fp);
+    fprintf(out, "  DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds this key,\n"
+                 "  NOT what host or software runs it\n");
+}
+
+static void text_facts(const attest_shown *s, FILE *out)
+{
+    char when[32], recv[32], hex[129];
+    fprintf(out, "minions-secure attest: %s\n", s->source);
+    if (s->any) {
+        fprintf(out, "NOTHING WAS TRUSTED (--any-evidence): no policy pins anything. What follows "
+                     "is what the\nevidence claims, checked only where no pin is needed.%s\n",
+                s->live ? " Nothing was sent inside the channel." : "");
+    }
+    fprintf(out, "evidence       %s%s%s\n", ms_evidence_type_name(s->ins->type),
+            s->have_session ? ", " : "", s->have_session ? mode_name(s->mode) : "");
+    if (s->have_session) {
+        utc_time(s->not_after, when);
+        utc_time(s->at, recv);
+        fprintf(out, "valid until    %s (%s %s)%s\n", when,
+                s->live ? "received" : "captured, as the file says (not authenticated):", recv,
+                !s->live && s->now > s->not_after ? "; expired now" : "");
+        fprintf(out, "static key     %s\n", hex64(s->static_pk, MS_X25519_LEN, hex));
+    }
+    if (s->session_id) {
+        fprintf(out, "session        %.8s%s\n", hex64(s->session_id, MS_SESSION_ID_LEN, hex),
+                s->live ? (s->any ? " (never used: nothing was sent inside it)"
+                                  : " (closed after the check)")
+                        : "");
+    }
+    if (s->ins->have_tpm2) {
+        text_tpm2(&s->ins->tpm2, out);
+    }
+    if (s->ins->have_snp) {
+        text_snp(&s->ins->snp, out);
+    }
+    if (s->ark_sha256) {
+        fprintf(out, "ARK given      sha256 %s\n  NOT pinned: compare it with AMD's "
+                     "(docs/attest-sev-snp.md §5) before you trust it\n",
+                hex64(s->ark_sha256, 32, hex));
+    }
+    if (s->ins->have_dev_pk) {
+        text_devkey(s->ins->dev_pk, out);
+    }
+}
+
+static void text_checks(const attest_shown *s, FILE *out)
+{
+    fprintf(out, "checks\n");
+    for (size_t i = 0; i < s->ins->n; i++) {
+        const ms_inspect_check *c = &s->ins->checks[i];
+        if (c->status == MS_CHECK_FAIL) {
+            fprintf(out, "  %-8s %-14s %s (%s)\n", ms_check_status_name(c->status), c->name,
+                    ms_err_str(c->err), ms_err_name(c->err));
+        } else {
+            fprintf(out, "  %-8s %-14s %s\n", ms_check_status_name(c->status), c->name,
+                    c->detail ? c->detail : "");
+        }
+    }
+    if (s->verdict != MS_OK) {
+        fprintf(out, "result: FAIL at \"%s\": %s (%s)\n", first_failure(s->ins),
+                ms_err_str(s->verdict), ms_err_name(s->verdict));
+    } else if (s->any) {
+        fprintf(out, "result: NOT TRUSTED: the checks that need no pin passed; pin what you "
+                     "expect in a policy\n");
+    } else {
+        size_t skipped = 0;
+        for (size_t i = 0; i < s->ins->n; i++) {
+            skipped += s->ins->checks[i].status == MS_CHECK_SKIPPED;
+        }
+        if (skipped > 0) {
+            fprintf(out, "result: PASS, but %zu check%s SKIPPED (see above): what they cover "
+                         "was NOT checked\n",
+                    skipped, skipped == 1 ? " was" : "s were");
+        } else {
+            fprintf(out, "result: PASS: every check passed under the policy\n");
+        }
+    }
+}
+
+/* Compact JSON from the builder, one member per line, two spaces per level. */
+static void pretty(const uint8_t *p, size_t n, FILE *out)
+{
+    int depth = 0, in_str = 0, esc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = (char)p[i];
+        if (in_str) {
+            fputc(ch, out);
+            in_str = !(ch == '"' && !esc);
+            esc = !esc && ch == '\\';
+            continue;
+        }
+        if ((ch == '{' || ch == '[') && i + 1 < n && (p[i + 1] == '}' || p[i + 1] == ']')) {
+            fputc(ch, out); /* an empty container stays on its line */
+            fputc((char)p[++i], out);
+            continue;
+        }
+        switch (ch) {
+        case '"': in_str = 1; fputc(ch, out); break;
+        case '{':
+        case '[': fprintf(out, "%c\n%*s", ch, 2 * ++depth, ""); break;
+        case '}':
+        case ']': fprintf(out, "\n%*s%c", 2 * (depth > 0 ? --depth : 0), "", ch); break;
+        case ',': fprintf(out, ",\n%*s", 2 * depth, ""); break;
+        case ':': fputs(": ", out); break;
+        default: fputc(ch, out); break;
+        }
+    }
+    fputc('\n', out);
+}
+
+static void text_policy(const attest_shown *s, FILE *out)
+{
+    ms_buf js;
+    if (s->verdict != MS_OK) {
+        fprintf(out, "\nno policy: the evidence failed a check\n");
+        return;
+    }
+    ms_buf_init(&js, MS_MAX_POLICY_FILE);
+    if (attest_policy_json(s, &js) != MS_OK) {
+        fprintf(out, "\nno policy: it cannot be written for this evidence\n");
+        ms_buf_free(&js);
+        return;
+    }
+    fprintf(out, "\npolicy (docs/attestation.md): check each value against what you expect "
+                 "before you trust it;\n%sthen save it and pass the file to "
+                 "--attestation-policy:\n",
+            s->ins->type == MS_EVIDENCE_TPM2_QUOTE ? "" : "make the file names yours, ");
+    pretty(js.p, js.len, out);
+    ms_buf_free(&js);
+}
+
+void attest_show_text(const attest_shown *s, FILE *out)
+{
+    text_facts(s, out);
+    text_checks(s, out);
+    if (s->show_policy) {
+        text_policy(s, out);
+    }
+    fflush(out);
+}
+
+/* --- the policy ---------------------------------------------------------------------------- */
+
+static ms_err add_hex(ms_json_wval o, const char *key, const uint8_t *p, size_t n)
+{
+    char hex[129];
+    hex64(p, n, hex);
+    ENSURE(hex[0] != 0, MS_ERR_INTERNAL);
+    return ms_json_add_cstr(o, key, hex);
+}
+
+static ms_err policy_tpm2(ms_json_wval o, const ms_tpm2_policy *q)
+{
+    ms_json_wval t, pcrs;
+    char key[4];
+    TRY(ms_json_add_obj(o, "tpm2", &t));
+    TRY(add_hex(t, "ak_name", q->ak_name, MS_TPM2_NAME_LEN));
+    TRY(ms_json_add_obj(t, "pcrs", &pcrs));
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (q->pcr_mask & (1u << i)) {
+            snprintf(key, sizeof key, "%u", i);
+            TRY(add_hex(pcrs, key, q->pcr_values[i], MS_TPM2_DIGEST_LEN));
+        }
+    }
+    return MS_OK;
+}
+
+static ms_err policy_snp(ms_json_wval o, const attest_shown *s)
+{
+    const ms_snp_report *r = &s->ins->snp;
+    ms_json_wval p, tcb;
+    TRY(ms_json_add_obj(o, "sev_snp", &p));
+    TRY(ms_json_add_cstr(p, "ark_pem", s->ark_path ? s->ark_path : "ark.pem"));
+    if (s->ask_path) {
+        TRY(ms_json_add_cstr(p, "ask_pem", s->ask_path));
+    }
+    TRY(add_hex(p, "measurement", r->measurement, MS_SNP_MEASUREMENT_LEN));
+    TRY(ms_json_add_obj(p, "min_tcb", &tcb));
+    TRY(ms_json_add_u64(tcb, "bootloader", r->reported_tcb.bootloader));
+    TRY(ms_json_add_u64(tcb, "tee", r->reported_tcb.tee));
+    TRY(ms_json_add_u64(tcb, "snp", r->reported_tcb.snp));
+    return ms_json_add_u64(tcb, "microcode", r->reported_tcb.microcode);
+}
+
+static ms_err add_policy(ms_json_wval o, const attest_shown *s)
+{
+    const ms_inspect *in = s->ins;
+    ms_json_wval accept, dev;
+    TRY(ms_json_add_i64(o, "version", 1));
+    TRY(ms_json_add_arr(o, "accept", &accept));
+    TRY(ms_json_add_cstr(accept, NULL, ms_evidence_type_name(in->type)));
+    TRY(ms_json_add_bool(o, "require_strict", s->have_session && s->mode == MS_MODE_STRICT));
+    switch (in->type) {
+    case MS_EVIDENCE_TPM2_QUOTE:
+        ENSURE(in->have_tpm2, MS_ERR_STATE);
+        return policy_tpm2(o, &in->tpm2);
+    case MS_EVIDENCE_SEV_SNP:
+        ENSURE(in->have_snp, MS_ERR_STATE);
+        return policy_snp(o, s);
+    case MS_EVIDENCE_DEV_KEY:
+        ENSURE(in->have_dev_pk, MS_ERR_STATE);
+        TRY(ms_json_add_obj(o, "dev_key", &dev));
+        return ms_json_add_cstr(dev, "public_key_pem",
+                                s->dev_pub_path ? s->dev_pub_path : DEV_PUB_PLACEHOLDER);
+    default: return MS_ERR_STATE;
+    }
+}
+
+ms_err attest_policy_json(const attest_shown *s, ms_buf *out)
+{
+    ms_json_builder *b;
+    ms_json_wval root;
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_err e = add_policy(root, s);
+    if (e == MS_OK) {
+        e = ms_json_builder_print(b, out);
+    }
+    ms_json_builder_free(b);
+    return e;
+}
+
+/* --- JSON ---------------------------------------------------------------------------------- */
+
+static ms_err json_tcb(ms_json_wval o, const char *key, const ms_snp_tcb *t)
+{
+    ms_json_wval x;
+    TRY(ms_json_add_obj(o, key, &x));
+    TRY(ms_json_add_u64(x, "bootloader", t->bootloader));
+    TRY(ms_json_add_u64(x, "tee", t->tee));
+    TRY(ms_json_add_u64(x, "snp", t->snp));
+    return ms_json_add_u64(x, "microcode", t->microcode);
+}
+
+static ms_err json_snp(ms_json_wval ev, const ms_snp_report *r)
+{
+    ms_json_wval o;
+    TRY(ms_json_add_obj(ev, "sev_snp", &o));
+    TRY(ms_json_add_u64(o, "version", r->version));
+    TRY(ms_json_add_u64(o, "vmpl", r->vmpl));
+    TRY(ms_json_add_u64(o, "guest_svn", r->guest_svn));
+    TRY(ms_json_add_u64(o, "policy", r->policy));
+    TRY(ms_json_add_bool(o, "debug", (r->policy & MS_SNP_POLICY_DEBUG) != 0));
+    TRY(add_hex(o, "measurement", r->measurement, MS_SNP_MEASUREMENT_LEN));
+    TRY(add_hex(o, "host_data", r->host_data, sizeof r->host_data));
+    TRY(add_hex(o, "report_data", r->report_data, MS_SNP_REPORT_DATA_LEN));
+    TRY(json_tcb(o, "reported_tcb", &r->reported_tcb));
+    TRY(json_tcb(o, "committed_tcb", &r->committed_tcb));
+    return add_hex(o, "chip_id", r->chip_id, MS_SNP_CHIP_ID_LEN);
+}
+
+static ms_err json_evidence(ms_json_wval root, const attest_shown *s)
+{
+    const ms_inspect *in = s->ins;
+    ms_json_wval ev, x, pcrs;
+    char key[4], fp[MS_FINGERPRINT_LEN];
+    TRY(ms_json_add_obj(root, "evidence", &ev));
+    TRY(ms_json_add_cstr(ev, "type", ms_evidence_type_name(in->type)));
+    if (s->have_session) {
+        TRY(ms_json_add_cstr(ev, "mode", mode_name(s->mode)));
+        TRY(ms_json_add_u64(ev, "not_after", s->not_after));
+        TRY(ms_json_add_u64(ev, "received_at", s->at));
+        TRY(add_hex(ev, "static_pk", s->static_pk, MS_X25519_LEN));
+    }
+    if (in->have_tpm2) {
+        TRY(ms_json_add_obj(ev, "tpm2", &x));
+        TRY(add_hex(x, "ak_name", in->tpm2.ak_name, MS_TPM2_NAME_LEN));
+        TRY(ms_json_add_obj(x, "pcrs", &pcrs));
+        for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+            if (in->tpm2.pcr_mask & (1u << i)) {
+                snprintf(key, sizeof key, "%u", i);
+                TRY(add_hex(pcrs, key, in->tpm2.pcr_values[i], MS_TPM2_DIGEST_LEN));
+            }
+        }
+    }
+    if (in->have_snp) {
+        TRY(json_snp(ev, &in->snp));
+    }
+    if (in->have_dev_pk) {
+        ms_devkey_fingerprint(in->dev_pk, fp);
+        TRY(ms_json_add_obj(ev, "dev_key", &x));
+        TRY(ms_json_add_cstr(x, "fingerprint", fp));
+        TRY(ms_json_add_bool(x, "development", true));
+    }
+    return MS_OK;
+}
+
+static ms_err json_checks(ms_json_wval root, const ms_inspect *in)
+{
+    ms_json_wval arr, c;
+    TRY(ms_json_add_arr(root, "checks", &arr));
+    for (size_t i = 0; i < in->n; i++) {
+        const ms_inspect_check *k = &in->checks[i];
+        TRY(ms_json_add_obj(arr, NULL, &c));
+        TRY(ms_json_add_cstr(c, "name", k->name));
+        TRY(ms_json_add_cstr(c, "result", ms_check_status_name(k->status)));
+        if (k->status == MS_CHECK_FAIL) {
+            TRY(ms_json_add_cstr(c, "error", ms_err_name(k->err)));
+            TRY(ms_json_add_cstr(c, "message", ms_err_str(k->err)));
+        } else if (k->detail) {
+            TRY(ms_json_add_cstr(c, "detail", k->detail));
+        }
+    }
+    return MS_OK;
+}
+
+static ms_err json_all(ms_json_wval root, const attest_shown *s)
+{
+    ms_json_wval pol, err;
+    TRY(ms_json_add_bool(root, "ok", s->verdict == MS_OK));
+    TRY(ms_json_add_bool(root, "trusted", s->verdict == MS_OK && !s->any));
+    TRY(ms_json_add_cstr(root, "source", s->source));
+    TRY(ms_json_add_bool(root, "live", s->live != 0));
+    TRY(json_evidence(root, s));
+    TRY(json_checks(root, s->ins));
+    if (s->verdict != MS_OK) {
+        TRY(ms_json_add_obj(root, "error", &err));
+        TRY(ms_json_add_cstr(err, "check", first_failure(s->ins)));
+        TRY(ms_json_add_cstr(err, "code", ms_err_name(s->verdict)));
+        TRY(ms_json_add_cstr(err, "message", ms_err_str(s->verdict)));
+    } else if (s->show_policy) {
+        TRY(ms_json_add_obj(root, "policy", &pol));
+        TRY(add_policy(pol, s));
+    }
+    return MS_OK;
+}
+
+ms_err attest_show_json(const attest_shown *s, FILE *out)
+{
+    ms_json_builder *b;
+    ms_json_wval root;
+    ms_buf js;
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_buf_init(&js, MS_MAX_JSON_TEXT);
+    ms_err e = json_all(root, s);
+    if (e == MS_OK) {
+        e = ms_json_builder_print(b, &js);
+    }
+    if (e == MS_OK) {
+        fwrite(js.p, 1, js.len, out);
+        fputc('\n', out);
+        fflush(out);
+    }
+    ms_buf_free(&js);
+    ms_json_builder_free(b);
+    return e;
+}

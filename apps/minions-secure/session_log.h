@@ -1,0 +1,88 @@
+/* The audit log of one minions-secure session: options, where it goes, and the "session" event. */
+#ifndef MS_SECURE_CLIENT_SESSION_LOG_H
+#define MS_SECURE_CLIENT_SESSION_LOG_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "common/json.h"
+#include "secure/audit/alog.h"
+#include "apps/minions-secure/cli.h"
+
+/*
+ * Every subcommand that keeps a session log (chat; run may reuse it) takes these options,
+ * spelled the same, and documents them with MS_SLOG_HELP. Usage:
+ *   ms_slog_opts lo = {0}; put MS_SLOG_OPTIONS in the subcommand's own option table;
+ *   ms_slog_apply(&lo, c, optarg) for each getopt result (1 taken, 0 bad value, -1 not one);
+ *   ms_slog_open(&log, &lo, "chat", prog) before connecting (a log that cannot be written
+ *   stops the session before anything is sent);
+ *   ms_slog_session(...) after each handshake; ms_slog_event(...) for the subcommand's own;
+ *   ms_slog_close(&log, prog) at the end (seals it: docs/logs.md).
+ * The log format and its verification are secure/audit/alog.h's. Not thread-safe.
+ */
+typedef struct ms_slog_opts {
+    const char *file;     /* --log FILE: exactly this new file */
+    const char *dir;      /* --log-dir DIR: a new file there */
+    const char *key_file; /* --log-key FILE: the log key (default ms_alog_default_key_path) */
+    int context;          /* --log-context: documents and images go into the log too */
+    int off;              /* --no-log */
+} ms_slog_opts;
+
+/* Option values (getopt_long) of the log options: between the connection options and a
+ * subcommand's own (cli.h). */
+#define MS_SLOG_OPT_BASE 448
+#define MS_SLOG_OPTIONS                                                                         \
+    {"log", 1, 0, MS_SLOG_OPT_BASE}, {"log-dir", 1, 0, MS_SLOG_OPT_BASE + 1},                   \
+        {"log-key", 1, 0, MS_SLOG_OPT_BASE + 2}, {"log-context", 0, 0, MS_SLOG_OPT_BASE + 3},   \
+        {"no-log", 0, 0, MS_SLOG_OPT_BASE + 4}
+
+#define MS_SLOG_HELP                                                                            \
+    "Session log (an append-only, hash-chained file sealed by the log key; docs/logs.md):\n"    \
+    "  --log FILE                   write the log to FILE (must not exist)\n"                   \
+    "  --log-dir DIR                a new file in DIR (default $XDG_STATE_HOME/minions-secure/\n" \
+    "                               logs, else ~/.local/state/minions-secure/logs)\n"           \
+    "  --log-key FILE               the log key (default $MINIONS_LOG_KEY, else\n"              \
+    "                               ~/.config/minions-secure/log-key; created 0600 on first use)\n" \
+    "  --log-context                also log attached documents' text and images (off: only\n"  \
+    "                               their names and sizes)\n"                                   \
+    "  --no-log                     keep no session log\n"
+
+/* 1: taken; 0: a log option with a bad value; -1: not a log option. */
+int ms_slog_apply(ms_slog_opts *o, int opt, const char *arg);
+
+typedef struct ms_slog {
+    ms_alog *log; /* NULL with --no-log */
+    bool context;
+    char path[PATH_MAX];
+} ms_slog;
+
+/*
+ * Load (or create) the log key and create the log (O_EXCL, 0600; the default directory is
+ * created 0700). The file name in a directory is KIND-YYYYMMDDTHHMMSSZ-RANDOM.ndjson. On
+ * failure the reason is on stderr (prog: ...) and the error returned; s is then closed.
+ */
+MS_MUST_CHECK ms_err ms_slog_open(ms_slog *s, const ms_slog_opts *o, const char *kind,
+                                  const char *prog);
+
+/*
+ * The "session" event: what the handshake proved (docs/logs.md, events-client): the
+ * supervisor URL, session id, evidence type, mode, expiry and SHA-256, the transcript hash,
+ * how TLS was bound, the dev-key fingerprint, the policy, a sentence of what was proved,
+ * and the handshake's seconds. `failure` != MS_OK: the handshake failed (proved false,
+ * "error": its name); p may then be NULL.
+ */
+MS_MUST_CHECK ms_err ms_slog_session(ms_slog *s, const ms_cli_conn *c, const ms_client_peer *p,
+                                     double handshake_s, ms_err failure);
+
+/* Append an event; MS_OK and nothing written when logging is off. */
+MS_MUST_CHECK ms_err ms_slog_event(ms_slog *s, const char *type, const ms_json_builder *data);
+
+/*
+ * Seal and close. Says on stderr where the log is (unless quiet), or why it could not be
+ * sealed. MS_OK when logging was off.
+ */
+MS_MUST_CHECK ms_err ms_slog_close(ms_slog *s, const char *prog, bool quiet);
+
+
+#endif

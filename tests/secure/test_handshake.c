@@ -1,0 +1,581 @@
+/* Handshake tests: round trips, negotiation, and a negative test for every check of §4-§7. */
+#include "tests/secure/fixture.h"
+
+static const uint8_t C_EPH[MS_X25519_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+static const uint8_t C_CHAL[MS_CHALLENGE_LEN] = {0xc1, 0xc2, 0xc3};
+static const uint8_t S_EPH[MS_X25519_LEN] = {0x51, 0x52, 0x53};
+static const uint8_t S_SID[MS_SESSION_ID_LEN] = {0xaa, 0xbb, 0xcc};
+
+/* A deterministic handshake transcript: the same CH and SH every time for one config. */
+typedef struct det_run {
+    fx_server s;
+    fx_client c;
+    ms_buf ch, sh, cf;
+} det_run;
+
+static void det_init(det_run *r)
+{
+    fx_server_init(&r->s, 7);
+    fx_client_init(&r->c, &r->s);
+    ms_buf_init(&r->ch, 4096);
+    ms_buf_init(&r->sh, 1 << 20);
+    ms_buf_init(&r->cf, 4096);
+}
+
+static void det_free(det_run *r)
+{
+    ms_buf_free(&r->ch);
+    ms_buf_free(&r->sh);
+    ms_buf_free(&r->cf);
+}
+
+static ms_err det_client(det_run *r, struct ms_hs_client **hc, ms_buf *ch_out)
+{
+    ms_hs_det d = {.eph_sk = C_EPH, .challenge = C_CHAL};
+    r->c.cfg.strict = r->c.strict;
+    r->c.cfg.n_evidence_types = r->c.n_types;
+    return ms_hs_client_new_det(hc, &r->c.cfg, &d, ch_out);
+}
+
+/* CH, SH (and pending) for the run's config. */
+static ms_err det_hello(det_run *r, struct ms_hs_pending **p)
+{
+    struct ms_hs_client *hc = NULL;
+    ms_hs_det sd = {.eph_sk = S_EPH, .session_id = S_SID};
+    ms_err e = det_client(r, &hc, &r->ch);
+    ms_hs_client_free(hc);
+    if (e != MS_OK) {
+        return e;
+    }
+    return ms_hs_server_respond_det(&r->s.cfg, &sd, r->ch.p, r->ch.len, &r->sh, p);
+}
+
+/* A fresh client (same CH) processing the given ServerHello bytes. */
+static ms_err det_finish(det_run *r, const uint8_t *sh, size_t sh_len, uint64_t now,
+                         struct ms_channel **cc)
+{
+    struct ms_hs_client *hc = NULL;
+    ms_buf ch;
+    ms_hs_client_result res;
+    ms_buf_init(&ch, 4096);
+    ms_buf_clear(&r->cf);
+    ms_err e = det_client(r, &hc, &ch);
+    if (e == MS_OK) {
+        e = ms_hs_client_finish(hc, sh, sh_len, now, &r->cf, cc, &res);
+    }
+    ms_hs_client_free(hc);
+    ms_buf_free(&ch);
+    return e;
+}
+
+static void test_round_trip(void)
+{
+    fx_server s;
+    fx_client c;
+    struct ms_channel *cc, *sc;
+    fx_server_init(&s, 1);
+    fx_client_init(&c, &s);
+    CHECK_OK(fx_pair(&c, &s, &cc, &sc));
+    CHECK(c.calls == 1 && s.calls == 1);
+    CHECK_MEM(ms_channel_session_id(cc), ms_channel_session_id(sc), MS_SESSION_ID_LEN);
+
+    uint8_t rec[256], pt[64];
+    size_t n;
+    ms_record_info info;
+    CHECK_OK(ms_channel_seal(cc, MS_REC_MSG, 9, 0, (const uint8_t *)"hello", 5, rec, sizeof rec, &n));
+    CHECK_OK(ms_channel_open(sc, rec, n, &info, pt, sizeof pt));
+    CHECK(info.pt_len == 5 && memcmp(pt, "hello", 5) == 0 && info.msg_id == 9);
+    CHECK_OK(ms_channel_seal(sc, MS_REC_MSG, 9, 0, (const uint8_t *)"world", 5, rec, sizeof rec, &n));
+    CHECK_OK(ms_channel_open(cc, rec, n, &info, pt, sizeof pt));
+    CHECK(info.pt_len == 5 && memcmp(pt, "world", 5) == 0);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+}
+
+/* Two handshakes with the same parties give unrelated sessions (fresh ephemerals). */
+static void test_sessions_differ(void)
+{
+    fx_server s;
+    fx_client c;
+    struct ms_channel *c1, *s1, *c2, *s2;
+    fx_server_init(&s, 1);
+    fx_client_init(&c, &s);
+    CHECK_OK(fx_pair(&c, &s, &c1, &s1));
+    uint8_t b1[MS_BINDING_LEN];
+    memcpy(b1, c.last_binding, sizeof b1);
+    CHECK_OK(fx_pair(&c, &s, &c2, &s2));
+    CHECK(memcmp(ms_channel_session_id(c1), ms_channel_session_id(c2), MS_SESSION_ID_LEN) != 0);
+    /* FAST evidence: same binding across sessions (one evidence per static key). */
+    CHECK_MEM(b1, c.last_binding, MS_BINDING_LEN);
+
+    uint8_t rec[128], pt[16];
+    size_t n;
+    ms_record_info info;
+    CHECK_OK(ms_channel_seal(c1, MS_REC_MSG, 0, 0, (const uint8_t *)"x", 1, rec, sizeof rec, &n));
+    CHECK_ERR(ms_channel_open(s2, rec, n, &info, pt, sizeof pt), MS_ERR_REC_SESSION);
+    CHECK_OK(ms_channel_open(s1, rec, n, &info, pt, sizeof pt));
+    ms_channel_free(c1);
+    ms_channel_free(s1);
+    ms_channel_free(c2);
+    ms_channel_free(s2);
+}
+
+static void test_strict_binding_per_session(void)
+{
+    fx_server s;
+    fx_client c;
+    struct ms_channel *cc, *sc;
+    uint8_t b1[MS_BINDING_LEN];
+    fx_server_init(&s, 1);
+    fx_client_init(&c, &s);
+    c.strict = 1;
+    CHECK_OK(fx_pair(&c, &s, &cc, &sc));
+    memcpy(b1, c.last_binding, sizeof b1);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+    CHECK_OK(fx_pair(&c, &s, &cc, &sc));
+    CHECK(memcmp(b1, c.last_binding, MS_BINDING_LEN) != 0);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+    /* A server that cannot make STRICT evidence refuses instead of answering FAST. */
+    s.can_strict = 0;
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_HS_MODE);
+}
+
+static void test_negotiation_failures(void)
+{
+    fx_server s;
+    fx_client c;
+    struct ms_channel *cc, *sc;
+    fx_server_init(&s, 1);
+    fx_client_init(&c, &s);
+    s.type = MS_EVIDENCE_TPM2_QUOTE; /* the client only accepts dev-key */
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_HS_EVIDENCE_TYPE);
+    c.types[1] = MS_EVIDENCE_TPM2_QUOTE;
+    c.n_types = 2;
+    CHECK_OK(fx_pair(&c, &s, &cc, &sc));
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+
+    /* The verifier's verdict is final and its error is the handshake's. */
+    c.reject_all = 1;
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_ATTEST_REJECTED);
+    CHECK(cc == NULL && sc == NULL);
+    c.reject_all = 0;
+
+    /* §2.3 reserved evidence types are never offered. */
+    c.types[0] = 0xFFFF;
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_ARG);
+    c.types[0] = 0x0000;
+    CHECK_ERR(fx_pair(&c, &s, &cc, &sc), MS_ERR_ARG);
+    c.types[0] = MS_EVIDENCE_DEV_KEY;
+
+    /* Another static key than the pinned one: the verifier refuses it. */
+    fx_server other;
+    fx_server_init(&other, 2);
+    CHECK_ERR(fx_pair(&c, &other, &cc, &sc), MS_ERR_ATTEST_REJECTED);
+}
+
+/* Server-side §4 checks on hand-made ClientHellos. */
+static void test_server_offer_checks(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    ms_client_hello ch;
+    CHECK_OK(ms_client_hello_decode(r.ch.p, r.ch.len, &ch));
+
+    struct {
+        int what;
+        ms_err want;
+    } cases[] = {{0, MS_ERR_HS_VERSION}, {1, MS_ERR_HS_SUITE}, {2, MS_ERR_HS_WEAK_KEY}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ms_client_hello m = ch;
+        ms_buf b, sh;
+        ms_buf_init(&b, 4096);
+        ms_buf_init(&sh, 4096);
+        if (cases[i].what == 0) {
+            m.versions[0] = 2;
+        } else if (cases[i].what == 1) {
+            m.suites[0] = 2;
+        } else {
+            memset(m.eph_pk, 0, sizeof m.eph_pk); /* a low-order point */
+        }
+        CHECK_OK(ms_client_hello_encode(&m, &b));
+        CHECK_ERR(ms_hs_server_respond(&r.s.cfg, b.p, b.len, &sh, &p), cases[i].want);
+        CHECK(p == NULL && sh.len == 0);
+        ms_buf_free(&b);
+        ms_buf_free(&sh);
+    }
+    det_free(&r);
+}
+
+/* The ServerHello is deterministic for fixed inputs, and matches its decoder. */
+static void test_det_hello_layout(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    ms_server_hello sh;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    CHECK(r.sh.len == MS_SERVER_HELLO_FIXED_LEN + MS_BINDING_LEN);
+    CHECK_OK(ms_server_hello_decode(r.sh.p, r.sh.len, &sh));
+    CHECK_MEM(sh.session_id, S_SID, MS_SESSION_ID_LEN);
+    CHECK_MEM(sh.static_pk, r.s.static_pk, MS_X25519_LEN);
+    CHECK(sh.core_len == r.sh.len - MS_KEY_LEN);
+    struct ms_channel *cc = NULL;
+    CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc));
+    ms_channel_free(cc);
+    ms_hs_pending_free(p);
+    det_free(&r);
+}
+
+/* The error a flipped ServerHello byte must give, by offset (§5 layout, §7.3 order). */
+static int sh_flip_ok(size_t off, int mask, ms_err e)
+{
+    if (e == MS_OK) {
+        return 0;
+    }
+    if (off == 0) {
+        return e == MS_ERR_HS_MSG_TYPE;
+    }
+    if (off == 1) {
+        return e == MS_ERR_HS_VERSION;
+    }
+    if (off < 4) {
+        return e == MS_ERR_HS_SUITE;
+    }
+    if (off >= 116 && off < 118) {
+        return e == MS_ERR_HS_EVIDENCE_TYPE;
+    }
+    if (off == 118) { /* FAST^0x01 is STRICT: a valid mode, but another transcript */
+        return e == (mask == 0x01 ? MS_ERR_HS_SERVER_CONFIRM : MS_ERR_HS_MODE);
+    }
+    if (off >= 127 && off < 131) {
+        return e == MS_ERR_TRUNCATED || e == MS_ERR_TRAILING || e == MS_ERR_CAP_EXCEEDED;
+    }
+    if (off >= 119 && off < 127) { /* not_after: earlier than now, or a changed transcript */
+        return e == MS_ERR_ATTEST_EXPIRED || e == MS_ERR_HS_SERVER_CONFIRM;
+    }
+    if (off >= 20 && off < 116) { /* keys: a weak point, or keys the server does not have */
+        return e == MS_ERR_HS_SERVER_CONFIRM || e == MS_ERR_HS_WEAK_KEY;
+    }
+    return e == MS_ERR_HS_SERVER_CONFIRM; /* session id, evidence, confirm */
+}
+
+static void test_server_hello_every_byte_flipped(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    uint8_t *m = malloc(r.sh.len);
+    int bad = 0;
+    for (size_t off = 0; off < r.sh.len; off++) {
+        for (int mask = 1; mask <= 0x80; mask <<= 7) { /* 0x01 and 0x80 */
+            struct ms_channel *cc = NULL;
+            memcpy(m, r.sh.p, r.sh.len);
+            m[off] ^= (uint8_t)mask;
+            ms_err e = det_finish(&r, m, r.sh.len, FX_NOW, &cc);
+            if (!sh_flip_ok(off, mask, e) || cc != NULL || r.cf.len != 0) {
+                bad++;
+                fprintf(stderr, "  SH flip at %zu mask %02x: %s\n", off, mask, ms_err_name(e));
+            }
+            ms_channel_free(cc);
+        }
+    }
+    CHECK(bad == 0);
+    free(m);
+    det_free(&r);
+}
+
+static void test_server_hello_truncated_everywhere(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    int bad = 0;
+    for (size_t len = 0; len < r.sh.len; len++) {
+        struct ms_channel *cc = NULL;
+        ms_err e = det_finish(&r, r.sh.p, len, FX_NOW, &cc);
+        bad += e != MS_ERR_TRUNCATED || cc != NULL;
+    }
+    CHECK(bad == 0);
+    /* One byte too many. */
+    uint8_t *m = malloc(r.sh.len + 1);
+    memcpy(m, r.sh.p, r.sh.len);
+    m[r.sh.len] = 0;
+    struct ms_channel *cc = NULL;
+    CHECK_ERR(det_finish(&r, m, r.sh.len + 1, FX_NOW, &cc), MS_ERR_TRAILING);
+    free(m);
+    det_free(&r);
+}
+
+static void test_evidence_expired(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    struct ms_channel *cc = NULL;
+    det_init(&r);
+    r.s.not_after = FX_NOW;
+    CHECK_OK(det_hello(&r, &p));
+    CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc)); /* valid through not_after */
+    ms_channel_free(cc);
+    CHECK_ERR(det_finish(&r, r.sh.p, r.sh.len, FX_NOW + 1, &cc), MS_ERR_ATTEST_EXPIRED);
+    CHECK(cc == NULL);
+    ms_hs_pending_free(p);
+    det_free(&r);
+}
+
+/* A server that holds a different static secret than the key it announces. */
+static void test_static_key_not_held(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    struct ms_channel *cc = NULL;
+    det_init(&r);
+    fx_server thief;
+    fx_server_init(&thief, 9);
+    r.s.cfg.static_sk = thief.static_sk; /* announces r.s.static_pk, pinned by the client */
+    CHECK_OK(det_hello(&r, &p));
+    CHECK_ERR(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc), MS_ERR_HS_SERVER_CONFIRM);
+    CHECK(r.c.calls == 0); /* the verifier never saw evidence from an unconfirmed peer */
+    ms_hs_pending_free(p);
+    det_free(&r);
+}
+
+/* §7.3 check 5: an on-path attacker strips STRICT from the ClientHello. */
+static void test_strict_stripped(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    struct ms_channel *cc = NULL;
+    det_init(&r);
+    r.c.strict = 1;
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    ms_client_hello ch;
+    CHECK_OK(ms_client_hello_decode(r.ch.p, r.ch.len, &ch));
+    ch.flags = 0;
+    ms_buf b, sh;
+    ms_buf_init(&b, 4096);
+    ms_buf_init(&sh, 1 << 20);
+    CHECK_OK(ms_client_hello_encode(&ch, &b));
+    ms_hs_det sd = {.eph_sk = S_EPH, .session_id = S_SID};
+    CHECK_OK(ms_hs_server_respond_det(&r.s.cfg, &sd, b.p, b.len, &sh, &p));
+    CHECK_ERR(det_finish(&r, sh.p, sh.len, FX_NOW, &cc), MS_ERR_HS_MODE);
+    ms_hs_pending_free(p);
+
+    /* Reordering the evidence list (a downgrade of preference) breaks the transcript. */
+    r.c.strict = 0;
+    r.c.types[1] = MS_EVIDENCE_SEV_SNP;
+    r.c.n_types = 2;
+    ms_buf_clear(&r.ch);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    CHECK_OK(ms_client_hello_decode(r.ch.p, r.ch.len, &ch));
+    ch.evidence_types[0] = MS_EVIDENCE_SEV_SNP;
+    ch.evidence_types[1] = MS_EVIDENCE_DEV_KEY;
+    ms_buf_clear(&b);
+    ms_buf_clear(&sh);
+    CHECK_OK(ms_client_hello_encode(&ch, &b));
+    CHECK_OK(ms_hs_server_respond_det(&r.s.cfg, &sd, b.p, b.len, &sh, &p));
+    CHECK_ERR(det_finish(&r, sh.p, sh.len, FX_NOW, &cc), MS_ERR_HS_SERVER_CONFIRM);
+    ms_hs_pending_free(p);
+    ms_buf_free(&b);
+    ms_buf_free(&sh);
+    det_free(&r);
+}
+
+/* §7.4: the ClientFinish checks, a wrong confirmation, reuse of a pending session. */
+static void test_client_finish_checks(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    struct ms_channel *cc = NULL, *sc = NULL;
+    ms_hs_server_result res;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    p = NULL;
+    CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc));
+    ms_channel_free(cc);
+    size_t n = r.cf.len;
+    uint8_t good[MS_CLIENT_FINISH_MAX_LEN], m[MS_CLIENT_FINISH_MAX_LEN + 1];
+    memcpy(good, r.cf.p, n);
+
+    /* Every byte flipped, every truncation: each against a fresh pending session. */
+    int bad = 0;
+    for (size_t off = 0; off < n; off++) {
+        memcpy(m, good, n);
+        m[off] ^= 0x01;
+        ms_buf_clear(&r.sh);
+        ms_buf_clear(&r.ch);
+        CHECK_OK(det_hello(&r, &p));
+        ms_err e = ms_hs_server_finish(p, m, n, &sc, &res);
+        ms_err want = off == 0 ? MS_ERR_HS_MSG_TYPE
+                      : off < 17 ? MS_ERR_HS_SESSION_ID
+                      : off < 49 ? MS_ERR_HS_CLIENT_CONFIRM
+                                 : MS_ERR_HS_CLIENT_ID;
+        bad += e != want || sc != NULL;
+        ms_hs_pending_free(p);
+        p = NULL;
+    }
+    for (size_t len = 0; len < n; len++) {
+        ms_buf_clear(&r.sh);
+        ms_buf_clear(&r.ch);
+        CHECK_OK(det_hello(&r, &p));
+        bad += ms_hs_server_finish(p, good, len, &sc, &res) != MS_ERR_TRUNCATED;
+        ms_hs_pending_free(p);
+        p = NULL;
+    }
+    CHECK(bad == 0);
+
+    memcpy(m, good, n);
+    m[n] = 0;
+    ms_buf_clear(&r.sh);
+    ms_buf_clear(&r.ch);
+    CHECK_OK(det_hello(&r, &p));
+    CHECK_ERR(ms_hs_server_finish(p, m, n + 1, &sc, &res), MS_ERR_TRAILING);
+    /* The pending session is spent: even the right ClientFinish is now refused. */
+    CHECK_ERR(ms_hs_server_finish(p, good, n, &sc, &res), MS_ERR_STATE);
+    ms_hs_pending_free(p);
+    ms_buf_clear(&r.sh);
+    ms_buf_clear(&r.ch);
+    CHECK_OK(det_hello(&r, &p));
+    CHECK_OK(ms_hs_server_finish(p, good, n, &sc, &res));
+    CHECK(!res.has_client_id);
+    ms_channel_free(sc);
+    ms_hs_pending_free(p);
+    det_free(&r);
+}
+
+static void test_client_identity(void)
+{
+    fx_server s;
+    fx_client c;
+    uint8_t pk[MS_SIGN_PK_LEN], sk[MS_SIGN_SK_LEN];
+    crypto_sign_keypair(pk, sk);
+    fx_server_init(&s, 3);
+    fx_client_init(&c, &s);
+    c.cfg.client_id_sk = sk;
+
+    ms_buf ch, sh, cf;
+    ms_buf_init(&ch, 4096);
+    ms_buf_init(&sh, 1 << 20);
+    ms_buf_init(&cf, 4096);
+    struct ms_hs_client *hc;
+    struct ms_hs_pending *p;
+    struct ms_channel *cc = NULL, *sc = NULL;
+    ms_hs_client_result cres;
+    ms_hs_server_result sres;
+    CHECK_OK(ms_hs_client_new(&hc, &c.cfg, &ch));
+    CHECK_OK(ms_hs_server_respond(&s.cfg, ch.p, ch.len, &sh, &p));
+    CHECK_OK(ms_hs_client_finish(hc, sh.p, sh.len, FX_NOW, &cf, &cc, &cres));
+    CHECK(cf.len == MS_CLIENT_FINISH_MAX_LEN);
+    /* A client that reuses a spent handshake gets an error, not a second channel. */
+    struct ms_channel *again = NULL;
+    CHECK_ERR(ms_hs_client_finish(hc, sh.p, sh.len, FX_NOW, &cf, &again, &cres), MS_ERR_STATE);
+
+    /* Signature stripped (sig_len 0, length fixed up) -> HS_CLIENT_ID. */
+    uint8_t m[MS_CLIENT_FINISH_MAX_LEN];
+    memcpy(m, cf.p, 49);
+    m[49] = 0;
+    CHECK_ERR(ms_hs_server_finish(p, m, 50, &sc, &sres), MS_ERR_HS_CLIENT_ID);
+    ms_hs_pending_free(p);
+    ms_hs_client_free(hc);
+    ms_channel_free(cc);
+
+    /* Flipped signature byte -> HS_CLIENT_SIGNATURE (the confirmation still matches). */
+    ms_buf_clear(&ch);
+    ms_buf_clear(&sh);
+    ms_buf_clear(&cf);
+    CHECK_OK(ms_hs_client_new(&hc, &c.cfg, &ch));
+    CHECK_OK(ms_hs_server_respond(&s.cfg, ch.p, ch.len, &sh, &p));
+    CHECK_OK(ms_hs_client_finish(hc, sh.p, sh.len, FX_NOW, &cf, &cc, &cres));
+    memcpy(m, cf.p, cf.len);
+    m[cf.len - 1] ^= 0x40;
+    CHECK_ERR(ms_hs_server_finish(p, m, cf.len, &sc, &sres), MS_ERR_HS_CLIENT_SIGNATURE);
+    ms_hs_pending_free(p);
+    ms_hs_client_free(hc);
+    ms_channel_free(cc);
+
+    /* And the honest run names the client. */
+    ms_buf_clear(&ch);
+    ms_buf_clear(&sh);
+    ms_buf_clear(&cf);
+    CHECK_OK(ms_hs_client_new(&hc, &c.cfg, &ch));
+    CHECK_OK(ms_hs_server_respond(&s.cfg, ch.p, ch.len, &sh, &p));
+    CHECK_OK(ms_hs_client_finish(hc, sh.p, sh.len, FX_NOW, &cf, &cc, &cres));
+    CHECK_OK(ms_hs_server_finish(p, cf.p, cf.len, &sc, &sres));
+    CHECK(sres.has_client_id && memcmp(sres.client_id_pk, pk, sizeof pk) == 0);
+    ms_hs_pending_free(p);
+    ms_hs_client_free(hc);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+    ms_buf_free(&ch);
+    ms_buf_free(&sh);
+    ms_buf_free(&cf);
+}
+
+/* ClientHello decoding: every truncation, every count and flag rule, trailing bytes. */
+static void test_client_hello_decode(void)
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    ms_client_hello ch;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    int bad = 0;
+    for (size_t len = 0; len < r.ch.len; len++) {
+        bad += ms_client_hello_decode(r.ch.p, len, &ch) != MS_ERR_TRUNCATED;
+    }
+    CHECK(bad == 0);
+    uint8_t m[MS_CLIENT_HELLO_MAX_LEN + 1];
+    size_t n = r.ch.len;
+    memcpy(m, r.ch.p, n);
+    m[n] = 0;
+    CHECK_ERR(ms_client_hello_decode(m, n + 1, &ch), MS_ERR_TRAILING);
+    m[0] = 0x02;
+    CHECK_ERR(ms_client_hello_decode(m, n, &ch), MS_ERR_HS_MSG_TYPE);
+    m[0] = 0x01;
+    m[1] = 0; /* n_versions */
+    CHECK_ERR(ms_client_hello_decode(m, n, &ch), MS_ERR_HS_COUNT);
+    m[1] = MS_MAX_HS_LIST + 1;
+    CHECK_ERR(ms_client_hello_decode(m, n, &ch), MS_ERR_HS_COUNT);
+    memcpy(m, r.ch.p, n);
+    m[n - 2] = 0x02; /* flags: a reserved bit */
+    CHECK_ERR(ms_client_hello_decode(m, n, &ch), MS_ERR_HS_FLAGS);
+    memcpy(m, r.ch.p, n);
+    m[n - 1] = 5; /* client_id_len */
+    CHECK_ERR(ms_client_hello_decode(m, n, &ch), MS_ERR_HS_CLIENT_ID);
+    det_free(&r);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) {
+        return 1;
+    }
+    RUN(test_round_trip);
+    RUN(test_sessions_differ);
+    RUN(test_strict_binding_per_session);
+    RUN(test_negotiation_failures);
+    RUN(test_server_offer_checks);
+    RUN(test_det_hello_layout);
+    RUN(test_server_hello_every_byte_flipped);
+    RUN(test_server_hello_truncated_everywhere);
+    RUN(test_evidence_expired);
+    RUN(test_static_key_not_held);
+    RUN(test_strict_stripped);
+    RUN(test_client_finish_checks);
+    RUN(test_client_identity);
+    RUN(test_client_hello_decode);
+    return TEST_SUMMARY();
+}
