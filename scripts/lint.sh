@@ -1,7 +1,69 @@
 #!/usr/bin/env bash
-# House-rule lint: banned C functions anywhere, and no raw memcmp in the libraries.
+# House-rule lint: banned C functions, no raw memcmp in the libraries, includes only point
+# down the layers (docs/architecture.md), third-party headers only in their owners' files,
+# and tests/test.h only in files with a main().
+#   scripts/lint.sh             lint this tree
+#   scripts/lint.sh --root DIR  lint the tree at DIR (used by the self-test)
+#   scripts/lint.sh --selftest  plant violations in a copy of this tree; each must be caught
 set -euo pipefail
-cd "$(dirname "$0")/.."
+here=$(cd "$(dirname "$0")/.." && pwd)
+root=$here
+
+selftest() {
+  local work rc=0
+  work=$(mktemp -d "${TMPDIR:-/tmp}/ms-lint.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  # $1: a name; $2: a file (relative); $3: a line to add to it; $4: what the report must say
+  plant() {
+    rm -rf "$work/tree"
+    mkdir -p "$work/tree"
+    (cd "$here" && cp -R common secure protocols apps tools bench tests scripts "$work/tree/")
+    if [ -n "$2" ]; then printf '%s\n' "$3" >>"$work/tree/$2"; fi
+    local out status=0
+    out=$("$work/tree/scripts/lint.sh" --root "$work/tree" 2>&1) || status=$?
+    if [ -z "$2" ]; then
+      if [ "$status" -ne 0 ]; then
+        echo "lint selftest: $1: the clean copy fails:" >&2; echo "$out" >&2; rc=1
+      else
+        echo "lint selftest: $1: passes"
+      fi
+    elif [ "$status" -eq 0 ] || ! grep -qF "$4" <<<"$out"; then
+      echo "lint selftest: $1: NOT caught (want \"$4\")" >&2; echo "$out" >&2; rc=1
+    else
+      echo "lint selftest: $1: caught"
+    fi
+  }
+  plant "clean copy" "" "" ""
+  plant "upward include (common -> secure)" common/buf.c '#include "secure/record.h"' \
+    "common/buf.c: includes secure/record.h"
+  plant "upward include (protocols -> secure/audit)" protocols/plan.c \
+    '#include "secure/audit/alog.h"' "protocols/plan.c: includes secure/audit/alog.h"
+  plant "library includes a program" secure/client/client.c \
+    '#include "apps/minions-secure/cli.h"' "secure/client/client.c: includes apps/minions-secure/cli.h"
+  plant "curl outside its owners" protocols/plan.c '#include <curl/curl.h>' \
+    "protocols/plan.c: includes <curl/curl.h>"
+  plant "curl in the engine pool" common/llm/pool.c '#include <curl/curl.h>' \
+    "common/llm/pool.c: includes <curl/curl.h>"
+  plant "microhttpd outside its owners" secure/client/link.c '#include <microhttpd.h>' \
+    "secure/client/link.c: includes <microhttpd.h>"
+  plant "OpenSSL outside secure/attest" secure/supervisor/server.c '#include <openssl/evp.h>' \
+    "secure/supervisor/server.c: includes <openssl/evp.h>"
+  plant "cJSON outside common/json" protocols/plan.c '#include <cjson/cJSON.h>' \
+    "protocols/plan.c: includes <cjson/cJSON.h>"
+  plant "sodium in a program" apps/minions-audit/main.c '#include <sodium.h>' \
+    "apps/minions-audit/main.c: includes <sodium.h>"
+  plant "banned function" common/buf.c 'static void f(char *d) { strcpy(d, "x"); }' \
+    "banned function"
+  return "$rc"
+}
+
+case "${1:-}" in
+--selftest) selftest; exit $? ;;
+--root) root=$(cd "$2" && pwd) ;;
+'') ;;
+*) echo "usage: lint.sh [--root DIR | --selftest]" >&2; exit 2 ;;
+esac
+cd "$root"
 
 status=0
 src_dirs=(common secure protocols apps tools bench tests)
@@ -23,20 +85,22 @@ if grep -rnE --include='*.c' --include='*.h' '(^|[^_a-z])memcmp[[:space:]]*\(' "
   status=1
 fi
 
-# Only common/json.c may see cJSON, only the crypto helpers and secure/ include sodium directly.
-if grep -rln --include='*.c' --include='*.h' 'cjson/cJSON.h' common secure tools bench | grep -v '^common/json\.c$'; then
-  echo "lint: cJSON included outside common/json.c" >&2
+# Layers (which folders a folder's files may include) and the owners of each third-party
+# header: the table and the check are in scripts/lint_includes.py.
+if ! /usr/bin/python3 "$here/scripts/lint_includes.py" "$root"; then
   status=1
 fi
 
 # tests/test.h keeps its pass/fail counters per file: a CHECK in a helper file (one without
 # main) would count failures nobody reports. Helpers return results; the test file checks them.
-for f in $(grep -rl --include='*.c' '#include "tests/test.h"' tests || true); do
-  if ! grep -qE '^int main\(' "$f"; then
-    echo "$f: includes tests/test.h without defining main (its CHECKs would never be reported)" >&2
-    status=1
-  fi
-done
+if [ -d tests ]; then
+  for f in $(grep -rl --include='*.c' '#include "tests/test.h"' tests || true); do
+    if ! grep -qE '^int main\(' "$f"; then
+      echo "$f: includes tests/test.h without defining main (its CHECKs would never be reported)" >&2
+      status=1
+    fi
+  done
+fi
 
 [ "$status" -eq 0 ] && echo "lint: clean"
 exit "$status"

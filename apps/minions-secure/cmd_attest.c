@@ -6,9 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "common/codec.h"
+#include "common/digest.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
@@ -99,7 +99,7 @@ typedef struct run {
     uint8_t report_data[MS_BINDING_LEN];
     int have_report_data;
     char ark_abs[PATH_MAX], ask_abs[PATH_MAX], pub_abs[PATH_MAX];
-    uint8_t ark_sha256[crypto_hash_sha256_BYTES];
+    uint8_t ark_sha256[MS_SHA256_LEN];
     /* --any-evidence live: what the handshake's verifier saw */
     ms_inspect ins;
     int inspected;
@@ -261,7 +261,7 @@ static int show(run *r, attest_shown *s)
         s->dev_pub_path = r->pub_abs;
     }
     if (r->o.any && r->roots.ark_der && s->ins->type == MS_EVIDENCE_SEV_SNP) {
-        crypto_hash_sha256(r->ark_sha256, r->roots.ark_der, r->roots.ark_len);
+        ms_sha256(r->roots.ark_der, r->roots.ark_len, r->ark_sha256);
         s->ark_sha256 = r->ark_sha256;
     }
     s->now = (uint64_t)time(NULL);

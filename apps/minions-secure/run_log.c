@@ -1,10 +1,10 @@
 /* minions-secure run: the `task` and `context` events of the session log (session_log.h writes the rest). */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/digest.h"
 #include "apps/minions-secure/run.h"
 
 #define CONTEXT_PART (1u << 20) /* bytes of document text in one `context` event */
@@ -69,11 +69,11 @@ static ms_err task_event(ms_alog *log, const ms_run_opts *o, const ms_context *c
     ms_json_builder *b;
     ms_json_wval r, w;
     char sum[256];
-    uint8_t h[crypto_hash_sha256_BYTES];
+    uint8_t h[MS_SHA256_LEN];
     ms_err err;
     TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &r));
     ms_context_summary(ctx, sum, sizeof sum);
-    crypto_hash_sha256(h, joined->p ? joined->p : (const uint8_t *)"", joined->len);
+    ms_sha256(joined->p, joined->len, h);
     TRY_OUT(ms_json_add_cstr(r, "protocol", o->protocol == MS_RUN_MINIONS ? "minions" : "minion"));
     TRY_OUT(ms_json_add_cstr(r, "task", o->task));
     TRY_OUT(add_opt_str(r, "doc_metadata", o->doc_metadata));
