@@ -540,7 +540,7 @@ static int start_stack(const bench_opts *o)
 {
     e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
                        .devkey = E.devkey, .extra = {"--max-sessions", "200000"}};
-    if (e2e_sim_start(&E.sim, o->sim_bin, E.dir, E.script, NULL) != 0) {
+    if (e2e_sim_start(&E.sim, &(e2e_sim_cfg){.bin = o->sim_bin, .dir = E.dir, .script = E.script}) != 0) {
         return -1;
     }
     cfg.backend_port = E.sim.port;

@@ -23,7 +23,7 @@
 #define STRICT_RATE_UNLIMITED "1000000"
 
 static struct {
-    tpm2_swtpm tpm;
+    e2e_swtpm tpm;
     ms_tpm2_policy enrolled;
     char fast[PATH_MAX], strict[PATH_MAX]; /* policy files */
     e2e_server sup;
@@ -56,25 +56,12 @@ static int write_policy(const char *path, int strict)
 }
 
 /* Enrolment, before the supervisor opens the TPM (swtpm serves one connection at a time). */
-static int enrol(void)
-{
-    struct ms_tpm2_producer *p;
-    ms_tpm2_producer_cfg cfg = {.tcti = T.tpm.tcti, .pcr_mask = PCR_MASK,
-                                .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
-    if (ms_tpm2_producer_new(&p, &cfg) != MS_OK) {
-        return -1;
-    }
-    ms_err e = ms_tpm2_producer_policy(p, &T.enrolled);
-    ms_tpm2_producer_free(p);
-    return e == MS_OK ? 0 : -1;
-}
-
 int bench_tpm_start(const char *dir)
 {
     setenv("TSS2_LOG", "all+none", 1); /* the TSS logs failed probes; the supervisor inherits it */
     e2e_path(T.fast, "%s/tpm-fast.json", dir);
     e2e_path(T.strict, "%s/tpm-strict.json", dir);
-    if (tpm2_swtpm_start(&T.tpm) != 0 || enrol() != 0 || write_policy(T.fast, 0) != 0 ||
+    if (e2e_swtpm_start(&T.tpm) != 0 || e2e_swtpm_enrol(&T.tpm, PCR_MASK, &T.enrolled) != 0 || write_policy(T.fast, 0) != 0 ||
         write_policy(T.strict, 1) != 0) {
         fprintf(stderr, "bench-e2e: swtpm start or enrolment failed\n");
         return -1;
@@ -85,7 +72,7 @@ int bench_tpm_start(const char *dir)
 void bench_tpm_stop(void)
 {
     e2e_server_stop(&T.sup, 5000);
-    tpm2_swtpm_stop(&T.tpm);
+    e2e_swtpm_stop(&T.tpm);
 }
 
 /* A client under the policy at path; one handshake checks the evidence type and mode. */

@@ -19,11 +19,10 @@
 
 #include "common/limits.h"
 #include "common/llm/pool.h"
-#include "tests/fixture/proc.h"
+#include "tests/fixture/stack.h"
 
 #define CHUNK_BYTES 2048u
 #define MAX_COUNT 100000u
-#define START_TIMEOUT_MS 20000
 #define TARGET_RATIO 1.15
 
 #define SYSTEM_PROMPT                                                                              \
@@ -58,8 +57,7 @@ typedef struct run {
 static struct {
     char dir[PATH_MAX];
     char script[PATH_MAX];
-    e2e_proc sim;
-    unsigned port;
+    e2e_server sim;
     char url[64];
     char *chunks;      /* count x (CHUNK_BYTES + instruction) */
     ms_chat_msg *msgs; /* count x 2 */
@@ -134,7 +132,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 /* llm-sim answering every Minions job with the JSON reply after latency_ms. */
 static int start_sim(const opts *o)
 {
-    char pf[PATH_MAX], out[PATH_MAX], lat[16];
+    char lat[16];
     char rules[1024], reply[2 * sizeof REPLY];
     size_t k = 0;
     for (const char *p = REPLY; *p != '\0'; p++) { /* as a JSON string: escape " and \ */
@@ -151,18 +149,15 @@ static int start_sim(const opts *o)
         return -1;
     }
     e2e_path(B.script, "%s/script.json", B.dir);
-    e2e_path(pf, "%s/sim.port", B.dir);
-    e2e_path(out, "%s/sim.out", B.dir);
     if (e2e_file_write(B.script, rules) != 0) {
         return -1;
     }
-    char *argv[] = {(char *)o->sim_bin, "--listen", "127.0.0.1:0", "--port-file", pf,
-                    "--script", B.script, "--latency-ms", lat, "--max-connections", "64", NULL};
-    if (e2e_proc_start(&B.sim, "llm-sim", argv, out) != 0 ||
-        e2e_proc_wait_port(&B.sim, pf, START_TIMEOUT_MS, &B.port) != 0) {
+    e2e_sim_cfg cfg = {.bin = o->sim_bin, .dir = B.dir, .script = B.script,
+                       .extra = {"--latency-ms", lat, "--max-connections", "64"}};
+    if (e2e_sim_start(&B.sim, &cfg) != 0) {
         return -1;
     }
-    snprintf(B.url, sizeof B.url, "http://127.0.0.1:%u/v1", B.port);
+    snprintf(B.url, sizeof B.url, "http://127.0.0.1:%u/v1", B.sim.port);
     return 0;
 }
 
@@ -290,9 +285,7 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "bench-minions: set-up failed (llm-sim: %s)\n", o.sim_bin);
     }
-    if (B.sim.pid > 0) {
-        e2e_proc_stop(&B.sim, 5000);
-    }
+    e2e_server_stop(&B.sim, 5000);
     if (B.dir[0] != '\0') {
         e2e_tmpdir_remove(B.dir);
     }

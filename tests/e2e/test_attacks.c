@@ -27,24 +27,18 @@
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "secure/handshake.h"
-#include "tests/fixture/proc.h"
 #include "tests/fixture/rawclient.h"
-#include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 #define REPLY_HELLO "Hello from the simulator."
 #define TURNS_PER_CLIENT 100
 #define CLOSE_WAIT_MS 12000 /* generous: only the outcome is asserted, never the timing */
 
+static e2e_world W; /* programs, certs/dev, the dev key, the script, the temp dir */
 static struct env {
-    const char *sup_bin, *sim_bin, *src;
-    char dir[PATH_MAX];
-    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
-    char devkey[PATH_MAX], devpub[PATH_MAX], script[PATH_MAX];
     char curl[PATH_MAX];
-    uint8_t pk[MS_SIGN_PK_LEN];
-    e2e_server sim, sup; /* shared by every case but the connection limits */
-    char url[64];
+    e2e_stack st; /* shared by every case but the connection limits */
 } E;
 
 /* --- helpers -------------------------------------------------------------------------------- */
@@ -56,33 +50,17 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int buf_is(const ms_buf *b, const char *s)
-{
-    return b->len == strlen(s) && memcmp(b->p, s, b->len) == 0;
-}
-
-static int buf_has(const ms_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; b->p && n <= b->len && i <= b->len - n; i++) {
-        if (memcmp(b->p + i, s, n) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static int sup_log_has(const char *s)
 {
-    return e2e_file_contains(E.sup.out, s);
+    return e2e_file_contains(E.st.sup.out, s);
 }
 
 static ms_client *client_new(const char *url, long connect_timeout_ms, long timeout_ms)
 {
     ms_client *c = NULL;
     ms_client_cfg cfg = {.url = url,
-                         .cacert = E.ca,
-                         .pinned_dev_pk = E.pk,
+                         .cacert = W.ca,
+                         .pinned_dev_pk = W.pk,
                          .connect_timeout_ms = connect_timeout_ms,
                          .timeout_ms = timeout_ms};
     CHECK_OK(ms_client_new(&c, &cfg));
@@ -124,9 +102,9 @@ static void follow_up(const char *url)
     ms_buf_init(&text, 4096);
     ms_client *c = client_new(url, 5000, 20000);
     CHECK_OK(lib_turn(c, "hello after the attack", 0, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     CHECK_OK(lib_turn(c, "hello again, streamed", 1, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     CHECK_OK(ms_client_close(c));
     ms_client_free(c);
     ms_buf_free(&text);
@@ -135,7 +113,7 @@ static void follow_up(const char *url)
 static e2e_http *http_new(void)
 {
     e2e_http *h = NULL;
-    CHECK(e2e_http_new(&h, E.url, E.ca) == 0);
+    CHECK(e2e_http_new(&h, E.st.url, W.ca) == 0);
     return h;
 }
 
@@ -143,7 +121,7 @@ static e2e_http *http_new(void)
 static int raw_open(e2e_http *h, e2e_raw *s)
 {
     long st;
-    ms_err e = e2e_raw_handshake(h, E.pk, s, &st);
+    ms_err e = e2e_raw_handshake(h, W.pk, s, &st);
     CHECK_OK(e);
     if (e != MS_OK) {
         return -1;
@@ -167,7 +145,7 @@ static void raw_genuine_turn(e2e_http *h, e2e_raw *s, const char *prompt)
     e2e_raw_path(s, "request", path);
     CHECK(e2e_http_call(h, "POST", path, body.p, body.len, &resp) == 200);
     CHECK_OK(e2e_raw_open_reply(s, resp.p, resp.len, id, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     ms_buf_free(&body);
     ms_buf_free(&resp);
     ms_buf_free(&text);
@@ -212,7 +190,7 @@ static void test_flipped_record(void)
         if (st != 400) {
             fprintf(stderr, "  byte %zu flipped: status %ld\n", i, st);
             wrong_status++;
-        } else if (!buf_is(&resp, "rejected\n")) {
+        } else if (!e2e_buf_is(&resp, "rejected\n")) {
             wrong_body++;
         }
     }
@@ -222,7 +200,7 @@ static void test_flipped_record(void)
     /* The genuine record is still acceptable: nothing above changed the session. */
     CHECK(e2e_http_call(h, "POST", path, body.p, body.len, &resp) == 200);
     CHECK_OK(e2e_raw_open_reply(&s, resp.p, resp.len, id, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     raw_genuine_turn(h, &s, "hello after the flips");
     e2e_raw_free(&s);
 out:
@@ -231,7 +209,7 @@ out:
     ms_buf_free(&bad);
     ms_buf_free(&resp);
     ms_buf_free(&text);
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* POST a body saved to a file with the curl program; its status, and its body into resp. */
@@ -241,19 +219,19 @@ static long curl_post_file(const char *path, const uint8_t *body, size_t len, ms
     static unsigned n;
     ms_buf so;
     n++;
-    e2e_path(file, "%s/replay%u.bin", E.dir, n);
-    e2e_path(out, "%s/replay%u.resp", E.dir, n);
-    snprintf(url, sizeof url, "%s%s", E.url, path);
+    e2e_path(file, "%s/replay%u.bin", W.dir, n);
+    e2e_path(out, "%s/replay%u.resp", W.dir, n);
+    snprintf(url, sizeof url, "%s%s", E.st.url, path);
     char data[PATH_MAX + 1];
     snprintf(data, sizeof data, "@%s", file);
     if (write_bytes(file, body, len) != 0) {
         return -1;
     }
-    char *argv[] = {E.curl, "-sS", "--cacert", E.ca, "-H", "Content-Type: application/octet-stream",
+    char *argv[] = {E.curl, "-sS", "--cacert", W.ca, "-H", "Content-Type: application/octet-stream",
                     "--data-binary", data, "-o", out, "-w", "%{http_code}", url, NULL};
     ms_buf_init(&so, 4096);
     long st = -1;
-    if (e2e_run(argv, 30000, E.dir, &so, NULL) == 0 && so.p) {
+    if (e2e_run(argv, 30000, W.dir, &so, NULL) == 0 && so.p) {
         st = strtol((const char *)so.p, NULL, 10);
     }
     ms_buf_free(&so);
@@ -277,7 +255,7 @@ static void test_replay_curl(void)
     ms_buf_init(&resp, MS_MAX_HTTP_BODY);
     ms_buf_init(&text, 4096);
     CHECK(E.curl[0] != '\0'); /* the curl program is needed here */
-    if (!h || !E.curl[0] || e2e_raw_handshake(h, E.pk, &s, &st) != MS_OK) {
+    if (!h || !E.curl[0] || e2e_raw_handshake(h, W.pk, &s, &st) != MS_OK) {
         CHECK(!"handshake");
         goto out;
     }
@@ -290,13 +268,13 @@ static void test_replay_curl(void)
     CHECK(e2e_http_call(h, "POST", path, second.p, second.len, &resp) == 200);
     ms_buf_clear(&text);
     CHECK_OK(e2e_raw_open_reply(&s, resp.p, resp.len, id2, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
 
     CHECK(curl_post_file(path, second.p, second.len, &resp) == 400); /* the record again */
-    CHECK(buf_is(&resp, "rejected\n"));
+    CHECK(e2e_buf_is(&resp, "rejected\n"));
     CHECK(sup_log_has("400 MS_ERR_REC_REPLAY"));
     CHECK(curl_post_file(path, first.p, first.len, &resp) == 400); /* ClientFinish + record */
-    CHECK(buf_is(&resp, "rejected\n"));
+    CHECK(e2e_buf_is(&resp, "rejected\n"));
     raw_genuine_turn(h, &s, "hello after the replays");
     e2e_raw_free(&s);
 out:
@@ -305,7 +283,7 @@ out:
     ms_buf_free(&second);
     ms_buf_free(&resp);
     ms_buf_free(&text);
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* Client A's record posted to client B's session: 400; neither session is harmed. */
@@ -329,7 +307,7 @@ static void test_cross_session(void)
     e2e_raw_path(&b, "request", path_b);
     CHECK_OK(e2e_raw_seal_request(&a, "hello from A", 0, &rec, &id));
     CHECK(e2e_http_call(hb, "POST", path_b, rec.p, rec.len, &resp) == 400);
-    CHECK(buf_is(&resp, "rejected\n"));
+    CHECK(e2e_buf_is(&resp, "rejected\n"));
     CHECK(sup_log_has("400 MS_ERR_REC_SESSION"));
     /* ... on A's own connection too: the session id in the path decides, not the connection. */
     CHECK(e2e_http_call(ha, "POST", path_b, rec.p, rec.len, &resp) == 400);
@@ -337,7 +315,7 @@ static void test_cross_session(void)
     /* A's record was not consumed by the refusals: it is still A's next acceptable one. */
     CHECK(e2e_http_call(ha, "POST", path_a, rec.p, rec.len, &resp) == 200);
     CHECK_OK(e2e_raw_open_reply(&a, resp.p, resp.len, id, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     raw_genuine_turn(ha, &a, "hello from A again");
     raw_genuine_turn(hb, &b, "hello from B again");
 out:
@@ -352,7 +330,7 @@ out:
     ms_buf_free(&rec);
     ms_buf_free(&resp);
     ms_buf_free(&text);
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* --- bodies over their caps ----------------------------------------------------------------- */
@@ -364,7 +342,7 @@ static int raw_exchange(const char *head, const uint8_t *extra, size_t extra_len
     e2e_tls *t = NULL;
     ms_buf_clear(answer);
     *closed = 0;
-    if (e2e_tls_open(&t, E.url, E.ca) != 0) {
+    if (e2e_tls_open(&t, E.st.url, W.ca) != 0) {
         return -1;
     }
     int rc = e2e_tls_send(t, head, strlen(head), 5000);
@@ -423,7 +401,7 @@ static void check_chunked_over(const char *path, size_t cap)
     CHECK_OK(ms_buf_extend(&chunk, piece, &where));
     memset(where, 0x01, piece);
     CHECK_OK(ms_buf_append_str(&chunk, "\r\n"));
-    if (e2e_tls_open(&t, E.url, E.ca) != 0 || e2e_tls_send(t, head, strlen(head), 5000) != 0) {
+    if (e2e_tls_open(&t, E.st.url, W.ca) != 0 || e2e_tls_send(t, head, strlen(head), 5000) != 0) {
         CHECK(!"connect");
         goto out;
     }
@@ -435,7 +413,7 @@ static void check_chunked_over(const char *path, size_t cap)
     closed = e2e_tls_read_until_close(t, &answer, CLOSE_WAIT_MS);
     CHECK(closed);
     /* Nothing may be served or judged; a 413 before the close would be allowed (§12.2). */
-    CHECK(!buf_has(&answer, "HTTP/1.1 2") && !buf_has(&answer, "HTTP/1.1 400"));
+    CHECK(!e2e_buf_has(&answer, "HTTP/1.1 2") && !e2e_buf_has(&answer, "HTTP/1.1 400"));
     fprintf(stderr, "  %s, chunked: %zu body bytes sent before the close (cap %zu)\n", path, sent,
             cap);
 out:
@@ -500,7 +478,7 @@ static void test_oversized(void)
     e2e_raw_path(&s, "request", path);
     CHECK(e2e_http_call(h, "POST", path, junk.p, MS_MAX_HTTP_BODY, &resp) == 400);
     CHECK(e2e_http_call(h, "POST", "/v1/handshake", junk.p, 4096, &resp) == 400);
-    CHECK(buf_is(&resp, "rejected\n"));
+    CHECK(e2e_buf_is(&resp, "rejected\n"));
 
     check_chunked_over(path, MS_MAX_HTTP_BODY);
     check_chunked_over("/v1/handshake", 4096);
@@ -511,7 +489,7 @@ out:
     e2e_http_free(h);
     ms_buf_free(&junk);
     ms_buf_free(&resp);
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* --- handshakes, paths and methods ---------------------------------------------------------- */
@@ -522,7 +500,7 @@ static int expect_status(e2e_http *h, const char *method, const char *path, cons
     ms_buf resp;
     ms_buf_init(&resp, 64 * 1024);
     long st = e2e_http_call(h, method, path, body, len, &resp);
-    int ok = st == want && (!want_body || buf_is(&resp, want_body));
+    int ok = st == want && (!want_body || e2e_buf_is(&resp, want_body));
     if (!ok) {
         fprintf(stderr, "  %s %s (%zu bytes): status %ld, want %ld\n", method, path, len, st, want);
     }
@@ -591,7 +569,7 @@ static void test_garbage_handshake(void)
     /* After all that, a genuine handshake completes (the client checks the ServerHello). */
     e2e_raw s;
     long st;
-    CHECK_OK(e2e_raw_handshake(h, E.pk, &s, &st));
+    CHECK_OK(e2e_raw_handshake(h, W.pk, &s, &st));
     CHECK(st == 200);
     if (s.chan) {
         CHECK_OK(e2e_raw_finish(h, &s, &st));
@@ -603,7 +581,7 @@ out:
     e2e_http_free(h);
     ms_buf_free(&ch);
     ms_buf_free(&bad);
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* §12.2: unknown sessions 404, unknown paths 404, wrong methods 405; nothing else changes. */
@@ -637,7 +615,7 @@ static void test_unknown_and_methods(void)
     CHECK(expect_status(h, "POST", "/v1/health", rnd, 10, 405, NULL));
     CHECK(expect_status(h, "GET", "/v1/health", NULL, 0, 200, NULL));
     e2e_http_free(h);
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* --- concurrency ---------------------------------------------------------------------------- */
@@ -658,7 +636,7 @@ static void *worker_main(void *arg)
     ms_buf text;
     char prompt[64], want[64];
     ms_client *c = NULL;
-    ms_client_cfg cfg = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk,
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .pinned_dev_pk = W.pk,
                          .connect_timeout_ms = 10000, .timeout_ms = 30000};
     ms_buf_init(&text, 4096);
     w->first_err = ms_client_new(&c, &cfg);
@@ -669,7 +647,7 @@ static void *worker_main(void *arg)
         if (e != MS_OK) {
             w->failures++;
             w->first_err = w->first_err ? w->first_err : e;
-        } else if (!buf_is(&text, want)) {
+        } else if (!e2e_buf_is(&text, want)) {
             w->mismatches++;
         } else {
             w->turns_ok++;
@@ -705,7 +683,7 @@ static void test_two_clients(void)
         CHECK(w[i].failures == 0);
         CHECK(w[i].handshakes == 1); /* one session each, all along */
     }
-    follow_up(E.url);
+    follow_up(E.st.url);
 }
 
 /* --- idle connections and the connection limit --------------------------------------------- */
@@ -775,10 +753,9 @@ static void test_idle_connections(void)
     ms_buf_init(&text, 4096);
     memset(idle, -1, sizeof idle);
     memset(held, -1, sizeof held);
-    e2e_sup_cfg cfg = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim.port,
+    e2e_sup_cfg cfg = {.backend_port = E.st.sim.port,
                        .extra = {"--connection-timeout", "2", "--max-connections", "8"}};
-    if (e2e_sup_start(&v, &cfg) != 0) {
+    if (e2e_world_sup(&W, &v, &cfg) != 0) {
         CHECK(!"start");
         goto out;
     }
@@ -791,7 +768,7 @@ static void test_idle_connections(void)
     }
     ms_client *c = client_new(url, 10000, 20000);
     CHECK_OK(lib_turn(c, "hello while others idle", 0, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     ms_client_free(c);
     CHECK(count_closed(idle, 6, CLOSE_WAIT_MS) == 6);
     fprintf(stderr, "  6 silent connections closed by the server after %lld ms (timeout 2 s)\n",
@@ -810,7 +787,7 @@ static void test_idle_connections(void)
     ms_client_free(c);
     c = client_new(url, 15000, 20000); /* a patient one waits for a slot */
     CHECK_OK(lib_turn(c, "hello after the wait", 0, &text));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     int freed = count_closed(held, 8, 0);
     CHECK(freed >= 1); /* it got in only once a held connection had been timed out */
     fprintf(stderr, "  a patient client got in after %d held connections were timed out\n", freed);
@@ -845,67 +822,30 @@ static int write_script(void)
     }
     ok &= ms_buf_append_str(&b, "\n], \"default\": \"I do not know.\"}\n") == MS_OK;
     ok &= ms_buf_terminate(&b) == MS_OK;
-    int rc = ok ? e2e_file_write(E.script, (const char *)b.p) : -1;
+    int rc = ok ? e2e_world_script(&W, (const char *)b.p) : -1;
     ms_buf_free(&b);
     return rc;
 }
 
-static int setup(char **argv)
+static int setup(void)
 {
-    ms_devkey k;
-    int created;
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.src = argv[3];
-    if (e2e_tmpdir_new("ms-e2e-attacks", E.dir) != 0) {
-        return -1;
-    }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(E.devpub, "%s/dev.pem.pub", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
     if (e2e_find_in_path("curl", E.curl) != 0) {
         fprintf(stderr, "test_attacks: no curl program in PATH\n");
     }
-    int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK &&
-             ms_devkey_write_public(E.devpub, k.pk) == MS_OK;
-    if (ok) {
-        memcpy(E.pk, k.pk, sizeof E.pk);
-    }
-    ms_devkey_wipe(&k);
-    if (!ok || write_script() != 0 || e2e_http_global_init() != 0) {
-        fprintf(stderr, "test_attacks: set-up failed in %s\n", E.dir);
+    if (e2e_world_devkey(&W, "dev.pem") != 0 || write_script() != 0 ||
+        e2e_http_global_init() != 0) {
+        fprintf(stderr, "test_attacks: set-up failed in %s\n", W.dir);
         return -1;
     }
-    e2e_sup_cfg cfg = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey};
-    if (e2e_sim_start(&E.sim, E.sim_bin, E.dir, E.script, NULL) != 0) {
-        return -1;
-    }
-    cfg.backend_port = E.sim.port;
-    if (e2e_sup_start(&E.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
-    return 0;
+    return e2e_world_stack(&W, &E.st, NULL, NULL);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM SOURCE-DIR\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
+    int rc = e2e_world_open(&W, "test_attacks", E2E_SUP | E2E_SIM | E2E_SRC, argc, argv);
     long long t0 = mono_ms();
-    if (sodium_init() < 0 || setup(argv) != 0) {
-        e2e_proc_kill_all();
-        if (E.dir[0]) {
-            e2e_tmpdir_remove(E.dir);
-        }
-        return 1;
+    if (rc != 0 || setup() != 0) {
+        return e2e_world_close(&W, rc ? rc : 1);
     }
     RUN(test_flipped_record);
     RUN(test_replay_curl);
@@ -915,19 +855,9 @@ int main(int argc, char **argv)
     RUN(test_unknown_and_methods);
     RUN(test_two_clients);
     RUN(test_idle_connections);
-    /* A clean exit after SIGTERM: a sanitizer's report (leaks included) would make it 1. */
-    int sup_code = e2e_server_stop(&E.sup, 5000);
-    int sim_code = e2e_server_stop(&E.sim, 5000);
+    /* A clean exit after SIGTERM, and no sanitizer report (leaks included) in either log. */
     test_current_ = "shutdown";
-    CHECK(sup_code == 0);
-    CHECK(sim_code == 0);
-    e2e_proc_kill_all();
+    CHECK(e2e_stack_stop(&E.st) == 0);
     fprintf(stderr, "test_attacks: %.1f s\n", (double)(mono_ms() - t0) / 1000.0);
-    int rc = TEST_SUMMARY();
-    if (!getenv("MS_E2E_KEEP")) { /* set it to keep the logs, whatever the outcome */
-        e2e_tmpdir_remove(E.dir);
-    } else {
-        fprintf(stderr, "test_attacks: logs kept in %s\n", E.dir);
-    }
-    return rc;
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

@@ -5,7 +5,6 @@
  * Usage: test_e2e_client SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +16,10 @@
 #include "secure/attest/devkey.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
-#include "tests/fixture/proc.h"
 #include "tests/fixture/proxy.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
-#define START_TIMEOUT_MS 20000
 #define CLI_TIMEOUT_MS 30000
 #define REPLY_HELLO "Hello from the simulator."
 
@@ -33,19 +31,18 @@ static const char SCRIPT[] =
     "  {\"contains\": \"slow please\", \"reply\": \"late reply\", \"delay_ms\": 3000}\n"
     "], \"default\": \"I do not know.\"}\n";
 
-/* Everything the tests share: programs, certificates, keys, the working directory. */
+/* Programs, certs/dev, the dev key, the script and the temp dir; then what only this file uses. */
+static e2e_world W;
 static struct env {
-    const char *sup_bin, *sim_bin, *cli_bin, *src;
-    char dir[PATH_MAX];
-    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
     char other_ca[PATH_MAX], other_cert[PATH_MAX], other_key[PATH_MAX];
     char bundle[PATH_MAX]; /* ca.pem and other/ca.pem together */
-    char devkey[PATH_MAX], devpub[PATH_MAX], otherpub[PATH_MAX], otherkey[PATH_MAX];
-    char script[PATH_MAX];
-    uint8_t pk[MS_SIGN_PK_LEN];
+    char otherpub[PATH_MAX], otherkey[PATH_MAX];
     uint8_t server_spki[MS_SPKI_HASH_LEN];
-    unsigned seq;
 } E;
+
+/* Every llm-sim here keeps a request log (stack.sim.log); minions-secure runs get 30 s. */
+static const e2e_sim_cfg SIM = {.record = 1};
+static const e2e_cmd CLI = {.timeout_ms = CLI_TIMEOUT_MS, .out_cap = 1u << 20};
 
 /* --- log capture: the client's WARN lines (re-handshakes) ---------------------------------- */
 
@@ -82,164 +79,6 @@ static int log_has(const char *s)
     return r;
 }
 
-/* --- processes ------------------------------------------------------------------------------ */
-
-typedef struct sim {
-    e2e_proc p;
-    unsigned port;
-    char log[PATH_MAX];
-} sim;
-
-/* llm-sim with the test script; listen_port 0 picks a free port. */
-static int sim_start(sim *s, unsigned listen_port, const char *latency_ms)
-{
-    char listen[64], pf[PATH_MAX], out[PATH_MAX];
-    unsigned n = ++E.seq;
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", listen_port);
-    e2e_path(pf, "%s/sim%u.port", E.dir, n);
-    e2e_path(out, "%s/sim%u.out", E.dir, n);
-    e2e_path(s->log, "%s/sim%u.log", E.dir, n);
-    char *argv[16] = {(char *)E.sim_bin, "--listen", listen,  "--port-file", pf,
-                      "--script",        E.script,   "--log", s->log};
-    if (latency_ms) {
-        argv[9] = "--latency-ms";
-        argv[10] = (char *)latency_ms;
-    }
-    if (e2e_proc_start(&s->p, "llm-sim", argv, out) != 0) {
-        return -1;
-    }
-    return e2e_proc_wait_port(&s->p, pf, START_TIMEOUT_MS, &s->port);
-}
-
-typedef struct sup_opts {
-    int plain;            /* --plain-http instead of TLS */
-    int other_cert;       /* serve certs/dev/other/ */
-    int other_devkey;     /* sign evidence with the other dev key (not the pinned one) */
-    unsigned listen_port; /* 0: any */
-    unsigned backend_port;
-    const char *ttl; /* --session-ttl */
-    const char *backend_timeout;
-    const char *max_sessions;
-} sup_opts;
-
-typedef struct sup {
-    e2e_proc p;
-    unsigned port;
-} sup;
-
-static int sup_start(sup *s, const sup_opts *o)
-{
-    char listen[64], backend[96], pf[PATH_MAX], out[PATH_MAX];
-    unsigned n = ++E.seq;
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", o->listen_port);
-    snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", o->backend_port);
-    e2e_path(pf, "%s/sup%u.port", E.dir, n);
-    e2e_path(out, "%s/sup%u.out", E.dir, n);
-    char *argv[32] = {(char *)E.sup_bin,
-                      "--listen",
-                      listen,
-                      "--port-file",
-                      pf,
-                      "--dev-key",
-                      o->other_devkey ? E.otherkey : E.devkey,
-                      "--backend-url",
-                      backend,
-                      "--backend-model",
-                      "sim-model",
-                      "--backend-retries",
-                      "0"};
-    int i = 13;
-    if (o->plain) {
-        argv[i++] = "--plain-http";
-    } else {
-        argv[i++] = "--tls-cert";
-        argv[i++] = o->other_cert ? E.other_cert : E.cert;
-        argv[i++] = "--tls-key";
-        argv[i++] = o->other_cert ? E.other_key : E.key;
-    }
-    if (o->ttl) {
-        argv[i++] = "--session-ttl";
-        argv[i++] = (char *)o->ttl;
-    }
-    if (o->backend_timeout) {
-        argv[i++] = "--backend-timeout";
-        argv[i++] = (char *)o->backend_timeout;
-    }
-    if (o->max_sessions) {
-        argv[i++] = "--max-sessions";
-        argv[i++] = (char *)o->max_sessions;
-    }
-    if (e2e_proc_start(&s->p, "minions-supervisor", argv, out) != 0) {
-        return -1;
-    }
-    return e2e_proc_wait_port(&s->p, pf, START_TIMEOUT_MS, &s->port);
-}
-
-/* Stop a server; a clean exit after SIGTERM is part of the test (sanitizer reports exit 1). */
-static void stop(e2e_proc *p)
-{
-    if (p->pid <= 0) {
-        return;
-    }
-    int code = e2e_proc_stop(p, 5000);
-    if (code != 0) {
-        fprintf(stderr, "  (%s exited %d after SIGTERM; log %s)\n", p->name, code, p->log_path);
-    }
-    CHECK(code == 0);
-}
-
-/* Run minions-secure with the given arguments (NULL-terminated). */
-typedef struct cli_out {
-    int code;
-    ms_buf out, err;
-} cli_out;
-
-static void cli_run(cli_out *r, ...)
-{
-    char *argv[40] = {(char *)E.cli_bin};
-    int n = 1;
-    va_list ap;
-    va_start(ap, r);
-    for (char *a; n < 39 && (a = va_arg(ap, char *)) != NULL;) {
-        argv[n++] = a;
-    }
-    va_end(ap);
-    ms_buf_init(&r->out, 1u << 20);
-    ms_buf_init(&r->err, 1u << 20);
-    r->code = e2e_run(argv, CLI_TIMEOUT_MS, E.dir, &r->out, &r->err);
-    if (r->code != 0) {
-        fprintf(stderr, "  (minions-secure exited %d; stderr: %s)\n", r->code,
-                r->err.p ? (const char *)r->err.p : "");
-    }
-}
-
-static void cli_free(cli_out *r)
-{
-    ms_buf_free(&r->out);
-    ms_buf_free(&r->err);
-}
-
-static int buf_is(const ms_buf *b, const char *s)
-{
-    return b->len == strlen(s) && memcmp(b->p, s, b->len) == 0;
-}
-
-static int buf_has(const ms_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; b->p && n <= b->len && i <= b->len - n; i++) {
-        if (memcmp(b->p + i, s, n) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void url_of(char out[static 64], const char *scheme, unsigned port)
-{
-    snprintf(out, 64, "%s://127.0.0.1:%u", scheme, port);
-}
-
 /* --- library-level helpers ------------------------------------------------------------------ */
 
 static ms_client *client_new(const char *url, const char *cacert, int allow_http, int proxy)
@@ -249,7 +88,7 @@ static ms_client *client_new(const char *url, const char *cacert, int allow_http
                          .cacert = cacert,
                          .allow_http = allow_http,
                          .allow_tls_proxy = proxy,
-                         .pinned_dev_pk = E.pk,
+                         .pinned_dev_pk = W.pk,
                          .connect_timeout_ms = 5000,
                          .timeout_ms = 20000};
     CHECK_OK(ms_client_new(&c, &cfg));
@@ -309,19 +148,18 @@ static void session_of(ms_client *c, char out[static 2 * MS_SESSION_ID_LEN + 1])
 /* HTTPS with the dev CA: verified peer, plain and streamed turns, msg ids, close. */
 static void test_happy_library(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     ms_buf text;
     ms_client_turn_info ti;
     ms_client_peer peer;
     char url[64], sid1[33], sid2[33];
     ms_buf_init(&text, 1u << 20);
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_OK(ms_client_connect(c));
     ms_client_peer_info(c, &peer);
     CHECK(peer.connected && peer.evidence_type == MS_EVIDENCE_DEV_KEY);
@@ -331,18 +169,18 @@ static void test_happy_library(void)
     CHECK(peer.handshakes == 1 && peer.rehandshakes == 0);
 
     CHECK_OK(turn(c, "hello marker-h1", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     CHECK(ti.handshakes == 0 && ti.http_status == 200);
     session_of(c, sid1);
     CHECK_OK(turn_stream(c, "hello marker-h2", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     CHECK(ti.streamed_bytes == strlen(REPLY_HELLO));
     CHECK_OK(turn(c, "something else marker-h3", &text, &ti));
-    CHECK(buf_is(&text, "I do not know."));
+    CHECK(e2e_buf_is(&text, "I do not know."));
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) == 0); /* three turns, one session */
-    CHECK(e2e_file_contains(s.log, "marker-h1") && e2e_file_contains(s.log, "marker-h2") &&
-          e2e_file_contains(s.log, "marker-h3"));
+    CHECK(e2e_file_contains(stack.sim.log, "marker-h1") && e2e_file_contains(stack.sim.log, "marker-h2") &&
+          e2e_file_contains(stack.sim.log, "marker-h3"));
 
     CHECK_OK(ms_client_close(c));
     ms_client_peer_info(c, &peer);
@@ -355,98 +193,94 @@ static void test_happy_library(void)
     ms_client_free(c);
 
     /* STRICT evidence, asked and given. */
-    ms_client_cfg cfg = {.url = url, .cacert = E.ca, .pinned_dev_pk = E.pk, .strict = 1};
+    ms_client_cfg cfg = {.url = url, .cacert = W.ca, .pinned_dev_pk = W.pk, .strict = 1};
     CHECK_OK(ms_client_new(&c, &cfg));
     CHECK_OK(turn(c, "hello strict", &text, &ti));
     ms_client_peer_info(c, &peer);
     CHECK(peer.evidence_mode == MS_MODE_STRICT);
     ms_client_free(c);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* minions-secure end to end: streamed, whole, JSON; what it says on stderr. */
 static void test_cli(void)
 {
-    sim s = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack;
+    e2e_out r;
     char url[64];
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_url(url, "https", stack.sup.port);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello cli-marker-1", NULL);
     CHECK(r.code == 0);
-    CHECK(buf_is(&r.out, REPLY_HELLO "\n"));
-    CHECK(buf_has(&r.err, "verified: dev-key evidence (FAST, valid until "));
-    CHECK(buf_has(&r.err, "TLS key pinned (sha256:"));
-    CHECK(buf_has(&r.err, "DEVELOPMENT MODE: dev-key evidence proves the supervisor holds the "
+    CHECK(e2e_buf_is(&r.out, REPLY_HELLO "\n"));
+    CHECK(e2e_buf_has(&r.err, "verified: dev-key evidence (FAST, valid until "));
+    CHECK(e2e_buf_has(&r.err, "TLS key pinned (sha256:"));
+    CHECK(e2e_buf_has(&r.err, "DEVELOPMENT MODE: dev-key evidence proves the supervisor holds the "
                           "pinned key, not what host runs it"));
-    CHECK(e2e_file_contains(s.log, "cli-marker-1"));
-    cli_free(&r);
+    CHECK(e2e_file_contains(stack.sim.log, "cli-marker-1"));
+    e2e_out_free(&r);
 
-    cli_run(&r, "--supervisor-url", url, "--trusted-attestation-pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor-url", url, "--trusted-attestation-pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello cli-marker-2", "--system-prompt", "be brief", "--max-tokens", "50",
             "--temperature", "0.5", "--no-stream", NULL);
     CHECK(r.code == 0);
-    CHECK(buf_is(&r.out, REPLY_HELLO "\n"));
-    CHECK(e2e_file_contains(s.log, "be brief"));
-    cli_free(&r);
+    CHECK(e2e_buf_is(&r.out, REPLY_HELLO "\n"));
+    CHECK(e2e_file_contains(stack.sim.log, "be brief"));
+    e2e_out_free(&r);
 
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello cli-marker-3", "--json", NULL);
     CHECK(r.code == 0);
-    CHECK(buf_has(&r.out, "\"ok\":true,\"content\":\"" REPLY_HELLO "\""));
-    CHECK(buf_has(&r.out, "\"evidence\":{\"type\":\"dev-key\",\"mode\":\"FAST\""));
-    CHECK(buf_has(&r.out, "\"tls\":\"pinned\""));
-    cli_free(&r);
+    CHECK(e2e_buf_has(&r.out, "\"ok\":true,\"content\":\"" REPLY_HELLO "\""));
+    CHECK(e2e_buf_has(&r.out, "\"evidence\":{\"type\":\"dev-key\",\"mode\":\"FAST\""));
+    CHECK(e2e_buf_has(&r.out, "\"tls\":\"pinned\""));
+    e2e_out_free(&r);
 
     /* Usage errors are exit 2 and name the problem. */
-    cli_run(&r, "--supervisor_url", url, "--prompt", "x", NULL);
-    CHECK(r.code == 2 && buf_has(&r.err, "--trusted_attestation_pem"));
-    cli_free(&r);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.ca, "--prompt", "x", NULL);
-    CHECK(r.code == 2 && buf_has(&r.err, "--trusted_attestation_pem"));
-    cli_free(&r);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--prompt", "x",
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--prompt", "x", NULL);
+    CHECK(r.code == 2 && e2e_buf_has(&r.err, "--trusted_attestation_pem"));
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.ca, "--prompt", "x", NULL);
+    CHECK(r.code == 2 && e2e_buf_has(&r.err, "--trusted_attestation_pem"));
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--prompt", "x",
             "--temperature", "3", NULL);
     CHECK(r.code == 2);
-    cli_free(&r);
-    cli_run(&r, "--help", NULL);
-    CHECK(r.code == 0 && buf_has(&r.out, "Exit status") && buf_has(&r.out, "--allow-tls-proxy"));
-    cli_free(&r);
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--help", NULL);
+    CHECK(r.code == 0 && e2e_buf_has(&r.out, "Exit status") && e2e_buf_has(&r.out, "--allow-tls-proxy"));
+    e2e_out_free(&r);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
 }
 
 /* A supervisor with another dev key than the pinned one: exit 4, and nothing reaches the engine. */
 static void test_wrong_pin(void)
 {
-    sim s = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack;
+    e2e_out r;
     char url[64];
     uint8_t other[MS_SIGN_PK_LEN];
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.otherpub, "--cacert", E.ca,
+    e2e_url(url, "https", stack.sup.port);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", E.otherpub, "--cacert", W.ca,
             "--prompt", "hello wrong-pin-marker", NULL);
     CHECK(r.code == 4);
-    CHECK(buf_has(&r.err, "failed verification") && buf_has(&r.err, "MS_ERR_ATTEST_KEY"));
+    CHECK(e2e_buf_has(&r.err, "failed verification") && e2e_buf_has(&r.err, "MS_ERR_ATTEST_KEY"));
     CHECK(r.out.len == 0);
-    cli_free(&r);
+    e2e_out_free(&r);
 
     CHECK_OK(ms_devkey_read_public(E.otherpub, other));
-    ms_client_cfg cfg = {.url = url, .cacert = E.ca, .pinned_dev_pk = other};
+    ms_client_cfg cfg = {.url = url, .cacert = W.ca, .pinned_dev_pk = other};
     ms_client *c = NULL;
     ms_buf text;
     ms_buf_init(&text, 4096);
@@ -455,53 +289,47 @@ static void test_wrong_pin(void)
     CHECK_ERR(turn(c, "hello wrong-pin-marker-2", &text, NULL), MS_ERR_ATTEST_KEY);
     ms_client_free(c);
     ms_buf_free(&text);
-    CHECK(!e2e_file_contains(s.log, "wrong-pin-marker"));
+    CHECK(!e2e_file_contains(stack.sim.log, "wrong-pin-marker"));
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
 }
 
 /* A certificate from another CA: TLS fails (exit 3) before any handshake. */
 static void test_wrong_cert(void)
 {
-    sim s = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack;
+    e2e_out r;
     char url[64];
-    if (sim_start(&s, 0, NULL) != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .other_cert = 1}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, &(e2e_sup_cfg){.cert = E.other_cert, .key = E.other_key}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_url(url, "https", stack.sup.port);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello wrong-cert-marker", NULL);
-    CHECK(r.code == 3 && buf_has(&r.err, "--cacert"));
-    cli_free(&r);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, "--cacert"));
+    e2e_out_free(&r);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_TLS);
     ms_client_free(c);
-    CHECK(!e2e_file_contains(s.log, "wrong-cert-marker"));
+    CHECK(!e2e_file_contains(stack.sim.log, "wrong-cert-marker"));
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
 }
 
 /* http:// only with --allow-http, and only to loopback; refused before connecting (exit 2). */
 static void test_http_policy(void)
 {
-    sim s = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack;
+    e2e_out r;
     char url[64];
     ms_client *c = NULL;
-    ms_client_cfg cfg = {.pinned_dev_pk = E.pk};
-    if (sim_start(&s, 0, NULL) != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .plain = 1}) != 0) {
+    ms_client_cfg cfg = {.pinned_dev_pk = W.pk};
+    if (e2e_world_stack(&W, &stack, &SIM, &(e2e_sup_cfg){.plain = 1}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "http", v.port);
+    e2e_url(url, "http", stack.sup.port);
     cfg.url = url;
     CHECK_ERR(ms_client_new(&c, &cfg), MS_ERR_HTTP_INSECURE);
     cfg.allow_http = 1;
@@ -522,55 +350,53 @@ static void test_http_policy(void)
     cfg.pinned_dev_pk = NULL;
     CHECK_ERR(ms_client_new(&c, &cfg), MS_ERR_CONFIG);
 
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--prompt",
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--prompt",
             "hello http-marker-1", NULL);
-    CHECK(r.code == 2 && buf_has(&r.err, "--allow-http"));
-    cli_free(&r);
-    cli_run(&r, "--supervisor_url", "http://10.1.2.3:9/", "--allow-http",
-            "--trusted_attestation_pem", E.devpub, "--prompt", "hello http-marker-2", NULL);
-    CHECK(r.code == 2 && buf_has(&r.err, "loopback"));
-    cli_free(&r);
-    CHECK(!e2e_file_contains(s.log, "http-marker-"));
+    CHECK(r.code == 2 && e2e_buf_has(&r.err, "--allow-http"));
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", "http://10.1.2.3:9/", "--allow-http",
+            "--trusted_attestation_pem", W.devpub, "--prompt", "hello http-marker-2", NULL);
+    CHECK(r.code == 2 && e2e_buf_has(&r.err, "loopback"));
+    e2e_out_free(&r);
+    CHECK(!e2e_file_contains(stack.sim.log, "http-marker-"));
 
     /* Allowed: loopback, asked for. The supervisor binds no TLS key; there is none to pin. */
-    cli_run(&r, "--supervisor_url", url, "--allow-http", "--trusted_attestation_pem", E.devpub,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--allow-http", "--trusted_attestation_pem", W.devpub,
             "--prompt", "hello http-marker-3", NULL);
-    CHECK(r.code == 0 && buf_is(&r.out, REPLY_HELLO "\n"));
-    CHECK(buf_has(&r.err, "plain HTTP on loopback (no TLS)"));
-    cli_free(&r);
+    CHECK(r.code == 0 && e2e_buf_is(&r.out, REPLY_HELLO "\n"));
+    CHECK(e2e_buf_has(&r.err, "plain HTTP on loopback (no TLS)"));
+    e2e_out_free(&r);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
 }
 
 /* The supervisor restarts (same dev key, same port): one re-handshake, then success. */
 static void test_restart(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     ms_buf text;
     ms_client_turn_info ti;
     ms_client_peer peer;
     char url[64], sid1[33], sid2[33], prefix[9];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_OK(turn(c, "hello before restart", &text, &ti));
     session_of(c, sid1);
-    unsigned port = v.port;
-    stop(&v.p);
-    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port}) != 0) {
+    unsigned port = stack.sup.port;
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port}) != 0) {
         CHECK(!"restart");
         ms_client_free(c);
         goto out;
     }
     log_clear();
     CHECK_OK(turn(c, "hello after restart", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     CHECK(ti.handshakes == 1);
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) != 0);
@@ -585,15 +411,14 @@ static void test_restart(void)
     ms_client_peer_info(c, &peer);
     CHECK(peer.rehandshakes == 1 && peer.tls == MS_CLIENT_TLS_PINNED);
     /* Streams too: restart again, a streamed turn re-handshakes once. */
-    stop(&v.p);
-    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port}) == 0) {
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port}) == 0) {
         CHECK_OK(turn_stream(c, "hello after second restart", &text, &ti));
-        CHECK(buf_is(&text, REPLY_HELLO) && ti.handshakes == 1);
+        CHECK(e2e_buf_is(&text, REPLY_HELLO) && ti.handshakes == 1);
     }
     ms_client_free(c);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
@@ -605,24 +430,23 @@ out:
  */
 static void test_fast_cache(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     ms_buf text;
     char url[64];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_OK(ms_client_connect(c));
     CHECK_OK(ms_client_connect(c)); /* the same FAST evidence: recognised */
     CHECK_OK(turn(c, "hello", &text, NULL));
-    CHECK(buf_is(&text, REPLY_HELLO));
-    unsigned port = v.port;
-    stop(&v.p);
-    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port, .other_devkey = 1}) !=
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
+    unsigned port = stack.sup.port;
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port, .devkey = E.otherkey}) !=
         0) {
         CHECK(!"restart with the other key");
         ms_client_free(c);
@@ -630,75 +454,70 @@ static void test_fast_cache(void)
     }
     CHECK_ERR(ms_client_connect(c), MS_ERR_ATTEST_KEY);
     CHECK_ERR(ms_client_connect(c), MS_ERR_ATTEST_KEY);
-    stop(&v.p);
-    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port}) != 0) {
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port}) != 0) {
         CHECK(!"restart with the pinned key");
         ms_client_free(c);
         goto out;
     }
     CHECK_OK(ms_client_connect(c));
     CHECK_OK(turn(c, "hello", &text, NULL));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     ms_client_free(c);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* An idle session expires (--session-ttl 1): one re-handshake, then success. */
 static void test_expired(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     ms_buf text;
     ms_client_turn_info ti;
     char url[64];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .ttl = "1"}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, &(e2e_sup_cfg){.extra = {"--session-ttl", "1"}}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_OK(turn(c, "hello ttl", &text, &ti));
     CHECK(ti.handshakes == 1);
     e2e_sleep_ms(2100);
     log_clear();
     CHECK_OK(turn(c, "hello ttl again", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
     CHECK(ti.handshakes == 1);
     CHECK(log_has("no longer knows session"));
     ms_client_free(c);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* The engine is down: backend_unavailable (exit 5); once it is up, the same session works. */
 static void test_engine_down(void)
 {
-    sim s = {0}, s2 = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack = {0};
+    e2e_out r;
     ms_buf text;
     ms_client_turn_info ti;
     char url[64], sid1[33], sid2[33];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0) {
+    if (e2e_world_sim(&W, &stack.sim, &SIM) != 0) {
         CHECK(!"start");
         goto out;
     }
-    unsigned engine_port = s.port;
-    stop(&s.p); /* now nothing listens there */
-    if (sup_start(&v, &(sup_opts){.backend_port = engine_port}) != 0) {
+    unsigned engine_port = stack.sim.port;
+    CHECK(e2e_server_stop(&stack.sim, E2E_STOP_GRACE_MS) == 0); /* now nothing listens there */
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = engine_port}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(turn(c, "hello engine down", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(ti.remote_failed && strcmp(ti.error_code, "backend_unavailable") == 0);
     CHECK(ti.error_message[0] != '\0');
@@ -706,111 +525,104 @@ static void test_engine_down(void)
     CHECK(strcmp(ti.error_code, "backend_unavailable") == 0 && ti.streamed_bytes == 0);
     session_of(c, sid1);
 
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello", NULL);
-    CHECK(r.code == 5 && buf_has(&r.err, "backend_unavailable") && r.out.len == 0);
-    cli_free(&r);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    CHECK(r.code == 5 && e2e_buf_has(&r.err, "backend_unavailable") && r.out.len == 0);
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello", "--json", NULL);
     CHECK(r.code == 5 &&
-          buf_has(&r.out, "\"ok\":false,\"error\":{\"code\":\"backend_unavailable\""));
-    cli_free(&r);
+          e2e_buf_has(&r.out, "\"ok\":false,\"error\":{\"code\":\"backend_unavailable\""));
+    e2e_out_free(&r);
 
-    if (sim_start(&s2, engine_port, NULL) != 0) {
+    if (e2e_world_sim(&W, &stack.sim, &(e2e_sim_cfg){.record = 1, .listen_port = engine_port}) != 0) {
         CHECK(!"engine restart");
         ms_client_free(c);
         goto out;
     }
     CHECK_OK(turn(c, "hello engine up", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
+    CHECK(e2e_buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) == 0);
     ms_client_free(c);
 out:
-    stop(&v.p);
-    stop(&s2.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* The engine is slower than --backend-timeout: backend_timeout, and the session survives. */
 static void test_engine_slow(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     ms_buf text;
     ms_client_turn_info ti;
     char url[64], sid1[33], sid2[33];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .backend_timeout = "1"}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, &(e2e_sup_cfg){.extra = {"--backend-timeout", "1"}}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(turn(c, "slow please", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(strcmp(ti.error_code, "backend_timeout") == 0);
     session_of(c, sid1);
     CHECK_OK(turn(c, "hello after a timeout", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
+    CHECK(e2e_buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) == 0);
     ms_client_free(c);
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
 
     /* The same with the engine's global latency (llm-sim --latency-ms), streamed. */
-    if (sim_start(&s, 0, "3000") != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .backend_timeout = "1"}) != 0) {
+    if (e2e_world_stack(&W, &stack, &(e2e_sim_cfg){.record = 1, .extra = {"--latency-ms", "3000"}},
+                        &(e2e_sup_cfg){.extra = {"--backend-timeout", "1"}}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(turn_stream(c, "hello latency", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(strcmp(ti.error_code, "backend_timeout") == 0 && text.len == 0);
     ms_client_free(c);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* The engine cuts a streamed reply: the supervisor's FINAL says ok:false; never a whole answer. */
 static void test_stream_cut(void)
 {
-    sim s = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack;
+    e2e_out r;
     ms_buf text;
     ms_client_turn_info ti;
     char url[64];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(turn_stream(c, "please cut me", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(ti.remote_failed && ti.streamed_bytes > 0 && text.len == ti.streamed_bytes);
     CHECK(text.len < strlen("one two three four five six seven eight"));
     CHECK_OK(turn(c, "hello after the cut", &text, &ti)); /* the session goes on */
     ms_client_free(c);
 
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "please cut me", NULL);
     CHECK(r.code == 6);
-    CHECK(buf_has(&r.out, "one two"));
-    CHECK(buf_has(&r.err, "INCOMPLETE"));
-    cli_free(&r);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    CHECK(e2e_buf_has(&r.out, "one two"));
+    CHECK(e2e_buf_has(&r.err, "INCOMPLETE"));
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "please cut me", "--json", NULL);
-    CHECK(r.code == 6 && buf_has(&r.out, "\"ok\":false") && !buf_has(&r.out, "\"content\""));
-    cli_free(&r);
+    CHECK(r.code == 6 && e2e_buf_has(&r.out, "\"ok\":false") && !e2e_buf_has(&r.out, "\"content\""));
+    e2e_out_free(&r);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
@@ -823,99 +635,95 @@ out:
  */
 static void test_tls_binding(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     e2e_proxy *px = NULL;
     unsigned pport;
-    cli_out r;
+    e2e_out r;
     ms_buf text;
     ms_client_turn_info ti;
     ms_client_peer peer;
     char url[64], up[64];
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .plain = 1}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, &(e2e_sup_cfg){.plain = 1}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(up, "http", v.port);
-    if (e2e_proxy_start(&(e2e_proxy_cfg){.cert_path = E.cert, .key_path = E.key, .upstream = up},
+    e2e_url(up, "http", stack.sup.port);
+    if (e2e_proxy_start(&(e2e_proxy_cfg){.cert_path = W.cert, .key_path = W.key, .upstream = up},
                         &px, &pport) != 0) {
         CHECK(!"proxy");
         goto out;
     }
-    url_of(url, "https", pport);
-    ms_client *c = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", pport);
+    ms_client *c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(turn(c, "hello tls-marker-1", &text, &ti), MS_ERR_HTTP_PIN);
     ms_client_free(c);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello tls-marker-2", NULL);
-    CHECK(r.code == 3 && buf_has(&r.err, "--allow-tls-proxy"));
-    cli_free(&r);
-    CHECK(!e2e_file_contains(s.log, "tls-marker-"));
-    c = client_new(url, E.ca, 0, 1);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, "--allow-tls-proxy"));
+    e2e_out_free(&r);
+    CHECK(!e2e_file_contains(stack.sim.log, "tls-marker-"));
+    c = client_new(url, W.ca, 0, 1);
     CHECK_OK(turn(c, "hello tls-marker-3", &text, &ti));
     ms_client_peer_info(c, &peer);
     CHECK(peer.tls == MS_CLIENT_TLS_PROXY);
     ms_client_free(c);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--allow-tls-proxy", "--prompt", "hello tls-marker-4", NULL);
-    CHECK(r.code == 0 && buf_has(&r.err, "TLS key NOT bound"));
-    cli_free(&r);
+    CHECK(r.code == 0 && e2e_buf_has(&r.err, "TLS key NOT bound"));
+    e2e_out_free(&r);
     e2e_proxy_stop(px);
     px = NULL;
-    stop(&v.p);
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
 
     /* (b) */
-    if (sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(up, "https", v.port);
+    e2e_url(up, "https", stack.sup.port);
     if (e2e_proxy_start(&(e2e_proxy_cfg){.cert_path = E.other_cert,
                                          .key_path = E.other_key,
                                          .upstream = up,
-                                         .upstream_ca = E.ca},
+                                         .upstream_ca = W.ca},
                         &px, &pport) != 0) {
         CHECK(!"proxy");
         goto out;
     }
-    url_of(url, "https", pport);
+    e2e_url(url, "https", pport);
     c = client_new(url, E.bundle, 0, 1);
     CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_PIN);
     CHECK_ERR(turn(c, "hello intercepted-marker", &text, &ti), MS_ERR_HTTP_PIN);
     ms_client_free(c);
     CHECK(e2e_proxy_seen(px, "/handshake") == 2 && e2e_proxy_seen(px, "/request") == 0);
-    CHECK(!e2e_file_contains(s.log, "intercepted-marker"));
+    CHECK(!e2e_file_contains(stack.sim.log, "intercepted-marker"));
     e2e_proxy_stop(px);
     px = NULL;
 
     /* (c) */
-    url_of(url, "https", v.port);
+    e2e_url(url, "https", stack.sup.port);
     c = client_new(url, E.bundle, 0, 0);
     CHECK_OK(turn(c, "hello before the key change", &text, &ti));
-    unsigned port = v.port;
-    stop(&v.p);
-    if (sup_start(&v, &(sup_opts){.backend_port = s.port, .listen_port = port, .other_cert = 1}) ==
+    unsigned port = stack.sup.port;
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port, .cert = E.other_cert, .key = E.other_key}) ==
         0) {
         CHECK_ERR(turn(c, "hello pinned-marker", &text, &ti), MS_ERR_HTTP_PIN);
-        CHECK(!e2e_file_contains(s.log, "pinned-marker"));
+        CHECK(!e2e_file_contains(stack.sim.log, "pinned-marker"));
         CHECK_OK(ms_client_connect(c)); /* a new, verified handshake binds the new key */
         CHECK_OK(turn(c, "hello with the new key", &text, &ti));
     }
     ms_client_free(c);
 out:
     e2e_proxy_stop(px);
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* Statuses and damaged answers, injected by a proxy between client and supervisor. */
 static void test_faults(void)
 {
-    sim s = {0};
-    sup v = {0};
+    e2e_stack stack;
     e2e_proxy *px = NULL;
     unsigned pport;
     ms_buf text;
@@ -923,16 +731,16 @@ static void test_faults(void)
     char url[64], up[64], sid1[33], sid2[33];
     long st, ra;
     ms_buf_init(&text, 4096);
-    if (sim_start(&s, 0, NULL) != 0 || sup_start(&v, &(sup_opts){.backend_port = s.port}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(up, "https", v.port);
-    if (e2e_proxy_start(&(e2e_proxy_cfg){.upstream = up, .upstream_ca = E.ca}, &px, &pport) != 0) {
+    e2e_url(up, "https", stack.sup.port);
+    if (e2e_proxy_start(&(e2e_proxy_cfg){.upstream = up, .upstream_ca = W.ca}, &px, &pport) != 0) {
         CHECK(!"proxy");
         goto out;
     }
-    url_of(url, "http", pport);
+    e2e_url(url, "http", pport);
     ms_client *c = client_new(url, NULL, 1, 0);
 
     /* §12.2 statuses of a handshake. */
@@ -987,7 +795,7 @@ static void test_faults(void)
     CHECK_ERR(turn_stream(c, "hello stream replay", &text, &ti), MS_ERR_STREAM_MSG_ID);
     /* Through all of that, the session stayed. */
     CHECK_OK(turn(c, "hello still here", &text, &ti));
-    CHECK(buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
+    CHECK(e2e_buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) == 0);
 
@@ -1009,42 +817,38 @@ static void test_faults(void)
     ms_client_free(c);
 out:
     e2e_proxy_stop(px);
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
 }
 
 /* A full session table: 503 with Retry-After, for the library and the CLI (exit 3). */
 static void test_busy(void)
 {
-    sim s = {0};
-    sup v = {0};
-    cli_out r;
+    e2e_stack stack;
+    e2e_out r;
     char url[64];
     long st, ra;
-    if (sim_start(&s, 0, NULL) != 0 ||
-        sup_start(&v, &(sup_opts){.backend_port = s.port, .max_sessions = "1"}) != 0) {
+    if (e2e_world_stack(&W, &stack, &SIM, &(e2e_sup_cfg){.extra = {"--max-sessions", "1"}}) != 0) {
         CHECK(!"start");
         goto out;
     }
-    url_of(url, "https", v.port);
-    ms_client *a = client_new(url, E.ca, 0, 0);
-    ms_client *b = client_new(url, E.ca, 0, 0);
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *a = client_new(url, W.ca, 0, 0);
+    ms_client *b = client_new(url, W.ca, 0, 0);
     CHECK_OK(ms_client_connect(a));
     CHECK_ERR(ms_client_connect(b), MS_ERR_SERVER_BUSY);
     ms_client_last_http(b, &st, &ra);
     CHECK(st == 503 && ra >= 1);
-    cli_run(&r, "--supervisor_url", url, "--trusted_attestation_pem", E.devpub, "--cacert", E.ca,
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello busy", NULL);
-    CHECK(r.code == 3 && buf_has(&r.err, "busy") && buf_has(&r.err, "retry after 1 s"));
-    cli_free(&r);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, "busy") && e2e_buf_has(&r.err, "retry after 1 s"));
+    e2e_out_free(&r);
     CHECK_OK(ms_client_close(a)); /* frees the slot */
     CHECK_OK(ms_client_connect(b));
     ms_client_free(a);
     ms_client_free(b);
 out:
-    stop(&v.p);
-    stop(&s.p);
+    CHECK(e2e_stack_stop(&stack) == 0);
 }
 
 /* --- set-up --------------------------------------------------------------------------------- */
@@ -1054,7 +858,7 @@ static int write_bundle(void)
     ms_buf a, b;
     ms_buf_init(&a, 64 * 1024);
     ms_buf_init(&b, 64 * 1024);
-    int rc = e2e_file_read(E.ca, &a) == 0 && e2e_file_read(E.other_ca, &b) == 0 &&
+    int rc = e2e_file_read(W.ca, &a) == 0 && e2e_file_read(E.other_ca, &b) == 0 &&
                      ms_buf_append(&a, b.p, b.len) == MS_OK && ms_buf_terminate(&a) == MS_OK
                  ? e2e_file_write(E.bundle, (const char *)a.p)
                  : -1;
@@ -1063,42 +867,19 @@ static int write_bundle(void)
     return rc;
 }
 
-static int make_key(const char *path, const char *pub)
+static int setup(void)
 {
-    ms_devkey k;
-    int created;
-    int ok = ms_devkey_load_or_create(path, &k, &created) == MS_OK &&
-             ms_devkey_write_public(pub, k.pk) == MS_OK;
-    ms_devkey_wipe(&k);
-    return ok ? 0 : -1;
-}
-
-static int setup(char **argv)
-{
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.cli_bin = argv[3];
-    E.src = argv[4];
-    if (e2e_tmpdir_new("ms-e2e-client", E.dir) != 0) {
-        return -1;
-    }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.other_ca, "%s/certs/dev/other/ca.pem", E.src);
-    e2e_path(E.other_cert, "%s/certs/dev/other/server.pem", E.src);
-    e2e_path(E.other_key, "%s/certs/dev/other/server.key", E.src);
-    e2e_path(E.bundle, "%s/bundle.pem", E.dir);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(E.devpub, "%s/dev.pem.pub", E.dir);
-    e2e_path(E.otherkey, "%s/other-dev.pem", E.dir);
-    e2e_path(E.otherpub, "%s/other-dev.pem.pub", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
-    if (make_key(E.devkey, E.devpub) != 0 || make_key(E.otherkey, E.otherpub) != 0 ||
-        ms_devkey_read_public(E.devpub, E.pk) != MS_OK || write_bundle() != 0 ||
-        e2e_file_write(E.script, SCRIPT) != 0 ||
-        ms_tls_spki_sha256_file(E.cert, E.server_spki) != MS_OK) {
-        fprintf(stderr, "test_e2e_client: set-up failed in %s\n", E.dir);
+    e2e_path(E.other_ca, "%s/certs/dev/other/ca.pem", W.src);
+    e2e_path(E.other_cert, "%s/certs/dev/other/server.pem", W.src);
+    e2e_path(E.other_key, "%s/certs/dev/other/server.key", W.src);
+    e2e_world_path(&W, E.bundle, "bundle.pem");
+    e2e_world_path(&W, E.otherkey, "other-dev.pem");
+    e2e_world_path(&W, E.otherpub, "other-dev.pem.pub");
+    if (e2e_world_devkey(&W, "dev.pem") != 0 ||
+        e2e_devkey_make(E.otherkey, E.otherpub, NULL) != 0 || write_bundle() != 0 ||
+        e2e_world_script(&W, SCRIPT) != 0 ||
+        ms_tls_spki_sha256_file(W.cert, E.server_spki) != MS_OK) {
+        fprintf(stderr, "test_e2e_client: set-up failed in %s\n", W.dir);
         return -1;
     }
     return 0;
@@ -1106,14 +887,10 @@ static int setup(char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    if (sodium_init() < 0 || setup(argv) != 0) {
-        e2e_tmpdir_remove(E.dir);
-        return 1;
+    int rc = e2e_world_open(&W, "test_e2e_client", E2E_SUP | E2E_SIM | E2E_CLI | E2E_SRC, argc,
+                            argv);
+    if (rc != 0 || setup() != 0) {
+        return e2e_world_close(&W, rc ? rc : 1);
     }
     ms_log_set_sink(log_sink, NULL);
     RUN(test_happy_library);
@@ -1131,12 +908,5 @@ int main(int argc, char **argv)
     RUN(test_faults);
     RUN(test_busy);
     ms_log_set_sink(NULL, NULL);
-    e2e_proc_kill_all();
-    int rc = TEST_SUMMARY();
-    if (rc == 0 || !getenv("MS_E2E_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
-    } else {
-        fprintf(stderr, "test_e2e_client: logs kept in %s\n", E.dir);
-    }
-    return rc;
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

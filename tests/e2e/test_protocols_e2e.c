@@ -21,8 +21,7 @@
 #include "secure/audit/alog.h"
 #include "secure/client/client.h"
 #include "apps/minions-secure/remote.h"
-#include "tests/fixture/proc.h"
-#include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 #define PAGES 200
@@ -30,14 +29,12 @@
 #define SLOW_TIMEOUT_MS 2500 /* the engine timeout in the timeout case */
 #define SLOW_DELAY_MS 5000   /* the slow job's delay: over SLOW_TIMEOUT_MS */
 
+static e2e_world W; /* programs, certs/dev, the dev key, the temp dir */
 static struct env {
-    const char *sup_bin, *sim_bin, *src;
-    char dir[PATH_MAX];
-    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], devkey[PATH_MAX];
     char script_a[PATH_MAX], script_b[PATH_MAX], log_a[PATH_MAX], log_b[PATH_MAX];
-    uint8_t pk[MS_SIGN_PK_LEN];
-    e2e_server sim_a, sim_b, sup;
-    char sup_url[64], worker_url[64];
+    e2e_stack st;    /* llm-sim A and the supervisor */
+    e2e_server sim_b; /* the worker's engine */
+    char worker_url[64];
     ms_client *client;
     ms_remote_client rc;
     ms_alog_key log_key;
@@ -352,7 +349,7 @@ static void run(run_opts *o, ms_proto_result *r)
                             .timeout_ms = WORKER_TIMEOUT_MS};
     ms_alog *log = NULL;
     if (o->with_log) {
-        e2e_path(o->log_path, "%s/session%u.ndjson", E.dir, ++E.logs);
+        e2e_path(o->log_path, "%s/session%u.ndjson", W.dir, ++E.logs);
         CHECK_OK(ms_alog_open(&log, o->log_path, &E.log_key, o->minions ? "minions" : "minion",
                               NULL));
     }
@@ -734,52 +731,30 @@ static void test_no_context_at_supervisor(void)
 
 /* --- set-up ---------------------------------------------------------------------------------- */
 
-static int setup(char **argv)
+static int setup(void)
 {
-    ms_devkey k;
     char key_path[PATH_MAX];
-    int created;
     bool lc;
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.src = argv[3];
-    if (e2e_tmpdir_new("ms-e2e-protocols", E.dir) != 0) {
-        return -1;
-    }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(E.script_a, "%s/sup-engine.json", E.dir);
-    e2e_path(E.script_b, "%s/worker-engine.json", E.dir);
-    e2e_path(E.log_a, "%s/sup-engine.jsonl", E.dir);
-    e2e_path(E.log_b, "%s/worker-engine.jsonl", E.dir);
-    e2e_path(key_path, "%s/keys/log-key", E.dir);
-    if (ms_devkey_load_or_create(E.devkey, &k, &created) != MS_OK) {
-        return -1;
-    }
-    memcpy(E.pk, k.pk, sizeof E.pk);
-    ms_devkey_wipe(&k);
-    if (ms_alog_key_load_or_create(key_path, &E.log_key, &lc) != MS_OK ||
+    e2e_world_path(&W, E.script_a, "sup-engine.json");
+    e2e_world_path(&W, E.script_b, "worker-engine.json");
+    e2e_world_path(&W, E.log_a, "sup-engine.jsonl");
+    e2e_world_path(&W, E.log_b, "worker-engine.jsonl");
+    e2e_world_path(&W, key_path, "keys/log-key");
+    if (e2e_world_devkey(&W, "dev.pem") != 0 ||
+        ms_alog_key_load_or_create(key_path, &E.log_key, &lc) != MS_OK ||
         write_script(E.script_a, SUP_RULES, sizeof SUP_RULES / sizeof SUP_RULES[0],
                      "{\"decision\":\"cannot_answer\",\"reason\":\"no rule matched\"}") != 0 ||
         write_script(E.script_b, WORKER_RULES, sizeof WORKER_RULES / sizeof WORKER_RULES[0],
                      JOB_NULL) != 0) {
-        fprintf(stderr, "test_protocols_e2e: set-up failed in %s\n", E.dir);
+        fprintf(stderr, "test_protocols_e2e: set-up failed in %s\n", W.dir);
         return -1;
     }
-    if (e2e_sim_start(&E.sim_a, E.sim_bin, E.dir, E.script_a, E.log_a) != 0 ||
-        e2e_sim_start(&E.sim_b, E.sim_bin, E.dir, E.script_b, E.log_b) != 0) {
+    if (e2e_world_stack(&W, &E.st, &(e2e_sim_cfg){.script = E.script_a, .log = E.log_a}, NULL) != 0 ||
+        e2e_world_sim(&W, &E.sim_b, &(e2e_sim_cfg){.script = E.script_b, .log = E.log_b}) != 0) {
         return -1;
     }
-    e2e_sup_cfg cfg = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim_a.port};
-    if (e2e_sup_start(&E.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(E.sup_url, sizeof E.sup_url, "https://127.0.0.1:%u", E.sup.port);
-    snprintf(E.worker_url, sizeof E.worker_url, "http://127.0.0.1:%u", E.sim_b.port);
-    ms_client_cfg cc = {.url = E.sup_url, .cacert = E.ca, .pinned_dev_pk = E.pk,
+    e2e_url(E.worker_url, "http", E.sim_b.port);
+    ms_client_cfg cc = {.url = E.st.url, .cacert = W.ca, .pinned_dev_pk = W.pk,
                         .timeout_ms = 60000};
     if (ms_client_new(&E.client, &cc) != MS_OK) {
         return -1;
@@ -806,18 +781,10 @@ static void make_contexts(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM SOURCE-DIR\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
+    int rc = e2e_world_open(&W, "test_protocols_e2e", E2E_SUP | E2E_SIM | E2E_SRC, argc, argv);
     make_replies();
-    if (sodium_init() < 0 || setup(argv) != 0) {
-        e2e_proc_kill_all();
-        if (E.dir[0]) {
-            e2e_tmpdir_remove(E.dir);
-        }
-        return 1;
+    if (rc != 0 || setup() != 0) {
+        return e2e_world_close(&W, rc ? rc : 1);
     }
     make_contexts();
     RUN(test_worker_down);
@@ -834,20 +801,10 @@ int main(int argc, char **argv)
     CHECK_OK(ms_client_close(E.client));
     ms_client_free(E.client);
     ms_alog_key_wipe(&E.log_key);
-    int sup_code = e2e_server_stop(&E.sup, 5000);
-    int a_code = e2e_server_stop(&E.sim_a, 5000);
-    int b_code = e2e_server_stop(&E.sim_b, 5000);
     test_current_ = "shutdown";
-    CHECK(sup_code == 0 && a_code == 0 && b_code == 0);
-    e2e_proc_kill_all();
+    CHECK(e2e_stop_all(&E.st.sup, &E.st.sim, &E.sim_b, NULL) == 0);
     ms_buf_free(&g_ctx_full);
     ms_buf_free(&g_ctx_slow);
     ms_buf_free(&g_ctx_big);
-    int rc = TEST_SUMMARY();
-    if (!getenv("MS_E2E_KEEP")) { /* set it to keep the logs and records, whatever the outcome */
-        e2e_tmpdir_remove(E.dir);
-    } else {
-        fprintf(stderr, "test_protocols_e2e: logs kept in %s\n", E.dir);
-    }
-    return rc;
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

@@ -9,34 +9,18 @@
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "tests/fixture/swtpm.h"
-#include "tests/fixture/proc.h"
-#include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 #define PCRS 0xffu /* 0-7, what the supervisor is told to quote */
 
+static e2e_world W; /* programs, certs/dev, the script, the temp dir */
 static struct {
-    const char *sup_bin, *sim_bin, *src;
-    char dir[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], devkey[PATH_MAX];
-    char script[PATH_MAX], log[PATH_MAX], url[128];
-    tpm2_swtpm tpm;
-    e2e_server sim, sup;
+    char devkey[PATH_MAX], log[PATH_MAX];
+    e2e_swtpm tpm;
+    e2e_stack st;
     ms_tpm2_policy enrolled;
 } E;
-
-/* Enrolment before the supervisor opens the TPM (swtpm serves one connection at a time). */
-static int enrol(void)
-{
-    struct ms_tpm2_producer *p;
-    ms_tpm2_producer_cfg cfg = {.tcti = E.tpm.tcti, .pcr_mask = PCRS,
-                                .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
-    if (ms_tpm2_producer_new(&p, &cfg) != MS_OK) {
-        return -1;
-    }
-    ms_err e = ms_tpm2_producer_policy(p, &E.enrolled);
-    ms_tpm2_producer_free(p);
-    return e == MS_OK ? 0 : -1;
-}
 
 /* A policy file from the enrolled values, with one PCR or the AK name spoiled on request. */
 static int write_policy(const char *path, int spoil_pcr, int spoil_ak, int strict)
@@ -101,7 +85,7 @@ static ms_err run_client(const char *path, int strict, ms_buf *reply, uint16_t *
     if (e != MS_OK) {
         fprintf(stderr, "  policy: %s\n", pol.why);
     }
-    ms_client_cfg cfg = {.url = E.url, .cacert = E.ca, .policy = &pol, .strict = strict};
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .policy = &pol, .strict = strict};
     if (e == MS_OK) {
         e = ms_client_new(&c, &cfg);
     }
@@ -128,24 +112,24 @@ static void test_tpm_sessions(void)
     ms_buf reply;
     uint16_t type = 0;
     ms_buf_init(&reply, 1 << 16);
-    e2e_path(pol, "%s/good.json", E.dir);
+    e2e_path(pol, "%s/good.json", W.dir);
     CHECK(write_policy(pol, 0, 0, 0) == 0);
     CHECK_OK(run_client(pol, 0, &reply, &type));
     CHECK(type == MS_EVIDENCE_TPM2_QUOTE);
     CHECK(ms_buf_terminate(&reply) == MS_OK && strstr((const char *)reply.p, "quoted reply"));
     /* STRICT: a fresh quote over this session's challenge. */
     ms_buf_clear(&reply);
-    e2e_path(pol, "%s/strict.json", E.dir);
+    e2e_path(pol, "%s/strict.json", W.dir);
     CHECK(write_policy(pol, 0, 0, 1) == 0);
     CHECK_OK(run_client(pol, 1, &reply, &type));
 
     /* A PCR that is not what the policy enrolled, and another AK: refused, nothing sent. */
     long before = log_lines();
     ms_buf_clear(&reply);
-    e2e_path(pol, "%s/pcr.json", E.dir);
+    e2e_path(pol, "%s/pcr.json", W.dir);
     CHECK(write_policy(pol, 1, 0, 0) == 0);
     CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_TPM_PCR_VALUE);
-    e2e_path(pol, "%s/ak.json", E.dir);
+    e2e_path(pol, "%s/ak.json", W.dir);
     CHECK(write_policy(pol, 0, 1, 0) == 0);
     CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_TPM_AK_NAME);
     CHECK(log_lines() == before);
@@ -154,57 +138,35 @@ static void test_tpm_sessions(void)
 
 static int setup(void)
 {
-    if (e2e_tmpdir_new("ms-e2e-tpm", E.dir) != 0 || tpm2_swtpm_start(&E.tpm) != 0 || enrol() != 0) {
+    if (e2e_swtpm_start(&E.tpm) != 0 || e2e_swtpm_enrol(&E.tpm, PCRS, &E.enrolled) != 0) {
         return -1;
     }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.devkey, "%s/unused-dev.pem", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
-    e2e_path(E.log, "%s/engine.log", E.dir);
-    FILE *f = fopen(E.script, "w");
-    if (!f) {
+    e2e_world_path(&W, E.devkey, "unused-dev.pem");
+    e2e_world_path(&W, E.log, "engine.log");
+    if (e2e_world_script(&W, "{\"rules\":[{\"contains\":\"TPM-attested\",\"reply\":\"quoted reply\"}],"
+                             "\"default\":\"no rule\"}\n") != 0) {
         return -1;
     }
-    fprintf(f, "{\"rules\":[{\"contains\":\"TPM-attested\",\"reply\":\"quoted reply\"}],"
-               "\"default\":\"no rule\"}\n");
-    fclose(f);
-    if (e2e_sim_start(&E.sim, E.sim_bin, E.dir, E.script, E.log) != 0) {
-        return -1;
-    }
-    e2e_sup_cfg cfg = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim.port,
+    e2e_sup_cfg cfg = {.devkey = E.devkey,
                        .extra = {"--evidence", "tpm2", "--tpm-tcti", E.tpm.tcti, "--tpm-pcrs",
                                  "0,1,2,3,4,5,6,7", NULL}};
-    if (e2e_sup_start(&E.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
-    return 0;
+    return e2e_world_stack(&W, &E.st, &(e2e_sim_cfg){.log = E.log}, &cfg);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM SOURCE-DIR\n", argv[0]);
-        return 2;
+    int rc = e2e_world_open(&W, "test_tpm_e2e", E2E_SUP | E2E_SIM | E2E_SRC, argc, argv);
+    if (rc != 0) {
+        return e2e_world_close(&W, rc);
     }
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.src = argv[3];
     setenv("TSS2_LOG", "all+none", 1);
-    if (sodium_init() < 0 || setup() != 0) {
-        fprintf(stderr, "test_tpm_e2e: set-up failed (see %s)\n", E.dir);
+    if (setup() != 0) {
+        fprintf(stderr, "test_tpm_e2e: set-up failed (see %s)\n", W.dir);
         CHECK(0);
     } else {
         RUN(test_tpm_sessions);
     }
-    CHECK(e2e_server_stop(&E.sup, 3000) == 0); /* a clean exit: no sanitizer report */
-    CHECK(e2e_server_stop(&E.sim, 3000) == 0);
-    tpm2_swtpm_stop(&E.tpm);
-    if (E.dir[0] && !getenv("MS_E2E_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
-    }
-    return TEST_SUMMARY();
+    CHECK(e2e_stack_stop(&E.st) == 0); /* clean exits: no sanitizer report */
+    e2e_swtpm_stop(&E.tpm);
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

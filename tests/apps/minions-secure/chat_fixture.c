@@ -10,153 +10,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "secure/attest/devkey.h"
-#include "secure/audit/alog.h"
 
 #define START_TIMEOUT_MS 20000
 
-chat_env CE;
+e2e_world CE;
+static unsigned g_seq;
 
-static int make_dev_key(void)
+int chat_env_setup(int argc, char **argv, const char *script)
 {
-    ms_devkey k;
-    int created;
-    int ok = ms_devkey_load_or_create(CE.devkey, &k, &created) == MS_OK &&
-             ms_devkey_write_public(CE.devpub, k.pk) == MS_OK;
-    ms_devkey_wipe(&k);
-    return ok ? 0 : -1;
-}
-
-static int make_log_key(void)
-{
-    ms_alog_key k;
-    bool created;
-    int ok = ms_alog_key_load_or_create(CE.logkey, &k, &created) == MS_OK;
-    ms_alog_key_wipe(&k);
-    return ok ? 0 : -1;
-}
-
-int chat_env_setup(char **argv, const char *script)
-{
-    char home[PATH_MAX], state[PATH_MAX], config[PATH_MAX];
-    CE.sup_bin = argv[1];
-    CE.sim_bin = argv[2];
-    CE.cli_bin = argv[3];
-    CE.src = argv[4];
-    if (e2e_tmpdir_new("ms-e2e-chat", CE.dir) != 0) {
-        return -1;
+    int rc = e2e_world_open(&CE, "test_chat_e2e", E2E_SUP | E2E_SIM | E2E_CLI | E2E_SRC, argc,
+                            argv);
+    if (rc != 0) {
+        return rc;
     }
-    e2e_path(CE.ca, "%s/certs/dev/ca.pem", CE.src);
-    e2e_path(CE.cert, "%s/certs/dev/server.pem", CE.src);
-    e2e_path(CE.key, "%s/certs/dev/server.key", CE.src);
-    e2e_path(CE.devkey, "%s/dev.pem", CE.dir);
-    e2e_path(CE.devpub, "%s/dev.pem.pub", CE.dir);
-    e2e_path(CE.logkey, "%s/log-key", CE.dir);
-    e2e_path(CE.logpub, "%s/log-key.pub", CE.dir);
-    e2e_path(CE.script, "%s/script.json", CE.dir);
+    CE.wrapper_env = "MS_CHAT_WRAPPER";
     /* Nothing of the user's own: ~/.editrc, default log directories and keys stay in dir. */
-    e2e_path(home, "%s/home", CE.dir);
-    e2e_path(state, "%s/state", CE.dir);
-    e2e_path(config, "%s/config", CE.dir);
-    if (mkdir(home, 0700) != 0 || setenv("HOME", home, 1) != 0 ||
-        setenv("XDG_STATE_HOME", state, 1) != 0 || setenv("XDG_CONFIG_HOME", config, 1) != 0 ||
-        unsetenv("MINIONS_LOG_KEY") != 0) {
-        return -1;
-    }
-    if (make_dev_key() != 0 || make_log_key() != 0 || e2e_file_write(CE.script, script) != 0) {
+    if (e2e_world_home(&CE) != 0 || e2e_world_devkey(&CE, "dev.pem") != 0 ||
+        e2e_world_logkey(&CE, "log-key") != 0 || e2e_world_script(&CE, script) != 0) {
         fprintf(stderr, "test_chat_e2e: set-up failed in %s\n", CE.dir);
-        return -1;
+        return 1;
     }
     return 0;
 }
 
-void chat_env_done(int failed)
+int chat_env_done(int rc)
 {
-    e2e_proc_kill_all();
-    if (!failed || !getenv("MS_E2E_KEEP")) {
-        e2e_tmpdir_remove(CE.dir);
-    } else {
-        fprintf(stderr, "test_chat_e2e: files kept in %s\n", CE.dir);
-    }
-}
-
-int csim_start(csim *s, unsigned listen_port, const char *tokens_per_sec)
-{
-    char listen[64], pf[PATH_MAX], out[PATH_MAX];
-    unsigned n = ++CE.seq;
-    memset(s, 0, sizeof *s);
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", listen_port);
-    e2e_path(pf, "%s/sim%u.port", CE.dir, n);
-    e2e_path(out, "%s/sim%u.out", CE.dir, n);
-    e2e_path(s->log, "%s/sim%u.log", CE.dir, n);
-    char *argv[16] = {(char *)CE.sim_bin, "--listen", listen, "--port-file", pf,
-                      "--script", CE.script, "--log", s->log};
-    if (tokens_per_sec) {
-        argv[9] = "--tokens-per-sec";
-        argv[10] = (char *)tokens_per_sec;
-    }
-    if (e2e_proc_start(&s->p, "llm-sim", argv, out) != 0) {
-        return -1;
-    }
-    return e2e_proc_wait_port(&s->p, pf, START_TIMEOUT_MS, &s->port);
-}
-
-int csup_start(csup *v, unsigned listen_port, unsigned backend_port)
-{
-    char listen[64], backend[96], pf[PATH_MAX], out[PATH_MAX];
-    unsigned n = ++CE.seq;
-    memset(v, 0, sizeof *v);
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", listen_port);
-    snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", backend_port);
-    e2e_path(pf, "%s/sup%u.port", CE.dir, n);
-    e2e_path(out, "%s/sup%u.out", CE.dir, n);
-    char *argv[] = {(char *)CE.sup_bin, "--listen", listen, "--port-file", pf,
-                    "--dev-key", CE.devkey, "--backend-url", backend, "--backend-model",
-                    "sim-model", "--backend-retries", "0", "--tls-cert", CE.cert,
-                    "--tls-key", CE.key, NULL};
-    if (e2e_proc_start(&v->p, "minions-supervisor", argv, out) != 0) {
-        return -1;
-    }
-    return e2e_proc_wait_port(&v->p, pf, START_TIMEOUT_MS, &v->port);
-}
-
-int cstop(e2e_proc *p)
-{
-    if (p->pid <= 0) {
-        return 0;
-    }
-    int code = e2e_proc_stop(p, 5000);
-    if (code != 0) {
-        fprintf(stderr, "  (%s exited %d after SIGTERM; log %s)\n", p->name, code, p->log_path);
-    }
-    return code;
+    return e2e_world_close(&CE, rc);
 }
 
 /* --- the chat process ------------------------------------------------------------------- */
 
 /* The shell only wires the FIFO and the two files to fds 0-2, then becomes the command. */
 static const char WIRE[] = "in=$1; out=$2; err=$3; shift 3; exec \"$@\" <\"$in\" >\"$out\" 2>\"$err\"";
-
-static int add_wrapper(char **argv, int i, char *copy, size_t cap)
-{
-    const char *w = getenv("MS_CHAT_WRAPPER");
-    if (!w || !*w || strlen(w) >= cap) {
-        return i;
-    }
-    memcpy(copy, w, strlen(w) + 1);
-    for (char *s = copy; *s && i < 40;) {
-        s += strspn(s, " ");
-        if (!*s) {
-            break;
-        }
-        argv[i++] = s;
-        s += strcspn(s, " ");
-        if (*s) {
-            *s++ = '\0';
-        }
-    }
-    return i;
-}
 
 static int has_log_opt(const char *const *extra)
 {
@@ -193,10 +78,10 @@ static int open_fifo(cchat *c)
 
 int cchat_start(cchat *c, unsigned sup_port, const char *const *extra)
 {
-    char url[64], wrap[512];
+    char url[64], wrap[512], tool[PATH_MAX];
     char *argv[64] = {"/bin/sh", "-c", (char *)WIRE, "sh", c->fifo, c->out, c->err};
     int i = 7;
-    unsigned n = ++CE.seq;
+    unsigned n = ++g_seq;
     memset(c, 0, sizeof *c);
     argv[4] = c->fifo;
     argv[5] = c->out;
@@ -209,7 +94,7 @@ int cchat_start(cchat *c, unsigned sup_port, const char *const *extra)
     if (mkfifo(c->fifo, 0600) != 0) {
         return -1;
     }
-    i = add_wrapper(argv, i, wrap, sizeof wrap);
+    i += e2e_wrapper_words(CE.wrapper_env, argv + i, 16, wrap, tool);
     const char *fixed[] = {CE.cli_bin, "chat", "--supervisor_url", url,
                            "--trusted_attestation_pem", CE.devpub, "--cacert", CE.ca,
                            "--log-key", CE.logkey, NULL};
@@ -286,6 +171,10 @@ int cchat_end(cchat *c, int timeout_ms)
     }
     int code = e2e_proc_wait(&c->p, timeout_ms);
     unlink(c->fifo);
+    if (code >= 0 && e2e_report_in(c->err)) {
+        fprintf(stderr, "  (minions-secure chat: a sanitizer or valgrind report in %s)\n", c->err);
+        return E2E_EXIT_REPORT;
+    }
     return code;
 }
 

@@ -7,52 +7,29 @@
 
 #include "common/buf.h"
 #include "common/json.h"
-#include "tests/fixture/proc.h"
+#include "tests/fixture/world.h"
 
 /*
- * Single-threaded (the test's main thread). Every process is an e2e_proc (killed at exit or
- * on a fatal signal). The chat's standard input is a FIFO the test writes line by line, so
+ * Single-threaded (the test's main thread). llm-sim and minions-supervisor come from the
+ * e2e world (tests/fixture/world.h: e2e_world_sim, e2e_world_sup, e2e_server_stop); this
+ * adds the chat process. Its standard input is a FIFO the test writes line by line, so
  * a test can act between turns (kill the engine, restart the supervisor); its standard
  * output and error go to files the test reads while it runs.
  * $MS_CHAT_WRAPPER (e.g. "valgrind --quiet --error-exitcode=99") is put in front of
  * minions-secure.
  */
-typedef struct chat_env {
-    const char *sup_bin, *sim_bin, *cli_bin, *src;
-    char dir[PATH_MAX];
-    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
-    char devkey[PATH_MAX], devpub[PATH_MAX];
-    char logkey[PATH_MAX], logpub[PATH_MAX];
-    char script[PATH_MAX];
-    unsigned seq;
-} chat_env;
 
-extern chat_env CE;
+/* The world: programs, certs/dev, the dev key, the log key, the script, the temp dir. */
+extern e2e_world CE;
 
-/* argv: SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR. Writes the script, makes the keys,
- * points HOME, XDG_* and MINIONS_LOG_KEY into the temporary directory. 0 on success. */
-int chat_env_setup(char **argv, const char *script);
-void chat_env_done(int failed);
-
-typedef struct csim {
-    e2e_proc p;
-    unsigned port;
-    char log[PATH_MAX]; /* --log: one JSON line per request */
-} csim;
-
-/* llm-sim with the script; listen_port 0: any; tokens_per_sec NULL: unpaced. */
-int csim_start(csim *s, unsigned listen_port, const char *tokens_per_sec);
-
-typedef struct csup {
-    e2e_proc p;
-    unsigned port;
-} csup;
-
-/* minions-supervisor over HTTPS with the dev key and certs/dev; listen_port 0: any. */
-int csup_start(csup *v, unsigned listen_port, unsigned backend_port);
-
-/* Stop by PID (SIGTERM, then SIGKILL); a clean exit is checked. */
-int cstop(e2e_proc *p); /* its exit status (0: clean; also when not running): CHECK it */
+/*
+ * argv: SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR. Opens the world, writes the script,
+ * makes the keys, points HOME, XDG_* into the temporary directory (e2e_world_home).
+ * 0 on success, else main's exit status.
+ */
+int chat_env_setup(int argc, char **argv, const char *script);
+/* e2e_world_close: returns rc. */
+int chat_env_done(int rc);
 
 typedef struct cchat {
     e2e_proc p;
@@ -71,7 +48,10 @@ int cchat_send(cchat *c, const char *line);
 /* Wait until its standard output (or error) contains `needle`: 0, or -1 after timeout_ms. */
 int cchat_wait_out(const cchat *c, const char *needle, int timeout_ms);
 int cchat_wait_err(const cchat *c, const char *needle, int timeout_ms);
-/* Close its input and wait for it to end: its exit status, or -1. */
+/*
+ * Close its input and wait for it to end: its exit status, -1, or E2E_EXIT_REPORT when its
+ * stderr holds a sanitizer or valgrind report.
+ */
 int cchat_end(cchat *c, int timeout_ms);
 /* Its stdout / stderr as a NUL-terminated buffer (caller frees). */
 void cchat_read(const char *path, ms_buf *out);

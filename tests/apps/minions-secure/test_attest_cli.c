@@ -20,19 +20,17 @@
 #include "secure/attest/tpm2_producer.h"
 #include "secure/attest/evfile.h"
 #include "tests/fixture/swtpm.h"
-#include "tests/fixture/proc.h"
-#include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 #define PCRS 0xffu
 #define RUN_MS 120000
 #define MILAN MS_TESTDATA_DIR "/sev-snp/milan"
 
+static e2e_world W; /* programs, certs/dev, the dev key, the script, the temp dir */
 static struct {
-    const char *sup_bin, *sim_bin, *cli_bin, *src;
-    char dir[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], devkey[PATH_MAX];
-    char script[PATH_MAX], log[PATH_MAX], url[128], dev_url[128];
-    tpm2_swtpm tpm;
+    char log[PATH_MAX], url[128], dev_url[128];
+    e2e_swtpm tpm;
     e2e_server sim, sup, dev;
     ms_tpm2_policy enrolled;
     ms_buf out, err;
@@ -40,20 +38,21 @@ static struct {
 
 /* --- helpers ------------------------------------------------------------------------------- */
 
-/* Run minions-secure with the arguments after argv[0] (NULL-terminated); stdout/stderr in E. */
+/* Run `bin` (NULL: minions-secure) with the arguments after argv[0] (NULL-terminated); its stdout/stderr in E. */
+static int run_in_e(const char *bin, const char *const *args)
+{
+    e2e_out r;
+    int code = e2e_world_run(&W, &(e2e_cmd){.bin = bin, .timeout_ms = RUN_MS}, args, &r);
+    ms_buf_free(&E.out);
+    ms_buf_free(&E.err);
+    E.out = r.out; /* E owns them now */
+    E.err = r.err;
+    return code;
+}
+
 static int cli(const char *const *args)
 {
-    char *argv[40] = {(char *)E.cli_bin};
-    int n = 1;
-    for (; args[n - 1] && n < 39; n++) {
-        argv[n] = (char *)args[n - 1];
-    }
-    argv[n] = NULL;
-    int code = e2e_run(argv, RUN_MS, E.dir, &E.out, &E.err);
-    if (ms_buf_terminate(&E.out) != MS_OK || ms_buf_terminate(&E.err) != MS_OK) {
-        return -1;
-    }
-    return code;
+    return run_in_e(NULL, args);
 }
 
 static int has(const ms_buf *b, const char *needle)
@@ -130,7 +129,7 @@ static void test_discover_tpm_round_trip(void)
     int before = session_posts(&E.sup);
     hex(E.enrolled.ak_name, MS_TPM2_NAME_LEN, name, sizeof name);
     hex(E.enrolled.pcr_values[7], MS_TPM2_DIGEST_LEN, pcr7, sizeof pcr7);
-    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", E.ca, "--any-evidence",
+    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", W.ca, "--any-evidence",
                        NULL};
     CHECK(cli(a) == 0);
     CHECK(has(&E.err, "WARNING: --any-evidence: NOTHING IS TRUSTED"));
@@ -151,7 +150,7 @@ static void test_discover_tpm_round_trip(void)
     if (!start) {
         return;
     }
-    e2e_path(pol, "%s/discovered.json", E.dir);
+    e2e_path(pol, "%s/discovered.json", W.dir);
     CHECK(e2e_file_write(pol, start + 1) == 0);
     ms_attest_policy_init(&p);
     CHECK_OK(ms_attest_policy_load(&p, pol));
@@ -159,7 +158,7 @@ static void test_discover_tpm_round_trip(void)
     CHECK_MEM(p.tpm2.ak_name, E.enrolled.ak_name, MS_TPM2_NAME_LEN);
     CHECK_MEM(p.tpm2.pcr_values, E.enrolled.pcr_values, sizeof p.tpm2.pcr_values[0] * 8);
     ms_attest_policy_free(&p);
-    const char *ask[] = {"ask", "--supervisor_url", E.url, "--cacert", E.ca,
+    const char *ask[] = {"ask", "--supervisor_url", E.url, "--cacert", W.ca,
                          "--attestation-policy", pol, "--prompt", "hello TPM-attested", NULL};
     CHECK(cli(ask) == 0);
     CHECK(has(&E.out, "quoted reply"));
@@ -176,10 +175,10 @@ static void test_policy_save_verify(void)
     ms_json_doc *doc = NULL;
     ms_json_val root, checks, c;
     bool ok = false, trusted = false;
-    e2e_path(GOOD, "%s/good.json", E.dir);
-    e2e_path(SAVED, "%s/evidence.json", E.dir);
+    e2e_path(GOOD, "%s/good.json", W.dir);
+    e2e_path(SAVED, "%s/evidence.json", W.dir);
     CHECK(tpm_policy(GOOD, 0, 0) == 0);
-    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", E.ca,
+    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", W.ca,
                        "--attestation-policy", GOOD, "--save", SAVED, NULL};
     CHECK(cli(a) == 0);
     CHECK(has(&E.out, "PASS     accepted"));
@@ -252,7 +251,7 @@ static void test_verify_flipped(void)
         char *digit = ev + strlen("\"evidence\":\"") + 2 * off;
         *digit = *digit == '0' ? '1' : '0';
     }
-    e2e_path(flipped, "%s/flipped.json", E.dir);
+    e2e_path(flipped, "%s/flipped.json", W.dir);
     CHECK(e2e_file_write(flipped, (const char *)text.p) == 0);
     const char *v[] = {"attest", "--verify", flipped, "--attestation-policy", GOOD, NULL};
     CHECK(cli(v) == 4);
@@ -267,7 +266,7 @@ static void test_verify_flipped(void)
 static void test_verify_other_ak(void)
 {
     char pol[PATH_MAX];
-    e2e_path(pol, "%s/other-ak.json", E.dir);
+    e2e_path(pol, "%s/other-ak.json", W.dir);
     CHECK(tpm_policy(pol, 1, 0) == 0);
     const char *v[] = {"attest", "--verify", SAVED, "--attestation-policy", pol, NULL};
     CHECK(cli(v) == 4);
@@ -275,7 +274,7 @@ static void test_verify_other_ak(void)
     CHECK(has(&E.out, "(MS_ERR_TPM_AK_NAME)"));
     CHECK(has(&E.out, "PASS     signature"));
     /* Live under that policy: refused before anything is sent. */
-    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", E.ca,
+    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", W.ca,
                        "--attestation-policy", pol, NULL};
     CHECK(cli(a) == 4);
     CHECK(has(&E.err, "failed verification, nothing was sent"));
@@ -284,10 +283,10 @@ static void test_verify_other_ak(void)
 static void test_strict_saved(void)
 {
     char pol[PATH_MAX], ev[PATH_MAX];
-    e2e_path(pol, "%s/strict.json", E.dir);
-    e2e_path(ev, "%s/strict-evidence.json", E.dir);
+    e2e_path(pol, "%s/strict.json", W.dir);
+    e2e_path(ev, "%s/strict-evidence.json", W.dir);
     CHECK(tpm_policy(pol, 0, 1) == 0);
-    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", E.ca,
+    const char *a[] = {"attest", "--supervisor_url", E.url, "--cacert", W.ca,
                        "--attestation-policy", pol, "--save", ev, NULL};
     CHECK(cli(a) == 0);
     CHECK(has(&E.out, "evidence       tpm2-quote, STRICT"));
@@ -313,7 +312,7 @@ static void test_raw_bundle(void)
     ms_evfile_init(&f);
     CHECK(e2e_file_read(SAVED, &text) == 0);
     CHECK_OK(ms_evfile_parse(text.p, text.len, &f));
-    e2e_path(raw, "%s/quote.bin", E.dir);
+    e2e_path(raw, "%s/quote.bin", W.dir);
     CHECK(write_bytes(raw, f.evidence.p, f.evidence.len) == 0);
     hex(f.binding, sizeof f.binding, b, sizeof b);
     const char *v[] = {"attest", "--verify", raw, "--attestation-policy", GOOD, NULL};
@@ -337,10 +336,10 @@ static void test_devkey_any_evidence(void)
 {
     uint8_t pk[MS_SIGN_PK_LEN];
     char pub[PATH_MAX], fp[MS_FINGERPRINT_LEN];
-    e2e_path(pub, "%s.pub", E.devkey);
+    e2e_path(pub, "%s.pub", W.devkey);
     CHECK_OK(ms_devkey_read_public(pub, pk));
     ms_devkey_fingerprint(pk, fp);
-    const char *a[] = {"attest", "--supervisor_url", E.dev_url, "--cacert", E.ca,
+    const char *a[] = {"attest", "--supervisor_url", E.dev_url, "--cacert", W.ca,
                        "--any-evidence", NULL};
     CHECK(cli(a) == 0);
     CHECK(has(&E.out, "evidence       dev-key, FAST"));
@@ -348,13 +347,13 @@ static void test_devkey_any_evidence(void)
     CHECK(has(&E.out, "DEVELOPMENT MODE"));
     CHECK(has(&E.out, "PASS     signature      Ed25519 over the binding"));
     CHECK(has(&E.out, "\"public_key_pem\": \"minions-dev-attestation.pem.pub\""));
-    const char *p[] = {"attest", "--supervisor_url", E.dev_url, "--cacert", E.ca,
+    const char *p[] = {"attest", "--supervisor_url", E.dev_url, "--cacert", W.ca,
                        "--trusted_attestation_pem", pub, NULL};
     CHECK(cli(p) == 0);
     CHECK(has(&E.out, "PASS     key            the pinned development key"));
     CHECK(has(&E.err, "DEVELOPMENT MODE"));
     /* A TPM-only policy does not accept the dev-key supervisor. */
-    const char *t[] = {"attest", "--supervisor_url", E.dev_url, "--cacert", E.ca,
+    const char *t[] = {"attest", "--supervisor_url", E.dev_url, "--cacert", W.ca,
                        "--attestation-policy", GOOD, NULL};
     CHECK(cli(t) == 4);
 }
@@ -404,9 +403,9 @@ static void test_snp_milan_offline(void)
     char pol[PATH_MAX], bad[PATH_MAX], bin[PATH_MAX];
     ms_buf h;
     uint8_t raw[MS_SNP_REPORT_LEN];
-    e2e_path(pol, "%s/milan.json", E.dir);
-    e2e_path(bad, "%s/milan-other.json", E.dir);
-    e2e_path(bin, "%s/report_milan.bin", E.dir);
+    e2e_path(pol, "%s/milan.json", W.dir);
+    e2e_path(bad, "%s/milan-other.json", W.dir);
+    e2e_path(bin, "%s/report_milan.bin", W.dir);
     CHECK(milan_policy(pol, 0) == 0 && milan_policy(bad, 1) == 0);
     /* The hex form, then AMD's raw binary form. */
     const char *a[] = {"attest", "--verify", MILAN "/report_milan.hex", "--vcek",
@@ -479,26 +478,25 @@ static void test_usage(void)
 
 static int sup_run(const char *const *extra)
 {
-    char *argv[32] = {(char *)E.sup_bin, "--listen", "127.0.0.1:0", "--backend-url",
-                      "http://127.0.0.1:9/v1", "--backend-model", "m"};
-    int n = 7;
+    const char *args[32] = {"--listen", "127.0.0.1:0", "--backend-url", "http://127.0.0.1:9/v1",
+                            "--backend-model", "m"};
+    int n = 6;
     for (int i = 0; extra[i] && n < 31; i++) {
-        argv[n++] = (char *)extra[i];
+        args[n++] = extra[i];
     }
-    argv[n] = NULL;
-    int code = e2e_run(argv, RUN_MS, E.dir, &E.out, &E.err);
-    return ms_buf_terminate(&E.err) == MS_OK ? code : -1;
+    args[n] = NULL;
+    return run_in_e(W.sup_bin, args);
 }
 
 static void test_supervisor_snp(void)
 {
     char none[PATH_MAX], empty[PATH_MAX], certs[PATH_MAX], vcek[PATH_MAX], tsm[PATH_MAX];
     ms_buf der;
-    e2e_path(none, "%s/no-such-interface", E.dir);
-    e2e_path(empty, "%s/empty-certs", E.dir);
-    e2e_path(certs, "%s/snp-certs", E.dir);
-    e2e_path(vcek, "%s/snp-certs/vcek.der", E.dir);
-    e2e_path(tsm, "%s/fake-tsm", E.dir);
+    e2e_path(none, "%s/no-such-interface", W.dir);
+    e2e_path(empty, "%s/empty-certs", W.dir);
+    e2e_path(certs, "%s/snp-certs", W.dir);
+    e2e_path(vcek, "%s/snp-certs/vcek.der", W.dir);
+    e2e_path(tsm, "%s/fake-tsm", W.dir);
     CHECK(mkdir(empty, 0700) == 0 && mkdir(certs, 0700) == 0 && mkdir(tsm, 0700) == 0);
     ms_buf_init(&der, MS_SNP_MAX_CERT);
     CHECK_OK(ms_file_read(MILAN "/vcek_milan.der", MS_SNP_MAX_CERT, &der));
@@ -532,70 +530,44 @@ static void test_supervisor_snp(void)
 
 /* --- set-up -------------------------------------------------------------------------------- */
 
-static int enrol(void)
-{
-    struct ms_tpm2_producer *p;
-    ms_tpm2_producer_cfg cfg = {.tcti = E.tpm.tcti, .pcr_mask = PCRS,
-                                .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
-    if (ms_tpm2_producer_new(&p, &cfg) != MS_OK) {
-        return -1;
-    }
-    ms_err e = ms_tpm2_producer_policy(p, &E.enrolled);
-    ms_tpm2_producer_free(p);
-    return e == MS_OK ? 0 : -1;
-}
-
 static int setup(void)
 {
     char devkey2[PATH_MAX];
-    if (e2e_tmpdir_new("ms-e2e-attest", E.dir) != 0 || tpm2_swtpm_start(&E.tpm) != 0 ||
-        enrol() != 0) {
+    if (e2e_swtpm_start(&E.tpm) != 0 || e2e_swtpm_enrol(&E.tpm, PCRS, &E.enrolled) != 0) {
         return -1;
     }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(devkey2, "%s/unused-dev.pem", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
-    e2e_path(E.log, "%s/engine.log", E.dir);
-    if (e2e_file_write(E.script, "{\"rules\":[{\"contains\":\"TPM-attested\",\"reply\":"
-                                 "\"quoted reply\"}],\"default\":\"no rule\"}\n") != 0 ||
-        e2e_sim_start(&E.sim, E.sim_bin, E.dir, E.script, E.log) != 0) {
+    e2e_world_path(&W, W.devkey, "dev.pem");
+    e2e_world_path(&W, devkey2, "unused-dev.pem");
+    e2e_world_path(&W, E.log, "engine.log");
+    if (e2e_world_script(&W, "{\"rules\":[{\"contains\":\"TPM-attested\",\"reply\":"
+                             "\"quoted reply\"}],\"default\":\"no rule\"}\n") != 0 ||
+        e2e_world_sim(&W, &E.sim, &(e2e_sim_cfg){.log = E.log}) != 0) {
         return -1;
     }
-    e2e_sup_cfg cfg = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = devkey2, .backend_port = E.sim.port,
+    e2e_sup_cfg cfg = {.devkey = devkey2, .backend_port = E.sim.port,
                        .extra = {"--evidence", "tpm2", "--tpm-tcti", E.tpm.tcti, "--tpm-pcrs",
                                  "0,1,2,3,4,5,6,7", NULL}};
-    if (e2e_sup_start(&E.sup, &cfg) != 0) {
+    if (e2e_world_sup(&W, &E.sup, &cfg) != 0 ||
+        e2e_world_sup(&W, &E.dev, &(e2e_sup_cfg){.backend_port = E.sim.port}) != 0) {
         return -1;
     }
-    e2e_sup_cfg dev = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim.port};
-    if (e2e_sup_start(&E.dev, &dev) != 0) {
-        return -1;
-    }
-    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
-    snprintf(E.dev_url, sizeof E.dev_url, "https://127.0.0.1:%u", E.dev.port);
+    e2e_url(E.url, "https", E.sup.port);
+    e2e_url(E.dev_url, "https", E.dev.port);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR\n", argv[0]);
-        return 2;
+    int rc = e2e_world_open(&W, "test_attest_cli", E2E_SUP | E2E_SIM | E2E_CLI | E2E_SRC, argc,
+                            argv);
+    if (rc != 0) {
+        return e2e_world_close(&W, rc);
     }
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.cli_bin = argv[3];
-    E.src = argv[4];
     setenv("TSS2_LOG", "all+none", 1);
     ms_buf_init(&E.out, 1 << 22);
     ms_buf_init(&E.err, 1 << 22);
-    if (sodium_init() < 0 || setup() != 0) {
-        fprintf(stderr, "test_attest_cli: set-up failed (see %s)\n", E.dir);
+    if (setup() != 0) {
+        fprintf(stderr, "test_attest_cli: set-up failed (see %s)\n", W.dir);
         CHECK(0);
     } else {
         RUN(test_discover_tpm_round_trip);
@@ -609,14 +581,9 @@ int main(int argc, char **argv)
         RUN(test_usage);
         RUN(test_supervisor_snp);
     }
-    CHECK(e2e_server_stop(&E.sup, 3000) == 0); /* a clean exit: no sanitizer report */
-    CHECK(e2e_server_stop(&E.dev, 3000) == 0);
-    CHECK(e2e_server_stop(&E.sim, 3000) == 0);
-    tpm2_swtpm_stop(&E.tpm);
+    CHECK(e2e_stop_all(&E.sup, &E.dev, &E.sim, NULL) == 0); /* clean exits: no sanitizer report */
+    e2e_swtpm_stop(&E.tpm);
     ms_buf_free(&E.out);
     ms_buf_free(&E.err);
-    if (E.dir[0] && !getenv("MS_E2E_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
-    }
-    return TEST_SUMMARY();
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

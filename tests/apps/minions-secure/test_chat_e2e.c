@@ -59,8 +59,7 @@ static const uint8_t PNG[] = {
     0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
     0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
 
-static csim SIM;
-static csup SUP;
+static e2e_server SIM, SUP;
 
 /* --- helpers ------------------------------------------------------------------------------- */
 
@@ -366,14 +365,14 @@ static void test_cut_rule(void)
 static void test_cut_killed(void)
 {
     cchat c;
-    csim slow;
+    e2e_server slow;
     req r;
     ms_buf err;
-    csup v;
-    if (csim_start(&slow, 0, "4") != 0 || csup_start(&v, 0, slow.port) != 0 ||
+    e2e_server v;
+    if (e2e_world_sim(&CE, &slow, &(e2e_sim_cfg){.record = 1, .extra = {"--tokens-per-sec", "4"}}) != 0 || e2e_world_sup(&CE, &v, &(e2e_sup_cfg){.backend_port = slow.port}) != 0 ||
         cchat_start(&c, v.port, NULL) != 0) {
         CHECK(!"start");
-        CHECK(cstop(&slow.p) == 0);
+        CHECK(e2e_server_stop(&slow, E2E_STOP_GRACE_MS) == 0);
         return;
     }
     unsigned sim_port = slow.port;
@@ -382,7 +381,7 @@ static void test_cut_killed(void)
     CHECK(kill(slow.p.pid, SIGKILL) == 0);
     CHECK(e2e_proc_stop(&slow.p, 1000) == 128 + SIGKILL);
     CHECK(cchat_wait_err(&c, "INCOMPLETE", WAIT_MS) == 0);
-    CHECK(csim_start(&slow, sim_port, NULL) == 0);
+    CHECK(e2e_world_sim(&CE, &slow, &(e2e_sim_cfg){.record = 1, .listen_port = sim_port}) == 0);
     CHECK(cchat_send(&c, "alpha once more") == 0);
     CHECK(cchat_wait_out(&c, "Answer alpha.", WAIT_MS) == 0);
     CHECK(cchat_end(&c, END_MS) == 6);
@@ -394,25 +393,25 @@ static void test_cut_killed(void)
         CHECK(r.n == 1 && msg_is(&r, 0, "user", "alpha once more"));
         ms_json_free(r.doc);
     }
-    CHECK(cstop(&v.p) == 0);
-    CHECK(cstop(&slow.p) == 0);
+    CHECK(e2e_server_stop(&v, E2E_STOP_GRACE_MS) == 0);
+    CHECK(e2e_server_stop(&slow, E2E_STOP_GRACE_MS) == 0);
 }
 
 /* The supervisor restarted between turns (same port, same dev key): a new handshake. */
 static void test_restart(void)
 {
     cchat c;
-    csup v;
+    e2e_server v;
     req r;
-    if (csup_start(&v, 0, SIM.port) != 0 || cchat_start(&c, v.port, NULL) != 0) {
+    if (e2e_world_sup(&CE, &v, &(e2e_sup_cfg){.backend_port = SIM.port}) != 0 || cchat_start(&c, v.port, NULL) != 0) {
         CHECK(!"start");
         return;
     }
     unsigned port = v.port;
     CHECK(cchat_send(&c, "alpha before") == 0);
     CHECK(cchat_wait_out(&c, "Answer alpha.", WAIT_MS) == 0);
-    CHECK(cstop(&v.p) == 0);
-    CHECK(csup_start(&v, port, SIM.port) == 0);
+    CHECK(e2e_server_stop(&v, E2E_STOP_GRACE_MS) == 0);
+    CHECK(e2e_world_sup(&CE, &v, &(e2e_sup_cfg){.listen_port = port, .backend_port = SIM.port}) == 0);
     CHECK(cchat_send(&c, "beta after") == 0);
     CHECK(cchat_wait_out(&c, "Answer beta.", WAIT_MS) == 0);
     CHECK(cchat_end(&c, END_MS) == 0);
@@ -423,7 +422,7 @@ static void test_restart(void)
         CHECK(msg_is(&r, 1, "assistant", "Answer alpha.") && msg_is(&r, 2, "user", "beta after"));
         ms_json_free(r.doc);
     }
-    CHECK(cstop(&v.p) == 0);
+    CHECK(e2e_server_stop(&v, E2E_STOP_GRACE_MS) == 0);
 }
 
 /* Over a cap: refused with a clear message, nothing dropped; /clear makes room. */
@@ -855,19 +854,13 @@ static void test_tty(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR\n", argv[0]);
-        return 2;
+    int rc = chat_env_setup(argc, argv, SCRIPT);
+    if (rc != 0) {
+        return chat_env_done(rc);
     }
-    signal(SIGPIPE, SIG_IGN);
-    if (sodium_init() < 0 || chat_env_setup(argv, SCRIPT) != 0) {
-        chat_env_done(0);
-        return 1;
-    }
-    if (csim_start(&SIM, 0, NULL) != 0 || csup_start(&SUP, 0, SIM.port) != 0) {
+    if (e2e_world_sim(&CE, &SIM, &(e2e_sim_cfg){.record = 1}) != 0 || e2e_world_sup(&CE, &SUP, &(e2e_sup_cfg){.backend_port = SIM.port}) != 0) {
         fprintf(stderr, "test_chat_e2e: cannot start llm-sim and the supervisor\n");
-        chat_env_done(1);
-        return 1;
+        return chat_env_done(1);
     }
     RUN(test_usage);
     RUN(test_pipe_turns);
@@ -885,9 +878,7 @@ int main(int argc, char **argv)
     RUN(test_parts_supervisor);
     RUN(test_ollama_images);
     RUN(test_tty);
-    CHECK(cstop(&SUP.p) == 0);
-    CHECK(cstop(&SIM.p) == 0);
-    int rc = TEST_SUMMARY();
-    chat_env_done(rc != 0);
-    return rc;
+    CHECK(e2e_server_stop(&SUP, E2E_STOP_GRACE_MS) == 0);
+    CHECK(e2e_server_stop(&SIM, E2E_STOP_GRACE_MS) == 0);
+    return chat_env_done(TEST_SUMMARY());
 }

@@ -17,8 +17,7 @@
 #include "common/limits.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
-#include "tests/fixture/proc.h"
-#include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 #define CLI_TIMEOUT_MS 180000
@@ -67,11 +66,9 @@ static const char WORKER_SCRIPT[] =
     " {\"contains\": \"Question: \", \"reply\": \"" WORKER_ANSWER "\"}\n"
     "], \"default\": \"I cannot tell.\"}\n";
 
+static e2e_world W; /* programs, certs/dev, the dev key, the log key, the temp dir */
 static struct env {
-    const char *sup_bin, *sim_bin, *cli_bin, *src;
-    char dir[PATH_MAX], docs[PATH_MAX];
-    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
-    char devkey[PATH_MAX], devpub[PATH_MAX], logkey[PATH_MAX];
+    char docs[PATH_MAX];
     char url[64], wurl[64], wurl_v1[64];
     e2e_server sim_a, sim_w, sup;
     char log_a[PATH_MAX], log_w[PATH_MAX];
@@ -80,53 +77,20 @@ static struct env {
 
 /* --- running minions-secure ------------------------------------------------------------------ */
 
-typedef struct cli_out {
-    int code;
-    ms_buf out, err;
-} cli_out;
+/* minions-secure (under $MS_RUN_WRAPPER when set) with args after argv[0]. */
+static const e2e_cmd CLI = {.timeout_ms = CLI_TIMEOUT_MS, .wrap = 1};
 
-static void cli_argv(cli_out *r, char **args)
+static void cli_argv(e2e_out *r, char **args)
 {
-    char *argv[MAX_ARGS + 16];
-    char words[512];
-    int n = 0;
-    const char *w = getenv("MS_RUN_WRAPPER");
-    static char tool[PATH_MAX];
-    if (w && *w) { /* its words, split at spaces */
-        snprintf(words, sizeof words, "%s", w);
-        for (char *p = words; *p && n < 12;) {
-            argv[n++] = p;
-            p += strcspn(p, " ");
-            while (*p == ' ') {
-                *p++ = '\0';
-            }
-        }
-        if (argv[0][0] != '/' && e2e_find_in_path(argv[0], tool) == 0) {
-            argv[0] = tool; /* e2e_run does not search PATH */
-        }
-    }
-    argv[n++] = (char *)E.cli_bin;
-    for (int i = 0; args[i] && n < MAX_ARGS + 14; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    ms_buf_init(&r->out, 8u << 20);
-    ms_buf_init(&r->err, 1u << 20);
-    r->code = e2e_run(argv, CLI_TIMEOUT_MS, E.dir, &r->out, &r->err);
-    if (!r->err.p) {
-        CHECK_OK(ms_buf_terminate(&r->err));
-    }
-    if (!r->out.p) {
-        CHECK_OK(ms_buf_terminate(&r->out));
-    }
+    e2e_world_run(&W, &CLI, (const char *const *)args, r);
 }
 
 /* minions-secure run with the connection options, then the given ones (NULL-terminated). */
-static void run(cli_out *r, ...)
+static void run(e2e_out *r, ...)
 {
     char *args[MAX_ARGS + 1] = {"run", "--supervisor_url", E.url, "--trusted_attestation_pem",
-                                E.devpub, "--cacert", E.ca, "--local-url", E.wurl,
-                                "--log-key", E.logkey};
+                                W.devpub, "--cacert", W.ca, "--local-url", E.wurl,
+                                "--log-key", W.logkey};
     int n = 11;
     va_list ap;
     va_start(ap, r);
@@ -139,7 +103,7 @@ static void run(cli_out *r, ...)
 }
 
 /* Exactly the arguments given. */
-static void run_raw(cli_out *r, ...)
+static void run_raw(e2e_out *r, ...)
 {
     char *args[MAX_ARGS + 1];
     int n = 0;
@@ -153,15 +117,6 @@ static void run_raw(cli_out *r, ...)
     cli_argv(r, args);
 }
 
-static void cli_free(cli_out *r)
-{
-    if (r->code != 0 && getenv("MS_E2E_VERBOSE")) {
-        fprintf(stderr, "  (exit %d; stderr: %s)\n", r->code, (const char *)r->err.p);
-    }
-    ms_buf_free(&r->out);
-    ms_buf_free(&r->err);
-}
-
 static int has(const ms_buf *b, const char *s)
 {
     return b->p && strstr((const char *)b->p, s) != NULL;
@@ -169,7 +124,7 @@ static int has(const ms_buf *b, const char *s)
 
 static void next_path(char out[static PATH_MAX], const char *what)
 {
-    e2e_path(out, "%s/%s%u", E.dir, what, ++E.seq);
+    e2e_path(out, "%s/%s%u", W.dir, what, ++E.seq);
 }
 
 /* --- the stack ------------------------------------------------------------------------------- */
@@ -217,7 +172,7 @@ static void write_pdf(const char *path, const char *line)
 static void write_docs(void)
 {
     char p[PATH_MAX];
-    e2e_path(E.docs, "%s/docs", E.dir);
+    e2e_path(E.docs, "%s/docs", W.dir);
     CHECK(mkdir(E.docs, 0700) == 0);
     e2e_path(p, "%s/logs", E.docs);
     CHECK(mkdir(p, 0700) == 0);
@@ -232,53 +187,29 @@ static void write_docs(void)
     write_pdf(p, PDF_SECRET);
 }
 
-static int setup(char **argv)
+static int setup(void)
 {
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.cli_bin = argv[3];
-    E.src = argv[4];
-    if (e2e_tmpdir_new("run-e2e", E.dir) != 0) {
+    /* Nothing of the user's real home: keys and default logs go under the test directory. */
+    if (e2e_world_home(&W) != 0 || e2e_world_devkey(&W, "dev-attestation.pem") != 0) {
         return -1;
     }
-    /* Nothing of the user's real home: keys and default logs go under the test directory. */
-    char home[PATH_MAX];
-    e2e_path(home, "%s/home", E.dir);
-    mkdir(home, 0700);
-    setenv("HOME", home, 1);
-    unsetenv("XDG_STATE_HOME");
-    unsetenv("XDG_CONFIG_HOME");
-    unsetenv("MINIONS_LOG_KEY");
-    unsetenv("MINIONS_LOCAL");
-    unsetenv("OLLAMA_HOST");
-    unsetenv("OPENAI_BASE_URL");
-    unsetenv("OPENAI_API_KEY");
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.devkey, "%s/dev-attestation.pem", E.dir);
-    e2e_path(E.devpub, "%s/dev-attestation.pem.pub", E.dir);
-    e2e_path(E.logkey, "%s/log-key", E.dir);
-    e2e_path(E.log_a, "%s/engine-a.log", E.dir);
-    e2e_path(E.log_w, "%s/engine-w.log", E.dir);
+    e2e_world_path(&W, W.logkey, "log-key");
+    e2e_world_path(&W, E.log_a, "engine-a.log");
+    e2e_world_path(&W, E.log_w, "engine-w.log");
     char sa[PATH_MAX], sw[PATH_MAX];
-    e2e_path(sa, "%s/script-a.json", E.dir);
-    e2e_path(sw, "%s/script-w.json", E.dir);
+    e2e_world_path(&W, sa, "script-a.json");
+    e2e_world_path(&W, sw, "script-w.json");
     if (e2e_file_write(sa, SUP_SCRIPT) != 0 || e2e_file_write(sw, WORKER_SCRIPT) != 0) {
         return -1;
     }
     write_docs();
-    if (e2e_sim_start(&E.sim_a, E.sim_bin, E.dir, sa, E.log_a) != 0 ||
-        e2e_sim_start(&E.sim_w, E.sim_bin, E.dir, sw, E.log_w) != 0) {
+    if (e2e_world_sim(&W, &E.sim_a, &(e2e_sim_cfg){.script = sa, .log = E.log_a}) != 0 ||
+        e2e_world_sim(&W, &E.sim_w, &(e2e_sim_cfg){.script = sw, .log = E.log_w}) != 0 ||
+        e2e_world_sup(&W, &E.sup, &(e2e_sup_cfg){.backend_port = E.sim_a.port}) != 0) {
         return -1;
     }
-    e2e_sup_cfg sc = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                      .devkey = E.devkey, .backend_port = E.sim_a.port};
-    if (e2e_sup_start(&E.sup, &sc) != 0) {
-        return -1;
-    }
-    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
-    snprintf(E.wurl, sizeof E.wurl, "http://127.0.0.1:%u", E.sim_w.port);
+    e2e_url(E.url, "https", E.sup.port);
+    e2e_url(E.wurl, "http", E.sim_w.port);
     snprintf(E.wurl_v1, sizeof E.wurl_v1, "http://127.0.0.1:%u/v1", E.sim_w.port);
     return 0;
 }
@@ -307,7 +238,7 @@ static int log_valid(const char *path)
     char pub[PATH_MAX];
     ms_buf b;
     ms_alog_report rep;
-    e2e_path(pub, "%s.pub", E.logkey);
+    e2e_path(pub, "%s.pub", W.logkey);
     ms_buf_init(&b, MS_ALOG_MAX_FILE);
     int ok = ms_devkey_read_public(pub, pk) == MS_OK && e2e_file_read(path, &b) == 0 &&
              ms_alog_verify(b.p, b.len, pk, &rep) == MS_OK && rep.verdict == MS_ALOG_VALID;
@@ -349,7 +280,7 @@ static int str_is(ms_json_val o, const char *key, const char *want)
 /* Minion: the answer on stdout, what was verified on stderr, the documents stay local. */
 static void test_minion(void)
 {
-    cli_out r;
+    e2e_out r;
     char log[PATH_MAX];
     next_path(log, "minion.ndjson");
     run(&r, "--task", TASK, "--context", E.docs, "--log", log, NULL);
@@ -360,7 +291,7 @@ static void test_minion(void)
     CHECK(has(&r.err, "documents: 3 documents: 1 text, 1 markdown, 1 PDF (1 page)"));
     CHECK(has(&r.err, "session log: "));
     CHECK(has(&r.err, log));
-    cli_free(&r);
+    e2e_out_free(&r);
     /* The supervisor's engine saw the task and the worker's answer, never a document. */
     CHECK(e2e_file_contains(E.log_a, TASK));
     CHECK(e2e_file_contains(E.log_a, WORKER_ANSWER));
@@ -387,7 +318,7 @@ static void test_minion(void)
 /* --json: the whole outcome as one object. */
 static void test_json(void)
 {
-    cli_out r;
+    e2e_out r;
     char log[PATH_MAX];
     next_path(log, "json.ndjson");
     run(&r, "--task", TASK, "--context", E.docs, "--json", "--log", log, NULL);
@@ -420,14 +351,14 @@ static void test_json(void)
     CHECK_OK(ms_json_get(o, "why", &why));
     CHECK(ms_json_type_of(why) == MS_JSON_NULL);
     ms_json_free(d);
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(log_valid(log));
 }
 
 /* Minions: a fenced plan, parallel jobs over chunks, then the synthesis. */
 static void test_minions(void)
 {
-    cli_out r;
+    e2e_out r;
     char log[PATH_MAX];
     next_path(log, "minions.ndjson");
     run(&r, "--protocol", "minions", "--jobs", "3", "--task", TASK, "--context", E.docs, "--json",
@@ -440,7 +371,7 @@ static void test_minions(void)
     CHECK_OK(ms_json_get_u64(o, "jobs_run", 100000, &jobs));
     CHECK(jobs >= 3); /* one task over every chunk of three documents */
     ms_json_free(d);
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(e2e_file_contains(E.log_a, "north door at 04:02")); /* the jobs' answers went up */
     CHECK(no_secret_in(E.log_a));
     CHECK(log_valid(log));
@@ -451,12 +382,12 @@ static void test_minions(void)
 /* --log-context puts the documents into the log; the log still verifies. */
 static void test_log_context(void)
 {
-    cli_out r;
+    e2e_out r;
     char log[PATH_MAX];
     next_path(log, "ctx.ndjson");
     run(&r, "--task", TASK, "--context", E.docs, "--log", log, "--log-context", NULL);
     CHECK(r.code == 0);
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(log_valid(log));
     CHECK(e2e_file_contains(log, SECRETS[1]));
     CHECK(e2e_file_contains(log, "\"type\":\"context\""));
@@ -464,24 +395,24 @@ static void test_log_context(void)
 
     /* The default place: $XDG_STATE_HOME/minions-secure/logs, made 0700; --no-log: none. */
     char state[PATH_MAX], logs[PATH_MAX];
-    e2e_path(state, "%s/state", E.dir);
+    e2e_path(state, "%s/state", W.dir);
     e2e_path(logs, "%s/minions-secure/logs", state);
     setenv("XDG_STATE_HOME", state, 1);
     run(&r, "--task", TASK, "--context", E.docs, NULL);
     CHECK(r.code == 0);
     CHECK(mode_of(logs) == 0700);
     CHECK(has(&r.err, logs));
-    cli_free(&r);
+    e2e_out_free(&r);
     unsetenv("XDG_STATE_HOME");
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 0 && !has(&r.err, "session log:"));
-    cli_free(&r);
+    e2e_out_free(&r);
 }
 
 /* The local engine is down: exit 7 before the supervisor is even contacted. */
 static void test_worker_down(void)
 {
-    cli_out r;
+    e2e_out r;
     char url[64], log[PATH_MAX];
     unsigned port = e2e_free_port();
     long before_a = file_size(E.log_a), before_sup = file_size(E.sup.out);
@@ -492,7 +423,7 @@ static void test_worker_down(void)
     CHECK(has(&r.err, "the local model engine (ollama at "));
     CHECK(has(&r.err, "cannot be reached"));
     CHECK(has(&r.err, "Nothing was sent to the supervisor"));
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(file_size(E.log_a) == before_a);   /* no supervisor round */
     CHECK(file_size(E.sup.out) == before_sup); /* not even a handshake */
     CHECK(file_size(log) < 0);                 /* nothing to log: nothing happened */
@@ -501,7 +432,7 @@ static void test_worker_down(void)
     run(&r, "--task", "marker-worker-500 " TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 7);
     CHECK(has(&r.err, "local model engine failed"));
-    cli_free(&r);
+    e2e_out_free(&r);
 }
 
 /* Bytes of the log up to the end of its first event of this type (0: none). */
@@ -525,12 +456,12 @@ static size_t log_offset_after(const char *path, const char *type)
    life): the run fails with exit 2, a file problem, not 3 (the network). */
 static void test_log_write_fails(void)
 {
-    cli_out r;
+    e2e_out r;
     char log[PATH_MAX], limited[PATH_MAX], script[256];
     next_path(log, "full.ndjson");
     run(&r, "--task", TASK, "--context", E.docs, "--log", log, NULL);
     CHECK(r.code == 0);
-    cli_free(&r);
+    e2e_out_free(&r);
     size_t task_end = log_offset_after(log, "task");
     size_t turn_end = log_offset_after(log, "supervisor_turn");
     unsigned blocks = (unsigned)(task_end / 512 + 1); /* ulimit -f counts 512-byte blocks */
@@ -538,70 +469,70 @@ static void test_log_write_fails(void)
     /* SIGXFSZ ignored (kept across exec): a write over the limit fails with EFBIG. */
     snprintf(script, sizeof script, "trap '' XFSZ; ulimit -f %u; exec \"$0\" \"$@\"", blocks);
     next_path(limited, "full.ndjson");
-    char *args[] = {"/bin/sh", "-c", script, (char *)E.cli_bin, "run", "--supervisor_url", E.url,
-                    "--trusted_attestation_pem", E.devpub, "--cacert", E.ca, "--local-url",
-                    E.wurl, "--log-key", E.logkey, "--task", TASK, "--context", E.docs,
+    char *args[] = {"/bin/sh", "-c", script, (char *)W.cli_bin, "run", "--supervisor_url", E.url,
+                    "--trusted_attestation_pem", W.devpub, "--cacert", W.ca, "--local-url",
+                    E.wurl, "--log-key", W.logkey, "--task", TASK, "--context", E.docs,
                     "--log", limited, NULL};
     ms_buf_init(&r.out, 1u << 20);
     ms_buf_init(&r.err, 1u << 20);
-    r.code = e2e_run(args, CLI_TIMEOUT_MS, E.dir, &r.out, &r.err);
+    r.code = e2e_run(args, CLI_TIMEOUT_MS, W.dir, &r.out, &r.err);
     CHECK(r.code == 2);
     CHECK(has(&r.err, "the session log could not be written (supervisor_turn event)"));
     CHECK(r.out.len == 0);
-    cli_free(&r);
+    e2e_out_free(&r);
 }
 
 /* The supervisor says it cannot answer: exit 8, no answer on stdout. */
 static void test_no_answer(void)
 {
-    cli_out r;
+    e2e_out r;
     run(&r, "--task", "marker-noanswer " TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 8);
     CHECK(r.out.len == 0);
     CHECK(has(&r.err, "no final answer"));
     CHECK(has(&r.err, "the documents say nothing about it"));
-    cli_free(&r);
+    e2e_out_free(&r);
     run(&r, "--task", "marker-noanswer " TASK, "--context", E.docs, "--no-log", "--json", NULL);
     CHECK(r.code == 8);
     ms_json_doc *d = json_of(&r.out);
     CHECK(str_is(ms_json_root(d), "outcome", "no_answer"));
     ms_json_free(d);
-    cli_free(&r);
+    e2e_out_free(&r);
 }
 
 /* MINIONS_LOCAL=provider/model, the flags over it, the presets, OpenAI-compatible workers. */
 static void test_minions_local(void)
 {
-    cli_out r;
+    e2e_out r;
     setenv("MINIONS_LOCAL", "ollama/sim-worker:3b", 1);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 0);
     CHECK(has(&r.err, "model sim-worker:3b") && has(&r.err, "from MINIONS_LOCAL"));
     CHECK(e2e_file_contains(E.log_w, "\"model\":\"sim-worker:3b\""));
-    cli_free(&r);
+    e2e_out_free(&r);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local_model", "cybertron", NULL);
     CHECK(r.code == 0);
     CHECK(e2e_file_contains(E.log_w, "\"model\":\"llama-primus-merged:8b\""));
-    cli_free(&r);
+    e2e_out_free(&r);
     setenv("MINIONS_LOCAL", "openai/sim-openai-model", 1);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local-url", E.wurl_v1, NULL);
     CHECK(r.code == 0);
     CHECK(e2e_file_contains(E.log_w, "/v1/chat/completions"));
     CHECK(e2e_file_contains(E.log_w, "\"model\":\"sim-openai-model\""));
-    cli_free(&r);
+    e2e_out_free(&r);
     setenv("MINIONS_LOCAL", "bogus/x", 1);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "MINIONS_LOCAL=bogus/x") && has(&r.err, "'bogus'"));
-    cli_free(&r);
+    e2e_out_free(&r);
     /* both flags given: the variable is not needed, so not read */
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local_client_type", "ollama",
         "--local-model", "flag-model", NULL);
     CHECK(r.code == 0 && has(&r.err, "model flag-model"));
-    cli_free(&r);
+    e2e_out_free(&r);
     setenv("MINIONS_LOCAL", "no-slash", 1);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "expected provider/model"));
-    cli_free(&r);
+    e2e_out_free(&r);
     unsetenv("MINIONS_LOCAL");
     /* A worker on another host would receive the documents: refused unless allowed. The
        host is the one libcurl would connect to, not a string that starts like loopback. */
@@ -617,7 +548,7 @@ static void test_minions_local(void)
         if (r.code != 2) {
             fprintf(stderr, "  worker URL %s taken for loopback (exit %d)\n", remote[i], r.code);
         }
-        cli_free(&r);
+        e2e_out_free(&r);
     }
 }
 
@@ -625,10 +556,10 @@ static void test_minions_local(void)
 static void test_supervisor_preset(void)
 {
     e2e_server sup2;
-    e2e_sup_cfg sc = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                      .devkey = E.devkey, .backend_port = E.sim_a.port,
+    e2e_sup_cfg sc = {.bin = W.sup_bin, .dir = W.dir, .cert = W.cert, .key = W.key,
+                      .devkey = W.devkey, .backend_port = E.sim_a.port,
                       .extra = {"--backend-model", "cybertron-70b"}};
-    cli_out r;
+    e2e_out r;
     char url[64];
     if (e2e_sup_start(&sup2, &sc) != 0) {
         CHECK(!"start");
@@ -637,38 +568,23 @@ static void test_supervisor_preset(void)
     snprintf(url, sizeof url, "https://127.0.0.1:%u", sup2.port);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--supervisor_url", url, NULL);
     CHECK(r.code == 0);
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(e2e_file_contains(E.log_a, "\"model\":\"trend-cybertron/Llama-Primus-Nemotron-70B-Instruct\""));
     CHECK(e2e_server_stop(&sup2, 5000) == 0);
 }
 
-static void stdin_run(cli_out *r, const char *request_file)
+static void stdin_run(e2e_out *r, const char *request_file)
 {
-    char *args[] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$STDIN_FILE\"", (char *)E.cli_bin,
-                    "run", "--stdin-json", "--cacert", E.ca, "--log-key", E.logkey, NULL};
-    char *argv[MAX_ARGS];
-    int n = 0;
-    setenv("STDIN_FILE", request_file, 1);
-    /* the wrapper (valgrind) goes after sh -c, in front of minions-secure */
-    const char *w = getenv("MS_RUN_WRAPPER");
-    static char cmd[1024];
-    if (w && *w) {
-        snprintf(cmd, sizeof cmd, "exec %s \"$0\" \"$@\" < \"$STDIN_FILE\"", w);
-        args[2] = cmd;
-    }
-    for (; args[n]; n++) {
-        argv[n] = args[n];
-    }
-    argv[n] = NULL;
-    ms_buf_init(&r->out, 8u << 20);
-    ms_buf_init(&r->err, 1u << 20);
-    r->code = e2e_run(argv, CLI_TIMEOUT_MS, E.dir, &r->out, &r->err);
+    const char *args[] = {"run", "--stdin-json", "--cacert", W.ca, "--log-key", W.logkey, NULL};
+    e2e_cmd cmd = CLI;
+    cmd.stdin_path = request_file;
+    e2e_world_run(&W, &cmd, args, r);
 }
 
 /* --stdin-json: the reference's container request in, {success, result, error} out. */
 static void test_stdin_json(void)
 {
-    cli_out r;
+    e2e_out r;
     char req[PATH_MAX], text[6 * PATH_MAX];
     next_path(req, "request.json");
     snprintf(text, sizeof text,
@@ -679,7 +595,7 @@ static void test_stdin_json(void)
              " \"protocol\": \"minion\",\n"
              " \"call_params\": {\"task\": \"%s\", \"context\": [\"%s\"], \"context_paths\": "
              "[\"%s\"], \"max_rounds\": 3, \"doc_metadata\": \"shift notes\"}}\n",
-             E.wurl, E.url, E.devpub, TASK, SECRETS[0], E.docs);
+             E.wurl, E.url, W.devpub, TASK, SECRETS[0], E.docs);
     CHECK(e2e_file_write(req, text) == 0);
     stdin_run(&r, req);
     CHECK(r.code == 0);
@@ -694,7 +610,7 @@ static void test_stdin_json(void)
     CHECK_OK(ms_json_get(o, "error", &err));
     CHECK(ms_json_type_of(err) == MS_JSON_NULL);
     ms_json_free(d);
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(e2e_file_contains(E.log_w, "\"model\":\"stdin-model\""));
     CHECK(e2e_file_contains(E.log_a, "shift notes")); /* the metadata, as asked */
     CHECK(no_secret_in(E.log_a));
@@ -715,7 +631,7 @@ static void test_stdin_json(void)
     CHECK_OK(ms_json_get_str(o, "error", 4096, &msg, &n));
     CHECK(msg && strstr(msg, "remote_client.type") && strstr(msg, "minions-supervisor"));
     ms_json_free(d);
-    cli_free(&r);
+    e2e_out_free(&r);
 
     /* Unknown fields, bad JSON, too big: refused with the reason, exit 2. */
     static const char *const bad[][2] = {
@@ -732,7 +648,7 @@ static void test_stdin_json(void)
         stdin_run(&r, req);
         CHECK(r.code == 2);
         CHECK(has(&r.out, "\"success\":false") && has(&r.out, bad[i][1]));
-        cli_free(&r);
+        e2e_out_free(&r);
     }
     FILE *f = fopen(req, "w");
     CHECK(f != NULL);
@@ -746,7 +662,7 @@ static void test_stdin_json(void)
     }
     stdin_run(&r, req);
     CHECK(r.code == 2 && has(&r.out, "context_paths") && !has(&r.out, "Osprey"));
-    cli_free(&r);
+    e2e_out_free(&r);
 }
 
 /* Usage errors: exit 2, and the message names the flag. */
@@ -763,13 +679,13 @@ static void test_usage(void)
         {"--num-ctx", "12", "--num-ctx"},
         {"--frobnicate", "1", "--frobnicate"},
     };
-    cli_out r;
+    e2e_out r;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run(&r, "--task", TASK, "--context", E.docs, cases[i].flag, cases[i].value, NULL);
         CHECK(r.code == 2);
         CHECK(has(&r.err, cases[i].named));
         CHECK(has(&r.err, "minions-secure run --help"));
-        cli_free(&r);
+        e2e_out_free(&r);
     }
     /* Texts the supervisor would receive: checked, and named, before it is contacted. */
     static char big[MS_MAX_PROTO_TASK + 2];
@@ -777,49 +693,44 @@ static void test_usage(void)
     long before_sup = file_size(E.sup.out);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--doc-metadata", big, NULL);
     CHECK(r.code == 2 && has(&r.err, "--doc-metadata is 65537 bytes"));
-    cli_free(&r);
+    e2e_out_free(&r);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--system_prompt", "bad \xff", NULL);
     CHECK(r.code == 2 && has(&r.err, "--system_prompt must be UTF-8 text"));
-    cli_free(&r);
+    e2e_out_free(&r);
     CHECK(file_size(E.sup.out) == before_sup); /* no handshake for either */
     run(&r, "--context", E.docs, NULL);
     CHECK(r.code == 2 && has(&r.err, "--task is required"));
-    cli_free(&r);
+    e2e_out_free(&r);
     run(&r, "--task", TASK, NULL);
     CHECK(r.code == 2 && has(&r.err, "--context FILE|DIR is required"));
-    cli_free(&r);
+    e2e_out_free(&r);
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--log", "/tmp/x", NULL);
     CHECK(r.code == 2 && has(&r.err, "--no-log"));
-    cli_free(&r);
+    e2e_out_free(&r);
     char missing[PATH_MAX];
     e2e_path(missing, "%s/no-such-file.txt", E.docs);
     run(&r, "--task", TASK, "--context", missing, NULL);
     CHECK(r.code == 2 && has(&r.err, missing) && has(&r.err, "No such file"));
-    cli_free(&r);
+    e2e_out_free(&r);
     /* No command: --task picks run. Help and exit statuses. */
     run_raw(&r, "--task", TASK, NULL);
     CHECK(r.code == 2 && has(&r.err, "--supervisor_url"));
-    cli_free(&r);
+    e2e_out_free(&r);
     run_raw(&r, "run", "--help", NULL);
     CHECK(r.code == 0 && has(&r.out, "Exit status:") && has(&r.out, "7  the local model") &&
           has(&r.out, "MINIONS_LOCAL") && has(&r.out, "--stdin-json"));
-    cli_free(&r);
+    e2e_out_free(&r);
     run_raw(&r, "--help", NULL);
     CHECK(r.code == 0 && has(&r.out, "run "));
-    cli_free(&r);
+    e2e_out_free(&r);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    if (setup(argv) != 0) {
-        e2e_proc_kill_all();
-        e2e_tmpdir_remove(E.dir);
-        return 1;
+    int rc = e2e_world_open(&W, "test_run_e2e", E2E_SUP | E2E_SIM | E2E_CLI | E2E_SRC, argc, argv);
+    W.wrapper_env = "MS_RUN_WRAPPER";
+    if (rc != 0 || setup() != 0) {
+        return e2e_world_close(&W, rc ? rc : 1);
     }
     RUN(test_minion);
     RUN(test_json);
@@ -832,14 +743,6 @@ int main(int argc, char **argv)
     RUN(test_supervisor_preset);
     RUN(test_stdin_json);
     RUN(test_usage);
-    CHECK(e2e_server_stop(&E.sup, 5000) == 0);
-    CHECK(e2e_server_stop(&E.sim_a, 5000) == 0);
-    CHECK(e2e_server_stop(&E.sim_w, 5000) == 0);
-    int rc = TEST_SUMMARY();
-    if (rc == 0 || !getenv("MS_E2E_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
-    } else {
-        fprintf(stderr, "test_run_e2e: files kept in %s\n", E.dir);
-    }
-    return rc;
+    CHECK(e2e_stop_all(&E.sup, &E.sim_a, &E.sim_w, NULL) == 0); /* clean exits, no reports */
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

@@ -15,9 +15,8 @@
 #include "secure/audit/alog.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
-#include "tests/fixture/proc.h"
 #include "tests/fixture/rawclient.h"
-#include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 /* Text that must never reach the audit log: prompts, replies, the engine's API key. */
@@ -27,12 +26,10 @@
 #define REPLY_B "audit-reply-sigma one two three four"
 #define BACKEND_KEY "sk-audit-test-s3cret"
 
+static e2e_world W; /* programs, certs/dev, the dev key, the script, the temp dir */
 static struct {
-    const char *sup_bin, *sim_bin, *src;
-    char dir[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], devkey[PATH_MAX];
-    char script[PATH_MAX], logdir[PATH_MAX], logkey[PATH_MAX], url[64];
-    uint8_t pk[MS_SIGN_PK_LEN];
-    e2e_server sim, sup;
+    char logdir[PATH_MAX], logkey[PATH_MAX];
+    e2e_stack st;
 } E;
 
 /* What the client saw of one session, to compare with the log. */
@@ -65,7 +62,7 @@ static void session_closed(seen *a)
 {
     ms_client *c = NULL;
     ms_buf req, reply;
-    ms_client_cfg cfg = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .pinned_dev_pk = W.pk};
     ms_buf_init(&req, 4096);
     ms_buf_init(&reply, 1 << 16);
     CHECK_OK(ms_client_new(&c, &cfg));
@@ -87,7 +84,7 @@ static void session_left(seen *b)
     ms_client *c = NULL;
     ms_buf req, final;
     size_t text = 0;
-    ms_client_cfg cfg = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk, .strict = 1};
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .pinned_dev_pk = W.pk, .strict = 1};
     ms_buf_init(&req, 4096);
     ms_buf_init(&final, 1 << 16);
     CHECK_OK(ms_client_new(&c, &cfg));
@@ -108,8 +105,8 @@ static void session_evicted(seen *e)
     e2e_http *h = NULL;
     e2e_raw s;
     long status = 0;
-    CHECK(e2e_http_new(&h, E.url, E.ca) == 0);
-    CHECK_OK(e2e_raw_handshake(h, E.pk, &s, &status));
+    CHECK(e2e_http_new(&h, E.st.url, W.ca) == 0);
+    CHECK_OK(e2e_raw_handshake(h, W.pk, &s, &status));
     memcpy(e->sid, s.sid_hex, sizeof e->sid);
     s.cf[s.cf_len - 1] ^= 1; /* the key confirmation no longer verifies */
     CHECK_ERR(e2e_raw_finish(h, &s, &status), MS_ERR_HTTP_STATUS);
@@ -122,7 +119,7 @@ static void session_evicted(seen *e)
 static void session_live(seen *d, ms_client **c)
 {
     ms_buf req, reply;
-    ms_client_cfg cfg = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .pinned_dev_pk = W.pk};
     ms_buf_init(&req, 4096);
     ms_buf_init(&reply, 1 << 16);
     CHECK_OK(ms_client_new(c, &cfg));
@@ -173,7 +170,7 @@ static void check_start(ms_json_val d)
     ms_json_val ev, first;
     size_t n = 0;
     char backend[96];
-    snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", E.sim.port);
+    snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", E.st.sim.port);
     CHECK(str_is(d, "kind", "supervisor"));
     CHECK(str_is(d, "program", "minions-supervisor 0.1.0"));
     CHECK(str_is(d, "listen", "127.0.0.1:0"));
@@ -294,7 +291,7 @@ static void test_audit_log(void)
     /* A handshake that never finishes: its room check sweeps B out ("expired"); itself it
        costs no line, only a count in supervisor_stop. */
     ms_client *c = NULL;
-    ms_client_cfg cfg = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .pinned_dev_pk = W.pk};
     CHECK_OK(ms_client_new(&c, &cfg));
     CHECK_OK(ms_client_connect(c));
     ms_client_free(c);
@@ -304,7 +301,7 @@ static void test_audit_log(void)
     CHECK(strcmp(a.evidence, d.evidence) == 0);
     memcpy(e.evidence, d.evidence, sizeof e.evidence);
     uint64_t t1 = (uint64_t)time(NULL);
-    CHECK(e2e_server_stop(&E.sup, 5000) == 0); /* SIGTERM: a clean exit seals the log */
+    CHECK(e2e_server_stop(&E.st.sup, 5000) == 0); /* SIGTERM: a clean exit seals the log */
     ms_client_free(live);
 
     CHECK(find_log(path) == 0);
@@ -330,79 +327,52 @@ static void test_audit_log(void)
 static void test_existing_file_refused(void)
 {
     char file[PATH_MAX], backend[64];
-    ms_buf err;
-    ms_buf_init(&err, 1 << 16);
-    e2e_path(file, "%s/old.ndjson", E.dir);
-    snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", E.sim.port);
+    e2e_out r;
+    e2e_world_path(&W, file, "old.ndjson");
+    snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", E.st.sim.port);
     CHECK(e2e_file_write(file, "an earlier log\n") == 0);
-    char *argv[] = {(char *)E.sup_bin, "--listen", "127.0.0.1:0", "--plain-http",
-                    "--backend-url", backend, "--backend-model", "m", "--dev-key", E.devkey,
-                    "--audit-log", file, NULL};
-    CHECK(e2e_run(argv, 20000, E.dir, NULL, &err) == 2);
-    CHECK(err.p && strstr((const char *)err.p, "exists"));
+    CHECK(e2e_world_runl(&W, &(e2e_cmd){.bin = W.sup_bin, .timeout_ms = 20000}, &r, "--listen",
+                         "127.0.0.1:0", "--plain-http", "--backend-url", backend,
+                         "--backend-model", "m", "--dev-key", W.devkey, "--audit-log", file,
+                         NULL) == 2);
+    CHECK(r.err.p && strstr((const char *)r.err.p, "exists"));
     CHECK(e2e_file_contains(file, "an earlier log") && !e2e_file_contains(file, "log_start"));
-    ms_buf_free(&err);
+    e2e_out_free(&r);
 }
 
 static int setup(void)
 {
-    ms_devkey k;
-    int created;
     char rules[512];
-    if (e2e_tmpdir_new("ms-sup-audit", E.dir) != 0) {
-        return -1;
-    }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", E.src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", E.src);
-    e2e_path(E.key, "%s/certs/dev/server.key", E.src);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
-    e2e_path(E.logdir, "%s/audit", E.dir);
-    e2e_path(E.logkey, "%s/minions-supervisor-log-key", E.dir); /* next to --dev-key */
+    e2e_world_path(&W, E.logdir, "audit");
+    e2e_world_path(&W, E.logkey, "minions-supervisor-log-key"); /* next to --dev-key */
     snprintf(rules, sizeof rules,
              "{\"rules\":[{\"contains\":\"audit-prompt-alpha\",\"reply\":\"%s\"},"
              "{\"contains\":\"audit-prompt-beta\",\"reply\":\"%s\"}],\"default\":\"no rule\"}\n",
              REPLY_A, REPLY_B);
-    int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK;
-    memcpy(E.pk, k.pk, sizeof E.pk);
-    ms_devkey_wipe(&k);
-    if (!ok || mkdir(E.logdir, 0700) != 0 || e2e_file_write(E.script, rules) != 0 ||
-        e2e_sim_start(&E.sim, E.sim_bin, E.dir, E.script, NULL) != 0) {
+    if (e2e_world_devkey(&W, "dev.pem") != 0 || mkdir(E.logdir, 0700) != 0 ||
+        e2e_world_script(&W, rules) != 0) {
         return -1;
     }
     /* The engine's API key (the supervisor's environment) must never be logged. */
     setenv("MINIONS_BACKEND_API_KEY", BACKEND_KEY, 1);
-    e2e_sup_cfg cfg = {.bin = E.sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim.port,
-                       .extra = {"--audit-log", E.logdir, "--session-ttl", "1", NULL}};
-    if (e2e_sup_start(&E.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
-    return 0;
+    return e2e_world_stack(&W, &E.st, NULL,
+                           &(e2e_sup_cfg){.extra = {"--audit-log", E.logdir, "--session-ttl", "1"}});
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s SUPERVISOR LLM-SIM SOURCE-DIR\n", argv[0]);
-        return 2;
+    int rc = e2e_world_open(&W, "test_supervisor_audit", E2E_SUP | E2E_SIM | E2E_SRC, argc, argv);
+    if (rc != 0) {
+        return e2e_world_close(&W, rc);
     }
-    E.sup_bin = argv[1];
-    E.sim_bin = argv[2];
-    E.src = argv[3];
-    signal(SIGPIPE, SIG_IGN);
-    if (sodium_init() < 0 || e2e_http_global_init() != 0 || setup() != 0) {
-        fprintf(stderr, "test_supervisor_audit: set-up failed (see %s)\n", E.dir);
+    if (e2e_http_global_init() != 0 || setup() != 0) {
+        fprintf(stderr, "test_supervisor_audit: set-up failed (see %s)\n", W.dir);
         CHECK(0);
     } else {
         RUN(test_audit_log);
         RUN(test_existing_file_refused);
     }
-    e2e_server_stop(&E.sup, 3000);
-    CHECK(e2e_server_stop(&E.sim, 3000) == 0);
-    if (E.dir[0] && !getenv("MS_E2E_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
-    }
-    return TEST_SUMMARY();
+    e2e_server_stop(&E.st.sup, 3000); /* stopped, and checked, by test_audit_log */
+    CHECK(e2e_server_stop(&E.st.sim, 3000) == 0);
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

@@ -13,24 +13,17 @@
 #include "common/limits.h"
 #include "common/llm/pool.h"
 #include "tests/fixture/http_fixture.h"
-#include "tests/fixture/proc.h"
+#include "tests/fixture/world.h"
 #include "tests/test.h"
 
 #define MAX_JOBS 200
 #define TEXT_LEN 64
-#define START_TIMEOUT_MS 20000
 
-static const char *g_sim_bin;
-static char g_dir[PATH_MAX];
-static char g_script[PATH_MAX];
+static e2e_world W; /* llm-sim, its script, the temp dir */
 
 /* --- llm-sim --------------------------------------------------------------------------------- */
 
-typedef struct sim {
-    e2e_proc p;
-    unsigned port;
-    char log[PATH_MAX];
-} sim;
+typedef e2e_server sim; /* .log: its request log */
 
 /* Every job "job <i>" gets "answer i"; markers in angle brackets pick the other rules. */
 static int write_script(void)
@@ -59,37 +52,22 @@ static int write_script(void)
     if (k < 0 || (size_t)k >= sizeof text - off) {
         return -1;
     }
-    e2e_path(g_script, "%s/script.json", g_dir);
-    return e2e_file_write(g_script, text);
+    return e2e_world_script(&W, text);
 }
 
 /* llm-sim with the script, a request log and extra flags (NULL-terminated, may be NULL). */
 static int sim_start(sim *s, const char *const *extra)
 {
-    static unsigned seq;
-    char pf[PATH_MAX], out[PATH_MAX];
-    unsigned n = ++seq;
-    memset(s, 0, sizeof *s);
-    e2e_path(pf, "%s/sim%u.port", g_dir, n);
-    e2e_path(out, "%s/sim%u.out", g_dir, n);
-    e2e_path(s->log, "%s/sim%u.log", g_dir, n);
-    char *argv[24] = {(char *)g_sim_bin, "--listen", "127.0.0.1:0", "--port-file", pf,
-                      "--script", g_script, "--log", s->log};
-    int i = 9;
-    for (int k = 0; extra != NULL && extra[k] != NULL && i < 23; k++) {
-        argv[i++] = (char *)extra[k];
+    e2e_sim_cfg cfg = {.record = 1};
+    for (int k = 0; extra != NULL && extra[k] != NULL && k < E2E_MAX_EXTRA_ARGS; k++) {
+        cfg.extra[k] = extra[k];
     }
-    if (e2e_proc_start(&s->p, "llm-sim", argv, out) != 0) {
-        return -1;
-    }
-    return e2e_proc_wait_port(&s->p, pf, START_TIMEOUT_MS, &s->port);
+    return e2e_world_sim(&W, s, &cfg);
 }
 
 static void sim_stop(sim *s)
 {
-    if (s->p.pid > 0) {
-        CHECK(e2e_proc_stop(&s->p, 5000) == 0);
-    }
+    CHECK(e2e_server_stop(s, E2E_STOP_GRACE_MS) == 0);
 }
 
 /* Lines of the request log that contain needle. */
@@ -682,14 +660,10 @@ static void test_fixture_tls(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s LLM-SIM\n", argv[0]);
-        return 2;
-    }
-    g_sim_bin = argv[1];
-    if (e2e_tmpdir_new("ms-test-pool", g_dir) != 0 || write_script() != 0) {
+    int rc = e2e_world_open(&W, "test_pool", E2E_SIM, argc, argv);
+    if (rc != 0 || write_script() != 0) {
         fprintf(stderr, "test_pool: set-up failed\n");
-        return 1;
+        return e2e_world_close(&W, rc ? rc : 1);
     }
     RUN(test_kind_names);
     RUN(test_args);
@@ -705,12 +679,5 @@ int main(int argc, char **argv)
     RUN(test_fixture_retries);
     RUN(test_fixture_reuse_token_cap);
     RUN(test_fixture_tls);
-    e2e_proc_kill_all();
-    int rc = TEST_SUMMARY();
-    if (rc == 0) {
-        e2e_tmpdir_remove(g_dir);
-    } else {
-        fprintf(stderr, "test_pool: logs kept in %s\n", g_dir);
-    }
-    return rc;
+    return e2e_world_close(&W, TEST_SUMMARY());
 }

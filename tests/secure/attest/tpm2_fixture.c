@@ -27,7 +27,7 @@ int tpm2_fixture_setup(tpm2_fixture *f, uint32_t mask)
     f->mask = mask;
     binding_fill(f->b1, 1);
     binding_fill(f->b2, 2);
-    if (tpm2_swtpm_start(&f->sw) != 0) {
+    if (e2e_swtpm_start(&f->sw) != 0) {
         return -1;
     }
     ms_tpm2_producer_cfg cfg = {.tcti = f->sw.tcti, .pcr_mask = mask};
@@ -51,7 +51,7 @@ void tpm2_fixture_teardown(tpm2_fixture *f)
     ms_tpm2_producer_free(f->prod);
     f->prod = NULL;
     tpm2_conn_close(&f->c);
-    tpm2_swtpm_stop(&f->sw);
+    e2e_swtpm_stop(&f->sw);
 }
 
 int tpm2_fixture_quote(tpm2_fixture *f, const uint8_t binding[static MS_BINDING_LEN], ms_buf *ev)

@@ -12,7 +12,7 @@
 #include "tests/secure/attest/tpm2_tpm.h"
 
 typedef struct tpm2_fixture {
-    tpm2_swtpm sw;
+    e2e_swtpm sw;
     tpm2_conn c;                   /* the test's own connection */
     struct ms_tpm2_producer *prod; /* endorsement-hierarchy AK over `mask` */
     uint32_t mask;
