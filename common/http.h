@@ -112,4 +112,17 @@ MS_MUST_CHECK ms_err ms_http_post_stream(ms_http_client *c, const char *url,
  */
 long ms_http_retry_after_s(const ms_http_client *c);
 
+/*
+ * The loopback check of the URL policy, in one place for every link (engines, supervisor).
+ * ms_http_host_is_loopback: host as libcurl's URL API returns it (IPv6 in brackets) is
+ * 127.0.0.0/8 in dotted-quad form, [::1], [::ffff:127.x.y.z], or "localhost" in any case
+ * (libcurl resolves that name to loopback itself, never via DNS). Anything else is not:
+ * "localhost.", "127.0.0.1.evil", "::1" without brackets, "0x7f000001", NULL.
+ * ms_http_url_is_loopback: url parses with libcurl's URL API (which normalises numeric
+ * IPv4 forms such as 0x7f000001 or 127.1 to dotted quads), its scheme is http or https,
+ * and its host passes the check above. Says nothing about userinfo: ms_http_* refuse it.
+ */
+bool ms_http_host_is_loopback(const char *host);
+bool ms_http_url_is_loopback(const char *url);
+
 #endif
