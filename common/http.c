@@ -2,13 +2,10 @@
 #include "common/http.h"
 #include "common/http_internal.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "common/check.h"
@@ -104,79 +101,6 @@ void ms_http_client_free(ms_http_client *c)
 long ms_http_retry_after_s(const ms_http_client *c)
 {
     return c->retry_after_s;
-}
-
-/* --- URL policy ---------------------------------------------------------------------------- */
-
-static bool loopback_host(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    char inner[INET6_ADDRSTRLEN + 1];
-    size_t n = strlen(host);
-    if (strcasecmp(host, "localhost") == 0) {
-        return true; /* libcurl >= 7.78 resolves it to loopback itself, never via DNS */
-    }
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    }
-    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
-        return false;
-    }
-    memcpy(inner, host + 1, n - 2);
-    inner[n - 2] = '\0';
-    if (inet_pton(AF_INET6, inner, &a6) != 1) {
-        return false;
-    }
-    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-}
-
-static bool url_chars_ok(const char *url, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (url[i] <= 0x20 || url[i] >= 0x7f) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool has_part(CURLU *u, CURLUPart part)
-{
-    char *v = NULL;
-    CURLUcode rc = curl_url_get(u, part, &v, 0);
-    curl_free(v);
-    return rc == CURLUE_OK;
-}
-
-/* Parse url once; libcurl later uses this very handle, so what we check is what it connects to. */
-ms_err ms_http_url_check(const char *url, bool allow_plain_http, CURLU **out)
-{
-    ms_err err = MS_OK;
-    char *scheme = NULL, *host = NULL;
-    *out = NULL;
-    ENSURE(url != NULL, MS_ERR_HTTP_URL);
-    size_t n = strnlen(url, MS_MAX_HTTP_URL + 1);
-    ENSURE(n > 0 && n <= MS_MAX_HTTP_URL && url_chars_ok(url, n), MS_ERR_HTTP_URL);
-    CURLU *u = curl_url();
-    ENSURE(u != NULL, MS_ERR_NOMEM);
-    ENSURE_OUT(curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
-    ENSURE_OUT(curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
-    ENSURE_OUT(curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
-    ENSURE_OUT(!has_part(u, CURLUPART_USER) && !has_part(u, CURLUPART_PASSWORD),
-               MS_ERR_HTTP_URL);
-    bool https = strcmp(scheme, "https") == 0;
-    ENSURE_OUT(https || strcmp(scheme, "http") == 0, MS_ERR_HTTP_URL);
-    ENSURE_OUT(https || allow_plain_http || loopback_host(host), MS_ERR_HTTP_INSECURE);
-out:
-    curl_free(scheme);
-    curl_free(host);
-    if (err != MS_OK) {
-        curl_url_cleanup(u);
-        return err;
-    }
-    *out = u;
-    return MS_OK;
 }
 
 /* --- headers --------------------------------------------------------------------------------- */

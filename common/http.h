@@ -19,6 +19,10 @@
 MS_MUST_CHECK ms_err ms_http_global_init(void);
 void ms_http_global_cleanup(void);
 
+/* Defaults of ms_http_opts, for callers that resolve options themselves. */
+#define MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define MS_HTTP_DEFAULT_USER_AGENT "minions-secure"
+
 /*
  * Options. Zero-initialise, then set what you need: a zero field means its default.
  *   connect_timeout_ms  TCP + TLS connection set-up (default 10000)
@@ -111,5 +115,58 @@ MS_MUST_CHECK ms_err ms_http_post_stream(ms_http_client *c, const char *url,
  * had none (libcurl cannot tell that apart from "Retry-After: 0").
  */
 long ms_http_retry_after_s(const ms_http_client *c);
+
+/*
+ * Many POSTs to one URL at once, driven from the calling thread over one libcurl multi
+ * handle: `slots` (>= 1) transfers in flight at most, as many connections, all kept for
+ * reuse. The URL policy, headers, TLS, caps, timeouts and errors are those of
+ * ms_http_post_json. NOT thread-safe. The loop: start requests while a slot is idle,
+ * perform, take each finished one with ms_http_multi_next, wait when none finished.
+ */
+typedef struct ms_http_multi ms_http_multi;
+
+/* A finished request. resp is the slot's body buffer (cap: opts.max_response): the caller
+ * may read and clear it; it stays valid until the next ms_http_multi_start or _free, which
+ * wipe it. err and status as ms_http_post_json; retry_after_s as ms_http_retry_after_s. */
+typedef struct ms_http_done {
+    size_t tag;
+    ms_err err;
+    long status;
+    long retry_after_s;
+    ms_buf *resp;
+} ms_http_done;
+
+/* opts may be NULL (defaults). URL and token are checked here (errors as the requests);
+ * slots 0 or a negative timeout is MS_ERR_ARG. */
+MS_MUST_CHECK ms_err ms_http_multi_new(const ms_http_opts *opts, const char *url,
+                                       const char *bearer_token, unsigned slots,
+                                       ms_http_multi **out);
+/* Aborts what is in flight; wipes every buffer. NULL is allowed. */
+void ms_http_multi_free(ms_http_multi *m);
+/* How many slots are idle. */
+unsigned ms_http_multi_idle(const ms_http_multi *m);
+/* Start a POST of body[0..len) (not copied: it must outlive the request) on an idle slot;
+ * tag comes back in ms_http_done. MS_ERR_STATE when no slot is idle. */
+MS_MUST_CHECK ms_err ms_http_multi_start(ms_http_multi *m, size_t tag, const char *body,
+                                         size_t len);
+/* Move every transfer on as far as it goes without blocking. */
+MS_MUST_CHECK ms_err ms_http_multi_perform(ms_http_multi *m);
+/* One finished request into *d (*got true), or *got false when none finished. */
+MS_MUST_CHECK ms_err ms_http_multi_next(ms_http_multi *m, ms_http_done *d, bool *got);
+/* Sleep until a transfer has something to do, or timeout_ms. */
+MS_MUST_CHECK ms_err ms_http_multi_wait(ms_http_multi *m, int timeout_ms);
+
+/*
+ * The loopback check of the URL policy, in one place for every link (engines, supervisor).
+ * ms_http_host_is_loopback: host as libcurl's URL API returns it (IPv6 in brackets) is
+ * 127.0.0.0/8 in dotted-quad form, [::1], [::ffff:127.x.y.z], or "localhost" in any case
+ * (libcurl resolves that name to loopback itself, never via DNS). Anything else is not:
+ * "localhost.", "127.0.0.1.evil", "::1" without brackets, "0x7f000001", NULL.
+ * ms_http_url_is_loopback: url parses with libcurl's URL API (which normalises numeric
+ * IPv4 forms such as 0x7f000001 or 127.1 to dotted quads), its scheme is http or https,
+ * and its host passes the check above. Says nothing about userinfo: ms_http_* refuse it.
+ */
+bool ms_http_host_is_loopback(const char *host);
+bool ms_http_url_is_loopback(const char *url);
 
 #endif

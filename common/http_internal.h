@@ -1,4 +1,4 @@
-/* Inside common/: the libcurl easy-handle set-up that http.c and llm/pool.c share. */
+/* Inside common/: the libcurl easy-handle set-up that http.c and http_multi.c share. */
 #ifndef MS_COMMON_HTTP_INTERNAL_H
 #define MS_COMMON_HTTP_INTERNAL_H
 
@@ -13,13 +13,9 @@
 
 /*
  * Not for other callers: the public door is common/http.h. These pieces exist so that a
- * second driver of libcurl (the curl multi loop of common/llm/pool.c) applies exactly the
+ * second driver of libcurl (the multi handle of common/http_multi.c) applies exactly the
  * same URL policy, TLS settings, header hygiene, caps and error mapping as ms_http_*.
  */
-
-/* Defaults of ms_http_opts that a second driver needs too. */
-#define MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
-#define MS_HTTP_DEFAULT_USER_AGENT "minions-secure"
 
 /*
  * One request in flight: where the body goes and why a callback stopped it. The caller sets

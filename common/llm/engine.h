@@ -1,4 +1,5 @@
-/* Plumbing shared by the engine clients (openai.c, ollama.c): not for other callers. */
+/* The one engine layer under every chat client: wire-format tables, the request/retry/stream
+ * shell, and their shared helpers. Not for callers outside common/llm/. */
 #ifndef MS_COMMON_LLM_ENGINE_H
 #define MS_COMMON_LLM_ENGINE_H
 
@@ -11,8 +12,6 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/llm/chat.h"
-#include "common/llm/ollama.h"
-#include "common/llm/openai.h"
 
 /* Retry policy; zero fields take the defaults documented in openai.h / ollama.h. */
 typedef struct ms_llm_retry {
@@ -100,21 +99,75 @@ MS_MUST_CHECK ms_err ms_llm_take_text(ms_chat_result *r, const char *s, size_t n
                                       ms_chat_delta_fn on_delta, void *ctx, bool *delivered,
                                       ms_err *user_err);
 
+/* --- wire formats and the request shell -------------------------------------------------- */
+
+typedef struct ms_llm_format ms_llm_format;
+
 /*
- * The non-streamed wire format of each engine, for ms_*_chat and the batch runner
- * (common/llm/pool.c): the path after base_url, the request body ("stream" as given), and
- * the parse of a complete 2xx response into r (errors as ms_openai_chat: BACKEND_STATUS
- * for an error object, BACKEND_FORMAT for anything malformed or over a cap, NOMEM).
+ * What a request needs besides its messages: the wire format, where, which model, the
+ * token (never logged), Ollama's num_ctx (ignored by OpenAI), and the retry policy as is
+ * (max_retries 0: none). Borrowed.
  */
-#define MS_OPENAI_CHAT_PATH "/chat/completions"
-#define MS_OLLAMA_CHAT_PATH "/api/chat"
-MS_MUST_CHECK ms_err ms_openai_build_body(const ms_openai_cfg *cfg, const ms_chat_msg *msgs,
-                                          size_t n, const ms_chat_opts *o, bool stream,
-                                          ms_buf *out);
+typedef struct ms_llm_wire {
+    const ms_llm_format *fmt;
+    const char *base_url;
+    const char *model;
+    const char *api_key;
+    uint32_t num_ctx;
+    ms_llm_retry rt;
+} ms_llm_wire;
+
+/* One streamed reply in progress, as a format's stream_doc sees it. */
+typedef struct ms_llm_stream {
+    ms_chat_result *r;
+    ms_chat_delta_fn on_delta;
+    void *ctx;
+    bool delivered; /* on_delta has seen text: no retry from here on */
+    bool finished;  /* the format's last piece arrived (finish_reason, "done": true) */
+    ms_err user_err;
+} ms_llm_stream;
+
+/* How a streamed body is cut into JSON documents. */
+typedef enum ms_llm_framing {
+    MS_LLM_SSE,    /* Server-Sent Events; complete only after "data: [DONE]" */
+    MS_LLM_NDJSON, /* one JSON object a line */
+} ms_llm_framing;
+
+/*
+ * One engine's wire format. build_body: the request ("stream" as given; MS_ERR_ARG for bad
+ * msgs/opts). parse_body: a complete 2xx response into r (BACKEND_STATUS for an error
+ * object, BACKEND_FORMAT for anything malformed or over a cap, NOMEM). stream_doc: one
+ * document of a streamed reply (text through ms_llm_stream_text, st->finished on the last).
+ */
+struct ms_llm_format {
+    const char *name;      /* log name: "openai", "ollama" */
+    const char *chat_path; /* after base_url */
+    const char *ping_path; /* a cheap GET after base_url */
+    ms_llm_framing framing;
+    ms_err (*build_body)(const ms_llm_wire *w, const ms_chat_msg *msgs, size_t n,
+                         const ms_chat_opts *o, bool stream, ms_buf *out);
+    ms_err (*parse_body)(const ms_buf *body, ms_chat_result *r);
+    ms_err (*stream_doc)(ms_llm_stream *st, ms_json_val root);
+};
+
+extern const ms_llm_format ms_llm_format_openai; /* openai.c */
+extern const ms_llm_format ms_llm_format_ollama; /* ollama.c */
+
+/* ms_llm_take_text for a stream: to st->r and st->on_delta. */
+MS_MUST_CHECK ms_err ms_llm_stream_text(ms_llm_stream *st, const char *s, size_t n);
+
+/*
+ * The request shell of every chat: check, build the body, run the attempts with retries
+ * (ms_llm_run), plain or streamed. w NULL, http NULL, an empty model, or stream without
+ * on_delta is MS_ERR_ARG. Results and errors as ms_openai_chat / ms_openai_chat_stream.
+ */
+MS_MUST_CHECK ms_err ms_llm_call(ms_http_client *http, const ms_llm_wire *w,
+                                 const ms_chat_msg *msgs, size_t n, const ms_chat_opts *opts,
+                                 bool stream, ms_chat_delta_fn on_delta, void *ctx,
+                                 ms_chat_result *r);
+
+/* The reply parsers of the formats, for the fuzzers (tests/fuzz/fuzz_engine_reply.c). */
 MS_MUST_CHECK ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r);
-MS_MUST_CHECK ms_err ms_ollama_build_body(const ms_ollama_cfg *cfg, const ms_chat_msg *msgs,
-                                          size_t n, const ms_chat_opts *o, bool stream,
-                                          ms_buf *out);
 MS_MUST_CHECK ms_err ms_ollama_parse_body(const ms_buf *body, ms_chat_result *r);
 
 #endif

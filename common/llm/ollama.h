@@ -1,4 +1,4 @@
-/* Chat client for Ollama's native /api/chat (plain and NDJSON-streamed replies). */
+/* Chat on Ollama's native /api/chat over a caller's HTTP client (format: engine.h). */
 #ifndef MS_COMMON_LLM_OLLAMA_H
 #define MS_COMMON_LLM_OLLAMA_H
 

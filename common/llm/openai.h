@@ -1,4 +1,4 @@
-/* Chat client for OpenAI-compatible engines (vLLM, SGLang, llama.cpp server, ...). */
+/* Chat on an OpenAI-compatible engine over a caller's HTTP client (format: engine.h). */
 #ifndef MS_COMMON_LLM_OPENAI_H
 #define MS_COMMON_LLM_OPENAI_H
 

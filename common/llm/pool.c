@@ -1,15 +1,12 @@
-/* A model engine as one value: single chats, pings, and job batches over one curl multi handle. */
+/* A model engine as one value: single chats, kept-alive connections, pings, and job batches. */
 #include "common/llm/pool.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/check.h"
 #include "common/clock.h"
 #include "common/http.h"
-#include "common/http_internal.h"
 #include "common/limits.h"
 #include "common/llm/engine.h"
 #include "common/log.h"
@@ -27,7 +24,7 @@
 struct eng {
     ms_llm_engine e;
     ms_http_opts http;
-    ms_llm_retry rt;
+    ms_llm_wire w;
 };
 
 static ms_err resolve(const ms_llm_engine *in, struct eng *g)
@@ -46,25 +43,17 @@ static ms_err resolve(const ms_llm_engine *in, struct eng *g)
         .allow_plain_http = in->allow_plain_http,
         .user_agent = MS_HTTP_DEFAULT_USER_AGENT,
     };
-    g->rt = (ms_llm_retry){
-        .max_retries = in->max_retries ? in->max_retries : DEFAULT_MAX_RETRIES,
-        .backoff_base_ms = in->backoff_base_ms ? in->backoff_base_ms : DEFAULT_BACKOFF_MS,
-        .max_wait_ms = in->max_retry_wait_ms, /* 0: engine.c's MS_MAX_LLM_RETRY_WAIT_MS */
+    g->w = (ms_llm_wire){
+        .fmt = in->kind == MS_LLM_OLLAMA ? &ms_llm_format_ollama : &ms_llm_format_openai,
+        .base_url = in->base_url,
+        .model = in->model,
+        .api_key = in->api_key,
+        .num_ctx = in->num_ctx,
+        .rt = {.max_retries = in->max_retries ? in->max_retries : DEFAULT_MAX_RETRIES,
+               .backoff_base_ms = in->backoff_base_ms ? in->backoff_base_ms : DEFAULT_BACKOFF_MS,
+               .max_wait_ms = in->max_retry_wait_ms}, /* 0: MS_MAX_LLM_RETRY_WAIT_MS */
     };
     return MS_OK;
-}
-
-static ms_openai_cfg openai_cfg(const struct eng *g)
-{
-    return (ms_openai_cfg){g->e.base_url,       g->e.model,            g->e.api_key,
-                           g->rt.max_retries,   g->rt.backoff_base_ms, g->rt.max_wait_ms};
-}
-
-static ms_ollama_cfg ollama_cfg(const struct eng *g)
-{
-    return (ms_ollama_cfg){g->e.base_url,       g->e.model,        g->e.api_key,
-                           g->e.num_ctx,        g->rt.max_retries, g->rt.backoff_base_ms,
-                           g->rt.max_wait_ms};
 }
 
 /* --- names ----------------------------------------------------------------------------------- */
@@ -98,27 +87,90 @@ const char *ms_llm_kind_name(ms_llm_kind k)
     return "unknown";
 }
 
-/* --- one request ----------------------------------------------------------------------------- */
+/* --- connections and single requests -------------------------------------------------------- */
+
+struct ms_llm_conn {
+    struct eng g;
+    ms_http_client *http;
+};
+
+static ms_err conn_open(const ms_llm_engine *e, int retries, size_t max_response,
+                        ms_llm_conn **out)
+{
+    *out = NULL;
+    ms_llm_conn *c = calloc(1, sizeof *c);
+    ENSURE(c != NULL, MS_ERR_NOMEM);
+    ms_err err = resolve(e, &c->g);
+    if (err == MS_OK && retries >= 0) {
+        c->g.w.rt.max_retries = (unsigned)retries;
+    }
+    c->g.http.max_response = max_response;
+    if (err == MS_OK) {
+        err = ms_http_client_new(&c->g.http, &c->http);
+    }
+    if (err != MS_OK) {
+        ms_llm_conn_free(c);
+        return err;
+    }
+    *out = c;
+    return MS_OK;
+}
+
+ms_err ms_llm_conn_new(const ms_llm_engine *e, int retries, ms_llm_conn **out)
+{
+    ENSURE(out != NULL, MS_ERR_ARG);
+    return conn_open(e, retries, MS_MAX_LLM_STREAM, out);
+}
+
+void ms_llm_conn_free(ms_llm_conn *c)
+{
+    if (c != NULL) {
+        ms_http_client_free(c->http);
+        ms_wipe(c, sizeof *c);
+        free(c);
+    }
+}
+
+ms_err ms_llm_conn_chat(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
+                        const ms_chat_opts *opts, ms_chat_result *r)
+{
+    ENSURE(c != NULL, MS_ERR_ARG);
+    return ms_llm_call(c->http, &c->g.w, msgs, n, opts, false, NULL, NULL, r);
+}
+
+ms_err ms_llm_conn_chat_stream(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
+                               const ms_chat_opts *opts, ms_chat_delta_fn on_delta, void *ctx,
+                               ms_chat_result *r)
+{
+    ENSURE(c != NULL, MS_ERR_ARG);
+    return ms_llm_call(c->http, &c->g.w, msgs, n, opts, true, on_delta, ctx, r);
+}
+
+/* One request on a connection of its own. */
+static ms_err chat_once(const ms_llm_engine *e, const ms_chat_msg *msgs, size_t n,
+                        const ms_chat_opts *opts, bool stream, ms_chat_delta_fn on_delta,
+                        void *ctx, ms_chat_result *r)
+{
+    ms_llm_conn *c = NULL;
+    ENSURE(r != NULL, MS_ERR_ARG);
+    ms_llm_reset_result(r);
+    TRY(conn_open(e, -1, stream ? MS_MAX_LLM_STREAM : MS_MAX_LLM_RESPONSE, &c));
+    ms_err err = ms_llm_call(c->http, &c->g.w, msgs, n, opts, stream, on_delta, ctx, r);
+    ms_llm_conn_free(c);
+    return err;
+}
 
 ms_err ms_llm_engine_chat(const ms_llm_engine *e, const ms_chat_msg *msgs, size_t n,
                           const ms_chat_opts *opts, ms_chat_result *r)
 {
-    struct eng g;
-    ms_http_client *http = NULL;
-    ENSURE(r != NULL, MS_ERR_ARG);
-    ms_llm_reset_result(r);
-    TRY(resolve(e, &g));
-    TRY(ms_http_client_new(&g.http, &http));
-    ms_err err;
-    if (g.e.kind == MS_LLM_OLLAMA) {
-        ms_ollama_cfg cfg = ollama_cfg(&g);
-        err = ms_ollama_chat(http, &cfg, msgs, n, opts, r);
-    } else {
-        ms_openai_cfg cfg = openai_cfg(&g);
-        err = ms_openai_chat(http, &cfg, msgs, n, opts, r);
-    }
-    ms_http_client_free(http);
-    return err;
+    return chat_once(e, msgs, n, opts, false, NULL, NULL, r);
+}
+
+ms_err ms_llm_engine_chat_stream(const ms_llm_engine *e, const ms_chat_msg *msgs, size_t n,
+                                 const ms_chat_opts *opts, ms_chat_delta_fn on_delta, void *ctx,
+                                 ms_chat_result *r)
+{
+    return chat_once(e, msgs, n, opts, true, on_delta, ctx, r);
 }
 
 ms_err ms_llm_engine_ping(const ms_llm_engine *e, long *status)
@@ -139,7 +191,7 @@ ms_err ms_llm_engine_ping(const ms_llm_engine *e, long *status)
     if (g.http.total_timeout_ms > g.http.connect_timeout_ms + PING_EXTRA_MS) {
         g.http.total_timeout_ms = g.http.connect_timeout_ms + PING_EXTRA_MS;
     }
-    TRY_OUT(ms_llm_url(g.e.base_url, g.e.kind == MS_LLM_OLLAMA ? "/api/tags" : "/models", &url));
+    TRY_OUT(ms_llm_url(g.e.base_url, g.w.fmt->ping_path, &url));
     TRY_OUT(ms_http_client_new(&g.http, &http));
     err = ms_http_get(http, (const char *)url.p, g.e.api_key, status, &resp);
     err = ms_llm_outcome(err, *status, &resp, &scratch, &retryable);
@@ -169,50 +221,20 @@ struct task {
     bool ended;
 };
 
-/* One transfer in flight: an easy handle reused job after job. */
-struct slot {
-    CURL *easy;
-    bool busy;
-    size_t job;
-    ms_buf resp; /* the reply of the attempt; wiped after parsing */
-    ms_http_xfer x;
-    char errbuf[CURL_ERROR_SIZE];
-};
-
 struct batch {
     struct eng g;
     ms_llm_job *jobs;
     size_t n;
     struct task *t;
-    struct slot *s;
     unsigned parallel;
-    unsigned running;
-    CURLM *multi;
-    CURLU *url;             /* checked once; libcurl copies it per transfer */
-    struct curl_slist *hdr; /* shared by every transfer; one line holds the token */
-    size_t next;            /* first job not started yet */
-    size_t *waiting;        /* jobs waiting for a retry (unordered) */
+    ms_http_multi *multi; /* `parallel` transfers in flight at most, connections reused */
+    size_t next;          /* first job not started yet */
+    size_t *waiting;      /* jobs waiting for a retry (unordered) */
     size_t n_waiting;
     size_t done;
     ms_llm_progress_fn progress;
     void *ctx;
 };
-
-static ms_err build_body(const struct batch *b, const ms_llm_job *j, ms_buf *out)
-{
-    if (b->g.e.kind == MS_LLM_OLLAMA) {
-        ms_ollama_cfg cfg = ollama_cfg(&b->g);
-        return ms_ollama_build_body(&cfg, j->msgs, j->n_msgs, j->opts, false, out);
-    }
-    ms_openai_cfg cfg = openai_cfg(&b->g);
-    return ms_openai_build_body(&cfg, j->msgs, j->n_msgs, j->opts, false, out);
-}
-
-static ms_err parse_body(const struct batch *b, const ms_buf *body, ms_chat_result *r)
-{
-    return b->g.e.kind == MS_LLM_OLLAMA ? ms_ollama_parse_body(body, r)
-                                         : ms_openai_parse_body(body, r);
-}
 
 static void end_job(struct batch *b, size_t i, ms_err e)
 {
@@ -230,24 +252,14 @@ static void end_job(struct batch *b, size_t i, ms_err e)
     }
 }
 
-static struct slot *free_slot(struct batch *b)
-{
-    for (unsigned k = 0; k < b->parallel; k++) {
-        if (!b->s[k].busy) {
-            return &b->s[k];
-        }
-    }
-    return NULL;
-}
-
-/* Start an attempt of job i on slot s. A job whose request cannot be built ends here. */
-static ms_err launch(struct batch *b, struct slot *s, size_t i)
+/* Start an attempt of job i on an idle slot. A job whose request cannot be built ends here. */
+static ms_err launch(struct batch *b, size_t i)
 {
     ms_llm_job *j = &b->jobs[i];
     struct task *t = &b->t[i];
     if (j->result.attempts == 0) {
         t->t0 = ms_clock_s();
-        ms_err e = build_body(b, j, &t->body);
+        ms_err e = b->g.w.fmt->build_body(&b->g.w, j->msgs, j->n_msgs, j->opts, false, &t->body);
         if (e != MS_OK) {
             end_job(b, i, e);
             return e == MS_ERR_NOMEM ? e : MS_OK;
@@ -256,16 +268,7 @@ static ms_err launch(struct batch *b, struct slot *s, size_t i)
     unsigned attempts = j->result.attempts;
     ms_llm_reset_result(&j->result);
     j->result.attempts = attempts + 1;
-    ms_buf_clear(&s->resp);
-    s->x = (ms_http_xfer){.resp = &s->resp};
-    TRY(ms_http_easy_setup(s->easy, &b->g.http, &s->x, b->url, b->hdr, s->errbuf,
-                           (const char *)t->body.p, t->body.len));
-    ENSURE(curl_easy_setopt(s->easy, CURLOPT_PRIVATE, (void *)s) == CURLE_OK, MS_ERR_INTERNAL);
-    ENSURE(curl_multi_add_handle(b->multi, s->easy) == CURLM_OK, MS_ERR_INTERNAL);
-    s->busy = true;
-    s->job = i;
-    b->running++;
-    return MS_OK;
+    return ms_http_multi_start(b->multi, i, (const char *)t->body.p, t->body.len);
 }
 
 /* The waiting job due first, if it is due by now; removed from the list. */
@@ -285,17 +288,16 @@ static bool take_due(struct batch *b, int64_t now, size_t *job)
     return true;
 }
 
-/* Fill free slots: due retries first, then jobs not started yet. */
+/* Fill idle slots: due retries first, then jobs not started yet. */
 static ms_err fill(struct batch *b)
 {
     int64_t now = (int64_t)ms_clock_ms();
-    struct slot *s;
-    while ((s = free_slot(b)) != NULL) {
+    while (ms_http_multi_idle(b->multi) > 0) {
         size_t i;
         if (take_due(b, now, &i)) {
-            TRY(launch(b, s, i));
+            TRY(launch(b, i));
         } else if (b->next < b->n) {
-            TRY(launch(b, s, b->next++));
+            TRY(launch(b, b->next++));
         } else {
             break;
         }
@@ -304,27 +306,22 @@ static ms_err fill(struct batch *b)
 }
 
 /* An attempt ended: map it, then end the job or queue its retry (no wait on this thread). */
-static ms_err complete(struct batch *b, struct slot *s, CURLcode rc)
+static ms_err complete(struct batch *b, const ms_http_done *d)
 {
-    size_t i = s->job;
+    size_t i = d->tag;
     ms_llm_job *j = &b->jobs[i];
     struct task *t = &b->t[i];
-    long status = 0, retry_after_s = 0;
     bool retryable = false;
     uint32_t wait = 0;
-    ENSURE(curl_multi_remove_handle(b->multi, s->easy) == CURLM_OK, MS_ERR_INTERNAL);
-    s->busy = false;
-    b->running--;
-    ms_err e = ms_http_easy_finish(s->easy, rc, &s->x, s->errbuf, &status, &retry_after_s);
-    e = ms_llm_outcome(e, status, &s->resp, &j->result, &retryable);
+    ms_err e = ms_llm_outcome(d->err, d->status, d->resp, &j->result, &retryable);
     if (e == MS_OK) {
-        e = parse_body(b, &s->resp, &j->result);
+        e = b->g.w.fmt->parse_body(d->resp, &j->result);
     }
-    ms_buf_clear(&s->resp);
-    if (e != MS_OK && retryable && t->retries < b->g.rt.max_retries &&
-        ms_llm_retry_wait(&b->g.rt, t->retries, retry_after_s, &wait)) {
+    ms_buf_clear(d->resp);
+    if (e != MS_OK && retryable && t->retries < b->g.w.rt.max_retries &&
+        ms_llm_retry_wait(&b->g.w.rt, t->retries, d->retry_after_s, &wait)) {
         ms_log(MS_LOG_WARN, LOG_NAME, "job %zu attempt %u failed (%s, HTTP %ld); retrying in %u ms",
-               i, j->result.attempts, ms_err_name(e), status, (unsigned)wait);
+               i, j->result.attempts, ms_err_name(e), d->status, (unsigned)wait);
         t->retries++;
         t->due_ms = (int64_t)ms_clock_ms() + wait;
         b->waiting[b->n_waiting++] = i;
@@ -337,28 +334,28 @@ static ms_err complete(struct batch *b, struct slot *s, CURLcode rc)
 /* Handle every finished transfer; *count says how many there were. */
 static ms_err reap(struct batch *b, size_t *count)
 {
-    CURLMsg *m;
-    int left = 0;
+    ms_http_done d;
+    bool got = false;
     *count = 0;
-    while ((m = curl_multi_info_read(b->multi, &left)) != NULL) {
-        if (m->msg != CURLMSG_DONE) {
-            continue;
+    for (;;) {
+        TRY(ms_http_multi_next(b->multi, &d, &got));
+        if (!got) {
+            return MS_OK;
         }
-        CURLcode rc = m->data.result; /* m dies with curl_multi_remove_handle */
-        char *priv = NULL;
-        ENSURE(curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv) == CURLE_OK &&
-                   priv != NULL,
-               MS_ERR_INTERNAL);
-        TRY(complete(b, (struct slot *)(void *)priv, rc));
+        TRY(complete(b, &d));
         (*count)++;
     }
-    return MS_OK;
+}
+
+static unsigned running(const struct batch *b)
+{
+    return b->parallel - ms_http_multi_idle(b->multi);
 }
 
 /* How long the loop may sleep: until the first retry is due when a slot could take it. */
 static int poll_timeout(const struct batch *b)
 {
-    if (b->running >= b->parallel || b->n_waiting == 0) {
+    if (running(b) >= b->parallel || b->n_waiting == 0) {
         return IDLE_POLL_MS;
     }
     int64_t first = INT64_MAX;
@@ -372,16 +369,14 @@ static int poll_timeout(const struct batch *b)
 static ms_err run(struct batch *b)
 {
     while (b->done < b->n) {
-        int still = 0;
         TRY(fill(b));
         /* Every job not ended is running, waiting, or not started: none may be lost. */
-        ENSURE(b->running > 0 || b->n_waiting > 0 || b->done == b->n, MS_ERR_INTERNAL);
-        ENSURE(curl_multi_perform(b->multi, &still) == CURLM_OK, MS_ERR_INTERNAL);
+        ENSURE(running(b) > 0 || b->n_waiting > 0 || b->done == b->n, MS_ERR_INTERNAL);
+        TRY(ms_http_multi_perform(b->multi));
         size_t finished = 0;
         TRY(reap(b, &finished));
         if (finished == 0 && b->done < b->n) {
-            ENSURE(curl_multi_poll(b->multi, NULL, 0, poll_timeout(b), NULL) == CURLM_OK,
-                   MS_ERR_INTERNAL);
+            TRY(ms_http_multi_wait(b->multi, poll_timeout(b)));
         }
     }
     return MS_OK;
@@ -390,53 +385,22 @@ static ms_err run(struct batch *b)
 static ms_err setup(struct batch *b)
 {
     ms_buf url;
-    TRY(ms_http_global_init());
     b->t = calloc(b->n, sizeof *b->t);
     b->waiting = calloc(b->n, sizeof *b->waiting);
-    b->s = calloc(b->parallel, sizeof *b->s);
-    ENSURE(b->t != NULL && b->waiting != NULL && b->s != NULL, MS_ERR_NOMEM);
+    ENSURE(b->t != NULL && b->waiting != NULL, MS_ERR_NOMEM);
     for (size_t i = 0; i < b->n; i++) {
         ms_buf_init(&b->t[i].body, MS_MAX_LLM_REQUEST);
     }
-    for (unsigned k = 0; k < b->parallel; k++) {
-        ms_buf_init(&b->s[k].resp, MS_MAX_LLM_RESPONSE);
-        b->s[k].easy = curl_easy_init();
-        ENSURE(b->s[k].easy != NULL, MS_ERR_NOMEM);
-    }
-    TRY(ms_llm_url(b->g.e.base_url,
-                   b->g.e.kind == MS_LLM_OLLAMA ? MS_OLLAMA_CHAT_PATH : MS_OPENAI_CHAT_PATH,
-                   &url));
-    ms_err e = ms_http_url_check((const char *)url.p, b->g.http.allow_plain_http, &b->url);
+    TRY(ms_llm_url(b->g.e.base_url, b->g.w.fmt->chat_path, &url));
+    ms_err e = ms_http_multi_new(&b->g.http, (const char *)url.p, b->g.e.api_key, b->parallel,
+                                 &b->multi);
     ms_buf_free(&url);
-    TRY(e);
-    TRY(ms_http_headers_new(b->g.e.api_key, true, &b->hdr));
-    b->multi = curl_multi_init();
-    ENSURE(b->multi != NULL, MS_ERR_NOMEM);
-    /* Never more connections than transfers in flight, and keep them all for reuse. */
-    long p = (long)b->parallel;
-    ENSURE(curl_multi_setopt(b->multi, CURLMOPT_MAX_HOST_CONNECTIONS, p) == CURLM_OK &&
-               curl_multi_setopt(b->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, p) == CURLM_OK &&
-               curl_multi_setopt(b->multi, CURLMOPT_MAXCONNECTS, p) == CURLM_OK,
-           MS_ERR_INTERNAL);
-    return MS_OK;
+    return e;
 }
 
 static void teardown(struct batch *b, ms_err err)
 {
-    for (unsigned k = 0; b->s != NULL && k < b->parallel; k++) {
-        if (b->s[k].busy) {
-            curl_multi_remove_handle(b->multi, b->s[k].easy);
-        }
-        if (b->s[k].easy != NULL) {
-            curl_easy_cleanup(b->s[k].easy);
-        }
-        ms_buf_free(&b->s[k].resp);
-    }
-    if (b->multi != NULL) {
-        curl_multi_cleanup(b->multi);
-    }
-    ms_http_headers_free(b->hdr);
-    curl_url_cleanup(b->url);
+    ms_http_multi_free(b->multi);
     /* Jobs that a fatal error left without an outcome get that error. */
     for (size_t i = 0; i < b->n; i++) {
         if (b->t == NULL || !b->t[i].ended) {
@@ -449,7 +413,6 @@ static void teardown(struct batch *b, ms_err err)
     }
     free(b->t);
     free(b->waiting);
-    free(b->s);
 }
 
 /*

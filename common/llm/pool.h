@@ -1,4 +1,4 @@
-/* A local model engine as one value, and many chat requests to it at once (libcurl multi). */
+/* A local model engine as one value: one request, a kept-alive connection, or many at once. */
 #ifndef MS_COMMON_LLM_POOL_H
 #define MS_COMMON_LLM_POOL_H
 
@@ -43,6 +43,36 @@ MS_MUST_CHECK ms_err ms_llm_engine_chat(const ms_llm_engine *e, const ms_chat_ms
                                         const ms_chat_opts *opts, ms_chat_result *r);
 
 /*
+ * The same, streamed (SSE for OpenAI, NDJSON for Ollama): pieces to on_delta as they arrive,
+ * the whole reply in r. Results and errors as ms_openai_chat_stream / ms_ollama_chat_stream;
+ * the streamed body is capped at MS_MAX_LLM_STREAM.
+ */
+MS_MUST_CHECK ms_err ms_llm_engine_chat_stream(const ms_llm_engine *e, const ms_chat_msg *msgs,
+                                               size_t n, const ms_chat_opts *opts,
+                                               ms_chat_delta_fn on_delta, void *ctx,
+                                               ms_chat_result *r);
+
+/*
+ * A kept-alive connection to an engine for many requests, one after the other. NOT
+ * thread-safe: one per thread, or a pool of them (secure/supervisor/bridge.c). The engine's
+ * strings are borrowed for the connection's life. retries: extra attempts after a connect
+ * error, a 429 or a 5xx, exactly as given (0: none), or -1 for e->max_retries (whose 0
+ * means the default). Bodies are capped at MS_MAX_LLM_STREAM on the wire, a non-streamed
+ * reply also at MS_MAX_LLM_RESPONSE. ms_llm_conn_new: MS_ERR_ARG, MS_ERR_NOMEM,
+ * MS_ERR_INTERNAL; the calls: as ms_llm_engine_chat and ms_llm_engine_chat_stream.
+ */
+typedef struct ms_llm_conn ms_llm_conn;
+
+MS_MUST_CHECK ms_err ms_llm_conn_new(const ms_llm_engine *e, int retries, ms_llm_conn **out);
+/* NULL is allowed. */
+void ms_llm_conn_free(ms_llm_conn *c);
+MS_MUST_CHECK ms_err ms_llm_conn_chat(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
+                                      const ms_chat_opts *opts, ms_chat_result *r);
+MS_MUST_CHECK ms_err ms_llm_conn_chat_stream(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
+                                             const ms_chat_opts *opts, ms_chat_delta_fn on_delta,
+                                             void *ctx, ms_chat_result *r);
+
+/*
  * Is the engine there? A cheap GET (Ollama: /api/tags; OpenAI: base_url/models) so a
  * protocol can fail before spending a supervisor round. MS_ERR_BACKEND_UNAVAILABLE,
  * MS_ERR_BACKEND_STATUS (with the status in *status), MS_ERR_BACKEND_TIMEOUT.
@@ -65,7 +95,7 @@ typedef void (*ms_llm_progress_fn)(void *ctx, size_t done, size_t total);
 
 /*
  * Run jobs[0..n) with at most `parallel` (1..MS_MAX_LLM_PARALLEL) requests in flight, over
- * one libcurl multi handle on the calling thread (connections reused). Each job gets the
+ * one ms_http_multi on the calling thread (connections reused). Each job gets the
  * engine's per-request timeout and its retries with backoff (a 429/5xx/connect error waits
  * without blocking the other jobs). Returns MS_OK when every job has an outcome in its
  * err (MS_OK or a backend error, e.g. MS_ERR_BACKEND_TIMEOUT for a job that timed out);

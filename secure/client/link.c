@@ -1,16 +1,14 @@
 /* The client's HTTP(S) link to one supervisor: libcurl with TLS verification and a key pin. */
 #include "secure/client/link.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/http.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
@@ -53,30 +51,6 @@ static ms_err opt_ok(CURLcode rc)
 
 /* --- URL policy ---------------------------------------------------------------------------- */
 
-/* 127.0.0.0/8, [::1], [::ffff:127.x.y.z] and "localhost" (libcurl resolves it itself). */
-static int loopback_host(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    char inner[INET6_ADDRSTRLEN + 1];
-    size_t n = strlen(host);
-    if (strcasecmp(host, "localhost") == 0) {
-        return 1;
-    }
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    }
-    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
-        return 0;
-    }
-    memcpy(inner, host + 1, n - 2);
-    inner[n - 2] = '\0';
-    if (inet_pton(AF_INET6, inner, &a6) != 1) {
-        return 0;
-    }
-    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-}
-
 static int has_part(CURLU *u, CURLUPart part)
 {
     char *v = NULL;
@@ -116,7 +90,8 @@ static ms_err check_url(ms_link *l, const ms_link_cfg *cfg)
     l->tls = strcmp(scheme, "https") == 0;
     ENSURE_OUT(l->tls || strcmp(scheme, "http") == 0, MS_ERR_HTTP_URL);
     /* Plain HTTP only where no network can see it, and only when asked for (§12). */
-    ENSURE_OUT(l->tls || (cfg->allow_http && loopback_host(host)), MS_ERR_HTTP_INSECURE);
+    ENSURE_OUT(l->tls || (cfg->allow_http && ms_http_host_is_loopback(host)),
+               MS_ERR_HTTP_INSECURE);
     ENSURE_OUT(curl_url_get(l->base, CURLUPART_PATH, &path, 0) == CURLUE_OK, MS_ERR_HTTP_URL);
     size_t pl = strlen(path);
     while (pl > 0 && path[pl - 1] == '/') {
@@ -185,19 +160,7 @@ void ms_link_free(ms_link *l)
 
 int ms_link_url_is_loopback(const char *url)
 {
-    char *scheme = NULL, *host = NULL;
-    int yes = 0;
-    CURLU *u = curl_url();
-    if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        yes = (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
-              loopback_host(host);
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return yes;
+    return ms_http_url_is_loopback(url);
 }
 
 int ms_link_is_tls(const ms_link *l)

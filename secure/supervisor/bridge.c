@@ -11,19 +11,19 @@
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/llm/chat.h"
-#include "common/llm/openai.h"
+#include "common/llm/pool.h"
 
 #define POOL_MAX 32u
 #define MAX_TURN_MESSAGES 256u
 
 struct ms_bridge {
-    ms_openai_cfg oc;
+    ms_llm_engine eng; /* OpenAI-compatible; its strings are the copies below */
+    int retries;
     char *base_url;
     char *model;
     char *api_key;
-    ms_http_opts ho;
     pthread_mutex_t lock;
-    ms_http_client *pool[POOL_MAX];
+    ms_llm_conn *pool[POOL_MAX];
     size_t npool;
 };
 
@@ -41,7 +41,7 @@ ms_err ms_bridge_new(ms_bridge **out, const ms_bridge_cfg *cfg)
 {
     *out = NULL;
     ENSURE(cfg->base_url && cfg->model && cfg->timeout_ms > 0, MS_ERR_ARG);
-    TRY(ms_http_global_init());
+    TRY(ms_http_global_init()); /* once, before any turn's thread needs libcurl */
     ms_bridge *b = calloc(1, sizeof *b);
     ENSURE(b != NULL, MS_ERR_NOMEM);
     b->base_url = dup_str(cfg->base_url);
@@ -55,12 +55,11 @@ ms_err ms_bridge_new(ms_bridge **out, const ms_bridge_cfg *cfg)
         free(b);
         return MS_ERR_NOMEM;
     }
-    b->oc = (ms_openai_cfg){.base_url = b->base_url, .model = b->model, .api_key = b->api_key,
-                            .max_retries = (unsigned)(cfg->max_retries > 0 ? cfg->max_retries : 0),
-                            .backoff_base_ms = 200, .max_retry_wait_ms = 5000};
-    b->ho = (ms_http_opts){.connect_timeout_ms = cfg->connect_timeout_ms,
-                           .total_timeout_ms = cfg->timeout_ms,
-                           .max_response = MS_MAX_LLM_STREAM};
+    b->eng = (ms_llm_engine){.kind = MS_LLM_OPENAI, .base_url = b->base_url, .model = b->model,
+                             .api_key = b->api_key, .backoff_base_ms = 200,
+                             .max_retry_wait_ms = 5000, .timeout_ms = cfg->timeout_ms,
+                             .connect_timeout_ms = cfg->connect_timeout_ms};
+    b->retries = cfg->max_retries > 0 ? cfg->max_retries : 0;
     *out = b;
     return MS_OK;
 }
@@ -71,7 +70,7 @@ void ms_bridge_free(ms_bridge *b)
         return;
     }
     for (size_t i = 0; i < b->npool; i++) {
-        ms_http_client_free(b->pool[i]);
+        ms_llm_conn_free(b->pool[i]);
     }
     if (b->api_key) {
         ms_wipe(b->api_key, strlen(b->api_key));
@@ -83,8 +82,8 @@ void ms_bridge_free(ms_bridge *b)
     free(b);
 }
 
-/* HTTP clients are not thread-safe: each turn borrows one (kept-alive connections reused). */
-static ms_err borrow(ms_bridge *b, ms_http_client **out)
+/* Engine connections are not thread-safe: each turn borrows one (kept alive, reused). */
+static ms_err borrow(ms_bridge *b, ms_llm_conn **out)
 {
     *out = NULL;
     pthread_mutex_lock(&b->lock);
@@ -92,10 +91,10 @@ static ms_err borrow(ms_bridge *b, ms_http_client **out)
         *out = b->pool[--b->npool];
     }
     pthread_mutex_unlock(&b->lock);
-    return *out ? MS_OK : ms_http_client_new(&b->ho, out);
+    return *out ? MS_OK : ms_llm_conn_new(&b->eng, b->retries, out);
 }
 
-static void give_back(ms_bridge *b, ms_http_client *c, int healthy)
+static void give_back(ms_bridge *b, ms_llm_conn *c, int healthy)
 {
     pthread_mutex_lock(&b->lock);
     if (healthy && b->npool < POOL_MAX) {
@@ -103,7 +102,7 @@ static void give_back(ms_bridge *b, ms_http_client *c, int healthy)
         c = NULL;
     }
     pthread_mutex_unlock(&b->lock);
-    ms_http_client_free(c);
+    ms_llm_conn_free(c);
 }
 
 /* A decoded §12.3 request; its strings borrow from `doc`. */
@@ -288,7 +287,7 @@ ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
                       ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply)
 {
     ms_chat_result res;
-    ms_http_client *http = NULL;
+    ms_llm_conn *conn = NULL;
     turn_req *t = malloc(sizeof *t);
     ENSURE(t != NULL, MS_ERR_NOMEM);
     ms_chat_result_init(&res);
@@ -300,11 +299,11 @@ ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
         ms_chat_result_free(&res);
         return be != MS_OK ? be : MS_ERR_PAYLOAD;
     }
-    e = borrow(b, &http);
+    e = borrow(b, &conn);
     if (e == MS_OK) {
-        e = stream ? ms_openai_chat_stream(http, &b->oc, t->msgs, t->n, &t->opts, on_piece, ctx, &res)
-                   : ms_openai_chat(http, &b->oc, t->msgs, t->n, &t->opts, &res);
-        give_back(b, http, e == MS_OK);
+        e = stream ? ms_llm_conn_chat_stream(conn, t->msgs, t->n, &t->opts, on_piece, ctx, &res)
+                   : ms_llm_conn_chat(conn, t->msgs, t->n, &t->opts, &res);
+        give_back(b, conn, e == MS_OK);
     }
     /* The request's text is wiped with the document: it was the user's turn. */
     ms_json_free(t->doc);

@@ -1,0 +1,161 @@
+/* The request shell of every engine chat: body, attempts with retries, plain or streamed reply. */
+#include "common/llm/engine.h"
+
+#include <stdbool.h>
+
+#include "common/check.h"
+#include "common/limits.h"
+#include "common/llm/ndjson.h"
+#include "common/llm/sse.h"
+
+/* One call: what every attempt sends. */
+struct call {
+    ms_http_client *http;
+    const ms_llm_wire *w;
+    const char *url;
+    const ms_buf *body;
+    ms_chat_delta_fn on_delta;
+    void *ctx;
+};
+
+static ms_err plain_attempt(void *ctx, ms_chat_result *r, bool *retryable)
+{
+    const struct call *c = ctx;
+    long status = 0;
+    ms_buf resp;
+    ms_buf_init(&resp, MS_MAX_LLM_RESPONSE);
+    ms_err e = ms_http_post_json(c->http, c->url, c->w->api_key, (const char *)c->body->p,
+                                 c->body->len, &status, &resp);
+    e = ms_llm_outcome(e, status, &resp, r, retryable);
+    if (e == MS_OK) {
+        e = c->w->fmt->parse_body(&resp, r);
+    }
+    ms_buf_free(&resp);
+    return e;
+}
+
+/* --- streamed replies ------------------------------------------------------------------------ */
+
+/* A stream attempt: the format's view (st) and the framing decoder in use. */
+struct stream {
+    ms_llm_stream st;
+    const ms_llm_format *fmt;
+    ms_sse *sse;
+    ms_ndjson *nd;
+};
+
+ms_err ms_llm_stream_text(ms_llm_stream *st, const char *s, size_t n)
+{
+    return ms_llm_take_text(st->r, s, n, st->on_delta, st->ctx, &st->delivered, &st->user_err);
+}
+
+/* One SSE event's data or one NDJSON line: a JSON document for the format. */
+static ms_err on_doc(void *ctx, const char *data, size_t len)
+{
+    struct stream *s = ctx;
+    ms_json_doc *doc = NULL;
+    ms_err e = ms_json_parse(data, len, &doc);
+    if (e == MS_OK) {
+        e = s->fmt->stream_doc(&s->st, ms_json_root(doc));
+    }
+    ms_json_free(doc);
+    return e;
+}
+
+static ms_err framer_new(struct stream *s)
+{
+    if (s->fmt->framing == MS_LLM_SSE) {
+        return ms_sse_new(MS_MAX_SSE_LINE, MS_MAX_SSE_EVENT, on_doc, s, &s->sse);
+    }
+    return ms_ndjson_new(MS_MAX_NDJSON_LINE, on_doc, s, &s->nd);
+}
+
+static ms_err framer_feed(struct stream *s, const uint8_t *p, size_t n)
+{
+    return s->sse != NULL ? ms_sse_feed(s->sse, p, n) : ms_ndjson_feed(s->nd, p, n);
+}
+
+static ms_err framer_finish(struct stream *s)
+{
+    return s->sse != NULL ? ms_sse_finish(s->sse) : ms_ndjson_finish(s->nd);
+}
+
+/* The whole reply arrived: the format's last piece, and SSE's terminator after it. */
+static bool framer_complete(const struct stream *s)
+{
+    return s->st.finished && (s->sse == NULL || ms_sse_done(s->sse));
+}
+
+static void framer_free(struct stream *s)
+{
+    ms_sse_free(s->sse);
+    ms_ndjson_free(s->nd);
+}
+
+/* on_delta's own error is the caller's: returned unmapped; every other one is the engine's. */
+static ms_err stream_err(const struct stream *s, ms_err e)
+{
+    return e == s->st.user_err ? e : ms_llm_format_err(e);
+}
+
+static ms_err on_chunk(void *ctx, const uint8_t *p, size_t n)
+{
+    struct stream *s = ctx;
+    return stream_err(s, framer_feed(s, p, n));
+}
+
+static ms_err stream_attempt(void *ctx, ms_chat_result *r, bool *retryable)
+{
+    const struct call *c = ctx;
+    struct stream s = {.st = {.r = r, .on_delta = c->on_delta, .ctx = c->ctx, .user_err = MS_OK},
+                       .fmt = c->w->fmt};
+    long status = 0;
+    ms_buf err_body;
+    ms_buf_init(&err_body, MS_MAX_HTTP_ERROR_BODY);
+    *retryable = false;
+    ms_err e = framer_new(&s);
+    if (e == MS_OK) {
+        e = ms_http_post_stream(c->http, c->url, c->w->api_key, (const char *)c->body->p,
+                                c->body->len, &status, on_chunk, &s, &err_body);
+        e = s.st.user_err != MS_OK ? s.st.user_err
+                                   : ms_llm_outcome(e, status, &err_body, r, retryable);
+        r->http_status = status;
+    }
+    if (e == MS_OK) {
+        e = stream_err(&s, framer_finish(&s));
+    }
+    if (e == MS_OK && !framer_complete(&s)) {
+        e = MS_ERR_BACKEND_FORMAT; /* cut short: never pass it off as a short answer */
+    }
+    *retryable = *retryable && !s.st.delivered;
+    framer_free(&s);
+    ms_buf_free(&err_body);
+    return e;
+}
+
+/* --- the call -------------------------------------------------------------------------------- */
+
+ms_err ms_llm_call(ms_http_client *http, const ms_llm_wire *w, const ms_chat_msg *msgs,
+                   size_t n, const ms_chat_opts *opts, bool stream, ms_chat_delta_fn on_delta,
+                   void *ctx, ms_chat_result *r)
+{
+    ms_err err = MS_OK;
+    ms_buf url, body;
+    ENSURE(r != NULL, MS_ERR_ARG);
+    ms_buf_init(&url, MS_MAX_HTTP_URL);
+    ms_buf_init(&body, MS_MAX_LLM_REQUEST);
+    ms_llm_reset_result(r);
+    ENSURE_OUT(http != NULL && w != NULL && w->fmt != NULL && w->model != NULL &&
+                   w->model[0] != '\0',
+               MS_ERR_ARG);
+    ENSURE_OUT(!stream || on_delta != NULL, MS_ERR_ARG);
+    TRY_OUT(ms_llm_url(w->base_url, w->fmt->chat_path, &url));
+    TRY_OUT(w->fmt->build_body(w, msgs, n, opts, stream, &body));
+    struct call c = {.http = http, .w = w, .url = (const char *)url.p, .body = &body,
+                     .on_delta = on_delta, .ctx = ctx};
+    err = ms_llm_run(w->fmt->name, http, &w->rt, stream ? stream_attempt : plain_attempt, &c, r);
+out:
+    ms_buf_free(&url);
+    ms_buf_free(&body); /* wipes: the request holds the conversation */
+    return err;
+}
