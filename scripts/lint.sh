@@ -91,13 +91,6 @@ if ! /usr/bin/python3 "$here/scripts/lint_includes.py" "$root"; then
   status=1
 fi
 
-# libcurl has two owners: common/http*.c (engines) and secure/client/link.c (the supervisor link).
-if grep -rlnE --include='*.c' --include='*.h' '#include <curl/' common secure protocols apps tools bench |
-  grep -vE '^(common/http[a-z_]*\.c|common/http_internal\.h|secure/client/link\.c)$'; then
-  echo "lint: curl included outside common/http*.c and secure/client/link.c" >&2
-  status=1
-fi
-
 # tests/test.h keeps its pass/fail counters per file: a CHECK in a helper file (one without
 # main) would count failures nobody reports. Helpers return results; the test file checks them.
 if [ -d tests ]; then

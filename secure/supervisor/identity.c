@@ -29,6 +29,12 @@ void ms_evidence_source_snp(ms_evidence_source *src, const ms_snp_producer_cfg *
                                 .ctx = (void *)cfg};
 }
 
+void ms_evidence_source_producer(ms_evidence_source *src, struct ms_producer *p)
+{
+    *src = (ms_evidence_source){.type = ms_producer_type(p), .can_strict = 1,
+                                .make = ms_producer_make, .ctx = p};
+}
+
 /* New static key and its FAST evidence (lock held). On failure the old ones stay. */
 static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
 {

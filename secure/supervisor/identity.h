@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/devkey.h"
+#include "secure/attest/producer.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/handshake.h"
 
@@ -32,6 +33,9 @@ void ms_evidence_source_devkey(ms_evidence_source *src, const ms_devkey *k);
  * uses its own configfs entry.
  */
 void ms_evidence_source_snp(ms_evidence_source *src, const ms_snp_producer_cfg *cfg);
+
+/* Whatever `p` makes (secure/attest/producer.h), STRICT capable. `p` is borrowed. */
+void ms_evidence_source_producer(ms_evidence_source *src, struct ms_producer *p);
 
 /*
  * FAST mode (§6): one static key and one evidence, replaced every `ttl_s` seconds; the old

@@ -1,0 +1,258 @@
+/* minions-supervisor's options: the table, --help text, values and their checks. */
+#include "apps/minions-supervisor/opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secure/attest/snp_produce.h"
+#include "secure/supervisor/ratelimit.h"
+
+static const char USAGE[] =
+    "Usage: minions-supervisor [options]\n"
+    "\n"
+    "Serves the minions-secure channel (docs/protocol.md) and relays each decrypted turn to\n"
+    "an OpenAI-compatible model engine (vLLM, SGLang, llama.cpp server, ...).\n"
+    "\n"
+    "Listening:\n"
+    "  --listen ADDR            127.0.0.1:8443 (default), [::1]:PORT or unix:/path.sock;\n"
+    "                           port 0 picks a free port\n"
+    "  --port-file FILE         write the bound port there once listening\n"
+    "  --tls-cert FILE          serve HTTPS with this PEM certificate (chain) ...\n"
+    "  --tls-key FILE           ... and this PEM private key\n"
+    "  --plain-http             serve plain HTTP instead; allowed only on a loopback address or\n"
+    "                           a unix socket, for deployments behind a TLS-terminating proxy\n"
+    "  --max-connections N      open connections at most (default 256)\n"
+    "  --per-ip-connections N   from one address at most (default 64)\n"
+    "  --connection-timeout S   close a connection idle or silent this long (default 30)\n"
+    "Sessions:\n"
+    "  --max-sessions N         sessions at most, pending ones included (default 10000);\n"
+    "                           when full, handshakes get 503 with Retry-After\n"
+    "  --session-ttl S          drop a session idle this long (default 600)\n"
+    "Model engine:\n"
+    "  --backend-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1\n"
+    "  --backend-model NAME     model name to request; the preset cybertron-70b names Trend\n"
+    "                           Cybertron's trend-cybertron/Llama-Primus-Nemotron-70B-Instruct\n"
+    "                           as vLLM or SGLang serve it (docs/cybertron.md)\n"
+    "  --backend-key-env VAR    environment variable holding the engine's API key\n"
+    "                           (default MINIONS_BACKEND_API_KEY; unset = no key)\n"
+    "  --backend-timeout S      whole-turn timeout (default 120)\n"
+    "  --backend-retries N      retries before any output, on connect errors, 429, 5xx (default 1)\n"
+    "Evidence:\n"
+    "  --evidence TYPE          dev-key (default), tpm2 (a TPM 2.0 quote by a restricted\n"
+    "                           attestation key; clients pin its name and PCR values) or\n"
+    "                           sev-snp (an AMD SEV-SNP report; clients pin AMD's root and the\n"
+    "                           launch measurement); only inside an SEV-SNP guest\n"
+    "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
+    "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
+    "  --snp-certs DIR          SEV-SNP: the VCEK (DIR/vcek.der or .pem) and optionally the ASK\n"
+    "                           (DIR/ask.der or .pem), e.g. from AMD's KDS; default: the host's\n"
+    "                           certificate table (configfs-tsm auxblob)\n"
+    "  --snp-tsm DIR            configfs-tsm report directory (default " MS_SNP_TSM_ROOT ")\n"
+    "  --snp-device PATH        fallback guest device (default " MS_SNP_GUEST_DEVICE ")\n"
+    "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
+    "                           (default ./minions-dev-attestation.pem); its public half is\n"
+    "                           written to FILE.pub: give that file to clients\n"
+    "                           (minions-secure --trusted_attestation_pem FILE.pub)\n"
+    "  --evidence-ttl S         replace the static key and its evidence this often (default 300)\n"
+    "  --strict-rate N          fresh (STRICT) evidence at most N per second on average (default 5);\n"
+    "                           over it, STRICT handshakes get 503 with Retry-After; FAST ones never\n"
+    "  --strict-burst N         ... and at most N at once after a quiet period (default 10)\n"
+    "Logs:\n"
+    "  --access-log FILE        one line per request (default: standard error; '-' too);\n"
+    "                           never plaintext or keys\n"
+    "  --log-level LEVEL        error, warn, info (default) or debug\n"
+    "  --audit-log PATH         keep an audit log of sessions (ids, key fingerprints, evidence\n"
+    "                           digests, counts, sizes, times; never content), hash-chained and\n"
+    "                           sealed at exit (docs/logs.md). PATH is a new file (an existing\n"
+    "                           file is refused) or a directory: a new file named by the start\n"
+    "                           time is made there, one per start\n"
+    "  --audit-key FILE         the Ed25519 key that seals it, created (0600, and FILE.pub) on\n"
+    "                           first use (default: minions-supervisor-log-key next to --dev-key)\n"
+    "  --help, --version\n"
+    "\n"
+    "Development mode: dev-key evidence proves that this process holds the dev key. It does\n"
+    "NOT prove what host, software or operator runs it. Use TPM or SEV-SNP evidence to have\n"
+    "the client check the machine itself.\n"
+    "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM; 2 bad options or configuration;\n"
+    "3 cannot listen or start; 4 dev key or audit log key unusable; 5 stopped, but the\n"
+    "audit log could not be sealed.\n";
+
+static int parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_level(const char *s, ms_log_level *out)
+{
+    static const struct {
+        const char *name;
+        ms_log_level level;
+    } levels[] = {{"error", MS_LOG_ERROR}, {"warn", MS_LOG_WARN}, {"info", MS_LOG_INFO},
+                  {"debug", MS_LOG_DEBUG}};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (strcmp(s, levels[i].name) == 0) {
+            *out = levels[i].level;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+enum {
+    O_LISTEN = 256, O_PORT_FILE, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_MAX_CONN, O_PER_IP, O_CONN_TO,
+    O_MAX_SESS, O_TTL, O_B_URL, O_B_MODEL, O_B_KEYENV, O_B_TO, O_B_RETRY, O_EVIDENCE, O_DEVKEY,
+    O_EV_TTL, O_ACCESS, O_LEVEL, O_HELP, O_VERSION, O_TCTI, O_PCRS, O_STRICT_RATE, O_STRICT_BURST
+};
+
+/* Audit log options (numbered apart from the lists around). */
+enum { O_AUDIT_LOG = 420, O_AUDIT_KEY };
+
+/* SEV-SNP options (numbered apart from the list above). */
+enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
+
+static int apply_num(sup_opts *o, int c, const char *arg)
+{
+    unsigned long v;
+    switch (c) {
+    case O_MAX_CONN: if (!parse_ul(arg, 1, 65536, &v)) return 0; o->srv.max_connections = (unsigned)v; return 1;
+    case O_PER_IP: if (!parse_ul(arg, 1, 65536, &v)) return 0; o->srv.per_ip_connections = (unsigned)v; return 1;
+    case O_CONN_TO: if (!parse_ul(arg, 1, 3600, &v)) return 0; o->srv.connection_timeout_s = (unsigned)v; return 1;
+    case O_MAX_SESS: if (!parse_ul(arg, 1, 1u << 24, &v)) return 0; o->max_sessions = v; return 1;
+    case O_TTL: return parse_ul(arg, 1, 86400 * 7, &o->session_ttl_s);
+    case O_B_TO: if (!parse_ul(arg, 1, 86400, &v)) return 0; o->bridge.timeout_ms = (long)v * 1000; return 1;
+    case O_B_RETRY: if (!parse_ul(arg, 0, 10, &v)) return 0; o->bridge.max_retries = (int)v; return 1;
+    case O_EV_TTL: return parse_ul(arg, 10, 86400, &o->evidence_ttl_s);
+    case O_STRICT_RATE: return parse_ul(arg, 1, MS_RATE_MAX, &o->strict_rate);
+    case O_STRICT_BURST: return parse_ul(arg, 1, MS_RATE_MAX, &o->strict_burst);
+    default: return 0;
+    }
+}
+
+static int apply(sup_opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case O_LISTEN: o->srv.listen = arg; return 1;
+    case O_PORT_FILE: o->port_file = arg; return 1;
+    case O_TLS_CERT: o->srv.tls_cert_path = arg; return 1;
+    case O_TLS_KEY: o->srv.tls_key_path = arg; return 1;
+    case O_PLAIN: o->srv.plain_http = 1; return 1;
+    case O_B_URL: o->bridge.base_url = arg; return 1;
+    case O_B_MODEL: /* the Trend Cybertron preset: the served name of the HF repository */
+        o->bridge.model = strcmp(arg, "cybertron-70b") == 0
+                              ? "trend-cybertron/Llama-Primus-Nemotron-70B-Instruct"
+                              : arg;
+        return 1;
+    case O_B_KEYENV: o->key_env = arg; return 1;
+    case O_EVIDENCE: o->evidence = arg; return 1;
+    case O_DEVKEY: o->ev.dev_key = arg; return 1;
+    case O_ACCESS: o->access_log = arg; return 1;
+    case O_AUDIT_LOG: o->audit_log = arg; return 1;
+    case O_AUDIT_KEY: o->audit_key = arg; return 1;
+    case O_LEVEL: return parse_level(arg, &o->level);
+    case O_TCTI: o->ev.tpm_tcti = arg; return 1;
+    case O_SNP_CERTS: o->ev.snp_certs = arg; return 1;
+    case O_SNP_TSM: o->ev.snp_tsm = arg; return 1;
+    case O_SNP_DEVICE: o->ev.snp_device = arg; return 1;
+    case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
+    default: return apply_num(o, c, arg);
+    }
+}
+
+/* 0 to run, or the exit status (after printing why). */
+static int parse_args(int argc, char **argv, sup_opts *o)
+{
+    static const struct option longs[] = {
+        {"listen", 1, 0, O_LISTEN}, {"port-file", 1, 0, O_PORT_FILE}, {"tls-cert", 1, 0, O_TLS_CERT},
+        {"tls-key", 1, 0, O_TLS_KEY}, {"plain-http", 0, 0, O_PLAIN},
+        {"max-connections", 1, 0, O_MAX_CONN}, {"per-ip-connections", 1, 0, O_PER_IP},
+        {"connection-timeout", 1, 0, O_CONN_TO}, {"max-sessions", 1, 0, O_MAX_SESS},
+        {"session-ttl", 1, 0, O_TTL}, {"backend-url", 1, 0, O_B_URL},
+        {"backend-model", 1, 0, O_B_MODEL}, {"backend-key-env", 1, 0, O_B_KEYENV},
+        {"backend-timeout", 1, 0, O_B_TO}, {"backend-retries", 1, 0, O_B_RETRY},
+        {"evidence", 1, 0, O_EVIDENCE}, {"dev-key", 1, 0, O_DEVKEY},
+        {"evidence-ttl", 1, 0, O_EV_TTL}, {"access-log", 1, 0, O_ACCESS},
+        {"log-level", 1, 0, O_LEVEL}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION},
+        {"tpm-tcti", 1, 0, O_TCTI}, {"tpm-pcrs", 1, 0, O_PCRS},
+        {"snp-certs", 1, 0, O_SNP_CERTS}, {"snp-tsm", 1, 0, O_SNP_TSM},
+        {"snp-device", 1, 0, O_SNP_DEVICE},
+        {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
+        {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
+        {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        if (c == O_HELP) {
+            fputs(USAGE, stdout);
+            return -1;
+        }
+        if (c == O_VERSION) {
+            puts("minions-supervisor 0.1.0 (channel protocol 1)");
+            return -1;
+        }
+        if (c == '?' || c == ':' || !apply(o, c, optarg)) {
+            fprintf(stderr, "minions-supervisor: invalid option or value: %s\n"
+                            "Try 'minions-supervisor --help'.\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "minions-supervisor: unexpected argument: %s\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!o->bridge.base_url || !o->bridge.model) {
+        fprintf(stderr, "minions-supervisor: --backend-url and --backend-model are required\n");
+        return EXIT_USAGE;
+    }
+    if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
+        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2 or sev-snp\n",
+                o->evidence);
+        return EXIT_USAGE;
+    }
+    if ((o->ev.snp_certs || o->ev.snp_tsm || o->ev.snp_device) &&
+        o->ev.kind != MS_PRODUCER_SEV_SNP) {
+        fprintf(stderr, "minions-supervisor: --snp-certs, --snp-tsm and --snp-device need "
+                        "--evidence sev-snp\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void defaults(sup_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->srv.listen = "127.0.0.1:8443";
+    o->srv.max_connections = 256;
+    o->srv.per_ip_connections = 64;
+    o->srv.connection_timeout_s = 30;
+    o->max_sessions = 10000;
+    o->session_ttl_s = 600;
+    o->bridge.timeout_ms = 120000;
+    o->bridge.connect_timeout_ms = 5000;
+    o->bridge.max_retries = 1;
+    o->key_env = "MINIONS_BACKEND_API_KEY";
+    o->evidence = "dev-key";
+    o->ev.tpm_pcrs = 0xffu; /* PCRs 0-7: firmware, boot loader and kernel measurements */
+    o->ev.dev_key = "minions-dev-attestation.pem";
+    o->evidence_ttl_s = 300;
+    /* A hardware TPM makes a few quotes a second at best; a queue of them only adds latency. */
+    o->strict_rate = 5;
+    o->strict_burst = 10;
+    o->level = MS_LOG_INFO;
+}
+
+int sup_opts_parse(int argc, char **argv, sup_opts *o)
+{
+    defaults(o);
+    return parse_args(argc, argv, o);
+}

@@ -1,0 +1,38 @@
+/* minions-supervisor's options: defaults, --help, and the checks made before anything starts. */
+#ifndef MS_APPS_MINIONS_SUPERVISOR_OPTS_H
+#define MS_APPS_MINIONS_SUPERVISOR_OPTS_H
+
+#include "common/log.h"
+#include "secure/attest/producer.h"
+#include "secure/supervisor/bridge.h"
+#include "secure/supervisor/server.h"
+
+/* Exit statuses (USAGE's last paragraph). */
+#define EXIT_USAGE 2
+#define EXIT_START 3
+#define EXIT_KEY 4
+#define EXIT_AUDIT 5
+
+typedef struct sup_opts {
+    ms_sup_server_cfg srv;
+    const char *port_file;
+    size_t max_sessions;
+    unsigned long session_ttl_s;
+    ms_bridge_cfg bridge;
+    const char *key_env;
+    const char *evidence; /* as given; ev.kind once checked */
+    ms_producer_cfg ev;
+    unsigned long evidence_ttl_s;
+    unsigned long strict_rate, strict_burst;
+    const char *access_log;
+    const char *audit_log, *audit_key;
+    ms_log_level level;
+} sup_opts;
+
+/*
+ * Defaults, then argv. 0 to run; -1 when --help or --version was printed (exit 0); else
+ * the exit status, after printing why on standard error. Strings borrow from argv.
+ */
+int sup_opts_parse(int argc, char **argv, sup_opts *o);
+
+#endif

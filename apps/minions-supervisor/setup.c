@@ -1,0 +1,206 @@
+/* minions-supervisor's start-up: evidence, audit log, server; it prints, the libraries do not. */
+#include "apps/minions-supervisor/setup.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/clock.h"
+#include "common/codec.h"
+#include "secure/attest/snp_produce.h"
+#include "secure/attest/policy.h"
+
+static int write_port_file(const char *path, uint16_t port)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        return 0;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        return 0;
+    }
+    int ok = fprintf(f, "%u\n", (unsigned)port) > 0;
+    ok &= fclose(f) == 0;
+    return ok && rename(tmp, path) == 0;
+}
+
+static void say_dev_key(const sup_opts *o, const ms_producer_pins *pins)
+{
+    fprintf(stderr,
+            "minions-supervisor: DEVELOPMENT MODE: %s dev key %s (%s).\n"
+            "  It proves that this process holds the key, NOT what host or software runs it.\n"
+            "  Clients pin it with --trusted_attestation_pem %s.pub\n",
+            pins->dev_created ? "created" : "loaded", o->ev.dev_key, pins->dev_fingerprint,
+            o->ev.dev_key);
+}
+
+static void say_tpm(const ms_producer_pins *pins)
+{
+    char hex[2 * MS_TPM2_NAME_LEN + 1];
+    size_t n;
+    if (ms_hex_encode(pins->tpm_ak_name, sizeof pins->tpm_ak_name, hex, sizeof hex, &n) != MS_OK) {
+        hex[0] = 0;
+    }
+    fprintf(stderr, "minions-supervisor: TPM 2.0 evidence: attestation key name %s\n"
+                    "  (clients pin it and the PCR values: minions-secure attest prints a policy)\n",
+            hex);
+}
+
+/* What an SEV-SNP report shows that clients pin: measurement and TCB (from the probe). */
+static void say_snp(const ms_producer_pins *pins)
+{
+    char hex[2 * MS_SNP_MEASUREMENT_LEN + 1];
+    size_t n;
+    const ms_snp_tcb *t = &pins->snp_reported_tcb;
+    if (!pins->snp_known || ms_hex_encode(pins->snp_measurement, sizeof pins->snp_measurement,
+                                          hex, sizeof hex, &n) != MS_OK) {
+        return;
+    }
+    fprintf(stderr, "minions-supervisor: SEV-SNP evidence: measurement %s, reported TCB "
+                    "bootloader %u tee %u snp %u microcode %u%s\n"
+                    "  (clients pin AMD's ARK and the measurement: minions-secure attest prints "
+                    "a policy)\n",
+            hex, t->bootloader, t->tee, t->snp, t->microcode,
+            pins->snp_has_ask ? "" : "; no ASK: clients' policies must hold it");
+}
+
+/* Why the producer did not open, and the exit status that goes with it. */
+static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
+{
+    const char *tcti = o->ev.tpm_tcti ? o->ev.tpm_tcti : "(default)";
+    const char *root = o->ev.snp_tsm ? o->ev.snp_tsm : MS_SNP_TSM_ROOT;
+    const char *dev = o->ev.snp_device ? o->ev.snp_device : MS_SNP_GUEST_DEVICE;
+    switch (step) {
+    case MS_PRODUCER_STEP_DEV_KEY:
+        fprintf(stderr, "minions-supervisor: dev key %s: %s\n", o->ev.dev_key, ms_err_str(e));
+        return EXIT_KEY;
+    case MS_PRODUCER_STEP_DEV_KEY_PUB:
+        fprintf(stderr, "minions-supervisor: cannot write %s.pub\n", o->ev.dev_key);
+        return EXIT_KEY;
+    case MS_PRODUCER_STEP_TPM:
+        fprintf(stderr, "minions-supervisor: TPM %s: %s\n", tcti, ms_err_str(e));
+        return EXIT_START;
+    case MS_PRODUCER_STEP_SNP_CERTS:
+        fprintf(stderr, "minions-supervisor: --snp-certs %s: %s (it must hold vcek.der or "
+                        "vcek.pem, and may hold ask.der or ask.pem)\n", o->ev.snp_certs,
+                ms_err_str(e));
+        return EXIT_USAGE;
+    case MS_PRODUCER_STEP_SNP_INTERFACE:
+        fprintf(stderr, "minions-supervisor: --evidence sev-snp: this machine has no SEV-SNP "
+                        "guest interface: neither %s (configfs-tsm) nor %s exists.\n"
+                        "  SEV-SNP evidence is made only inside an AMD SEV-SNP confidential VM "
+                        "(configfs-tsm: Linux 6.7 or later; else the sev-guest driver).\n",
+                root, dev);
+        return EXIT_START;
+    case MS_PRODUCER_STEP_SNP_REPORT:
+        fprintf(stderr, "minions-supervisor: --evidence sev-snp: no report: %s%s\n", ms_err_str(e),
+                e == MS_ERR_ATTEST_UNAVAILABLE ? " (the host gave no VCEK or ASK: use --snp-certs DIR)"
+                                               : "");
+        return EXIT_START;
+    default:
+        fprintf(stderr, "minions-supervisor: %s\n", ms_err_str(e));
+        return o->ev.kind == MS_PRODUCER_DEV_KEY ? EXIT_KEY : EXIT_START;
+    }
+}
+
+int sup_open_evidence(sup_app *a, const sup_opts *o)
+{
+    ms_producer_pins pins;
+    ms_producer_step step;
+    ms_err e = ms_producer_open(&a->ev, &o->ev, &pins, &step);
+    if (e != MS_OK) {
+        return say_failure(o, step, e);
+    }
+    if (o->ev.kind == MS_PRODUCER_TPM2) {
+        say_tpm(&pins);
+    } else if (o->ev.kind == MS_PRODUCER_SEV_SNP) {
+        say_snp(&pins);
+    } else {
+        say_dev_key(o, &pins);
+    }
+    ms_evidence_source_producer(&a->src, a->ev);
+    return 0;
+}
+
+/* --audit-log: the key, then a new log whose log_start says what this supervisor is. */
+int sup_open_audit(sup_app *a, const sup_opts *o)
+{
+    char key[PATH_MAX], fp[MS_FINGERPRINT_LEN];
+    ms_sup_audit_cfg cfg = {.path = o->audit_log, .key_path = o->audit_key, .listen = o->srv.listen,
+                            .evidence = ms_evidence_type_name(a->src.type),
+                            .backend_url = o->bridge.base_url,
+                            .development = a->src.type == MS_EVIDENCE_DEV_KEY};
+    if (!o->audit_log) {
+        return 0;
+    }
+    if (!cfg.key_path) {
+        if (ms_sup_audit_default_key(o->ev.dev_key, key, sizeof key) != MS_OK) {
+            fprintf(stderr, "minions-supervisor: no room for the audit key's path: use --audit-key\n");
+            return EXIT_USAGE;
+        }
+        cfg.key_path = key;
+    }
+    enum ms_sup_audit_part part;
+    ms_err e = ms_sup_audit_open(&a->audit, &cfg, &part);
+    if (e == MS_ERR_CONFIG && part == MS_SUP_AUDIT_PART_LOG) {
+        fprintf(stderr, "minions-supervisor: --audit-log %s exists and is not a directory: an "
+                        "audit log is never reopened or overwritten; give a new file or a "
+                        "directory\n", o->audit_log);
+        return EXIT_USAGE;
+    }
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: %s %s: %s\n",
+                part == MS_SUP_AUDIT_PART_KEY ? "audit log key" : "audit log",
+                part == MS_SUP_AUDIT_PART_KEY ? cfg.key_path : o->audit_log, ms_err_str(e));
+        return part == MS_SUP_AUDIT_PART_KEY ? EXIT_KEY : EXIT_START;
+    }
+    int created = ms_sup_audit_key(a->audit, fp);
+    fprintf(stderr, "minions-supervisor: audit log %s, sealed by the log key %s (%s %s; "
+                    "verifiers need %s.pub)\n",
+            ms_sup_audit_path(a->audit), fp, created ? "created" : "loaded", cfg.key_path,
+            cfg.key_path);
+    return 0;
+}
+
+int sup_start(sup_app *a, sup_opts *o)
+{
+    uint16_t port;
+    ms_err e = ms_identity_init(&a->id, &a->src, o->evidence_ttl_s, ms_now_s());
+    if (e == MS_OK) {
+        e = ms_sessions_new(&a->sup.sessions, o->max_sessions, (uint64_t)o->session_ttl_s * 1000);
+    }
+    if (e == MS_OK && (e = ms_rate_init(&a->strict_rate, o->strict_rate, o->strict_burst,
+                                        ms_clock_ms())) == MS_OK) {
+        a->sup.strict_rate = &a->strict_rate;
+    }
+    if (e == MS_OK && a->audit) {
+        ms_sessions_on_end(a->sup.sessions, ms_sup_audit_session_end, a->audit);
+    }
+    const char *key = getenv(o->key_env);
+    o->bridge.api_key = key && *key ? key : NULL;
+    if (e == MS_OK) {
+        e = ms_bridge_new(&a->sup.bridge, &o->bridge);
+    }
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: %s\n", ms_err_str(e));
+        return EXIT_USAGE;
+    }
+    a->sup.id = &a->id;
+    a->sup.development = a->src.type == MS_EVIDENCE_DEV_KEY;
+    o->srv.access_log = a->access;
+    e = ms_sup_server_start(&a->sup, &o->srv, &a->srv, &port);
+    if (e != MS_OK) {
+        fprintf(stderr, "minions-supervisor: cannot serve on %s: %s%s\n", o->srv.listen,
+                ms_err_str(e), e == MS_ERR_CONFIG && !o->srv.tls_cert_path
+                    ? " (give --tls-cert and --tls-key, or --plain-http on a loopback address)" : "");
+        return e == MS_ERR_CONFIG ? EXIT_USAGE : EXIT_START;
+    }
+    if (o->port_file && !write_port_file(o->port_file, port)) {
+        fprintf(stderr, "minions-supervisor: cannot write %s\n", o->port_file);
+        return EXIT_START;
+    }
+    fprintf(stderr, "minions-supervisor: listening on %s (port %u, %s)\n", o->srv.listen,
+            (unsigned)port, o->srv.tls_cert_path ? "HTTPS" : "plain HTTP");
+    return 0;
+}

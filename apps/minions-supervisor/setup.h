@@ -1,0 +1,35 @@
+/* minions-supervisor's start-up steps: each builds one object and says what went wrong. */
+#ifndef MS_APPS_MINIONS_SUPERVISOR_SETUP_H
+#define MS_APPS_MINIONS_SUPERVISOR_SETUP_H
+
+#include <stdio.h>
+
+#include "apps/minions-supervisor/opts.h"
+#include "secure/attest/producer.h"
+#include "secure/supervisor/audit.h"
+#include "secure/supervisor/identity.h"
+#include "secure/supervisor/ratelimit.h"
+#include "secure/supervisor/server.h"
+
+/* Everything the supervisor runs on; main tears it down in reverse. Zero it before use. */
+typedef struct sup_app {
+    struct ms_producer *ev;
+    ms_evidence_source src;
+    ms_identity id;
+    ms_sup sup;
+    ms_sup_server *srv;
+    FILE *access;
+    ms_rate strict_rate;
+    ms_sup_audit *audit;
+} sup_app;
+
+/*
+ * Each returns 0, or the exit status after printing why on standard error, in this order:
+ * the evidence producer (and what clients pin), the audit log (when --audit-log), then the
+ * static key, sessions, STRICT rate, bridge and the listening server (and --port-file).
+ */
+int sup_open_evidence(sup_app *a, const sup_opts *o);
+int sup_open_audit(sup_app *a, const sup_opts *o);
+int sup_start(sup_app *a, sup_opts *o);
+
+#endif

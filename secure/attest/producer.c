@@ -1,0 +1,202 @@
+/* One evidence producer behind one handle: opens the dev key, the TPM or SEV-SNP from a config. */
+#include "secure/attest/producer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/check.h"
+#include "common/limits.h"
+#include "secure/attest/snp_produce.h"
+#include "secure/attest/tpm2_producer.h"
+
+struct ms_producer {
+    ms_producer_kind kind;
+    ms_devkey dev;
+    struct ms_tpm2_producer *tpm;
+    ms_snp_producer_cfg snp;  /* points into snp_vcek / snp_ask */
+    ms_buf snp_vcek, snp_ask; /* cfg->snp_certs, DER */
+};
+
+ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
+{
+    static const char *const names[] = {"dev-key", "tpm2", "sev-snp"};
+    *out = MS_PRODUCER_DEV_KEY;
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (ms_producer_kind)i;
+            return MS_OK;
+        }
+    }
+    return MS_ERR_CONFIG;
+}
+
+/* One PCR number as strtoul reads it, whole. */
+static int pcr_number(const char *s, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-' || v > 23) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+ms_err ms_pcr_list_parse(const char *text, uint32_t *mask)
+{
+    unsigned long v;
+    char item[8];
+    uint32_t m = 0;
+    *mask = 0;
+    ENSURE(text != NULL, MS_ERR_CONFIG);
+    while (*text) {
+        size_t n = strcspn(text, ",");
+        ENSURE(n > 0 && n < sizeof item, MS_ERR_CONFIG);
+        memcpy(item, text, n);
+        item[n] = 0;
+        ENSURE(pcr_number(item, &v), MS_ERR_CONFIG);
+        m |= 1u << v;
+        text += n + (text[n] == ',');
+    }
+    ENSURE(m != 0, MS_ERR_CONFIG);
+    *mask = m;
+    return MS_OK;
+}
+
+/* The dev key and its public file. */
+static ms_err open_devkey(struct ms_producer *p, const ms_producer_cfg *cfg,
+                          ms_producer_pins *pins, ms_producer_step *step)
+{
+    char pub[PATH_MAX];
+    *step = MS_PRODUCER_STEP_DEV_KEY;
+    TRY(ms_devkey_load_or_create(cfg->dev_key, &p->dev, &pins->dev_created));
+    *step = MS_PRODUCER_STEP_DEV_KEY_PUB;
+    ENSURE(snprintf(pub, sizeof pub, "%s.pub", cfg->dev_key) < (int)sizeof pub, MS_ERR_ARG);
+    TRY(ms_devkey_write_public(pub, p->dev.pk));
+    ms_devkey_fingerprint(p->dev.pk, pins->dev_fingerprint);
+    *step = MS_PRODUCER_STEP_NONE;
+    return MS_OK;
+}
+
+/* The TPM and its attestation key (endorsement hierarchy: it survives TPM2_Clear). */
+static ms_err open_tpm(struct ms_producer *p, const ms_producer_cfg *cfg,
+                       ms_producer_pins *pins, ms_producer_step *step)
+{
+    ms_tpm2_producer_cfg tc = {.tcti = cfg->tpm_tcti, .pcr_mask = cfg->tpm_pcrs,
+                               .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
+    *step = MS_PRODUCER_STEP_TPM;
+    TRY(ms_tpm2_producer_new(&p->tpm, &tc));
+    ms_tpm2_producer_ak_name(p->tpm, pins->tpm_ak_name);
+    *step = MS_PRODUCER_STEP_NONE;
+    return MS_OK;
+}
+
+/* What the probe report shows that clients pin: measurement and TCB. */
+static void snp_pins(const ms_buf *ev, ms_producer_pins *pins)
+{
+    ms_snp_bundle b;
+    ms_snp_report r;
+    if (ms_snp_bundle_decode(ev->p, ev->len, &b) != MS_OK ||
+        ms_snp_report_decode(b.report, MS_SNP_REPORT_LEN, &r) != MS_OK) {
+        return;
+    }
+    memcpy(pins->snp_measurement, r.measurement, sizeof pins->snp_measurement);
+    pins->snp_reported_tcb = r.reported_tcb;
+    pins->snp_has_ask = b.ask != NULL;
+    pins->snp_known = 1;
+}
+
+/* Certificates, the guest interface, and one report now. */
+static ms_err open_snp(struct ms_producer *p, const ms_producer_cfg *cfg,
+                       ms_producer_pins *pins, ms_producer_step *step)
+{
+    static const uint8_t probe[MS_BINDING_LEN]; /* all zero: binds nothing */
+    const char *root = cfg->snp_tsm ? cfg->snp_tsm : MS_SNP_TSM_ROOT;
+    const char *dev = cfg->snp_device ? cfg->snp_device : MS_SNP_GUEST_DEVICE;
+    struct stat st;
+    ms_buf ev;
+    int have_ask = 0;
+    p->snp = (ms_snp_producer_cfg){.tsm_root = cfg->snp_tsm, .guest_device = cfg->snp_device};
+    *step = MS_PRODUCER_STEP_SNP_CERTS;
+    if (cfg->snp_certs) {
+        TRY(ms_snp_certs_dir_load(cfg->snp_certs, &p->snp_vcek, &p->snp_ask, &have_ask));
+    }
+    p->snp.vcek_der = p->snp_vcek.len ? p->snp_vcek.p : NULL;
+    p->snp.vcek_len = p->snp_vcek.len;
+    p->snp.ask_der = have_ask ? p->snp_ask.p : NULL;
+    p->snp.ask_len = have_ask ? p->snp_ask.len : 0;
+    *step = MS_PRODUCER_STEP_SNP_INTERFACE;
+    ENSURE((stat(root, &st) == 0 && S_ISDIR(st.st_mode)) || stat(dev, &st) == 0,
+           MS_ERR_SNP_DEVICE);
+    *step = MS_PRODUCER_STEP_SNP_REPORT;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_snp_evidence(&p->snp, probe, &ev);
+    if (err == MS_OK) {
+        snp_pins(&ev, pins);
+        *step = MS_PRODUCER_STEP_NONE;
+    }
+    ms_buf_free(&ev);
+    return err;
+}
+
+ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
+                        ms_producer_pins *pins, ms_producer_step *step)
+{
+    *out = NULL;
+    memset(pins, 0, sizeof *pins);
+    *step = MS_PRODUCER_STEP_NONE;
+    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_SEV_SNP, MS_ERR_ARG);
+    ENSURE(cfg->kind != MS_PRODUCER_DEV_KEY || cfg->dev_key != NULL, MS_ERR_ARG);
+    struct ms_producer *p = calloc(1, sizeof *p);
+    ENSURE(p != NULL, MS_ERR_NOMEM);
+    p->kind = cfg->kind;
+    ms_buf_init(&p->snp_vcek, MS_SNP_MAX_CERT);
+    ms_buf_init(&p->snp_ask, MS_SNP_MAX_CERT);
+    ms_err err = cfg->kind == MS_PRODUCER_TPM2      ? open_tpm(p, cfg, pins, step)
+                 : cfg->kind == MS_PRODUCER_SEV_SNP ? open_snp(p, cfg, pins, step)
+                                                    : open_devkey(p, cfg, pins, step);
+    if (err != MS_OK) {
+        ms_producer_free(p);
+        return err;
+    }
+    *out = p;
+    return MS_OK;
+}
+
+void ms_producer_free(struct ms_producer *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    ms_tpm2_producer_free(p->tpm);
+    ms_buf_free(&p->snp_vcek);
+    ms_buf_free(&p->snp_ask);
+    ms_devkey_wipe(&p->dev);
+    ms_wipe(p, sizeof *p);
+    free(p);
+}
+
+uint16_t ms_producer_type(const struct ms_producer *p)
+{
+    static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
+                                     MS_EVIDENCE_SEV_SNP};
+    return types[p->kind];
+}
+
+ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
+{
+    struct ms_producer *p = ctx;
+    switch (p->kind) {
+    case MS_PRODUCER_TPM2:
+        return ms_tpm2_producer_quote(p->tpm, binding, out);
+    case MS_PRODUCER_SEV_SNP:
+        return ms_snp_evidence(&p->snp, binding, out);
+    default:
+        return ms_devkey_evidence(&p->dev, binding, out);
+    }
+}
