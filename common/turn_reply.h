@@ -16,7 +16,8 @@
  * (secure/client's ms_client_turn_reply fills it, protocols/ reads it), so a reply is
  * decoded once and never copied field by field. Single-owner, not thread-safe.
  *   content            the reply text, UTF-8 (owned; wiped on clear and free)
- *   finish_reason      "stop", "length", ... as the engine said it; "" if it did not
+ *   finish_reason      "stop", "length", ... as the engine said it (a label for logs: cut
+ *                      at MS_TURN_REPLY_FINISH_LEN - 1 bytes); "" if it did not
  *   prompt_tokens, completion_tokens   usage as reported (0 when absent)
  *   error_code         a failure the far end reported ({"ok": false}, MS_ERR_BACKEND_REMOTE):
  *                      its code; "" otherwise
