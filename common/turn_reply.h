@@ -1,4 +1,4 @@
-/* A model's reply as one turn returns it, parsed once: text, why it stopped, usage, errors, timings. */
+/* A model's reply as one turn returns it, decoded once: text, usage, errors, timings. */
 #ifndef MS_COMMON_TURN_REPLY_H
 #define MS_COMMON_TURN_REPLY_H
 

@@ -1,4 +1,4 @@
-/* Internal to Minions (minions.c, minions_jobs.c, minions_results.c): a run's state, a round's jobs. */
+/* Internal to Minions (minions*.c): a run's state, a round's jobs, what the files share. */
 #ifndef MS_PROTOCOLS_MINIONS_INTERNAL_H
 #define MS_PROTOCOLS_MINIONS_INTERNAL_H
 

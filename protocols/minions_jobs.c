@@ -208,7 +208,8 @@ ms_err ms_minions_round(ms_minions *m, const ms_decision *d)
     m->cv.r->local_completion_tokens += st.completion_tokens;
     bool all_failed = n > 0 && st.failed == n;
     if (!all_failed) {
-        TRY_OUT(ms_minions_aggregate(m, p, jobs, &st)); /* first: the log says which answers went up */
+        /* first: the jobs event says which answers went up */
+        TRY_OUT(ms_minions_aggregate(m, p, jobs, &st));
     }
     TRY_OUT(ms_minions_event_jobs(m, p, jobs, &st));
     if (all_failed) {
