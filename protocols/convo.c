@@ -12,7 +12,6 @@
 #include "common/clock.h"
 #include "common/limits.h"
 #include "protocols/prompts.h"
-#include "secure/audit/alog.h"
 
 void ms_proto_result_init(ms_proto_result *r)
 {
@@ -72,7 +71,8 @@ ms_err ms_convo_init(ms_convo *cv, const ms_proto_cfg *cfg, ms_proto_result *r,
     memset(cv, 0, sizeof *cv);
     ENSURE(cfg != NULL && r != NULL, MS_ERR_ARG);
     ENSURE(cfg->task != NULL && cfg->task[0] != '\0' && cfg->remote.turn != NULL &&
-               cfg->worker != NULL && (cfg->context != NULL || cfg->context_len == 0),
+               cfg->worker.ping != NULL && cfg->worker.chat != NULL &&
+               (cfg->context != NULL || cfg->context_len == 0),
            MS_ERR_ARG);
     ENSURE(cfg->max_rounds >= 1 && cfg->max_rounds <= MS_MAX_PROTO_ROUNDS, MS_ERR_ARG);
     ENSURE(cfg->max_format_retries <= MS_MAX_FORMAT_RETRIES, MS_ERR_ARG);
@@ -187,15 +187,15 @@ void ms_convo_progress(ms_convo *cv, unsigned round, const char *phase, size_t d
 
 bool ms_convo_logging(const ms_convo *cv)
 {
-    return cv->cfg->log != NULL;
+    return cv->cfg->sink.event != NULL;
 }
 
 ms_err ms_convo_emit(ms_convo *cv, const char *type, const ms_json_builder *b)
 {
-    if (!cv->cfg->log) {
+    if (!ms_convo_logging(cv)) {
         return MS_OK;
     }
-    ms_err e = ms_alog_event(cv->cfg->log, type, b);
+    ms_err e = cv->cfg->sink.event(cv->cfg->sink.ctx, type, b);
     if (e != MS_OK) {
         bool first = cv->r->outcome != MS_OUTCOME_FAILED; /* else that failure is reported */
         e = ms_convo_fail(cv, e, false, "the session log could not be written (%s event): %s",
@@ -225,10 +225,7 @@ ms_err ms_convo_add_usage(ms_json_wval o, const char *key, uint64_t p, uint64_t 
     return ms_json_add_u64(u, "completion_tokens", c);
 }
 
-/* Build an event with fill(), write it; a failure to build or write fails the run. */
-typedef ms_err (*fill_fn)(ms_json_wval root, const void *arg);
-
-static ms_err event(ms_convo *cv, const char *type, fill_fn fill, const void *arg)
+ms_err ms_convo_event(ms_convo *cv, const char *type, ms_convo_fill_fn fill, const void *arg)
 {
     ms_json_builder *b = NULL;
     ms_json_wval root;
@@ -253,8 +250,7 @@ typedef struct turn_ev {
     unsigned round, attempt;
     const ms_chat_msg *sent;
     size_t n_sent, n_msgs;
-    const ms_buf *reply;
-    const ms_remote_info *info;
+    const ms_turn_reply *reply;
     double seconds;
     ms_err err;
 } turn_ev;
@@ -273,20 +269,21 @@ static ms_err fill_turn(ms_json_wval o, const void *arg)
         TRY(ms_convo_add_text(m, "content", t->sent[i].content, t->sent[i].content_len,
                               MS_MAX_PROTO_LOG_TEXT));
     }
-    TRY(ms_convo_add_text(o, "reply", (const char *)t->reply->p, t->reply->len,
+    const ms_turn_reply *r = t->reply;
+    TRY(ms_convo_add_text(o, "reply", (const char *)r->content.p, r->content.len,
                           MS_MAX_PROTO_LOG_TEXT));
-    TRY(ms_convo_add_usage(o, "usage", t->info->prompt_tokens, t->info->completion_tokens));
+    TRY(ms_convo_add_usage(o, "usage", r->prompt_tokens, r->completion_tokens));
     TRY(ms_json_add_obj(o, "timings", &tm));
     TRY(ms_json_add_double(tm, "total_s", t->seconds));
-    TRY(ms_json_add_double(tm, "seal_s", t->info->seal_s));
-    TRY(ms_json_add_double(tm, "transport_s", t->info->transport_s));
-    TRY(ms_json_add_double(tm, "open_s", t->info->open_s));
-    TRY(ms_json_add_u64(o, "rehandshakes", t->info->rehandshakes));
+    TRY(ms_json_add_double(tm, "seal_s", r->seal_s));
+    TRY(ms_json_add_double(tm, "transport_s", r->transport_s));
+    TRY(ms_json_add_double(tm, "open_s", r->open_s));
+    TRY(ms_json_add_u64(o, "rehandshakes", r->rehandshakes));
     if (t->err != MS_OK) {
         TRY(ms_json_add_cstr(o, "error", ms_err_name(t->err)));
-        if (t->info->error_code[0]) {
-            TRY(ms_json_add_cstr(o, "error_code", t->info->error_code));
-            TRY(ms_json_add_cstr(o, "error_message", t->info->error_message));
+        if (r->error_code[0]) {
+            TRY(ms_json_add_cstr(o, "error_code", r->error_code));
+            TRY(ms_json_add_cstr(o, "error_message", r->error_message));
         }
     }
     return MS_OK;
@@ -326,28 +323,27 @@ static bool reaskable(ms_err e)
 }
 
 /* One request: the conversation (+ the re-ask pair when extra is 2); usage into the result. */
-static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra, ms_buf *reply)
+static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra,
+                   ms_turn_reply *reply)
 {
-    ms_remote_info info;
     size_t n = cv->n + extra;
     size_t first_new = attempt > 0 ? cv->n : (cv->system_logged ? cv->n - 1 : 0);
-    memset(&info, 0, sizeof info);
-    ms_buf_clear(reply);
+    ms_turn_reply_clear(reply);
     double t = ms_clock_s();
-    ms_err e = cv->cfg->remote.turn(cv->cfg->remote.ctx, cv->msgs, n, reply, &info);
-    info.error_code[sizeof info.error_code - 1] = '\0';
-    info.error_message[sizeof info.error_message - 1] = '\0';
+    ms_err e = cv->cfg->remote.turn(cv->cfg->remote.ctx, cv->msgs, n, reply);
+    reply->error_code[sizeof reply->error_code - 1] = '\0';
+    reply->error_message[sizeof reply->error_message - 1] = '\0';
     cv->r->rounds = round;
-    cv->r->remote_prompt_tokens += info.prompt_tokens;
-    cv->r->remote_completion_tokens += info.completion_tokens;
+    cv->r->remote_prompt_tokens += reply->prompt_tokens;
+    cv->r->remote_completion_tokens += reply->completion_tokens;
     turn_ev ev = {.round = round, .attempt = attempt, .sent = cv->msgs + first_new,
-                  .n_sent = n - first_new, .n_msgs = n, .reply = reply, .info = &info,
+                  .n_sent = n - first_new, .n_msgs = n, .reply = reply,
                   .seconds = ms_clock_s() - t, .err = e};
     cv->system_logged = true;
-    TRY(event(cv, "supervisor_turn", fill_turn, &ev));
+    TRY(ms_convo_event(cv, "supervisor_turn", fill_turn, &ev));
     if (e == MS_ERR_BACKEND_REMOTE) {
         return ms_convo_fail(cv, e, false, "the supervisor's engine failed in round %u: %s: %s",
-                             round, info.error_code, info.error_message);
+                             round, reply->error_code, reply->error_message);
     }
     if (e != MS_OK) {
         return ms_convo_fail(cv, e, false, "the supervisor turn of round %u failed: %s", round,
@@ -410,11 +406,12 @@ ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned 
                      const ms_plan_caps *caps, ms_convo_check_fn check, void *check_ctx,
                      ms_decision *d)
 {
-    ms_buf reply, echo, corr;
+    ms_turn_reply reply;
+    ms_buf echo, corr;
     char why[MS_PLAN_WHY_MAX];
     ms_err err;
     memset(d, 0, sizeof *d);
-    ms_buf_init(&reply, MS_MAX_LLM_REPLY);
+    ms_turn_reply_init(&reply, MS_MAX_LLM_REPLY);
     ms_buf_init(&echo, MS_MAX_PROTO_ECHO + 64);
     ms_buf_init(&corr, MS_PLAN_WHY_MAX + 256);
     err = push(cv, "user", user->p, user->len);
@@ -423,7 +420,7 @@ ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned 
     }
     for (unsigned attempt = 0;; attempt++) {
         TRY_OUT(send(cv, round, attempt, attempt > 0 ? 2 : 0, &reply));
-        ms_err pe = judge(&reply, allowed, caps, check, check_ctx, d, why, sizeof why);
+        ms_err pe = judge(&reply.content, allowed, caps, check, check_ctx, d, why, sizeof why);
         bool late = pe == MS_OK && too_late(cv, d, why, sizeof why);
         if (pe == MS_OK && (!late || attempt >= cv->cfg->max_format_retries)) {
             /* accepted; a late one after the last re-ask too: the protocol ends the run */
@@ -442,9 +439,9 @@ ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned 
         bool plan = !late && d->kind == MS_DECISION_PLAN;
         retry_ev ev = {.round = round, .attempt = attempt, .who = "supervisor", .problem = why,
                        .err = pe};
-        TRY_OUT(event(cv, "format_retry", fill_retry, &ev));
+        TRY_OUT(ms_convo_event(cv, "format_retry", fill_retry, &ev));
         if (plan) {
-            TRY_OUT(event(cv, "plan", fill_refused, &ev));
+            TRY_OUT(ms_convo_event(cv, "plan", fill_refused, &ev));
         }
         if (attempt >= cv->cfg->max_format_retries) {
             ms_err fe = pe == MS_ERR_PLAN_REFUSED || pe == MS_ERR_PLAN_INVALID
@@ -456,7 +453,7 @@ ms_err ms_convo_turn(ms_convo *cv, unsigned round, const ms_buf *user, unsigned 
                                 round, attempt, why);
             goto out;
         }
-        TRY_OUT(reask_pair(cv, &reply, why, plan, late, &echo, &corr));
+        TRY_OUT(reask_pair(cv, &reply.content, why, plan, late, &echo, &corr));
     }
 out:
     if (err != MS_OK) {
@@ -465,7 +462,7 @@ out:
             err = ms_convo_fail(cv, err, false, "round %u: %s", round, ms_err_str(err));
         }
     }
-    ms_buf_free(&reply);
+    ms_turn_reply_free(&reply);
     ms_buf_free(&echo);
     ms_buf_free(&corr);
     return err;
@@ -474,7 +471,8 @@ out:
 ms_err ms_convo_worker_ping(ms_convo *cv)
 {
     long status = 0;
-    ms_err e = ms_llm_engine_ping(cv->cfg->worker, &status);
+    const ms_worker *w = &cv->cfg->worker;
+    ms_err e = w->ping(w->ctx, &status);
     if (e == MS_OK) {
         return MS_OK;
     }
@@ -482,12 +480,12 @@ ms_err ms_convo_worker_ping(ms_convo *cv)
         return ms_convo_fail(cv, e, true,
                              "the local model engine (%s) answered the check with HTTP %ld: %s; "
                              "no supervisor round was spent",
-                             ms_llm_kind_name(cv->cfg->worker->kind), status, ms_err_str(e));
+                             w->name ? w->name : "worker", status, ms_err_str(e));
     }
     return ms_convo_fail(cv, e, true,
                          "the local model engine (%s) cannot be used: %s; no supervisor round "
                          "was spent",
-                         ms_llm_kind_name(cv->cfg->worker->kind), ms_err_str(e));
+                         w->name ? w->name : "worker", ms_err_str(e));
 }
 
 /* --- the final event ------------------------------------------------------------------------ */
@@ -522,5 +520,5 @@ static ms_err fill_final(ms_json_wval o, const void *arg)
 ms_err ms_convo_final(ms_convo *cv)
 {
     cv->r->seconds = ms_clock_s() - cv->t0;
-    return event(cv, "final", fill_final, cv->r);
+    return ms_convo_event(cv, "final", fill_final, cv->r);
 }

@@ -85,10 +85,17 @@ void ms_convo_progress(ms_convo *cv, unsigned round, const char *phase, size_t d
 
 /* --- events ------------------------------------------------------------------------------- */
 
-/* Whether events are written (cfg->log set). */
+/* Whether events are written (cfg->sink.event set). */
 bool ms_convo_logging(const ms_convo *cv);
-/* Write one event; on error the run FAILED ("the session log could not be written"). */
+/* Write one event to cfg->sink; on error the run FAILED ("the session log could not be
+   written"). */
 MS_MUST_CHECK ms_err ms_convo_emit(ms_convo *cv, const char *type, const ms_json_builder *b);
+/* Fills an event's object. */
+typedef ms_err (*ms_convo_fill_fn)(ms_json_wval root, const void *arg);
+/* Build an event with fill(arg) and write it (nothing when not logging); a failure to build
+   or write it fails the run. */
+MS_MUST_CHECK ms_err ms_convo_event(ms_convo *cv, const char *type, ms_convo_fill_fn fill,
+                                    const void *arg);
 /* A text field cut at `cap` bytes (UTF-8 kept whole), with "<key>_truncated": true when cut. */
 MS_MUST_CHECK ms_err ms_convo_add_text(ms_json_wval o, const char *key, const char *s, size_t n,
                                        size_t cap);

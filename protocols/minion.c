@@ -37,8 +37,9 @@ typedef struct worker_ev {
     bool log_context;
 } worker_ev;
 
-static ms_err fill_worker(ms_json_wval o, const worker_ev *w)
+static ms_err fill_worker(ms_json_wval o, const void *arg)
 {
+    const worker_ev *w = arg;
     TRY(ms_json_add_u64(o, "round", w->round));
     TRY(ms_convo_add_text(o, "question", w->question, w->question_len, MS_MAX_PROTO_LOG_TEXT));
     /* What the supervisor received (next_message's cut): the rest of a long answer may be
@@ -51,26 +52,6 @@ static ms_err fill_worker(ms_json_wval o, const worker_ev *w)
     }
     TRY(ms_convo_add_usage(o, "usage", w->res->prompt_tokens, w->res->completion_tokens));
     return ms_json_add_double(o, "seconds", w->res->seconds);
-}
-
-static ms_err log_worker(minion *m, const worker_ev *w)
-{
-    ms_json_builder *b = NULL;
-    ms_json_wval root;
-    if (!ms_convo_logging(&m->cv)) {
-        return MS_OK;
-    }
-    ms_err e = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
-    if (e == MS_OK) {
-        e = fill_worker(root, w);
-    }
-    if (e == MS_OK) {
-        e = ms_convo_emit(&m->cv, "worker_turn", b);
-    } else {
-        e = ms_convo_fail(&m->cv, e, false, "the worker_turn event could not be built");
-    }
-    ms_json_builder_free(b);
-    return e;
 }
 
 /* Ask the worker; its answer (think blocks stripped) into *answer. */
@@ -97,7 +78,7 @@ static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf
          .content_len = m->worker_system.len},
         {.role = "user", .content = (const char *)q.p, .content_len = q.len}};
     ms_convo_progress(&m->cv, round, "worker", 0, 1);
-    err = ms_llm_engine_chat(cfg->worker, msgs, 2, &opts, &res);
+    err = cfg->worker.chat(cfg->worker.ctx, msgs, 2, &opts, &res);
     m->cv.r->local_prompt_tokens += res.prompt_tokens;
     m->cv.r->local_completion_tokens += res.completion_tokens;
     if (err != MS_OK) {
@@ -117,7 +98,7 @@ static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf
     worker_ev w = {.round = round, .question = d->text, .question_len = d->text_len,
                    .answer = answer, .prompt = &m->worker_system, .res = &res,
                    .log_context = cfg->log_context};
-    err = log_worker(m, &w);
+    err = ms_convo_event(&m->cv, "worker_turn", fill_worker, &w);
 out:
     ms_buf_free(&q);
     ms_chat_result_free(&res);

@@ -8,30 +8,73 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/json.h"
 #include "common/llm/chat.h"
-#include "common/llm/pool.h"
-
-struct ms_alog;
+#include "common/turn_reply.h"
 
 /*
- * The supervisor, as a protocol sees it: one turn = the whole conversation so far in, one
- * reply out. minions-secure implements it over the attested channel (secure/client); tests
- * implement it the same way, against a real supervisor. The protocol code never sees keys.
+ * The two interfaces a protocol runs over (and a third for its events). protocols/ knows no
+ * transport, engine or log format: the program supplies them (apps/minions-secure: remote.c,
+ * worker.c, session_log.c), tests use the same adapters.
  */
-typedef struct ms_remote_info {
-    uint64_t prompt_tokens, completion_tokens;
-    double seal_s, transport_s, open_s; /* as far as the implementation can tell; 0 if not */
-    char error_code[24];                /* a sealed {"ok": false}: its code, else "" */
-    char error_message[256];            /* printable ASCII */
-    unsigned rehandshakes;              /* new sessions this turn needed (e.g. a 404) */
-} ms_remote_info;
 
+/*
+ * The supervisor link: one turn = the whole conversation so far in, one reply out.
+ * minions-secure implements it over the attested channel (secure/client); tests implement it
+ * the same way, against a real supervisor. The protocol code never sees keys.
+ */
 typedef struct ms_remote {
-    /* Append the reply text to `reply`. Any error ends the run (outcome FAILED). */
-    ms_err (*turn)(void *ctx, const ms_chat_msg *msgs, size_t n, ms_buf *reply,
-                   ms_remote_info *info);
+    /* The reply into *reply (initialised by the caller with ms_turn_reply_init; the turn clears
+     * it on entry): its content, usage, timings and, for a failure the supervisor reported
+     * (MS_ERR_BACKEND_REMOTE), its error code and message. Any error ends the run (FAILED). */
+    ms_err (*turn)(void *ctx, const ms_chat_msg *msgs, size_t n, ms_turn_reply *reply);
     void *ctx;
 } ms_remote;
+
+/* One request of a worker batch: inputs borrowed, outputs owned by the job. */
+typedef struct ms_worker_job {
+    const ms_chat_msg *msgs;
+    size_t n_msgs;
+    const ms_chat_opts *opts; /* may be NULL */
+    ms_err err;               /* the job's own outcome; a failed job does not fail the batch */
+    ms_chat_result result;    /* initialised by batch(); the caller frees it
+                                 (ms_chat_result_free) whatever batch() returned */
+} ms_worker_job;
+
+/* After each finished job of a batch: done of total. Runs on the caller's thread. */
+typedef void (*ms_worker_progress_fn)(void *ctx, size_t done, size_t total);
+
+/*
+ * The worker model: the local engine that holds the context. minions-secure implements it
+ * over common/llm (apps/minions-secure/worker.h). All calls run on the caller's thread.
+ */
+typedef struct ms_worker {
+    const char *name; /* the engine's kind for messages ("ollama", "openai") */
+    /* Is it there? A cheap check before any supervisor round. On an HTTP answer that is
+     * not a success, MS_ERR_BACKEND_STATUS and the status in *status (else 0). */
+    ms_err (*ping)(void *ctx, long *status);
+    /* One request (Minion). r is initialised by the caller (ms_chat_result_init); usage,
+     * error_text and http_status are set on errors too. */
+    ms_err (*chat)(void *ctx, const ms_chat_msg *msgs, size_t n, const ms_chat_opts *opts,
+                   ms_chat_result *r);
+    /* Many requests, at most `parallel` (1..MS_MAX_LLM_PARALLEL) at a time (Minions).
+     * MS_OK when every job has its outcome in its err; an error only for what stops every
+     * job (MS_ERR_ARG, MS_ERR_NOMEM, MS_ERR_INTERNAL). */
+    ms_err (*batch)(void *ctx, ms_worker_job *jobs, size_t n, unsigned parallel,
+                    ms_worker_progress_fn progress, void *progress_ctx);
+    void *ctx;
+} ms_worker;
+
+/*
+ * Where the run's events go (docs/logs.md: supervisor_turn, worker_turn, plan, jobs,
+ * format_retry, final). event NULL: no events are built. An error from event() fails the
+ * run ("the session log could not be written", log_failed). minions-secure's session log
+ * implements it (apps/minions-secure/session_log.h, ms_slog_sink).
+ */
+typedef struct ms_proto_sink {
+    ms_err (*event)(void *ctx, const char *type, const ms_json_builder *data);
+    void *ctx;
+} ms_proto_sink;
 
 /* Called as the run goes (on the caller's thread): for a progress line. */
 typedef struct ms_progress {
@@ -61,11 +104,11 @@ typedef struct ms_proto_cfg {
     unsigned max_format_retries; /* re-asks after unusable JSON, per round (default 2) */
     unsigned jobs;              /* Minions: parallel worker requests (--jobs) */
     ms_plan_caps caps;
-    const ms_llm_engine *worker; /* the local engine */
+    ms_worker worker;           /* the local engine */
     double worker_temperature;  /* < 0: engine default */
     int worker_max_tokens;      /* 0: engine default */
     ms_remote remote;
-    struct ms_alog *log;        /* may be NULL */
+    ms_proto_sink sink;         /* events (the session log); {0}: none */
     bool log_context;           /* put context text (prompts to the worker, chunks) in the log */
     ms_progress_fn progress;    /* may be NULL */
     void *progress_ctx;

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "apps/minions-secure/cmds.h"
 #include "apps/minions-secure/remote.h"
+#include "apps/minions-secure/worker.h"
 #include "apps/minions-secure/run.h"
 
 #define PROG MS_RUN_PROG
@@ -207,6 +208,7 @@ static int protocol(run *r)
 {
     ms_run_progress_state ps = {.tty = isatty(STDERR_FILENO)};
     ms_remote_client rc = {.client = r->o.conn.client, .max_tokens = 0, .temperature = -1.0};
+    ms_worker_engine we = {.engine = &r->o.engine};
     ms_proto_cfg cfg = {
         .task = r->o.task,
         .context = (const char *)r->joined.p,
@@ -217,11 +219,11 @@ static int protocol(run *r)
         .max_rounds = (unsigned)r->o.max_rounds,
         .max_format_retries = 2,
         .jobs = (unsigned)r->o.jobs,
-        .worker = &r->o.engine,
+        .worker = ms_worker_over_engine(&we),
         .worker_temperature = r->o.worker_temperature,
         .worker_max_tokens = (int)r->o.worker_max_tokens,
         .remote = ms_remote_over_client(&rc),
-        .log = r->log.log,
+        .sink = ms_slog_sink(&r->log),
         .log_context = r->o.logo.context != 0,
         .progress = ms_run_progress,
         .progress_ctx = &ps,

@@ -7,15 +7,14 @@
 
 /*
  * Each turn sends the whole conversation as one §12.3 request (ms_client_request_build_msgs)
- * over ms_client_turn, so every byte travels inside the channel and only after the
+ * over ms_client_turn_reply, so every byte travels inside the channel and only after the
  * supervisor was verified (the first turn connects if the client has no session). The
- * reply's content is appended to the protocol's buffer; ms_remote_info gets the usage, the
- * wall time of the turn as transport_s (sealing and opening are inside it and not measured
- * apart: seal_s and open_s stay 0), the re-handshakes the turn needed, and for a sealed
+ * client decodes the reply once into the protocol's ms_turn_reply: content, usage, the
+ * seal, open and transport times, the re-handshakes the turn needed, and for a sealed
  * {"ok": false} its error code and message (MS_ERR_BACKEND_REMOTE).
  * Errors: those of ms_client_request_build_msgs (MS_ERR_ARG; MS_ERR_CAP_EXCEEDED when the
- * conversation does not fit one record, MAX_RECORD_PLAINTEXT), of ms_client_turn, and
- * MS_ERR_PAYLOAD for a reply that breaks §12.3. Nothing is logged here.
+ * conversation does not fit one record, MAX_RECORD_PLAINTEXT) and of ms_client_turn_reply
+ * (MS_ERR_PAYLOAD for a reply that breaks §12.3). Nothing is logged here.
  * Not thread-safe (an ms_client is not): one run at a time per client.
  */
 typedef struct ms_remote_client {

@@ -257,6 +257,16 @@ ms_err ms_slog_event(ms_slog *s, const char *type, const ms_json_builder *data)
     return s->log ? ms_alog_event(s->log, type, data) : MS_OK;
 }
 
+static ms_err sink_event(void *ctx, const char *type, const ms_json_builder *data)
+{
+    return ms_slog_event(ctx, type, data);
+}
+
+ms_proto_sink ms_slog_sink(ms_slog *s)
+{
+    return (ms_proto_sink){.event = s && s->log ? sink_event : NULL, .ctx = s};
+}
+
 ms_err ms_slog_close(ms_slog *s, const char *prog, bool quiet)
 {
     if (!s->log) {

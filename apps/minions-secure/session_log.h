@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "common/json.h"
+#include "protocols/protocol.h"
 #include "secure/audit/alog.h"
 #include "apps/minions-secure/cli.h"
 
@@ -77,6 +78,14 @@ MS_MUST_CHECK ms_err ms_slog_session(ms_slog *s, const ms_cli_conn *c, const ms_
 
 /* Append an event; MS_OK and nothing written when logging is off. */
 MS_MUST_CHECK ms_err ms_slog_event(ms_slog *s, const char *type, const ms_json_builder *data);
+
+/*
+ * The event sink a protocol run writes to (protocols/protocol.h): each event goes through
+ * ms_slog_event, so a run's events are lines of this log like any other. With logging off
+ * the sink has no event function and the run builds no events. s is borrowed: it must
+ * outlive the run.
+ */
+ms_proto_sink ms_slog_sink(ms_slog *s);
 
 /*
  * Seal and close. Says on stderr where the log is (unless quiet), or why it could not be

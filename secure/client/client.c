@@ -12,6 +12,7 @@
 #include "common/codec.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/turn_reply.h"
 #include "secure/attest/policy.h"
 #include "secure/client/link.h"
 #include "secure/client/payload.h"
@@ -345,6 +346,7 @@ typedef struct turn {
     void *ctx;
     ms_buf *out;
     ms_client_turn_info *info;
+    ms_turn_reply *reply; /* ms_client_turn_reply: the decoded reply goes here */
 } turn;
 
 static ms_err stream_sink(void *ctx, const uint8_t *p, size_t n)
@@ -445,7 +447,25 @@ static ms_err turn_once(ms_client *c, const turn *t)
     return err;
 }
 
-/* §12.3: judge the reply JSON appended at out[before..]; drop it when it is not a reply. */
+/* The decoded reply into t->reply (ms_client_turn_reply): content, finish reason, usage, and
+   for {"ok": false} the code and message judge_reply put in t->info. */
+static ms_err take_reply(const turn *t, const ms_client_reply *r)
+{
+    ms_turn_reply *out = t->reply;
+    if (!r->ok) {
+        memcpy(out->error_code, t->info->error_code, sizeof out->error_code);
+        memcpy(out->error_message, t->info->error_message, sizeof out->error_message);
+        return MS_OK;
+    }
+    snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
+             r->finish_reason ? r->finish_reason : "");
+    out->prompt_tokens = r->prompt_tokens;
+    out->completion_tokens = r->completion_tokens;
+    return ms_buf_append(&out->content, r->content, r->content_len);
+}
+
+/* §12.3: judge the reply JSON appended at out[before..] (parsed here, once); drop it when it
+   is not a reply. */
 static ms_err judge_reply(const turn *t, size_t before)
 {
     ms_client_reply r;
@@ -457,6 +477,10 @@ static ms_err judge_reply(const turn *t, size_t before)
         ms_client_sanitize(r.error_message, strlen(r.error_message), t->info->error_message,
                            sizeof t->info->error_message);
         err = MS_ERR_BACKEND_REMOTE;
+    }
+    if (t->reply && (err == MS_OK || err == MS_ERR_BACKEND_REMOTE)) {
+        ms_err e = take_reply(t, &r);
+        err = e != MS_OK ? e : err;
     }
     ms_client_reply_free(&r);
     if (err != MS_OK && err != MS_ERR_BACKEND_REMOTE) {
@@ -502,6 +526,37 @@ ms_err ms_client_turn(ms_client *c, const uint8_t *req, size_t len, ms_buf *repl
     memset(t.info, 0, sizeof *t.info);
     ENSURE(c != NULL && req != NULL && len > 0 && reply_json != NULL, MS_ERR_ARG);
     return run_turn(c, &t);
+}
+
+static unsigned rehandshakes(const ms_client *c)
+{
+    return c->handshakes > 0 ? c->handshakes - 1 : 0;
+}
+
+ms_err ms_client_turn_reply(ms_client *c, const uint8_t *req, size_t len, ms_turn_reply *out,
+                            ms_client_turn_info *info)
+{
+    ms_client_turn_info local;
+    ms_buf json;
+    turn t = {.req = req, .len = len, .out = &json, .info = info ? info : &local, .reply = out};
+    memset(t.info, 0, sizeof *t.info);
+    ENSURE(c != NULL && req != NULL && len > 0 && out != NULL, MS_ERR_ARG);
+    ms_turn_reply_clear(out);
+    ms_buf_init(&json, MS_MAX_RECORD_PLAINTEXT);
+    unsigned before = rehandshakes(c);
+    double t0 = ms_clock_s();
+    ms_err err = run_turn(c, &t);
+    double total = ms_clock_s() - t0;
+    ms_buf_free(&json); /* wipes the reply's JSON: its content is in out now */
+    out->seal_s = t.info->seal_s;
+    out->open_s = t.info->open_s;
+    /* What is left of the turn: HTTP both ways, the supervisor and its engine. */
+    out->transport_s = total > out->seal_s + out->open_s ? total - out->seal_s - out->open_s : 0.0;
+    out->rehandshakes = rehandshakes(c) - before;
+    if (err != MS_OK && err != MS_ERR_BACKEND_REMOTE) {
+        ms_buf_clear(&out->content);
+    }
+    return err;
 }
 
 ms_err ms_client_turn_stream(ms_client *c, const uint8_t *req, size_t len,

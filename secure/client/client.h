@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/turn_reply.h"
 #include "secure/attest/devkey.h"
 #include "secure/handshake.h"
 #include "secure/suite.h"
@@ -89,8 +90,10 @@ typedef struct ms_client_turn_info {
     long retry_after_s;      /* Retry-After of a 503 */
     unsigned handshakes;     /* handshakes this turn made (a 404 makes one) */
     int remote_failed;       /* a sealed {"ok": false} reply: the session is still usable */
-    char error_code[24];     /* its error.code, e.g. "backend_timeout" */
-    char error_message[256]; /* its error.message, printable ASCII only */
+    char error_code[MS_TURN_REPLY_ERROR_CODE_LEN];       /* its error.code, e.g.
+                                                            "backend_timeout" */
+    char error_message[MS_TURN_REPLY_ERROR_MESSAGE_LEN]; /* its error.message, printable
+                                                            ASCII only */
     size_t streamed_bytes;   /* text handed to on_piece */
     ms_err transport;        /* the HTTP layer's own error when a stream was cut */
     double seal_s;           /* time spent sealing the request (all attempts) */
@@ -111,6 +114,19 @@ typedef struct ms_client_turn_info {
  */
 MS_MUST_CHECK ms_err ms_client_turn(ms_client *c, const uint8_t *req, size_t len,
                                     ms_buf *reply_json, ms_client_turn_info *info);
+
+/*
+ * ms_client_turn with the reply decoded once, into *out (common/turn_reply.h), for callers
+ * that want the answer rather than its JSON (the protocols' supervisor link). out is
+ * cleared on entry; its content's cap must hold the reply's text (else MS_ERR_CAP_EXCEEDED).
+ * MS_OK: content, finish_reason and usage. MS_ERR_BACKEND_REMOTE: no content; error_code and
+ * error_message as in *info. Either way, and on any other error too: seal_s and open_s (as in
+ * *info), transport_s (the rest of the turn's wall time: HTTP both ways, the supervisor and
+ * its engine) and rehandshakes (the new sessions the turn needed: a 404's). The reply's JSON
+ * is wiped before this returns. info may be NULL. Errors as ms_client_turn.
+ */
+MS_MUST_CHECK ms_err ms_client_turn_reply(ms_client *c, const uint8_t *req, size_t len,
+                                          ms_turn_reply *out, ms_client_turn_info *info);
 
 /* Text of the answer as it arrives; return anything but MS_OK to stop the turn. */
 typedef ms_err (*ms_client_piece_fn)(void *ctx, const char *text, size_t len);

@@ -116,6 +116,19 @@ static ms_err turn(ms_client *c, const char *prompt, ms_buf *content, ms_client_
     return e;
 }
 
+/* The same turn through ms_client_turn_reply: the reply decoded once, into *out. */
+static ms_err typed_turn(ms_client *c, const char *prompt, ms_turn_reply *out)
+{
+    ms_buf req;
+    ms_buf_init(&req, MS_MAX_RECORD_PLAINTEXT);
+    ms_err e = ms_client_request_build(NULL, prompt, 0, -1.0, &req);
+    if (e == MS_OK) {
+        e = ms_client_turn_reply(c, req.p, req.len, out, NULL);
+    }
+    ms_buf_free(&req);
+    return e;
+}
+
 static ms_err collect_piece(void *ctx, const char *t, size_t n)
 {
     return ms_buf_append(ctx, t, n);
@@ -416,6 +429,17 @@ static void test_restart(void)
         CHECK_OK(turn_stream(c, "hello after second restart", &text, &ti));
         CHECK(e2e_buf_is(&text, REPLY_HELLO) && ti.handshakes == 1);
     }
+    /* A typed turn counts the re-handshake it needed (a third restart). */
+    CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
+    if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port}) == 0) {
+        ms_turn_reply tr;
+        ms_turn_reply_init(&tr, 4096);
+        CHECK_OK(typed_turn(c, "hello after third restart", &tr));
+        CHECK(e2e_buf_is(&tr.content, REPLY_HELLO) && tr.rehandshakes == 1);
+        CHECK_OK(typed_turn(c, "hello again, same session", &tr));
+        CHECK(e2e_buf_is(&tr.content, REPLY_HELLO) && tr.rehandshakes == 0);
+        ms_turn_reply_free(&tr);
+    }
     ms_client_free(c);
 out:
     CHECK(e2e_stack_stop(&stack) == 0);
@@ -504,8 +528,10 @@ static void test_engine_down(void)
     e2e_out r;
     ms_buf text;
     ms_client_turn_info ti;
+    ms_turn_reply tr;
     char url[64], sid1[33], sid2[33];
     ms_buf_init(&text, 4096);
+    ms_turn_reply_init(&tr, 4096);
     if (e2e_world_sim(&W, &stack.sim, &SIM) != 0) {
         CHECK(!"start");
         goto out;
@@ -521,6 +547,10 @@ static void test_engine_down(void)
     CHECK_ERR(turn(c, "hello engine down", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(ti.remote_failed && strcmp(ti.error_code, "backend_unavailable") == 0);
     CHECK(ti.error_message[0] != '\0');
+    /* Typed: the same failure, its code and message in the reply, no content. */
+    CHECK_ERR(typed_turn(c, "hello engine down, typed", &tr), MS_ERR_BACKEND_REMOTE);
+    CHECK(tr.content.len == 0 && strcmp(tr.error_code, "backend_unavailable") == 0);
+    CHECK(strcmp(tr.error_message, ti.error_message) == 0 && tr.seal_s > 0.0);
     CHECK_ERR(turn_stream(c, "hello engine down, streamed", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(strcmp(ti.error_code, "backend_unavailable") == 0 && ti.streamed_bytes == 0);
     session_of(c, sid1);
@@ -542,12 +572,17 @@ static void test_engine_down(void)
     }
     CHECK_OK(turn(c, "hello engine up", &text, &ti));
     CHECK(e2e_buf_is(&text, REPLY_HELLO) && ti.handshakes == 0);
+    CHECK_OK(typed_turn(c, "hello engine up, typed", &tr));
+    CHECK(e2e_buf_is(&tr.content, REPLY_HELLO) && tr.error_code[0] == '\0' &&
+          tr.error_message[0] == '\0' && tr.rehandshakes == 0);
+    CHECK(tr.seal_s > 0.0 && tr.open_s > 0.0 && tr.transport_s > 0.0);
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) == 0);
     ms_client_free(c);
 out:
     CHECK(e2e_stack_stop(&stack) == 0);
     ms_buf_free(&text);
+    ms_turn_reply_free(&tr);
 }
 
 /* The engine is slower than --backend-timeout: backend_timeout, and the session survives. */

@@ -21,6 +21,8 @@
 #include "secure/audit/alog.h"
 #include "secure/client/client.h"
 #include "apps/minions-secure/remote.h"
+#include "apps/minions-secure/session_log.h"
+#include "apps/minions-secure/worker.h"
 #include "tests/fixture/world.h"
 #include "tests/test.h"
 
@@ -348,11 +350,13 @@ static void run(run_opts *o, ms_proto_result *r)
     ms_llm_engine worker = {.kind = MS_LLM_OLLAMA, .base_url = E.worker_url, .model = "worker",
                             .timeout_ms = WORKER_TIMEOUT_MS};
     ms_alog *log = NULL;
+    ms_worker_engine we = {.engine = o->worker ? o->worker : &worker};
     if (o->with_log) {
         e2e_path(o->log_path, "%s/session%u.ndjson", W.dir, ++E.logs);
         CHECK_OK(ms_alog_open(&log, o->log_path, &E.log_key, o->minions ? "minions" : "minion",
                               NULL));
     }
+    ms_slog slog = {.log = log}; /* the program's session log, over this test's file */
     ms_proto_cfg cfg = {.task = o->task,
                         .context = o->context,
                         .context_len = strlen(o->context),
@@ -360,10 +364,10 @@ static void run(run_opts *o, ms_proto_result *r)
                         .max_rounds = o->max_rounds ? o->max_rounds : 3,
                         .max_format_retries = 2,
                         .jobs = o->jobs ? o->jobs : 8,
-                        .worker = o->worker ? o->worker : &worker,
+                        .worker = ms_worker_over_engine(&we),
                         .worker_temperature = -1.0,
                         .remote = ms_remote_over_client(&E.rc),
-                        .log = log,
+                        .sink = ms_slog_sink(&slog),
                         .log_context = o->log_context,
                         .progress = on_progress,
                         .progress_ctx = &o->progress};

@@ -8,6 +8,7 @@
 #include "common/limits.h"
 #include "protocols/plan.h"
 #include "protocols/protocol.h"
+#include "apps/minions-secure/worker.h"
 #include "tests/fixture/http_fixture.h"
 #include "tests/test.h"
 
@@ -511,16 +512,15 @@ typedef struct fake_sup {
 } fake_sup;
 
 /* The supervisor as a script: reply i to turn i (the last one repeats). */
-static ms_err fake_turn(void *ctx, const ms_chat_msg *msgs, size_t n, ms_buf *reply,
-                        ms_remote_info *info)
+static ms_err fake_turn(void *ctx, const ms_chat_msg *msgs, size_t n, ms_turn_reply *reply)
 {
     fake_sup *f = ctx;
     const ms_chat_msg *last = &msgs[n - 1];
-    memset(info, 0, sizeof *info);
+    ms_turn_reply_clear(reply);
     snprintf(f->last_user, sizeof f->last_user, "%.*s", (int)last->content_len, last->content);
     const char *r = f->replies[f->calls < f->n ? f->calls : f->n - 1];
     f->calls++;
-    return ms_buf_append_str(reply, r);
+    return ms_buf_append_str(&reply->content, r);
 }
 
 static void test_refused_plan_runs_nothing(void)
@@ -537,6 +537,7 @@ static void test_refused_plan_runs_nothing(void)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", fx_port(fx));
     ms_llm_engine worker = {.kind = MS_LLM_OLLAMA, .base_url = url, .model = "m"};
+    ms_worker_engine we = {.engine = &worker};
     static const char *const replies[] = {
         "{\"decision\":\"run_plan\",\"plan\":{\"tasks\":[" TASK1 "],"
         "\"chunking\":{\"method\":\"fixed\",\"size\":1073741824}}}",
@@ -547,8 +548,8 @@ static void test_refused_plan_runs_nothing(void)
     memset(context, 'x', sizeof context);
     ms_proto_cfg cfg = {.task = "find the IP", .context = context, .context_len = sizeof context,
                         .max_rounds = 3, .max_format_retries = 2, .jobs = 4,
-                        .caps = {.max_jobs = 100}, .worker = &worker, .worker_temperature = -1,
-                        .remote = {.turn = fake_turn, .ctx = &sup}};
+                        .caps = {.max_jobs = 100}, .worker = ms_worker_over_engine(&we),
+                        .worker_temperature = -1, .remote = {.turn = fake_turn, .ctx = &sup}};
     ms_proto_result r;
     ms_proto_result_init(&r);
     CHECK_OK(ms_minions_run(&cfg, &r));
@@ -579,6 +580,7 @@ static void test_all_jobs_failed(void)
     snprintf(url, sizeof url, "http://127.0.0.1:%u", fx_port(fx));
     ms_llm_engine worker = {.kind = MS_LLM_OLLAMA, .base_url = url, .model = "m",
                             .max_retries = 1, .backoff_base_ms = 1};
+    ms_worker_engine we = {.engine = &worker};
     static const char *const replies[] = {
         "{\"decision\":\"run_plan\",\"plan\":{\"tasks\":[" TASK1 "],"
         "\"chunking\":{\"method\":\"fixed\",\"size\":1000}}}"};
@@ -586,8 +588,9 @@ static void test_all_jobs_failed(void)
     static char context[3000];
     memset(context, 'x', sizeof context);
     ms_proto_cfg cfg = {.task = "find the IP", .context = context, .context_len = sizeof context,
-                        .max_rounds = 3, .max_format_retries = 2, .jobs = 2, .worker = &worker,
-                        .worker_temperature = -1, .remote = {.turn = fake_turn, .ctx = &sup}};
+                        .max_rounds = 3, .max_format_retries = 2, .jobs = 2,
+                        .worker = ms_worker_over_engine(&we), .worker_temperature = -1,
+                        .remote = {.turn = fake_turn, .ctx = &sup}};
     ms_proto_result r;
     ms_proto_result_init(&r);
     CHECK_OK(ms_minions_run(&cfg, &r));
@@ -616,12 +619,13 @@ static void test_worker_answer_cut(void)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", fx_port(fx));
     ms_llm_engine worker = {.kind = MS_LLM_OLLAMA, .base_url = url, .model = "m"};
+    ms_worker_engine we = {.engine = &worker};
     static const char *const replies[] = {
         "{\"decision\":\"request_additional_info\",\"message\":\"all of it\"}",
         "{\"decision\":\"provide_final_answer\",\"answer\":\"done\"}"};
     fake_sup sup = {.replies = replies, .n = 2};
     ms_proto_cfg cfg = {.task = "t", .context = "ctx", .context_len = 3, .max_rounds = 2,
-                        .worker = &worker, .worker_temperature = -1,
+                        .worker = ms_worker_over_engine(&we), .worker_temperature = -1,
                         .remote = {.turn = fake_turn, .ctx = &sup}};
     ms_proto_result r;
     ms_proto_result_init(&r);
@@ -639,8 +643,10 @@ static void test_bad_args(void)
     static const char *const replies[] = {"{}"};
     fake_sup sup = {.replies = replies, .n = 1};
     ms_llm_engine worker = {.kind = MS_LLM_OLLAMA, .base_url = "http://127.0.0.1:1", .model = "m"};
+    ms_worker_engine we = {.engine = &worker};
     ms_proto_cfg ok = {.task = "t", .context = "c", .context_len = 1, .max_rounds = 1,
-                       .worker = &worker, .remote = {.turn = fake_turn, .ctx = &sup}};
+                       .worker = ms_worker_over_engine(&we),
+                       .remote = {.turn = fake_turn, .ctx = &sup}};
     ms_proto_cfg c[8];
     for (size_t i = 0; i < 8; i++) {
         c[i] = ok;
