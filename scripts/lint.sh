@@ -91,20 +91,6 @@ if ! /usr/bin/python3 "$here/scripts/lint_includes.py" "$root"; then
   status=1
 fi
 
-# Arrows point down (DESIGN.md section 2). protocols/ runs over interfaces (protocol.h): it sees
-# common/ (of common/llm only the chat types), never secure/, apps/, an engine client or HTTP.
-# common/ and secure/ never see protocols/ or apps/.
-if grep -rnE --include='*.c' --include='*.h' \
-     '#include [<"](secure/|apps/|tools/|curl/|common/http|common/llm/)' protocols |
-     grep -v 'common/llm/chat\.h"'; then
-  echo "lint: protocols/ includes a layer it must not know (secure/, apps/, an engine or HTTP)" >&2
-  status=1
-fi
-if grep -rnE --include='*.c' --include='*.h' '#include "(protocols|apps)/' common secure; then
-  echo "lint: common/ or secure/ includes protocols/ or apps/ (arrows point down)" >&2
-  status=1
-fi
-
 # tests/test.h keeps its pass/fail counters per file: a CHECK in a helper file (one without
 # main) would count failures nobody reports. Helpers return results; the test file checks them.
 if [ -d tests ]; then

@@ -1,5 +1,5 @@
 /* The client's session coordinator: handshake and checks, turns, one re-handshake on 404, close. */
-#include "secure/client/client.h"
+#include "secure/client/client_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,43 +26,9 @@
 /* A streamed body: the stream's text cap (§10) plus room for its records' overhead. */
 #define MAX_STREAM_BODY ((size_t)MS_MAX_STREAM_BYTES + (size_t)MS_MAX_STREAM_BYTES / 4u)
 
-struct ms_client {
-    ms_link *link;
-    ms_attest_policy own;            /* built from pinned_dev_pk when no policy is given */
-    const ms_attest_policy *policy;  /* what evidence is accepted and checked against */
-    int strict;
-    int allow_tls_proxy;
-    unsigned handshakes;
-    long last_status; /* of the last HTTP answer, 0 if none */
-    long last_retry_after;
-    /* The current session; chan == NULL when there is none. */
-    struct ms_channel *chan;
-    ms_hs_client_result res;
-    ms_client_tls tls;
-    ms_buf cf;            /* the ClientFinish until a 200 shows it was delivered (§12.1) */
-    uint32_t next_msg_id; /* §12.1: requests are numbered 1, 2, 3, ... per session */
-    char sid_hex[2 * MS_SESSION_ID_LEN + 1];
-    uint8_t ev_digest[crypto_hash_sha256_BYTES]; /* of the evidence the verifier accepted */
-    /*
-     * FAST evidence is the same for every session under one static key (§6): the last one
-     * this client's verifier accepted is remembered (a digest over everything the verifier
-     * reads) until its evidence_not_after, so later handshakes under that key skip the
-     * repeat check. Kept across sessions; never used for STRICT evidence.
-     */
-    uint8_t fast_key[crypto_generichash_BYTES];
-    uint64_t fast_not_after; /* 0: nothing remembered */
-    ms_evidence_verify_fn verify;                /* NULL: the policy's */
-    void *verify_ctx;
-    /* A copy of the accepted evidence and its view (ms_client_evidence). */
-    ms_buf ev;
-    ms_evidence_view ev_view;
-    uint8_t ev_static_pk[MS_X25519_LEN], ev_binding[MS_BINDING_LEN];
-    uint8_t ev_tls[MS_SPKI_HASH_LEN], ev_sid[MS_SESSION_ID_LEN], ev_th[MS_KEY_LEN];
-};
-
 /* --- the session's life -------------------------------------------------------------------- */
 
-static void drop_session(ms_client *c)
+void ms_client_drop_session(ms_client *c)
 {
     ms_channel_free(c->chan);
     c->chan = NULL;
@@ -121,7 +87,7 @@ void ms_client_free(ms_client *c)
     if (!c) {
         return;
     }
-    drop_session(c);
+    ms_client_drop_session(c);
     ms_buf_free(&c->ev);
     ms_link_free(c->link);
     ms_attest_policy_free(&c->own);
@@ -131,14 +97,14 @@ void ms_client_free(ms_client *c)
 
 /* --- HTTP helpers -------------------------------------------------------------------------- */
 
-static ms_err collect(void *ctx, const uint8_t *p, size_t n)
+ms_err ms_client_collect(void *ctx, const uint8_t *p, size_t n)
 {
     ms_err e = ms_buf_append(ctx, p, n);
     return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
 }
 
 /* §12.2 */
-static ms_err status_err(long status, long want)
+ms_err ms_client_status_err(long status, long want)
 {
     if (status == want) {
         return MS_OK;
@@ -153,7 +119,7 @@ static ms_err status_err(long status, long want)
 }
 
 /* Every request goes through here, so the last status is known (ms_client_last_http). */
-static ms_err post(ms_client *c, const char *path, const ms_buf *body, int fresh, size_t max,
+ms_err ms_client_post(ms_client *c, const char *path, const ms_buf *body, int fresh, size_t max,
                    ms_link_sink_fn sink, void *ctx, ms_link_resp *lr)
 {
     ms_err err = ms_link_post(c->link, path, body->p, body->len, fresh, max, sink, ctx, lr);
@@ -166,173 +132,6 @@ static ms_err session_path(const ms_client *c, const char *what, char *out, size
 {
     int n = snprintf(out, cap, "/v1/session/%s/%s", c->sid_hex, what);
     return n > 0 && (size_t)n < cap ? MS_OK : MS_ERR_INTERNAL;
-}
-
-/* --- handshake ----------------------------------------------------------------------------- */
-
-/* Keep what was accepted, for ms_client_evidence: the view's pointers into the client. */
-static ms_err keep_evidence(ms_client *c, const ms_evidence_view *ev)
-{
-    ms_buf_clear(&c->ev);
-    TRY(ms_buf_append(&c->ev, ev->data, ev->len));
-    memcpy(c->ev_static_pk, ev->static_pk, sizeof c->ev_static_pk);
-    memcpy(c->ev_binding, ev->binding, sizeof c->ev_binding);
-    memcpy(c->ev_tls, ev->tls_spki_hash, sizeof c->ev_tls);
-    memcpy(c->ev_sid, ev->session_id, sizeof c->ev_sid);
-    memcpy(c->ev_th, ev->transcript_hash, sizeof c->ev_th);
-    c->ev_view = *ev;
-    c->ev_view.data = c->ev.p;
-    c->ev_view.static_pk = c->ev_static_pk;
-    c->ev_view.binding = c->ev_binding;
-    c->ev_view.tls_spki_hash = c->ev_tls;
-    c->ev_view.session_id = c->ev_sid;
-    c->ev_view.transcript_hash = c->ev_th;
-    return MS_OK;
-}
-
-/* §7.3 check 9 under this client's attestation policy (secure/attest/policy.c). */
-/*
- * What the FAST cache is keyed by: every input of a FAST verification but the clock
- * (type, mode, validity, the key vouched for, its binding, the TLS key hash, the evidence).
- */
-static void fast_cache_key(const ms_evidence_view *ev, uint8_t out[crypto_generichash_BYTES])
-{
-    static const char label[] = "minions-secure/1 client fast evidence cache";
-    crypto_generichash_state st;
-    uint8_t hdr[2 + 1 + 8];
-    hdr[0] = (uint8_t)(ev->type >> 8);
-    hdr[1] = (uint8_t)ev->type;
-    hdr[2] = ev->mode;
-    for (int i = 0; i < 8; i++) {
-        hdr[3 + i] = (uint8_t)(ev->not_after >> (56 - 8 * i));
-    }
-    crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
-    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
-    crypto_generichash_update(&st, hdr, sizeof hdr);
-    crypto_generichash_update(&st, ev->static_pk, MS_X25519_LEN);
-    crypto_generichash_update(&st, ev->binding, MS_BINDING_LEN);
-    crypto_generichash_update(&st, ev->tls_spki_hash, MS_SPKI_HASH_LEN);
-    crypto_generichash_update(&st, ev->data, ev->len);
-    crypto_generichash_final(&st, out, crypto_generichash_BYTES);
-}
-
-/* The policy's verifier, or a FAST evidence this client already accepted and still valid. */
-static ms_err check_evidence(ms_client *c, const ms_evidence_view *ev)
-{
-    uint8_t key[crypto_generichash_BYTES];
-    if (c->verify) {
-        return c->verify(c->verify_ctx, ev); /* a caller's own verifier: never cached */
-    }
-    if (ev->mode != MS_MODE_FAST) {
-        return ms_attest_policy_verify((void *)c->policy, ev);
-    }
-    fast_cache_key(ev, key);
-    if (c->fast_not_after != 0 && ev->now < c->fast_not_after &&
-        ev->not_after == c->fast_not_after && ms_ct_equal(key, c->fast_key, sizeof key)) {
-        return MS_OK;
-    }
-    ms_err err = ms_attest_policy_verify((void *)c->policy, ev);
-    if (err == MS_OK) {
-        memcpy(c->fast_key, key, sizeof key);
-        c->fast_not_after = ev->not_after;
-    }
-    return err;
-}
-
-static ms_err verify_evidence(void *ctx, const ms_evidence_view *ev)
-{
-    ms_client *c = ctx;
-    ms_err err = check_evidence(c, ev);
-    if (err == MS_OK) {
-        crypto_hash_sha256(c->ev_digest, ev->data, ev->len);
-        err = keep_evidence(c, ev);
-    }
-    return err;
-}
-
-/* §7.3, last paragraph: the TLS key of the handshake's connection is the one it names. */
-static ms_err bind_tls(ms_client *c, const uint8_t hash[static MS_SPKI_HASH_LEN],
-                       ms_client_tls *tls)
-{
-    static const uint8_t zero[MS_SPKI_HASH_LEN];
-    uint8_t seen[MS_SPKI_HASH_LEN];
-    char want_fp[MS_LOG_FP_LEN], seen_fp[MS_LOG_FP_LEN];
-    *tls = MS_CLIENT_TLS_NONE;
-    if (!ms_link_is_tls(c->link)) {
-        return MS_OK; /* plain http, allowed on loopback only (checked in ms_client_new) */
-    }
-    if (ms_ct_equal(hash, zero, MS_SPKI_HASH_LEN)) {
-        if (!c->allow_tls_proxy) {
-            ms_log(MS_LOG_INFO, "client",
-                   "the supervisor binds no TLS key (TLS ends in front "
-                   "of it) and TLS proxies are not allowed");
-            return MS_ERR_HTTP_PIN;
-        }
-        *tls = MS_CLIENT_TLS_PROXY;
-        return MS_OK;
-    }
-    TRY(ms_link_peer_spki(c->link, seen));
-    if (!ms_ct_equal(seen, hash, MS_SPKI_HASH_LEN)) {
-        ms_log_fingerprint(hash, MS_SPKI_HASH_LEN, want_fp);
-        ms_log_fingerprint(seen, MS_SPKI_HASH_LEN, seen_fp);
-        ms_log(MS_LOG_INFO, "client", "TLS key %s of this connection is not the handshake's %s",
-               seen_fp, want_fp);
-        return MS_ERR_HTTP_PIN;
-    }
-    TRY(ms_link_pin(c->link, hash));
-    *tls = MS_CLIENT_TLS_PINNED;
-    return MS_OK;
-}
-
-static ms_err handshake(ms_client *c)
-{
-    ms_err err = MS_OK;
-    struct ms_hs_client *hs = NULL;
-    struct ms_channel *chan = NULL;
-    ms_hs_client_result res;
-    ms_client_tls tls;
-    ms_link_resp lr;
-    ms_buf ch, sh;
-    size_t n;
-    ms_hs_client_cfg hc = {.evidence_types = c->policy->accept,
-                           .n_evidence_types = c->policy->n_accept,
-                           .strict = c->strict,
-                           .verify = verify_evidence,
-                           .verify_ctx = c};
-    drop_session(c);
-    memset(&res, 0, sizeof res);
-    ms_buf_init(&ch, MS_CLIENT_HELLO_MAX_LEN);
-    ms_buf_init(&sh, MS_SERVER_HELLO_FIXED_LEN + MS_MAX_EVIDENCE);
-    TRY_OUT(ms_hs_client_new(&hs, &hc, &ch));
-    /* §12.1 handshake, on the kept-alive connection; bind_tls checks that connection's key. */
-    TRY_OUT(post(c, "/v1/handshake", &ch, 1, sh.max, collect, &sh, &lr));
-    TRY_OUT(status_err(lr.status, 200));
-    /* §7.3 checks 1-9 (the evidence through verify_evidence); on failure nothing is sent. */
-    TRY_OUT(ms_hs_client_finish(hs, sh.p, sh.len, (uint64_t)time(NULL), &c->cf, &chan, &res));
-    TRY_OUT(bind_tls(c, res.tls_spki_hash, &tls));
-    TRY_OUT(ms_hex_encode(res.session_id, MS_SESSION_ID_LEN, c->sid_hex, sizeof c->sid_hex, &n));
-    c->chan = chan;
-    chan = NULL;
-    c->res = res;
-    c->tls = tls;
-    c->next_msg_id = 1;
-    c->handshakes++;
-out:
-    ms_hs_client_free(hs);
-    ms_channel_free(chan);
-    ms_wipe(&res, sizeof res);
-    ms_buf_free(&ch);
-    ms_buf_free(&sh);
-    if (err != MS_OK) {
-        drop_session(c);
-    }
-    return err;
-}
-
-ms_err ms_client_connect(ms_client *c)
-{
-    ENSURE(c != NULL, MS_ERR_ARG);
-    return handshake(c);
 }
 
 /* --- turns --------------------------------------------------------------------------------- */
@@ -367,7 +166,7 @@ static void after_finish(ms_client *c, int carried_cf, long status)
     if (status == 200) {
         ms_buf_free(&c->cf);
     } else {
-        drop_session(c);
+        ms_client_drop_session(c);
     }
 }
 
@@ -379,13 +178,13 @@ static ms_err post_request(ms_client *c, const turn *t, uint32_t msg_id, const m
     ms_buf_init(&resp, MS_MAX_HTTP_BODY);
     ms_err err = session_path(c, "request", path, sizeof path);
     if (err == MS_OK) {
-        err = post(c, path, body, 0, resp.max, collect, &resp, &lr);
+        err = ms_client_post(c, path, body, 0, resp.max, ms_client_collect, &resp, &lr);
         t->info->http_status = lr.status;
         t->info->retry_after_s = lr.retry_after_s;
         after_finish(c, body->p[0] == MS_HS_CLIENT_FINISH, lr.status);
     }
     if (err == MS_OK) {
-        err = status_err(lr.status, 200);
+        err = ms_client_status_err(lr.status, 200);
     }
     if (err == MS_OK) {
         double t0 = ms_clock_s();
@@ -405,7 +204,7 @@ static ms_err post_stream(ms_client *c, const turn *t, uint32_t msg_id, const ms
     size_t final_len;
     TRY(session_path(c, "stream", path, sizeof path));
     ms_reply_stream_init(&rs, c->chan, msg_id, t->on_piece, t->ctx);
-    ms_err err = post(c, path, body, 0, MAX_STREAM_BODY, stream_sink, &rs, &lr);
+    ms_err err = ms_client_post(c, path, body, 0, MAX_STREAM_BODY, stream_sink, &rs, &lr);
     t->info->http_status = lr.status;
     t->info->retry_after_s = lr.retry_after_s;
     t->info->streamed_bytes = rs.text_len;
@@ -415,7 +214,7 @@ static ms_err post_stream(ms_client *c, const turn *t, uint32_t msg_id, const ms
         err = MS_OK;
     }
     if (err == MS_OK) {
-        err = status_err(lr.status, 200);
+        err = ms_client_status_err(lr.status, 200);
     }
     if (err == MS_OK) {
         err = ms_reply_stream_end(&rs, &final, &final_len);
@@ -498,7 +297,7 @@ static ms_err run_turn(ms_client *c, turn *t)
     char prefix[9];
     for (int attempt = 0;; attempt++) {
         if (!c->chan) {
-            TRY(handshake(c));
+            TRY(ms_client_handshake(c));
             t->info->handshakes++;
         }
         memcpy(prefix, c->sid_hex, 8); /* turn_once may drop the session */
@@ -507,7 +306,7 @@ static ms_err run_turn(ms_client *c, turn *t)
         if (err != MS_ERR_SESSION_UNKNOWN) {
             break;
         }
-        drop_session(c);
+        ms_client_drop_session(c);
         if (attempt > 0) {
             break;
         }
@@ -594,10 +393,10 @@ static ms_err close_session(ms_client *c)
         err = session_path(c, "close", path, sizeof path);
     }
     if (err == MS_OK) {
-        err = post(c, path, &body, 0, resp.max, collect, &resp, &lr);
+        err = ms_client_post(c, path, &body, 0, resp.max, ms_client_collect, &resp, &lr);
     }
     if (err == MS_OK && lr.status != 404) {
-        err = status_err(lr.status, 200);
+        err = ms_client_status_err(lr.status, 200);
     }
     if (err == MS_OK && lr.status == 200) {
         err = ms_reply_open_single(c->chan, resp.p, resp.len, MS_REC_CLOSE, 0, &pt);
@@ -615,7 +414,7 @@ ms_err ms_client_close(ms_client *c)
         return MS_OK;
     }
     ms_err err = close_session(c);
-    drop_session(c);
+    ms_client_drop_session(c);
     return err;
 }
 
