@@ -1,6 +1,6 @@
 /* minions-audit's output: verification reports and the timeline of a log, as text or JSON. */
-#ifndef MS_SECURE_AUDIT_SHOW_H
-#define MS_SECURE_AUDIT_SHOW_H
+#ifndef MS_APPS_MINIONS_AUDIT_SHOW_H
+#define MS_APPS_MINIONS_AUDIT_SHOW_H
 
 #include <stdbool.h>
 #include <stddef.h>

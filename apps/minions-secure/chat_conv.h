@@ -1,6 +1,6 @@
 /* minions-secure chat: the conversation kept on the client, its caps, and the transcript. */
-#ifndef MS_SECURE_CLIENT_CHAT_CONV_H
-#define MS_SECURE_CLIENT_CHAT_CONV_H
+#ifndef MS_APPS_MINIONS_SECURE_CHAT_CONV_H
+#define MS_APPS_MINIONS_SECURE_CHAT_CONV_H
 
 #include <stdbool.h>
 #include <stddef.h>

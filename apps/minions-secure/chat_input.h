@@ -1,6 +1,6 @@
 /* minions-secure chat: where the user's lines come from (a terminal with line editing, or a pipe). */
-#ifndef MS_SECURE_CLIENT_CHAT_INPUT_H
-#define MS_SECURE_CLIENT_CHAT_INPUT_H
+#ifndef MS_APPS_MINIONS_SECURE_CHAT_INPUT_H
+#define MS_APPS_MINIONS_SECURE_CHAT_INPUT_H
 
 #include <stdbool.h>
 

@@ -1,6 +1,6 @@
 /* minions-secure chat: the state its files share (cmd_chat.c runs it, chat_cmds.c has the /commands). */
-#ifndef MS_SECURE_CLIENT_CHAT_INTERNAL_H
-#define MS_SECURE_CLIENT_CHAT_INTERNAL_H
+#ifndef MS_APPS_MINIONS_SECURE_CHAT_INTERNAL_H
+#define MS_APPS_MINIONS_SECURE_CHAT_INTERNAL_H
 
 #include <stdbool.h>
 

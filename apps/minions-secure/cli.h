@@ -1,6 +1,6 @@
 /* What every minions-secure subcommand shares: the connection options, policy, connect, errors. */
-#ifndef MS_SECURE_CLIENT_CLI_H
-#define MS_SECURE_CLIENT_CLI_H
+#ifndef MS_APPS_MINIONS_SECURE_CLI_H
+#define MS_APPS_MINIONS_SECURE_CLI_H
 
 #include <getopt.h>
 #include <stddef.h>

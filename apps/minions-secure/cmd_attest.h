@@ -1,6 +1,6 @@
 /* Private to minions-secure attest: what it shows about evidence, as text or JSON (cmd_attest_show.c). */
-#ifndef MS_SECURE_CLIENT_CMD_ATTEST_H
-#define MS_SECURE_CLIENT_CMD_ATTEST_H
+#ifndef MS_APPS_MINIONS_SECURE_CMD_ATTEST_H
+#define MS_APPS_MINIONS_SECURE_CMD_ATTEST_H
 
 #include <stdint.h>
 #include <stdio.h>

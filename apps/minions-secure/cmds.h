@@ -1,6 +1,6 @@
 /* minions-secure's subcommands (main.c dispatches; each lives in its own cmd_*.c). */
-#ifndef MS_SECURE_CLIENT_CMDS_H
-#define MS_SECURE_CLIENT_CMDS_H
+#ifndef MS_APPS_MINIONS_SECURE_CMDS_H
+#define MS_APPS_MINIONS_SECURE_CMDS_H
 
 #include "secure/client/report.h"
 

@@ -1,6 +1,6 @@
 /* The supervisor link of protocols/protocol.h (ms_remote) over an attested ms_client session. */
-#ifndef MS_SECURE_CLIENT_REMOTE_H
-#define MS_SECURE_CLIENT_REMOTE_H
+#ifndef MS_APPS_MINIONS_SECURE_REMOTE_H
+#define MS_APPS_MINIONS_SECURE_REMOTE_H
 
 #include "protocols/protocol.h"
 #include "secure/client/client.h"

@@ -1,6 +1,6 @@
 /* Inside minions-secure run: its options, the stdin JSON mode and the session log. */
-#ifndef MS_SECURE_CLIENT_RUN_H
-#define MS_SECURE_CLIENT_RUN_H
+#ifndef MS_APPS_MINIONS_SECURE_RUN_H
+#define MS_APPS_MINIONS_SECURE_RUN_H
 
 #include <stdbool.h>
 #include <stddef.h>

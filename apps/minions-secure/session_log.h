@@ -1,6 +1,6 @@
 /* The audit log of one minions-secure session: options, where it goes, and the "session" event. */
-#ifndef MS_SECURE_CLIENT_SESSION_LOG_H
-#define MS_SECURE_CLIENT_SESSION_LOG_H
+#ifndef MS_APPS_MINIONS_SECURE_SESSION_LOG_H
+#define MS_APPS_MINIONS_SECURE_SESSION_LOG_H
 
 #include <limits.h>
 #include <stdbool.h>

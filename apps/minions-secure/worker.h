@@ -1,6 +1,6 @@
 /* The worker model of protocols/protocol.h (ms_worker) over a local engine (common/llm). */
-#ifndef MS_SECURE_CLIENT_WORKER_H
-#define MS_SECURE_CLIENT_WORKER_H
+#ifndef MS_APPS_MINIONS_SECURE_WORKER_H
+#define MS_APPS_MINIONS_SECURE_WORKER_H
 
 #include "common/llm/pool.h"
 #include "protocols/protocol.h"
