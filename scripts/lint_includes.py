@@ -29,7 +29,7 @@ LAYERS = {
                                 "secure/supervisor", "apps/minions-supervisor"],
     "apps/minions-audit": ["common", "secure", "secure/attest", "secure/audit",
                            "apps/minions-audit"],
-    "tools": ["common", "secure"],
+    "tools/channel-demo": ["common", "secure", "tools/channel-demo"],
     "tools/llm-sim": ["common", "tools/llm-sim"],
 }
 

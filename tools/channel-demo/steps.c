@@ -1,24 +1,15 @@
-/* Demo: a client and a supervisor handshake and talk over the channel, in one process. */
+/* The channel demo's steps: handshake, exchange, refused attacks (tools/channel-demo/demo.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/codec.h"
-#include "secure/handshake.h"
-#include "secure/hs_msg.h"
 #include "secure/stream.h"
 
-/*
- * Development-key evidence (protocol.md §2.3): an Ed25519 signature by a pinned dev key over
- * the binding B. It proves only who holds the dev key, never what host runs the supervisor.
- */
-typedef struct dev_key {
-    uint8_t pk[MS_SIGN_PK_LEN];
-    uint8_t sk[MS_SIGN_SK_LEN];
-} dev_key;
+#include "tools/channel-demo/demo.h"
 
-static ms_err dev_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
+ms_err demo_dev_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
 {
     const dev_key *k = ctx;
     uint8_t b[MS_BINDING_LEN], sig[MS_SIG_LEN];
@@ -47,7 +38,7 @@ static ms_err dev_provide(void *ctx, const ms_evidence_request *req, ms_evidence
     return ms_buf_append(&rep->evidence, sig, sizeof sig);
 }
 
-static ms_err dev_verify(void *ctx, const ms_evidence_view *ev)
+ms_err demo_dev_verify(void *ctx, const ms_evidence_view *ev)
 {
     const uint8_t *pinned_pk = ctx;
     if (ev->type != MS_EVIDENCE_DEV_KEY || ev->len != MS_SIG_LEN ||
@@ -72,21 +63,15 @@ static int step(int ok, const char *what)
     return ok;
 }
 
-typedef struct demo {
-    dev_key dev;
-    uint8_t static_sk[MS_X25519_LEN], static_pk[MS_X25519_LEN];
-    struct ms_channel *cc, *sc;
-} demo;
-
-static int demo_handshake(demo *d)
+int demo_handshake(demo *d)
 {
     int ok = 1;
     char h1[17], h2[17];
     uint16_t types[] = {MS_EVIDENCE_DEV_KEY};
-    ms_hs_client_cfg ccfg = {.evidence_types = types, .n_evidence_types = 1, .verify = dev_verify,
+    ms_hs_client_cfg ccfg = {.evidence_types = types, .n_evidence_types = 1, .verify = demo_dev_verify,
                              .verify_ctx = d->dev.pk};
     ms_hs_server_cfg scfg = {.static_sk = d->static_sk, .static_pk = d->static_pk,
-                             .provide = dev_provide, .provide_ctx = &d->dev};
+                             .provide = demo_dev_provide, .provide_ctx = &d->dev};
     ms_buf ch, sh, cf;
     ms_buf_init(&ch, 4096);
     ms_buf_init(&sh, 1 << 20);
@@ -123,7 +108,7 @@ static int demo_handshake(demo *d)
     return ok;
 }
 
-static int demo_exchange(demo *d)
+int demo_exchange(demo *d)
 {
     int ok = 1;
     const char *task = "Which host did the attacker pivot from, according to the firewall log?";
@@ -174,7 +159,7 @@ static int expect_err(ms_err got, ms_err want, const char *what)
     return step(got == want, line);
 }
 
-static int demo_attacks(demo *d)
+int demo_attacks(demo *d)
 {
     int ok = 1;
     ms_buf wire, pt;
@@ -209,26 +194,4 @@ static int demo_attacks(demo *d)
     ms_buf_free(&wire);
     ms_buf_free(&pt);
     return ok;
-}
-
-int main(void)
-{
-    demo d = {0};
-    if (sodium_init() < 0) {
-        fprintf(stderr, "demo: libsodium failed to initialise\n");
-        return 1;
-    }
-    printf("minions-secure channel demo: client and supervisor in one process, no network.\n");
-    crypto_sign_keypair(d.dev.pk, d.dev.sk);
-    randombytes_buf(d.static_sk, sizeof d.static_sk);
-    crypto_scalarmult_base(d.static_pk, d.static_sk);
-
-    int ok = demo_handshake(&d);
-    ok = ok && demo_exchange(&d);
-    ok = ok && demo_attacks(&d);
-    ms_channel_free(d.cc);
-    ms_channel_free(d.sc);
-    sodium_memzero(&d, sizeof d);
-    printf(ok ? "demo: all checks passed\n" : "demo: FAILED\n");
-    return ok ? 0 : 1;
 }
