@@ -96,6 +96,12 @@
   X(MS_ERR_SNP_DEBUG,             ATTEST,   "SEV-SNP guest policy allows debugging: its memory is not protected") \
   X(MS_ERR_SNP_TCB_MIN,           ATTEST,   "SEV-SNP TCB is below the policy's minimum") \
   X(MS_ERR_SNP_DEVICE,            ATTEST,   "the SEV-SNP report could not be obtained from the kernel (configfs-tsm or /dev/sev-guest)") \
+  /* ATTEST, SEV-SNP fields added by the attestation-without-gaps work (docs/attest-sev-snp.md) */ \
+  /* ATTEST, TPM key provenance: EK certificate chain, AK activation (docs/attest-tpm2.md) */ \
+  /* ATTEST, Intel TDX quotes and DCAP collateral: one code per check (docs/attest-tdx.md) */ \
+  /* ATTEST, Azure confidential VMs: HCL report, variable data, vTPM (docs/attest-azure.md) */ \
+  /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
+  /* ATTEST, composite evidence (docs/protocol.md §2.3) */ \
   /* IO: files, sockets, HTTP */ \
   X(MS_ERR_IO,                    IO,       "input/output error") \
   X(MS_ERR_FILE_OPEN,             IO,       "cannot open or create the file") \

@@ -35,6 +35,11 @@
 #define MS_EVIDENCE_DEV_KEY 0x0001u
 #define MS_EVIDENCE_TPM2_QUOTE 0x0002u
 #define MS_EVIDENCE_SEV_SNP 0x0003u
+#define MS_EVIDENCE_TDX 0x0004u         /* Intel TDX quote (docs/attest-tdx.md) */
+#define MS_EVIDENCE_AZ_SNP_VTPM 0x0005u /* Azure SEV-SNP CVM: HCL report + vTPM quote (docs/attest-azure.md) */
+#define MS_EVIDENCE_AZ_TDX_VTPM 0x0006u /* Azure TDX CVM: HCL report + TDX quote + vTPM quote */
+#define MS_EVIDENCE_NVIDIA_GPU 0x0007u  /* NVIDIA GPU SPDM measurements (docs/attest-nvidia.md) */
+#define MS_EVIDENCE_COMPOSITE 0x0008u   /* one CPU TEE item and GPU items, all over B */
 
 /* Evidence modes (§6). */
 #define MS_MODE_FAST 0x00u
