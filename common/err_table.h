@@ -98,7 +98,8 @@
   X(MS_ERR_SNP_DEVICE,            ATTEST,   "the SEV-SNP report could not be obtained from the kernel (configfs-tsm or /dev/sev-guest)") \
   /* ATTEST, SEV-SNP fields added by the attestation-without-gaps work (docs/attest-sev-snp.md) */ \
   /* ATTEST, TPM key provenance: EK certificate chain, AK activation (docs/attest-tpm2.md) */ \
-  /* ATTEST, Intel TDX quotes and DCAP collateral: one code per check (docs/attest-tdx.md) */ \
+  /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
+  /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \
   /* ATTEST, Azure confidential VMs: HCL report, variable data, vTPM (docs/attest-azure.md) */ \
   /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
   /* ATTEST, composite evidence (docs/protocol.md §2.3) */ \
