@@ -102,7 +102,13 @@
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \
   /* ATTEST, Azure confidential VMs: HCL report, variable data, vTPM (docs/attest-azure.md) */ \
   /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
-  /* ATTEST, composite evidence (docs/protocol.md §2.3) */ \
+  /* ATTEST, composite evidence (docs/protocol.md §2.4) */ \
+  X(MS_ERR_COMPOSITE_FORMAT,      ATTEST,   "composite evidence is malformed (format byte, item count, item lengths or trailing bytes)") \
+  X(MS_ERR_COMPOSITE_TYPE,        ATTEST,   "composite evidence holds an item type, or a CPU TEE type, that the policy does not name") \
+  X(MS_ERR_COMPOSITE_ORDER,       ATTEST,   "composite evidence's first item is not the CPU TEE's, or a CPU TEE item follows a GPU item") \
+  X(MS_ERR_COMPOSITE_DUPLICATE,   ATTEST,   "composite evidence holds a second CPU TEE item, or two items from one GPU") \
+  X(MS_ERR_COMPOSITE_MISSING,     ATTEST,   "composite evidence lacks GPU items that the policy requires") \
+  X(MS_ERR_COMPOSITE_COUNT,       ATTEST,   "composite evidence holds more GPU items than the policy's combination") \
   /* IO: files, sockets, HTTP */ \
   X(MS_ERR_IO,                    IO,       "input/output error") \
   X(MS_ERR_FILE_OPEN,             IO,       "cannot open or create the file") \

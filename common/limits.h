@@ -67,6 +67,7 @@
 
 /* --- attestation (secure/attest, minions-secure attest) ----------------------------------- */
 #define MS_MAX_POLICY_FILE (64u * 1024u)       /* bytes of an attestation policy file */
+#define MS_COMPOSITE_MAX_ITEMS 17u             /* items of composite evidence: one CPU TEE, 16 GPUs */
 #define MS_MAX_KEY_FILE 16384u                 /* bytes of a PEM key file */
 #define MS_TPM2_MAX_BUNDLE 8192u               /* bytes of a TPM quote bundle (a P-256 one is ~400) */
 #define MS_TPM2_QUOTE_TRIES 8u                 /* quotes made before giving up on PCRs that keep changing */
