@@ -276,6 +276,38 @@ void ms_log(ms_log_level lvl, const char *component, const char *fmt, ...)
     va_end(ap);
 }
 
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+void ms_log_mask_hex_runs(char *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    size_t r = 0, w = 0;
+    while (s[r] != '\0') {
+        size_t run = 0;
+        while (is_hex(s[r + run])) {
+            run++;
+        }
+        if (run >= MS_LOG_HEX_RUN) {
+            memmove(s + w, s + r, 8);
+            memcpy(s + w + 8, "...", 3);
+            w += 11;
+            r += run;
+        } else if (run > 0) {
+            memmove(s + w, s + r, run);
+            w += run;
+            r += run;
+        } else {
+            s[w++] = s[r++];
+        }
+    }
+    s[w] = '\0';
+}
+
 void ms_log_fingerprint(const void *p, size_t n, char out[static MS_LOG_FP_LEN])
 {
     static const char digits[] = "0123456789abcdef";

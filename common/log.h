@@ -58,6 +58,16 @@ void ms_log(ms_log_level lvl, const char *component, const char *fmt, ...)
 void ms_log_va(ms_log_level lvl, const char *component, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/*
+ * For text this project did not format (a library's own message, e.g. libmicrohttpd's
+ * warnings, which name the request's URL): cut every run of MS_LOG_HEX_RUN or more hex
+ * digits to its first 8 followed by "...", in place (the string only shrinks). Session ids
+ * (32 hex digits in a URL), keys and digests so appear as the 8-digit prefix the access log
+ * shows. s may be NULL.
+ */
+#define MS_LOG_HEX_RUN 16u
+void ms_log_mask_hex_runs(char *s);
+
 /* "fp:" + 16 hex digits + NUL */
 #define MS_LOG_FP_LEN 20
 

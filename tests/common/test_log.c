@@ -379,6 +379,29 @@ static void test_threads(void)
     ms_log_set_sink(NULL, NULL);
 }
 
+/* Library messages: long hex runs (session ids in URLs) cut to the access log's prefix. */
+static void test_mask_hex_runs(void)
+{
+    char a[] = "Failed to send the chunked response body for the request for "
+               "'/v1/session/00112233445566778899aabbccddeeff/stream'";
+    ms_log_mask_hex_runs(a);
+    CHECK(strcmp(a, "Failed to send the chunked response body for the request for "
+                    "'/v1/session/00112233.../stream'") == 0);
+    char b[] = "short 0123456789abcde ids stay; DEADBEEFdeadbeef0 goes; end";
+    ms_log_mask_hex_runs(b); /* 15 digits kept, 17 (mixed case) cut */
+    CHECK(strcmp(b, "short 0123456789abcde ids stay; DEADBEEF... goes; end") == 0);
+    char c[] = "0123456789abcdef0123456789abcdef";
+    ms_log_mask_hex_runs(c); /* the whole string, exactly 16+ digits, at both ends */
+    CHECK(strcmp(c, "01234567...") == 0);
+    char d[] = "a1b2c3d4e5f60718x9";
+    ms_log_mask_hex_runs(d);
+    CHECK(strcmp(d, "a1b2c3d4...x9") == 0);
+    char e[] = "";
+    ms_log_mask_hex_runs(e);
+    CHECK(e[0] == '\0');
+    ms_log_mask_hex_runs(NULL);
+}
+
 int main(void)
 {
     RUN(test_basic_format);
@@ -389,6 +412,7 @@ int main(void)
     RUN(test_unsupported_conversions);
     RUN(test_control_chars_in_format);
     RUN(test_fingerprint);
+    RUN(test_mask_hex_runs);
     RUN(test_levels);
     RUN(test_default_sink_is_stderr);
     RUN(test_sink_swap);
