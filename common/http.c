@@ -3,6 +3,7 @@
 #include "common/http_internal.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,18 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
     }
     *out = c;
     return MS_OK;
+}
+
+bool ms_http_client_idle_closed(ms_http_client *c)
+{
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (c == NULL || c->curl == NULL ||
+        curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD) {
+        return false;
+    }
+    /* An idle connection has nothing to read: EOF, a reset or stray bytes all end it. */
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    return poll(&p, 1, 0) != 0;
 }
 
 void ms_http_client_free(ms_http_client *c)

@@ -64,6 +64,15 @@ MS_MUST_CHECK ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client
 void ms_http_client_free(ms_http_client *c);
 
 /*
+ * Between requests: whether the server closed the kept-alive connection (or sent anything,
+ * which an idle HTTP/1.1 server never should). Such a connection would be found dead at the
+ * next request anyway; until then it holds a half-closed (CLOSE-WAIT) socket, so a pool
+ * should drop it. false when there is no connection or c is NULL. Never blocks; never call
+ * it during a request on the same client.
+ */
+bool ms_http_client_idle_closed(ms_http_client *c);
+
+/*
  * Requests. url is checked before any network activity:
  *   MS_ERR_HTTP_URL       not an absolute http(s) URL, longer than MS_MAX_HTTP_URL, or it
  *                         carries user:password

@@ -39,7 +39,11 @@ int main(int argc, char **argv)
     if (rc == 0) {
         int sig;
         sigdelset(&set, SIGPIPE);
-        sigwait(&set, &sig);
+        /* Every few seconds, drop engine connections the engine closed (no CLOSE-WAIT). */
+        const struct timespec tick = {.tv_sec = 2};
+        while ((sig = sigtimedwait(&set, NULL, &tick)) < 0) {
+            ms_bridge_prune(a.sup.bridge);
+        }
         fprintf(stderr, "minions-supervisor: stopping (signal %d)\n", sig);
     }
     ms_sup_server_stop(a.srv);

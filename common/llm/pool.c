@@ -131,6 +131,11 @@ void ms_llm_conn_free(ms_llm_conn *c)
     }
 }
 
+bool ms_llm_conn_closed(ms_llm_conn *c)
+{
+    return c != NULL && ms_http_client_idle_closed(c->http);
+}
+
 ms_err ms_llm_conn_chat(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
                         const ms_chat_opts *opts, ms_chat_result *r)
 {

@@ -66,6 +66,9 @@ typedef struct ms_llm_conn ms_llm_conn;
 MS_MUST_CHECK ms_err ms_llm_conn_new(const ms_llm_engine *e, int retries, ms_llm_conn **out);
 /* NULL is allowed. */
 void ms_llm_conn_free(ms_llm_conn *c);
+/* Between requests: the engine closed the kept-alive connection (ms_http_client_idle_closed):
+   drop it rather than keep a half-closed socket. */
+bool ms_llm_conn_closed(ms_llm_conn *c);
 MS_MUST_CHECK ms_err ms_llm_conn_chat(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
                                       const ms_chat_opts *opts, ms_chat_result *r);
 MS_MUST_CHECK ms_err ms_llm_conn_chat_stream(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,

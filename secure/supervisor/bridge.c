@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/llm/chat.h"
+#include "common/log.h"
 #include "common/llm/pool.h"
 
 #define POOL_MAX 32u
@@ -82,16 +83,52 @@ void ms_bridge_free(ms_bridge *b)
     free(b);
 }
 
-/* Engine connections are not thread-safe: each turn borrows one (kept alive, reused). */
+size_t ms_bridge_prune(ms_bridge *b)
+{
+    ms_llm_conn *dead[POOL_MAX];
+    size_t n = 0, kept = 0;
+    if (b == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&b->lock);
+    for (size_t i = 0; i < b->npool; i++) {
+        if (ms_llm_conn_closed(b->pool[i])) {
+            dead[n++] = b->pool[i];
+        } else {
+            b->pool[kept++] = b->pool[i];
+        }
+    }
+    b->npool = kept;
+    pthread_mutex_unlock(&b->lock);
+    for (size_t i = 0; i < n; i++) {
+        ms_llm_conn_free(dead[i]);
+    }
+    if (n > 0) {
+        ms_log(MS_LOG_DEBUG, "bridge", "dropped %zu engine connection(s) the engine had closed",
+               n);
+    }
+    return n;
+}
+
+/* Engine connections are not thread-safe: each turn borrows one (kept alive, reused). A
+   pooled connection that the engine closed meanwhile is dropped, not tried. */
 static ms_err borrow(ms_bridge *b, ms_llm_conn **out)
 {
     *out = NULL;
-    pthread_mutex_lock(&b->lock);
-    if (b->npool > 0) {
-        *out = b->pool[--b->npool];
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        ms_llm_conn *c = b->npool > 0 ? b->pool[--b->npool] : NULL;
+        pthread_mutex_unlock(&b->lock);
+        if (c == NULL) {
+            return ms_llm_conn_new(&b->eng, b->retries, out);
+        }
+        if (!ms_llm_conn_closed(c)) {
+            *out = c;
+            return MS_OK;
+        }
+        ms_log(MS_LOG_DEBUG, "bridge", "dropped an engine connection the engine had closed");
+        ms_llm_conn_free(c);
     }
-    pthread_mutex_unlock(&b->lock);
-    return *out ? MS_OK : ms_llm_conn_new(&b->eng, b->retries, out);
 }
 
 static void give_back(ms_bridge *b, ms_llm_conn *c, int healthy)

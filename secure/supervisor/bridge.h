@@ -23,6 +23,14 @@ typedef struct ms_bridge ms_bridge;
 MS_MUST_CHECK ms_err ms_bridge_new(ms_bridge **out, const ms_bridge_cfg *cfg);
 void ms_bridge_free(ms_bridge *b);
 
+/*
+ * Drop the kept-alive engine connections that the engine closed while they waited in the
+ * pool (an engine's idle time-out), so that none lingers half-closed (CLOSE-WAIT) until the
+ * next turn. Says so at debug level. Returns how many were dropped (NULL: 0). Thread-safe; the
+ * supervisor calls it every few seconds, and each turn checks the connection it borrows.
+ */
+size_t ms_bridge_prune(ms_bridge *b);
+
 /* Called for each piece of a streamed answer; an error aborts the turn. */
 typedef ms_err (*ms_bridge_piece_fn)(void *ctx, const char *text, size_t len);
 

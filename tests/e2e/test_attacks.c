@@ -872,6 +872,87 @@ out:
     ms_buf_free(&resp);
 }
 
+/* Sockets of this network namespace whose remote port is `port`, in TCP state `st`
+   (/proc/net/tcp and tcp6: 01 ESTABLISHED, 08 CLOSE_WAIT). -1 when neither can be read. */
+static int tcp_count(unsigned port, unsigned st)
+{
+    static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    int n = 0, read_any = 0;
+    char line[512];
+    for (size_t i = 0; i < 2; i++) {
+        FILE *f = fopen(files[i], "r");
+        if (!f) {
+            continue;
+        }
+        read_any = 1;
+        while (fgets(line, sizeof line, f)) {
+            char local[64], remote[64];
+            unsigned state;
+            if (sscanf(line, " %*u: %63s %63s %x", local, remote, &state) != 3) {
+                continue; /* the header */
+            }
+            const char *colon = strrchr(remote, ':');
+            if (colon && strtoul(colon + 1, NULL, 16) == port && state == st) {
+                n++;
+            }
+        }
+        fclose(f);
+    }
+    return read_any ? n : -1;
+}
+
+/*
+ * An engine that closes idle keep-alive connections (llm-sim --idle-timeout 1): the
+ * supervisor's pool must drop them rather than hold half-closed (CLOSE-WAIT) sockets until
+ * the next turn, and the next turn must still work.
+ */
+static void test_engine_closes_idle(void)
+{
+    e2e_server sim, v;
+    char url[64];
+    ms_buf text;
+    ms_buf_init(&text, 4096);
+    memset(&sim, 0, sizeof sim);
+    memset(&v, 0, sizeof v);
+    e2e_sim_cfg scfg = {.extra = {"--idle-timeout", "1"}};
+    if (e2e_world_sim(&W, &sim, &scfg) != 0) {
+        CHECK(!"start llm-sim");
+        goto out;
+    }
+    e2e_sup_cfg cfg = {.backend_port = sim.port, .extra = {"--log-level", "debug"}};
+    if (e2e_world_sup(&W, &v, &cfg) != 0) {
+        CHECK(!"start supervisor");
+        goto out;
+    }
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", v.port);
+    ms_client *c = client_new(url, 5000, 20000);
+    CHECK_OK(lib_turn(c, "hello before the engine's idle time-out", 0, &text));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
+    CHECK(tcp_count(sim.port, 0x01) >= 1); /* the pooled connection, kept alive */
+    /* llm-sim closes it after ~1 s; the supervisor's next tick (2 s) drops it. */
+    int half_closed = -1, established = -1;
+    for (int i = 0; i < 150; i++) {
+        half_closed = tcp_count(sim.port, 0x08);
+        established = tcp_count(sim.port, 0x01);
+        if (half_closed == 0 && established == 0 &&
+            e2e_file_contains(v.out, "engine connection(s) the engine had closed")) {
+            break;
+        }
+        poll(NULL, 0, 100);
+    }
+    CHECK(half_closed == 0);
+    CHECK(established == 0);
+    CHECK(e2e_file_contains(v.out, "DEBUG bridge: dropped 1 engine connection(s) the engine had closed"));
+    CHECK_OK(lib_turn(c, "hello after it", 0, &text)); /* a new engine connection */
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
+    CHECK_OK(ms_client_close(c));
+    ms_client_free(c);
+out:
+    CHECK(e2e_server_stop(&v, 5000) == 0);
+    CHECK(e2e_server_stop(&sim, 5000) == 0);
+    ms_buf_free(&text);
+}
+
 /* --- set-up --------------------------------------------------------------------------------- */
 
 /* One rule per marker ("A-017" -> "reply to A-017"): 200 rules, under llm-sim's 256. */
@@ -933,6 +1014,7 @@ int main(int argc, char **argv)
     RUN(test_two_clients);
     RUN(test_idle_connections);
     RUN(test_stream_abandoned_log);
+    RUN(test_engine_closes_idle);
     /* A clean exit after SIGTERM, and no sanitizer report (leaks included) in either log. */
     test_current_ = "shutdown";
     CHECK(e2e_stack_stop(&E.st) == 0);

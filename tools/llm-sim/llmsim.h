@@ -33,6 +33,8 @@
 #define LLMSIM_MAX_DELAY_MS 600000u            /* --latency-ms and a rule's delay_ms */
 #define LLMSIM_MAX_FAIL_AFTER 1000000u         /* a rule's stream_fail_after */
 #define LLMSIM_MAX_CONNECTIONS 1024u           /* --max-connections */
+#define LLMSIM_MAX_IDLE_TIMEOUT_S 86400u       /* --idle-timeout */
+#define LLMSIM_DEFAULT_IDLE_TIMEOUT_S 120u
 #define LLMSIM_MAX_TPS 1000000.0               /* --tokens-per-sec */
 #define LLMSIM_WHY_LEN 256u                    /* bytes of a decoder's error explanation */
 
@@ -62,6 +64,7 @@ typedef struct llmsim_config {
     uint32_t latency_ms;
     double tokens_per_sec;   /* 0: unlimited */
     unsigned max_connections;
+    unsigned idle_timeout_s; /* an idle keep-alive connection is closed after this */
 } llmsim_config;
 
 #endif

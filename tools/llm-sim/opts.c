@@ -30,6 +30,7 @@ static const char usage[] =
     "                        {\"ts\",\"method\",\"path\",\"body\"} (body as JSON, or a string)\n"
     "  --model NAME          model reported when a request names none (" LLMSIM_DEFAULT_MODEL ")\n"
     "  --max-connections N   concurrent connections, 1 to 1024 (64)\n"
+    "  --idle-timeout S      close a connection idle for S seconds, 1 to 86400 (120)\n"
     "  --help                this text\n"
     "  --version             the version\n"
     "\n"
@@ -108,6 +109,11 @@ static int apply(llmsim_config *cfg, const char *opt, const char *val)
             return usage_error(opt, "a whole number from 1 to 1024");
         }
         cfg->max_connections = (unsigned)n;
+    } else if (strcmp(opt, "--idle-timeout") == 0) {
+        if (!parse_uint(val, LLMSIM_MAX_IDLE_TIMEOUT_S, &n) || n == 0) {
+            return usage_error(opt, "a whole number of seconds from 1 to 86400");
+        }
+        cfg->idle_timeout_s = (unsigned)n;
     } else if (strcmp(opt, "--tokens-per-sec") == 0) {
         char *end;
         errno = 0;
@@ -129,6 +135,7 @@ int llmsim_parse_args(int argc, char **argv, llmsim_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->model = LLMSIM_DEFAULT_MODEL;
     cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
+    cfg->idle_timeout_s = LLMSIM_DEFAULT_IDLE_TIMEOUT_S;
     if (llmsim_addr_parse("127.0.0.1:0", &cfg->listen, why, sizeof why) != MS_OK) {
         return LLMSIM_EXIT_RUNTIME;
     }

@@ -12,7 +12,6 @@
 #include "tools/llm-sim/http.h"
 #include "tools/llm-sim/pace.h"
 
-#define IDLE_TIMEOUT_S 120u /* an idle keep-alive connection is closed after this */
 #define SMALL_ANSWER (64u * 1024u + LLMSIM_MAX_MODELS * 1024u)
 
 /* One request's state, from its headers to its answer. */
@@ -333,7 +332,7 @@ ms_err llmsim_server_start(const llmsim_config *cfg, const llmsim_script *script
         s->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
         e = s->daemon != NULL ? MS_OK : MS_ERR_IO;
     }
