@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/check.h"
 #include "common/cursor.h"
 #include "common/digest.h"
@@ -57,7 +58,7 @@ static int guid_is(const uint8_t *p, guid_text g)
 {
     uint8_t b[GUID_LEN];
     guid_bytes(g, b);
-    return memcmp(p, b, GUID_LEN) == 0;
+    return ms_ct_equal(p, b, GUID_LEN);
 }
 
 /* ---- OVMF: footer GUID table and SEV metadata ------------------------------------------ */
@@ -167,7 +168,7 @@ static ms_err read_metadata(const uint8_t *img, size_t len, uint32_t offset, ms_
                ms_cursor_read_u32le(&c, &meta_len) == MS_OK &&
                ms_cursor_read_u32le(&c, &version) == MS_OK && ms_cursor_read_u32le(&c, &n) == MS_OK,
            MS_ERR_SNP_MEASURE_OVMF);
-    ENSURE(memcmp(sig, "ASEV", 4) == 0 && version == META_VERSION, MS_ERR_SNP_MEASURE_OVMF);
+    ENSURE(ms_ct_equal(sig, "ASEV", 4) && version == META_VERSION, MS_ERR_SNP_MEASURE_OVMF);
     ENSURE(n <= MS_SNP_MEASURE_MAX_SECTIONS, MS_ERR_SNP_MEASURE_OVMF);
     ENSURE(meta_len == META_HEADER + META_SECTION * n, MS_ERR_SNP_MEASURE_OVMF);
     ms_cursor items;
