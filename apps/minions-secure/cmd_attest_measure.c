@@ -89,8 +89,11 @@ enum {
     O_VERSION
 };
 
+static int parse_min_tcb(const char *s, long v[4]);
+
 static int apply(void *ctx, int c, const char *arg)
 {
+    long tcb[4];
     opts *o = ctx;
     switch (c) {
     case O_OVMF: o->ovmf = arg; return 1;
@@ -106,7 +109,7 @@ static int apply(void *ctx, int c, const char *arg)
     case O_POLICY_OUT: o->policy_out = arg; return 1;
     case O_ARK: o->ark = arg; return 1;
     case O_ASK: o->ask = arg; return 1;
-    case O_MIN_TCB: o->min_tcb = arg; return 1;
+    case O_MIN_TCB: o->min_tcb = arg; return parse_min_tcb(arg, tcb);
     default: return 0; /* the connection options: measure connects to nothing */
     }
 }
@@ -116,6 +119,7 @@ static const char *expected(int c)
     switch (c) {
     case O_VCPUS: return " (1..512)";
     case O_VMM: return " (qemu or ec2)";
+    case O_MIN_TCB: return " (four numbers 0..255 such as 3,0,8,115)";
     default: return c < MS_CLI_OPT_OWN_BASE ? " (measure connects to nothing)" : "";
     }
 }
@@ -377,8 +381,9 @@ static int write_policy(const opts *o, const char *hex)
     if (e == MS_OK) {
         e = o->policy ? replace_file(o->policy, &text)
                       : ms_file_write_new(o->policy_out, text.p, text.len, 0600);
-        why = e == MS_ERR_FILE_OPEN && !o->policy ? " (it must not exist yet: it is never "
-                                                    "overwritten)" : why;
+        why = e != MS_ERR_FILE_OPEN ? why
+              : o->policy ? " (a symlink, or FILE.measure-new is left from an earlier run)"
+                          : " (it must not exist yet: it is never overwritten)";
     }
     ms_json_builder_free(b);
     ms_json_free(doc);

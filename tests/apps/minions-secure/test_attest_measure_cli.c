@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/codec.h"
 #include "secure/attest/devkey.h"
@@ -198,6 +199,12 @@ static void test_usage(void)
                        "EPYC-v4", "--policy-out", other, NULL};
     CHECK(cli(e) == 2);
     CHECK(has(&R.err, "needs --ark"));
+    const char *e2[] = {"attest", "measure", "--ovmf", AMDSEV, "--vcpus", "1", "--vcpu-type",
+                        "EPYC-v4", "--policy-out", other, "--ark", "ark.pem", "--min-tcb",
+                        "3,0,8", NULL};
+    CHECK(cli(e2) == 2);
+    CHECK(has(&R.err, "for --min-tcb: 3,0,8"));
+    CHECK(access(other, F_OK) != 0); /* nothing written */
     const char *f[] = {"attest", "measure", "--ovmf", "/nonexistent/ovmf.fd", "--vcpus", "1",
                        "--vcpu-type", "EPYC-v4", NULL};
     CHECK(cli(f) == 2);
