@@ -97,6 +97,9 @@
   X(MS_ERR_SNP_TCB_MIN,           ATTEST,   "SEV-SNP TCB is below the policy's minimum") \
   X(MS_ERR_SNP_DEVICE,            ATTEST,   "the SEV-SNP report could not be obtained from the kernel (configfs-tsm or /dev/sev-guest)") \
   /* ATTEST, SEV-SNP fields added by the attestation-without-gaps work (docs/attest-sev-snp.md) */ \
+  X(MS_ERR_SNP_MEASURE_OVMF,      ATTEST,   "OVMF image is malformed for SEV-SNP measurement (footer table, SEV metadata or their bounds)") \
+  X(MS_ERR_SNP_MEASURE_INPUT,     ATTEST,   "SEV-SNP measurement input is out of range (vCPU count or type, VMM type, sizes)") \
+  X(MS_ERR_SNP_MEASURE_KERNEL,    ATTEST,   "a kernel was given but the OVMF image has no SEV kernel-hashes section (use an AmdSev build)") \
   /* ATTEST, TPM key provenance: EK certificate chain, AK activation (docs/attest-tpm2.md) */ \
   /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \

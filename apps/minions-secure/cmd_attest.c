@@ -538,6 +538,9 @@ static void run_free(run *r)
 
 int ms_cmd_attest(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "measure") == 0) {
+        return ms_cmd_attest_measure(argc - 1, argv + 1);
+    }
     run *r = malloc(sizeof *r); /* several KiB of reports and buffers: not on the stack */
     if (!r) {
         fprintf(stderr, "%s: out of memory\n", PROG);

@@ -38,4 +38,7 @@ MS_MUST_CHECK ms_err attest_show_json(const attest_shown *s, FILE *out);
 /* The policy (docs/attestation.md) the evidence would satisfy, compact JSON, appended. */
 MS_MUST_CHECK ms_err attest_policy_json(const attest_shown *s, ms_buf *out);
 
+/* minions-secure attest measure (cmd_attest_measure.c): argv[0] is "measure". */
+int ms_cmd_attest_measure(int argc, char **argv);
+
 #endif
