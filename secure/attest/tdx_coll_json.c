@@ -147,7 +147,7 @@ static ms_err get_status(ms_json_val obj, ms_tdx_tcb_status *out)
     return fmt(ms_tdx_tcb_status_parse(s, out));
 }
 
-/* advisoryIDs (optional): up to MS_TDX_MAX_ADVISORIES strings that fit their slots. */
+/* advisoryIDs (optional): up to MS_TDX_MAX_ADVISORIES printable strings that fit their slots. */
 static ms_err get_advisories(ms_json_val obj, char (*ids)[MS_TDX_MAX_ADVISORY_ID], uint8_t *n_out)
 {
     ms_json_val arr, v;
@@ -160,6 +160,10 @@ static ms_err get_advisories(ms_json_val obj, char (*ids)[MS_TDX_MAX_ADVISORY_ID
         size_t len;
         TRY_F(ms_json_as_str(v, MS_TDX_MAX_ADVISORY_ID - 1, &s, &len));
         ENSURE(len > 0, FORMAT);
+        for (size_t k = 0; k < len; k++) {
+            /* Shown to people as they are: printable ASCII only, no spaces, no escapes. */
+            ENSURE(s[k] > 0x20 && s[k] < 0x7F, FORMAT);
+        }
         if (ids != NULL) {
             memcpy(ids[i], s, len + 1);
         }
