@@ -103,6 +103,16 @@
   /* ATTEST, TPM key provenance: EK certificate chain, AK activation (docs/attest-tpm2.md) */ \
   /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \
+  X(MS_ERR_TDX_PCK_EXT,           ATTEST,   "PCK certificate's SGX extensions are missing, duplicated or malformed") \
+  X(MS_ERR_TDX_COLLATERAL_FORMAT, ATTEST,   "TDX collateral (TCB info or QE identity) is malformed or of an unsupported version") \
+  X(MS_ERR_TDX_COLLATERAL_CHAIN,  ATTEST,   "Intel TCB signing certificate does not chain to the pinned Intel SGX Root CA") \
+  X(MS_ERR_TDX_COLLATERAL_SIGNATURE, ATTEST, "TDX collateral signature does not verify under the Intel TCB signing key") \
+  X(MS_ERR_TDX_COLLATERAL_EXPIRED, ATTEST,  "TDX collateral, its signing certificate or the root CRL is not valid at the verification time (stale or not yet issued)") \
+  X(MS_ERR_TDX_COLLATERAL_REVOKED, ATTEST,  "Intel TCB signing certificate is revoked, or the root CA's CRL does not verify") \
+  X(MS_ERR_TDX_FMSPC,             ATTEST,   "TCB info is for another platform (FMSPC or PCE ID differs from the PCK certificate's)") \
+  X(MS_ERR_TDX_MODULE,            ATTEST,   "TDX module identity (MRSIGNERSEAM, SEAM attributes or module version) is not the one TCB info names") \
+  X(MS_ERR_TDX_TCB_LEVEL,         ATTEST,   "no TCB level of the collateral is met by the platform's TCB") \
+  X(MS_ERR_TDX_QE_IDENTITY,       ATTEST,   "TDX quoting enclave is not the one Intel's QE identity names (MRSIGNER, ISVPRODID, MISCSELECT or ATTRIBUTES)") \
   /* ATTEST, Azure confidential VMs: HCL report, variable data, vTPM (docs/attest-azure.md) */ \
   /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
   /* ATTEST, composite evidence (docs/protocol.md §2.4) */ \

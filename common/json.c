@@ -331,3 +331,87 @@ void ms_json_free(ms_json_doc *doc)
         free(doc);
     }
 }
+
+/* ---- Raw spans --------------------------------------------------------------------------- */
+
+static void lex_ws(struct lex *lx)
+{
+    while (lx->i < lx->len && in_set(lx->p[lx->i], " \t\n\r")) {
+        lx->i++;
+    }
+}
+
+/*
+ * Step over one value of a text that already parsed: strings and numbers by their lexers,
+ * containers by counting brackets outside strings, literals by their letters.
+ */
+static ms_err lex_skip_value(struct lex *lx)
+{
+    ENSURE(lx->i < lx->len, MS_ERR_JSON_PARSE);
+    uint8_t c = lx->p[lx->i];
+    if (c == '"') {
+        return lex_string(lx);
+    }
+    if (c == '-' || is_digit(c)) {
+        return lex_number(lx);
+    }
+    if (c != '{' && c != '[') {
+        while (lx->i < lx->len && lx->p[lx->i] >= 'a' && lx->p[lx->i] <= 'z') {
+            lx->i++;
+        }
+        return MS_OK;
+    }
+    unsigned depth = 0;
+    while (lx->i < lx->len) {
+        c = lx->p[lx->i];
+        if (c == '"') {
+            TRY(lex_string(lx));
+            continue;
+        }
+        lx->i++;
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return MS_OK;
+        }
+    }
+    return MS_ERR_JSON_PARSE;
+}
+
+ms_err ms_json_raw_member(const char *text, size_t len, const char *key, size_t *start,
+                          size_t *n)
+{
+    ms_json_doc *doc = NULL;
+    *start = 0;
+    *n = 0;
+    ENSURE(key != NULL, MS_ERR_ARG);
+    TRY(ms_json_parse(text, len, &doc));
+    bool is_obj = cJSON_IsObject(doc->root);
+    ms_json_free(doc);
+    ENSURE(is_obj, MS_ERR_JSON_TYPE);
+    /* The parse proved the grammar: the walk below only finds the members' boundaries. */
+    struct lex lx = {.p = (const uint8_t *)text, .len = len, .i = 0, .depth = 0};
+    size_t key_len = strlen(key);
+    lex_ws(&lx);
+    lx.i++; /* '{' */
+    for (;;) {
+        lex_ws(&lx);
+        ENSURE(lx.i < len && lx.p[lx.i] == '"', MS_ERR_JSON_MISSING); /* '}': not found */
+        size_t k0 = lx.i + 1;
+        TRY(lex_string(&lx));
+        bool match = lx.i - 1 - k0 == key_len && ms_ct_equal(text + k0, key, key_len);
+        lex_ws(&lx);
+        lx.i++; /* ':' */
+        lex_ws(&lx);
+        size_t v0 = lx.i;
+        TRY(lex_skip_value(&lx));
+        if (match) {
+            *start = v0;
+            *n = lx.i - v0;
+            return MS_OK;
+        }
+        lex_ws(&lx);
+        ENSURE(lx.i < len && lx.p[lx.i] == ',', MS_ERR_JSON_MISSING);
+        lx.i++;
+    }
+}

@@ -158,6 +158,19 @@ ms_json_iter ms_json_iter_init(ms_json_val container);
 bool ms_json_iter_next(ms_json_iter *it, ms_json_val *out, const char **key);
 
 /*
+ * The exact bytes of a top-level member's value, for signatures over a value "as it
+ * appears in the text" (Intel's TCB info and QE identity). (text, len) must be one JSON
+ * text that ms_json_parse accepts (it is checked again here: same errors); its root must be
+ * an object (MS_ERR_JSON_TYPE) holding `key` (MS_ERR_JSON_MISSING). On success
+ * text[*start .. *start + *n) is the value, without the whitespace around it. Keys are
+ * matched on their raw bytes: a key written with escapes ("k\u0065y") is not found, so a
+ * caller that also reads the value through the parsed document fails rather than reading
+ * two different members (duplicates are refused by the parse). *start and *n are 0 on error.
+ */
+MS_MUST_CHECK ms_err ms_json_raw_member(const char *text, size_t len, const char *key,
+                                        size_t *start, size_t *n);
+
+/*
  * BUILDER
  *
  * A builder owns a tree whose root is an object or an array. ms_json_wval is a borrowed

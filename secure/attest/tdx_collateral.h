@@ -19,6 +19,12 @@
 #define MS_TDX_MAX_TCB_LEVELS 64u
 #define MS_TDX_MAX_ADVISORIES 32u
 #define MS_TDX_MAX_ADVISORY_ID 32u /* "INTEL-SA-00837" and the like, with its NUL */
+/* Added with the implementation (tdx_collateral.c): */
+#define MS_TDX_MAX_PCK_CERT 8192u         /* bytes of one DER PCK certificate */
+#define MS_TDX_MAX_SIGNING_CHAIN 16384u   /* bytes of the TCB signing chain's PEM text */
+#define MS_TDX_MAX_CRL (512u * 1024u)     /* bytes of a root CRL (DER or PEM) */
+#define MS_TDX_MAX_MODULE_IDENTITIES 8u   /* tdxModuleIdentities entries (TDX 1.5) */
+#define MS_TDX_MAX_MODULE_LEVELS 8u       /* tcbLevels of one module identity */
 
 /* Intel's TCB statuses (the PCS API's tcbStatus values). */
 typedef enum ms_tdx_tcb_status {
@@ -45,11 +51,16 @@ typedef struct ms_tdx_pck_ext {
     uint16_t pcesvn;
     uint8_t pceid[2];
     uint8_t fmspc[6];
+    /* Added: SGX Type (.5): 0 Standard, 1 Scalable, 2 ScalableWithIntegrity. */
+    uint8_t sgx_type;
 } ms_tdx_pck_ext;
 
 /* Decode the extensions of a PCK leaf certificate (DER). MS_ERR_TDX_PCK_EXT on any problem
    (missing, duplicated or malformed items); *out zeroed on entry and on failure. */
 MS_MUST_CHECK ms_err ms_tdx_pck_ext_decode(const uint8_t *der, size_t len, ms_tdx_pck_ext *out);
+/* Added: the same on the extension's value alone (its DER SEQUENCE), for fuzzing. */
+MS_MUST_CHECK ms_err ms_tdx_pck_ext_value_decode(const uint8_t *p, size_t len,
+                                                 ms_tdx_pck_ext *out);
 
 /* Offline collateral, as Intel's PCS serves it. Borrowed for the call. */
 typedef struct ms_tdx_collateral_in {
@@ -76,7 +87,26 @@ typedef struct ms_tdx_tcb_level {
 typedef struct ms_tdx_qe_level {
     uint16_t isvsvn;
     ms_tdx_tcb_status status;
+    uint64_t tcb_date; /* added: Unix seconds */
 } ms_tdx_qe_level;
+
+/* Added: a level of a TDX module identity (TCB info's tdxModuleIdentities, TDX 1.5). */
+typedef struct ms_tdx_module_level {
+    uint8_t isvsvn; /* compared with TEE_TCB_SVN[0], the module's minor SVN */
+    ms_tdx_tcb_status status;
+    uint64_t tcb_date; /* Unix seconds */
+    uint8_t n_advisories;
+    char advisories[MS_TDX_MAX_ADVISORIES][MS_TDX_MAX_ADVISORY_ID];
+} ms_tdx_module_level;
+
+/* Added: one entry of tdxModuleIdentities; its id "TDX_%02X" names a module major version. */
+typedef struct ms_tdx_module_identity {
+    uint8_t version; /* "TDX_01" -> 1: selected by TEE_TCB_SVN[1] */
+    uint8_t mrsigner[48];
+    uint8_t attributes[8], attributes_mask[8];
+    size_t n_levels;
+    ms_tdx_module_level levels[MS_TDX_MAX_MODULE_LEVELS]; /* in the document's order */
+} ms_tdx_module_identity;
 
 /* Verified, parsed collateral. Plain data: copy or drop freely. */
 typedef struct ms_tdx_collateral {
@@ -97,6 +127,10 @@ typedef struct ms_tdx_collateral {
     uint16_t qe_isvprodid;
     size_t n_qe_levels;
     ms_tdx_qe_level qe_levels[MS_TDX_MAX_TCB_LEVELS];
+    /* Added: */
+    uint32_t qe_eval_number;                 /* QE identity's tcbEvaluationDataNumber */
+    size_t n_module_ids;                     /* 0 when TCB info has no tdxModuleIdentities */
+    ms_tdx_module_identity module_ids[MS_TDX_MAX_MODULE_IDENTITIES];
 } ms_tdx_collateral;
 
 /*
@@ -112,6 +146,26 @@ MS_MUST_CHECK ms_err ms_tdx_collateral_verify(const ms_tdx_collateral_in *in,
                                               uint64_t at, uint64_t grace_s,
                                               ms_tdx_collateral *out);
 
+/*
+ * Added: the parsers that ms_tdx_collateral_verify runs after the signatures, on their own
+ * for fuzzing and display. UNAUTHENTICATED: nothing here is checked against a key or a time.
+ * Each takes the whole response ({"tcbInfo":{...},"signature":"hex"}, resp.
+ * {"enclaveIdentity":...}); *out is zeroed on entry and on failure, then only the fields of
+ * that document are set. MS_ERR_TDX_COLLATERAL_FORMAT on any problem (MS_ERR_NOMEM aside).
+ * Unknown members are refused at the top level and ignored inside the signed bodies (Intel
+ * adds fields over time; the version field is checked, and the signature covers them all).
+ */
+MS_MUST_CHECK ms_err ms_tdx_tcb_info_parse(const uint8_t *doc, size_t len, ms_tdx_collateral *out);
+MS_MUST_CHECK ms_err ms_tdx_qe_identity_parse(const uint8_t *doc, size_t len,
+                                              ms_tdx_collateral *out);
+
+/*
+ * Added: Intel's date form, strict RFC 3339 in UTC: exactly "YYYY-MM-DDThh:mm:ssZ" (no
+ * fraction, no offset, no lowercase, real calendar dates, no leap second), years 1970..9999.
+ * *out is Unix seconds; MS_ERR_TDX_COLLATERAL_FORMAT otherwise (and *out is 0).
+ */
+MS_MUST_CHECK ms_err ms_tdx_time_parse(const char *s, size_t len, uint64_t *out);
+
 /* What the quote verifier knows about the TD's platform. */
 typedef struct ms_tdx_tcb_in {
     const ms_tdx_pck_ext *pck;
@@ -123,6 +177,10 @@ typedef struct ms_tdx_tcb_in {
 typedef struct ms_tdx_tcb_result {
     const ms_tdx_tcb_level *level; /* points into the collateral; NULL when none matched */
     ms_tdx_tcb_status status;
+    /* Added: for TDX 1.5 (TEE_TCB_SVN[1] > 0 with tdxModuleIdentities) the module's own
+       level; `status` then combines both as Intel does (see below). NULL for TDX 1.0. */
+    const ms_tdx_module_level *module_level;
+    ms_tdx_tcb_status platform_status; /* the chosen tcbLevel's own status */
 } ms_tdx_tcb_result;
 
 /*
@@ -131,6 +189,13 @@ typedef struct ms_tdx_tcb_result {
  * (MS_ERR_TDX_MODULE); then the first level (in document order) whose SGX components and
  * PCESVN are <= the PCK's and whose TDX components are <= TEE_TCB_SVN (MS_ERR_TDX_TCB_LEVEL
  * when none). The status is reported, not judged: the policy decides what it accepts.
+ * TDX 1.5 (added): when TEE_TCB_SVN[1] (the module's major version) is not 0 and TCB info has
+ * tdxModuleIdentities, the identity "TDX_%02X" of that version must exist and match
+ * (MS_ERR_TDX_MODULE) instead of tdxModule, the TDX components are compared from index 2
+ * (0 and 1 are the module's own SVNs), and the identity's first level with isvsvn <=
+ * TEE_TCB_SVN[0] is the module's level (MS_ERR_TDX_TCB_LEVEL when none). Its status
+ * overrides the platform's when worse: Revoked gives Revoked; OutOfDate gives OutOfDate, or
+ * OutOfDateConfigurationNeeded when the platform level needs configuration.
  */
 MS_MUST_CHECK ms_err ms_tdx_tcb_evaluate(const ms_tdx_collateral *c, const ms_tdx_tcb_in *in,
                                          ms_tdx_tcb_result *out);

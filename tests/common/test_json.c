@@ -788,6 +788,44 @@ static void test_add_value_copy(void)
     ms_buf_free(&out);
 }
 
+/* A member's value as written: spans of every type, whitespace, nesting, strings with braces. */
+static void raw_is(const char *text, const char *key, const char *want)
+{
+    size_t start = 99, n = 99;
+    CHECK_OK(ms_json_raw_member(text, strlen(text), key, &start, &n));
+    CHECK(n == strlen(want) && memcmp(text + start, want, n) == 0);
+}
+
+static void test_raw_member(void)
+{
+    const char *t = " {\"a\" : {\"x\":\"}\\\"{\",\"y\":[1,{\"z\":[]}]} ,\"b\":\"s\\\\\",\"c\":-1.5e3,"
+                    "\"d\":true,\"e\":null,\"f\":[ ],\"g\":{}\t}\n";
+    raw_is(t, "a", "{\"x\":\"}\\\"{\",\"y\":[1,{\"z\":[]}]}");
+    raw_is(t, "b", "\"s\\\\\"");
+    raw_is(t, "c", "-1.5e3");
+    raw_is(t, "d", "true");
+    raw_is(t, "e", "null");
+    raw_is(t, "f", "[ ]");
+    raw_is(t, "g", "{}");
+    /* Only top-level members: "x" and "z" are inside "a". */
+    size_t start = 7, n = 7;
+    CHECK_ERR(ms_json_raw_member(t, strlen(t), "x", &start, &n), MS_ERR_JSON_MISSING);
+    CHECK(start == 0 && n == 0);
+    CHECK_ERR(ms_json_raw_member(t, strlen(t), "z", &start, &n), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_raw_member("{}", 2, "a", &start, &n), MS_ERR_JSON_MISSING);
+    /* A key written with an escape is not matched on its raw bytes (fail closed). */
+    const char *esc = "{\"\\u0061\":1}";
+    CHECK_ERR(ms_json_raw_member(esc, strlen(esc), "a", &start, &n), MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_raw_member("[1]", 3, "a", &start, &n), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_raw_member("{\"a\":1", 6, "a", &start, &n), MS_ERR_JSON_PARSE);
+    CHECK_ERR(ms_json_raw_member("{\"a\":1,\"a\":2}", 13, "a", &start, &n), MS_ERR_JSON_PARSE);
+    CHECK_ERR(ms_json_raw_member("{\"a\":1}", 7, NULL, &start, &n), MS_ERR_ARG);
+    /* Every prefix of a valid text fails cleanly. */
+    for (size_t i = 0; i < strlen(t) - 1; i++) {
+        CHECK(ms_json_raw_member(t, i, "g", &start, &n) != MS_OK);
+    }
+}
+
 int main(void)
 {
     RUN(test_get_str);
@@ -813,5 +851,6 @@ int main(void)
     RUN(test_builder_depth);
     RUN(test_builder_cap);
     RUN(test_add_value_copy);
+    RUN(test_raw_member);
     return TEST_SUMMARY();
 }
