@@ -640,13 +640,13 @@ static void test_synth_report_signature(void)
     /* Signed by another P-384 key than the VCEK's. */
     synth_remake(&s, snp_fx_p384_key(1));
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNATURE);
-    /* A report that says it is signed by a VLEK (or by no key). */
+    /* A report that says it is signed by a VLEK (or by no key), with a VCEK sent. */
     s.ro.key_info = 1u << 2;
     synth_remake(&s, s.chain.vcek_key);
-    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNATURE);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNING_KEY);
     s.ro.key_info = 7u << 2;
     synth_remake(&s, s.chain.vcek_key);
-    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNATURE);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNING_KEY);
     /* r zero. */
     s.ro.key_info = 0;
     synth_remake(&s, s.chain.vcek_key);
