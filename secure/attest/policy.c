@@ -285,6 +285,14 @@ static ms_err parse_snp_files(ms_attest_policy *p, ms_json_val o, const char *ba
     return MS_OK;
 }
 
+static ms_err bool_field(ms_attest_policy *p, ms_json_val o, const char *key, bool def, bool *out)
+{
+    if (ms_json_get_bool_opt(o, key, def, out) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "sev_snp.%s: want true or false", key);
+    }
+    return MS_OK;
+}
+
 /* The guest's launch and policy: VMPL, the guest policy's bits, PLATFORM_INFO, the pins. */
 static ms_err parse_snp_guest(ms_attest_policy *p, ms_json_val o)
 {
@@ -296,10 +304,10 @@ static ms_err parse_snp_guest(ms_attest_policy *p, ms_json_val o)
         return fail(p, MS_ERR_CONFIG, "sev_snp.vmpl: want an integer 0..3");
     }
     s->vmpl = (uint32_t)vmpl;
-    TRY(ms_json_get_bool_opt(o, "allow_migrate_ma", false, &ma));
-    TRY(ms_json_get_bool_opt(o, "allow_migration_agent", false, &agent));
-    TRY(ms_json_get_bool_opt(o, "allow_smt", true, &smt));
-    TRY(ms_json_get_bool_opt(o, "require_single_socket", false, &single));
+    TRY(bool_field(p, o, "allow_migrate_ma", false, &ma));
+    TRY(bool_field(p, o, "allow_migration_agent", false, &agent));
+    TRY(bool_field(p, o, "allow_smt", true, &smt));
+    TRY(bool_field(p, o, "require_single_socket", false, &single));
     s->allow_migrate_ma = ma;
     s->allow_migration_agent = agent;
     s->forbid_smt = !smt;
