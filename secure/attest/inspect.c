@@ -182,9 +182,9 @@ static const char *const SNP_PASS[MS_SNP_CHECK_COUNT] = {
     [MS_SNP_CHECK_MEASUREMENT] = "the policy's launch measurement",
     [MS_SNP_CHECK_DEBUG] = "the guest policy forbids debugging",
     [MS_SNP_CHECK_TCB_MIN] = "the TCB is at least the policy's minimum",
-    [MS_SNP_CHECK_VMPL] = "the report comes from the VMPL the policy requires",
-    [MS_SNP_CHECK_MIGRATE_MA] = "the guest policy allows no migration agent (or the policy does)",
-    [MS_SNP_CHECK_MIGRATION_AGENT] = "no migration agent is bound (or the policy allows one)",
+    [MS_SNP_CHECK_VMPL] = "the report's VMPL is the one required (0 unless the policy says)",
+    [MS_SNP_CHECK_MIGRATE_MA] = "the guest policy allows no migration agent (unless the policy does)",
+    [MS_SNP_CHECK_MIGRATION_AGENT] = "REPORT_ID_MA: no migration agent is bound (unless the policy allows one)",
     [MS_SNP_CHECK_SMT] = "the guest policy forbids SMT, as the policy requires",
     [MS_SNP_CHECK_SINGLE_SOCKET] = "the guest policy requires a single socket",
     [MS_SNP_CHECK_ABI_MIN] = "the guest policy's ABI is at least the policy's minimum",
@@ -205,7 +205,7 @@ static const char *snp_skip_why(const ms_inspect_in *in, const ms_snp_checks *c,
     switch ((ms_snp_skip)c->skip[i]) {
     case MS_SNP_SKIP_NO_ARK: return "no ARK to check against (--ark FILE, or a policy)";
     case MS_SNP_SKIP_NO_CRL: return "the policy has no CRL (sev_snp.crl_pem / crl_der)";
-    case MS_SNP_SKIP_NOT_PINNED: return "the policy does not pin it";
+    case MS_SNP_SKIP_NOT_PINNED: return in->policy ? "the policy does not pin it" : NOPIN_ANY;
     case MS_SNP_SKIP_VLEK: return "VLEK-signed: a VLEK names no chip";
     default: break;
     }

@@ -343,7 +343,7 @@ const char *ms_snp_check_name(ms_snp_check c)
         [MS_SNP_CHECK_REPORT_DATA] = "report-data", [MS_SNP_CHECK_MEASUREMENT] = "measurement",
         [MS_SNP_CHECK_DEBUG] = "debug",             [MS_SNP_CHECK_TCB_MIN] = "tcb-min",
         [MS_SNP_CHECK_VMPL] = "vmpl",               [MS_SNP_CHECK_MIGRATE_MA] = "migrate-ma",
-        [MS_SNP_CHECK_MIGRATION_AGENT] = "migration-agent",
+        [MS_SNP_CHECK_MIGRATION_AGENT] = "report-id-ma",
         [MS_SNP_CHECK_SMT] = "smt",                 [MS_SNP_CHECK_SINGLE_SOCKET] = "single-socket",
         [MS_SNP_CHECK_ABI_MIN] = "abi-min",         [MS_SNP_CHECK_POLICY_BITS] = "policy-bits",
         [MS_SNP_CHECK_PLATFORM_INFO] = "platform-info",

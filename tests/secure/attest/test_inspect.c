@@ -219,7 +219,7 @@ static void test_snp_milan(void)
     static const char *const pass[] = {
         "accepted", "format", "ark", "chain", "cert-time", "signing-key", "signature",
         "tcb-match", "chip-id", "measurement", "debug", "tcb-min", "vmpl", "migrate-ma",
-        "migration-agent"};
+        "report-id-ma"};
     for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
         CHECK_PASS(&out, pass[i]);
     }
