@@ -243,7 +243,7 @@ int ms_snp_x509_cn_is(X509 *cert, const char *cn)
     }
     const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
     size_t n = strlen(cn);
-    return ASN1_STRING_length(s) == (int)n && memcmp(ASN1_STRING_get0_data(s), cn, n) == 0;
+    return ASN1_STRING_length(s) == (int)n && ms_ct_equal(ASN1_STRING_get0_data(s), cn, n);
 }
 
 ms_err ms_snp_x509_crl_parse(X509 *ark, const uint8_t *der, size_t len, X509_CRL **out)
