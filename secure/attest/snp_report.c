@@ -61,7 +61,8 @@ static ms_err read_tcb(ms_cursor *c, ms_snp_tcb *t)
 static ms_err split_tcbs(ms_snp_report *r)
 {
     if (r->version >= 3) {
-        ENSURE(r->cpuid_fam_id == MS_SNP_FAMILY_MILAN_GENOA || r->cpuid_fam_id == MS_SNP_FAMILY_TURIN,
+        ENSURE(r->cpuid_fam_id == MS_SNP_FAMILY_MILAN_GENOA ||
+                   r->cpuid_fam_id == MS_SNP_FAMILY_TURIN,
                MS_ERR_SNP_FORMAT);
     }
     r->tcb_layout = r->cpuid_fam_id == MS_SNP_FAMILY_TURIN ? MS_SNP_TCB_TURIN : MS_SNP_TCB_MILAN;

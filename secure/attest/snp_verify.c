@@ -175,7 +175,8 @@ static const struct {
     {MS_SNP_CHECK_ID_KEY, check_id_key},
     {MS_SNP_CHECK_AUTHOR_KEY, check_author_key},
 };
-_Static_assert(sizeof CHECKS / sizeof CHECKS[0] == MS_SNP_CHECK_COUNT - 1, "every check after FORMAT");
+_Static_assert(sizeof CHECKS / sizeof CHECKS[0] == MS_SNP_CHECK_COUNT - 1,
+               "every check after FORMAT");
 
 /*
  * How a run goes. The client's verifier: binding set, expect, stop at the first failure.
@@ -213,14 +214,17 @@ static ms_snp_skip skip_of(const run_opts *o, const snp_ctx *c, ms_snp_check id)
     const ms_snp_policy *p = c->policy;
     int no_ark = o->report && o->roots_optional && p->ark_der == NULL;
     switch (id) {
-    case MS_SNP_CHECK_REPORT_DATA: return o->binding != NULL ? MS_SNP_SKIP_NONE : MS_SNP_SKIP_NOT_ASKED;
+    case MS_SNP_CHECK_REPORT_DATA:
+        return o->binding != NULL ? MS_SNP_SKIP_NONE : MS_SNP_SKIP_NOT_ASKED;
     case MS_SNP_CHECK_MEASUREMENT:
     case MS_SNP_CHECK_TCB_MIN: return o->expect ? MS_SNP_SKIP_NONE : MS_SNP_SKIP_NOT_ASKED;
     case MS_SNP_CHECK_ARK:
     case MS_SNP_CHECK_CHAIN: return no_ark ? MS_SNP_SKIP_NO_ARK : MS_SNP_SKIP_NONE;
     case MS_SNP_CHECK_CRL:
     case MS_SNP_CHECK_REVOKED:
-        return no_ark ? MS_SNP_SKIP_NO_ARK : p->crl_der == NULL ? MS_SNP_SKIP_NO_CRL : MS_SNP_SKIP_NONE;
+        return no_ark              ? MS_SNP_SKIP_NO_ARK
+               : p->crl_der == NULL ? MS_SNP_SKIP_NO_CRL
+                                    : MS_SNP_SKIP_NONE;
     case MS_SNP_CHECK_CHIP_ID: return snp_is_vlek(c) ? MS_SNP_SKIP_VLEK : MS_SNP_SKIP_NONE;
     default:
         if (!pinned(p, id)) {

@@ -158,7 +158,8 @@ static const spl_map SPL_MILAN[] = {
     {1, 0, 1}, {2, 1, 1}, {3, 6, 1}, {8, 7, 1}, {4, 2, 0}, {5, 3, 0}, {6, 4, 0}, {7, 5, 0},
 };
 static const spl_map SPL_TURIN[] = {
-    {9, 0, 1}, {1, 1, 1}, {2, 2, 1}, {3, 3, 1}, {8, 7, 1}, {4, -1, 0}, {5, -1, 0}, {6, -1, 0}, {7, -1, 0},
+    {9, 0, 1},  {1, 1, 1},  {2, 2, 1},  {3, 3, 1}, {8, 7, 1},
+    {4, -1, 0}, {5, -1, 0}, {6, -1, 0}, {7, -1, 0},
 };
 
 static ms_err spl_ext(X509 *x, int arc, const ASN1_OCTET_STRING **os)
@@ -256,7 +257,8 @@ ms_err ms_snp_x509_crl_parse(X509 *ark, const uint8_t *der, size_t len, X509_CRL
     const X509_ALGOR *alg;
     X509_CRL_get0_signature(crl, NULL, &alg);
     EVP_PKEY *key = X509_get0_pubkey(ark);
-    int ok = p == der + len && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) == 0 &&
+    int ok = p == der + len &&
+             X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) == 0 &&
              alg_is_amd_pss(alg) && key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
              X509_CRL_verify(crl, key) == 1;
     if (!ok) {
