@@ -100,6 +100,23 @@
   X(MS_ERR_SNP_MEASURE_OVMF,      ATTEST,   "OVMF image is malformed for SEV-SNP measurement (footer table, SEV metadata or their bounds)") \
   X(MS_ERR_SNP_MEASURE_INPUT,     ATTEST,   "SEV-SNP measurement input is out of range (vCPU count or type, VMM type, sizes)") \
   X(MS_ERR_SNP_MEASURE_KERNEL,    ATTEST,   "a kernel was given but the OVMF image has no SEV kernel-hashes section (use an AmdSev build)") \
+  X(MS_ERR_SNP_CERT_TIME,         ATTEST,   "an SEV-SNP certificate (ARK, ASK/ASVK or VCEK/VLEK) is not valid at the time judged") \
+  X(MS_ERR_SNP_CRL,               ATTEST,   "the SEV-SNP CRL is not the ARK's (issuer or RSA-PSS signature does not verify)") \
+  X(MS_ERR_SNP_REVOKED,           ATTEST,   "the SEV-SNP intermediate certificate (ASK/ASVK) is revoked by the ARK's CRL") \
+  X(MS_ERR_SNP_SIGNING_KEY,       ATTEST,   "SEV-SNP report's signing key (VCEK or VLEK) is not the kind of the certificate sent") \
+  X(MS_ERR_SNP_VMPL,              ATTEST,   "SEV-SNP report comes from another VMPL than the policy requires") \
+  X(MS_ERR_SNP_MIGRATE_MA,        ATTEST,   "SEV-SNP guest policy allows a migration agent (MIGRATE_MA) and the policy does not") \
+  X(MS_ERR_SNP_MIGRATION_AGENT,   ATTEST,   "SEV-SNP report names a bound migration agent (REPORT_ID_MA) and the policy does not allow one") \
+  X(MS_ERR_SNP_SMT,               ATTEST,   "SEV-SNP guest policy allows SMT and the policy forbids it") \
+  X(MS_ERR_SNP_SINGLE_SOCKET,     ATTEST,   "SEV-SNP guest policy does not require a single socket and the policy does") \
+  X(MS_ERR_SNP_ABI_MIN,           ATTEST,   "SEV-SNP guest policy's ABI version is below the policy's minimum") \
+  X(MS_ERR_SNP_POLICY_BITS,       ATTEST,   "SEV-SNP guest policy bits differ from those the policy pins") \
+  X(MS_ERR_SNP_PLATFORM_INFO,     ATTEST,   "SEV-SNP platform info bits differ from those the policy pins") \
+  X(MS_ERR_SNP_HOST_DATA,         ATTEST,   "SEV-SNP report's HOST_DATA differs from the policy's") \
+  X(MS_ERR_SNP_FAMILY_ID,         ATTEST,   "SEV-SNP report's FAMILY_ID differs from the policy's") \
+  X(MS_ERR_SNP_IMAGE_ID,          ATTEST,   "SEV-SNP report's IMAGE_ID differs from the policy's") \
+  X(MS_ERR_SNP_ID_KEY,            ATTEST,   "SEV-SNP report's ID key digest differs from the policy's") \
+  X(MS_ERR_SNP_AUTHOR_KEY,        ATTEST,   "SEV-SNP report's author key digest differs from the policy's") \
   /* ATTEST, TPM key provenance: EK certificate chain, AK activation (docs/attest-tpm2.md) */ \
   /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \

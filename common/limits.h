@@ -76,6 +76,7 @@
 #define MS_SNP_MAX_CERT_TABLE 32768u           /* bytes of the certificate table (auxblob) */
 #define MS_SNP_MAX_CERT_ENTRIES 16u            /* entries in it, not counting the terminator */
 #define MS_SNP_MAX_ATTR_TEXT 64u               /* bytes of a configfs-tsm text attribute */
+#define MS_SNP_MAX_CRL 65536u                  /* bytes of AMD's CRL for an ARK's intermediates (DER) */
 #define MS_MAX_EVIDENCE_FILE (2u * MS_MAX_EVIDENCE + 8192u) /* bytes of a saved evidence file (hex) */
 /* --- end attestation ---------------------------------------------------------------------- */
 

@@ -68,10 +68,23 @@ static void text_tpm2(const ms_tpm2_policy *q, FILE *out)
     }
 }
 
-static void text_tcb(const char *label, const ms_snp_tcb *t, FILE *out)
+static void text_tcb(const char *label, const ms_snp_tcb *t, int turin, FILE *out)
 {
-    fprintf(out, "  %-14s bootloader %u, tee %u, snp %u, microcode %u (raw 0x%016llx)\n", label,
-            t->bootloader, t->tee, t->snp, t->microcode, (unsigned long long)t->raw);
+    char fmc[16] = "";
+    if (turin) {
+        snprintf(fmc, sizeof fmc, "fmc %u, ", t->fmc);
+    }
+    fprintf(out, "  %-14s %sbootloader %u, tee %u, snp %u, microcode %u (raw 0x%016llx)\n", label,
+            fmc, t->bootloader, t->tee, t->snp, t->microcode, (unsigned long long)t->raw);
+}
+
+static int no_agent(const ms_snp_report *r)
+{
+    uint8_t all = 0xFF;
+    for (size_t i = 0; i < sizeof r->report_id_ma; i++) {
+        all &= r->report_id_ma[i];
+    }
+    return all == 0xFF;
 }
 
 static void text_snp(const ms_snp_report *r, FILE *out)
@@ -81,13 +94,23 @@ static void text_snp(const ms_snp_report *r, FILE *out)
     fprintf(out, "SEV-SNP report (as the report states it; authentic only if \"signature\" passed)\n");
     fprintf(out, "  version        %u, VMPL %u, guest SVN %u\n", (unsigned)r->version,
             (unsigned)r->vmpl, (unsigned)r->guest_svn);
-    fprintf(out, "  guest policy   0x%016llx (debug %s)\n", (unsigned long long)r->policy,
-            r->policy & MS_SNP_POLICY_DEBUG ? "ALLOWED" : "off");
+    fprintf(out, "  guest policy   0x%016llx (debug %s, migration agent %s, SMT %s, single socket %s, "
+                 "ABI >= %u.%u)\n",
+            (unsigned long long)r->policy, r->policy & MS_SNP_POLICY_DEBUG ? "ALLOWED" : "off",
+            r->policy & MS_SNP_POLICY_MIGRATE_MA ? "ALLOWED" : "off",
+            r->policy & MS_SNP_POLICY_SMT ? "allowed" : "off",
+            r->policy & MS_SNP_POLICY_SINGLE_SOCKET ? "required" : "not required",
+            MS_SNP_POLICY_ABI_MAJOR(r->policy), MS_SNP_POLICY_ABI_MINOR(r->policy));
+    fprintf(out, "  platform info  0x%016llx (SMT %s, TSME %s); migration agent %s\n",
+            (unsigned long long)r->platform_info,
+            r->platform_info & MS_SNP_PLATFORM_SMT_EN ? "on" : "off",
+            r->platform_info & MS_SNP_PLATFORM_TSME_EN ? "on" : "off",
+            no_agent(r) ? "none bound" : "BOUND");
     fprintf(out, "  measurement    %s\n", hex64(r->measurement, MS_SNP_MEASUREMENT_LEN, hex));
     fprintf(out, "  host data      %s\n", hex64(r->host_data, sizeof r->host_data, hex));
     fprintf(out, "  report data    %s\n", hex64(r->report_data, MS_SNP_REPORT_DATA_LEN, hex));
-    text_tcb("reported TCB", &r->reported_tcb, out);
-    text_tcb("committed TCB", &r->committed_tcb, out);
+    text_tcb("reported TCB", &r->reported_tcb, r->tcb_layout == MS_SNP_TCB_TURIN, out);
+    text_tcb("committed TCB", &r->committed_tcb, r->tcb_layout == MS_SNP_TCB_TURIN, out);
     fprintf(out, "  chip id        %s\n", hex64(r->chip_id, MS_SNP_CHIP_ID_LEN, hex));
     fprintf(out, "  signed by      %s\n", key == 0 ? "VCEK" : key == 1 ? "VLEK" : "no key");
 }
@@ -278,7 +301,12 @@ static ms_err policy_snp(ms_json_wval o, const attest_shown *s)
     TRY(ms_json_add_u64(tcb, "bootloader", r->reported_tcb.bootloader));
     TRY(ms_json_add_u64(tcb, "tee", r->reported_tcb.tee));
     TRY(ms_json_add_u64(tcb, "snp", r->reported_tcb.snp));
-    return ms_json_add_u64(tcb, "microcode", r->reported_tcb.microcode);
+    if (r->tcb_layout == MS_SNP_TCB_TURIN) {
+        TRY(ms_json_add_u64(tcb, "fmc", r->reported_tcb.fmc));
+    }
+    TRY(ms_json_add_u64(tcb, "microcode", r->reported_tcb.microcode));
+    /* The VMPL seen is pinned as seen; migration, SMT and the rest keep their strict defaults. */
+    return ms_json_add_u64(p, "vmpl", r->vmpl);
 }
 
 static ms_err add_policy(ms_json_wval o, const attest_shown *s)
@@ -327,6 +355,7 @@ static ms_err json_tcb(ms_json_wval o, const char *key, const ms_snp_tcb *t)
     TRY(ms_json_add_u64(x, "bootloader", t->bootloader));
     TRY(ms_json_add_u64(x, "tee", t->tee));
     TRY(ms_json_add_u64(x, "snp", t->snp));
+    TRY(ms_json_add_u64(x, "fmc", t->fmc));
     return ms_json_add_u64(x, "microcode", t->microcode);
 }
 
@@ -339,6 +368,8 @@ static ms_err json_snp(ms_json_wval ev, const ms_snp_report *r)
     TRY(ms_json_add_u64(o, "guest_svn", r->guest_svn));
     TRY(ms_json_add_u64(o, "policy", r->policy));
     TRY(ms_json_add_bool(o, "debug", (r->policy & MS_SNP_POLICY_DEBUG) != 0));
+    TRY(ms_json_add_u64(o, "platform_info", r->platform_info));
+    TRY(ms_json_add_bool(o, "migration_agent", !no_agent(r)));
     TRY(add_hex(o, "measurement", r->measurement, MS_SNP_MEASUREMENT_LEN));
     TRY(add_hex(o, "host_data", r->host_data, sizeof r->host_data));
     TRY(add_hex(o, "report_data", r->report_data, MS_SNP_REPORT_DATA_LEN));

@@ -169,15 +169,32 @@ static void inspect_tpm2(const ms_inspect_in *in, ms_inspect *out)
 
 static const char *const SNP_PASS[MS_SNP_CHECK_COUNT] = {
     [MS_SNP_CHECK_FORMAT] = "the bundle, the report and the certificates decode",
-    [MS_SNP_CHECK_ARK] = "the pinned ARK is an AMD-style root and issued the ASK",
-    [MS_SNP_CHECK_CHAIN] = "the ASK issued the VCEK",
-    [MS_SNP_CHECK_SIGNATURE] = "ECDSA P-384 by the VCEK over the report",
-    [MS_SNP_CHECK_TCB_MATCH] = "the VCEK was issued for the report's TCB",
+    [MS_SNP_CHECK_ARK] = "the pinned ARK is an AMD-style root and issued the ASK (ASVK)",
+    [MS_SNP_CHECK_CHAIN] = "the ASK (ASVK) issued the VCEK (VLEK)",
+    [MS_SNP_CHECK_CERT_TIME] = "every certificate is valid at the time judged",
+    [MS_SNP_CHECK_CRL] = "the policy's CRL is issued and signed by the ARK",
+    [MS_SNP_CHECK_REVOKED] = "the CRL does not revoke the ASK (ASVK)",
+    [MS_SNP_CHECK_SIGNING_KEY] = "the report's signing key is the certificate's kind (VCEK/VLEK)",
+    [MS_SNP_CHECK_SIGNATURE] = "ECDSA P-384 by the VCEK (VLEK) over the report",
+    [MS_SNP_CHECK_TCB_MATCH] = "the VCEK (VLEK) was issued for the report's TCB",
     [MS_SNP_CHECK_CHIP_ID] = "the VCEK was issued for the report's chip",
     [MS_SNP_CHECK_REPORT_DATA] = "report_data is the binding",
     [MS_SNP_CHECK_MEASUREMENT] = "the policy's launch measurement",
     [MS_SNP_CHECK_DEBUG] = "the guest policy forbids debugging",
     [MS_SNP_CHECK_TCB_MIN] = "the TCB is at least the policy's minimum",
+    [MS_SNP_CHECK_VMPL] = "the report's VMPL is the one required (0 unless the policy says)",
+    [MS_SNP_CHECK_MIGRATE_MA] = "the guest policy allows no migration agent (unless the policy does)",
+    [MS_SNP_CHECK_MIGRATION_AGENT] = "REPORT_ID_MA: no migration agent is bound (unless the policy allows one)",
+    [MS_SNP_CHECK_SMT] = "the guest policy forbids SMT, as the policy requires",
+    [MS_SNP_CHECK_SINGLE_SOCKET] = "the guest policy requires a single socket",
+    [MS_SNP_CHECK_ABI_MIN] = "the guest policy's ABI is at least the policy's minimum",
+    [MS_SNP_CHECK_POLICY_BITS] = "the guest policy bits the policy pins",
+    [MS_SNP_CHECK_PLATFORM_INFO] = "the platform info bits the policy pins",
+    [MS_SNP_CHECK_HOST_DATA] = "the policy's HOST_DATA",
+    [MS_SNP_CHECK_FAMILY_ID] = "the policy's FAMILY_ID",
+    [MS_SNP_CHECK_IMAGE_ID] = "the policy's IMAGE_ID",
+    [MS_SNP_CHECK_ID_KEY] = "the policy's ID key digest",
+    [MS_SNP_CHECK_AUTHOR_KEY] = "the policy's author key digest",
 };
 
 static const char *snp_skip_why(const ms_inspect_in *in, const ms_snp_checks *c, ms_snp_check i)
@@ -185,12 +202,17 @@ static const char *snp_skip_why(const ms_inspect_in *in, const ms_snp_checks *c,
     if (!c->have_report) {
         return "the evidence does not decode";
     }
-    switch (i) {
-    case MS_SNP_CHECK_REPORT_DATA: return binding_why(in);
-    case MS_SNP_CHECK_ARK:
-    case MS_SNP_CHECK_CHAIN: return "no ARK to check against (--ark FILE, or a policy)";
-    default: return in->policy ? "the policy has no sev_snp section" : NOPIN_ANY;
+    switch ((ms_snp_skip)c->skip[i]) {
+    case MS_SNP_SKIP_NO_ARK: return "no ARK to check against (--ark FILE, or a policy)";
+    case MS_SNP_SKIP_NO_CRL: return "the policy has no CRL (sev_snp.crl_pem / crl_der)";
+    case MS_SNP_SKIP_NOT_PINNED: return in->policy ? "the policy does not pin it" : NOPIN_ANY;
+    case MS_SNP_SKIP_VLEK: return "VLEK-signed: a VLEK names no chip";
+    default: break;
     }
+    if (i == MS_SNP_CHECK_REPORT_DATA) {
+        return binding_why(in);
+    }
+    return in->policy ? "the policy has no sev_snp section" : NOPIN_ANY;
 }
 
 static void inspect_snp(const ms_inspect_in *in, ms_inspect *out)
@@ -205,7 +227,7 @@ static void inspect_snp(const ms_inspect_in *in, ms_inspect *out)
     } else if (in->policy == NULL && in->snp_roots != NULL) {
         p = in->snp_roots;
     }
-    ms_err e = ms_snp_verify_checks(p, in->data, in->len, in->binding, pinned, &c);
+    ms_err e = ms_snp_verify_checks_at(p, in->data, in->len, in->binding, pinned, in->at, &c);
     if (!c.ran[MS_SNP_CHECK_FORMAT]) {
         add_result(out, "format", e == MS_OK ? MS_ERR_INTERNAL : e, NULL);
         return;

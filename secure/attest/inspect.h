@@ -28,7 +28,7 @@ typedef enum ms_check_status {
     MS_CHECK_FAIL = 2,
 } ms_check_status;
 
-#define MS_INSPECT_MAX_CHECKS 16u
+#define MS_INSPECT_MAX_CHECKS 40u
 
 typedef struct ms_inspect_check {
     const char *name;      /* "accepted", "signature", "ak-name", ...: static */

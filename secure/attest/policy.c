@@ -31,12 +31,16 @@ void ms_attest_policy_init(ms_attest_policy *p)
     memset(p, 0, sizeof *p);
     ms_buf_init(&p->snp_ark, MS_MAX_KEY_FILE * 4);
     ms_buf_init(&p->snp_ask, MS_MAX_KEY_FILE * 4);
+    ms_buf_init(&p->snp_asvk, MS_MAX_KEY_FILE * 4);
+    ms_buf_init(&p->snp_crl, MS_SNP_MAX_CRL);
 }
 
 void ms_attest_policy_free(ms_attest_policy *p)
 {
     ms_buf_free(&p->snp_ark);
     ms_buf_free(&p->snp_ask);
+    ms_buf_free(&p->snp_asvk);
+    ms_buf_free(&p->snp_crl);
     ms_wipe(p, sizeof *p);
 }
 
@@ -167,36 +171,192 @@ static ms_err read_cert(ms_attest_policy *p, ms_json_val o, const char *key, con
 
 static ms_err parse_tcb(ms_attest_policy *p, ms_json_val o)
 {
-    static const char *const keys[] = {"bootloader", "tee", "snp", "microcode"};
+    static const char *const keys[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
     ms_json_val t;
-    uint64_t v[4];
+    uint64_t v[5];
     TRY(ms_json_get_obj(o, "min_tcb", &t));
-    TRY(only_keys(p, t, "sev_snp.min_tcb", keys, 4));
-    for (int i = 0; i < 4; i++) {
-        if (ms_json_get_u64(t, keys[i], 255, &v[i]) != MS_OK) {
+    TRY(only_keys(p, t, "sev_snp.min_tcb", keys, 5));
+    for (int i = 0; i < 5; i++) {
+        /* "fmc" (Turin's first TCB byte) may be left out: older policies have no such field. */
+        ms_err e = i < 4 ? ms_json_get_u64(t, keys[i], 255, &v[i])
+                         : ms_json_get_u64_opt(t, keys[i], 255, 0, &v[i]);
+        if (e != MS_OK) {
             return fail(p, MS_ERR_CONFIG, "sev_snp.min_tcb.%s: want an integer 0..255", keys[i]);
         }
     }
     p->snp.min_tcb = (ms_snp_tcb){.bootloader = (uint8_t)v[0], .tee = (uint8_t)v[1],
-                                  .snp = (uint8_t)v[2], .microcode = (uint8_t)v[3]};
+                                  .snp = (uint8_t)v[2], .microcode = (uint8_t)v[3],
+                                  .fmc = (uint8_t)v[4]};
     return MS_OK;
+}
+
+/* A named bit of the guest policy or PLATFORM_INFO (docs/attestation.md, sev_snp). */
+typedef struct snp_bit_name {
+    const char *name;
+    uint64_t bit;
+} snp_bit_name;
+
+static const snp_bit_name GUEST_POLICY_BITS[] = {
+    {"smt", MS_SNP_POLICY_SMT},
+    {"migrate_ma", MS_SNP_POLICY_MIGRATE_MA},
+    {"debug", MS_SNP_POLICY_DEBUG},
+    {"single_socket", MS_SNP_POLICY_SINGLE_SOCKET},
+    {"cxl_allow", MS_SNP_POLICY_CXL_ALLOW},
+    {"mem_aes_256_xts", MS_SNP_POLICY_MEM_AES_256_XTS},
+    {"rapl_dis", MS_SNP_POLICY_RAPL_DIS},
+    {"ciphertext_hiding", MS_SNP_POLICY_CIPHERTEXT_HIDING},
+    {"page_swap_disable", MS_SNP_POLICY_PAGE_SWAP_DISABLE},
+};
+
+static const snp_bit_name PLATFORM_INFO_BITS[] = {
+    {"smt_en", MS_SNP_PLATFORM_SMT_EN},
+    {"tsme_en", MS_SNP_PLATFORM_TSME_EN},
+    {"ecc_en", MS_SNP_PLATFORM_ECC_EN},
+    {"rapl_dis", MS_SNP_PLATFORM_RAPL_DIS},
+    {"ciphertext_hiding_en", MS_SNP_PLATFORM_CIPHERTEXT_HIDING_EN},
+    {"alias_check_complete", MS_SNP_PLATFORM_ALIAS_CHECK_COMPLETE},
+};
+
+/* {"name": true|false, ...}: true, the bit must be set; false, clear; absent, either. */
+static ms_err parse_bits(ms_attest_policy *p, ms_json_val o, const char *key,
+                         const snp_bit_name *names, size_t n, uint64_t *set, uint64_t *clear)
+{
+    ms_json_val b, v;
+    const char *name;
+    TRY(ms_json_get_obj_opt(o, key, &b));
+    ms_json_iter it = ms_json_iter_init(b);
+    while (ms_json_iter_next(&it, &v, &name)) {
+        size_t i = 0;
+        bool want;
+        while (i < n && strcmp(name, names[i].name) != 0) {
+            i++;
+        }
+        if (i == n) {
+            return fail(p, MS_ERR_CONFIG, "sev_snp.%s: unknown bit \"%.40s\"", key, name);
+        }
+        if (ms_json_get_bool(b, name, &want) != MS_OK) {
+            return fail(p, MS_ERR_CONFIG, "sev_snp.%s.%s: want true or false", key, name);
+        }
+        *(want ? set : clear) |= names[i].bit;
+    }
+    return MS_OK;
+}
+
+/* An optional hex pin: *have is 1 when the field is present (and then well formed). */
+static ms_err hex_pin(ms_attest_policy *p, ms_json_val o, const char *key, uint8_t *out, size_t n,
+                      int *have)
+{
+    ms_json_val x;
+    *have = 0;
+    if (ms_json_get(o, key, &x) != MS_OK) {
+        return MS_OK;
+    }
+    TRY(hex_field(p, o, key, "sev_snp", out, n));
+    *have = 1;
+    return MS_OK;
+}
+
+/* The optional files: the ASVK (VLEK-signed reports) and AMD's CRL (PEM or DER). */
+static ms_err parse_snp_files(ms_attest_policy *p, ms_json_val o, const char *base_dir)
+{
+    static const char *const crl_keys[] = {"crl_pem", "crl_der"};
+    ms_json_val x;
+    char path[PATH_MAX];
+    if (ms_json_get(o, "asvk_pem", &x) == MS_OK) {
+        TRY(read_cert(p, o, "asvk_pem", base_dir, &p->snp_asvk));
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (ms_json_get(o, crl_keys[i], &x) != MS_OK) {
+            continue;
+        }
+        if (p->snp_crl.len > 0) {
+            return fail(p, MS_ERR_CONFIG, "sev_snp: give crl_pem or crl_der, not both");
+        }
+        TRY(policy_path(p, o, crl_keys[i], "sev_snp", base_dir, path));
+        ms_err e = ms_snp_crl_file_der(path, &p->snp_crl);
+        if (e != MS_OK) {
+            return fail(p, e, "sev_snp.%s: cannot read a CRL from %.100s", crl_keys[i], path);
+        }
+    }
+    p->snp.asvk_der = p->snp_asvk.len ? p->snp_asvk.p : NULL;
+    p->snp.asvk_len = p->snp_asvk.len;
+    p->snp.crl_der = p->snp_crl.len ? p->snp_crl.p : NULL;
+    p->snp.crl_len = p->snp_crl.len;
+    return MS_OK;
+}
+
+static ms_err bool_field(ms_attest_policy *p, ms_json_val o, const char *key, bool def, bool *out)
+{
+    if (ms_json_get_bool_opt(o, key, def, out) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "sev_snp.%s: want true or false", key);
+    }
+    return MS_OK;
+}
+
+/* The guest's launch and policy: VMPL, the guest policy's bits, PLATFORM_INFO, the pins. */
+static ms_err parse_snp_guest(ms_attest_policy *p, ms_json_val o)
+{
+    ms_snp_policy *s = &p->snp;
+    uint64_t vmpl, major, minor;
+    bool ma, agent, smt, single;
+    ms_json_val x;
+    if (ms_json_get_u64_opt(o, "vmpl", 3, 0, &vmpl) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "sev_snp.vmpl: want an integer 0..3");
+    }
+    s->vmpl = (uint32_t)vmpl;
+    TRY(bool_field(p, o, "allow_migrate_ma", false, &ma));
+    TRY(bool_field(p, o, "allow_migration_agent", false, &agent));
+    TRY(bool_field(p, o, "allow_smt", true, &smt));
+    TRY(bool_field(p, o, "require_single_socket", false, &single));
+    s->allow_migrate_ma = ma;
+    s->allow_migration_agent = agent;
+    s->forbid_smt = !smt;
+    s->require_single_socket = single;
+    s->have_min_abi = ms_json_get(o, "min_abi_major", &x) == MS_OK ||
+                      ms_json_get(o, "min_abi_minor", &x) == MS_OK;
+    if (ms_json_get_u64_opt(o, "min_abi_major", 255, 0, &major) != MS_OK ||
+        ms_json_get_u64_opt(o, "min_abi_minor", 255, 0, &minor) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "sev_snp.min_abi_major/minor: want integers 0..255");
+    }
+    s->min_abi_major = (uint8_t)major;
+    s->min_abi_minor = (uint8_t)minor;
+    TRY(parse_bits(p, o, "guest_policy", GUEST_POLICY_BITS,
+                   sizeof GUEST_POLICY_BITS / sizeof GUEST_POLICY_BITS[0], &s->policy_set,
+                   &s->policy_clear));
+    TRY(parse_bits(p, o, "platform_info", PLATFORM_INFO_BITS,
+                   sizeof PLATFORM_INFO_BITS / sizeof PLATFORM_INFO_BITS[0], &s->platform_set,
+                   &s->platform_clear));
+    TRY(hex_pin(p, o, "host_data", s->host_data, sizeof s->host_data, &s->have_host_data));
+    TRY(hex_pin(p, o, "family_id", s->family_id, sizeof s->family_id, &s->have_family_id));
+    TRY(hex_pin(p, o, "image_id", s->image_id, sizeof s->image_id, &s->have_image_id));
+    TRY(hex_pin(p, o, "id_key_digest", s->id_key_digest, sizeof s->id_key_digest, &s->have_id_key));
+    return hex_pin(p, o, "author_key_digest", s->author_key_digest, sizeof s->author_key_digest,
+                   &s->have_author_key);
 }
 
 static ms_err parse_snp(ms_attest_policy *p, ms_json_val root, const char *base_dir)
 {
-    static const char *const keys[] = {"ark_pem", "ask_pem", "measurement", "min_tcb"};
+    static const char *const keys[] = {
+        "ark_pem", "ask_pem", "measurement", "min_tcb",
+        /* added by the attestation-without-gaps work (docs/attestation.md) */
+        "asvk_pem", "crl_pem", "crl_der", "vmpl", "allow_migrate_ma", "allow_migration_agent",
+        "allow_smt", "require_single_socket", "min_abi_major", "min_abi_minor", "guest_policy",
+        "platform_info", "host_data", "family_id", "image_id", "id_key_digest",
+        "author_key_digest"};
     ms_json_val o, x;
     TRY(ms_json_get_obj_opt(root, "sev_snp", &o));
     if (ms_json_type_of(o) == MS_JSON_ABSENT) {
         return MS_OK;
     }
-    TRY(only_keys(p, o, "sev_snp", keys, 4));
+    TRY(only_keys(p, o, "sev_snp", keys, sizeof keys / sizeof keys[0]));
     TRY(read_cert(p, o, "ark_pem", base_dir, &p->snp_ark));
     if (ms_json_get(o, "ask_pem", &x) == MS_OK) {
         TRY(read_cert(p, o, "ask_pem", base_dir, &p->snp_ask));
     }
     TRY(hex_field(p, o, "measurement", "sev_snp", p->snp.measurement, MS_SNP_MEASUREMENT_LEN));
     TRY(parse_tcb(p, o));
+    TRY(parse_snp_files(p, o, base_dir));
+    TRY(parse_snp_guest(p, o));
     p->snp.ark_der = p->snp_ark.p;
     p->snp.ark_len = p->snp_ark.len;
     p->snp.ask_der = p->snp_ask.len ? p->snp_ask.p : NULL;
@@ -336,7 +496,7 @@ ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
         return ms_tpm2_verify(&p->tpm2, ev->data, ev->len, ev->binding);
     case MS_EVIDENCE_SEV_SNP:
         ENSURE(p->have_snp, MS_ERR_ATTEST_POLICY);
-        return ms_snp_verify(&p->snp, ev->data, ev->len, ev->binding);
+        return ms_snp_verify_at(&p->snp, ev->data, ev->len, ev->binding, ev->now);
     default:
         return MS_ERR_ATTEST_POLICY;
     }

@@ -31,6 +31,7 @@ typedef struct ms_attest_policy {
     int have_snp;
     ms_snp_policy snp;
     ms_buf snp_ark, snp_ask; /* DER, owned; snp points into them */
+    ms_buf snp_asvk, snp_crl; /* DER, owned (sev_snp.asvk_pem, crl_pem / crl_der) */
     char why[192];           /* after a failed parse: which field and what is wrong */
 } ms_attest_policy;
 

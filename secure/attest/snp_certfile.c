@@ -1,4 +1,7 @@
-/* SEV-SNP certificate files: one certificate, PEM or DER, read into DER (client tool, supervisor). */
+/* SEV-SNP certificate files: one certificate (or AMD's CRL), PEM or DER, read into DER. */
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,5 +69,47 @@ ms_err ms_snp_certs_dir_load(const char *dir, ms_buf *vcek, ms_buf *ask, int *ha
         return MS_OK; /* no ASK file: the host's, or the client's policy holds it */
     }
     *have_ask = e == MS_OK;
+    return e;
+}
+
+/* A CRL's DER: the PEM block's, or the file's own when it is exactly one DER CRL. */
+static ms_err crl_to_der(const ms_buf *text, ms_buf *der)
+{
+    X509_CRL *crl = NULL;
+    const unsigned char *p = text->p;
+    if (looks_pem(text)) {
+        BIO *bio = BIO_new_mem_buf(text->p, (int)text->len);
+        ENSURE(bio != NULL, MS_ERR_NOMEM);
+        crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    } else {
+        crl = d2i_X509_CRL(NULL, &p, (long)text->len);
+        if (crl != NULL && p != text->p + text->len) {
+            X509_CRL_free(crl);
+            crl = NULL;
+        }
+    }
+    unsigned char *out = NULL;
+    int n = crl != NULL ? i2d_X509_CRL(crl, &out) : -1;
+    X509_CRL_free(crl);
+    ERR_clear_error();
+    ms_err e = n > 0 ? MS_OK : MS_ERR_FILE_FORMAT;
+    if (e == MS_OK) {
+        e = (size_t)n <= MS_SNP_MAX_CRL ? ms_buf_append(der, out, (size_t)n) : MS_ERR_CAP_EXCEEDED;
+    }
+    OPENSSL_free(out);
+    return e;
+}
+
+ms_err ms_snp_crl_file_der(const char *path, ms_buf *der)
+{
+    ms_buf text;
+    ENSURE(path != NULL && der != NULL, MS_ERR_ARG);
+    ms_buf_init(&text, 2u * MS_SNP_MAX_CRL);
+    ms_err e = ms_file_read(path, 2u * MS_SNP_MAX_CRL, &text);
+    if (e == MS_OK) {
+        e = crl_to_der(&text, der);
+    }
+    ms_buf_free(&text);
     return e;
 }

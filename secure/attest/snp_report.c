@@ -14,15 +14,6 @@
 #define SNP_SIG_COMPONENT_USED 48u /* a P-384 scalar; the rest of the 72 bytes is zero */
 #define SNP_SIG_RESERVED (0x200u - 2u * MS_SNP_SIG_COMPONENT_LEN)
 
-static uint64_t load_u64le(const uint8_t b[static 8])
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | b[i];
-    }
-    return v;
-}
-
 /* n bytes that the ABI reserves: they must be zero. */
 static ms_err expect_zero(ms_cursor *c, size_t n)
 {
@@ -36,17 +27,49 @@ static ms_err expect_zero(ms_cursor *c, size_t n)
     return MS_OK;
 }
 
-/* TCB_VERSION, Milan / Genoa layout: bytes 2..5 are reserved. */
-static ms_err read_tcb(ms_cursor *c, ms_snp_tcb *t)
+ms_err ms_snp_tcb_split(uint64_t raw, ms_snp_tcb_layout layout, ms_snp_tcb *out)
 {
     uint8_t b[8];
-    TRY(ms_cursor_read_bytes(c, b, sizeof b));
-    t->raw = load_u64le(b);
-    t->bootloader = b[0];
-    t->tee = b[1];
-    t->snp = b[6];
-    t->microcode = b[7];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(raw >> (8 * i));
+    }
+    memset(out, 0, sizeof *out);
+    out->raw = raw;
+    out->microcode = b[7];
+    if (layout == MS_SNP_TCB_TURIN) {
+        out->fmc = b[0];
+        out->bootloader = b[1];
+        out->tee = b[2];
+        out->snp = b[3];
+        ENSURE((b[4] | b[5] | b[6]) == 0, MS_ERR_SNP_FORMAT);
+        return MS_OK;
+    }
+    out->bootloader = b[0];
+    out->tee = b[1];
+    out->snp = b[6];
     ENSURE((b[2] | b[3] | b[4] | b[5]) == 0, MS_ERR_SNP_FORMAT);
+    return MS_OK;
+}
+
+/* TCB_VERSION: the raw value now, its components once the layout is known (split_tcbs). */
+static ms_err read_tcb(ms_cursor *c, ms_snp_tcb *t)
+{
+    return ms_cursor_read_u64le(c, &t->raw);
+}
+
+/* The layout follows the chip: version 2 reports carry no CPUID and predate Turin. */
+static ms_err split_tcbs(ms_snp_report *r)
+{
+    if (r->version >= 3) {
+        ENSURE(r->cpuid_fam_id == MS_SNP_FAMILY_MILAN_GENOA ||
+                   r->cpuid_fam_id == MS_SNP_FAMILY_TURIN,
+               MS_ERR_SNP_FORMAT);
+    }
+    r->tcb_layout = r->cpuid_fam_id == MS_SNP_FAMILY_TURIN ? MS_SNP_TCB_TURIN : MS_SNP_TCB_MILAN;
+    ms_snp_tcb *all[] = {&r->current_tcb, &r->reported_tcb, &r->committed_tcb, &r->launch_tcb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        TRY(ms_snp_tcb_split(all[i]->raw, r->tcb_layout, all[i]));
+    }
     return MS_OK;
 }
 
@@ -127,6 +150,7 @@ static ms_err read_report(ms_cursor *c, ms_snp_report *r)
     TRY(read_ids(c, r));
     TRY(read_platform(c, r));
     ENSURE(c->off == MS_SNP_SIGNED_LEN, MS_ERR_INTERNAL); /* the layout above adds up */
+    TRY(split_tcbs(r));
     TRY(read_sig_component(c, r->sig_r));
     TRY(read_sig_component(c, r->sig_s));
     TRY(expect_zero(c, SNP_SIG_RESERVED));

@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for SEV-SNP: the bundle verifier under a fixed policy (AMD's Milan ARK
- * and ASK, pinned below as DER), its offline form, the report decoders and the certificate
- * table parser, all on the same input. Seeds in tests/fuzz/corpus/fuzz_snp/ (see
+ * and ASK, pinned below as DER), its offline form with every pin and the input as a CRL,
+ * the report decoders (both TCB layouts) and the certificate table parser, all on the same
+ * input. Seeds in tests/fuzz/corpus/fuzz_snp/ (see
  * docs/attest-sev-snp.md §7 for how they were made).
  */
 #include <stdint.h>
@@ -270,9 +271,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require_inside(certs.ark, certs.ark_len, data, size);
     }
 
+    /* Every check wanted, every pin set, the input as the policy's CRL too: a check either
+       ran or says why it did not, and nothing but FORMAT can run on an undecodable input. */
+    ms_snp_policy all = policy;
+    all.crl_der = data;
+    all.crl_len = size;
+    all.forbid_smt = all.require_single_socket = all.have_min_abi = 1;
+    all.policy_set = MS_SNP_POLICY_RAPL_DIS;
+    all.platform_clear = MS_SNP_PLATFORM_SMT_EN;
+    all.have_host_data = all.have_family_id = all.have_image_id = 1;
+    all.have_id_key = all.have_author_key = 1;
+    ms_snp_checks ch2;
+    if (ms_snp_verify_checks_at(&all, data, size, binding, 1, 1800000000u, &ch2) == MS_OK) {
+        __builtin_trap();
+    }
+    for (int i = 0; i < MS_SNP_CHECK_COUNT; i++) {
+        if ((ch2.ran[i] && ch2.skip[i] != MS_SNP_SKIP_NONE) ||
+            (i > 0 && ch2.ran[i] && !ch2.have_report)) {
+            abort();
+        }
+    }
+
     ms_snp_report report;
     uint8_t raw[MS_SNP_REPORT_LEN];
-    (void)ms_snp_report_decode(data, size, &report);
+    if (ms_snp_report_decode(data, size, &report) == MS_OK) {
+        /* The layout follows the CPUID family, and each TCB splits again to the same fields. */
+        int turin = report.version >= 3 && report.cpuid_fam_id == MS_SNP_FAMILY_TURIN;
+        ms_snp_tcb t;
+        if (report.tcb_layout != (turin ? MS_SNP_TCB_TURIN : MS_SNP_TCB_MILAN) ||
+            ms_snp_tcb_split(report.reported_tcb.raw, report.tcb_layout, &t) != MS_OK ||
+            t.fmc != report.reported_tcb.fmc || t.bootloader != report.reported_tcb.bootloader ||
+            t.tee != report.reported_tcb.tee || t.snp != report.reported_tcb.snp ||
+            t.microcode != report.reported_tcb.microcode || (!turin && t.fmc != 0)) {
+            abort();
+        }
+    }
     (void)ms_snp_report_from_hex((const char *)data, size, raw);
     return 0;
 }

@@ -374,7 +374,7 @@ static int milan_policy(const char *path, int spoil)
     if (!ok) {
         return -1;
     }
-    r.measurement[0] ^= (uint8_t)spoil;
+    r.measurement[0] ^= (uint8_t)(spoil == 1);
     hex(r.measurement, sizeof r.measurement, m, sizeof m);
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -382,7 +382,8 @@ static int milan_policy(const char *path, int spoil)
     }
     fprintf(f, "{\"version\":1,\"accept\":[\"sev-snp\"],\"sev_snp\":{\"ark_pem\":\"%s/ark.pem\","
                "\"ask_pem\":\"%s/ask.pem\",\"measurement\":\"%s\",\"min_tcb\":{\"bootloader\":0,"
-               "\"tee\":0,\"snp\":0,\"microcode\":0}}}\n", MILAN, MILAN, m);
+               "\"tee\":0,\"snp\":0,\"microcode\":0}%s}}\n", MILAN, MILAN, m,
+               spoil == 2 ? ",\"vmpl\":1" : "");
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -391,7 +392,10 @@ static void milan_pass(void)
     static const char *const pass[] = {"PASS     format", "PASS     ark", "PASS     chain",
                                        "PASS     signature", "PASS     tcb-match",
                                        "PASS     chip-id", "PASS     measurement",
-                                       "PASS     tcb-min", "result: PASS"};
+                                       "PASS     tcb-min", "PASS     cert-time",
+                                       "PASS     signing-key", "PASS     vmpl",
+                                       "PASS     migrate-ma", "PASS     report-id-ma",
+                                       "SKIPPED  smt", "SKIPPED  host-data", "result: PASS"};
     for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
         CHECK(has(&E.out, pass[i]));
     }
@@ -429,6 +433,23 @@ static void test_snp_milan_offline(void)
     CHECK(has(&E.out, "FAIL     measurement    SEV-SNP launch measurement differs"));
     CHECK(has(&E.out, "(MS_ERR_SNP_MEASUREMENT)"));
     CHECK(has(&E.out, "PASS     chain"));
+    CHECK(has(&E.out, "PASS     signature"));
+    /* A policy requiring VMPL 1: the Milan report (VMPL 0) fails that check alone. */
+    char vmpl[PATH_MAX];
+    e2e_path(vmpl, "%s/milan-vmpl1.json", W.dir);
+    CHECK(milan_policy(vmpl, 2) == 0);
+    const char *v[] = {"attest", "--verify", bin, "--vcek", MILAN "/vcek_milan.der",
+                       "--attestation-policy", vmpl, NULL};
+    CHECK(cli(v) == 4);
+    CHECK(has(&E.out, "FAIL     vmpl"));
+    CHECK(has(&E.out, "(MS_ERR_SNP_VMPL)"));
+    CHECK(has(&E.out, "PASS     measurement"));
+    /* Judged after the VCEK's notAfter (2030-04-03): the certificate validity check fails. */
+    const char *t[] = {"attest", "--verify", bin, "--vcek", MILAN "/vcek_milan.der",
+                       "--attestation-policy", pol, "--at", "1950000000", NULL};
+    CHECK(cli(t) == 4);
+    CHECK(has(&E.out, "FAIL     cert-time"));
+    CHECK(has(&E.out, "(MS_ERR_SNP_CERT_TIME)"));
     CHECK(has(&E.out, "PASS     signature"));
     /* Discovery: nothing pinned, the ARK given is checked but said to be NOT pinned. */
     const char *d[] = {"attest", "--verify", bin, "--vcek", MILAN "/vcek_milan.der", "--ask",

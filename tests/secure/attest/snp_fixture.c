@@ -162,13 +162,15 @@ static int add_raw_ext(X509 *x, const char *oid, const uint8_t *val, int len)
     return ok;
 }
 
-/* TCB byte index -> the spl extension that states it (1.3.6.1.4.1.3704.1.3.N). */
+/* TCB byte index -> the spl extension that states it (1.3.6.1.4.1.3704.1.3.N), per layout. */
 static const int SPL_ARC[8] = {1, 2, 4, 5, 6, 7, 3, 8};
+static const int SPL_ARC_TURIN[8] = {9, 1, 2, 3, 5, 6, 7, 8};
 
-static int add_spl(X509 *x, int tcb_byte, uint8_t v)
+static int add_spl(X509 *x, int tcb_byte, uint8_t v, int turin)
 {
     char oid[64];
-    snprintf(oid, sizeof oid, "1.3.6.1.4.1.3704.1.3.%d", SPL_ARC[tcb_byte]);
+    snprintf(oid, sizeof oid, "1.3.6.1.4.1.3704.1.3.%d",
+             turin ? SPL_ARC_TURIN[tcb_byte] : SPL_ARC[tcb_byte]);
     ASN1_INTEGER *ai = ASN1_INTEGER_new();
     unsigned char *der = NULL;
     int len = ai != NULL && ASN1_INTEGER_set(ai, v) ? i2d_ASN1_INTEGER(ai, &der) : -1;
@@ -183,10 +185,10 @@ static int add_vcek_exts(X509 *x, const snp_fx_vcek_opts *o)
     int ok = 1;
     for (int b = 0; b < 8 && ok; b++) {
         if (b != o->omit_spl) {
-            ok = add_spl(x, b, o->tcb[b]);
+            ok = add_spl(x, b, o->tcb[b], o->turin);
         }
         if (ok && b == o->dup_spl) {
-            ok = add_spl(x, b, o->tcb[b]);
+            ok = add_spl(x, b, o->tcb[b], o->turin);
         }
     }
     if (ok && o->hwid_len > 0) {
@@ -236,8 +238,8 @@ int snp_fx_chain_make(snp_fx_chain *c, EVP_PKEY *ark_key, EVP_PKEY *ask_key, EVP
 {
     memset(c, 0, sizeof *c);
     X509 *ark = cert_new(ark_key, "ARK-Test", 1);
-    X509 *ask = cert_new(ask_key, "SEV-Test", 2);
-    X509 *vcek = cert_new(vcek_key, "SEV-VCEK", 3);
+    X509 *ask = cert_new(ask_key, o->vlek ? "SEV-VLEK-Test" : "SEV-Test", 2);
+    X509 *vcek = cert_new(vcek_key, o->vlek ? "SEV-VLEK" : "SEV-VCEK", 3);
     int ok = ark != NULL && ask != NULL && vcek != NULL;
     ok = ok && X509_set_issuer_name(ark, X509_get_subject_name(ark)) && add_ca_exts(ark, ark) &&
          sign_cert(ark, ark_key, 48, 0);
@@ -255,6 +257,46 @@ int snp_fx_chain_make(snp_fx_chain *c, EVP_PKEY *ark_key, EVP_PKEY *ask_key, EVP
     EVP_PKEY_up_ref(ark_key);
     EVP_PKEY_up_ref(ask_key);
     EVP_PKEY_up_ref(vcek_key);
+    return ok;
+}
+
+int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked)
+{
+    const unsigned char *p = c->ark.p;
+    X509 *ark = d2i_X509(NULL, &p, (long)c->ark.len);
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_new();
+    ms_buf_init(out, MS_SNP_MAX_CRL);
+    int ok = ark != NULL && crl != NULL && t != NULL && X509_CRL_set_version(crl, 1) &&
+             X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)) &&
+             X509_gmtime_adj(t, 0) && X509_CRL_set1_lastUpdate(crl, t) &&
+             X509_gmtime_adj(t, 3600L * 24 * 30) && X509_CRL_set1_nextUpdate(crl, t);
+    if (ok && revoked >= 0) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ASN1_INTEGER *serial = ASN1_INTEGER_new();
+        ok = r != NULL && serial != NULL && ASN1_INTEGER_set(serial, revoked) &&
+             X509_REVOKED_set_serialNumber(r, serial) && X509_gmtime_adj(t, 0) &&
+             X509_REVOKED_set_revocationDate(r, t) && X509_CRL_add0_revoked(crl, r);
+        if (!ok) {
+            X509_REVOKED_free(r);
+        }
+        ASN1_INTEGER_free(serial);
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    ok = ok && md != NULL && X509_CRL_sort(crl) &&
+         EVP_DigestSignInit(md, &pctx, EVP_sha384(), NULL, key) == 1 &&
+         EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 48) > 0 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha384()) > 0 && X509_CRL_sign_ctx(crl, md) > 0;
+    unsigned char *der = NULL;
+    int n = ok ? i2d_X509_CRL(crl, &der) : -1;
+    ok = n > 0 && ms_buf_append(out, der, (size_t)n) == MS_OK;
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(md);
+    ASN1_TIME_free(t);
+    X509_CRL_free(crl);
+    X509_free(ark);
     return ok;
 }
 
@@ -327,7 +369,7 @@ int snp_fx_report_make(uint8_t r[static MS_SNP_REPORT_LEN], const snp_fx_report_
     memset(r + 0x160, 0xff, 32); /* report_id_ma: none */
     memcpy(r + 0x180, o->tcb, 8); /* reported */
     if (o->version >= 3) {
-        r[0x188] = 0x19; /* family 19h (Milan, Genoa) */
+        r[0x188] = o->family ? o->family : 0x19; /* family 19h (Milan, Genoa) by default */
         r[0x189] = 0x11;
         r[0x18A] = 0x01;
     }

@@ -31,6 +31,8 @@ typedef struct snp_fx_vcek_opts {
     int dup_spl;       /* TCB byte index whose extension appears twice, or -1 */
     uint8_t hwid[MS_SNP_CHIP_ID_LEN];
     size_t hwid_len;   /* 0: no hwID extension */
+    int turin;         /* spl extensions in Turin's layout (fmcSPL = byte 0, ...) */
+    int vlek;          /* "SEV-VLEK" under an ASVK "SEV-VLEK-Test" instead of a VCEK under an ASK */
 } snp_fx_vcek_opts;
 
 typedef struct snp_fx_chain {
@@ -46,6 +48,13 @@ void snp_fx_keys_free(void);
 
 /* Default VCEK options: TCB bl 3, tee 0, snp 8, ucode 115, hwID = chip_id pattern 0x11.. */
 void snp_fx_vcek_opts_default(snp_fx_vcek_opts *o);
+
+/*
+ * A CRL issued in the name of c's ARK and signed by `key` (RSA-PSS, SHA-384, salt 48), listing
+ * serial `revoked` (the fixture's ASK has serial 2), or none when revoked < 0. DER into `out`
+ * (initialised here). Returns 1 on success.
+ */
+int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked);
 
 /*
  * Certificates for ark_key -> ask_key -> vcek_key. `pss_salt` is the salt length of the
@@ -66,6 +75,7 @@ typedef struct snp_fx_report_opts {
     uint8_t measurement[MS_SNP_MEASUREMENT_LEN];
     uint8_t tcb[8];                   /* reported, current, committed and launch TCB */
     uint8_t chip_id[MS_SNP_CHIP_ID_LEN];
+    uint8_t family;                   /* CPUID family for version >= 3; 0: 19h (Milan) */
 } snp_fx_report_opts;
 
 /* Version 2, policy 0x30000, the default VCEK's TCB and chip id, measurement 0x5a 0x5a ... */

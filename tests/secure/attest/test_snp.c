@@ -1,9 +1,11 @@
 /* SEV-SNP verifier tests: AMD's real Milan vector, then a made-up chain for every policy check. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "secure/attest/devkey.h"
 #include "secure/attest/snp.h"
+#include "secure/attest/snp_x509.h"
 #include "secure/kdf.h"
 #include "tests/secure/attest/snp_fixture.h"
 #include "tests/test.h"
@@ -348,6 +350,25 @@ static void test_report_format_rules(void)
     CHECK(r.launch_mit_vector == 1 && r.current_mit_vector == 0x8000000000000000ull);
     rep[0x208] = 1;
     CHECK_ERR(ms_snp_report_decode(rep, sizeof rep, &r), MS_ERR_SNP_FORMAT);
+    /* Version 3 on Turin (family 1Ah): its TCB layout, where bytes 4..6 are reserved. */
+    memcpy(rep, amd.report, sizeof rep);
+    rep[0] = 3;
+    rep[0x188] = 0x1A;
+    CHECK_ERR(ms_snp_report_decode(rep, sizeof rep, &r), MS_ERR_SNP_FORMAT); /* byte 6 (SNP) = 8 */
+    for (size_t t = 0; t < 4; t++) {
+        static const size_t tcb_off[4] = {0x038, 0x180, 0x1E0, 0x1F0};
+        rep[tcb_off[t] + 6] = 0;
+        rep[tcb_off[t] + 3] = 8;
+    }
+    CHECK_OK(ms_snp_report_decode(rep, sizeof rep, &r));
+    CHECK(r.tcb_layout == MS_SNP_TCB_TURIN && r.reported_tcb.fmc == 3 &&
+          r.reported_tcb.bootloader == 0 && r.reported_tcb.snp == 8 &&
+          r.reported_tcb.microcode == 0x73);
+    rep[0x180 + 4] = 1;
+    CHECK_ERR(ms_snp_report_decode(rep, sizeof rep, &r), MS_ERR_SNP_FORMAT);
+    rep[0x180 + 4] = 0;
+    rep[0x188] = 0x17; /* a family whose TCB layout we do not know */
+    CHECK_ERR(ms_snp_report_decode(rep, sizeof rep, &r), MS_ERR_SNP_FORMAT);
     /* Debug policy and the VLEK signing key decode: the verifier refuses them later. */
     memcpy(rep, amd.report, sizeof rep);
     rep[0x00A] |= 0x08;
@@ -640,13 +661,13 @@ static void test_synth_report_signature(void)
     /* Signed by another P-384 key than the VCEK's. */
     synth_remake(&s, snp_fx_p384_key(1));
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNATURE);
-    /* A report that says it is signed by a VLEK (or by no key). */
+    /* A report that says it is signed by a VLEK (or by no key), with a VCEK sent. */
     s.ro.key_info = 1u << 2;
     synth_remake(&s, s.chain.vcek_key);
-    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNATURE);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNING_KEY);
     s.ro.key_info = 7u << 2;
     synth_remake(&s, s.chain.vcek_key);
-    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNATURE);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNING_KEY);
     /* r zero. */
     s.ro.key_info = 0;
     synth_remake(&s, s.chain.vcek_key);
@@ -688,6 +709,518 @@ static void test_synth_check_order(void)
     synth_free(&s);
 }
 
+/* ---- the fields added by issue 19: each check fails on its own ------------------------- */
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (size_t i = 0; i < 8; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* Edit the report, sign it again with the chain's leaf key, and rebuild the bundle. */
+static void synth_patch(synth *s, size_t off, const void *bytes, size_t n)
+{
+    memcpy(s->report + off, bytes, n);
+    CHECK(snp_fx_report_sign(s->report, s->chain.vcek_key));
+    ms_buf_free(&s->ev);
+    bundle(&s->ev, s->report, &s->chain.vcek, &s->chain.ask);
+}
+
+static void synth_patch_u64(synth *s, size_t off, uint64_t v)
+{
+    uint8_t b[8];
+    put_le64(b, v);
+    synth_patch(s, off, b, sizeof b);
+}
+
+/*
+ * Done-when of issue 19: the real Milan report, re-signed by a test VCEK made for its TCB and
+ * chip id, verifies; with VMPL 1 or with MIGRATE_MA set it fails with that check's own code.
+ */
+static void test_milan_resigned_vmpl_migrate_ma(void)
+{
+    ms_snp_report r;
+    snp_fx_vcek_opts vo;
+    snp_fx_chain c;
+    ms_buf ev;
+    uint8_t rep[MS_SNP_REPORT_LEN], b[MS_BINDING_LEN];
+    CHECK_OK(ms_snp_report_decode(amd.report, sizeof amd.report, &r));
+    snp_fx_vcek_opts_default(&vo);
+    put_le64(vo.tcb, r.reported_tcb.raw);
+    memcpy(vo.hwid, r.chip_id, sizeof vo.hwid);
+    CHECK(snp_fx_chain_make(&c, snp_fx_rsa_key(0), snp_fx_rsa_key(1), snp_fx_p384_key(0), &vo,
+                            48, 0));
+    ms_snp_policy p = milan_full_policy(b);
+    p.ark_der = c.ark.p;
+    p.ark_len = c.ark.len;
+    uint8_t vmpl1[4] = {1, 0, 0, 0};
+    for (int variant = 0; variant < 3; variant++) {
+        memcpy(rep, amd.report, sizeof rep);
+        if (variant == 1) {
+            memcpy(rep + 0x030, vmpl1, sizeof vmpl1);
+        } else if (variant == 2) {
+            rep[0x00A] |= (uint8_t)(MS_SNP_POLICY_MIGRATE_MA >> 16);
+        }
+        CHECK(snp_fx_report_sign(rep, c.vcek_key));
+        bundle(&ev, rep, &c.vcek, &c.ask);
+        static const ms_err want[3] = {MS_OK, MS_ERR_SNP_VMPL, MS_ERR_SNP_MIGRATE_MA};
+        CHECK_ERR(ms_snp_verify(&p, ev.p, ev.len, b), want[variant]);
+        /* Each is accepted only when the policy says so. */
+        p.vmpl = variant == 1 ? 1 : 0;
+        p.allow_migrate_ma = variant == 2;
+        CHECK_OK(ms_snp_verify(&p, ev.p, ev.len, b));
+        p.vmpl = 0;
+        p.allow_migrate_ma = 0;
+        ms_buf_free(&ev);
+    }
+    /* The untouched Milan vector still verifies under AMD's roots with the new checks. */
+    ms_snp_policy amdp = milan_full_policy(b);
+    bundle(&ev, amd.report, &amd.vcek, &amd.ask);
+    CHECK_OK(ms_snp_verify_at(&amdp, ev.p, ev.len, b, 1800000000u));
+    ms_buf_free(&ev);
+    snp_fx_chain_free(&c);
+}
+
+static void test_synth_vmpl_and_agent(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    uint8_t v2[4] = {2, 0, 0, 0};
+    synth_patch(&s, 0x030, v2, sizeof v2);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_VMPL);
+    s.policy.vmpl = 2;
+    CHECK_OK(synth_verify(&s));
+    s.policy.vmpl = 3;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_VMPL);
+    s.policy.vmpl = 2;
+    /* REPORT_ID_MA other than all 0xFF: a migration agent is bound. */
+    for (size_t i = 0; i < 32; i += 31) {
+        uint8_t ma[32];
+        memset(ma, 0xff, sizeof ma);
+        ma[i] = 0xfe;
+        synth_patch(&s, 0x160, ma, sizeof ma);
+        CHECK_ERR(synth_verify(&s), MS_ERR_SNP_MIGRATION_AGENT);
+    }
+    s.policy.allow_migration_agent = 1;
+    CHECK_OK(synth_verify(&s));
+    synth_free(&s);
+}
+
+static void test_synth_guest_policy(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    /* SMT: the default guest policy 0x30000 allows it; a policy may forbid it. */
+    s.policy.forbid_smt = 1;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SMT);
+    synth_patch_u64(&s, 0x008, MS_SNP_POLICY_RSVD_MBO);
+    CHECK_OK(synth_verify(&s));
+    /* SINGLE_SOCKET required. */
+    s.policy.require_single_socket = 1;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SINGLE_SOCKET);
+    synth_patch_u64(&s, 0x008, MS_SNP_POLICY_RSVD_MBO | MS_SNP_POLICY_SINGLE_SOCKET);
+    CHECK_OK(synth_verify(&s));
+    /* ABI minimum: major.minor compared as a pair. */
+    s.policy.have_min_abi = 1;
+    s.policy.min_abi_major = 1;
+    s.policy.min_abi_minor = 51;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_ABI_MIN);
+    static const struct {
+        uint8_t major, minor;
+        ms_err want;
+    } abi[] = {{1, 50, MS_ERR_SNP_ABI_MIN}, {1, 51, MS_OK}, {1, 52, MS_OK}, {2, 0, MS_OK},
+               {0, 255, MS_ERR_SNP_ABI_MIN}};
+    for (size_t i = 0; i < sizeof abi / sizeof abi[0]; i++) {
+        synth_patch_u64(&s, 0x008, MS_SNP_POLICY_RSVD_MBO | MS_SNP_POLICY_SINGLE_SOCKET |
+                                       (uint64_t)abi[i].major << 8 | abi[i].minor);
+        CHECK_ERR(synth_verify(&s), abi[i].want);
+    }
+    /* The other bits, each pinned set and then clear. */
+    static const uint64_t bits[] = {MS_SNP_POLICY_CXL_ALLOW, MS_SNP_POLICY_MEM_AES_256_XTS,
+                                    MS_SNP_POLICY_RAPL_DIS, MS_SNP_POLICY_CIPHERTEXT_HIDING,
+                                    MS_SNP_POLICY_PAGE_SWAP_DISABLE};
+    uint64_t base = MS_SNP_POLICY_RSVD_MBO | MS_SNP_POLICY_SINGLE_SOCKET | 0x0200;
+    synth_patch_u64(&s, 0x008, base);
+    CHECK_OK(synth_verify(&s));
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+        s.policy.policy_set = bits[i];
+        CHECK_ERR(synth_verify(&s), MS_ERR_SNP_POLICY_BITS);
+        synth_patch_u64(&s, 0x008, base | bits[i]);
+        CHECK_OK(synth_verify(&s));
+        s.policy.policy_set = 0;
+        s.policy.policy_clear = bits[i];
+        CHECK_ERR(synth_verify(&s), MS_ERR_SNP_POLICY_BITS);
+        synth_patch_u64(&s, 0x008, base);
+        CHECK_OK(synth_verify(&s));
+        s.policy.policy_clear = 0;
+    }
+    synth_free(&s);
+}
+
+static void test_synth_platform_info(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL); /* PLATFORM_INFO = SMT_EN */
+    s.policy.platform_clear = MS_SNP_PLATFORM_SMT_EN;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_PLATFORM_INFO);
+    s.policy.platform_clear = 0;
+    s.policy.platform_set = MS_SNP_PLATFORM_TSME_EN;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_PLATFORM_INFO);
+    synth_patch_u64(&s, 0x040, MS_SNP_PLATFORM_TSME_EN);
+    CHECK_OK(synth_verify(&s));
+    s.policy.platform_clear = MS_SNP_PLATFORM_SMT_EN | MS_SNP_PLATFORM_CIPHERTEXT_HIDING_EN;
+    CHECK_OK(synth_verify(&s));
+    synth_patch_u64(&s, 0x040, MS_SNP_PLATFORM_TSME_EN | MS_SNP_PLATFORM_CIPHERTEXT_HIDING_EN);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_PLATFORM_INFO);
+    synth_free(&s);
+}
+
+/* HOST_DATA, FAMILY_ID, IMAGE_ID, ID key and author key digests: each pin on its own. */
+static void test_synth_pins(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    uint8_t host[32], idk[48], auk[48];
+    memset(host, 0xa5, sizeof host);
+    memset(idk, 0x1d, sizeof idk);
+    memset(auk, 0xa7, sizeof auk);
+    synth_patch(&s, 0x0C0, host, sizeof host);
+    synth_patch(&s, 0x0E0, idk, sizeof idk);
+    synth_patch(&s, 0x110, auk, sizeof auk);
+    ms_snp_policy *p = &s.policy;
+    struct {
+        int *have;
+        uint8_t *pin;
+        size_t n;
+        size_t off;
+        ms_err err;
+    } pins[] = {
+        {&p->have_host_data, p->host_data, 32, 0x0C0, MS_ERR_SNP_HOST_DATA},
+        {&p->have_family_id, p->family_id, 16, 0x010, MS_ERR_SNP_FAMILY_ID},
+        {&p->have_image_id, p->image_id, 16, 0x020, MS_ERR_SNP_IMAGE_ID},
+        {&p->have_id_key, p->id_key_digest, 48, 0x0E0, MS_ERR_SNP_ID_KEY},
+        {&p->have_author_key, p->author_key_digest, 48, 0x110, MS_ERR_SNP_AUTHOR_KEY},
+    };
+    for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
+        *pins[i].have = 1;
+        CHECK_ERR(synth_verify(&s), pins[i].err); /* pinned to zero: the report differs */
+        memcpy(pins[i].pin, s.report + pins[i].off, pins[i].n);
+        CHECK_OK(synth_verify(&s));
+        pins[i].pin[pins[i].n - 1] ^= 1;
+        CHECK_ERR(synth_verify(&s), pins[i].err);
+        pins[i].pin[pins[i].n - 1] ^= 1;
+        CHECK_OK(synth_verify(&s));
+    }
+    synth_free(&s);
+}
+
+static void test_synth_cert_time(void)
+{
+    synth s;
+    ms_snp_checks ch;
+    synth_make(&s, 0, 1, NULL); /* certificates valid from now for 365 days */
+    uint64_t now = (uint64_t)time(NULL);
+    CHECK_OK(ms_snp_verify_at(&s.policy, s.ev.p, s.ev.len, s.binding, now + 60));
+    CHECK_ERR(ms_snp_verify_at(&s.policy, s.ev.p, s.ev.len, s.binding, now - 2 * 86400),
+              MS_ERR_SNP_CERT_TIME);
+    CHECK_ERR(ms_snp_verify_at(&s.policy, s.ev.p, s.ev.len, s.binding, now + 400 * 86400),
+              MS_ERR_SNP_CERT_TIME);
+    CHECK_ERR(ms_snp_verify_at(&s.policy, s.ev.p, s.ev.len, s.binding, UINT64_MAX),
+              MS_ERR_SNP_CERT_TIME);
+    /* The offline form at a time: only that check fails. */
+    CHECK_ERR(ms_snp_verify_checks_at(&s.policy, s.ev.p, s.ev.len, s.binding, 1,
+                                      now + 400 * 86400, &ch),
+              MS_ERR_SNP_CERT_TIME);
+    CHECK(ch.result[MS_SNP_CHECK_CHAIN] == MS_OK && ch.result[MS_SNP_CHECK_SIGNATURE] == MS_OK &&
+          ch.result[MS_SNP_CHECK_MEASUREMENT] == MS_OK);
+    /* The real Milan VCEK: 2023-04-03 .. 2030-04-03. */
+    uint8_t b[MS_BINDING_LEN];
+    ms_snp_policy mp = milan_full_policy(b);
+    ms_buf ev;
+    bundle(&ev, amd.report, &amd.vcek, &amd.ask);
+    CHECK_OK(ms_snp_verify_at(&mp, ev.p, ev.len, b, 1700000000u));
+    CHECK_ERR(ms_snp_verify_at(&mp, ev.p, ev.len, b, 1600000000u), MS_ERR_SNP_CERT_TIME);
+    CHECK_ERR(ms_snp_verify_at(&mp, ev.p, ev.len, b, 1950000000u), MS_ERR_SNP_CERT_TIME);
+    ms_buf_free(&ev);
+    synth_free(&s);
+}
+
+static void test_synth_crl(void)
+{
+    synth s;
+    ms_buf crl;
+    ms_snp_checks ch;
+    synth_make(&s, 0, 1, NULL);
+    /* The ARK's CRL listing nothing, then the VCEK's serial (not the ARK's to revoke). */
+    for (long serial = -1; serial <= 3; serial += 4) {
+        CHECK(snp_fx_crl_make(&crl, &s.chain, s.chain.ark_key, serial));
+        s.policy.crl_der = crl.p;
+        s.policy.crl_len = crl.len;
+        CHECK_OK(synth_verify(&s));
+        ms_buf_free(&crl);
+    }
+    /* It revokes the ASK. */
+    CHECK(snp_fx_crl_make(&crl, &s.chain, s.chain.ark_key, 2));
+    s.policy.crl_der = crl.p;
+    s.policy.crl_len = crl.len;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_REVOKED);
+    ms_buf_free(&crl);
+    /* A CRL in the ARK's name signed by another key; a CRL cut short; junk after it. */
+    CHECK(snp_fx_crl_make(&crl, &s.chain, snp_fx_rsa_key(2), -1));
+    s.policy.crl_der = crl.p;
+    s.policy.crl_len = crl.len;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
+    CHECK_ERR(ms_snp_verify_report(&s.policy, s.ev.p, s.ev.len, &ch), MS_ERR_SNP_CRL);
+    CHECK(ch.result[MS_SNP_CHECK_REVOKED] == MS_ERR_SNP_REVOKED); /* nothing shows it is not */
+    ms_buf_free(&crl);
+    CHECK(snp_fx_crl_make(&crl, &s.chain, s.chain.ark_key, -1));
+    s.policy.crl_der = crl.p;
+    s.policy.crl_len = crl.len - 1;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
+    CHECK_OK(ms_buf_append_u8(&crl, 0));
+    s.policy.crl_len = crl.len;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
+    ms_buf_free(&crl);
+    /* Without a CRL both checks are skipped, and say why. */
+    s.policy.crl_der = NULL;
+    s.policy.crl_len = 0;
+    CHECK_OK(ms_snp_verify_report(&s.policy, s.ev.p, s.ev.len, &ch));
+    CHECK(!ch.ran[MS_SNP_CHECK_CRL] && ch.skip[MS_SNP_CHECK_CRL] == MS_SNP_SKIP_NO_CRL);
+    synth_free(&s);
+}
+
+/* ARK -> ASVK -> VLEK, the signing key selector 1; no chip id. */
+static void test_synth_vlek(void)
+{
+    synth s;
+    ms_snp_checks ch;
+    snp_fx_vcek_opts vo;
+    snp_fx_vcek_opts_default(&vo);
+    vo.vlek = 1;
+    vo.hwid_len = 0;
+    synth_make(&s, 0, 1, &vo);
+    /* A VLEK sent, the report says VCEK. */
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNING_KEY);
+    s.ro.key_info = MS_SNP_SIGNING_KEY_VLEK << 2;
+    synth_remake(&s, s.chain.vcek_key);
+    CHECK_OK(synth_verify(&s));
+    CHECK_OK(ms_snp_verify_checks(&s.policy, s.ev.p, s.ev.len, s.binding, 1, &ch));
+    CHECK(!ch.ran[MS_SNP_CHECK_CHIP_ID] && ch.skip[MS_SNP_CHECK_CHIP_ID] == MS_SNP_SKIP_VLEK);
+    CHECK(ch.result[MS_SNP_CHECK_TCB_MATCH] == MS_OK && ch.ran[MS_SNP_CHECK_TCB_MATCH]);
+    /* Its TCB extensions are checked as a VCEK's. */
+    snp_fx_vcek_opts bad = vo;
+    bad.tcb[7] ^= 1;
+    synth t;
+    synth_make(&t, 0, 1, &bad);
+    t.ro.key_info = MS_SNP_SIGNING_KEY_VLEK << 2;
+    synth_remake(&t, t.chain.vcek_key);
+    CHECK_ERR(synth_verify(&t), MS_ERR_SNP_TCB_MISMATCH);
+    synth_free(&t);
+    /* The ASVK from the policy when the bundle omits it; never the policy's ASK. */
+    ms_buf noask;
+    bundle(&noask, s.report, &s.chain.vcek, NULL);
+    s.policy.ask_der = s.chain.ask.p;
+    s.policy.ask_len = s.chain.ask.len;
+    CHECK_ERR(ms_snp_verify(&s.policy, noask.p, noask.len, s.binding), MS_ERR_SNP_CHAIN);
+    s.policy.ask_der = NULL;
+    s.policy.ask_len = 0;
+    s.policy.asvk_der = s.chain.ask.p;
+    s.policy.asvk_len = s.chain.ask.len;
+    CHECK_OK(ms_snp_verify(&s.policy, noask.p, noask.len, s.binding));
+    ms_buf_free(&noask);
+    /* A VCEK-signed report with the VLEK's chain: refused whichever the bundle carries. */
+    synth v;
+    synth_make(&v, 0, 1, NULL);
+    v.ro.key_info = MS_SNP_SIGNING_KEY_VLEK << 2;
+    synth_remake(&v, v.chain.vcek_key);
+    CHECK_ERR(synth_verify(&v), MS_ERR_SNP_SIGNING_KEY);
+    synth_free(&v);
+    synth_free(&s);
+}
+
+/* ../shared/testdata/sev-snp/turin: AMD's Turin roots and a real Turin VCEK. */
+static void test_turin_real_chain(void)
+{
+    ms_buf ark_pem, ask_pem, vcek, ark, ask;
+    char path[1024];
+    X509 *xa = NULL, *xs = NULL, *xv = NULL;
+    ms_buf_init(&ark_pem, 4u * MS_SNP_MAX_CERT);
+    ms_buf_init(&ask_pem, 4u * MS_SNP_MAX_CERT);
+    ms_buf_init(&vcek, MS_SNP_MAX_CERT);
+    ms_buf_init(&ark, MS_SNP_MAX_CERT);
+    ms_buf_init(&ask, MS_SNP_MAX_CERT);
+    snprintf(path, sizeof path, "%s/sev-snp/turin/ark.pem", MS_TESTDATA_DIR);
+    CHECK_OK(ms_snp_cert_file_der(path, &ark));
+    snprintf(path, sizeof path, "%s/sev-snp/turin/ask.pem", MS_TESTDATA_DIR);
+    CHECK_OK(ms_snp_cert_file_der(path, &ask));
+    snprintf(path, sizeof path, "%s/sev-snp/turin/vcek_turin.der", MS_TESTDATA_DIR);
+    CHECK_OK(ms_snp_cert_file_der(path, &vcek));
+    CHECK_OK(ms_snp_x509_parse(ark.p, ark.len, MS_ERR_SNP_ARK, &xa));
+    CHECK_OK(ms_snp_x509_parse(ask.p, ask.len, MS_ERR_SNP_CHAIN, &xs));
+    CHECK_OK(ms_snp_x509_parse(vcek.p, vcek.len, MS_ERR_SNP_FORMAT, &xv));
+    if (xa && xs && xv) {
+        /* The chain verifies as AMD issues it. */
+        CHECK(ms_snp_x509_issued_pss(xa, xa) && ms_snp_x509_is_ca(xa));
+        CHECK(ms_snp_x509_issued_pss(xa, xs) && ms_snp_x509_is_ca(xs));
+        CHECK(ms_snp_x509_issued_pss(xs, xv) && !ms_snp_x509_is_ca(xv));
+        CHECK(!ms_snp_x509_issued_pss(xs, xs));
+        CHECK(ms_snp_x509_cn_is(xv, "SEV-VCEK") && !ms_snp_x509_cn_is(xv, "SEV-VLEK"));
+        /* 2024-11-06 .. 2031-11-06. */
+        CHECK(ms_snp_x509_valid_at(xv, 1800000000u) && !ms_snp_x509_valid_at(xv, 1700000000u));
+        /* Its TCB in Turin's layout: fmcSPL 0, bl 0, tee 0, snp 0, ucode 9 at byte 7. */
+        uint64_t raw = 1;
+        CHECK_OK(ms_snp_x509_tcb_read(xv, MS_SNP_TCB_TURIN, &raw));
+        CHECK(raw == 0x0900000000000000ull);
+        ms_snp_tcb t;
+        CHECK_OK(ms_snp_tcb_split(raw, MS_SNP_TCB_TURIN, &t));
+        CHECK(t.microcode == 9 && t.fmc == 0 && t.snp == 0);
+        CHECK_OK(ms_snp_x509_tcb_equal(xv, raw, MS_SNP_TCB_TURIN));
+        CHECK_ERR(ms_snp_x509_tcb_equal(xv, raw | 1, MS_SNP_TCB_TURIN), MS_ERR_SNP_TCB_MISMATCH);
+        /* An fmcSPL is not a Milan / Genoa TCB. */
+        CHECK_ERR(ms_snp_x509_tcb_read(xv, MS_SNP_TCB_MILAN, &raw), MS_ERR_SNP_TCB_MISMATCH);
+        CHECK(raw == 0);
+        /* Turin's hwID is 8 bytes: the chip id's first 8, the rest of it zero. */
+        uint8_t chip[MS_SNP_CHIP_ID_LEN] = {0x1E, 0x55, 0x0A, 0x8E, 0xE5, 0xCF, 0x9F, 0x4D};
+        CHECK_OK(ms_snp_x509_hwid_equal(xv, chip, MS_SNP_TCB_TURIN));
+        CHECK_ERR(ms_snp_x509_hwid_equal(xv, chip, MS_SNP_TCB_MILAN), MS_ERR_SNP_CHIP_ID);
+        chip[63] = 1;
+        CHECK_ERR(ms_snp_x509_hwid_equal(xv, chip, MS_SNP_TCB_TURIN), MS_ERR_SNP_CHIP_ID);
+    }
+    /* The Milan VCEK has no fmcSPL and reads in the Milan layout. */
+    X509 *xm = NULL;
+    uint64_t mraw = 0;
+    CHECK_OK(ms_snp_x509_parse(amd.vcek.p, amd.vcek.len, MS_ERR_SNP_FORMAT, &xm));
+    CHECK_OK(ms_snp_x509_tcb_read(xm, MS_SNP_TCB_MILAN, &mraw));
+    CHECK(mraw == 0x7308000000000003ull);
+    X509_free(xm);
+    X509_free(xa);
+    X509_free(xs);
+    X509_free(xv);
+    ms_buf_free(&ark_pem);
+    ms_buf_free(&ask_pem);
+    ms_buf_free(&vcek);
+    ms_buf_free(&ark);
+    ms_buf_free(&ask);
+}
+
+/* A test-made Turin report (version 3, family 1Ah) with a Turin-style VCEK. */
+static void test_synth_turin(void)
+{
+    static const uint8_t tcb[8] = {2, 3, 1, 22, 0, 0, 0, 0x44}; /* fmc, bl, tee, snp, .., ucode */
+    snp_fx_vcek_opts vo;
+    snp_fx_vcek_opts_default(&vo);
+    vo.turin = 1;
+    memcpy(vo.tcb, tcb, sizeof tcb);
+    vo.hwid_len = 8;
+    synth s;
+    synth_make(&s, 0, 1, &vo);
+    s.ro.version = 3;
+    s.ro.family = MS_SNP_FAMILY_TURIN;
+    memcpy(s.ro.tcb, tcb, sizeof tcb);
+    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
+    synth_remake(&s, s.chain.vcek_key);
+    s.policy.min_tcb = (ms_snp_tcb){.fmc = 2, .bootloader = 3, .tee = 1, .snp = 22, .microcode = 0x44};
+    CHECK_OK(synth_verify(&s));
+    ms_snp_report r;
+    CHECK_OK(ms_snp_report_decode(s.report, sizeof s.report, &r));
+    CHECK(r.tcb_layout == MS_SNP_TCB_TURIN && r.reported_tcb.fmc == 2 && r.reported_tcb.snp == 22);
+    /* The minimum's components in Turin's layout, fmc included. */
+    s.policy.min_tcb.fmc = 3;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MIN);
+    s.policy.min_tcb.fmc = 2;
+    s.policy.min_tcb.snp = 23;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MIN);
+    s.policy.min_tcb.snp = 22;
+    /* The rest of the chip id must be zero on Turin. */
+    s.ro.chip_id[40] = 1;
+    synth_remake(&s, s.chain.vcek_key);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CHIP_ID);
+    s.ro.chip_id[40] = 0;
+    synth_free(&s);
+    /* The same TCB stated by a VCEK in the Milan layout is another TCB. */
+    vo.turin = 0;
+    synth_make(&s, 0, 1, &vo);
+    s.ro.version = 3;
+    s.ro.family = MS_SNP_FAMILY_TURIN;
+    memcpy(s.ro.tcb, tcb, sizeof tcb);
+    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
+    synth_remake(&s, s.chain.vcek_key);
+    s.policy.min_tcb = (ms_snp_tcb){0};
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MISMATCH);
+    synth_free(&s);
+}
+
+/* The added checks keep the documented order: each failure shows only once those before pass. */
+static void test_synth_added_order(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    uint8_t v1[4] = {1, 0, 0, 0}, ma[32];
+    memset(ma, 0, sizeof ma);
+    synth_patch(&s, 0x030, v1, sizeof v1);
+    synth_patch(&s, 0x160, ma, sizeof ma);
+    synth_patch_u64(&s, 0x008, MS_SNP_POLICY_RSVD_MBO | MS_SNP_POLICY_SMT | MS_SNP_POLICY_MIGRATE_MA);
+    s.policy.forbid_smt = 1;
+    s.policy.require_single_socket = 1;
+    s.policy.have_min_abi = 1;
+    s.policy.min_abi_major = 1;
+    s.policy.policy_set = MS_SNP_POLICY_RAPL_DIS;
+    s.policy.platform_set = MS_SNP_PLATFORM_ECC_EN;
+    s.policy.have_host_data = 1;
+    s.policy.host_data[0] = 1;
+    s.policy.have_family_id = 1;
+    s.policy.have_image_id = 1;
+    s.policy.have_id_key = 1;
+    s.policy.id_key_digest[0] = 1;
+    s.policy.have_author_key = 1;
+    s.policy.author_key_digest[0] = 1;
+    /* Fix each in turn: the next one in order is what fails. */
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_VMPL);
+    s.policy.vmpl = 1;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_MIGRATE_MA);
+    s.policy.allow_migrate_ma = 1;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_MIGRATION_AGENT);
+    s.policy.allow_migration_agent = 1;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SMT);
+    s.policy.forbid_smt = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SINGLE_SOCKET);
+    s.policy.require_single_socket = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_ABI_MIN);
+    s.policy.have_min_abi = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_POLICY_BITS);
+    s.policy.policy_set = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_PLATFORM_INFO);
+    s.policy.platform_set = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_HOST_DATA);
+    s.policy.have_host_data = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_FAMILY_ID);
+    s.policy.have_family_id = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_IMAGE_ID);
+    s.policy.have_image_id = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_ID_KEY);
+    s.policy.have_id_key = 0;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_AUTHOR_KEY);
+    s.policy.have_author_key = 0;
+    CHECK_OK(synth_verify(&s));
+    /* The older checks come first: a TCB minimum above the report's, then debugging. */
+    s.policy.vmpl = 0;
+    s.policy.min_tcb.snp = 9;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MIN);
+    /* And the certificate side before them all: a VLEK claim, then an expired chain. */
+    s.ro.key_info = MS_SNP_SIGNING_KEY_VLEK << 2;
+    s.ro.policy |= MS_SNP_POLICY_DEBUG;
+    synth_remake(&s, s.chain.vcek_key);
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_SIGNING_KEY);
+    CHECK_ERR(ms_snp_verify_at(&s.policy, s.ev.p, s.ev.len, s.binding, 1000000000u),
+              MS_ERR_SNP_CERT_TIME);
+    ms_snp_checks ch;
+    CHECK_ERR(ms_snp_verify_report(&s.policy, s.ev.p, s.ev.len, &ch), MS_ERR_SNP_SIGNING_KEY);
+    CHECK(ch.result[MS_SNP_CHECK_DEBUG] == MS_ERR_SNP_DEBUG && ch.ran[MS_SNP_CHECK_VMPL] &&
+          !ch.ran[MS_SNP_CHECK_SMT] && ch.skip[MS_SNP_CHECK_SMT] == MS_SNP_SKIP_NOT_PINNED);
+    synth_free(&s);
+}
+
 /* The fuzz seed was written by a separate encoder (Python, from the doc): same bytes. */
 static void test_seed_matches_encoder(void)
 {
@@ -705,6 +1238,13 @@ static void test_check_names(void)
 {
     CHECK(strcmp(ms_snp_check_name(MS_SNP_CHECK_FORMAT), "format") == 0);
     CHECK(strcmp(ms_snp_check_name(MS_SNP_CHECK_TCB_MIN), "tcb-min") == 0);
+    CHECK(strcmp(ms_snp_check_name(MS_SNP_CHECK_VMPL), "vmpl") == 0);
+    CHECK(strcmp(ms_snp_check_name(MS_SNP_CHECK_AUTHOR_KEY), "author-key") == 0);
+    for (int c = 0; c < MS_SNP_CHECK_COUNT; c++) {
+        for (int d = 0; d < c; d++) {
+            CHECK(strcmp(ms_snp_check_name((ms_snp_check)c), ms_snp_check_name((ms_snp_check)d)) != 0);
+        }
+    }
     CHECK(strcmp(ms_snp_check_name(MS_SNP_CHECK_COUNT), "unknown") == 0);
     for (int c = 0; c < MS_SNP_CHECK_COUNT; c++) {
         CHECK(strcmp(ms_snp_check_name((ms_snp_check)c), "unknown") != 0);
@@ -744,6 +1284,17 @@ int main(void)
     RUN(test_synth_signature_params);
     RUN(test_synth_report_signature);
     RUN(test_synth_check_order);
+    RUN(test_milan_resigned_vmpl_migrate_ma);
+    RUN(test_synth_vmpl_and_agent);
+    RUN(test_synth_guest_policy);
+    RUN(test_synth_platform_info);
+    RUN(test_synth_pins);
+    RUN(test_synth_cert_time);
+    RUN(test_synth_crl);
+    RUN(test_synth_vlek);
+    RUN(test_turin_real_chain);
+    RUN(test_synth_turin);
+    RUN(test_synth_added_order);
     RUN(test_seed_matches_encoder);
     RUN(test_check_names);
     snp_fx_keys_free();
