@@ -178,7 +178,9 @@ static int kdfa(const uint8_t *key, size_t key_len, const char *label, const uin
         size_t m = 0;
         ms_store_u32be(in, i);
         memcpy(in + 4, label, label_len);
-        memcpy(in + 4 + label_len, u, u_len);
+        if (u_len > 0) {
+            memcpy(in + 4 + label_len, u, u_len);
+        }
         m = 4 + label_len + u_len;
         ms_store_u32be(in + m, (uint32_t)(8 * n));
         ok = HMAC(EVP_sha256(), key, (int)key_len, in, m + 4, h, &h_len) != NULL &&

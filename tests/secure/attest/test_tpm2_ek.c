@@ -8,6 +8,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "common/buf.h"
+#include "common/file.h"
 #include "secure/attest/tpm2.h"
 #include "secure/attest/tpm2_bundle.h"
 #include "secure/attest/tpm2_ek.h"
@@ -523,7 +524,27 @@ static void test_bundle_cert_format(void)
     ms_buf_free(&cert);
 }
 
-int main(void)
+/* Seeds for tests/fuzz/fuzz_tpm2_enrol: a request and a challenge; prints the roots to paste. */
+static int write_corpus(const char *dir)
+{
+    char p[PATH_MAX];
+    uint8_t cred[MS_TPM2_ENROL_CRED_LEN] = {0x5a};
+    ms_buf ch;
+    ms_buf_init(&ch, MS_TPM2_MAX_ENROL);
+    e2e_path(p, "%s/request.bin", dir);
+    int ok = ms_buf_terminate(&REQ) == MS_OK &&
+             ms_file_write_new(p, REQ.p, REQ.len, 0644) == MS_OK &&
+             ms_tpm2_enrol_challenge(REQ.p, REQ.len, cred, &ch) == MS_OK;
+    e2e_path(p, "%s/challenge.bin", dir);
+    ok = ok && ms_file_write_new(p, ch.p, ch.len, 0644) == MS_OK && ms_buf_terminate(&ROOTS) == MS_OK;
+    if (ok) {
+        printf("roots for fuzz_tpm2_enrol.c:\n%s", (const char *)ROOTS.p);
+    }
+    ms_buf_free(&ch);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
 {
     setenv("TSS2_LOG", "all+none", 0);
     if (e2e_swtpm_start_ek(&S) != 0) {
@@ -537,6 +558,11 @@ int main(void)
     ms_buf_init(&REQ, MS_TPM2_MAX_ENROL);
     CHECK_OK(ms_tpm2_enrol_request(S.tcti, MS_TPM2_HIERARCHY_ENDORSEMENT, &REQ));
     NOW = (int64_t)time(NULL) + 2; /* after every certificate made above began its validity */
+    if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0) {
+        int r = write_corpus(argv[2]);
+        e2e_swtpm_stop(&S);
+        return r;
+    }
     RUN(test_ek_chain);
     RUN(test_ek_cert_not_this_ek);
     RUN(test_request_format);
