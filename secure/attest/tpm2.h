@@ -82,6 +82,10 @@ MS_MUST_CHECK ms_err ms_tpm2_ak_name(const uint8_t *tpmt_public, size_t len,
  */
 MS_MUST_CHECK ms_err ms_tpm2_bundle_policy(const uint8_t *ev, size_t len, ms_tpm2_policy *out);
 
+/* PEM text (a policy's tpm2.ak_ca_pem) holds at least one certificate OpenSSL reads:
+ * MS_OK, else MS_ERR_CONFIG. */
+MS_MUST_CHECK ms_err ms_tpm2_ca_pem_check(const uint8_t *pem, size_t len);
+
 /* The checks of docs/attest-tpm2.md §3, in their order. */
 typedef enum ms_tpm2_check {
     MS_TPM2_CHECK_FORMAT,     /* MS_ERR_TPM_FORMAT */

@@ -104,6 +104,13 @@ static X509_STORE *store_of(const uint8_t *pem, size_t len)
     return st;
 }
 
+ms_err ms_tpm2_ca_pem_check(const uint8_t *pem, size_t len)
+{
+    X509_STORE *st = store_of(pem, len);
+    X509_STORE_free(st);
+    return st != NULL ? MS_OK : MS_ERR_CONFIG;
+}
+
 /* 1 when `x` chains to a certificate of `st`, every one valid at `now`. */
 static int chains(X509_STORE *st, X509 *x, int64_t now)
 {

@@ -9,6 +9,8 @@
 
 #include "common/buf.h"
 #include "common/file.h"
+#include "secure/attest/inspect.h"
+#include "secure/attest/policy.h"
 #include "secure/attest/tpm2.h"
 #include "secure/attest/tpm2_bundle.h"
 #include "secure/attest/tpm2_ek.h"
@@ -488,6 +490,46 @@ static void test_quote_pinned_ca(void)
     ms_buf_free(&wrong_cert);
 }
 
+/* The whole client path: a policy file pinning the AK CA, the handshake's verifier, inspect. */
+static void test_policy_file(void)
+{
+    char path[PATH_MAX], json[512];
+    parts pt;
+    TPMT_PUBLIC ak;
+    ms_tpm2_policy enrolled;
+    ms_buf cert, ev;
+    ms_attest_policy pol;
+    CHECK(split(&REQ, &pt) == 0);
+    CHECK(unmarshal(REQ.p + pt.off[2], pt.len[2], &ak) == 0);
+    issue(&ak, &CA_KEY, &CA_CERT, NOW - 60, NOW + 3600, &cert);
+    CHECK(quote_with(&cert, &enrolled, &ev) == 0);
+    e2e_path(path, "%s/akca.pem", S.dir);
+    CHECK(ms_buf_terminate(&CA_CERT) == MS_OK && e2e_file_write(path, (char *)CA_CERT.p) == 0);
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_ca_pem\":"
+             "\"akca.pem\",\"pcrs\":{\"0\":\"%s\",\"1\":\"%s\"}}}",
+             "0000000000000000000000000000000000000000000000000000000000000000",
+             "0000000000000000000000000000000000000000000000000000000000000000");
+    e2e_path(path, "%s/policy.json", S.dir);
+    CHECK(e2e_file_write(path, json) == 0);
+    ms_attest_policy_init(&pol);
+    CHECK_OK(ms_attest_policy_load(&pol, path));
+    ms_evidence_view v = {.type = MS_EVIDENCE_TPM2_QUOTE, .mode = MS_MODE_STRICT, .data = ev.p,
+                          .len = ev.len, .not_after = (uint64_t)NOW + 60, .now = (uint64_t)NOW,
+                          .binding = BINDING};
+    CHECK_OK(ms_attest_policy_verify(&pol, &v));
+    v.now = (uint64_t)NOW + 7200; /* the AK certificate has expired by then */
+    v.not_after = v.now + 60;
+    CHECK_ERR(ms_attest_policy_verify(&pol, &v), MS_ERR_TPM_AK_CERT);
+    ms_inspect_in in = {.type = MS_EVIDENCE_TPM2_QUOTE, .data = ev.p, .len = ev.len,
+                        .binding = BINDING, .policy = &pol};
+    ms_inspect out;
+    CHECK_OK(ms_attest_inspect(&in, &out));
+    ms_attest_policy_free(&pol);
+    ms_buf_free(&cert);
+    ms_buf_free(&ev);
+}
+
 /* The bundle format 0x02: the certificate part is length-checked like the others. */
 static void test_bundle_cert_format(void)
 {
@@ -572,6 +614,7 @@ int main(int argc, char **argv)
     RUN(test_ak_cert);
     RUN(test_quote_pinned_ca);
     RUN(test_bundle_cert_format);
+    RUN(test_policy_file);
     /* nothing left loaded by the enrolment steps */
     tpm2_conn c;
     CHECK(tpm2_conn_open(&c, S.tcti) == 0);
