@@ -19,6 +19,7 @@
 #include "secure/attest/tpm2_producer.h"
 #include "tests/fixture/swtpm.h"
 #include "tests/secure/attest/snp_fixture.h"
+#include "tests/secure/attest/tpm2_fixture.h"
 #include "tests/secure/attest/tpm2_tpm.h"
 #include "tests/test.h"
 
@@ -530,6 +531,49 @@ static void test_policy_file(void)
     ms_buf_free(&ev);
 }
 
+/* Figures for docs/attest-tpm2.md §7 (printed, never asserted). */
+static void test_timings(void)
+{
+    parts pt;
+    TPMT_PUBLIC ak;
+    ms_tpm2_policy pol;
+    ms_buf cert, ev, ch, resp, req;
+    uint8_t cred[MS_TPM2_ENROL_CRED_LEN] = {7};
+    CHECK(split(&REQ, &pt) == 0);
+    CHECK(unmarshal(REQ.p + pt.off[2], pt.len[2], &ak) == 0);
+    issue(&ak, &CA_KEY, &CA_CERT, NOW - 60, NOW + 3600, &cert);
+    CHECK(quote_with(&cert, &pol, &ev) == 0);
+    ms_buf_init(&req, MS_TPM2_MAX_ENROL);
+    ms_buf_init(&ch, MS_TPM2_MAX_ENROL);
+    double t0 = tpm2_now_ms();
+    CHECK_OK(ms_tpm2_enrol_request(S.tcti, MS_TPM2_HIERARCHY_ENDORSEMENT, &req));
+    double t1 = tpm2_now_ms();
+    CHECK_OK(ms_tpm2_enrol_challenge(REQ.p, REQ.len, cred, &ch));
+    double t2 = tpm2_now_ms();
+    CHECK_OK(activate(&ch, &resp));
+    double t3 = tpm2_now_ms();
+    enum { N = 50 };
+    for (int i = 0; i < N; i++) {
+        CHECK_OK(ms_tpm2_verify_at(&pol, ev.p, ev.len, BINDING, NOW));
+    }
+    double t4 = tpm2_now_ms();
+    pol.ak_ca_pem = CA_CERT.p;
+    pol.ak_ca_pem_len = CA_CERT.len;
+    for (int i = 0; i < N; i++) {
+        CHECK_OK(ms_tpm2_verify_at(&pol, ev.p, ev.len, BINDING, NOW));
+    }
+    double t5 = tpm2_now_ms();
+    fprintf(stderr, "  request %.1f ms, challenge %.2f ms, activation %.1f ms; verify by name "
+                    "%.3f ms, by AK CA %.3f ms\n",
+            t1 - t0, t2 - t1, t3 - t2, (t4 - t3) / N, (t5 - t4) / N);
+    CHECK(req.len == REQ.len);
+    ms_buf_free(&req);
+    ms_buf_free(&ch);
+    ms_buf_free(&resp);
+    ms_buf_free(&cert);
+    ms_buf_free(&ev);
+}
+
 /* The bundle format 0x02: the certificate part is length-checked like the others. */
 static void test_bundle_cert_format(void)
 {
@@ -615,6 +659,7 @@ int main(int argc, char **argv)
     RUN(test_quote_pinned_ca);
     RUN(test_bundle_cert_format);
     RUN(test_policy_file);
+    RUN(test_timings);
     /* nothing left loaded by the enrolment steps */
     tpm2_conn c;
     CHECK(tpm2_conn_open(&c, S.tcti) == 0);
