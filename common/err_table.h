@@ -118,6 +118,10 @@
   X(MS_ERR_SNP_ID_KEY,            ATTEST,   "SEV-SNP report's ID key digest differs from the policy's") \
   X(MS_ERR_SNP_AUTHOR_KEY,        ATTEST,   "SEV-SNP report's author key digest differs from the policy's") \
   /* ATTEST, TPM key provenance: EK certificate chain, AK activation (docs/attest-tpm2.md) */ \
+  X(MS_ERR_TPM_EK_CERT,           ATTEST,   "TPM EK certificate is malformed or does not hold this TPM's endorsement key") \
+  X(MS_ERR_TPM_EK_CHAIN,          ATTEST,   "TPM EK certificate does not chain to the pinned root, or is not valid now") \
+  X(MS_ERR_TPM_ACTIVATION,        ATTEST,   "TPM attestation key was not activated by the endorsement key (credential not recovered)") \
+  X(MS_ERR_TPM_AK_CERT,           ATTEST,   "TPM attestation key certificate is missing, not issued by the pinned CA, or not the quote's key") \
   /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \
   X(MS_ERR_TDX_PCK_EXT,           ATTEST,   "PCK certificate's SGX extensions are missing, duplicated or malformed") \

@@ -71,6 +71,10 @@
 #define MS_MAX_KEY_FILE 16384u                 /* bytes of a PEM key file */
 #define MS_TPM2_MAX_BUNDLE 8192u               /* bytes of a TPM quote bundle (a P-256 one is ~400) */
 #define MS_TPM2_QUOTE_TRIES 8u                 /* quotes made before giving up on PCRs that keep changing */
+#define MS_TPM2_MAX_EK_CERT 4096u              /* bytes of a TPM's EK certificate (NV index; swtpm's is ~1000) */
+#define MS_TPM2_MAX_AK_CERT 4096u              /* bytes of an AK certificate in a bundle (ours ~500, Azure's ~1500) */
+#define MS_TPM2_MAX_CA_FILE 65536u             /* bytes of a PEM file of pinned EK roots or AK CAs */
+#define MS_TPM2_MAX_ENROL 8192u                /* bytes of a TPM enrolment request or challenge */
 #define MS_SNP_MAX_CERT 16384u                 /* bytes of one DER certificate of SEV-SNP evidence */
 #define MS_SNP_MAX_OUTBLOB 32768u              /* bytes read from configfs-tsm outblob (a report is 1184) */
 #define MS_SNP_MAX_CERT_TABLE 32768u           /* bytes of the certificate table (auxblob) */

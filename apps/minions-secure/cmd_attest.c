@@ -29,6 +29,7 @@ static const char USAGE[] =
     "       minions-secure attest --verify FILE (--attestation-policy FILE | --any-evidence)\n"
     "                             [--vcek F] [--ask F] [--ark F] [--cert-table F]\n"
     "                             [--report-data HEX] [--json]\n"
+    "       minions-secure attest enroll-tpm ...   (TPM AK enrolment: enroll-tpm --help)\n"
     "\n"
     "Shows what a minions-supervisor proves: its evidence type and mode, validity, for TPM\n"
     "2.0 the attestation key's name and the quoted PCRs, for SEV-SNP the measurement, TCB,\n"
@@ -540,6 +541,9 @@ int ms_cmd_attest(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "measure") == 0) {
         return ms_cmd_attest_measure(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "enroll-tpm") == 0) {
+        return ms_cmd_attest_enroll_tpm(argc - 1, argv + 1);
     }
     run *r = malloc(sizeof *r); /* several KiB of reports and buffers: not on the stack */
     if (!r) {

@@ -26,6 +26,8 @@
 int ms_cmd_ask(int argc, char **argv);
 /* minions-secure attest: show what a supervisor proves; save it; check saved evidence offline. */
 int ms_cmd_attest(int argc, char **argv);
+/* minions-secure attest enroll-tpm: the operator's steps of a TPM AK enrolment (offline). */
+int ms_cmd_attest_enroll_tpm(int argc, char **argv);
 /* minions-secure chat: an interactive (or piped) conversation, kept on the client. */
 int ms_cmd_chat(int argc, char **argv);
 /* minions-secure run: Minion or Minions over the channel, the documents read by the local worker. */

@@ -18,6 +18,9 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     ms_log_set_level(o.level);
+    if ((rc = sup_tpm_enrol(&o)) >= 0) {
+        return rc;
+    }
     /* Every thread starts with these blocked; main waits for them below. */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -47,6 +47,16 @@ static const char USAGE[] =
     "                           launch measurement); only inside an SEV-SNP guest\n"
     "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
     "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
+    "  --tpm-ak-cert FILE       send this AK certificate (PEM or DER) with each\n"
+    "                           quote, for clients that pin the AK CA\n"
+    "                           (docs/attest-tpm2.md section 7)\n"
+    "  --tpm-enrol-request OUT  write this TPM's AK enrolment request (EK\n"
+    "                           certificate, EK, AK) to OUT, then exit; for\n"
+    "                           minions-secure attest enroll-tpm\n"
+    "  --tpm-activate IN        recover the credential of the operator's\n"
+    "    --tpm-activate-out OUT challenge IN with this TPM's EK and AK\n"
+    "                           (TPM2_ActivateCredential), write it to OUT, exit.\n"
+    "                           These two need no --backend-* options\n"
     "  --snp-certs DIR          SEV-SNP: the VCEK (DIR/vcek.der or .pem) and optionally the ASK\n"
     "                           (DIR/ask.der or .pem), e.g. from AMD's KDS; default: the host's\n"
     "                           certificate table (configfs-tsm auxblob)\n"
@@ -118,6 +128,9 @@ enum {
 /* Audit log options (numbered apart from the lists around). */
 enum { O_AUDIT_LOG = 420, O_AUDIT_KEY };
 
+/* TPM key provenance options (numbered apart from the lists around). */
+enum { O_TPM_AK_CERT = 440, O_TPM_REQUEST, O_TPM_ACTIVATE, O_TPM_ACTIVATE_OUT };
+
 /* SEV-SNP options (numbered apart from the list above). */
 enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
 
@@ -165,6 +178,10 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_SNP_TSM: o->ev.snp_tsm = arg; return 1;
     case O_SNP_DEVICE: o->ev.snp_device = arg; return 1;
     case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
+    case O_TPM_AK_CERT: o->ev.tpm_ak_cert = arg; return 1;
+    case O_TPM_REQUEST: o->tpm_enrol_request = arg; return 1;
+    case O_TPM_ACTIVATE: o->tpm_activate = arg; return 1;
+    case O_TPM_ACTIVATE_OUT: o->tpm_activate_out = arg; return 1;
     default: return apply_num(o, c, arg);
     }
 }
@@ -188,6 +205,8 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"snp-device", 1, 0, O_SNP_DEVICE},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
+        {"tpm-ak-cert", 1, 0, O_TPM_AK_CERT}, {"tpm-enrol-request", 1, 0, O_TPM_REQUEST},
+        {"tpm-activate", 1, 0, O_TPM_ACTIVATE}, {"tpm-activate-out", 1, 0, O_TPM_ACTIVATE_OUT},
         {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -210,6 +229,15 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         fprintf(stderr, "minions-supervisor: unexpected argument: %s\n", argv[optind]);
         return EXIT_USAGE;
     }
+    if (!o->tpm_activate != !o->tpm_activate_out ||
+        (o->tpm_enrol_request && o->tpm_activate)) {
+        fprintf(stderr, "minions-supervisor: --tpm-activate needs --tpm-activate-out, and "
+                        "--tpm-enrol-request goes alone\n");
+        return EXIT_USAGE;
+    }
+    if (o->tpm_enrol_request || o->tpm_activate) {
+        return 0; /* a one-shot TPM step: no server options are needed */
+    }
     if (!o->bridge.base_url || !o->bridge.model) {
         fprintf(stderr, "minions-supervisor: --backend-url and --backend-model are required\n");
         return EXIT_USAGE;
@@ -217,6 +245,10 @@ static int parse_args(int argc, char **argv, sup_opts *o)
     if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
         fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2 or sev-snp\n",
                 o->evidence);
+        return EXIT_USAGE;
+    }
+    if (o->ev.tpm_ak_cert && o->ev.kind != MS_PRODUCER_TPM2) {
+        fprintf(stderr, "minions-supervisor: --tpm-ak-cert needs --evidence tpm2\n");
         return EXIT_USAGE;
     }
     if ((o->ev.snp_certs || o->ev.snp_tsm || o->ev.snp_device) &&

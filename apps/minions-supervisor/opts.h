@@ -27,6 +27,8 @@ typedef struct sup_opts {
     const char *access_log;
     const char *audit_log, *audit_key;
     ms_log_level level;
+    /* one-shot TPM enrolment steps (then exit): docs/attest-tpm2.md §7 */
+    const char *tpm_enrol_request, *tpm_activate, *tpm_activate_out;
 } sup_opts;
 
 /*

@@ -7,8 +7,45 @@
 
 #include "common/clock.h"
 #include "common/codec.h"
+#include "common/file.h"
+#include "secure/attest/tpm2_enrol.h"
+#include "secure/attest/tpm2_producer.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/policy.h"
+
+/* --tpm-enrol-request / --tpm-activate: one TPM step of an AK enrolment, then exit. */
+int sup_tpm_enrol(const sup_opts *o)
+{
+    if (!o->tpm_enrol_request && !o->tpm_activate) {
+        return -1;
+    }
+    const char *out_path = o->tpm_enrol_request ? o->tpm_enrol_request : o->tpm_activate_out;
+    ms_buf in, out;
+    ms_buf_init(&in, MS_TPM2_MAX_ENROL);
+    ms_buf_init(&out, MS_TPM2_MAX_ENROL);
+    ms_err e = MS_OK;
+    if (o->tpm_activate && (e = ms_file_read(o->tpm_activate, MS_TPM2_MAX_ENROL, &in)) != MS_OK) {
+        fprintf(stderr, "minions-supervisor: --tpm-activate %s: %s\n", o->tpm_activate,
+                ms_err_str(e));
+    } else {
+        e = o->tpm_enrol_request
+                ? ms_tpm2_enrol_request(o->ev.tpm_tcti, MS_TPM2_HIERARCHY_ENDORSEMENT, &out)
+                : ms_tpm2_enrol_activate(o->ev.tpm_tcti, MS_TPM2_HIERARCHY_ENDORSEMENT, in.p,
+                                         in.len, &out);
+        if (e == MS_OK) {
+            e = ms_file_write_new(out_path, out.p, out.len, 0600);
+        }
+        fprintf(stderr, "minions-supervisor: TPM %s: %s%s%s\n",
+                o->ev.tpm_tcti ? o->ev.tpm_tcti : "(default)", e == MS_OK ? "wrote " : "",
+                e == MS_OK ? out_path : ms_err_str(e),
+                e == MS_OK && o->tpm_enrol_request
+                    ? " (give it to the operator: minions-secure attest enroll-tpm)"
+                    : "");
+    }
+    ms_buf_free(&in);
+    ms_buf_free(&out);
+    return e == MS_OK ? 0 : e == MS_ERR_FILE_OPEN || e == MS_ERR_IO ? EXIT_USAGE : EXIT_START;
+}
 
 static int write_port_file(const char *path, uint16_t port)
 {
@@ -79,8 +116,13 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
         fprintf(stderr, "minions-supervisor: cannot write %s.pub\n", o->ev.dev_key);
         return EXIT_KEY;
     case MS_PRODUCER_STEP_TPM:
-        fprintf(stderr, "minions-supervisor: TPM %s: %s\n", tcti, ms_err_str(e));
+        fprintf(stderr, "minions-supervisor: TPM %s: %s%s\n", tcti, ms_err_str(e),
+                e == MS_ERR_TPM_AK_CERT ? " (--tpm-ak-cert is not this TPM's AK)" : "");
         return EXIT_START;
+    case MS_PRODUCER_STEP_TPM_AK_CERT:
+        fprintf(stderr, "minions-supervisor: --tpm-ak-cert %s: %s\n", o->ev.tpm_ak_cert,
+                ms_err_str(e));
+        return EXIT_USAGE;
     case MS_PRODUCER_STEP_SNP_CERTS:
         fprintf(stderr, "minions-supervisor: --snp-certs %s: %s (it must hold vcek.der or "
                         "vcek.pem, and may hold ask.der or ask.pem)\n", o->ev.snp_certs,

@@ -32,4 +32,11 @@ int sup_open_evidence(sup_app *a, const sup_opts *o);
 int sup_open_audit(sup_app *a, const sup_opts *o);
 int sup_start(sup_app *a, sup_opts *o);
 
+/*
+ * The one-shot TPM enrolment steps (docs/attest-tpm2.md §7): with --tpm-enrol-request
+ * write the request, with --tpm-activate run TPM2_ActivateCredential and write the
+ * response; the exit status (0 done). -1 when neither was asked for.
+ */
+int sup_tpm_enrol(const sup_opts *o);
+
 #endif

@@ -124,6 +124,7 @@ static const char *const TPM_PASS[MS_TPM2_CHECK_COUNT] = {
     [MS_TPM2_CHECK_PCR_VALUE] = "each quoted PCR has the policy's value",
     [MS_TPM2_CHECK_AK_ATTRS] = "restricted, fixedTPM signing key made by the TPM",
     [MS_TPM2_CHECK_AK_NAME] = "the policy's pinned attestation key",
+    [MS_TPM2_CHECK_AK_CERT] = "an AK certificate of the pinned AK CA, for this AK",
     [MS_TPM2_CHECK_SIGNATURE] = "the quote verifies under the AK",
 };
 
@@ -138,6 +139,10 @@ static const char *tpm_skip_why(const ms_inspect_in *in, const ms_tpm2_checks *c
     }
     if (i == MS_TPM2_CHECK_PCR_VALUE && pinned) {
         return "the quote does not select the policy's PCRs";
+    }
+    if (pinned && (i == MS_TPM2_CHECK_AK_NAME || i == MS_TPM2_CHECK_AK_CERT)) {
+        return i == MS_TPM2_CHECK_AK_NAME ? "the policy pins an AK CA, not a name"
+                                          : "the policy pins an AK name, not a CA";
     }
     return in->policy ? "the policy has no tpm2 section" : NOPIN_ANY;
 }

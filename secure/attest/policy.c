@@ -33,6 +33,7 @@ void ms_attest_policy_init(ms_attest_policy *p)
     ms_buf_init(&p->snp_ask, MS_MAX_KEY_FILE * 4);
     ms_buf_init(&p->snp_asvk, MS_MAX_KEY_FILE * 4);
     ms_buf_init(&p->snp_crl, MS_SNP_MAX_CRL);
+    ms_buf_init(&p->tpm2_ak_ca, MS_TPM2_MAX_CA_FILE);
 }
 
 void ms_attest_policy_free(ms_attest_policy *p)
@@ -41,6 +42,7 @@ void ms_attest_policy_free(ms_attest_policy *p)
     ms_buf_free(&p->snp_ask);
     ms_buf_free(&p->snp_asvk);
     ms_buf_free(&p->snp_crl);
+    ms_buf_free(&p->tpm2_ak_ca);
     ms_wipe(p, sizeof *p);
 }
 
@@ -139,16 +141,43 @@ static ms_err parse_pcrs(ms_attest_policy *p, ms_json_val tpm)
     return p->tpm2.pcr_mask ? MS_OK : fail(p, MS_ERR_CONFIG, "tpm2.pcrs: name at least one PCR");
 }
 
-static ms_err parse_tpm2(ms_attest_policy *p, ms_json_val root)
+/* tpm2.ak_ca_pem: the AK CA's certificates (docs/attest-tpm2.md §7), at least one. */
+static ms_err read_ak_ca(ms_attest_policy *p, ms_json_val o, const char *base_dir)
 {
-    static const char *const keys[] = {"ak_name", "pcrs"};
-    ms_json_val o;
+    char path[PATH_MAX];
+    TRY(policy_path(p, o, "ak_ca_pem", "tpm2", base_dir, path));
+    ms_err e = ms_file_read(path, MS_TPM2_MAX_CA_FILE, &p->tpm2_ak_ca);
+    if (e == MS_OK) {
+        e = ms_tpm2_ca_pem_check(p->tpm2_ak_ca.p, p->tpm2_ak_ca.len);
+    }
+    if (e != MS_OK) {
+        return fail(p, e, "tpm2.ak_ca_pem: cannot read PEM certificates from %.100s", path);
+    }
+    p->tpm2.ak_ca_pem = p->tpm2_ak_ca.p;
+    p->tpm2.ak_ca_pem_len = p->tpm2_ak_ca.len;
+    return MS_OK;
+}
+
+static ms_err parse_tpm2(ms_attest_policy *p, ms_json_val root, const char *base_dir)
+{
+    static const char *const keys[] = {"ak_name", "ak_ca_pem", "pcrs"};
+    ms_json_val o, x;
     TRY(ms_json_get_obj_opt(root, "tpm2", &o));
     if (ms_json_type_of(o) == MS_JSON_ABSENT) {
         return MS_OK;
     }
-    TRY(only_keys(p, o, "tpm2", keys, 2));
-    TRY(hex_field(p, o, "ak_name", "tpm2", p->tpm2.ak_name, MS_TPM2_NAME_LEN));
+    TRY(only_keys(p, o, "tpm2", keys, 3));
+    int by_name = ms_json_get(o, "ak_name", &x) == MS_OK;
+    int by_ca = ms_json_get(o, "ak_ca_pem", &x) == MS_OK;
+    if (by_name == by_ca) {
+        return fail(p, MS_ERR_CONFIG, "tpm2: want exactly one of ak_name and ak_ca_pem (%s)",
+                    by_name ? "both given" : "neither given");
+    }
+    if (by_name) {
+        TRY(hex_field(p, o, "ak_name", "tpm2", p->tpm2.ak_name, MS_TPM2_NAME_LEN));
+    } else {
+        TRY(read_ak_ca(p, o, base_dir));
+    }
     TRY(parse_pcrs(p, o));
     p->have_tpm2 = 1;
     return MS_OK;
@@ -422,7 +451,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
     p->require_strict = strict;
     TRY(ms_json_get_u64_opt(root, "max_validity_seconds", 366u * 86400u, 0, &p->max_validity_s));
     TRY(parse_dev_key(p, root, base_dir));
-    TRY(parse_tpm2(p, root));
+    TRY(parse_tpm2(p, root, base_dir));
     TRY(parse_snp(p, root, base_dir));
     return check_complete(p);
 }
@@ -493,7 +522,7 @@ ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
         return ms_devkey_verify(p->dev_pk, ev->data, ev->len, ev->binding);
     case MS_EVIDENCE_TPM2_QUOTE:
         ENSURE(p->have_tpm2, MS_ERR_ATTEST_POLICY);
-        return ms_tpm2_verify(&p->tpm2, ev->data, ev->len, ev->binding);
+        return ms_tpm2_verify_at(&p->tpm2, ev->data, ev->len, ev->binding, (int64_t)ev->now);
     case MS_EVIDENCE_SEV_SNP:
         ENSURE(p->have_snp, MS_ERR_ATTEST_POLICY);
         return ms_snp_verify_at(&p->snp, ev->data, ev->len, ev->binding, ev->now);

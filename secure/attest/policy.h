@@ -28,6 +28,7 @@ typedef struct ms_attest_policy {
     uint8_t dev_pk[MS_SIGN_PK_LEN];
     int have_tpm2;
     ms_tpm2_policy tpm2;
+    ms_buf tpm2_ak_ca;       /* PEM of tpm2.ak_ca_pem, owned; tpm2 points into it */
     int have_snp;
     ms_snp_policy snp;
     ms_buf snp_ark, snp_ask; /* DER, owned; snp points into them */

@@ -89,8 +89,18 @@ static ms_err open_tpm(struct ms_producer *p, const ms_producer_cfg *cfg,
 {
     ms_tpm2_producer_cfg tc = {.tcti = cfg->tpm_tcti, .pcr_mask = cfg->tpm_pcrs,
                                .hierarchy = MS_TPM2_HIERARCHY_ENDORSEMENT};
-    *step = MS_PRODUCER_STEP_TPM;
-    TRY(ms_tpm2_producer_new(&p->tpm, &tc));
+    ms_buf cert;
+    ms_buf_init(&cert, MS_SNP_MAX_CERT);
+    *step = MS_PRODUCER_STEP_TPM_AK_CERT;
+    ms_err e = cfg->tpm_ak_cert ? ms_snp_cert_file_der(cfg->tpm_ak_cert, &cert) : MS_OK;
+    if (e == MS_OK) {
+        tc.ak_cert = cfg->tpm_ak_cert ? cert.p : NULL;
+        tc.ak_cert_len = cert.len;
+        *step = MS_PRODUCER_STEP_TPM;
+        e = ms_tpm2_producer_new(&p->tpm, &tc); /* it copies the certificate */
+    }
+    ms_buf_free(&cert);
+    TRY(e);
     ms_tpm2_producer_ak_name(p->tpm, pins->tpm_ak_name);
     *step = MS_PRODUCER_STEP_NONE;
     return MS_OK;

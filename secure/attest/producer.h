@@ -37,6 +37,8 @@ typedef struct ms_producer_cfg {
                                public half is written to dev_key + ".pub" */
     const char *tpm_tcti;   /* TPM2: tctildr string; NULL: MS_TPM2_DEFAULT_TCTI */
     uint32_t tpm_pcrs;      /* TPM2: the PCRs to quote (ms_pcr_list_parse), at least one */
+    const char *tpm_ak_cert; /* TPM2: the AK's certificate (PEM or DER), sent with each quote
+                                (docs/attest-tpm2.md §7); NULL: none */
     const char *snp_certs;  /* SEV_SNP: directory with the VCEK and maybe the ASK
                                (ms_snp_certs_dir_load); NULL: the host's certificate table */
     const char *snp_tsm;    /* SEV_SNP: configfs-tsm report root; NULL: MS_SNP_TSM_ROOT */
@@ -49,6 +51,7 @@ typedef enum ms_producer_step {
     MS_PRODUCER_STEP_DEV_KEY,       /* loading or creating the dev key */
     MS_PRODUCER_STEP_DEV_KEY_PUB,   /* writing dev_key.pub (or its path is too long) */
     MS_PRODUCER_STEP_TPM,           /* opening the TPM or making the attestation key */
+    MS_PRODUCER_STEP_TPM_AK_CERT,   /* reading tpm_ak_cert */
     MS_PRODUCER_STEP_SNP_CERTS,     /* reading snp_certs */
     MS_PRODUCER_STEP_SNP_INTERFACE, /* neither the configfs-tsm root nor the device exists */
     MS_PRODUCER_STEP_SNP_REPORT,    /* the probe report could not be made */

@@ -62,11 +62,15 @@ static ms_err parse(const uint8_t *ev, size_t len, ms_tpm2_bundle *b)
     const uint8_t *quoted, *sig;
     size_t quoted_len, sig_len, values_len;
     TRY(ms_cursor_read_u8(&c, &format));
-    ENSURE(format == MS_TPM2_FORMAT, MS_ERR_TPM_FORMAT);
+    ENSURE(format == MS_TPM2_FORMAT || format == MS_TPM2_FORMAT_AK_CERT, MS_ERR_TPM_FORMAT);
     TRY(read_part(&c, &quoted, &quoted_len));
     TRY(read_part(&c, &sig, &sig_len));
     TRY(read_part(&c, &b->ak_bytes, &b->ak_len));
     TRY(read_part(&c, &b->pcr_values, &values_len));
+    if (format == MS_TPM2_FORMAT_AK_CERT) {
+        TRY(read_part(&c, &b->ak_cert, &b->ak_cert_len));
+        ENSURE(b->ak_cert_len > 0 && b->ak_cert_len <= MS_TPM2_MAX_AK_CERT, MS_ERR_TPM_FORMAT);
+    }
     TRY(ms_cursor_expect_end(&c));
     ENSURE(values_len % MS_TPM2_DIGEST_LEN == 0 &&
                values_len / MS_TPM2_DIGEST_LEN <= MS_TPM2_NUM_PCRS,
@@ -121,6 +125,18 @@ ms_err ms_tpm2_bundle_write_raw(const uint8_t *quoted, size_t quoted_len, const 
         err = MS_ERR_INTERNAL; /* cannot happen: start <= len */
     }
     return err;
+}
+
+ms_err ms_tpm2_bundle_add_cert(ms_buf *out, size_t start, const uint8_t *cert, size_t cert_len)
+{
+    ENSURE(start < out->len && out->p[start] == MS_TPM2_FORMAT, MS_ERR_ARG);
+    ENSURE(cert != NULL && cert_len > 0 && cert_len <= MS_TPM2_MAX_AK_CERT &&
+               out->len - start + 2 + cert_len <= MS_TPM2_MAX_BUNDLE,
+           MS_ERR_CAP_EXCEEDED);
+    TRY(ms_buf_reserve(out, 2 + cert_len)); /* then the appends cannot fail half-way */
+    TRY(append_part(out, cert, cert_len));
+    out->p[start] = MS_TPM2_FORMAT_AK_CERT;
+    return MS_OK;
 }
 
 ms_err ms_tpm2_public_marshal(const TPMT_PUBLIC *pub, uint8_t out[static sizeof(TPMT_PUBLIC)],

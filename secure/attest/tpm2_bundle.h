@@ -26,6 +26,8 @@ typedef struct ms_tpm2_bundle {
     size_t ak_len;
     const uint8_t *pcr_values;
     size_t n_pcr;
+    const uint8_t *ak_cert; /* format 0x02: the AK certificate (DER, not parsed here); else NULL */
+    size_t ak_cert_len;
 } ms_tpm2_bundle;
 
 /* Check 1 of docs/attest-tpm2.md §3: MS_OK or MS_ERR_TPM_FORMAT (then *out is zeroed). */
@@ -41,6 +43,14 @@ MS_MUST_CHECK ms_err ms_tpm2_bundle_write_raw(const uint8_t *quoted, size_t quot
                                               const uint8_t *sig, size_t sig_len,
                                               const uint8_t *ak, size_t ak_len,
                                               const uint8_t *values, size_t n, ms_buf *out);
+
+/*
+ * Turn the format-0x01 bundle that starts at out->p[start] (the last thing in `out`) into
+ * format 0x02 by appending u16 c || cert. MS_ERR_ARG when there is no such bundle,
+ * MS_ERR_CAP_EXCEEDED when it would pass MS_TPM2_MAX_BUNDLE (then `out` is unchanged).
+ */
+MS_MUST_CHECK ms_err ms_tpm2_bundle_add_cert(ms_buf *out, size_t start, const uint8_t *cert,
+                                             size_t cert_len);
 
 /* The same from TPM structures, marshalled with tss2-mu (MS_ERR_INTERNAL if that fails). */
 MS_MUST_CHECK ms_err ms_tpm2_bundle_write(const TPM2B_ATTEST *quoted, const TPMT_SIGNATURE *sig,

@@ -124,3 +124,122 @@ ms_err ms_tpm2_esys_read_pcrs(ESYS_CONTEXT *esys, uint32_t mask,
     }
     return MS_OK;
 }
+
+ms_err ms_tpm2_esys_primary(ESYS_CONTEXT *esys, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl,
+                            ESYS_TR *h, TPMT_PUBLIC *pub)
+{
+    TPM2B_SENSITIVE_CREATE sensitive = {0};
+    TPM2B_DATA outside = {0};
+    TPML_PCR_SELECTION none = {0};
+    TPM2B_PUBLIC *out = NULL;
+    *h = ESYS_TR_NONE;
+    TSS2_RC rc = Esys_CreatePrimary(esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                                    &sensitive, tmpl, &outside, &none, h, &out, NULL, NULL, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        *h = ESYS_TR_NONE;
+        return ms_tpm2_tss_fail("Esys_CreatePrimary", rc);
+    }
+    *pub = out->publicArea;
+    Esys_Free(out);
+    return MS_OK;
+}
+
+#define NV_CHUNK 512u /* every TPM's TPM2_PT_NV_BUFFER_MAX is at least this */
+
+static ms_err nv_chunks(ESYS_CONTEXT *esys, ESYS_TR nv, ESYS_TR auth, uint16_t size, ms_buf *out)
+{
+    for (uint16_t off = 0; off < size;) {
+        uint16_t n = (unsigned)(size - off) < NV_CHUNK ? (uint16_t)(size - off) : (uint16_t)NV_CHUNK;
+        TPM2B_MAX_NV_BUFFER *d = NULL;
+        TSS2_RC rc = Esys_NV_Read(esys, auth, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n,
+                                  off, &d);
+        ms_err e = rc != TSS2_RC_SUCCESS ? MS_ERR_TPM_DEVICE
+                   : d->size != n        ? MS_ERR_TPM_DEVICE
+                                         : ms_buf_append(out, d->buffer, n);
+        Esys_Free(d);
+        TRY(e);
+        off = (uint16_t)(off + n);
+    }
+    return MS_OK;
+}
+
+ms_err ms_tpm2_esys_nv_read(ESYS_CONTEXT *esys, uint32_t index, size_t cap, ms_buf *out)
+{
+    ESYS_TR nv = ESYS_TR_NONE;
+    TPM2B_NV_PUBLIC *pub = NULL;
+    TSS2_RC rc = Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+    if (rc != TSS2_RC_SUCCESS) {
+        return ms_tpm2_tss_fail("Esys_TR_FromTPMPublic (NV index)", rc);
+    }
+    ms_err err = MS_OK;
+    rc = Esys_NV_ReadPublic(esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        err = ms_tpm2_tss_fail("Esys_NV_ReadPublic", rc);
+    } else if (pub->nvPublic.dataSize > cap) {
+        err = MS_ERR_CAP_EXCEEDED;
+    } else {
+        uint16_t size = pub->nvPublic.dataSize;
+        ESYS_TR auth = (pub->nvPublic.attributes & TPMA_NV_AUTHREAD) ? nv : ESYS_TR_RH_OWNER;
+        size_t start = out->len;
+        err = nv_chunks(esys, nv, auth, size, out);
+        if (err != MS_OK && ms_buf_shrink(out, out->len - start) == MS_OK) {
+            ms_log(MS_LOG_ERROR, "tpm2", "TPM2_NV_Read of index 0x%08x failed", (unsigned)index);
+        }
+    }
+    Esys_Free(pub);
+    (void)Esys_TR_Close(esys, &nv);
+    return err;
+}
+
+/* A policy session satisfying the EK's PolicySecret(TPM_RH_ENDORSEMENT). */
+static ms_err ek_session(ESYS_CONTEXT *esys, ESYS_TR *s)
+{
+    TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+    TSS2_RC rc = Esys_StartAuthSession(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                       ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, s);
+    if (rc != TSS2_RC_SUCCESS) {
+        *s = ESYS_TR_NONE;
+        return ms_tpm2_tss_fail("Esys_StartAuthSession", rc);
+    }
+    rc = Esys_PolicySecret(esys, ESYS_TR_RH_ENDORSEMENT, *s, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                           ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        (void)Esys_FlushContext(esys, *s);
+        *s = ESYS_TR_NONE;
+        return ms_tpm2_tss_fail("Esys_PolicySecret (endorsement)", rc);
+    }
+    return MS_OK;
+}
+
+ms_err ms_tpm2_esys_activate(ESYS_CONTEXT *esys, ESYS_TR ak, ESYS_TR ek, const TPM2B_ID_OBJECT *blob,
+                             const TPM2B_ENCRYPTED_SECRET *secret, uint8_t cred[static 32],
+                             size_t *n)
+{
+    ESYS_TR s;
+    TPM2B_DIGEST *out = NULL;
+    *n = 0;
+    TRY(ek_session(esys, &s));
+    TSS2_RC rc = Esys_ActivateCredential(esys, ak, ek, ESYS_TR_PASSWORD, s, ESYS_TR_NONE, blob,
+                                         secret, &out);
+    (void)Esys_FlushContext(esys, s); /* already gone when the command ended the session */
+    ms_err err = MS_OK;
+    if (rc != TSS2_RC_SUCCESS) {
+        /* The TPM itself answered (layer 0): it refused this blob and seed, e.g.
+         * TPM_RC_INTEGRITY for another name, a decryption error for another EK (libtpms
+         * reports some as TPM_RC_FAILURE); the keys and the session were fine, since they
+         * were made and accepted just before. Any other layer is the stack's or the link's. */
+        ms_log(MS_LOG_ERROR, "tpm2", "TPM2_ActivateCredential failed: TSS2_RC 0x%x", (unsigned)rc);
+        err = (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER ? MS_ERR_TPM_ACTIVATION
+                                                             : MS_ERR_TPM_DEVICE;
+    } else if (out->size == 0 || out->size > 32) {
+        err = MS_ERR_TPM_ACTIVATION;
+    } else {
+        memcpy(cred, out->buffer, out->size);
+        *n = out->size;
+    }
+    if (out != NULL) {
+        ms_wipe(out, sizeof *out);
+    }
+    Esys_Free(out);
+    return err;
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <tss2/tss2_esys.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/tpm2.h"
 
@@ -43,6 +44,33 @@ MS_MUST_CHECK ms_err ms_tpm2_esys_read_pcrs(ESYS_CONTEXT *esys, uint32_t mask,
  */
 struct ms_tpm2_producer;
 void ms_tpm2_producer_set_between(struct ms_tpm2_producer *p, void (*fn)(void *ctx), void *ctx);
+
+/*
+ * TPM2_CreatePrimary of `tmpl` in `hierarchy` (ESYS_TR_RH_*, empty authorization): the
+ * handle in *h (flush it) and the public area in *pub. MS_ERR_TPM_DEVICE.
+ */
+MS_MUST_CHECK ms_err ms_tpm2_esys_primary(ESYS_CONTEXT *esys, ESYS_TR hierarchy,
+                                          const TPM2B_PUBLIC *tmpl, ESYS_TR *h, TPMT_PUBLIC *pub);
+
+/*
+ * The contents of NV index `index` (e.g. MS_TPM2_EK_NV_RSA2048), read in chunks with the
+ * index's own (empty) authorization, else the owner's; appended to `out` (at most `cap`
+ * bytes: MS_ERR_CAP_EXCEEDED). MS_ERR_TPM_DEVICE when there is no such index.
+ */
+MS_MUST_CHECK ms_err ms_tpm2_esys_nv_read(ESYS_CONTEXT *esys, uint32_t index, size_t cap,
+                                          ms_buf *out);
+
+/*
+ * TPM2_ActivateCredential: `ak` (loaded, empty authorization) and `ek` (loaded, the EK
+ * template's policy: PolicySecret(TPM_RH_ENDORSEMENT) in a policy session made here).
+ * The recovered credential into cred[0..*n), *n <= 32. MS_ERR_TPM_ACTIVATION when the TPM
+ * refuses the blob (made for another EK or another name, or altered); MS_ERR_TPM_DEVICE
+ * for other failures (the TSS2_RC goes to the log either way).
+ */
+MS_MUST_CHECK ms_err ms_tpm2_esys_activate(ESYS_CONTEXT *esys, ESYS_TR ak, ESYS_TR ek,
+                                           const TPM2B_ID_OBJECT *blob,
+                                           const TPM2B_ENCRYPTED_SECRET *secret,
+                                           uint8_t cred[static 32], size_t *n);
 
 /* Log "what failed: rc" (a TSS2_RC, hexadecimal) and return MS_ERR_TPM_DEVICE. */
 ms_err ms_tpm2_tss_fail(const char *what, TSS2_RC rc);

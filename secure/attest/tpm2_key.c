@@ -9,6 +9,7 @@
 
 #include "common/check.h"
 #include "secure/attest/tpm2_bundle.h"
+#include "secure/attest/tpm2_ek.h"
 
 #define P256_COORD 32u
 #define RSA_DEFAULT_EXPONENT 65537u
@@ -121,6 +122,18 @@ static EVP_PKEY *rsa_key(const TPMS_RSA_PARMS *p, const TPM2B_PUBLIC_KEY_RSA *n)
     BN_free(bn_n);
     BN_free(bn_e);
     return pkey;
+}
+
+EVP_PKEY *ms_tpm2_pkey_of(const TPMT_PUBLIC *pub)
+{
+    if (pub->type == TPM2_ALG_ECC && pub->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256 &&
+        pub->unique.ecc.x.size <= P256_COORD && pub->unique.ecc.y.size <= P256_COORD) {
+        return ecc_key(&pub->unique.ecc);
+    }
+    if (pub->type == TPM2_ALG_RSA && pub->unique.rsa.size > 0) {
+        return rsa_key(&pub->parameters.rsaDetail, &pub->unique.rsa);
+    }
+    return NULL;
 }
 
 /* DER ECDSA-Sig-Value from the TPM's r and s; *der is OPENSSL_malloc'd. Length or -1. */

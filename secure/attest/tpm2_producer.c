@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/log.h"
 #include "secure/attest/tpm2_bundle.h"
+#include "secure/attest/tpm2_ek.h"
 #include "secure/attest/tpm2_esys.h"
 
 struct ms_tpm2_producer {
@@ -20,6 +21,8 @@ struct ms_tpm2_producer {
     uint8_t ak_name[MS_TPM2_NAME_LEN];
     uint32_t mask;
     TPML_PCR_SELECTION sel;
+    uint8_t *ak_cert; /* DER or NULL, owned */
+    size_t ak_cert_len;
     void (*between)(void *ctx); /* tests only: see ms_tpm2_producer_set_between */
     void *between_ctx;
 };
@@ -60,6 +63,21 @@ static ms_err create_ak(struct ms_tpm2_producer *p, uint8_t hierarchy)
     return set_name(p);
 }
 
+/* A configured AK certificate must be one of this AK (its chain is the client's to check). */
+static ms_err set_cert(struct ms_tpm2_producer *p, const uint8_t *cert, size_t len)
+{
+    if (cert == NULL) {
+        return MS_OK;
+    }
+    ENSURE(len > 0 && len <= MS_TPM2_MAX_AK_CERT, MS_ERR_TPM_AK_CERT);
+    ENSURE(ms_tpm2_ak_cert_key_is(cert, len, &p->ak_public), MS_ERR_TPM_AK_CERT);
+    p->ak_cert = malloc(len);
+    ENSURE(p->ak_cert != NULL, MS_ERR_NOMEM);
+    memcpy(p->ak_cert, cert, len);
+    p->ak_cert_len = len;
+    return MS_OK;
+}
+
 ms_err ms_tpm2_producer_new(struct ms_tpm2_producer **out, const ms_tpm2_producer_cfg *cfg)
 {
     *out = NULL;
@@ -78,6 +96,9 @@ ms_err ms_tpm2_producer_new(struct ms_tpm2_producer **out, const ms_tpm2_produce
     ms_err err = ms_tpm2_esys_open(cfg->tcti, &p->tcti, &p->esys);
     if (err == MS_OK) {
         err = create_ak(p, cfg->hierarchy);
+    }
+    if (err == MS_OK) {
+        err = set_cert(p, cfg->ak_cert, cfg->ak_cert_len);
     }
     if (err != MS_OK) {
         ms_tpm2_producer_free(p);
@@ -100,6 +121,7 @@ void ms_tpm2_producer_free(struct ms_tpm2_producer *p)
     }
     ms_tpm2_esys_close(&p->tcti, &p->esys);
     pthread_mutex_destroy(&p->lock);
+    free(p->ak_cert);
     free(p);
 }
 
@@ -149,7 +171,13 @@ static ms_err quote_once(struct ms_tpm2_producer *p, const uint8_t *binding, ms_
     if (!same) {
         ms_log(MS_LOG_DEBUG, "tpm2", "a PCR changed between TPM2_Quote and TPM2_PCR_Read: quoting again");
     } else {
+        size_t start = out->len;
         TRY_OUT(ms_tpm2_bundle_write(quoted, sig, &p->ak_public, values, n, out));
+        if (p->ak_cert != NULL && (err = ms_tpm2_bundle_add_cert(out, start, p->ak_cert,
+                                                                 p->ak_cert_len)) != MS_OK &&
+            ms_buf_shrink(out, out->len - start) != MS_OK) {
+            err = MS_ERR_INTERNAL; /* cannot happen: start <= len; on error `out` is unchanged */
+        }
     }
 out:
     Esys_Free(quoted);

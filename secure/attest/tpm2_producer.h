@@ -18,6 +18,9 @@ typedef struct ms_tpm2_producer_cfg {
     const char *tcti;  /* tctildr string, e.g. "swtpm:host=127.0.0.1,port=2321"; NULL: default */
     uint32_t pcr_mask; /* SHA-256 bank, bit i = PCR i, i < 24, at least one */
     uint8_t hierarchy; /* MS_TPM2_HIERARCHY_*; its authorization must be empty */
+    const uint8_t *ak_cert; /* optional: the AK's certificate (DER, copied), sent in every
+                               bundle (format 0x02, docs/attest-tpm2.md §7); NULL: none */
+    size_t ak_cert_len;
 } ms_tpm2_producer_cfg;
 
 /*
@@ -31,7 +34,8 @@ typedef struct ms_tpm2_producer_cfg {
  * once: a mutex inside serialises the TPM commands (a TPM runs one command at a time
  * anyway). _free must not race with anything.
  *
- * Errors: MS_ERR_ARG (configuration), MS_ERR_TPM_DEVICE (TCTI, ESAPI or TPM failure; the
+ * Errors: MS_ERR_ARG (configuration), MS_ERR_TPM_AK_CERT (cfg->ak_cert is not one DER
+ * certificate of this AK's public key), MS_ERR_TPM_DEVICE (TCTI, ESAPI or TPM failure; the
  * TSS2_RC goes to the log), MS_ERR_NOMEM. If the TPM is reset (reboot, swtpm restart)
  * the AK handle is gone: make a new producer.
  */

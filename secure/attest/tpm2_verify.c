@@ -1,17 +1,20 @@
 /* TPM quote verifier: the ten checks of docs/attest-tpm2.md §3, in order, one error each. */
 #include <string.h>
+#include <time.h>
 #include <tss2/tss2_mu.h>
 
 #include "common/buf.h"
 #include "common/check.h"
 #include "secure/attest/tpm2.h"
 #include "secure/attest/tpm2_bundle.h"
+#include "secure/attest/tpm2_ek.h"
 
 #define ALL_PCRS ((1u << MS_TPM2_NUM_PCRS) - 1u)
 
 static int policy_valid(const ms_tpm2_policy *p)
 {
-    return p != NULL && p->pcr_mask != 0 && (p->pcr_mask & ~ALL_PCRS) == 0;
+    return p != NULL && p->pcr_mask != 0 && (p->pcr_mask & ~ALL_PCRS) == 0 &&
+           (p->ak_ca_pem == NULL || p->ak_ca_pem_len > 0);
 }
 
 /* Checks 2 and 3: made by a TPM (the magic a restricted key refuses to sign), and a quote. */
@@ -56,20 +59,37 @@ static ms_err check_values(const ms_tpm2_bundle *b, const ms_tpm2_policy *p)
     return MS_OK;
 }
 
-/* Checks 8 to 10: the key is an AK, it is the pinned one, and it signed these bytes. */
-static ms_err check_ak(const ms_tpm2_bundle *b, const uint8_t *pinned_name)
+/* Check 9 with a name pinned. */
+static ms_err check_name(const ms_tpm2_bundle *b, const uint8_t *pinned_name)
 {
     uint8_t name[MS_TPM2_NAME_LEN];
+    ms_tpm2_name_of(b->ak_bytes, b->ak_len, name);
+    ENSURE(ms_ct_equal(name, pinned_name, MS_TPM2_NAME_LEN), MS_ERR_TPM_AK_NAME);
+    return MS_OK;
+}
+
+/* Check 9 with a CA pinned (§7): the bundle's AK certificate chains to it and holds the AK. */
+static ms_err check_cert(const ms_tpm2_bundle *b, const ms_tpm2_policy *p, int64_t now)
+{
+    ENSURE(b->ak_cert != NULL, MS_ERR_TPM_AK_CERT);
+    return ms_tpm2_ak_cert_verify(b->ak_cert, b->ak_cert_len, p->ak_ca_pem, p->ak_ca_pem_len,
+                                  &b->ak, now);
+}
+
+/* Checks 8 to 10: the key is an AK, it is the pinned one, and it signed these bytes. */
+static ms_err check_ak(const ms_tpm2_bundle *b, const ms_tpm2_policy *p, int64_t now)
+{
     TRY(ms_tpm2_ak_check(&b->ak));
-    if (pinned_name != NULL) {
-        ms_tpm2_name_of(b->ak_bytes, b->ak_len, name);
-        ENSURE(ms_ct_equal(name, pinned_name, MS_TPM2_NAME_LEN), MS_ERR_TPM_AK_NAME);
+    if (p != NULL && p->ak_ca_pem != NULL) {
+        TRY(check_cert(b, p, now));
+    } else if (p != NULL) {
+        TRY(check_name(b, p->ak_name));
     }
     return ms_tpm2_sig_verify(&b->ak, &b->sig, b->attest_bytes, b->attest_len);
 }
 
 static ms_err verify(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len,
-                     const uint8_t binding[static MS_BINDING_LEN], ms_tpm2_bundle *b)
+                     const uint8_t binding[static MS_BINDING_LEN], int64_t now, ms_tpm2_bundle *b)
 {
     TRY(ms_tpm2_bundle_parse(ev, len, b));
     TRY(check_header(&b->attest));
@@ -78,15 +98,21 @@ static ms_err verify(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len
            MS_ERR_TPM_PCR_SELECT);
     TRY(check_digest(b, policy->pcr_mask));
     TRY(check_values(b, policy));
-    return check_ak(b, policy->ak_name);
+    return check_ak(b, policy, now);
+}
+
+ms_err ms_tpm2_verify_at(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len,
+                         const uint8_t binding[static MS_BINDING_LEN], int64_t now)
+{
+    ENSURE(policy_valid(policy), MS_ERR_ARG);
+    ms_tpm2_bundle b; /* ~4 KiB of TPM structures: on the stack, nothing secret in them */
+    return verify(policy, ev, len, binding, now, &b);
 }
 
 ms_err ms_tpm2_verify(const ms_tpm2_policy *policy, const uint8_t *ev, size_t len,
                       const uint8_t binding[static MS_BINDING_LEN])
 {
-    ENSURE(policy_valid(policy), MS_ERR_ARG);
-    ms_tpm2_bundle b; /* ~4 KiB of TPM structures: on the stack, nothing secret in them */
-    return verify(policy, ev, len, binding, &b);
+    return ms_tpm2_verify_at(policy, ev, len, binding, (int64_t)time(NULL));
 }
 
 static ms_err enrol(const uint8_t *ev, size_t len, ms_tpm2_bundle *b, ms_tpm2_policy *out)
@@ -96,7 +122,7 @@ static ms_err enrol(const uint8_t *ev, size_t len, ms_tpm2_bundle *b, ms_tpm2_po
     uint32_t mask = ms_tpm2_selection_mask(&b->attest.attested.quote.pcrSelect);
     ENSURE(mask != 0 && (mask & ~ALL_PCRS) == 0, MS_ERR_TPM_PCR_SELECT);
     TRY(check_digest(b, mask));
-    TRY(check_ak(b, NULL));
+    TRY(check_ak(b, NULL, 0));
     ms_tpm2_name_of(b->ak_bytes, b->ak_len, out->ak_name);
     out->pcr_mask = mask;
     size_t k = 0;
@@ -159,7 +185,6 @@ static void run_checks(const ms_tpm2_policy *policy, const ms_tpm2_bundle *b,
                        const uint8_t *binding, ms_tpm2_checks *out)
 {
     const TPMS_ATTEST *a = &b->attest;
-    uint8_t name[MS_TPM2_NAME_LEN];
     uint32_t mask = ms_tpm2_selection_mask(&a->attested.quote.pcrSelect);
     record(out, MS_TPM2_CHECK_MAGIC, a->magic == TPM2_GENERATED_VALUE ? MS_OK : MS_ERR_TPM_MAGIC);
     record(out, MS_TPM2_CHECK_TYPE, a->type == TPM2_ST_ATTEST_QUOTE ? MS_OK : MS_ERR_TPM_TYPE);
@@ -174,10 +199,10 @@ static void run_checks(const ms_tpm2_policy *policy, const ms_tpm2_bundle *b,
         record(out, MS_TPM2_CHECK_PCR_VALUE, check_values(b, policy));
     }
     record(out, MS_TPM2_CHECK_AK_ATTRS, ms_tpm2_ak_check(&b->ak));
-    if (policy != NULL) {
-        ms_tpm2_name_of(b->ak_bytes, b->ak_len, name);
-        record(out, MS_TPM2_CHECK_AK_NAME,
-               ms_ct_equal(name, policy->ak_name, MS_TPM2_NAME_LEN) ? MS_OK : MS_ERR_TPM_AK_NAME);
+    if (policy != NULL && policy->ak_ca_pem != NULL) {
+        record(out, MS_TPM2_CHECK_AK_CERT, check_cert(b, policy, (int64_t)time(NULL)));
+    } else if (policy != NULL) {
+        record(out, MS_TPM2_CHECK_AK_NAME, check_name(b, policy->ak_name));
     }
     record(out, MS_TPM2_CHECK_SIGNATURE,
            ms_tpm2_sig_verify(&b->ak, &b->sig, b->attest_bytes, b->attest_len));
@@ -213,7 +238,8 @@ const char *ms_tpm2_check_name(ms_tpm2_check c)
         [MS_TPM2_CHECK_TYPE] = "attest-type",      [MS_TPM2_CHECK_NONCE] = "nonce",
         [MS_TPM2_CHECK_PCR_SELECT] = "pcr-select", [MS_TPM2_CHECK_PCR_DIGEST] = "pcr-digest",
         [MS_TPM2_CHECK_PCR_VALUE] = "pcr-values",  [MS_TPM2_CHECK_AK_ATTRS] = "ak-attributes",
-        [MS_TPM2_CHECK_AK_NAME] = "ak-name",       [MS_TPM2_CHECK_SIGNATURE] = "signature",
+        [MS_TPM2_CHECK_AK_NAME] = "ak-name",       [MS_TPM2_CHECK_AK_CERT] = "ak-certificate",
+        [MS_TPM2_CHECK_SIGNATURE] = "signature",
     };
     return (unsigned)c < MS_TPM2_CHECK_COUNT ? names[c] : "unknown";
 }

@@ -4,6 +4,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -219,6 +220,29 @@ static int to_der(X509 *x, ms_buf *out)
     ms_buf_init(out, MS_SNP_MAX_CERT);
     int ok = n > 0 && ms_buf_append(out, der, (size_t)n) == MS_OK;
     OPENSSL_free(der);
+    return ok;
+}
+
+static int bio_to_buf(BIO *bio, ms_buf *out)
+{
+    char *p = NULL;
+    long n = BIO_get_mem_data(bio, &p);
+    return n > 0 && ms_buf_append(out, p, (size_t)n) == MS_OK;
+}
+
+int snp_fx_ca_pem(EVP_PKEY *key, const char *cn, ms_buf *key_pem, ms_buf *cert_pem)
+{
+    ms_buf_init(key_pem, 65536);
+    ms_buf_init(cert_pem, 65536);
+    X509 *x = cert_new(key, cn, 1);
+    BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+    int ok = x != NULL && kb != NULL && cb != NULL && X509_set_issuer_name(x, X509_get_subject_name(x)) &&
+             add_ca_exts(x, x) && X509_sign(x, key, EVP_sha384()) > 0 &&
+             PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+             PEM_write_bio_X509(cb, x) == 1 && bio_to_buf(kb, key_pem) && bio_to_buf(cb, cert_pem);
+    BIO_free(kb);
+    BIO_free(cb);
+    X509_free(x);
     return ok;
 }
 

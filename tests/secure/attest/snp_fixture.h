@@ -65,6 +65,13 @@ int snp_fx_chain_make(snp_fx_chain *c, EVP_PKEY *ark_key, EVP_PKEY *ask_key, EVP
                       const snp_fx_vcek_opts *o, int pss_salt, int pkcs1);
 void snp_fx_chain_free(snp_fx_chain *c);
 
+/*
+ * A self-signed CA with `key` (e.g. snp_fx_p384_key), CN `cn`, valid for a year from now,
+ * as PEM: its private key and its certificate (both ms_buf initialised here). The TPM
+ * AK-certificate tests use it as an operator's "AK CA". Returns 1 on success.
+ */
+int snp_fx_ca_pem(EVP_PKEY *key, const char *cn, ms_buf *key_pem, ms_buf *cert_pem);
+
 /* ---- made-up reports ------------------------------------------------------------------ */
 
 typedef struct snp_fx_report_opts {

@@ -328,6 +328,7 @@ static void test_tpm2(void)
     for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
         CHECK_PASS(&out, pass[i]);
     }
+    CHECK_SKIP(&out, "ak-certificate"); /* a name is pinned, not an AK CA */
     CHECK(out.have_tpm2 && out.tpm2.pcr_mask == MASK);
     CHECK_MEM(out.tpm2.ak_name, F.pol.ak_name, MS_TPM2_NAME_LEN);
     CHECK_MEM(out.tpm2.pcr_values[7], F.pol.pcr_values[7], MS_TPM2_DIGEST_LEN);

@@ -81,6 +81,67 @@ static void test_refusals(void)
     ms_attest_policy_free(&p);
 }
 
+/* A CA certificate for tpm2.ak_ca_pem (any will do: the policy only reads it). */
+static const char AK_CA[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBgDCCASegAwIBAgIUFbLf+XKzbu3XexGNKvv5KeSGqCUwCgYIKoZIzj0EAwIw\n"
+    "FTETMBEGA1UEAwwKZnV6eiBBSyBDQTAgFw0yNjEyMDYwMzE3MjNaGA8yMTI2MTEx\n"
+    "MjAzMTcyM1owFTETMBEGA1UEAwwKZnV6eiBBSyBDQTBZMBMGByqGSM49AgEGCCqG\n"
+    "SM49AwEHA0IABPcRPMYKMO1vdCMXr+8iIOWjHSW09c6yPPLX5mz5kQopixC/Thfd\n"
+    "GY8MJ/d4Ti292t8zzmQeqlLiMTZmVH+jJCyjUzBRMB0GA1UdDgQWBBSnEbO2zxCD\n"
+    "UN9h5s4UIUSx7vFCwDAfBgNVHSMEGDAWgBSnEbO2zxCDUN9h5s4UIUSx7vFCwDAP\n"
+    "BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIBEzCNrCRmC5c8EOPmox\n"
+    "5J3S40klQ13b7sQKMa2G1ffhAiAsnJ1cMBHhE6LrPNCuseyTsMeLWHipCpkXJA5P\n"
+    "S/gHvQ==\n"
+    "-----END CERTIFICATE-----\n";
+
+/* tpm2: exactly one of ak_name and ak_ca_pem; the CA file must hold a certificate. */
+static void test_tpm2_ak_ca(void)
+{
+    ms_attest_policy p;
+    char json[512], path[256];
+    snprintf(path, sizeof path, "%s/akca.pem", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL && fputs(AK_CA, f) >= 0 && fclose(f) == 0);
+    ms_attest_policy_init(&p);
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_ca_pem\":\"akca.pem\","
+             "\"pcrs\":{\"0\":\"%s\"}}}", V32);
+    CHECK_OK(parse(&p, json));
+    CHECK(p.have_tpm2 && p.tpm2.ak_ca_pem != NULL && p.tpm2.ak_ca_pem_len == strlen(AK_CA) &&
+          memcmp(p.tpm2.ak_ca_pem, AK_CA, strlen(AK_CA)) == 0 && p.tpm2.pcr_mask == 1);
+    static const struct {
+        const char *tpm2;
+        const char *why_has;
+    } cases[] = {
+        {"{\"ak_name\":\"%s\",\"ak_ca_pem\":\"akca.pem\",\"pcrs\":{\"0\":\"%s\"}}", "both given"},
+        {"{\"pcrs\":{\"0\":\"%s\"}}", "neither given"},
+        {"{\"ak_ca_pem\":\"dev.pem.pub\",\"pcrs\":{\"0\":\"%s\"}}", "tpm2.ak_ca_pem"},
+        {"{\"ak_ca_pem\":\"none.pem\",\"pcrs\":{\"0\":\"%s\"}}", "tpm2.ak_ca_pem"},
+        {"{\"ak_ca_pem\":\"\",\"pcrs\":{\"0\":\"%s\"}}", "tpm2.ak_ca_pem"},
+        {"{\"ak_ca_pem\":7,\"pcrs\":{\"0\":\"%s\"}}", "tpm2.ak_ca_pem"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char tpm2[256];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        if (i == 0) {
+            snprintf(tpm2, sizeof tpm2, cases[i].tpm2, AK, V32);
+        } else {
+            snprintf(tpm2, sizeof tpm2, cases[i].tpm2, V32);
+        }
+#pragma GCC diagnostic pop
+        snprintf(json, sizeof json, "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":%s}",
+                 tpm2);
+        CHECK(parse(&p, json) != MS_OK);
+        if (!strstr(p.why, cases[i].why_has)) {
+            fprintf(stderr, "  case %zu: why = \"%s\"\n", i, p.why);
+            CHECK(0);
+        }
+    }
+    ms_attest_policy_free(&p);
+}
+
 /* The verifier: type accepted, strict required, validity bounded, then the type's checks. */
 static void test_verify_dispatch(void)
 {
@@ -138,6 +199,7 @@ int main(void)
     RUN(test_good_policies);
     RUN(test_refusals);
     RUN(test_verify_dispatch);
+    RUN(test_tpm2_ak_ca);
     ms_devkey_wipe(&dev);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
