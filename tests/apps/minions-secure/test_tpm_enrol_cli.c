@@ -100,7 +100,7 @@ static void test_enrol(void)
 
 static int policy(const char *path, const char *ca)
 {
-    char json[1024];
+    char json[PATH_MAX + 1024];
     snprintf(json, sizeof json,
              "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_ca_pem\":\"%s\","
              "\"pcrs\":{\"0\":\"" ZERO32 "\",\"1\":\"" ZERO32 "\"}}}\n",
