@@ -2,6 +2,7 @@
 #ifndef MS_COMMON_LLM_CHAT_H
 #define MS_COMMON_LLM_CHAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,10 @@ void ms_chat_opts_init(ms_chat_opts *o);
  *   content          the reply (capped at MS_MAX_LLM_REPLY), not NUL-terminated; empty
  *                    after any error (a stream's partial text went to on_delta only)
  *   finish_reason    "stop", "length", ... as the engine said it; "" if it did not
+ *   truncated        the engine stopped at its token limit (finish_reason / done_reason
+ *                    "length", ms_finish_reason_cut): the call succeeds (MS_OK) and content
+ *                    holds what was generated, but it is a fragment, never a whole answer;
+ *                    every caller must say so (docs/client.md, docs/protocols.md)
  *   prompt_tokens, completion_tokens  usage as reported by the engine (0 when absent)
  *   seconds          wall time of the call, retries and waits included
  *   http_status      the last HTTP status received (0 if none): for callers' messages
@@ -88,6 +93,7 @@ void ms_chat_opts_init(ms_chat_opts *o);
 typedef struct ms_chat_result {
     ms_buf content;
     char finish_reason[MS_CHAT_FINISH_REASON_LEN];
+    bool truncated;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     double seconds;

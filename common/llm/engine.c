@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/turn_reply.h"
 
 #define DEFAULT_BACKOFF_BASE_MS 250u
 
@@ -56,6 +57,7 @@ static void clear_reply(ms_chat_result *r)
 {
     ms_buf_clear(&r->content);
     r->finish_reason[0] = '\0';
+    r->truncated = false;
     r->prompt_tokens = 0;
     r->completion_tokens = 0;
     r->http_status = 0;
@@ -324,6 +326,7 @@ ms_err ms_llm_set_finish(ms_chat_result *r, const char *s, size_t n)
     ENSURE(n < sizeof r->finish_reason, MS_ERR_BACKEND_FORMAT);
     memcpy(r->finish_reason, s, n);
     r->finish_reason[n] = '\0';
+    r->truncated = ms_finish_reason_cut(s, n);
     return MS_OK;
 }
 

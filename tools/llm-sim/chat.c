@@ -65,6 +65,9 @@ static ms_err turn_init(const struct llmsim_server *s, const llmsim_request *req
         t->completion_tokens = req->max_tokens;
         t->finish = LLMSIM_FINISH_LENGTH;
     }
+    if (plan->length) {
+        t->finish = LLMSIM_FINISH_LENGTH;
+    }
     return MS_OK;
 }
 

@@ -22,6 +22,7 @@ typedef struct rule {
     uint32_t delay_ms;
     bool cut;
     uint32_t cut_after;
+    bool length; /* "finish_reason": "length" */
 } rule;
 
 struct llmsim_script {
@@ -37,7 +38,9 @@ struct llmsim_script {
 static const char *const roles[] = {"system", "user", "assistant", "tool", "developer"};
 static const char *const top_keys[] = {"rules", "default", "models"};
 static const char *const rule_keys[] = {"role",   "contains", "equals",           "reply",
-                                        "status", "delay_ms", "stream_fail_after"};
+                                        "status", "delay_ms", "stream_fail_after",
+                                        "finish_reason"};
+static const char *const finish_reasons[] = {"stop", "length"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -92,6 +95,9 @@ static ms_err parse_rule_fields(ms_json_val obj, rule *r, const char **field)
     TRY(ms_json_get_i64_opt(obj, "stream_fail_after", 0, LLMSIM_MAX_FAIL_AFTER, -1, &v));
     r->cut = v >= 0;
     r->cut_after = r->cut ? (uint32_t)v : 0;
+    *field = "finish_reason";
+    TRY(ms_json_get_enum_opt(obj, "finish_reason", finish_reasons, COUNT(finish_reasons), 0, &n));
+    r->length = n == 1;
     *field = "reply";
     ENSURE(r->reply != NULL || r->status != 0, MS_ERR_JSON_MISSING);
     return MS_OK;
@@ -276,6 +282,7 @@ void llmsim_script_match(const llmsim_script *s, const llmsim_msg *msgs, size_t 
         out->delay_ms = r->delay_ms;
         out->cut = r->cut;
         out->cut_after = r->cut_after;
+        out->length = r->length;
         if (r->reply != NULL) {
             out->text = r->reply;
             out->len = r->reply_len;

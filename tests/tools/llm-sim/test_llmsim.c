@@ -264,6 +264,10 @@ static void test_script_negative(void)
                    "rules[0].delay_ms");
     script_rejects("{\"rules\":[{\"reply\":\"a\",\"stream_fail_after\":1.5}]}",
                    MS_ERR_JSON_RANGE, "rules[0].stream_fail_after");
+    script_rejects("{\"rules\":[{\"reply\":\"a\",\"finish_reason\":\"max_tokens\"}]}",
+                   MS_ERR_JSON_ENUM, "rules[0].finish_reason");
+    script_rejects("{\"rules\":[{\"reply\":\"a\",\"finish_reason\":1}]}", MS_ERR_JSON_TYPE,
+                   "rules[0].finish_reason");
 
     /* too many rules: the cap passes, one more is refused with the cap in the message */
     ms_buf b;
@@ -296,7 +300,9 @@ static const char script_text[] =
     "{\"contains\":\"France\",\"reply\":\"Paris.\",\"delay_ms\":5},"
     "{\"equals\":\"ping\",\"reply\":\"pong\"},"
     "{\"contains\":\"explode\",\"status\":503},"
-    "{\"contains\":\"cut\",\"reply\":\"a b c\",\"stream_fail_after\":0}],"
+    "{\"contains\":\"cut\",\"reply\":\"a b c\",\"stream_fail_after\":0},"
+    "{\"contains\":\"limit\",\"reply\":\"<think>a\",\"finish_reason\":\"length\"},"
+    "{\"contains\":\"whole\",\"reply\":\"b\",\"finish_reason\":\"stop\"}],"
     "\"default\":\"dunno\",\"models\":[\"m1\",\"m2\"]}";
 
 static void plan_for(const llmsim_script *s, const llmsim_msg *m, size_t n, const char *text,
@@ -334,7 +340,13 @@ static void test_script_match(void)
     CHECK(p.rule == 3 && p.status == 503 && p.len > 0);
     llmsim_msg cut = {.role = "user", .content = "cut", .content_len = 3};
     llmsim_script_match(s, &cut, 1, &p);
-    CHECK(p.rule == 4 && p.cut && p.cut_after == 0 && p.status == 0);
+    CHECK(p.rule == 4 && p.cut && p.cut_after == 0 && p.status == 0 && !p.length);
+    llmsim_msg limit = {.role = "user", .content = "limit", .content_len = 5};
+    llmsim_script_match(s, &limit, 1, &p);
+    CHECK(p.rule == 5 && p.length && !p.cut && p.status == 0);
+    llmsim_msg whole = {.role = "user", .content = "whole", .content_len = 5};
+    llmsim_script_match(s, &whole, 1, &p);
+    CHECK(p.rule == 6 && !p.length);
     llmsim_script_match(s, m + 2, 1, &p);
     CHECK(p.delay_ms == 5 && !p.cut);
 
