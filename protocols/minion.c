@@ -150,9 +150,11 @@ static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf
     }
     if (err != MS_OK) {
         err = ms_convo_fail(&m->cv, err, true,
-                            "the local model failed in round %u: %s%s%s (HTTP %ld)", round,
+                            "the local model failed in round %u: %s%s%s (HTTP %ld)%s", round,
                             ms_err_str(err), res.error_text[0] ? ": " : "", res.error_text,
-                            res.http_status);
+                            res.http_status,
+                            res.retry_after_s > 0 ? "; it is busy and asked to be retried later"
+                                                  : "");
         goto out;
     }
     ms_convo_progress(&m->cv, round, "worker", 1, 1);

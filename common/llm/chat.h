@@ -89,6 +89,9 @@ void ms_chat_opts_init(ms_chat_opts *o);
  *                    ASCII only (other bytes become '?'), at most MS_MAX_LLM_ERROR_TEXT
  *                    characters, NUL-terminated; "" otherwise
  *   attempts         HTTP requests made (1 + retries)
+ *   retry_after_s    on a final 429 or 503, the engine's Retry-After in seconds (0: none):
+ *                    the retries ended (budget spent, or it asked for longer than the wait
+ *                    cap); for callers' messages ("busy: retry after N s")
  */
 typedef struct ms_chat_result {
     ms_buf content;
@@ -100,6 +103,7 @@ typedef struct ms_chat_result {
     long http_status;
     char error_text[256];
     unsigned attempts;
+    long retry_after_s;
 } ms_chat_result;
 
 void ms_chat_result_init(ms_chat_result *r);

@@ -69,6 +69,7 @@ void ms_llm_reset_result(ms_chat_result *r)
     clear_reply(r);
     r->seconds = 0;
     r->attempts = 0;
+    r->retry_after_s = 0;
 }
 
 ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
@@ -93,6 +94,9 @@ ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *
     }
     if (e != MS_OK) {
         ms_buf_clear(&r->content); /* never hand back part of an answer as if it were one */
+    }
+    if (e == MS_ERR_BACKEND_STATUS && (r->http_status == 429 || r->http_status == 503)) {
+        r->retry_after_s = ms_http_retry_after_s(http); /* busy: said in the caller's error */
     }
     r->seconds = ms_clock_s() - t0;
     return e;
