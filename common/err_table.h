@@ -169,6 +169,8 @@
   X(MS_ERR_BACKEND_STATUS,        BACKEND,  "the model engine answered with an HTTP error") \
   X(MS_ERR_BACKEND_FORMAT,        BACKEND,  "the model engine's answer is not in the expected format") \
   X(MS_ERR_BACKEND_REMOTE,        BACKEND,  "the supervisor's model engine failed on this turn") \
+  /* ENGINE, replies cut at the token limit (issue 18) */ \
+  X(MS_ERR_BACKEND_CUT,           BACKEND,  "the model stopped at its token limit (finish_reason \"length\"): its reply is incomplete; allow more tokens") \
   /* CONFIG */ \
   X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option") \
   /* PROTOCOLS: Minion and Minions (docs/protocols.md) */ \

@@ -3,6 +3,12 @@
 
 #include <string.h>
 
+bool ms_finish_reason_cut(const char *reason, size_t len)
+{
+    static const char LENGTH[] = "length";
+    return reason != NULL && len == sizeof LENGTH - 1 && strncmp(reason, LENGTH, len) == 0;
+}
+
 void ms_turn_reply_init(ms_turn_reply *r, size_t max)
 {
     memset(r, 0, sizeof *r);

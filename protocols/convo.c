@@ -273,6 +273,8 @@ static ms_err fill_turn(ms_json_wval o, const void *arg)
     TRY(ms_convo_add_text(o, "reply", (const char *)r->content.p, r->content.len,
                           MS_MAX_PROTO_LOG_TEXT));
     TRY(ms_convo_add_usage(o, "usage", r->prompt_tokens, r->completion_tokens));
+    TRY(ms_json_add_cstr(o, "finish_reason", r->finish_reason));
+    TRY(ms_json_add_bool(o, "truncated", r->truncated));
     TRY(ms_json_add_obj(o, "timings", &tm));
     TRY(ms_json_add_double(tm, "total_s", t->seconds));
     TRY(ms_json_add_double(tm, "seal_s", r->seal_s));
@@ -331,6 +333,9 @@ static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra,
     ms_turn_reply_clear(reply);
     double t = ms_clock_s();
     ms_err e = cv->cfg->remote.turn(cv->cfg->remote.ctx, cv->msgs, n, reply);
+    if (e == MS_OK && reply->truncated) {
+        e = MS_ERR_BACKEND_CUT; /* a fragment of a decision is never acted on */
+    }
     reply->error_code[sizeof reply->error_code - 1] = '\0';
     reply->error_message[sizeof reply->error_message - 1] = '\0';
     cv->r->rounds = round;
@@ -344,6 +349,13 @@ static ms_err send(ms_convo *cv, unsigned round, unsigned attempt, size_t extra,
     if (e == MS_ERR_BACKEND_REMOTE) {
         return ms_convo_fail(cv, e, false, "the supervisor's engine failed in round %u: %s: %s",
                              round, reply->error_code, reply->error_message);
+    }
+    if (e == MS_ERR_BACKEND_CUT) {
+        return ms_convo_fail(cv, e, false,
+                             "the supervisor's model stopped at its token limit in round %u "
+                             "(finish_reason \"length\"): its reply is INCOMPLETE and was not "
+                             "used; allow the supervisor's engine more tokens",
+                             round);
     }
     if (e != MS_OK) {
         return ms_convo_fail(cv, e, false, "the supervisor turn of round %u failed: %s", round,

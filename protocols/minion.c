@@ -18,8 +18,14 @@
  *      re-asks -> NO_ANSWER; before the last round the worker gets the context and the
  *      question, its answer (reasoning blocks removed, cut at MS_MAX_WORKER_ANSWER) is the
  *      next round's user message.
- * So the worker is called at most max_rounds - 1 times.
+ * So the worker is called at most max_rounds - 1 times, plus one re-ask each time its engine
+ * stops at its token limit: a cut answer is asked again once with twice the limit (the
+ * configured one, else the tokens the engine spent); an answer still cut (or when the re-ask
+ * cannot be made or fails) goes to the supervisor marked INCOMPLETE, never as whole.
  */
+
+/* The largest token limit a re-ask asks for (as §12.3 caps a request's max_tokens). */
+#define REASK_MAX_TOKENS 1000000u
 
 typedef struct minion {
     ms_convo cv;
@@ -35,6 +41,8 @@ typedef struct worker_ev {
     const ms_buf *prompt; /* the worker's messages, logged only with log_context */
     const ms_chat_result *res;
     bool log_context;
+    int reask_max_tokens; /* 0: no re-ask at the token limit */
+    bool reask_failed;    /* the re-ask failed: the first, cut answer was used */
 } worker_ev;
 
 static ms_err fill_worker(ms_json_wval o, const void *arg)
@@ -51,11 +59,66 @@ static ms_err fill_worker(ms_json_wval o, const void *arg)
                               MS_MAX_PROTO_LOG_TEXT));
     }
     TRY(ms_convo_add_usage(o, "usage", w->res->prompt_tokens, w->res->completion_tokens));
+    TRY(ms_json_add_cstr(o, "finish_reason", w->res->finish_reason));
+    /* docs/logs.md: truncated = the answer went to the supervisor marked INCOMPLETE */
+    TRY(ms_json_add_bool(o, "truncated", w->res->truncated));
+    if (w->reask_max_tokens > 0) {
+        TRY(ms_json_add_i64(o, "reask_max_tokens", w->reask_max_tokens));
+        TRY(ms_json_add_bool(o, "reask_failed", w->reask_failed));
+    }
     return ms_json_add_double(o, "seconds", w->res->seconds);
 }
 
-/* Ask the worker; its answer (think blocks stripped) into *answer. */
-static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf *answer)
+/* Twice the limit that cut the answer (the configured one, else the tokens spent), or 0. */
+static int larger_limit(int max_tokens, uint64_t spent)
+{
+    uint64_t base = max_tokens > 0 ? (uint64_t)max_tokens : spent;
+    if (base == 0 || base >= REASK_MAX_TOKENS) {
+        return 0;
+    }
+    return (int)(base * 2 < REASK_MAX_TOKENS ? base * 2 : REASK_MAX_TOKENS);
+}
+
+/* One worker call; its usage counted whatever the outcome. */
+static ms_err call_worker(minion *m, const ms_chat_msg *msgs, const ms_chat_opts *opts,
+                          ms_chat_result *res)
+{
+    const ms_proto_cfg *cfg = m->cv.cfg;
+    ms_err err = cfg->worker.chat(cfg->worker.ctx, msgs, 2, opts, res);
+    m->cv.r->local_prompt_tokens += res->prompt_tokens;
+    m->cv.r->local_completion_tokens += res->completion_tokens;
+    return err;
+}
+
+/*
+ * The worker's engine stopped at its token limit: ask once more with a larger limit. The
+ * longer answer replaces the first when the re-ask succeeds (cut again or not); when it
+ * fails, the first stays (*failed). Either way the caller marks what is still cut.
+ */
+static void reask_at_limit(minion *m, const ms_chat_msg *msgs, ms_chat_opts *opts,
+                           ms_chat_result *res, worker_ev *w)
+{
+    ms_chat_result again;
+    w->reask_max_tokens = larger_limit(opts->max_tokens, res->completion_tokens);
+    if (w->reask_max_tokens == 0) {
+        return;
+    }
+    opts->max_tokens = w->reask_max_tokens;
+    ms_chat_result_init(&again);
+    ms_err err = call_worker(m, msgs, opts, &again);
+    w->reask_failed = err != MS_OK;
+    if (err == MS_OK) {
+        ms_chat_result tmp = *res;
+        *res = again;
+        again = tmp;
+    }
+    ms_chat_result_free(&again);
+}
+
+/* Ask the worker; its answer (think blocks stripped) into *answer, *cut when it is a
+   fragment the token limit cut (after the one re-ask). */
+static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf *answer,
+                         bool *cut)
 {
     const ms_proto_cfg *cfg = m->cv.cfg;
     ms_buf q;
@@ -77,15 +140,21 @@ static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf
         {.role = "system", .content = (const char *)m->worker_system.p,
          .content_len = m->worker_system.len},
         {.role = "user", .content = (const char *)q.p, .content_len = q.len}};
+    worker_ev w = {.round = round, .question = d->text, .question_len = d->text_len,
+                   .answer = answer, .prompt = &m->worker_system, .res = &res,
+                   .log_context = cfg->log_context};
     ms_convo_progress(&m->cv, round, "worker", 0, 1);
-    err = cfg->worker.chat(cfg->worker.ctx, msgs, 2, &opts, &res);
-    m->cv.r->local_prompt_tokens += res.prompt_tokens;
-    m->cv.r->local_completion_tokens += res.completion_tokens;
+    err = call_worker(m, msgs, &opts, &res);
+    if (err == MS_OK && res.truncated) {
+        reask_at_limit(m, msgs, &opts, &res, &w);
+    }
     if (err != MS_OK) {
         err = ms_convo_fail(&m->cv, err, true,
-                            "the local model failed in round %u: %s%s%s (HTTP %ld)", round,
+                            "the local model failed in round %u: %s%s%s (HTTP %ld)%s", round,
                             ms_err_str(err), res.error_text[0] ? ": " : "", res.error_text,
-                            res.http_status);
+                            res.http_status,
+                            res.retry_after_s > 0 ? "; it is busy and asked to be retried later"
+                                                  : "");
         goto out;
     }
     ms_convo_progress(&m->cv, round, "worker", 1, 1);
@@ -95,9 +164,8 @@ static ms_err ask_worker(minion *m, unsigned round, const ms_decision *d, ms_buf
                             ms_err_str(err));
         goto out;
     }
-    worker_ev w = {.round = round, .question = d->text, .question_len = d->text_len,
-                   .answer = answer, .prompt = &m->worker_system, .res = &res,
-                   .log_context = cfg->log_context};
+    *cut = res.truncated;
+    m->cv.r->worker_cut += res.truncated;
     err = ms_convo_event(&m->cv, "worker_turn", fill_worker, &w);
 out:
     ms_buf_free(&q);
@@ -106,11 +174,11 @@ out:
 }
 
 /* The next round's message from the worker's answer, cut at MS_MAX_WORKER_ANSWER. */
-static ms_err next_message(minion *m, const ms_buf *answer, unsigned round)
+static ms_err next_message(minion *m, const ms_buf *answer, bool cut, unsigned round)
 {
     size_t keep = ms_utf8_prefix((const char *)answer->p, answer->len, MS_MAX_WORKER_ANSWER);
     ms_buf_clear(&m->user);
-    ms_err e = ms_prompt_minion_next((const char *)answer->p, keep, answer->len, round,
+    ms_err e = ms_prompt_minion_next((const char *)answer->p, keep, answer->len, cut, round,
                                      m->cv.cfg->max_rounds, &m->user);
     return e == MS_OK ? e : ms_convo_fail(&m->cv, e, false, "cannot build round %u", round);
 }
@@ -123,6 +191,7 @@ static ms_err round_once(minion *m, unsigned round, bool *done)
     ms_decision d;
     ms_buf answer;
     ms_err err;
+    bool cut = false;
     *done = true;
     ms_buf_init(&answer, MS_MAX_LLM_REPLY);
     bool last = round >= m->cv.cfg->max_rounds;
@@ -143,8 +212,8 @@ static ms_err round_once(minion *m, unsigned round, bool *done)
                                m->cv.cfg->max_rounds, m->cv.cfg->max_format_retries);
             break;
         }
-        TRY_OUT(ask_worker(m, round, &d, &answer));
-        TRY_OUT(next_message(m, &answer, round + 1));
+        TRY_OUT(ask_worker(m, round, &d, &answer, &cut));
+        TRY_OUT(next_message(m, &answer, cut, round + 1));
         *done = false;
         break;
     default: err = ms_convo_fail(&m->cv, MS_ERR_INTERNAL, false, "unexpected decision"); break;

@@ -50,6 +50,7 @@ typedef struct ms_minions_job {
 /* A round's jobs, counted. */
 typedef struct ms_minions_stats {
     size_t total, ok, answered, failed, timed_out, parse_failed;
+    size_t cut; /* failed: the worker's engine stopped at its token limit (not re-asked) */
     double seconds;
     uint64_t prompt_tokens, completion_tokens;
 } ms_minions_stats;

@@ -49,7 +49,13 @@ static ms_err run_batch(ms_minions *m, ms_minions_job *jobs, const size_t *idx, 
         st->prompt_tokens += lj[i].result.prompt_tokens;
         st->completion_tokens += lj[i].result.completion_tokens;
         j->err = e != MS_OK ? e : lj[i].err;
-        if (j->err == MS_OK) {
+        if (j->err == MS_OK && lj[i].result.truncated) {
+            /* docs/protocols.md: a fragment is never read as the job's output */
+            j->err = MS_ERR_BACKEND_CUT;
+            snprintf(j->problem, sizeof j->problem,
+                     "the worker stopped at its token limit (finish_reason \"length\"): its "
+                     "output is incomplete");
+        } else if (j->err == MS_OK) {
             const ms_buf *c = &lj[i].result.content;
             j->err = ms_job_output_parse((const char *)c->p, c->len, &j->out, j->problem,
                                          sizeof j->problem);
@@ -110,6 +116,7 @@ static void count(const ms_minions_job *jobs, size_t n, ms_minions_stats *st)
         } else {
             st->failed++;
             st->timed_out += jobs[i].err == MS_ERR_BACKEND_TIMEOUT;
+            st->cut += jobs[i].err == MS_ERR_BACKEND_CUT;
             st->parse_failed += ms_minions_parse_failure(jobs[i].err);
         }
     }
@@ -204,6 +211,7 @@ ms_err ms_minions_round(ms_minions *m, const ms_decision *d)
     count(jobs, n, &st);
     m->cv.r->jobs_run += n;
     m->cv.r->jobs_failed += st.failed;
+    m->cv.r->jobs_cut += st.cut;
     m->cv.r->local_prompt_tokens += st.prompt_tokens;
     m->cv.r->local_completion_tokens += st.completion_tokens;
     bool all_failed = n > 0 && st.failed == n;

@@ -113,6 +113,7 @@ static ms_err fill_jobs(ms_json_wval o, const void *arg)
     TRY(ms_json_add_u64(o, "answered", ev->st->answered));
     TRY(ms_json_add_u64(o, "failed", ev->st->failed));
     TRY(ms_json_add_u64(o, "timed_out", ev->st->timed_out));
+    TRY(ms_json_add_u64(o, "cut", ev->st->cut)); /* at the worker's token limit: failed */
     TRY(ms_json_add_double(o, "seconds", ev->st->seconds));
     TRY(ms_convo_add_usage(o, "usage", ev->st->prompt_tokens, ev->st->completion_tokens));
     TRY(ms_json_add_arr(o, "outputs", &arr));
@@ -203,7 +204,8 @@ ms_err ms_minions_aggregate(ms_minions *m, const ms_plan *p, ms_minions_job *job
     ms_buf_init(&task_head, MS_PLAN_MAX_INSTRUCTION + 128);
     ms_buf_clear(&m->user);
     TRY_OUT(ms_prompt_minions_results_head(m->round, st->total, p->n_tasks, m->prep.n_used,
-                                           st->answered, st->failed, st->timed_out, &m->user));
+                                           st->answered, st->failed, st->timed_out, st->cut,
+                                           &m->user));
     size_t head_len = m->user.len;
     for (size_t t = 0; t < p->n_tasks; t++) {
         bool headed = false;

@@ -139,16 +139,24 @@ ms_err ms_prompt_minion_first(const char *task, const char *doc_metadata, unsign
     return round_line(round, max_rounds, false, out);
 }
 
-ms_err ms_prompt_minion_next(const char *answer, size_t len, size_t full_len, unsigned round,
-                             unsigned max_rounds, ms_buf *out)
+ms_err ms_prompt_minion_next(const char *answer, size_t len, size_t full_len, bool limit_cut,
+                             unsigned round, unsigned max_rounds, ms_buf *out)
 {
     TRY(ms_buf_append_str(out, "The worker's answer:\n"));
     if (len == 0) {
-        TRY(ms_buf_append_str(out, "(the worker gave no answer)"));
+        TRY(ms_buf_append_str(out, limit_cut ? "(the worker reached its token limit while still "
+                                               "reasoning: it gave no answer)"
+                                             : "(the worker gave no answer)"));
     }
     TRY(text(out, answer, len));
     if (full_len > len) {
         TRY(ms_prompt_cut_note(full_len - len, out));
+    }
+    if (limit_cut && len > 0) {
+        TRY(ms_buf_append_str(out, "\n[INCOMPLETE: the worker reached its token limit and "
+                                   "stopped mid-answer: the text above is a fragment, not its "
+                                   "whole answer. Do not treat it as complete; ask a narrower "
+                                   "question if you need the rest.]"));
     }
     TRY(ms_buf_append_str(out, "\n\n"));
     return round_line(round, max_rounds, false, out);
@@ -206,11 +214,16 @@ ms_err ms_prompt_minions_first(const char *task, const char *doc_metadata, size_
 
 ms_err ms_prompt_minions_results_head(unsigned round, size_t jobs, size_t n_tasks, size_t chunks,
                                       size_t answered, size_t failed, size_t timed_out,
-                                      ms_buf *out)
+                                      size_t cut, ms_buf *out)
 {
     TRY(put(out, "Results of round %u: %zu jobs ran (%zu tasks x %zu chunks); %zu gave an answer",
             round, jobs, n_tasks, chunks, answered));
-    if (failed) {
+    if (failed && cut) {
+        TRY(put(out,
+                "; %zu failed (%zu timed out, %zu cut off at the worker's token limit: their "
+                "output was incomplete) and are not shown",
+                failed, timed_out, cut));
+    } else if (failed) {
         TRY(put(out, "; %zu failed (%zu timed out) and are not shown", failed, timed_out));
     }
     return ms_buf_append_str(out, ".\n");

@@ -29,9 +29,15 @@ MS_MUST_CHECK ms_err ms_prompt_minion_system(const char *extra, ms_buf *out);
 MS_MUST_CHECK ms_err ms_prompt_minion_first(const char *task, const char *doc_metadata,
                                             unsigned round, unsigned max_rounds, ms_buf *out);
 
-/* A later round: the worker's answer (already capped; `cut` says it was), the round line. */
+/*
+ * A later round: the worker's answer (already capped at len of full_len bytes), the round
+ * line. limit_cut: the worker's engine stopped at its token limit (docs/protocols.md), so
+ * the answer is marked INCOMPLETE for the supervisor (and, when empty, said to have been cut
+ * while the worker was still reasoning).
+ */
 MS_MUST_CHECK ms_err ms_prompt_minion_next(const char *answer, size_t len, size_t full_len,
-                                           unsigned round, unsigned max_rounds, ms_buf *out);
+                                           bool limit_cut, unsigned round, unsigned max_rounds,
+                                           ms_buf *out);
 
 /* The worker's system message: its role and the whole context. */
 MS_MUST_CHECK ms_err ms_prompt_worker_system(const char *context, size_t len, ms_buf *out);
@@ -51,10 +57,11 @@ MS_MUST_CHECK ms_err ms_prompt_minions_first(const char *task, const char *doc_m
                                              size_t doc_len, unsigned round, unsigned max_rounds,
                                              ms_buf *out);
 
-/* The head of a results message: what ran ("Results of round 2: ..."). */
+/* The head of a results message: what ran ("Results of round 2: ..."); of the failed jobs,
+   timed_out timed out and cut stopped at the worker's token limit. */
 MS_MUST_CHECK ms_err ms_prompt_minions_results_head(unsigned round, size_t jobs, size_t n_tasks,
                                                     size_t chunks, size_t answered, size_t failed,
-                                                    size_t timed_out, ms_buf *out);
+                                                    size_t timed_out, size_t cut, ms_buf *out);
 
 /* The tail of a results message: outputs left out for the size cap, then the round line. */
 MS_MUST_CHECK ms_err ms_prompt_minions_results_tail(size_t omitted, unsigned round,

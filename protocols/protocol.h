@@ -131,6 +131,11 @@ typedef struct ms_proto_result {
     uint64_t remote_prompt_tokens, remote_completion_tokens;
     uint64_t local_prompt_tokens, local_completion_tokens;
     size_t jobs_run, jobs_failed; /* Minions, over all rounds */
+    /* The worker's engine stopped at its token limit (docs/protocols.md): Minion answers that
+       reached the supervisor marked INCOMPLETE; Minions jobs that failed for it (in
+       jobs_failed too). */
+    unsigned worker_cut;
+    size_t jobs_cut;
     double seconds;
 } ms_proto_result;
 

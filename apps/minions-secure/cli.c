@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "protocols/extract.h"
 #include "apps/minions-secure/cmds.h"
 
 enum {
@@ -240,6 +241,30 @@ int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err)
         }
     }
     return MS_CLI_OK;
+}
+
+bool ms_cli_cut_visible(const char *text, size_t len, ms_buf *visible)
+{
+    ms_think_info think;
+    memset(&think, 0, sizeof think);
+    if (ms_extract_strip_think(text, len, visible, &think) != MS_OK) {
+        ms_buf_clear(visible);
+        return true; /* cannot tell what is reasoning: show none of it as an answer */
+    }
+    return think.unclosed;
+}
+
+void ms_cli_say_limit(const char *prog, bool in_think, bool shown, const char *raise)
+{
+    fprintf(stderr,
+            "%s: the model stopped at its token limit (finish_reason \"length\"): the reply "
+            "is INCOMPLETE, not an answer%s%s%s\n",
+            prog, raise ? " (allow more tokens: " : "", raise ? raise : "", raise ? ")" : "");
+    if (in_think) {
+        fprintf(stderr, "%s: it was cut while still reasoning (a <think> block never closed): %s\n",
+                prog, shown ? "the text shown is unfinished reasoning; the model gave no answer"
+                            : "its reasoning is not shown; the model gave no answer");
+    }
 }
 
 void ms_cli_say_error(const ms_cli_conn *c, const char *prog, ms_err e, int code,

@@ -3,6 +3,7 @@
 #define MS_APPS_MINIONS_SECURE_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -96,6 +97,18 @@ int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err);
  */
 void ms_cli_say_error(const ms_cli_conn *c, const char *prog, ms_err e, int code,
                       const ms_client_turn_info *ti);
+
+/*
+ * A reply the model cut at its token limit (finish_reason "length": ms_client_reply.truncated;
+ * docs/client.md, "When a model hits its token limit"). ms_cli_cut_visible: the part of text
+ * that is not reasoning (closed <think> blocks dropped, trimmed) into *visible, and true when
+ * a <think> block never closed (the model was cut while still reasoning: none of what follows
+ * the tag is an answer). ms_cli_say_limit says on stderr that the text is INCOMPLETE, which
+ * limit to raise, and, in_think, that the text is unfinished reasoning (`shown`: it was
+ * already printed, as a stream prints it; else it was left out).
+ */
+bool ms_cli_cut_visible(const char *text, size_t len, ms_buf *visible);
+void ms_cli_say_limit(const char *prog, bool in_think, bool shown, const char *raise);
 
 /*
  * One subcommand's option loop (getopt_long over its own options plus the connection

@@ -21,7 +21,11 @@ static const char USAGE[] =
     "the supervisor must prove, with evidence its policy accepts, that it holds the\n"
     "channel's static key, and (over HTTPS) that the TLS connection ends at it. Nothing is\n"
     "sent inside the channel before those checks pass. The reply is printed to standard\n"
-    "output as it arrives; what was verified is said on standard error first.\n"
+    "output as it arrives; what was verified is said on standard error first. A reply the\n"
+    "model cut at its token limit (finish_reason \"length\") is never an answer: standard\n"
+    "error says INCOMPLETE, the exit status is 9, --json gives \"ok\": false with the error\n"
+    "code \"truncated\" and the text as \"partial_content\", and with --no-stream a <think>\n"
+    "block the limit cut is not printed.\n"
     "\n" MS_CLI_CONN_HELP
     "Turn:\n"
     "  --prompt TEXT                the user's message (required)\n"
@@ -102,7 +106,8 @@ static int parse_args(int argc, char **argv, opts *o)
 }
 
 /*
- * Streamed text: to stdout at once, or kept for --json. On a terminal through the filter of
+ * Streamed text: to stdout at once (and kept: a reply cut at the token limit is looked at
+ * again), or only kept for --json. On a terminal through the filter of
  * common/text.h (controls, C1, bidi and invalid UTF-8 shown as escapes, even when a piece
  * cuts a character); to a pipe or file byte for byte.
  */
@@ -117,8 +122,9 @@ typedef struct sink {
 static ms_err on_piece(void *ctx, const char *p, size_t n)
 {
     sink *s = ctx;
-    if (s->json) {
-        return ms_buf_append(&s->text, p, n);
+    ms_err e = ms_buf_append(&s->text, p, n); /* the same cap as the stream's (§10) */
+    if (s->json || e != MS_OK) {
+        return e;
     }
     if (s->tty) {
         ms_text_tty_write(&s->filt, p, n);
@@ -156,26 +162,36 @@ typedef struct run {
     sink out;
 } run;
 
-static int finish_json(run *r, ms_err e, int code)
+/* The reply's text: the whole content, or what the stream delivered. */
+static void reply_text(const run *r, const ms_client_reply *rep, const char **p, size_t *n)
+{
+    *p = r->o.no_stream ? rep->content : (const char *)r->out.text.p;
+    *n = r->o.no_stream ? rep->content_len : r->out.text.len;
+}
+
+/* rep: the parsed reply when the turn succeeded (a truncated one is ok: false here). */
+static int finish_json(run *r, ms_err e, int code, const ms_client_reply *rep)
 {
     ms_client_outcome oc = {.ok = e == MS_OK, .exit_code = code};
-    ms_client_reply rep;
     ms_buf js;
     char msg[320];
     ms_client_peer now;
-    memset(&rep, 0, sizeof rep);
     ms_client_peer_info(r->o.conn.client, &now);
     if (now.connected) {
         r->peer = now;
     }
     r->peer.rehandshakes = now.rehandshakes;
-    if (e == MS_OK &&
-        ms_client_reply_parse(r->reply.p, r->reply.len, !r->o.no_stream, &rep) == MS_OK) {
-        oc.content = r->o.no_stream ? rep.content : (const char *)r->out.text.p;
-        oc.content_len = r->o.no_stream ? rep.content_len : r->out.text.len;
-        oc.finish_reason = rep.finish_reason;
-        oc.prompt_tokens = rep.prompt_tokens;
-        oc.completion_tokens = rep.completion_tokens;
+    if (rep != NULL && rep->ok) {
+        reply_text(r, rep, &oc.content, &oc.content_len);
+        oc.finish_reason = rep->finish_reason;
+        oc.prompt_tokens = rep->prompt_tokens;
+        oc.completion_tokens = rep->completion_tokens;
+        if (rep->truncated) {
+            oc.ok = 0;
+            oc.truncated = 1;
+            oc.error_code = "truncated";
+            oc.error_message = ms_err_str(MS_ERR_BACKEND_CUT);
+        }
     } else if (r->ti.remote_failed) {
         oc.error_code = r->ti.error_code;
         oc.error_message = r->ti.error_message;
@@ -194,8 +210,29 @@ static int finish_json(run *r, ms_err e, int code)
         code = code == MS_CLI_OK ? MS_CLI_TURN : code;
     }
     ms_buf_free(&js);
-    ms_client_reply_free(&rep);
     return code;
+}
+
+/* A reply the model cut at its token limit: never shown as an answer (docs/client.md). */
+static int say_cut(run *r, const ms_client_reply *rep)
+{
+    const char *p;
+    size_t n;
+    ms_buf visible;
+    ms_buf_init(&visible, MS_MAX_RECORD_PLAINTEXT);
+    reply_text(r, rep, &p, &n);
+    bool in_think = ms_cli_cut_visible(p, n, &visible);
+    if (r->o.no_stream && !r->o.json) {
+        /* the reasoning of an unclosed <think> is left out: it is not an answer */
+        print_text(&r->out, in_think ? (const char *)visible.p : p, in_think ? visible.len : n);
+        if (r->out.printed > 0 && r->out.last != '\n') {
+            putchar('\n');
+        }
+        fflush(stdout);
+    }
+    ms_cli_say_limit(PROG, in_think, !r->o.no_stream && !r->o.json, "--max-tokens");
+    ms_buf_free(&visible);
+    return MS_CLI_LIMIT;
 }
 
 /* The turn, then what to print. */
@@ -218,19 +255,22 @@ static int do_turn(run *r)
     if (e != MS_OK) {
         ms_cli_say_error(&r->o.conn, PROG, e, code, &r->ti);
     }
-    if (r->o.json) {
-        return finish_json(r, e, code);
-    }
-    if (e == MS_OK && r->o.no_stream) {
-        ms_client_reply rep;
-        if (ms_client_reply_parse(r->reply.p, r->reply.len, 0, &rep) == MS_OK) {
-            print_text(&r->out, rep.content, rep.content_len);
-            if (r->out.printed > 0 && r->out.last != '\n') {
-                putchar('\n');
-            }
+    ms_client_reply rep;
+    memset(&rep, 0, sizeof rep);
+    bool parsed = e == MS_OK &&
+                  ms_client_reply_parse(r->reply.p, r->reply.len, !r->o.no_stream, &rep) == MS_OK;
+    if (parsed && rep.truncated) {
+        code = say_cut(r, &rep);
+    } else if (parsed && r->o.no_stream && !r->o.json) {
+        print_text(&r->out, rep.content, rep.content_len);
+        if (r->out.printed > 0 && r->out.last != '\n') {
+            putchar('\n');
         }
-        ms_client_reply_free(&rep);
     }
+    if (r->o.json) {
+        code = finish_json(r, e, code, parsed ? &rep : NULL);
+    }
+    ms_client_reply_free(&rep);
     fflush(stdout);
     return code;
 }
@@ -242,11 +282,11 @@ static int start(run *r)
     if (e != MS_OK) {
         fprintf(stderr, "%s: --prompt/--system_prompt: %s (text must be UTF-8)\n", PROG,
                 ms_err_str(e));
-        return r->o.json ? finish_json(r, e, MS_CLI_USAGE) : MS_CLI_USAGE;
+        return r->o.json ? finish_json(r, e, MS_CLI_USAGE, NULL) : MS_CLI_USAGE;
     }
     int code = ms_cli_conn_open(&r->o.conn, PROG, 0, &e);
     if (code != MS_CLI_OK) {
-        return r->o.json ? finish_json(r, e, code) : code;
+        return r->o.json ? finish_json(r, e, code, NULL) : code;
     }
     r->peer = r->o.conn.peer;
     return -1;

@@ -147,7 +147,7 @@ static void log_turn(ms_chat *ch, const char *text, size_t len, ms_err e, const 
     if (!ch->log.log || ms_json_builder_new(MS_JSON_OBJECT, &b, &root) != MS_OK) {
         return;
     }
-    bool cut = e != MS_OK && ti->streamed_bytes > 0;
+    bool cut = e != MS_OK && (ti->streamed_bytes > 0 || e == MS_ERR_BACKEND_CUT);
     ms_err r = ms_json_add_u64(root, "turn", ch->attempts);
     r = r ? r : ms_json_add_str(root, "user", text, len);
     r = r ? r : ms_json_add_str(root, "reply", (const char *)ch->reply.p, ch->reply.len);
@@ -227,17 +227,31 @@ static void say_refused(ms_conv_limit why)
     }
 }
 
+/* A reply the model cut at its token limit (MS_ERR_BACKEND_CUT): shown, said INCOMPLETE. */
+static void say_cut(ms_chat *ch)
+{
+    ms_buf visible;
+    ms_buf_init(&visible, MS_MAX_RECORD_PLAINTEXT);
+    bool in_think = ms_cli_cut_visible((const char *)ch->reply.p, ch->reply.len, &visible);
+    ms_cli_say_limit(P, in_think, true, "--max-tokens");
+    ms_buf_free(&visible);
+}
+
 static void turn_failed(ms_chat *ch, ms_err e, const ms_client_turn_info *ti)
 {
     int code = ms_client_exit_code(e, 0);
-    if (ti->streamed_bytes > 0) {
+    if (ti->streamed_bytes > 0 && e != MS_ERR_BACKEND_CUT) {
         code = MS_CLI_CUT; /* text was shown, and it is not a whole answer */
     }
     if (e == MS_ERR_CAP_EXCEEDED && ti->streamed_bytes > 0) {
         fprintf(stderr, "%s: the reply is longer than a chat keeps (%u KiB): stopped\n", P,
                 MS_MAX_RECORD_PLAINTEXT / 1024u);
     }
-    ms_cli_say_error(&ch->conn, P, e, code, ti);
+    if (e == MS_ERR_BACKEND_CUT) {
+        say_cut(ch);
+    } else {
+        ms_cli_say_error(&ch->conn, P, e, code, ti);
+    }
     fprintf(stderr, "%s: this turn is not in the conversation: your next message is sent "
                     "without it%s\n",
             P, ch->conv.n_docs + ch->conv.npending > 0 ? " (what you attached stays for it)" : "");
@@ -276,6 +290,9 @@ static void turn(ms_chat *ch, const char *text, size_t len)
     fflush(stdout);
     if (e == MS_OK && ms_client_reply_parse(ch->final.p, ch->final.len, 1, &rep) != MS_OK) {
         e = MS_ERR_PAYLOAD; /* cannot happen: the client checked the FINAL */
+    }
+    if (e == MS_OK && rep.truncated) {
+        e = MS_ERR_BACKEND_CUT; /* a fragment: shown, said INCOMPLETE, kept out of the history */
     }
     after_rehandshake(ch, &ti);
     if (e != MS_OK) {

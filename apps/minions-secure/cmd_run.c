@@ -249,6 +249,7 @@ static int report(run *r)
                  res->rounds == 1 ? "" : "s", res->why);
     } else if (res->outcome == MS_OUTCOME_FAILED) {
         code = res->worker_failed ? MS_CLI_LOCAL : ms_client_exit_code(res->err, 0);
+        code = res->err == MS_ERR_BACKEND_CUT ? MS_CLI_LIMIT : code; /* either model's limit */
         code = code == MS_CLI_OK || code == MS_CLI_USAGE ? MS_CLI_TURN : code;
         /* a log that cannot be written is a file problem (2), not the network's (3) */
         code = res->log_failed ? MS_CLI_USAGE : code;
@@ -258,6 +259,14 @@ static int report(run *r)
     }
     if (code != MS_CLI_OK) {
         fprintf(stderr, "%s: %s\n", PROG, r->why);
+    }
+    if (res->worker_cut > 0 || res->jobs_cut > 0) { /* docs/protocols.md: token limits */
+        fprintf(stderr,
+                "%s: the local model stopped at its token limit: %u answer%s went to the "
+                "supervisor marked INCOMPLETE, %zu job%s failed for it (allow the worker more "
+                "tokens: local_client.max_tokens)\n",
+                PROG, res->worker_cut, res->worker_cut == 1 ? "" : "s", res->jobs_cut,
+                res->jobs_cut == 1 ? "" : "s");
     }
     int lc = ms_slog_close(&r->log, PROG, r->o.json || r->o.stdin_json) == MS_OK ? MS_CLI_OK
                                                                                  : MS_CLI_TURN;

@@ -17,7 +17,9 @@
     "  5  the supervisor or its model engine failed a turn\n"                                   \
     "  6  a streamed reply was cut: the text printed so far is INCOMPLETE\n"                    \
     "  7  the local model engine (the worker) failed or cannot be reached\n"                    \
-    "  8  the protocol ended without a final answer (e.g. --max_rounds reached)\n"
+    "  8  the protocol ended without a final answer (e.g. --max_rounds reached)\n"              \
+    "  9  a model stopped at its token limit (finish_reason \"length\"): the text printed\n"    \
+    "     is INCOMPLETE, not an answer (allow more tokens, e.g. --max-tokens)\n"
 
 /*
  * Each takes the arguments after the subcommand's name (argv[0] is the name) and returns

@@ -85,6 +85,9 @@ static ms_err add_run(ms_json_wval o, const ms_run_report *r, const char *answer
     if (res && r->o->protocol == MS_RUN_MINIONS) {
         TRY(ms_json_add_u64(o, "jobs_run", res->jobs_run));
         TRY(ms_json_add_u64(o, "jobs_failed", res->jobs_failed));
+        TRY(ms_json_add_u64(o, "jobs_cut", res->jobs_cut)); /* at the worker's token limit */
+    } else if (res) {
+        TRY(ms_json_add_u64(o, "worker_cut", res->worker_cut)); /* sent marked INCOMPLETE */
     }
     TRY(add_usage(o, res));
     if (r->peer && r->peer->connected) {

@@ -62,10 +62,21 @@ static ms_err on_doc(void *ctx, const char *data, size_t len)
     return e;
 }
 
+/* An SSE "error:" line on a 200 stream (llama.cpp server): the engine's message, an error. */
+static ms_err on_error_line(void *ctx, const char *data, size_t len)
+{
+    struct stream *s = ctx;
+    ms_llm_error_text((const uint8_t *)data, len, s->st.r->error_text,
+                      sizeof s->st.r->error_text);
+    return MS_ERR_BACKEND_STATUS;
+}
+
 static ms_err framer_new(struct stream *s)
 {
     if (s->fmt->framing == MS_LLM_SSE) {
-        return ms_sse_new(MS_MAX_SSE_LINE, MS_MAX_SSE_EVENT, on_doc, s, &s->sse);
+        TRY(ms_sse_new(MS_MAX_SSE_LINE, MS_MAX_SSE_EVENT, on_doc, s, &s->sse));
+        ms_sse_set_error_fn(s->sse, on_error_line);
+        return MS_OK;
     }
     return ms_ndjson_new(MS_MAX_NDJSON_LINE, on_doc, s, &s->nd);
 }

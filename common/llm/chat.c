@@ -28,6 +28,7 @@ void ms_chat_result_free(ms_chat_result *r)
     ms_buf_free(&r->content);
     ms_wipe(r->error_text, sizeof r->error_text);
     r->finish_reason[0] = '\0';
+    r->truncated = false;
 }
 
 /* --- images (protocol.md §12.3 image parts) -------------------------------------------------- */

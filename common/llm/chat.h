@@ -2,6 +2,7 @@
 #ifndef MS_COMMON_LLM_CHAT_H
 #define MS_COMMON_LLM_CHAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,10 @@ void ms_chat_opts_init(ms_chat_opts *o);
  *   content          the reply (capped at MS_MAX_LLM_REPLY), not NUL-terminated; empty
  *                    after any error (a stream's partial text went to on_delta only)
  *   finish_reason    "stop", "length", ... as the engine said it; "" if it did not
+ *   truncated        the engine stopped at its token limit (finish_reason / done_reason
+ *                    "length", ms_finish_reason_cut): the call succeeds (MS_OK) and content
+ *                    holds what was generated, but it is a fragment, never a whole answer;
+ *                    every caller must say so (docs/client.md, docs/protocols.md)
  *   prompt_tokens, completion_tokens  usage as reported by the engine (0 when absent)
  *   seconds          wall time of the call, retries and waits included
  *   http_status      the last HTTP status received (0 if none): for callers' messages
@@ -84,16 +89,21 @@ void ms_chat_opts_init(ms_chat_opts *o);
  *                    ASCII only (other bytes become '?'), at most MS_MAX_LLM_ERROR_TEXT
  *                    characters, NUL-terminated; "" otherwise
  *   attempts         HTTP requests made (1 + retries)
+ *   retry_after_s    on a final 429 or 503, the engine's Retry-After in seconds (0: none):
+ *                    the retries ended (budget spent, or it asked for longer than the wait
+ *                    cap); for callers' messages ("busy: retry after N s")
  */
 typedef struct ms_chat_result {
     ms_buf content;
     char finish_reason[MS_CHAT_FINISH_REASON_LEN];
+    bool truncated;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     double seconds;
     long http_status;
     char error_text[256];
     unsigned attempts;
+    long retry_after_s;
 } ms_chat_result;
 
 void ms_chat_result_init(ms_chat_result *r);

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/turn_reply.h"
 
 #define DEFAULT_BACKOFF_BASE_MS 250u
 
@@ -56,6 +57,7 @@ static void clear_reply(ms_chat_result *r)
 {
     ms_buf_clear(&r->content);
     r->finish_reason[0] = '\0';
+    r->truncated = false;
     r->prompt_tokens = 0;
     r->completion_tokens = 0;
     r->http_status = 0;
@@ -67,6 +69,7 @@ void ms_llm_reset_result(ms_chat_result *r)
     clear_reply(r);
     r->seconds = 0;
     r->attempts = 0;
+    r->retry_after_s = 0;
 }
 
 ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
@@ -91,6 +94,9 @@ ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *
     }
     if (e != MS_OK) {
         ms_buf_clear(&r->content); /* never hand back part of an answer as if it were one */
+    }
+    if (e == MS_ERR_BACKEND_STATUS && (r->http_status == 429 || r->http_status == 503)) {
+        r->retry_after_s = ms_http_retry_after_s(http); /* busy: said in the caller's error */
     }
     r->seconds = ms_clock_s() - t0;
     return e;
@@ -324,6 +330,7 @@ ms_err ms_llm_set_finish(ms_chat_result *r, const char *s, size_t n)
     ENSURE(n < sizeof r->finish_reason, MS_ERR_BACKEND_FORMAT);
     memcpy(r->finish_reason, s, n);
     r->finish_reason[n] = '\0';
+    r->truncated = ms_finish_reason_cut(s, n);
     return MS_OK;
 }
 

@@ -332,6 +332,9 @@ static ms_err complete(struct batch *b, const ms_http_done *d)
         b->waiting[b->n_waiting++] = i;
         return MS_OK;
     }
+    if (e == MS_ERR_BACKEND_STATUS && (d->status == 429 || d->status == 503)) {
+        j->result.retry_after_s = d->retry_after_s; /* busy: as ms_llm_run records it */
+    }
     end_job(b, i, e);
     return e == MS_ERR_NOMEM ? e : MS_OK;
 }

@@ -11,6 +11,7 @@ struct ms_sse {
     ms_buf line; /* the current line, without its end */
     ms_buf data; /* data lines of the current event, each followed by '\n' */
     ms_sse_event_fn fn;
+    ms_sse_event_fn on_error; /* an "error" field's value (ms_sse_set_error_fn), or NULL */
     void *ctx;
     bool after_cr; /* the last byte was a CR: an LF right after it ends nothing */
     bool started;  /* the first line is complete (a BOM can only precede it) */
@@ -48,6 +49,11 @@ void ms_sse_free(ms_sse *s)
     free(s);
 }
 
+void ms_sse_set_error_fn(ms_sse *s, ms_sse_event_fn on_error)
+{
+    s->on_error = on_error;
+}
+
 bool ms_sse_done(const ms_sse *s)
 {
     return s->done;
@@ -76,19 +82,30 @@ static ms_err dispatch(ms_sse *s)
     return e;
 }
 
-/* One "name: value" line; only "data" matters here. */
+/* An "error" line's value, to on_error at once (the line buffer is reused for the NUL). */
+static ms_err error_field(ms_sse *s, size_t v)
+{
+    size_t n = s->line.len;
+    TRY(ms_buf_terminate(&s->line));
+    return s->on_error(s->ctx, (const char *)s->line.p + v, n - v);
+}
+
+/* One "name: value" line; "data" matters here, and "error" when on_error is set. */
 static ms_err field(ms_sse *s, const uint8_t *p, size_t n)
 {
     const uint8_t *colon = memchr(p, ':', n);
     size_t name_len = colon ? (size_t)(colon - p) : n;
-    if (!is_lit(p, name_len, "data")) {
-        return MS_OK;
-    }
-    ENSURE(!s->done, MS_ERR_TRAILING);
     size_t v = colon ? name_len + 1 : n;
     if (v < n && p[v] == ' ') {
         v++;
     }
+    if (s->on_error != NULL && is_lit(p, name_len, "error")) {
+        return error_field(s, (size_t)(p - s->line.p) + v);
+    }
+    if (!is_lit(p, name_len, "data")) {
+        return MS_OK;
+    }
+    ENSURE(!s->done, MS_ERR_TRAILING);
     TRY(ms_buf_append(&s->data, p + v, n - v));
     return ms_buf_append_u8(&s->data, '\n');
 }

@@ -18,6 +18,9 @@
  *     "id", "retry", unknown names) are ignored;
  *   - an empty line dispatches the event: its data, without the last '\n', goes to the
  *     callback; an event with no data line is not dispatched;
+ *   - with ms_sse_set_error_fn, a line whose field is "error" (llama.cpp's server ends a
+ *     failed HTTP 200 stream with "error: {...}") passes its value at once to that callback
+ *     (which should return an error); without it the field is ignored like any other;
  *   - an event whose data is exactly "[DONE]" (the OpenAI terminator) is not passed on: it
  *     marks the stream done (ms_sse_done). A data line after it is MS_ERR_TRAILING.
  * The result depends only on the bytes, never on how they were split into chunks.
@@ -54,6 +57,9 @@ void ms_sse_free(ms_sse *s);
 MS_MUST_CHECK ms_err ms_sse_feed(ms_sse *s, const uint8_t *p, size_t n);
 /* The stream has ended: MS_OK if it ended on an event boundary (done or not). */
 MS_MUST_CHECK ms_err ms_sse_finish(ms_sse *s);
+/* Route "error" field lines to on_error (same ctx; value NUL-terminated, valid during the
+   call). NULL: ignore them. */
+void ms_sse_set_error_fn(ms_sse *s, ms_sse_event_fn on_error);
 /* Whether the [DONE] event has been seen. */
 bool ms_sse_done(const ms_sse *s);
 

@@ -258,6 +258,7 @@ static ms_err take_reply(const turn *t, const ms_client_reply *r)
     }
     snprintf(out->finish_reason, sizeof out->finish_reason, "%s",
              r->finish_reason ? r->finish_reason : "");
+    out->truncated = r->truncated;
     out->prompt_tokens = r->prompt_tokens;
     out->completion_tokens = r->completion_tokens;
     return ms_buf_append(&out->content, r->content, r->content_len);

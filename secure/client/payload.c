@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "common/limits.h"
+#include "common/turn_reply.h"
 
 const char *const MS_CLIENT_ERROR_CODES[] = {"backend_unavailable", "backend_timeout",
                                              "backend_error", "reply_too_large",
@@ -144,6 +145,7 @@ static ms_err parse_ok(ms_client_reply *r, ms_json_val root, int streamed)
                             &r->content_len));
     }
     TRY(ms_json_get_str(root, "finish_reason", MS_MAX_JSON_STRING, &r->finish_reason, &n));
+    r->truncated = ms_finish_reason_cut(r->finish_reason, n);
     TRY(ms_json_get_obj(root, "usage", &usage));
     TRY(ms_json_get_u64(usage, "prompt_tokens", UINT32_MAX, &r->prompt_tokens));
     return ms_json_get_u64(usage, "completion_tokens", UINT32_MAX, &r->completion_tokens);

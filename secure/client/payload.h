@@ -40,7 +40,9 @@ extern const char *const MS_CLIENT_ERROR_CODES[];
 /*
  * A decoded §12.3 reply or stream FINAL. Strings borrow from `doc` (NUL-terminated, valid
  * until ms_client_reply_free). For ok: content (NULL in a stream FINAL), finish_reason,
- * usage. For !ok: error_code (one of MS_CLIENT_ERROR_CODES) and error_message (untrusted
+ * usage, and truncated: the engine stopped at its token limit (finish_reason "length",
+ * ms_finish_reason_cut), so the content is a fragment that must never be shown or used as
+ * a whole answer. For !ok: error_code (one of MS_CLIENT_ERROR_CODES) and error_message (untrusted
  * text from the supervisor and its engine: sanitise before showing it on a terminal).
  */
 typedef struct ms_client_reply {
@@ -49,6 +51,7 @@ typedef struct ms_client_reply {
     const char *content;
     size_t content_len;
     const char *finish_reason;
+    bool truncated;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     const char *error_code;

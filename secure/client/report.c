@@ -113,6 +113,14 @@ static ms_err add_outcome(ms_json_wval root, const ms_client_peer *p, const ms_c
         TRY(ms_json_add_cstr(err, "code", o->error_code ? o->error_code : "error"));
         TRY(ms_json_add_cstr(err, "message", o->error_message ? o->error_message : ""));
         TRY(ms_json_add_i64(root, "exit_code", o->exit_code));
+        if (o->truncated) { /* the fragment under a name no script takes for an answer */
+            TRY(ms_json_add_str(root, "partial_content", o->content ? o->content : "",
+                                o->content_len));
+            TRY(ms_json_add_cstr(root, "finish_reason", o->finish_reason ? o->finish_reason : ""));
+            TRY(ms_json_add_obj(root, "usage", &usage));
+            TRY(ms_json_add_u64(usage, "prompt_tokens", o->prompt_tokens));
+            TRY(ms_json_add_u64(usage, "completion_tokens", o->completion_tokens));
+        }
     }
     if (p->connected) {
         TRY(add_evidence(root, p));
@@ -183,6 +191,9 @@ int ms_client_exit_code(ms_err e, int connecting)
     }
     if (e == MS_ERR_STREAM_TRUNCATED) {
         return MS_CLI_CUT;
+    }
+    if (e == MS_ERR_BACKEND_CUT) {
+        return MS_CLI_LIMIT;
     }
     if (ms_err_category_of(e) == MS_CAT_IO || e == MS_ERR_SERVER_BUSY) {
         return MS_CLI_NET;

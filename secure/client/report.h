@@ -25,9 +25,10 @@ const char *ms_client_tls_name(ms_client_tls tls);
  */
 typedef struct ms_client_outcome {
     int ok;
-    const char *content; /* the whole answer (ok only) */
+    const char *content; /* the whole answer (ok); !ok: the fragment of a truncated reply */
     size_t content_len;
-    const char *finish_reason; /* ok only */
+    const char *finish_reason; /* ok, or truncated */
+    int truncated; /* !ok: the engine stopped at its token limit; content is the fragment */
     uint64_t prompt_tokens, completion_tokens;
     const char *error_code;    /* !ok: the supervisor's code, or an MS_ERR_* name */
     const char *error_message; /* !ok: printable ASCII */
@@ -38,6 +39,9 @@ typedef struct ms_client_outcome {
  * Append one JSON object to out: {"ok", "content", "finish_reason", "usage", "session",
  * "evidence": {...}, "rehandshakes"} or, on failure, {"ok": false, "error": {"code",
  * "message"}, "exit_code", ...}; "session" and "evidence" only when the peer was verified.
+ * A truncated reply is a failure that keeps its text: {"ok": false, "error": {"code":
+ * "truncated", ...}, "partial_content", "finish_reason": "length", "usage", "exit_code"}
+ * (never "content": a script reading it gets no fragment as an answer).
  * MS_ERR_ARG when the content is not UTF-8.
  */
 MS_MUST_CHECK ms_err ms_client_outcome_json(const ms_client_peer *p, const ms_client_outcome *o,
@@ -53,12 +57,14 @@ enum {
     MS_CLI_CUT = 6,    /* a streamed reply was cut: the text shown is incomplete */
     MS_CLI_LOCAL = 7,  /* the local model engine (the worker) failed or cannot be reached */
     MS_CLI_NO_ANSWER = 8, /* a protocol run ended without a final answer (explicit outcome) */
+    MS_CLI_LIMIT = 9,  /* a model stopped at its token limit: the text shown is incomplete */
 };
 
 /*
  * The exit status for an error. `connecting`: it came from ms_client_connect, before any
  * turn (then every failure that is not usage or transport is a verification failure).
  * A caller that already showed streamed text of a failed turn uses MS_CLI_CUT instead.
+ * MS_ERR_BACKEND_CUT (a reply cut at a model's token limit) is MS_CLI_LIMIT.
  */
 int ms_client_exit_code(ms_err e, int connecting);
 /* What a person can do about an error: " (...)" naming the flag to check, or "". */

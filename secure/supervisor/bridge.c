@@ -289,6 +289,13 @@ static ms_err build_error(ms_err e, const ms_chat_result *res, ms_buf *out)
     if (res && res->http_status >= 400 && n > 0 && (size_t)n < sizeof msg) {
         n += snprintf(msg + n, sizeof msg - (size_t)n, " (HTTP %ld%s%s)", res->http_status,
                       res->error_text[0] ? ": " : "", res->error_text);
+    } else if (res && res->error_text[0] && n > 0 && (size_t)n < sizeof msg) {
+        /* an error object after a 200 stream began: the engine's own message */
+        n += snprintf(msg + n, sizeof msg - (size_t)n, " (%s)", res->error_text);
+    }
+    if (res && res->retry_after_s > 0 && n > 0 && (size_t)n < sizeof msg) {
+        snprintf(msg + n, sizeof msg - (size_t)n,
+                 "; the engine is busy and asked to be retried after %ld s", res->retry_after_s);
     }
     ms_json_builder *b;
     ms_json_wval root, err;

@@ -28,7 +28,9 @@ static const char SCRIPT[] =
     "  {\"contains\": \"hello\", \"reply\": \"" REPLY_HELLO "\"},\n"
     "  {\"contains\": \"cut me\", \"reply\": \"one two three four five six seven eight\","
     " \"stream_fail_after\": 3},\n"
-    "  {\"contains\": \"slow please\", \"reply\": \"late reply\", \"delay_ms\": 3000}\n"
+    "  {\"contains\": \"slow please\", \"reply\": \"late reply\", \"delay_ms\": 3000},\n"
+    "  {\"contains\": \"think forever\", \"reply\": \"Well. <think>still reasoning about\","
+    " \"finish_reason\": \"length\"}\n"
     "], \"default\": \"I do not know.\"}\n";
 
 /* Programs, certs/dev, the dev key, the script and the temp dir; then what only this file uses. */
@@ -662,6 +664,75 @@ out:
 }
 
 /*
+ * The supervisor's engine stops at its token limit (finish_reason "length"): the typed reply
+ * says truncated; ask shows the text with INCOMPLETE and exits 9, streamed or not; --json
+ * says ok:false; an unclosed <think> is never printed as the answer (--no-stream leaves it
+ * out). Never exit 0.
+ */
+static void test_limit(void)
+{
+    e2e_stack stack;
+    e2e_out r;
+    ms_turn_reply tr;
+    char url[64];
+    ms_turn_reply_init(&tr, MS_MAX_RECORD_PLAINTEXT);
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
+        CHECK(!"start");
+        goto out;
+    }
+    e2e_url(url, "https", stack.sup.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
+    CHECK_OK(typed_turn(c, "please think forever", &tr));
+    CHECK(tr.truncated && strcmp(tr.finish_reason, "length") == 0);
+    CHECK_OK(typed_turn(c, "hello", &tr));
+    CHECK(!tr.truncated && strcmp(tr.finish_reason, "stop") == 0);
+    ms_client_free(c);
+
+    /* streamed (the default): shown as it came, then said INCOMPLETE and unfinished reasoning */
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
+                   "--cacert", W.ca, "--prompt", "please think forever", NULL);
+    CHECK(r.code == 9);
+    CHECK(e2e_buf_has(&r.out, "Well. <think>still reasoning about"));
+    CHECK(e2e_buf_has(&r.err, "token limit") && e2e_buf_has(&r.err, "INCOMPLETE"));
+    CHECK(e2e_buf_has(&r.err, "the text shown is unfinished reasoning; the model gave no answer"));
+    e2e_out_free(&r);
+    /* whole: the reasoning the limit cut is not printed; what came before it is */
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
+                   "--cacert", W.ca, "--prompt", "please think forever", "--no-stream", NULL);
+    CHECK(r.code == 9);
+    CHECK(e2e_buf_is(&r.out, "Well.\n") && !e2e_buf_has(&r.out, "<think>"));
+    CHECK(e2e_buf_has(&r.err, "INCOMPLETE") && e2e_buf_has(&r.err, "its reasoning is not shown"));
+    e2e_out_free(&r);
+    /* a request's own --max-tokens: the engine cuts the plain answer */
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
+                   "--cacert", W.ca, "--prompt", "hello", "--max-tokens", "2", "--no-stream", NULL);
+    CHECK(r.code == 9 && e2e_buf_is(&r.out, "Hello from\n"));
+    CHECK(e2e_buf_has(&r.err, "INCOMPLETE") && e2e_buf_has(&r.err, "--max-tokens"));
+    CHECK(!e2e_buf_has(&r.err, "reasoning"));
+    e2e_out_free(&r);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
+                   "--cacert", W.ca, "--prompt", "hello", "--max-tokens", "2", NULL);
+    CHECK(r.code == 9 && e2e_buf_is(&r.out, "Hello from\n") && e2e_buf_has(&r.err, "INCOMPLETE"));
+    e2e_out_free(&r);
+    /* --json, streamed and not: ok false, the fragment only as partial_content */
+    for (int whole = 0; whole <= 1; whole++) {
+        e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem",
+                       W.devpub, "--cacert", W.ca, "--prompt", "please think forever", "--json",
+                       whole ? "--no-stream" : NULL, NULL);
+        CHECK(r.code == 9);
+        CHECK(e2e_buf_has(&r.out, "\"ok\":false") && e2e_buf_has(&r.out, "\"code\":\"truncated\""));
+        CHECK(e2e_buf_has(&r.out, "\"exit_code\":9"));
+        CHECK(e2e_buf_has(&r.out, "\"partial_content\":\"Well. <think>still reasoning about\""));
+        CHECK(e2e_buf_has(&r.out, "\"finish_reason\":\"length\""));
+        CHECK(!e2e_buf_has(&r.out, "\"content\""));
+        e2e_out_free(&r);
+    }
+out:
+    ms_turn_reply_free(&tr);
+    CHECK(e2e_stack_stop(&stack) == 0);
+}
+
+/*
  * TLS that does not end at the supervisor. (a) A TLS-terminating proxy in front of a
  * plain-HTTP supervisor (which binds no TLS key): refused unless --allow-tls-proxy.
  * (b) An interceptor with a certificate the client trusts, in front of an HTTPS
@@ -939,6 +1010,7 @@ int main(int argc, char **argv)
     RUN(test_engine_down);
     RUN(test_engine_slow);
     RUN(test_stream_cut);
+    RUN(test_limit);
     RUN(test_tls_binding);
     RUN(test_faults);
     RUN(test_busy);

@@ -90,6 +90,11 @@ typedef struct rule {
     "," T16(4) "," T16(5) "," T16(6) "," T16(7) "," T16(8) "," T16(9) "," T16(10) "," T16(11)      \
     "," T16(12) "," T16(13) "," T16(14) "," T16(15) "],"                                           \
     "\"chunking\":{\"method\":\"fixed\",\"size\":16}}}"
+#define PLAN_CUT                                                                                   \
+    "{\"decision\":\"run_plan\",\"plan\":{\"tasks\":["                                             \
+    "{\"id\":\"quote\",\"instruction\":\"Quote this excerpt in full. [cutjob]\"},"              \
+    "{\"id\":\"hosts\",\"instruction\":\"Name any compromised host in this excerpt.\"}],"       \
+    "\"chunking\":{\"method\":\"pages\",\"size\":4000}}}"
 #define FINAL(a) "{\"decision\":\"provide_final_answer\",\"answer\":\"" a "\"}"
 #define ASK(q) "{\"decision\":\"request_additional_info\",\"message\":\"" q "\"}"
 #define INVALID "{\"decision\": \"provide_final_answer\", \"answer\": 'single quoted' [bad-json]}"
@@ -138,13 +143,33 @@ static const rule SUP_RULES[] = {
     {NULL, "[minions-huge]", PLAN_1GB, 0},
     {NULL, "1073741824 is over the cap", PLAN_1M_JOBS, 0},
     {NULL, "(1000000 jobs)", FINAL("The plans were too large; no answer from the documents."), 0},
+    /* token limits (docs/protocols.md): the worker's answer cut, the supervisor's reply cut */
+    {NULL, "[minion-cut-think]", ASK("What does the report say? [q-cut-think]"), 0},
+    {NULL, "token limit while still reasoning", FINAL("cut reasoning noted"), 0},
+    {NULL, "[minion-cut-text]", ASK("Which host? [q-cut-text]"), 0},
+    {NULL, "[INCOMPLETE: the worker reached its token limit", FINAL("fragment noted"), 0},
+    {NULL, "[minion-reask]", ASK("Which host, in full? [q-reask]"), 0},
+    {NULL, "[w-reask] five", FINAL("whole after the re-ask"), 0},
+    {NULL, "[minions-cut]", PLAN_CUT, 0},
+    {NULL, "4 cut off at the worker's token limit", FINAL("cut jobs noted"), 0},
     /* worker down: never reached */
     {NULL, "[worker-down]", FINAL("should not happen"), 0},
 };
 
 /* The worker engine (B): Minion questions by the last user message, jobs by their chunk. */
 #define JOB_NULL "{\"explanation\":\"nothing relevant\",\"citation\":null,\"answer\":null}"
+/* Replies cut at the token limit every time (re-asks too): llm-sim's finish_reason "length". */
+static const rule SUP_CUT_RULES[] = {
+    {NULL, "[sup-cut]", "{\"decision\": \"provide_final_answer\", \"answer\": \"The host", 0},
+};
+static const rule WORKER_CUT_RULES[] = {
+    {NULL, "[cutjob]", "{\"explanation\":\"the excerpt says\",\"citation\":\"Entry", 0},
+    {NULL, "[q-cut-think]", "<think>The report is long, so I", 0},
+    {NULL, "[q-cut-text]", "Partial finding: the host web", 0},
+};
+
 static const rule WORKER_RULES[] = {
+    {NULL, "[q-reask]", "[w-reask] five", 0},
     {NULL, "[q-long]", g_long_answer, 0},
     {NULL, "[q-begin]", "<think>Looking at the report.</think>The documents say it began at "
                         "03:14 UTC when someone opened an invoice attachment. [w-begin]", 0},
@@ -181,7 +206,8 @@ static void make_replies(void)
              "{\"explanation\":\"%s\",\"citation\":\"%s\",\"answer\":\"%s\"}", fe, fc, fa);
 }
 
-static ms_err add_rules(ms_json_wval arr, const rule *r, size_t n)
+/* length: llm-sim says every reply of these rules was cut at the token limit. */
+static ms_err add_rules(ms_json_wval arr, const rule *r, size_t n, bool length)
 {
     ms_json_wval o;
     for (size_t i = 0; i < n; i++) {
@@ -198,6 +224,9 @@ static ms_err add_rules(ms_json_wval arr, const rule *r, size_t n)
         if (e == MS_OK && r[i].delay_ms) {
             e = ms_json_add_u64(o, "delay_ms", r[i].delay_ms);
         }
+        if (e == MS_OK && length) {
+            e = ms_json_add_cstr(o, "finish_reason", "length");
+        }
         if (e != MS_OK) {
             return e;
         }
@@ -205,7 +234,9 @@ static ms_err add_rules(ms_json_wval arr, const rule *r, size_t n)
     return MS_OK;
 }
 
-static int write_script(const char *path, const rule *r, size_t n, const char *def)
+/* The script: the rules cut at the token limit first, then the others. */
+static int write_script(const char *path, const rule *cut, size_t n_cut, const rule *r, size_t n,
+                        const char *def)
 {
     ms_json_builder *b = NULL;
     ms_json_wval root, arr;
@@ -216,7 +247,10 @@ static int write_script(const char *path, const rule *r, size_t n, const char *d
         e = ms_json_add_arr(root, "rules", &arr);
     }
     if (e == MS_OK) {
-        e = add_rules(arr, r, n);
+        e = add_rules(arr, cut, n_cut, true);
+    }
+    if (e == MS_OK) {
+        e = add_rules(arr, r, n, false);
     }
     if (e == MS_OK) {
         e = ms_json_add_cstr(root, "default", def);
@@ -340,6 +374,7 @@ typedef struct run_opts {
     const char *context;
     unsigned max_rounds, jobs;
     const ms_llm_engine *worker; /* NULL: B with the default timeout */
+    int worker_max_tokens;       /* 0: the engine's default */
     bool with_log, log_context;
     char log_path[PATH_MAX]; /* out: the log written */
     progress_rec progress;
@@ -366,6 +401,7 @@ static void run(run_opts *o, ms_proto_result *r)
                         .jobs = o->jobs ? o->jobs : 8,
                         .worker = ms_worker_over_engine(&we),
                         .worker_temperature = -1.0,
+                        .worker_max_tokens = o->worker_max_tokens,
                         .remote = ms_remote_over_client(&E.rc),
                         .sink = ms_slog_sink(&slog),
                         .log_context = o->log_context,
@@ -410,7 +446,7 @@ static void check_log(const run_opts *o, const char *const *types, size_t n_type
 
 /* --- Minion ------------------------------------------------------------------------------- */
 
-static ms_buf g_ctx_full, g_ctx_slow, g_ctx_big;
+static ms_buf g_ctx_full, g_ctx_slow, g_ctx_big, g_ctx_small;
 
 static void test_minion_full(void)
 {
@@ -541,6 +577,68 @@ static void test_last_round_reask(void)
     ms_proto_result_free(&r);
 }
 
+/*
+ * Token limits (docs/protocols.md, "When a model hits its token limit"). Minion: a worker
+ * answer cut at the limit is asked again once with twice the limit; still cut, it reaches the
+ * supervisor marked INCOMPLETE (or, cut inside <think>, as "no answer"), and the log says so.
+ */
+static void test_minion_worker_cut(void)
+{
+    ms_proto_result r;
+    size_t b0 = B_CHATS();
+    run_opts o = {.task = "What happened? [minion-cut-think]",
+                  .context = (const char *)g_ctx_slow.p, .with_log = true};
+    run(&o, &r);
+    CHECK(answer_is(&r, "cut reasoning noted"));
+    CHECK(B_CHATS() - b0 == 2); /* the question, and its one re-ask with a larger limit */
+    CHECK(count_in(E.log_b, "\"num_predict\":") >= 1);
+    CHECK(count_in(E.log_a, "The report is long") == 0); /* the reasoning never went up */
+    static const char *const types[] = {"supervisor_turn", "worker_turn", "final"};
+    check_log(&o, types, 3);
+    CHECK(count_in(o.log_path, "\"finish_reason\":\"length\",\"truncated\":true") == 1);
+    CHECK(count_in(o.log_path, "\"reask_max_tokens\":") == 1);
+    ms_proto_result_free(&r);
+
+    b0 = B_CHATS();
+    run_opts o2 = {.task = "Which host? [minion-cut-text]", .context = (const char *)g_ctx_slow.p};
+    run(&o2, &r);
+    CHECK(answer_is(&r, "fragment noted"));
+    CHECK(B_CHATS() - b0 == 2);
+    CHECK(count_in(E.log_a, "Partial finding: the host web\\n[INCOMPLETE: the worker reached") >= 1);
+    ms_proto_result_free(&r);
+
+    /* cut by the configured limit (3 tokens), whole at twice it: the whole answer goes up */
+    b0 = B_CHATS();
+    run_opts o3 = {.task = "Which host? [minion-reask]", .context = (const char *)g_ctx_slow.p,
+                   .worker_max_tokens = 3};
+    run(&o3, &r);
+    CHECK(answer_is(&r, "whole after the re-ask"));
+    CHECK(B_CHATS() - b0 == 2);
+    CHECK(count_in(E.log_b, "\"num_predict\":3") >= 1 && count_in(E.log_b, "\"num_predict\":6") >= 1);
+    ms_proto_result_free(&r);
+}
+
+/* The supervisor's reply cut at its limit: the run fails, saying so; never acted on. */
+static void test_supervisor_cut(void)
+{
+    ms_proto_result r;
+    for (int minions = 0; minions <= 1; minions++) {
+        size_t a0 = A_TURNS(), b0 = B_CHATS();
+        run_opts o = {.minions = minions, .task = "Which host? [sup-cut]",
+                      .context = (const char *)g_ctx_slow.p, .with_log = true};
+        run(&o, &r);
+        CHECK(r.outcome == MS_OUTCOME_FAILED && r.err == MS_ERR_BACKEND_CUT && !r.worker_failed);
+        CHECK(strstr(r.why, "stopped at its token limit in round 1") != NULL);
+        CHECK(strstr(r.why, "INCOMPLETE") != NULL);
+        CHECK(A_TURNS() - a0 == 1 && B_CHATS() == b0);
+        static const char *const types[] = {"supervisor_turn", "final"};
+        check_log(&o, types, 2);
+        CHECK(count_in(o.log_path, "\"truncated\":true") == 1);
+        CHECK(count_in(o.log_path, "\"error\":\"MS_ERR_BACKEND_CUT\"") >= 1);
+        ms_proto_result_free(&r);
+    }
+}
+
 static void test_worker_down(void)
 {
     ms_proto_result r;
@@ -604,6 +702,25 @@ static void test_minions_timeout(void)
                                         "final"};
     check_log(&o, types, 5);
     CHECK(count_in(o.log_path, "\"citation_truncated\":true") == 1);
+    ms_proto_result_free(&r);
+}
+
+/* Minions: a job whose output the worker's limit cut fails (not re-asked, never read). */
+static void test_minions_job_cut(void)
+{
+    ms_proto_result r;
+    size_t b0 = B_CHATS();
+    run_opts o = {.minions = true, .task = "Quote and name. [minions-cut]",
+                  .context = (const char *)g_ctx_small.p, .with_log = true};
+    run(&o, &r);
+    CHECK(answer_is(&r, "cut jobs noted"));
+    CHECK(r.jobs_run == 8 && r.jobs_failed == 4);
+    CHECK(B_CHATS() - b0 == 8); /* a cut job is not re-asked */
+    CHECK(count_in(E.log_a, "the excerpt says") == 0); /* no fragment reached the supervisor */
+    static const char *const types[] = {"supervisor_turn", "plan", "jobs", "final"};
+    check_log(&o, types, 4);
+    CHECK(count_in(o.log_path, "\"cut\":4") == 1);
+    CHECK(count_in(o.log_path, "\"error\":\"MS_ERR_BACKEND_CUT\"") >= 1);
     ms_proto_result_free(&r);
 }
 
@@ -746,9 +863,12 @@ static int setup(void)
     e2e_world_path(&W, key_path, "keys/log-key");
     if (e2e_world_devkey(&W, "dev.pem") != 0 ||
         ms_alog_key_load_or_create(key_path, &E.log_key, &lc) != MS_OK ||
-        write_script(E.script_a, SUP_RULES, sizeof SUP_RULES / sizeof SUP_RULES[0],
+        write_script(E.script_a, SUP_CUT_RULES, sizeof SUP_CUT_RULES / sizeof SUP_CUT_RULES[0],
+                     SUP_RULES, sizeof SUP_RULES / sizeof SUP_RULES[0],
                      "{\"decision\":\"cannot_answer\",\"reason\":\"no rule matched\"}") != 0 ||
-        write_script(E.script_b, WORKER_RULES, sizeof WORKER_RULES / sizeof WORKER_RULES[0],
+        write_script(E.script_b, WORKER_CUT_RULES,
+                     sizeof WORKER_CUT_RULES / sizeof WORKER_CUT_RULES[0], WORKER_RULES,
+                     sizeof WORKER_RULES / sizeof WORKER_RULES[0],
                      JOB_NULL) != 0) {
         fprintf(stderr, "test_protocols_e2e: set-up failed in %s\n", W.dir);
         return -1;
@@ -772,8 +892,10 @@ static void make_contexts(void)
     ms_buf_init(&g_ctx_full, 1u << 20);
     ms_buf_init(&g_ctx_slow, 1u << 20);
     ms_buf_init(&g_ctx_big, 2u << 20);
+    ms_buf_init(&g_ctx_small, 1u << 16);
     make_context(&g_ctx_full, FULL_MARKS, FULL_MARK_PAGES, 1, PAGES);
     make_context(&g_ctx_slow, SLOW_MARKS, SLOW_MARK_PAGES, 3, 10);
+    make_context(&g_ctx_small, NULL, NULL, 0, 4);
     /* Exactly 1,000,000 bytes: 62,500 chunks of 16 bytes. */
     CHECK_OK(ms_buf_reserve(&g_ctx_big, 1000001));
     while (g_ctx_big.len < 1000000) {
@@ -797,6 +919,9 @@ int main(int argc, char **argv)
     RUN(test_minion_long_answer);
     RUN(test_max_rounds);
     RUN(test_last_round_reask);
+    RUN(test_minion_worker_cut);
+    RUN(test_supervisor_cut);
+    RUN(test_minions_job_cut);
     RUN(test_minions_full);
     RUN(test_minions_timeout);
     RUN(test_minions_caps);
@@ -810,5 +935,6 @@ int main(int argc, char **argv)
     ms_buf_free(&g_ctx_full);
     ms_buf_free(&g_ctx_slow);
     ms_buf_free(&g_ctx_big);
+    ms_buf_free(&g_ctx_small);
     return e2e_world_close(&W, TEST_SUMMARY());
 }

@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/limits.h"
 #include "common/llm/engine.h"
+#include "common/turn_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +22,9 @@ static void check(parse_fn parse, const ms_buf *body)
         memchr(r.finish_reason, '\0', sizeof r.finish_reason) == NULL ||
         memchr(r.error_text, '\0', sizeof r.error_text) == NULL) {
         abort();
+    }
+    if (r.truncated != ms_finish_reason_cut(r.finish_reason, strlen(r.finish_reason))) {
+        abort(); /* "cut at the token limit" is decided in one place, from finish_reason */
     }
     if (e == MS_OK && r.content.len > 0 && memchr(r.content.p, '\0', r.content.len) != NULL) {
         abort(); /* reply text never carries NUL into callers that treat it as a string */

@@ -31,6 +31,17 @@ static ms_err on_event(void *ctx, const char *p, size_t n)
     return MS_OK;
 }
 
+/* An "error:" line (llama.cpp): recorded after a marker, and it stops the stream. */
+static ms_err on_error(void *ctx, const char *p, size_t n)
+{
+    struct record *r = ctx;
+    if (p[n] != '\0' || ms_buf_append_u64be(&r->events, UINT64_MAX) != MS_OK ||
+        ms_buf_append(&r->events, p, n) != MS_OK) {
+        abort();
+    }
+    return MS_ERR_BACKEND_STATUS;
+}
+
 struct outcome {
     struct record rec;
     ms_err err;
@@ -47,6 +58,7 @@ static void run(const uint8_t *in, size_t n, const size_t *cuts, size_t ncuts, s
     if (ms_sse_new(max_line, max_event, on_event, &o->rec, &s) != MS_OK) {
         abort();
     }
+    ms_sse_set_error_fn(s, on_error);
     size_t at = 0;
     o->err = MS_OK;
     for (size_t i = 0; i <= ncuts && o->err == MS_OK; i++) {

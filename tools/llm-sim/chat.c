@@ -65,6 +65,10 @@ static ms_err turn_init(const struct llmsim_server *s, const llmsim_request *req
         t->completion_tokens = req->max_tokens;
         t->finish = LLMSIM_FINISH_LENGTH;
     }
+    if (plan->length) {
+        t->finish = LLMSIM_FINISH_LENGTH;
+    }
+    t->quirks = plan->quirks;
     return MS_OK;
 }
 
@@ -230,7 +234,7 @@ enum MHD_Result llmsim_chat(struct llmsim_server *s, struct MHD_Connection *c, l
     }
     turn.load_ns = at_least_1(llmsim_now_ns() - decoded);
     if (plan.status != 0) {
-        return llmsim_http_error(c, f, plan.status, plan.text);
+        return llmsim_http_error_after(c, f, plan.status, plan.text, plan.retry_after);
     }
     if (load) {
         llmsim_turn loaded = {.created = turn.created, .finish = LLMSIM_FINISH_LOAD};

@@ -17,6 +17,24 @@ typedef enum llmsim_finish {
     LLMSIM_FINISH_LOAD,   /* Ollama: no messages, the model was only loaded */
 } llmsim_finish;
 
+/*
+ * Quirks real engines show, asked for by a script rule's "quirks" (README.md). OpenAI-format
+ * ones apply to SSE streams (timings and reasoning to whole replies too); reasoning and
+ * error_object apply to Ollama as well; the others are ignored there.
+ */
+enum {
+    LLMSIM_Q_CRLF = 1u << 0,         /* SSE lines end in CRLF */
+    LLMSIM_Q_COMMENTS = 1u << 1,     /* a ": keep-alive" comment before every event */
+    LLMSIM_Q_NO_SPACE = 1u << 2,     /* "data:" without the space */
+    LLMSIM_Q_TIMINGS = 1u << 3,      /* llama.cpp's "timings" object on the last chunk/reply */
+    LLMSIM_Q_REASONING = 1u << 4,    /* reasoning_content (OpenAI) / thinking (Ollama) first */
+    LLMSIM_Q_NULL_CONTENT = 1u << 5, /* the last chunk's delta is {"content": null} */
+    LLMSIM_Q_ERROR_OBJECT = 1u << 6, /* stream: an error document instead of the last one */
+    LLMSIM_Q_ERROR_LINE = 1u << 7,   /* OpenAI stream: an "error: {...}" line instead */
+};
+#define LLMSIM_REASONING_TEXT "Let me think about this."
+#define LLMSIM_STREAM_ERROR "llm-sim: simulated failure mid-stream"
+
 /* One chat turn as the formats need it. Plain data, owned by the caller. */
 typedef struct llmsim_turn {
     char model[LLMSIM_MAX_MODEL + 1];
@@ -26,6 +44,7 @@ typedef struct llmsim_turn {
     uint64_t completion_tokens;
     bool include_usage;   /* OpenAI streams: usage chunk before [DONE] */
     llmsim_finish finish;
+    uint32_t quirks;      /* LLMSIM_Q_* */
     /* Ollama metrics in nanoseconds; zero values are left out, as Ollama's omitempty does. */
     uint64_t total_ns, load_ns, prompt_eval_ns, eval_ns;
 } llmsim_turn;

@@ -34,6 +34,9 @@ enum MHD_Result llmsim_http_send(struct MHD_Connection *c, unsigned status, cons
 /* Queue an error in f's shape (msg: UTF-8); falls back to plain text if that fails. */
 enum MHD_Result llmsim_http_error(struct MHD_Connection *c, const llmsim_format *f,
                                   unsigned status, const char *msg);
+/* The same with "Retry-After: retry_after_s" when it is not 0 (429 and 503 of a busy engine). */
+enum MHD_Result llmsim_http_error_after(struct MHD_Connection *c, const llmsim_format *f,
+                                        unsigned status, const char *msg, uint32_t retry_after_s);
 
 /*
  * POST /api/chat and /v1/chat/completions: decode the body, match the script, wait the

@@ -44,15 +44,23 @@ static ms_err add_now(ms_json_wval obj, const char *key)
     return ms_json_add_cstr(obj, key, stamp);
 }
 
-/* {"model","created_at","message":{"role":"assistant","content":...} */
-static ms_err add_head(ms_json_wval root, const llmsim_turn *t, const char *text, size_t len)
+/* {"model","created_at","message":{"role":"assistant","content":...[,"thinking":...]} */
+static ms_err add_head_t(ms_json_wval root, const llmsim_turn *t, const char *text, size_t len,
+                         bool thinking)
 {
     ms_json_wval msg;
     TRY(ms_json_add_cstr(root, "model", t->model));
     TRY(add_now(root, "created_at"));
     TRY(ms_json_add_obj(root, "message", &msg));
     TRY(ms_json_add_cstr(msg, "role", "assistant"));
-    return ms_json_add_str(msg, "content", text, len);
+    TRY(ms_json_add_str(msg, "content", text, len));
+    /* a thinking model's reasoning (quirk "reasoning"), beside the content */
+    return thinking ? ms_json_add_cstr(msg, "thinking", LLMSIM_REASONING_TEXT) : MS_OK;
+}
+
+static ms_err add_head(ms_json_wval root, const llmsim_turn *t, const char *text, size_t len)
+{
+    return add_head_t(root, t, text, len, false);
 }
 
 static ms_err add_nonzero(ms_json_wval root, const char *key, uint64_t v)
@@ -79,22 +87,40 @@ static ms_err build_done(const llmsim_turn *t, const char *text, size_t len, ms_
     return add_done(root, t);
 }
 
+/* A whole reply: the done object, with the reasoning when asked for. */
+static ms_err build_whole(const llmsim_turn *t, const char *text, size_t len, ms_json_wval root)
+{
+    TRY(add_head_t(root, t, text, len, (t->quirks & LLMSIM_Q_REASONING) != 0));
+    return add_done(root, t);
+}
+
 static ms_err ollama_reply(const llmsim_turn *t, const char *text, size_t len, ms_buf *out)
 {
     ms_json_builder *b;
     ms_json_wval root;
     ms_err e = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
     if (e == MS_OK) {
-        e = build_done(t, text, len, root);
+        e = build_whole(t, text, len, root);
     }
     return llmsim_emit(b, e, "", "", out);
 }
 
+/* Quirk "reasoning": a first line whose message holds only thinking. */
 static ms_err ollama_open(const llmsim_turn *t, ms_buf *out)
 {
-    (void)t;
-    (void)out;
-    return MS_OK;
+    ms_json_builder *b;
+    ms_json_wval root;
+    if (!(t->quirks & LLMSIM_Q_REASONING)) {
+        return MS_OK;
+    }
+    ms_err e = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
+    if (e == MS_OK) {
+        e = add_head_t(root, t, "", 0, true);
+    }
+    if (e == MS_OK) {
+        e = ms_json_add_bool(root, "done", false);
+    }
+    return llmsim_emit(b, e, "", "\n", out);
 }
 
 static ms_err ollama_piece(const llmsim_turn *t, const char *piece, size_t len, ms_buf *out)
@@ -115,6 +141,9 @@ static ms_err ollama_close(const llmsim_turn *t, ms_buf *out)
 {
     ms_json_builder *b;
     ms_json_wval root;
+    if (t->quirks & LLMSIM_Q_ERROR_OBJECT) { /* as Ollama reports a failure mid-stream */
+        return ms_buf_append_str(out, "{\"error\":\"" LLMSIM_STREAM_ERROR "\"}\n");
+    }
     ms_err e = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
     if (e == MS_OK) {
         e = build_done(t, "", 0, root);

@@ -22,6 +22,9 @@ typedef struct rule {
     uint32_t delay_ms;
     bool cut;
     uint32_t cut_after;
+    bool length; /* "finish_reason": "length" */
+    uint32_t quirks;
+    uint32_t retry_after; /* with status: the Retry-After header's seconds (0: none) */
 } rule;
 
 struct llmsim_script {
@@ -37,7 +40,13 @@ struct llmsim_script {
 static const char *const roles[] = {"system", "user", "assistant", "tool", "developer"};
 static const char *const top_keys[] = {"rules", "default", "models"};
 static const char *const rule_keys[] = {"role",   "contains", "equals",           "reply",
-                                        "status", "delay_ms", "stream_fail_after"};
+                                        "status", "delay_ms", "stream_fail_after",
+                                        "finish_reason", "quirks", "retry_after"};
+/* In the order of the LLMSIM_Q_* bits (formats.h). */
+static const char *const quirk_names[] = {"crlf",      "comments",     "no_space",
+                                          "timings",   "reasoning",    "null_content",
+                                          "error_object", "error_line"};
+static const char *const finish_reasons[] = {"stop", "length"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -69,6 +78,30 @@ static ms_err known_keys(ms_json_val obj, const char *const *keys, size_t n, con
     return MS_OK;
 }
 
+/* "quirks": ["crlf", ...] into LLMSIM_Q_* bits (an unknown name is MS_ERR_JSON_ENUM). */
+static ms_err parse_quirks(ms_json_val obj, uint32_t *out)
+{
+    ms_json_val arr, v;
+    size_t n, idx;
+    *out = 0;
+    ms_err e = ms_json_get_arr(obj, "quirks", COUNT(quirk_names), &arr, &n);
+    if (e == MS_ERR_JSON_MISSING) {
+        return MS_OK;
+    }
+    TRY(e);
+    for (size_t i = 0; i < n; i++) {
+        const char *s;
+        size_t len;
+        TRY(ms_json_arr_at(arr, i, &v));
+        TRY(ms_json_as_str(v, 32, &s, &len));
+        for (idx = 0; idx < COUNT(quirk_names) && strcmp(s, quirk_names[idx]) != 0; idx++) {
+        }
+        ENSURE(idx < COUNT(quirk_names), MS_ERR_JSON_ENUM);
+        *out |= 1u << idx;
+    }
+    return MS_OK;
+}
+
 static ms_err parse_rule_fields(ms_json_val obj, rule *r, const char **field)
 {
     size_t role, n;
@@ -92,6 +125,14 @@ static ms_err parse_rule_fields(ms_json_val obj, rule *r, const char **field)
     TRY(ms_json_get_i64_opt(obj, "stream_fail_after", 0, LLMSIM_MAX_FAIL_AFTER, -1, &v));
     r->cut = v >= 0;
     r->cut_after = r->cut ? (uint32_t)v : 0;
+    *field = "finish_reason";
+    TRY(ms_json_get_enum_opt(obj, "finish_reason", finish_reasons, COUNT(finish_reasons), 0, &n));
+    r->length = n == 1;
+    *field = "retry_after";
+    TRY(ms_json_get_i64_opt(obj, "retry_after", 0, 86400, 0, &v));
+    r->retry_after = (uint32_t)v;
+    *field = "quirks";
+    TRY(parse_quirks(obj, &r->quirks));
     *field = "reply";
     ENSURE(r->reply != NULL || r->status != 0, MS_ERR_JSON_MISSING);
     return MS_OK;
@@ -276,6 +317,9 @@ void llmsim_script_match(const llmsim_script *s, const llmsim_msg *msgs, size_t 
         out->delay_ms = r->delay_ms;
         out->cut = r->cut;
         out->cut_after = r->cut_after;
+        out->length = r->length;
+        out->quirks = r->quirks;
+        out->retry_after = r->retry_after;
         if (r->reply != NULL) {
             out->text = r->reply;
             out->len = r->reply_len;

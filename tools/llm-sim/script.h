@@ -25,6 +25,11 @@
  *   "delay_ms": 0..LLMSIM_MAX_DELAY_MS   extra latency before the first byte
  *   "stream_fail_after": N           streamed replies only: send N token events, then
  *                                    close the connection without the final event
+ *   "finish_reason": "stop" | "length"   "length": the whole reply is sent, then said to
+ *                                    be cut at the token limit (finish_reason / Ollama's
+ *                                    done_reason "length"), as a request's max_tokens does
+ *   "quirks": ["crlf", ...]          engine quirks in the reply (formats.h LLMSIM_Q_*)
+ *   "retry_after": 0..86400          with "status": a Retry-After header (seconds)
  * A rule needs "reply" or "status". It is checked against the LAST message whose role is
  * the rule's role; with neither "contains" nor "equals" it matches whenever such a message
  * exists. Rules are tried in order; the first match wins.
@@ -39,6 +44,9 @@ typedef struct llmsim_plan {
     uint32_t delay_ms;
     bool cut;                 /* stream_fail_after was given */
     uint32_t cut_after;
+    bool length;              /* finish_reason "length" whatever the request's limit */
+    uint32_t quirks;          /* LLMSIM_Q_* (formats.h) */
+    uint32_t retry_after;     /* with status: Retry-After seconds, 0: no header */
     int rule;                 /* index of the matching rule, -1 for the default */
 } llmsim_plan;
 

@@ -2,6 +2,7 @@
 #include "tools/llm-sim/server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +48,44 @@ enum MHD_Result llmsim_http_send(struct MHD_Connection *c, unsigned status, cons
     return ok;
 }
 
+/* The same with a Retry-After header (retry_after_s > 0). */
+static enum MHD_Result send_retry_after(struct MHD_Connection *c, unsigned status,
+                                        const char *type, const ms_buf *body,
+                                        uint32_t retry_after_s)
+{
+    char ra[16];
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(body->len, (void *)body->p, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    snprintf(ra, sizeof ra, "%u", (unsigned)retry_after_s);
+    enum MHD_Result ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (ok == MHD_YES) {
+        ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (ok == MHD_YES) {
+        ok = MHD_queue_response(c, status, resp);
+    }
+    MHD_destroy_response(resp);
+    return ok;
+}
+
 enum MHD_Result llmsim_http_error(struct MHD_Connection *c, const llmsim_format *f,
                                   unsigned status, const char *msg)
+{
+    return llmsim_http_error_after(c, f, status, msg, 0);
+}
+
+enum MHD_Result llmsim_http_error_after(struct MHD_Connection *c, const llmsim_format *f,
+                                        unsigned status, const char *msg, uint32_t retry_after_s)
 {
     ms_buf out;
     ms_buf_init(&out, LLMSIM_MAX_ANSWER);
     enum MHD_Result ok;
     if (f->error(status, msg, &out) == MS_OK) {
-        ok = llmsim_http_send(c, status, f->json_type, out.p, out.len);
+        ok = retry_after_s > 0 ? send_retry_after(c, status, f->json_type, &out, retry_after_s)
+                               : llmsim_http_send(c, status, f->json_type, out.p, out.len);
     } else {
         static const char fallback[] = "llm-sim: cannot format the error answer\n";
         ok = llmsim_http_send(c, 500, "text/plain; charset=utf-8", fallback,

@@ -41,6 +41,8 @@ static const char SCRIPT[] =
     "  {\"contains\": \"cut me\", \"reply\": \"one two three four five six seven eight\","
     " \"stream_fail_after\": 3},\n"
     "  {\"contains\": \"slow story\", \"reply\": \"" STORY "\"},\n"
+    "  {\"contains\": \"think forever\", \"reply\": \"<think>still reasoning\","
+    " \"finish_reason\": \"length\"},\n"
     /* replies that would drive a terminal: ESC and OSC, C1 controls as UTF-8, bidi */
     "  {\"contains\": \"hostile run\", \"reply\": \"{\\\"decision\\\": "
     "\\\"provide_final_answer\\\", \\\"answer\\\": \\\"Run: \\\\u001b[1m\\\\u0085 "
@@ -357,6 +359,45 @@ static void test_cut_rule(void)
         CHECK(r.n == 1 && msg_is(&r, 0, "user", "alpha after the cut"));
         ms_json_free(r.doc);
     }
+    ms_buf_free(&out);
+    ms_buf_free(&err);
+}
+
+/*
+ * The engine stops at its token limit (finish_reason "length"): shown, said INCOMPLETE (and
+ * unfinished reasoning when a <think> never closed), not in the history, exit status 9.
+ */
+static void test_limit(void)
+{
+    cchat c;
+    req r;
+    ms_buf out, err;
+    int before = chat_reqs_count(SIM.log);
+    int code = chat_lines(&c, NULL,
+                          (const char *const[]){"think forever please", "alpha after the limit", NULL});
+    CHECK(code == 9);
+    cchat_read(c.out, &out);
+    cchat_read(c.err, &err);
+    CHECK(buf_contains(&out, "<think>still reasoning") && buf_contains(&out, "Answer alpha."));
+    CHECK(buf_contains(&err, "token limit") && buf_contains(&err, "INCOMPLETE"));
+    CHECK(buf_contains(&err, "unfinished reasoning; the model gave no answer"));
+    CHECK(buf_contains(&err, "this turn is not in the conversation"));
+    CHECK(chat_reqs_count(SIM.log) == before + 2);
+    if (req_get(SIM.log, -1, &r) == 0) { /* the fragment is not in the history */
+        CHECK(r.n == 1 && msg_is(&r, 0, "user", "alpha after the limit"));
+        ms_json_free(r.doc);
+    }
+    ms_buf_free(&out);
+    ms_buf_free(&err);
+
+    /* --max-tokens: the engine cuts a plain answer the same way */
+    code = chat_lines(&c, (const char *const[]){"--max-tokens", "1", NULL},
+                      (const char *const[]){"alpha", NULL});
+    CHECK(code == 9);
+    cchat_read(c.out, &out);
+    cchat_read(c.err, &err);
+    CHECK(buf_contains(&out, "Answer") && !buf_contains(&out, "Answer alpha."));
+    CHECK(buf_contains(&err, "INCOMPLETE") && !buf_contains(&err, "reasoning"));
     ms_buf_free(&out);
     ms_buf_free(&err);
 }
@@ -870,6 +911,7 @@ int main(int argc, char **argv)
     RUN(test_save);
     RUN(test_cut_rule);
     RUN(test_cut_killed);
+    RUN(test_limit);
     RUN(test_restart);
     RUN(test_caps);
     RUN(test_log);

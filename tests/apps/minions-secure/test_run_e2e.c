@@ -42,6 +42,8 @@ static const char *const SECRETS[] = {
 /* Engine A: the supervisor's model. Rules are checked in order on the last user message. */
 static const char SUP_SCRIPT[] =
     "{\"rules\": [\n"
+    " {\"contains\": \"marker-sup-cut\", \"reply\": \"{\\\"decision\\\": \\\"provide_fi\", "
+    "\"finish_reason\": \"length\"},\n"
     " {\"contains\": \"Results of round 1\", \"reply\": \"{\\\"decision\\\": "
     "\\\"provide_final_answer\\\", \\\"answer\\\": \\\"" ANSWER_MINIONS "\\\"}\"},\n"
     " {\"contains\": \"marker-noanswer\", \"reply\": \"{\\\"decision\\\": \\\"cannot_answer\\\", "
@@ -61,6 +63,8 @@ static const char SUP_SCRIPT[] =
 static const char WORKER_SCRIPT[] =
     "{\"rules\": [\n"
     " {\"contains\": \"marker-worker-500\", \"status\": 500, \"reply\": \"simulated crash\"},\n"
+    " {\"contains\": \"marker-worker-cut\", \"reply\": \"The access log shows m.vale\", "
+    "\"finish_reason\": \"length\"},\n"
     " {\"contains\": \"Instruction (task t1)\", \"reply\": \"{\\\"explanation\\\": \\\"entry "
     "line\\\", \\\"citation\\\": null, \\\"answer\\\": \\\"north door at 04:02\\\"}\"},\n"
     " {\"contains\": \"Question: \", \"reply\": \"" WORKER_ANSWER "\"}\n"
@@ -435,6 +439,35 @@ static void test_worker_down(void)
     e2e_out_free(&r);
 }
 
+/*
+ * Token limits (docs/protocols.md): a worker answer cut at its limit reaches the supervisor
+ * marked INCOMPLETE and the user is told; a supervisor reply cut at its limit fails the run
+ * with exit 9, no answer printed.
+ */
+static void test_limits(void)
+{
+    e2e_out r;
+    char log[PATH_MAX];
+    next_path(log, "cut.ndjson");
+    run(&r, "--task", "marker-worker-cut " TASK, "--context", E.docs, "--log", log, NULL);
+    CHECK(r.code == 0 && has(&r.out, ANSWER_MINION));
+    CHECK(has(&r.err, "the local model stopped at its token limit: 1 answer went to the "
+                      "supervisor marked INCOMPLETE"));
+    e2e_out_free(&r);
+    CHECK(e2e_file_contains(E.log_a, "The access log shows m.vale\\n[INCOMPLETE: the worker"));
+    CHECK(e2e_file_contains(log, "\"truncated\":true"));
+    CHECK(log_valid(log));
+    run(&r, "--task", "marker-worker-cut " TASK, "--context", E.docs, "--no-log", "--json", NULL);
+    CHECK(r.code == 0 && has(&r.out, "\"worker_cut\":1"));
+    e2e_out_free(&r);
+
+    run(&r, "--task", "marker-sup-cut " TASK, "--context", E.docs, "--no-log", NULL);
+    CHECK(r.code == 9 && r.out.len == 0);
+    CHECK(has(&r.err, "stopped at its token limit in round 1"));
+    CHECK(has(&r.err, "MS_ERR_BACKEND_CUT"));
+    e2e_out_free(&r);
+}
+
 /* Bytes of the log up to the end of its first event of this type (0: none). */
 static size_t log_offset_after(const char *path, const char *type)
 {
@@ -737,6 +770,7 @@ int main(int argc, char **argv)
     RUN(test_minions);
     RUN(test_log_context);
     RUN(test_worker_down);
+    RUN(test_limits);
     RUN(test_no_answer);
     RUN(test_log_write_fails);
     RUN(test_minions_local);

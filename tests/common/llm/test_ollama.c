@@ -115,7 +115,7 @@ static void test_plain(void)
     o.max_tokens = 100;
     o.temperature = 0;
     CHECK_OK(ms_ollama_chat(http, &cfg, msgs, 2, &o, &r));
-    CHECK(content_is(&r, "Hello there") && strcmp(r.finish_reason, "stop") == 0);
+    CHECK(content_is(&r, "Hello there") && strcmp(r.finish_reason, "stop") == 0 && !r.truncated);
     CHECK(r.prompt_tokens == 26 && r.completion_tokens == 5 && r.attempts == 1);
     fx_last_body(srv, "/api/chat", body, sizeof body);
     CHECK(strcmp(body, "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"system\",\"content\":"
@@ -157,7 +157,7 @@ static void test_stream(void)
     cfg.api_key = "proxy-key";
     CHECK_OK(ms_ollama_chat_stream(http, &cfg, msgs, 2, NULL, on_delta, &d, &r));
     CHECK(content_is(&r, "Hello, world") && strcmp(d.text, "Hello, world") == 0 && d.calls == 3);
-    CHECK(strcmp(r.finish_reason, "length") == 0);
+    CHECK(strcmp(r.finish_reason, "length") == 0 && r.truncated); /* done_reason "length" */
     CHECK(r.prompt_tokens == 7 && r.completion_tokens == 3);
     fx_last_body(srv, "/s/api/chat", body, sizeof body);
     CHECK(strstr(body, "\"stream\":true") != NULL);

@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/llm/openai.h"
+#include "common/turn_reply.h"
 #include "tests/fixture/http_fixture.h"
 #include "tests/test.h"
 
@@ -139,7 +140,7 @@ static void test_plain(void)
     ms_chat_result_init(&r);
     CHECK_OK(ms_openai_chat(http, &cfg, msgs, 2, &o, &r));
     CHECK(content_is(&r, "Hello there"));
-    CHECK(strcmp(r.finish_reason, "stop") == 0);
+    CHECK(strcmp(r.finish_reason, "stop") == 0 && !r.truncated);
     CHECK(r.prompt_tokens == 12 && r.completion_tokens == 3);
     CHECK(r.http_status == 200 && r.attempts == 1 && r.seconds > 0 && r.error_text[0] == 0);
     /* what the engine received */
@@ -200,7 +201,7 @@ static void test_stream(void)
     CHECK_OK(ms_openai_chat_stream(http, &cfg, msgs, 2, NULL, on_delta, &d, &r));
     CHECK(content_is(&r, "Hello, world") && strcmp(d.text, "Hello, world") == 0);
     CHECK(d.calls == 3);
-    CHECK(strcmp(r.finish_reason, "stop") == 0);
+    CHECK(strcmp(r.finish_reason, "stop") == 0 && !r.truncated);
     CHECK(r.prompt_tokens == 9 && r.completion_tokens == 4 && r.attempts == 1);
     fx_last_body(srv, "/s/v1/chat/completions", body, sizeof body);
     CHECK(strstr(body, "\"stream\":true,\"stream_options\":{\"include_usage\":true}") != NULL);
@@ -209,6 +210,7 @@ static void test_stream(void)
     cfg = cfg_for("/crlf");
     CHECK_OK(ms_openai_chat_stream(http, &cfg, msgs, 2, NULL, on_delta, &d, &r));
     CHECK(content_is(&r, "a") && d.calls == 1 && strcmp(r.finish_reason, "length") == 0);
+    CHECK(r.truncated); /* cut at the token limit: a fragment, said so in the result */
     CHECK(r.prompt_tokens == 0 && r.completion_tokens == 0);
     CHECK_ERR(ms_openai_chat_stream(http, &cfg, msgs, 2, NULL, NULL, NULL, &r), MS_ERR_ARG);
     ms_chat_result_free(&r);
@@ -380,7 +382,7 @@ static void test_format_errors(void)
     }
     ms_openai_cfg cfg = cfg_for("/nullcontent");
     CHECK_OK(ms_openai_chat(http, &cfg, msgs, 2, NULL, &r));
-    CHECK(r.content.len == 0 && strcmp(r.finish_reason, "length") == 0);
+    CHECK(r.content.len == 0 && strcmp(r.finish_reason, "length") == 0 && r.truncated);
     cfg = cfg_for("/err200");
     CHECK_ERR(ms_openai_chat(http, &cfg, msgs, 2, NULL, &r), MS_ERR_BACKEND_STATUS);
     CHECK(strcmp(r.error_text, "quota") == 0);
@@ -428,6 +430,19 @@ static void test_args(void)
     ms_chat_result_free(&r);
 }
 
+/* The one test of "cut at the token limit": exactly "length", nothing near it. */
+static void test_finish_cut(void)
+{
+    CHECK(ms_finish_reason_cut("length", 6));
+    CHECK(ms_finish_reason_cut("lengthy", 6)); /* len bytes only */
+    CHECK(!ms_finish_reason_cut("lengthy", 7));
+    CHECK(!ms_finish_reason_cut("stop", 4));
+    CHECK(!ms_finish_reason_cut("Length", 6));
+    CHECK(!ms_finish_reason_cut("", 0));
+    CHECK(!ms_finish_reason_cut(NULL, 6));
+    CHECK(!ms_finish_reason_cut("content_filter", 14));
+}
+
 int main(void)
 {
     snprintf(big_reply, sizeof big_reply,
@@ -442,6 +457,7 @@ int main(void)
     if (srv == NULL || ms_http_client_new(&o, &http) != MS_OK) {
         return 1;
     }
+    RUN(test_finish_cut);
     RUN(test_plain);
     RUN(test_json_format);
     RUN(test_stream);

@@ -311,6 +311,41 @@ static void test_binary(void)
     CHECK(r.events == 1 && r.log_len == 5 && memcmp(r.log, "a\0b\xff|", 5) == 0);
 }
 
+/* "error:" lines (llama.cpp's server on a failed 200 stream): to on_error when set, else ignored. */
+static char g_err_seen[128];
+static ms_err on_err(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    snprintf(g_err_seen, sizeof g_err_seen, "%.*s", (int)len, data);
+    return data[len] == '\0' ? MS_ERR_BACKEND_STATUS : MS_ERR_INTERNAL;
+}
+
+static void test_error_field(void)
+{
+    static const char in[] = "data: {\"a\":1}\n\nerror: {\"code\":500,\"message\":\"boom\"}\n\n";
+    struct run r;
+    ms_sse *s = NULL;
+    memset(&r, 0, sizeof r);
+    CHECK_OK(ms_sse_new(256, 256, collect, &r, &s));
+    ms_sse_set_error_fn(s, on_err);
+    CHECK_ERR(ms_sse_feed(s, (const uint8_t *)in, sizeof in - 1), MS_ERR_BACKEND_STATUS);
+    CHECK(r.events == 1 && strcmp(g_err_seen, "{\"code\":500,\"message\":\"boom\"}") == 0);
+    CHECK_ERR(ms_sse_finish(s), MS_ERR_BACKEND_STATUS); /* sticky */
+    ms_sse_free(s);
+    /* "error:" without a space, CRLF, and after a BOM: the same value */
+    static const char in2[] = "\xEF\xBB\xBF" "error:{\"message\":\"x\"}\r\n";
+    g_err_seen[0] = '\0';
+    CHECK_OK(ms_sse_new(256, 256, collect, &r, &s));
+    ms_sse_set_error_fn(s, on_err);
+    CHECK_ERR(ms_sse_feed(s, (const uint8_t *)in2, sizeof in2 - 1), MS_ERR_BACKEND_STATUS);
+    CHECK(strcmp(g_err_seen, "{\"message\":\"x\"}") == 0);
+    ms_sse_free(s);
+    /* without on_error the field is ignored, as before */
+    size_t none = 0;
+    run_cuts(in, sizeof in - 1, &none, 0, 256, 256, &r);
+    CHECK(r.err == MS_OK && r.events == 1 && strcmp(r.log, "{\"a\":1}|") == 0);
+}
+
 int main(void)
 {
     RUN(test_openai_stream);
@@ -322,5 +357,6 @@ int main(void)
     RUN(test_callback_error_is_sticky);
     RUN(test_args);
     RUN(test_binary);
+    RUN(test_error_field);
     return TEST_SUMMARY();
 }

@@ -174,6 +174,14 @@ chat main /v1/chat/completions '{"max_tokens":3,"messages":[{"role":"user","cont
 t "max_tokens: cut to 3, length" check openai_whole "$WORK/out" "The capital of" length 3 "" 3
 chat main /api/chat '{"stream":true,"options":{"num_predict":2},"messages":[{"role":"user","content":"capital of France"}]}' >/dev/null
 t "num_predict: cut to 2, length" check ollama_stream "$WORK/out" "The capital" length 3
+chat main /v1/chat/completions '{"messages":[{"role":"user","content":"think forever"}]}' >/dev/null
+t "finish_reason rule: openai whole, length" check openai_whole "$WORK/out" "<think>still reasoning" length 2
+chat main /v1/chat/completions '{"stream":true,"messages":[{"role":"user","content":"think forever"}]}' >/dev/null
+t "finish_reason rule: openai streamed, length" check openai_sse "$WORK/out" "<think>still reasoning" 0 length
+chat main /api/chat '{"stream":false,"messages":[{"role":"user","content":"think forever"}]}' >/dev/null
+t "finish_reason rule: ollama whole, length" check ollama_whole "$WORK/out" "<think>still reasoning" length 2
+chat main /api/chat '{"messages":[{"role":"user","content":"think forever"}]}' >/dev/null
+t "finish_reason rule: ollama streamed, length" check ollama_stream "$WORK/out" "<think>still reasoning" length 2
 chat main /api/chat '{"model":"llama3","stream":false}' >/dev/null
 t "ollama without messages: load" check ollama_whole "$WORK/out" "" load 0 llama3
 

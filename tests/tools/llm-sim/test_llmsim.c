@@ -7,6 +7,7 @@
 #include "tests/test.h"
 #include "tools/llm-sim/llmsim.h"
 #include "tools/llm-sim/request.h"
+#include "tools/llm-sim/formats.h"
 #include "tools/llm-sim/script.h"
 #include "tools/llm-sim/tokens.h"
 
@@ -264,6 +265,16 @@ static void test_script_negative(void)
                    "rules[0].delay_ms");
     script_rejects("{\"rules\":[{\"reply\":\"a\",\"stream_fail_after\":1.5}]}",
                    MS_ERR_JSON_RANGE, "rules[0].stream_fail_after");
+    script_rejects("{\"rules\":[{\"reply\":\"a\",\"finish_reason\":\"max_tokens\"}]}",
+                   MS_ERR_JSON_ENUM, "rules[0].finish_reason");
+    script_rejects("{\"rules\":[{\"reply\":\"a\",\"finish_reason\":1}]}", MS_ERR_JSON_TYPE,
+                   "rules[0].finish_reason");
+    script_rejects("{\"rules\":[{\"reply\":\"a\",\"quirks\":[\"crlf\",\"lf\"]}]}",
+                   MS_ERR_JSON_ENUM, "rules[0].quirks");
+    script_rejects("{\"rules\":[{\"reply\":\"a\",\"quirks\":\"crlf\"}]}", MS_ERR_JSON_TYPE,
+                   "rules[0].quirks");
+    script_rejects("{\"rules\":[{\"status\":429,\"retry_after\":-1}]}", MS_ERR_JSON_RANGE,
+                   "rules[0].retry_after");
 
     /* too many rules: the cap passes, one more is refused with the cap in the message */
     ms_buf b;
@@ -296,7 +307,11 @@ static const char script_text[] =
     "{\"contains\":\"France\",\"reply\":\"Paris.\",\"delay_ms\":5},"
     "{\"equals\":\"ping\",\"reply\":\"pong\"},"
     "{\"contains\":\"explode\",\"status\":503},"
-    "{\"contains\":\"cut\",\"reply\":\"a b c\",\"stream_fail_after\":0}],"
+    "{\"contains\":\"cut\",\"reply\":\"a b c\",\"stream_fail_after\":0},"
+    "{\"contains\":\"limit\",\"reply\":\"<think>a\",\"finish_reason\":\"length\"},"
+    "{\"contains\":\"whole\",\"reply\":\"b\",\"finish_reason\":\"stop\"},"
+    "{\"contains\":\"quirky\",\"reply\":\"c\",\"quirks\":[\"crlf\",\"error_line\"]},"
+    "{\"contains\":\"busy\",\"status\":429,\"retry_after\":7}],"
     "\"default\":\"dunno\",\"models\":[\"m1\",\"m2\"]}";
 
 static void plan_for(const llmsim_script *s, const llmsim_msg *m, size_t n, const char *text,
@@ -334,7 +349,19 @@ static void test_script_match(void)
     CHECK(p.rule == 3 && p.status == 503 && p.len > 0);
     llmsim_msg cut = {.role = "user", .content = "cut", .content_len = 3};
     llmsim_script_match(s, &cut, 1, &p);
-    CHECK(p.rule == 4 && p.cut && p.cut_after == 0 && p.status == 0);
+    CHECK(p.rule == 4 && p.cut && p.cut_after == 0 && p.status == 0 && !p.length);
+    llmsim_msg limit = {.role = "user", .content = "limit", .content_len = 5};
+    llmsim_script_match(s, &limit, 1, &p);
+    CHECK(p.rule == 5 && p.length && !p.cut && p.status == 0);
+    llmsim_msg whole = {.role = "user", .content = "whole", .content_len = 5};
+    llmsim_script_match(s, &whole, 1, &p);
+    CHECK(p.rule == 6 && !p.length && p.quirks == 0);
+    llmsim_msg quirky = {.role = "user", .content = "quirky", .content_len = 6};
+    llmsim_script_match(s, &quirky, 1, &p);
+    CHECK(p.rule == 7 && p.quirks == (LLMSIM_Q_CRLF | LLMSIM_Q_ERROR_LINE) && p.retry_after == 0);
+    llmsim_msg busy = {.role = "user", .content = "busy", .content_len = 4};
+    llmsim_script_match(s, &busy, 1, &p);
+    CHECK(p.rule == 8 && p.status == 429 && p.retry_after == 7);
     llmsim_script_match(s, m + 2, 1, &p);
     CHECK(p.delay_ms == 5 && !p.cut);
 
