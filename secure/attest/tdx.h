@@ -184,6 +184,13 @@ typedef enum ms_tdx_check {
     MS_TDX_CHECK_COUNT
 } ms_tdx_check;
 
+/*
+ * Intel's spelling of a TCB status ("UpToDate", ...; "None" for MS_TDX_TCB_NONE), as
+ * ms_tdx_tcb_status_name gives it, for policies and printing in every build (a build
+ * without the collateral code has its own copy of the names). Never NULL.
+ */
+const char *ms_tdx_status_name(ms_tdx_tcb_status s);
+
 /* "format", "pck-chain", ...: short names for printing. Never NULL. */
 const char *ms_tdx_check_name(ms_tdx_check c);
 

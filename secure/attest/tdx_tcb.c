@@ -71,3 +71,8 @@ void ms_tdx_tcb_steps(ms_tdx_tcb_run *r)
     }
     free(c);
 }
+
+const char *ms_tdx_status_name(ms_tdx_tcb_status s)
+{
+    return ms_tdx_tcb_status_name(s);
+}
