@@ -215,14 +215,19 @@ typedef struct ms_tdx_checks {
 MS_MUST_CHECK ms_err ms_tdx_verify(const ms_tdx_policy *policy, const uint8_t *ev, size_t len,
                                    const uint8_t binding[static MS_BINDING_LEN]);
 
+/* ms_tdx_verify_checks' `expect` bits. */
+#define MS_TDX_EXPECT_PINS 1     /* the TD fields the policy pins */
+#define MS_TDX_EXPECT_REQUIRED 2 /* CRLs and collateral as the client requires them: absent
+                                    is a FAIL (MS_ERR_TDX_CRL, MS_ERR_TDX_NO_COLLATERAL) */
+
 /*
  * The offline tool's form, over a bundle (`is_bundle`) or a raw quote. After FORMAT every
  * check runs even when an earlier one failed. Skipped: CRL when no CRL is given, the
- * collateral checks when no collateral is given, REPORT_DATA when `binding` is NULL, the
- * TD field checks the policy does not pin (and all of them unless `expect`). PCK_CHAIN
- * and CRL are skipped when the policy has no root. Returns the first failure in order,
- * MS_OK when every check that ran passed: only a caller that checks which ran may treat
- * MS_OK as "verified".
+ * collateral checks when no collateral is given (unless MS_TDX_EXPECT_REQUIRED),
+ * REPORT_DATA when `binding` is NULL, the TD field checks the policy does not pin (and all
+ * of them without MS_TDX_EXPECT_PINS). PCK_CHAIN, CRL and COLLATERAL are skipped when the
+ * policy has no root. Returns the first failure in order, MS_OK when every check that ran
+ * passed: only a caller that checks which ran may treat MS_OK as "verified".
  */
 MS_MUST_CHECK ms_err ms_tdx_verify_checks(const ms_tdx_policy *policy, const uint8_t *ev,
                                           size_t len, int is_bundle, const uint8_t *binding,

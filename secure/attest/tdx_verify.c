@@ -377,16 +377,17 @@ static int wanted(const tdx_ctx *c, const run_opts *o, ms_tdx_check id)
     const ms_tdx_policy *p = c->policy;
     int any_rtmr = p->have_rtmr[0] | p->have_rtmr[1] | p->have_rtmr[2] | p->have_rtmr[3];
     int collateral = c->collateral.tcb_info != NULL && c->collateral.qe_identity != NULL;
+    int required = (c->expect & MS_TDX_EXPECT_REQUIRED) != 0, pins = c->expect & MS_TDX_EXPECT_PINS;
+    int crls = c->pck_crl != NULL || c->collateral.root_crl != NULL;
     switch (id) {
     case MS_TDX_CHECK_PCK_CHAIN: return !o->report || p->root_der != NULL;
-    case MS_TDX_CHECK_CRL:
-        return !o->report || (p->root_der != NULL && (c->pck_crl != NULL ||
-                                                      c->collateral.root_crl != NULL));
-    case MS_TDX_CHECK_COLLATERAL: return !o->report || (p->root_der != NULL && collateral);
-    case MS_TDX_CHECK_MRTD: return c->expect && p->have_mrtd;
-    case MS_TDX_CHECK_RTMR: return c->expect && any_rtmr;
-    case MS_TDX_CHECK_MRCONFIGID: return c->expect && p->have_mrconfigid;
-    case MS_TDX_CHECK_MROWNER: return c->expect && p->have_mrowner;
+    case MS_TDX_CHECK_CRL: return !o->report || (p->root_der != NULL && (required || crls));
+    case MS_TDX_CHECK_COLLATERAL:
+        return !o->report || (p->root_der != NULL && (required || collateral));
+    case MS_TDX_CHECK_MRTD: return pins && p->have_mrtd;
+    case MS_TDX_CHECK_RTMR: return pins && any_rtmr;
+    case MS_TDX_CHECK_MRCONFIGID: return pins && p->have_mrconfigid;
+    case MS_TDX_CHECK_MROWNER: return pins && p->have_mrowner;
     case MS_TDX_CHECK_REPORT_DATA: return c->binding != NULL;
     default: return 1;
     }
@@ -497,7 +498,8 @@ ms_err ms_tdx_verify(const ms_tdx_policy *policy, const uint8_t *ev, size_t len,
     ms_tdx_checks checks;
     memset(&checks, 0, sizeof checks);
     run_opts o = {.report = 0};
-    return run(policy, ev, len, 1, binding, 1, &o, &checks);
+    return run(policy, ev, len, 1, binding, MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED, &o,
+               &checks);
 }
 
 ms_err ms_tdx_verify_checks(const ms_tdx_policy *policy, const uint8_t *ev, size_t len,
@@ -507,7 +509,7 @@ ms_err ms_tdx_verify_checks(const ms_tdx_policy *policy, const uint8_t *ev, size
     memset(out, 0, sizeof *out);
     ENSURE(policy != NULL, MS_ERR_ARG);
     run_opts o = {.report = 1};
-    return run(policy, ev, len, is_bundle, binding, expect != 0, &o, out);
+    return run(policy, ev, len, is_bundle, binding, expect, &o, out);
 }
 
 const char *ms_tdx_check_name(ms_tdx_check c)
