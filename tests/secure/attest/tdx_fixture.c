@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "secure/attest/devkey.h"
 
@@ -469,4 +470,138 @@ int tdx_fx_quote_make(ms_buf *out, const tdx_fx_chain *c, const tdx_fx_quote_opt
     ok = ok && ms_buf_append(out, c->pem.p, c->pem.len) == MS_OK;
     l->len = out->len;
     return ok;
+}
+
+/* ---- collateral ------------------------------------------------------------------------- */
+
+void tdx_fx_collateral_opts_default(tdx_fx_collateral_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->tcb_status = "UpToDate";
+    o->qe_status = "UpToDate";
+    o->issue_offset_s = -3600;
+    o->next_offset_s = 30L * 86400;
+}
+
+static int iso_time(long offset, char out[32])
+{
+    time_t t = time(NULL) + offset;
+    struct tm tm;
+    return gmtime_r(&t, &tm) != NULL && strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+/* A JSON list of 16 {"svn":N}. */
+static int svn_list(ms_buf *b, const uint8_t v[16])
+{
+    char item[32];
+    int ok = ms_buf_append(b, (const uint8_t *)"[", 1) == MS_OK;
+    for (size_t i = 0; i < 16 && ok; i++) {
+        int n = snprintf(item, sizeof item, "%s{\"svn\":%u}", i ? "," : "", v[i]);
+        ok = ms_buf_append(b, (const uint8_t *)item, (size_t)n) == MS_OK;
+    }
+    return ok && ms_buf_append(b, (const uint8_t *)"]", 1) == MS_OK;
+}
+
+static int app_str(ms_buf *b, const char *s)
+{
+    return ms_buf_append(b, (const uint8_t *)s, strlen(s)) == MS_OK;
+}
+
+/* {"<key>":BODY,"signature":"hex r||s"} with the signature over BODY's exact bytes. */
+static int signed_doc(ms_buf *out, const char *key, const ms_buf *body, EVP_PKEY *k, int bad)
+{
+    uint8_t rs[64];
+    char hex[129], head[64];
+    int ok = sign_rs(k, body->p, body->len, rs);
+    if (bad) {
+        rs[5] ^= 1;
+    }
+    hex_of(rs, sizeof rs, hex);
+    snprintf(head, sizeof head, "{\"%s\":", key);
+    ms_buf_init(out, MS_TDX_MAX_COLLATERAL_JSON);
+    return ok && app_str(out, head) && ms_buf_append(out, body->p, body->len) == MS_OK &&
+           app_str(out, ",\"signature\":\"") && app_str(out, hex) && app_str(out, "\"}");
+}
+
+static int tcb_info_body(ms_buf *b, const tdx_fx_pck_opts *po, const tdx_fx_quote_opts *qo,
+                         const tdx_fx_collateral_opts *o, const char *issue, const char *next)
+{
+    char fmspc[13], pceid[5], text[512];
+    hex_of(po->fmspc, 6, fmspc);
+    hex_of(po->pceid, 2, pceid);
+    int advisory = strcmp(o->tcb_status, "UpToDate") != 0;
+    snprintf(text, sizeof text,
+             "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+             "\"fmspc\":\"%s\",\"pceId\":\"%s\",\"tcbType\":0,\"tcbEvaluationDataNumber\":17,"
+             "\"tdxModule\":{\"mrsigner\":\"%096d\",\"attributes\":\"0000000000000000\","
+             "\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},\"tcbLevels\":[{\"tcb\":{\"sgxtcbcomponents\":",
+             issue, next, fmspc, pceid, 0);
+    int ok = app_str(b, text) && svn_list(b, po->sgx_comp);
+    snprintf(text, sizeof text, ",\"pcesvn\":%u,\"tdxtcbcomponents\":", po->pcesvn);
+    ok = ok && app_str(b, text) && svn_list(b, qo->tee_tcb_svn);
+    snprintf(text, sizeof text, "},\"tcbDate\":\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"%s\"%s}]}",
+             o->tcb_status, advisory ? ",\"advisoryIDs\":[\"INTEL-SA-00960\",\"INTEL-SA-00982\"]" : "");
+    return ok && app_str(b, text);
+}
+
+static int qe_identity_body(ms_buf *b, const tdx_fx_collateral_opts *o, const char *issue,
+                            const char *next)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+             "\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\",\"miscselectMask\":"
+             "\"FFFFFFFF\",\"attributes\":\"11111111111111110000000000000000\",\"attributesMask\":"
+             "\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":"
+             "\"5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A\",\"isvprodid\":2,"
+             "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},\"tcbDate\":\"2024-03-13T00:00:00Z\","
+             "\"tcbStatus\":\"%s\"}]}",
+             issue, next, o->qe_status);
+    return app_str(b, text);
+}
+
+int tdx_fx_collateral_make(tdx_fx_collateral *out, const tdx_fx_chain *c,
+                           const tdx_fx_pck_opts *po, const tdx_fx_quote_opts *qo,
+                           const tdx_fx_collateral_opts *o)
+{
+    char issue[32], next[32];
+    ms_buf tcb, qe;
+    memset(out, 0, sizeof *out);
+    ms_buf_init(&tcb, MS_TDX_MAX_COLLATERAL_JSON);
+    ms_buf_init(&qe, MS_TDX_MAX_COLLATERAL_JSON);
+    ms_buf_init(&out->signing_chain, 16384);
+    out->signer_key = EVP_EC_gen("P-256");
+    X509 *signer = out->signer_key ? cert_new(out->signer_key, "Test Intel SGX TCB Signing", 9)
+                                   : NULL;
+    int ok = signer != NULL && X509_set_issuer_name(signer, X509_get_subject_name(c->root_x)) &&
+             add_conf_ext(signer, c->root_x, NID_authority_key_identifier, "keyid:always") &&
+             X509_sign(signer, c->root_key, EVP_sha256()) > 0 &&
+             append_pem(signer, &out->signing_chain) && append_pem(c->root_x, &out->signing_chain);
+    ok = ok && iso_time(o->issue_offset_s, issue) && iso_time(o->next_offset_s, next) &&
+         tcb_info_body(&tcb, po, qo, o, issue, next) && qe_identity_body(&qe, o, issue, next) &&
+         signed_doc(&out->tcb_info, "tcbInfo", &tcb, out->signer_key, o->bad_signature) &&
+         signed_doc(&out->qe_identity, "enclaveIdentity", &qe, out->signer_key, 0);
+    X509_free(signer);
+    ms_buf_free(&tcb);
+    ms_buf_free(&qe);
+    return ok;
+}
+
+void tdx_fx_collateral_free(tdx_fx_collateral *out)
+{
+    EVP_PKEY_free(out->signer_key);
+    ms_buf_free(&out->tcb_info);
+    ms_buf_free(&out->qe_identity);
+    ms_buf_free(&out->signing_chain);
+    memset(out, 0, sizeof *out);
 }

@@ -89,4 +89,34 @@ typedef struct tdx_fx_layout {
 int tdx_fx_quote_make(ms_buf *out, const tdx_fx_chain *c, const tdx_fx_quote_opts *o,
                       tdx_fx_layout *layout);
 
+/* ---- made-up collateral: TCB info and QE identity signed by a "TCB signing" key -------- */
+
+typedef struct tdx_fx_collateral_opts {
+    const char *tcb_status;   /* the one TCB level's status ("UpToDate", "OutOfDate", ...) */
+    const char *qe_status;    /* the one QE level's status */
+    long issue_offset_s;      /* issueDate = now + this (negative: in the past) */
+    long next_offset_s;       /* nextUpdate = now + this */
+    int bad_signature;        /* flip a bit of the TCB info's signature */
+} tdx_fx_collateral_opts;
+
+/* UpToDate for both, issued an hour ago, next update in 30 days. */
+void tdx_fx_collateral_opts_default(tdx_fx_collateral_opts *o);
+
+typedef struct tdx_fx_collateral {
+    EVP_PKEY *signer_key; /* owned */
+    ms_buf tcb_info, qe_identity; /* {"tcbInfo":{...},"signature":"hex"}, {"enclaveIdentity":...} */
+    ms_buf signing_chain; /* PEM: the TCB signing certificate (issued by the chain's root), root */
+} tdx_fx_collateral;
+
+/*
+ * Collateral that the chain's PCK (its SGX extensions as `po` states them) and a quote made
+ * with `qo` meet: one TCB level with the PCK's SGX components and PCE SVN and TDX components
+ * equal to qo->tee_tcb_svn; QE identity of the fixture's QE (MRSIGNER 0x5a.., ISVPRODID 2,
+ * ISVSVN 8). 1 on success.
+ */
+int tdx_fx_collateral_make(tdx_fx_collateral *out, const tdx_fx_chain *c,
+                           const tdx_fx_pck_opts *po, const tdx_fx_quote_opts *qo,
+                           const tdx_fx_collateral_opts *o);
+void tdx_fx_collateral_free(tdx_fx_collateral *out);
+
 #endif
