@@ -132,7 +132,8 @@ static void test_client_accepts(void)
         CHECK(ch.have_tcb && ch.tcb_status == MS_TDX_TCB_UP_TO_DATE &&
               ch.qe_status == MS_TDX_TCB_UP_TO_DATE && ch.n_advisories == 0);
         for (int i = 0; i < MS_TDX_CHECK_COUNT; i++) {
-            CHECK(ch.ran[i]);
+            int pinned = i != MS_TDX_CHECK_MRCONFIGID && i != MS_TDX_CHECK_MROWNER;
+            CHECK(ch.ran[i] == pinned); /* the policy pins neither MRCONFIGID nor MROWNER */
         }
         /* One pinned value changed: refused. */
         p.rtmr[1][0] ^= 1;
@@ -166,8 +167,9 @@ static void test_tcb_status(void)
         ms_tdx_policy p = full_policy(&f);
         CHECK_ERR(ms_tdx_verify(&p, f.ev.p, f.ev.len, f.qo.report_data), MS_ERR_TDX_TCB_STATUS);
         ms_tdx_checks ch;
-        (void)ms_tdx_verify_checks(&p, f.ev.p, f.ev.len, 1, f.qo.report_data,
-                                   MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED, &ch);
+        CHECK_ERR(ms_tdx_verify_checks(&p, f.ev.p, f.ev.len, 1, f.qo.report_data,
+                                       MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED, &ch),
+                  MS_ERR_TDX_TCB_STATUS);
         CHECK(ch.tcb_status == MS_TDX_TCB_OUT_OF_DATE && ch.n_advisories == 2);
         CHECK(strcmp(ch.advisories[0], "INTEL-SA-00960") == 0);
         p.accept_tcb = MS_TDX_ACCEPT(MS_TDX_TCB_UP_TO_DATE) | MS_TDX_ACCEPT(MS_TDX_TCB_OUT_OF_DATE);
