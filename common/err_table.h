@@ -123,6 +123,23 @@
   X(MS_ERR_TPM_ACTIVATION,        ATTEST,   "TPM attestation key was not activated by the endorsement key (credential not recovered)") \
   X(MS_ERR_TPM_AK_CERT,           ATTEST,   "TPM attestation key certificate is missing, not issued by the pinned CA, or not the quote's key") \
   /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
+  X(MS_ERR_TDX_FORMAT,            ATTEST,   "TDX evidence is malformed (quote layout, lengths, caps or trailing bytes)") \
+  X(MS_ERR_TDX_PCK_CHAIN,         ATTEST,   "TDX PCK certificate chain does not verify to the pinned Intel SGX Root CA") \
+  X(MS_ERR_TDX_CRL,               ATTEST,   "TDX PCK or root CRL is missing, malformed, wrongly signed or out of date") \
+  X(MS_ERR_TDX_PCK_REVOKED,       ATTEST,   "TDX PCK certificate or its CA is revoked") \
+  X(MS_ERR_TDX_QE_SIGNATURE,      ATTEST,   "TDX quoting enclave report signature does not verify under the PCK key") \
+  X(MS_ERR_TDX_QE_REPORT_DATA,    ATTEST,   "TDX QE report data is not SHA-256(attestation key || QE authentication data)") \
+  X(MS_ERR_TDX_SIGNATURE,         ATTEST,   "TDX quote signature does not verify under the attestation key") \
+  X(MS_ERR_TDX_NO_COLLATERAL,     ATTEST,   "TDX TCB info or QE identity is missing: the platform's TCB cannot be judged") \
+  X(MS_ERR_TDX_TCB_STATUS,        ATTEST,   "TDX platform TCB status is not one the policy accepts") \
+  X(MS_ERR_TDX_QE_STATUS,         ATTEST,   "TDX quoting enclave TCB status is not one the policy accepts") \
+  X(MS_ERR_TDX_DEBUG,             ATTEST,   "TDX TD attributes allow debugging: its memory is not protected") \
+  X(MS_ERR_TDX_MRTD,              ATTEST,   "TDX MRTD differs from the policy's") \
+  X(MS_ERR_TDX_RTMR,              ATTEST,   "a TDX RTMR differs from the policy's") \
+  X(MS_ERR_TDX_MRCONFIGID,        ATTEST,   "TDX MRCONFIGID differs from the policy's") \
+  X(MS_ERR_TDX_MROWNER,           ATTEST,   "TDX MROWNER differs from the policy's") \
+  X(MS_ERR_TDX_REPORT_DATA,       ATTEST,   "TDX quote is not over this session's binding (REPORTDATA differs)") \
+  X(MS_ERR_TDX_DEVICE,            ATTEST,   "the TDX quote could not be obtained from the kernel (configfs-tsm)") \
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \
   X(MS_ERR_TDX_PCK_EXT,           ATTEST,   "PCK certificate's SGX extensions are missing, duplicated or malformed") \
   X(MS_ERR_TDX_COLLATERAL_FORMAT, ATTEST,   "TDX collateral (TCB info or QE identity) is malformed or of an unsupported version") \

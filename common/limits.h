@@ -81,6 +81,11 @@
 #define MS_SNP_MAX_CERT_ENTRIES 16u            /* entries in it, not counting the terminator */
 #define MS_SNP_MAX_ATTR_TEXT 64u               /* bytes of a configfs-tsm text attribute */
 #define MS_SNP_MAX_CRL 65536u                  /* bytes of AMD's CRL for an ARK's intermediates (DER) */
+#define MS_TDX_MAX_QUOTE 16384u               /* bytes of one TDX quote (a v4 / v5 quote is ~5000) */
+#define MS_TDX_MAX_OUTBLOB 32768u              /* bytes read from configfs-tsm outblob for TDX (zero-padded) */
+#define MS_TDX_MAX_QE_AUTH 1024u               /* bytes of the QE authentication data (Intel's QE sends 32) */
+#define MS_TDX_MAX_PCK_CHAIN 12288u            /* bytes of the PEM PCK chain in a quote (Intel's is ~3700) */
+#define MS_TDX_MAX_CRL 65536u                  /* bytes of one CRL in TDX evidence or collateral */
 #define MS_MAX_EVIDENCE_FILE (2u * MS_MAX_EVIDENCE + 8192u) /* bytes of a saved evidence file (hex) */
 /* --- end attestation ---------------------------------------------------------------------- */
 

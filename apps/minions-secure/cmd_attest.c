@@ -14,6 +14,7 @@
 #include "secure/attest/devkey.h"
 #include "secure/attest/inspect.h"
 #include "secure/attest/snp_produce.h"
+#include "secure/attest/tdx_produce.h"
 #include "apps/minions-secure/cli.h"
 #include "apps/minions-secure/cmd_attest.h"
 #include "apps/minions-secure/cmds.h"
@@ -30,6 +31,7 @@ static const char USAGE[] =
     "                             [--vcek F] [--ask F] [--ark F] [--cert-table F]\n"
     "                             [--report-data HEX] [--json]\n"
     "       minions-secure attest enroll-tpm ...   (TPM AK enrolment: enroll-tpm --help)\n"
+    "                             [--tdx-root F] [--tdx-collateral DIR] [--at UNIX_SECONDS]\n"
     "\n"
     "Shows what a minions-supervisor proves: its evidence type and mode, validity, for TPM\n"
     "2.0 the attestation key's name and the quoted PCRs, for SEV-SNP the measurement, TCB,\n"
@@ -51,12 +53,18 @@ static const char USAGE[] =
     "                               report (AMD's raw 1184 bytes, or their hex)\n"
     "  --vcek F, --ask F            a raw report's VCEK and ASK certificates (PEM or DER)\n"
     "  --cert-table F               ... or the GHCB certificate table (configfs-tsm auxblob)\n"
+    "  --tdx-collateral DIR         a TDX quote's collateral: tcb_info.json, qe_identity.json,\n"
+    "                               tcb_signing_chain.pem, pck_crl.der, root_crl.der\n"
+    "                               (docs/attest-tdx.md); replaces a bundle's own\n"
+    "  --tdx-root F                 with --any-evidence only: an Intel SGX Root CA to check a\n"
+    "                               TDX PCK chain against (NOT pinned; a policy pins its own)\n"
     "  --ark F                      with --any-evidence only: an ARK to check the chain\n"
     "                               against (NOT pinned; a policy pins its own)\n"
     "  --report-data HEX            the binding a raw file must carry (64 bytes; for a TPM\n"
     "                               quote its first 32 are enough); without it that check is\n"
     "                               SKIPPED: a raw file has no session\n"
-    "  --at UNIX_SECONDS            judge a saved file's validity at this time (default: now).\n"
+    "  --at UNIX_SECONDS            judge a saved file's validity at this time (default: now);\n"
+    "                               for TDX also the certificates, CRLs and collateral.\n"
     "                               The file's own captured_at is NOT authenticated; to check\n"
     "                               a past session, take the time from its verified log\n"
     "                               (minions-audit verify, then show)\n"
@@ -73,6 +81,7 @@ typedef struct opts {
     ms_cli_conn conn;
     int any, json;
     const char *save, *verify, *vcek, *ask, *ark, *table, *report_data;
+    const char *tdx_root, *tdx_collateral;
     long at; /* --at: judge validity at this Unix time; 0: now */
 } opts;
 
@@ -87,6 +96,8 @@ enum {
     O_TABLE,
     O_RDATA,
     O_AT,
+    O_TDX_ROOT,
+    O_TDX_COLLATERAL,
     O_HELP,
     O_VERSION
 };
@@ -97,6 +108,10 @@ typedef struct run {
     ms_buf ark, ask, vcek, table, bundle;
     ms_snp_policy roots; /* --any-evidence: --ark/--ask, NOT pinned */
     int have_roots;
+    ms_buf tdx_root, tdx_bundle; /* --tdx-root (DER); a raw quote with its collateral */
+    ms_tdx_files tdx_files;      /* --tdx-collateral */
+    ms_tdx_policy tdx_roots;     /* --any-evidence: --tdx-root, NOT pinned */
+    char tdx_root_abs[PATH_MAX], tdx_collateral_abs[PATH_MAX];
     uint8_t report_data[MS_BINDING_LEN];
     int have_report_data;
     char ark_abs[PATH_MAX], ask_abs[PATH_MAX], pub_abs[PATH_MAX];
@@ -123,6 +138,8 @@ static int apply(void *ctx, int c, const char *arg)
     case O_TABLE: o->table = arg; return 1;
     case O_RDATA: o->report_data = arg; return 1;
     case O_AT: return ms_cli_parse_long(arg, 1, 253402300799L, &o->at);
+    case O_TDX_ROOT: o->tdx_root = arg; return 1;
+    case O_TDX_COLLATERAL: o->tdx_collateral = arg; return 1;
     default: return ms_cli_conn_apply(&o->conn, c, arg) == 1;
     }
 }
@@ -148,6 +165,12 @@ static int check_combination(const opts *o)
     }
     if (o->ark && !o->any) {
         return usage_error("--ark is for --any-evidence: a policy pins its own ARK");
+    }
+    if (o->tdx_root && !o->any) {
+        return usage_error("--tdx-root is for --any-evidence: a policy pins its own root");
+    }
+    if (o->tdx_collateral && !o->verify) {
+        return usage_error("--tdx-collateral is for --verify");
     }
     if (o->verify) {
         if (c->url || o->save) {
@@ -175,6 +198,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {"verify", 1, 0, O_VERIFY},    {"vcek", 1, 0, O_VCEK},     {"ask", 1, 0, O_ASK},
         {"ark", 1, 0, O_ARK},          {"cert-table", 1, 0, O_TABLE},
         {"report-data", 1, 0, O_RDATA}, {"at", 1, 0, O_AT}, {"help", 0, 0, O_HELP},   {"version", 0, 0, O_VERSION},
+        {"tdx-root", 1, 0, O_TDX_ROOT}, {"tdx-collateral", 1, 0, O_TDX_COLLATERAL},
         {0, 0, 0, 0}};
     static const char *const help[] = {USAGE, NULL};
     ms_cli_parser p = {.prog = PROG, .own = own, .opt_help = O_HELP, .opt_version = O_VERSION,
@@ -229,6 +253,23 @@ static int load_roots(run *r)
     r->roots.ask_der = r->ask.len ? r->ask.p : NULL;
     r->roots.ask_len = r->ask.len;
     r->have_roots = r->o.any;
+    if (r->o.tdx_root) {
+        if (!read_cert("--tdx-root", r->o.tdx_root, &r->tdx_root)) {
+            return 0;
+        }
+        absolute(r->o.tdx_root, r->tdx_root_abs);
+        r->tdx_roots.root_der = r->tdx_root.p;
+        r->tdx_roots.root_len = r->tdx_root.len;
+    }
+    if (r->o.tdx_collateral) {
+        ms_err e = ms_tdx_files_load(&r->tdx_files, r->o.tdx_collateral);
+        if (e != MS_OK) {
+            fprintf(stderr, "%s: --tdx-collateral %s: %s\n", PROG, r->o.tdx_collateral,
+                    ms_err_str(e));
+            return 0;
+        }
+        absolute(r->o.tdx_collateral, r->tdx_collateral_abs);
+    }
     return 1;
 }
 
@@ -266,6 +307,8 @@ static int show(run *r, attest_shown *s)
         s->ark_sha256 = r->ark_sha256;
     }
     s->now = (uint64_t)time(NULL);
+    s->tdx_root_path = r->tdx_root_abs[0] ? r->tdx_root_abs : NULL;
+    s->tdx_collateral_path = r->tdx_collateral_abs[0] ? r->tdx_collateral_abs : NULL;
     if (r->o.json) {
         ms_err e = attest_show_json(s, stdout);
         if (e != MS_OK) {
@@ -296,7 +339,8 @@ static ms_err discover(void *ctx, const ms_evidence_view *ev)
     ms_inspect_in in = {.type = ev->type, .data = ev->data, .len = ev->len, .have_session = 1,
                         .mode = ev->mode, .not_after = ev->not_after, .at = ev->now,
                         .static_pk = ev->static_pk, .binding = ev->binding, .binding_live = 1,
-                        .policy = NULL, .snp_roots = r->have_roots ? &r->roots : NULL};
+                        .policy = NULL, .snp_roots = r->have_roots ? &r->roots : NULL,
+                        .tdx_roots = r->have_roots ? &r->tdx_roots : NULL};
     r->verdict = ms_attest_inspect(&in, &r->ins);
     r->inspected = 1;
     r->seen = *ev;
@@ -317,7 +361,8 @@ static int connect_live(run *r)
     p->accept[0] = MS_EVIDENCE_TPM2_QUOTE;
     p->accept[1] = MS_EVIDENCE_SEV_SNP;
     p->accept[2] = MS_EVIDENCE_DEV_KEY;
-    p->n_accept = 3;
+    p->accept[3] = MS_EVIDENCE_TDX;
+    p->n_accept = 4;
     ms_client_cfg cfg = {.url = c->url, .cacert = c->cacert, .allow_http = c->allow_http,
                          .allow_tls_proxy = c->allow_tls_proxy, .policy = p,
                          .strict = c->strict, .timeout_ms = c->timeout_s * 1000,
@@ -439,6 +484,48 @@ static int bundle_report(run *r, const ms_evfile *f)
     return e == MS_OK;
 }
 
+/*
+ * A TDX quote (raw, as configfs-tsm returns it, or a bundle's) with --tdx-collateral as a
+ * bundle. Zero padding after a raw quote is dropped with a notice; anything else after it
+ * stays, so that the format check fails on it.
+ */
+static int bundle_tdx(run *r, const ms_evfile *f)
+{
+    ms_tdx_bundle b;
+    memset(&b, 0, sizeof b);
+    if (f->form == MS_EVFILE_TDX_BUNDLE) {
+        if (!r->o.tdx_collateral) {
+            return 1; /* checked as it came */
+        }
+        if (ms_tdx_bundle_decode(f->evidence.p, f->evidence.len, &b) != MS_OK) {
+            return 1; /* the format check says so */
+        }
+    } else {
+        size_t qlen, pad;
+        b.quote = f->evidence.p;
+        b.quote_len = f->evidence.len;
+        if (ms_tdx_quote_unpad(f->evidence.p, f->evidence.len, &qlen, &pad) == MS_OK && pad > 0) {
+            fprintf(stderr, "%s: notice: %s: %zu zero bytes after the %zu-byte quote ignored "
+                            "(configfs-tsm's buffer padding)\n", PROG, r->o.verify, pad, qlen);
+            b.quote_len = qlen;
+        }
+        if (b.quote_len > MS_TDX_MAX_QUOTE) {
+            fprintf(stderr, "%s: --verify %s: a TDX quote of at most %u bytes\n", PROG,
+                    r->o.verify, MS_TDX_MAX_QUOTE);
+            return 0;
+        }
+    }
+    if (r->o.tdx_collateral) {
+        ms_tdx_files_view(&r->tdx_files, &b.collateral, &b.pck_crl, &b.pck_crl_len);
+    }
+    ms_err e = ms_tdx_bundle_encode(&b, &r->tdx_bundle);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: cannot assemble the quote with its collateral: %s\n", PROG,
+                ms_err_str(e));
+    }
+    return e == MS_OK;
+}
+
 static int load_file(run *r, ms_evfile *f)
 {
     ms_buf text;
@@ -464,7 +551,12 @@ static int load_file(run *r, ms_evfile *f)
                 r->o.verify);
         return 0;
     }
-    return raw_report ? bundle_report(r, f) : 1;
+    int tdx = f->form == MS_EVFILE_TDX_QUOTE || f->form == MS_EVFILE_TDX_BUNDLE;
+    if (!tdx && r->o.tdx_collateral) {
+        fprintf(stderr, "%s: --tdx-collateral is for a TDX quote or bundle\n", PROG);
+        return 0;
+    }
+    return raw_report ? bundle_report(r, f) : tdx ? bundle_tdx(r, f) : 1;
 }
 
 static int run_offline(run *r)
@@ -480,7 +572,9 @@ static int run_offline(run *r)
     if (!load_file(r, &f)) {
         goto out;
     }
-    const ms_buf *ev = r->bundle.len ? &r->bundle : &f.evidence;
+    const ms_buf *ev = r->bundle.len       ? &r->bundle
+                       : r->tdx_bundle.len ? &r->tdx_bundle
+                                           : &f.evidence;
     /* Validity is judged now (or --at), never at the file's captured_at: nothing signs that. */
     uint64_t check_at = r->o.at > 0 ? (uint64_t)r->o.at : (uint64_t)time(NULL);
     int saved = f.form == MS_EVFILE_SAVED;
@@ -491,7 +585,9 @@ static int run_offline(run *r)
                         .binding = saved ? f.binding : r->have_report_data ? r->report_data : NULL,
                         .binding_why = NO_SESSION_WHY,
                         .policy = r->o.any ? NULL : &r->o.conn.policy,
-                        .snp_roots = r->have_roots ? &r->roots : NULL};
+                        .snp_roots = r->have_roots ? &r->roots : NULL,
+                        .tdx_roots = r->have_roots ? &r->tdx_roots : NULL};
+    r->tdx_roots.at = check_at;
     r->verdict = ms_attest_inspect(&in, &r->ins);
     attest_shown s = {.source = r->o.verify, .have_session = f.have_session, .mode = f.mode,
                       .not_after = f.not_after, .at = f.captured_at,
@@ -519,6 +615,9 @@ static void run_init(run *r)
     ms_buf_init(&r->vcek, MS_SNP_MAX_CERT);
     ms_buf_init(&r->table, MS_SNP_MAX_CERT_TABLE);
     ms_buf_init(&r->bundle, MS_SNP_MAX_BUNDLE);
+    ms_buf_init(&r->tdx_root, MS_SNP_MAX_CERT);
+    ms_buf_init(&r->tdx_bundle, MS_MAX_EVIDENCE);
+    ms_tdx_files_init(&r->tdx_files);
 }
 
 static void run_free(run *r)
@@ -535,6 +634,9 @@ static void run_free(run *r)
     ms_buf_free(&r->vcek);
     ms_buf_free(&r->table);
     ms_buf_free(&r->bundle);
+    ms_buf_free(&r->tdx_root);
+    ms_buf_free(&r->tdx_bundle);
+    ms_tdx_files_free(&r->tdx_files);
 }
 
 int ms_cmd_attest(int argc, char **argv)

@@ -115,6 +115,32 @@ static void text_snp(const ms_snp_report *r, FILE *out)
     fprintf(out, "  signed by      %s\n", key == 0 ? "VCEK" : key == 1 ? "VLEK" : "no key");
 }
 
+static void text_tdx(const ms_inspect *in, FILE *out)
+{
+    char hex[129];
+    const ms_tdx_td_report *t = &in->tdx;
+    fprintf(out, "TDX quote v%u, TD %s (as the quote states it; authentic only if "
+                 "\"quote-signature\" passed)\n",
+            in->tdx_version, in->tdx_body_type == MS_TDX_BODY_TD15 ? "1.5" : "1.0");
+    fprintf(out, "  TD attributes  0x%016llx (debug %s)\n", (unsigned long long)t->td_attributes,
+            t->td_attributes & MS_TDX_TD_ATTR_DEBUG ? "ALLOWED" : "off");
+    fprintf(out, "  MRTD           %s\n", hex64(t->mrtd, MS_TDX_MEAS_LEN, hex));
+    for (unsigned i = 0; i < MS_TDX_RTMRS; i++) {
+        fprintf(out, "  RTMR%u          %s\n", i, hex64(t->rtmr[i], MS_TDX_MEAS_LEN, hex));
+    }
+    fprintf(out, "  MRCONFIGID     %s\n", hex64(t->mrconfigid, MS_TDX_MEAS_LEN, hex));
+    fprintf(out, "  MROWNER        %s\n", hex64(t->mrowner, MS_TDX_MEAS_LEN, hex));
+    fprintf(out, "  TEE_TCB_SVN    %s\n", hex64(t->tee_tcb_svn, 16, hex));
+    fprintf(out, "  report data    %s\n", hex64(t->report_data, MS_TDX_REPORT_DATA_LEN, hex));
+    if (in->have_tdx_tcb) {
+        fprintf(out, "  TCB status     %s (QE %s)\n", ms_tdx_status_name(in->tdx_tcb_status),
+                ms_tdx_status_name(in->tdx_qe_status));
+        for (unsigned i = 0; i < in->tdx_n_advisories; i++) {
+            fprintf(out, "  advisory       %s\n", in->tdx_advisories[i]);
+        }
+    }
+}
+
 static void text_devkey(const uint8_t pk[static MS_SIGN_PK_LEN], FILE *out)
 {
     char fp[MS_FINGERPRINT_LEN];
@@ -154,6 +180,9 @@ static void text_facts(const attest_shown *s, FILE *out)
     }
     if (s->ins->have_snp) {
         text_snp(&s->ins->snp, out);
+    }
+    if (s->ins->have_tdx) {
+        text_tdx(s->ins, out);
     }
     if (s->ark_sha256) {
         fprintf(out, "ARK given      sha256 %s\n  NOT pinned: compare it with AMD's "
@@ -309,6 +338,30 @@ static ms_err policy_snp(ms_json_wval o, const attest_shown *s)
     return ms_json_add_u64(p, "vmpl", r->vmpl);
 }
 
+/* The tdx section: MRTD and every RTMR as the quote states them, Intel's status default. */
+static ms_err policy_tdx(ms_json_wval o, const attest_shown *s)
+{
+    const ms_tdx_td_report *t = &s->ins->tdx;
+    ms_json_wval p, rtmrs;
+    char key[4];
+    TRY(ms_json_add_obj(o, "tdx", &p));
+    TRY(ms_json_add_cstr(p, "root_pem", s->tdx_root_path ? s->tdx_root_path
+                                                         : "intel_sgx_root_ca.pem"));
+    TRY(add_hex(p, "mrtd", t->mrtd, MS_TDX_MEAS_LEN));
+    TRY(ms_json_add_obj(p, "rtmrs", &rtmrs));
+    for (unsigned i = 0; i < MS_TDX_RTMRS; i++) {
+        snprintf(key, sizeof key, "%u", i);
+        TRY(add_hex(rtmrs, key, t->rtmr[i], MS_TDX_MEAS_LEN));
+    }
+    ms_json_wval acc;
+    TRY(ms_json_add_arr(p, "accept_tcb_status", &acc));
+    TRY(ms_json_add_cstr(acc, NULL, "UpToDate"));
+    if (s->tdx_collateral_path) {
+        TRY(ms_json_add_cstr(p, "collateral_dir", s->tdx_collateral_path));
+    }
+    return MS_OK;
+}
+
 static ms_err add_policy(ms_json_wval o, const attest_shown *s)
 {
     const ms_inspect *in = s->ins;
@@ -324,6 +377,9 @@ static ms_err add_policy(ms_json_wval o, const attest_shown *s)
     case MS_EVIDENCE_SEV_SNP:
         ENSURE(in->have_snp, MS_ERR_STATE);
         return policy_snp(o, s);
+    case MS_EVIDENCE_TDX:
+        ENSURE(in->have_tdx, MS_ERR_STATE);
+        return policy_tdx(o, s);
     case MS_EVIDENCE_DEV_KEY:
         ENSURE(in->have_dev_pk, MS_ERR_STATE);
         TRY(ms_json_add_obj(o, "dev_key", &dev));
@@ -404,6 +460,23 @@ static ms_err json_evidence(ms_json_wval root, const attest_shown *s)
     }
     if (in->have_snp) {
         TRY(json_snp(ev, &in->snp));
+    }
+    if (in->have_tdx) {
+        TRY(ms_json_add_obj(ev, "tdx", &x));
+        TRY(ms_json_add_u64(x, "version", in->tdx_version));
+        TRY(ms_json_add_bool(x, "debug", (in->tdx.td_attributes & MS_TDX_TD_ATTR_DEBUG) != 0));
+        TRY(add_hex(x, "mrtd", in->tdx.mrtd, MS_TDX_MEAS_LEN));
+        TRY(ms_json_add_obj(x, "rtmrs", &pcrs));
+        for (unsigned i = 0; i < MS_TDX_RTMRS; i++) {
+            snprintf(key, sizeof key, "%u", i);
+            TRY(add_hex(pcrs, key, in->tdx.rtmr[i], MS_TDX_MEAS_LEN));
+        }
+        TRY(add_hex(x, "mrconfigid", in->tdx.mrconfigid, MS_TDX_MEAS_LEN));
+        TRY(add_hex(x, "mrowner", in->tdx.mrowner, MS_TDX_MEAS_LEN));
+        TRY(add_hex(x, "report_data", in->tdx.report_data, MS_TDX_REPORT_DATA_LEN));
+        if (in->have_tdx_tcb) {
+            TRY(ms_json_add_cstr(x, "tcb_status", ms_tdx_status_name(in->tdx_tcb_status)));
+        }
     }
     if (in->have_dev_pk) {
         ms_devkey_fingerprint(in->dev_pk, fp);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "secure/attest/snp_produce.h"
+#include "secure/attest/tdx_produce.h"
 #include "secure/supervisor/ratelimit.h"
 
 static const char USAGE[] =
@@ -44,7 +45,9 @@ static const char USAGE[] =
     "  --evidence TYPE          dev-key (default), tpm2 (a TPM 2.0 quote by a restricted\n"
     "                           attestation key; clients pin its name and PCR values) or\n"
     "                           sev-snp (an AMD SEV-SNP report; clients pin AMD's root and the\n"
-    "                           launch measurement); only inside an SEV-SNP guest\n"
+    "                           launch measurement); only inside an SEV-SNP guest; or tdx (an\n"
+    "                           Intel TDX quote; clients pin Intel's root, MRTD and RTMRs);\n"
+    "                           only inside a TD with configfs-tsm\n"
     "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
     "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
     "  --tpm-ak-cert FILE       send this AK certificate (PEM or DER) with each\n"
@@ -62,6 +65,10 @@ static const char USAGE[] =
     "                           certificate table (configfs-tsm auxblob)\n"
     "  --snp-tsm DIR            configfs-tsm report directory (default " MS_SNP_TSM_ROOT ")\n"
     "  --snp-device PATH        fallback guest device (default " MS_SNP_GUEST_DEVICE ")\n"
+    "  --tdx-collateral DIR     TDX: Intel's collateral served with each quote (tcb_info.json,\n"
+    "                           qe_identity.json, tcb_signing_chain.pem, pck_crl.der,\n"
+    "                           root_crl.der from Intel's PCS; docs/attest-tdx.md)\n"
+    "  --tdx-tsm DIR            TDX: configfs-tsm report directory (default " MS_TDX_TSM_ROOT ")\n"
     "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
     "                           (default ./minions-dev-attestation.pem); its public half is\n"
     "                           written to FILE.pub: give that file to clients\n"
@@ -134,6 +141,9 @@ enum { O_TPM_AK_CERT = 440, O_TPM_REQUEST, O_TPM_ACTIVATE, O_TPM_ACTIVATE_OUT };
 /* SEV-SNP options (numbered apart from the list above). */
 enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
 
+/* TDX options (numbered apart from the lists around). */
+enum { O_TDX_COLLATERAL = 460, O_TDX_TSM };
+
 static int apply_num(sup_opts *o, int c, const char *arg)
 {
     unsigned long v;
@@ -177,6 +187,8 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_SNP_CERTS: o->ev.snp_certs = arg; return 1;
     case O_SNP_TSM: o->ev.snp_tsm = arg; return 1;
     case O_SNP_DEVICE: o->ev.snp_device = arg; return 1;
+    case O_TDX_COLLATERAL: o->ev.tdx_collateral = arg; return 1;
+    case O_TDX_TSM: o->ev.tdx_tsm = arg; return 1;
     case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
     case O_TPM_AK_CERT: o->ev.tpm_ak_cert = arg; return 1;
     case O_TPM_REQUEST: o->tpm_enrol_request = arg; return 1;
@@ -203,6 +215,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"tpm-tcti", 1, 0, O_TCTI}, {"tpm-pcrs", 1, 0, O_PCRS},
         {"snp-certs", 1, 0, O_SNP_CERTS}, {"snp-tsm", 1, 0, O_SNP_TSM},
         {"snp-device", 1, 0, O_SNP_DEVICE},
+        {"tdx-collateral", 1, 0, O_TDX_COLLATERAL}, {"tdx-tsm", 1, 0, O_TDX_TSM},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
         {"tpm-ak-cert", 1, 0, O_TPM_AK_CERT}, {"tpm-enrol-request", 1, 0, O_TPM_REQUEST},
@@ -243,7 +256,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         return EXIT_USAGE;
     }
     if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
-        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2 or sev-snp\n",
+        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp or tdx\n",
                 o->evidence);
         return EXIT_USAGE;
     }
@@ -255,6 +268,10 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         o->ev.kind != MS_PRODUCER_SEV_SNP) {
         fprintf(stderr, "minions-supervisor: --snp-certs, --snp-tsm and --snp-device need "
                         "--evidence sev-snp\n");
+        return EXIT_USAGE;
+    }
+    if ((o->ev.tdx_collateral || o->ev.tdx_tsm) && o->ev.kind != MS_PRODUCER_TDX) {
+        fprintf(stderr, "minions-supervisor: --tdx-collateral and --tdx-tsm need --evidence tdx\n");
         return EXIT_USAGE;
     }
     return 0;

@@ -11,6 +11,7 @@
 #include "secure/attest/tpm2_enrol.h"
 #include "secure/attest/tpm2_producer.h"
 #include "secure/attest/snp_produce.h"
+#include "secure/attest/tdx_produce.h"
 #include "secure/attest/policy.h"
 
 /* --tpm-enrol-request / --tpm-activate: one TPM step of an AK enrolment, then exit. */
@@ -135,6 +136,16 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
                         "(configfs-tsm: Linux 6.7 or later; else the sev-guest driver).\n",
                 root, dev);
         return EXIT_START;
+    case MS_PRODUCER_STEP_TDX_COLLATERAL:
+        fprintf(stderr, "minions-supervisor: --tdx-collateral %s: %s\n", o->ev.tdx_collateral,
+                ms_err_str(e));
+        return EXIT_START;
+    case MS_PRODUCER_STEP_TDX_QUOTE:
+        fprintf(stderr, "minions-supervisor: --evidence tdx: no quote from configfs-tsm (%s): %s\n"
+                        "  TDX evidence is made only inside an Intel TDX guest (trust domain) whose "
+                        "kernel has configfs-tsm (tdx_guest)\n",
+                o->ev.tdx_tsm ? o->ev.tdx_tsm : MS_TDX_TSM_ROOT, ms_err_str(e));
+        return EXIT_START;
     case MS_PRODUCER_STEP_SNP_REPORT:
         fprintf(stderr, "minions-supervisor: --evidence sev-snp: no report: %s%s\n", ms_err_str(e),
                 e == MS_ERR_ATTEST_UNAVAILABLE ? " (the host gave no VCEK or ASK: use --snp-certs DIR)"
@@ -143,6 +154,31 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
     default:
         fprintf(stderr, "minions-supervisor: %s\n", ms_err_str(e));
         return o->ev.kind == MS_PRODUCER_DEV_KEY ? EXIT_KEY : EXIT_START;
+    }
+}
+
+/* What a TDX quote shows that clients pin: MRTD and RTMRs (from the probe quote). */
+static void say_tdx(const ms_producer_pins *pins)
+{
+    char hex[2 * MS_TDX_MEAS_LEN + 1];
+    size_t n;
+    if (!pins->tdx_known || ms_hex_encode(pins->tdx_mrtd, MS_TDX_MEAS_LEN, hex, sizeof hex, &n) !=
+                                MS_OK) {
+        fprintf(stderr, "minions-supervisor: TDX evidence (the probe quote could not be read)\n");
+        return;
+    }
+    fprintf(stderr, "minions-supervisor: TDX evidence: MRTD %s\n", hex);
+    for (size_t i = 0; i < MS_TDX_RTMRS; i++) {
+        if (ms_hex_encode(pins->tdx_rtmr[i], MS_TDX_MEAS_LEN, hex, sizeof hex, &n) == MS_OK) {
+            fprintf(stderr, "minions-supervisor: TDX evidence: RTMR%zu %s\n", i, hex);
+        }
+    }
+    if (pins->tdx_debug) {
+        fprintf(stderr, "minions-supervisor: warning: this TD is a debug TD: clients refuse it\n");
+    }
+    if (!pins->tdx_has_collateral) {
+        fprintf(stderr, "minions-supervisor: TDX evidence carries no TCB info / QE identity: "
+                        "clients' policies must supply them (tdx.collateral_dir)\n");
     }
 }
 
@@ -158,6 +194,8 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
         say_tpm(&pins);
     } else if (o->ev.kind == MS_PRODUCER_SEV_SNP) {
         say_snp(&pins);
+    } else if (o->ev.kind == MS_PRODUCER_TDX) {
+        say_tdx(&pins);
     } else {
         say_dev_key(o, &pins);
     }

@@ -14,11 +14,12 @@
 #include "common/json.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
+#include "secure/attest/tdx.h"
 #include "secure/attest/tpm2.h"
 
-static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp"};
+static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
-                                    MS_EVIDENCE_SEV_SNP};
+                                    MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX};
 static const char *const MODES[] = {"FAST", "STRICT"};
 static const char *const CHECKED[] = {"policy", "any-evidence"};
 
@@ -97,7 +98,7 @@ static ms_err header(ms_evfile *f, ms_json_val o)
     if (ms_json_get_i64(o, "version", MS_EVFILE_VERSION, MS_EVFILE_VERSION, &version) != MS_OK) {
         return fail(f, MS_ERR_FILE_FORMAT, "\"version\": want %d", MS_EVFILE_VERSION);
     }
-    TRY(enum_field(f, o, "type", TYPES, 3, &idx));
+    TRY(enum_field(f, o, "type", TYPES, sizeof TYPES / sizeof TYPES[0], &idx));
     f->type = TYPE_IDS[idx];
     TRY(enum_field(f, o, "mode", MODES, 2, &idx));
     f->mode = idx == 1 ? MS_MODE_STRICT : MS_MODE_FAST;
@@ -203,14 +204,25 @@ static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
         f->type = MS_EVIDENCE_SEV_SNP;
         return ms_buf_append(&f->evidence, p, len);
     }
+    ms_tdx_bundle tb;
+    if (ms_tdx_quote_sniff(p, len) && len <= MS_TDX_MAX_OUTBLOB) {
+        f->form = MS_EVFILE_TDX_QUOTE;
+        f->type = MS_EVIDENCE_TDX;
+        return ms_buf_append(&f->evidence, p, len);
+    }
+    if (ms_tdx_bundle_decode(p, len, &tb) == MS_OK && ms_tdx_quote_sniff(tb.quote, tb.quote_len)) {
+        f->form = MS_EVFILE_TDX_BUNDLE;
+        f->type = MS_EVIDENCE_TDX;
+        return ms_buf_append(&f->evidence, p, len);
+    }
     if (p[0] == MS_TPM2_FORMAT && len <= MS_TPM2_MAX_BUNDLE) {
         f->form = MS_EVFILE_TPM2_BUNDLE;
         f->type = MS_EVIDENCE_TPM2_QUOTE;
         return ms_buf_append(&f->evidence, p, len);
     }
     return fail(f, MS_ERR_FILE_FORMAT,
-                "neither saved evidence (JSON), a TPM quote bundle, an SEV-SNP bundle, nor an "
-                "SEV-SNP report (1184 bytes, or 2368 hex digits)");
+                "neither saved evidence (JSON), a TPM quote bundle, an SEV-SNP bundle, an "
+                "SEV-SNP report (1184 bytes, or 2368 hex digits), a TDX quote nor a TDX bundle");
 }
 
 /* Every field zero, the evidence buffer emptied (its allocation kept); `why` kept on request. */

@@ -1,6 +1,7 @@
 /* Evidence inspection: the policy's and each type's checks, every one recorded for a person. */
 #include "secure/attest/inspect.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -15,6 +16,7 @@
 _Static_assert(POLICY_CHECKS + MS_TPM2_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS, "TPM checks fit");
 _Static_assert(POLICY_CHECKS + MS_SNP_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS, "SNP checks fit");
 _Static_assert(POLICY_CHECKS + 3 <= MS_INSPECT_MAX_CHECKS, "dev-key checks fit");
+_Static_assert(POLICY_CHECKS + MS_TDX_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS, "TDX checks fit");
 
 static void add(ms_inspect *out, const char *name, ms_check_status st, ms_err e,
                 const char *detail)
@@ -252,6 +254,93 @@ static void inspect_snp(const ms_inspect_in *in, ms_inspect *out)
     }
 }
 
+/* --- Intel TDX quotes (docs/attest-tdx.md §4) ----------------------------------------------- */
+
+static const char *const TDX_PASS[MS_TDX_CHECK_COUNT] = {
+    [MS_TDX_CHECK_FORMAT] = "the bundle, the quote and its PCK chain decode",
+    [MS_TDX_CHECK_PCK_CHAIN] = "PCK leaf -> PCK CA -> the pinned Intel SGX Root CA, at the time",
+    [MS_TDX_CHECK_CRL] = "neither the PCK nor its CA is revoked (PCK CRL, root CRL)",
+    [MS_TDX_CHECK_QE_SIGNATURE] = "ECDSA P-256 by the PCK key over the QE report",
+    [MS_TDX_CHECK_QE_BINDING] = "QE report data = SHA-256(attestation key || QE auth data)",
+    [MS_TDX_CHECK_SIGNATURE] = "ECDSA P-256 by the attestation key over header and TD report",
+    [MS_TDX_CHECK_COLLATERAL] = "TCB info and QE identity signed by Intel, current at the time",
+    [MS_TDX_CHECK_TCB] = "the platform's TCB level has a status the policy accepts",
+    [MS_TDX_CHECK_QE_IDENTITY] = "the quoting enclave is the one Intel's QE identity names",
+    [MS_TDX_CHECK_DEBUG] = "the TD's attributes forbid debugging",
+    [MS_TDX_CHECK_MRTD] = "the policy's MRTD",
+    [MS_TDX_CHECK_RTMR] = "the policy's RTMRs",
+    [MS_TDX_CHECK_MRCONFIGID] = "the policy's MRCONFIGID",
+    [MS_TDX_CHECK_MROWNER] = "the policy's MROWNER",
+    [MS_TDX_CHECK_REPORT_DATA] = "REPORTDATA is the binding",
+};
+
+static const char *tdx_skip_why(const ms_inspect_in *in, const ms_tdx_checks *c,
+                                const ms_tdx_policy *p, ms_tdx_check i)
+{
+    if (!c->have_quote) {
+        return "the evidence is malformed";
+    }
+    switch (i) {
+    case MS_TDX_CHECK_REPORT_DATA: return binding_why(in);
+    case MS_TDX_CHECK_PCK_CHAIN: return "no Intel root to check against (--tdx-root FILE, or a policy)";
+    case MS_TDX_CHECK_CRL:
+        return p->root_der == NULL ? "no Intel root to check against"
+                                   : "no PCK or root CRL given (--tdx-collateral DIR)";
+    case MS_TDX_CHECK_COLLATERAL:
+        return p->root_der == NULL ? "no Intel root to check against"
+                                   : "no TCB info / QE identity given (--tdx-collateral DIR)";
+    case MS_TDX_CHECK_TCB:
+    case MS_TDX_CHECK_QE_IDENTITY: return "the collateral was not verified";
+    default: return in->policy ? "the policy does not pin it" : NOPIN_ANY;
+    }
+}
+
+static void inspect_tdx(const ms_inspect_in *in, ms_inspect *out)
+{
+    ms_tdx_policy p;
+    ms_tdx_checks *c = calloc(1, sizeof *c);
+    int pinned = in->policy != NULL && in->policy->have_tdx;
+    if (c == NULL) {
+        add_result(out, "format", MS_ERR_NOMEM, NULL);
+        return;
+    }
+    memset(&p, 0, sizeof p);
+    if (pinned) {
+        p = in->policy->tdx;
+        p.at = in->at != 0 ? in->at : p.at;
+    } else if (in->policy == NULL && in->tdx_roots != NULL) {
+        p = *in->tdx_roots;
+    }
+    ms_err e = ms_tdx_verify_checks(&p, in->data, in->len, 1, in->binding,
+                                    pinned ? MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED : 0, c);
+    if (!c->ran[MS_TDX_CHECK_FORMAT]) {
+        add_result(out, "format", e == MS_OK ? MS_ERR_INTERNAL : e, NULL);
+        free(c);
+        return;
+    }
+    out->have_tdx = c->have_quote;
+    out->tdx_version = c->quote.version;
+    out->tdx_body_type = c->quote.body_type;
+    out->tdx = c->quote.td;
+    out->have_tdx_tcb = c->have_tcb;
+    out->tdx_tcb_status = c->tcb_status;
+    out->tdx_qe_status = c->qe_status;
+    out->tdx_n_advisories = c->n_advisories;
+    memcpy(out->tdx_advisories, c->advisories, sizeof out->tdx_advisories);
+    for (int i = 0; i < MS_TDX_CHECK_COUNT; i++) {
+        const char *pass = TDX_PASS[i];
+        if (i == MS_TDX_CHECK_PCK_CHAIN && !pinned) {
+            pass = "chains to the root given (NOT pinned: compare its SHA-256 with Intel's)";
+        }
+        if (c->ran[i]) {
+            add_result(out, ms_tdx_check_name((ms_tdx_check)i), c->result[i], pass);
+        } else {
+            add_skip(out, ms_tdx_check_name((ms_tdx_check)i), tdx_skip_why(in, c, &p, (ms_tdx_check)i));
+        }
+    }
+    free(c);
+}
+
 /* --- development keys (protocol.md §12.5) -------------------------------------------------- */
 
 static void inspect_devkey(const ms_inspect_in *in, ms_inspect *out)
@@ -297,6 +386,7 @@ ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
     switch (in->type) {
     case MS_EVIDENCE_TPM2_QUOTE: inspect_tpm2(in, out); break;
     case MS_EVIDENCE_SEV_SNP: inspect_snp(in, out); break;
+    case MS_EVIDENCE_TDX: inspect_tdx(in, out); break;
     case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
     default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;
     }

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
+#include "secure/attest/tdx.h"
 #include "secure/attest/tpm2.h"
 #include "secure/suite.h"
 
@@ -58,6 +59,10 @@ typedef struct ms_inspect_in {
     /* Without a policy only: SEV-SNP roots to check the chain against (not pinned, only
        shown), or NULL: ARK and CHAIN are SKIPPED. */
     const ms_snp_policy *snp_roots;
+    /* Without a policy only: TDX root, CRLs and collateral to check against (not pinned,
+       only shown), or NULL: PCK-CHAIN, CRL and the collateral checks are SKIPPED. With a
+       policy, its tdx section is used with `at` (when not 0) as the time. */
+    const ms_tdx_policy *tdx_roots;
 } ms_inspect_in;
 
 /* The outcome. Plain data (no pointers but static strings). */
@@ -73,6 +78,13 @@ typedef struct ms_inspect {
     ms_snp_report snp;
     int have_dev_pk;
     uint8_t dev_pk[MS_SIGN_PK_LEN];
+    int have_tdx;
+    uint16_t tdx_version, tdx_body_type;
+    ms_tdx_td_report tdx;        /* the TD's fields */
+    int have_tdx_tcb;            /* the TCB check reached a level */
+    ms_tdx_tcb_status tdx_tcb_status, tdx_qe_status;
+    uint8_t tdx_n_advisories;
+    char tdx_advisories[MS_TDX_MAX_ADVISORIES][MS_TDX_MAX_ADVISORY_ID];
 } ms_inspect;
 
 /*

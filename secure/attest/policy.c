@@ -13,8 +13,10 @@
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 
-static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp"};
-static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE, MS_EVIDENCE_SEV_SNP};
+static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx"};
+static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE, MS_EVIDENCE_SEV_SNP,
+                                    MS_EVIDENCE_TDX};
+#define N_TYPES (sizeof TYPE_IDS / sizeof TYPE_IDS[0])
 
 const char *ms_evidence_type_name(uint16_t type)
 {
@@ -34,6 +36,8 @@ void ms_attest_policy_init(ms_attest_policy *p)
     ms_buf_init(&p->snp_asvk, MS_MAX_KEY_FILE * 4);
     ms_buf_init(&p->snp_crl, MS_SNP_MAX_CRL);
     ms_buf_init(&p->tpm2_ak_ca, MS_TPM2_MAX_CA_FILE);
+    ms_buf_init(&p->tdx_root, MS_MAX_KEY_FILE * 4);
+    ms_tdx_files_init(&p->tdx_files);
 }
 
 void ms_attest_policy_free(ms_attest_policy *p)
@@ -43,6 +47,8 @@ void ms_attest_policy_free(ms_attest_policy *p)
     ms_buf_free(&p->snp_asvk);
     ms_buf_free(&p->snp_crl);
     ms_buf_free(&p->tpm2_ak_ca);
+    ms_buf_free(&p->tdx_root);
+    ms_tdx_files_free(&p->tdx_files);
     ms_wipe(p, sizeof *p);
 }
 
@@ -394,17 +400,143 @@ static ms_err parse_snp(ms_attest_policy *p, ms_json_val root, const char *base_
     return MS_OK;
 }
 
+/* ---- "tdx" (docs/attest-tdx.md §5) ---- */
+
+static ms_err tdx_rtmrs(ms_attest_policy *p, ms_json_val o)
+{
+    ms_json_val r, v;
+    const char *key;
+    if (ms_json_get(o, "rtmrs", &r) != MS_OK) {
+        return MS_OK;
+    }
+    if (ms_json_as_obj(r, &r) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "tdx.rtmrs: want an object {\"0\": hex, ...}");
+    }
+    ms_json_iter it = ms_json_iter_init(r);
+    while (ms_json_iter_next(&it, &v, &key)) {
+        if (key[0] < '0' || key[0] > '3' || key[1] != 0) {
+            return fail(p, MS_ERR_CONFIG, "tdx.rtmrs: \"%.10s\" is not an RTMR number 0..3", key);
+        }
+        size_t i = (size_t)(key[0] - '0');
+        TRY(hex_field(p, r, key, "tdx.rtmrs", p->tdx.rtmr[i], MS_TDX_MEAS_LEN));
+        p->tdx.have_rtmr[i] = 1;
+    }
+    return MS_OK;
+}
+
+static ms_err tdx_accept(ms_attest_policy *p, ms_json_val o)
+{
+    ms_json_val arr, v;
+    size_t n;
+    const char *s;
+    size_t len;
+    if (ms_json_get(o, "accept_tcb_status", &v) != MS_OK) {
+        p->tdx.accept_tcb = MS_TDX_ACCEPT(MS_TDX_TCB_UP_TO_DATE);
+        return MS_OK;
+    }
+    if (ms_json_get_arr(o, "accept_tcb_status", MS_TDX_TCB_REVOKED, &arr, &n) != MS_OK || n == 0) {
+        return fail(p, MS_ERR_CONFIG, "tdx.accept_tcb_status: want a list of Intel TCB statuses");
+    }
+    for (size_t i = 0; i < n; i++) {
+        ms_tdx_tcb_status st = MS_TDX_TCB_NONE;
+        TRY(ms_json_arr_at(arr, i, &v));
+        if (ms_json_as_str(v, 64, &s, &len) == MS_OK) {
+            for (int k = MS_TDX_TCB_UP_TO_DATE; k <= MS_TDX_TCB_REVOKED; k++) {
+                const char *name = ms_tdx_status_name((ms_tdx_tcb_status)k);
+                st = strlen(name) == len && strncmp(name, s, len) == 0 ? (ms_tdx_tcb_status)k : st;
+            }
+        }
+        if (st == MS_TDX_TCB_NONE || st == MS_TDX_TCB_REVOKED) {
+            return fail(p, MS_ERR_CONFIG, "tdx.accept_tcb_status[%zu]: want UpToDate, "
+                        "SWHardeningNeeded, ConfigurationNeeded, ... (never Revoked)", i);
+        }
+        p->tdx.accept_tcb |= MS_TDX_ACCEPT(st);
+    }
+    return MS_OK;
+}
+
+static ms_err tdx_collateral_dir(ms_attest_policy *p, ms_json_val o, const char *base_dir)
+{
+    char path[PATH_MAX];
+    ms_json_val x;
+    if (ms_json_get(o, "collateral_dir", &x) != MS_OK) {
+        return MS_OK;
+    }
+    TRY(policy_path(p, o, "collateral_dir", "tdx", base_dir, path));
+    ms_err e = ms_tdx_files_load(&p->tdx_files, path);
+    if (e != MS_OK) {
+        return fail(p, e, "tdx.collateral_dir: cannot read the collateral in %.100s", path);
+    }
+    ms_tdx_files_view(&p->tdx_files, &p->tdx.collateral, &p->tdx.pck_crl, &p->tdx.pck_crl_len);
+    return MS_OK;
+}
+
+/* An optional 48-byte register pinned by hex. */
+static ms_err tdx_reg(ms_attest_policy *p, ms_json_val o, const char *key, uint8_t *out, int *have)
+{
+    ms_json_val x;
+    if (ms_json_get(o, key, &x) != MS_OK) {
+        return MS_OK;
+    }
+    TRY(hex_field(p, o, key, "tdx", out, MS_TDX_MEAS_LEN));
+    *have = 1;
+    return MS_OK;
+}
+
+static ms_err parse_tdx(ms_attest_policy *p, ms_json_val root, const char *base_dir)
+{
+    static const char *const keys[] = {"root_pem", "mrtd", "rtmrs", "mrconfigid", "mrowner",
+                                       "accept_tcb_status", "collateral_dir",
+                                       "collateral_grace_seconds"};
+    ms_json_val o;
+    char path[PATH_MAX];
+    TRY(ms_json_get_obj_opt(root, "tdx", &o));
+    if (ms_json_type_of(o) == MS_JSON_ABSENT) {
+        return MS_OK;
+    }
+    TRY(only_keys(p, o, "tdx", keys, sizeof keys / sizeof keys[0]));
+    TRY(policy_path(p, o, "root_pem", "tdx", base_dir, path));
+    ms_buf pem;
+    ms_buf_init(&pem, MS_MAX_KEY_FILE * 4);
+    ms_err e = ms_file_read(path, MS_MAX_KEY_FILE * 4, &pem);
+    if (e == MS_OK) {
+        e = ms_snp_cert_pem_to_der(pem.p, pem.len, &p->tdx_root);
+    }
+    ms_buf_free(&pem);
+    if (e != MS_OK) {
+        return fail(p, e, "tdx.root_pem: cannot read a PEM certificate from %.100s", path);
+    }
+    if (ms_json_get(o, "mrtd", &(ms_json_val){0}) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "tdx.mrtd: required (the TD's build measurement)");
+    }
+    TRY(tdx_reg(p, o, "mrtd", p->tdx.mrtd, &p->tdx.have_mrtd));
+    TRY(tdx_rtmrs(p, o));
+    TRY(tdx_reg(p, o, "mrconfigid", p->tdx.mrconfigid, &p->tdx.have_mrconfigid));
+    TRY(tdx_reg(p, o, "mrowner", p->tdx.mrowner, &p->tdx.have_mrowner));
+    TRY(tdx_accept(p, o));
+    TRY(tdx_collateral_dir(p, o, base_dir));
+    if (ms_json_get_u64_opt(o, "collateral_grace_seconds", 90u * 86400u, 0, &p->tdx.grace_s) !=
+        MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "tdx.collateral_grace_seconds: want 0..7776000 (90 days)");
+    }
+    p->tdx.root_der = p->tdx_root.p;
+    p->tdx.root_len = p->tdx_root.len;
+    p->have_tdx = 1;
+    return MS_OK;
+}
+
 static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
 {
     ms_json_val arr, v;
     size_t n, idx;
-    if (ms_json_get_arr(root, "accept", 3, &arr, &n) != MS_OK || n == 0) {
-        return fail(p, MS_ERR_CONFIG, "accept: want a list of 1..3 evidence types");
+    if (ms_json_get_arr(root, "accept", N_TYPES, &arr, &n) != MS_OK || n == 0) {
+        return fail(p, MS_ERR_CONFIG, "accept: want a list of 1..%zu evidence types", N_TYPES);
     }
     for (size_t i = 0; i < n; i++) {
         TRY(ms_json_arr_at(arr, i, &v));
-        if (ms_json_as_enum(v, TYPE_NAMES, 3, &idx) != MS_OK) {
-            return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote or sev-snp", i);
+        if (ms_json_as_enum(v, TYPE_NAMES, N_TYPES, &idx) != MS_OK) {
+            return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp or tdx",
+                        i);
         }
         for (uint8_t j = 0; j < p->n_accept; j++) {
             if (p->accept[j] == TYPE_IDS[idx]) {
@@ -423,10 +555,11 @@ static ms_err check_complete(ms_attest_policy *p)
         uint16_t t = p->accept[i];
         if ((t == MS_EVIDENCE_DEV_KEY && !p->have_dev_pk) ||
             (t == MS_EVIDENCE_TPM2_QUOTE && !p->have_tpm2) ||
-            (t == MS_EVIDENCE_SEV_SNP && !p->have_snp)) {
+            (t == MS_EVIDENCE_SEV_SNP && !p->have_snp) || (t == MS_EVIDENCE_TDX && !p->have_tdx)) {
             return fail(p, MS_ERR_CONFIG, "accept lists %s but the policy has no %s section",
                         ms_evidence_type_name(t),
-                        t == MS_EVIDENCE_DEV_KEY ? "dev_key" : t == MS_EVIDENCE_TPM2_QUOTE ? "tpm2" : "sev_snp");
+                        t == MS_EVIDENCE_DEV_KEY ? "dev_key" : t == MS_EVIDENCE_TPM2_QUOTE ? "tpm2"
+                        : t == MS_EVIDENCE_TDX ? "tdx" : "sev_snp");
         }
     }
     return MS_OK;
@@ -435,7 +568,7 @@ static ms_err check_complete(ms_attest_policy *p)
 static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base_dir)
 {
     static const char *const keys[] = {"version", "accept", "require_strict", "max_validity_seconds",
-                                       "dev_key", "tpm2", "sev_snp"};
+                                       "dev_key", "tpm2", "sev_snp", "tdx"};
     ms_json_val root;
     int64_t version;
     bool strict;
@@ -453,6 +586,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
     TRY(parse_dev_key(p, root, base_dir));
     TRY(parse_tpm2(p, root, base_dir));
     TRY(parse_snp(p, root, base_dir));
+    TRY(parse_tdx(p, root, base_dir));
     return check_complete(p);
 }
 
@@ -526,6 +660,9 @@ ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
     case MS_EVIDENCE_SEV_SNP:
         ENSURE(p->have_snp, MS_ERR_ATTEST_POLICY);
         return ms_snp_verify_at(&p->snp, ev->data, ev->len, ev->binding, ev->now);
+    case MS_EVIDENCE_TDX:
+        ENSURE(p->have_tdx, MS_ERR_ATTEST_POLICY);
+        return ms_tdx_verify(&p->tdx, ev->data, ev->len, ev->binding);
     default:
         return MS_ERR_ATTEST_POLICY;
     }

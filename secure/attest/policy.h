@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/snp.h"
+#include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2.h"
 #include "secure/handshake.h"
 
@@ -33,6 +34,10 @@ typedef struct ms_attest_policy {
     ms_snp_policy snp;
     ms_buf snp_ark, snp_ask; /* DER, owned; snp points into them */
     ms_buf snp_asvk, snp_crl; /* DER, owned (sev_snp.asvk_pem, crl_pem / crl_der) */
+    int have_tdx;
+    ms_tdx_policy tdx;
+    ms_buf tdx_root;         /* DER, owned; tdx points into it and into tdx_files */
+    ms_tdx_files tdx_files;  /* tdx.collateral_dir, owned */
     char why[192];           /* after a failed parse: which field and what is wrong */
 } ms_attest_policy;
 
@@ -61,7 +66,8 @@ MS_MUST_CHECK ms_err ms_attest_policy_allow_dev_key(ms_attest_policy *p,
  */
 ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev);
 
-/* The evidence type's name in policies and messages ("dev-key", "tpm2-quote", "sev-snp"). */
+/* The evidence type's name in policies and messages ("dev-key", "tpm2-quote", "sev-snp",
+   "tdx"). */
 const char *ms_evidence_type_name(uint16_t type);
 
 #endif

@@ -1,4 +1,4 @@
-/* One evidence producer behind one handle: opens the dev key, the TPM or SEV-SNP from a config. */
+/* One evidence producer behind one handle: opens the dev key, the TPM, SEV-SNP or TDX from a config. */
 #include "secure/attest/producer.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "common/check.h"
 #include "common/limits.h"
 #include "secure/attest/snp_produce.h"
+#include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2_producer.h"
 
 struct ms_producer {
@@ -19,11 +20,13 @@ struct ms_producer {
     struct ms_tpm2_producer *tpm;
     ms_snp_producer_cfg snp;  /* points into snp_vcek / snp_ask */
     ms_buf snp_vcek, snp_ask; /* cfg->snp_certs, DER */
+    ms_tdx_producer_cfg tdx;  /* points into tdx_files */
+    ms_tdx_files tdx_files;   /* cfg->tdx_collateral */
 };
 
 ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
 {
-    static const char *const names[] = {"dev-key", "tpm2", "sev-snp"};
+    static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "tdx"};
     *out = MS_PRODUCER_DEV_KEY;
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i]) == 0) {
@@ -154,21 +157,64 @@ static ms_err open_snp(struct ms_producer *p, const ms_producer_cfg *cfg,
     return err;
 }
 
+/* What the probe quote shows that clients pin: MRTD and RTMRs. */
+static void tdx_pins(const ms_buf *ev, ms_producer_pins *pins)
+{
+    ms_tdx_bundle b;
+    ms_tdx_quote q;
+    if (ms_tdx_bundle_decode(ev->p, ev->len, &b) != MS_OK ||
+        ms_tdx_quote_decode(b.quote, b.quote_len, &q) != MS_OK) {
+        return;
+    }
+    memcpy(pins->tdx_mrtd, q.td.mrtd, sizeof pins->tdx_mrtd);
+    memcpy(pins->tdx_rtmr, q.td.rtmr, sizeof pins->tdx_rtmr);
+    pins->tdx_debug = (q.td.td_attributes & MS_TDX_TD_ATTR_DEBUG) != 0;
+    pins->tdx_has_collateral = b.collateral.tcb_info != NULL && b.collateral.qe_identity != NULL;
+    pins->tdx_known = 1;
+}
+
+/* The collateral folder, the configfs-tsm root, and one quote now. */
+static ms_err open_tdx(struct ms_producer *p, const ms_producer_cfg *cfg,
+                       ms_producer_pins *pins, ms_producer_step *step)
+{
+    static const uint8_t probe[MS_BINDING_LEN]; /* all zero: binds nothing */
+    const char *root = cfg->tdx_tsm ? cfg->tdx_tsm : MS_TDX_TSM_ROOT;
+    struct stat st;
+    *step = MS_PRODUCER_STEP_TDX_COLLATERAL;
+    if (cfg->tdx_collateral) {
+        TRY(ms_tdx_files_load(&p->tdx_files, cfg->tdx_collateral));
+    }
+    p->tdx = (ms_tdx_producer_cfg){.tsm_root = cfg->tdx_tsm, .collateral = &p->tdx_files};
+    *step = MS_PRODUCER_STEP_TDX_QUOTE;
+    ENSURE(stat(root, &st) == 0 && S_ISDIR(st.st_mode), MS_ERR_TDX_DEVICE);
+    ms_buf ev;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_tdx_evidence(&p->tdx, probe, &ev);
+    if (err == MS_OK) {
+        tdx_pins(&ev, pins);
+        *step = MS_PRODUCER_STEP_NONE;
+    }
+    ms_buf_free(&ev);
+    return err;
+}
+
 ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                         ms_producer_pins *pins, ms_producer_step *step)
 {
     *out = NULL;
     memset(pins, 0, sizeof *pins);
     *step = MS_PRODUCER_STEP_NONE;
-    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_SEV_SNP, MS_ERR_ARG);
+    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_TDX, MS_ERR_ARG);
     ENSURE(cfg->kind != MS_PRODUCER_DEV_KEY || cfg->dev_key != NULL, MS_ERR_ARG);
     struct ms_producer *p = calloc(1, sizeof *p);
     ENSURE(p != NULL, MS_ERR_NOMEM);
     p->kind = cfg->kind;
     ms_buf_init(&p->snp_vcek, MS_SNP_MAX_CERT);
     ms_buf_init(&p->snp_ask, MS_SNP_MAX_CERT);
+    ms_tdx_files_init(&p->tdx_files);
     ms_err err = cfg->kind == MS_PRODUCER_TPM2      ? open_tpm(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_SEV_SNP ? open_snp(p, cfg, pins, step)
+                 : cfg->kind == MS_PRODUCER_TDX     ? open_tdx(p, cfg, pins, step)
                                                     : open_devkey(p, cfg, pins, step);
     if (err != MS_OK) {
         ms_producer_free(p);
@@ -186,6 +232,7 @@ void ms_producer_free(struct ms_producer *p)
     ms_tpm2_producer_free(p->tpm);
     ms_buf_free(&p->snp_vcek);
     ms_buf_free(&p->snp_ask);
+    ms_tdx_files_free(&p->tdx_files);
     ms_devkey_wipe(&p->dev);
     ms_wipe(p, sizeof *p);
     free(p);
@@ -194,7 +241,7 @@ void ms_producer_free(struct ms_producer *p)
 uint16_t ms_producer_type(const struct ms_producer *p)
 {
     static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
-                                     MS_EVIDENCE_SEV_SNP};
+                                     MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX};
     return types[p->kind];
 }
 
@@ -206,6 +253,8 @@ ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN],
         return ms_tpm2_producer_quote(p->tpm, binding, out);
     case MS_PRODUCER_SEV_SNP:
         return ms_snp_evidence(&p->snp, binding, out);
+    case MS_PRODUCER_TDX:
+        return ms_tdx_evidence(&p->tdx, binding, out);
     default:
         return ms_devkey_evidence(&p->dev, binding, out);
     }

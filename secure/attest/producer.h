@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "secure/attest/devkey.h"
 #include "secure/attest/snp.h"
+#include "secure/attest/tdx.h"
 #include "secure/attest/tpm2.h"
 #include "secure/suite.h"
 
@@ -16,9 +17,10 @@ typedef enum ms_producer_kind {
     MS_PRODUCER_DEV_KEY = 0, /* "dev-key": protocol.md §12.5, development only */
     MS_PRODUCER_TPM2,        /* "tpm2": docs/attest-tpm2.md */
     MS_PRODUCER_SEV_SNP,     /* "sev-snp": docs/attest-sev-snp.md */
+    MS_PRODUCER_TDX,         /* "tdx": docs/attest-tdx.md */
 } ms_producer_kind;
 
-/* "dev-key", "tpm2" or "sev-snp" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
+/* "dev-key", "tpm2", "sev-snp" or "tdx" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
 MS_MUST_CHECK ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out);
 
 /*
@@ -43,6 +45,9 @@ typedef struct ms_producer_cfg {
                                (ms_snp_certs_dir_load); NULL: the host's certificate table */
     const char *snp_tsm;    /* SEV_SNP: configfs-tsm report root; NULL: MS_SNP_TSM_ROOT */
     const char *snp_device; /* SEV_SNP: guest device; NULL: MS_SNP_GUEST_DEVICE */
+    const char *tdx_tsm;    /* TDX: configfs-tsm report root; NULL: MS_TDX_TSM_ROOT */
+    const char *tdx_collateral; /* TDX: collateral folder served with each quote
+                                   (ms_tdx_files_load); NULL: quotes only */
 } ms_producer_cfg;
 
 /* Which step of ms_producer_open failed, so that the program can say what to fix. */
@@ -55,6 +60,8 @@ typedef enum ms_producer_step {
     MS_PRODUCER_STEP_SNP_CERTS,     /* reading snp_certs */
     MS_PRODUCER_STEP_SNP_INTERFACE, /* neither the configfs-tsm root nor the device exists */
     MS_PRODUCER_STEP_SNP_REPORT,    /* the probe report could not be made */
+    MS_PRODUCER_STEP_TDX_COLLATERAL, /* reading tdx_collateral */
+    MS_PRODUCER_STEP_TDX_QUOTE,     /* the configfs-tsm root is missing or the probe quote failed */
 } ms_producer_step;
 
 /* What clients pin, for the program to tell its operator. Fields of other kinds are zero. */
@@ -69,6 +76,12 @@ typedef struct ms_producer_pins {
     uint8_t snp_measurement[MS_SNP_MEASUREMENT_LEN];
     ms_snp_tcb snp_reported_tcb;
     int snp_has_ask; /* the bundles carry the ASK (else clients' policies must hold it) */
+    /* TDX, from the probe quote; tdx_known is 0 when it could not be decoded */
+    int tdx_known;
+    uint8_t tdx_mrtd[MS_TDX_MEAS_LEN];
+    uint8_t tdx_rtmr[MS_TDX_RTMRS][MS_TDX_MEAS_LEN];
+    int tdx_debug;          /* TD_ATTRIBUTES.DEBUG is set: clients will refuse */
+    int tdx_has_collateral; /* the bundles carry TCB info and QE identity */
 } ms_producer_pins;
 
 /*
@@ -86,7 +99,7 @@ MS_MUST_CHECK ms_err ms_producer_open(struct ms_producer **out, const ms_produce
 /* Wipes the dev key, flushes the TPM key, frees certificates. NULL is fine. */
 void ms_producer_free(struct ms_producer *p);
 
-/* The wire evidence type (MS_EVIDENCE_DEV_KEY, _TPM2_QUOTE or _SEV_SNP). */
+/* The wire evidence type (MS_EVIDENCE_DEV_KEY, _TPM2_QUOTE, _SEV_SNP or _TDX). */
 uint16_t ms_producer_type(const struct ms_producer *p);
 
 /*

@@ -119,22 +119,23 @@ static ms_err read_generation(const char *dir, uint64_t *gen)
     return MS_OK;
 }
 
-ms_err ms_snp_tsm_entry_report(const char *entry_dir, const uint8_t binding[static MS_BINDING_LEN],
-                               ms_snp_raw *out)
+ms_err ms_tsm_entry_exchange(const char *entry_dir, const char *provider, const uint8_t *inblob,
+                             size_t in_len, size_t out_max, ms_buf *outblob, ms_buf *auxblob)
 {
-    char provider[MS_SNP_MAX_ATTR_TEXT + 1];
+    char have[MS_SNP_MAX_ATTR_TEXT + 1];
     uint64_t before, after;
-    ms_buf blob;
-    ENSURE(entry_dir != NULL, MS_ERR_ARG);
-    ms_buf_clear(&out->certs);
-    TRY(read_text(entry_dir, "provider", provider));
-    ENSURE(strcmp(provider, MS_SNP_TSM_PROVIDER) == 0, MS_ERR_SNP_DEVICE);
+    ENSURE(entry_dir != NULL && provider != NULL, MS_ERR_ARG);
+    ms_buf_clear(outblob);
+    if (auxblob != NULL) {
+        ms_buf_clear(auxblob);
+    }
+    TRY(read_text(entry_dir, "provider", have));
+    ENSURE(strcmp(have, provider) == 0, MS_ERR_SNP_DEVICE);
     TRY(read_generation(entry_dir, &before));
-    TRY(write_attr(entry_dir, "inblob", binding, MS_BINDING_LEN));
-    ms_buf_init(&blob, MS_SNP_MAX_OUTBLOB);
-    ms_err err = read_attr(entry_dir, "outblob", MS_SNP_MAX_OUTBLOB, 0, &blob);
-    if (err == MS_OK) {
-        err = read_attr(entry_dir, "auxblob", MS_SNP_MAX_CERT_TABLE, 1, &out->certs);
+    TRY(write_attr(entry_dir, "inblob", inblob, in_len));
+    ms_err err = read_attr(entry_dir, "outblob", out_max, 0, outblob);
+    if (err == MS_OK && auxblob != NULL) {
+        err = read_attr(entry_dir, "auxblob", MS_SNP_MAX_CERT_TABLE, 1, auxblob);
     }
     if (err == MS_OK) {
         err = read_generation(entry_dir, &after);
@@ -143,6 +144,22 @@ ms_err ms_snp_tsm_entry_report(const char *entry_dir, const uint8_t binding[stat
     if (err == MS_OK && after != before + 1) {
         err = MS_ERR_SNP_DEVICE;
     }
+    if (err != MS_OK) {
+        ms_buf_clear(outblob);
+        if (auxblob != NULL) {
+            ms_buf_clear(auxblob);
+        }
+    }
+    return err;
+}
+
+ms_err ms_snp_tsm_entry_report(const char *entry_dir, const uint8_t binding[static MS_BINDING_LEN],
+                               ms_snp_raw *out)
+{
+    ms_buf blob;
+    ms_buf_init(&blob, MS_SNP_MAX_OUTBLOB);
+    ms_err err = ms_tsm_entry_exchange(entry_dir, MS_SNP_TSM_PROVIDER, binding, MS_BINDING_LEN,
+                                       MS_SNP_MAX_OUTBLOB, &blob, &out->certs);
     if (err == MS_OK && blob.len != MS_SNP_REPORT_LEN) {
         err = MS_ERR_SNP_FORMAT;
     }
@@ -158,11 +175,11 @@ ms_err ms_snp_tsm_entry_report(const char *entry_dir, const uint8_t binding[stat
     return err;
 }
 
-ms_err ms_snp_tsm_report(const char *root, const uint8_t binding[static MS_BINDING_LEN],
-                         ms_snp_raw *out)
+/* A new uniquely named entry under `root`; `entry` gets its path. */
+static ms_err tsm_mkdir(const char *root, char entry[static SNP_PATH_MAX])
 {
     uint8_t rnd[8];
-    char hex[MS_HEX_BUF_LEN(sizeof rnd)], name[64], entry[SNP_PATH_MAX];
+    char hex[MS_HEX_BUF_LEN(sizeof rnd)], name[64];
     size_t n;
     ENSURE(root != NULL, MS_ERR_ARG);
     ENSURE(sodium_init() >= 0, MS_ERR_CRYPTO_INIT);
@@ -171,8 +188,26 @@ ms_err ms_snp_tsm_report(const char *root, const uint8_t binding[static MS_BINDI
     snprintf(name, sizeof name, "minions-%ld-%s", (long)getpid(), hex);
     TRY(join(entry, root, name));
     ENSURE(mkdir(entry, 0700) == 0, MS_ERR_SNP_DEVICE);
+    return MS_OK;
+}
+
+ms_err ms_tsm_exchange(const char *root, const char *provider, const uint8_t *inblob,
+                       size_t in_len, size_t out_max, ms_buf *outblob, ms_buf *auxblob)
+{
+    char entry[SNP_PATH_MAX];
+    TRY(tsm_mkdir(root, entry));
+    ms_err err = ms_tsm_entry_exchange(entry, provider, inblob, in_len, out_max, outblob, auxblob);
+    /* Always remove the entry; failing to is not a reason to refuse a good answer. */
+    (void)rmdir(entry);
+    return err;
+}
+
+ms_err ms_snp_tsm_report(const char *root, const uint8_t binding[static MS_BINDING_LEN],
+                         ms_snp_raw *out)
+{
+    char entry[SNP_PATH_MAX];
+    TRY(tsm_mkdir(root, entry));
     ms_err err = ms_snp_tsm_entry_report(entry, binding, out);
-    /* Always remove the entry; failing to is not a reason to refuse a good report. */
     (void)rmdir(entry);
     return err;
 }

@@ -55,6 +55,23 @@ void ms_snp_raw_init(ms_snp_raw *raw);
 void ms_snp_raw_free(ms_snp_raw *raw);
 
 /*
+ * configfs-tsm for any provider (sev_guest, tdx_guest), on an existing report entry: check
+ * the entry's `provider` is `provider`, read `generation`, write `inblob`, read `outblob`
+ * (at most out_max bytes) and, when `auxblob` is not NULL, `auxblob` (absent: empty), read
+ * `generation` again. Errors: MS_ERR_SNP_DEVICE (an attribute cannot be read or written,
+ * another provider, generation did not advance by exactly our one write), MS_ERR_CAP_EXCEEDED.
+ * The blobs are cleared on entry and on failure. (Callers for other providers map
+ * MS_ERR_SNP_DEVICE to their own device error.)
+ */
+MS_MUST_CHECK ms_err ms_tsm_entry_exchange(const char *entry_dir, const char *provider,
+                                           const uint8_t *inblob, size_t in_len, size_t out_max,
+                                           ms_buf *outblob, ms_buf *auxblob);
+/* The same on a new uniquely named entry under `root` (mkdir, exchange, rmdir always). */
+MS_MUST_CHECK ms_err ms_tsm_exchange(const char *root, const char *provider,
+                                     const uint8_t *inblob, size_t in_len, size_t out_max,
+                                     ms_buf *outblob, ms_buf *auxblob);
+
+/*
  * configfs-tsm, on an existing report entry directory: check `provider` is sev_guest,
  * read `generation`, write the 64 bytes of `binding` to `inblob`, read `outblob` and
  * `auxblob` (absent: no certificates), read `generation` again. Errors: MS_ERR_SNP_DEVICE

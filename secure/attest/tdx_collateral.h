@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/limits.h" /* MS_TDX_MAX_CRL */
 
 /*
  * The interface between the quote verifier (tdx_verify.c) and the collateral code
@@ -22,7 +23,6 @@
 /* Added with the implementation (tdx_collateral.c): */
 #define MS_TDX_MAX_PCK_CERT 8192u         /* bytes of one DER PCK certificate */
 #define MS_TDX_MAX_SIGNING_CHAIN 16384u   /* bytes of the TCB signing chain's PEM text */
-#define MS_TDX_MAX_CRL (512u * 1024u)     /* bytes of a root CRL (DER or PEM) */
 #define MS_TDX_MAX_MODULE_IDENTITIES 8u   /* tdxModuleIdentities entries (TDX 1.5) */
 #define MS_TDX_MAX_MODULE_LEVELS 8u       /* tcbLevels of one module identity */
 

@@ -465,6 +465,96 @@ static void test_snp_milan_offline(void)
     CHECK(has(&E.err, "needs its VCEK"));
 }
 
+/* --- Intel TDX quotes offline (../shared/testdata/tdx, see its NOTICE) ---------------------- */
+
+#define TDXV MS_TESTDATA_DIR "/tdx"
+
+/* A collateral folder with the PCK and root CRLs of the vectors (dated 2023). */
+static int tdx_crl_dir(const char *dir)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    ms_buf x, y;
+    ms_buf_init(&x, 65536);
+    ms_buf_init(&y, 65536);
+    e2e_path(a, "%s/pck_crl.der", dir);
+    e2e_path(b, "%s/root_crl.der", dir);
+    int ok = mkdir(dir, 0700) == 0 && ms_file_read(TDXV "/pckcrl", 65536, &x) == MS_OK &&
+             ms_file_read(TDXV "/rootcrl.der", 65536, &y) == MS_OK &&
+             write_bytes(a, x.p, x.len) == 0 && write_bytes(b, y.p, y.len) == 0;
+    ms_buf_free(&x);
+    ms_buf_free(&y);
+    return ok ? 0 : -1;
+}
+
+static void test_tdx_offline(void)
+{
+    char col[PATH_MAX], spr[PATH_MAX], pol[PATH_MAX];
+    ms_buf q;
+    e2e_path(col, "%s/tdx-collateral", W.dir);
+    e2e_path(spr, "%s/spr_quote.dat", W.dir);
+    e2e_path(pol, "%s/tdx.json", W.dir);
+    CHECK(tdx_crl_dir(col) == 0);
+    /* The SPR vector trimmed to its quote (the file adds 39 bytes of text). */
+    ms_buf_init(&q, 65536);
+    CHECK_OK(ms_file_read(TDXV "/tdx_prod_quote_SPR_E4.dat", 65536, &q));
+    CHECK(q.len > 4935 && write_bytes(spr, q.p, 4935) == 0);
+    /* Discovery at a 2023 time: chain, CRLs and signatures pass; a tdx policy is printed. */
+    const char *a[] = {"attest", "--verify", spr, "--any-evidence", "--tdx-root",
+                       TDXV "/trusted_root.pem", "--tdx-collateral", col, "--at", "1687219200",
+                       NULL};
+    CHECK(cli(a) == 0);
+    static const char *const pass[] = {"PASS     format", "PASS     pck-chain", "PASS     crl",
+                                       "PASS     qe-signature", "PASS     qe-report-data",
+                                       "PASS     quote-signature", "PASS     debug"};
+    for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
+        CHECK(has(&E.out, pass[i]));
+    }
+    CHECK(has(&E.out, "SKIPPED  report-data    a raw file has no session"));
+    CHECK(has(&E.out, "\"tdx\": {"));
+    CHECK(has(&E.out, "NOT pinned"));
+    /* The wrong time: the 2023 PCK CRL is out of date in 2026. */
+    const char *b[] = {"attest", "--verify", spr, "--any-evidence", "--tdx-root",
+                       TDXV "/trusted_root.pem", "--tdx-collateral", col, "--at", "1780000000",
+                       NULL};
+    CHECK(cli(b) == 4);
+    CHECK(has(&E.out, "FAIL     crl"));
+    /* One byte of the signed TD report changed: FAIL at the quote signature. */
+    q.p[48 + 136] ^= 1;
+    CHECK(write_bytes(spr, q.p, 4935) == 0);
+    CHECK(cli(a) == 4);
+    CHECK(has(&E.out, "FAIL     quote-signature"));
+    CHECK(has(&E.out, "(MS_ERR_TDX_SIGNATURE)"));
+    /* The file as it is: its trailing text is refused by the strict decoder. */
+    const char *c[] = {"attest", "--verify", TDXV "/tdx_prod_quote_SPR_E4.dat", "--any-evidence",
+                       NULL};
+    CHECK(cli(c) == 4);
+    CHECK(has(&E.out, "FAIL     format"));
+    /* cos-113: the zero padding is dropped with a notice; under a policy pinning its MRTD
+       and report data (its nonce), at 2026 when its PCK is valid, without CRLs. */
+    FILE *f = fopen(pol, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fprintf(f, "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"%s\","
+                   "\"mrtd\":\"dae67181d3d65e073ad8f95b7907d5e927bfe9761c9ff3e9b89734a45d8954dba4"
+                   "1394c7717cb2735396c1d04231f94a\"}}\n", TDXV "/trusted_root.pem");
+        CHECK(fclose(f) == 0);
+    }
+    char zeros[129];
+    memset(zeros, '0', 128);
+    zeros[128] = 0;
+    const char *d[] = {"attest", "--verify", TDXV "/cos-113-tdx-quote.dat", "--attestation-policy",
+                       pol, "--report-data", zeros, "--at", "1780000000", NULL};
+    CHECK(cli(d) == 4); /* no CRLs, no collateral: what the client requires FAILs... */
+    CHECK(has(&E.err, "3065 zero bytes after the 4935-byte quote ignored"));
+    CHECK(has(&E.out, "PASS     pck-chain"));
+    CHECK(has(&E.out, "PASS     mrtd"));
+    CHECK(has(&E.out, "PASS     report-data"));
+    CHECK(has(&E.out, "FAIL     crl"));
+    CHECK(has(&E.out, "FAIL     collateral"));
+    CHECK(has(&E.out, "PASS     quote-signature"));
+    ms_buf_free(&q);
+}
+
 /* --- usage --------------------------------------------------------------------------------- */
 
 static void test_usage(void)
@@ -534,7 +624,7 @@ static void test_supervisor_snp(void)
     CHECK(has(&E.err, "need --evidence sev-snp"));
     const char *c[] = {"--evidence", "sev-snpx", NULL};
     CHECK(sup_run(c) == 2);
-    CHECK(has(&E.err, "want dev-key, tpm2 or sev-snp"));
+    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp or tdx"));
     const char *d[] = {"--evidence", "sev-snp", "--snp-certs", empty, NULL};
     CHECK(sup_run(d) == 2);
     CHECK(has(&E.err, "--snp-certs"));
@@ -599,6 +689,7 @@ int main(int argc, char **argv)
         RUN(test_raw_bundle);
         RUN(test_devkey_any_evidence);
         RUN(test_snp_milan_offline);
+        RUN(test_tdx_offline);
         RUN(test_usage);
         RUN(test_supervisor_snp);
     }

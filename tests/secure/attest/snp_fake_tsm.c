@@ -138,17 +138,28 @@ static void *serve(void *arg)
     }
     const uint8_t *out = f->canned;
     size_t out_len = f->canned_len;
-    if (f->sign_key != NULL) {
+    ms_buf made;
+    ms_buf_init(&made, MS_MAX_EVIDENCE);
+    if (f->make != NULL) {
+        if (!f->make(f->make_ctx, f->inblob, f->inblob_len, &made)) {
+            ms_buf_free(&made);
+            return NULL;
+        }
+        out = made.p;
+        out_len = made.len;
+    } else if (f->sign_key != NULL) {
         size_t n = f->inblob_len < MS_SNP_REPORT_DATA_LEN ? f->inblob_len : MS_SNP_REPORT_DATA_LEN;
         memset(f->ro.report_data, 0, sizeof f->ro.report_data);
         memcpy(f->ro.report_data, f->inblob, n);
         if (!snp_fx_report_make(report, &f->ro, f->sign_key)) {
+            ms_buf_free(&made);
             return NULL;
         }
         out = report;
         out_len = sizeof report;
     }
     f->served = give_outblob(f, out, out_len, deadline);
+    ms_buf_free(&made);
     return NULL;
 }
 

@@ -7,11 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "tests/secure/attest/snp_fixture.h"
 
 /*
  * Layout of the entry directory, as the sev_guest provider shows it:
- *   provider    regular file ("sev_guest\n" unless told otherwise)
+ *   provider    regular file ("sev_guest\n" unless told otherwise, e.g. "tdx_guest")
  *   generation  regular file, decimal; the thread replaces it after reading inblob
  *   auxblob     regular file with the certificate table (absent when aux is NULL)
  *   inblob      FIFO: the thread reads what the producer writes, until it closes
@@ -24,6 +25,9 @@ typedef struct snp_fake_tsm {
     uint64_t gen_step;    /* added on the inblob write: 1 like the kernel, 2 = someone else too */
     EVP_PKEY *sign_key;   /* set: outblob is a report over the received inblob, from `ro` */
     snp_fx_report_opts ro;
+    /* set: outblob is what `make` returns for the received inblob (e.g. a TDX quote) */
+    int (*make)(void *ctx, const uint8_t *inblob, size_t len, ms_buf *out);
+    void *make_ctx;
     const uint8_t *canned; /* else: these bytes are served as outblob */
     size_t canned_len;
     int timeout_ms;       /* how long the thread waits for the producer (default 5000) */

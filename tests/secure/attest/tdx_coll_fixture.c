@@ -152,7 +152,7 @@ void tdx_fx_pki_free(tdx_fx_pki *p)
     memset(p, 0, sizeof *p);
 }
 
-int tdx_fx_crl(const tdx_fx_pki *p, EVP_PKEY *key, long serial, int pem, ms_buf *out)
+int tdx_fx_pki_crl(const tdx_fx_pki *p, EVP_PKEY *key, long serial, int pem, ms_buf *out)
 {
     return tdx_fx_crl_at(p, key, serial, pem, T_2020, T_2040, out);
 }

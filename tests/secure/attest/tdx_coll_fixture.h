@@ -33,7 +33,7 @@ void tdx_fx_pki_free(tdx_fx_pki *p);
 
 /* A CRL by `key` under the root's name (2020-01-01 .. 2040-01-01), revoking `serial` unless it
    is 0; PEM when `pem`. */
-int tdx_fx_crl(const tdx_fx_pki *p, EVP_PKEY *key, long serial, int pem, ms_buf *out);
+int tdx_fx_pki_crl(const tdx_fx_pki *p, EVP_PKEY *key, long serial, int pem, ms_buf *out);
 /* The same with its lastUpdate and nextUpdate (Unix seconds). */
 int tdx_fx_crl_at(const tdx_fx_pki *p, EVP_PKEY *key, long serial, int pem, long last_t,
                   long next_t, ms_buf *out);

@@ -7,6 +7,7 @@
 #include "secure/attest/inspect.h"
 #include "secure/kdf.h"
 #include "tests/secure/attest/snp_fixture.h"
+#include "tests/secure/attest/tdx_fixture.h"
 #include "tests/secure/attest/tpm2_fixture.h"
 #include "tests/test.h"
 
@@ -394,6 +395,77 @@ static void test_tpm2_unrestricted(void)
     ms_buf_free(&ev);
 }
 
+/* --- Intel TDX: a made-up quote with CRLs, without and with a policy ------------------------ */
+
+static void test_tdx(void)
+{
+    tdx_fx_pck_opts po;
+    tdx_fx_chain c;
+    tdx_fx_quote_opts qo;
+    tdx_fx_layout l;
+    ms_buf q, pck_crl, root_crl, ev;
+    tdx_fx_pck_opts_default(&po);
+    tdx_fx_quote_opts_default(&qo);
+    memset(qo.report_data, 0x71, sizeof qo.report_data);
+    int ok = tdx_fx_chain_make(&c, &po) && tdx_fx_quote_make(&q, &c, &qo, &l) &&
+             tdx_fx_crl(&pck_crl, c.ca_x, c.ca_key, 0) &&
+             tdx_fx_crl(&root_crl, c.root_x, c.root_key, 0);
+    CHECK(ok);
+    ms_tdx_bundle b = {.quote = q.p, .quote_len = q.len, .pck_crl = pck_crl.p,
+                       .pck_crl_len = pck_crl.len};
+    b.collateral.root_crl = root_crl.p;
+    b.collateral.root_crl_len = root_crl.len;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    CHECK_OK(ms_tdx_bundle_encode(&b, &ev));
+    ms_tdx_policy roots;
+    memset(&roots, 0, sizeof roots);
+    roots.root_der = c.root.p;
+    roots.root_len = c.root.len;
+    ms_inspect out;
+    ms_inspect_in in = {.type = MS_EVIDENCE_TDX, .data = ev.p, .len = ev.len,
+                        .binding = qo.report_data, .tdx_roots = &roots};
+    /* No policy: nothing pinned; the chain, CRLs and signatures are checked. */
+    CHECK_OK(ms_attest_inspect(&in, &out));
+    CHECK_PASS(&out, "format");
+    CHECK_PASS(&out, "pck-chain");
+    CHECK_PASS(&out, "crl");
+    CHECK_PASS(&out, "quote-signature");
+    CHECK_PASS(&out, "report-data");
+    CHECK_SKIP(&out, "collateral");
+    CHECK_SKIP(&out, "mrtd");
+    CHECK(out.have_tdx && out.tdx.mrtd[0] == 0x3d && out.tdx_version == 4);
+    /* A policy pinning MRTD: the client's requirements apply, the missing collateral FAILs. */
+    ms_attest_policy pol;
+    ms_attest_policy_init(&pol);
+    pol.have_tdx = 1;
+    pol.tdx = roots;
+    pol.tdx.have_mrtd = 1;
+    memcpy(pol.tdx.mrtd, qo.mrtd, sizeof pol.tdx.mrtd);
+    pol.accept[0] = MS_EVIDENCE_TDX;
+    pol.n_accept = 1;
+    in.policy = &pol;
+    in.tdx_roots = NULL;
+    CHECK(ms_attest_inspect(&in, &out) != MS_OK);
+    CHECK_PASS(&out, "mrtd");
+    CHECK(status_of(&out, "collateral") == MS_CHECK_FAIL);
+    pol.tdx.mrtd[0] ^= 1;
+    CHECK(ms_attest_inspect(&in, &out) != MS_OK);
+    CHECK_FAIL(&out, "mrtd", MS_ERR_TDX_MRTD);
+    /* Garbage: the format check fails and says so. */
+    uint8_t junk[4] = {1, 2, 3, 4};
+    in.data = junk;
+    in.len = sizeof junk;
+    CHECK_ERR(ms_attest_inspect(&in, &out), MS_ERR_TDX_FORMAT);
+    CHECK_FAIL(&out, "format", MS_ERR_TDX_FORMAT);
+    pol.have_tdx = 0;
+    ms_attest_policy_free(&pol);
+    ms_buf_free(&ev);
+    ms_buf_free(&q);
+    ms_buf_free(&pck_crl);
+    ms_buf_free(&root_crl);
+    tdx_fx_chain_free(&c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -404,6 +476,7 @@ int main(void)
     RUN(test_devkey_negatives);
     RUN(test_policy_level);
     RUN(test_snp_milan);
+    RUN(test_tdx);
     if (tpm2_fixture_setup(&F, MASK) != 0) {
         fprintf(stderr, "test_inspect: swtpm set-up failed\n");
         CHECK(0);

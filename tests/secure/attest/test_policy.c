@@ -1,5 +1,7 @@
 /* Attestation policy tests: the JSON format, its refusals, and the verifier's dispatch. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "secure/attest/devkey.h"
@@ -177,6 +179,96 @@ static void test_verify_dispatch(void)
     ms_attest_policy_free(&p);
 }
 
+/* ---- the "tdx" section ---- */
+
+#define TDX_ROOT MS_TESTDATA_DIR "/tdx/trusted_root.pem"
+static const char M48A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char M48B[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+static void test_tdx_section(void)
+{
+    ms_attest_policy p;
+    char json[2048], cdir[256], path[300];
+    ms_attest_policy_init(&p);
+    /* A collateral folder holding a PCK CRL only. */
+    snprintf(cdir, sizeof cdir, "%s/tdx-collateral", dir);
+    CHECK(mkdir(cdir, 0700) == 0);
+    snprintf(path, sizeof path, "%s/pck_crl.der", cdir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite("crl", 1, 3, f) == 3 && fclose(f) == 0);
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tdx\",\"dev-key\"],\"dev_key\":{\"public_key_pem\":"
+             "\"dev.pem.pub\"},\"tdx\":{\"root_pem\":\"%s\",\"mrtd\":\"%s\",\"rtmrs\":{\"0\":"
+             "\"%s\",\"3\":\"%s\"},\"mrowner\":\"%s\",\"accept_tcb_status\":[\"UpToDate\","
+             "\"SWHardeningNeeded\"],\"collateral_dir\":\"tdx-collateral\","
+             "\"collateral_grace_seconds\":3600}}",
+             TDX_ROOT, M48A, M48B, M48A, M48B);
+    CHECK_OK(parse(&p, json));
+    CHECK(p.have_tdx && p.accept[0] == MS_EVIDENCE_TDX && p.tdx.root_der != NULL);
+    CHECK(p.tdx.have_mrtd && p.tdx.mrtd[0] == 0xaa && p.tdx.have_rtmr[0] && !p.tdx.have_rtmr[1] &&
+          p.tdx.have_rtmr[3] && p.tdx.rtmr[0][47] == 0xbb && p.tdx.have_mrowner &&
+          !p.tdx.have_mrconfigid);
+    CHECK(p.tdx.accept_tcb == (MS_TDX_ACCEPT(MS_TDX_TCB_UP_TO_DATE) |
+                               MS_TDX_ACCEPT(MS_TDX_TCB_SW_HARDENING_NEEDED)));
+    CHECK(p.tdx.grace_s == 3600 && p.tdx.pck_crl_len == 3 && p.tdx.collateral.tcb_info == NULL);
+    /* Defaults: UpToDate only, no grace, no collateral. */
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"%s\",\"mrtd\":\"%s\"}}",
+             TDX_ROOT, M48A);
+    CHECK_OK(parse(&p, json));
+    CHECK(p.tdx.accept_tcb == MS_TDX_ACCEPT(MS_TDX_TCB_UP_TO_DATE) && p.tdx.grace_s == 0 &&
+          p.tdx.pck_crl == NULL);
+    /* The client's dispatch reaches the TDX verifier. */
+    uint8_t b[MS_BINDING_LEN] = {0};
+    uint8_t junk[8] = {1};
+    ms_evidence_view v = {.type = MS_EVIDENCE_TDX, .mode = MS_MODE_FAST, .data = junk,
+                          .len = sizeof junk, .not_after = 2000, .now = 1000, .binding = b};
+    CHECK_ERR(ms_attest_policy_verify(&p, &v), MS_ERR_TDX_FORMAT);
+
+    /* Refusals name the field. */
+    struct {
+        const char *tdx; /* the section's members after root_pem and a good mrtd */
+        const char *why_has;
+    } cases[] = {
+        {"\"mrtdd\":1", "unknown field \"mrtdd\""},
+        {"\"rtmrs\":{\"4\":\"00\"}", "tdx.rtmrs"},
+        {"\"rtmrs\":[]", "tdx.rtmrs"},
+        {"\"mrconfigid\":\"00\"", "tdx.mrconfigid"},
+        {"\"accept_tcb_status\":[\"Revoked\"]", "tdx.accept_tcb_status[0]"},
+        {"\"accept_tcb_status\":[\"UpToDate\",\"Fine\"]", "tdx.accept_tcb_status[1]"},
+        {"\"accept_tcb_status\":[]", "tdx.accept_tcb_status"},
+        {"\"collateral_grace_seconds\":99999999", "collateral_grace_seconds"},
+        {"\"collateral_dir\":7", "tdx.collateral_dir"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"%s\",\"mrtd\":"
+                 "\"%s\",%s}}",
+                 TDX_ROOT, M48A, cases[i].tdx);
+        CHECK(parse(&p, json) != MS_OK);
+        if (!strstr(p.why, cases[i].why_has)) {
+            fprintf(stderr, "  tdx case %zu: why = \"%s\"\n", i, p.why);
+            CHECK(0);
+        }
+    }
+    /* mrtd missing, or of the wrong length. */
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"%s\"}}", TDX_ROOT);
+    CHECK(parse(&p, json) != MS_OK && strstr(p.why, "tdx.mrtd"));
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"%s\",\"mrtd\":"
+             "\"aa%s\"}}", TDX_ROOT, M48A);
+    CHECK(parse(&p, json) != MS_OK && strstr(p.why, "tdx.mrtd"));
+    CHECK(parse(&p, "{\"version\":1,\"accept\":[\"tdx\"]}") != MS_OK &&
+          strstr(p.why, "no tdx section"));
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"nope.pem\","
+             "\"mrtd\":\"%s\"}}", M48A);
+    CHECK(parse(&p, json) != MS_OK && strstr(p.why, "tdx.root_pem"));
+    CHECK(strcmp(ms_evidence_type_name(MS_EVIDENCE_TDX), "tdx") == 0);
+    ms_attest_policy_free(&p);
+}
+
 int main(void)
 {
     int created;
@@ -200,6 +292,7 @@ int main(void)
     RUN(test_refusals);
     RUN(test_verify_dispatch);
     RUN(test_tpm2_ak_ca);
+    RUN(test_tdx_section);
     ms_devkey_wipe(&dev);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

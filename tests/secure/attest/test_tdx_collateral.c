@@ -501,7 +501,7 @@ static void test_real_other_root(void)
     /* A CRL under the real root's name but signed by another key is no CRL of the root. */
     ms_buf fake_root = pki.root_der;
     pki.root_der = r.root;
-    CHECK(tdx_fx_crl(&pki, pki.root_key, 0, 0, &crl));
+    CHECK(tdx_fx_pki_crl(&pki, pki.root_key, 0, 0, &crl));
     pki.root_der = fake_root;
     in.root_crl = crl.p;
     in.root_crl_len = crl.len;
@@ -660,15 +660,15 @@ static void test_made_crl(void)
     CHECK(made_new(&m, 0, ""));
     CHECK_OK(made_verify(&m, NULL, c));
     for (int pem = 0; pem <= 1; pem++) {
-        CHECK(tdx_fx_crl(&m.pki, m.pki.root_key, 0x77, pem, &crl)); /* another serial */
+        CHECK(tdx_fx_pki_crl(&m.pki, m.pki.root_key, 0x77, pem, &crl)); /* another serial */
         CHECK_OK(made_verify(&m, &crl, c));
         ms_buf_free(&crl);
-        CHECK(tdx_fx_crl(&m.pki, m.pki.root_key, m.pki.signer_serial, pem, &crl));
+        CHECK(tdx_fx_pki_crl(&m.pki, m.pki.root_key, m.pki.signer_serial, pem, &crl));
         CHECK_ERR(made_verify(&m, &crl, c), MS_ERR_TDX_COLLATERAL_REVOKED);
         CHECK(c->n_levels == 0);
         ms_buf_free(&crl);
         /* The same list signed by the signing key, not the root: refused. */
-        CHECK(tdx_fx_crl(&m.pki, m.pki.signer_key, 0x77, pem, &crl));
+        CHECK(tdx_fx_pki_crl(&m.pki, m.pki.signer_key, 0x77, pem, &crl));
         CHECK_ERR(made_verify(&m, &crl, c), MS_ERR_TDX_COLLATERAL_REVOKED);
         ms_buf_free(&crl);
     }
