@@ -17,7 +17,7 @@
 
 int ms_az_hcl_is(const uint8_t *p, size_t len)
 {
-    return p != NULL && len >= 4 && memcmp(p, "HCLA", 4) == 0;
+    return p != NULL && len >= 4 && ms_ct_equal(p, "HCLA", 4);
 }
 
 static size_t hash_len_of(uint32_t hash_type)
