@@ -109,7 +109,6 @@
   X(MS_ERR_AZ_USER_DATA,          ATTEST,   "Azure HCL user data is not this session's binding") \
   X(MS_ERR_AZ_BUNDLE,             ATTEST,   "Azure vTPM evidence bundle is malformed (lengths, caps or trailing bytes)") \
   X(MS_ERR_AZ_QUOTE_SIGNATURE,    ATTEST,   "vTPM quote signature does not verify under the HCL report's attestation key") \
-  X(MS_ERR_AZ_TDX_NOT_YET,        ATTEST,   "az-tdx-vtpm evidence needs the TDX quote verifier: not supported yet") \
   /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
   /* ATTEST, composite evidence (docs/protocol.md §2.3) */ \
   /* IO: files, sockets, HTTP */ \

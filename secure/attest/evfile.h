@@ -20,6 +20,9 @@
  *   SNP_REPORT      AMD's raw ATTESTATION_REPORT: exactly 1184 bytes
  *   SNP_REPORT_HEX  the same as 2368 hex digits, optionally followed by whitespace
  *   SNP_BUNDLE      an SEV-SNP bundle as a supervisor sends it (docs/attest-sev-snp.md §3)
+ *   AZ_HCL          an Azure HCL report ("HCLA"...) as read from vTPM NV 0x01400001
+ *                   (docs/attest-azure.md §2): az-snp-vtpm without its quote
+ *   AZ_BUNDLE       an az-snp-vtpm bundle as a supervisor sends it (docs/attest-azure.md §3)
  *   TPM2_BUNDLE     anything else that starts with byte 0x01 and fits MS_TPM2_MAX_BUNDLE: a
  *                   TPM quote bundle as a supervisor sends it (docs/attest-tpm2.md §2); its
  *                   format check is the verifier's
@@ -30,6 +33,8 @@ typedef enum ms_evfile_form {
     MS_EVFILE_SNP_REPORT_HEX,
     MS_EVFILE_SNP_BUNDLE,
     MS_EVFILE_TPM2_BUNDLE,
+    MS_EVFILE_AZ_HCL,
+    MS_EVFILE_AZ_BUNDLE,
 } ms_evfile_form;
 
 /* A parsed file. Owns `evidence`; init, then free (wipes). */

@@ -28,7 +28,7 @@ typedef enum ms_check_status {
     MS_CHECK_FAIL = 2,
 } ms_check_status;
 
-#define MS_INSPECT_MAX_CHECKS 16u
+#define MS_INSPECT_MAX_CHECKS 32u
 
 typedef struct ms_inspect_check {
     const char *name;      /* "accepted", "signature", "ak-name", ...: static */
@@ -58,6 +58,10 @@ typedef struct ms_inspect_in {
     /* Without a policy only: SEV-SNP roots to check the chain against (not pinned, only
        shown), or NULL: ARK and CHAIN are SKIPPED. */
     const ms_snp_policy *snp_roots;
+    /* az-snp-vtpm given as a bare HCL report (no quote): its VCEK and ASK (DER), or NULL:
+       the SEV-SNP checks are then SKIPPED. A bundle carries its own. */
+    const uint8_t *az_vcek, *az_ask;
+    size_t az_vcek_len, az_ask_len;
 } ms_inspect_in;
 
 /* The outcome. Plain data (no pointers but static strings). */
@@ -73,6 +77,12 @@ typedef struct ms_inspect {
     ms_snp_report snp;
     int have_dev_pk;
     uint8_t dev_pk[MS_SIGN_PK_LEN];
+    /* az-snp-vtpm: the hardware report is in have_snp/snp, the quote's PCRs in tpm2 (its
+       ak_name is zero: the AK is az_var's HCLAkPub). A TDX HCL report shows its TD report. */
+    int have_az_var;
+    ms_az_var_data az_var;
+    int have_az_td;
+    ms_az_td_report az_td;
 } ms_inspect;
 
 /*
