@@ -124,3 +124,76 @@ ms_err ms_tpm2_esys_read_pcrs(ESYS_CONTEXT *esys, uint32_t mask,
     }
     return MS_OK;
 }
+
+/* --- NV indices (Azure's paravisor interface, az_produce.c) -------------------------------- */
+
+#define NV_CHUNK 512u /* below every TPM's MAX_NV_BUFFER_SIZE */
+
+static ms_err nv_define(ESYS_CONTEXT *esys, uint32_t index, size_t n, ESYS_TR *nv)
+{
+    TPM2B_AUTH auth = {0};
+    TPM2B_NV_PUBLIC pub = {0};
+    pub.nvPublic.nvIndex = index;
+    pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
+    pub.nvPublic.attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHWRITE |
+                              TPMA_NV_AUTHREAD;
+    pub.nvPublic.dataSize = (UINT16)n;
+    TSS2_RC rc = Esys_NV_DefineSpace(esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                     ESYS_TR_NONE, &auth, &pub, nv);
+    return rc == TSS2_RC_SUCCESS ? MS_OK : ms_tpm2_tss_fail("Esys_NV_DefineSpace", rc);
+}
+
+ms_err ms_tpm2_esys_nv_write(ESYS_CONTEXT *esys, uint32_t index, const uint8_t *p, size_t n,
+                             int define)
+{
+    ESYS_TR nv = ESYS_TR_NONE;
+    ENSURE(n >= 1 && n <= UINT16_MAX, MS_ERR_ARG);
+    TSS2_RC rc = Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+    if (rc != TSS2_RC_SUCCESS) {
+        ENSURE(define, ms_tpm2_tss_fail("Esys_TR_FromTPMPublic (NV index)", rc));
+        TRY(nv_define(esys, index, n, &nv));
+    }
+    ms_err err = MS_OK;
+    for (size_t off = 0; off < n && err == MS_OK; off += NV_CHUNK) {
+        TPM2B_MAX_NV_BUFFER d = {.size = (UINT16)(n - off < NV_CHUNK ? n - off : NV_CHUNK)};
+        memcpy(d.buffer, p + off, d.size);
+        rc = Esys_NV_Write(esys, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                           ESYS_TR_NONE, &d, (UINT16)off);
+        err = rc == TSS2_RC_SUCCESS ? MS_OK : ms_tpm2_tss_fail("Esys_NV_Write", rc);
+    }
+    (void)Esys_TR_Close(esys, &nv);
+    return err;
+}
+
+ms_err ms_tpm2_esys_nv_read(ESYS_CONTEXT *esys, uint32_t index, size_t max, ms_buf *out)
+{
+    ESYS_TR nv = ESYS_TR_NONE;
+    TPM2B_NV_PUBLIC *pub = NULL;
+    TSS2_RC rc = Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+    if (rc != TSS2_RC_SUCCESS) {
+        return ms_tpm2_tss_fail("Esys_TR_FromTPMPublic (NV index)", rc);
+    }
+    ms_err err = MS_OK;
+    rc = Esys_NV_ReadPublic(esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL);
+    size_t n = rc == TSS2_RC_SUCCESS ? pub->nvPublic.dataSize : 0;
+    Esys_Free(pub);
+    if (rc != TSS2_RC_SUCCESS) {
+        err = ms_tpm2_tss_fail("Esys_NV_ReadPublic", rc);
+    } else if (n == 0 || n > max) {
+        err = MS_ERR_CAP_EXCEEDED;
+    }
+    for (size_t off = 0; off < n && err == MS_OK; off += NV_CHUNK) {
+        TPM2B_MAX_NV_BUFFER *d = NULL;
+        UINT16 k = (UINT16)(n - off < NV_CHUNK ? n - off : NV_CHUNK);
+        rc = Esys_NV_Read(esys, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                          ESYS_TR_NONE, k, (UINT16)off, &d);
+        if (rc != TSS2_RC_SUCCESS || d->size != k) {
+            err = ms_tpm2_tss_fail("Esys_NV_Read", rc);
+        } else {
+            err = ms_buf_append(out, d->buffer, k);
+        }
+        Esys_Free(d);
+    }
+    (void)Esys_TR_Close(esys, &nv);
+    return err;
+}
