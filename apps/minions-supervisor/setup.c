@@ -93,6 +93,11 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
                         "(configfs-tsm: Linux 6.7 or later; else the sev-guest driver).\n",
                 root, dev);
         return EXIT_START;
+    case MS_PRODUCER_STEP_AZ_REPORT:
+        fprintf(stderr, "minions-supervisor: --evidence az-snp-vtpm: no evidence from the vTPM: "
+                        "%s (an Azure SEV-SNP confidential VM's paravisor answers NV 0x01400002 "
+                        "with a report in 0x01400001)\n", ms_err_str(e));
+        return EXIT_START;
     case MS_PRODUCER_STEP_SNP_REPORT:
         fprintf(stderr, "minions-supervisor: --evidence sev-snp: no report: %s%s\n", ms_err_str(e),
                 e == MS_ERR_ATTEST_UNAVAILABLE ? " (the host gave no VCEK or ASK: use --snp-certs DIR)"
@@ -114,7 +119,7 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
     }
     if (o->ev.kind == MS_PRODUCER_TPM2) {
         say_tpm(&pins);
-    } else if (o->ev.kind == MS_PRODUCER_SEV_SNP) {
+    } else if (o->ev.kind == MS_PRODUCER_SEV_SNP || o->ev.kind == MS_PRODUCER_AZ_SNP_VTPM) {
         say_snp(&pins);
     } else {
         say_dev_key(o, &pins);

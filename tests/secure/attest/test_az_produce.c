@@ -15,6 +15,8 @@
 #include "common/buf.h"
 #include "secure/attest/az.h"
 #include "secure/attest/az_produce.h"
+#include "secure/attest/producer.h"
+#include <unistd.h>
 #include "secure/attest/tpm2_esys.h"
 #include "tests/fixture/swtpm.h"
 #include "tests/secure/attest/az_fixture.h"
@@ -191,6 +193,65 @@ static void test_produce_verify(void)
     ms_buf_free(&ev2);
 }
 
+static int write_file(const char *path, const ms_buf *b)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(b->p, 1, b->len, f) == b->len;
+    return f && fclose(f) == 0 && ok;
+}
+
+/*
+ * minions-supervisor --evidence az-snp-vtpm: ms_producer_open with the certificates folder
+ * makes one evidence over an all-zero B at start (a host without a paravisor fails there),
+ * and says what clients pin. Here the paravisor (the hook cannot reach inside ms_producer)
+ * is stood in by a report made in advance for that all-zero B.
+ */
+static void test_producer_kind(void)
+{
+    char dir[] = "/tmp/ms-test-azp-XXXXXX", vcek[64], ask[64];
+    static const uint8_t zero[MS_BINDING_LEN];
+    struct ms_producer *p = NULL;
+    ms_producer_pins pins;
+    ms_producer_step step;
+    ms_producer_kind kind;
+    ms_buf ev;
+    CHECK_OK(ms_producer_kind_parse("az-snp-vtpm", &kind));
+    CHECK(kind == MS_PRODUCER_AZ_SNP_VTPM);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(vcek, sizeof vcek, "%s/vcek.der", dir);
+    snprintf(ask, sizeof ask, "%s/ask.der", dir);
+    CHECK(write_file(vcek, &T.chain.vcek) && write_file(ask, &T.chain.ask));
+    ms_producer_cfg cfg = {.kind = kind, .tpm_tcti = T.sw.tcti, .tpm_pcrs = MASK, .snp_certs = NULL};
+    CHECK_ERR(ms_producer_open(&p, &cfg, &pins, &step), MS_ERR_CONFIG);
+    CHECK(step == MS_PRODUCER_STEP_SNP_CERTS);
+    cfg.snp_certs = dir;
+    /* The report in NV is for the last B written (not zero): the probe fails, and says so. */
+    T.paravisor_on = 0;
+    CHECK_ERR(ms_producer_open(&p, &cfg, &pins, &step), MS_ERR_AZ_USER_DATA);
+    CHECK(step == MS_PRODUCER_STEP_AZ_REPORT && p == NULL);
+    /* The paravisor's answer for B = 0 in place: the supervisor starts. */
+    T.paravisor_on = 1;
+    CHECK_OK(ms_tpm2_esys_nv_write(T.c.esys, MS_AZ_NV_USER_DATA, zero, sizeof zero, 0));
+    paravisor(NULL);
+    CHECK_OK(ms_producer_open(&p, &cfg, &pins, &step));
+    CHECK(p != NULL && pins.snp_known && pins.snp_has_ask && pins.snp_reported_tcb.snp == 8);
+    CHECK(memcmp(pins.snp_measurement, T.policy.snp.measurement, MS_SNP_MEASUREMENT_LEN) == 0);
+    CHECK(p != NULL && ms_producer_type(p) == MS_EVIDENCE_AZ_SNP_VTPM);
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    CHECK(p != NULL && ms_producer_make(p, zero, &ev) == MS_OK);
+    ms_az_policy now = T.policy; /* PCR 7 was extended by test_produce_verify */
+    uint8_t values[MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN];
+    size_t n = 0;
+    CHECK_OK(ms_tpm2_esys_read_pcrs(T.c.esys, MASK, values, &n));
+    memcpy(now.pcrs.pcr_values[7], values + 32, 32);
+    CHECK_OK(ms_az_snp_verify(&now, ev.p, ev.len, zero));
+    ms_buf_free(&ev);
+    ms_producer_free(p);
+    unlink(vcek);
+    unlink(ask);
+    rmdir(dir);
+}
+
 int main(void)
 {
     if (setup() != 0) {
@@ -200,6 +261,7 @@ int main(void)
         RUN(test_no_ak);
         CHECK(provision() == 0);
         RUN(test_produce_verify);
+        RUN(test_producer_kind);
     }
     EVP_PKEY_free(T.ak);
     snp_fx_chain_free(&T.chain);
