@@ -152,6 +152,14 @@
   X(MS_ERR_TDX_TCB_LEVEL,         ATTEST,   "no TCB level of the collateral is met by the platform's TCB") \
   X(MS_ERR_TDX_QE_IDENTITY,       ATTEST,   "TDX quoting enclave is not the one Intel's QE identity names (MRSIGNER, ISVPRODID, MISCSELECT or ATTRIBUTES)") \
   /* ATTEST, Azure confidential VMs: HCL report, variable data, vTPM (docs/attest-azure.md) */ \
+  X(MS_ERR_AZ_FORMAT,             ATTEST,   "Azure HCL report is malformed (header, sizes, reserved or trailing bytes)") \
+  X(MS_ERR_AZ_REPORT_TYPE,        ATTEST,   "Azure HCL report holds another hardware report than the evidence type needs") \
+  X(MS_ERR_AZ_VAR_DATA_HASH,      ATTEST,   "Azure HCL report's report_data is not the hash of its variable data") \
+  X(MS_ERR_AZ_VAR_DATA,           ATTEST,   "Azure HCL variable data is not a valid JSON key set") \
+  X(MS_ERR_AZ_AKPUB,              ATTEST,   "Azure HCL variable data does not hold exactly one RSA key HCLAkPub") \
+  X(MS_ERR_AZ_USER_DATA,          ATTEST,   "Azure HCL user data is not this session's binding") \
+  X(MS_ERR_AZ_BUNDLE,             ATTEST,   "Azure vTPM evidence bundle is malformed (lengths, caps or trailing bytes)") \
+  X(MS_ERR_AZ_QUOTE_SIGNATURE,    ATTEST,   "vTPM quote signature does not verify under the HCL report's attestation key") \
   /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
   /* ATTEST, composite evidence (docs/protocol.md §2.4) */ \
   X(MS_ERR_COMPOSITE_FORMAT,      ATTEST,   "composite evidence is malformed (format byte, item count, item lengths or trailing bytes)") \

@@ -87,6 +87,9 @@
 #define MS_TDX_MAX_PCK_CHAIN 12288u            /* bytes of the PEM PCK chain in a quote (Intel's is ~3700) */
 #define MS_TDX_MAX_CRL 65536u                  /* bytes of one CRL in TDX evidence or collateral */
 #define MS_MAX_EVIDENCE_FILE (2u * MS_MAX_EVIDENCE + 8192u) /* bytes of a saved evidence file (hex) */
+#define MS_AZ_MAX_HCL 8192u                    /* bytes of an Azure HCL report with its NV zero fill (2048..2600 seen) */
+#define MS_AZ_MAX_VAR_DATA 4096u               /* bytes of its variable data (JSON; ~600..1200 seen) */
+#define MS_AZ_MAX_JWK_KEYS 8u                  /* keys in the variable data's "keys" array */
 /* --- end attestation ---------------------------------------------------------------------- */
 
 /* --- protocols/ runs: Minion and Minions (docs/protocols.md) ----------------------------- */

@@ -50,8 +50,9 @@ static const char USAGE[] =
     "Offline:\n"
     "  --verify FILE                check saved evidence: what --save wrote, a TPM quote bundle\n"
     "                               or SEV-SNP bundle as a supervisor sends it, or an SEV-SNP\n"
-    "                               report (AMD's raw 1184 bytes, or their hex)\n"
-    "  --vcek F, --ask F            a raw report's VCEK and ASK certificates (PEM or DER)\n"
+    "                               report (AMD's raw 1184 bytes, or their hex), an Azure HCL\n"
+    "                               report (\"HCLA\", vTPM NV 0x01400001) or az-snp-vtpm bundle\n"
+    "  --vcek F, --ask F            a raw report's (or HCL report's) VCEK and ASK (PEM or DER)\n"
     "  --cert-table F               ... or the GHCB certificate table (configfs-tsm auxblob)\n"
     "  --tdx-collateral DIR         a TDX quote's collateral: tcb_info.json, qe_identity.json,\n"
     "                               tcb_signing_chain.pem, pck_crl.der, root_crl.der\n"
@@ -122,6 +123,9 @@ typedef struct run {
     ms_err verdict;
     ms_evidence_view seen; /* facts only: its pointers are not kept */
     uint8_t seen_static_pk[MS_X25519_LEN], seen_sid[MS_SESSION_ID_LEN];
+    /* --verify of a bare Azure HCL report: its certificates (borrowed from vcek/ask/table) */
+    const uint8_t *az_vcek, *az_ask;
+    size_t az_vcek_len, az_ask_len;
 } run;
 
 static int apply(void *ctx, int c, const char *arg)
@@ -526,6 +530,36 @@ static int bundle_tdx(run *r, const ms_evfile *f)
     return e == MS_OK;
 }
 
+/* A bare Azure HCL report's VCEK and ASK (--vcek/--ask, or a certificate table); optional. */
+static int az_certs(run *r)
+{
+    ms_snp_certs t;
+    memset(&t, 0, sizeof t);
+    if (r->o.table) {
+        ms_err e = ms_file_read(r->o.table, MS_SNP_MAX_CERT_TABLE, &r->table);
+        if (e == MS_OK) {
+            e = ms_snp_cert_table_parse(r->table.p, r->table.len, &t);
+        }
+        if (e != MS_OK) {
+            fprintf(stderr, "%s: --cert-table %s: %s\n", PROG, r->o.table, ms_err_str(e));
+            return 0;
+        }
+    }
+    if ((r->o.vcek && !read_cert("--vcek", r->o.vcek, &r->vcek)) ||
+        (r->o.ask && !r->ask.len && !read_cert("--ask", r->o.ask, &r->ask))) {
+        return 0;
+    }
+    r->az_vcek = r->vcek.len ? r->vcek.p : t.vcek;
+    r->az_vcek_len = r->vcek.len ? r->vcek.len : t.vcek_len;
+    r->az_ask = r->ask.len ? r->ask.p : t.ask;
+    r->az_ask_len = r->ask.len ? r->ask.len : t.ask_len;
+    if (r->o.any && !r->roots.ark_der && t.ark) { /* the table's ARK: shown, NOT pinned */
+        r->roots.ark_der = t.ark;
+        r->roots.ark_len = t.ark_len;
+    }
+    return 1;
+}
+
 static int load_file(run *r, ms_evfile *f)
 {
     ms_buf text;
@@ -541,7 +575,8 @@ static int load_file(run *r, ms_evfile *f)
         return 0;
     }
     int raw_report = f->form == MS_EVFILE_SNP_REPORT || f->form == MS_EVFILE_SNP_REPORT_HEX;
-    if (!raw_report && (r->o.vcek || r->o.table)) {
+    int az_hcl = f->form == MS_EVFILE_AZ_HCL;
+    if (!raw_report && !az_hcl && (r->o.vcek || r->o.table)) {
         fprintf(stderr, "%s: --vcek and --cert-table are for a raw SEV-SNP report; %s carries "
                         "its certificates\n", PROG, r->o.verify);
         return 0;
@@ -556,7 +591,10 @@ static int load_file(run *r, ms_evfile *f)
         fprintf(stderr, "%s: --tdx-collateral is for a TDX quote or bundle\n", PROG);
         return 0;
     }
-    return raw_report ? bundle_report(r, f) : tdx ? bundle_tdx(r, f) : 1;
+    return raw_report ? bundle_report(r, f)
+           : tdx      ? bundle_tdx(r, f)
+           : az_hcl   ? az_certs(r)
+                      : 1;
 }
 
 static int run_offline(run *r)
@@ -586,7 +624,9 @@ static int run_offline(run *r)
                         .binding_why = NO_SESSION_WHY,
                         .policy = r->o.any ? NULL : &r->o.conn.policy,
                         .snp_roots = r->have_roots ? &r->roots : NULL,
-                        .tdx_roots = r->have_roots ? &r->tdx_roots : NULL};
+                        .tdx_roots = r->have_roots ? &r->tdx_roots : NULL,
+                        .az_vcek = r->az_vcek, .az_vcek_len = r->az_vcek_len,
+                        .az_ask = r->az_ask, .az_ask_len = r->az_ask_len};
     r->tdx_roots.at = check_at;
     r->verdict = ms_attest_inspect(&in, &r->ins);
     attest_shown s = {.source = r->o.verify, .have_session = f.have_session, .mode = f.mode,

@@ -6,6 +6,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/digest.h"
 #include "common/json.h"
 #include "common/limits.h"
 #include "secure/attest/devkey.h"
@@ -141,6 +142,36 @@ static void text_tdx(const ms_inspect *in, FILE *out)
     }
 }
 
+/* az-snp-vtpm: what the HCL report's variable data says (bound by report_data). */
+static void text_az(const ms_inspect *in, FILE *out)
+{
+    char hex[129];
+    uint8_t h[32];
+    if (in->have_az_var) {
+        const ms_az_var_data *v = &in->az_var;
+        ms_sha256(v->ak_n, v->ak_n_len, h);
+        fprintf(out, "Azure HCL variable data (authentic only if \"var-data-hash\" and the SEV-SNP "
+                     "signature passed)\n");
+        fprintf(out, "  HCLAkPub       RSA-%zu, e %u, sha256(n) %s\n", v->ak_n_len * 8,
+                (unsigned)v->ak_e, hex64(h, 32, hex));
+        fprintf(out, "  keys           %u%s\n", v->n_keys, v->has_ek ? " (HCLEkPub: not used)" : "");
+        fprintf(out, "  user-data      %s\n", v->has_user_data ? hex64(v->user_data, 64, hex)
+                                                              : "(none: nothing bound)");
+    }
+    if (in->have_az_td) {
+        const ms_az_td_report *t = &in->az_td;
+        fprintf(out, "TDX TD report in the HCL report (NOT verified: az-tdx-vtpm needs the TDX "
+                     "quote verifier, not supported yet)\n");
+        fprintf(out, "  attributes     0x%016llx (debug %s)\n", (unsigned long long)t->td_attributes,
+                t->td_attributes & MS_AZ_TD_ATTR_DEBUG ? "ON" : "off");
+        fprintf(out, "  MRTD           %s\n", hex64(t->mrtd, 48, hex));
+        for (int i = 0; i < 4; i++) {
+            fprintf(out, "  RTMR%d          %s\n", i, hex64(t->rtmr[i], 48, hex));
+        }
+        fprintf(out, "  report data    %s\n", hex64(t->report_data, 64, hex));
+    }
+}
+
 static void text_devkey(const uint8_t pk[static MS_SIGN_PK_LEN], FILE *out)
 {
     char fp[MS_FINGERPRINT_LEN];
@@ -184,6 +215,7 @@ static void text_facts(const attest_shown *s, FILE *out)
     if (s->ins->have_tdx) {
         text_tdx(s->ins, out);
     }
+    text_az(s->ins, out);
     if (s->ark_sha256) {
         fprintf(out, "ARK given      sha256 %s\n  NOT pinned: compare it with AMD's "
                      "(docs/attest-sev-snp.md §5) before you trust it\n",
@@ -362,6 +394,22 @@ static ms_err policy_tdx(ms_json_wval o, const attest_shown *s)
     return MS_OK;
 }
 
+/* az_snp_vtpm: the quote's PCRs (the hardware pins are the sev_snp section's). */
+static ms_err policy_az(ms_json_wval o, const ms_tpm2_policy *q)
+{
+    ms_json_wval t, pcrs;
+    char key[4];
+    TRY(ms_json_add_obj(o, "az_snp_vtpm", &t));
+    TRY(ms_json_add_obj(t, "pcrs", &pcrs));
+    for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
+        if (q->pcr_mask & (1u << i)) {
+            snprintf(key, sizeof key, "%u", i);
+            TRY(add_hex(pcrs, key, q->pcr_values[i], MS_TPM2_DIGEST_LEN));
+        }
+    }
+    return MS_OK;
+}
+
 static ms_err add_policy(ms_json_wval o, const attest_shown *s)
 {
     const ms_inspect *in = s->ins;
@@ -380,6 +428,10 @@ static ms_err add_policy(ms_json_wval o, const attest_shown *s)
     case MS_EVIDENCE_TDX:
         ENSURE(in->have_tdx, MS_ERR_STATE);
         return policy_tdx(o, s);
+    case MS_EVIDENCE_AZ_SNP_VTPM:
+        ENSURE(in->have_snp && in->have_tpm2, MS_ERR_STATE);
+        TRY(policy_snp(o, s));
+        return policy_az(o, &in->tpm2);
     case MS_EVIDENCE_DEV_KEY:
         ENSURE(in->have_dev_pk, MS_ERR_STATE);
         TRY(ms_json_add_obj(o, "dev_key", &dev));
@@ -476,6 +528,14 @@ static ms_err json_evidence(ms_json_wval root, const attest_shown *s)
         TRY(add_hex(x, "report_data", in->tdx.report_data, MS_TDX_REPORT_DATA_LEN));
         if (in->have_tdx_tcb) {
             TRY(ms_json_add_cstr(x, "tcb_status", ms_tdx_status_name(in->tdx_tcb_status)));
+        }
+    }
+    if (in->have_az_var) {
+        TRY(ms_json_add_obj(ev, "azure", &x));
+        TRY(ms_json_add_u64(x, "ak_bits", in->az_var.ak_n_len * 8));
+        TRY(ms_json_add_bool(x, "has_user_data", in->az_var.has_user_data != 0));
+        if (in->az_var.has_user_data) {
+            TRY(add_hex(x, "user_data", in->az_var.user_data, MS_AZ_USER_DATA_LEN));
         }
     }
     if (in->have_dev_pk) {

@@ -48,6 +48,10 @@ static const char USAGE[] =
     "                           launch measurement); only inside an SEV-SNP guest; or tdx (an\n"
     "                           Intel TDX quote; clients pin Intel's root, MRTD and RTMRs);\n"
     "                           only inside a TD with configfs-tsm\n"
+    "                           az-snp-vtpm (an Azure SEV-SNP confidential VM: the paravisor's\n"
+    "                           HCL report from the vTPM and a quote by its AK; needs\n"
+    "                           --snp-certs DIR; uses --tpm-tcti and --tpm-pcrs;\n"
+    "                           docs/attest-azure.md)\n"
     "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
     "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
     "  --tpm-ak-cert FILE       send this AK certificate (PEM or DER) with each\n"
@@ -256,7 +260,8 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         return EXIT_USAGE;
     }
     if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
-        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp or tdx\n",
+        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp, tdx or "
+                        "az-snp-vtpm\n",
                 o->evidence);
         return EXIT_USAGE;
     }
@@ -264,8 +269,14 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         fprintf(stderr, "minions-supervisor: --tpm-ak-cert needs --evidence tpm2\n");
         return EXIT_USAGE;
     }
+    if (o->ev.kind == MS_PRODUCER_AZ_SNP_VTPM && (!o->ev.snp_certs || o->ev.snp_tsm ||
+                                                  o->ev.snp_device)) {
+        fprintf(stderr, "minions-supervisor: --evidence az-snp-vtpm needs --snp-certs DIR (the "
+                        "VCEK Azure serves; docs/attest-azure.md) and no --snp-tsm/--snp-device\n");
+        return EXIT_USAGE;
+    }
     if ((o->ev.snp_certs || o->ev.snp_tsm || o->ev.snp_device) &&
-        o->ev.kind != MS_PRODUCER_SEV_SNP) {
+        o->ev.kind != MS_PRODUCER_SEV_SNP && o->ev.kind != MS_PRODUCER_AZ_SNP_VTPM) {
         fprintf(stderr, "minions-supervisor: --snp-certs, --snp-tsm and --snp-device need "
                         "--evidence sev-snp\n");
         return EXIT_USAGE;

@@ -146,6 +146,11 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
                         "kernel has configfs-tsm (tdx_guest)\n",
                 o->ev.tdx_tsm ? o->ev.tdx_tsm : MS_TDX_TSM_ROOT, ms_err_str(e));
         return EXIT_START;
+    case MS_PRODUCER_STEP_AZ_REPORT:
+        fprintf(stderr, "minions-supervisor: --evidence az-snp-vtpm: no evidence from the vTPM: "
+                        "%s (an Azure SEV-SNP confidential VM's paravisor answers NV 0x01400002 "
+                        "with a report in 0x01400001)\n", ms_err_str(e));
+        return EXIT_START;
     case MS_PRODUCER_STEP_SNP_REPORT:
         fprintf(stderr, "minions-supervisor: --evidence sev-snp: no report: %s%s\n", ms_err_str(e),
                 e == MS_ERR_ATTEST_UNAVAILABLE ? " (the host gave no VCEK or ASK: use --snp-certs DIR)"
@@ -192,7 +197,7 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
     }
     if (o->ev.kind == MS_PRODUCER_TPM2) {
         say_tpm(&pins);
-    } else if (o->ev.kind == MS_PRODUCER_SEV_SNP) {
+    } else if (o->ev.kind == MS_PRODUCER_SEV_SNP || o->ev.kind == MS_PRODUCER_AZ_SNP_VTPM) {
         say_snp(&pins);
     } else if (o->ev.kind == MS_PRODUCER_TDX) {
         say_tdx(&pins);

@@ -12,6 +12,7 @@
 #include "common/codec.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "secure/attest/az.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tdx.h"
@@ -189,6 +190,7 @@ static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
 {
     uint8_t report[MS_SNP_REPORT_LEN];
     ms_snp_bundle b;
+    ms_az_bundle ab;
     if (len == MS_SNP_REPORT_LEN) {
         f->form = MS_EVFILE_SNP_REPORT;
         f->type = MS_EVIDENCE_SEV_SNP;
@@ -213,6 +215,11 @@ static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
     if (ms_tdx_bundle_decode(p, len, &tb) == MS_OK && ms_tdx_quote_sniff(tb.quote, tb.quote_len)) {
         f->form = MS_EVFILE_TDX_BUNDLE;
         f->type = MS_EVIDENCE_TDX;
+        return ms_buf_append(&f->evidence, p, len);
+    }
+    if (ms_az_hcl_is(p, len) || ms_az_bundle_decode(p, len, &ab) == MS_OK) {
+        f->form = ms_az_hcl_is(p, len) ? MS_EVFILE_AZ_HCL : MS_EVFILE_AZ_BUNDLE;
+        f->type = MS_EVIDENCE_AZ_SNP_VTPM;
         return ms_buf_append(&f->evidence, p, len);
     }
     if (p[0] == MS_TPM2_FORMAT && len <= MS_TPM2_MAX_BUNDLE) {

@@ -23,6 +23,9 @@
  *   TDX_QUOTE       an Intel TDX quote (version 4 or 5, key type 2, TEE type 0x81), as
  *                   configfs-tsm returns it (zero padding after it is the verifier's concern)
  *   TDX_BUNDLE      a TDX bundle as a supervisor sends it (docs/attest-tdx.md §3)
+ *   AZ_HCL          an Azure HCL report ("HCLA"...) as read from vTPM NV 0x01400001
+ *                   (docs/attest-azure.md §2): az-snp-vtpm without its quote
+ *   AZ_BUNDLE       an az-snp-vtpm bundle as a supervisor sends it (docs/attest-azure.md §3)
  *   TPM2_BUNDLE     anything else that starts with byte 0x01 and fits MS_TPM2_MAX_BUNDLE: a
  *                   TPM quote bundle as a supervisor sends it (docs/attest-tpm2.md §2); its
  *                   format check is the verifier's
@@ -35,6 +38,8 @@ typedef enum ms_evfile_form {
     MS_EVFILE_TPM2_BUNDLE,
     MS_EVFILE_TDX_QUOTE,
     MS_EVFILE_TDX_BUNDLE,
+    MS_EVFILE_AZ_HCL,
+    MS_EVFILE_AZ_BUNDLE,
 } ms_evfile_form;
 
 /* A parsed file. Owns `evidence`; init, then free (wipes). */

@@ -1,6 +1,8 @@
 /* Evidence inspection: the policy's and each type's checks, every one recorded for a person. */
 #include "secure/attest/inspect.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +343,131 @@ static void inspect_tdx(const ms_inspect_in *in, ms_inspect *out)
     free(c);
 }
 
+/* --- Azure confidential VMs: az-snp-vtpm (docs/attest-azure.md §4) ------------------------ */
+
+_Static_assert(POLICY_CHECKS + MS_AZ_CHECK_COUNT - 1 + MS_SNP_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS,
+               "Azure checks fit");
+
+static const char *const AZ_PASS[MS_AZ_CHECK_COUNT] = {
+    [MS_AZ_CHECK_BUNDLE] = "the bundle's parts and lengths",
+    [MS_AZ_CHECK_HCL_FORMAT] = "HCL header, sizes and zero fill",
+    [MS_AZ_CHECK_REPORT_TYPE] = "an SEV-SNP report",
+    [MS_AZ_CHECK_VAR_DATA_HASH] = "report_data is the hash of the variable data",
+    [MS_AZ_CHECK_VAR_DATA] = "a JSON key set with exactly one RSA HCLAkPub",
+    [MS_AZ_CHECK_USER_DATA] = "the variable data's user-data is the binding",
+    [MS_AZ_CHECK_QUOTE_FORMAT] = "the quote's TPM structures unmarshal exactly",
+    [MS_AZ_CHECK_QUOTE_SIGNATURE] = "the quote verifies under HCLAkPub",
+    [MS_AZ_CHECK_QUOTE_MAGIC] = "TPM_GENERATED_VALUE: made by a TPM",
+    [MS_AZ_CHECK_QUOTE_TYPE] = "a quote",
+    [MS_AZ_CHECK_NONCE] = "extraData is the binding's first 32 bytes",
+    [MS_AZ_CHECK_PCR_SELECT] = "one SHA-256 PCR selection",
+    [MS_AZ_CHECK_PCR_DIGEST] = "the PCR values hash to the quoted digest",
+    [MS_AZ_CHECK_PCR_VALUE] = "each quoted PCR has the policy's value",
+};
+
+/* The SEV-SNP verifier's checks under an "snp-" prefix, made once from ms_snp_check_name:
+   the names of a check record are static strings. */
+static char az_snp_names[MS_SNP_CHECK_COUNT][40];
+static pthread_once_t az_snp_names_once = PTHREAD_ONCE_INIT;
+
+static void az_snp_names_make(void)
+{
+    for (int i = 0; i < MS_SNP_CHECK_COUNT; i++) {
+        snprintf(az_snp_names[i], sizeof az_snp_names[i], "snp-%s",
+                 ms_snp_check_name((ms_snp_check)i));
+    }
+}
+
+static const char *az_skip_why(const ms_inspect_in *in, const ms_az_checks *c, int pinned,
+                               ms_az_check i)
+{
+    switch (i) {
+    case MS_AZ_CHECK_BUNDLE: return "a bare HCL report, not a bundle";
+    case MS_AZ_CHECK_REPORT_TYPE: return "the HCL report does not decode";
+    case MS_AZ_CHECK_SNP:
+        return c->have_hcl && c->hcl.report_type != MS_AZ_REPORT_SNP
+                   ? "not an SEV-SNP report"
+                   : "no VCEK: give --vcek FILE (and --ask FILE) or --cert-table FILE";
+    case MS_AZ_CHECK_USER_DATA:
+        return c->have_var ? binding_why(in) : "the variable data does not parse";
+    case MS_AZ_CHECK_NONCE:
+        return c->have_quote ? binding_why(in) : "no quote (a bare HCL report)";
+    case MS_AZ_CHECK_QUOTE_SIGNATURE:
+        return c->have_quote ? "no HCLAkPub: the variable data does not parse"
+                             : "no quote (a bare HCL report)";
+    case MS_AZ_CHECK_PCR_VALUE:
+        return c->have_quote && pinned ? "the quote does not select the policy's PCRs"
+               : c->have_quote         ? (in->policy ? "the policy has no az_snp_vtpm section"
+                                                     : NOPIN_ANY)
+                                       : "no quote (a bare HCL report)";
+    default: return c->have_hcl ? "no quote (a bare HCL report)" : "the HCL report does not decode";
+    }
+}
+
+static void add_az_snp(const ms_inspect_in *in, const ms_az_checks *c, int pinned, ms_inspect *out)
+{
+    pthread_once(&az_snp_names_once, az_snp_names_make);
+    for (int i = 0; i < MS_SNP_CHECK_COUNT; i++) {
+        const char *pass = SNP_PASS[i];
+        if (i == MS_SNP_CHECK_ARK && !pinned) {
+            pass = "the ARK given (NOT pinned: compare its SHA-256 with AMD's) issued the ASK";
+        }
+        if (c->snp.ran[i]) {
+            add_result(out, az_snp_names[i], c->snp.result[i], pass);
+        } else if (i == MS_SNP_CHECK_REPORT_DATA) {
+            add_skip(out, az_snp_names[i], "on Azure report_data is the variable data's hash "
+                                           "(var-data-hash); B is in its user-data");
+        } else {
+            add_skip(out, az_snp_names[i], snp_skip_why(in, &c->snp, (ms_snp_check)i));
+        }
+    }
+}
+
+static void inspect_az(const ms_inspect_in *in, ms_inspect *out)
+{
+    ms_az_policy none;
+    ms_az_checks *c = calloc(1, sizeof *c);
+    int pinned = in->policy != NULL && in->policy->have_az_snp && in->policy->have_snp;
+    const ms_az_policy *p = &none;
+    memset(&none, 0, sizeof none);
+    if (c == NULL) {
+        add_result(out, "format", MS_ERR_NOMEM, NULL);
+        return;
+    }
+    if (pinned) {
+        p = &in->policy->az_snp;
+    } else if (in->policy == NULL && in->snp_roots != NULL) {
+        none.snp = *in->snp_roots;
+    }
+    ms_err e = ms_az_verify_checks(p, in->data, in->len, in->az_vcek, in->az_vcek_len, in->az_ask,
+                                   in->az_ask_len, in->binding, pinned, c);
+    if (!c->ran[MS_AZ_CHECK_BUNDLE] && !c->ran[MS_AZ_CHECK_HCL_FORMAT]) {
+        add_result(out, "format", e == MS_OK ? MS_ERR_INTERNAL : e, NULL);
+        free(c);
+        return;
+    }
+    out->have_snp = c->snp.have_report;
+    out->snp = c->snp.report;
+    out->have_tpm2 = c->have_quote;
+    out->tpm2 = c->quoted;
+    out->have_az_var = c->have_var;
+    out->az_var = c->var;
+    out->have_az_td = c->have_td;
+    out->az_td = c->td;
+    for (int i = 0; i < MS_AZ_CHECK_COUNT; i++) {
+        const char *name = ms_az_check_name((ms_az_check)i);
+        if (i == MS_AZ_CHECK_SNP && c->ran[i]) {
+            add_az_snp(in, c, pinned, out);
+        } else if (c->ran[i]) {
+            add_result(out, name, c->result[i], AZ_PASS[i]);
+        } else {
+            add_skip(out, name, az_skip_why(in, c, pinned, (ms_az_check)i));
+        }
+    }
+    ms_wipe(c, sizeof *c);
+    free(c);
+}
+
 /* --- development keys (protocol.md §12.5) -------------------------------------------------- */
 
 static void inspect_devkey(const ms_inspect_in *in, ms_inspect *out)
@@ -388,6 +515,7 @@ ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
     case MS_EVIDENCE_SEV_SNP: inspect_snp(in, out); break;
     case MS_EVIDENCE_TDX: inspect_tdx(in, out); break;
     case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
+    case MS_EVIDENCE_AZ_SNP_VTPM: inspect_az(in, out); break;
     default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;
     }
     for (size_t i = 0; i < out->n; i++) {

@@ -29,7 +29,7 @@ typedef enum ms_check_status {
     MS_CHECK_FAIL = 2,
 } ms_check_status;
 
-#define MS_INSPECT_MAX_CHECKS 40u
+#define MS_INSPECT_MAX_CHECKS 48u
 
 typedef struct ms_inspect_check {
     const char *name;      /* "accepted", "signature", "ak-name", ...: static */
@@ -63,6 +63,10 @@ typedef struct ms_inspect_in {
        only shown), or NULL: PCK-CHAIN, CRL and the collateral checks are SKIPPED. With a
        policy, its tdx section is used with `at` (when not 0) as the time. */
     const ms_tdx_policy *tdx_roots;
+    /* az-snp-vtpm given as a bare HCL report (no quote): its VCEK and ASK (DER), or NULL:
+       the SEV-SNP checks are then SKIPPED. A bundle carries its own. */
+    const uint8_t *az_vcek, *az_ask;
+    size_t az_vcek_len, az_ask_len;
 } ms_inspect_in;
 
 /* The outcome. Plain data (no pointers but static strings). */
@@ -85,6 +89,12 @@ typedef struct ms_inspect {
     ms_tdx_tcb_status tdx_tcb_status, tdx_qe_status;
     uint8_t tdx_n_advisories;
     char tdx_advisories[MS_TDX_MAX_ADVISORIES][MS_TDX_MAX_ADVISORY_ID];
+    /* az-snp-vtpm: the hardware report is in have_snp/snp, the quote's PCRs in tpm2 (its
+       ak_name is zero: the AK is az_var's HCLAkPub). A TDX HCL report shows its TD report. */
+    int have_az_var;
+    ms_az_var_data az_var;
+    int have_az_td;
+    ms_az_td_report az_td;
 } ms_inspect;
 
 /*

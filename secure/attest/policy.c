@@ -13,9 +13,10 @@
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 
-static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx"};
+static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx",
+                                         "az-snp-vtpm"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE, MS_EVIDENCE_SEV_SNP,
-                                    MS_EVIDENCE_TDX};
+                                    MS_EVIDENCE_TDX, MS_EVIDENCE_AZ_SNP_VTPM};
 #define N_TYPES (sizeof TYPE_IDS / sizeof TYPE_IDS[0])
 
 const char *ms_evidence_type_name(uint16_t type)
@@ -525,6 +526,47 @@ static ms_err parse_tdx(ms_attest_policy *p, ms_json_val root, const char *base_
     return MS_OK;
 }
 
+/* A PCR map {"N": "64 hex digits", ...} of the SHA-256 bank into dst; `where` names it. */
+static ms_err parse_pcr_map(ms_attest_policy *p, ms_json_val obj, const char *where,
+                            ms_tpm2_policy *dst)
+{
+    ms_json_val pcrs, v;
+    const char *key;
+    if (ms_json_get_obj(obj, "pcrs", &pcrs) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "%s.pcrs: want an object of PCR values", where);
+    }
+    ms_json_iter it = ms_json_iter_init(pcrs);
+    while (ms_json_iter_next(&it, &v, &key)) {
+        char *end;
+        long n = strtol(key, &end, 10);
+        if (*key == 0 || *end || n < 0 || n >= (long)MS_TPM2_NUM_PCRS) {
+            return fail(p, MS_ERR_CONFIG, "%s.pcrs: \"%.10s\" is not a PCR number 0..23", where,
+                        key);
+        }
+        char field[64];
+        snprintf(field, sizeof field, "%s.pcrs", where);
+        TRY(hex_field(p, pcrs, key, field, dst->pcr_values[n], MS_TPM2_DIGEST_LEN));
+        dst->pcr_mask |= 1u << n;
+    }
+    return dst->pcr_mask ? MS_OK : fail(p, MS_ERR_CONFIG, "%s.pcrs: name at least one PCR", where);
+}
+
+/* az_snp_vtpm: the vTPM's PCRs; the hardware report's pins are the sev_snp section's. */
+static ms_err parse_az_snp(ms_attest_policy *p, ms_json_val root)
+{
+    static const char *const keys[] = {"pcrs"};
+    ms_json_val o;
+    TRY(ms_json_get_obj_opt(root, "az_snp_vtpm", &o));
+    if (ms_json_type_of(o) == MS_JSON_ABSENT) {
+        return MS_OK;
+    }
+    TRY(only_keys(p, o, "az_snp_vtpm", keys, 1));
+    TRY(parse_pcr_map(p, o, "az_snp_vtpm", &p->az_snp.pcrs));
+    p->az_snp.snp = p->snp; /* parse_snp ran first: the same borrowed DER and pins */
+    p->have_az_snp = 1;
+    return MS_OK;
+}
+
 static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
 {
     ms_json_val arr, v;
@@ -533,10 +575,15 @@ static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
         return fail(p, MS_ERR_CONFIG, "accept: want a list of 1..%zu evidence types", N_TYPES);
     }
     for (size_t i = 0; i < n; i++) {
+        static const char *const not_yet[] = {"az-tdx-vtpm"};
         TRY(ms_json_arr_at(arr, i, &v));
+        if (ms_json_as_enum(v, not_yet, 1, &idx) == MS_OK) {
+            return fail(p, MS_ERR_CONFIG, "accept[%zu]: az-tdx-vtpm is not supported yet "
+                        "(it needs the TDX quote verifier)", i);
+        }
         if (ms_json_as_enum(v, TYPE_NAMES, N_TYPES, &idx) != MS_OK) {
-            return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp or tdx",
-                        i);
+            return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp, tdx "
+                        "or az-snp-vtpm", i);
         }
         for (uint8_t j = 0; j < p->n_accept; j++) {
             if (p->accept[j] == TYPE_IDS[idx]) {
@@ -553,6 +600,10 @@ static ms_err check_complete(ms_attest_policy *p)
 {
     for (uint8_t i = 0; i < p->n_accept; i++) {
         uint16_t t = p->accept[i];
+        if (t == MS_EVIDENCE_AZ_SNP_VTPM && (!p->have_az_snp || !p->have_snp)) {
+            return fail(p, MS_ERR_CONFIG, "accept lists az-snp-vtpm but the policy has no %s "
+                        "section", p->have_snp ? "az_snp_vtpm" : "sev_snp");
+        }
         if ((t == MS_EVIDENCE_DEV_KEY && !p->have_dev_pk) ||
             (t == MS_EVIDENCE_TPM2_QUOTE && !p->have_tpm2) ||
             (t == MS_EVIDENCE_SEV_SNP && !p->have_snp) || (t == MS_EVIDENCE_TDX && !p->have_tdx)) {
@@ -568,7 +619,7 @@ static ms_err check_complete(ms_attest_policy *p)
 static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base_dir)
 {
     static const char *const keys[] = {"version", "accept", "require_strict", "max_validity_seconds",
-                                       "dev_key", "tpm2", "sev_snp", "tdx"};
+                                       "dev_key", "tpm2", "sev_snp", "tdx", "az_snp_vtpm"};
     ms_json_val root;
     int64_t version;
     bool strict;
@@ -587,6 +638,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
     TRY(parse_tpm2(p, root, base_dir));
     TRY(parse_snp(p, root, base_dir));
     TRY(parse_tdx(p, root, base_dir));
+    TRY(parse_az_snp(p, root));
     return check_complete(p);
 }
 
@@ -663,6 +715,10 @@ ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
     case MS_EVIDENCE_TDX:
         ENSURE(p->have_tdx, MS_ERR_ATTEST_POLICY);
         return ms_tdx_verify(&p->tdx, ev->data, ev->len, ev->binding);
+        return ms_snp_verify(&p->snp, ev->data, ev->len, ev->binding);
+    case MS_EVIDENCE_AZ_SNP_VTPM:
+        ENSURE(p->have_az_snp && p->have_snp, MS_ERR_ATTEST_POLICY);
+        return ms_az_snp_verify(&p->az_snp, ev->data, ev->len, ev->binding);
     default:
         return MS_ERR_ATTEST_POLICY;
     }

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "secure/attest/az.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2.h"
@@ -39,6 +40,8 @@ typedef struct ms_attest_policy {
     ms_buf tdx_root;         /* DER, owned; tdx points into it and into tdx_files */
     ms_tdx_files tdx_files;  /* tdx.collateral_dir, owned */
     char why[192];           /* after a failed parse: which field and what is wrong */
+    int have_az_snp;         /* az_snp_vtpm section: its PCRs; the SNP pins are sev_snp's */
+    ms_az_policy az_snp;     /* az_snp.snp is a copy of snp (same borrowed DER) */
 } ms_attest_policy;
 
 void ms_attest_policy_init(ms_attest_policy *p);
@@ -67,7 +70,7 @@ MS_MUST_CHECK ms_err ms_attest_policy_allow_dev_key(ms_attest_policy *p,
 ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev);
 
 /* The evidence type's name in policies and messages ("dev-key", "tpm2-quote", "sev-snp",
-   "tdx"). */
+   "tdx", "az-snp-vtpm"). */
 const char *ms_evidence_type_name(uint16_t type);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/limits.h"
+#include "secure/attest/az_produce.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2_producer.h"
@@ -22,11 +23,12 @@ struct ms_producer {
     ms_buf snp_vcek, snp_ask; /* cfg->snp_certs, DER */
     ms_tdx_producer_cfg tdx;  /* points into tdx_files */
     ms_tdx_files tdx_files;   /* cfg->tdx_collateral */
+    struct ms_az_producer *az;
 };
 
 ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
 {
-    static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "tdx"};
+    static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "tdx", "az-snp-vtpm"};
     *out = MS_PRODUCER_DEV_KEY;
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i]) == 0) {
@@ -198,13 +200,57 @@ static ms_err open_tdx(struct ms_producer *p, const ms_producer_cfg *cfg,
     return err;
 }
 
+/* What the probe's HCL report shows that clients pin: the SEV-SNP measurement and TCB. */
+static void az_pins(const ms_buf *ev, ms_producer_pins *pins)
+{
+    ms_az_bundle b;
+    ms_az_hcl h;
+    ms_snp_report r;
+    if (ms_az_bundle_decode(ev->p, ev->len, &b) != MS_OK ||
+        ms_az_hcl_decode(b.hcl, b.hcl_len, &h) != MS_OK || h.report_type != MS_AZ_REPORT_SNP ||
+        ms_snp_report_decode(h.hw, MS_SNP_REPORT_LEN, &r) != MS_OK) {
+        return;
+    }
+    memcpy(pins->snp_measurement, r.measurement, sizeof pins->snp_measurement);
+    pins->snp_reported_tcb = r.reported_tcb;
+    pins->snp_has_ask = b.ask != NULL;
+    pins->snp_known = 1;
+}
+
+/* Azure SEV-SNP CVM: the certificates, the vTPM and its AK, and one evidence now. */
+static ms_err open_az(struct ms_producer *p, const ms_producer_cfg *cfg,
+                      ms_producer_pins *pins, ms_producer_step *step)
+{
+    static const uint8_t probe[MS_BINDING_LEN]; /* all zero: binds nothing */
+    int have_ask = 0;
+    ms_buf ev;
+    *step = MS_PRODUCER_STEP_SNP_CERTS;
+    ENSURE(cfg->snp_certs != NULL, MS_ERR_CONFIG);
+    TRY(ms_snp_certs_dir_load(cfg->snp_certs, &p->snp_vcek, &p->snp_ask, &have_ask));
+    ms_az_producer_cfg ac = {.tcti = cfg->tpm_tcti, .pcr_mask = cfg->tpm_pcrs,
+                             .vcek = p->snp_vcek.p, .vcek_len = p->snp_vcek.len,
+                             .ask = have_ask ? p->snp_ask.p : NULL,
+                             .ask_len = have_ask ? p->snp_ask.len : 0};
+    *step = MS_PRODUCER_STEP_TPM;
+    TRY(ms_az_producer_new(&p->az, &ac));
+    *step = MS_PRODUCER_STEP_AZ_REPORT;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_az_producer_evidence(p->az, probe, &ev);
+    if (err == MS_OK) {
+        az_pins(&ev, pins);
+        *step = MS_PRODUCER_STEP_NONE;
+    }
+    ms_buf_free(&ev);
+    return err;
+}
+
 ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                         ms_producer_pins *pins, ms_producer_step *step)
 {
     *out = NULL;
     memset(pins, 0, sizeof *pins);
     *step = MS_PRODUCER_STEP_NONE;
-    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_TDX, MS_ERR_ARG);
+    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_AZ_SNP_VTPM, MS_ERR_ARG);
     ENSURE(cfg->kind != MS_PRODUCER_DEV_KEY || cfg->dev_key != NULL, MS_ERR_ARG);
     struct ms_producer *p = calloc(1, sizeof *p);
     ENSURE(p != NULL, MS_ERR_NOMEM);
@@ -215,6 +261,7 @@ ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
     ms_err err = cfg->kind == MS_PRODUCER_TPM2      ? open_tpm(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_SEV_SNP ? open_snp(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_TDX     ? open_tdx(p, cfg, pins, step)
+                 : cfg->kind == MS_PRODUCER_AZ_SNP_VTPM ? open_az(p, cfg, pins, step)
                                                     : open_devkey(p, cfg, pins, step);
     if (err != MS_OK) {
         ms_producer_free(p);
@@ -230,6 +277,7 @@ void ms_producer_free(struct ms_producer *p)
         return;
     }
     ms_tpm2_producer_free(p->tpm);
+    ms_az_producer_free(p->az);
     ms_buf_free(&p->snp_vcek);
     ms_buf_free(&p->snp_ask);
     ms_tdx_files_free(&p->tdx_files);
@@ -241,7 +289,8 @@ void ms_producer_free(struct ms_producer *p)
 uint16_t ms_producer_type(const struct ms_producer *p)
 {
     static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
-                                     MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX};
+                                     MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
+                                     MS_EVIDENCE_AZ_SNP_VTPM};
     return types[p->kind];
 }
 
@@ -255,6 +304,8 @@ ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN],
         return ms_snp_evidence(&p->snp, binding, out);
     case MS_PRODUCER_TDX:
         return ms_tdx_evidence(&p->tdx, binding, out);
+    case MS_PRODUCER_AZ_SNP_VTPM:
+        return ms_az_producer_evidence(p->az, binding, out);
     default:
         return ms_devkey_evidence(&p->dev, binding, out);
     }

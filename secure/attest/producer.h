@@ -18,9 +18,10 @@ typedef enum ms_producer_kind {
     MS_PRODUCER_TPM2,        /* "tpm2": docs/attest-tpm2.md */
     MS_PRODUCER_SEV_SNP,     /* "sev-snp": docs/attest-sev-snp.md */
     MS_PRODUCER_TDX,         /* "tdx": docs/attest-tdx.md */
+    MS_PRODUCER_AZ_SNP_VTPM, /* "az-snp-vtpm": docs/attest-azure.md (Azure SEV-SNP CVMs) */
 } ms_producer_kind;
 
-/* "dev-key", "tpm2", "sev-snp" or "tdx" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
+/* "dev-key", "tpm2", "sev-snp", "tdx" or "az-snp-vtpm" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
 MS_MUST_CHECK ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out);
 
 /*
@@ -41,7 +42,8 @@ typedef struct ms_producer_cfg {
     uint32_t tpm_pcrs;      /* TPM2: the PCRs to quote (ms_pcr_list_parse), at least one */
     const char *tpm_ak_cert; /* TPM2: the AK's certificate (PEM or DER), sent with each quote
                                 (docs/attest-tpm2.md §7); NULL: none */
-    const char *snp_certs;  /* SEV_SNP: directory with the VCEK and maybe the ASK
+    const char *snp_certs;  /* SEV_SNP, AZ_SNP_VTPM (required there; the vTPM's TCTI and PCRs
+                               are tpm_tcti / tpm_pcrs): directory with the VCEK and maybe the ASK
                                (ms_snp_certs_dir_load); NULL: the host's certificate table */
     const char *snp_tsm;    /* SEV_SNP: configfs-tsm report root; NULL: MS_SNP_TSM_ROOT */
     const char *snp_device; /* SEV_SNP: guest device; NULL: MS_SNP_GUEST_DEVICE */
@@ -62,6 +64,7 @@ typedef enum ms_producer_step {
     MS_PRODUCER_STEP_SNP_REPORT,    /* the probe report could not be made */
     MS_PRODUCER_STEP_TDX_COLLATERAL, /* reading tdx_collateral */
     MS_PRODUCER_STEP_TDX_QUOTE,     /* the configfs-tsm root is missing or the probe quote failed */
+    MS_PRODUCER_STEP_AZ_REPORT,     /* az-snp-vtpm: the probe evidence could not be made */
 } ms_producer_step;
 
 /* What clients pin, for the program to tell its operator. Fields of other kinds are zero. */

@@ -207,3 +207,22 @@ unsigned ms_tpm2_popcount(uint32_t mask)
     }
     return n;
 }
+
+ms_err ms_tpm2_quote_parts_parse(const uint8_t *quoted, size_t quoted_len, const uint8_t *sig,
+                                 size_t sig_len, const uint8_t *values, size_t values_len,
+                                 ms_tpm2_bundle *out)
+{
+    memset(out, 0, sizeof *out);
+    int ok = quoted != NULL && sig != NULL && (values != NULL || values_len == 0) &&
+             values_len % MS_TPM2_DIGEST_LEN == 0 &&
+             values_len / MS_TPM2_DIGEST_LEN <= MS_TPM2_NUM_PCRS &&
+             parse_quoted(quoted, quoted_len, out) == MS_OK &&
+             parse_sig(sig, sig_len, &out->sig) == MS_OK;
+    if (!ok) {
+        memset(out, 0, sizeof *out);
+        return MS_ERR_TPM_FORMAT;
+    }
+    out->pcr_values = values;
+    out->n_pcr = values_len / MS_TPM2_DIGEST_LEN;
+    return MS_OK;
+}

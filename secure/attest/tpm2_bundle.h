@@ -84,4 +84,21 @@ MS_MUST_CHECK ms_err ms_tpm2_sig_verify(const TPMT_PUBLIC *ak, const TPMT_SIGNAT
 /* SHA-256 with OpenSSL; MS_ERR_INTERNAL only if OpenSSL fails. */
 MS_MUST_CHECK ms_err ms_tpm2_sha256(const uint8_t *p, size_t n, uint8_t out[static MS_TPM2_DIGEST_LEN]);
 
+/*
+ * For evidence whose AK is not a TPMT_PUBLIC in the bundle (Azure: the HCL report's
+ * HCLAkPub, az_verify.c): the quote parts alone, each unmarshalled exactly as in a bundle.
+ * `quoted` is a TPM2B_ATTEST, `sig` a TPMT_SIGNATURE, `values` n * 32 bytes (n <= 24).
+ * Fills everything but ak / ak_bytes. MS_OK or MS_ERR_TPM_FORMAT (then *out is zeroed).
+ */
+MS_MUST_CHECK ms_err ms_tpm2_quote_parts_parse(const uint8_t *quoted, size_t quoted_len,
+                                               const uint8_t *sig, size_t sig_len,
+                                               const uint8_t *values, size_t values_len,
+                                               ms_tpm2_bundle *out);
+
+/* Checks 4, 6 and 7 of ms_tpm2_verify on their own (tpm2_verify.c), same errors. */
+MS_MUST_CHECK ms_err ms_tpm2_check_nonce(const TPMS_ATTEST *a,
+                                         const uint8_t binding[static MS_BINDING_LEN]);
+MS_MUST_CHECK ms_err ms_tpm2_check_digest(const ms_tpm2_bundle *b, uint32_t mask);
+MS_MUST_CHECK ms_err ms_tpm2_check_values(const ms_tpm2_bundle *b, const ms_tpm2_policy *p);
+
 #endif

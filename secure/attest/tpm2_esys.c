@@ -163,6 +163,45 @@ static ms_err nv_chunks(ESYS_CONTEXT *esys, ESYS_TR nv, ESYS_TR auth, uint16_t s
     return MS_OK;
 }
 
+
+/* --- NV indices (Azure's paravisor interface, az_produce.c) -------------------------------- */
+
+static ms_err nv_define(ESYS_CONTEXT *esys, uint32_t index, size_t n, ESYS_TR *nv)
+{
+    TPM2B_AUTH auth = {0};
+    TPM2B_NV_PUBLIC pub = {0};
+    pub.nvPublic.nvIndex = index;
+    pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
+    pub.nvPublic.attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHWRITE |
+                              TPMA_NV_AUTHREAD;
+    pub.nvPublic.dataSize = (UINT16)n;
+    TSS2_RC rc = Esys_NV_DefineSpace(esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                     ESYS_TR_NONE, &auth, &pub, nv);
+    return rc == TSS2_RC_SUCCESS ? MS_OK : ms_tpm2_tss_fail("Esys_NV_DefineSpace", rc);
+}
+
+ms_err ms_tpm2_esys_nv_write(ESYS_CONTEXT *esys, uint32_t index, const uint8_t *p, size_t n,
+                             int define)
+{
+    ESYS_TR nv = ESYS_TR_NONE;
+    ENSURE(n >= 1 && n <= UINT16_MAX, MS_ERR_ARG);
+    TSS2_RC rc = Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+    if (rc != TSS2_RC_SUCCESS) {
+        ENSURE(define, ms_tpm2_tss_fail("Esys_TR_FromTPMPublic (NV index)", rc));
+        TRY(nv_define(esys, index, n, &nv));
+    }
+    ms_err err = MS_OK;
+    for (size_t off = 0; off < n && err == MS_OK; off += NV_CHUNK) {
+        TPM2B_MAX_NV_BUFFER d = {.size = (UINT16)(n - off < NV_CHUNK ? n - off : NV_CHUNK)};
+        memcpy(d.buffer, p + off, d.size);
+        rc = Esys_NV_Write(esys, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                           ESYS_TR_NONE, &d, (UINT16)off);
+        err = rc == TSS2_RC_SUCCESS ? MS_OK : ms_tpm2_tss_fail("Esys_NV_Write", rc);
+    }
+    (void)Esys_TR_Close(esys, &nv);
+    return err;
+}
+
 ms_err ms_tpm2_esys_nv_read(ESYS_CONTEXT *esys, uint32_t index, size_t cap, ms_buf *out)
 {
     ESYS_TR nv = ESYS_TR_NONE;

@@ -75,4 +75,23 @@ MS_MUST_CHECK ms_err ms_tpm2_esys_activate(ESYS_CONTEXT *esys, ESYS_TR ak, ESYS_
 /* Log "what failed: rc" (a TSS2_RC, hexadecimal) and return MS_ERR_TPM_DEVICE. */
 ms_err ms_tpm2_tss_fail(const char *what, TSS2_RC rc);
 
+/*
+ * NV indices (az_produce.c), with the owner hierarchy's (empty) authorization, in chunks the
+ * TPM accepts. _nv_write defines the index first (owner read/write, auth read/write, `n`
+ * bytes) when it does not exist and `define` is set. _nv_read reads the whole index (its
+ * size from TPM2_NV_ReadPublic, at most `max`, else MS_ERR_CAP_EXCEEDED) and appends it.
+ * MS_ERR_TPM_DEVICE when the TPM refuses.
+ */
+MS_MUST_CHECK ms_err ms_tpm2_esys_nv_write(ESYS_CONTEXT *esys, uint32_t index, const uint8_t *p,
+                                           size_t n, int define);
+MS_MUST_CHECK ms_err ms_tpm2_esys_nv_read(ESYS_CONTEXT *esys, uint32_t index, size_t max,
+                                          ms_buf *out);
+
+/*
+ * *same = the values (n SHA-256 PCR values) hash to the quote's pcrDigest, i.e. they are
+ * the quoted ones (tpm2_producer.c). MS_ERR_TPM_DEVICE if the TPM's quote does not unmarshal.
+ */
+MS_MUST_CHECK ms_err ms_tpm2_values_quoted(const TPM2B_ATTEST *quoted, const uint8_t *values,
+                                           size_t n, int *same);
+
 #endif

@@ -226,3 +226,8 @@ ms_err ms_tpm2_producer_policy(struct ms_tpm2_producer *p, ms_tpm2_policy *out)
     ms_buf_free(&b);
     return err;
 }
+
+ms_err ms_tpm2_values_quoted(const TPM2B_ATTEST *quoted, const uint8_t *values, size_t n, int *same)
+{
+    return values_quoted(quoted, values, n, same);
+}

@@ -257,3 +257,19 @@ ms_err ms_tpm2_ak_name(const uint8_t *tpmt_public, size_t len, uint8_t name[stat
     ms_tpm2_name_of(tpmt_public, len, name);
     return MS_OK;
 }
+
+/* The checks above for evidence that brings its AK another way (tpm2_bundle.h). */
+ms_err ms_tpm2_check_nonce(const TPMS_ATTEST *a, const uint8_t binding[static MS_BINDING_LEN])
+{
+    return check_nonce(a, binding);
+}
+
+ms_err ms_tpm2_check_digest(const ms_tpm2_bundle *b, uint32_t mask)
+{
+    return check_digest(b, mask);
+}
+
+ms_err ms_tpm2_check_values(const ms_tpm2_bundle *b, const ms_tpm2_policy *p)
+{
+    return check_values(b, p);
+}

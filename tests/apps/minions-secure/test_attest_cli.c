@@ -555,6 +555,67 @@ static void test_tdx_offline(void)
     ms_buf_free(&q);
 }
 
+/* --- Azure HCL reports offline (../shared/testdata/azure-cvm, see its NOTICE) ----------------- */
+
+#define AZURE MS_TESTDATA_DIR "/azure-cvm"
+
+/* certs.pem (VCEK, ASK, ARK of another chip) into three PEM files in W.dir. */
+static int azure_certs(char vcek[PATH_MAX], char ask[PATH_MAX], char ark[PATH_MAX])
+{
+    ms_buf pem;
+    char *paths[3] = {vcek, ask, ark};
+    int ok = 1;
+    e2e_path(vcek, "%s/az-vcek.pem", W.dir);
+    e2e_path(ask, "%s/az-ask.pem", W.dir);
+    e2e_path(ark, "%s/az-ark.pem", W.dir);
+    ms_buf_init(&pem, 65536);
+    ok = ms_file_read(AZURE "/certs.pem", 65536, &pem) == MS_OK && ms_buf_append_u8(&pem, 0) == MS_OK;
+    const char *at = ok ? (const char *)pem.p : "";
+    for (int i = 0; ok && i < 3; i++) {
+        const char *begin = strstr(at, "-----BEGIN CERTIFICATE-----");
+        const char *end = begin ? strstr(begin, "-----END CERTIFICATE-----") : NULL;
+        ok = end != NULL && write_bytes(paths[i], begin, (size_t)(end - begin) + 26) == 0;
+        at = ok ? end + 25 : at;
+    }
+    ms_buf_free(&pem);
+    return ok ? 0 : -1;
+}
+
+static void test_azure_hcl_offline(void)
+{
+    char vcek[PATH_MAX], ask[PATH_MAX], ark[PATH_MAX], flipped[PATH_MAX];
+    CHECK(azure_certs(vcek, ask, ark) == 0);
+    /* The NOTICE: the chain verifies, the report's signature does not (another chip). */
+    const char *a[] = {"attest", "--verify", AZURE "/hcl-report-snp.bin", "--vcek", vcek, "--ask",
+                       ask, "--ark", ark, "--any-evidence", "--at", "1700000000", NULL};
+    CHECK(cli(a) == 4);
+    CHECK(has(&E.out, "evidence       az-snp-vtpm"));
+    CHECK(has(&E.out, "PASS     snp-chain"));
+    CHECK(has(&E.out, "FAIL     snp-signature  SEV-SNP report signature does not verify"));
+    CHECK(has(&E.out, "PASS     var-data-hash"));
+    CHECK(has(&E.out, "PASS     var-data"));
+    CHECK(has(&E.out, "SKIPPED  user-data      a raw file has no session"));
+    CHECK(has(&E.out, "HCLAkPub       RSA-2048"));
+    /* One byte of the variable data: report_data no longer matches it. */
+    ms_buf b;
+    ms_buf_init(&b, 8192);
+    CHECK_OK(ms_file_read(AZURE "/hcl-report-snp.bin", 8192, &b));
+    b.p[0x4e0] ^= 0x01;
+    e2e_path(flipped, "%s/hcl-flipped.bin", W.dir);
+    CHECK(write_bytes(flipped, b.p, b.len) == 0);
+    ms_buf_free(&b);
+    const char *c[] = {"attest", "--verify", flipped, "--any-evidence", NULL};
+    CHECK(cli(c) == 4);
+    CHECK(has(&E.out, "FAIL     var-data-hash"));
+    CHECK(has(&E.out, "SKIPPED  sev-snp        no VCEK"));
+    /* The TDX HCL report: decoded and shown, refused as not supported yet. */
+    const char *d[] = {"attest", "--verify", AZURE "/hcl-report-tdx.bin", "--any-evidence", NULL};
+    CHECK(cli(d) == 4);
+    CHECK(has(&E.out, "TDX TD report in the HCL report (NOT verified"));
+    CHECK(has(&E.out, "FAIL     report-type"));
+    CHECK(has(&E.out, "PASS     var-data-hash"));
+}
+
 /* --- usage --------------------------------------------------------------------------------- */
 
 static void test_usage(void)
@@ -624,7 +685,7 @@ static void test_supervisor_snp(void)
     CHECK(has(&E.err, "need --evidence sev-snp"));
     const char *c[] = {"--evidence", "sev-snpx", NULL};
     CHECK(sup_run(c) == 2);
-    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp or tdx"));
+    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp, tdx or"));
     const char *d[] = {"--evidence", "sev-snp", "--snp-certs", empty, NULL};
     CHECK(sup_run(d) == 2);
     CHECK(has(&E.err, "--snp-certs"));
@@ -690,6 +751,7 @@ int main(int argc, char **argv)
         RUN(test_devkey_any_evidence);
         RUN(test_snp_milan_offline);
         RUN(test_tdx_offline);
+        RUN(test_azure_hcl_offline);
         RUN(test_usage);
         RUN(test_supervisor_snp);
     }

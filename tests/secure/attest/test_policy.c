@@ -63,6 +63,18 @@ static void test_refusals(void)
          "dev_key.public_key_pem"},
         {"{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"00\",\"pcrs\":{}}}",
          "tpm2.ak_name"},
+        /* az-snp-vtpm (docs/attest-azure.md §6) */
+        {"{\"version\":1,\"accept\":[\"az-tdx-vtpm\"]}", "not supported yet"},
+        {"{\"version\":1,\"accept\":[\"az-snp-vtpm\"]}", "no sev_snp section"},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{\"pcrs\":{\"0\":\"00\"}}}",
+         "az_snp_vtpm.pcrs.0"},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{\"pcrs\":{}}}",
+         "az_snp_vtpm.pcrs: name at least one"},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{\"pcrs\":{\"x\":\"00\"}}}",
+         "az_snp_vtpm.pcrs: \"x\""},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{\"ak_name\":\"00\"}}",
+         "az_snp_vtpm: unknown field \"ak_name\""},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{}}", "az_snp_vtpm.pcrs"},
     };
     ms_attest_policy_init(&p);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -1,0 +1,227 @@
+/* Azure fixture: HCL reports and vTPM quotes made at test time (see az_fixture.h). */
+#include "tests/secure/attest/az_fixture.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "common/codec.h"
+#include "common/digest.h"
+#include "secure/attest/tpm2_bundle.h"
+
+static EVP_PKEY *keys[2];
+
+EVP_PKEY *az_fx_ak_key(int which)
+{
+    if (keys[which] == NULL) {
+        keys[which] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    }
+    return keys[which];
+}
+
+void az_fx_keys_free(void)
+{
+    for (int i = 0; i < 2; i++) {
+        EVP_PKEY_free(keys[i]);
+        keys[i] = NULL;
+    }
+}
+
+int az_fx_b64url_n(EVP_PKEY *rsa, ms_buf *out)
+{
+    BIGNUM *n = NULL;
+    uint8_t bin[512];
+    ms_buf b64;
+    int ok = EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_N, &n) == 1;
+    int len = ok ? BN_bn2bin(n, bin) : 0;
+    BN_free(n);
+    ms_buf_init(&b64, 2048);
+    ok = ok && len > 0 && ms_base64_encode_buf(bin, (size_t)len, &b64) == MS_OK;
+    for (size_t i = 0; ok && i < b64.len; i++) {
+        char c = (char)b64.p[i];
+        if (c == '=') {
+            break;
+        }
+        c = c == '+' ? '-' : c == '/' ? '_' : c;
+        ok = ms_buf_append_u8(out, (uint8_t)c) == MS_OK;
+    }
+    ms_buf_free(&b64);
+    return ok;
+}
+
+static int put(ms_buf *out, const char *s)
+{
+    return ms_buf_append(out, s, strlen(s)) == MS_OK;
+}
+
+static int jwk(ms_buf *out, const char *kid, EVP_PKEY *key)
+{
+    return put(out, "{\"kid\":\"") && put(out, kid) &&
+           put(out, "\",\"key_ops\":[\"sign\"],\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"") &&
+           az_fx_b64url_n(key, out) && put(out, "\"}");
+}
+
+int az_fx_var_data(ms_buf *out, EVP_PKEY *ak, EVP_PKEY *ek, const uint8_t *user_data,
+                   EVP_PKEY *second_ak)
+{
+    char hex[MS_HEX_BUF_LEN(MS_AZ_USER_DATA_LEN)];
+    size_t n;
+    int ok = put(out, "{\"keys\":[") && jwk(out, "HCLAkPub", ak);
+    ok = ok && (ek == NULL || (put(out, ",") && jwk(out, "HCLEkPub", ek)));
+    ok = ok && (second_ak == NULL || (put(out, ",") && jwk(out, "HCLAkPub", second_ak)));
+    ok = ok && put(out, "],\"vm-configuration\":{\"console-enabled\":true,\"secure-boot\":true,"
+                        "\"tpm-enabled\":true,\"vmUniqueId\":\"00000000-TEST\"}");
+    if (ok && user_data != NULL) {
+        ok = ms_hex_encode(user_data, MS_AZ_USER_DATA_LEN, hex, sizeof hex, &n) == MS_OK &&
+             put(out, ",\"user-data\":\"") && put(out, hex) && put(out, "\"");
+    }
+    return ok && put(out, "}");
+}
+
+static int put_u32le(ms_buf *out, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    return ms_buf_append(out, b, 4) == MS_OK;
+}
+
+int az_fx_hcl_frame(ms_buf *out, const uint8_t hw[static MS_AZ_HCL_HW_LEN], uint32_t report_type,
+                    const uint8_t *var, size_t var_len, size_t nv_size)
+{
+    static const uint8_t zero[12];
+    uint32_t data_size = MS_AZ_HCL_REQ_HEADER_LEN + (uint32_t)var_len;
+    size_t start = out->len;
+    int ok = put_u32le(out, MS_AZ_HCL_MAGIC) && put_u32le(out, 1) &&
+             put_u32le(out, MS_AZ_HCL_HEADER_LEN + MS_AZ_HCL_HW_LEN + data_size) &&
+             put_u32le(out, MS_AZ_HCL_REQUEST_AK_CERT) && put_u32le(out, 0) &&
+             ms_buf_append(out, zero, sizeof zero) == MS_OK &&
+             ms_buf_append(out, hw, MS_AZ_HCL_HW_LEN) == MS_OK && put_u32le(out, data_size) &&
+             put_u32le(out, MS_AZ_HCL_REQ_VERSION) && put_u32le(out, report_type) &&
+             put_u32le(out, MS_AZ_HASH_SHA256) && put_u32le(out, (uint32_t)var_len) &&
+             ms_buf_append(out, var, var_len) == MS_OK;
+    while (ok && out->len - start < nv_size) {
+        ok = ms_buf_append_u8(out, 0) == MS_OK;
+    }
+    return ok;
+}
+
+int az_fx_snp_hcl(ms_buf *out, EVP_PKEY *vcek_key, const snp_fx_report_opts *o,
+                  const uint8_t *var, size_t var_len)
+{
+    snp_fx_report_opts ro;
+    uint8_t report[MS_SNP_REPORT_LEN];
+    if (o != NULL) {
+        ro = *o;
+    } else {
+        snp_fx_report_opts_default(&ro);
+    }
+    memset(ro.report_data, 0, sizeof ro.report_data);
+    ms_sha256(var, var_len, ro.report_data);
+    return snp_fx_report_make(report, &ro, vcek_key) &&
+           az_fx_hcl_frame(out, report, MS_AZ_REPORT_SNP, var, var_len, 2048);
+}
+
+static int rsa_sign(EVP_PKEY *key, int pss, const uint8_t *msg, size_t len, uint8_t *sig,
+                    size_t *sig_len)
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok = m != NULL && EVP_DigestSignInit(m, &pctx, EVP_sha256(), NULL, key) == 1 &&
+             (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+                       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1)) &&
+             EVP_DigestSign(m, sig, sig_len, msg, len) == 1;
+    EVP_MD_CTX_free(m);
+    return ok;
+}
+
+int az_fx_quote(ms_buf *quoted, ms_buf *sig, EVP_PKEY *ak, const uint8_t nonce[32],
+                uint32_t mask, const uint8_t *values, size_t n, int pss)
+{
+    TPMS_ATTEST a;
+    TPMT_SIGNATURE s;
+    uint8_t q[sizeof(TPMS_ATTEST)], sb[sizeof(TPMT_SIGNATURE)];
+    size_t qn = 0, sn = 0, slen = sizeof s.signature.rsassa.sig.buffer;
+    memset(&a, 0, sizeof a);
+    memset(&s, 0, sizeof s);
+    a.magic = TPM2_GENERATED_VALUE;
+    a.type = TPM2_ST_ATTEST_QUOTE;
+    a.qualifiedSigner.size = MS_TPM2_NAME_LEN;
+    memset(a.qualifiedSigner.name, 0x0b, MS_TPM2_NAME_LEN);
+    a.extraData.size = 32;
+    memcpy(a.extraData.buffer, nonce, 32);
+    a.clockInfo.clock = 123456;
+    a.clockInfo.safe = 1;
+    a.firmwareVersion = 0x2020;
+    ms_tpm2_selection_of(mask, &a.attested.quote.pcrSelect);
+    a.attested.quote.pcrDigest.size = 32;
+    ms_sha256(values, n * 32, a.attested.quote.pcrDigest.buffer);
+    if (Tss2_MU_TPMS_ATTEST_Marshal(&a, q, sizeof q, &qn) != TSS2_RC_SUCCESS) {
+        return 0;
+    }
+    s.sigAlg = pss ? TPM2_ALG_RSAPSS : TPM2_ALG_RSASSA;
+    s.signature.rsassa.hash = TPM2_ALG_SHA256;
+    if (!rsa_sign(ak, pss, q, qn, s.signature.rsassa.sig.buffer, &slen)) {
+        return 0;
+    }
+    s.signature.rsassa.sig.size = (UINT16)slen;
+    return Tss2_MU_TPMT_SIGNATURE_Marshal(&s, sb, sizeof sb, &sn) == TSS2_RC_SUCCESS &&
+           ms_buf_append_u16be(quoted, (uint16_t)qn) == MS_OK &&
+           ms_buf_append(quoted, q, qn) == MS_OK && ms_buf_append(sig, sb, sn) == MS_OK;
+}
+
+int az_fx_world_bundle(az_fx_world *w)
+{
+    ms_az_bundle b = {.hcl = w->hcl.p, .hcl_len = w->hcl.len, .quoted = w->quoted.p,
+                      .quoted_len = w->quoted.len, .sig = w->sig.p, .sig_len = w->sig.len,
+                      .values = &w->values[0][0], .values_len = sizeof w->values,
+                      .vcek = w->chain.vcek.p, .vcek_len = w->chain.vcek.len,
+                      .ask = w->chain.ask.p, .ask_len = w->chain.ask.len};
+    ms_buf_clear(&w->ev);
+    return ms_az_bundle_encode(&b, &w->ev) == MS_OK;
+}
+
+int az_fx_world_make(az_fx_world *w)
+{
+    snp_fx_vcek_opts vo;
+    snp_fx_report_opts ro;
+    memset(w, 0, sizeof *w);
+    ms_buf_init(&w->var, MS_AZ_MAX_VAR_DATA);
+    ms_buf_init(&w->hcl, MS_AZ_MAX_HCL);
+    ms_buf_init(&w->quoted, 4096);
+    ms_buf_init(&w->sig, 4096);
+    ms_buf_init(&w->ev, MS_AZ_MAX_BUNDLE);
+    snp_fx_vcek_opts_default(&vo);
+    snp_fx_report_opts_default(&ro);
+    for (size_t i = 0; i < MS_BINDING_LEN; i++) {
+        w->binding[i] = (uint8_t)(0xb0 ^ i);
+    }
+    memset(w->values[0], 0x00, 32);
+    memset(w->values[1], 0x77, 32);
+    int ok = snp_fx_chain_make(&w->chain, snp_fx_rsa_key(0), snp_fx_rsa_key(1),
+                               snp_fx_p384_key(0), &vo, 48, 0) &&
+             az_fx_var_data(&w->var, az_fx_ak_key(0), az_fx_ak_key(1), w->binding, NULL) &&
+             az_fx_snp_hcl(&w->hcl, w->chain.vcek_key, &ro, w->var.p, w->var.len) &&
+             az_fx_quote(&w->quoted, &w->sig, az_fx_ak_key(0), w->binding, 0x81u,
+                         &w->values[0][0], 2, 0) &&
+             az_fx_world_bundle(w);
+    w->policy.snp.ark_der = w->chain.ark.p;
+    w->policy.snp.ark_len = w->chain.ark.len;
+    memcpy(w->policy.snp.measurement, ro.measurement, MS_SNP_MEASUREMENT_LEN);
+    w->policy.snp.min_tcb = (ms_snp_tcb){.bootloader = 3, .snp = 8, .microcode = 115};
+    w->policy.pcrs.pcr_mask = 0x81u;
+    memcpy(w->policy.pcrs.pcr_values[0], w->values[0], 32);
+    memcpy(w->policy.pcrs.pcr_values[7], w->values[1], 32);
+    return ok;
+}
+
+void az_fx_world_free(az_fx_world *w)
+{
+    snp_fx_chain_free(&w->chain);
+    ms_buf_free(&w->var);
+    ms_buf_free(&w->hcl);
+    ms_buf_free(&w->quoted);
+    ms_buf_free(&w->sig);
+    ms_buf_free(&w->ev);
+}

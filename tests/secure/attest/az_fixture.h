@@ -1,0 +1,61 @@
+/* Azure fixture: test-made HCL reports (over a test SNP chain) and vTPM quotes by a test RSA AK. */
+#ifndef MS_TESTS_ATTEST_AZ_FIXTURE_H
+#define MS_TESTS_ATTEST_AZ_FIXTURE_H
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "secure/attest/az.h"
+#include "tests/secure/attest/snp_fixture.h"
+
+/* RSA-2048 keys made once per process: which 0 is "the" AK, 1 a foreign one. */
+EVP_PKEY *az_fx_ak_key(int which);
+void az_fx_keys_free(void);
+
+/* n of an RSA key as base64url without padding (what a JWK holds). Returns 1 on success. */
+int az_fx_b64url_n(EVP_PKEY *rsa, ms_buf *out);
+
+/*
+ * Variable data JSON like the paravisor's: {"keys":[HCLAkPub of `ak`, HCLEkPub of `ek`
+ * (if not NULL)], "vm-configuration":{...}, "user-data": hex(user_data) (if not NULL)}.
+ * `second_ak` adds another key with kid HCLAkPub.
+ */
+int az_fx_var_data(ms_buf *out, EVP_PKEY *ak, EVP_PKEY *ek, const uint8_t *user_data,
+                   EVP_PKEY *second_ak);
+
+/* Frame: header, the 1184-byte area, request header, var data, zero fill up to nv_size. */
+int az_fx_hcl_frame(ms_buf *out, const uint8_t hw[static MS_AZ_HCL_HW_LEN], uint32_t report_type,
+                    const uint8_t *var, size_t var_len, size_t nv_size);
+
+/*
+ * A whole SNP HCL report as the paravisor makes it: report options `o` (default if NULL)
+ * with report_data = SHA-256(var), signed by vcek_key, framed in a 2048-byte NV area.
+ */
+int az_fx_snp_hcl(ms_buf *out, EVP_PKEY *vcek_key, const snp_fx_report_opts *o,
+                  const uint8_t *var, size_t var_len);
+
+/*
+ * A quote by `ak` (RSASSA, or RSAPSS when pss): TPMS_ATTEST over nonce[0..32) and the
+ * PCRs of `mask` whose values are values[0..n) (PCR digest = SHA-256 of them). Appends the
+ * TPM2B_ATTEST to `quoted` and the TPMT_SIGNATURE to `sig`. Returns 1 on success.
+ */
+int az_fx_quote(ms_buf *quoted, ms_buf *sig, EVP_PKEY *ak, const uint8_t nonce[32],
+                uint32_t mask, const uint8_t *values, size_t n, int pss);
+
+/* A test world: chain, AK, PCR 0/7 values, binding, and a bundle that verifies under policy. */
+typedef struct az_fx_world {
+    snp_fx_chain chain;
+    uint8_t binding[MS_BINDING_LEN];
+    uint8_t values[2][32]; /* PCR 0 and PCR 7 */
+    ms_az_policy policy;
+    ms_buf var, hcl, quoted, sig, ev;
+} az_fx_world;
+
+int az_fx_world_make(az_fx_world *w);
+/* Re-make w->ev from w->hcl, w->quoted, w->sig, the PCR values and the chain. */
+int az_fx_world_bundle(az_fx_world *w);
+void az_fx_world_free(az_fx_world *w);
+
+#endif
