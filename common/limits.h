@@ -76,6 +76,15 @@
 #define MS_SNP_MAX_CERT_ENTRIES 16u            /* entries in it, not counting the terminator */
 #define MS_SNP_MAX_ATTR_TEXT 64u               /* bytes of a configfs-tsm text attribute */
 #define MS_MAX_EVIDENCE_FILE (2u * MS_MAX_EVIDENCE + 8192u) /* bytes of a saved evidence file (hex) */
+/* NVIDIA GPU evidence (docs/attest-nvidia.md) */
+#define MS_NVGPU_MAX_REPORT 8192u              /* bytes of SPDM request || response (NVML's buffer) */
+#define MS_NVGPU_MAX_BLOCKS 255u               /* measurement blocks in one response */
+#define MS_NVGPU_MAX_MEAS_VALUE 64u            /* bytes of one measurement value (SHA-512 at most) */
+#define MS_NVGPU_MAX_OPAQUE 1024u              /* bytes of the opaque data (SPDM 1.1's bound) */
+#define MS_NVGPU_MAX_OPAQUE_FIELDS 64u         /* NVIDIA fields in the opaque data */
+#define MS_NVGPU_MAX_CERT 3072u                /* bytes of one DER certificate of a GPU chain */
+#define MS_NVGPU_MAX_CHAIN 6u                  /* certificates in one GPU chain */
+#define MS_NVGPU_MAX_GPUS 8u                   /* GPUs in one nvidia-gpu evidence */
 /* --- end attestation ---------------------------------------------------------------------- */
 
 /* --- protocols/ runs: Minion and Minions (docs/protocols.md) ----------------------------- */
