@@ -52,6 +52,8 @@ static const char USAGE[] =
     "                           certificate table (configfs-tsm auxblob)\n"
     "  --snp-tsm DIR            configfs-tsm report directory (default " MS_SNP_TSM_ROOT ")\n"
     "  --snp-device PATH        fallback guest device (default " MS_SNP_GUEST_DEVICE ")\n"
+    "  --gpus all|LIST          nvidia-gpu: the GPUs to attest, e.g. 0,1 (default all)\n"
+    "  --nvml-lib PATH          nvidia-gpu: the NVML library (default libnvidia-ml.so.1)\n"
     "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
     "                           (default ./minions-dev-attestation.pem); its public half is\n"
     "                           written to FILE.pub: give that file to clients\n"
@@ -120,6 +122,8 @@ enum { O_AUDIT_LOG = 420, O_AUDIT_KEY };
 
 /* SEV-SNP options (numbered apart from the list above). */
 enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
+/* NVIDIA GPU options. */
+enum { O_NV_GPUS = 470, O_NV_LIB };
 
 static int apply_num(sup_opts *o, int c, const char *arg)
 {
@@ -164,6 +168,8 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_SNP_CERTS: o->ev.snp_certs = arg; return 1;
     case O_SNP_TSM: o->ev.snp_tsm = arg; return 1;
     case O_SNP_DEVICE: o->ev.snp_device = arg; return 1;
+    case O_NV_GPUS: o->ev.nv_gpus = arg; return 1;
+    case O_NV_LIB: o->ev.nv_lib = arg; return 1;
     case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
     default: return apply_num(o, c, arg);
     }
@@ -186,6 +192,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"tpm-tcti", 1, 0, O_TCTI}, {"tpm-pcrs", 1, 0, O_PCRS},
         {"snp-certs", 1, 0, O_SNP_CERTS}, {"snp-tsm", 1, 0, O_SNP_TSM},
         {"snp-device", 1, 0, O_SNP_DEVICE},
+        {"gpus", 1, 0, O_NV_GPUS}, {"nvml-lib", 1, 0, O_NV_LIB},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
         {0, 0, 0, 0}};
@@ -215,7 +222,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         return EXIT_USAGE;
     }
     if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
-        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2 or sev-snp\n",
+        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp or nvidia-gpu\n",
                 o->evidence);
         return EXIT_USAGE;
     }
@@ -223,6 +230,10 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         o->ev.kind != MS_PRODUCER_SEV_SNP) {
         fprintf(stderr, "minions-supervisor: --snp-certs, --snp-tsm and --snp-device need "
                         "--evidence sev-snp\n");
+        return EXIT_USAGE;
+    }
+    if ((o->ev.nv_gpus || o->ev.nv_lib) && o->ev.kind != MS_PRODUCER_NVIDIA_GPU) {
+        fprintf(stderr, "minions-supervisor: --gpus and --nvml-lib need --evidence nvidia-gpu\n");
         return EXIT_USAGE;
     }
     return 0;

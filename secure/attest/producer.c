@@ -12,6 +12,7 @@
 #include "common/limits.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tpm2_producer.h"
+#include "secure/attest/nvgpu_produce.h"
 
 struct ms_producer {
     ms_producer_kind kind;
@@ -19,11 +20,12 @@ struct ms_producer {
     struct ms_tpm2_producer *tpm;
     ms_snp_producer_cfg snp;  /* points into snp_vcek / snp_ask */
     ms_buf snp_vcek, snp_ask; /* cfg->snp_certs, DER */
+    struct ms_nvgpu_producer *nv;
 };
 
 ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
 {
-    static const char *const names[] = {"dev-key", "tpm2", "sev-snp"};
+    static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "nvidia-gpu"};
     *out = MS_PRODUCER_DEV_KEY;
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i]) == 0) {
@@ -144,13 +146,31 @@ static ms_err open_snp(struct ms_producer *p, const ms_producer_cfg *cfg,
     return err;
 }
 
+/* NVML, the GPUs, and one probe evidence (over an all-zero binding: it binds nothing). */
+static ms_err open_nvgpu(struct ms_producer *p, const ms_producer_cfg *cfg,
+                         ms_producer_pins *pins, ms_producer_step *step)
+{
+    ms_nvgpu_gpus gpus;
+    uint8_t probe[MS_BINDING_LEN] = {0};
+    ms_buf ev;
+    *step = MS_PRODUCER_STEP_NVML;
+    TRY(ms_nvgpu_gpus_parse(cfg->nv_gpus ? cfg->nv_gpus : "all", &gpus));
+    TRY(ms_nvgpu_producer_open(&p->nv, cfg->nv_lib, &gpus, pins->nv_why, sizeof pins->nv_why));
+    pins->nv_count = ms_nvgpu_producer_count(p->nv);
+    *step = MS_PRODUCER_STEP_NV_REPORT;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_nvgpu_producer_make(p->nv, probe, &ev);
+    ms_buf_free(&ev);
+    return err;
+}
+
 ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                         ms_producer_pins *pins, ms_producer_step *step)
 {
     *out = NULL;
     memset(pins, 0, sizeof *pins);
     *step = MS_PRODUCER_STEP_NONE;
-    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_SEV_SNP, MS_ERR_ARG);
+    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_NVIDIA_GPU, MS_ERR_ARG);
     ENSURE(cfg->kind != MS_PRODUCER_DEV_KEY || cfg->dev_key != NULL, MS_ERR_ARG);
     struct ms_producer *p = calloc(1, sizeof *p);
     ENSURE(p != NULL, MS_ERR_NOMEM);
@@ -159,6 +179,7 @@ ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
     ms_buf_init(&p->snp_ask, MS_SNP_MAX_CERT);
     ms_err err = cfg->kind == MS_PRODUCER_TPM2      ? open_tpm(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_SEV_SNP ? open_snp(p, cfg, pins, step)
+                 : cfg->kind == MS_PRODUCER_NVIDIA_GPU ? open_nvgpu(p, cfg, pins, step)
                                                     : open_devkey(p, cfg, pins, step);
     if (err != MS_OK) {
         ms_producer_free(p);
@@ -174,6 +195,7 @@ void ms_producer_free(struct ms_producer *p)
         return;
     }
     ms_tpm2_producer_free(p->tpm);
+    ms_nvgpu_producer_free(p->nv);
     ms_buf_free(&p->snp_vcek);
     ms_buf_free(&p->snp_ask);
     ms_devkey_wipe(&p->dev);
@@ -184,7 +206,7 @@ void ms_producer_free(struct ms_producer *p)
 uint16_t ms_producer_type(const struct ms_producer *p)
 {
     static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
-                                     MS_EVIDENCE_SEV_SNP};
+                                     MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_NVIDIA_GPU};
     return types[p->kind];
 }
 
@@ -196,6 +218,8 @@ ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN],
         return ms_tpm2_producer_quote(p->tpm, binding, out);
     case MS_PRODUCER_SEV_SNP:
         return ms_snp_evidence(&p->snp, binding, out);
+    case MS_PRODUCER_NVIDIA_GPU:
+        return ms_nvgpu_producer_make(p->nv, binding, out);
     default:
         return ms_devkey_evidence(&p->dev, binding, out);
     }

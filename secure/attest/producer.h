@@ -16,6 +16,7 @@ typedef enum ms_producer_kind {
     MS_PRODUCER_DEV_KEY = 0, /* "dev-key": protocol.md §12.5, development only */
     MS_PRODUCER_TPM2,        /* "tpm2": docs/attest-tpm2.md */
     MS_PRODUCER_SEV_SNP,     /* "sev-snp": docs/attest-sev-snp.md */
+    MS_PRODUCER_NVIDIA_GPU,  /* "nvidia-gpu": docs/attest-nvidia.md */
 } ms_producer_kind;
 
 /* "dev-key", "tpm2" or "sev-snp" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
@@ -41,6 +42,8 @@ typedef struct ms_producer_cfg {
                                (ms_snp_certs_dir_load); NULL: the host's certificate table */
     const char *snp_tsm;    /* SEV_SNP: configfs-tsm report root; NULL: MS_SNP_TSM_ROOT */
     const char *snp_device; /* SEV_SNP: guest device; NULL: MS_SNP_GUEST_DEVICE */
+    const char *nv_gpus;    /* NVIDIA_GPU: "all" or an index list (ms_nvgpu_gpus_parse); NULL: all */
+    const char *nv_lib;     /* NVIDIA_GPU: NVML library; NULL: MS_NVGPU_NVML_DEFAULT */
 } ms_producer_cfg;
 
 /* Which step of ms_producer_open failed, so that the program can say what to fix. */
@@ -52,6 +55,8 @@ typedef enum ms_producer_step {
     MS_PRODUCER_STEP_SNP_CERTS,     /* reading snp_certs */
     MS_PRODUCER_STEP_SNP_INTERFACE, /* neither the configfs-tsm root nor the device exists */
     MS_PRODUCER_STEP_SNP_REPORT,    /* the probe report could not be made */
+    MS_PRODUCER_STEP_NVML,          /* NVML: not loaded, failed, or the GPUs are not there */
+    MS_PRODUCER_STEP_NV_REPORT,     /* NVIDIA_GPU: the probe evidence could not be made */
 } ms_producer_step;
 
 /* What clients pin, for the program to tell its operator. Fields of other kinds are zero. */
@@ -66,6 +71,9 @@ typedef struct ms_producer_pins {
     uint8_t snp_measurement[MS_SNP_MEASUREMENT_LEN];
     ms_snp_tcb snp_reported_tcb;
     int snp_has_ask; /* the bundles carry the ASK (else clients' policies must hold it) */
+    /* NVIDIA_GPU: the GPUs attested; nv_why says what failed at the NVML step */
+    size_t nv_count;
+    char nv_why[256];
 } ms_producer_pins;
 
 /*
