@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "secure/attest/nvgpu.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tpm2.h"
 #include "secure/handshake.h"
@@ -31,6 +32,10 @@ typedef struct ms_attest_policy {
     int have_snp;
     ms_snp_policy snp;
     ms_buf snp_ark, snp_ask; /* DER, owned; snp points into them */
+    int have_nvgpu;           /* section "nvidia_gpu" (docs/attest-nvidia.md) */
+    ms_nvgpu_policy nvgpu;    /* points into nv_root and nv_meas */
+    ms_buf nv_root;           /* DER, owned */
+    ms_nvgpu_meas nv_meas[MS_NVGPU_MAX_BLOCKS];
     char why[192];           /* after a failed parse: which field and what is wrong */
 } ms_attest_policy;
 

@@ -206,11 +206,11 @@ int nv_fx_write_key(EVP_PKEY *key, const char *path)
     return ok;
 }
 
-int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path)
+static int write_pem(const nv_fx_chain *c, const char *path, size_t first)
 {
     FILE *f = fopen(path, "w");
     int ok = f != NULL;
-    for (size_t i = 0; ok && i < 3; i++) {
+    for (size_t i = first; ok && i < 3; i++) {
         const unsigned char *p = c->der.p + c->off[i];
         X509 *x = d2i_X509(NULL, &p, (long)c->len[i]);
         ok = x != NULL && PEM_write_X509(f, x) == 1;
@@ -220,4 +220,14 @@ int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path)
         ok = (fclose(f) == 0) && ok;
     }
     return ok;
+}
+
+int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path)
+{
+    return write_pem(c, path, 0);
+}
+
+int nv_fx_write_root_pem(const nv_fx_chain *c, const char *path)
+{
+    return write_pem(c, path, 2);
 }

@@ -51,5 +51,7 @@ int nv_fx_made_item(ms_buf *out, const nv_fx_chain *c, const uint8_t nonce[32], 
 /* Files for the fake NVML: the leaf key (PEM) and the chain (PEM, leaf first). */
 int nv_fx_write_key(EVP_PKEY *key, const char *path);
 int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path);
+/* The root alone (PEM), for a policy's root_pem. */
+int nv_fx_write_root_pem(const nv_fx_chain *c, const char *path);
 
 #endif
