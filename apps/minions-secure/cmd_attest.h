@@ -27,6 +27,7 @@ typedef struct attest_shown {
     const char *dev_pub_path;  /* dev-key: the public key file, or NULL (placeholder) */
     const uint8_t *ark_sha256; /* 32 bytes: an ARK given without a policy (NOT pinned), or NULL */
     uint64_t now;              /* for "expired now" on saved evidence; 0: not said */
+    const char *nv_root_path;  /* nvidia-gpu policy suggestion: the root's file, or NULL */
 } attest_shown;
 
 /* The report for a person: facts, one line per check, the verdict, then the policy. */

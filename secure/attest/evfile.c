@@ -12,13 +12,14 @@
 #include "common/codec.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "secure/attest/nvgpu.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tpm2.h"
 
-static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp"};
+static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp", "nvidia-gpu"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
-                                    MS_EVIDENCE_SEV_SNP};
+                                    MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_NVIDIA_GPU};
 static const char *const MODES[] = {"FAST", "STRICT"};
 static const char *const CHECKED[] = {"policy", "any-evidence"};
 
@@ -97,7 +98,7 @@ static ms_err header(ms_evfile *f, ms_json_val o)
     if (ms_json_get_i64(o, "version", MS_EVFILE_VERSION, MS_EVFILE_VERSION, &version) != MS_OK) {
         return fail(f, MS_ERR_FILE_FORMAT, "\"version\": want %d", MS_EVFILE_VERSION);
     }
-    TRY(enum_field(f, o, "type", TYPES, 3, &idx));
+    TRY(enum_field(f, o, "type", TYPES, sizeof TYPES / sizeof TYPES[0], &idx));
     f->type = TYPE_IDS[idx];
     TRY(enum_field(f, o, "mode", MODES, 2, &idx));
     f->mode = idx == 1 ? MS_MODE_STRICT : MS_MODE_FAST;
@@ -184,6 +185,28 @@ static int starts_json(const uint8_t *p, size_t len)
     return i < len && p[i] == '{';
 }
 
+/* NVIDIA: an SPDM request || response in hex (NVML's, the vector's), or nvidia-gpu evidence. */
+static ms_err nvgpu_raw(const uint8_t *p, size_t len, ms_evfile *f)
+{
+    ms_nvgpu_evidence e;
+    if (len >= 4 && len <= 2u * MS_NVGPU_MAX_REPORT + 64u &&
+        (p[0] == '1' && p[1] == '1' && (p[2] == 'e' || p[2] == 'E') && p[3] == '0')) {
+        if (ms_nvgpu_report_from_hex((const char *)p, len, &f->evidence) == MS_OK) {
+            f->form = MS_EVFILE_NVGPU_REPORT_HEX;
+            f->type = MS_EVIDENCE_NVIDIA_GPU;
+            return MS_OK;
+        }
+        ms_buf_clear(&f->evidence);
+        return MS_ERR_FILE_FORMAT;
+    }
+    if (ms_nvgpu_evidence_decode(p, len, &e) == MS_OK) {
+        f->form = MS_EVFILE_NVGPU_EVIDENCE;
+        f->type = MS_EVIDENCE_NVIDIA_GPU;
+        return ms_buf_append(&f->evidence, p, len);
+    }
+    return MS_ERR_FILE_FORMAT;
+}
+
 static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
 {
     uint8_t report[MS_SNP_REPORT_LEN];
@@ -202,6 +225,9 @@ static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
         f->form = MS_EVFILE_SNP_BUNDLE;
         f->type = MS_EVIDENCE_SEV_SNP;
         return ms_buf_append(&f->evidence, p, len);
+    }
+    if (nvgpu_raw(p, len, f) == MS_OK) {
+        return MS_OK;
     }
     if (p[0] == MS_TPM2_FORMAT && len <= MS_TPM2_MAX_BUNDLE) {
         f->form = MS_EVFILE_TPM2_BUNDLE;

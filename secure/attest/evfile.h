@@ -20,6 +20,9 @@
  *   SNP_REPORT      AMD's raw ATTESTATION_REPORT: exactly 1184 bytes
  *   SNP_REPORT_HEX  the same as 2368 hex digits, optionally followed by whitespace
  *   SNP_BUNDLE      an SEV-SNP bundle as a supervisor sends it (docs/attest-sev-snp.md §3)
+ *   NVGPU_REPORT_HEX  an NVIDIA SPDM GET_MEASUREMENTS request || MEASUREMENTS response in
+ *                   hex, as NVML returns it (docs/attest-nvidia.md §2): "11e0..." text
+ *   NVGPU_EVIDENCE  nvidia-gpu evidence as a supervisor sends it (docs/attest-nvidia.md §3)
  *   TPM2_BUNDLE     anything else that starts with byte 0x01 and fits MS_TPM2_MAX_BUNDLE: a
  *                   TPM quote bundle as a supervisor sends it (docs/attest-tpm2.md §2); its
  *                   format check is the verifier's
@@ -30,6 +33,8 @@ typedef enum ms_evfile_form {
     MS_EVFILE_SNP_REPORT_HEX,
     MS_EVFILE_SNP_BUNDLE,
     MS_EVFILE_TPM2_BUNDLE,
+    MS_EVFILE_NVGPU_REPORT_HEX,
+    MS_EVFILE_NVGPU_EVIDENCE,
 } ms_evfile_form;
 
 /* A parsed file. Owns `evidence`; init, then free (wipes). */
