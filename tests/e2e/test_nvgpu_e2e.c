@@ -3,6 +3,8 @@
  * NVML (two GPUs whose reports the fake signs over each handshake's nonce with test-made
  * keys), a client whose policy pins the test root and the measurements completes a turn;
  * a changed pinned measurement, or another GPU count, makes it refuse with nothing sent.
+ * minions-secure attest discovers the evidence (--any-evidence --gpu-root) and prints a
+ * nvidia_gpu policy section; under the policy it shows each GPU's checks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,37 @@ static void test_gpu_sessions(void)
     ms_buf_free(&reply);
 }
 
+static int has(const ms_buf *b, const char *needle)
+{
+    int ok = b->p && strstr((const char *)b->p, needle) != NULL;
+    if (!ok) {
+        fprintf(stderr, "  missing \"%s\" in:\n%s\n", needle, b->p ? (const char *)b->p : "");
+    }
+    return ok;
+}
+
+static void test_attest_discovery(void)
+{
+    e2e_out r;
+    char pol[PATH_MAX];
+    const char *a[] = {"attest", "--supervisor_url", E.st.url, "--cacert", W.ca,
+                       "--any-evidence", "--gpu-root", E.root, NULL};
+    CHECK(e2e_world_run(&W, &(e2e_cmd){.timeout_ms = 60000}, a, &r) == 0);
+    CHECK(has(&r.out, "gpu1           device 2222"));
+    CHECK(has(&r.out, "PASS     gpu1 nonce"));
+    CHECK(has(&r.out, "\"nvidia_gpu\": {"));
+    CHECK(has(&r.out, "\"count\": 2"));
+    CHECK(has(&r.out, "\"8\": \"181818"));
+    e2e_out_free(&r);
+    e2e_path(pol, "%s/good.json", W.dir);
+    const char *b[] = {"attest", "--supervisor_url", E.st.url, "--cacert", W.ca,
+                       "--attestation-policy", pol, NULL};
+    CHECK(e2e_world_run(&W, &(e2e_cmd){.timeout_ms = 60000}, b, &r) == 0);
+    CHECK(has(&r.out, "PASS     gpu0 measurements"));
+    CHECK(has(&r.out, "PASS     gpus"));
+    e2e_out_free(&r);
+}
+
 static int setup(void)
 {
     char path[PATH_MAX];
@@ -171,7 +204,8 @@ static int setup(void)
 
 int main(int argc, char **argv)
 {
-    int rc = e2e_world_open(&W, "test_nvgpu_e2e", E2E_SUP | E2E_SIM | E2E_SRC, argc, argv);
+    int rc = e2e_world_open(&W, "test_nvgpu_e2e", E2E_SUP | E2E_SIM | E2E_CLI | E2E_SRC,
+                            argc, argv);
     if (rc != 0) {
         return e2e_world_close(&W, rc);
     }
@@ -180,6 +214,7 @@ int main(int argc, char **argv)
         CHECK(0);
     } else {
         RUN(test_gpu_sessions);
+        RUN(test_attest_discovery);
     }
     CHECK(e2e_stack_stop(&E.st) == 0); /* clean exits: no sanitizer report */
     nv_fx_chain_free(&E.gpu[0]);
