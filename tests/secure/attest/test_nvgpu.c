@@ -351,16 +351,17 @@ static void test_made_flip_every_byte(void)
     CHECK_OK(ms_nvgpu_item_decode(item.p, item.len, &it));
     size_t start = (size_t)(it.report - item.p);
     int bad = 0;
+    p.root_der = NULL; /* the chain is not what is flipped: skipped to keep the loop fast */
     for (size_t i = start; i < start + it.report_len; i++) {
         item.p[i] ^= 0x04;
-        ms_err e = ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk);
+        ms_err e = ms_nvgpu_verify_checks(&p, item.p, item.len, NONCE, now(), 1, &chk);
         if (e == MS_OK) {
             bad++;
         }
         item.p[i] ^= 0x04;
     }
     CHECK(bad == 0);
-    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    CHECK_OK(ms_nvgpu_verify_checks(&p, item.p, item.len, NONCE, now(), 1, &chk));
     ms_buf_free(&item);
 }
 
