@@ -161,6 +161,17 @@
   X(MS_ERR_AZ_BUNDLE,             ATTEST,   "Azure vTPM evidence bundle is malformed (lengths, caps or trailing bytes)") \
   X(MS_ERR_AZ_QUOTE_SIGNATURE,    ATTEST,   "vTPM quote signature does not verify under the HCL report's attestation key") \
   /* ATTEST, NVIDIA GPU evidence: one code per check (docs/attest-nvidia.md) */ \
+  X(MS_ERR_NVGPU_FORMAT,          ATTEST,   "NVIDIA GPU evidence is malformed (SPDM request/response, opaque data or certificate list)") \
+  X(MS_ERR_NVGPU_NONCE,           ATTEST,   "NVIDIA GPU report is not over this session's binding (request nonce differs)") \
+  X(MS_ERR_NVGPU_CHAIN,           ATTEST,   "NVIDIA GPU certificate chain does not verify to the pinned root at the given time") \
+  X(MS_ERR_NVGPU_IDENTITY,        ATTEST,   "NVIDIA GPU attestation certificate is not bound to the device certificate that issued it") \
+  X(MS_ERR_NVGPU_SIGNATURE,       ATTEST,   "NVIDIA GPU report signature does not verify under the attestation certificate's key") \
+  X(MS_ERR_NVGPU_MEASUREMENT,     ATTEST,   "an NVIDIA GPU measurement is missing or differs from the policy's") \
+  X(MS_ERR_NVGPU_CC_OFF,          ATTEST,   "NVIDIA GPU is not in confidential-computing mode") \
+  X(MS_ERR_NVGPU_DEBUG,           ATTEST,   "NVIDIA GPU is in a debugging (dev-tools) mode the policy does not allow") \
+  X(MS_ERR_NVGPU_COUNT,           ATTEST,   "NVIDIA GPU evidence holds another number of GPUs than the policy requires") \
+  X(MS_ERR_NVGPU_DUPLICATE,       ATTEST,   "NVIDIA GPU evidence presents the same device twice") \
+  X(MS_ERR_NVGPU_NVML,            ATTEST,   "the NVIDIA management library (libnvidia-ml) could not be loaded or did not answer") \
   /* ATTEST, composite evidence (docs/protocol.md §2.4) */ \
   X(MS_ERR_COMPOSITE_FORMAT,      ATTEST,   "composite evidence is malformed (format byte, item count, item lengths or trailing bytes)") \
   X(MS_ERR_COMPOSITE_TYPE,        ATTEST,   "composite evidence holds an item type, or a CPU TEE type, that the policy does not name") \

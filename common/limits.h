@@ -90,6 +90,15 @@
 #define MS_AZ_MAX_HCL 8192u                    /* bytes of an Azure HCL report with its NV zero fill (2048..2600 seen) */
 #define MS_AZ_MAX_VAR_DATA 4096u               /* bytes of its variable data (JSON; ~600..1200 seen) */
 #define MS_AZ_MAX_JWK_KEYS 8u                  /* keys in the variable data's "keys" array */
+/* NVIDIA GPU evidence (docs/attest-nvidia.md) */
+#define MS_NVGPU_MAX_REPORT 8192u              /* bytes of SPDM request || response (NVML's buffer) */
+#define MS_NVGPU_MAX_BLOCKS 255u               /* measurement blocks in one response */
+#define MS_NVGPU_MAX_MEAS_VALUE 64u            /* bytes of one measurement value (SHA-512 at most) */
+#define MS_NVGPU_MAX_OPAQUE 1024u              /* bytes of the opaque data (SPDM 1.1's bound) */
+#define MS_NVGPU_MAX_OPAQUE_FIELDS 64u         /* NVIDIA fields in the opaque data */
+#define MS_NVGPU_MAX_CERT 3072u                /* bytes of one DER certificate of a GPU chain */
+#define MS_NVGPU_MAX_CHAIN 6u                  /* certificates in one GPU chain */
+#define MS_NVGPU_MAX_GPUS 8u                   /* GPUs in one nvidia-gpu evidence */
 /* --- end attestation ---------------------------------------------------------------------- */
 
 /* --- protocols/ runs: Minion and Minions (docs/protocols.md) ----------------------------- */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 #include "secure/attest/inspect.h"
+#include "secure/attest/nvgpu.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
 #include "apps/minions-secure/cli.h"
@@ -29,9 +30,11 @@ static const char USAGE[] =
     "                             [--save FILE] [--json] [connection options]\n"
     "       minions-secure attest --verify FILE (--attestation-policy FILE | --any-evidence)\n"
     "                             [--vcek F] [--ask F] [--ark F] [--cert-table F]\n"
-    "                             [--report-data HEX] [--json]\n"
+    "                             [--tdx-root F] [--tdx-collateral DIR]\n"
+    "                             [--gpu-chain F] [--gpu-root F]\n"
+    "                             [--report-data HEX] [--at UNIX_SECONDS] [--json]\n"
+    "       minions-secure attest measure ...      (SEV-SNP launch digest: measure --help)\n"
     "       minions-secure attest enroll-tpm ...   (TPM AK enrolment: enroll-tpm --help)\n"
-    "                             [--tdx-root F] [--tdx-collateral DIR] [--at UNIX_SECONDS]\n"
     "\n"
     "Shows what a minions-supervisor proves: its evidence type and mode, validity, for TPM\n"
     "2.0 the attestation key's name and the quoted PCRs, for SEV-SNP the measurement, TCB,\n"
@@ -61,6 +64,10 @@ static const char USAGE[] =
     "                               TDX PCK chain against (NOT pinned; a policy pins its own)\n"
     "  --ark F                      with --any-evidence only: an ARK to check the chain\n"
     "                               against (NOT pinned; a policy pins its own)\n"
+    "  --gpu-chain F                an NVIDIA GPU report's certificate chain (PEM, leaf first):\n"
+    "                               --verify FILE is then the hex of its SPDM request||response\n"
+    "  --gpu-root F                 with --any-evidence only: an NVIDIA root to check GPU\n"
+    "                               chains against (NOT pinned; a policy pins its own)\n"
     "  --report-data HEX            the binding a raw file must carry (64 bytes; for a TPM\n"
     "                               quote its first 32 are enough); without it that check is\n"
     "                               SKIPPED: a raw file has no session\n"
@@ -83,6 +90,7 @@ typedef struct opts {
     int any, json;
     const char *save, *verify, *vcek, *ask, *ark, *table, *report_data;
     const char *tdx_root, *tdx_collateral;
+    const char *gpu_chain, *gpu_root;
     long at; /* --at: judge validity at this Unix time; 0: now */
 } opts;
 
@@ -99,6 +107,8 @@ enum {
     O_AT,
     O_TDX_ROOT,
     O_TDX_COLLATERAL,
+    O_GPU_CHAIN,
+    O_GPU_ROOT,
     O_HELP,
     O_VERSION
 };
@@ -116,6 +126,8 @@ typedef struct run {
     uint8_t report_data[MS_BINDING_LEN];
     int have_report_data;
     char ark_abs[PATH_MAX], ask_abs[PATH_MAX], pub_abs[PATH_MAX];
+    ms_buf nv_root;               /* --gpu-root, DER: NOT pinned */
+    char nv_root_abs[PATH_MAX];
     uint8_t ark_sha256[MS_SHA256_LEN];
     /* --any-evidence live: what the handshake's verifier saw */
     ms_inspect ins;
@@ -144,6 +156,8 @@ static int apply(void *ctx, int c, const char *arg)
     case O_AT: return ms_cli_parse_long(arg, 1, 253402300799L, &o->at);
     case O_TDX_ROOT: o->tdx_root = arg; return 1;
     case O_TDX_COLLATERAL: o->tdx_collateral = arg; return 1;
+    case O_GPU_CHAIN: o->gpu_chain = arg; return 1;
+    case O_GPU_ROOT: o->gpu_root = arg; return 1;
     default: return ms_cli_conn_apply(&o->conn, c, arg) == 1;
     }
 }
@@ -176,6 +190,12 @@ static int check_combination(const opts *o)
     if (o->tdx_collateral && !o->verify) {
         return usage_error("--tdx-collateral is for --verify");
     }
+    if (o->gpu_root && !o->any) {
+        return usage_error("--gpu-root is for --any-evidence: a policy pins its own NVIDIA root");
+    }
+    if (o->gpu_chain && !o->verify) {
+        return usage_error("--gpu-chain is for --verify");
+    }
     if (o->verify) {
         if (c->url || o->save) {
             return usage_error("--verify checks a file offline: drop --supervisor_url and --save");
@@ -201,8 +221,10 @@ static int parse_args(int argc, char **argv, opts *o)
         {"any-evidence", 0, 0, O_ANY}, {"save", 1, 0, O_SAVE},     {"json", 0, 0, O_JSON},
         {"verify", 1, 0, O_VERIFY},    {"vcek", 1, 0, O_VCEK},     {"ask", 1, 0, O_ASK},
         {"ark", 1, 0, O_ARK},          {"cert-table", 1, 0, O_TABLE},
-        {"report-data", 1, 0, O_RDATA}, {"at", 1, 0, O_AT}, {"help", 0, 0, O_HELP},   {"version", 0, 0, O_VERSION},
+        {"report-data", 1, 0, O_RDATA}, {"at", 1, 0, O_AT},
         {"tdx-root", 1, 0, O_TDX_ROOT}, {"tdx-collateral", 1, 0, O_TDX_COLLATERAL},
+        {"gpu-chain", 1, 0, O_GPU_CHAIN}, {"gpu-root", 1, 0, O_GPU_ROOT},
+        {"help", 0, 0, O_HELP},   {"version", 0, 0, O_VERSION},
         {0, 0, 0, 0}};
     static const char *const help[] = {USAGE, NULL};
     ms_cli_parser p = {.prog = PROG, .own = own, .opt_help = O_HELP, .opt_version = O_VERSION,
@@ -274,6 +296,12 @@ static int load_roots(run *r)
         }
         absolute(r->o.tdx_collateral, r->tdx_collateral_abs);
     }
+    if (r->o.gpu_root) {
+        if (!read_cert("--gpu-root", r->o.gpu_root, &r->nv_root)) {
+            return 0;
+        }
+        absolute(r->o.gpu_root, r->nv_root_abs);
+    }
     return 1;
 }
 
@@ -313,6 +341,7 @@ static int show(run *r, attest_shown *s)
     s->now = (uint64_t)time(NULL);
     s->tdx_root_path = r->tdx_root_abs[0] ? r->tdx_root_abs : NULL;
     s->tdx_collateral_path = r->tdx_collateral_abs[0] ? r->tdx_collateral_abs : NULL;
+    s->nv_root_path = r->nv_root_abs[0] ? r->nv_root_abs : NULL;
     if (r->o.json) {
         ms_err e = attest_show_json(s, stdout);
         if (e != MS_OK) {
@@ -344,7 +373,9 @@ static ms_err discover(void *ctx, const ms_evidence_view *ev)
                         .mode = ev->mode, .not_after = ev->not_after, .at = ev->now,
                         .static_pk = ev->static_pk, .binding = ev->binding, .binding_live = 1,
                         .policy = NULL, .snp_roots = r->have_roots ? &r->roots : NULL,
-                        .tdx_roots = r->have_roots ? &r->tdx_roots : NULL};
+                        .tdx_roots = r->have_roots ? &r->tdx_roots : NULL,
+                        .nv_root_der = r->nv_root.len ? r->nv_root.p : NULL,
+                        .nv_root_len = r->nv_root.len};
     r->verdict = ms_attest_inspect(&in, &r->ins);
     r->inspected = 1;
     r->seen = *ev;
@@ -366,7 +397,9 @@ static int connect_live(run *r)
     p->accept[1] = MS_EVIDENCE_SEV_SNP;
     p->accept[2] = MS_EVIDENCE_DEV_KEY;
     p->accept[3] = MS_EVIDENCE_TDX;
-    p->n_accept = 4;
+    p->accept[4] = MS_EVIDENCE_AZ_SNP_VTPM;
+    p->accept[5] = MS_EVIDENCE_NVIDIA_GPU;
+    p->n_accept = 6;
     ms_client_cfg cfg = {.url = c->url, .cacert = c->cacert, .allow_http = c->allow_http,
                          .allow_tls_proxy = c->allow_tls_proxy, .policy = p,
                          .strict = c->strict, .timeout_ms = c->timeout_s * 1000,
@@ -530,6 +563,50 @@ static int bundle_tdx(run *r, const ms_evfile *f)
     return e == MS_OK;
 }
 
+/* A GPU report in hex and its chain (--gpu-chain) as nvidia-gpu evidence of one GPU. */
+static int nvgpu_assemble(run *r, const ms_evfile *f)
+{
+    ms_buf pem, ders;
+    ms_nvgpu_item it;
+    size_t off[MS_NVGPU_MAX_CHAIN], lens[MS_NVGPU_MAX_CHAIN];
+    if (!r->o.gpu_chain) {
+        fprintf(stderr, "%s: an NVIDIA GPU report needs its certificate chain: --gpu-chain FILE\n",
+                PROG);
+        return 0;
+    }
+    memset(&it, 0, sizeof it);
+    ms_buf_init(&pem, MS_NVGPU_MAX_CHAIN * 2u * MS_NVGPU_MAX_CERT);
+    ms_buf_init(&ders, MS_NVGPU_MAX_CHAIN * MS_NVGPU_MAX_CERT);
+    ms_err e = ms_file_read(r->o.gpu_chain, MS_NVGPU_MAX_CHAIN * 2u * MS_NVGPU_MAX_CERT, &pem);
+    if (e == MS_OK) {
+        e = ms_nvgpu_pem_chain(pem.p, pem.len, &ders, off, lens, &it.n_certs);
+    }
+    if (e == MS_OK) {
+        it.report = f->evidence.p;
+        it.report_len = f->evidence.len;
+        for (size_t i = 0; i < it.n_certs; i++) {
+            it.cert[i] = ders.p + off[i];
+            it.cert_len[i] = lens[i];
+        }
+        ms_buf item;
+        ms_buf_init(&item, MS_NVGPU_MAX_ITEM);
+        e = ms_nvgpu_item_encode(&it, &item);
+        if (e == MS_OK) {
+            e = ms_nvgpu_evidence_begin(1, &r->bundle);
+        }
+        if (e == MS_OK) {
+            e = ms_nvgpu_evidence_add(item.p, item.len, &r->bundle);
+        }
+        ms_buf_free(&item);
+    }
+    ms_buf_free(&pem);
+    ms_buf_free(&ders);
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: --gpu-chain %s: %s\n", PROG, r->o.gpu_chain, ms_err_str(e));
+    }
+    return e == MS_OK;
+}
+
 /* A bare Azure HCL report's VCEK and ASK (--vcek/--ask, or a certificate table); optional. */
 static int az_certs(run *r)
 {
@@ -591,6 +668,14 @@ static int load_file(run *r, ms_evfile *f)
         fprintf(stderr, "%s: --tdx-collateral is for a TDX quote or bundle\n", PROG);
         return 0;
     }
+    if (f->form == MS_EVFILE_NVGPU_REPORT_HEX) {
+        return nvgpu_assemble(r, f);
+    }
+    if (r->o.gpu_chain) {
+        fprintf(stderr, "%s: --gpu-chain is for an NVIDIA GPU report in hex; %s is not one\n",
+                PROG, r->o.verify);
+        return 0;
+    }
     return raw_report ? bundle_report(r, f)
            : tdx      ? bundle_tdx(r, f)
            : az_hcl   ? az_certs(r)
@@ -626,7 +711,9 @@ static int run_offline(run *r)
                         .snp_roots = r->have_roots ? &r->roots : NULL,
                         .tdx_roots = r->have_roots ? &r->tdx_roots : NULL,
                         .az_vcek = r->az_vcek, .az_vcek_len = r->az_vcek_len,
-                        .az_ask = r->az_ask, .az_ask_len = r->az_ask_len};
+                        .az_ask = r->az_ask, .az_ask_len = r->az_ask_len,
+                        .nv_root_der = r->nv_root.len ? r->nv_root.p : NULL,
+                        .nv_root_len = r->nv_root.len};
     r->tdx_roots.at = check_at;
     r->verdict = ms_attest_inspect(&in, &r->ins);
     attest_shown s = {.source = r->o.verify, .have_session = f.have_session, .mode = f.mode,
@@ -658,6 +745,7 @@ static void run_init(run *r)
     ms_buf_init(&r->tdx_root, MS_SNP_MAX_CERT);
     ms_buf_init(&r->tdx_bundle, MS_MAX_EVIDENCE);
     ms_tdx_files_init(&r->tdx_files);
+    ms_buf_init(&r->nv_root, MS_SNP_MAX_CERT);
 }
 
 static void run_free(run *r)
@@ -677,6 +765,7 @@ static void run_free(run *r)
     ms_buf_free(&r->tdx_root);
     ms_buf_free(&r->tdx_bundle);
     ms_tdx_files_free(&r->tdx_files);
+    ms_buf_free(&r->nv_root);
 }
 
 int ms_cmd_attest(int argc, char **argv)

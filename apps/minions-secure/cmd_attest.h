@@ -29,6 +29,7 @@ typedef struct attest_shown {
     uint64_t now;              /* for "expired now" on saved evidence; 0: not said */
     const char *tdx_root_path; /* TDX policy suggestion: --tdx-root, or NULL (placeholder) */
     const char *tdx_collateral_path; /* --tdx-collateral, or NULL */
+    const char *nv_root_path;  /* nvidia-gpu policy suggestion: the root's file, or NULL */
 } attest_shown;
 
 /* The report for a person: facts, one line per check, the verdict, then the policy. */

@@ -13,6 +13,7 @@
 #include "secure/attest/policy.h"
 
 #define DEV_PUB_PLACEHOLDER "minions-dev-attestation.pem.pub"
+#define NV_ROOT_PLACEHOLDER "nvidia-device-identity-ca.pem"
 
 static void utc_time(uint64_t t, char out[static 32])
 {
@@ -181,6 +182,35 @@ static void text_devkey(const uint8_t pk[static MS_SIGN_PK_LEN], FILE *out)
                  "  NOT what host or software runs it\n");
 }
 
+static const char *feature_name(uint32_t f)
+{
+    static const char *const names[] = {"SPT (CC, single GPU)", "MPT (CC, multi-GPU)",
+                                        "PPCIE (CC, protected PCIe)"};
+    return f <= MS_NVGPU_FEATURE_MAX_CC ? names[f] : "not a CC mode";
+}
+
+static void text_nvgpu(const ms_inspect *in, FILE *out)
+{
+    for (size_t i = 0; i < in->nv_n; i++) {
+        const ms_inspect_gpu *g = &in->nv[i];
+        fprintf(out, "gpu%zu           device %s, %zu measurements\n", i,
+                g->device_id[0] ? g->device_id : "(identity not established)", g->n_blocks);
+        fprintf(out, "  driver %s, VBIOS %s, chip SKU %s, project %s SKU %s\n",
+                g->driver_version[0] ? g->driver_version : "-",
+                g->vbios_version[0] ? g->vbios_version : "-", g->chip_sku[0] ? g->chip_sku : "-",
+                g->project[0] ? g->project : "-", g->project_sku[0] ? g->project_sku : "-");
+        if (g->have_feature_flag) {
+            fprintf(out, "  CC mode (signed): %s\n", feature_name(g->feature_flag));
+        } else {
+            fprintf(out, "  CC mode: no signed field; host (NVML, unsigned) says CC %s\n",
+                    (g->host_flags & MS_NVGPU_HOST_CC_ON) ? "on" : "off");
+        }
+        fprintf(out, "  dev-tools (host-reported, unsigned): %s%s\n",
+                (g->host_flags & MS_NVGPU_HOST_DEVTOOLS) ? "on" : "off",
+                g->n_unknown ? "; opaque fields of unknown types present" : "");
+    }
+}
+
 static void text_facts(const attest_shown *s, FILE *out)
 {
     char when[32], recv[32], hex[129];
@@ -224,6 +254,7 @@ static void text_facts(const attest_shown *s, FILE *out)
     if (s->ins->have_dev_pk) {
         text_devkey(s->ins->dev_pk, out);
     }
+    text_nvgpu(s->ins, out);
 }
 
 static void text_checks(const attest_shown *s, FILE *out)
@@ -410,6 +441,25 @@ static ms_err policy_az(ms_json_wval o, const ms_tpm2_policy *q)
     return MS_OK;
 }
 
+/* The measurements every GPU agrees on, NVIDIA's root, CC required, dev-tools refused. */
+static ms_err policy_nvgpu(ms_json_wval o, const attest_shown *s)
+{
+    const ms_inspect *in = s->ins;
+    ms_json_wval p, m;
+    char key[4];
+    ENSURE(in->nv_n > 0 && in->nv_n_meas > 0, MS_ERR_STATE);
+    TRY(ms_json_add_obj(o, "nvidia_gpu", &p));
+    TRY(ms_json_add_cstr(p, "root_pem", s->nv_root_path ? s->nv_root_path : NV_ROOT_PLACEHOLDER));
+    TRY(ms_json_add_u64(p, "count", in->nv_n));
+    TRY(ms_json_add_obj(p, "measurements", &m));
+    for (size_t i = 0; i < in->nv_n_meas; i++) {
+        snprintf(key, sizeof key, "%u", in->nv_meas[i].index);
+        TRY(add_hex(m, key, in->nv_meas[i].value, in->nv_meas[i].len));
+    }
+    TRY(ms_json_add_bool(p, "require_cc", true));
+    return ms_json_add_bool(p, "allow_debug", false);
+}
+
 static ms_err add_policy(ms_json_wval o, const attest_shown *s)
 {
     const ms_inspect *in = s->ins;
@@ -432,6 +482,8 @@ static ms_err add_policy(ms_json_wval o, const attest_shown *s)
         ENSURE(in->have_snp && in->have_tpm2, MS_ERR_STATE);
         TRY(policy_snp(o, s));
         return policy_az(o, &in->tpm2);
+    case MS_EVIDENCE_NVIDIA_GPU:
+        return policy_nvgpu(o, s);
     case MS_EVIDENCE_DEV_KEY:
         ENSURE(in->have_dev_pk, MS_ERR_STATE);
         TRY(ms_json_add_obj(o, "dev_key", &dev));
@@ -486,6 +538,29 @@ static ms_err json_snp(ms_json_wval ev, const ms_snp_report *r)
     return add_hex(o, "chip_id", r->chip_id, MS_SNP_CHIP_ID_LEN);
 }
 
+static ms_err json_nvgpu(ms_json_wval ev, const ms_inspect *in)
+{
+    ms_json_wval arr, g;
+    TRY(ms_json_add_arr(ev, "nvidia_gpu", &arr));
+    for (size_t i = 0; i < in->nv_n; i++) {
+        const ms_inspect_gpu *x = &in->nv[i];
+        TRY(ms_json_add_obj(arr, NULL, &g));
+        TRY(ms_json_add_cstr(g, "device_id", x->device_id));
+        TRY(ms_json_add_cstr(g, "driver_version", x->driver_version));
+        TRY(ms_json_add_cstr(g, "vbios_version", x->vbios_version));
+        TRY(ms_json_add_cstr(g, "chip_sku", x->chip_sku));
+        TRY(ms_json_add_cstr(g, "project", x->project));
+        TRY(ms_json_add_cstr(g, "project_sku", x->project_sku));
+        TRY(ms_json_add_u64(g, "measurements", x->n_blocks));
+        if (x->have_feature_flag) {
+            TRY(ms_json_add_u64(g, "feature_flag", x->feature_flag));
+        }
+        TRY(ms_json_add_bool(g, "host_cc", (x->host_flags & MS_NVGPU_HOST_CC_ON) != 0));
+        TRY(ms_json_add_bool(g, "host_devtools", (x->host_flags & MS_NVGPU_HOST_DEVTOOLS) != 0));
+    }
+    return MS_OK;
+}
+
 static ms_err json_evidence(ms_json_wval root, const attest_shown *s)
 {
     const ms_inspect *in = s->ins;
@@ -537,6 +612,9 @@ static ms_err json_evidence(ms_json_wval root, const attest_shown *s)
         if (in->az_var.has_user_data) {
             TRY(add_hex(x, "user_data", in->az_var.user_data, MS_AZ_USER_DATA_LEN));
         }
+    }
+    if (in->nv_n > 0) {
+        TRY(json_nvgpu(ev, in));
     }
     if (in->have_dev_pk) {
         ms_devkey_fingerprint(in->dev_pk, fp);

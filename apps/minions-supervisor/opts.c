@@ -73,6 +73,8 @@ static const char USAGE[] =
     "                           qe_identity.json, tcb_signing_chain.pem, pck_crl.der,\n"
     "                           root_crl.der from Intel's PCS; docs/attest-tdx.md)\n"
     "  --tdx-tsm DIR            TDX: configfs-tsm report directory (default " MS_TDX_TSM_ROOT ")\n"
+    "  --gpus all|LIST          nvidia-gpu: the GPUs to attest, e.g. 0,1 (default all)\n"
+    "  --nvml-lib PATH          nvidia-gpu: the NVML library (default libnvidia-ml.so.1)\n"
     "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
     "                           (default ./minions-dev-attestation.pem); its public half is\n"
     "                           written to FILE.pub: give that file to clients\n"
@@ -144,6 +146,8 @@ enum { O_TPM_AK_CERT = 440, O_TPM_REQUEST, O_TPM_ACTIVATE, O_TPM_ACTIVATE_OUT };
 
 /* SEV-SNP options (numbered apart from the list above). */
 enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
+/* NVIDIA GPU options. */
+enum { O_NV_GPUS = 470, O_NV_LIB };
 
 /* TDX options (numbered apart from the lists around). */
 enum { O_TDX_COLLATERAL = 460, O_TDX_TSM };
@@ -193,6 +197,8 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_SNP_DEVICE: o->ev.snp_device = arg; return 1;
     case O_TDX_COLLATERAL: o->ev.tdx_collateral = arg; return 1;
     case O_TDX_TSM: o->ev.tdx_tsm = arg; return 1;
+    case O_NV_GPUS: o->ev.nv_gpus = arg; return 1;
+    case O_NV_LIB: o->ev.nv_lib = arg; return 1;
     case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
     case O_TPM_AK_CERT: o->ev.tpm_ak_cert = arg; return 1;
     case O_TPM_REQUEST: o->tpm_enrol_request = arg; return 1;
@@ -220,6 +226,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"snp-certs", 1, 0, O_SNP_CERTS}, {"snp-tsm", 1, 0, O_SNP_TSM},
         {"snp-device", 1, 0, O_SNP_DEVICE},
         {"tdx-collateral", 1, 0, O_TDX_COLLATERAL}, {"tdx-tsm", 1, 0, O_TDX_TSM},
+        {"gpus", 1, 0, O_NV_GPUS}, {"nvml-lib", 1, 0, O_NV_LIB},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
         {"tpm-ak-cert", 1, 0, O_TPM_AK_CERT}, {"tpm-enrol-request", 1, 0, O_TPM_REQUEST},
@@ -260,8 +267,8 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         return EXIT_USAGE;
     }
     if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
-        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp, tdx or "
-                        "az-snp-vtpm\n",
+        fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp, tdx, "
+                        "az-snp-vtpm or nvidia-gpu\n",
                 o->evidence);
         return EXIT_USAGE;
     }
@@ -283,6 +290,10 @@ static int parse_args(int argc, char **argv, sup_opts *o)
     }
     if ((o->ev.tdx_collateral || o->ev.tdx_tsm) && o->ev.kind != MS_PRODUCER_TDX) {
         fprintf(stderr, "minions-supervisor: --tdx-collateral and --tdx-tsm need --evidence tdx\n");
+        return EXIT_USAGE;
+    }
+    if ((o->ev.nv_gpus || o->ev.nv_lib) && o->ev.kind != MS_PRODUCER_NVIDIA_GPU) {
+        fprintf(stderr, "minions-supervisor: --gpus and --nvml-lib need --evidence nvidia-gpu\n");
         return EXIT_USAGE;
     }
     return 0;

@@ -104,7 +104,7 @@ static void say_snp(const ms_producer_pins *pins)
 }
 
 /* Why the producer did not open, and the exit status that goes with it. */
-static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
+static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e, const char *nv_why)
 {
     const char *tcti = o->ev.tpm_tcti ? o->ev.tpm_tcti : "(default)";
     const char *root = o->ev.snp_tsm ? o->ev.snp_tsm : MS_SNP_TSM_ROOT;
@@ -156,6 +156,14 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e)
                 e == MS_ERR_ATTEST_UNAVAILABLE ? " (the host gave no VCEK or ASK: use --snp-certs DIR)"
                                                : "");
         return EXIT_START;
+    case MS_PRODUCER_STEP_NVML:
+        fprintf(stderr, "minions-supervisor: --evidence nvidia-gpu: %s%s%s\n", ms_err_str(e),
+                nv_why[0] ? ": " : "", nv_why);
+        return e == MS_ERR_CONFIG ? EXIT_USAGE : EXIT_START;
+    case MS_PRODUCER_STEP_NV_REPORT:
+        fprintf(stderr, "minions-supervisor: --evidence nvidia-gpu: no GPU evidence: %s\n",
+                ms_err_str(e));
+        return EXIT_START;
     default:
         fprintf(stderr, "minions-supervisor: %s\n", ms_err_str(e));
         return o->ev.kind == MS_PRODUCER_DEV_KEY ? EXIT_KEY : EXIT_START;
@@ -193,7 +201,7 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
     ms_producer_step step;
     ms_err e = ms_producer_open(&a->ev, &o->ev, &pins, &step);
     if (e != MS_OK) {
-        return say_failure(o, step, e);
+        return say_failure(o, step, e, pins.nv_why);
     }
     if (o->ev.kind == MS_PRODUCER_TPM2) {
         say_tpm(&pins);
@@ -201,6 +209,10 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
         say_snp(&pins);
     } else if (o->ev.kind == MS_PRODUCER_TDX) {
         say_tdx(&pins);
+    } else if (o->ev.kind == MS_PRODUCER_NVIDIA_GPU) {
+        fprintf(stderr, "minions-supervisor: nvidia-gpu evidence from %zu GPU(s); clients pin "
+                        "NVIDIA's root and the measurements (minions-secure attest)\n",
+                pins.nv_count);
     } else {
         say_dev_key(o, &pins);
     }

@@ -13,14 +13,17 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "secure/attest/az.h"
+#include "secure/attest/nvgpu.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tdx.h"
 #include "secure/attest/tpm2.h"
 
-static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx"};
+static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx", "az-snp-vtpm",
+                                    "nvidia-gpu"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
-                                    MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX};
+                                    MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
+                                    MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU};
 static const char *const MODES[] = {"FAST", "STRICT"};
 static const char *const CHECKED[] = {"policy", "any-evidence"};
 
@@ -186,6 +189,28 @@ static int starts_json(const uint8_t *p, size_t len)
     return i < len && p[i] == '{';
 }
 
+/* NVIDIA: an SPDM request || response in hex (NVML's, the vector's), or nvidia-gpu evidence. */
+static ms_err nvgpu_raw(const uint8_t *p, size_t len, ms_evfile *f)
+{
+    ms_nvgpu_evidence e;
+    if (len >= 4 && len <= 2u * MS_NVGPU_MAX_REPORT + 64u &&
+        (p[0] == '1' && p[1] == '1' && (p[2] == 'e' || p[2] == 'E') && p[3] == '0')) {
+        if (ms_nvgpu_report_from_hex((const char *)p, len, &f->evidence) == MS_OK) {
+            f->form = MS_EVFILE_NVGPU_REPORT_HEX;
+            f->type = MS_EVIDENCE_NVIDIA_GPU;
+            return MS_OK;
+        }
+        ms_buf_clear(&f->evidence);
+        return MS_ERR_FILE_FORMAT;
+    }
+    if (ms_nvgpu_evidence_decode(p, len, &e) == MS_OK) {
+        f->form = MS_EVFILE_NVGPU_EVIDENCE;
+        f->type = MS_EVIDENCE_NVIDIA_GPU;
+        return ms_buf_append(&f->evidence, p, len);
+    }
+    return MS_ERR_FILE_FORMAT;
+}
+
 static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
 {
     uint8_t report[MS_SNP_REPORT_LEN];
@@ -221,6 +246,9 @@ static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
         f->form = ms_az_hcl_is(p, len) ? MS_EVFILE_AZ_HCL : MS_EVFILE_AZ_BUNDLE;
         f->type = MS_EVIDENCE_AZ_SNP_VTPM;
         return ms_buf_append(&f->evidence, p, len);
+    }
+    if (nvgpu_raw(p, len, f) == MS_OK) {
+        return MS_OK;
     }
     if (p[0] == MS_TPM2_FORMAT && len <= MS_TPM2_MAX_BUNDLE) {
         f->form = MS_EVFILE_TPM2_BUNDLE;

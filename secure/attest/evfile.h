@@ -26,6 +26,9 @@
  *   AZ_HCL          an Azure HCL report ("HCLA"...) as read from vTPM NV 0x01400001
  *                   (docs/attest-azure.md §2): az-snp-vtpm without its quote
  *   AZ_BUNDLE       an az-snp-vtpm bundle as a supervisor sends it (docs/attest-azure.md §3)
+ *   NVGPU_REPORT_HEX  an NVIDIA SPDM GET_MEASUREMENTS request || MEASUREMENTS response in
+ *                   hex, as NVML returns it (docs/attest-nvidia.md §2): "11e0..." text
+ *   NVGPU_EVIDENCE  nvidia-gpu evidence as a supervisor sends it (docs/attest-nvidia.md §3)
  *   TPM2_BUNDLE     anything else that starts with byte 0x01 and fits MS_TPM2_MAX_BUNDLE: a
  *                   TPM quote bundle as a supervisor sends it (docs/attest-tpm2.md §2); its
  *                   format check is the verifier's
@@ -40,6 +43,8 @@ typedef enum ms_evfile_form {
     MS_EVFILE_TDX_BUNDLE,
     MS_EVFILE_AZ_HCL,
     MS_EVFILE_AZ_BUNDLE,
+    MS_EVFILE_NVGPU_REPORT_HEX,
+    MS_EVFILE_NVGPU_EVIDENCE,
 } ms_evfile_form;
 
 /* A parsed file. Owns `evidence`; init, then free (wipes). */

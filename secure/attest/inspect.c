@@ -23,7 +23,7 @@ _Static_assert(POLICY_CHECKS + MS_TDX_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS, "TDX
 static void add(ms_inspect *out, const char *name, ms_check_status st, ms_err e,
                 const char *detail)
 {
-    if (out->n < MS_INSPECT_MAX_CHECKS) {
+    if (out->n < MS_INSPECT_CHECKS_CAP) {
         out->checks[out->n++] = (ms_inspect_check){
             .name = name, .status = st, .err = st == MS_CHECK_FAIL ? e : MS_OK, .detail = detail};
     }
@@ -498,6 +498,146 @@ static void inspect_devkey(const ms_inspect_in *in, ms_inspect *out)
                "Ed25519 over the binding by the evidence's key");
 }
 
+/* --- NVIDIA GPUs (docs/attest-nvidia.md §4) ---------------------------------------------- */
+
+#define NV_ROW(g)                                                                                  \
+    {"gpu" #g " format", "gpu" #g " nonce", "gpu" #g " chain", "gpu" #g " identity",             \
+     "gpu" #g " signature", "gpu" #g " measurements", "gpu" #g " cc-mode", "gpu" #g " debug"}
+static const char *const NV_NAMES[MS_NVGPU_MAX_GPUS][MS_NVGPU_CHECK_COUNT] = {
+    NV_ROW(0), NV_ROW(1), NV_ROW(2), NV_ROW(3), NV_ROW(4), NV_ROW(5), NV_ROW(6), NV_ROW(7)};
+_Static_assert(MS_NVGPU_MAX_GPUS == 8 && MS_NVGPU_CHECK_COUNT == 8, "NV_NAMES has every name");
+
+static const char *const NV_PASS[MS_NVGPU_CHECK_COUNT] = {
+    [MS_NVGPU_CHECK_FORMAT] = "the item, the SPDM request and response and the certificates decode",
+    [MS_NVGPU_CHECK_NONCE] = "the SPDM request's nonce is the binding's first 32 bytes",
+    [MS_NVGPU_CHECK_CHAIN] = "leaf -> device -> ... -> the pinned NVIDIA root, valid then",
+    [MS_NVGPU_CHECK_IDENTITY] = "the leaf was issued by the device certificate named by its serial",
+    [MS_NVGPU_CHECK_SIGNATURE] = "ECDSA P-384 by the leaf over request || response",
+    [MS_NVGPU_CHECK_MEASUREMENT] = "every measurement the policy pins, exactly",
+    [MS_NVGPU_CHECK_CC] = "confidential-computing mode is on",
+    [MS_NVGPU_CHECK_DEBUG] = "dev-tools (debug) mode is off (host-reported)",
+};
+
+static void nv_show(const ms_nvgpu_checks *c, const uint8_t *item, size_t len, ms_inspect_gpu *g)
+{
+    const ms_nvgpu_report *r = &c->report;
+    ms_nvgpu_item it;
+    memset(g, 0, sizeof *g);
+    memcpy(g->device_id, c->device_id, sizeof g->device_id);
+    memcpy(g->driver_version, r->driver_version, sizeof g->driver_version);
+    memcpy(g->vbios_version, r->vbios_version, sizeof g->vbios_version);
+    memcpy(g->project, r->project, sizeof g->project);
+    memcpy(g->project_sku, r->project_sku, sizeof g->project_sku);
+    memcpy(g->chip_sku, r->chip_sku, sizeof g->chip_sku);
+    memcpy(g->cc_source, c->cc_source, sizeof g->cc_source);
+    g->have_feature_flag = r->have_feature_flag;
+    g->feature_flag = r->feature_flag;
+    g->n_blocks = r->n_blocks;
+    g->n_unknown = r->n_unknown;
+    if (ms_nvgpu_item_decode(item, len, &it) == MS_OK) {
+        g->host_flags = it.host_flags;
+    }
+}
+
+/* The measurements of the first GPU that every later GPU shares (a policy pins one set). */
+static void nv_common(const ms_nvgpu_report *r, int first, ms_inspect *out)
+{
+    if (first) {
+        for (size_t i = 0; i < r->n_blocks; i++) {
+            ms_nvgpu_meas *m = &out->nv_meas[i];
+            m->index = r->blocks[i].index;
+            m->len = (uint8_t)r->blocks[i].value_len;
+            memcpy(m->value, r->blocks[i].value, m->len);
+        }
+        out->nv_n_meas = r->n_blocks;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < out->nv_n_meas; i++) {
+        const ms_nvgpu_block *b = ms_nvgpu_report_block(r, out->nv_meas[i].index);
+        if (b != NULL && b->value_len == out->nv_meas[i].len &&
+            ms_ct_equal(b->value, out->nv_meas[i].value, b->value_len)) {
+            out->nv_meas[k++] = out->nv_meas[i];
+        }
+    }
+    out->nv_n_meas = k;
+}
+
+static const char *nv_skip_why(const ms_inspect_in *in, int pinned, ms_nvgpu_check i,
+                               const ms_nvgpu_checks *c)
+{
+    switch (i) {
+    case MS_NVGPU_CHECK_NONCE: return binding_why(in);
+    case MS_NVGPU_CHECK_CHAIN: return "no NVIDIA root to check against (a policy, or a chain ending in its root)";
+    default:
+        if (!pinned) {
+            return in->policy ? "the policy has no nvidia_gpu section" : NOPIN_ANY;
+        }
+        return c->skip_reason[i] ? c->skip_reason[i] : "not asked for";
+    }
+}
+
+static void inspect_nvgpu(const ms_inspect_in *in, ms_inspect *out)
+{
+    static _Thread_local ms_nvgpu_checks c; /* large */
+    ms_nvgpu_evidence ev;
+    ms_nvgpu_policy none;
+    const ms_nvgpu_policy *p = &none;
+    int pinned = in->policy != NULL && in->policy->have_nvgpu;
+    memset(&none, 0, sizeof none);
+    if (pinned) {
+        p = &in->policy->nvgpu;
+    } else if (in->policy == NULL && in->nv_root_der != NULL) {
+        none.root_der = in->nv_root_der;
+        none.root_len = in->nv_root_len;
+    }
+    if (ms_nvgpu_evidence_decode(in->data, in->len, &ev) != MS_OK) {
+        add_result(out, "format", MS_ERR_NVGPU_FORMAT, NULL);
+        return;
+    }
+    for (size_t g = 0; g < ev.n; g++) {
+        /* Each check's outcome is recorded in c; the first failure is read from there. */
+        if (ms_nvgpu_verify_checks(p, ev.item[g], ev.item_len[g], in->binding, in->at, pinned,
+                                   &c) == MS_ERR_ARG) {
+            add_result(out, NV_NAMES[g][MS_NVGPU_CHECK_FORMAT], MS_ERR_ARG, NULL);
+            continue;
+        }
+        for (int i = 0; i < MS_NVGPU_CHECK_COUNT; i++) {
+            const char *pass = NV_PASS[i];
+            if (i == MS_NVGPU_CHECK_CHAIN && !pinned) {
+                pass = "to the root given (NOT pinned: compare it with NVIDIA's)";
+            }
+            if (c.ran[i]) {
+                add_result(out, NV_NAMES[g][i], c.result[i], pass);
+            } else if (!c.have_report) {
+                add_skip(out, NV_NAMES[g][i], "the GPU's item does not decode");
+            } else {
+                add_skip(out, NV_NAMES[g][i], nv_skip_why(in, pinned, (ms_nvgpu_check)i, &c));
+            }
+        }
+        if (c.have_report) {
+            nv_show(&c, ev.item[g], ev.item_len[g], &out->nv[out->nv_n]);
+            nv_common(&c.report, out->nv_n == 0, out);
+            out->nv_n++;
+        }
+    }
+    if (pinned && p->count != 0) {
+        add_result(out, "gpus", ev.n == p->count ? MS_OK : MS_ERR_NVGPU_COUNT,
+                   "as many GPUs as the policy requires");
+    } else {
+        add_skip(out, "gpus", pinned ? "the policy accepts any number" : NOPIN_ANY);
+    }
+    int dup = 0;
+    for (size_t i = 0; i < out->nv_n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            dup |= out->nv[i].device_id[0] != 0 &&
+                   strcmp(out->nv[i].device_id, out->nv[j].device_id) == 0;
+        }
+    }
+    add_result(out, "distinct", dup ? MS_ERR_NVGPU_DUPLICATE : MS_OK,
+               "no device appears twice");
+}
+
 /* --- the whole --------------------------------------------------------------------------- */
 
 ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
@@ -516,6 +656,7 @@ ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
     case MS_EVIDENCE_TDX: inspect_tdx(in, out); break;
     case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
     case MS_EVIDENCE_AZ_SNP_VTPM: inspect_az(in, out); break;
+    case MS_EVIDENCE_NVIDIA_GPU: inspect_nvgpu(in, out); break;
     default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;
     }
     for (size_t i = 0; i < out->n; i++) {

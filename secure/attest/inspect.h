@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "secure/attest/nvgpu.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tdx.h"
@@ -30,6 +31,23 @@ typedef enum ms_check_status {
 } ms_check_status;
 
 #define MS_INSPECT_MAX_CHECKS 48u
+/* nvidia-gpu: the policy's 4, then per GPU its 8, then the count and distinct devices. */
+#define MS_INSPECT_MAX_NV_CHECKS (4u + MS_NVGPU_MAX_GPUS * MS_NVGPU_CHECK_COUNT + 2u)
+#define MS_INSPECT_CHECKS_CAP \
+    (MS_INSPECT_MAX_NV_CHECKS > MS_INSPECT_MAX_CHECKS ? MS_INSPECT_MAX_NV_CHECKS : MS_INSPECT_MAX_CHECKS)
+
+/* What one GPU of nvidia-gpu evidence shows (once its format check passed). */
+typedef struct ms_inspect_gpu {
+    char device_id[64];
+    char driver_version[MS_NVGPU_TEXT_MAX], vbios_version[MS_NVGPU_TEXT_MAX];
+    char project[MS_NVGPU_TEXT_MAX], project_sku[MS_NVGPU_TEXT_MAX];
+    char chip_sku[MS_NVGPU_TEXT_MAX];
+    char cc_source[16];
+    int have_feature_flag;
+    uint32_t feature_flag;
+    uint8_t host_flags;
+    size_t n_blocks, n_unknown;
+} ms_inspect_gpu;
 
 typedef struct ms_inspect_check {
     const char *name;      /* "accepted", "signature", "ak-name", ...: static */
@@ -67,13 +85,17 @@ typedef struct ms_inspect_in {
        the SEV-SNP checks are then SKIPPED. A bundle carries its own. */
     const uint8_t *az_vcek, *az_ask;
     size_t az_vcek_len, az_ask_len;
+    /* Without a policy only: an NVIDIA root to check GPU chains against (not pinned, only
+       shown), or NULL: CHAIN is SKIPPED. DER. */
+    const uint8_t *nv_root_der;
+    size_t nv_root_len;
 } ms_inspect_in;
 
 /* The outcome. Plain data (no pointers but static strings). */
 typedef struct ms_inspect {
     uint16_t type;
     size_t n;
-    ms_inspect_check checks[MS_INSPECT_MAX_CHECKS];
+    ms_inspect_check checks[MS_INSPECT_CHECKS_CAP];
     /* What the evidence shows once its format check passed (unauthenticated unless its
        signature check passed): */
     int have_tpm2;
@@ -95,6 +117,12 @@ typedef struct ms_inspect {
     ms_az_var_data az_var;
     int have_az_td;
     ms_az_td_report az_td;
+    /* nvidia-gpu: each GPU that decoded, and the measurements every such GPU agrees on
+       (what a policy can pin for all of them). */
+    size_t nv_n;
+    ms_inspect_gpu nv[MS_NVGPU_MAX_GPUS];
+    size_t nv_n_meas;
+    ms_nvgpu_meas nv_meas[MS_NVGPU_MAX_BLOCKS];
 } ms_inspect;
 
 /*

@@ -14,9 +14,10 @@
 #include "secure/attest/devkey.h"
 
 static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx",
-                                         "az-snp-vtpm"};
+                                         "az-snp-vtpm", "nvidia-gpu"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE, MS_EVIDENCE_SEV_SNP,
-                                    MS_EVIDENCE_TDX, MS_EVIDENCE_AZ_SNP_VTPM};
+                                    MS_EVIDENCE_TDX, MS_EVIDENCE_AZ_SNP_VTPM,
+                                    MS_EVIDENCE_NVIDIA_GPU};
 #define N_TYPES (sizeof TYPE_IDS / sizeof TYPE_IDS[0])
 
 const char *ms_evidence_type_name(uint16_t type)
@@ -39,6 +40,7 @@ void ms_attest_policy_init(ms_attest_policy *p)
     ms_buf_init(&p->tpm2_ak_ca, MS_TPM2_MAX_CA_FILE);
     ms_buf_init(&p->tdx_root, MS_MAX_KEY_FILE * 4);
     ms_tdx_files_init(&p->tdx_files);
+    ms_buf_init(&p->nv_root, MS_NVGPU_MAX_CERT);
 }
 
 void ms_attest_policy_free(ms_attest_policy *p)
@@ -50,6 +52,7 @@ void ms_attest_policy_free(ms_attest_policy *p)
     ms_buf_free(&p->tpm2_ak_ca);
     ms_buf_free(&p->tdx_root);
     ms_tdx_files_free(&p->tdx_files);
+    ms_buf_free(&p->nv_root);
     ms_wipe(p, sizeof *p);
 }
 
@@ -456,6 +459,41 @@ static ms_err tdx_accept(ms_attest_policy *p, ms_json_val o)
     return MS_OK;
 }
 
+/* "measurements": {"1": "hex", ...}: decimal index 1..254 to a value of 1..64 bytes. */
+static ms_err parse_nv_meas(ms_attest_policy *p, ms_json_val o)
+{
+    ms_json_val m, v;
+    const char *key, *s;
+    size_t len, got;
+    TRY(ms_json_get_obj(o, "measurements", &m));
+    ms_json_iter it = ms_json_iter_init(m);
+    while (ms_json_iter_next(&it, &v, &key)) {
+        char *end;
+        unsigned long idx = strtoul(key, &end, 10);
+        if (key[0] < '1' || key[0] > '9' || *end != '\0' || idx > 254 || strlen(key) > 3) {
+            return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: \"%.20s\" is not an index 1..254", key);
+        }
+        ms_nvgpu_meas *dst = &p->nv_meas[p->nvgpu.n_meas];
+        for (size_t i = 0; i < p->nvgpu.n_meas; i++) {
+            if (p->nv_meas[i].index == idx) {
+                return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: index %lu twice", idx);
+            }
+        }
+        if (ms_json_as_str(v, 2 * MS_NVGPU_MAX_MEAS_VALUE, &s, &len) != MS_OK || len == 0 ||
+            len % 2 != 0 || ms_hex_decode(s, len, dst->value, sizeof dst->value, &got) != MS_OK) {
+            return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements.%lu: want 2..%u hex characters",
+                        idx, 2u * MS_NVGPU_MAX_MEAS_VALUE);
+        }
+        dst->index = (uint8_t)idx;
+        dst->len = (uint8_t)got;
+        p->nvgpu.n_meas++;
+    }
+    if (p->nvgpu.n_meas == 0) {
+        return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: pin at least one index");
+    }
+    return MS_OK;
+}
+
 static ms_err tdx_collateral_dir(ms_attest_policy *p, ms_json_val o, const char *base_dir)
 {
     char path[PATH_MAX];
@@ -567,6 +605,51 @@ static ms_err parse_az_snp(ms_attest_policy *p, ms_json_val root)
     return MS_OK;
 }
 
+static ms_err parse_nvgpu(ms_attest_policy *p, ms_json_val root, const char *base_dir)
+{
+    static const char *const keys[] = {"root_pem", "count", "measurements", "require_cc",
+                                       "allow_debug"};
+    ms_json_val o;
+    char path[PATH_MAX];
+    ms_buf pem;
+    bool cc, dbg;
+    uint64_t count;
+    TRY(ms_json_get_obj_opt(root, "nvidia_gpu", &o));
+    if (ms_json_type_of(o) == MS_JSON_ABSENT) {
+        return MS_OK;
+    }
+    TRY(only_keys(p, o, "nvidia_gpu", keys, sizeof keys / sizeof keys[0]));
+    TRY(policy_path(p, o, "root_pem", "nvidia_gpu", base_dir, path));
+    ms_buf_init(&pem, MS_MAX_KEY_FILE * 4);
+    ms_err e = ms_file_read(path, MS_MAX_KEY_FILE * 4, &pem);
+    if (e == MS_OK) {
+        e = ms_snp_cert_pem_to_der(pem.p, pem.len, &p->nv_root);
+    }
+    ms_buf_free(&pem);
+    if (e != MS_OK) {
+        return fail(p, e, "nvidia_gpu.root_pem: cannot read a PEM certificate from %.100s", path);
+    }
+    if (ms_json_get_u64_opt(o, "count", MS_NVGPU_MAX_GPUS, 0, &count) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "nvidia_gpu.count: want an integer 0..%u (0: any)",
+                    MS_NVGPU_MAX_GPUS);
+    }
+    if (ms_json_get_bool_opt(o, "require_cc", true, &cc) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "nvidia_gpu.require_cc: want true or false");
+    }
+    if (ms_json_get_bool_opt(o, "allow_debug", false, &dbg) != MS_OK) {
+        return fail(p, MS_ERR_CONFIG, "nvidia_gpu.allow_debug: want true or false");
+    }
+    TRY(parse_nv_meas(p, o));
+    p->nvgpu.root_der = p->nv_root.p;
+    p->nvgpu.root_len = p->nv_root.len;
+    p->nvgpu.meas = p->nv_meas;
+    p->nvgpu.count = (size_t)count;
+    p->nvgpu.require_cc = cc;
+    p->nvgpu.allow_debug = dbg;
+    p->have_nvgpu = 1;
+    return MS_OK;
+}
+
 static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
 {
     ms_json_val arr, v;
@@ -582,8 +665,8 @@ static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
                         "(it needs the TDX quote verifier)", i);
         }
         if (ms_json_as_enum(v, TYPE_NAMES, N_TYPES, &idx) != MS_OK) {
-            return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp, tdx "
-                        "or az-snp-vtpm", i);
+            return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp, tdx, "
+                        "az-snp-vtpm or nvidia-gpu", i);
         }
         for (uint8_t j = 0; j < p->n_accept; j++) {
             if (p->accept[j] == TYPE_IDS[idx]) {
@@ -606,11 +689,13 @@ static ms_err check_complete(ms_attest_policy *p)
         }
         if ((t == MS_EVIDENCE_DEV_KEY && !p->have_dev_pk) ||
             (t == MS_EVIDENCE_TPM2_QUOTE && !p->have_tpm2) ||
-            (t == MS_EVIDENCE_SEV_SNP && !p->have_snp) || (t == MS_EVIDENCE_TDX && !p->have_tdx)) {
+            (t == MS_EVIDENCE_SEV_SNP && !p->have_snp) || (t == MS_EVIDENCE_TDX && !p->have_tdx) ||
+            (t == MS_EVIDENCE_NVIDIA_GPU && !p->have_nvgpu)) {
             return fail(p, MS_ERR_CONFIG, "accept lists %s but the policy has no %s section",
                         ms_evidence_type_name(t),
                         t == MS_EVIDENCE_DEV_KEY ? "dev_key" : t == MS_EVIDENCE_TPM2_QUOTE ? "tpm2"
-                        : t == MS_EVIDENCE_TDX ? "tdx" : "sev_snp");
+                        : t == MS_EVIDENCE_TDX ? "tdx" : t == MS_EVIDENCE_NVIDIA_GPU ? "nvidia_gpu"
+                        : "sev_snp");
         }
     }
     return MS_OK;
@@ -619,7 +704,8 @@ static ms_err check_complete(ms_attest_policy *p)
 static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base_dir)
 {
     static const char *const keys[] = {"version", "accept", "require_strict", "max_validity_seconds",
-                                       "dev_key", "tpm2", "sev_snp", "tdx", "az_snp_vtpm"};
+                                       "dev_key", "tpm2", "sev_snp", "tdx", "az_snp_vtpm",
+                                       "nvidia_gpu"};
     ms_json_val root;
     int64_t version;
     bool strict;
@@ -639,6 +725,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
     TRY(parse_snp(p, root, base_dir));
     TRY(parse_tdx(p, root, base_dir));
     TRY(parse_az_snp(p, root));
+    TRY(parse_nvgpu(p, root, base_dir));
     return check_complete(p);
 }
 
@@ -719,6 +806,9 @@ ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
     case MS_EVIDENCE_AZ_SNP_VTPM:
         ENSURE(p->have_az_snp && p->have_snp, MS_ERR_ATTEST_POLICY);
         return ms_az_snp_verify(&p->az_snp, ev->data, ev->len, ev->binding);
+    case MS_EVIDENCE_NVIDIA_GPU:
+        ENSURE(p->have_nvgpu, MS_ERR_ATTEST_POLICY);
+        return ms_nvgpu_verify_evidence(&p->nvgpu, ev->data, ev->len, ev->binding, ev->now);
     default:
         return MS_ERR_ATTEST_POLICY;
     }

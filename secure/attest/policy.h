@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/az.h"
+#include "secure/attest/nvgpu.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2.h"
@@ -39,6 +40,10 @@ typedef struct ms_attest_policy {
     ms_tdx_policy tdx;
     ms_buf tdx_root;         /* DER, owned; tdx points into it and into tdx_files */
     ms_tdx_files tdx_files;  /* tdx.collateral_dir, owned */
+    int have_nvgpu;           /* section "nvidia_gpu" (docs/attest-nvidia.md) */
+    ms_nvgpu_policy nvgpu;    /* points into nv_root and nv_meas */
+    ms_buf nv_root;           /* DER, owned */
+    ms_nvgpu_meas nv_meas[MS_NVGPU_MAX_BLOCKS];
     char why[192];           /* after a failed parse: which field and what is wrong */
     int have_az_snp;         /* az_snp_vtpm section: its PCRs; the SNP pins are sev_snp's */
     ms_az_policy az_snp;     /* az_snp.snp is a copy of snp (same borrowed DER) */

@@ -14,6 +14,7 @@
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2_producer.h"
+#include "secure/attest/nvgpu_produce.h"
 
 struct ms_producer {
     ms_producer_kind kind;
@@ -24,11 +25,13 @@ struct ms_producer {
     ms_tdx_producer_cfg tdx;  /* points into tdx_files */
     ms_tdx_files tdx_files;   /* cfg->tdx_collateral */
     struct ms_az_producer *az;
+    struct ms_nvgpu_producer *nv;
 };
 
 ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
 {
-    static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "tdx", "az-snp-vtpm"};
+    static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "tdx", "az-snp-vtpm",
+                                        "nvidia-gpu"};
     *out = MS_PRODUCER_DEV_KEY;
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i]) == 0) {
@@ -244,13 +247,31 @@ static ms_err open_az(struct ms_producer *p, const ms_producer_cfg *cfg,
     return err;
 }
 
+/* NVML, the GPUs, and one probe evidence (over an all-zero binding: it binds nothing). */
+static ms_err open_nvgpu(struct ms_producer *p, const ms_producer_cfg *cfg,
+                         ms_producer_pins *pins, ms_producer_step *step)
+{
+    ms_nvgpu_gpus gpus;
+    uint8_t probe[MS_BINDING_LEN] = {0};
+    ms_buf ev;
+    *step = MS_PRODUCER_STEP_NVML;
+    TRY(ms_nvgpu_gpus_parse(cfg->nv_gpus ? cfg->nv_gpus : "all", &gpus));
+    TRY(ms_nvgpu_producer_open(&p->nv, cfg->nv_lib, &gpus, pins->nv_why, sizeof pins->nv_why));
+    pins->nv_count = ms_nvgpu_producer_count(p->nv);
+    *step = MS_PRODUCER_STEP_NV_REPORT;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_nvgpu_producer_make(p->nv, probe, &ev);
+    ms_buf_free(&ev);
+    return err;
+}
+
 ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                         ms_producer_pins *pins, ms_producer_step *step)
 {
     *out = NULL;
     memset(pins, 0, sizeof *pins);
     *step = MS_PRODUCER_STEP_NONE;
-    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_AZ_SNP_VTPM, MS_ERR_ARG);
+    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_NVIDIA_GPU, MS_ERR_ARG);
     ENSURE(cfg->kind != MS_PRODUCER_DEV_KEY || cfg->dev_key != NULL, MS_ERR_ARG);
     struct ms_producer *p = calloc(1, sizeof *p);
     ENSURE(p != NULL, MS_ERR_NOMEM);
@@ -262,6 +283,7 @@ ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                  : cfg->kind == MS_PRODUCER_SEV_SNP ? open_snp(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_TDX     ? open_tdx(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_AZ_SNP_VTPM ? open_az(p, cfg, pins, step)
+                 : cfg->kind == MS_PRODUCER_NVIDIA_GPU ? open_nvgpu(p, cfg, pins, step)
                                                     : open_devkey(p, cfg, pins, step);
     if (err != MS_OK) {
         ms_producer_free(p);
@@ -278,6 +300,7 @@ void ms_producer_free(struct ms_producer *p)
     }
     ms_tpm2_producer_free(p->tpm);
     ms_az_producer_free(p->az);
+    ms_nvgpu_producer_free(p->nv);
     ms_buf_free(&p->snp_vcek);
     ms_buf_free(&p->snp_ask);
     ms_tdx_files_free(&p->tdx_files);
@@ -290,7 +313,7 @@ uint16_t ms_producer_type(const struct ms_producer *p)
 {
     static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
                                      MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
-                                     MS_EVIDENCE_AZ_SNP_VTPM};
+                                     MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU};
     return types[p->kind];
 }
 
@@ -306,6 +329,8 @@ ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN],
         return ms_tdx_evidence(&p->tdx, binding, out);
     case MS_PRODUCER_AZ_SNP_VTPM:
         return ms_az_producer_evidence(p->az, binding, out);
+    case MS_PRODUCER_NVIDIA_GPU:
+        return ms_nvgpu_producer_make(p->nv, binding, out);
     default:
         return ms_devkey_evidence(&p->dev, binding, out);
     }

@@ -19,6 +19,7 @@ typedef enum ms_producer_kind {
     MS_PRODUCER_SEV_SNP,     /* "sev-snp": docs/attest-sev-snp.md */
     MS_PRODUCER_TDX,         /* "tdx": docs/attest-tdx.md */
     MS_PRODUCER_AZ_SNP_VTPM, /* "az-snp-vtpm": docs/attest-azure.md (Azure SEV-SNP CVMs) */
+    MS_PRODUCER_NVIDIA_GPU,  /* "nvidia-gpu": docs/attest-nvidia.md */
 } ms_producer_kind;
 
 /* "dev-key", "tpm2", "sev-snp", "tdx" or "az-snp-vtpm" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
@@ -50,6 +51,8 @@ typedef struct ms_producer_cfg {
     const char *tdx_tsm;    /* TDX: configfs-tsm report root; NULL: MS_TDX_TSM_ROOT */
     const char *tdx_collateral; /* TDX: collateral folder served with each quote
                                    (ms_tdx_files_load); NULL: quotes only */
+    const char *nv_gpus;    /* NVIDIA_GPU: "all" or an index list (ms_nvgpu_gpus_parse); NULL: all */
+    const char *nv_lib;     /* NVIDIA_GPU: NVML library; NULL: MS_NVGPU_NVML_DEFAULT */
 } ms_producer_cfg;
 
 /* Which step of ms_producer_open failed, so that the program can say what to fix. */
@@ -65,6 +68,8 @@ typedef enum ms_producer_step {
     MS_PRODUCER_STEP_TDX_COLLATERAL, /* reading tdx_collateral */
     MS_PRODUCER_STEP_TDX_QUOTE,     /* the configfs-tsm root is missing or the probe quote failed */
     MS_PRODUCER_STEP_AZ_REPORT,     /* az-snp-vtpm: the probe evidence could not be made */
+    MS_PRODUCER_STEP_NVML,          /* NVML: not loaded, failed, or the GPUs are not there */
+    MS_PRODUCER_STEP_NV_REPORT,     /* NVIDIA_GPU: the probe evidence could not be made */
 } ms_producer_step;
 
 /* What clients pin, for the program to tell its operator. Fields of other kinds are zero. */
@@ -85,6 +90,9 @@ typedef struct ms_producer_pins {
     uint8_t tdx_rtmr[MS_TDX_RTMRS][MS_TDX_MEAS_LEN];
     int tdx_debug;          /* TD_ATTRIBUTES.DEBUG is set: clients will refuse */
     int tdx_has_collateral; /* the bundles carry TCB info and QE identity */
+    /* NVIDIA_GPU: the GPUs attested; nv_why says what failed at the NVML step */
+    size_t nv_count;
+    char nv_why[256];
 } ms_producer_pins;
 
 /*

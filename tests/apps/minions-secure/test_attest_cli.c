@@ -685,7 +685,7 @@ static void test_supervisor_snp(void)
     CHECK(has(&E.err, "need --evidence sev-snp"));
     const char *c[] = {"--evidence", "sev-snpx", NULL};
     CHECK(sup_run(c) == 2);
-    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp, tdx or"));
+    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp, tdx, az-snp-vtpm or nvidia-gpu"));
     const char *d[] = {"--evidence", "sev-snp", "--snp-certs", empty, NULL};
     CHECK(sup_run(d) == 2);
     CHECK(has(&E.err, "--snp-certs"));

@@ -1,0 +1,223 @@
+/*
+ * End to end with NVIDIA GPU evidence: a supervisor with --evidence nvidia-gpu on the fake
+ * NVML (two GPUs whose reports the fake signs over each handshake's nonce with test-made
+ * keys), a client whose policy pins the test root and the measurements completes a turn;
+ * a changed pinned measurement, or another GPU count, makes it refuse with nothing sent.
+ * minions-secure attest discovers the evidence (--any-evidence --gpu-root) and prints a
+ * nvidia_gpu policy section; under the policy it shows each GPU's checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "secure/attest/policy.h"
+#include "secure/client/client.h"
+#include "secure/client/payload.h"
+#include "tests/fixture/world.h"
+#include "tests/secure/attest/nvgpu_fixture.h"
+#include "tests/test.h"
+
+#ifndef MS_FAKE_NVML
+#error "MS_FAKE_NVML must name the fake libnvidia-ml (tests/e2e/CMakeLists.txt)"
+#endif
+
+static e2e_world W;
+static struct {
+    char devkey[PATH_MAX], log[PATH_MAX], nvml[PATH_MAX], root[PATH_MAX];
+    nv_fx_chain gpu[2];
+    e2e_stack st;
+} E;
+
+/* index 1 and 3 of the fake's reports (fill 16: value bytes 16 + index), one spoiled on request. */
+static int write_policy(const char *path, int spoil, int count)
+{
+    char v1[97], v3[97];
+    for (int i = 0; i < 48; i++) {
+        snprintf(v1 + 2 * i, 3, "%02x", 17);
+        snprintf(v3 + 2 * i, 3, "%02x", 19);
+    }
+    if (spoil) {
+        v3[95] = '0';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        return -1;
+    }
+    fprintf(f, "{\"version\":1,\"accept\":[\"nvidia-gpu\"],\"nvidia_gpu\":{\"root_pem\":\"%s\","
+               "\"count\":%d,\"measurements\":{\"1\":\"%s\",\"3\":\"%s\"},"
+               "\"require_cc\":true,\"allow_debug\":false}}\n",
+            E.root, count, v1, v3);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static long log_lines(void)
+{
+    FILE *f = fopen(E.log, "r");
+    long n = 0;
+    int ch;
+    if (!f) {
+        return 0;
+    }
+    while ((ch = fgetc(f)) != EOF) {
+        n += ch == '\n';
+    }
+    fclose(f);
+    return n;
+}
+
+static ms_err run_client(const char *path, int strict, ms_buf *reply, uint16_t *ev_type)
+{
+    ms_attest_policy *pol = malloc(sizeof *pol); /* large: the measurement table */
+    ms_client *c = NULL;
+    ms_buf req;
+    ms_client_turn_info info;
+    ms_client_peer peer;
+    if (pol == NULL) {
+        return MS_ERR_NOMEM;
+    }
+    ms_attest_policy_init(pol);
+    ms_buf_init(&req, 4096);
+    ms_err e = ms_attest_policy_load(pol, path);
+    if (e != MS_OK) {
+        fprintf(stderr, "  policy: %s\n", pol->why);
+    }
+    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .policy = pol, .strict = strict};
+    if (e == MS_OK) {
+        e = ms_client_new(&c, &cfg);
+    }
+    if (e == MS_OK) {
+        e = ms_client_connect(c);
+    }
+    if (e == MS_OK) {
+        ms_client_peer_info(c, &peer);
+        *ev_type = peer.evidence_type;
+        e = ms_client_request_build(NULL, "hello from a GPU-attested session", 0, -1.0, &req);
+    }
+    if (e == MS_OK) {
+        e = ms_client_turn(c, req.p, req.len, reply, &info);
+    }
+    ms_client_free(c);
+    ms_attest_policy_free(pol);
+    free(pol);
+    ms_buf_free(&req);
+    return e;
+}
+
+static void test_gpu_sessions(void)
+{
+    char pol[PATH_MAX];
+    ms_buf reply;
+    uint16_t type = 0;
+    ms_buf_init(&reply, 1 << 16);
+    e2e_path(pol, "%s/good.json", W.dir);
+    CHECK(write_policy(pol, 0, 2) == 0);
+    CHECK_OK(run_client(pol, 0, &reply, &type));
+    CHECK(type == MS_EVIDENCE_NVIDIA_GPU);
+    CHECK(ms_buf_terminate(&reply) == MS_OK && strstr((const char *)reply.p, "gpu reply"));
+    /* STRICT: fresh GPU reports over this session's challenge. */
+    ms_buf_clear(&reply);
+    CHECK_OK(run_client(pol, 1, &reply, &type));
+
+    long before = log_lines();
+    ms_buf_clear(&reply);
+    e2e_path(pol, "%s/meas.json", W.dir);
+    CHECK(write_policy(pol, 1, 2) == 0);
+    CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_NVGPU_MEASUREMENT);
+    e2e_path(pol, "%s/count.json", W.dir);
+    CHECK(write_policy(pol, 0, 3) == 0);
+    CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_NVGPU_COUNT);
+    CHECK(log_lines() == before); /* nothing reached the engine */
+    ms_buf_free(&reply);
+}
+
+static int has(const ms_buf *b, const char *needle)
+{
+    int ok = b->p && strstr((const char *)b->p, needle) != NULL;
+    if (!ok) {
+        fprintf(stderr, "  missing \"%s\" in:\n%s\n", needle, b->p ? (const char *)b->p : "");
+    }
+    return ok;
+}
+
+static void test_attest_discovery(void)
+{
+    e2e_out r;
+    char pol[PATH_MAX];
+    const char *a[] = {"attest", "--supervisor_url", E.st.url, "--cacert", W.ca,
+                       "--any-evidence", "--gpu-root", E.root, NULL};
+    CHECK(e2e_world_run(&W, &(e2e_cmd){.timeout_ms = 60000}, a, &r) == 0);
+    CHECK(has(&r.out, "gpu1           device 2222"));
+    CHECK(has(&r.out, "PASS     gpu1 nonce"));
+    CHECK(has(&r.out, "\"nvidia_gpu\": {"));
+    CHECK(has(&r.out, "\"count\": 2"));
+    CHECK(has(&r.out, "\"8\": \"181818"));
+    e2e_out_free(&r);
+    e2e_path(pol, "%s/good.json", W.dir);
+    const char *b[] = {"attest", "--supervisor_url", E.st.url, "--cacert", W.ca,
+                       "--attestation-policy", pol, NULL};
+    CHECK(e2e_world_run(&W, &(e2e_cmd){.timeout_ms = 60000}, b, &r) == 0);
+    CHECK(has(&r.out, "PASS     gpu0 measurements"));
+    CHECK(has(&r.out, "PASS     gpus"));
+    e2e_out_free(&r);
+}
+
+static int setup(void)
+{
+    char path[PATH_MAX];
+    e2e_world_path(&W, E.devkey, "unused-dev.pem");
+    e2e_world_path(&W, E.log, "engine.log");
+    e2e_world_path(&W, E.nvml, "nvml");
+    e2e_world_path(&W, E.root, "nvidia-root.pem");
+    if (mkdir(E.nvml, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", E.nvml, 1) != 0) {
+        return -1;
+    }
+    if (!nv_fx_chain_make(&E.gpu[0], 0x1111, 0x1111) ||
+        !nv_fx_chain_make_under(&E.gpu[1], E.gpu[0].root_key, 0x2222, 0x2222) ||
+        !nv_fx_write_root_pem(&E.gpu[0], E.root)) {
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        e2e_world_path(&W, path, "nvml/gpu%d.key", i);
+        if (!nv_fx_write_key(E.gpu[i].leaf_key, path)) {
+            return -1;
+        }
+        e2e_world_path(&W, path, "nvml/gpu%d.pem", i);
+        if (!nv_fx_write_chain_pem(&E.gpu[i], path)) {
+            return -1;
+        }
+    }
+    e2e_world_path(&W, path, "nvml/count");
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs("2", f) < 0 || fclose(f) != 0) {
+        return -1;
+    }
+    if (e2e_world_script(&W, "{\"rules\":[{\"contains\":\"GPU-attested\",\"reply\":\"gpu reply\"}],"
+                             "\"default\":\"no rule\"}\n") != 0) {
+        return -1;
+    }
+    e2e_sup_cfg cfg = {.devkey = E.devkey,
+                       .extra = {"--evidence", "nvidia-gpu", "--gpus", "all", "--nvml-lib",
+                                 MS_FAKE_NVML, NULL}};
+    return e2e_world_stack(&W, &E.st, &(e2e_sim_cfg){.log = E.log}, &cfg);
+}
+
+int main(int argc, char **argv)
+{
+    int rc = e2e_world_open(&W, "test_nvgpu_e2e", E2E_SUP | E2E_SIM | E2E_CLI | E2E_SRC,
+                            argc, argv);
+    if (rc != 0) {
+        return e2e_world_close(&W, rc);
+    }
+    if (setup() != 0) {
+        fprintf(stderr, "test_nvgpu_e2e: set-up failed (see %s)\n", W.dir);
+        CHECK(0);
+    } else {
+        RUN(test_gpu_sessions);
+        RUN(test_attest_discovery);
+    }
+    CHECK(e2e_stack_stop(&E.st) == 0); /* clean exits: no sanitizer report */
+    nv_fx_chain_free(&E.gpu[0]);
+    nv_fx_chain_free(&E.gpu[1]);
+    return e2e_world_close(&W, TEST_SUMMARY());
+}
