@@ -3,6 +3,7 @@
 #define MS_TESTS_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -56,6 +57,17 @@ static const char *test_current_;
             TEST_FAIL_("bytes differ: %s vs %s (%zu bytes)", #a, #b, (size_t)(n));                 \
         }                                                                                          \
     } while (0)
+
+/*
+ * Loops that flip every byte of a signed region run one signature check per byte: under
+ * the memcheck twin of a test (ctest sets MS_TEST_MEMCHECK=1) they take every 7th byte, so
+ * that valgrind sees every code path without repeating it thousands of times. Elsewhere 1.
+ */
+static inline size_t test_flip_stride(void)
+{
+    const char *s = getenv("MS_TEST_MEMCHECK");
+    return s != NULL && s[0] == '1' ? 7u : 1u;
+}
 
 #define RUN(fn)                                                                                    \
     do {                                                                                           \

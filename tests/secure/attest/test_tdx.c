@@ -290,7 +290,7 @@ static void test_flip_every_byte(void)
         uint8_t *q = w.quote.p;
         ms_tdx_checks ch;
         int wrong = 0;
-        for (size_t i = 0; i < l->chain_off; i++) {
+        for (size_t i = 0; i < l->chain_off; i += test_flip_stride()) {
             ms_err want;
             if (i < l->signed_len) {
                 /* v5's body type and size (48..54) are layout: FORMAT. */
@@ -344,7 +344,7 @@ static void test_truncate_every_offset(void)
     if (world_make(&w, NULL)) {
         ms_tdx_quote q;
         int wrong = 0;
-        for (size_t n = 0; n < w.quote.len; n++) {
+        for (size_t n = 0; n < w.quote.len; n += test_flip_stride()) {
             wrong += ms_tdx_quote_decode(w.quote.p, n, &q) != MS_ERR_TDX_FORMAT;
         }
         CHECK(wrong == 0);
