@@ -404,7 +404,7 @@ static void flip_all(ms_tdx_collateral_in *in, const uint8_t *root, size_t root_
         sig_fail += e == MS_ERR_TDX_COLLATERAL_SIGNATURE;
         doc->p[i] = keep;
     }
-    CHECK(sig_fail > doc->len / 4);
+    CHECK(sig_fail > doc->len / 4 / test_flip_stride());
 }
 
 static void test_real_tamper(void)
@@ -453,7 +453,8 @@ static void test_real_truncated(void)
         ok_count += e == MS_OK;
         CHECK(e == MS_OK || (e == MS_ERR_TDX_COLLATERAL_FORMAT && c->n_levels == 0));
     }
-    CHECK(ok_count == 1); /* only the text without its final newline */
+    /* only the text without its final newline (not always reached with the memcheck stride) */
+    CHECK(ok_count == 1 || (test_flip_stride() > 1 && ok_count == 0));
     in.tcb_info_len = full;
     for (size_t i = 0; i < in.qe_identity_len; i += test_flip_stride()) {
         ms_tdx_collateral_in t = in;
