@@ -42,16 +42,16 @@ static const char USAGE[] =
     "  --backend-timeout S      whole-turn timeout (default 120)\n"
     "  --backend-retries N      retries before any output, on connect errors, 429, 5xx (default 1)\n"
     "Evidence:\n"
-    "  --evidence TYPE          dev-key (default), tpm2 (a TPM 2.0 quote by a restricted\n"
-    "                           attestation key; clients pin its name and PCR values) or\n"
-    "                           sev-snp (an AMD SEV-SNP report; clients pin AMD's root and the\n"
-    "                           launch measurement); only inside an SEV-SNP guest; or tdx (an\n"
-    "                           Intel TDX quote; clients pin Intel's root, MRTD and RTMRs);\n"
-    "                           only inside a TD with configfs-tsm\n"
-    "                           az-snp-vtpm (an Azure SEV-SNP confidential VM: the paravisor's\n"
-    "                           HCL report from the vTPM and a quote by its AK; needs\n"
-    "                           --snp-certs DIR; uses --tpm-tcti and --tpm-pcrs;\n"
-    "                           docs/attest-azure.md)\n"
+    "  --evidence TYPE          dev-key (default); tpm2: a TPM 2.0 quote by a\n"
+    "                           restricted attestation key (clients pin its name\n"
+    "                           and PCRs); sev-snp: an AMD SEV-SNP report (clients\n"
+    "                           pin AMD's root and the measurement); tdx: an Intel\n"
+    "                           TDX quote via configfs-tsm (clients pin Intel's\n"
+    "                           root, MRTD, RTMRs); az-snp-vtpm: an Azure SEV-SNP\n"
+    "                           VM's HCL report and vTPM quote (needs --snp-certs;\n"
+    "                           uses --tpm-tcti, --tpm-pcrs); nvidia-gpu: each\n"
+    "                           GPU's SPDM measurements; TYPE+nvidia-gpu: composite\n"
+    "                           evidence, the CPU TEE's and each GPU's in one\n"
     "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
     "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
     "  --tpm-ak-cert FILE       send this AK certificate (PEM or DER) with each\n"
@@ -266,7 +266,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         fprintf(stderr, "minions-supervisor: --backend-url and --backend-model are required\n");
         return EXIT_USAGE;
     }
-    if (ms_producer_kind_parse(o->evidence, &o->ev.kind) != MS_OK) {
+    if (ms_producer_evidence_parse(o->evidence, &o->ev.kind, &o->ev.with_gpus) != MS_OK) {
         fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp, tdx, "
                         "az-snp-vtpm or nvidia-gpu\n",
                 o->evidence);
@@ -292,7 +292,8 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         fprintf(stderr, "minions-supervisor: --tdx-collateral and --tdx-tsm need --evidence tdx\n");
         return EXIT_USAGE;
     }
-    if ((o->ev.nv_gpus || o->ev.nv_lib) && o->ev.kind != MS_PRODUCER_NVIDIA_GPU) {
+    if ((o->ev.nv_gpus || o->ev.nv_lib) && o->ev.kind != MS_PRODUCER_NVIDIA_GPU &&
+        !o->ev.with_gpus) {
         fprintf(stderr, "minions-supervisor: --gpus and --nvml-lib need --evidence nvidia-gpu\n");
         return EXIT_USAGE;
     }

@@ -216,6 +216,12 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
     } else {
         say_dev_key(o, &pins);
     }
+    if (o->ev.with_gpus) {
+        fprintf(stderr, "minions-supervisor: composite evidence: %s and %zu GPU item(s), all over "
+                        "each session's binding; clients require the combination in their "
+                        "policy (docs/attestation.md)\n",
+                o->evidence, pins.nv_count);
+    }
     ms_evidence_source_producer(&a->src, a->ev);
     return 0;
 }

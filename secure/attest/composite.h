@@ -49,6 +49,8 @@ int ms_composite_is_cpu_type(uint16_t type);
 int ms_composite_is_gpu_type(uint16_t type);
 
 /* One acceptable combination in a policy: this CPU TEE type and exactly `gpus` GPU items. */
+#define MS_COMPOSITE_MAX_RULES 8u /* combinations in one policy */
+
 typedef struct ms_composite_rule {
     uint16_t cpu;
     uint8_t gpus;

@@ -14,10 +14,10 @@
 #include "secure/attest/devkey.h"
 
 static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx",
-                                         "az-snp-vtpm", "nvidia-gpu"};
+                                         "az-snp-vtpm", "nvidia-gpu", "composite"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE, MS_EVIDENCE_SEV_SNP,
                                     MS_EVIDENCE_TDX, MS_EVIDENCE_AZ_SNP_VTPM,
-                                    MS_EVIDENCE_NVIDIA_GPU};
+                                    MS_EVIDENCE_NVIDIA_GPU, MS_EVIDENCE_COMPOSITE};
 #define N_TYPES (sizeof TYPE_IDS / sizeof TYPE_IDS[0])
 
 const char *ms_evidence_type_name(uint16_t type)
@@ -666,7 +666,7 @@ static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
         }
         if (ms_json_as_enum(v, TYPE_NAMES, N_TYPES, &idx) != MS_OK) {
             return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp, tdx, "
-                        "az-snp-vtpm or nvidia-gpu", i);
+                        "az-snp-vtpm, nvidia-gpu or composite", i);
         }
         for (uint8_t j = 0; j < p->n_accept; j++) {
             if (p->accept[j] == TYPE_IDS[idx]) {
@@ -679,23 +679,108 @@ static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
 }
 
 /* Every accepted type needs what its verifier checks against. */
+/* ---- "composite" (docs/attestation.md; docs/protocol.md §2.4) ---- */
+
+/* "require": [{"cpu": "tpm2-quote", "gpus": 2}, ...]: the combinations a composite may be. */
+static ms_err parse_composite(ms_attest_policy *p, ms_json_val root)
+{
+    static const char *const keys[] = {"require"};
+    static const char *const rule_keys[] = {"cpu", "gpus"};
+    ms_json_val o, arr, r;
+    size_t n;
+    TRY(ms_json_get_obj_opt(root, "composite", &o));
+    if (ms_json_type_of(o) == MS_JSON_ABSENT) {
+        return MS_OK;
+    }
+    TRY(only_keys(p, o, "composite", keys, 1));
+    if (ms_json_get_arr(o, "require", MS_COMPOSITE_MAX_RULES, &arr, &n) != MS_OK || n == 0) {
+        return fail(p, MS_ERR_CONFIG, "composite.require: want 1 to %u combinations "
+                    "[{\"cpu\": TYPE, \"gpus\": N}, ...]", MS_COMPOSITE_MAX_RULES);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t idx;
+        int64_t gpus;
+        char where[40];
+        snprintf(where, sizeof where, "composite.require[%zu]", i);
+        TRY(ms_json_arr_at(arr, i, &r));
+        if (ms_json_as_obj(r, &r) != MS_OK) {
+            return fail(p, MS_ERR_CONFIG, "%s: want {\"cpu\": TYPE, \"gpus\": N}", where);
+        }
+        TRY(only_keys(p, r, where, rule_keys, 2));
+        if (ms_json_get_enum(r, "cpu", TYPE_NAMES, N_TYPES, &idx) != MS_OK ||
+            !ms_composite_is_cpu_type(TYPE_IDS[idx])) {
+            return fail(p, MS_ERR_CONFIG, "%s.cpu: want dev-key, tpm2-quote, sev-snp, tdx or "
+                        "az-snp-vtpm", where);
+        }
+        if (ms_json_get_i64(r, "gpus", 0, (int64_t)MS_COMPOSITE_MAX_ITEMS - 1, &gpus) != MS_OK) {
+            return fail(p, MS_ERR_CONFIG, "%s.gpus: want 0 to %u", where,
+                        MS_COMPOSITE_MAX_ITEMS - 1u);
+        }
+        ms_composite_rule rule = {TYPE_IDS[idx], (uint8_t)gpus};
+        for (size_t j = 0; j < p->n_composite; j++) {
+            if (p->composite[j].cpu == rule.cpu && p->composite[j].gpus == rule.gpus) {
+                return fail(p, MS_ERR_CONFIG, "%s: the same combination twice", where);
+            }
+        }
+        p->composite[p->n_composite++] = rule;
+    }
+    p->have_composite = 1;
+    return MS_OK;
+}
+
+/* A type's own section is there (for a composite item or an accepted type). */
+static int has_section(const ms_attest_policy *p, uint16_t t)
+{
+    switch (t) {
+    case MS_EVIDENCE_DEV_KEY: return p->have_dev_pk;
+    case MS_EVIDENCE_TPM2_QUOTE: return p->have_tpm2;
+    case MS_EVIDENCE_SEV_SNP: return p->have_snp;
+    case MS_EVIDENCE_TDX: return p->have_tdx;
+    case MS_EVIDENCE_AZ_SNP_VTPM: return p->have_az_snp && p->have_snp;
+    case MS_EVIDENCE_NVIDIA_GPU: return p->have_nvgpu;
+    case MS_EVIDENCE_COMPOSITE: return p->have_composite;
+    default: return 0;
+    }
+}
+
+static ms_err check_composite(ms_attest_policy *p)
+{
+    for (size_t i = 0; i < p->n_composite; i++) {
+        const ms_composite_rule *r = &p->composite[i];
+        if (!has_section(p, r->cpu)) {
+            return fail(p, MS_ERR_CONFIG, "composite.require[%zu] names %s but the policy has "
+                        "no section for it", i, ms_evidence_type_name(r->cpu));
+        }
+        if (r->gpus > 0 && !p->have_nvgpu) {
+            return fail(p, MS_ERR_CONFIG, "composite.require[%zu] has GPUs but the policy has "
+                        "no nvidia_gpu section", i);
+        }
+    }
+    return MS_OK;
+}
+
+/* The section a type needs, for messages. */
+static const char *section_of(const ms_attest_policy *p, uint16_t t)
+{
+    switch (t) {
+    case MS_EVIDENCE_DEV_KEY: return "dev_key";
+    case MS_EVIDENCE_TPM2_QUOTE: return "tpm2";
+    case MS_EVIDENCE_TDX: return "tdx";
+    case MS_EVIDENCE_AZ_SNP_VTPM: return p->have_snp ? "az_snp_vtpm" : "sev_snp";
+    case MS_EVIDENCE_NVIDIA_GPU: return "nvidia_gpu";
+    case MS_EVIDENCE_COMPOSITE: return "composite";
+    default: return "sev_snp";
+    }
+}
+
 static ms_err check_complete(ms_attest_policy *p)
 {
+    TRY(check_composite(p));
     for (uint8_t i = 0; i < p->n_accept; i++) {
         uint16_t t = p->accept[i];
-        if (t == MS_EVIDENCE_AZ_SNP_VTPM && (!p->have_az_snp || !p->have_snp)) {
-            return fail(p, MS_ERR_CONFIG, "accept lists az-snp-vtpm but the policy has no %s "
-                        "section", p->have_snp ? "az_snp_vtpm" : "sev_snp");
-        }
-        if ((t == MS_EVIDENCE_DEV_KEY && !p->have_dev_pk) ||
-            (t == MS_EVIDENCE_TPM2_QUOTE && !p->have_tpm2) ||
-            (t == MS_EVIDENCE_SEV_SNP && !p->have_snp) || (t == MS_EVIDENCE_TDX && !p->have_tdx) ||
-            (t == MS_EVIDENCE_NVIDIA_GPU && !p->have_nvgpu)) {
+        if (!has_section(p, t)) {
             return fail(p, MS_ERR_CONFIG, "accept lists %s but the policy has no %s section",
-                        ms_evidence_type_name(t),
-                        t == MS_EVIDENCE_DEV_KEY ? "dev_key" : t == MS_EVIDENCE_TPM2_QUOTE ? "tpm2"
-                        : t == MS_EVIDENCE_TDX ? "tdx" : t == MS_EVIDENCE_NVIDIA_GPU ? "nvidia_gpu"
-                        : "sev_snp");
+                        ms_evidence_type_name(t), section_of(p, t));
         }
     }
     return MS_OK;
@@ -705,7 +790,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
 {
     static const char *const keys[] = {"version", "accept", "require_strict", "max_validity_seconds",
                                        "dev_key", "tpm2", "sev_snp", "tdx", "az_snp_vtpm",
-                                       "nvidia_gpu"};
+                                       "nvidia_gpu", "composite"};
     ms_json_val root;
     int64_t version;
     bool strict;
@@ -726,6 +811,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
     TRY(parse_tdx(p, root, base_dir));
     TRY(parse_az_snp(p, root));
     TRY(parse_nvgpu(p, root, base_dir));
+    TRY(parse_composite(p, root));
     return check_complete(p);
 }
 
@@ -777,10 +863,69 @@ ms_err ms_attest_policy_allow_dev_key(ms_attest_policy *p, const uint8_t pk[stat
     return MS_OK;
 }
 
+/* One evidence of one type under the policy's section for it (a whole evidence, or a
+   composite's CPU item: the same binding either way). */
+static ms_err verify_one(const ms_attest_policy *p, uint16_t type, const uint8_t *data, size_t len,
+                         const ms_evidence_view *ev)
+{
+    switch (type) {
+    case MS_EVIDENCE_DEV_KEY:
+        ENSURE(p->have_dev_pk, MS_ERR_ATTEST_POLICY);
+        return ms_devkey_verify(p->dev_pk, data, len, ev->binding);
+    case MS_EVIDENCE_TPM2_QUOTE:
+        ENSURE(p->have_tpm2, MS_ERR_ATTEST_POLICY);
+        return ms_tpm2_verify_at(&p->tpm2, data, len, ev->binding, (int64_t)ev->now);
+    case MS_EVIDENCE_SEV_SNP:
+        ENSURE(p->have_snp, MS_ERR_ATTEST_POLICY);
+        return ms_snp_verify_at(&p->snp, data, len, ev->binding, ev->now);
+    case MS_EVIDENCE_TDX:
+        ENSURE(p->have_tdx, MS_ERR_ATTEST_POLICY);
+        return ms_tdx_verify(&p->tdx, data, len, ev->binding);
+    case MS_EVIDENCE_AZ_SNP_VTPM:
+        ENSURE(p->have_az_snp && p->have_snp, MS_ERR_ATTEST_POLICY);
+        return ms_az_snp_verify(&p->az_snp, data, len, ev->binding);
+    case MS_EVIDENCE_NVIDIA_GPU:
+        ENSURE(p->have_nvgpu, MS_ERR_ATTEST_POLICY);
+        return ms_nvgpu_verify_evidence(&p->nvgpu, data, len, ev->binding, ev->now);
+    default:
+        return MS_ERR_ATTEST_POLICY;
+    }
+}
+
+ms_err ms_attest_policy_verify_composite(const ms_attest_policy *p, const ms_evidence_view *ev,
+                                         size_t *failed_item)
+{
+    ms_composite c;
+    char ids[MS_COMPOSITE_MAX_ITEMS][64];
+    ms_err err = MS_OK;
+    *failed_item = 0;
+    ENSURE(p->have_composite, MS_ERR_ATTEST_POLICY);
+    TRY(ms_composite_decode(ev->data, ev->len, &c));
+    TRY(ms_composite_check_shape(&c, p->composite, p->n_composite));
+    TRY(verify_one(p, c.items[0].type, c.items[0].data, c.items[0].len, ev));
+    ms_nvgpu_checks *chk = calloc(1, sizeof *chk); /* large: not on the stack */
+    ENSURE(chk != NULL, MS_ERR_NOMEM);
+    for (uint8_t i = 1; i < c.n && err == MS_OK; i++) {
+        *failed_item = i;
+        ENSURE_OUT(p->have_nvgpu, MS_ERR_ATTEST_POLICY);
+        TRY_OUT(ms_nvgpu_verify(&p->nvgpu, c.items[i].data, c.items[i].len, ev->binding, ev->now,
+                                chk));
+        memcpy(ids[i], chk->device_id, sizeof ids[i]);
+        for (uint8_t j = 1; j < i; j++) {
+            ENSURE_OUT(strcmp(ids[i], ids[j]) != 0, MS_ERR_COMPOSITE_DUPLICATE);
+        }
+    }
+    *failed_item = 0;
+out:
+    free(chk);
+    return err;
+}
+
 ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
 {
     const ms_attest_policy *p = ctx;
     int accepted = 0;
+    size_t item;
     for (uint8_t i = 0; i < p->n_accept; i++) {
         accepted |= p->accept[i] == ev->type;
     }
@@ -789,27 +934,8 @@ ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev)
     /* Evidence that promises to stay valid for longer than the policy allows is refused. */
     ENSURE(p->max_validity_s == 0 || ev->not_after <= ev->now + p->max_validity_s,
            MS_ERR_ATTEST_POLICY);
-    switch (ev->type) {
-    case MS_EVIDENCE_DEV_KEY:
-        ENSURE(p->have_dev_pk, MS_ERR_ATTEST_POLICY);
-        return ms_devkey_verify(p->dev_pk, ev->data, ev->len, ev->binding);
-    case MS_EVIDENCE_TPM2_QUOTE:
-        ENSURE(p->have_tpm2, MS_ERR_ATTEST_POLICY);
-        return ms_tpm2_verify_at(&p->tpm2, ev->data, ev->len, ev->binding, (int64_t)ev->now);
-    case MS_EVIDENCE_SEV_SNP:
-        ENSURE(p->have_snp, MS_ERR_ATTEST_POLICY);
-        return ms_snp_verify_at(&p->snp, ev->data, ev->len, ev->binding, ev->now);
-    case MS_EVIDENCE_TDX:
-        ENSURE(p->have_tdx, MS_ERR_ATTEST_POLICY);
-        return ms_tdx_verify(&p->tdx, ev->data, ev->len, ev->binding);
-        return ms_snp_verify(&p->snp, ev->data, ev->len, ev->binding);
-    case MS_EVIDENCE_AZ_SNP_VTPM:
-        ENSURE(p->have_az_snp && p->have_snp, MS_ERR_ATTEST_POLICY);
-        return ms_az_snp_verify(&p->az_snp, ev->data, ev->len, ev->binding);
-    case MS_EVIDENCE_NVIDIA_GPU:
-        ENSURE(p->have_nvgpu, MS_ERR_ATTEST_POLICY);
-        return ms_nvgpu_verify_evidence(&p->nvgpu, ev->data, ev->len, ev->binding, ev->now);
-    default:
-        return MS_ERR_ATTEST_POLICY;
+    if (ev->type == MS_EVIDENCE_COMPOSITE) {
+        return ms_attest_policy_verify_composite(p, ev, &item);
     }
+    return verify_one(p, ev->type, ev->data, ev->len, ev);
 }

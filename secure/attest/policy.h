@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "secure/attest/az.h"
 #include "secure/attest/nvgpu.h"
+#include "secure/attest/composite.h"
 #include "secure/attest/snp.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/tpm2.h"
@@ -44,6 +45,9 @@ typedef struct ms_attest_policy {
     ms_nvgpu_policy nvgpu;    /* points into nv_root and nv_meas */
     ms_buf nv_root;           /* DER, owned */
     ms_nvgpu_meas nv_meas[MS_NVGPU_MAX_BLOCKS];
+    int have_composite;      /* section "composite": the acceptable combinations */
+    ms_composite_rule composite[MS_COMPOSITE_MAX_RULES];
+    size_t n_composite;
     char why[192];           /* after a failed parse: which field and what is wrong */
     int have_az_snp;         /* az_snp_vtpm section: its PCRs; the SNP pins are sev_snp's */
     ms_az_policy az_snp;     /* az_snp.snp is a copy of snp (same borrowed DER) */
@@ -74,8 +78,19 @@ MS_MUST_CHECK ms_err ms_attest_policy_allow_dev_key(ms_attest_policy *p,
  */
 ms_err ms_attest_policy_verify(void *ctx, const ms_evidence_view *ev);
 
+/*
+ * Composite evidence (docs/protocol.md §2.4) under the policy's "composite" section: the
+ * container, its shape against the combinations, the CPU TEE item with its type's section,
+ * each GPU item with the nvidia_gpu section, all over ev->binding; then no GPU twice.
+ * *failed_item: 0 for the container or the CPU item, i >= 1 for the GPU item that failed.
+ * The type, mode and validity checks are ms_attest_policy_verify's.
+ */
+MS_MUST_CHECK ms_err ms_attest_policy_verify_composite(const ms_attest_policy *p,
+                                                       const ms_evidence_view *ev,
+                                                       size_t *failed_item);
+
 /* The evidence type's name in policies and messages ("dev-key", "tpm2-quote", "sev-snp",
-   "tdx", "az-snp-vtpm"). */
+   "tdx", "az-snp-vtpm", "nvidia-gpu", "composite"); "unknown" for others. */
 const char *ms_evidence_type_name(uint16_t type);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/limits.h"
+#include "secure/attest/composite.h"
 #include "secure/attest/az_produce.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
@@ -26,6 +27,7 @@ struct ms_producer {
     ms_tdx_files tdx_files;   /* cfg->tdx_collateral */
     struct ms_az_producer *az;
     struct ms_nvgpu_producer *nv;
+    int with_gpus;            /* composite: kind's evidence and nv's GPU items */
 };
 
 ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
@@ -40,6 +42,26 @@ ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
         }
     }
     return MS_ERR_CONFIG;
+}
+
+ms_err ms_producer_evidence_parse(const char *name, ms_producer_kind *kind, int *with_gpus)
+{
+    static const char suffix[] = "+nvidia-gpu";
+    char base[32];
+    *with_gpus = 0;
+    *kind = MS_PRODUCER_DEV_KEY;
+    ENSURE(name != NULL, MS_ERR_CONFIG);
+    size_t n = strlen(name), s = sizeof suffix - 1;
+    if (n > s && strcmp(name + n - s, suffix) == 0) {
+        ENSURE(n - s < sizeof base, MS_ERR_CONFIG);
+        memcpy(base, name, n - s);
+        base[n - s] = '\0';
+        TRY(ms_producer_kind_parse(base, kind));
+        ENSURE(*kind != MS_PRODUCER_NVIDIA_GPU, MS_ERR_CONFIG);
+        *with_gpus = 1;
+        return MS_OK;
+    }
+    return ms_producer_kind_parse(name, kind);
 }
 
 /* One PCR number as strtoul reads it, whole. */
@@ -285,6 +307,10 @@ ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                  : cfg->kind == MS_PRODUCER_AZ_SNP_VTPM ? open_az(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_NVIDIA_GPU ? open_nvgpu(p, cfg, pins, step)
                                                     : open_devkey(p, cfg, pins, step);
+    if (err == MS_OK && cfg->with_gpus) {
+        err = open_nvgpu(p, cfg, pins, step); /* the GPUs of composite evidence */
+        p->with_gpus = 1;
+    }
     if (err != MS_OK) {
         ms_producer_free(p);
         return err;
@@ -309,17 +335,22 @@ void ms_producer_free(struct ms_producer *p)
     free(p);
 }
 
-uint16_t ms_producer_type(const struct ms_producer *p)
+static uint16_t type_of_kind(ms_producer_kind k)
 {
     static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
                                      MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
                                      MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU};
-    return types[p->kind];
+    return types[k];
 }
 
-ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
+uint16_t ms_producer_type(const struct ms_producer *p)
 {
-    struct ms_producer *p = ctx;
+    return p->with_gpus ? MS_EVIDENCE_COMPOSITE : type_of_kind(p->kind);
+}
+
+static ms_err make_one(struct ms_producer *p, const uint8_t binding[static MS_BINDING_LEN],
+                       ms_buf *out)
+{
     switch (p->kind) {
     case MS_PRODUCER_TPM2:
         return ms_tpm2_producer_quote(p->tpm, binding, out);
@@ -334,4 +365,41 @@ ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN],
     default:
         return ms_devkey_evidence(&p->dev, binding, out);
     }
+}
+
+/* Composite: the CPU TEE's evidence and each GPU's item, all over `binding`. */
+static ms_err make_composite(struct ms_producer *p, const uint8_t binding[static MS_BINDING_LEN],
+                             ms_buf *out)
+{
+    ms_buf cpu, gpus;
+    ms_nvgpu_evidence e;
+    ms_composite_item items[MS_COMPOSITE_MAX_ITEMS];
+    ms_buf_init(&cpu, MS_MAX_EVIDENCE);
+    ms_buf_init(&gpus, MS_MAX_EVIDENCE);
+    ms_err err = make_one(p, binding, &cpu);
+    if (err == MS_OK) {
+        err = ms_nvgpu_producer_make(p->nv, binding, &gpus);
+    }
+    if (err == MS_OK) {
+        err = ms_nvgpu_evidence_decode(gpus.p, gpus.len, &e);
+    }
+    if (err == MS_OK && e.n + 1 > MS_COMPOSITE_MAX_ITEMS) {
+        err = MS_ERR_CAP_EXCEEDED;
+    }
+    if (err == MS_OK) {
+        items[0] = (ms_composite_item){type_of_kind(p->kind), cpu.p, cpu.len};
+        for (size_t i = 0; i < e.n; i++) {
+            items[1 + i] = (ms_composite_item){MS_EVIDENCE_NVIDIA_GPU, e.item[i], e.item_len[i]};
+        }
+        err = ms_composite_encode(items, e.n + 1, out);
+    }
+    ms_buf_free(&cpu);
+    ms_buf_free(&gpus);
+    return err;
+}
+
+ms_err ms_producer_make(void *ctx, const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
+{
+    struct ms_producer *p = ctx;
+    return p->with_gpus ? make_composite(p, binding, out) : make_one(p, binding, out);
 }

@@ -25,6 +25,11 @@ typedef enum ms_producer_kind {
 /* "dev-key", "tpm2", "sev-snp", "tdx" or "az-snp-vtpm" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
 MS_MUST_CHECK ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out);
 
+/* --evidence's value: a kind, or "KIND+nvidia-gpu" (KIND a CPU TEE's: composite evidence,
+   *with_gpus set). MS_ERR_CONFIG otherwise. */
+MS_MUST_CHECK ms_err ms_producer_evidence_parse(const char *name, ms_producer_kind *kind,
+                                                int *with_gpus);
+
 /*
  * A PCR list as an operator writes it, "0,1,2,7": decimal PCR numbers 0..23 (SHA-256 bank)
  * separated by commas, in any order, repeats allowed, one trailing comma tolerated. Each
@@ -53,6 +58,8 @@ typedef struct ms_producer_cfg {
                                    (ms_tdx_files_load); NULL: quotes only */
     const char *nv_gpus;    /* NVIDIA_GPU: "all" or an index list (ms_nvgpu_gpus_parse); NULL: all */
     const char *nv_lib;     /* NVIDIA_GPU: NVML library; NULL: MS_NVGPU_NVML_DEFAULT */
+    int with_gpus;          /* composite (docs/protocol.md §2.4): `kind`'s evidence and one
+                               item per GPU (nv_gpus, nv_lib), all over the same binding */
 } ms_producer_cfg;
 
 /* Which step of ms_producer_open failed, so that the program can say what to fix. */

@@ -5,11 +5,15 @@
  * a changed pinned measurement, or another GPU count, makes it refuse with nothing sent.
  * minions-secure attest discovers the evidence (--any-evidence --gpu-root) and prints a
  * nvidia_gpu policy section; under the policy it shows each GPU's checks.
+ * Composite (docs/protocol.md §2.4): a supervisor with --evidence dev-key+nvidia-gpu serves
+ * a client whose policy requires dev-key AND two GPUs; the same client refuses, with nothing
+ * sent, a supervisor that serves one GPU, and a GPU item signed for another session.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "secure/attest/policy.h"
 #include "secure/client/client.h"
@@ -131,6 +135,88 @@ static void test_gpu_sessions(void)
     ms_buf_free(&reply);
 }
 
+/* A composite policy: dev-key (the world's key) and `gpus` GPUs under the test root. */
+static int write_composite_policy(const char *path, int gpus)
+{
+    char v1[97], v3[97];
+    for (int i = 0; i < 48; i++) {
+        snprintf(v1 + 2 * i, 3, "%02x", 17);
+        snprintf(v3 + 2 * i, 3, "%02x", 19);
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        return -1;
+    }
+    fprintf(f, "{\"version\":1,\"accept\":[\"composite\"],"
+               "\"dev_key\":{\"public_key_pem\":\"%s\"},"
+               "\"nvidia_gpu\":{\"root_pem\":\"%s\",\"measurements\":{\"1\":\"%s\",\"3\":\"%s\"}},"
+               "\"composite\":{\"require\":[{\"cpu\":\"dev-key\",\"gpus\":%d}]}}\n",
+            W.devpub, E.root, v1, v3, gpus);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* A supervisor with composite evidence over the shared engine; `gpus`: --gpus. */
+static int composite_sup(e2e_server *s, const char *gpus)
+{
+    e2e_sup_cfg cfg = {.devkey = W.devkey,
+                       .backend_port = E.st.sim.port,
+                       .extra = {"--evidence", "dev-key+nvidia-gpu", "--gpus", gpus, "--nvml-lib",
+                                 MS_FAKE_NVML, NULL}};
+    return e2e_world_sup(&W, s, &cfg);
+}
+
+static void test_composite_sessions(void)
+{
+    char pol[PATH_MAX], stale[PATH_MAX];
+    ms_buf reply;
+    uint16_t type = 0;
+    e2e_server two, one;
+    memset(&two, 0, sizeof two);
+    memset(&one, 0, sizeof one);
+    ms_buf_init(&reply, 1 << 16);
+    e2e_path(pol, "%s/composite.json", W.dir);
+    CHECK(write_composite_policy(pol, 2) == 0);
+    e2e_stack saved = E.st;
+    if (composite_sup(&two, "all") != 0) {
+        CHECK(!"composite supervisor");
+        goto out;
+    }
+    snprintf(E.st.url, sizeof E.st.url, "https://127.0.0.1:%u", two.port);
+    CHECK_OK(run_client(pol, 0, &reply, &type));
+    CHECK(type == MS_EVIDENCE_COMPOSITE);
+    CHECK(ms_buf_terminate(&reply) == MS_OK && strstr((const char *)reply.p, "gpu reply"));
+    ms_buf_clear(&reply);
+    CHECK_OK(run_client(pol, 1, &reply, &type)); /* STRICT: every item over this challenge */
+
+    long before = log_lines();
+    /* GPU 1 signs over another session's nonce: its own check fails, nothing is sent. */
+    e2e_path(stale, "%s/gpu1.stale", E.nvml);
+    CHECK(e2e_file_write(stale, "1") == 0);
+    CHECK_ERR(run_client(pol, 1, &reply, &type), MS_ERR_NVGPU_NONCE);
+    CHECK(unlink(stale) == 0);
+    /* A policy that wants three GPUs, or one: this supervisor has two. */
+    e2e_path(pol, "%s/composite3.json", W.dir);
+    CHECK(write_composite_policy(pol, 3) == 0);
+    CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_COMPOSITE_MISSING);
+    e2e_path(pol, "%s/composite1.json", W.dir);
+    CHECK(write_composite_policy(pol, 1) == 0);
+    CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_COMPOSITE_COUNT);
+    /* A supervisor that serves one GPU's item only, to the two-GPU policy. */
+    if (composite_sup(&one, "0") != 0) {
+        CHECK(!"one-GPU supervisor");
+        goto out;
+    }
+    snprintf(E.st.url, sizeof E.st.url, "https://127.0.0.1:%u", one.port);
+    e2e_path(pol, "%s/composite.json", W.dir);
+    CHECK_ERR(run_client(pol, 0, &reply, &type), MS_ERR_COMPOSITE_MISSING);
+    CHECK(log_lines() == before); /* nothing reached the engine */
+out:
+    E.st = saved;
+    CHECK(e2e_server_stop(&two, 5000) == 0);
+    CHECK(e2e_server_stop(&one, 5000) == 0);
+    ms_buf_free(&reply);
+}
+
 static int has(const ms_buf *b, const char *needle)
 {
     int ok = b->p && strstr((const char *)b->p, needle) != NULL;
@@ -166,6 +252,9 @@ static int setup(void)
 {
     char path[PATH_MAX];
     e2e_world_path(&W, E.devkey, "unused-dev.pem");
+    if (e2e_world_devkey(&W, "composite-dev.pem") != 0) {
+        return -1;
+    }
     e2e_world_path(&W, E.log, "engine.log");
     e2e_world_path(&W, E.nvml, "nvml");
     e2e_world_path(&W, E.root, "nvidia-root.pem");
@@ -214,6 +303,7 @@ int main(int argc, char **argv)
         CHECK(0);
     } else {
         RUN(test_gpu_sessions);
+        RUN(test_composite_sessions);
         RUN(test_attest_discovery);
     }
     CHECK(e2e_stack_stop(&E.st) == 0); /* clean exits: no sanitizer report */

@@ -6,6 +6,8 @@
  *   gpu<i>.hex     a fixed report to serve whatever the nonce (the real vector's mode), or
  *   gpu<i>.key     the leaf key: the fake builds and signs a report over the nonce it is given
  *   fill           measurement fill byte of made reports (decimal, default 16)
+ *   gpu<i>.stale   (any content) GPU i signs over a fixed nonce (0xAA...), not the one it is
+ *                  given: a report of another session, as a replaying host would serve
  *   cc, devtools   "0" or "1": the system CC state (default cc 1, devtools 0)
  * Test-only; not thread-safe beyond what the producer's lock gives.
  */
@@ -139,6 +141,11 @@ static int made_report(unsigned i, fake_report *r)
     }
     if (key == NULL) {
         return FAKE_ERR;
+    }
+    snprintf(name, sizeof name, "gpu%u.stale", i);
+    if (path_of(path, sizeof path, name) && (f = fopen(path, "r")) != NULL) {
+        fclose(f);
+        memset(r->nonce, 0xAA, sizeof r->nonce);
     }
     size_t n = nv_fx_report_build(r->report, sizeof r->report, r->nonce, 8,
                                   (unsigned char)number("fill", 16), 0, key);

@@ -104,7 +104,7 @@ static void test_report_hex(void)
     char text[MS_SNP_REPORT_HEX_LEN + 3];
     uint8_t raw[MS_SNP_REPORT_LEN];
     static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < MS_SNP_REPORT_LEN; i += test_flip_stride()) {
+    for (size_t i = 0; i < MS_SNP_REPORT_LEN; i++) {
         text[2 * i] = digits[amd.report[i] >> 4];
         text[2 * i + 1] = digits[amd.report[i] & 15];
     }
@@ -194,7 +194,7 @@ static void test_milan_flip_every_byte(void)
         }
         rep[i] ^= 0x01;
     }
-    CHECK(sig_failures > 400); /* most signed bytes are fields, not reserved */
+    CHECK(sig_failures > 400 / (int)test_flip_stride()); /* most signed bytes are fields */
     CHECK_OK(ms_snp_verify_report(&p, ev.p, ev.len, &ch));
     ms_buf_free(&ev);
 }
