@@ -207,6 +207,11 @@
   X(MS_ERR_BACKEND_REMOTE,        BACKEND,  "the supervisor's model engine failed on this turn") \
   /* ENGINE, replies cut at the token limit (issue 18) */ \
   X(MS_ERR_BACKEND_CUT,           BACKEND,  "the model stopped at its token limit (finish_reason \"length\"): its reply is incomplete; allow more tokens") \
+  /* HARDEN, client allow-list, handshake and per-address limits (issue 13) */ \
+  /* HARDEN, session-log checkpoints and crash-safe logs (issue 13) */ \
+  /* HARDEN, spec gaps and new-user errors (issue 13) */ \
+  /* COMPAT, the reference's interfaces (issue 17) */ \
+  /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \
   /* CONFIG */ \
   X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option") \
   /* PROTOCOLS: Minion and Minions (docs/protocols.md) */ \

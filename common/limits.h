@@ -127,4 +127,8 @@
 #define MS_PLAN_MAX_ROUND_BYTES (256u * 1024u * 1024u) /* prompt bytes sent to the worker per round */
 /* --- end protocols/ runs ------------------------------------------------------------- */
 
+/* --- harden: allow-list, handshake limits, log checkpoints (issue 13) --------------- */
+/* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
+/* --- soak and memory (issue 20) ----------------------------------------------------- */
+
 #endif

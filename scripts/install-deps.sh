@@ -10,6 +10,7 @@ PKGS=(
   libpoppler-glib-dev               # PDF text for --context and /attach
   libedit-dev                       # line editing and history in 'minions-secure chat'
   tmux                              # drives the chat on a real terminal in its tests
+  fuse3 libfuse3-dev                # tests only: a fake configfs-tsm served to a supervisor process
   python3 python3-cryptography      # independent (OpenSSL-backed) implementation for test vectors
   valgrind openssl curl
 )
