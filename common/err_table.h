@@ -212,6 +212,8 @@
   /* HARDEN, spec gaps and new-user errors (issue 13) */ \
   /* COMPAT, the reference's interfaces (issue 17) */ \
   /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \
+  X(MS_ERR_STANDIN_TPM_FRAME,     DECODE,   "a TPM command or response frame is malformed (tag, or size outside 10..4096)") \
+  X(MS_ERR_STANDIN_NV_WRITE,      DECODE,   "a TPM2_NV_Write command is malformed (handles, authorization area, data, offset or trailing bytes)") \
   /* CONFIG */ \
   X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option") \
   /* PROTOCOLS: Minion and Minions (docs/protocols.md) */ \

@@ -3,6 +3,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "common/codec.h"
 #include "common/digest.h"
 #include "secure/attest/tpm2_bundle.h"
+#include "secure/attest/tpm2_esys.h"
 
 static EVP_PKEY *keys[2];
 
@@ -169,6 +171,77 @@ int az_fx_quote(ms_buf *quoted, ms_buf *sig, EVP_PKEY *ak, const uint8_t nonce[3
     return Tss2_MU_TPMT_SIGNATURE_Marshal(&s, sb, sizeof sb, &sn) == TSS2_RC_SUCCESS &&
            ms_buf_append_u16be(quoted, (uint16_t)qn) == MS_OK &&
            ms_buf_append(quoted, q, qn) == MS_OK && ms_buf_append(sig, sb, sn) == MS_OK;
+}
+
+EVP_PKEY *az_fx_rsa_from_tpm(const TPMT_PUBLIC *pub)
+{
+    EVP_PKEY *k = NULL;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    BIGNUM *n = BN_bin2bn(pub->unique.rsa.buffer, pub->unique.rsa.size, NULL), *e = BN_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (bld && n && e && ctx && BN_set_word(e, 65537) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1 &&
+        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        k = NULL;
+    }
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    BN_free(n);
+    BN_free(e);
+    return k;
+}
+
+/* The AK already persisted at MS_AZ_AK_HANDLE, or a new one made and persisted there. */
+static int ak_public(tpm2_conn *c, TPMT_PUBLIC *pub)
+{
+    ESYS_TR h = ESYS_TR_NONE, persistent = ESYS_TR_NONE;
+    TPM2B_PUBLIC *have = NULL, tmpl;
+    if (Esys_TR_FromTPMPublic(c->esys, MS_AZ_AK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                              &h) == TSS2_RC_SUCCESS) {
+        int ok = Esys_ReadPublic(c->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &have, NULL,
+                                 NULL) == TSS2_RC_SUCCESS;
+        if (ok) {
+            *pub = have->publicArea;
+        }
+        Esys_Free(have);
+        (void)Esys_TR_Close(c->esys, &h);
+        return ok;
+    }
+    tpm2_template_rsa_ak(&tmpl);
+    h = tpm2_primary(c, ESYS_TR_RH_OWNER, &tmpl, pub);
+    if (h == ESYS_TR_NONE) {
+        return 0;
+    }
+    TSS2_RC rc = Esys_EvictControl(c->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                   ESYS_TR_NONE, MS_AZ_AK_HANDLE, &persistent);
+    tpm2_flush(c, h);
+    if (rc == TSS2_RC_SUCCESS) {
+        (void)Esys_TR_Close(c->esys, &persistent);
+    }
+    return rc == TSS2_RC_SUCCESS;
+}
+
+int az_fx_provision(tpm2_conn *c, EVP_PKEY **ak)
+{
+    static const uint8_t zero[2048];
+    TPMT_PUBLIC pub;
+    ESYS_TR nv = ESYS_TR_NONE;
+    *ak = NULL;
+    if (!ak_public(c, &pub) || pub.type != TPM2_ALG_RSA) {
+        return 0;
+    }
+    if (Esys_TR_FromTPMPublic(c->esys, MS_AZ_NV_HCL_REPORT, ESYS_TR_NONE, ESYS_TR_NONE,
+                              ESYS_TR_NONE, &nv) == TSS2_RC_SUCCESS) {
+        (void)Esys_TR_Close(c->esys, &nv);
+    } else if (ms_tpm2_esys_nv_write(c->esys, MS_AZ_NV_HCL_REPORT, zero, sizeof zero, 1) != MS_OK) {
+        return 0;
+    }
+    *ak = az_fx_rsa_from_tpm(&pub);
+    return *ak != NULL;
 }
 
 int az_fx_world_bundle(az_fx_world *w)

@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "secure/attest/az.h"
 #include "tests/secure/attest/snp_fixture.h"
+#include "tests/secure/attest/tpm2_tpm.h"
 
 /* RSA-2048 keys made once per process: which 0 is "the" AK, 1 a foreign one. */
 EVP_PKEY *az_fx_ak_key(int which);
@@ -43,6 +44,17 @@ int az_fx_snp_hcl(ms_buf *out, EVP_PKEY *vcek_key, const snp_fx_report_opts *o,
  */
 int az_fx_quote(ms_buf *quoted, ms_buf *sig, EVP_PKEY *ak, const uint8_t nonce[32],
                 uint32_t mask, const uint8_t *values, size_t n, int pss);
+
+/* The RSA public key of a TPM public area (n from the TPM, e = 65537); NULL on failure. */
+EVP_PKEY *az_fx_rsa_from_tpm(const TPMT_PUBLIC *pub);
+
+/*
+ * Provision a TPM as Azure's paravisor provisions the vTPM: an RSA AK (tpm2_template_rsa_ak)
+ * of the owner hierarchy persisted at MS_AZ_AK_HANDLE (kept when one is there already),
+ * and NV MS_AZ_NV_HCL_REPORT as 2048 zero bytes (defined when absent). *ak: the AK's
+ * public key (free it). Returns 1 on success.
+ */
+int az_fx_provision(tpm2_conn *c, EVP_PKEY **ak);
 
 /* A test world: chain, AK, PCR 0/7 values, binding, and a bundle that verifies under policy. */
 typedef struct az_fx_world {

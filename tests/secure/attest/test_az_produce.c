@@ -6,9 +6,6 @@
  * user-data = what was read, signed by a test VCEK chain. The binding is then proved end to
  * end: the client's verifier accepts the bundle only for the B the producer was asked for.
  */
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,29 +31,6 @@ static struct {
     int reports;               /* reports made by the hook */
     ms_az_policy policy;
 } T;
-
-/* The AK's public part as an OpenSSL key (n from the TPM, e = 65537). */
-static EVP_PKEY *rsa_from(const TPMT_PUBLIC *pub)
-{
-    EVP_PKEY *k = NULL;
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    BIGNUM *n = BN_bin2bn(pub->unique.rsa.buffer, pub->unique.rsa.size, NULL), *e = BN_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    if (bld && n && e && ctx && BN_set_word(e, 65537) == 1 &&
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1 &&
-        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
-        EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        k = NULL;
-    }
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    EVP_PKEY_CTX_free(ctx);
-    BN_free(n);
-    BN_free(e);
-    return k;
-}
 
 /* Azure's paravisor, for one request: the report for the user data now in 0x01400002. */
 static void paravisor(void *ctx)
@@ -84,23 +58,7 @@ static void paravisor(void *ctx)
 /* The AK at 0x81000003 and an empty 2048-byte report index, as Azure provisions them. */
 static int provision(void)
 {
-    TPM2B_PUBLIC tmpl;
-    TPMT_PUBLIC pub;
-    ESYS_TR persistent = ESYS_TR_NONE;
-    static const uint8_t zero[2048];
-    tpm2_template_rsa_ak(&tmpl);
-    ESYS_TR h = tpm2_primary(&T.c, ESYS_TR_RH_OWNER, &tmpl, &pub);
-    if (h == ESYS_TR_NONE) {
-        return -1;
-    }
-    TSS2_RC rc = Esys_EvictControl(T.c.esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                   ESYS_TR_NONE, MS_AZ_AK_HANDLE, &persistent);
-    tpm2_flush(&T.c, h);
-    T.ak = rsa_from(&pub);
-    return rc == TSS2_RC_SUCCESS && T.ak != NULL &&
-                   ms_tpm2_esys_nv_write(T.c.esys, MS_AZ_NV_HCL_REPORT, zero, sizeof zero, 1) == MS_OK
-               ? 0
-               : -1;
+    return az_fx_provision(&T.c, &T.ak) ? 0 : -1;
 }
 
 static int setup(void)
