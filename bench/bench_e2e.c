@@ -444,7 +444,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
-    static char sup[PATH_MAX], sim[PATH_MAX];
+    static char sup[PATH_MAX], sim[PATH_MAX], hcl[PATH_MAX];
     *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .tls_secs = 2,
                 .sessions = 10000, .tpm_secs = 1.0, .src = MS_SOURCE_DIR};
     /* By default the programs are this one's neighbours in build/bin. */
@@ -457,8 +457,10 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
     }
     e2e_path(sup, "%.4000s/minions-supervisor", self);
     e2e_path(sim, "%.4000s/llm-sim", self);
+    e2e_path(hcl, "%.4000s/hcl-paravisor", self);
     o->sup_bin = sup;
     o->sim_bin = sim;
+    o->hcl_bin = hcl;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
@@ -482,12 +484,15 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->sup_bin = argv[++i];
         } else if (v && strcmp(a, "--llm-sim") == 0) {
             o->sim_bin = argv[++i];
+        } else if (v && strcmp(a, "--hcl-paravisor") == 0) {
+            o->hcl_bin = argv[++i];
         } else if (v && strcmp(a, "--source") == 0) {
             o->src = argv[++i];
         } else {
             fprintf(stderr,
                     "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
                     "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
+                    "          [--hcl-paravisor PATH]\n"
                     "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
                     argv[0]);
@@ -532,7 +537,9 @@ static int tpm_handshakes(const bench_opts *o, bench_results *res)
     bench_tpm_env env = {.dir = E.dir, .ca = E.ca, .cert = E.cert, .key = E.key,
                          .devkey = E.devkey, .dev_url = E.url, .dev_pk = E.pk,
                          .backend_port = E.sim.port};
-    return bench_tpm_handshakes(o, &env, res);
+    return bench_tpm_handshakes(o, &env, res) == 0 && bench_az_handshakes(o, &env, res) == 0
+               ? 0
+               : -1;
 }
 
 /* llm-sim (no latency, unlimited tokens/s) and a supervisor whose table holds every pending session. */

@@ -16,6 +16,7 @@ typedef struct bench_opts {
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
     const char *sup_bin, *sim_bin, *src;
+    const char *hcl_bin; /* tests/tools/hcl-paravisor (az-snp-vtpm handshakes) */
 } bench_opts;
 
 /*
@@ -42,6 +43,9 @@ typedef struct bench_results {
     /* per second: dev-key and TPM FAST back to back (ABBA), then TPM STRICT, each round */
     double hs_dev[MAX_ROUNDS], hs_tpm_fast[MAX_ROUNDS], hs_tpm_strict[MAX_ROUNDS];
     int tpm_done;
+    /* the same for az-snp-vtpm (swtpm behind the hcl-paravisor stand-in) */
+    double hs_az_dev[MAX_ROUNDS], hs_az_fast[MAX_ROUNDS], hs_az_strict[MAX_ROUNDS];
+    int az_done;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
@@ -69,6 +73,12 @@ typedef struct bench_tpm_env {
 } bench_tpm_env;
 int bench_tpm_start(const char *dir);
 int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+/*
+ * After bench_tpm_handshakes, on the same swtpm: o->hcl_bin in front of it (provisioning it
+ * like an Azure vTPM, the paravisor's report regeneration stood in), a supervisor with
+ * --evidence az-snp-vtpm, the same rounds against the dev-key supervisor.
+ */
+int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
 void bench_tpm_stop(void);
 
 /* The median of v[0..n), n <= MAX_ROUNDS. */

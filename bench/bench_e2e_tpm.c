@@ -1,8 +1,13 @@
-/* bench-e2e's TPM part: handshakes with --evidence tpm2 on swtpm, FAST against dev-key, and STRICT. */
+/*
+ * bench-e2e's TPM part: handshakes with --evidence tpm2 on swtpm, FAST against dev-key, and
+ * STRICT; then the same with --evidence az-snp-vtpm on that swtpm behind the hcl-paravisor
+ * stand-in (tests/tools/hcl-paravisor: the Azure paravisor's report regeneration).
+ */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bench/bench_e2e.h"
 #include "common/codec.h"
@@ -27,6 +32,8 @@ static struct {
     ms_tpm2_policy enrolled;
     char fast[PATH_MAX], strict[PATH_MAX]; /* policy files */
     e2e_server sup;
+    e2e_hcl_paravisor hcl;                       /* az-snp-vtpm: in front of tpm */
+    char az_fast[PATH_MAX], az_strict[PATH_MAX]; /* its policy files */
 } T;
 
 /* A client policy from the enrolled AK name and PCR values, FAST or STRICT. */
@@ -72,12 +79,13 @@ int bench_tpm_start(const char *dir)
 void bench_tpm_stop(void)
 {
     e2e_server_stop(&T.sup, 5000);
+    e2e_hcl_paravisor_stop(&T.hcl);
     e2e_swtpm_stop(&T.tpm);
 }
 
 /* A client under the policy at path; one handshake checks the evidence type and mode. */
 static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env *env,
-                      const char *url, const char *path, int strict)
+                      const char *url, const char *path, int strict, uint16_t type)
 {
     ms_client_peer peer;
     ms_client_cfg cfg = {.url = url, .cacert = env->ca, .policy = pol, .strict = strict};
@@ -89,29 +97,31 @@ static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env 
         e = ms_client_connect(*c);
     }
     if (e != MS_OK) {
-        fprintf(stderr, "bench-e2e: TPM %s client: %s %s\n", strict ? "STRICT" : "FAST",
+        fprintf(stderr, "bench-e2e: evidence %u %s client: %s %s\n", type, strict ? "STRICT" : "FAST",
                 ms_err_name(e), pol->why);
         return -1;
     }
     ms_client_peer_info(*c, &peer);
-    if (peer.evidence_type != MS_EVIDENCE_TPM2_QUOTE ||
+    if (peer.evidence_type != type ||
         peer.evidence_mode != (strict ? MS_MODE_STRICT : MS_MODE_FAST)) {
-        fprintf(stderr, "bench-e2e: TPM %s client got evidence type %u mode %u\n",
+        fprintf(stderr, "bench-e2e: %s client got evidence type %u mode %u\n",
                 strict ? "STRICT" : "FAST", peer.evidence_type, peer.evidence_mode);
         return -1;
     }
     return 0;
 }
 
-/* The supervisor under test: the dev one's configuration, with TPM evidence on the swtpm. */
-static int start_supervisor(const bench_opts *o, const bench_tpm_env *env, char url[static 64])
+/* The supervisor under test: the dev one's configuration, with this evidence (NULL-ended). */
+static int start_supervisor(const bench_opts *o, const bench_tpm_env *env,
+                            const char *const *evidence, char url[static 64])
 {
     e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = env->dir, .cert = env->cert, .key = env->key,
                        .devkey = env->devkey, .backend_port = env->backend_port,
-                       .extra = {"--evidence", "tpm2", "--tpm-tcti", T.tpm.tcti, "--tpm-pcrs",
-                                 PCR_LIST, "--max-sessions", "200000", "--strict-rate",
-                                 STRICT_RATE_UNLIMITED, "--strict-burst", STRICT_RATE_UNLIMITED,
-                                 NULL}};
+                       .extra = {"--max-sessions", "200000", "--strict-rate",
+                                 STRICT_RATE_UNLIMITED, "--strict-burst", STRICT_RATE_UNLIMITED}};
+    for (int i = 0, k = 6; evidence[i] != NULL && k < E2E_MAX_EXTRA_ARGS; i++, k++) {
+        cfg.extra[k] = evidence[i];
+    }
     if (e2e_sup_start(&T.sup, &cfg) != 0) {
         return -1;
     }
@@ -120,39 +130,40 @@ static int start_supervisor(const bench_opts *o, const bench_tpm_env *env, char 
 }
 
 /*
- * Per round: dev-key and TPM FAST back to back, in ABBA order so neither side always runs
- * first, then TPM STRICT. Every handshake is verified by the client: the dev key pinned, or
- * the TPM policy (AK name, PCR selection and values, the binding, the signature).
+ * Per round: dev-key and FAST back to back, in ABBA order so neither side always runs
+ * first, then STRICT, against the supervisor at url (the dev-key one at env->dev_url).
+ * Every handshake is verified by the client: the dev key pinned, or the policy files'
+ * evidence of `type` in full. Stops the supervisor.
  */
-int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res)
+static int measure(const bench_opts *o, const bench_tpm_env *env, const char *url,
+                   const char *fast_path, const char *strict_path, uint16_t type, double *hs_dev,
+                   double *hs_fast, double *hs_strict)
 {
     ms_client *dev = NULL, *fast = NULL, *strict = NULL;
     ms_attest_policy pf, ps;
-    char url[64];
     int rc = -1;
     ms_client_cfg dc = {.url = env->dev_url, .cacert = env->ca, .pinned_dev_pk = env->dev_pk};
     ms_attest_policy_init(&pf);
     ms_attest_policy_init(&ps);
-    if (start_supervisor(o, env, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
-        client_new(&fast, &pf, env, url, T.fast, 0) != 0 ||
-        client_new(&strict, &ps, env, url, T.strict, 1) != 0 ||
-        bench_hs_round(dev, 0.1, &res->hs_dev[0]) != 0 ||
-        bench_hs_round(fast, 0.1, &res->hs_tpm_fast[0]) != 0 ||
-        bench_hs_round(strict, 0.1, &res->hs_tpm_strict[0]) != 0) {
-        fprintf(stderr, "bench-e2e: TPM handshake set-up failed (supervisor log %s)\n", T.sup.out);
+    if (ms_client_new(&dev, &dc) != MS_OK ||
+        client_new(&fast, &pf, env, url, fast_path, 0, type) != 0 ||
+        client_new(&strict, &ps, env, url, strict_path, 1, type) != 0 ||
+        bench_hs_round(dev, 0.1, &hs_dev[0]) != 0 || bench_hs_round(fast, 0.1, &hs_fast[0]) != 0 ||
+        bench_hs_round(strict, 0.1, &hs_strict[0]) != 0) {
+        fprintf(stderr, "bench-e2e: evidence %u handshake set-up failed (supervisor log %s)\n",
+                type, T.sup.out);
         goto out;
     }
     for (unsigned r = 0; r < o->hs_rounds; r++) {
         int dev_first = r % 2 == 0;
         ms_client *a = dev_first ? dev : fast, *b = dev_first ? fast : dev;
-        double *ra = dev_first ? &res->hs_dev[r] : &res->hs_tpm_fast[r];
-        double *rb = dev_first ? &res->hs_tpm_fast[r] : &res->hs_dev[r];
+        double *ra = dev_first ? &hs_dev[r] : &hs_fast[r];
+        double *rb = dev_first ? &hs_fast[r] : &hs_dev[r];
         if (bench_hs_round(a, o->tpm_secs, ra) != 0 || bench_hs_round(b, o->tpm_secs, rb) != 0 ||
-            bench_hs_round(strict, o->tpm_secs, &res->hs_tpm_strict[r]) != 0) {
+            bench_hs_round(strict, o->tpm_secs, &hs_strict[r]) != 0) {
             goto out;
         }
     }
-    res->tpm_done = 1;
     rc = 0;
 out:
     ms_client_free(dev);
@@ -161,8 +172,53 @@ out:
     ms_attest_policy_free(&pf);
     ms_attest_policy_free(&ps);
     if (e2e_server_stop(&T.sup, 5000) != 0 && rc == 0) {
-        fprintf(stderr, "bench-e2e: the TPM supervisor did not exit cleanly (log %s)\n", T.sup.out);
+        fprintf(stderr, "bench-e2e: the evidence %u supervisor did not exit cleanly (log %s)\n",
+                type, T.sup.out);
         rc = -1;
     }
     return rc;
+}
+
+int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res)
+{
+    const char *const ev[] = {"--evidence", "tpm2", "--tpm-tcti", T.tpm.tcti, "--tpm-pcrs",
+                              PCR_LIST, NULL};
+    char url[64];
+    if (start_supervisor(o, env, ev, url) != 0 ||
+        measure(o, env, url, T.fast, T.strict, MS_EVIDENCE_TPM2_QUOTE, res->hs_dev,
+                res->hs_tpm_fast, res->hs_tpm_strict) != 0) {
+        return -1;
+    }
+    res->tpm_done = 1;
+    return 0;
+}
+
+/*
+ * az-snp-vtpm: the stand-in paravisor in front of the same swtpm (free again: the tpm2
+ * supervisor has stopped), policies pinning its test ARK, measurement, TCB and PCRs 0-7.
+ */
+int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res)
+{
+    char dir[PATH_MAX], url[64];
+    e2e_az_pins pins = {.mask = PCR_MASK};
+    e2e_path(dir, "%s/az", env->dir);
+    e2e_path(T.az_fast, "%s/az-fast.json", env->dir);
+    e2e_path(T.az_strict, "%s/az-strict.json", env->dir);
+    if (mkdir(dir, 0700) != 0 || e2e_hcl_paravisor_start(&T.hcl, o->hcl_bin, &T.tpm, dir) != 0 ||
+        e2e_hcl_paravisor_pcrs(&T.hcl, &pins) != 0 ||
+        e2e_az_policy_write(&T.hcl, &pins, T.az_fast) != 0) {
+        fprintf(stderr, "bench-e2e: the hcl-paravisor stand-in (%s) did not start\n", o->hcl_bin);
+        return -1;
+    }
+    pins.strict = 1;
+    const char *const ev[] = {"--evidence", "az-snp-vtpm", "--tpm-tcti", T.hcl.tcti,
+                              "--tpm-pcrs", PCR_LIST, "--snp-certs", T.hcl.certs, NULL};
+    if (e2e_az_policy_write(&T.hcl, &pins, T.az_strict) != 0 ||
+        start_supervisor(o, env, ev, url) != 0 ||
+        measure(o, env, url, T.az_fast, T.az_strict, MS_EVIDENCE_AZ_SNP_VTPM, res->hs_az_dev,
+                res->hs_az_fast, res->hs_az_strict) != 0) {
+        return -1;
+    }
+    res->az_done = 1;
+    return e2e_hcl_paravisor_stop(&T.hcl) == 0 ? 0 : -1;
 }
