@@ -699,14 +699,7 @@ static void test_two_clients(void)
 
 static int tcp_connect(unsigned port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
+    return e2e_tcp_connect(port);
 }
 
 /* 1 when the server has closed fd (EOF or reset, after whatever it sent first), else 0. */

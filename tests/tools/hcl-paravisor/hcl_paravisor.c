@@ -80,18 +80,6 @@ static void on_signal(int sig)
 
 /* ---- sockets ------------------------------------------------------------------------- */
 
-static int connect_local(unsigned port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 /* A listening socket on 127.0.0.1:port (0: any); its port in *bound. -1 on failure. */
 static int listen_local(unsigned port, unsigned *bound)
 {
@@ -288,7 +276,7 @@ static void relay_bytes(conn *c)
 static void *serve(void *arg)
 {
     conn *c = arg;
-    c->up = connect_local(G.swtpm_port + (unsigned)c->control);
+    c->up = e2e_tcp_connect(G.swtpm_port + (unsigned)c->control);
     if (c->up < 0) {
         fprintf(stderr, "hcl-paravisor: cannot reach swtpm\n");
     } else if (c->control) {
