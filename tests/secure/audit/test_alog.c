@@ -524,6 +524,45 @@ static void test_no_secret_in_log(void)
     ms_buf_free(&text);
 }
 
+/*
+ * Six members with another name, or the right names in another order: an edited line. The
+ * line is the last of a log cut before its seal, so no later line's prev shows the edit:
+ * only the member rule tells it from a crash.
+ */
+static void test_member_names_and_order(void)
+{
+    char path[PATH_MAX];
+    ms_buf text;
+    small_log("members.log", &key_a, 2, path);
+    read_all(path, &text);
+    size_t cut = line_start(text.p, text.len, 3); /* log_start and one event */
+    char *line2 = (char *)text.p + line_start(text.p, text.len, 2);
+    ms_alog_report r;
+    CHECK(verify(text.p, cut, key_a.pk, &r) == MS_ALOG_INCOMPLETE);
+    static const char head[] = "{\"v\":1,\"seq\":";
+    CHECK(strncmp(line2, head, sizeof head - 1) == 0);
+    char *ts = strstr(line2, ",\"ts\":");
+    CHECK(ts != NULL);
+    /* "ts" renamed "tz": six members, one of them not the format's */
+    ts[3] = 'z';
+    CHECK(verify(text.p, cut, key_a.pk, &r) == MS_ALOG_TAMPERED);
+    CHECK(r.bad_line == 2 && strstr(r.why, "does not have exactly the members") != NULL);
+    ts[3] = 's';
+    /* {"v":1,"seq":N, ... -> {"seq":N,"v":1, ... (the same bytes count, the same members) */
+    char *comma = strchr(line2 + sizeof head - 1, ',');
+    CHECK(comma != NULL);
+    size_t nlen = (size_t)(comma - (line2 + sizeof head - 1));
+    char seq[32], swapped[64];
+    CHECK(nlen < sizeof seq);
+    memcpy(seq, line2 + sizeof head - 1, nlen);
+    int w = snprintf(swapped, sizeof swapped, "{\"seq\":%.*s,\"v\":1,", (int)nlen, seq);
+    CHECK(w > 0 && (size_t)w == (size_t)(comma + 1 - line2));
+    memcpy(line2, swapped, (size_t)w);
+    CHECK(verify(text.p, cut, key_a.pk, &r) == MS_ALOG_TAMPERED);
+    CHECK(r.bad_line == 2 && strstr(r.why, "does not have exactly the members") != NULL);
+    ms_buf_free(&text);
+}
+
 static void test_verify_oddities(void)
 {
     ms_alog_report r;
@@ -608,6 +647,7 @@ int main(void)
     RUN(test_abandon);
     RUN(test_threads);
     RUN(test_no_secret_in_log);
+    RUN(test_member_names_and_order);
     RUN(test_verify_oddities);
     RUN(test_ts);
     RUN(test_line_reader);
