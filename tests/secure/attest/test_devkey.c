@@ -162,6 +162,9 @@ static void test_public_pem_negatives(void)
     CHECK_ERR(ms_devkey_parse_public((const uint8_t *)x25519, got, pk), MS_ERR_FILE_FORMAT);
     static uint8_t huge[MS_MAX_KEY_FILE + 1];
     CHECK_ERR(ms_devkey_parse_public(huge, sizeof huge, pk), MS_ERR_CAP_EXCEEDED);
+    /* At the cap exactly, the bytes are read (and are not a key). */
+    CHECK_ERR(ms_devkey_parse_public(huge, MS_MAX_KEY_FILE, pk), MS_ERR_FILE_FORMAT);
+    CHECK_ERR(ms_devkey_parse_public(huge, 0, pk), MS_ERR_FILE_FORMAT);
 }
 
 /* Our SPKI hash of the dev certificate equals what the openssl tool computes. */
