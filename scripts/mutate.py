@@ -15,7 +15,6 @@ their times, so builds stay incremental) and mutated there, one at a time.
 import argparse
 import hashlib
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -297,8 +296,10 @@ def main():
     known = {m["id"] for m in mutants_of_all(conf)} if accepted else set()
     stale = sorted(set(accepted) - known) if not a.files else []
     if a.sample is not None:
-        rng = random.Random(a.seed)
-        pool = rng.sample(pool, min(a.sample, len(pool)))
+        # The N mutants ranked first by a hash of (seed, name): a mutant added or removed
+        # elsewhere displaces at most one, so a sample stays put while the code grows.
+        pool.sort(key=lambda m: hashlib.sha256(("%d:%s" % (a.seed, m["id"])).encode()).digest())
+        pool = pool[:a.sample]
         pool.sort(key=lambda m: (m["file"], m["line"], m["id"]))
     elif not a.all and not a.list:
         ap.error("say --all, --sample N or --list")
