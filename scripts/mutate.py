@@ -274,6 +274,7 @@ def main():
     g.add_argument("--sample", type=int, metavar="N", help="N mutants drawn with --seed")
     ap.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
     ap.add_argument("--files", metavar="F,F", help="only these files (paths as in mutate.conf)")
+    ap.add_argument("--only", metavar="NAME,NAME", help="only these mutants (names as --list prints)")
     ap.add_argument("--list", action="store_true", help="print the mutants and exit")
     ap.add_argument("--build", default=os.path.join(ROOT, "build-mutate"),
                     help="work folder (default build-mutate)")
@@ -295,14 +296,20 @@ def main():
         pool.extend(ms)
     known = {m["id"] for m in mutants_of_all(conf)} if accepted else set()
     stale = sorted(set(accepted) - known) if not a.files else []
+    if a.only:
+        want = {x.strip() for x in a.only.split(",")}
+        pool = [m for m in pool if m["id"] in want]
+        missing = want - {m["id"] for m in pool}
+        if missing:
+            die("no such mutant: " + ", ".join(sorted(missing)))
     if a.sample is not None:
         # The N mutants ranked first by a hash of (seed, name): a mutant added or removed
         # elsewhere displaces at most one, so a sample stays put while the code grows.
         pool.sort(key=lambda m: hashlib.sha256(("%d:%s" % (a.seed, m["id"])).encode()).digest())
         pool = pool[:a.sample]
         pool.sort(key=lambda m: (m["file"], m["line"], m["id"]))
-    elif not a.all and not a.list:
-        ap.error("say --all, --sample N or --list")
+    elif not a.all and not a.list and not a.only:
+        ap.error("say --all, --sample N, --only NAMES or --list")
     if a.list:
         for m in pool:
             print("%-5s %s:%d  %s" % (m["op"], m["file"], m["line"], m["id"]))

@@ -291,6 +291,16 @@ static void test_made_leaf_of_other_device(void)
     CHECK(chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_ERR_NVGPU_IDENTITY);
     ms_buf_free(&it2);
     nv_fx_chain_free(&c);
+    /* A leaf not named by its own serial number: another serial, or none. */
+    static const long leaf_names[] = {0xD0D0 + 0x1001, 0};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(nv_fx_chain_make_leaf_named(&c, fx.root_key, 0xD0D0, 0xD0D0, leaf_names[i]));
+        CHECK(nv_fx_made_item(&it2, &c, NONCE, 8, 0x10, 0, 0));
+        CHECK(ms_nvgpu_verify(&p, it2.p, it2.len, NONCE, now(), &chk) != MS_OK);
+        CHECK(chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_ERR_NVGPU_IDENTITY);
+        ms_buf_free(&it2);
+        nv_fx_chain_free(&c);
+    }
     ms_buf_free(&bad);
     ms_buf_free(&mixed);
     ms_buf_free(&item);
