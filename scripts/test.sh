@@ -58,6 +58,17 @@ else
   total_fail=$((total_fail + 1)); summary+=("fuzz: FAILED (see above)")
 fi
 
+echo "== mutation sample (${MS_MUTATE_SAMPLE:-16} mutants; docs/architecture.md) =="
+set +e
+./scripts/mutate.sh --sample "${MS_MUTATE_SAMPLE:-16}" --seed 2026 --jobs "$JOBS"
+mutate_rc=$?
+set -e
+if [ "$mutate_rc" -eq 0 ]; then
+  total_pass=$((total_pass + 1)); summary+=("mutate: every sampled mutant killed")
+else
+  total_fail=$((total_fail + 1)); summary+=("mutate: FAILED (a survivor, or the run broke: see above)")
+fi
+
 echo
 for s in "${summary[@]}"; do echo "  $s"; done
 echo "summary: ${total_pass} passed, ${total_fail} failed"

@@ -103,14 +103,17 @@ static int cert_add(nv_fx_chain *c, size_t slot, X509 *x)
     return ok;
 }
 
-/* subject key, name (cn, serial), issuer (certificate, or NULL when self-signed). */
-static X509 *cert_make(EVP_PKEY *key, const char *cn, long serial, X509 *issuer,
-                       EVP_PKEY *issuer_key, long issuer_name_serial, int ca)
+/*
+ * subject key, serial, name (cn, name_serial: the serialNumber named, 0 none), issuer
+ * (certificate, or NULL when self-signed).
+ */
+static X509 *cert_make(EVP_PKEY *key, const char *cn, long serial, long name_serial,
+                       X509 *issuer, EVP_PKEY *issuer_key, long issuer_name_serial, int ca)
 {
     X509 *x = X509_new();
     int ok = x != NULL && X509_set_version(x, 2) &&
              ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             name_make(X509_get_subject_name(x), cn, serial) &&
+             name_make(X509_get_subject_name(x), cn, name_serial) &&
              X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
              X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365) && X509_set_pubkey(x, key);
     if (ok && issuer == NULL) {
@@ -143,6 +146,13 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, long serial, X509 *issuer,
 int nv_fx_chain_make_under(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                            long leaf_issuer_serial)
 {
+    return nv_fx_chain_make_leaf_named(c, root_key, dev_serial, leaf_issuer_serial,
+                                       dev_serial + 0x1000);
+}
+
+int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                long leaf_issuer_serial, long leaf_name_serial)
+{
     memset(c, 0, sizeof *c);
     ms_buf_init(&c->der, 3u * MS_NVGPU_MAX_CERT);
     c->root_key = root_key;
@@ -152,15 +162,15 @@ int nv_fx_chain_make_under(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
     if (c->dev_key == NULL || c->leaf_key == NULL) {
         return 0;
     }
-    X509 *root = cert_make(root_key, "Test NVIDIA Device Identity CA", 0, NULL, root_key, 0, 1);
-    X509 *dev = root ? cert_make(c->dev_key, "GH100 A01 GSP BROM", dev_serial, root, root_key,
-                                 0, 1)
+    X509 *root = cert_make(root_key, "Test NVIDIA Device Identity CA", 0, 0, NULL, root_key, 0, 1);
+    X509 *dev = root ? cert_make(c->dev_key, "GH100 A01 GSP BROM", dev_serial, dev_serial, root,
+                                 root_key, 0, 1)
                      : NULL;
     X509 *leaf = NULL;
     if (dev != NULL) {
         /* The leaf's issuer is the device's subject, with the serialNumber asked for. */
-        leaf = cert_make(c->leaf_key, "GH100 A01 GSP FMC LF", dev_serial + 0x1000, dev,
-                         c->dev_key, leaf_issuer_serial, 0);
+        leaf = cert_make(c->leaf_key, "GH100 A01 GSP FMC LF", dev_serial + 0x1000,
+                         leaf_name_serial, dev, c->dev_key, leaf_issuer_serial, 0);
     }
     int ok = leaf != NULL && cert_add(c, 0, leaf) && cert_add(c, 1, dev) && cert_add(c, 2, root);
     X509_free(leaf);

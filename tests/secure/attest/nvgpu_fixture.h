@@ -42,6 +42,10 @@ int nv_fx_chain_make(nv_fx_chain *c, long dev_serial, long leaf_issuer_serial);
 /* As nv_fx_chain_make under an existing root key (the chain takes a reference). */
 int nv_fx_chain_make_under(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                            long leaf_issuer_serial);
+/* As nv_fx_chain_make_under, the leaf's subject naming serialNumber `leaf_name_serial` (0:
+ * none) instead of its own serial number (dev_serial + 0x1000). */
+int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                long leaf_issuer_serial, long leaf_name_serial);
 void nv_fx_chain_free(nv_fx_chain *c);
 
 /* A made-up signed report in `out` (see nv_fx_report_build), then an item with the chain. */

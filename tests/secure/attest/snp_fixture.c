@@ -284,6 +284,27 @@ int snp_fx_chain_make(snp_fx_chain *c, EVP_PKEY *ark_key, EVP_PKEY *ask_key, EVP
     return ok;
 }
 
+int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int ca)
+{
+    X509 *x = cert_new(ark_key, "ARK-Test", 1);
+    X509 *issuer = issuer_key == ark_key ? x : cert_new(issuer_key, "ARK-Other", 9);
+    int ok = x != NULL && issuer != NULL &&
+             X509_set_issuer_name(x, X509_get_subject_name(issuer));
+    if (ca) {
+        ok = ok && add_ca_exts(x, x); /* no authority key id: it would name `issuer` */
+    } else {
+        /* No keyUsage either, so that the certificate still "issued" the ASK by name and key. */
+        ok = ok && add_conf_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
+             add_conf_ext(x, x, NID_subject_key_identifier, "hash");
+    }
+    ok = ok && sign_cert(x, issuer_key, 48, 0) && to_der(x, out);
+    if (issuer != x) {
+        X509_free(issuer);
+    }
+    X509_free(x);
+    return ok;
+}
+
 int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked)
 {
     const unsigned char *p = c->ark.p;

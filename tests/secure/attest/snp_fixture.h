@@ -57,6 +57,14 @@ void snp_fx_vcek_opts_default(snp_fx_vcek_opts *o);
 int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked);
 
 /*
+ * Another certificate for the fixture's ARK (same subject and key, so it still names and
+ * signs the ASK): issued by `issuer_key` (the same key: self-signed; another: issued by an
+ * "ARK-Other"), a CA as AMD's roots are or, with ca == 0, basicConstraints CA:FALSE. DER into
+ * `out` (initialised here). Returns 1 on success.
+ */
+int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int ca);
+
+/*
  * Certificates for ark_key -> ask_key -> vcek_key. `pss_salt` is the salt length of the
  * ASK's and VCEK's signatures (48 as AMD; other values make a non-AMD chain); `pkcs1`
  * signs the VCEK with PKCS#1 v1.5 instead. Returns 1 on success.

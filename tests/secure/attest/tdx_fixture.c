@@ -132,7 +132,7 @@ static int item_int(ms_buf *b, const char *oid, unsigned v, uint8_t tag)
     return ok;
 }
 
-static int sgx_ext_der(ms_buf *out, const tdx_fx_pck_opts *o)
+int tdx_fx_sgx_ext_der(ms_buf *out, const tdx_fx_pck_opts *o)
 {
     static const uint8_t ppid[16] = {0x99, 0x99};
     char oid[64];
@@ -151,6 +151,18 @@ static int sgx_ext_der(ms_buf *out, const tdx_fx_pck_opts *o)
          item(&top, SGX_OID ".2", seq.p, seq.len) &&
          item_octets(&top, SGX_OID ".3", o->pceid, 2) &&
          item_octets(&top, SGX_OID ".4", o->fmspc, 6) && item_int(&top, SGX_OID ".5", 0, 0x0a);
+    if (o->config_n > 0) {
+        static const uint8_t no[] = {0x01, 0x01, 0x00}; /* BOOLEAN FALSE */
+        ms_buf cfg;
+        ms_buf_init(&cfg, 4096);
+        for (size_t i = 0; i < o->config_n && ok; i++) {
+            snprintf(oid, sizeof oid, SGX_OID ".7.%u", o->config[i]);
+            ok = item(&cfg, oid, no, sizeof no);
+        }
+        ms_buf_clear(&seq);
+        ok = ok && tlv(&seq, 0x30, cfg.p, cfg.len) && item(&top, SGX_OID ".7", seq.p, seq.len);
+        ms_buf_free(&cfg);
+    }
     ok = ok && tlv(out, 0x30, top.p, top.len);
     ms_buf_free(&tcb);
     ms_buf_free(&seq);
@@ -218,7 +230,7 @@ static int add_sgx_ext(X509 *x, const tdx_fx_pck_opts *o)
     ASN1_OBJECT *obj = OBJ_txt2obj(SGX_OID, 1);
     ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
     X509_EXTENSION *e = NULL;
-    int ok = sgx_ext_der(&der, o) && obj != NULL && os != NULL &&
+    int ok = tdx_fx_sgx_ext_der(&der, o) && obj != NULL && os != NULL &&
              ASN1_OCTET_STRING_set(os, der.p, (int)der.len);
     if (ok) {
         e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);

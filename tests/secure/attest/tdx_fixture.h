@@ -38,9 +38,13 @@ typedef struct tdx_fx_pck_opts {
     uint8_t cpusvn[16];
     uint8_t pceid[2];
     uint8_t fmspc[6];
+    uint8_t config[4];  /* arcs n of the configuration item's (.7.n, FALSE) entries */
+    size_t config_n;    /* 0: no configuration item (.7) */
 } tdx_fx_pck_opts;
 
 void tdx_fx_pck_opts_default(tdx_fx_pck_opts *o);
+/* The SGX extension's value (DER) as a PCK certificate made from `o` carries it. */
+int tdx_fx_sgx_ext_der(ms_buf *out, const tdx_fx_pck_opts *o);
 
 typedef struct tdx_fx_chain {
     EVP_PKEY *root_key, *ca_key, *pck_key, *ak; /* owned */

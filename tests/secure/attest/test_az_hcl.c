@@ -69,6 +69,15 @@ static void test_tdx_vector(void)
     ms_buf s = load("hcl-report-snp.bin");
     CHECK_ERR(ms_az_td_report_decode(s.p + MS_AZ_HCL_HEADER_LEN, &td), MS_ERR_AZ_FORMAT);
     ms_buf_free(&s);
+    /* One byte of the REPORTMACSTRUCT's fixed fields: type 0x81, subtype 0, version <= 1,
+     * then reserved bytes 3..15 and 192..223, each alone. */
+    static const size_t fixed[] = {0, 1, 2, 3, 4, 15, 192, 223};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        uint8_t hw[MS_AZ_HCL_HW_LEN];
+        memcpy(hw, h.hw, sizeof hw);
+        hw[fixed[i]] ^= fixed[i] == 2 ? 0x02 : 0x01; /* version 0 or 1 -> 2 or 3 */
+        CHECK_ERR(ms_az_td_report_decode(hw, &td), MS_ERR_AZ_FORMAT);
+    }
     /* A byte of the area after the 1024-byte TD report. */
     b.p[MS_AZ_HCL_HEADER_LEN + 1100] = 1;
     CHECK_OK(ms_az_hcl_decode(b.p, b.len, &h));
@@ -191,6 +200,17 @@ static void test_var_data_rules(void)
     CHECK_ERR(parse_text("{\"keys\":[" AK(N256, "AQAB=") "]}"), MS_ERR_AZ_AKPUB);   /* padding */
     CHECK_ERR(parse_text("{\"keys\":[" AK("AQAB", "AQAB") "]}"), MS_ERR_AZ_AKPUB);  /* tiny n */
     CHECK_ERR(parse_text("{\"keys\":[" AK(N256 "+", "AQAB") "]}"), MS_ERR_AZ_AKPUB);
+    /* base64 (not base64url) letters at a length that base64url allows */
+    static const char std_chars[] = "+/=";
+    for (size_t i = 0; i < 3; i++) {
+        char text[1024];
+        int w = snprintf(text, sizeof text, "{\"keys\":[%s]}", AK(N256, "AQAB"));
+        CHECK(w > 0 && (size_t)w < sizeof text);
+        char *n = strstr(text, N256);
+        CHECK(n != NULL);
+        n[17] = std_chars[i];
+        CHECK_ERR(parse_text(text), MS_ERR_AZ_AKPUB);
+    }
     CHECK_ERR(parse_text("{\"keys\":[{\"kty\":\"RSA\"}," AK(N256, "AQAB") "]}"), MS_ERR_AZ_VAR_DATA);
     CHECK_ERR(parse_text("{\"keys\":[]}"), MS_ERR_AZ_VAR_DATA);
     CHECK_ERR(parse_text("{\"keys\":{}}"), MS_ERR_AZ_VAR_DATA);

@@ -167,6 +167,13 @@ static void test_item_refusals(void)
                      NULL),
               MS_ERR_ATTEST_POLICY);
     F.pol.have_composite = 1;
+    /* a composite section whose GPUs the policy has no nvidia_gpu section to judge by */
+    F.pol.have_nvgpu = 0;
+    CHECK_ERR(verify(t, (const ms_buf *const[]){&F.dev_item, &F.gpu_item[0], &F.gpu_item[1]}, 3,
+                     &failed),
+              MS_ERR_ATTEST_POLICY);
+    CHECK(failed == 1);
+    F.pol.have_nvgpu = 1;
 }
 
 static ms_err parse(ms_attest_policy *p, const char *json)

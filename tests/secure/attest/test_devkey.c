@@ -74,6 +74,28 @@ static void test_refuses_open_permissions_and_links(void)
     ms_devkey_wipe(&k);
 }
 
+/* A key file owned by someone else is not ours, whatever its mode (needs root to chown). */
+static void test_refuses_other_owner(void)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "test_devkey: owner check not exercised: chown needs root\n");
+        return;
+    }
+    char p[512];
+    ms_devkey k;
+    int created;
+    path_in(p, sizeof p, "owned.pem");
+    CHECK_OK(ms_devkey_load_or_create(p, &k, &created));
+    CHECK(created == 1);
+    CHECK(chown(p, 65534, 65534) == 0);
+    CHECK(chmod(p, 0600) == 0);
+    CHECK_ERR(ms_devkey_load_or_create(p, &k, &created), MS_ERR_FILE_PERMS);
+    CHECK(chown(p, 0, 0) == 0);
+    CHECK_OK(ms_devkey_load_or_create(p, &k, &created));
+    CHECK(created == 0);
+    ms_devkey_wipe(&k);
+}
+
 static void test_evidence_checks(void)
 {
     char p[512];
@@ -140,6 +162,9 @@ static void test_public_pem_negatives(void)
     CHECK_ERR(ms_devkey_parse_public((const uint8_t *)x25519, got, pk), MS_ERR_FILE_FORMAT);
     static uint8_t huge[MS_MAX_KEY_FILE + 1];
     CHECK_ERR(ms_devkey_parse_public(huge, sizeof huge, pk), MS_ERR_CAP_EXCEEDED);
+    /* At the cap exactly, the bytes are read (and are not a key). */
+    CHECK_ERR(ms_devkey_parse_public(huge, MS_MAX_KEY_FILE, pk), MS_ERR_FILE_FORMAT);
+    CHECK_ERR(ms_devkey_parse_public(huge, 0, pk), MS_ERR_FILE_FORMAT);
 }
 
 /* Our SPKI hash of the dev certificate equals what the openssl tool computes. */
@@ -176,6 +201,7 @@ int main(void)
     }
     RUN(test_create_then_load);
     RUN(test_refuses_open_permissions_and_links);
+    RUN(test_refuses_other_owner);
     RUN(test_evidence_checks);
     RUN(test_public_pem_negatives);
     RUN(test_tls_spki_hash);

@@ -291,6 +291,16 @@ static void test_made_leaf_of_other_device(void)
     CHECK(chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_ERR_NVGPU_IDENTITY);
     ms_buf_free(&it2);
     nv_fx_chain_free(&c);
+    /* A leaf not named by its own serial number: another serial, or none. */
+    static const long leaf_names[] = {0xD0D0 + 0x1001, 0};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(nv_fx_chain_make_leaf_named(&c, fx.root_key, 0xD0D0, 0xD0D0, leaf_names[i]));
+        CHECK(nv_fx_made_item(&it2, &c, NONCE, 8, 0x10, 0, 0));
+        CHECK(ms_nvgpu_verify(&p, it2.p, it2.len, NONCE, now(), &chk) != MS_OK);
+        CHECK(chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_ERR_NVGPU_IDENTITY);
+        ms_buf_free(&it2);
+        nv_fx_chain_free(&c);
+    }
     ms_buf_free(&bad);
     ms_buf_free(&mixed);
     ms_buf_free(&item);
@@ -400,6 +410,26 @@ static void test_evidence(void)
               MS_ERR_NVGPU_DUPLICATE);
     CHECK_ERR(ms_nvgpu_evidence_begin(0, &ev), MS_ERR_ARG);
     CHECK_ERR(ms_nvgpu_evidence_begin(MS_NVGPU_MAX_GPUS + 1, &ev), MS_ERR_ARG);
+    /* The most GPUs one evidence may hold, each its own device; one more is malformed. */
+    nv_fx_chain many[MS_NVGPU_MAX_GPUS];
+    ms_buf item[MS_NVGPU_MAX_GPUS];
+    ms_buf_clear(&ev);
+    CHECK_OK(ms_nvgpu_evidence_begin(MS_NVGPU_MAX_GPUS, &ev));
+    for (size_t i = 0; i < MS_NVGPU_MAX_GPUS; i++) {
+        CHECK(nv_fx_chain_make_under(&many[i], fx.root_key, (uint8_t)(0xC0 + i), (uint8_t)(0xC0 + i)));
+        CHECK(nv_fx_made_item(&item[i], &many[i], NONCE, 8, 0x10, 0, 0));
+        CHECK_OK(ms_nvgpu_evidence_add(item[i].p, item[i].len, &ev));
+    }
+    p.count = MS_NVGPU_MAX_GPUS;
+    CHECK_OK(ms_nvgpu_verify_evidence(&p, ev.p, ev.len, binding, now()));
+    ev.p[0] = MS_NVGPU_MAX_GPUS + 1; /* the count byte, and a ninth item after the eighth */
+    CHECK_OK(ms_buf_append_u32be(&ev, (uint32_t)i1.len));
+    CHECK_OK(ms_buf_append(&ev, i1.p, i1.len));
+    CHECK_ERR(ms_nvgpu_verify_evidence(&p, ev.p, ev.len, binding, now()), MS_ERR_NVGPU_FORMAT);
+    for (size_t i = 0; i < MS_NVGPU_MAX_GPUS; i++) {
+        ms_buf_free(&item[i]);
+        nv_fx_chain_free(&many[i]);
+    }
     ms_buf_free(&ev);
     ms_buf_free(&i1);
     ms_buf_free(&i2);

@@ -187,6 +187,19 @@ static void test_verify_dispatch(void)
     /* a type the policy does not list */
     v.type = MS_EVIDENCE_TPM2_QUOTE;
     CHECK_ERR(ms_attest_policy_verify(&p, &v), MS_ERR_ATTEST_POLICY);
+    /* allowing dev-key in a policy whose accept list is full (and lacks it) */
+    ms_attest_policy full;
+    ms_attest_policy_init(&full);
+    for (uint8_t i = 0; i < MS_MAX_HS_LIST; i++) {
+        full.accept[i] = (uint16_t)(0x0100u + i);
+    }
+    full.n_accept = MS_MAX_HS_LIST;
+    CHECK_ERR(ms_attest_policy_allow_dev_key(&full, dev.pk), MS_ERR_CONFIG);
+    CHECK(full.n_accept == MS_MAX_HS_LIST && full.accept[MS_MAX_HS_LIST - 1] == 0x0107u);
+    full.n_accept = MS_MAX_HS_LIST - 1;
+    CHECK_OK(ms_attest_policy_allow_dev_key(&full, dev.pk));
+    CHECK(full.n_accept == MS_MAX_HS_LIST && full.accept[MS_MAX_HS_LIST - 1] == MS_EVIDENCE_DEV_KEY);
+    ms_attest_policy_free(&full);
     ms_buf_free(&ev);
     ms_attest_policy_free(&p);
 }

@@ -625,6 +625,54 @@ static void test_synth_chain_faults(void)
     synth_free(&s);
 }
 
+/* The pinned root must be a self-signed CA, even when it did sign the ASK. */
+static void test_synth_ark_must_be_self_signed_ca(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    ms_buf ark;
+    /* The same subject and key re-issued as a self-signed CA: accepted (the control). */
+    CHECK(snp_fx_ark_variant(&ark, s.chain.ark_key, s.chain.ark_key, 1));
+    s.policy.ark_der = ark.p;
+    s.policy.ark_len = ark.len;
+    CHECK_OK(synth_verify(&s));
+    ms_buf_free(&ark);
+    /* Self-signed, but not a CA. */
+    CHECK(snp_fx_ark_variant(&ark, s.chain.ark_key, s.chain.ark_key, 0));
+    s.policy.ark_der = ark.p;
+    s.policy.ark_len = ark.len;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_ARK);
+    ms_buf_free(&ark);
+    /* A CA, but issued by another root: not a root itself. */
+    CHECK(snp_fx_ark_variant(&ark, s.chain.ark_key, snp_fx_rsa_key(2), 1));
+    s.policy.ark_der = ark.p;
+    s.policy.ark_len = ark.len;
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_ARK);
+    ms_buf_free(&ark);
+    synth_free(&s);
+}
+
+/* A VCEK holding another kind of key than ECDSA P-384 signs nothing, even a valid signature. */
+static void test_synth_vcek_not_p384(void)
+{
+    EVP_PKEY *p256 = EVP_EC_gen("P-256");
+    CHECK(p256 != NULL);
+    snp_fx_vcek_opts vo;
+    snp_fx_vcek_opts_default(&vo);
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    snp_fx_chain c;
+    CHECK(snp_fx_chain_make(&c, snp_fx_rsa_key(0), snp_fx_rsa_key(1), p256, &vo, 48, 0));
+    CHECK(snp_fx_report_make(s.report, &s.ro, p256));
+    ms_buf ev;
+    bundle(&ev, s.report, &c.vcek, &c.ask);
+    CHECK_ERR(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding), MS_ERR_SNP_SIGNATURE);
+    ms_buf_free(&ev);
+    snp_fx_chain_free(&c);
+    EVP_PKEY_free(p256);
+    synth_free(&s);
+}
+
 static void test_synth_signature_params(void)
 {
     synth s;
@@ -1282,6 +1330,8 @@ int main(void)
     RUN(test_synth_chip_id);
     RUN(test_synth_chain_faults);
     RUN(test_synth_signature_params);
+    RUN(test_synth_ark_must_be_self_signed_ca);
+    RUN(test_synth_vcek_not_p384);
     RUN(test_synth_report_signature);
     RUN(test_synth_check_order);
     RUN(test_milan_resigned_vmpl_migrate_ma);

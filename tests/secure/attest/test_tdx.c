@@ -261,6 +261,50 @@ static void test_made_quote_ok(void)
     }
 }
 
+/* A v5 body type other than TD 1.0 (2) or TD 1.5 (3), here laid out and signed as TD 1.0. */
+static void test_v5_body_types(void)
+{
+    tdx_fx_pck_opts po;
+    tdx_fx_pck_opts_default(&po);
+    tdx_fx_chain c;
+    CHECK(tdx_fx_chain_make(&c, &po));
+    static const uint16_t types[] = {0, 1, 4, 0x0102};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        tdx_fx_quote_opts qo;
+        tdx_fx_quote_opts_default(&qo);
+        qo.version = MS_TDX_VERSION_5;
+        qo.body_type = types[i];
+        ms_buf quote;
+        tdx_fx_layout l;
+        CHECK(tdx_fx_quote_make(&quote, &c, &qo, &l));
+        ms_tdx_quote q;
+        CHECK_ERR(ms_tdx_quote_decode(quote.p, quote.len, &q), MS_ERR_TDX_FORMAT);
+        ms_buf_free(&quote);
+    }
+    tdx_fx_chain_free(&c);
+}
+
+/* The PCK chain in the quote: PEM certificates and white space, nothing else after them. */
+static void test_pem_chain_tail(void)
+{
+    static const char *tails[] = {"\n \t\r\n", "junk\n", "-----BEGIN CERTIFICATE-----\n"};
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        world w;
+        if (!world_make(&w, NULL)) {
+            world_free(&w);
+            continue;
+        }
+        CHECK_OK(ms_buf_append(&w.chain.pem, tails[i], strlen(tails[i])));
+        ms_buf_free(&w.quote);
+        CHECK(tdx_fx_quote_make(&w.quote, &w.chain, &w.qo, &w.layout));
+        ms_tdx_policy p = world_policy(&w);
+        ms_tdx_checks ch;
+        CHECK_ERR(checks_raw(&p, w.quote.p, w.quote.len, w.qo.report_data, &ch),
+                  i == 0 ? MS_OK : MS_ERR_TDX_FORMAT);
+        world_free(&w);
+    }
+}
+
 /* ---- made-up quotes: every byte of every signed region ------------------------------------ */
 
 /* Header bytes whose change the decoder refuses (version, key type, TEE type). */
@@ -576,6 +620,8 @@ int main(void)
         RUN(test_intel_verify);
     }
     RUN(test_made_quote_ok);
+    RUN(test_v5_body_types);
+    RUN(test_pem_chain_tail);
     RUN(test_flip_every_byte);
     RUN(test_truncate_every_offset);
     RUN(test_chain_and_crls);

@@ -5,6 +5,7 @@
 #include "common/codec.h"
 #include "secure/attest/tdx_collateral.h"
 #include "tests/secure/attest/tdx_coll_fixture.h"
+#include "tests/secure/attest/tdx_fixture.h"
 #include "tests/test.h"
 
 #define T_JUNE_20 1687219200u /* 2023-06-20T00:00:00Z: inside both real documents' validity */
@@ -287,6 +288,35 @@ static void test_pck_ext_value(void)
     }
     CHECK(accepted < n / 4);
     ms_buf_free(&der);
+}
+
+/* The configuration item (.7): entries .7.1 to .7.3 (dynamic platform, cached keys, SMT), each once. */
+static void test_pck_ext_config(void)
+{
+    static const struct {
+        uint8_t arcs[4];
+        size_t n;
+        ms_err want;
+    } cases[] = {
+        {{1, 2, 3}, 3, MS_OK},
+        {{3}, 1, MS_OK},
+        {{1, 1}, 2, MS_ERR_TDX_PCK_EXT},    /* an entry twice */
+        {{2, 3, 2}, 3, MS_ERR_TDX_PCK_EXT},
+        {{4}, 1, MS_ERR_TDX_PCK_EXT},       /* no such entry */
+        {{1, 127}, 2, MS_ERR_TDX_PCK_EXT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tdx_fx_pck_opts o;
+        tdx_fx_pck_opts_default(&o);
+        memcpy(o.config, cases[i].arcs, sizeof o.config);
+        o.config_n = cases[i].n;
+        ms_buf der;
+        ms_buf_init(&der, 4096);
+        CHECK(tdx_fx_sgx_ext_der(&der, &o));
+        ms_tdx_pck_ext e;
+        CHECK_ERR(ms_tdx_pck_ext_value_decode(der.p, der.len, &e), cases[i].want);
+        ms_buf_free(&der);
+    }
 }
 
 /* ---- the real collateral ------------------------------------------------------------------ */
@@ -986,6 +1016,7 @@ int main(void)
     RUN(test_time_parse);
     RUN(test_status_names);
     RUN(test_pck_real);
+    RUN(test_pck_ext_config);
     RUN(test_pck_ext_in_cert);
     RUN(test_pck_ext_value);
     RUN(test_real_verifies);

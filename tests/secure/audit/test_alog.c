@@ -524,6 +524,101 @@ static void test_no_secret_in_log(void)
     ms_buf_free(&text);
 }
 
+/*
+ * Six members with another name, or the right names in another order: an edited line. The
+ * line is the last of a log cut before its seal, so no later line's prev shows the edit:
+ * only the member rule tells it from a crash.
+ */
+static void test_member_names_and_order(void)
+{
+    char path[PATH_MAX];
+    ms_buf text;
+    small_log("members.log", &key_a, 2, path);
+    read_all(path, &text);
+    size_t cut = line_start(text.p, text.len, 3); /* log_start and one event */
+    char *line2 = (char *)text.p + line_start(text.p, text.len, 2);
+    ms_alog_report r;
+    CHECK(verify(text.p, cut, key_a.pk, &r) == MS_ALOG_INCOMPLETE);
+    static const char head[] = "{\"v\":1,\"seq\":";
+    CHECK(strncmp(line2, head, sizeof head - 1) == 0);
+    char *ts = strstr(line2, ",\"ts\":");
+    CHECK(ts != NULL);
+    /* "ts" renamed "tz": six members, one of them not the format's */
+    ts[3] = 'z';
+    CHECK(verify(text.p, cut, key_a.pk, &r) == MS_ALOG_TAMPERED);
+    CHECK(r.bad_line == 2 && strstr(r.why, "does not have exactly the members") != NULL);
+    ts[3] = 's';
+    /* {"v":1,"seq":N, ... -> {"seq":N,"v":1, ... (the same bytes count, the same members) */
+    char *comma = strchr(line2 + sizeof head - 1, ',');
+    CHECK(comma != NULL);
+    size_t nlen = (size_t)(comma - (line2 + sizeof head - 1));
+    char seq[32], swapped[64];
+    CHECK(nlen < sizeof seq);
+    memcpy(seq, line2 + sizeof head - 1, nlen);
+    int w = snprintf(swapped, sizeof swapped, "{\"seq\":%.*s,\"v\":1,", (int)nlen, seq);
+    CHECK(w > 0 && (size_t)w == (size_t)(comma + 1 - line2));
+    memcpy(line2, swapped, (size_t)w);
+    CHECK(verify(text.p, cut, key_a.pk, &r) == MS_ALOG_TAMPERED);
+    CHECK(r.bad_line == 2 && strstr(r.why, "does not have exactly the members") != NULL);
+    ms_buf_free(&text);
+}
+
+/*
+ * Each field rule on the last line of a log cut before its seal, where no later prev can show
+ * the edit: every bad value is an edit, named by the rule it breaks (never a crash).
+ */
+static void test_last_line_fields(void)
+{
+    static const struct {
+        const char *from, *to, *why;
+    } edits[] = {
+        {"{\"v\":1,", "{\"v\":2,", "has a v other than 1"},
+        {",\"seq\":1,", ",\"seq\":-1,", "has a seq that is not"},
+        {",\"ts\":\"", ",\"ts\":\"x", "has a ts that is not"},
+        {",\"type\":\"", ",\"type\":\"X", "has a type that is not"},
+        {",\"prev\":\"", ",\"prev\":\"0", "has a prev that is not"},
+        {",\"data\":{", ",\"data\":[{", "has a data member that is not an object"},
+        {"{\"v\":1,", "{\"v\":1,,", "is not valid JSON"},
+    };
+    char path[PATH_MAX];
+    ms_buf text;
+    small_log("fields.log", &key_a, 2, path);
+    read_all(path, &text);
+    size_t l2 = line_start(text.p, text.len, 2), l3 = line_start(text.p, text.len, 3);
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        /* line 1, then line 2 with one edit (and "]" after data's object when it became an array) */
+        char *line = malloc(l3 - l2 + 8);
+        memcpy(line, text.p + l2, l3 - l2);
+        line[l3 - l2] = 0;
+        char *at = strstr(line, edits[i].from);
+        CHECK(at != NULL);
+        ms_buf log;
+        ms_buf_init(&log, MS_ALOG_MAX_FILE);
+        CHECK_OK(ms_buf_append(&log, text.p, l2));
+        CHECK_OK(ms_buf_append(&log, line, (size_t)(at - line)));
+        CHECK_OK(ms_buf_append(&log, edits[i].to, strlen(edits[i].to)));
+        const char *tail = at + strlen(edits[i].from);
+        if (strstr(edits[i].to, "[{") != NULL) {
+            size_t tl = strlen(tail); /* ...}}\n -> ...}]}\n */
+            CHECK(tl >= 3 && strcmp(tail + tl - 3, "}}\n") == 0);
+            CHECK_OK(ms_buf_append(&log, tail, tl - 2));
+            CHECK_OK(ms_buf_append(&log, "]}\n", 3));
+        } else {
+            CHECK_OK(ms_buf_append(&log, tail, strlen(tail)));
+        }
+        ms_alog_report r;
+        ms_alog_verdict v = verify(log.p, log.len, key_a.pk, &r);
+        if (v != MS_ALOG_TAMPERED || r.bad_line != 2 || strstr(r.why, edits[i].why) == NULL) {
+            fprintf(stderr, "edit %zu: %s at line %llu: %s\n", i, ms_alog_verdict_name(v),
+                    (unsigned long long)r.bad_line, r.why);
+        }
+        CHECK(v == MS_ALOG_TAMPERED && r.bad_line == 2 && strstr(r.why, edits[i].why) != NULL);
+        ms_buf_free(&log);
+        free(line);
+    }
+    ms_buf_free(&text);
+}
+
 static void test_verify_oddities(void)
 {
     ms_alog_report r;
@@ -608,6 +703,8 @@ int main(void)
     RUN(test_abandon);
     RUN(test_threads);
     RUN(test_no_secret_in_log);
+    RUN(test_member_names_and_order);
+    RUN(test_last_line_fields);
     RUN(test_verify_oddities);
     RUN(test_ts);
     RUN(test_line_reader);

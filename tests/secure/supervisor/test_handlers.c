@@ -154,7 +154,11 @@ static void test_routes(void)
                          "/v1/session/00112233445566778899aabbccddeefg/request",
                          "/v1/session/00112233445566778899aabbccddeeff",
                          "/v1/session/00112233445566778899aabbccddeeff/request/x",
-                         "/v1/session/00112233445566778899aabbccddeeff00/request"};
+                         "/v1/session/00112233445566778899aabbccddeeff00/request",
+                         /* the prefix itself, at the same length: */
+                         "/v2/session/00112233445566778899aabbccddeeff/request",
+                         "/v1/sessions00112233445566778899aabbccddeeff/request",
+                         "x/v1/session00112233445566778899aabbccddeeff/request"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(ms_sup_route_of(bad[i], sid) == MS_ROUTE_NONE);
     }
