@@ -57,55 +57,14 @@ static int write_policy(const char *path, int spoil, int count)
 
 static long log_lines(void)
 {
-    FILE *f = fopen(E.log, "r");
-    long n = 0;
-    int ch;
-    if (!f) {
-        return 0;
-    }
-    while ((ch = fgetc(f)) != EOF) {
-        n += ch == '\n';
-    }
-    fclose(f);
-    return n;
+    return e2e_file_lines(E.log);
 }
 
+/* One client under the policy at `path`: connect, and a turn if the connection held. */
 static ms_err run_client(const char *path, int strict, ms_buf *reply, uint16_t *ev_type)
 {
-    ms_attest_policy *pol = malloc(sizeof *pol); /* large: the measurement table */
-    ms_client *c = NULL;
-    ms_buf req;
-    ms_client_turn_info info;
-    ms_client_peer peer;
-    if (pol == NULL) {
-        return MS_ERR_NOMEM;
-    }
-    ms_attest_policy_init(pol);
-    ms_buf_init(&req, 4096);
-    ms_err e = ms_attest_policy_load(pol, path);
-    if (e != MS_OK) {
-        fprintf(stderr, "  policy: %s\n", pol->why);
-    }
-    ms_client_cfg cfg = {.url = E.st.url, .cacert = W.ca, .policy = pol, .strict = strict};
-    if (e == MS_OK) {
-        e = ms_client_new(&c, &cfg);
-    }
-    if (e == MS_OK) {
-        e = ms_client_connect(c);
-    }
-    if (e == MS_OK) {
-        ms_client_peer_info(c, &peer);
-        *ev_type = peer.evidence_type;
-        e = ms_client_request_build(NULL, "hello from a GPU-attested session", 0, -1.0, &req);
-    }
-    if (e == MS_OK) {
-        e = ms_client_turn(c, req.p, req.len, reply, &info);
-    }
-    ms_client_free(c);
-    ms_attest_policy_free(pol);
-    free(pol);
-    ms_buf_free(&req);
-    return e;
+    return e2e_policy_turn(&W, E.st.url, path, strict, "hello from a GPU-attested session",
+                           reply, ev_type);
 }
 
 static void test_gpu_sessions(void)

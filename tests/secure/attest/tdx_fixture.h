@@ -119,4 +119,19 @@ int tdx_fx_collateral_make(tdx_fx_collateral *out, const tdx_fx_chain *c,
                            const tdx_fx_collateral_opts *o);
 void tdx_fx_collateral_free(tdx_fx_collateral *out);
 
+/* ---- the chain and collateral in files, for other processes (fake configfs-tsm, supervisor) */
+
+/*
+ * Into `dir`: root.pem (the "Intel" root a policy pins), pck.key and ak.key (PEM: what signs
+ * the QE report and the quote) and pck_chain.pem (the PCK chain a quote embeds). 1 on success.
+ */
+int tdx_fx_chain_write(const tdx_fx_chain *c, const char *dir);
+/*
+ * A collateral folder as minions-supervisor --tdx-collateral reads it: tcb_info.json,
+ * qe_identity.json, tcb_signing_chain.pem, and pck_crl.der / root_crl.der when given
+ * (non-NULL). 1 on success.
+ */
+int tdx_fx_collateral_write(const tdx_fx_collateral *col, const ms_buf *pck_crl,
+                            const ms_buf *root_crl, const char *dir);
+
 #endif
