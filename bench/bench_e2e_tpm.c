@@ -75,12 +75,11 @@ void bench_tpm_stop(void)
     e2e_swtpm_stop(&T.tpm);
 }
 
-/* A client under the policy at path; one handshake checks the evidence type and mode. */
-static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env *env,
-                      const char *url, const char *path, int strict)
+int bench_policy_client(ms_client **c, ms_attest_policy *pol, const char *ca, const char *url,
+                        const char *path, int strict, unsigned type, const char *what)
 {
     ms_client_peer peer;
-    ms_client_cfg cfg = {.url = url, .cacert = env->ca, .policy = pol, .strict = strict};
+    ms_client_cfg cfg = {.url = url, .cacert = ca, .policy = pol, .strict = strict};
     ms_err e = ms_attest_policy_load(pol, path);
     if (e == MS_OK) {
         e = ms_client_new(c, &cfg);
@@ -89,14 +88,14 @@ static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env 
         e = ms_client_connect(*c);
     }
     if (e != MS_OK) {
-        fprintf(stderr, "bench-e2e: TPM %s client: %s %s\n", strict ? "STRICT" : "FAST",
+        fprintf(stderr, "bench-e2e: %s %s client: %s %s\n", what, strict ? "STRICT" : "FAST",
                 ms_err_name(e), pol->why);
         return -1;
     }
     ms_client_peer_info(*c, &peer);
-    if (peer.evidence_type != MS_EVIDENCE_TPM2_QUOTE ||
+    if (peer.evidence_type != type ||
         peer.evidence_mode != (strict ? MS_MODE_STRICT : MS_MODE_FAST)) {
-        fprintf(stderr, "bench-e2e: TPM %s client got evidence type %u mode %u\n",
+        fprintf(stderr, "bench-e2e: %s %s client got evidence type %u mode %u\n", what,
                 strict ? "STRICT" : "FAST", peer.evidence_type, peer.evidence_mode);
         return -1;
     }
@@ -134,8 +133,10 @@ int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
     ms_attest_policy_init(&pf);
     ms_attest_policy_init(&ps);
     if (start_supervisor(o, env, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
-        client_new(&fast, &pf, env, url, T.fast, 0) != 0 ||
-        client_new(&strict, &ps, env, url, T.strict, 1) != 0 ||
+        bench_policy_client(&fast, &pf, env->ca, url, T.fast, 0, MS_EVIDENCE_TPM2_QUOTE,
+                            "TPM") != 0 ||
+        bench_policy_client(&strict, &ps, env->ca, url, T.strict, 1, MS_EVIDENCE_TPM2_QUOTE,
+                            "TPM") != 0 ||
         bench_hs_round(dev, 0.1, &res->hs_dev[0]) != 0 ||
         bench_hs_round(fast, 0.1, &res->hs_tpm_fast[0]) != 0 ||
         bench_hs_round(strict, 0.1, &res->hs_tpm_strict[0]) != 0) {
