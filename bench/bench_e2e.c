@@ -322,6 +322,15 @@ int bench_hs_round(ms_client *c, double secs, double *rate)
     return 0;
 }
 
+int bench_hs_abba(ms_client *dev, ms_client *other, unsigned r, double secs, double *dev_rate,
+                  double *other_rate)
+{
+    int dev_first = r % 2 == 0;
+    ms_client *a = dev_first ? dev : other, *b = dev_first ? other : dev;
+    double *ra = dev_first ? dev_rate : other_rate, *rb = dev_first ? other_rate : dev_rate;
+    return bench_hs_round(a, secs, ra) == 0 && bench_hs_round(b, secs, rb) == 0 ? 0 : -1;
+}
+
 /* A complete handshake: ServerHello checked, then the ClientFinish sent alone (204). */
 static int full_round(e2e_http *h, double secs, double *rate)
 {

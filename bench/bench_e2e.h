@@ -66,6 +66,9 @@ int bench_policy_client(struct ms_client **c, struct ms_attest_policy *pol, cons
  * client verifies. 0 and *rate (handshakes per second), or -1 (printed) on the first error.
  */
 int bench_hs_round(struct ms_client *c, double secs, double *rate);
+/* Round r of two clients back to back, dev first in even rounds (ABBA): bench_hs_round each. */
+int bench_hs_abba(struct ms_client *dev, struct ms_client *other, unsigned r, double secs,
+                  double *dev_rate, double *other_rate);
 
 /*
  * TPM handshakes (bench_e2e_tpm.c). bench_tpm_start: a swtpm on a free port (temporary

@@ -144,11 +144,7 @@ int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
         goto out;
     }
     for (unsigned r = 0; r < o->hs_rounds; r++) {
-        int dev_first = r % 2 == 0;
-        ms_client *a = dev_first ? dev : fast, *b = dev_first ? fast : dev;
-        double *ra = dev_first ? &res->hs_dev[r] : &res->hs_tpm_fast[r];
-        double *rb = dev_first ? &res->hs_tpm_fast[r] : &res->hs_dev[r];
-        if (bench_hs_round(a, o->tpm_secs, ra) != 0 || bench_hs_round(b, o->tpm_secs, rb) != 0 ||
+        if (bench_hs_abba(dev, fast, r, o->tpm_secs, &res->hs_dev[r], &res->hs_tpm_fast[r]) != 0 ||
             bench_hs_round(strict, o->tpm_secs, &res->hs_tpm_strict[r]) != 0) {
             goto out;
         }
