@@ -20,6 +20,7 @@
 #include "secure/attest/tdx.h"
 #include "tests/fixture/faketsm.h"
 #include "tests/fixture/proc.h"
+#include "tests/fixture/world.h"
 #include "tests/secure/attest/snp_fixture.h"
 #include "tests/secure/attest/tdx_fixture.h"
 #include "tests/test.h"
@@ -51,15 +52,6 @@ static int run(const char *provider, const char *config, const char *mnt, ms_buf
     return ms_buf_terminate(err) == MS_OK ? rc : -1;
 }
 
-static int has(const ms_buf *b, const char *needle)
-{
-    int ok = b->p && strstr((const char *)b->p, needle) != NULL;
-    if (!ok) {
-        fprintf(stderr, "  missing \"%s\" in: %s\n", needle, b->p ? (const char *)b->p : "");
-    }
-    return ok;
-}
-
 /* Bad options and configuration files: exit 2, one line naming what is wrong. */
 static void test_refusals(void)
 {
@@ -67,20 +59,20 @@ static void test_refusals(void)
     char mnt[PATH_MAX];
     ms_buf_init(&err, 65536);
     e2e_path(mnt, "%s/unused", DIR_);
-    CHECK(run("sgx_guest", "snp.json", mnt, &err) == 2 && has(&err, "--provider"));
-    CHECK(run("sev_guest", "absent.json", mnt, &err) == 2 && has(&err, "absent.json"));
+    CHECK(run("sgx_guest", "snp.json", mnt, &err) == 2 && e2e_buf_has(&err, "--provider"));
+    CHECK(run("sev_guest", "absent.json", mnt, &err) == 2 && e2e_buf_has(&err, "absent.json"));
     CHECK(put("bad1.json", "{\"key\":\"vcek.key\",\"colour\":1}") == 0);
-    CHECK(run("sev_guest", "bad1.json", mnt, &err) == 2 && has(&err, "unknown field \"colour\""));
+    CHECK(run("sev_guest", "bad1.json", mnt, &err) == 2 && e2e_buf_has(&err, "unknown field \"colour\""));
     CHECK(put("bad2.json", "{\"key\":\"vcek.key\",\"snp\":{\"measurement\":\"abcd\"}}") == 0);
     CHECK(run("sev_guest", "bad2.json", mnt, &err) == 2 &&
-          has(&err, "snp.measurement: not 96 hex digits"));
+          e2e_buf_has(&err, "snp.measurement: not 96 hex digits"));
     CHECK(put("bad3.json", "{\"key\":\"vcek.key\",\"snp\":{\"vmpl\":4}}") == 0);
-    CHECK(run("sev_guest", "bad3.json", mnt, &err) == 2 && has(&err, "snp.vmpl"));
+    CHECK(run("sev_guest", "bad3.json", mnt, &err) == 2 && e2e_buf_has(&err, "snp.vmpl"));
     CHECK(put("bad4.json", "{\"key\":\"ark.pem\"}") == 0);
-    CHECK(run("sev_guest", "bad4.json", mnt, &err) == 2 && has(&err, "not a PEM private key"));
+    CHECK(run("sev_guest", "bad4.json", mnt, &err) == 2 && e2e_buf_has(&err, "not a PEM private key"));
     CHECK(put("bad5.json", "{\"key\":\"vcek.key\",\"tdx\":{}}") == 0);
-    CHECK(run("sev_guest", "bad5.json", mnt, &err) == 2 && has(&err, "sev_guest"));
-    CHECK(run("tdx_guest", "snp.json", mnt, &err) == 2 && has(&err, "tdx_guest"));
+    CHECK(run("sev_guest", "bad5.json", mnt, &err) == 2 && e2e_buf_has(&err, "sev_guest"));
+    CHECK(run("tdx_guest", "snp.json", mnt, &err) == 2 && e2e_buf_has(&err, "tdx_guest"));
     CHECK(put("bad6.json", "{\"key\":\"vcek.key\"") == 0);
     CHECK(run("sev_guest", "bad6.json", mnt, &err) == 2);
     /* a configuration over the cap */
