@@ -1,9 +1,10 @@
 /*
  * End-to-end benchmark: a secure turn against a direct engine call, attested handshakes
  * against new TLS 1.3 connections, TPM-attested handshakes (FAST against dev-key, and
- * STRICT) and the supervisor's memory with 10,000 idle sessions. It starts its own llm-sim,
- * minions-supervisors, swtpm and openssl s_server on free loopback ports and stops them by
- * PID, also on failure.
+ * STRICT), TDX-attested FAST handshakes against dev-key (on the fake configfs-tsm) and the
+ * supervisor's memory with 10,000 idle sessions. It starts its own llm-sim,
+ * minions-supervisors, swtpm, fake-tsm and openssl s_server on free loopback ports and stops
+ * them by PID, also on failure.
  */
 #include <arpa/inet.h>
 #include <limits.h>
@@ -321,6 +322,15 @@ int bench_hs_round(ms_client *c, double secs, double *rate)
     return 0;
 }
 
+int bench_hs_abba(ms_client *dev, ms_client *other, unsigned r, double secs, double *dev_rate,
+                  double *other_rate)
+{
+    int dev_first = r % 2 == 0;
+    ms_client *a = dev_first ? dev : other, *b = dev_first ? other : dev;
+    double *ra = dev_first ? dev_rate : other_rate, *rb = dev_first ? other_rate : dev_rate;
+    return bench_hs_round(a, secs, ra) == 0 && bench_hs_round(b, secs, rb) == 0 ? 0 : -1;
+}
+
 /* A complete handshake: ServerHello checked, then the ClientFinish sent alone (204). */
 static int full_round(e2e_http *h, double secs, double *rate)
 {
@@ -528,16 +538,20 @@ static int setup(const bench_opts *o)
         fprintf(stderr, "bench-e2e: set-up failed in %s\n", E.dir);
         return -1;
     }
-    return bench_tpm_start(E.dir); /* before any other child: see bench_e2e.h */
+    if (bench_tpm_start(E.dir) != 0) { /* before any other child: see bench_e2e.h */
+        return -1;
+    }
+    return bench_tdx_start(E.dir) < 0 ? -1 : 0; /* 1: not measurable here, said so */
 }
 
-/* TPM handshakes, measured against the dev-key supervisor of the other runs (still up). */
+/* TPM and TDX handshakes, measured against the dev-key supervisor of the other runs (still up). */
 static int tpm_handshakes(const bench_opts *o, bench_results *res)
 {
     bench_tpm_env env = {.dir = E.dir, .ca = E.ca, .cert = E.cert, .key = E.key,
                          .devkey = E.devkey, .dev_url = E.url, .dev_pk = E.pk,
                          .backend_port = E.sim.port};
-    return bench_tpm_handshakes(o, &env, res) == 0 && bench_az_handshakes(o, &env, res) == 0
+    return bench_tpm_handshakes(o, &env, res) == 0 && bench_az_handshakes(o, &env, res) == 0 &&
+                   bench_tdx_handshakes(o, &env, res) == 0
                ? 0
                : -1;
 }
@@ -583,6 +597,7 @@ int main(int argc, char **argv)
     e2e_server_stop(&E.sup, 5000);
     e2e_server_stop(&E.sim, 5000);
     bench_tpm_stop();
+    bench_tdx_stop();
     e2e_proc_kill_all();
     res.reply_bytes = strlen(REPLY);
     res.cpu_a = g_cpus.a;

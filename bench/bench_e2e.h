@@ -46,6 +46,9 @@ typedef struct bench_results {
     /* the same for az-snp-vtpm (swtpm behind the hcl-paravisor stand-in) */
     double hs_az_dev[MAX_ROUNDS], hs_az_fast[MAX_ROUNDS], hs_az_strict[MAX_ROUNDS];
     int az_done;
+    /* per second: dev-key and TDX FAST (the fake configfs-tsm) back to back (ABBA), each round */
+    double hs_tdx_dev[MAX_ROUNDS], hs_tdx_fast[MAX_ROUNDS];
+    int tdx_done;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
@@ -53,11 +56,23 @@ typedef struct bench_results {
 } bench_results;
 
 struct ms_client;
+struct ms_attest_policy;
+/*
+ * A client of url under the policy file at path (loaded into pol), connected once: the
+ * evidence it verified must be of `type` (MS_EVIDENCE_*) and FAST or STRICT as asked. 0, or
+ * -1 (printed, `what` naming the evidence).
+ */
+int bench_policy_client(struct ms_client **c, struct ms_attest_policy *pol, const char *ca,
+                        const char *url, const char *path, int strict, unsigned type,
+                        const char *what);
 /*
  * ms_client_connect in a loop for at least `secs`: each a full handshake whose evidence the
  * client verifies. 0 and *rate (handshakes per second), or -1 (printed) on the first error.
  */
 int bench_hs_round(struct ms_client *c, double secs, double *rate);
+/* Round r of two clients back to back, dev first in even rounds (ABBA): bench_hs_round each. */
+int bench_hs_abba(struct ms_client *dev, struct ms_client *other, unsigned r, double secs,
+                  double *dev_rate, double *other_rate);
 
 /*
  * TPM handshakes (bench_e2e_tpm.c). bench_tpm_start: a swtpm on a free port (temporary
@@ -80,6 +95,19 @@ int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
  */
 int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
 void bench_tpm_stop(void);
+
+/*
+ * TDX handshakes (bench_e2e_tdx.c; bench_e2e_tdx_none.c where tests/tools/fake-tsm is not
+ * built). bench_tdx_start: a test-made TD platform (tests/secure/attest/tdx_platform.c) in
+ * dir and the fake configfs-tsm mounted there; 0 ready, 1 not measurable here (FUSE
+ * unavailable, or not built: bench_tdx_skipped() says why), -1 failure (printed). Call it
+ * after bench_tpm_start. bench_tdx_handshakes starts a supervisor with --evidence tdx on it
+ * and measures FAST handshakes against the dev-key supervisor at env->dev_url, ABBA.
+ */
+int bench_tdx_start(const char *dir);
+int bench_tdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+void bench_tdx_stop(void);
+const char *bench_tdx_skipped(void);
 
 /* The median of v[0..n), n <= MAX_ROUNDS. */
 double bench_median(const double *v, unsigned n);

@@ -83,12 +83,11 @@ void bench_tpm_stop(void)
     e2e_swtpm_stop(&T.tpm);
 }
 
-/* A client under the policy at path; one handshake checks the evidence type and mode. */
-static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env *env,
-                      const char *url, const char *path, int strict, uint16_t type)
+int bench_policy_client(ms_client **c, ms_attest_policy *pol, const char *ca, const char *url,
+                        const char *path, int strict, unsigned type, const char *what)
 {
     ms_client_peer peer;
-    ms_client_cfg cfg = {.url = url, .cacert = env->ca, .policy = pol, .strict = strict};
+    ms_client_cfg cfg = {.url = url, .cacert = ca, .policy = pol, .strict = strict};
     ms_err e = ms_attest_policy_load(pol, path);
     if (e == MS_OK) {
         e = ms_client_new(c, &cfg);
@@ -97,14 +96,14 @@ static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env 
         e = ms_client_connect(*c);
     }
     if (e != MS_OK) {
-        fprintf(stderr, "bench-e2e: evidence %u %s client: %s %s\n", type, strict ? "STRICT" : "FAST",
+        fprintf(stderr, "bench-e2e: %s %s client: %s %s\n", what, strict ? "STRICT" : "FAST",
                 ms_err_name(e), pol->why);
         return -1;
     }
     ms_client_peer_info(*c, &peer);
     if (peer.evidence_type != type ||
         peer.evidence_mode != (strict ? MS_MODE_STRICT : MS_MODE_FAST)) {
-        fprintf(stderr, "bench-e2e: %s client got evidence type %u mode %u\n",
+        fprintf(stderr, "bench-e2e: %s %s client got evidence type %u mode %u\n", what,
                 strict ? "STRICT" : "FAST", peer.evidence_type, peer.evidence_mode);
         return -1;
     }
@@ -136,8 +135,8 @@ static int start_supervisor(const bench_opts *o, const bench_tpm_env *env,
  * evidence of `type` in full. Stops the supervisor.
  */
 static int measure(const bench_opts *o, const bench_tpm_env *env, const char *url,
-                   const char *fast_path, const char *strict_path, uint16_t type, double *hs_dev,
-                   double *hs_fast, double *hs_strict)
+                   const char *fast_path, const char *strict_path, uint16_t type, const char *what,
+                   double *hs_dev, double *hs_fast, double *hs_strict)
 {
     ms_client *dev = NULL, *fast = NULL, *strict = NULL;
     ms_attest_policy pf, ps;
@@ -146,20 +145,16 @@ static int measure(const bench_opts *o, const bench_tpm_env *env, const char *ur
     ms_attest_policy_init(&pf);
     ms_attest_policy_init(&ps);
     if (ms_client_new(&dev, &dc) != MS_OK ||
-        client_new(&fast, &pf, env, url, fast_path, 0, type) != 0 ||
-        client_new(&strict, &ps, env, url, strict_path, 1, type) != 0 ||
+        bench_policy_client(&fast, &pf, env->ca, url, fast_path, 0, type, what) != 0 ||
+        bench_policy_client(&strict, &ps, env->ca, url, strict_path, 1, type, what) != 0 ||
         bench_hs_round(dev, 0.1, &hs_dev[0]) != 0 || bench_hs_round(fast, 0.1, &hs_fast[0]) != 0 ||
         bench_hs_round(strict, 0.1, &hs_strict[0]) != 0) {
-        fprintf(stderr, "bench-e2e: evidence %u handshake set-up failed (supervisor log %s)\n",
-                type, T.sup.out);
+        fprintf(stderr, "bench-e2e: %s handshake set-up failed (supervisor log %s)\n", what,
+                T.sup.out);
         goto out;
     }
     for (unsigned r = 0; r < o->hs_rounds; r++) {
-        int dev_first = r % 2 == 0;
-        ms_client *a = dev_first ? dev : fast, *b = dev_first ? fast : dev;
-        double *ra = dev_first ? &hs_dev[r] : &hs_fast[r];
-        double *rb = dev_first ? &hs_fast[r] : &hs_dev[r];
-        if (bench_hs_round(a, o->tpm_secs, ra) != 0 || bench_hs_round(b, o->tpm_secs, rb) != 0 ||
+        if (bench_hs_abba(dev, fast, r, o->tpm_secs, &hs_dev[r], &hs_fast[r]) != 0 ||
             bench_hs_round(strict, o->tpm_secs, &hs_strict[r]) != 0) {
             goto out;
         }
@@ -172,8 +167,8 @@ out:
     ms_attest_policy_free(&pf);
     ms_attest_policy_free(&ps);
     if (e2e_server_stop(&T.sup, 5000) != 0 && rc == 0) {
-        fprintf(stderr, "bench-e2e: the evidence %u supervisor did not exit cleanly (log %s)\n",
-                type, T.sup.out);
+        fprintf(stderr, "bench-e2e: the %s supervisor did not exit cleanly (log %s)\n", what,
+                T.sup.out);
         rc = -1;
     }
     return rc;
@@ -185,7 +180,7 @@ int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
                               PCR_LIST, NULL};
     char url[64];
     if (start_supervisor(o, env, ev, url) != 0 ||
-        measure(o, env, url, T.fast, T.strict, MS_EVIDENCE_TPM2_QUOTE, res->hs_dev,
+        measure(o, env, url, T.fast, T.strict, MS_EVIDENCE_TPM2_QUOTE, "TPM", res->hs_dev,
                 res->hs_tpm_fast, res->hs_tpm_strict) != 0) {
         return -1;
     }
@@ -215,7 +210,8 @@ int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_res
                               "--tpm-pcrs", PCR_LIST, "--snp-certs", T.hcl.certs, NULL};
     if (e2e_az_policy_write(&T.hcl, &pins, T.az_strict) != 0 ||
         start_supervisor(o, env, ev, url) != 0 ||
-        measure(o, env, url, T.az_fast, T.az_strict, MS_EVIDENCE_AZ_SNP_VTPM, res->hs_az_dev,
+        measure(o, env, url, T.az_fast, T.az_strict, MS_EVIDENCE_AZ_SNP_VTPM, "az-snp-vtpm",
+                res->hs_az_dev,
                 res->hs_az_fast, res->hs_az_strict) != 0) {
         return -1;
     }

@@ -60,6 +60,7 @@ static long log_lines(void)
     return e2e_file_lines(E.log);
 }
 
+/* One client under the policy at `path`: connect, and a turn if the connection held. */
 static ms_err run_client(const char *path, int strict, ms_buf *reply, uint16_t *ev_type)
 {
     return e2e_client_turn(E.st.url, W.ca, path, strict,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/fx_file.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -404,6 +405,7 @@ int snp_fx_report_make(uint8_t r[static MS_SNP_REPORT_LEN], const snp_fx_report_
     put_le(r + 0x008, o->policy, 8);
     memset(r + 0x010, 0xf1, 16); /* family_id */
     memset(r + 0x020, 0x1d, 16); /* image_id */
+    put_le(r + 0x030, o->vmpl, 4);
     put_le(r + 0x034, MS_SNP_SIG_ALGO_ECDSA_P384_SHA384, 4);
     memcpy(r + 0x038, o->tcb, 8); /* current */
     put_le(r + 0x040, 1, 8);      /* platform_info: SMT enabled */
@@ -461,5 +463,20 @@ int snp_fx_cert_table(ms_buf *out, const snp_fx_table_entry *e, size_t n)
     for (size_t i = 0; i < n && ok; i++) {
         ok = ms_buf_append(out, e[i].p, e[i].len) == MS_OK;
     }
+    return ok;
+}
+
+int snp_fx_chain_write(const snp_fx_chain *c, const char *dir)
+{
+    ms_buf table;
+    ms_buf_init(&table, MS_SNP_MAX_CERT_TABLE);
+    snp_fx_table_entry e[] = {{SNP_FX_GUID_VCEK, c->vcek.p, c->vcek.len},
+                              {SNP_FX_GUID_ASK, c->ask.p, c->ask.len}};
+    int ok = fx_write_cert_pem(dir, "ark.pem", c->ark.p, c->ark.len) &&
+             fx_write_cert_pem(dir, "ask.pem", c->ask.p, c->ask.len) &&
+             fx_write_file(dir, "vcek.der", c->vcek.p, c->vcek.len) &&
+             fx_write_key_pem(dir, "vcek.key", c->vcek_key) && snp_fx_cert_table(&table, e, 2) &&
+             fx_write_file(dir, "certs.bin", table.p, table.len);
+    ms_buf_free(&table);
     return ok;
 }

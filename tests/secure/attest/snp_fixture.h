@@ -91,6 +91,7 @@ typedef struct snp_fx_report_opts {
     uint8_t tcb[8];                   /* reported, current, committed and launch TCB */
     uint8_t chip_id[MS_SNP_CHIP_ID_LEN];
     uint8_t family;                   /* CPUID family for version >= 3; 0: 19h (Milan) */
+    uint32_t vmpl;                    /* the VMPL that asked for the report (0 by default) */
 } snp_fx_report_opts;
 
 /* Version 2, policy 0x30000, the default VCEK's TCB and chip id, measurement 0x5a 0x5a ... */
@@ -100,6 +101,15 @@ int snp_fx_report_make(uint8_t out[static MS_SNP_REPORT_LEN], const snp_fx_repor
                        EVP_PKEY *key);
 /* Sign [0, 0x2A0) again after editing a report. */
 int snp_fx_report_sign(uint8_t report[static MS_SNP_REPORT_LEN], EVP_PKEY *key);
+
+/* ---- the chain in files, for another process (a supervisor's fake configfs-tsm) -------- */
+
+/*
+ * Into `dir`: ark.pem and ask.pem (what a policy pins), vcek.der, vcek.key (the VCEK's
+ * private key, PEM: what signs reports) and certs.bin (a certificate table with the VCEK
+ * and the ASK, as a host's auxblob holds it). Returns 1 on success.
+ */
+int snp_fx_chain_write(const snp_fx_chain *c, const char *dir);
 
 /* ---- certificate tables (GHCB cert_table) ---------------------------------------------- */
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/fx_file.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -616,4 +617,24 @@ void tdx_fx_collateral_free(tdx_fx_collateral *out)
     ms_buf_free(&out->qe_identity);
     ms_buf_free(&out->signing_chain);
     memset(out, 0, sizeof *out);
+}
+
+/* ---- files -------------------------------------------------------------------------------- */
+
+int tdx_fx_chain_write(const tdx_fx_chain *c, const char *dir)
+{
+    return fx_write_cert_pem(dir, "root.pem", c->root.p, c->root.len) &&
+           fx_write_key_pem(dir, "pck.key", c->pck_key) && fx_write_key_pem(dir, "ak.key", c->ak) &&
+           fx_write_file(dir, "pck_chain.pem", c->pem.p, c->pem.len);
+}
+
+int tdx_fx_collateral_write(const tdx_fx_collateral *col, const ms_buf *pck_crl,
+                            const ms_buf *root_crl, const char *dir)
+{
+    return fx_write_file(dir, "tcb_info.json", col->tcb_info.p, col->tcb_info.len) &&
+           fx_write_file(dir, "qe_identity.json", col->qe_identity.p, col->qe_identity.len) &&
+           fx_write_file(dir, "tcb_signing_chain.pem", col->signing_chain.p,
+                         col->signing_chain.len) &&
+           (pck_crl == NULL || fx_write_file(dir, "pck_crl.der", pck_crl->p, pck_crl->len)) &&
+           (root_crl == NULL || fx_write_file(dir, "root_crl.der", root_crl->p, root_crl->len));
 }

@@ -123,4 +123,44 @@ int tdx_fx_collateral_make(tdx_fx_collateral *out, const tdx_fx_chain *c,
                            const tdx_fx_collateral_opts *o);
 void tdx_fx_collateral_free(tdx_fx_collateral *out);
 
+/* ---- the chain and collateral in files, for other processes (fake configfs-tsm, supervisor) */
+
+/*
+ * Into `dir`: root.pem (the "Intel" root a policy pins), pck.key and ak.key (PEM: what signs
+ * the QE report and the quote) and pck_chain.pem (the PCK chain a quote embeds). 1 on success.
+ */
+int tdx_fx_chain_write(const tdx_fx_chain *c, const char *dir);
+/*
+ * A collateral folder as minions-supervisor --tdx-collateral reads it: tcb_info.json,
+ * qe_identity.json, tcb_signing_chain.pem, and pck_crl.der / root_crl.der when given
+ * (non-NULL). 1 on success.
+ */
+int tdx_fx_collateral_write(const tdx_fx_collateral *col, const ms_buf *pck_crl,
+                            const ms_buf *root_crl, const char *dir);
+
+/* ---- a TD platform in files, for a supervisor over tests/tools/fake-tsm (tdx_platform.c) -- */
+
+typedef struct tdx_fx_platform {
+    tdx_fx_pck_opts po;
+    tdx_fx_quote_opts qo; /* the quotes' TD fields (defaults, TEE_TCB_SVN 3,0,5) */
+    tdx_fx_chain chain;
+    tdx_fx_collateral col;
+    ms_buf pck_crl, root_crl;
+    char config[4096]; /* <dir>/tsm.json: fake-tsm --config */
+    char coll[4096];   /* <dir>/tdx-collateral: minions-supervisor --tdx-collateral */
+} tdx_fx_platform;
+
+/*
+ * A fresh chain, its CRLs and collateral that quotes with p->qo meet (UpToDate), written into
+ * `dir`: tdx_fx_chain_write's files, the collateral folder and fake-tsm's configuration
+ * (the keys, the chain, MRTD, RTMR0..3, TEE_TCB_SVN). 1 on success.
+ */
+int tdx_fx_platform_make(tdx_fx_platform *p, const char *dir);
+
+enum { TDX_FX_SPOIL_NONE, TDX_FX_SPOIL_MRTD, TDX_FX_SPOIL_RTMR2 };
+/* A client policy at `path` (in the platform's dir) pinning root.pem, MRTD and RTMR0..3,
+   one of them changed on request (TDX_FX_SPOIL_*). 1 on success. */
+int tdx_fx_platform_policy(const tdx_fx_platform *p, const char *path, int spoil);
+void tdx_fx_platform_free(tdx_fx_platform *p);
+
 #endif
