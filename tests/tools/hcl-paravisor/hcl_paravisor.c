@@ -351,7 +351,8 @@ static int write_pem(const char *path, const ms_buf *der)
 /* certs/, ark.pem and sev_snp.json (the pins of the reports this stand-in signs). */
 static int write_outputs(const char *dir)
 {
-    char path[PATH_MAX], ark[PATH_MAX], hex[MS_HEX_BUF_LEN(MS_SNP_MEASUREMENT_LEN)], text[1024];
+    char path[PATH_MAX], ark[PATH_MAX], hex[MS_HEX_BUF_LEN(MS_SNP_MEASUREMENT_LEN)];
+    char text[PATH_MAX + 512];
     size_t n = 0;
     snp_fx_vcek_opts vo;
     snp_fx_report_opts ro;
