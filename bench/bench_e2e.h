@@ -42,6 +42,9 @@ typedef struct bench_results {
     /* per second: dev-key and TPM FAST back to back (ABBA), then TPM STRICT, each round */
     double hs_dev[MAX_ROUNDS], hs_tpm_fast[MAX_ROUNDS], hs_tpm_strict[MAX_ROUNDS];
     int tpm_done;
+    /* per second: dev-key and composite (TPM + 2 GPUs) FAST back to back (ABBA), each round */
+    double hs_comp_dev[MAX_ROUNDS], hs_comp_fast[MAX_ROUNDS];
+    int comp_done;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
@@ -70,6 +73,21 @@ typedef struct bench_tpm_env {
 int bench_tpm_start(const char *dir);
 int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
 void bench_tpm_stop(void);
+/* For the composite part: the swtpm's TCTI, and the policy's "tpm2" section (AK name, PCRs). */
+#define BENCH_TPM_PCR_LIST "0,1,2,3,4,5,6,7"
+const char *bench_tpm_tcti(void);
+int bench_tpm_section(FILE *f);
+
+/*
+ * Composite handshakes (bench_e2e_composite.c): a supervisor with --evidence
+ * tpm2+nvidia-gpu on the same swtpm (after the TPM supervisor stopped: swtpm serves one
+ * connection) and the fake NVML with two test-made GPUs; its FAST handshakes against the
+ * dev-key supervisor at env->dev_url, ABBA. bench_comp_start makes the GPUs' chains and
+ * the client policy (tpm2, nvidia_gpu, composite requiring tpm2-quote and 2 GPUs).
+ */
+int bench_comp_start(const char *dir);
+int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+void bench_comp_stop(void);
 
 /* The median of v[0..n), n <= MAX_ROUNDS. */
 double bench_median(const double *v, unsigned n);
