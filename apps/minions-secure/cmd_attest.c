@@ -399,7 +399,8 @@ static int connect_live(run *r)
     p->accept[3] = MS_EVIDENCE_TDX;
     p->accept[4] = MS_EVIDENCE_AZ_SNP_VTPM;
     p->accept[5] = MS_EVIDENCE_NVIDIA_GPU;
-    p->n_accept = 6;
+    p->accept[6] = MS_EVIDENCE_COMPOSITE;
+    p->n_accept = 7;
     ms_client_cfg cfg = {.url = c->url, .cacert = c->cacert, .allow_http = c->allow_http,
                          .allow_tls_proxy = c->allow_tls_proxy, .policy = p,
                          .strict = c->strict, .timeout_ms = c->timeout_s * 1000,
