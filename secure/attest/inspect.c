@@ -313,6 +313,10 @@ static void inspect_tdx(const ms_inspect_in *in, ms_inspect *out)
     } else if (in->policy == NULL && in->tdx_roots != NULL) {
         p = *in->tdx_roots;
     }
+    if (in->tdx_pck_chain != NULL) {
+        p.pck_chain_pem = in->tdx_pck_chain;
+        p.pck_chain_len = in->tdx_pck_chain_len;
+    }
     ms_err e = ms_tdx_verify_checks(&p, in->data, in->len, 1, in->binding,
                                     pinned ? MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED : 0, c);
     if (!c->ran[MS_TDX_CHECK_FORMAT]) {

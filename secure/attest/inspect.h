@@ -90,6 +90,10 @@ typedef struct ms_inspect_in {
        only shown), or NULL: PCK-CHAIN, CRL and the collateral checks are SKIPPED. With a
        policy, its tdx section is used with `at` (when not 0) as the time. */
     const ms_tdx_policy *tdx_roots;
+    /* A TDX PCK chain given offline (--tdx-collateral DIR's pck_chain.pem, PEM), or NULL:
+       used, with a policy or without, for a quote that does not carry its own (type 5). */
+    const uint8_t *tdx_pck_chain;
+    size_t tdx_pck_chain_len;
     /* az-snp-vtpm given as a bare HCL report (no quote): its VCEK and ASK (DER), or NULL:
        the SEV-SNP checks are then SKIPPED. A bundle carries its own. */
     const uint8_t *az_vcek, *az_ask;
