@@ -1,10 +1,10 @@
 /*
  * End-to-end benchmark: a secure turn against a direct engine call, attested handshakes
  * against new TLS 1.3 connections, TPM-attested handshakes (FAST against dev-key, and
- * STRICT), TDX-attested FAST handshakes against dev-key (on the fake configfs-tsm) and the
- * supervisor's memory with 10,000 idle sessions. It starts its own llm-sim,
- * minions-supervisors, swtpm, fake-tsm and openssl s_server on free loopback ports and stops
- * them by PID, also on failure.
+ * STRICT), TDX-attested FAST handshakes against dev-key (on the fake configfs-tsm),
+ * composite (TPM + two fake-NVML GPUs) FAST handshakes against dev-key, and the supervisor's
+ * memory with 10,000 idle sessions. It starts its own llm-sim, minions-supervisors, swtpm,
+ * fake-tsm and openssl s_server on free loopback ports and stops them by PID, also on failure.
  */
 #include <arpa/inet.h>
 #include <limits.h>
@@ -538,20 +538,20 @@ static int setup(const bench_opts *o)
         fprintf(stderr, "bench-e2e: set-up failed in %s\n", E.dir);
         return -1;
     }
-    if (bench_tpm_start(E.dir) != 0) { /* before any other child: see bench_e2e.h */
+    if (bench_tpm_start(E.dir) != 0 || bench_comp_start(E.dir) != 0) { /* before any other child: see bench_e2e.h */
         return -1;
     }
     return bench_tdx_start(E.dir) < 0 ? -1 : 0; /* 1: not measurable here, said so */
 }
 
-/* TPM and TDX handshakes, measured against the dev-key supervisor of the other runs (still up). */
+/* TPM, Azure, TDX and composite handshakes, against the dev-key supervisor of the other runs (still up). */
 static int tpm_handshakes(const bench_opts *o, bench_results *res)
 {
     bench_tpm_env env = {.dir = E.dir, .ca = E.ca, .cert = E.cert, .key = E.key,
                          .devkey = E.devkey, .dev_url = E.url, .dev_pk = E.pk,
                          .backend_port = E.sim.port};
     return bench_tpm_handshakes(o, &env, res) == 0 && bench_az_handshakes(o, &env, res) == 0 &&
-                   bench_tdx_handshakes(o, &env, res) == 0
+                   bench_tdx_handshakes(o, &env, res) == 0 && bench_comp_handshakes(o, &env, res) == 0
                ? 0
                : -1;
 }
@@ -596,6 +596,7 @@ int main(int argc, char **argv)
     rc = rc == 0 && bench_rss(&o, &res) == 0 ? 0 : 1;
     e2e_server_stop(&E.sup, 5000);
     e2e_server_stop(&E.sim, 5000);
+    bench_comp_stop();
     bench_tpm_stop();
     bench_tdx_stop();
     e2e_proc_kill_all();

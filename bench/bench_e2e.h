@@ -49,6 +49,9 @@ typedef struct bench_results {
     /* per second: dev-key and TDX FAST (the fake configfs-tsm) back to back (ABBA), each round */
     double hs_tdx_dev[MAX_ROUNDS], hs_tdx_fast[MAX_ROUNDS];
     int tdx_done;
+    /* per second: dev-key and composite (TPM + 2 GPUs) FAST back to back (ABBA), each round */
+    double hs_comp_dev[MAX_ROUNDS], hs_comp_fast[MAX_ROUNDS];
+    int comp_done;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
@@ -95,6 +98,21 @@ int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
  */
 int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
 void bench_tpm_stop(void);
+/* For the composite part: the swtpm's TCTI, and the policy's "tpm2" section (AK name, PCRs). */
+#define BENCH_TPM_PCR_LIST "0,1,2,3,4,5,6,7"
+const char *bench_tpm_tcti(void);
+int bench_tpm_section(FILE *f);
+
+/*
+ * Composite handshakes (bench_e2e_composite.c): a supervisor with --evidence
+ * tpm2+nvidia-gpu on the same swtpm (after the TPM supervisor stopped: swtpm serves one
+ * connection) and the fake NVML with two test-made GPUs; its FAST handshakes against the
+ * dev-key supervisor at env->dev_url, ABBA. bench_comp_start makes the GPUs' chains and
+ * the client policy (tpm2, nvidia_gpu, composite requiring tpm2-quote and 2 GPUs).
+ */
+int bench_comp_start(const char *dir);
+int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+void bench_comp_stop(void);
 
 /*
  * TDX handshakes (bench_e2e_tdx.c; bench_e2e_tdx_none.c where tests/tools/fake-tsm is not

@@ -19,7 +19,7 @@
 #include "tests/fixture/stack.h"
 
 #define PCR_MASK 0xffu              /* PCRs 0-7, as a deployment would quote */
-#define PCR_LIST "0,1,2,3,4,5,6,7"
+#define PCR_LIST BENCH_TPM_PCR_LIST
 /*
  * The bench measures what a quote costs, not the supervisor's limit on fresh evidence
  * (--strict-rate, a few per second by default): the limit is lifted far above what a
@@ -36,17 +36,13 @@ static struct {
     char az_fast[PATH_MAX], az_strict[PATH_MAX]; /* its policy files */
 } T;
 
-/* A client policy from the enrolled AK name and PCR values, FAST or STRICT. */
-static int write_policy(const char *path, int strict)
+/* The policy's "tpm2" section: the enrolled AK name and PCR values. */
+int bench_tpm_section(FILE *f)
 {
     char hex[2 * (MS_TPM2_NAME_LEN > MS_TPM2_DIGEST_LEN ? MS_TPM2_NAME_LEN : MS_TPM2_DIGEST_LEN) + 1];
     size_t n;
-    FILE *f = fopen(path, "w");
-    int ok = f != NULL && ms_hex_encode(T.enrolled.ak_name, MS_TPM2_NAME_LEN, hex, sizeof hex,
-                                        &n) == MS_OK;
-    ok = ok && fprintf(f, "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"require_strict\":%s,"
-                          "\"tpm2\":{\"ak_name\":\"%s\",\"pcrs\":{",
-                       strict ? "true" : "false", hex) > 0;
+    int ok = ms_hex_encode(T.enrolled.ak_name, MS_TPM2_NAME_LEN, hex, sizeof hex, &n) == MS_OK &&
+             fprintf(f, "\"tpm2\":{\"ak_name\":\"%s\",\"pcrs\":{", hex) > 0;
     for (unsigned i = 0, first = 1; ok && i < MS_TPM2_NUM_PCRS; i++) {
         if (PCR_MASK & (1u << i)) {
             ok = ms_hex_encode(T.enrolled.pcr_values[i], MS_TPM2_DIGEST_LEN, hex, sizeof hex,
@@ -55,7 +51,22 @@ static int write_policy(const char *path, int strict)
             first = 0;
         }
     }
-    ok = ok && fprintf(f, "}}}\n") > 0;
+    return ok && fprintf(f, "}}") > 0 ? 0 : -1;
+}
+
+const char *bench_tpm_tcti(void)
+{
+    return T.tpm.tcti;
+}
+
+/* A client policy from the enrolled AK name and PCR values, FAST or STRICT. */
+static int write_policy(const char *path, int strict)
+{
+    FILE *f = fopen(path, "w");
+    int ok = f != NULL && fprintf(f, "{\"version\":1,\"accept\":[\"tpm2-quote\"],"
+                                     "\"require_strict\":%s,",
+                                  strict ? "true" : "false") > 0;
+    ok = ok && bench_tpm_section(f) == 0 && fprintf(f, "}\n") > 0;
     if (f != NULL && fclose(f) != 0) {
         ok = 0;
     }

@@ -123,6 +123,7 @@
   X(MS_ERR_TPM_ACTIVATION,        ATTEST,   "TPM attestation key was not activated by the endorsement key (credential not recovered)") \
   X(MS_ERR_TPM_AK_CERT,           ATTEST,   "TPM attestation key certificate is missing, not issued by the pinned CA, or not the quote's key") \
   /* ATTEST, Intel TDX quotes: one code per check (docs/attest-tdx.md) */ \
+  X(MS_ERR_TDX_NO_PCK_CHAIN,      ATTEST,   "TDX quote carries no PCK certificate chain (certification data other than type 5) and none was given (pck_chain.pem with the collateral)") \
   X(MS_ERR_TDX_FORMAT,            ATTEST,   "TDX evidence is malformed (quote layout, lengths, caps or trailing bytes)") \
   X(MS_ERR_TDX_PCK_CHAIN,         ATTEST,   "TDX PCK certificate chain does not verify to the pinned Intel SGX Root CA") \
   X(MS_ERR_TDX_CRL,               ATTEST,   "TDX PCK or root CRL is missing, malformed, wrongly signed or out of date") \
@@ -141,6 +142,10 @@
   X(MS_ERR_TDX_REPORT_DATA,       ATTEST,   "TDX quote is not over this session's binding (REPORTDATA differs)") \
   X(MS_ERR_TDX_DEVICE,            ATTEST,   "the TDX quote could not be obtained from the kernel (configfs-tsm)") \
   /* ATTEST, Intel DCAP collateral for TDX: PCK extensions, TCB info, QE identity (secure/attest/tdx_collateral.h) */ \
+  X(MS_ERR_TDX_STALE_TCB_INFO,    ATTEST,   "the TDX collateral's TCB info (tcb_info.json) is past its nextUpdate: fetch a new one from Intel's PCS, or allow a grace period") \
+  X(MS_ERR_TDX_STALE_QE_IDENTITY, ATTEST,   "the TDX collateral's QE identity (qe_identity.json) is past its nextUpdate: fetch a new one from Intel's PCS, or allow a grace period") \
+  X(MS_ERR_TDX_STALE_PCK_CRL,     ATTEST,   "the TDX collateral's PCK CRL (pck_crl.der or .pem) is past its nextUpdate: fetch a new one from Intel's PCS, or allow a grace period") \
+  X(MS_ERR_TDX_STALE_ROOT_CRL,    ATTEST,   "the TDX collateral's root CRL (root_crl.der or .pem) is past its nextUpdate: fetch a new one from Intel, or allow a grace period") \
   X(MS_ERR_TDX_PCK_EXT,           ATTEST,   "PCK certificate's SGX extensions are missing, duplicated or malformed") \
   X(MS_ERR_TDX_COLLATERAL_FORMAT, ATTEST,   "TDX collateral (TCB info or QE identity) is malformed or of an unsupported version") \
   X(MS_ERR_TDX_COLLATERAL_CHAIN,  ATTEST,   "Intel TCB signing certificate does not chain to the pinned Intel SGX Root CA") \

@@ -59,7 +59,8 @@ static const char USAGE[] =
     "  --cert-table F               ... or the GHCB certificate table (configfs-tsm auxblob)\n"
     "  --tdx-collateral DIR         a TDX quote's collateral: tcb_info.json, qe_identity.json,\n"
     "                               tcb_signing_chain.pem, pck_crl.der, root_crl.der\n"
-    "                               (docs/attest-tdx.md); replaces a bundle's own\n"
+    "                               (docs/attest-tdx.md), replacing a bundle's own;\n"
+    "                               pck_chain.pem: for a quote without its PCK chain\n"
     "  --tdx-root F                 with --any-evidence only: an Intel SGX Root CA to check a\n"
     "                               TDX PCK chain against (NOT pinned; a policy pins its own)\n"
     "  --ark F                      with --any-evidence only: an ARK to check the chain\n"
@@ -399,7 +400,8 @@ static int connect_live(run *r)
     p->accept[3] = MS_EVIDENCE_TDX;
     p->accept[4] = MS_EVIDENCE_AZ_SNP_VTPM;
     p->accept[5] = MS_EVIDENCE_NVIDIA_GPU;
-    p->n_accept = 6;
+    p->accept[6] = MS_EVIDENCE_COMPOSITE;
+    p->n_accept = 7;
     ms_client_cfg cfg = {.url = c->url, .cacert = c->cacert, .allow_http = c->allow_http,
                          .allow_tls_proxy = c->allow_tls_proxy, .policy = p,
                          .strict = c->strict, .timeout_ms = c->timeout_s * 1000,
@@ -713,7 +715,10 @@ static int run_offline(run *r)
                         .az_vcek = r->az_vcek, .az_vcek_len = r->az_vcek_len,
                         .az_ask = r->az_ask, .az_ask_len = r->az_ask_len,
                         .nv_root_der = r->nv_root.len ? r->nv_root.p : NULL,
-                        .nv_root_len = r->nv_root.len};
+                        .nv_root_len = r->nv_root.len,
+                        .tdx_pck_chain = r->tdx_files.pck_chain.len ? r->tdx_files.pck_chain.p
+                                                                    : NULL,
+                        .tdx_pck_chain_len = r->tdx_files.pck_chain.len};
     r->tdx_roots.at = check_at;
     r->verdict = ms_attest_inspect(&in, &r->ins);
     attest_shown s = {.source = r->o.verify, .have_session = f.have_session, .mode = f.mode,

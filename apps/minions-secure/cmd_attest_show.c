@@ -236,6 +236,12 @@ static void text_facts(const attest_shown *s, FILE *out)
                                   : " (closed after the check)")
                         : "");
     }
+    if (s->ins->have_composite) {
+        fprintf(out, "items          %s (checks \"cpu ...\") + %zu GPU%s (checks \"gpu<i> ...\"), "
+                     "all over one binding\n",
+                ms_evidence_type_name(s->ins->comp_cpu_type), s->ins->comp_gpus,
+                s->ins->comp_gpus == 1 ? "" : "s");
+    }
     if (s->ins->have_tpm2) {
         text_tpm2(&s->ins->tpm2, out);
     }
@@ -441,7 +447,8 @@ static ms_err policy_az(ms_json_wval o, const ms_tpm2_policy *q)
     return MS_OK;
 }
 
-/* The measurements every GPU agrees on, NVIDIA's root, CC required, dev-tools refused. */
+/* The measurements every GPU agrees on, NVIDIA's root, CC required, dev-tools refused.
+   For composite evidence the count is the combination's (the composite section's). */
 static ms_err policy_nvgpu(ms_json_wval o, const attest_shown *s)
 {
     const ms_inspect *in = s->ins;
@@ -450,7 +457,9 @@ static ms_err policy_nvgpu(ms_json_wval o, const attest_shown *s)
     ENSURE(in->nv_n > 0 && in->nv_n_meas > 0, MS_ERR_STATE);
     TRY(ms_json_add_obj(o, "nvidia_gpu", &p));
     TRY(ms_json_add_cstr(p, "root_pem", s->nv_root_path ? s->nv_root_path : NV_ROOT_PLACEHOLDER));
-    TRY(ms_json_add_u64(p, "count", in->nv_n));
+    if (!in->have_composite) {
+        TRY(ms_json_add_u64(p, "count", in->nv_n));
+    }
     TRY(ms_json_add_obj(p, "measurements", &m));
     for (size_t i = 0; i < in->nv_n_meas; i++) {
         snprintf(key, sizeof key, "%u", in->nv_meas[i].index);
@@ -460,15 +469,44 @@ static ms_err policy_nvgpu(ms_json_wval o, const attest_shown *s)
     return ms_json_add_bool(p, "allow_debug", false);
 }
 
+static ms_err add_sections(ms_json_wval o, const attest_shown *s, uint16_t type);
+
+/* composite: the CPU TEE's section, the GPUs' section, and the one combination seen. */
+static ms_err policy_composite(ms_json_wval o, const attest_shown *s)
+{
+    const ms_inspect *in = s->ins;
+    ms_json_wval c, req, rule;
+    ENSURE(in->have_composite && in->comp_gpus == in->nv_n, MS_ERR_STATE);
+    TRY(add_sections(o, s, in->comp_cpu_type));
+    if (in->comp_gpus > 0) {
+        TRY(policy_nvgpu(o, s));
+    }
+    TRY(ms_json_add_obj(o, "composite", &c));
+    TRY(ms_json_add_arr(c, "require", &req));
+    TRY(ms_json_add_obj(req, NULL, &rule));
+    TRY(ms_json_add_cstr(rule, "cpu", ms_evidence_type_name(in->comp_cpu_type)));
+    return ms_json_add_u64(rule, "gpus", in->comp_gpus);
+}
+
 static ms_err add_policy(ms_json_wval o, const attest_shown *s)
 {
     const ms_inspect *in = s->ins;
-    ms_json_wval accept, dev;
+    ms_json_wval accept;
     TRY(ms_json_add_i64(o, "version", 1));
     TRY(ms_json_add_arr(o, "accept", &accept));
     TRY(ms_json_add_cstr(accept, NULL, ms_evidence_type_name(in->type)));
     TRY(ms_json_add_bool(o, "require_strict", s->have_session && s->mode == MS_MODE_STRICT));
-    switch (in->type) {
+    return add_sections(o, s, in->type);
+}
+
+/* The policy's section(s) for evidence of `type`, from what the inspection showed. */
+static ms_err add_sections(ms_json_wval o, const attest_shown *s, uint16_t type)
+{
+    const ms_inspect *in = s->ins;
+    ms_json_wval dev;
+    switch (type) {
+    case MS_EVIDENCE_COMPOSITE:
+        return policy_composite(o, s);
     case MS_EVIDENCE_TPM2_QUOTE:
         ENSURE(in->have_tpm2, MS_ERR_STATE);
         return policy_tpm2(o, &in->tpm2);
@@ -612,6 +650,11 @@ static ms_err json_evidence(ms_json_wval root, const attest_shown *s)
         if (in->az_var.has_user_data) {
             TRY(add_hex(x, "user_data", in->az_var.user_data, MS_AZ_USER_DATA_LEN));
         }
+    }
+    if (in->have_composite) {
+        TRY(ms_json_add_obj(ev, "composite", &x));
+        TRY(ms_json_add_cstr(x, "cpu", ms_evidence_type_name(in->comp_cpu_type)));
+        TRY(ms_json_add_u64(x, "gpus", in->comp_gpus));
     }
     if (in->nv_n > 0) {
         TRY(json_nvgpu(ev, in));

@@ -72,6 +72,10 @@ static const char USAGE[] =
     "  --tdx-collateral DIR     TDX: Intel's collateral served with each quote (tcb_info.json,\n"
     "                           qe_identity.json, tcb_signing_chain.pem, pck_crl.der,\n"
     "                           root_crl.der from Intel's PCS; docs/attest-tdx.md)\n"
+    "  --tdx-collateral-grace S\n"
+    "                           TDX: serve collateral up to S s past its nextUpdate\n"
+    "                           (default 0: stale collateral is refused at start and\n"
+    "                           whenever evidence is made; at most 90 days)\n"
     "  --tdx-tsm DIR            TDX: configfs-tsm report directory (default " MS_TDX_TSM_ROOT ")\n"
     "  --gpus all|LIST          nvidia-gpu: the GPUs to attest, e.g. 0,1 (default all)\n"
     "  --nvml-lib PATH          nvidia-gpu: the NVML library (default libnvidia-ml.so.1)\n"
@@ -150,7 +154,7 @@ enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
 enum { O_NV_GPUS = 470, O_NV_LIB };
 
 /* TDX options (numbered apart from the lists around). */
-enum { O_TDX_COLLATERAL = 460, O_TDX_TSM };
+enum { O_TDX_COLLATERAL = 460, O_TDX_TSM, O_TDX_GRACE };
 
 static int apply_num(sup_opts *o, int c, const char *arg)
 {
@@ -166,6 +170,7 @@ static int apply_num(sup_opts *o, int c, const char *arg)
     case O_EV_TTL: return parse_ul(arg, 10, 86400, &o->evidence_ttl_s);
     case O_STRICT_RATE: return parse_ul(arg, 1, MS_RATE_MAX, &o->strict_rate);
     case O_STRICT_BURST: return parse_ul(arg, 1, MS_RATE_MAX, &o->strict_burst);
+    case O_TDX_GRACE: if (!parse_ul(arg, 0, MS_TDX_MAX_GRACE_S, &v)) return 0; o->ev.tdx_collateral_grace_s = v; return 1;
     default: return 0;
     }
 }
@@ -226,6 +231,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"snp-certs", 1, 0, O_SNP_CERTS}, {"snp-tsm", 1, 0, O_SNP_TSM},
         {"snp-device", 1, 0, O_SNP_DEVICE},
         {"tdx-collateral", 1, 0, O_TDX_COLLATERAL}, {"tdx-tsm", 1, 0, O_TDX_TSM},
+        {"tdx-collateral-grace", 1, 0, O_TDX_GRACE},
         {"gpus", 1, 0, O_NV_GPUS}, {"nvml-lib", 1, 0, O_NV_LIB},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
@@ -288,8 +294,10 @@ static int parse_args(int argc, char **argv, sup_opts *o)
                         "--evidence sev-snp\n");
         return EXIT_USAGE;
     }
-    if ((o->ev.tdx_collateral || o->ev.tdx_tsm) && o->ev.kind != MS_PRODUCER_TDX) {
-        fprintf(stderr, "minions-supervisor: --tdx-collateral and --tdx-tsm need --evidence tdx\n");
+    if ((o->ev.tdx_collateral || o->ev.tdx_tsm || o->ev.tdx_collateral_grace_s) &&
+        o->ev.kind != MS_PRODUCER_TDX) {
+        fprintf(stderr, "minions-supervisor: --tdx-collateral, --tdx-collateral-grace and "
+                        "--tdx-tsm need --evidence tdx\n");
         return EXIT_USAGE;
     }
     if ((o->ev.nv_gpus || o->ev.nv_lib) && o->ev.kind != MS_PRODUCER_NVIDIA_GPU &&

@@ -20,10 +20,11 @@
 #include "secure/attest/tpm2.h"
 
 static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx", "az-snp-vtpm",
-                                    "nvidia-gpu"};
+                                    "nvidia-gpu", "composite"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
                                     MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
-                                    MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU};
+                                    MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU,
+                                    MS_EVIDENCE_COMPOSITE};
 static const char *const MODES[] = {"FAST", "STRICT"};
 static const char *const CHECKED[] = {"policy", "any-evidence"};
 

@@ -313,6 +313,10 @@ static void inspect_tdx(const ms_inspect_in *in, ms_inspect *out)
     } else if (in->policy == NULL && in->tdx_roots != NULL) {
         p = *in->tdx_roots;
     }
+    if (in->tdx_pck_chain != NULL) {
+        p.pck_chain_pem = in->tdx_pck_chain;
+        p.pck_chain_len = in->tdx_pck_chain_len;
+    }
     ms_err e = ms_tdx_verify_checks(&p, in->data, in->len, 1, in->binding,
                                     pinned ? MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED : 0, c);
     if (!c->ran[MS_TDX_CHECK_FORMAT]) {
@@ -503,9 +507,10 @@ static void inspect_devkey(const ms_inspect_in *in, ms_inspect *out)
 #define NV_ROW(g)                                                                                  \
     {"gpu" #g " format", "gpu" #g " nonce", "gpu" #g " chain", "gpu" #g " identity",             \
      "gpu" #g " signature", "gpu" #g " measurements", "gpu" #g " cc-mode", "gpu" #g " debug"}
-static const char *const NV_NAMES[MS_NVGPU_MAX_GPUS][MS_NVGPU_CHECK_COUNT] = {
-    NV_ROW(0), NV_ROW(1), NV_ROW(2), NV_ROW(3), NV_ROW(4), NV_ROW(5), NV_ROW(6), NV_ROW(7)};
-_Static_assert(MS_NVGPU_MAX_GPUS == 8 && MS_NVGPU_CHECK_COUNT == 8, "NV_NAMES has every name");
+static const char *const NV_NAMES[MS_INSPECT_MAX_GPUS][MS_NVGPU_CHECK_COUNT] = {
+    NV_ROW(0), NV_ROW(1), NV_ROW(2),  NV_ROW(3),  NV_ROW(4),  NV_ROW(5),  NV_ROW(6),  NV_ROW(7),
+    NV_ROW(8), NV_ROW(9), NV_ROW(10), NV_ROW(11), NV_ROW(12), NV_ROW(13), NV_ROW(14), NV_ROW(15)};
+_Static_assert(MS_INSPECT_MAX_GPUS == 16 && MS_NVGPU_CHECK_COUNT == 8, "NV_NAMES has every name");
 
 static const char *const NV_PASS[MS_NVGPU_CHECK_COUNT] = {
     [MS_NVGPU_CHECK_FORMAT] = "the item, the SPDM request and response and the certificates decode",
@@ -577,56 +582,55 @@ static const char *nv_skip_why(const ms_inspect_in *in, int pinned, ms_nvgpu_che
     }
 }
 
-static void inspect_nvgpu(const ms_inspect_in *in, ms_inspect *out)
+/* The policy's nvidia_gpu section, or (without a policy) the root given; *pinned says which. */
+static const ms_nvgpu_policy *nv_policy(const ms_inspect_in *in, ms_nvgpu_policy *none,
+                                        int *pinned)
+{
+    *pinned = in->policy != NULL && in->policy->have_nvgpu;
+    memset(none, 0, sizeof *none);
+    if (*pinned) {
+        return &in->policy->nvgpu;
+    }
+    if (in->policy == NULL && in->nv_root_der != NULL) {
+        none->root_der = in->nv_root_der;
+        none->root_len = in->nv_root_len;
+    }
+    return none;
+}
+
+/* One GPU's item, its checks named "gpu<g> <check>"; what it shows goes to out->nv. */
+static void nv_item(const ms_inspect_in *in, const ms_nvgpu_policy *p, int pinned, size_t g,
+                    const uint8_t *item, size_t len, ms_inspect *out)
 {
     static _Thread_local ms_nvgpu_checks c; /* large */
-    ms_nvgpu_evidence ev;
-    ms_nvgpu_policy none;
-    const ms_nvgpu_policy *p = &none;
-    int pinned = in->policy != NULL && in->policy->have_nvgpu;
-    memset(&none, 0, sizeof none);
-    if (pinned) {
-        p = &in->policy->nvgpu;
-    } else if (in->policy == NULL && in->nv_root_der != NULL) {
-        none.root_der = in->nv_root_der;
-        none.root_len = in->nv_root_len;
-    }
-    if (ms_nvgpu_evidence_decode(in->data, in->len, &ev) != MS_OK) {
-        add_result(out, "format", MS_ERR_NVGPU_FORMAT, NULL);
+    /* Each check's outcome is recorded in c; the first failure is read from there. */
+    if (ms_nvgpu_verify_checks(p, item, len, in->binding, in->at, pinned, &c) == MS_ERR_ARG) {
+        add_result(out, NV_NAMES[g][MS_NVGPU_CHECK_FORMAT], MS_ERR_ARG, NULL);
         return;
     }
-    for (size_t g = 0; g < ev.n; g++) {
-        /* Each check's outcome is recorded in c; the first failure is read from there. */
-        if (ms_nvgpu_verify_checks(p, ev.item[g], ev.item_len[g], in->binding, in->at, pinned,
-                                   &c) == MS_ERR_ARG) {
-            add_result(out, NV_NAMES[g][MS_NVGPU_CHECK_FORMAT], MS_ERR_ARG, NULL);
-            continue;
+    for (int i = 0; i < MS_NVGPU_CHECK_COUNT; i++) {
+        const char *pass = NV_PASS[i];
+        if (i == MS_NVGPU_CHECK_CHAIN && !pinned) {
+            pass = "to the root given (NOT pinned: compare it with NVIDIA's)";
         }
-        for (int i = 0; i < MS_NVGPU_CHECK_COUNT; i++) {
-            const char *pass = NV_PASS[i];
-            if (i == MS_NVGPU_CHECK_CHAIN && !pinned) {
-                pass = "to the root given (NOT pinned: compare it with NVIDIA's)";
-            }
-            if (c.ran[i]) {
-                add_result(out, NV_NAMES[g][i], c.result[i], pass);
-            } else if (!c.have_report) {
-                add_skip(out, NV_NAMES[g][i], "the GPU's item does not decode");
-            } else {
-                add_skip(out, NV_NAMES[g][i], nv_skip_why(in, pinned, (ms_nvgpu_check)i, &c));
-            }
-        }
-        if (c.have_report) {
-            nv_show(&c, ev.item[g], ev.item_len[g], &out->nv[out->nv_n]);
-            nv_common(&c.report, out->nv_n == 0, out);
-            out->nv_n++;
+        if (c.ran[i]) {
+            add_result(out, NV_NAMES[g][i], c.result[i], pass);
+        } else if (!c.have_report) {
+            add_skip(out, NV_NAMES[g][i], "the GPU's item does not decode");
+        } else {
+            add_skip(out, NV_NAMES[g][i], nv_skip_why(in, pinned, (ms_nvgpu_check)i, &c));
         }
     }
-    if (pinned && p->count != 0) {
-        add_result(out, "gpus", ev.n == p->count ? MS_OK : MS_ERR_NVGPU_COUNT,
-                   "as many GPUs as the policy requires");
-    } else {
-        add_skip(out, "gpus", pinned ? "the policy accepts any number" : NOPIN_ANY);
+    if (c.have_report) {
+        nv_show(&c, item, len, &out->nv[out->nv_n]);
+        nv_common(&c.report, out->nv_n == 0, out);
+        out->nv_n++;
     }
+}
+
+/* No device id twice among the GPUs shown. */
+static void nv_distinct(ms_inspect *out, ms_err code)
+{
     int dup = 0;
     for (size_t i = 0; i < out->nv_n; i++) {
         for (size_t j = 0; j < i; j++) {
@@ -634,11 +638,129 @@ static void inspect_nvgpu(const ms_inspect_in *in, ms_inspect *out)
                    strcmp(out->nv[i].device_id, out->nv[j].device_id) == 0;
         }
     }
-    add_result(out, "distinct", dup ? MS_ERR_NVGPU_DUPLICATE : MS_OK,
-               "no device appears twice");
+    add_result(out, "distinct", dup ? code : MS_OK, "no device appears twice");
+}
+
+static void inspect_nvgpu(const ms_inspect_in *in, ms_inspect *out)
+{
+    ms_nvgpu_evidence ev;
+    ms_nvgpu_policy none;
+    int pinned;
+    const ms_nvgpu_policy *p = nv_policy(in, &none, &pinned);
+    if (ms_nvgpu_evidence_decode(in->data, in->len, &ev) != MS_OK) {
+        add_result(out, "format", MS_ERR_NVGPU_FORMAT, NULL);
+        return;
+    }
+    for (size_t g = 0; g < ev.n; g++) {
+        nv_item(in, p, pinned, g, ev.item[g], ev.item_len[g], out);
+    }
+    if (pinned && p->count != 0) {
+        add_result(out, "gpus", ev.n == p->count ? MS_OK : MS_ERR_NVGPU_COUNT,
+                   "as many GPUs as the policy requires");
+    } else {
+        add_skip(out, "gpus", pinned ? "the policy accepts any number" : NOPIN_ANY);
+    }
+    nv_distinct(out, MS_ERR_NVGPU_DUPLICATE);
+}
+
+/* --- composite (docs/protocol.md §2.4) ------------------------------------------------------ */
+
+/*
+ * "cpu <name>" for the checks of a composite's CPU TEE item. Names of a check record are
+ * static strings: each is made once and kept (the distinct names of every CPU type's
+ * checks fit the table; past it the bare name is used).
+ */
+#define CPU_NAMES_MAX 160u
+static const char *cpu_name(const char *name)
+{
+    static char names[CPU_NAMES_MAX][48];
+    static size_t n;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    const char *r = name;
+    pthread_mutex_lock(&mu);
+    size_t i = 0;
+    while (i < n && strcmp(names[i] + 4, name) != 0) {
+        i++;
+    }
+    if (i < n) {
+        r = names[i];
+    } else if (n < CPU_NAMES_MAX && strlen(name) < sizeof names[0] - 4) {
+        snprintf(names[n], sizeof names[n], "cpu %s", name);
+        r = names[n++];
+    }
+    pthread_mutex_unlock(&mu);
+    return r;
+}
+
+static void inspect_one(const ms_inspect_in *in, ms_inspect *out);
+
+/* The CPU TEE item under its own type's checks, with the composite's binding and policy. */
+static void comp_cpu(const ms_inspect_in *in, const ms_composite_item *it, ms_inspect *out)
+{
+    ms_inspect_in sub = *in;
+    size_t first = out->n;
+    sub.type = it->type;
+    sub.data = it->data;
+    sub.len = it->len;
+    inspect_one(&sub, out);
+    for (size_t i = first; i < out->n; i++) {
+        out->checks[i].name = cpu_name(out->checks[i].name);
+    }
+}
+
+static void inspect_composite(const ms_inspect_in *in, ms_inspect *out)
+{
+    const ms_attest_policy *pol = in->policy;
+    ms_composite c;
+    ms_nvgpu_policy none;
+    int pinned;
+    if (ms_composite_decode(in->data, in->len, &c) != MS_OK) {
+        add_result(out, "format", MS_ERR_COMPOSITE_FORMAT, NULL);
+        return;
+    }
+    add_result(out, "format", MS_OK, "format, count, each item's type and length, nothing after");
+    /* Known types, the CPU TEE's first and alone: the shape against its own combination. */
+    ms_composite_rule self = {c.items[0].type, (uint8_t)(c.n - 1u)};
+    ms_err e = ms_composite_check_shape(&c, &self, 1);
+    add_result(out, "items", e, "one CPU TEE item first, then GPU items only");
+    if (e != MS_OK) {
+        return;
+    }
+    if (pol == NULL) {
+        add_skip(out, "combination", NOPIN_ANY);
+    } else if (!pol->have_composite) {
+        add_result(out, "combination", MS_ERR_ATTEST_POLICY, NULL);
+    } else {
+        add_result(out, "combination", ms_composite_check_shape(&c, pol->composite, pol->n_composite),
+                   "a combination of the policy's composite.require");
+    }
+    out->have_composite = 1;
+    out->comp_cpu_type = c.items[0].type;
+    out->comp_gpus = (size_t)c.n - 1u;
+    comp_cpu(in, &c.items[0], out);
+    const ms_nvgpu_policy *p = nv_policy(in, &none, &pinned);
+    for (uint8_t i = 1; i < c.n; i++) {
+        nv_item(in, p, pinned, (size_t)i - 1u, c.items[i].data, c.items[i].len, out);
+    }
+    nv_distinct(out, MS_ERR_COMPOSITE_DUPLICATE);
 }
 
 /* --- the whole --------------------------------------------------------------------------- */
+
+/* The type's own checks (a composite's items through the same, each with its type). */
+static void inspect_one(const ms_inspect_in *in, ms_inspect *out)
+{
+    switch (in->type) {
+    case MS_EVIDENCE_TPM2_QUOTE: inspect_tpm2(in, out); break;
+    case MS_EVIDENCE_SEV_SNP: inspect_snp(in, out); break;
+    case MS_EVIDENCE_TDX: inspect_tdx(in, out); break;
+    case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
+    case MS_EVIDENCE_AZ_SNP_VTPM: inspect_az(in, out); break;
+    case MS_EVIDENCE_NVIDIA_GPU: inspect_nvgpu(in, out); break;
+    case MS_EVIDENCE_COMPOSITE: inspect_composite(in, out); break;
+    default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;
+    }
+}
 
 ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
 {
@@ -650,15 +772,7 @@ ms_err ms_attest_inspect(const ms_inspect_in *in, ms_inspect *out)
     check_strict(in, out);
     check_validity(in, out);
     check_binding(in, out);
-    switch (in->type) {
-    case MS_EVIDENCE_TPM2_QUOTE: inspect_tpm2(in, out); break;
-    case MS_EVIDENCE_SEV_SNP: inspect_snp(in, out); break;
-    case MS_EVIDENCE_TDX: inspect_tdx(in, out); break;
-    case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
-    case MS_EVIDENCE_AZ_SNP_VTPM: inspect_az(in, out); break;
-    case MS_EVIDENCE_NVIDIA_GPU: inspect_nvgpu(in, out); break;
-    default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;
-    }
+    inspect_one(in, out);
     for (size_t i = 0; i < out->n; i++) {
         if (out->checks[i].status == MS_CHECK_FAIL) {
             return out->checks[i].err;

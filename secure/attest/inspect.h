@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "secure/attest/composite.h"
 #include "secure/attest/nvgpu.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/snp.h"
@@ -33,8 +34,16 @@ typedef enum ms_check_status {
 #define MS_INSPECT_MAX_CHECKS 48u
 /* nvidia-gpu: the policy's 4, then per GPU its 8, then the count and distinct devices. */
 #define MS_INSPECT_MAX_NV_CHECKS (4u + MS_NVGPU_MAX_GPUS * MS_NVGPU_CHECK_COUNT + 2u)
+/* composite: the policy's 4, format, items, combination, the CPU item's own checks (those of
+   its type, under MS_INSPECT_MAX_CHECKS with the policy's 4), per GPU its 8, distinct. */
+#define MS_INSPECT_MAX_GPUS \
+    (MS_COMPOSITE_MAX_ITEMS - 1u > MS_NVGPU_MAX_GPUS ? MS_COMPOSITE_MAX_ITEMS - 1u : MS_NVGPU_MAX_GPUS)
+#define MS_INSPECT_MAX_COMPOSITE_CHECKS \
+    (MS_INSPECT_MAX_CHECKS + 3u + (MS_COMPOSITE_MAX_ITEMS - 1u) * MS_NVGPU_CHECK_COUNT + 1u)
 #define MS_INSPECT_CHECKS_CAP \
-    (MS_INSPECT_MAX_NV_CHECKS > MS_INSPECT_MAX_CHECKS ? MS_INSPECT_MAX_NV_CHECKS : MS_INSPECT_MAX_CHECKS)
+    (MS_INSPECT_MAX_COMPOSITE_CHECKS > MS_INSPECT_MAX_NV_CHECKS ? MS_INSPECT_MAX_COMPOSITE_CHECKS \
+                                                              : MS_INSPECT_MAX_NV_CHECKS)
+_Static_assert(MS_INSPECT_MAX_NV_CHECKS >= MS_INSPECT_MAX_CHECKS, "the cap covers every type");
 
 /* What one GPU of nvidia-gpu evidence shows (once its format check passed). */
 typedef struct ms_inspect_gpu {
@@ -81,6 +90,10 @@ typedef struct ms_inspect_in {
        only shown), or NULL: PCK-CHAIN, CRL and the collateral checks are SKIPPED. With a
        policy, its tdx section is used with `at` (when not 0) as the time. */
     const ms_tdx_policy *tdx_roots;
+    /* A TDX PCK chain given offline (--tdx-collateral DIR's pck_chain.pem, PEM), or NULL:
+       used, with a policy or without, for a quote that does not carry its own (type 5). */
+    const uint8_t *tdx_pck_chain;
+    size_t tdx_pck_chain_len;
     /* az-snp-vtpm given as a bare HCL report (no quote): its VCEK and ASK (DER), or NULL:
        the SEV-SNP checks are then SKIPPED. A bundle carries its own. */
     const uint8_t *az_vcek, *az_ask;
@@ -120,9 +133,15 @@ typedef struct ms_inspect {
     /* nvidia-gpu: each GPU that decoded, and the measurements every such GPU agrees on
        (what a policy can pin for all of them). */
     size_t nv_n;
-    ms_inspect_gpu nv[MS_NVGPU_MAX_GPUS];
+    ms_inspect_gpu nv[MS_INSPECT_MAX_GPUS];
     size_t nv_n_meas;
     ms_nvgpu_meas nv_meas[MS_NVGPU_MAX_BLOCKS];
+    /* composite (docs/protocol.md §2.4), once its items check passed: the CPU TEE item's type
+       (its facts are in the fields above, its checks named "cpu <check>") and how many GPU
+       items follow (their facts in nv, their checks "gpu<i> <check>"). */
+    int have_composite;
+    uint16_t comp_cpu_type;
+    size_t comp_gpus;
 } ms_inspect;
 
 /*

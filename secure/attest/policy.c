@@ -507,6 +507,10 @@ static ms_err tdx_collateral_dir(ms_attest_policy *p, ms_json_val o, const char 
         return fail(p, e, "tdx.collateral_dir: cannot read the collateral in %.100s", path);
     }
     ms_tdx_files_view(&p->tdx_files, &p->tdx.collateral, &p->tdx.pck_crl, &p->tdx.pck_crl_len);
+    if (p->tdx_files.pck_chain.len > 0) { /* for quotes without an embedded chain */
+        p->tdx.pck_chain_pem = p->tdx_files.pck_chain.p;
+        p->tdx.pck_chain_len = p->tdx_files.pck_chain.len;
+    }
     return MS_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -210,8 +211,10 @@ static ms_err open_tdx(struct ms_producer *p, const ms_producer_cfg *cfg,
     *step = MS_PRODUCER_STEP_TDX_COLLATERAL;
     if (cfg->tdx_collateral) {
         TRY(ms_tdx_files_load(&p->tdx_files, cfg->tdx_collateral));
+        TRY(ms_tdx_files_fresh(&p->tdx_files, (uint64_t)time(NULL), cfg->tdx_collateral_grace_s));
     }
-    p->tdx = (ms_tdx_producer_cfg){.tsm_root = cfg->tdx_tsm, .collateral = &p->tdx_files};
+    p->tdx = (ms_tdx_producer_cfg){.tsm_root = cfg->tdx_tsm, .collateral = &p->tdx_files,
+                                   .grace_s = cfg->tdx_collateral_grace_s};
     *step = MS_PRODUCER_STEP_TDX_QUOTE;
     ENSURE(stat(root, &st) == 0 && S_ISDIR(st.st_mode), MS_ERR_TDX_DEVICE);
     ms_buf ev;

@@ -56,6 +56,8 @@ typedef struct ms_producer_cfg {
     const char *tdx_tsm;    /* TDX: configfs-tsm report root; NULL: MS_TDX_TSM_ROOT */
     const char *tdx_collateral; /* TDX: collateral folder served with each quote
                                    (ms_tdx_files_load); NULL: quotes only */
+    uint64_t tdx_collateral_grace_s; /* TDX: serve it up to this long past its nextUpdate
+                                        (ms_tdx_files_fresh, at start and per evidence) */
     const char *nv_gpus;    /* NVIDIA_GPU: "all" or an index list (ms_nvgpu_gpus_parse); NULL: all */
     const char *nv_lib;     /* NVIDIA_GPU: NVML library; NULL: MS_NVGPU_NVML_DEFAULT */
     int with_gpus;          /* composite (docs/protocol.md §2.4): `kind`'s evidence and one

@@ -29,6 +29,10 @@
 #define MS_TDX_TEE_TYPE 0x81u
 #define MS_TDX_BODY_TD10 2u          /* v5 body types */
 #define MS_TDX_BODY_TD15 3u
+/* Certification data types 1..3: the PPID (clear, RSA-2048 or RSA-3072 encrypted) with
+   CPUSVN, PCESVN and PCE ID; 4: the PCK leaf. With these the PCK chain is given. */
+#define MS_TDX_CERT_PPID_CLEAR 1u
+#define MS_TDX_CERT_PCK_LEAF 4u      /* certification data: the PCK leaf alone (chain given) */
 #define MS_TDX_CERT_PCK_CHAIN 5u     /* certification data: PEM PCK leaf, intermediate, root */
 #define MS_TDX_CERT_QE_REPORT 6u     /* QE report certification data, wrapping a type 5 */
 #define MS_TDX_TD_ATTR_DEBUG 1ull    /* TD_ATTRIBUTES bit 0 */
@@ -84,8 +88,12 @@ typedef struct ms_tdx_quote {
     uint8_t qe_signature[MS_TDX_ECDSA_SIG_LEN];
     const uint8_t *qe_auth;   /* QE authentication data */
     size_t qe_auth_len;
-    const uint8_t *pck_chain; /* PEM text: leaf, intermediate CA, root (NULs may follow) */
+    const uint8_t *pck_chain; /* PEM text: leaf, intermediate CA, root (NULs may follow);
+                                 NULL unless the certification data is type 5 */
     size_t pck_chain_len;
+    uint16_t cert_type;       /* the inner certification data's type, 1..5 */
+    const uint8_t *cert_data; /* its bytes (type 5: the same as pck_chain) */
+    size_t cert_data_len;
     size_t len;               /* bytes of the quote */
 } ms_tdx_quote;
 
@@ -94,7 +102,8 @@ typedef struct ms_tdx_quote {
  * attestation key type 2, TEE type 0x81; a v5 body type 2 or 3 with its exact size; the
  * signature data length equals the bytes that follow; certification data type 6 whose
  * size is exactly the QE report, its signature, the u16-prefixed QE authentication data and
- * an inner type 5 of exactly the rest; caps from common/limits.h; no trailing byte, not even
+ * an inner certification data of exactly the rest: type 5 (the PCK chain), or 1..4 (PPID
+ * forms, the PCK leaf: the verifier then takes the chain given with the collateral); caps from common/limits.h; no trailing byte, not even
  * a zero (see ms_tdx_quote_unpad). MS_ERR_TDX_FORMAT on any problem; *out zeroed on entry
  * and on failure. Thread-safe.
  */
@@ -151,6 +160,9 @@ typedef struct ms_tdx_policy {
     size_t root_len;
     const uint8_t *pck_crl;   /* DER or PEM; used when the bundle has none */
     size_t pck_crl_len;
+    const uint8_t *pck_chain_pem; /* PEM PCK leaf, CA, root: used when the quote's
+                                     certification data is not type 5 (pck_chain.pem) */
+    size_t pck_chain_len;
     ms_tdx_collateral_in collateral; /* policy-supplied collateral; parts left NULL come
                                         from the bundle */
     uint64_t at;              /* verification time, Unix seconds; 0 = now */

@@ -7,6 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <time.h>
+
 #include "common/check.h"
 #include "secure/attest/devkey.h"
 #include "secure/attest/snp_produce.h"
@@ -21,11 +28,13 @@ static const struct {
     {"tcb_signing_chain.pem", NULL, MS_TDX_MAX_PCK_CHAIN},
     {"pck_crl.der", "pck_crl.pem", MS_TDX_MAX_CRL},
     {"root_crl.der", "root_crl.pem", MS_TDX_MAX_CRL},
+    {"pck_chain.pem", NULL, MS_TDX_MAX_PCK_CHAIN},
 };
 
 static ms_buf *file_buf(ms_tdx_files *f, size_t i)
 {
-    ms_buf *all[] = {&f->tcb_info, &f->qe_identity, &f->signing_chain, &f->pck_crl, &f->root_crl};
+    ms_buf *all[] = {&f->tcb_info, &f->qe_identity, &f->signing_chain, &f->pck_crl, &f->root_crl,
+                     &f->pck_chain};
     return all[i];
 }
 
@@ -96,6 +105,62 @@ void ms_tdx_files_view(const ms_tdx_files *f, ms_tdx_collateral_in *c, const uin
     part(&f->pck_crl, pck_crl, pck_crl_len);
 }
 
+/* 1 when `t` plus the grace is before `at`. */
+static int past(uint64_t t, uint64_t at, uint64_t grace_s)
+{
+    return t < at && at - t > grace_s;
+}
+
+/* A CRL (DER or PEM) is past its nextUpdate (+ grace) at `at`; one without a nextUpdate is. */
+static ms_err crl_fresh(const ms_buf *b, uint64_t at, uint64_t grace_s, ms_err stale)
+{
+    const unsigned char *q = b->p;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &q, (long)b->len);
+    if (crl != NULL && q != b->p + b->len) {
+        X509_CRL_free(crl);
+        crl = NULL;
+    }
+    if (crl == NULL) {
+        BIO *bio = BIO_new_mem_buf(b->p, (int)b->len);
+        ENSURE(bio != NULL, MS_ERR_NOMEM);
+        crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    }
+    ERR_clear_error();
+    ENSURE(crl != NULL, MS_ERR_TDX_CRL);
+    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    /* stale: nextUpdate < at - grace (nothing is stale before the grace has run) */
+    int ok = next != NULL &&
+             (at <= grace_s || ASN1_TIME_cmp_time_t(next, (time_t)(at - grace_s)) >= 0);
+    X509_CRL_free(crl);
+    return ok ? MS_OK : stale;
+}
+
+ms_err ms_tdx_files_fresh(const ms_tdx_files *f, uint64_t at, uint64_t grace_s)
+{
+    ENSURE(f != NULL, MS_ERR_ARG);
+    ms_err err = MS_OK;
+    ms_tdx_collateral *c = calloc(1, sizeof *c); /* large: the TCB levels */
+    ENSURE(c != NULL, MS_ERR_NOMEM);
+    if (f->tcb_info.len > 0) {
+        TRY_OUT(ms_tdx_tcb_info_parse(f->tcb_info.p, f->tcb_info.len, c));
+        ENSURE_OUT(!past(c->tcb_next_update, at, grace_s), MS_ERR_TDX_STALE_TCB_INFO);
+    }
+    if (f->qe_identity.len > 0) {
+        TRY_OUT(ms_tdx_qe_identity_parse(f->qe_identity.p, f->qe_identity.len, c));
+        ENSURE_OUT(!past(c->qe_next_update, at, grace_s), MS_ERR_TDX_STALE_QE_IDENTITY);
+    }
+    if (f->pck_crl.len > 0) {
+        TRY_OUT(crl_fresh(&f->pck_crl, at, grace_s, MS_ERR_TDX_STALE_PCK_CRL));
+    }
+    if (f->root_crl.len > 0) {
+        TRY_OUT(crl_fresh(&f->root_crl, at, grace_s, MS_ERR_TDX_STALE_ROOT_CRL));
+    }
+out:
+    free(c);
+    return err;
+}
+
 ms_err ms_tdx_evidence_from_blob(const ms_tdx_producer_cfg *cfg, const uint8_t *blob, size_t len,
                                  const uint8_t binding[static MS_BINDING_LEN], ms_buf *out)
 {
@@ -105,6 +170,10 @@ ms_err ms_tdx_evidence_from_blob(const ms_tdx_producer_cfg *cfg, const uint8_t *
     TRY(ms_tdx_quote_unpad(blob, len, &qlen, &pad));
     TRY(ms_tdx_quote_decode(blob, qlen, &q));
     ENSURE(ms_ct_equal(q.td.report_data, binding, MS_BINDING_LEN), MS_ERR_TDX_DEVICE);
+    if (cfg->collateral != NULL) { /* stale collateral is not served (docs/attest-tdx.md §6) */
+        TRY(ms_tdx_files_fresh(cfg->collateral, cfg->at ? cfg->at : (uint64_t)time(NULL),
+                               cfg->grace_s));
+    }
     ms_tdx_bundle b;
     memset(&b, 0, sizeof b);
     b.quote = blob;

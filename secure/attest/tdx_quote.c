@@ -102,18 +102,24 @@ static ms_err read_qe_report(ms_cursor *c, ms_tdx_qe_report *r)
     return ms_cursor_read_bytes(c, r->report_data, sizeof r->report_data);
 }
 
-/* Certification data type 5: the PEM chain, exactly the declared size. */
+/* The inner certification data, exactly the declared size: type 5, the PEM chain; or a
+   type 1..4 (PPID forms, the PCK leaf), whose chain comes with the collateral. */
 static ms_err read_pck_chain(ms_cursor *c, ms_tdx_quote *q)
 {
     uint16_t type;
     uint32_t size;
     TRY(ms_cursor_read_u16le(c, &type));
-    ENSURE(type == MS_TDX_CERT_PCK_CHAIN, MS_ERR_TDX_FORMAT);
+    ENSURE(type >= MS_TDX_CERT_PPID_CLEAR && type <= MS_TDX_CERT_PCK_CHAIN, MS_ERR_TDX_FORMAT);
     TRY(ms_cursor_read_u32le(c, &size));
     ENSURE(size >= 1 && size <= MS_TDX_MAX_PCK_CHAIN, MS_ERR_TDX_FORMAT);
     ENSURE(size == ms_cursor_remaining(c), MS_ERR_TDX_FORMAT);
-    TRY(ms_cursor_borrow(c, &q->pck_chain, size));
-    q->pck_chain_len = size;
+    TRY(ms_cursor_borrow(c, &q->cert_data, size));
+    q->cert_type = type;
+    q->cert_data_len = size;
+    if (type == MS_TDX_CERT_PCK_CHAIN) {
+        q->pck_chain = q->cert_data;
+        q->pck_chain_len = size;
+    }
     return MS_OK;
 }
 

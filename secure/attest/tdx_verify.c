@@ -48,10 +48,21 @@ static void ctx_free(tdx_ctx *c)
     ERR_clear_error(); /* failed parses and verifications leave entries behind */
 }
 
-/* The PEM chain: 1..3 certificates, then nothing but whitespace or NULs. */
+/*
+ * The PEM chain, 1..3 certificates, then nothing but whitespace or NULs: the quote's own
+ * (certification data type 5), else the one given with the collateral (policy).
+ */
 static ms_err parse_chain(tdx_ctx *c)
 {
-    BIO *bio = BIO_new_mem_buf(c->quote.pck_chain, (int)c->quote.pck_chain_len);
+    const uint8_t *pem = c->quote.pck_chain;
+    size_t pem_len = c->quote.pck_chain_len;
+    if (pem == NULL) {
+        pem = c->policy->pck_chain_pem;
+        pem_len = c->policy->pck_chain_len;
+        ENSURE(pem != NULL && pem_len > 0, MS_ERR_TDX_NO_PCK_CHAIN);
+        ENSURE(pem_len <= MS_TDX_MAX_PCK_CHAIN, MS_ERR_TDX_FORMAT);
+    }
+    BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
     ENSURE(bio != NULL, MS_ERR_NOMEM);
     X509 *x;
     while (c->n_chain < TDX_CHAIN_MAX && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {

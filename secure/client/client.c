@@ -59,6 +59,7 @@ ms_err ms_client_new(ms_client **out, const ms_client_cfg *cfg)
     ENSURE(c != NULL, MS_ERR_NOMEM);
     ms_buf_init(&c->cf, MS_CLIENT_FINISH_MAX_LEN);
     ms_buf_init(&c->ev, MS_MAX_EVIDENCE);
+    ms_buf_init(&c->fast_ev, MS_MAX_EVIDENCE);
     c->verify = cfg->verify;
     c->verify_ctx = cfg->verify_ctx;
     ms_err err = ms_link_new(&c->link, &lc);
@@ -89,6 +90,7 @@ void ms_client_free(ms_client *c)
     }
     ms_client_drop_session(c);
     ms_buf_free(&c->ev);
+    ms_buf_free(&c->fast_ev);
     ms_link_free(c->link);
     ms_attest_policy_free(&c->own);
     ms_wipe(c, sizeof *c);

@@ -38,19 +38,21 @@ static ms_err keep_evidence(ms_client *c, const ms_evidence_view *ev)
 
 /* §7.3 check 9 under this client's attestation policy (secure/attest/policy.c). */
 /*
- * What the FAST cache is keyed by: every input of a FAST verification but the clock
- * (type, mode, validity, the key vouched for, its binding, the TLS key hash, the evidence).
+ * What the FAST cache is keyed by: every input of a FAST verification but the clock and
+ * the evidence bytes (type, mode, validity, the key vouched for, its binding, the TLS key
+ * hash, the evidence's length); the bytes are compared with the remembered ones.
  */
 static void fast_cache_key(const ms_evidence_view *ev, uint8_t out[crypto_generichash_BYTES])
 {
     static const char label[] = "minions-secure/1 client fast evidence cache";
     crypto_generichash_state st;
-    uint8_t hdr[2 + 1 + 8];
+    uint8_t hdr[2 + 1 + 8 + 8];
     hdr[0] = (uint8_t)(ev->type >> 8);
     hdr[1] = (uint8_t)ev->type;
     hdr[2] = ev->mode;
     for (int i = 0; i < 8; i++) {
         hdr[3 + i] = (uint8_t)(ev->not_after >> (56 - 8 * i));
+        hdr[11 + i] = (uint8_t)((uint64_t)ev->len >> (56 - 8 * i));
     }
     crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
     crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
@@ -58,29 +60,60 @@ static void fast_cache_key(const ms_evidence_view *ev, uint8_t out[crypto_generi
     crypto_generichash_update(&st, ev->static_pk, MS_X25519_LEN);
     crypto_generichash_update(&st, ev->binding, MS_BINDING_LEN);
     crypto_generichash_update(&st, ev->tls_spki_hash, MS_SPKI_HASH_LEN);
-    crypto_generichash_update(&st, ev->data, ev->len);
     crypto_generichash_final(&st, out, crypto_generichash_BYTES);
 }
 
-/* The policy's verifier, or a FAST evidence this client already accepted and still valid. */
-static ms_err check_evidence(ms_client *c, const ms_evidence_view *ev)
+/* The FAST evidence remembered, still valid, with the same inputs and the same bytes. */
+static int fast_hit(const ms_client *c, const ms_evidence_view *ev,
+                    const uint8_t key[crypto_generichash_BYTES])
+{
+    return c->fast_not_after != 0 && ev->now < c->fast_not_after &&
+           ev->not_after == c->fast_not_after && ms_ct_equal(key, c->fast_key, sizeof c->fast_key) &&
+           c->fast_ev.len == ev->len && ms_ct_equal(c->fast_ev.p, ev->data, ev->len);
+}
+
+/* Remember accepted FAST evidence; if it cannot be kept, nothing is remembered. */
+static void fast_remember(ms_client *c, const ms_evidence_view *ev,
+                          const uint8_t key[crypto_generichash_BYTES],
+                          const uint8_t digest[static crypto_hash_sha256_BYTES])
+{
+    c->fast_not_after = 0;
+    ms_buf_clear(&c->fast_ev);
+    if (ms_buf_append(&c->fast_ev, ev->data, ev->len) == MS_OK) {
+        memcpy(c->fast_key, key, sizeof c->fast_key);
+        memcpy(c->fast_digest, digest, sizeof c->fast_digest);
+        c->fast_not_after = ev->not_after;
+    }
+}
+
+/*
+ * The policy's verifier, or a FAST evidence this client already accepted and still valid.
+ * digest: the evidence's SHA-256 (for a remembered FAST evidence, the remembered one).
+ */
+static ms_err check_evidence(ms_client *c, const ms_evidence_view *ev,
+                             uint8_t digest[static crypto_hash_sha256_BYTES])
 {
     uint8_t key[crypto_generichash_BYTES];
+    ms_err err;
     if (c->verify) {
-        return c->verify(c->verify_ctx, ev); /* a caller's own verifier: never cached */
+        err = c->verify(c->verify_ctx, ev); /* a caller's own verifier: never cached */
+    } else if (ev->mode != MS_MODE_FAST) {
+        err = ms_attest_policy_verify((void *)c->policy, ev);
+    } else {
+        fast_cache_key(ev, key);
+        if (fast_hit(c, ev, key)) {
+            memcpy(digest, c->fast_digest, crypto_hash_sha256_BYTES);
+            return MS_OK;
+        }
+        err = ms_attest_policy_verify((void *)c->policy, ev);
+        if (err == MS_OK) {
+            crypto_hash_sha256(digest, ev->data, ev->len);
+            fast_remember(c, ev, key, digest);
+        }
+        return err;
     }
-    if (ev->mode != MS_MODE_FAST) {
-        return ms_attest_policy_verify((void *)c->policy, ev);
-    }
-    fast_cache_key(ev, key);
-    if (c->fast_not_after != 0 && ev->now < c->fast_not_after &&
-        ev->not_after == c->fast_not_after && ms_ct_equal(key, c->fast_key, sizeof key)) {
-        return MS_OK;
-    }
-    ms_err err = ms_attest_policy_verify((void *)c->policy, ev);
     if (err == MS_OK) {
-        memcpy(c->fast_key, key, sizeof key);
-        c->fast_not_after = ev->not_after;
+        crypto_hash_sha256(digest, ev->data, ev->len);
     }
     return err;
 }
@@ -88,9 +121,8 @@ static ms_err check_evidence(ms_client *c, const ms_evidence_view *ev)
 static ms_err verify_evidence(void *ctx, const ms_evidence_view *ev)
 {
     ms_client *c = ctx;
-    ms_err err = check_evidence(c, ev);
+    ms_err err = check_evidence(c, ev, c->ev_digest);
     if (err == MS_OK) {
-        crypto_hash_sha256(c->ev_digest, ev->data, ev->len);
         err = keep_evidence(c, ev);
     }
     return err;

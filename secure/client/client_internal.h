@@ -29,12 +29,16 @@ struct ms_client {
     uint8_t ev_digest[crypto_hash_sha256_BYTES]; /* of the evidence the verifier accepted */
     /*
      * FAST evidence is the same for every session under one static key (§6): the last one
-     * this client's verifier accepted is remembered (a digest over everything the verifier
-     * reads) until its evidence_not_after, so later handshakes under that key skip the
-     * repeat check. Kept across sessions; never used for STRICT evidence.
+     * this client's verifier accepted is remembered (a digest over every other input the
+     * verifier reads, and the evidence bytes themselves) until its evidence_not_after, so
+     * later handshakes under that key skip the repeat check, and the evidence is neither
+     * hashed nor verified again (composite evidence is kilobytes). Kept across sessions;
+     * never used for STRICT evidence.
      */
     uint8_t fast_key[crypto_generichash_BYTES];
     uint64_t fast_not_after; /* 0: nothing remembered */
+    ms_buf fast_ev;          /* the remembered evidence's bytes */
+    uint8_t fast_digest[crypto_hash_sha256_BYTES]; /* and their SHA-256 (ev_digest) */
     ms_evidence_verify_fn verify;                /* NULL: the policy's */
     void *verify_ctx;
     /* A copy of the accepted evidence and its view (ms_client_evidence). */

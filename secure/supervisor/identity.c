@@ -54,6 +54,7 @@ static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
     if (err == MS_OK) {
         ms_buf_free(&id->evidence);
         id->evidence = ev;
+        crypto_hash_sha256(id->evidence_sha256, id->evidence.p, id->evidence.len);
         ms_buf_init(&ev, MS_MAX_EVIDENCE);
         memcpy(id->static_sk, sk, sizeof sk);
         memcpy(id->static_pk, pk, sizeof pk);
@@ -104,6 +105,7 @@ ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *s
         memcpy(snap->static_pk, id->static_pk, MS_X25519_LEN);
         snap->not_after = id->not_after;
         snap->src = id->src;
+        memcpy(snap->evidence_sha256, id->evidence_sha256, sizeof snap->evidence_sha256);
         err = ms_buf_append(&snap->evidence, id->evidence.p, id->evidence.len);
     }
     pthread_mutex_unlock(&id->lock);

@@ -51,6 +51,7 @@ typedef struct ms_identity {
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
     ms_buf evidence; /* FAST evidence over the current static key */
+    uint8_t evidence_sha256[32]; /* of it, made once (the session log names it per session) */
     uint64_t rotations;
 } ms_identity;
 
@@ -68,6 +69,7 @@ typedef struct ms_identity_snapshot {
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
     ms_buf evidence;
+    uint8_t evidence_sha256[32]; /* of evidence */
     ms_evidence_source src; /* for STRICT evidence */
 } ms_identity_snapshot;
 

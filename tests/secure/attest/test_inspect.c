@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "secure/attest/composite.h"
 #include "secure/attest/devkey.h"
 #include "secure/attest/inspect.h"
 #include "secure/kdf.h"
@@ -466,6 +467,97 @@ static void test_tdx(void)
     tdx_fx_chain_free(&c);
 }
 
+/* --- composite: the container's checks, the CPU item's under "cpu " ------------------------ */
+
+static ms_err composite_of(const ms_composite_item *items, size_t n, ms_buf *out)
+{
+    ms_buf_clear(out);
+    return ms_composite_encode(items, n, out);
+}
+
+static void test_composite(void)
+{
+    static const uint8_t junk[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    ms_inspect *out = malloc(sizeof *out); /* large */
+    ms_buf ev;
+    uint8_t bad[MS_DEVKEY_EVIDENCE_LEN];
+    CHECK(out != NULL);
+    if (out == NULL) {
+        return;
+    }
+    ms_buf_init(&ev, 4096);
+    ms_composite_item dev = {MS_EVIDENCE_DEV_KEY, D.ev, sizeof D.ev};
+    CHECK_OK(composite_of(&dev, 1, &ev));
+    ms_inspect_in in = {.type = MS_EVIDENCE_COMPOSITE, .data = ev.p, .len = ev.len,
+                        .have_session = 1, .mode = MS_MODE_FAST, .not_after = 2000, .at = 1000,
+                        .static_pk = D.static_pk, .binding = D.b, .binding_live = 1};
+    /* Nothing pinned: the container and the item's own checks, the combination SKIPPED. */
+    CHECK_OK(ms_attest_inspect(&in, out));
+    CHECK_PASS(out, "format");
+    CHECK_PASS(out, "items");
+    CHECK_SKIP(out, "combination");
+    CHECK_PASS(out, "cpu format");
+    CHECK_SKIP(out, "cpu key");
+    CHECK_PASS(out, "cpu signature");
+    CHECK_PASS(out, "distinct");
+    CHECK(out->have_composite && out->comp_cpu_type == MS_EVIDENCE_DEV_KEY && out->comp_gpus == 0);
+    /* Under a policy: its combinations decide. */
+    ms_attest_policy *p = calloc(1, sizeof *p);
+    CHECK(p != NULL);
+    if (p == NULL) {
+        goto out;
+    }
+    *p = D.pol;
+    p->accept[p->n_accept++] = MS_EVIDENCE_COMPOSITE;
+    p->have_composite = 1;
+    p->composite[0] = (ms_composite_rule){MS_EVIDENCE_DEV_KEY, 0};
+    p->n_composite = 1;
+    in.policy = p;
+    CHECK_OK(ms_attest_inspect(&in, out));
+    CHECK_PASS(out, "combination");
+    CHECK_PASS(out, "cpu key");
+    p->composite[0].gpus = 1;
+    CHECK_ERR(ms_attest_inspect(&in, out), MS_ERR_COMPOSITE_MISSING);
+    CHECK_FAIL(out, "combination", MS_ERR_COMPOSITE_MISSING);
+    p->composite[0] = (ms_composite_rule){MS_EVIDENCE_TPM2_QUOTE, 0};
+    CHECK_ERR(ms_attest_inspect(&in, out), MS_ERR_COMPOSITE_TYPE);
+    p->have_composite = 0;
+    CHECK_ERR(ms_attest_inspect(&in, out), MS_ERR_ATTEST_POLICY);
+    CHECK_FAIL(out, "combination", MS_ERR_ATTEST_POLICY);
+    in.policy = NULL;
+    /* The CPU item's signature spoiled: its own check FAILs under the prefix. */
+    memcpy(bad, D.ev, sizeof bad);
+    bad[sizeof bad - 1] ^= 0x01;
+    ms_composite_item spoiled = {MS_EVIDENCE_DEV_KEY, bad, sizeof bad};
+    CHECK_OK(composite_of(&spoiled, 1, &ev));
+    in.data = ev.p;
+    in.len = ev.len;
+    CHECK(ms_attest_inspect(&in, out) != MS_OK);
+    CHECK(status_of(out, "cpu signature") == MS_CHECK_FAIL);
+    CHECK_PASS(out, "items");
+    /* A GPU item first; two CPU items; bytes that are no container. */
+    ms_composite_item two[2] = {{MS_EVIDENCE_NVIDIA_GPU, junk, sizeof junk}, dev};
+    CHECK_OK(composite_of(two, 2, &ev));
+    in.data = ev.p;
+    in.len = ev.len;
+    CHECK_ERR(ms_attest_inspect(&in, out), MS_ERR_COMPOSITE_ORDER);
+    CHECK_FAIL(out, "items", MS_ERR_COMPOSITE_ORDER);
+    CHECK(status_of(out, "cpu format") == -1 && !out->have_composite);
+    two[0] = dev;
+    CHECK_OK(composite_of(two, 2, &ev));
+    in.data = ev.p;
+    in.len = ev.len;
+    CHECK_ERR(ms_attest_inspect(&in, out), MS_ERR_COMPOSITE_DUPLICATE);
+    in.data = junk;
+    in.len = sizeof junk;
+    CHECK_ERR(ms_attest_inspect(&in, out), MS_ERR_COMPOSITE_FORMAT);
+    CHECK_FAIL(out, "format", MS_ERR_COMPOSITE_FORMAT);
+    free(p);
+out:
+    ms_buf_free(&ev);
+    free(out);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -475,6 +567,7 @@ int main(void)
     RUN(test_devkey_pass);
     RUN(test_devkey_negatives);
     RUN(test_policy_level);
+    RUN(test_composite);
     RUN(test_snp_milan);
     RUN(test_tdx);
     if (tpm2_fixture_setup(&F, MASK) != 0) {

@@ -354,6 +354,9 @@ static void test_flip_every_byte(void)
                 want = MS_ERR_TDX_FORMAT; /* auth data length */
             } else if (i < l->auth_off + l->auth_len) {
                 want = MS_ERR_TDX_QE_REPORT_DATA;
+            } else if (i == l->chain_off - 6) {
+                /* type 5 -> 4 (the PCK leaf alone): valid, but no chain is given here */
+                want = MS_ERR_TDX_NO_PCK_CHAIN;
             } else {
                 want = MS_ERR_TDX_FORMAT; /* type 5 and its size */
             }

@@ -3,11 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "secure/attest/devkey.h"
 #include "secure/attest/producer.h"
 #include "secure/attest/tdx_produce.h"
+#include "secure/attest/tdx_collateral.h"
 #include "tests/secure/attest/snp_fake_tsm.h"
+#include "tests/secure/attest/tdx_coll_fixture.h"
 #include "tests/secure/attest/tdx_fixture.h"
 #include "tests/test.h"
 
@@ -183,6 +186,125 @@ static void test_producer_open(void)
     CHECK(step == MS_PRODUCER_STEP_TDX_QUOTE);
 }
 
+/* Intel's 2023 collateral in a files struct: only the parts asked for. */
+static void intel_files(const tdx_fx_intel *a, ms_tdx_files *f, int tcb, int qe, int pck, int root)
+{
+    ms_tdx_files_free(f);
+    ms_tdx_files_init(f);
+    CHECK(!tcb || ms_buf_append(&f->tcb_info, a->tcb_info.p, a->tcb_info.len) == MS_OK);
+    CHECK(!qe || ms_buf_append(&f->qe_identity, a->qe_identity.p, a->qe_identity.len) == MS_OK);
+    CHECK(!pck || ms_buf_append(&f->pck_crl, a->pck_crl.p, a->pck_crl.len) == MS_OK);
+    CHECK(!root || ms_buf_append(&f->root_crl, a->root_crl.p, a->root_crl.len) == MS_OK);
+}
+
+static uint64_t utc(const char *s)
+{
+    uint64_t t = 0;
+    CHECK_OK(ms_tdx_time_parse(s, strlen(s), &t));
+    return t;
+}
+
+/*
+ * Stale collateral is not served: Intel's 2023 documents and CRLs (TCB info next update
+ * 2023-07-18T08:42:58Z, QE identity 2023-07-08T07:24:59Z, PCK CRL 2023-07-08T07:27:52Z,
+ * root CRL 2024-04-02T10:22:51Z) judged before and after, each stale part with its own
+ * error, the grace period up to the second, unreadable dates.
+ */
+static void test_stale_collateral(void)
+{
+    tdx_fx_intel a;
+    ms_tdx_files f;
+    ms_tdx_files_init(&f);
+    CHECK(tdx_fx_intel_load(&a));
+    uint64_t tcb_next = utc("2023-07-18T08:42:58Z"), qe_next = utc("2023-07-08T07:24:59Z");
+    uint64_t pck_next = utc("2023-07-08T07:27:52Z"), root_next = utc("2024-04-02T10:22:51Z");
+    intel_files(&a, &f, 1, 1, 1, 1);
+    CHECK_OK(ms_tdx_files_fresh(&f, TDX_FX_INTEL_AT, 0));
+    CHECK_OK(ms_tdx_files_fresh(&f, qe_next, 0)); /* at nextUpdate: still current */
+    CHECK_ERR(ms_tdx_files_fresh(&f, qe_next + 1, 0), MS_ERR_TDX_STALE_QE_IDENTITY);
+    CHECK_ERR(ms_tdx_files_fresh(&f, tcb_next + 1, 0), MS_ERR_TDX_STALE_TCB_INFO);
+    /* A grace: up to nextUpdate + grace, not a second more. */
+    uint64_t g = 30u * 86400u;
+    CHECK_OK(ms_tdx_files_fresh(&f, tcb_next + 1, g));
+    CHECK_OK(ms_tdx_files_fresh(&f, qe_next + g, g));
+    CHECK_ERR(ms_tdx_files_fresh(&f, qe_next + g + 1, g), MS_ERR_TDX_STALE_QE_IDENTITY);
+    /* Each part on its own names itself. */
+    intel_files(&a, &f, 0, 0, 1, 0);
+    CHECK_OK(ms_tdx_files_fresh(&f, pck_next - 1, 0));
+    CHECK_ERR(ms_tdx_files_fresh(&f, pck_next + 60, 0), MS_ERR_TDX_STALE_PCK_CRL);
+    CHECK_OK(ms_tdx_files_fresh(&f, pck_next + 60, 60));
+    intel_files(&a, &f, 0, 0, 0, 1);
+    CHECK_OK(ms_tdx_files_fresh(&f, root_next, 0));
+    CHECK_ERR(ms_tdx_files_fresh(&f, root_next + 1, 0), MS_ERR_TDX_STALE_ROOT_CRL);
+    intel_files(&a, &f, 1, 0, 0, 0);
+    CHECK_ERR(ms_tdx_files_fresh(&f, tcb_next + 1, 0), MS_ERR_TDX_STALE_TCB_INFO);
+    /* Nothing present: nothing stale. */
+    intel_files(&a, &f, 0, 0, 0, 0);
+    CHECK_OK(ms_tdx_files_fresh(&f, UINT32_MAX, 0));
+    /* Dates that cannot be read. */
+    CHECK(ms_buf_append(&f.tcb_info, "{\"tcbInfo\":{}}", 14) == MS_OK);
+    CHECK_ERR(ms_tdx_files_fresh(&f, TDX_FX_INTEL_AT, 0), MS_ERR_TDX_COLLATERAL_FORMAT);
+    intel_files(&a, &f, 0, 0, 0, 0);
+    CHECK(ms_buf_append(&f.root_crl, "not a CRL", 9) == MS_OK);
+    CHECK_ERR(ms_tdx_files_fresh(&f, TDX_FX_INTEL_AT, 0), MS_ERR_TDX_CRL);
+
+    /* Evidence: refused when stale, served within the grace. */
+    tdx_fx_chain ch;
+    tdx_fx_pck_opts po;
+    tdx_fx_quote_opts qo;
+    tdx_fx_layout lay;
+    ms_buf quote, ev;
+    tdx_fx_pck_opts_default(&po);
+    tdx_fx_quote_opts_default(&qo);
+    memcpy(qo.report_data, BINDING, sizeof qo.report_data);
+    ms_buf_init(&quote, MS_TDX_MAX_QUOTE);
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    CHECK(tdx_fx_chain_make(&ch, &po) && tdx_fx_quote_make(&quote, &ch, &qo, &lay));
+    intel_files(&a, &f, 1, 1, 1, 1);
+    ms_tdx_producer_cfg cfg = {.collateral = &f, .at = tcb_next + 1};
+    CHECK_ERR(ms_tdx_evidence_from_blob(&cfg, quote.p, quote.len, BINDING, &ev),
+              MS_ERR_TDX_STALE_TCB_INFO);
+    CHECK(ev.len == 0);
+    cfg.grace_s = g;
+    CHECK_OK(ms_tdx_evidence_from_blob(&cfg, quote.p, quote.len, BINDING, &ev));
+    ms_tdx_bundle b;
+    CHECK_OK(ms_tdx_bundle_decode(ev.p, ev.len, &b));
+    CHECK(b.collateral.tcb_info_len == a.tcb_info.len && b.pck_crl_len == a.pck_crl.len);
+    ms_buf_free(&quote);
+    ms_buf_free(&ev);
+    tdx_fx_chain_free(&ch);
+    ms_tdx_files_free(&f);
+    tdx_fx_intel_free(&a);
+}
+
+/* At start: a collateral folder whose PCK CRL expired an hour ago stops the supervisor at
+   the collateral step, naming the CRL; a two-hour grace lets it go on (to the device). */
+static void test_open_stale(void)
+{
+    tdx_fx_pki pki;
+    ms_buf crl;
+    char cdir[300], tsm[300];
+    struct ms_producer *p = NULL;
+    ms_producer_pins pins;
+    ms_producer_step step;
+    long now = (long)time(NULL);
+    ms_buf_init(&crl, MS_TDX_MAX_CRL);
+    CHECK(tdx_fx_pki_make(&pki));
+    CHECK(tdx_fx_crl_at(&pki, pki.root_key, 0, 0, now - 86400, now - 3600, &crl));
+    snprintf(cdir, sizeof cdir, "%s/stale", dir);
+    snprintf(tsm, sizeof tsm, "%s/no-such-tsm", dir);
+    CHECK(mkdir(cdir, 0700) == 0);
+    CHECK(write_file(cdir, "pck_crl.der", crl.p, crl.len));
+    ms_producer_cfg cfg = {.kind = MS_PRODUCER_TDX, .tdx_tsm = tsm, .tdx_collateral = cdir};
+    CHECK_ERR(ms_producer_open(&p, &cfg, &pins, &step), MS_ERR_TDX_STALE_PCK_CRL);
+    CHECK(p == NULL && step == MS_PRODUCER_STEP_TDX_COLLATERAL);
+    cfg.tdx_collateral_grace_s = 7200;
+    CHECK_ERR(ms_producer_open(&p, &cfg, &pins, &step), MS_ERR_TDX_DEVICE);
+    CHECK(p == NULL && step == MS_PRODUCER_STEP_TDX_QUOTE);
+    ms_buf_free(&crl);
+    tdx_fx_pki_free(&pki);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ms-test-tdx-XXXXXX");
@@ -192,6 +314,8 @@ int main(void)
     RUN(test_end_to_end);
     RUN(test_files);
     RUN(test_producer_open);
+    RUN(test_stale_collateral);
+    RUN(test_open_stale);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) {

@@ -1,0 +1,188 @@
+/*
+ * TDX quotes whose certification data is not the PCK chain (type 5) but a PPID form (types
+ * 1..3) or the PCK leaf alone (type 4): the PCK chain is then given with the collateral
+ * (pck_chain.pem: the policy's tdx.collateral_dir, minions-secure attest --tdx-collateral).
+ * Without one the quote is refused (MS_ERR_TDX_NO_PCK_CHAIN); with the right one every
+ * quote check passes; with another platform's the chain or the QE signature fails; a
+ * quote's own type 5 chain is used whatever is given.
+ */
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/codec.h"
+#include "secure/attest/policy.h"
+#include "secure/attest/tdx_produce.h"
+#include "tests/secure/attest/tdx_fixture.h"
+#include "tests/test.h"
+
+static char dir[256];
+
+static void put_u16le(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32le(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/*
+ * The quote with its inner certification data replaced by `type` and `data` (unsigned
+ * bytes: only the lengths before them change). The signature data length sits right after
+ * the signed bytes, the type 6 size 4 + 128 + 2 bytes after that.
+ */
+static int recertify(const ms_buf *q, const tdx_fx_layout *l, uint16_t type, const uint8_t *data,
+                     size_t n, ms_buf *out)
+{
+    uint8_t head[6];
+    size_t inner = l->chain_off - 6;
+    ms_buf_clear(out);
+    put_u16le(head, type);
+    put_u32le(head + 2, (uint32_t)n);
+    if (ms_buf_append(out, q->p, inner) != MS_OK || ms_buf_append(out, head, 6) != MS_OK ||
+        ms_buf_append(out, data, n) != MS_OK) {
+        return 0;
+    }
+    put_u32le(out->p + l->signed_len, (uint32_t)(out->len - l->signed_len - 4));
+    size_t t6 = l->signed_len + 4 + 128 + 2;
+    put_u32le(out->p + t6, (uint32_t)(out->len - t6 - 4));
+    return 1;
+}
+
+static tdx_fx_chain A, B; /* two platforms under two roots */
+static ms_buf QUOTE, Q;
+static tdx_fx_layout L;
+
+static ms_err checks(const ms_buf *q, const uint8_t *given, size_t given_len, ms_tdx_checks *c)
+{
+    ms_tdx_policy p;
+    memset(&p, 0, sizeof p);
+    p.root_der = A.root.p;
+    p.root_len = A.root.len;
+    p.pck_chain_pem = given;
+    p.pck_chain_len = given_len;
+    return ms_tdx_verify_checks(&p, q->p, q->len, 0, NULL, 0, c);
+}
+
+static void test_decode_types(void)
+{
+    ms_tdx_quote dq;
+    uint8_t ppid[384 + 16 + 2 + 2];
+    memset(ppid, 0x5c, sizeof ppid);
+    for (uint16_t t = 1; t <= 4; t++) {
+        CHECK(recertify(&QUOTE, &L, t, ppid, sizeof ppid, &Q));
+        CHECK_OK(ms_tdx_quote_decode(Q.p, Q.len, &dq));
+        CHECK(dq.cert_type == t && dq.pck_chain == NULL && dq.cert_data_len == sizeof ppid);
+    }
+    CHECK_OK(ms_tdx_quote_decode(QUOTE.p, QUOTE.len, &dq));
+    CHECK(dq.cert_type == 5 && dq.pck_chain != NULL && dq.pck_chain == dq.cert_data);
+    /* Unknown inner types, an empty one. */
+    static const uint16_t bad[] = {0, 6, 7, 0xffff};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(recertify(&QUOTE, &L, bad[i], ppid, sizeof ppid, &Q));
+        CHECK_ERR(ms_tdx_quote_decode(Q.p, Q.len, &dq), MS_ERR_TDX_FORMAT);
+    }
+    CHECK(recertify(&QUOTE, &L, 3, ppid, 0, &Q));
+    CHECK_ERR(ms_tdx_quote_decode(Q.p, Q.len, &dq), MS_ERR_TDX_FORMAT);
+}
+
+static void test_given_chain(void)
+{
+    ms_tdx_checks *c = calloc(1, sizeof *c);
+    uint8_t ppid[404];
+    memset(ppid, 0x5c, sizeof ppid);
+    CHECK(c != NULL);
+    if (c == NULL) {
+        return;
+    }
+    /* Type 3 (encrypted PPID): no chain given -> refused; given -> every quote check. */
+    CHECK(recertify(&QUOTE, &L, 3, ppid, sizeof ppid, &Q));
+    CHECK_ERR(checks(&Q, NULL, 0, c), MS_ERR_TDX_NO_PCK_CHAIN);
+    CHECK(c->ran[MS_TDX_CHECK_FORMAT] && c->result[MS_TDX_CHECK_FORMAT] == MS_ERR_TDX_NO_PCK_CHAIN);
+    CHECK_OK(checks(&Q, A.pem.p, A.pem.len, c));
+    CHECK(c->ran[MS_TDX_CHECK_PCK_CHAIN] && c->ran[MS_TDX_CHECK_QE_SIGNATURE] &&
+          c->ran[MS_TDX_CHECK_SIGNATURE]);
+    /* Another platform's chain (another root): the chain fails, so does the QE signature. */
+    CHECK_ERR(checks(&Q, B.pem.p, B.pem.len, c), MS_ERR_TDX_PCK_CHAIN);
+    CHECK(c->result[MS_TDX_CHECK_QE_SIGNATURE] == MS_ERR_TDX_QE_SIGNATURE);
+    /* Not PEM. */
+    CHECK_ERR(checks(&Q, (const uint8_t *)"junk", 4, c), MS_ERR_TDX_FORMAT);
+    /* Type 4 (the PCK leaf only) with the chain given. */
+    CHECK(recertify(&QUOTE, &L, 4, A.pem.p, A.pem.len, &Q));
+    CHECK_OK(checks(&Q, A.pem.p, A.pem.len, c));
+    /* A type 5 quote: its own chain, whatever is given. */
+    CHECK_OK(checks(&QUOTE, B.pem.p, B.pem.len, c));
+    CHECK(c->result[MS_TDX_CHECK_PCK_CHAIN] == MS_OK);
+    free(c);
+}
+
+/* pck_chain.pem in a collateral folder: loaded, and a policy's collateral_dir carries it. */
+static void test_policy_folder(void)
+{
+    char cdir[300], path[400], json[1024];
+    snprintf(cdir, sizeof cdir, "%s/collateral", dir);
+    CHECK(mkdir(cdir, 0700) == 0);
+    snprintf(path, sizeof path, "%s/pck_chain.pem", cdir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(A.pem.p, 1, A.pem.len, f) == A.pem.len && fclose(f) == 0);
+    ms_tdx_files files;
+    ms_tdx_files_init(&files);
+    CHECK_OK(ms_tdx_files_load(&files, cdir));
+    CHECK(files.pck_chain.len == A.pem.len && files.tcb_info.len == 0);
+    ms_tdx_files_free(&files);
+    /* The root as PEM for the policy. */
+    snprintf(path, sizeof path, "%s/root.pem", dir);
+    f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        const unsigned char *q = A.root.p;
+        X509 *x = d2i_X509(NULL, &q, (long)A.root.len);
+        CHECK(x != NULL && PEM_write_X509(f, x) == 1);
+        X509_free(x);
+        CHECK(fclose(f) == 0);
+    }
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tdx\"],\"tdx\":{\"root_pem\":\"root.pem\","
+             "\"mrtd\":\"%096d\",\"collateral_dir\":\"collateral\"}}", 0);
+    ms_attest_policy p;
+    ms_attest_policy_init(&p);
+    CHECK_OK(ms_attest_policy_parse(&p, (const uint8_t *)json, strlen(json), dir));
+    CHECK(p.have_tdx && p.tdx.pck_chain_pem != NULL && p.tdx.pck_chain_len == A.pem.len);
+    ms_attest_policy_free(&p);
+}
+
+int main(void)
+{
+    tdx_fx_pck_opts po;
+    tdx_fx_quote_opts qo;
+    snprintf(dir, sizeof dir, "/tmp/ms-test-tdx-given-XXXXXX");
+    if (!mkdtemp(dir)) {
+        return 1;
+    }
+    tdx_fx_pck_opts_default(&po);
+    tdx_fx_quote_opts_default(&qo);
+    ms_buf_init(&QUOTE, MS_TDX_MAX_QUOTE);
+    ms_buf_init(&Q, MS_TDX_MAX_QUOTE);
+    CHECK(tdx_fx_chain_make(&A, &po) && tdx_fx_chain_make(&B, &po));
+    CHECK(tdx_fx_quote_make(&QUOTE, &A, &qo, &L));
+    RUN(test_decode_types);
+    RUN(test_given_chain);
+    RUN(test_policy_folder);
+    ms_buf_free(&QUOTE);
+    ms_buf_free(&Q);
+    tdx_fx_chain_free(&A);
+    tdx_fx_chain_free(&B);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir);
+    }
+    return TEST_SUMMARY();
+}
