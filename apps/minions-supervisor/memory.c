@@ -4,6 +4,7 @@
  * per core; a session allocated in one arena and freed later keeps that arena's pages
  * resident, so without bounds RSS creeps up under a varied load (docs/supervisor.md,
  * "Memory over a long run"). Here: fewer arenas, and free pages handed back periodically.
+ * Built with -DMS_SUP_NO_TRIM it does neither and only logs (to measure without them).
  */
 #include "apps/minions-supervisor/memory.h"
 
