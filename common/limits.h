@@ -130,5 +130,7 @@
 /* --- harden: allow-list, handshake limits, log checkpoints (issue 13) --------------- */
 /* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
 /* --- soak and memory (issue 20) ----------------------------------------------------- */
+#define MS_SUP_ARENA_MAX 2u     /* the supervisor's malloc arenas (M_ARENA_MAX; glibc: 8 per core) */
+#define MS_SUP_TRIM_EVERY_S 30u /* the supervisor hands free heap pages back this often */
 
 #endif

@@ -13,9 +13,10 @@ total_fail=0
 # Run ctest in a build dir and add its counts to the totals (ctest's own summary is printed too).
 run_ctest() {
   local dir=$1 label=$2 log
+  shift 2 # the rest: more ctest arguments (e.g. -R REGEX)
   log=$(mktemp)
   set +e
-  (cd "$dir" && ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$log"
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS" "$@") 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
   local line total failed
@@ -35,19 +36,32 @@ run_ctest() {
   summary+=("$label: $((total - failed)) of $total passed")
 }
 
-echo "== 1/3 ASan + UBSan build (no recovery) =="
+echo "== 1/4 ASan + UBSan build (no recovery) =="
 cmake -S . -B build-asan -DMS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j "$JOBS"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan "asan+ubsan"
 
-echo "== 2/3 plain build, unit tests also under valgrind =="
+echo "== 2/4 ThreadSanitizer: the tests that run threads =="
+# Only what runs threads (the supervisor end to end, the client, the bridge, the engine
+# pool, the attacks, the logger, the soak's quick run): a few minutes, not the whole suite.
+# Suppressions: scripts/tsan.supp (each entry says why); none are needed today.
+TSAN_TESTS=(test_e2e_client test_attacks test_pool test_bridge_formats test_ratelimit test_log
+            test_http test_fixture)
+tsan_t0=$(date +%s)
+cmake -S . -B build-tsan -DMS_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-tsan -j "$JOBS" --target "${TSAN_TESTS[@]}" bench-soak
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
+  run_ctest build-tsan "tsan" -R "^($(IFS='|'; echo "${TSAN_TESTS[*]}")|bench_soak_smoke)\$"
+echo "tsan stage: $(( $(date +%s) - tsan_t0 )) s"
+
+echo "== 3/4 plain build, unit tests also under valgrind =="
 cmake -S . -B build -DMS_VALGRIND=ON >/dev/null
 cmake --build build -j "$JOBS"
 run_ctest build "plain+valgrind"
 
-echo "== 3/3 fuzzers (${MS_FUZZ_SECONDS:-30} s each) =="
+echo "== 4/4 fuzzers (${MS_FUZZ_SECONDS:-30} s each) =="
 set +e
 ./scripts/fuzz.sh
 fuzz_rc=$?

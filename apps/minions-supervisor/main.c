@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apps/minions-supervisor/memory.h"
 #include "apps/minions-supervisor/opts.h"
 #include "apps/minions-supervisor/setup.h"
 #include "common/log.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     ms_log_set_level(o.level);
+    sup_memory_init();
     if ((rc = sup_tpm_enrol(&o)) >= 0) {
         return rc;
     }
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
         const struct timespec tick = {.tv_sec = 2};
         while ((sig = sigtimedwait(&set, NULL, &tick)) < 0) {
             ms_bridge_prune(a.sup.bridge);
+            sup_memory_tick();
         }
         fprintf(stderr, "minions-supervisor: stopping (signal %d)\n", sig);
     }

@@ -1,0 +1,39 @@
+/*
+ * GnuTLS's random numbers, from the kernel: this program's definition of gnutls_rnd()
+ * takes the place of the library's (the executable's symbol comes first in the dynamic
+ * linker's search; libgnutls calls gnutls_rnd through its PLT, and CMakeLists.txt exports
+ * the symbol). Why: GnuTLS 3.7 keeps one random-generator state per thread that ever asks
+ * it for random bytes (192 bytes with its list node) and frees them only at exit, and
+ * libmicrohttpd gives every connection a new thread, so the supervisor's memory grew with
+ * every TLS connection it ever served (docs/supervisor.md, "Memory over a long run"). Here
+ * every request is answered by getrandom(2), the kernel's CSPRNG, with no per-thread state
+ * (the same source libsodium uses for the channel's keys). A failure is reported to GnuTLS
+ * as GNUTLS_E_RANDOM_FAILED, which fails that handshake.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/random.h>
+
+#define SUP_GNUTLS_E_RANDOM_FAILED (-206) /* gnutls.h's GNUTLS_E_RANDOM_FAILED */
+
+/* gnutls.h: int gnutls_rnd(gnutls_rnd_level_t level, void *data, size_t len). */
+int gnutls_rnd(int level, void *data, size_t len);
+
+int gnutls_rnd(int level, void *data, size_t len)
+{
+    uint8_t *p = data;
+    (void)level; /* nonce, random or key: all from the kernel */
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return SUP_GNUTLS_E_RANDOM_FAILED;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
