@@ -128,7 +128,9 @@ ms_err ms_slog_guard_start(ms_slog *s, const char *prog)
     sigfillset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART; /* the watcher ends the process: nothing needs to be woken */
     for (; set < N_SIGNALS; set++) {
-        if (sigaction(SIGNALS[set], &sa, &g->old[set]) != 0) {
+        /* A signal ignored from the start (a background job without job control) stays so. */
+        if (sigaction(SIGNALS[set], NULL, &g->old[set]) != 0 ||
+            (g->old[set].sa_handler != SIG_IGN && sigaction(SIGNALS[set], &sa, NULL) != 0)) {
             goto fail;
         }
     }
