@@ -156,9 +156,12 @@ void ms_slog_guard_stop(ms_slog *s)
         return;
     }
     /*
-     * A signal already in the pipe comes before this 0: the watcher then ends the process
-     * (the caller sealed the log first, so that is all it does) and join never returns.
+     * The handlers go first: a signal from now on has its old action (the caller sealed the
+     * log already). A signal already in the pipe comes before the 0 written next: the
+     * watcher then ends the process (the seal is done, so that is all it does) and join
+     * never returns.
      */
+    restore(g, N_SIGNALS);
     unsigned char zero = 0;
     ssize_t w;
     do {
@@ -170,7 +173,6 @@ void ms_slog_guard_stop(ms_slog *s)
         }
     }
     pthread_join(g->thread, NULL);
-    restore(g, N_SIGNALS);
     close_pipe();
     s->guard = NULL;
     free(g);
