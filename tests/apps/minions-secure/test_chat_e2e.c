@@ -773,6 +773,12 @@ static void test_signals_pipe(void)
     CHECK(cchat_start(&c, SUP.port, (const char *const[]){"--log", log, NULL}) == 0);
     CHECK(cchat_send(&c, "alpha before the signal") == 0);
     CHECK(cchat_wait_out(&c, "Answer alpha.", WAIT_MS) == 0);
+    /* the reply is shown before its chat_turn event is written: wait for that too */
+    for (int waited = 0; !e2e_file_contains(log, "\"user\":\"alpha before the signal\"") &&
+                         waited < WAIT_MS;
+         waited += 50) {
+        e2e_sleep_ms(50);
+    }
     CHECK(kill(c.p.pid, SIGINT) == 0);
     CHECK(e2e_proc_wait(&c.p, END_MS) == 128 + SIGINT); /* ended by the signal itself */
     (void)cchat_end(&c, END_MS);                         /* its input, its FIFO */
