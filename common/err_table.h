@@ -214,6 +214,9 @@
   X(MS_ERR_BACKEND_CUT,           BACKEND,  "the model stopped at its token limit (finish_reason \"length\"): its reply is incomplete; allow more tokens") \
   /* HARDEN, client allow-list, handshake and per-address limits (issue 13) */ \
   /* HARDEN, session-log checkpoints and crash-safe logs (issue 13) */ \
+  X(MS_ERR_ALOG_SEALED,           USAGE,    "the log is sealed: nothing may be added after its seal") \
+  X(MS_ERR_ALOG_SYNC,             IO,       "the log could not be flushed to disk (fsync failed): a crash could lose its last checkpoint") \
+  X(MS_ERR_ALOG_SIGNALS,          INTERNAL, "cannot set up sealing the session log on SIGINT and SIGTERM") \
   /* HARDEN, spec gaps and new-user errors (issue 13) */ \
   /* COMPAT, the reference's interfaces (issue 17) */ \
   /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \

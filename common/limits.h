@@ -128,6 +128,8 @@
 /* --- end protocols/ runs ------------------------------------------------------------- */
 
 /* --- harden: allow-list, handshake limits, log checkpoints (issue 13) --------------- */
+#define MS_MAX_LOG_CHECKPOINT_EVENTS 1000000u /* --log-checkpoint-events: lines between checkpoints */
+#define MS_MAX_LOG_CHECKPOINT_S 86400u        /* --log-checkpoint-secs: seconds between checkpoints */
 /* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
 /* --- soak and memory (issue 20) ----------------------------------------------------- */
 #define MS_SUP_ARENA_MAX 2u     /* the supervisor's malloc arenas (M_ARENA_MAX; glibc: 8 per core) */

@@ -4,10 +4,10 @@
 #include "apps/minions-audit/cli.h"
 #include "apps/minions-audit/show.h"
 
-/* The worst of two statuses: 1, then 2, then 3, then 0. */
+/* The worst of two statuses: 1, then 2, then 3, then 4, then 0. */
 static int worse(int a, int b)
 {
-    static const int rank[4] = {0, 3, 2, 1}; /* by status 0..3 */
+    static const int rank[5] = {0, 4, 3, 2, 1}; /* by status 0..4 */
     return rank[b] > rank[a] ? b : a;
 }
 

@@ -49,8 +49,12 @@ const char audit_usage[] =
     "  3  INCOMPLETE  no seal: the program stopped (crash, kill, full disk) or the file was\n"
     "                 cut. Never reported as valid, never as tampering; without the seal\n"
     "                 nothing in the log is proven\n"
-    "  2  usage: a bad option, or a LOG or key file that cannot be read\n"
-    "With several logs the status is the worst one: 1, else 2, else 3, else 0.\n";
+    "  4  PARTIAL     no seal, but intact and signed up to a checkpoint (a\n"
+    "                 signed line written every few events or seconds):\n"
+    "                 \"valid up to line L (checkpoint at TIME), then\n"
+    "                 incomplete\". Lines 1 to L are proven, the rest is\n"
+    "                 not; a line changed before the checkpoint is TAMPERED\n"
+    "With several logs the status is the worst: 1, else 2, else 3, else 4, else 0.\n";
 
 #define VERSION "minions-audit 0.2.0 (audit log format 1)\n"
 

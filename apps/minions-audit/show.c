@@ -25,6 +25,8 @@ int ms_audit_exit_status(ms_alog_verdict v)
         return MS_AUDIT_EXIT_VALID;
     case MS_ALOG_INCOMPLETE:
         return MS_AUDIT_EXIT_INCOMPLETE;
+    case MS_ALOG_PARTIAL:
+        return MS_AUDIT_EXIT_PARTIAL;
     case MS_ALOG_TAMPERED:
     case MS_ALOG_WRONG_KEY:
     case MS_ALOG_MALFORMED:
@@ -107,6 +109,8 @@ static const char *verdict_upper(ms_alog_verdict v)
         return "TAMPERED";
     case MS_ALOG_WRONG_KEY:
         return "WRONG KEY";
+    case MS_ALOG_PARTIAL:
+        return "PARTIAL";
     case MS_ALOG_MALFORMED:
         break;
     }
@@ -127,6 +131,8 @@ static void verdict_text(FILE *out, const ms_alog_report *r, bool key_checked, c
     if (r->verdict == MS_ALOG_VALID) {
         fprintf(out, ": intact and sealed (%llu lines, %s log %s)\n",
                 (unsigned long long)r->events, r->kind, r->log_id);
+    } else if (r->verdict == MS_ALOG_PARTIAL) {
+        fprintf(out, ": %s\n", r->why); /* "valid up to line L (checkpoint at T), then ..." */
     } else if (r->bad_line > 0 && r->verdict != MS_ALOG_WRONG_KEY) {
         fprintf(out, " at line %llu: %s\n", (unsigned long long)r->bad_line, r->why);
     } else {
@@ -135,6 +141,11 @@ static void verdict_text(FILE *out, const ms_alog_report *r, bool key_checked, c
     if (r->verdict == MS_ALOG_INCOMPLETE) {
         fprintf(out, "%sa log without its seal is not authenticated: its lines may be read as "
                      "notes, not as proof\n", pad);
+    }
+    if (r->verdict == MS_ALOG_PARTIAL) {
+        fprintf(out, "%slines 1 to %llu are proven by the checkpoint's signature; the lines "
+                     "after it are notes, not proof, and lines cut off after it leave no trace\n",
+                pad, (unsigned long long)r->checkpoint_line);
     }
     if (!key_known(r) || r->verdict == MS_ALOG_WRONG_KEY) {
         return;
@@ -177,6 +188,10 @@ static ms_err report_json(ms_json_wval obj, const char *name, ms_err file_err,
     TRY(ms_json_add_u64(obj, "lines", r->events));
     TRY(ms_json_add_u64(obj, "bad_line", r->bad_line));
     TRY(ms_json_add_cstr(obj, "why", r->why));
+    TRY(ms_json_add_u64(obj, "checkpoint_line", r->checkpoint_line));
+    if (r->checkpoint_line > 0) {
+        TRY(ms_json_add_cstr(obj, "checkpoint_ts", r->checkpoint_ts));
+    }
     if (!key_known(r)) {
         return MS_OK;
     }
@@ -375,13 +390,18 @@ static ms_err show_line(show_state *s, uint64_t line, const uint8_t *p, size_t n
      * Only a valid log proves its lines: without a good seal any line may have been
      * rewritten (hashes can be recomputed), also those before the first break.
      */
-    bool verified = s->r->verdict == MS_ALOG_VALID;
+    bool verified = s->r->verdict == MS_ALOG_VALID ||
+                    (s->r->verdict == MS_ALOG_PARTIAL && line <= s->r->checkpoint_line);
     ms_err err = MS_OK;
     if (s->json) {
         err = event_json(s->out, line, &e, verified, s->have_start, s->start_ms, s->shown == 0);
     } else {
-        bool marked = !verified && s->r->bad_line > 0 && line >= s->r->bad_line;
-        if (s->r->bad_line == line && s->r->verdict != MS_ALOG_VALID) {
+        bool partial = s->r->verdict == MS_ALOG_PARTIAL;
+        bool marked = !verified && (partial || (s->r->bad_line > 0 && line >= s->r->bad_line));
+        if (partial && line == s->r->checkpoint_line + 1u) {
+            fprintf(s->out, "  ---- line %llu on: after the last checkpoint: NOT VERIFIED\n",
+                    (unsigned long long)line);
+        } else if (!partial && s->r->bad_line == line && s->r->verdict != MS_ALOG_VALID) {
             fprintf(s->out, "  ---- line %llu: %s: %s\n", (unsigned long long)line,
                     verdict_upper(s->r->verdict), s->r->why);
         }
@@ -412,6 +432,10 @@ static void header_text(FILE *out, const char *name, const ms_alog_report *r, bo
     fputs("  times    from the first line's time (UTC)\n", out);
     if (r->verdict == MS_ALOG_VALID) {
         fputs("  lines    every line below is verified\n\n", out);
+    } else if (r->verdict == MS_ALOG_PARTIAL) {
+        fprintf(out, "  lines    lines 1 to %llu are verified (signed by the checkpoint at line "
+                     "%llu); ! marks\n           the lines after it: NOT VERIFIED\n\n",
+                (unsigned long long)r->checkpoint_line, (unsigned long long)r->checkpoint_line);
     } else {
         fputs("  lines    NOT VERIFIED: a log that is not valid proves none of its lines; they\n"
               "           are shown as found, and ! marks the first problem and what follows\n\n",

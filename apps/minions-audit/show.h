@@ -17,6 +17,7 @@
 #define MS_AUDIT_EXIT_BAD 1        /* tampered, wrong key, malformed */
 #define MS_AUDIT_EXIT_USAGE 2      /* bad options, unreadable files */
 #define MS_AUDIT_EXIT_INCOMPLETE 3 /* no seal: a crash or a cut; never valid, never tampering */
+#define MS_AUDIT_EXIT_PARTIAL 4    /* no seal, but valid up to a signed checkpoint */
 
 /* The exit status a verdict gives. */
 int ms_audit_exit_status(ms_alog_verdict v);
@@ -40,8 +41,9 @@ void ms_audit_print_report(FILE *out, const char *name, ms_err file_err, const m
 
 /*
  * verify --json: {"logs":[{...}, ...]} on one line. Each entry: log, verdict ("valid",
- * "incomplete", "tampered", "wrong_key", "malformed" or "unreadable"), lines, bad_line,
- * why, kind, log_id, key ("ed25519:hex"), key_fingerprint, key_checked.
+ * "partial", "incomplete", "tampered", "wrong_key", "malformed" or "unreadable"), lines,
+ * bad_line, why, checkpoint_line (0: none verified), checkpoint_ts (when not 0), kind,
+ * log_id, key ("ed25519:hex"), key_fingerprint, key_checked.
  */
 typedef struct ms_audit_json_list ms_audit_json_list;
 MS_MUST_CHECK ms_err ms_audit_json_list_new(ms_audit_json_list **out);

@@ -540,6 +540,13 @@ static void r_log_seal(sb *b, ms_json_val d)
     add(b, "log sealed by the log key (%llu lines before the seal)", n);
 }
 
+static void r_log_checkpoint(sb *b, ms_json_val d)
+{
+    unsigned long long n = 0;
+    (void)count(d, "events", &n);
+    add(b, "checkpoint: the log key signs the %llu lines before it", n);
+}
+
 static const struct renderer {
     const char *type;
     void (*fn)(sb *, ms_json_val);
@@ -559,6 +566,7 @@ static const struct renderer {
     {"session_end", r_session_end},
     {"supervisor_stop", r_supervisor_stop},
     {"log_seal", r_log_seal},
+    {"log_checkpoint", r_log_checkpoint},
 };
 
 /* An unknown type: its name and its data as compact JSON, cut. */

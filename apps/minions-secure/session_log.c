@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/limits.h"
 #include "secure/attest/policy.h"
 #include "apps/minions-secure/cmds.h"
 #include "secure/client/report.h"
@@ -22,6 +23,12 @@ int ms_slog_apply(ms_slog_opts *o, int opt, const char *arg)
     case 2: o->key_file = arg; return arg[0] != '\0';
     case 3: o->context = 1; return 1;
     case 4: o->off = 1; return 1;
+    case 5:
+        o->ck_events_set = 1;
+        return ms_cli_parse_long(arg, 0, MS_MAX_LOG_CHECKPOINT_EVENTS, &o->ck_events);
+    case 6:
+        o->ck_secs_set = 1;
+        return ms_cli_parse_long(arg, 0, MS_MAX_LOG_CHECKPOINT_S, &o->ck_secs);
     default: return -1;
     }
 }
@@ -152,6 +159,19 @@ ms_err ms_slog_open(ms_slog *s, const ms_slog_opts *o, const char *kind, const c
                 ms_err_str(e),
                 e == MS_ERR_FILE_OPEN ? " (the file must not exist yet; its directory must)" : "");
         s->log = NULL;
+        return e;
+    }
+    e = ms_alog_set_checkpoints(
+        s->log, o->ck_events_set ? (uint32_t)o->ck_events : MS_ALOG_CHECKPOINT_EVENTS,
+        o->ck_secs_set ? (uint32_t)o->ck_secs : MS_ALOG_CHECKPOINT_S);
+    if (e == MS_OK) {
+        e = ms_slog_guard_start(s, prog);
+    }
+    if (e != MS_OK) {
+        fprintf(stderr, "%s: the session log %s: %s\n", prog, s->path, ms_err_str(e));
+        ms_err ce = ms_alog_close(s->log); /* sealed: it holds only its log_start */
+        (void)ce;
+        s->log = NULL;
     }
     return e;
 }
@@ -272,7 +292,11 @@ ms_err ms_slog_close(ms_slog *s, const char *prog, bool quiet)
     if (!s->log) {
         return MS_OK;
     }
-    ms_err e = ms_alog_close(s->log);
+    /* Sealed before the guard goes: a signal from here on finds the log sealed already. */
+    ms_err e = ms_alog_seal(s->log);
+    ms_slog_guard_stop(s);
+    ms_err ce = ms_alog_close(s->log); /* frees; the seal's result again */
+    e = e != MS_OK ? e : ce;
     s->log = NULL;
     if (e != MS_OK) {
         fprintf(stderr, "%s: the session log %s could not be sealed: %s (a verifier will call it "

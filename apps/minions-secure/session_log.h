@@ -28,6 +28,10 @@ typedef struct ms_slog_opts {
     const char *key_file; /* --log-key FILE: the log key (default ms_alog_default_key_path) */
     int context;          /* --log-context: documents and images go into the log too */
     int off;              /* --no-log */
+    /* --log-checkpoint-events N, --log-checkpoint-secs S (docs/logs.md "Checkpoints");
+       *_set: given, else MS_ALOG_CHECKPOINT_EVENTS / _S */
+    long ck_events, ck_secs;
+    int ck_events_set, ck_secs_set;
 } ms_slog_opts;
 
 /* Option values (getopt_long) of the log options: between the connection options and a
@@ -36,7 +40,9 @@ typedef struct ms_slog_opts {
 #define MS_SLOG_OPTIONS                                                                         \
     {"log", 1, 0, MS_SLOG_OPT_BASE}, {"log-dir", 1, 0, MS_SLOG_OPT_BASE + 1},                   \
         {"log-key", 1, 0, MS_SLOG_OPT_BASE + 2}, {"log-context", 0, 0, MS_SLOG_OPT_BASE + 3},   \
-        {"no-log", 0, 0, MS_SLOG_OPT_BASE + 4}
+        {"no-log", 0, 0, MS_SLOG_OPT_BASE + 4},                                                 \
+        {"log-checkpoint-events", 1, 0, MS_SLOG_OPT_BASE + 5},                                  \
+        {"log-checkpoint-secs", 1, 0, MS_SLOG_OPT_BASE + 6}
 
 #define MS_SLOG_HELP                                                                            \
     "Session log (an append-only, hash-chained file sealed by the log key; docs/logs.md):\n"    \
@@ -47,15 +53,24 @@ typedef struct ms_slog_opts {
     "                               ~/.config/minions-secure/log-key; created 0600 on first use)\n" \
     "  --log-context                also log attached documents' text and images (off: only\n"  \
     "                               their names and sizes)\n"                                   \
-    "  --no-log                     keep no session log\n"
+    "  --no-log                     keep no session log\n"                                     \
+    "  --log-checkpoint-events N    sign a checkpoint into the log after N lines (default\n"  \
+    "                               64; 0: not by count), so that a crash or a kill\n"     \
+    "                               leaves a log that verifies up to it\n"                  \
+    "  --log-checkpoint-secs S      ... and S seconds after a line (default 5; 0: not by\n" \
+    "                               time). Ctrl-C (SIGINT) or SIGTERM seals the log, then\n"\
+    "                               ends the program as that signal does (status 130, 143)\n"
 
 /* 1: taken; 0: a log option with a bad value; -1: not a log option. */
 int ms_slog_apply(ms_slog_opts *o, int opt, const char *arg);
+
+struct ms_slog_guard;
 
 typedef struct ms_slog {
     ms_alog *log; /* NULL with --no-log */
     bool context;
     char path[PATH_MAX];
+    struct ms_slog_guard *guard; /* SIGINT/SIGTERM seal the log (session_log_signals.c) */
 } ms_slog;
 
 /*
@@ -86,6 +101,19 @@ MS_MUST_CHECK ms_err ms_slog_event(ms_slog *s, const char *type, const ms_json_b
  * outlive the run.
  */
 ms_proto_sink ms_slog_sink(ms_slog *s);
+
+/*
+ * SIGINT and SIGTERM while the log is open (ms_slog_open starts this, ms_slog_close ends
+ * it): the handler only writes the signal's number to a pipe; a thread of ours reads it,
+ * seals the log (ms_alog_seal: the log's lock orders it after an event being written, and
+ * the log refuses every later one), says so on stderr and ends the process by the same
+ * signal with its default action (a shell sees status 128 + the signal). The log has the
+ * checkpoints of o (ms_alog_set_checkpoints). One guard per process: MS_ERR_STATE for a
+ * second; MS_ERR_ALOG_SIGNALS when the pipe, the handlers or the thread cannot be set up.
+ */
+MS_MUST_CHECK ms_err ms_slog_guard_start(ms_slog *s, const char *prog);
+/* Stop watching (the handlers are put back as they were). The log itself is untouched. */
+void ms_slog_guard_stop(ms_slog *s);
 
 /*
  * Seal and close. Says on stderr where the log is (unless quiet), or why it could not be

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/limits.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/supervisor/ratelimit.h"
@@ -98,6 +99,12 @@ static const char USAGE[] =
     "                           time is made there, one per start\n"
     "  --audit-key FILE         the Ed25519 key that seals it, created (0600, and FILE.pub) on\n"
     "                           first use (default: minions-supervisor-log-key next to --dev-key)\n"
+    "  --audit-checkpoint-events N\n"
+    "                           sign a checkpoint into it after N lines (default 64;\n"
+    "                           0: not by count), so a crash leaves a prefix that\n"
+    "                           verifies (docs/logs.md)\n"
+    "  --audit-checkpoint-secs S  ... and S seconds after a line (default 5; 0: not\n"
+    "                           by time)\n"
     "  --help, --version\n"
     "\n"
     "Development mode: dev-key evidence proves that this process holds the dev key. It does\n"
@@ -144,6 +151,8 @@ enum {
 
 /* Audit log options (numbered apart from the lists around). */
 enum { O_AUDIT_LOG = 420, O_AUDIT_KEY };
+/* the audit log's checkpoints */
+enum { O_AUDIT_CK_EVENTS = 430, O_AUDIT_CK_SECS };
 
 /* TPM key provenance options (numbered apart from the lists around). */
 enum { O_TPM_AK_CERT = 440, O_TPM_REQUEST, O_TPM_ACTIVATE, O_TPM_ACTIVATE_OUT };
@@ -195,6 +204,12 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_ACCESS: o->access_log = arg; return 1;
     case O_AUDIT_LOG: o->audit_log = arg; return 1;
     case O_AUDIT_KEY: o->audit_key = arg; return 1;
+    case O_AUDIT_CK_EVENTS:
+        o->audit_ck_events_set = 1;
+        return parse_ul(arg, 0, MS_MAX_LOG_CHECKPOINT_EVENTS, &o->audit_ck_events);
+    case O_AUDIT_CK_SECS:
+        o->audit_ck_s_set = 1;
+        return parse_ul(arg, 0, MS_MAX_LOG_CHECKPOINT_S, &o->audit_ck_s);
     case O_LEVEL: return parse_level(arg, &o->level);
     case O_TCTI: o->ev.tpm_tcti = arg; return 1;
     case O_SNP_CERTS: o->ev.snp_certs = arg; return 1;
@@ -235,6 +250,8 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"gpus", 1, 0, O_NV_GPUS}, {"nvml-lib", 1, 0, O_NV_LIB},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
+        {"audit-checkpoint-events", 1, 0, O_AUDIT_CK_EVENTS},
+        {"audit-checkpoint-secs", 1, 0, O_AUDIT_CK_SECS},
         {"tpm-ak-cert", 1, 0, O_TPM_AK_CERT}, {"tpm-enrol-request", 1, 0, O_TPM_REQUEST},
         {"tpm-activate", 1, 0, O_TPM_ACTIVATE}, {"tpm-activate-out", 1, 0, O_TPM_ACTIVATE_OUT},
         {0, 0, 0, 0}};

@@ -26,6 +26,9 @@ typedef struct sup_opts {
     unsigned long strict_rate, strict_burst;
     const char *access_log;
     const char *audit_log, *audit_key;
+    /* --audit-checkpoint-events / -secs (docs/logs.md "Checkpoints"); *_set: given */
+    unsigned long audit_ck_events, audit_ck_s;
+    int audit_ck_events_set, audit_ck_s_set;
     ms_log_level level;
     /* one-shot TPM enrolment steps (then exit): docs/attest-tpm2.md §7 */
     const char *tpm_enrol_request, *tpm_activate, *tpm_activate_out;

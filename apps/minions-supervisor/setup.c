@@ -13,6 +13,7 @@
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/policy.h"
+#include "secure/audit/alog.h"
 
 /* --tpm-enrol-request / --tpm-activate: one TPM step of an AK enrolment, then exit. */
 int sup_tpm_enrol(const sup_opts *o)
@@ -233,7 +234,12 @@ int sup_open_audit(sup_app *a, const sup_opts *o)
     ms_sup_audit_cfg cfg = {.path = o->audit_log, .key_path = o->audit_key, .listen = o->srv.listen,
                             .evidence = ms_evidence_type_name(a->src.type),
                             .backend_url = o->bridge.base_url,
-                            .development = a->src.type == MS_EVIDENCE_DEV_KEY};
+                            .development = a->src.type == MS_EVIDENCE_DEV_KEY,
+                            .checkpoint_events = o->audit_ck_events_set
+                                                     ? (uint32_t)o->audit_ck_events
+                                                     : MS_ALOG_CHECKPOINT_EVENTS,
+                            .checkpoint_s = o->audit_ck_s_set ? (uint32_t)o->audit_ck_s
+                                                              : MS_ALOG_CHECKPOINT_S};
     if (!o->audit_log) {
         return 0;
     }

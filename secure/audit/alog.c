@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/limits.h"
 #include "secure/audit/alog_fmt.h"
 
 struct ms_alog {
@@ -27,6 +29,14 @@ struct ms_alog {
     uint64_t seq;                   /* of the next line */
     uint64_t bytes;                 /* written so far */
     ms_err err;                     /* first I/O error: sticky */
+    /* checkpoints (ms_alog_set_checkpoints) and the seal */
+    pthread_cond_t cv;              /* wakes the checkpoint thread */
+    pthread_t ticker;
+    bool ticker_on, stop, dir_synced, sealed;
+    uint32_t ck_events, ck_s;
+    uint64_t pending;               /* lines not yet covered by a checkpoint */
+    struct timespec pending_since;  /* CLOCK_MONOTONIC: when the first of them was written */
+    ms_err seal_err;                /* what ms_alog_seal returned */
 };
 
 static const char *const KINDS[] = {"minion", "minions", "chat", "ask", "supervisor"};
@@ -35,6 +45,7 @@ static const char *const START_OWN[] = {"kind", "log_id", "key", "started"};
 
 /* The longest seal line: fixed text, a 20-digit seq and events, 128 hex of signature. */
 #define SEAL_LINE_MAX 400u
+#define CHECKPOINT_LINE_MAX 400u /* the same with "log_checkpoint" */
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
@@ -111,6 +122,7 @@ static ms_err append_locked(ms_alog *l, const char *type, const char *ts, const 
     ms_buf line;
     ms_buf_init(&line, MS_ALOG_MAX_LINE + 1u);
     ENSURE(l->err == MS_OK, l->err);
+    ENSURE(!l->sealed, MS_ERR_ALOG_SEALED);
     ENSURE(l->fd >= 0, MS_ERR_STATE);
     ENSURE(seal || l->seq + 2u <= MS_ALOG_MAX_EVENTS, MS_ERR_CAP_EXCEEDED);
     TRY_OUT(build_line(l, type, ts, data, data_len, &line));
@@ -124,6 +136,12 @@ static ms_err append_locked(ms_alog *l, const char *type, const char *ts, const 
     crypto_hash_sha256(l->head, line.p, line.len - 1u); /* without its '\n' */
     l->seq++;
     l->bytes += line.len;
+    if (!seal && l->pending++ == 0) { /* the first line a checkpoint must cover */
+        (void)clock_gettime(CLOCK_MONOTONIC, &l->pending_since);
+        if (l->ticker_on) {
+            pthread_cond_signal(&l->cv);
+        }
+    }
 out:
     ms_buf_free(&line);
     return err;
@@ -158,6 +176,109 @@ static ms_err print_data(const ms_json_builder *data, ms_buf *out)
     return MS_OK;
 }
 
+static ms_err sync_dir(const char *path);
+
+/*
+ * A log_checkpoint line over the chain so far, then fsync (and, the first time, of the
+ * directory, so the file's name survives a crash too). Caller holds the lock. Skipped when
+ * nothing is to be covered, or when the line would take the room kept for the seal.
+ */
+static ms_err checkpoint_locked(ms_alog *l)
+{
+    uint8_t msg[MS_ALOG_CHECKPOINT_MSG_LEN], sig[crypto_sign_BYTES];
+    char sig_hex[MS_HEX_BUF_LEN(crypto_sign_BYTES)], data[64 + sizeof sig_hex];
+    char ts[MS_ALOG_TS_LEN + 1];
+    size_t n;
+    if (l->pending == 0 || l->err != MS_OK || l->sealed || l->fd < 0) {
+        return MS_OK;
+    }
+    if (l->seq + 2u > MS_ALOG_MAX_EVENTS ||
+        l->bytes + CHECKPOINT_LINE_MAX + SEAL_LINE_MAX > MS_ALOG_MAX_FILE) {
+        l->pending = 0; /* the log is nearly full: only the seal may follow */
+        return MS_OK;
+    }
+    TRY(now_ts(ts));
+    ms_alog_checkpoint_message(l->log_id, l->seq, l->head, ts, msg);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, l->key.sk);
+    TRY(ms_hex_encode(sig, sizeof sig, sig_hex, sizeof sig_hex, &n));
+    int dn = snprintf(data, sizeof data, "{\"events\":%llu,\"sig\":\"%s\"}",
+                      (unsigned long long)l->seq, sig_hex);
+    ENSURE(dn > 0 && (size_t)dn < sizeof data, MS_ERR_INTERNAL);
+    /* room was checked above, so it is written like the seal (true: no event caps) */
+    TRY(append_locked(l, "log_checkpoint", ts, (const uint8_t *)data, (size_t)dn, true));
+    l->pending = 0;
+    if (fdatasync(l->fd) != 0 || (!l->dir_synced && sync_dir(l->path) != MS_OK)) {
+        l->err = MS_ERR_ALOG_SYNC; /* the line is there, but may not survive a crash */
+        return l->err;
+    }
+    l->dir_synced = true;
+    return MS_OK;
+}
+
+/* a >= b */
+static bool ts_reached(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+/* The time rule: a checkpoint ck_s seconds after the first line not yet covered. */
+static void *ticker_main(void *arg)
+{
+    ms_alog *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->stop) {
+        if (l->pending == 0 || l->err != MS_OK || l->sealed) {
+            pthread_cond_wait(&l->cv, &l->mu);
+            continue;
+        }
+        struct timespec now, due = l->pending_since;
+        due.tv_sec += (time_t)l->ck_s;
+        (void)clock_gettime(CLOCK_MONOTONIC, &now);
+        if (ts_reached(&now, &due)) {
+            (void)checkpoint_locked(l); /* an error sticks in l->err: the next event reports it */
+        } else {
+            (void)pthread_cond_timedwait(&l->cv, &l->mu, &due);
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* Start the time rule's thread with every signal blocked in it (they are the program's). */
+static ms_err ticker_start(ms_alog *l)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&l->ticker, NULL, ticker_main, l);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ENSURE(rc == 0, MS_ERR_INTERNAL);
+    l->ticker_on = true;
+    return MS_OK;
+}
+
+ms_err ms_alog_set_checkpoints(ms_alog *l, uint32_t every_events, uint32_t every_s)
+{
+    ENSURE(l != NULL, MS_ERR_ARG);
+    ENSURE(every_events <= MS_MAX_LOG_CHECKPOINT_EVENTS && every_s <= MS_MAX_LOG_CHECKPOINT_S,
+           MS_ERR_ARG);
+    ms_err err = MS_OK;
+    pthread_mutex_lock(&l->mu);
+    l->ck_events = every_events;
+    l->ck_s = every_s;
+    if (every_s > 0 && !l->ticker_on && !l->sealed) {
+        err = ticker_start(l);
+    }
+    if (l->ticker_on) {
+        pthread_cond_signal(&l->cv); /* a new period applies from now */
+    }
+    if (err == MS_OK && every_events > 0 && l->pending >= every_events) {
+        err = checkpoint_locked(l);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return err;
+}
+
 static ms_err event_locked_call(ms_alog *l, const char *type, const ms_buf *text)
 {
     char ts[MS_ALOG_TS_LEN + 1];
@@ -165,6 +286,9 @@ static ms_err event_locked_call(ms_alog *l, const char *type, const ms_buf *text
     ms_err err = now_ts(ts);
     if (err == MS_OK) {
         err = append_locked(l, type, ts, text->p, text->len, false);
+    }
+    if (err == MS_OK && l->ck_events > 0 && l->pending >= l->ck_events) {
+        err = checkpoint_locked(l); /* this event is written: only the checkpoint failed */
     }
     pthread_mutex_unlock(&l->mu);
     return err;
@@ -279,9 +403,17 @@ out:
 
 static void alog_free(ms_alog *l)
 {
+    if (l->ticker_on) {
+        pthread_mutex_lock(&l->mu);
+        l->stop = true;
+        pthread_cond_signal(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->ticker, NULL);
+    }
     if (l->fd >= 0) {
         close(l->fd);
     }
+    pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
     free(l->path);
     ms_wipe(l, sizeof *l); /* the key, and the head */
@@ -316,7 +448,17 @@ ms_err ms_alog_open(ms_alog **out, const char *path, const ms_alog_key *key, con
     ms_alog *l = calloc(1, sizeof *l);
     ENSURE(l != NULL, MS_ERR_NOMEM);
     l->fd = -1;
-    if (pthread_mutex_init(&l->mu, NULL) != 0) {
+    pthread_condattr_t ca; /* the time rule waits on the monotonic clock */
+    bool ca_ok = pthread_condattr_init(&ca) == 0;
+    bool cv_ok = ca_ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+                 pthread_cond_init(&l->cv, &ca) == 0;
+    if (ca_ok) {
+        pthread_condattr_destroy(&ca);
+    }
+    if (!cv_ok || pthread_mutex_init(&l->mu, NULL) != 0) {
+        if (cv_ok) {
+            pthread_cond_destroy(&l->cv);
+        }
         free(l);
         return MS_ERR_INTERNAL;
     }
@@ -398,12 +540,15 @@ static ms_err write_seal(ms_alog *l)
     return append_locked(l, "log_seal", ts, (const uint8_t *)data, (size_t)dn, true);
 }
 
-ms_err ms_alog_close(ms_alog *l)
+ms_err ms_alog_seal(ms_alog *l)
 {
-    if (l == NULL) {
-        return MS_OK;
-    }
+    ENSURE(l != NULL, MS_ERR_ARG);
     pthread_mutex_lock(&l->mu);
+    if (l->sealed) {
+        ms_err again = l->seal_err;
+        pthread_mutex_unlock(&l->mu);
+        return again;
+    }
     ms_err err = l->err;
     if (err == MS_OK) {
         err = write_seal(l);
@@ -411,15 +556,29 @@ ms_err ms_alog_close(ms_alog *l)
     if (err == MS_OK) {
         err = fsync(l->fd) == 0 ? MS_OK : MS_ERR_IO;
     }
-    int fd = l->fd;
-    l->fd = -1;
-    pthread_mutex_unlock(&l->mu);
-    if (close(fd) != 0 && err == MS_OK) {
+    if (l->fd >= 0 && close(l->fd) != 0 && err == MS_OK) {
         err = MS_ERR_IO;
     }
+    l->fd = -1;
     if (err == MS_OK) {
         err = sync_dir(l->path);
     }
+    l->sealed = true; /* after the seal line: append_locked let it through */
+    l->seal_err = err;
+    l->stop = true;
+    if (l->ticker_on) {
+        pthread_cond_signal(&l->cv);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return err;
+}
+
+ms_err ms_alog_close(ms_alog *l)
+{
+    if (l == NULL) {
+        return MS_OK;
+    }
+    ms_err err = ms_alog_seal(l);
     alog_free(l);
     return err;
 }

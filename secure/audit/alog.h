@@ -29,10 +29,14 @@
  *     every byte of a log is covered by the chain or by the signature.
  * A log without a seal (a crash, or a cut) is INCOMPLETE, never valid. A line that does not
  * hash to the next line's prev is TAMPERED at that line.
+ *   - checkpoints: lines of type "log_checkpoint", in the seal's exact form with their own
+ *     domain ("minions-audit/1 checkpoint"), each signing the chain up to it; a log cut
+ *     after one is PARTIAL: valid up to that line, then incomplete (docs/logs.md).
  *
  * Writing is crash-safe: each event is one write(2) of a whole line to a file opened
- * O_APPEND|O_CREAT|O_EXCL (0600); the seal is followed by fsync of the file and of its
- * directory. Events are small (MS_ALOG_MAX_LINE); a writer never holds more than one line.
+ * O_APPEND|O_CREAT|O_EXCL (0600); each checkpoint and the seal are followed by fsync of the
+ * file (and, the first time and at the seal, of its directory). Events are small
+ * (MS_ALOG_MAX_LINE); a writer never holds more than one line.
  */
 
 #define MS_ALOG_MAX_LINE (4u * 1024u * 1024u) /* bytes of one line (one event) */
@@ -106,6 +110,28 @@ MS_MUST_CHECK ms_err ms_alog_close(ms_alog *l);
 /* Close without sealing (a test's crash; or a program that cannot go on): INCOMPLETE. */
 void ms_alog_abandon(ms_alog *l);
 
+/*
+ * Checkpoints (docs/logs.md "Checkpoints"): a signed log_checkpoint line, fsynced, once
+ * `every_events` lines are not yet covered by one, or `every_s` seconds after the first
+ * line not yet covered, whichever comes first (0: not by that rule; both 0: none, the
+ * default of ms_alog_open). The time rule runs in a thread of the log (all signals blocked
+ * in it), so a program waiting on something slow still gets its lines covered. A
+ * checkpoint that no longer fits the log's caps (room is kept for the seal) is skipped.
+ * MS_ERR_ARG: over MS_MAX_LOG_CHECKPOINT_EVENTS / _S (common/limits.h); MS_ERR_INTERNAL:
+ * the thread could not start (the log goes on without the time rule).
+ */
+#define MS_ALOG_CHECKPOINT_EVENTS 64u /* the programs' default: lines between checkpoints */
+#define MS_ALOG_CHECKPOINT_S 5u       /* the programs' default: seconds */
+MS_MUST_CHECK ms_err ms_alog_set_checkpoints(ms_alog *l, uint32_t every_events, uint32_t every_s);
+
+/*
+ * Seal now, without freeing: write the seal, fsync the file and its directory, and refuse
+ * every later event (MS_ERR_ALOG_SEALED). Thread-safe against ms_alog_event: a program
+ * stopping on a signal may seal from another thread while its workers still log.
+ * Calling it again returns the first call's result; ms_alog_close then only frees.
+ */
+MS_MUST_CHECK ms_err ms_alog_seal(ms_alog *l);
+
 /* --- verification (minions-audit) ------------------------------------------------------- */
 
 typedef enum ms_alog_verdict {
@@ -114,7 +140,11 @@ typedef enum ms_alog_verdict {
     MS_ALOG_TAMPERED = 2,   /* a line changed, removed, inserted or reordered, or bad seal */
     MS_ALOG_WRONG_KEY = 3,  /* intact and sealed, but by another key than the one expected */
     MS_ALOG_MALFORMED = 4,  /* not a log at all (first line is not a log_start) */
+    MS_ALOG_PARTIAL = 5,    /* no seal, but intact and signed up to a checkpoint: valid up to
+                               that line, then incomplete */
 } ms_alog_verdict;
+
+#define MS_ALOG_CHECKPOINT_TS_SIZE 25u /* a ts (24 characters) and its NUL */
 
 typedef struct ms_alog_report {
     ms_alog_verdict verdict;
@@ -124,6 +154,8 @@ typedef struct ms_alog_report {
     char kind[16];
     char log_id[33];
     uint8_t key[MS_ALOG_PK_LEN]; /* the key log_start names */
+    uint64_t checkpoint_line;    /* 1-based line of the last checkpoint that verified, 0: none */
+    char checkpoint_ts[MS_ALOG_CHECKPOINT_TS_SIZE]; /* its ts, "" when none */
 } ms_alog_report;
 
 /*

@@ -5,14 +5,15 @@
 
 #include "common/cursor.h"
 
-void ms_alog_seal_message(const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t seq,
-                          const uint8_t prev_hash[static MS_ALOG_HASH_LEN],
-                          const char ts[static MS_ALOG_TS_LEN],
-                          uint8_t out[static MS_ALOG_SEAL_MSG_LEN])
+/* domain || log_id || u64be(seq) || prev_hash || ts, into out. */
+static void signed_message(const char *domain, size_t domain_len,
+                           const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t seq,
+                           const uint8_t prev_hash[static MS_ALOG_HASH_LEN],
+                           const char ts[static MS_ALOG_TS_LEN], uint8_t *out)
 {
     uint8_t *p = out;
-    memcpy(p, MS_ALOG_SEAL_DOMAIN, MS_ALOG_SEAL_DOMAIN_LEN);
-    p += MS_ALOG_SEAL_DOMAIN_LEN;
+    memcpy(p, domain, domain_len);
+    p += domain_len;
     memcpy(p, log_id, MS_ALOG_ID_LEN);
     p += MS_ALOG_ID_LEN;
     ms_store_u64be(p, seq);
@@ -20,6 +21,23 @@ void ms_alog_seal_message(const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t 
     memcpy(p, prev_hash, MS_ALOG_HASH_LEN);
     p += MS_ALOG_HASH_LEN;
     memcpy(p, ts, MS_ALOG_TS_LEN);
+}
+
+void ms_alog_seal_message(const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t seq,
+                          const uint8_t prev_hash[static MS_ALOG_HASH_LEN],
+                          const char ts[static MS_ALOG_TS_LEN],
+                          uint8_t out[static MS_ALOG_SEAL_MSG_LEN])
+{
+    signed_message(MS_ALOG_SEAL_DOMAIN, MS_ALOG_SEAL_DOMAIN_LEN, log_id, seq, prev_hash, ts, out);
+}
+
+void ms_alog_checkpoint_message(const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t seq,
+                                const uint8_t prev_hash[static MS_ALOG_HASH_LEN],
+                                const char ts[static MS_ALOG_TS_LEN],
+                                uint8_t out[static MS_ALOG_CHECKPOINT_MSG_LEN])
+{
+    signed_message(MS_ALOG_CHECKPOINT_DOMAIN, MS_ALOG_CHECKPOINT_DOMAIN_LEN, log_id, seq,
+                   prev_hash, ts, out);
 }
 
 ms_alog_line_status ms_alog_line_next(const uint8_t *log, size_t len, size_t *off,

@@ -32,6 +32,20 @@ void ms_alog_seal_message(const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t 
                           uint8_t out[static MS_ALOG_SEAL_MSG_LEN]);
 
 /*
+ * A checkpoint's message: the same fields under another domain, so that a checkpoint's
+ * signature can never stand for a seal (docs/logs.md "Checkpoints").
+ */
+#define MS_ALOG_CHECKPOINT_DOMAIN "minions-audit/1 checkpoint"
+#define MS_ALOG_CHECKPOINT_DOMAIN_LEN (sizeof MS_ALOG_CHECKPOINT_DOMAIN - 1u)
+#define MS_ALOG_CHECKPOINT_MSG_LEN                                                                 \
+    (MS_ALOG_CHECKPOINT_DOMAIN_LEN + MS_ALOG_ID_LEN + 8u + MS_ALOG_HASH_LEN + MS_ALOG_TS_LEN)
+
+void ms_alog_checkpoint_message(const uint8_t log_id[static MS_ALOG_ID_LEN], uint64_t seq,
+                                const uint8_t prev_hash[static MS_ALOG_HASH_LEN],
+                                const char ts[static MS_ALOG_TS_LEN],
+                                uint8_t out[static MS_ALOG_CHECKPOINT_MSG_LEN]);
+
+/*
  * Bounded line reader over a whole log in memory. From *off, find the next '\n' no further
  * than MS_ALOG_MAX_LINE bytes on. OK: (*line, *line_len) is the line without its '\n' and *off
  * moves past it. END: *off == len. CUT: the rest of the input (under the cap) has no '\n'.

@@ -40,6 +40,8 @@ const char *ms_alog_verdict_name(ms_alog_verdict v)
         return "wrong_key";
     case MS_ALOG_MALFORMED:
         return "malformed";
+    case MS_ALOG_PARTIAL:
+        return "partial";
     }
     return "unknown";
 }
@@ -189,13 +191,26 @@ static const char *check_start(const line_info *li, ms_alog_report *r, uint8_t l
     return NULL;
 }
 
+static bool is_checkpoint(const line_info *li)
+{
+    return strcmp(li->type, "log_checkpoint") == 0;
+}
+
+/* A seal's or a checkpoint's signature (each under its own domain). */
 static bool sig_ok(const uint8_t pk[static MS_ALOG_PK_LEN], const uint8_t log_id[static MS_ALOG_ID_LEN],
                    const line_info *seal, const uint8_t prev_hash[static MS_ALOG_HASH_LEN],
                    const uint8_t sig[static MS_ALOG_SIG_LEN])
 {
-    uint8_t msg[MS_ALOG_SEAL_MSG_LEN];
-    ms_alog_seal_message(log_id, seal->seq, prev_hash, seal->ts, msg);
-    return crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0;
+    uint8_t msg[MS_ALOG_CHECKPOINT_MSG_LEN > MS_ALOG_SEAL_MSG_LEN ? MS_ALOG_CHECKPOINT_MSG_LEN
+                                                                   : MS_ALOG_SEAL_MSG_LEN];
+    size_t n = MS_ALOG_SEAL_MSG_LEN;
+    if (is_checkpoint(seal)) {
+        ms_alog_checkpoint_message(log_id, seal->seq, prev_hash, seal->ts, msg);
+        n = MS_ALOG_CHECKPOINT_MSG_LEN;
+    } else {
+        ms_alog_seal_message(log_id, seal->seq, prev_hash, seal->ts, msg);
+    }
+    return crypto_sign_verify_detached(sig, msg, n, pk) == 0;
 }
 
 /* The seal's data: exactly {"events": its seq, "sig": 128 lowercase hex}. */
@@ -221,6 +236,7 @@ typedef struct walk {
     uint8_t hash[MS_ALOG_HASH_LEN];      /* SHA-256 of line i */
     uint8_t log_id[MS_ALOG_ID_LEN];
     const uint8_t *expected_pk;
+    bool other_key; /* a checkpoint verified under the named key, which is not the expected one */
 } walk;
 
 /*
@@ -233,12 +249,13 @@ static ms_err chain_break(walk *w, const line_info *li, ms_alog_report *r)
 {
     uint64_t a = w->i, b = w->i + 1u; /* 1-based numbers of lines i-1 and i */
     uint8_t sig[MS_ALOG_SIG_LEN];
-    if (strcmp(li->type, "log_seal") == 0 && seal_fields(li, sig) &&
+    if ((strcmp(li->type, "log_seal") == 0 || is_checkpoint(li)) && seal_fields(li, sig) &&
         sig_ok(r->key, w->log_id, li, w->prev_hash, sig)) {
         return judge(r, MS_ALOG_TAMPERED, b,
-                     "line %llu (the seal) was changed: its prev is not line %llu's hash, "
+                     "line %llu (%s) was changed: its prev is not line %llu's hash, "
                      "though its signature covers line %llu",
-                     (unsigned long long)b, (unsigned long long)a, (unsigned long long)a);
+                     (unsigned long long)b, is_checkpoint(li) ? "a checkpoint" : "the seal",
+                     (unsigned long long)a, (unsigned long long)a);
     }
     size_t off = w->off;
     const uint8_t *p;
@@ -269,6 +286,7 @@ static ms_err chain_break(walk *w, const line_info *li, ms_alog_report *r)
  */
 static bool seal_exact(const line_info *li, const uint8_t *p, size_t n)
 {
+    const char *type = is_checkpoint(li) ? "log_checkpoint" : "log_seal";
     char prev[MS_HEX_BUF_LEN(MS_ALOG_HASH_LEN)], want[512];
     const char *sig;
     size_t len;
@@ -277,9 +295,10 @@ static bool seal_exact(const line_info *li, const uint8_t *p, size_t n)
         return false;
     }
     int k = snprintf(want, sizeof want,
-                     "{\"v\":1,\"seq\":%llu,\"ts\":\"%.24s\",\"type\":\"log_seal\",\"prev\":\"%s\","
+                     "{\"v\":1,\"seq\":%llu,\"ts\":\"%.24s\",\"type\":\"%s\",\"prev\":\"%s\","
                      "\"data\":{\"events\":%llu,\"sig\":\"%s\"}}",
-                     (unsigned long long)li->seq, li->ts, prev, (unsigned long long)li->seq, sig);
+                     (unsigned long long)li->seq, li->ts, type, prev, (unsigned long long)li->seq,
+                     sig);
     return k > 0 && (size_t)k < sizeof want && (size_t)k == n && ms_ct_equal(want, p, n);
 }
 
@@ -326,6 +345,41 @@ static ms_err check_seal(walk *w, const line_info *li, const uint8_t *p, size_t 
     return judge(r, MS_ALOG_VALID, 0, "intact and sealed");
 }
 
+/*
+ * A checkpoint line (already chained): the seal's fields and exact form, its signature
+ * under the key the log names. It is remembered; the log goes on. *done on a verdict.
+ */
+static ms_err check_checkpoint(walk *w, const line_info *li, const uint8_t *p, size_t n,
+                               ms_alog_report *r, bool *done)
+{
+    uint64_t b = w->i + 1u;
+    uint8_t sig[MS_ALOG_SIG_LEN];
+    *done = true;
+    if (!seal_fields(li, sig)) {
+        return judge(r, MS_ALOG_TAMPERED, b,
+                     "line %llu (a checkpoint) does not hold exactly events (its seq, %llu) and "
+                     "sig (128 lowercase hex digits)",
+                     (unsigned long long)b, (unsigned long long)li->seq);
+    }
+    if (!seal_exact(li, p, n)) {
+        return judge(r, MS_ALOG_TAMPERED, b,
+                     "line %llu (a checkpoint) is not in the exact form the writer prints "
+                     "(docs/logs.md): it was edited",
+                     (unsigned long long)b);
+    }
+    if (!sig_ok(r->key, w->log_id, li, w->prev_hash, sig)) {
+        return judge(r, MS_ALOG_TAMPERED, b,
+                     "line %llu (a checkpoint): its signature does not verify under the key the "
+                     "log names: the lines before it were changed, or it was forged",
+                     (unsigned long long)b);
+    }
+    w->other_key = w->expected_pk != NULL && !ms_ct_equal(w->expected_pk, r->key, MS_ALOG_PK_LEN);
+    r->checkpoint_line = b;
+    snprintf(r->checkpoint_ts, sizeof r->checkpoint_ts, "%.24s", li->ts);
+    *done = false;
+    return MS_OK;
+}
+
 /* One complete line (index w->i). *done when a verdict was given. */
 static ms_err check_line(walk *w, const uint8_t *p, size_t n, ms_alog_report *r, bool *done)
 {
@@ -358,7 +412,8 @@ static ms_err check_line(walk *w, const uint8_t *p, size_t n, ms_alog_report *r,
                     "line %llu is a second log_start: another log was joined to this one",
                     (unsigned long long)b);
         goto out;
-    } else if (strncmp(li.type, "log_", 4) == 0 && strcmp(li.type, "log_seal") != 0) {
+    } else if (strncmp(li.type, "log_", 4) == 0 && strcmp(li.type, "log_seal") != 0 &&
+               !is_checkpoint(&li)) {
         err = judge(r, MS_ALOG_TAMPERED, b,
                     "line %llu has a type in the log's own log_ namespace that the writer never "
                     "uses: it was edited",
@@ -370,6 +425,11 @@ static ms_err check_line(walk *w, const uint8_t *p, size_t n, ms_alog_report *r,
     } else if (strcmp(li.type, "log_seal") == 0) {
         err = check_seal(w, &li, p, n, r);
         goto out;
+    } else if (is_checkpoint(&li)) {
+        err = check_checkpoint(w, &li, p, n, r, done);
+        if (*done) {
+            goto out;
+        }
     }
     r->events = b;
     *done = false;
@@ -378,13 +438,48 @@ out:
     return err;
 }
 
+/*
+ * The log ends without a seal, at line `line` (1-based; `what` says how). After a
+ * checkpoint that is PARTIAL: valid up to it, then incomplete (WRONG_KEY when the
+ * checkpoints are by another key than the expected one); else INCOMPLETE (the caller's
+ * words). Returns MS_OK with *judged when it gave the verdict.
+ */
+static ms_err end_after_checkpoint(const walk *w, uint64_t line, const char *what,
+                                   ms_alog_report *r, bool *judged)
+{
+    char fp_log[MS_FINGERPRINT_LEN], fp_want[MS_FINGERPRINT_LEN];
+    *judged = r->checkpoint_line > 0;
+    if (!*judged) {
+        return MS_OK;
+    }
+    if (w->other_key) {
+        ms_devkey_fingerprint(r->key, fp_log);
+        ms_devkey_fingerprint(w->expected_pk, fp_want);
+        return judge(r, MS_ALOG_WRONG_KEY, r->checkpoint_line,
+                     "checkpointed by %s (the key the log names), not by the expected key %s",
+                     fp_log, fp_want);
+    }
+    return judge(r, MS_ALOG_PARTIAL, line,
+                 "valid up to line %llu (checkpoint at %s), then incomplete: %s; what follows "
+                 "line %llu is not covered by a signature",
+                 (unsigned long long)r->checkpoint_line, r->checkpoint_ts, what,
+                 (unsigned long long)r->checkpoint_line);
+}
+
 /* The last line has no '\n'. Line 1 must at least start like a log. */
 static ms_err cut_line(const walk *w, const uint8_t *p, size_t n, ms_alog_report *r)
 {
     uint64_t b = w->i + 1u;
+    bool judged;
     size_t k = n < sizeof LINE0_PREFIX - 1u ? n : sizeof LINE0_PREFIX - 1u;
     if (w->i == 0 && !ms_ct_equal(p, LINE0_PREFIX, k)) {
         return judge(r, MS_ALOG_MALFORMED, 1, "line 1 is not a log_start: this is not an audit log");
+    }
+    TRY(end_after_checkpoint(w, b, "the last line is cut short (no newline at the end) and no "
+                                   "seal follows",
+                             r, &judged));
+    if (judged) {
+        return MS_OK;
     }
     return judge(r, MS_ALOG_INCOMPLETE, b,
                  "line %llu is cut short (the file does not end with a newline): the program "
@@ -416,6 +511,11 @@ ms_err ms_alog_verify(const uint8_t *log, size_t len, const uint8_t *expected_pk
         uint64_t b = w.i + 1u;
         ms_alog_line_status st = ms_alog_line_next(log, len, &w.off, &p, &n);
         if (st == MS_ALOG_LINE_END) {
+            bool judged;
+            TRY(end_after_checkpoint(&w, w.i, "no seal follows the last line", out, &judged));
+            if (judged) {
+                return MS_OK;
+            }
             return judge(out, MS_ALOG_INCOMPLETE, w.i,
                          "line %llu is the last line and no seal follows it: the program "
                          "stopped (crash, kill) or the log was cut at a line end",

@@ -139,6 +139,11 @@ ms_err ms_sup_audit_open(ms_sup_audit **out, const ms_sup_audit_cfg *cfg,
     a->key_created = created;
     TRY_OUT(start_data(cfg, &b));
     TRY_OUT(ms_alog_open(&a->log, path, &key, "supervisor", b));
+    err = ms_alog_set_checkpoints(a->log, cfg->checkpoint_events, cfg->checkpoint_s);
+    if (err != MS_OK) {
+        ms_alog_abandon(a->log); /* only log_start: verifies as incomplete */
+        goto out;
+    }
     *out = a;
     a = NULL;
 out:

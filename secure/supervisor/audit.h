@@ -33,6 +33,8 @@ typedef struct ms_sup_audit_cfg {
     const char *evidence;    /* the evidence type's name, e.g. "tpm2-quote" */
     const char *backend_url; /* logged without user:password@, query or fragment */
     int development;         /* dev-key evidence */
+    /* checkpoints (ms_alog_set_checkpoints): every N lines / S seconds; 0 and 0: none */
+    uint32_t checkpoint_events, checkpoint_s;
 } ms_sup_audit_cfg;
 
 /* Which part ms_sup_audit_open failed on. */

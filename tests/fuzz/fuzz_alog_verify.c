@@ -33,7 +33,10 @@ static const uint8_t EXAMPLE_PK[32] = {
 
 static void check_report(const ms_alog_report *r, size_t size)
 {
-    need(r->verdict <= MS_ALOG_MALFORMED);
+    need(r->verdict <= MS_ALOG_PARTIAL);
+    /* PARTIAL: a checkpoint verified, and it is among the lines that passed the chain */
+    need(r->verdict != MS_ALOG_PARTIAL || (r->checkpoint_line > 0 && r->checkpoint_line <= r->events));
+    need(memchr(r->checkpoint_ts, 0, sizeof r->checkpoint_ts) != NULL);
     need(memchr(r->why, 0, sizeof r->why) != NULL && r->why[0] != 0);
     need(memchr(r->kind, 0, sizeof r->kind) != NULL);
     need(memchr(r->log_id, 0, sizeof r->log_id) != NULL);

@@ -584,6 +584,71 @@ static void test_python_verifier(void)
     run_free(&r);
 }
 
+/* A crashed log with a checkpoint every 3 lines: log_start, e, e, C(4), e (5 lines). */
+static void partial_log(const char *path)
+{
+    ms_alog *l;
+    CHECK_OK(ms_alog_open(&l, path, &key_a, "chat", NULL));
+    CHECK_OK(ms_alog_set_checkpoints(l, 3, 0));
+    static const char turn[] = "{\"turn\":1,\"user\":\"hi\"}";
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(ms_alog_event_json(l, "chat_turn", turn, sizeof turn - 1));
+    }
+    ms_alog_abandon(l);
+}
+
+/* "valid up to line L (checkpoint at TIME), then incomplete": exit 4, in text, JSON, show,
+ * and the Python verifier. */
+static void test_partial(void)
+{
+    char partial[PATH_MAX];
+    e2e_path(partial, "%s/partial.log", dir);
+    partial_log(partial);
+    run r = audit("verify", "--key", pub_a, partial, NULL);
+    CHECK(r.code == 4);
+    CHECK(strstr(out_of(&r), ": PARTIAL: valid up to line 4 (checkpoint at 20") != NULL);
+    CHECK(strstr(out_of(&r), "), then incomplete: no seal follows the last line") != NULL);
+    CHECK(strstr(out_of(&r), "lines 1 to 4 are proven") != NULL);
+    run_free(&r);
+    r = audit("verify", "--key", pub_b, partial, NULL);
+    CHECK(r.code == 1 && strstr(out_of(&r), ": WRONG KEY: checkpointed by sha256:") != NULL);
+    run_free(&r);
+    /* the worst status: incomplete (3) over partial (4) over valid (0) */
+    r = audit("verify", partial, log_demo, NULL, NULL);
+    CHECK(r.code == 4);
+    run_free(&r);
+    r = audit("verify", partial, log_cut, log_demo, NULL);
+    CHECK(r.code == 3);
+    run_free(&r);
+    r = audit("verify", "--json", partial, NULL, NULL);
+    ms_json_doc *doc = NULL;
+    ms_json_val logs, first;
+    size_t n, len;
+    const char *v;
+    uint64_t line;
+    CHECK(r.code == 4);
+    CHECK_OK(ms_json_parse(out_of(&r), r.out.len, &doc));
+    CHECK_OK(ms_json_get_arr(ms_json_root(doc), "logs", 10, &logs, &n));
+    CHECK_OK(ms_json_arr_at(logs, 0, &first));
+    CHECK_OK(ms_json_get_str(first, "verdict", 32, &v, &len));
+    CHECK(strcmp(v, "partial") == 0);
+    CHECK_OK(ms_json_get_u64(first, "checkpoint_line", 100, &line));
+    CHECK(line == 4);
+    CHECK_OK(ms_json_get_str(first, "checkpoint_ts", 32, &v, &len));
+    CHECK(len == 24);
+    ms_json_free(doc);
+    run_free(&r);
+    r = audit("show", partial, NULL, NULL, NULL);
+    CHECK(r.code == 4);
+    CHECK(strstr(out_of(&r), "checkpoint: the log key signs the 3 lines before it") != NULL);
+    CHECK(strstr(out_of(&r), "---- line 5 on: after the last checkpoint: NOT VERIFIED") != NULL);
+    CHECK(strstr(out_of(&r), "lines 1 to 4 are verified") != NULL);
+    run_free(&r);
+    r = python_verify(partial, pub_a);
+    CHECK(r.code == 4 && strstr(out_of(&r), "partial at line 5: valid up to line 4") != NULL);
+    run_free(&r);
+}
+
 /* Every byte flipped and every cut of a small log: minions-audit and the Python agree. */
 static void test_cross_check(void)
 {
@@ -598,13 +663,21 @@ static void test_cross_check(void)
     CHECK_OK(ms_alog_event_json(l, "chat_turn", turn, sizeof turn - 1));
     CHECK_OK(ms_alog_event_json(l, "chat_command", cmd, sizeof cmd - 1));
     CHECK_OK(ms_alog_close(l));
-    char *argv[] = {"/usr/bin/python3", script, (char *)audit_bin, small, pub_a, work, NULL};
-    run r = run_argv(argv);
-    CHECK(r.code == 0 && strstr(out_of(&r), " 0 disagreements") != NULL);
-    if (r.code != 0) {
-        fprintf(stderr, "%s%s", out_of(&r), r.err.p ? (const char *)r.err.p : "");
+    /* and a crashed log with a checkpoint */
+    char crashed[PATH_MAX];
+    e2e_path(crashed, "%s/crashed.log", dir);
+    partial_log(crashed);
+    const char *logs[] = {small, crashed};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {"/usr/bin/python3", script, (char *)audit_bin, (char *)logs[i], pub_a,
+                        work, NULL};
+        run r = run_argv(argv);
+        CHECK(r.code == 0 && strstr(out_of(&r), " 0 disagreements") != NULL);
+        if (r.code != 0) {
+            fprintf(stderr, "%s%s", out_of(&r), r.err.p ? (const char *)r.err.p : "");
+        }
+        run_free(&r);
     }
-    run_free(&r);
 }
 
 int main(int argc, char **argv)
@@ -647,6 +720,7 @@ int main(int argc, char **argv)
     RUN(test_show);
     RUN(test_show_sessions);
     RUN(test_python_verifier);
+    RUN(test_partial);
     RUN(test_cross_check);
     ms_alog_key_wipe(&key_a);
     ms_alog_key_wipe(&key_b);

@@ -748,6 +748,67 @@ static void test_ollama_images(void)
     }
 }
 
+/* --- SIGINT and SIGTERM seal the log (docs/logs.md "Signals") ------------------------------- */
+
+/* The log verifies VALID with the test's key. */
+static void check_sealed(const char *path)
+{
+    ms_buf log;
+    ms_alog_report rep;
+    uint8_t pk[MS_SIGN_PK_LEN];
+    cchat_read(path, &log);
+    CHECK_OK(ms_devkey_read_public(CE.logpub, pk));
+    CHECK_OK(ms_alog_verify(log.p, log.len, pk, &rep));
+    CHECK(rep.verdict == MS_ALOG_VALID);
+    CHECK(buf_contains(&log, "\"type\":\"log_seal\""));
+    ms_buf_free(&log);
+}
+
+/* From a pipe: SIGINT between turns, SIGTERM in the middle of a streamed reply. */
+static void test_signals_pipe(void)
+{
+    cchat c;
+    char log[PATH_MAX];
+    path_in(log, "sigint.ndjson");
+    CHECK(cchat_start(&c, SUP.port, (const char *const[]){"--log", log, NULL}) == 0);
+    CHECK(cchat_send(&c, "alpha before the signal") == 0);
+    CHECK(cchat_wait_out(&c, "Answer alpha.", WAIT_MS) == 0);
+    /* the reply is shown before its chat_turn event is written: wait for that too */
+    for (int waited = 0; !e2e_file_contains(log, "\"user\":\"alpha before the signal\"") &&
+                         waited < WAIT_MS;
+         waited += 50) {
+        e2e_sleep_ms(50);
+    }
+    CHECK(kill(c.p.pid, SIGINT) == 0);
+    CHECK(e2e_proc_wait(&c.p, END_MS) == 128 + SIGINT); /* ended by the signal itself */
+    (void)cchat_end(&c, END_MS);                         /* its input, its FIFO */
+    CHECK(!e2e_report_in(c.err));
+    CHECK(e2e_file_contains(c.err, "interrupted (SIGINT): the session log "));
+    check_sealed(log);
+    CHECK(e2e_file_contains(log, "\"user\":\"alpha before the signal\""));
+
+    e2e_server slow, v;
+    path_in(log, "sigterm.ndjson");
+    if (e2e_world_sim(&CE, &slow, &(e2e_sim_cfg){.record = 1, .extra = {"--tokens-per-sec", "4"}}) != 0 ||
+        e2e_world_sup(&CE, &v, &(e2e_sup_cfg){.backend_port = slow.port}) != 0 ||
+        cchat_start(&c, v.port, (const char *const[]){"--log", log, NULL}) != 0) {
+        CHECK(!"start");
+        CHECK(e2e_server_stop(&slow, E2E_STOP_GRACE_MS) == 0);
+        return;
+    }
+    CHECK(cchat_send(&c, "slow story please") == 0);
+    CHECK(cchat_wait_out(&c, "w1 w2", WAIT_MS) == 0);
+    CHECK(kill(c.p.pid, SIGTERM) == 0);
+    CHECK(e2e_proc_wait(&c.p, END_MS) == 128 + SIGTERM);
+    (void)cchat_end(&c, END_MS);
+    CHECK(!e2e_report_in(c.err));
+    CHECK(e2e_file_contains(c.err, "stopped (SIGTERM): the session log "));
+    check_sealed(log);
+    CHECK(!e2e_file_contains(c.out, "w46")); /* it stopped mid-reply */
+    CHECK(e2e_server_stop(&v, E2E_STOP_GRACE_MS) == 0);
+    CHECK(e2e_server_stop(&slow, E2E_STOP_GRACE_MS) == 0);
+}
+
 /* --- a real terminal (tmux) ----------------------------------------------------------------- */
 
 typedef struct tmux {
@@ -893,6 +954,54 @@ static void test_tty(void)
     }
 }
 
+/* Ctrl-C in a terminal chat (libedit at its prompt): the log is sealed, the shell sees 130. */
+static void test_tty_sigint(void)
+{
+    tmux t;
+    char script[PATH_MAX], status[PATH_MAX], log[PATH_MAX], body[8 * PATH_MAX], cmd[PATH_MAX + 16];
+    if (e2e_find_in_path("tmux", t.bin) != 0) {
+        return; /* test_tty says why */
+    }
+    path_in(t.sock, "tmux-int.sock");
+    path_in(script, "tty-int.sh");
+    path_in(status, "tty-int.status");
+    path_in(log, "tty-int.ndjson");
+    const char *w = getenv("MS_CHAT_WRAPPER");
+    snprintf(body, sizeof body,
+             /* the shell gets Ctrl-C too: a trap keeps it (its child gets the default) */
+             "#!/bin/sh\ntrap 'true' INT\n%s '%s' chat --supervisor_url https://127.0.0.1:%u "
+             "--trusted_attestation_pem '%s' --cacert '%s' --log-key '%s' --log '%s'\n"
+             "echo $? > '%s'\nsleep 300\n",
+             w ? w : "", CE.cli_bin, SUP.port, CE.devpub, CE.ca, CE.logkey, log, status);
+    CHECK(e2e_file_write(script, body) == 0);
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    char *argv[] = {t.bin, "-S", t.sock, "-f", "/dev/null", "new-session", "-d", "-x", "120",
+                    "-y", "40", "-s", "chat", cmd, NULL};
+    if (e2e_run(argv, 20000, CE.dir, NULL, NULL) != 0) {
+        CHECK(!"tmux new-session");
+        return;
+    }
+    CHECK(tmux_wait(&t, "you>") == 0);
+    CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "-l", "alpha typed") == 0);
+    CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "Enter", NULL) == 0);
+    CHECK(tmux_wait(&t, "Answer alpha.") == 0);
+    CHECK(tmux_wait(&t, "you>") == 0);
+    CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "-l", "half a line") == 0);
+    CHECK(tmux_cmd(&t, NULL, "send-keys", "-t", "chat", "C-c", NULL) == 0);
+    int waited = 0;
+    while (!e2e_file_contains(status, "\n") && waited < WAIT_MS) {
+        e2e_sleep_ms(50);
+        waited += 50;
+    }
+    CHECK(e2e_file_contains(status, "130\n"));
+    CHECK(tmux_wait(&t, "interrupted (SIGINT): the session log") == 0);
+    char *kill_srv[] = {t.bin, "-S", t.sock, "kill-server", NULL};
+    (void)e2e_run(kill_srv, 20000, CE.dir, NULL, NULL);
+    check_sealed(log);
+    CHECK(e2e_file_contains(log, "\"user\":\"alpha typed\""));
+    CHECK(!e2e_file_contains(log, "half a line")); /* never sent, never logged */
+}
+
 int main(int argc, char **argv)
 {
     int rc = chat_env_setup(argc, argv, SCRIPT);
@@ -920,6 +1029,8 @@ int main(int argc, char **argv)
     RUN(test_parts_supervisor);
     RUN(test_ollama_images);
     RUN(test_tty);
+    RUN(test_signals_pipe);
+    RUN(test_tty_sigint);
     CHECK(e2e_server_stop(&SUP, E2E_STOP_GRACE_MS) == 0);
     CHECK(e2e_server_stop(&SIM, E2E_STOP_GRACE_MS) == 0);
     return chat_env_done(TEST_SUMMARY());

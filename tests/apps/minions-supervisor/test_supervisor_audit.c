@@ -223,7 +223,7 @@ static void check_events(const ms_buf *log, const seen *a, const seen *b, const 
                          const seen *e, uint64_t t0, uint64_t t1)
 {
     const char *p = (const char *)log->p, *end = p + log->len;
-    int lines = 0, ends = 0, got_a = 0, got_b = 0, got_d = 0, got_e = 0, stop = 0;
+    int lines = 0, ends = 0, got_a = 0, got_b = 0, got_d = 0, got_e = 0, stop = 0, ckpts = 0;
     char last[32] = "";
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -257,6 +257,8 @@ static void check_events(const ms_buf *log, const seen *a, const seen *b, const 
                 CHECK(str_is(d, "mode", "fast") && str_is(d, "outcome", "evicted"));
                 check_session(d, e, "fast", "evicted", t0, t1);
             }
+        } else if (strcmp(type, "log_checkpoint") == 0) {
+            ckpts++; /* the time rule (every 5 s by default) may add some */
         } else if (strcmp(type, "supervisor_stop") == 0) {
             stop++;
             CHECK(u64_of(d, "sessions_total") == 4);
@@ -268,7 +270,7 @@ static void check_events(const ms_buf *log, const seen *a, const seen *b, const 
         lines++;
         p = nl + 1;
     }
-    CHECK(lines == 7 && ends == 4 && stop == 1);
+    CHECK(lines == 7 + ckpts && ends == 4 && stop == 1);
     CHECK(got_a == 1 && got_b == 1 && got_d == 1 && got_e == 1);
     CHECK(strcmp(last, "log_seal") == 0);
 }
@@ -340,6 +342,36 @@ static void test_existing_file_refused(void)
     e2e_out_free(&r);
 }
 
+/* A supervisor killed outright: its log verifies up to its last checkpoint (PARTIAL). */
+static void test_killed_checkpoint(void)
+{
+    char file[PATH_MAX];
+    e2e_server v;
+    ms_buf log;
+    ms_alog_key key;
+    ms_alog_report rep;
+    bool created;
+    e2e_world_path(&W, file, "killed.ndjson");
+    CHECK(e2e_world_sup(&W, &v, &(e2e_sup_cfg){.backend_port = E.st.sim.port,
+                                                .extra = {"--audit-log", file,
+                                                          "--audit-checkpoint-events", "1",
+                                                          "--audit-checkpoint-secs", "0"}}) == 0);
+    int waited = 0;
+    while (!e2e_file_contains(file, "\"type\":\"log_checkpoint\"") && waited < 20000) {
+        e2e_sleep_ms(50);
+        waited += 50;
+    }
+    CHECK(kill(v.p.pid, SIGKILL) == 0);
+    CHECK(e2e_proc_stop(&v.p, 1000) == 128 + SIGKILL);
+    ms_buf_init(&log, 1 << 20);
+    CHECK(e2e_file_read(file, &log) == 0);
+    CHECK_OK(ms_alog_key_load_or_create(E.logkey, &key, &created));
+    CHECK_OK(ms_alog_verify(log.p, log.len, key.pk, &rep));
+    CHECK(rep.verdict == MS_ALOG_PARTIAL && rep.checkpoint_line == 2);
+    ms_alog_key_wipe(&key);
+    ms_buf_free(&log);
+}
+
 static int setup(void)
 {
     char rules[512];
@@ -371,6 +403,7 @@ int main(int argc, char **argv)
     } else {
         RUN(test_audit_log);
         RUN(test_existing_file_refused);
+        RUN(test_killed_checkpoint);
     }
     e2e_server_stop(&E.st.sup, 3000); /* stopped, and checked, by test_audit_log */
     CHECK(e2e_server_stop(&E.st.sim, 3000) == 0);

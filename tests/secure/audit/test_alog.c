@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/codec.h"
 #include "common/json.h"
+#include "common/limits.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
 #include "secure/audit/alog_fmt.h"
@@ -672,6 +674,327 @@ static void test_line_reader(void)
     CHECK(ms_alog_line_next(t, 6, &off, &p, &n) == MS_ALOG_LINE_END && n == 0);
 }
 
+
+/* --- checkpoints ------------------------------------------------------------------------- */
+
+/* The first `what` (n bytes) in p[0..len), or NULL. */
+static uint8_t *find_bytes(const uint8_t *p, size_t len, const char *what, size_t n)
+{
+    for (size_t i = 0; n <= len && i <= len - n; i++) {
+        if (memcmp(p + i, what, n) == 0) {
+            return (uint8_t *)(p + i);
+        }
+    }
+    return NULL;
+}
+
+/* A crashed log with checkpoints every 3 lines: log_start, e, e, C(4), e, e, e, C(8), e. */
+static void crashed_log(const char *name, char path[static PATH_MAX])
+{
+    ms_alog *l;
+    path_in(path, name);
+    CHECK_OK(ms_alog_open(&l, path, &key_a, "minions", NULL));
+    CHECK_OK(ms_alog_set_checkpoints(l, 3, 0));
+    for (int i = 0; i < 6; i++) {
+        event(l, "worker_turn", i + 1, "ab\xc3\xa9");
+    }
+    ms_alog_abandon(l); /* a crash: no seal */
+}
+
+/* 1-based lines of the checkpoints of text, into lines[] (at most cap); how many. */
+static size_t checkpoint_lines(const ms_buf *text, uint64_t *lines, size_t cap)
+{
+    size_t n = 0, off = 0;
+    const uint8_t *p;
+    size_t len;
+    for (uint64_t line = 1; n < cap && ms_alog_line_next(text->p, text->len, &off, &p, &len) ==
+                                           MS_ALOG_LINE_OK;
+         line++) {
+        if (find_bytes(p, len, "\"type\":\"log_checkpoint\"", 23) != NULL) {
+            lines[n++] = line;
+        }
+    }
+    return n;
+}
+
+static void test_checkpoint_count(void)
+{
+    char path[PATH_MAX], sealed[PATH_MAX];
+    ms_buf text;
+    ms_alog_report r;
+    uint64_t ck[8];
+    crashed_log("ck-count.log", path);
+    read_all(path, &text);
+    CHECK(checkpoint_lines(&text, ck, 8) == 2 && ck[0] == 4 && ck[1] == 8);
+    CHECK(verify(text.p, text.len, key_a.pk, &r) == MS_ALOG_PARTIAL);
+    CHECK(r.checkpoint_line == 8 && r.bad_line == 9 && r.events == 9);
+    CHECK(strlen(r.checkpoint_ts) == MS_ALOG_TS_LEN);
+    CHECK(strstr(r.why, "valid up to line 8 (checkpoint at ") != NULL);
+    CHECK(strstr(r.why, "then incomplete") != NULL);
+    /* with another key expected: the checkpoints are not by it */
+    CHECK(verify(text.p, text.len, key_b.pk, &r) == MS_ALOG_WRONG_KEY);
+    /* without --key: the key the log names */
+    CHECK(verify(text.p, text.len, NULL, &r) == MS_ALOG_PARTIAL);
+    ms_buf_free(&text);
+    /* a log with checkpoints that is sealed is VALID, its last checkpoint named */
+    ms_alog *l;
+    path_in(sealed, "ck-sealed.log");
+    CHECK_OK(ms_alog_open(&l, sealed, &key_a, "chat", NULL));
+    CHECK_OK(ms_alog_set_checkpoints(l, 2, 0));
+    for (int i = 0; i < 4; i++) {
+        event(l, "chat_turn", i, "x");
+    }
+    CHECK_OK(ms_alog_close(l));
+    read_all(sealed, &text);
+    CHECK(checkpoint_lines(&text, ck, 8) == 2 && ck[0] == 3 && ck[1] == 6);
+    CHECK(verify(text.p, text.len, key_a.pk, &r) == MS_ALOG_VALID && r.checkpoint_line == 6);
+    CHECK(verify(text.p, text.len, key_b.pk, &r) == MS_ALOG_WRONG_KEY);
+    ms_buf_free(&text);
+    /* caps on the rules */
+    path_in(sealed, "ck-caps.log");
+    CHECK_OK(ms_alog_open(&l, sealed, &key_a, "chat", NULL));
+    CHECK(ms_alog_set_checkpoints(l, MS_MAX_LOG_CHECKPOINT_EVENTS + 1u, 0) == MS_ERR_ARG);
+    CHECK(ms_alog_set_checkpoints(l, 0, MS_MAX_LOG_CHECKPOINT_S + 1u) == MS_ERR_ARG);
+    CHECK(ms_alog_set_checkpoints(NULL, 1, 1) == MS_ERR_ARG);
+    CHECK_OK(ms_alog_close(l));
+}
+
+/* Cut at every byte after the first checkpoint: PARTIAL up to the last whole checkpoint,
+ * never TAMPERED; before it INCOMPLETE. A torn last line is a crash, not an edit. */
+static void test_checkpoint_cut_every_byte(void)
+{
+    char path[PATH_MAX];
+    ms_buf text;
+    uint64_t ck[8];
+    crashed_log("ck-cut.log", path);
+    read_all(path, &text);
+    size_t nck = checkpoint_lines(&text, ck, 8);
+    CHECK(nck == 2);
+    size_t first_end = line_start(text.p, text.len, ck[0] + 1); /* just after its '\n' */
+    int bad = 0;
+    for (size_t n = 0; n <= text.len; n++) {
+        ms_alog_report r;
+        ms_alog_verdict v = verify(text.p, n, key_a.pk, &r);
+        uint64_t want_ck = 0;
+        for (size_t i = 0; i < nck; i++) {
+            if (line_start(text.p, text.len, ck[i] + 1) <= n) {
+                want_ck = ck[i];
+            }
+        }
+        ms_alog_verdict want = n >= first_end ? MS_ALOG_PARTIAL : MS_ALOG_INCOMPLETE;
+        if (v != want || r.checkpoint_line != want_ck) {
+            if (bad++ < 5) {
+                fprintf(stderr, "cut at %zu: %s, checkpoint %llu (want %s, %llu): %s\n", n,
+                        ms_alog_verdict_name(v), (unsigned long long)r.checkpoint_line,
+                        ms_alog_verdict_name(want), (unsigned long long)want_ck, r.why);
+            }
+        }
+    }
+    CHECK(bad == 0);
+    ms_buf_free(&text);
+}
+
+/* Every byte changed before the last checkpoint's end: TAMPERED (MALFORMED in line 1),
+ * never PARTIAL, INCOMPLETE or VALID. */
+static void test_checkpoint_flip_before(void)
+{
+    char path[PATH_MAX];
+    ms_buf text;
+    uint64_t ck[8];
+    crashed_log("ck-flip.log", path);
+    read_all(path, &text);
+    size_t nck = checkpoint_lines(&text, ck, 8);
+    CHECK(nck == 2);
+    size_t end = line_start(text.p, text.len, ck[nck - 1] + 1);
+    uint8_t *copy = malloc(text.len);
+    int bad = 0;
+    static const uint8_t masks[] = {0x01, 0x20, 0x80};
+    for (size_t m = 0; m < sizeof masks; m++) {
+        for (size_t off = 0; off < end; off++) {
+            ms_alog_report r;
+            memcpy(copy, text.p, text.len);
+            copy[off] ^= masks[m];
+            ms_alog_verdict v = verify(copy, text.len, key_a.pk, &r);
+            if (v != MS_ALOG_TAMPERED && v != MS_ALOG_MALFORMED) {
+                if (bad++ < 5) {
+                    fprintf(stderr, "flip ^%02x at %zu: %s: %s\n", masks[m], off,
+                            ms_alog_verdict_name(v), r.why);
+                }
+            }
+        }
+    }
+    CHECK(bad == 0);
+    free(copy);
+    ms_buf_free(&text);
+}
+
+/* Line `line` (1-based) of text replaced by `with`; the prev of every later line recomputed
+ * (what anyone can do: the chain is not keyed). Into out; returns its length. */
+static size_t rewrite(const ms_buf *text, uint64_t line, const char *with, uint8_t *out)
+{
+    size_t off = 0, o = 0, len;
+    const uint8_t *p;
+    uint8_t h[MS_ALOG_HASH_LEN];
+    for (uint64_t i = 1; ms_alog_line_next(text->p, text->len, &off, &p, &len) == MS_ALOG_LINE_OK;
+         i++) {
+        size_t start = o;
+        if (i == line) {
+            len = strlen(with);
+            p = (const uint8_t *)with;
+        }
+        memcpy(out + o, p, len);
+        if (i > 1) { /* "prev":"<64 hex>" */
+            uint8_t *pv = find_bytes(out + start, len, "\"prev\":\"", 8);
+            char hex[MS_HEX_BUF_LEN(MS_ALOG_HASH_LEN)];
+            size_t hn;
+            if (pv != NULL && ms_hex_encode(h, sizeof h, hex, sizeof hex, &hn) == MS_OK) {
+                memcpy(pv + 8, hex, 64);
+            }
+        }
+        crypto_hash_sha256(h, out + start, len);
+        o += len;
+        out[o++] = '\n';
+    }
+    return o;
+}
+
+/* The text of 1-based line `line`, NUL-terminated, into out (cap bytes). */
+static void line_text(const ms_buf *text, uint64_t line, char *out, size_t cap)
+{
+    size_t a = line_start(text->p, text->len, line), b = line_start(text->p, text->len, line + 1);
+    size_t n = b - a - 1 < cap - 1 ? b - a - 1 : cap - 1;
+    memcpy(out, text->p + a, n);
+    out[n] = '\0';
+}
+
+/* Forged checkpoints, and lines changed before a checkpoint with the chain recomputed. */
+static void test_checkpoint_forged(void)
+{
+    char path[PATH_MAX], line[1024], other[PATH_MAX];
+    ms_buf text, fake;
+    ms_alog_report r;
+    crashed_log("ck-forged.log", path);
+    read_all(path, &text);
+    uint8_t *out = malloc(text.len + 4096);
+    /* line 2 edited, every prev after it recomputed: the checkpoint at line 4 does not sign
+       that chain */
+    line_text(&text, 2, line, sizeof line);
+    char *t = strstr(line, "ab\xc3\xa9");
+    CHECK(t != NULL);
+    if (t) {
+        t[0] = 'X';
+    }
+    size_t n = rewrite(&text, 2, line, out);
+    CHECK(verify(out, n, key_a.pk, &r) == MS_ALOG_TAMPERED && r.bad_line == 4);
+    CHECK(strstr(r.why, "(a checkpoint): its signature does not verify") != NULL);
+    /* the same edit after the last checkpoint goes unseen: that part is not covered */
+    line_text(&text, 9, line, sizeof line);
+    t = strstr(line, "ab\xc3\xa9");
+    if (t) {
+        t[0] = 'X';
+    }
+    n = rewrite(&text, 9, line, out);
+    CHECK(verify(out, n, key_a.pk, &r) == MS_ALOG_PARTIAL && r.checkpoint_line == 8);
+    /* a checkpoint signed by another key: the same log written with key B, its checkpoint
+       line put in place of ours (the log still names key A) */
+    ms_alog *l;
+    path_in(other, "ck-other.log");
+    CHECK_OK(ms_alog_open(&l, other, &key_b, "minions", NULL));
+    CHECK_OK(ms_alog_set_checkpoints(l, 3, 0));
+    for (int i = 0; i < 2; i++) {
+        event(l, "worker_turn", i + 1, "ab\xc3\xa9");
+    }
+    ms_alog_abandon(l);
+    read_all(other, &fake);
+    char theirs[1024], ours[1024];
+    line_text(&fake, 4, theirs, sizeof theirs);
+    line_text(&text, 4, ours, sizeof ours);
+    /* keep our prev (the chain holds), take their ts and sig */
+    char *their_ts = strstr(theirs, "\"ts\":\""), *our_ts = strstr(ours, "\"ts\":\"");
+    char *their_sig = strstr(theirs, "\"sig\":\""), *our_sig = strstr(ours, "\"sig\":\"");
+    CHECK(their_ts && our_ts && their_sig && our_sig);
+    if (their_ts && our_ts && their_sig && our_sig) {
+        memcpy(our_ts, their_ts, 6 + MS_ALOG_TS_LEN);
+        memcpy(our_sig, their_sig, 7 + 128);
+    }
+    n = rewrite(&text, 4, ours, out);
+    CHECK(verify(out, n, key_a.pk, &r) == MS_ALOG_TAMPERED && r.bad_line == 4);
+    CHECK(verify(out, n, NULL, &r) == MS_ALOG_TAMPERED && r.bad_line == 4);
+    ms_buf_free(&fake);
+    /* a checkpoint's signature is not a seal's: the log cut after line 4, "log_checkpoint"
+       renamed "log_seal" (the form and the signature are otherwise those of line 4) */
+    line_text(&text, 4, line, sizeof line);
+    char seal[1024];
+    char *ty = strstr(line, "log_checkpoint");
+    CHECK(ty != NULL);
+    if (ty) {
+        snprintf(seal, sizeof seal, "%.*slog_seal%s", (int)(ty - line), line, ty + 14);
+        size_t cut = line_start(text.p, text.len, 4);
+        memcpy(out, text.p, cut);
+        memcpy(out + cut, seal, strlen(seal));
+        out[cut + strlen(seal)] = '\n';
+        CHECK(verify(out, cut + strlen(seal) + 1, key_a.pk, &r) == MS_ALOG_TAMPERED &&
+              r.bad_line == 4);
+    }
+    /* a checkpoint not in the writer's exact form (a space) */
+    line_text(&text, 4, line, sizeof line);
+    char spaced[1100];
+    char *d = strstr(line, "\"data\":");
+    if (d) {
+        snprintf(spaced, sizeof spaced, "%.*s\"data\": %s", (int)(d - line), line, d + 7);
+        n = rewrite(&text, 4, spaced, out);
+        CHECK(verify(out, n, key_a.pk, &r) == MS_ALOG_TAMPERED && r.bad_line == 4);
+        CHECK(strstr(r.why, "exact form") != NULL);
+    }
+    free(out);
+    ms_buf_free(&text);
+}
+
+/* The time rule: a log that waits gets its lines covered without another event. */
+static void test_checkpoint_timer(void)
+{
+    char path[PATH_MAX];
+    ms_alog *l;
+    ms_buf text;
+    ms_alog_report r;
+    path_in(path, "ck-timer.log");
+    CHECK_OK(ms_alog_open(&l, path, &key_a, "minion", NULL));
+    CHECK_OK(ms_alog_set_checkpoints(l, 0, 1));
+    event(l, "supervisor_turn", 1, "waiting");
+    int seen = 0;
+    for (int waited = 0; !seen && waited < 30000; waited += 50) {
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+        read_all(path, &text);
+        seen = strstr((const char *)text.p, "\"log_checkpoint\"") != NULL;
+        ms_buf_free(&text);
+    }
+    CHECK(seen);
+    ms_alog_abandon(l);
+    read_all(path, &text);
+    CHECK(verify(text.p, text.len, key_a.pk, &r) == MS_ALOG_PARTIAL && r.checkpoint_line == 3);
+    ms_buf_free(&text);
+}
+
+/* ms_alog_seal: once; then every event is refused; close only frees. */
+static void test_seal_early(void)
+{
+    char path[PATH_MAX];
+    ms_alog *l;
+    ms_buf text;
+    ms_alog_report r;
+    path_in(path, "sealed-early.log");
+    CHECK_OK(ms_alog_open(&l, path, &key_a, "chat", NULL));
+    CHECK_OK(ms_alog_set_checkpoints(l, 1, 1));
+    event(l, "chat_turn", 1, "one");
+    CHECK_OK(ms_alog_seal(l));
+    CHECK_OK(ms_alog_seal(l));
+    CHECK(ms_alog_event(l, "chat_turn", NULL) == MS_ERR_ALOG_SEALED);
+    CHECK_OK(ms_alog_close(l));
+    read_all(path, &text);
+    CHECK(verify(text.p, text.len, key_a.pk, &r) == MS_ALOG_VALID);
+    ms_buf_free(&text);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -708,6 +1031,12 @@ int main(void)
     RUN(test_verify_oddities);
     RUN(test_ts);
     RUN(test_line_reader);
+    RUN(test_checkpoint_count);
+    RUN(test_checkpoint_cut_every_byte);
+    RUN(test_checkpoint_flip_before);
+    RUN(test_checkpoint_forged);
+    RUN(test_checkpoint_timer);
+    RUN(test_seal_early);
     ms_alog_key_wipe(&key_a);
     ms_alog_key_wipe(&key_b);
     remove_tree(tmp_root);

@@ -2,7 +2,8 @@
 """Verify a minions-secure audit log without our code (docs/logs.md quotes this file).
 
 Usage: verify_log.py LOG [KEY.pub]
-Prints the verdict; exit 0 valid, 1 tampered / wrong_key / malformed, 3 incomplete.
+Prints the verdict; exit 0 valid, 1 tampered / wrong_key / malformed, 3 incomplete,
+4 partial (no seal, but valid up to a checkpoint).
 Needs Python 3.8+ and the `cryptography` package (Debian 12: python3-cryptography). It
 gives the same verdicts as minions-audit; its messages are shorter, and for a broken chain
 it names the line before the break (minions-audit may tell which of the two was edited).
@@ -71,15 +72,15 @@ def verify(log, expected=None):
     lines = log.split(b"\n")  # after the last '\n' comes b"" (or a cut line)
     if log == b"":
         raise Bad("incomplete", 1, "empty")
-    prev_hash, key, log_id = bytes(32), None, None
+    prev_hash, key, log_id, ckpt = bytes(32), None, None, None
     for i, raw in enumerate(lines):
         n = i + 1
         if i == len(lines) - 1:  # no '\n' after this one
             if raw == b"":
-                raise Bad("incomplete", i, "no seal after the last line")
+                end(i, "no seal after the last line", ckpt, key, expected)
             if i == 0 and raw[:len(LINE1)] != LINE1[:len(raw)]:
                 raise Bad("malformed", 1, "not a log_start")
-            raise Bad("incomplete", n, "line cut short (no newline at the end)")
+            end(n, "line cut short (no newline at the end)", ckpt, key, expected)
         if len(raw) > MAX_LINE or i >= MAX_LINES:
             raise Bad("tampered" if i else "malformed", n, "over a cap")
         seq, ts, typ, prev, data = envelope(raw, n, "tampered" if i else "malformed")
@@ -93,25 +94,44 @@ def verify(log, expected=None):
                 raise Bad("malformed", 1, "not a log_start")
         elif seq != i:
             raise Bad("tampered", n, f"seq {seq}, expected {i}")
-        elif typ.startswith("log_") and typ != "log_seal":
+        elif typ.startswith("log_") and typ not in ("log_seal", "log_checkpoint"):
             raise Bad("tampered", n, f"type {typ} is reserved")
         elif prev != prev_hash:
             raise Bad("tampered", i, f"line {i} does not hash to line {n}'s prev")
         elif typ == "log_seal":
-            return seal(raw, n, seq, ts, prev, data, log_id, key, expected, lines[n:])
+            signed(raw, n, seq, ts, prev, data, log_id, key, typ)
+            return seal(n, key, expected, lines[n:])
+        elif typ == "log_checkpoint":
+            signed(raw, n, seq, ts, prev, data, log_id, key, typ)
+            ckpt = (n, ts)
         prev_hash = hashlib.sha256(raw).digest()
 
 
-def seal(raw, n, seq, ts, prev, data, log_id, key, expected, rest):
-    want = (f'{{"v":1,"seq":{seq},"ts":"{ts}","type":"log_seal","prev":"{prev.hex()}",'
+def end(n, why, ckpt, key, expected):
+    """No seal: after a checkpoint the log is valid up to it, then incomplete."""
+    if ckpt is None:
+        raise Bad("incomplete", n, why)
+    if expected is not None and expected != key:
+        raise Bad("wrong_key", ckpt[0], "checkpointed by another key than the expected one")
+    raise Bad("partial", n, f"valid up to line {ckpt[0]} (checkpoint at {ckpt[1]}), "
+                            f"then incomplete: {why}")
+
+
+def signed(raw, n, seq, ts, prev, data, log_id, key, typ):
+    """A seal or a checkpoint: its exact form, and its signature (each its own domain)."""
+    want = (f'{{"v":1,"seq":{seq},"ts":"{ts}","type":"{typ}","prev":"{prev.hex()}",'
             f'"data":{{"events":{seq},"sig":"{data.get("sig")}"}}}}')
     if raw != want.encode() or list(data) != ["events", "sig"] or data["events"] != seq:
-        raise Bad("tampered", n, "the seal is not in its exact form")
-    msg = b"minions-audit/1 seal" + log_id + seq.to_bytes(8, "big") + prev + ts.encode()
+        raise Bad("tampered", n, f"{typ} is not in its exact form")
+    domain = b"minions-audit/1 " + (b"seal" if typ == "log_seal" else b"checkpoint")
+    msg = domain + log_id + seq.to_bytes(8, "big") + prev + ts.encode()
     try:
         Ed25519PublicKey.from_public_bytes(key).verify(hexn(data["sig"], 64), msg)
     except Exception:
-        raise Bad("tampered", n, "bad seal signature")
+        raise Bad("tampered", n, f"bad {typ} signature")
+
+
+def seal(n, key, expected, rest):
     if rest != [b""]:
         raise Bad("tampered", n + 1, "lines after the seal")
     if expected is not None and expected != key:
@@ -137,7 +157,7 @@ def main():
         return 0
     except Bad as b:
         print(b)
-        return 3 if b.verdict == "incomplete" else 1
+        return {"incomplete": 3, "partial": 4}.get(b.verdict, 1)
 
 
 if __name__ == "__main__":
