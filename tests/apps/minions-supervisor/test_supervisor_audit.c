@@ -99,18 +99,27 @@ static void session_left(seen *b)
     ms_buf_free(&final);
 }
 
-/* E: a handshake whose ClientFinish fails verification: the supervisor drops ("evicts") it. */
+/*
+ * E: a handshake whose ClientFinish passes its key confirmation but not its signature: the
+ * client's own finish failed, and the supervisor drops ("evicts") it. (A ClientFinish that
+ * fails the confirmation changes nothing: anyone who knows the session id can send one.)
+ */
 static void session_evicted(seen *e)
 {
     e2e_http *h = NULL;
     e2e_raw s;
     long status = 0;
+    uint8_t pk[MS_SIGN_PK_LEN], sk[MS_SIGN_SK_LEN];
+    crypto_sign_keypair(pk, sk);
     CHECK(e2e_http_new(&h, E.st.url, W.ca) == 0);
-    CHECK_OK(e2e_raw_handshake(h, W.pk, &s, &status));
+    CHECK_OK(e2e_raw_handshake_id(h, W.pk, sk, &s, &status));
     memcpy(e->sid, s.sid_hex, sizeof e->sid);
-    s.cf[s.cf_len - 1] ^= 1; /* the key confirmation no longer verifies */
+    s.cf[s.cf_len - 1] ^= 1; /* the signature no longer verifies */
     CHECK_ERR(e2e_raw_finish(h, &s, &status), MS_ERR_HTTP_STATUS);
     CHECK(status == 400);
+    s.cf[s.cf_len - 1] ^= 1; /* and the right one comes too late: the session is gone */
+    CHECK_ERR(e2e_raw_finish(h, &s, &status), MS_ERR_HTTP_STATUS);
+    CHECK(status == 404);
     e2e_raw_free(&s);
     e2e_http_free(h);
 }
