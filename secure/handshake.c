@@ -408,7 +408,8 @@ const uint8_t *ms_hs_pending_session_id(const struct ms_hs_pending *p)
 
 /*
  * §7.4 checks after decoding, up to the client_confirm: what only the holder of the client's
- * ephemeral secret can pass. A failure here leaves the pending session as it was (§7.4).
+ * ephemeral secret can pass. A failure here, or of the signature, leaves the pending session
+ * as it was (§7.4).
  */
 static ms_err server_check_confirm(const struct ms_hs_pending *p, const ms_client_finish *cf)
 {
@@ -432,10 +433,10 @@ ms_err ms_hs_server_finish(struct ms_hs_pending *p, const uint8_t *cf_bytes, siz
     ENSURE(p->state == HS_STARTED, MS_ERR_STATE);
     TRY(ms_client_finish_decode(cf_bytes, cf_len, &cf));
     TRY(server_check_confirm(p, &cf));
-    /* From here on the ClientFinish is the client's own: spent whatever follows. */
+    /* Not spent by a bad signature either: whoever saw the client's own ClientFinish (a
+       proxy) could pair its client_confirm with a broken signature. */
+    ENSURE(!cf.has_sig || verify_th(cf.sig, p->th, p->client_id_pk), MS_ERR_HS_CLIENT_SIGNATURE);
     p->state = HS_SPENT;
-    ENSURE_OUT(!cf.has_sig || verify_th(cf.sig, p->th, p->client_id_pk),
-               MS_ERR_HS_CLIENT_SIGNATURE);
     TRY_OUT(ms_channel_new(chan_out, MS_ROLE_SERVER, p->session_id, p->c2s, p->s2c));
     memcpy(res->session_id, p->session_id, MS_SESSION_ID_LEN);
     res->has_client_id = p->has_client_id;

@@ -27,6 +27,10 @@ typedef struct sup_opts {
     const char *access_log;
     const char *audit_log, *audit_key;
     ms_log_level level;
+    /* who may connect, and how fast (docs/supervisor.md, "Allowed clients") */
+    const char *allowed_clients;
+    unsigned long hs_rate, hs_burst, pending_per_addr;
+    int limit_loopback;
     /* one-shot TPM enrolment steps (then exit): docs/attest-tpm2.md §7 */
     const char *tpm_enrol_request, *tpm_activate, *tpm_activate_out;
 } sup_opts;

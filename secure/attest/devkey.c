@@ -159,6 +159,28 @@ ms_err ms_devkey_load_or_create(const char *path, ms_devkey *out, int *created)
     return err;
 }
 
+ms_err ms_devkey_load(const char *path, ms_devkey *out)
+{
+    memset(out, 0, sizeof *out);
+    TRY(sodium_init() >= 0 ? MS_OK : MS_ERR_CRYPTO_INIT);
+    ms_err err = load_private(path, out);
+    if (err != MS_OK) {
+        ms_devkey_wipe(out);
+    }
+    return err;
+}
+
+ms_err ms_devkey_create(const char *path, ms_devkey *out)
+{
+    memset(out, 0, sizeof *out);
+    TRY(sodium_init() >= 0 ? MS_OK : MS_ERR_CRYPTO_INIT);
+    ms_err err = create_private(path, out);
+    if (err != MS_OK) {
+        ms_devkey_wipe(out);
+    }
+    return err;
+}
+
 ms_err ms_devkey_write_public(const char *path, const uint8_t pk[static MS_SIGN_PK_LEN])
 {
     ms_buf pem;

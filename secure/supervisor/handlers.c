@@ -230,7 +230,7 @@ static void handle_handshake(ms_sup *sup, const ms_peer_key *peer, const uint8_t
         r->retry_after = 1;
         return;
     }
-    if (peer && sup->peers) {
+    if (peer && sup->peers && ms_peers_applies(sup->peers, peer)) {
         ms_err e = ms_peers_admit(sup->peers, peer, ms_clock_ms(), &retry);
         if (e != MS_OK) {
             ms_sup_fail(r, 503, e);

@@ -86,6 +86,15 @@ void ms_peers_free(ms_peers *p)
     free(p);
 }
 
+int ms_peers_applies(const ms_peers *p, const ms_peer_key *k)
+{
+    static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t v6_loop_net[16] = {0}; /* ::1 as its /64 */
+    int loop = (ms_ct_equal(k->b, v4_prefix, 12) && k->b[12] == 127) ||
+               ms_ct_equal(k->b, v6_loop_net, 16);
+    return (p->cfg.rate_per_s || p->cfg.max_pending) && (!loop || p->cfg.loopback);
+}
+
 static peer **slot_of(ms_peers *p, const ms_peer_key *k)
 {
     uint8_t h[crypto_shorthash_BYTES];

@@ -23,6 +23,8 @@ int ms_peer_key_of(const struct sockaddr *sa, ms_peer_key *k);
 typedef struct ms_peers_cfg {
     uint64_t rate_per_s, burst; /* handshakes per second and at once (1..MS_RATE_MAX); 0: off */
     uint32_t max_pending;       /* pending sessions (handshake done, no ClientFinish); 0: off */
+    int loopback;               /* limit loopback addresses too (by default they are a local
+                                   proxy's, which would put every client under one limit) */
 } ms_peers_cfg;
 
 /*
@@ -42,6 +44,8 @@ void ms_peers_free(ms_peers *p);
  */
 MS_MUST_CHECK ms_err ms_peers_admit(ms_peers *p, const ms_peer_key *k, uint64_t now_ms,
                                     unsigned *retry_after_s);
+/* 1 when k is subject to the limits: they are on, and k is not loopback (unless cfg says). */
+int ms_peers_applies(const ms_peers *p, const ms_peer_key *k);
 /* Give back the pending slot of an admitted handshake (finished, failed or expired). */
 void ms_peers_done(ms_peers *p, const ms_peer_key *k);
 /* Forget idle addresses. Also run by _admit when the table is full, at most once a second. */
