@@ -16,7 +16,8 @@
  * a key or the engine's credentials.
  *
  * Which sessions get a session_end: every session that completed its handshake (a verified
- * ClientFinish), and every pending one dropped because its ClientFinish failed ("evicted").
+ * ClientFinish), and every pending one dropped after its ClientFinish verified but its key
+ * was no longer allowed ("evicted"); a ClientFinish that fails changes nothing.
  * A handshake that is never finished costs no line (anyone can start handshakes); they are
  * counted in supervisor_stop's handshakes_unfinished.
  *

@@ -18,7 +18,7 @@ enum ms_session_end {
     MS_SESSION_END_NONE = 0,
     MS_SESSION_END_CLOSED,   /* the client's sealed CLOSE */
     MS_SESSION_END_EXPIRED,  /* idle past its TTL */
-    MS_SESSION_END_EVICTED,  /* dropped by the supervisor: its ClientFinish failed */
+    MS_SESSION_END_EVICTED,  /* dropped by the supervisor: its key not allowed at finish */
     MS_SESSION_END_SHUTDOWN, /* still live when the supervisor stopped */
 };
 
