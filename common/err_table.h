@@ -213,6 +213,19 @@
   /* ENGINE, replies cut at the token limit (issue 18) */ \
   X(MS_ERR_BACKEND_CUT,           BACKEND,  "the model stopped at its token limit (finish_reason \"length\"): its reply is incomplete; allow more tokens") \
   /* HARDEN, client allow-list, handshake and per-address limits (issue 13) */ \
+  X(MS_ERR_IDKEY_TYPE,            DECODE,   "an identity key line does not start with the key type ms-ed25519") \
+  X(MS_ERR_IDKEY_KEY,             DECODE,   "an identity key line's key is not 44 characters of base64 holding 32 bytes") \
+  X(MS_ERR_IDKEY_SPACE,           DECODE,   "an identity key line lacks the space or tab between its type, key and comment") \
+  X(MS_ERR_IDKEY_CONTROL,         DECODE,   "an identity key line holds a control character") \
+  X(MS_ERR_IDKEY_LINE_LONG,       LIMIT,    "an allowed-clients line is longer than MS_MAX_ALLOW_LINE") \
+  X(MS_ERR_IDKEY_TOO_MANY,        LIMIT,    "the allowed-clients file lists more keys than MS_MAX_ALLOWED_CLIENTS") \
+  X(MS_ERR_IDKEY_DUPLICATE,       DECODE,   "the allowed-clients file lists a key twice") \
+  X(MS_ERR_IDKEY_EXISTS,          IO,       "the identity key file (or its .pub) exists already: keygen never overwrites one") \
+  X(MS_ERR_CLIENT_NO_ID,          PROTO,    "the client sent no identity key, and the supervisor admits only clients on its allow-list") \
+  X(MS_ERR_CLIENT_NOT_ALLOWED,    PROTO,    "the client's identity key is not on the supervisor's allow-list") \
+  X(MS_ERR_PEER_HS_RATE,          PROTO,    "this address starts handshakes faster than the supervisor's --handshake-rate allows: retry later") \
+  X(MS_ERR_PEER_PENDING,          PROTO,    "this address holds as many unfinished handshakes as --pending-per-address allows: retry later") \
+  X(MS_ERR_PEER_TABLE_FULL,       LIMIT,    "the supervisor tracks as many client addresses as MS_MAX_PEERS: retry later") \
   /* HARDEN, session-log checkpoints and crash-safe logs (issue 13) */ \
   X(MS_ERR_ALOG_SEALED,           USAGE,    "the log is sealed: nothing may be added after its seal") \
   X(MS_ERR_ALOG_SYNC,             IO,       "the log could not be flushed to disk (fsync failed): a crash could lose its last checkpoint") \

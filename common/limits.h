@@ -130,6 +130,11 @@
 /* --- harden: allow-list, handshake limits, log checkpoints (issue 13) --------------- */
 #define MS_MAX_LOG_CHECKPOINT_EVENTS 1000000u /* --log-checkpoint-events: lines between checkpoints */
 #define MS_MAX_LOG_CHECKPOINT_S 86400u        /* --log-checkpoint-secs: seconds between checkpoints */
+#define MS_MAX_ALLOW_FILE (1024u * 1024u) /* bytes of an --allowed-clients file */
+#define MS_MAX_ALLOW_LINE 1024u           /* bytes of one of its lines, without the newline */
+#define MS_MAX_ALLOWED_CLIENTS 16384u     /* keys in it */
+#define MS_MAX_PEERS 16384u               /* client addresses tracked for per-address limits */
+#define MS_MAX_IDKEY_COMMENT 256u         /* bytes of the comment keygen writes into a .pub */
 /* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
 /* --- soak and memory (issue 20) ----------------------------------------------------- */
 #define MS_SUP_ARENA_MAX 2u     /* the supervisor's malloc arenas (M_ARENA_MAX; glibc: 8 per core) */

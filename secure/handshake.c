@@ -406,8 +406,12 @@ const uint8_t *ms_hs_pending_session_id(const struct ms_hs_pending *p)
     return p->session_id;
 }
 
-/* §7.4 checks after decoding. */
-static ms_err server_check_finish(const struct ms_hs_pending *p, const ms_client_finish *cf)
+/*
+ * §7.4 checks after decoding, up to the client_confirm: what only the holder of the client's
+ * ephemeral secret can pass. A failure here, or of the signature, leaves the pending session
+ * as it was (§7.4).
+ */
+static ms_err server_check_confirm(const struct ms_hs_pending *p, const ms_client_finish *cf)
 {
     uint8_t expect[MS_KEY_LEN];
     ENSURE(ms_ct_equal(cf->session_id, p->session_id, MS_SESSION_ID_LEN), MS_ERR_HS_SESSION_ID);
@@ -416,8 +420,6 @@ static ms_err server_check_finish(const struct ms_hs_pending *p, const ms_client
     int ok = ms_ct_equal(expect, cf->confirm, MS_KEY_LEN);
     ms_wipe(expect, sizeof expect);
     ENSURE(ok, MS_ERR_HS_CLIENT_CONFIRM);
-    ENSURE(!cf->has_sig || verify_th(cf->sig, p->th, p->client_id_pk),
-           MS_ERR_HS_CLIENT_SIGNATURE);
     return MS_OK;
 }
 
@@ -429,19 +431,33 @@ ms_err ms_hs_server_finish(struct ms_hs_pending *p, const uint8_t *cf_bytes, siz
     *chan_out = NULL;
     memset(res, 0, sizeof *res);
     ENSURE(p->state == HS_STARTED, MS_ERR_STATE);
+    TRY(ms_client_finish_decode(cf_bytes, cf_len, &cf));
+    TRY(server_check_confirm(p, &cf));
+    /* Not spent by a bad signature either: whoever saw the client's own ClientFinish (a
+       proxy) could pair its client_confirm with a broken signature. */
+    ENSURE(!cf.has_sig || verify_th(cf.sig, p->th, p->client_id_pk), MS_ERR_HS_CLIENT_SIGNATURE);
     p->state = HS_SPENT;
-    TRY_OUT(ms_client_finish_decode(cf_bytes, cf_len, &cf));
-    TRY_OUT(server_check_finish(p, &cf));
     TRY_OUT(ms_channel_new(chan_out, MS_ROLE_SERVER, p->session_id, p->c2s, p->s2c));
     memcpy(res->session_id, p->session_id, MS_SESSION_ID_LEN);
     res->has_client_id = p->has_client_id;
     memcpy(res->client_id_pk, p->client_id_pk, MS_SIGN_PK_LEN);
 out:
-    /* Spent either way: nothing secret needs to outlive this call. */
+    /* Spent: nothing secret needs to outlive this call. */
     ms_wipe(p->cfin, sizeof p->cfin);
     ms_wipe(p->c2s, sizeof p->c2s);
     ms_wipe(p->s2c, sizeof p->s2c);
     return err;
+}
+
+int ms_hs_pending_spent(const struct ms_hs_pending *p)
+{
+    return p->state != HS_STARTED;
+}
+
+int ms_hs_pending_client_id(const struct ms_hs_pending *p, uint8_t pk[static MS_SIGN_PK_LEN])
+{
+    memcpy(pk, p->client_id_pk, MS_SIGN_PK_LEN);
+    return p->has_client_id;
 }
 
 void ms_hs_pending_free(struct ms_hs_pending *p)

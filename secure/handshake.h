@@ -128,12 +128,19 @@ MS_MUST_CHECK ms_err ms_hs_server_respond(const ms_hs_server_cfg *cfg, const uin
 const uint8_t *ms_hs_pending_session_id(const struct ms_hs_pending *p);
 
 /*
- * Verify the ClientFinish (§7.4). On success returns the channel (caller frees). The pending
- * session is spent whatever the outcome (MS_ERR_STATE on reuse); free it with _free.
+ * Verify the ClientFinish (§7.4). On success returns the channel (caller frees) and the
+ * pending session is spent (MS_ERR_STATE on reuse); free it with _free. A ClientFinish that
+ * fails any check leaves the pending session as it was: a third party who learnt the session
+ * id (or even saw the client's own ClientFinish) cannot spend it; only the real client can
+ * compute client_confirm and the signature. Unfinished, it expires.
  */
 MS_MUST_CHECK ms_err ms_hs_server_finish(struct ms_hs_pending *p, const uint8_t *cf, size_t cf_len,
                                          struct ms_channel **chan_out, ms_hs_server_result *res);
 void ms_hs_pending_free(struct ms_hs_pending *p);
+/* 1 once a ClientFinish verified (the channel was made, or failed to be for want of memory). */
+int ms_hs_pending_spent(const struct ms_hs_pending *p);
+/* The ClientHello's client identity key into pk (zero when none); 1 when there was one. */
+int ms_hs_pending_client_id(const struct ms_hs_pending *p, uint8_t pk[static MS_SIGN_PK_LEN]);
 
 /* Fixed secrets in place of fresh randomness: for known-answer tests only. */
 typedef struct ms_hs_det {

@@ -20,7 +20,8 @@ enum {
     C_PROXY,
     C_STRICT,
     C_TIMEOUT,
-    C_VERBOSE
+    C_VERBOSE,
+    C_IDENTITY
 };
 
 const struct option ms_cli_conn_options[] = {{"supervisor_url", 1, 0, C_URL},
@@ -35,6 +36,7 @@ const struct option ms_cli_conn_options[] = {{"supervisor_url", 1, 0, C_URL},
                                              {"strict-evidence", 0, 0, C_STRICT},
                                              {"timeout", 1, 0, C_TIMEOUT},
                                              {"verbose", 0, 0, C_VERBOSE},
+                                             {"identity", 1, 0, C_IDENTITY},
                                              {0, 0, 0, 0}};
 
 int ms_cli_parse_long(const char *s, long lo, long hi, long *out)
@@ -104,6 +106,7 @@ int ms_cli_conn_apply(ms_cli_conn *c, int opt, const char *arg)
     case C_STRICT: c->strict = 1; return 1;
     case C_TIMEOUT: return ms_cli_parse_long(arg, 1, 86400, &c->timeout_s);
     case C_VERBOSE: c->verbose = 1; return 1;
+    case C_IDENTITY: c->identity_file = arg; return 1;
     default: return -1;
     }
 }
@@ -200,6 +203,20 @@ int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err)
     return e == MS_OK ? MS_CLI_OK : MS_CLI_USAGE;
 }
 
+int ms_cli_load_identity(const ms_cli_conn *c, const char *prog, ms_devkey *id, ms_err *err)
+{
+    memset(id, 0, sizeof *id);
+    *err = c->identity_file ? ms_devkey_load(c->identity_file, id) : MS_OK;
+    if (*err != MS_OK) {
+        fprintf(stderr, "%s: --identity %s: %s%s\n", prog, c->identity_file, ms_err_str(*err),
+                *err == MS_ERR_FILE_FORMAT ? " (give the private key minions-secure keygen "
+                                             "wrote, not its .pub)"
+                                           : "");
+        return MS_CLI_USAGE;
+    }
+    return MS_CLI_OK;
+}
+
 int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err)
 {
     char line[MS_CLIENT_DESCRIBE_LEN];
@@ -211,14 +228,23 @@ int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err)
         }
         return code;
     }
+    ms_devkey id;
+    if (ms_cli_load_identity(c, prog, &id, &e) != MS_CLI_OK) {
+        if (err) {
+            *err = e;
+        }
+        return MS_CLI_USAGE;
+    }
     ms_client_cfg cfg = {.url = c->url,
                          .cacert = c->cacert,
                          .allow_http = c->allow_http,
                          .allow_tls_proxy = c->allow_tls_proxy,
                          .policy = &c->policy,
                          .strict = c->strict,
-                         .timeout_ms = c->timeout_s * 1000};
-    e = ms_client_new(&c->client, &cfg);
+                         .timeout_ms = c->timeout_s * 1000,
+                         .client_id_sk = c->identity_file ? id.sk : NULL};
+    e = ms_client_new(&c->client, &cfg); /* copies the key */
+    ms_devkey_wipe(&id);
     if (e == MS_OK) {
         e = ms_client_connect(c->client);
     }

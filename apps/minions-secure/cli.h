@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "secure/attest/devkey.h"
 #include "secure/attest/policy.h"
 #include "secure/client/client.h"
 #include "secure/client/report.h"
@@ -29,6 +30,7 @@ typedef struct ms_cli_conn {
     const char *url, *pin_file, *policy_file, *cacert;
     int allow_http, allow_tls_proxy, strict, verbose;
     long timeout_s; /* default 300 */
+    const char *identity_file; /* --identity: the client's key (minions-secure keygen) */
     /* After ms_cli_conn_open: */
     ms_attest_policy policy;
     ms_client *client;
@@ -61,6 +63,8 @@ extern const struct option ms_cli_conn_options[];
     "                               the traffic's metadata, never the channel's content\n"      \
     "  --strict-evidence            ask for fresh evidence over this session (STRICT mode)\n"   \
     "  --timeout S                  give up on an HTTP request after S seconds (default 300)\n" \
+    "  --identity FILE              prove this identity key (minions-secure keygen)\n"      \
+    "                               to a supervisor with --allowed-clients\n"                 \
     "  --verbose                    log transport details to standard error\n"
 
 void ms_cli_conn_init(ms_cli_conn *c);
@@ -86,6 +90,9 @@ int ms_cli_options_merge(const struct option *own, struct option *out, size_t ca
  * on success. err may be NULL.
  */
 int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err);
+
+/* --identity: the key into *id (zero when none given); MS_CLI_OK or MS_CLI_USAGE (said). */
+int ms_cli_load_identity(const ms_cli_conn *c, const char *prog, ms_devkey *id, ms_err *err);
 
 /* Load the policy only (for offline checks): MS_CLI_OK or MS_CLI_USAGE (reason printed). */
 int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err);

@@ -402,11 +402,17 @@ static int connect_live(run *r)
     p->accept[5] = MS_EVIDENCE_NVIDIA_GPU;
     p->accept[6] = MS_EVIDENCE_COMPOSITE;
     p->n_accept = 7;
+    ms_devkey id; /* --identity, for a supervisor with an allow-list */
+    if (ms_cli_load_identity(c, PROG, &id, &e) != MS_CLI_OK) {
+        return MS_CLI_USAGE;
+    }
     ms_client_cfg cfg = {.url = c->url, .cacert = c->cacert, .allow_http = c->allow_http,
                          .allow_tls_proxy = c->allow_tls_proxy, .policy = p,
                          .strict = c->strict, .timeout_ms = c->timeout_s * 1000,
-                         .verify = discover, .verify_ctx = r};
+                         .verify = discover, .verify_ctx = r,
+                         .client_id_sk = c->identity_file ? id.sk : NULL};
     e = ms_client_new(&c->client, &cfg);
+    ms_devkey_wipe(&id);
     if (e == MS_OK) {
         e = ms_client_connect(c->client);
     }

@@ -34,5 +34,7 @@ int ms_cmd_attest_enroll_tpm(int argc, char **argv);
 int ms_cmd_chat(int argc, char **argv);
 /* minions-secure run: Minion or Minions over the channel, the documents read by the local worker. */
 int ms_cmd_run(int argc, char **argv);
+/* minions-secure keygen: a client identity key (FILE, 0600) and its allow-list line (FILE.pub). */
+int ms_cmd_keygen(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const command COMMANDS[] = {
     {"ask", ms_cmd_ask, "one turn: --prompt TEXT, the reply streamed to standard output"},
     {"attest", ms_cmd_attest, "what a supervisor proves, as a policy; --save, --verify FILE offline"},
     {"chat", ms_cmd_chat, "a conversation: lines in, replies streamed; /attach, /image, /save"},
+    {"keygen", ms_cmd_keygen, "a client identity key for --identity and its allow-list line"},
     {"run", ms_cmd_run, "Minion or Minions: --task TEXT --context FILE|DIR, read locally"},
 };
 

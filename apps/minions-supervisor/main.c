@@ -28,6 +28,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGPIPE);
+    sigaddset(&set, SIGHUP); /* reread --allowed-clients */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     a.access = stderr;
     if (o.access_log && strcmp(o.access_log, "-") != 0 && !(a.access = fopen(o.access_log, "a"))) {
@@ -39,6 +40,9 @@ int main(int argc, char **argv)
     }
     rc = sup_open_audit(&a, &o);
     if (rc == 0) {
+        rc = sup_open_clients(&a, &o);
+    }
+    if (rc == 0) {
         rc = sup_start(&a, &o);
     }
     if (rc == 0) {
@@ -46,15 +50,21 @@ int main(int argc, char **argv)
         sigdelset(&set, SIGPIPE);
         /* Every few seconds, drop engine connections the engine closed (no CLOSE-WAIT). */
         const struct timespec tick = {.tv_sec = 2};
-        while ((sig = sigtimedwait(&set, NULL, &tick)) < 0) {
+        while ((sig = sigtimedwait(&set, NULL, &tick)) < 0 || sig == SIGHUP) {
+            if (sig == SIGHUP) {
+                sup_reload_clients(&a);
+                continue;
+            }
             ms_bridge_prune(a.sup.bridge);
             sup_memory_tick();
+            sup_periodic(&a); /* expired sessions and idle addresses, off the handshake path */
         }
         fprintf(stderr, "minions-supervisor: stopping (signal %d)\n", sig);
     }
     ms_sup_server_stop(a.srv);
     ms_bridge_free(a.sup.bridge);
     ms_sessions_free(a.sup.sessions); /* the last session_end lines */
+    sup_close_clients(&a);
     if (a.audit && ms_sup_audit_close(a.audit) != MS_OK) {
         fprintf(stderr, "minions-supervisor: the audit log could not be sealed: it will verify "
                         "as incomplete\n");

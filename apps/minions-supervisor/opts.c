@@ -33,6 +33,18 @@ static const char USAGE[] =
     "  --max-sessions N         sessions at most, pending ones included (default 10000);\n"
     "                           when full, handshakes get 503 with Retry-After\n"
     "  --session-ttl S          drop a session idle this long (default 600)\n"
+    "Clients:\n"
+    "  --allowed-clients FILE   admit only clients whose identity key is in FILE, one\n"
+    "                           'ms-ed25519 KEY comment' line each (minions-secure\n"
+    "                           keygen writes them); reread on SIGHUP\n"
+    "  --handshake-rate N       handshakes per second from one address (default 20;\n"
+    "                           0: no limit); over it, 503 with Retry-After\n"
+    "  --handshake-burst N      ... and at once after a quiet period (default 40)\n"
+    "  --pending-per-address N  unfinished handshakes one address may hold (default\n"
+    "                           64; 0: no limit)\n"
+    "  --limit-loopback         apply those two limits to loopback addresses too\n"
+    "                           (by default not: behind a local proxy, every client\n"
+    "                           has the proxy's address)\n"
     "Model engine:\n"
     "  --backend-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1\n"
     "  --backend-model NAME     model name to request; the preset cybertron-70b names Trend\n"
@@ -162,6 +174,9 @@ enum { O_SNP_CERTS = 400, O_SNP_TSM, O_SNP_DEVICE };
 /* NVIDIA GPU options. */
 enum { O_NV_GPUS = 470, O_NV_LIB };
 
+/* Client allow-list and per-address limits (numbered apart from the lists around). */
+enum { O_ALLOWED = 480, O_HS_RATE, O_HS_BURST, O_PENDING_ADDR, O_LIMIT_LOOPBACK };
+
 /* TDX options (numbered apart from the lists around). */
 enum { O_TDX_COLLATERAL = 460, O_TDX_TSM, O_TDX_GRACE };
 
@@ -180,6 +195,9 @@ static int apply_num(sup_opts *o, int c, const char *arg)
     case O_STRICT_RATE: return parse_ul(arg, 1, MS_RATE_MAX, &o->strict_rate);
     case O_STRICT_BURST: return parse_ul(arg, 1, MS_RATE_MAX, &o->strict_burst);
     case O_TDX_GRACE: if (!parse_ul(arg, 0, MS_TDX_MAX_GRACE_S, &v)) return 0; o->ev.tdx_collateral_grace_s = v; return 1;
+    case O_HS_RATE: return parse_ul(arg, 0, MS_RATE_MAX, &o->hs_rate);
+    case O_HS_BURST: return parse_ul(arg, 1, MS_RATE_MAX, &o->hs_burst);
+    case O_PENDING_ADDR: return parse_ul(arg, 0, 1u << 24, &o->pending_per_addr);
     default: return 0;
     }
 }
@@ -221,6 +239,8 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_NV_LIB: o->ev.nv_lib = arg; return 1;
     case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
     case O_TPM_AK_CERT: o->ev.tpm_ak_cert = arg; return 1;
+    case O_ALLOWED: o->allowed_clients = arg; return 1;
+    case O_LIMIT_LOOPBACK: o->limit_loopback = 1; return 1;
     case O_TPM_REQUEST: o->tpm_enrol_request = arg; return 1;
     case O_TPM_ACTIVATE: o->tpm_activate = arg; return 1;
     case O_TPM_ACTIVATE_OUT: o->tpm_activate_out = arg; return 1;
@@ -254,6 +274,9 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"audit-checkpoint-secs", 1, 0, O_AUDIT_CK_SECS},
         {"tpm-ak-cert", 1, 0, O_TPM_AK_CERT}, {"tpm-enrol-request", 1, 0, O_TPM_REQUEST},
         {"tpm-activate", 1, 0, O_TPM_ACTIVATE}, {"tpm-activate-out", 1, 0, O_TPM_ACTIVATE_OUT},
+        {"allowed-clients", 1, 0, O_ALLOWED}, {"handshake-rate", 1, 0, O_HS_RATE},
+        {"handshake-burst", 1, 0, O_HS_BURST}, {"pending-per-address", 1, 0, O_PENDING_ADDR},
+        {"limit-loopback", 0, 0, O_LIMIT_LOOPBACK},
         {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -345,6 +368,11 @@ static void defaults(sup_opts *o)
     /* A hardware TPM makes a few quotes a second at best; a queue of them only adds latency. */
     o->strict_rate = 5;
     o->strict_burst = 10;
+    /* Per address: far above what one client needs (a handshake per session), far below
+       what it takes to fill a 10000-session table within the 30 s a pending one lives. */
+    o->hs_rate = 20;
+    o->hs_burst = 40;
+    o->pending_per_addr = 64;
     o->level = MS_LOG_INFO;
 }
 

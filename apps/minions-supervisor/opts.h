@@ -30,6 +30,10 @@ typedef struct sup_opts {
     unsigned long audit_ck_events, audit_ck_s;
     int audit_ck_events_set, audit_ck_s_set;
     ms_log_level level;
+    /* who may connect, and how fast (docs/supervisor.md, "Allowed clients") */
+    const char *allowed_clients;
+    unsigned long hs_rate, hs_burst, pending_per_addr;
+    int limit_loopback;
     /* one-shot TPM enrolment steps (then exit): docs/attest-tpm2.md §7 */
     const char *tpm_enrol_request, *tpm_activate, *tpm_activate_out;
 } sup_opts;

@@ -6,8 +6,10 @@
 
 #include "apps/minions-supervisor/opts.h"
 #include "secure/attest/producer.h"
+#include "secure/supervisor/allow.h"
 #include "secure/supervisor/audit.h"
 #include "secure/supervisor/identity.h"
+#include "secure/supervisor/peers.h"
 #include "secure/supervisor/ratelimit.h"
 #include "secure/supervisor/server.h"
 
@@ -21,6 +23,8 @@ typedef struct sup_app {
     FILE *access;
     ms_rate strict_rate;
     ms_sup_audit *audit;
+    ms_allow allow;     /* --allowed-clients, when given (a.sup.allow points here) */
+    ms_peers *peers;    /* per-address limits, unless both are 0 */
 } sup_app;
 
 /*
@@ -31,6 +35,19 @@ typedef struct sup_app {
 int sup_open_evidence(sup_app *a, const sup_opts *o);
 int sup_open_audit(sup_app *a, const sup_opts *o);
 int sup_start(sup_app *a, sup_opts *o);
+
+/*
+ * clients.c: the allow-list (when --allowed-clients) and the per-address limits, after the
+ * audit log (whose allowed_clients event records the list) and before sup_start; 0 or the
+ * exit status (EXIT_USAGE for a file that does not parse, naming its line).
+ * sup_reload_clients: SIGHUP; a file that does not parse keeps the list in force and says
+ * why (standard error and the audit log). sup_periodic: the main loop's tick (sweeps).
+ * sup_close_clients: after the sessions are freed.
+ */
+int sup_open_clients(sup_app *a, const sup_opts *o);
+void sup_reload_clients(sup_app *a);
+void sup_periodic(sup_app *a);
+void sup_close_clients(sup_app *a);
 
 /*
  * The one-shot TPM enrolment steps (docs/attest-tpm2.md §7): with --tpm-enrol-request

@@ -141,22 +141,38 @@ out:
     return err;
 }
 
-ms_err ms_devkey_load_or_create(const char *path, ms_devkey *out, int *created)
+/* sodium ready, then load or create; *out wiped on any error. */
+static ms_err key_step(ms_err (*step)(const char *, ms_devkey *), const char *path, ms_devkey *out)
 {
     memset(out, 0, sizeof *out);
-    *created = 0;
     TRY(sodium_init() >= 0 ? MS_OK : MS_ERR_CRYPTO_INIT);
-    struct stat st;
-    if (lstat(path, &st) != 0 && errno == ENOENT) {
-        TRY(create_private(path, out));
-        *created = 1;
-        return MS_OK;
-    }
-    ms_err err = load_private(path, out);
+    ms_err err = step(path, out);
     if (err != MS_OK) {
         ms_devkey_wipe(out);
     }
     return err;
+}
+
+ms_err ms_devkey_load_or_create(const char *path, ms_devkey *out, int *created)
+{
+    struct stat st;
+    *created = 0;
+    if (lstat(path, &st) != 0 && errno == ENOENT) {
+        ms_err err = key_step(create_private, path, out);
+        *created = err == MS_OK;
+        return err;
+    }
+    return key_step(load_private, path, out);
+}
+
+ms_err ms_devkey_load(const char *path, ms_devkey *out)
+{
+    return key_step(load_private, path, out);
+}
+
+ms_err ms_devkey_create(const char *path, ms_devkey *out)
+{
+    return key_step(create_private, path, out);
 }
 
 ms_err ms_devkey_write_public(const char *path, const uint8_t pk[static MS_SIGN_PK_LEN])

@@ -28,6 +28,12 @@ typedef struct ms_devkey {
  */
 MS_MUST_CHECK ms_err ms_devkey_load_or_create(const char *path, ms_devkey *out, int *created);
 void ms_devkey_wipe(ms_devkey *k);
+/* Load only (a client's --identity): the checks of _load_or_create; a missing file is
+   MS_ERR_FILE_OPEN. */
+MS_MUST_CHECK ms_err ms_devkey_load(const char *path, ms_devkey *out);
+/* Create only (keygen): a new key at path, mode 0600, O_EXCL: MS_ERR_FILE_OPEN when it
+   exists or cannot be made. */
+MS_MUST_CHECK ms_err ms_devkey_create(const char *path, ms_devkey *out);
 
 /* Write / read the public half as a PEM "PUBLIC KEY" (SubjectPublicKeyInfo) file. */
 MS_MUST_CHECK ms_err ms_devkey_write_public(const char *path, const uint8_t pk[static MS_SIGN_PK_LEN]);

@@ -62,8 +62,13 @@ ms_err ms_client_new(ms_client **out, const ms_client_cfg *cfg)
     ms_buf_init(&c->fast_ev, MS_MAX_EVIDENCE);
     c->verify = cfg->verify;
     c->verify_ctx = cfg->verify_ctx;
+    if (cfg->client_id_sk) {
+        c->has_id = 1;
+        memcpy(c->id_sk, cfg->client_id_sk, MS_SIGN_SK_LEN);
+    }
     ms_err err = ms_link_new(&c->link, &lc);
     if (err != MS_OK) {
+        ms_wipe(c->id_sk, sizeof c->id_sk);
         free(c);
         return err;
     }

@@ -65,6 +65,10 @@ typedef struct ms_client_cfg {
        trusting it and must therefore never send a record over such a session. */
     ms_evidence_verify_fn verify;
     void *verify_ctx;
+    /* The client's identity (Ed25519 secret key, MS_SIGN_SK_LEN; copied, wiped by _free) or
+       NULL: named in each ClientHello and signing the transcript (§7.2), for supervisors
+       that admit only listed clients (--allowed-clients; minions-secure --identity). */
+    const uint8_t *client_id_sk;
 } ms_client_cfg;
 
 /*

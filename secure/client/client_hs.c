@@ -176,7 +176,8 @@ ms_err ms_client_handshake(ms_client *c)
                            .n_evidence_types = c->policy->n_accept,
                            .strict = c->strict,
                            .verify = verify_evidence,
-                           .verify_ctx = c};
+                           .verify_ctx = c,
+                           .client_id_sk = c->has_id ? c->id_sk : NULL};
     ms_client_drop_session(c);
     memset(&res, 0, sizeof res);
     ms_buf_init(&ch, MS_CLIENT_HELLO_MAX_LEN);

@@ -46,6 +46,9 @@ struct ms_client {
     ms_evidence_view ev_view;
     uint8_t ev_static_pk[MS_X25519_LEN], ev_binding[MS_BINDING_LEN];
     uint8_t ev_tls[MS_SPKI_HASH_LEN], ev_sid[MS_SESSION_ID_LEN], ev_th[MS_KEY_LEN];
+    /* The identity key of ms_client_cfg.client_id_sk (wiped by ms_client_free). */
+    int has_id;
+    uint8_t id_sk[MS_SIGN_SK_LEN];
 };
 
 /* Forget the current session (keys wiped, pin removed); the client stays usable. */

@@ -249,6 +249,71 @@ void ms_sup_audit_session_end(void *ctx, const ms_session *s, uint64_t now_ms)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* Write one event; a failure is counted like a lost session_end. */
+static void write_event(ms_sup_audit *a, const char *type, ms_json_builder *b, ms_err err)
+{
+    if (err == MS_OK) {
+        err = ms_alog_event(a->log, type, b);
+    }
+    ms_json_builder_free(b);
+    if (err != MS_OK) {
+        pthread_mutex_lock(&a->mu);
+        if (a->failed++ == 0) {
+            ms_log(MS_LOG_ERROR, "audit", "cannot write to the audit log %s: %s",
+                   ms_alog_path(a->log), ms_err_name(err));
+        }
+        pthread_mutex_unlock(&a->mu);
+    }
+}
+
+void ms_sup_audit_client_refused(ms_sup_audit *a, const uint8_t *pk, ms_err why,
+                                 const char *stage)
+{
+    ms_json_builder *b = NULL;
+    ms_json_wval root;
+    char fp[MS_FINGERPRINT_LEN];
+    if (a == NULL) {
+        return;
+    }
+    ms_err err = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
+    if (err == MS_OK && pk) {
+        ms_devkey_fingerprint(pk, fp);
+        err = ms_json_add_cstr(root, "client_key_fp", fp);
+    } else if (err == MS_OK) {
+        err = ms_json_add_null(root, "client_key_fp");
+    }
+    if (err == MS_OK) {
+        err = ms_json_add_cstr(root, "reason", ms_err_name(why));
+    }
+    if (err == MS_OK) {
+        err = ms_json_add_cstr(root, "stage", stage);
+    }
+    write_event(a, "client_refused", b, err);
+}
+
+void ms_sup_audit_allowed_clients(ms_sup_audit *a, ms_err e, size_t line_no, size_t count,
+                                  const uint8_t file_sha256[static 32])
+{
+    ms_json_builder *b = NULL;
+    ms_json_wval root;
+    if (a == NULL) {
+        return;
+    }
+    ms_err err = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
+    if (err == MS_OK && e == MS_OK) {
+        err = ms_json_add_u64(root, "keys", count);
+        if (err == MS_OK) {
+            err = add_hex(root, "file_sha256", file_sha256, 32);
+        }
+    } else if (err == MS_OK) {
+        err = ms_json_add_cstr(root, "reload_failed", ms_err_name(e));
+        if (err == MS_OK) {
+            err = ms_json_add_u64(root, "line", line_no);
+        }
+    }
+    write_event(a, "allowed_clients", b, err);
+}
+
 ms_err ms_sup_audit_close(ms_sup_audit *a)
 {
     ms_json_builder *b = NULL;

@@ -16,7 +16,8 @@
  * a key or the engine's credentials.
  *
  * Which sessions get a session_end: every session that completed its handshake (a verified
- * ClientFinish), and every pending one dropped because its ClientFinish failed ("evicted").
+ * ClientFinish), and every pending one dropped after its ClientFinish verified but its key
+ * was no longer allowed ("evicted"); a ClientFinish that fails changes nothing.
  * A handshake that is never finished costs no line (anyone can start handshakes); they are
  * counted in supervisor_stop's handshakes_unfinished.
  *
@@ -56,6 +57,18 @@ int ms_sup_audit_key(const ms_sup_audit *a, char fp[static MS_FINGERPRINT_LEN]);
 
 /* The session table's ms_session_end_fn (ctx: the ms_sup_audit). */
 void ms_sup_audit_session_end(void *ctx, const ms_session *s, uint64_t now_ms);
+
+/*
+ * client_refused: a client turned away by the allow-list (docs/logs.md), with its key's
+ * fingerprint (pk NULL: it sent none), the error name and where ("handshake" or "finish").
+ * allowed_clients: the allow-list in force after a load or reload (count, SHA-256 of the
+ * file), or, when err is not MS_OK, a reload that failed (err's name, the line at fault) and
+ * left the old list in force. NULL a is fine (no audit log). Thread-safe.
+ */
+void ms_sup_audit_client_refused(ms_sup_audit *a, const uint8_t *pk, ms_err why,
+                                 const char *stage);
+void ms_sup_audit_allowed_clients(ms_sup_audit *a, ms_err err, size_t line_no, size_t count,
+                                  const uint8_t file_sha256[static 32]);
 
 /*
  * supervisor_stop, then the seal (file and directory fsynced), then free. Call after every

@@ -143,24 +143,23 @@ static ms_err provide_limited(void *ctx, const ms_evidence_request *req, ms_evid
     return MS_OK;
 }
 
-/* §12.1 handshake: room first (cheap), then the cryptography, then the table. */
-static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_sup_reply *r)
+/*
+ * The cryptography, then the table; `base` (the per-address slot, the allow-list) goes into
+ * the session's meta. 1 when the session is in the table (it then owns base's slot).
+ */
+static int handshake_core(ms_sup *sup, const ms_session_meta *base, const uint8_t *body,
+                          size_t len, ms_sup_reply *r)
 {
     ms_identity_snapshot snap;
-    limited_provider lp = {.snap = &snap, .rate = sup->strict_rate};
+    limited_provider lp = {.snap = &snap, .rate = sup->strict_rate, .meta = *base};
     struct ms_hs_pending *p = NULL;
     uint64_t now = ms_clock_ms();
-    if (!ms_sessions_has_room(sup->sessions, now)) {
-        ms_sup_fail(r, 503, MS_ERR_SERVER_BUSY);
-        r->retry_after = 1;
-        return;
-    }
     ms_err e = ms_identity_take(sup->id, ms_now_s(), &snap);
     if (e != MS_OK) {
         ms_identity_snapshot_wipe(&snap);
         ms_sup_fail(r, 503, e);
         r->retry_after = 5;
-        return;
+        return 0;
     }
     ms_hs_server_cfg cfg = {.static_sk = snap.static_sk, .static_pk = snap.static_pk,
                             .tls_spki_hash = sup->tls_spki, .provide = provide_limited,
@@ -171,22 +170,105 @@ static void handle_handshake(ms_sup *sup, const uint8_t *body, size_t len, ms_su
     if (e == MS_ERR_STRICT_RATE) {
         ms_sup_fail(r, 503, e);
         r->retry_after = (int)lp.retry_after_s;
-        return;
+        return 0;
     }
     if (e != MS_OK) {
         ms_sup_fail(r, 400, e);
-        return;
+        return 0;
     }
     set_prefix(r, ms_hs_pending_session_id(p));
     lp.meta.started_s = ms_now_s();
-    e = ms_sessions_add(sup->sessions, p, &lp.meta, now); /* takes p */
+    e = ms_sessions_add(sup->sessions, p, &lp.meta, now); /* takes p, and the slot */
     if (e != MS_OK) {
         ms_sup_fail(r, e == MS_ERR_SERVER_BUSY ? 503 : 500, e);
         r->retry_after = e == MS_ERR_SERVER_BUSY ? 1 : 0;
-        return;
+        return 1; /* the slot went with the session that was never added */
     }
     r->status = 200;
     r->content_type = "application/octet-stream";
+    return 1;
+}
+
+/* Log (fingerprint only) and audit a client the allow-list turned away. */
+static void say_refused(ms_sup *sup, const uint8_t *pk, ms_err why, const char *stage)
+{
+    char fp[MS_FINGERPRINT_LEN];
+    if (pk) {
+        ms_devkey_fingerprint(pk, fp);
+    }
+    ms_log(MS_LOG_WARN, "supervisor", "client refused at %s: %s (client key %s)", stage,
+           ms_err_name(why), pk ? fp : "none");
+    ms_sup_audit_client_refused(sup->audit, pk, why, stage);
+}
+
+/*
+ * The allow-list's check of a ClientHello, before any cryptography: the key it names must
+ * be listed. The ClientFinish's signature later proves the client holds that key.
+ */
+static ms_err hello_allowed(ms_sup *sup, const uint8_t *body, size_t len)
+{
+    ms_client_hello ch;
+    if (!sup->allow || ms_client_hello_decode(body, len, &ch) != MS_OK) {
+        return MS_OK; /* not decodable: ms_hs_server_respond says why */
+    }
+    ms_err why = !ch.has_client_id                          ? MS_ERR_CLIENT_NO_ID
+                 : !ms_allow_has(sup->allow, ch.client_id_pk) ? MS_ERR_CLIENT_NOT_ALLOWED
+                                                              : MS_OK;
+    if (why != MS_OK) {
+        say_refused(sup, ch.has_client_id ? ch.client_id_pk : NULL, why, "handshake");
+    }
+    return why;
+}
+
+/*
+ * §12.1 handshake: room first (cheap), then the address's limits, then the allow-list,
+ * then the cryptography and the table (handshake_core).
+ */
+static void handle_handshake(ms_sup *sup, const ms_peer_key *peer, const uint8_t *body,
+                             size_t len, ms_sup_reply *r)
+{
+    ms_session_meta base = {.allow = sup->allow};
+    unsigned retry = 0;
+    if (!ms_sessions_has_room(sup->sessions, ms_clock_ms())) {
+        ms_sup_fail(r, 503, MS_ERR_SERVER_BUSY);
+        r->retry_after = 1;
+        return;
+    }
+    if (peer && sup->peers && ms_peers_applies(sup->peers, peer)) {
+        ms_err e = ms_peers_admit(sup->peers, peer, ms_clock_ms(), &retry);
+        if (e != MS_OK) {
+            ms_sup_fail(r, 503, e);
+            r->retry_after = (int)retry;
+            return;
+        }
+        base.peers = sup->peers;
+        base.peer = *peer;
+    }
+    ms_err e = hello_allowed(sup, body, len);
+    if (e != MS_OK) {
+        ms_sup_fail(r, 400, e); /* the same "rejected" as any other failure (§11) */
+    }
+    if ((e != MS_OK || !handshake_core(sup, &base, body, len, r)) && base.peers) {
+        ms_peers_done(base.peers, &base.peer);
+    }
+}
+
+/*
+ * The allow-list again once the ClientFinish verified: it may have been reloaded since the
+ * ClientHello. A refusal drops the channel; the spent pending session is then evicted.
+ */
+static ms_err finish_allowed(ms_session *s)
+{
+    if (!s->meta.allow || ms_allow_has(s->meta.allow, s->client_id_pk)) {
+        return MS_OK;
+    }
+    char fp[MS_FINGERPRINT_LEN];
+    ms_devkey_fingerprint(s->client_id_pk, fp);
+    ms_log(MS_LOG_WARN, "supervisor", "client refused at finish: %s (client key %s)",
+           ms_err_name(MS_ERR_CLIENT_NOT_ALLOWED), fp);
+    ms_channel_free(s->chan);
+    s->chan = NULL;
+    return MS_ERR_CLIENT_NOT_ALLOWED;
 }
 
 /* §12.1: a leading ClientFinish (50 or 114 bytes, by its sig_len) finishes a pending session. */
@@ -204,6 +286,11 @@ static ms_err finish_if_present(ms_session *s, const uint8_t *body, size_t len, 
     TRY(ms_hs_server_finish(s->pending, body, cf_len, &s->chan, &res));
     s->has_client_id = res.has_client_id;
     memcpy(s->client_id_pk, res.client_id_pk, sizeof s->client_id_pk);
+    TRY(finish_allowed(s));
+    if (s->meta.peers) { /* no longer pending: its address's slot is free again */
+        ms_peers_done(s->meta.peers, &s->meta.peer);
+        s->meta.peers = NULL;
+    }
     ms_hs_pending_free(s->pending);
     s->pending = NULL;
     s->state = MS_SESSION_OPEN;
@@ -246,10 +333,14 @@ ms_session *ms_sup_session(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_L
     return s;
 }
 
-/* A body refused on an established session leaves it as it was; a failed finish ends it. */
+/*
+ * A body refused on an established session leaves it as it was; so does a ClientFinish that
+ * failed before its client_confirm verified (§7.4: a third party's). One that failed after
+ * (its signature, the allow-list) ends the pending session.
+ */
 void ms_sup_reject(ms_sup *sup, ms_session *s, ms_sup_reply *r, ms_err e)
 {
-    if (s->state == MS_SESSION_PENDING && e != MS_ERR_STATE) {
+    if (s->state == MS_SESSION_PENDING && ms_hs_pending_spent(s->pending)) {
         ms_sessions_remove(sup->sessions, s, MS_SESSION_END_EVICTED);
     }
     ms_sup_fail(r, 400, e);
@@ -345,12 +436,19 @@ static void handle_close(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN
 void ms_sup_handle(ms_sup *sup, enum ms_sup_route route, const uint8_t sid[static MS_SESSION_ID_LEN],
                    const uint8_t *body, size_t len, ms_sup_reply *r)
 {
+    ms_sup_handle_from(sup, NULL, route, sid, body, len, r);
+}
+
+void ms_sup_handle_from(ms_sup *sup, const ms_peer_key *peer, enum ms_sup_route route,
+                        const uint8_t sid[static MS_SESSION_ID_LEN], const uint8_t *body,
+                        size_t len, ms_sup_reply *r)
+{
     switch (route) {
     case MS_ROUTE_HEALTH:
         handle_health(sup, r);
         break;
     case MS_ROUTE_HANDSHAKE:
-        handle_handshake(sup, body, len, r);
+        handle_handshake(sup, peer, body, len, r);
         break;
     case MS_ROUTE_FINISH:
         handle_finish(sup, sid, body, len, r);

@@ -6,8 +6,11 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "secure/supervisor/allow.h"
+#include "secure/supervisor/audit.h"
 #include "secure/supervisor/bridge.h"
 #include "secure/supervisor/identity.h"
+#include "secure/supervisor/peers.h"
 #include "secure/supervisor/ratelimit.h"
 #include "secure/supervisor/sessions.h"
 
@@ -21,6 +24,10 @@ typedef struct ms_sup {
     uint8_t tls_spki[MS_SPKI_HASH_LEN]; /* zero when no TLS key is bound */
     int development;                    /* dev-key evidence */
     ms_rate *strict_rate;               /* fresh (STRICT) evidence; NULL: no limit */
+    /* Client authorization and handshake limits (docs/supervisor.md); NULL: none. */
+    ms_allow *allow;                    /* --allowed-clients: only these identity keys */
+    ms_peers *peers;                    /* per-address handshake rate and pending count */
+    ms_sup_audit *audit;                /* where refused clients are recorded */
 } ms_sup;
 
 /* What an endpoint answers. `body` is capped at MS_MAX_HTTP_BODY. */
@@ -54,6 +61,11 @@ size_t ms_sup_body_cap(enum ms_sup_route route);
 /* Every non-streamed endpoint. */
 void ms_sup_handle(ms_sup *sup, enum ms_sup_route route, const uint8_t sid[static MS_SESSION_ID_LEN],
                    const uint8_t *body, size_t len, ms_sup_reply *r);
+/* The same from a client address (NULL: none known, as over a unix socket): its handshakes
+   count against sup->peers' limits. */
+void ms_sup_handle_from(ms_sup *sup, const ms_peer_key *peer, enum ms_sup_route route,
+                        const uint8_t sid[static MS_SESSION_ID_LEN], const uint8_t *body,
+                        size_t len, ms_sup_reply *r);
 
 /*
  * The streamed endpoint: on success r->status is 200 and *out a stream whose bytes

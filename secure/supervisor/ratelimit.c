@@ -25,33 +25,54 @@ void ms_rate_destroy(ms_rate *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Lock held. per_s tokens a second is per_s thousandths a millisecond. */
-static void refill(ms_rate *r, uint64_t now_ms)
+/* per_s tokens a second is per_s thousandths a millisecond. */
+static void refill(ms_bucket *b, uint64_t per_s, uint64_t burst, uint64_t now_ms)
 {
-    uint64_t cap = r->burst * MILLI;
-    if (now_ms <= r->last_ms) {
+    uint64_t cap = burst * MILLI;
+    if (now_ms <= b->last_ms) {
         return; /* a clock that did not move (or a caller's older reading) adds nothing */
     }
-    uint64_t dt = now_ms - r->last_ms;
-    r->last_ms = now_ms;
+    uint64_t dt = now_ms - b->last_ms;
+    b->last_ms = now_ms;
     /* Past a full refill the exact time no longer matters; this also bounds dt * per_s. */
-    uint64_t full = (cap - r->milli + r->per_s - 1) / r->per_s;
-    r->milli = dt >= full ? cap : r->milli + dt * r->per_s;
+    uint64_t full = (cap - b->milli + per_s - 1) / per_s;
+    b->milli = dt >= full ? cap : b->milli + dt * per_s;
+}
+
+void ms_bucket_init(ms_bucket *b, uint64_t burst, uint64_t now_ms)
+{
+    b->milli = burst * MILLI;
+    b->last_ms = now_ms;
+}
+
+int ms_bucket_take(ms_bucket *b, uint64_t per_s, uint64_t burst, uint64_t now_ms,
+                   unsigned *retry_after_s)
+{
+    *retry_after_s = 0;
+    refill(b, per_s, burst, now_ms);
+    if (b->milli >= MILLI) {
+        b->milli -= MILLI;
+        return 1;
+    }
+    uint64_t wait_ms = (MILLI - b->milli + per_s - 1) / per_s;
+    *retry_after_s = (unsigned)((wait_ms + 999) / 1000);
+    *retry_after_s += *retry_after_s == 0;
+    return 0;
+}
+
+int ms_bucket_full(ms_bucket *b, uint64_t per_s, uint64_t burst, uint64_t now_ms)
+{
+    refill(b, per_s, burst, now_ms);
+    return b->milli >= burst * MILLI;
 }
 
 int ms_rate_take(ms_rate *r, uint64_t now_ms, unsigned *retry_after_s)
 {
-    *retry_after_s = 0;
     pthread_mutex_lock(&r->lock);
-    refill(r, now_ms);
-    int ok = r->milli >= MILLI;
-    if (ok) {
-        r->milli -= MILLI;
-    } else {
-        uint64_t wait_ms = (MILLI - r->milli + r->per_s - 1) / r->per_s;
-        *retry_after_s = (unsigned)((wait_ms + 999) / 1000);
-        *retry_after_s += *retry_after_s == 0;
-    }
+    ms_bucket b = {.milli = r->milli, .last_ms = r->last_ms};
+    int ok = ms_bucket_take(&b, r->per_s, r->burst, now_ms, retry_after_s);
+    r->milli = b.milli;
+    r->last_ms = b.last_ms;
     pthread_mutex_unlock(&r->lock);
     return ok;
 }

@@ -31,4 +31,21 @@ void ms_rate_destroy(ms_rate *r);
  */
 int ms_rate_take(ms_rate *r, uint64_t now_ms, unsigned *retry_after_s);
 
+/*
+ * The same bucket without a lock, for tables that hold one lock over many buckets (the
+ * per-address limits of peers.h). The caller passes per_s and burst on every call (1 ..
+ * MS_RATE_MAX); ms_bucket_init starts it full.
+ */
+typedef struct ms_bucket {
+    uint64_t milli;   /* tokens available, x1000 */
+    uint64_t last_ms; /* monotonic time of the last refill */
+} ms_bucket;
+
+void ms_bucket_init(ms_bucket *b, uint64_t burst, uint64_t now_ms);
+/* As ms_rate_take. */
+int ms_bucket_take(ms_bucket *b, uint64_t per_s, uint64_t burst, uint64_t now_ms,
+                   unsigned *retry_after_s);
+/* 1 when it would be full at now_ms (nothing to remember: a new bucket is the same). */
+int ms_bucket_full(ms_bucket *b, uint64_t per_s, uint64_t burst, uint64_t now_ms);
+
 #endif

@@ -201,7 +201,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rq->route == MS_ROUTE_STREAM) {
         ms_sup_stream_start(srv->sup, rq->sid, rq->body.p, rq->body.len, &r, &st);
     } else {
-        ms_sup_handle(srv->sup, rq->route, rq->sid, rq->body.p, rq->body.len, &r);
+        ms_peer_key peer;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int known = ci && ms_peer_key_of(ci->client_addr, &peer);
+        ms_sup_handle_from(srv->sup, known ? &peer : NULL, rq->route, rq->sid, rq->body.p,
+                           rq->body.len, &r);
     }
     enum MHD_Result ret = queue_reply(c, rq, &r, st);
     ms_sup_reply_free(&r);

@@ -54,6 +54,9 @@ ms_err ms_sessions_new(ms_session_table **out, size_t max, uint64_t ttl_ms)
 
 static void session_destroy(ms_session *s)
 {
+    if (s->meta.peers) {
+        ms_peers_done(s->meta.peers, &s->meta.peer); /* freed while still pending */
+    }
     ms_hs_pending_free(s->pending);
     ms_channel_free(s->chan);
     pthread_mutex_destroy(&s->lock);
@@ -159,13 +162,25 @@ static void sweep_locked(ms_session_table *t, uint64_t now_ms, ms_session **grav
     }
 }
 
-/* Make room if the table is full: sweep, at most once per SWEEP_EVERY_MS unless full. */
+/*
+ * Room for one more: sweep at most once per SWEEP_EVERY_MS, full or not. A flood of
+ * handshakes against a full table is refused at the cost of a comparison, not a sweep each.
+ */
 static int room_locked(ms_session_table *t, uint64_t now_ms, ms_session **grave)
 {
-    if (t->count >= t->max || now_ms - t->last_sweep_ms >= SWEEP_EVERY_MS) {
+    if (now_ms - t->last_sweep_ms >= SWEEP_EVERY_MS) {
         sweep_locked(t, now_ms, grave);
     }
     return t->count < t->max;
+}
+
+void ms_sessions_sweep(ms_session_table *t, uint64_t now_ms)
+{
+    ms_session *grave = NULL;
+    pthread_mutex_lock(&t->lock);
+    sweep_locked(t, now_ms, &grave);
+    pthread_mutex_unlock(&t->lock);
+    bury(t, grave, now_ms);
 }
 
 int ms_sessions_has_room(ms_session_table *t, uint64_t now_ms)

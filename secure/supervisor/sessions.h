@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "secure/handshake.h"
 #include "secure/record.h"
+#include "secure/supervisor/peers.h"
 
 enum ms_session_state { MS_SESSION_PENDING = 1, MS_SESSION_OPEN = 2 };
 
@@ -17,7 +18,7 @@ enum ms_session_end {
     MS_SESSION_END_NONE = 0,
     MS_SESSION_END_CLOSED,   /* the client's sealed CLOSE */
     MS_SESSION_END_EXPIRED,  /* idle past its TTL */
-    MS_SESSION_END_EVICTED,  /* dropped by the supervisor: its ClientFinish failed */
+    MS_SESSION_END_EVICTED,  /* dropped by the supervisor: its key not allowed at finish */
     MS_SESSION_END_SHUTDOWN, /* still live when the supervisor stopped */
 };
 
@@ -26,6 +27,11 @@ typedef struct ms_session_meta {
     uint8_t evidence_sha256[32]; /* of the evidence bytes in its ServerHello */
     uint8_t mode;                /* MS_MODE_FAST or MS_MODE_STRICT */
     uint64_t started_s;          /* Unix seconds */
+    /* Per-address limits: the pending slot this session holds while PENDING, given back
+       (ms_peers_done) when its ClientFinish verifies or when it is freed still pending. */
+    struct ms_peers *peers;      /* NULL: it holds none */
+    ms_peer_key peer;
+    struct ms_allow *allow;      /* the allow-list its ClientFinish is checked against, or NULL */
 } ms_session_meta;
 
 /*
@@ -90,6 +96,14 @@ ms_session *ms_sessions_acquire(ms_session_table *t, const uint8_t sid[static MS
 void ms_sessions_release(ms_session_table *t, ms_session *s);
 /* Drop a session now (close, failed finish). It is freed when the last reference goes. */
 void ms_sessions_remove(ms_session_table *t, ms_session *s, enum ms_session_end why);
+
+/*
+ * Drop the sessions idle past their TTL now. The supervisor's periodic loop calls it; a
+ * handshake sweeps on its own only when the last sweep is SWEEP_EVERY_MS old, even when the
+ * table is full (then it is refused until a sweep makes room: no sweep under the table's
+ * lock on every handshake of a flood).
+ */
+void ms_sessions_sweep(ms_session_table *t, uint64_t now_ms);
 
 size_t ms_sessions_count(ms_session_table *t);
 /* Bytes one idle open session costs, for docs and the RSS benchmark's sanity check. */

@@ -271,7 +271,10 @@ static void test_other_session_and_unknown(void)
     world_free(&w);
 }
 
-/* A pending session: records before the finish are refused; a bad finish ends it. */
+/*
+ * A pending session: records before the finish are refused; a bad finish (anyone who knows
+ * the session id can send one) changes nothing, and the client's own finish still opens it.
+ */
 static void test_pending_rules(void)
 {
     world w;
@@ -288,7 +291,13 @@ static void test_pending_rules(void)
     cf.p[20] ^= 1; /* the confirmation */
     CHECK(call(&w, &c, MS_ROUTE_FINISH, &cf, NULL) == 400);
     cf.p[20] ^= 1;
-    CHECK(call(&w, &c, MS_ROUTE_FINISH, &cf, NULL) == 404); /* the session is gone */
+    cf.p[5] ^= 1; /* the session id inside: not this session's */
+    CHECK(call(&w, &c, MS_ROUTE_FINISH, &cf, NULL) == 400);
+    cf.p[5] ^= 1;
+    CHECK(call(&w, &c, MS_ROUTE_FINISH, &cf, NULL) == 204);
+    CHECK(call(&w, &c, MS_ROUTE_FINISH, &cf, NULL) == 400); /* a second finish */
+    make_body(&c, REQ, &body);
+    CHECK(call(&w, &c, MS_ROUTE_REQUEST, &body, NULL) == 200);
     client_free(&c);
     ms_buf_free(&body);
     ms_buf_free(&cf);
