@@ -211,6 +211,10 @@
   /* HARDEN, session-log checkpoints and crash-safe logs (issue 13) */ \
   /* HARDEN, spec gaps and new-user errors (issue 13) */ \
   /* COMPAT, the reference's interfaces (issue 17) */ \
+  X(MS_ERR_COMPAT_HASHFILE,       USAGE,    "the launch-measurement hash file does not hold one SEV-SNP measurement (96 hex digits)") \
+  X(MS_ERR_COMPAT_HASHFILE_POLICY, USAGE,   "a launch-measurement hash file needs a policy that accepts SEV-SNP evidence (a sev_snp section)") \
+  X(MS_ERR_COMPAT_HASHFILE_TYPE,  ATTEST,   "the supervisor's evidence is not SEV-SNP: the pinned launch measurement cannot be checked") \
+  X(MS_ERR_COMPAT_LOG_UNVERIFIED, USAGE,    "the reference's log JSON is printed only from a log that verifies as VALID") \
   /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \
   /* CONFIG */ \
   X(MS_ERR_CONFIG,                USAGE,    "invalid configuration or command-line option") \

@@ -129,6 +129,10 @@
 
 /* --- harden: allow-list, handshake limits, log checkpoints (issue 13) --------------- */
 /* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
+#define MS_COMPAT_MAX_MESSAGES (4u * 1024u * 1024u) /* bytes of the run's events kept for
+                                                       the reference's *_messages fields */
+#define MS_COMPAT_MAX_HASHFILE 4096u /* bytes of a --vm_launch_measurement_hashfile */
+#define MS_COMPAT_MAX_PROMPTED 256u  /* documents typed at run's interactive prompt */
 /* --- soak and memory (issue 20) ----------------------------------------------------- */
 
 #endif
