@@ -226,13 +226,14 @@ static int ask(ms_chat_input *in, const char *prompt, ms_buf *line)
     }
 }
 
-/* A path typed: kept in k->paths (NUL-separated) and added to o's contexts. */
+/* A line typed: kept in k->paths (NUL-separated); a path to a document, or else (as the
+   reference's context prompt takes it) the text of one. */
 static int add_path(ms_run_opts *o, ms_run_prompted *k, const ms_buf *line)
 {
-    if (line->len >= PATH_MAX || o->n_contexts >= MS_RUN_MAX_CONTEXT_ARGS ||
+    if (o->n_contexts + o->n_stdin_texts >= MS_RUN_MAX_CONTEXT_ARGS ||
         ms_buf_append(&k->paths, line->p, line->len + 1) != MS_OK) {
-        fprintf(stderr, "%s: not kept: a path is at most %u bytes, and at most %u documents\n",
-                MS_RUN_PROG, (unsigned)PATH_MAX - 1, MS_COMPAT_MAX_PROMPTED);
+        fprintf(stderr, "%s: not kept: at most %u documents\n", MS_RUN_PROG,
+                MS_COMPAT_MAX_PROMPTED);
         return 0;
     }
     return 1;
@@ -252,8 +253,11 @@ static int prompt_all(ms_run_opts *o, ms_run_prompted *k, ms_chat_input *in, ms_
         }
     }
     /* offsets, not pointers: k->paths may move as it grows */
-    size_t first = o->n_contexts, offs[MS_RUN_MAX_CONTEXT_ARGS];
-    fputs("Documents: a file or directory per line; an empty line ends the list.\n", stderr);
+    size_t first = o->n_contexts, tfirst = o->n_stdin_texts, offs[MS_RUN_MAX_CONTEXT_ARGS],
+           toffs[MS_RUN_MAX_CONTEXT_ARGS];
+    fputs("Documents: a file or directory per line (a line that names none is taken as the\n"
+          "text of a document); an empty line ends the list.\n",
+          stderr);
     for (;;) {
         if (!ask(in, "Document: ", line)) {
             return -1;
@@ -262,8 +266,14 @@ static int prompt_all(ms_run_opts *o, ms_run_prompted *k, ms_chat_input *in, ms_
             break;
         }
         size_t at = k->paths.len;
-        if (add_path(o, k, line)) {
+        if (!add_path(o, k, line)) {
+            continue;
+        }
+        if (access((const char *)line->p, F_OK) == 0) {
             offs[o->n_contexts++] = at;
+        } else {
+            o->stdin_text_lens[o->n_stdin_texts] = line->len;
+            toffs[o->n_stdin_texts++] = at;
         }
     }
     if (!ask(in, "Attachment (a file such as a PDF, or empty for none): ", line)) {
@@ -277,6 +287,9 @@ static int prompt_all(ms_run_opts *o, ms_run_prompted *k, ms_chat_input *in, ms_
     }
     for (size_t i = first; i < o->n_contexts; i++) {
         o->contexts[i] = (const char *)k->paths.p + offs[i];
+    }
+    for (size_t i = tfirst; i < o->n_stdin_texts; i++) {
+        o->stdin_texts[i] = (const char *)k->paths.p + toffs[i];
     }
     o->task = (const char *)k->task.p;
     return MS_CLI_OK;

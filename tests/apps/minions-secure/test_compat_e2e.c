@@ -328,12 +328,14 @@ static void test_cli_line_tty(void)
     CHECK(tmux_line(&t, "marker-tty: which door did the badge open?") == 0);
     CHECK(tmux_wait(&t, "Document:") == 0);
     CHECK(tmux_line(&t, doc) == 0);
+    CHECK(tmux_line(&t, "Typed note: the alarm stayed silent.") == 0); /* text, not a path */
     CHECK(tmux_line(&t, "") == 0);
     CHECK(tmux_wait(&t, "Attachment") == 0);
     CHECK(tmux_line(&t, memo) == 0);
     CHECK(wait_file(st1, "\n") == 0);
     CHECK(e2e_file_contains(st1, "0\n"));
     CHECK(e2e_file_contains(E.log_w, DOC_SECRET) && e2e_file_contains(E.log_w, ATTACH_SECRET));
+    CHECK(e2e_file_contains(E.log_w, "Typed note: the alarm stayed silent."));
     CHECK(e2e_file_contains(E.log_a, "marker-tty"));
     CHECK(!e2e_file_contains(E.log_a, ATTACH_SECRET));
     /* the second run: `exit` at the first prompt, nothing sent anywhere */
