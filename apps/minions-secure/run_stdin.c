@@ -392,7 +392,7 @@ static int protocol_of(ms_run_opts *o, ms_json_val root, size_t *pi, char *why, 
     static const char *const protos[] = {"minion", "minions"};
     ms_json_val p, kw;
     const char *dir = NULL, *sys = NULL;
-    int64_t rounds, krounds, jobs;
+    int64_t rounds = 0, krounds = 0, jobs = 0;
     int code;
     *pi = 0;
     if (ms_json_get(root, "protocol", &p) != MS_OK || ms_json_type_of(p) != MS_JSON_OBJECT) {
