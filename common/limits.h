@@ -136,6 +136,10 @@
 #define MS_MAX_PEERS 16384u               /* client addresses tracked for per-address limits */
 #define MS_MAX_IDKEY_COMMENT 256u         /* bytes of the comment keygen writes into a .pub */
 /* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
+#define MS_COMPAT_MAX_MESSAGES (4u * 1024u * 1024u) /* bytes of the run's events kept for
+                                                       the reference's *_messages fields */
+#define MS_COMPAT_MAX_HASHFILE 4096u /* bytes of a --vm_launch_measurement_hashfile */
+#define MS_COMPAT_MAX_PROMPTED 256u  /* documents typed at run's interactive prompt */
 /* --- soak and memory (issue 20) ----------------------------------------------------- */
 #define MS_SUP_ARENA_MAX 2u     /* the supervisor's malloc arenas (M_ARENA_MAX; glibc: 8 per core) */
 #define MS_SUP_TRIM_EVERY_S 30u /* the supervisor hands free heap pages back this often */

@@ -33,6 +33,12 @@ int audit_parse(int argc, char **argv, audit_opts *o)
             break;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
+        } else if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
+            const char *f = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!f || (strcmp(f, "reference-json") != 0 && strcmp(f, "text") != 0)) {
+                return audit_usage_error("--format takes text or reference-json", f);
+            }
+            o->reference_json = strcmp(f, "reference-json") == 0;
         } else if (strcmp(a, "--key") == 0) {
             if (i + 1 >= argc) {
                 return audit_usage_error("--key needs a file", NULL);

@@ -14,6 +14,7 @@ extern const char audit_usage[];
 typedef struct audit_opts {
     const char *key_file;
     bool json;
+    bool reference_json; /* show --format reference-json */
     char **logs;
     int n_logs;
 } audit_opts;

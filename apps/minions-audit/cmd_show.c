@@ -26,7 +26,18 @@ int audit_cmd_show(int argc, char **argv)
         ms_audit_print_report(stderr, o.logs[0], e, &r, false);
         return MS_AUDIT_EXIT_USAGE;
     }
-    e = ms_audit_show(stdout, o.logs[0], text.p, text.len, &r, o.key_file != NULL, o.json);
+    if (o.reference_json) { /* the reference's log JSON, only from a VALID log */
+        e = r.verdict == MS_ALOG_VALID ? ms_audit_show_reference(stdout, text.p, text.len, &r)
+                                       : MS_ERR_COMPAT_LOG_UNVERIFIED;
+        if (e == MS_ERR_COMPAT_LOG_UNVERIFIED) {
+            ms_buf_free(&text);
+            ms_audit_print_report(stderr, o.logs[0], MS_OK, &r, o.key_file != NULL);
+            fprintf(stderr, "minions-audit: %s\n", ms_err_str(e));
+            return r.verdict == MS_ALOG_VALID ? MS_AUDIT_EXIT_BAD : ms_audit_exit_status(r.verdict);
+        }
+    } else {
+        e = ms_audit_show(stdout, o.logs[0], text.p, text.len, &r, o.key_file != NULL, o.json);
+    }
     ms_buf_free(&text);
     if (e != MS_OK) {
         fprintf(stderr, "minions-audit: cannot print the timeline: %s\n", ms_err_str(e));

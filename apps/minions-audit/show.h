@@ -76,4 +76,14 @@ void ms_audit_render_event(const char *type, ms_json_val data, char *out, size_t
 MS_MUST_CHECK ms_err ms_audit_show(FILE *out, const char *name, const uint8_t *log, size_t len,
                                    const ms_alog_report *r, bool key_checked, bool json);
 
+/*
+ * show --format reference-json: the session as the reference's log JSON, one object:
+ * {"conversation": [{"user": "remote"|"local", "prompt", "output"}], "task", "session_id",
+ * "context" (only when the log holds context events: their texts), "generated_final_answer",
+ * "usage": {"remote", "local"}, "timing"}. Only from a VALID log (r from ms_alog_verify over
+ * the same bytes): anything else is MS_ERR_COMPAT_LOG_UNVERIFIED. MS_ERR_IO, MS_ERR_NOMEM.
+ */
+MS_MUST_CHECK ms_err ms_audit_show_reference(FILE *out, const uint8_t *log, size_t len,
+                                             const ms_alog_report *r);
+
 #endif

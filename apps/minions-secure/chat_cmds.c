@@ -30,7 +30,9 @@ const char MS_CHAT_COMMANDS_HELP[] =
     "  /image FILE        send a PNG, JPEG, WebP or GIF image (at most 512 KiB) with your\n"
     "                     next message, for engines that read images\n"
     "  /save FILE         write the conversation to FILE: a new file, mode 0600; markdown,\n"
-    "                     or JSON when FILE ends in .json (/save --force FILE replaces FILE)\n";
+    "                     or JSON when FILE ends in .json (/save --force FILE replaces FILE)\n"
+    "A line that is exactly exit, quit or clear acts as /exit, /quit or /clear, as\n"
+    "in the reference's chat (to send the word itself, add a space or a full stop).\n";
 
 /* {"command": NAME, "ok": OK, "detail": {...}}: the builder and its detail object. */
 static ms_err event_new(const char *name, bool ok, ms_json_builder **b, ms_json_wval *detail)
@@ -348,4 +350,16 @@ void ms_chat_command(ms_chat *ch, const char *line)
                 P, name);
         ms_chat_refused(ch, MS_ERR_ARG, "command refused: unknown command", strlen(line));
     }
+}
+
+const char *ms_chat_habit(const char *line)
+{
+    static const char *const HABITS[][2] = {
+        {"exit", "/exit"}, {"quit", "/quit"}, {"clear", "/clear"}};
+    for (size_t i = 0; i < sizeof HABITS / sizeof HABITS[0]; i++) {
+        if (strcmp(line, HABITS[i][0]) == 0) {
+            return HABITS[i][1];
+        }
+    }
+    return NULL;
 }

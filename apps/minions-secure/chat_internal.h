@@ -53,6 +53,10 @@ void ms_chat_refused(ms_chat *ch, ms_err code, const char *why, size_t bytes);
 /* Append an event; on failure say so, set the status and end the chat. */
 void ms_chat_log_event(ms_chat *ch, const char *type, const ms_json_builder *data);
 
+/* A line that is exactly "exit", "quit" or "clear" (the reference chat's habit): the
+   command it stands for ("/exit", ...), else NULL. */
+const char *ms_chat_habit(const char *line);
+
 /* The one-line help of the commands (for /help and --help). */
 extern const char MS_CHAT_COMMANDS_HELP[];
 

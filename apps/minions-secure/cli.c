@@ -197,6 +197,9 @@ int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err)
                     ms_err_str(e));
         }
     }
+    if (e == MS_OK && c->snp_hashfile) {
+        e = ms_cli_pin_snp_hashfile(c, prog);
+    }
     if (err) {
         *err = e;
     }
@@ -257,6 +260,12 @@ int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err)
         return code;
     }
     ms_client_peer_info(c->client, &c->peer);
+    if (c->snp_hashfile && (e = ms_cli_check_snp_hashfile(c, prog)) != MS_OK) {
+        if (err) {
+            *err = e;
+        }
+        return MS_CLI_VERIFY;
+    }
     if (!quiet) {
         ms_client_describe(&c->peer, line, sizeof line);
         fprintf(stderr, "%s: %s\n", prog, line);

@@ -31,6 +31,7 @@ typedef struct ms_cli_conn {
     int allow_http, allow_tls_proxy, strict, verbose;
     long timeout_s; /* default 300 */
     const char *identity_file; /* --identity: the client's key (minions-secure keygen) */
+    const char *snp_hashfile; /* chat --vm_launch_measurement_hashfile (cli_compat.c) */
     /* After ms_cli_conn_open: */
     ms_attest_policy policy;
     ms_client *client;
@@ -93,6 +94,17 @@ int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err);
 
 /* --identity: the key into *id (zero when none given); MS_CLI_OK or MS_CLI_USAGE (said). */
 int ms_cli_load_identity(const ms_cli_conn *c, const char *prog, ms_devkey *id, ms_err *err);
+/*
+ * The reference's --vm_launch_measurement_hashfile (cli_compat.c): pin the SEV-SNP launch
+ * measurement the file holds in c->policy (loaded), and after a handshake check that the
+ * evidence was SEV-SNP. MS_OK or an MS_ERR_COMPAT_HASHFILE* code (said on stderr).
+ */
+MS_MUST_CHECK ms_err ms_cli_pin_snp_hashfile(ms_cli_conn *c, const char *prog);
+MS_MUST_CHECK ms_err ms_cli_check_snp_hashfile(const ms_cli_conn *c, const char *prog);
+/* The pin alone, on a loaded policy: `text` is the file's (whitespace around the 96 hex
+   digits allowed); *changed: it differs from the policy's sev_snp.measurement it replaces. */
+MS_MUST_CHECK ms_err ms_cli_pin_snp_text(ms_attest_policy *p, const char *text, size_t len,
+                                         bool *changed);
 
 /* Load the policy only (for offline checks): MS_CLI_OK or MS_CLI_USAGE (reason printed). */
 int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err);

@@ -10,6 +10,7 @@
 #include "common/text.h"
 #include "apps/minions-secure/chat_internal.h"
 #include "apps/minions-secure/cmds.h"
+#include "apps/minions-secure/run_compat.h"
 #include "secure/client/payload.h"
 #include "secure/client/report.h"
 
@@ -32,6 +33,11 @@ static const char USAGE[] =
     "  --system TEXT                the system message (also --system_prompt; /system)\n"
     "  --max-tokens N               ask for at most N tokens per reply (1..1000000)\n"
     "  --temperature X              sampling temperature (0..2)\n"
+    "  --vm_launch_measurement_hashfile FILE\n"
+    "                               the reference's pin: FILE holds the SEV-SNP launch\n"
+    "                               measurement (96 hex digits), in place of the\n"
+    "                               policy's sev_snp.measurement; evidence of another\n"
+    "                               type is then refused\n"
     "  --help, --version\n"
     "\n" MS_SLOG_HELP
     "  The log holds what you typed and the replies (that is what the session was), the\n"
@@ -49,7 +55,7 @@ static const char USAGE_TAIL[] =
     "written, or standard output that failed).\n"
     "\n" MS_CLI_EXIT_HELP;
 
-enum { O_SYSTEM = MS_CLI_OPT_OWN_BASE, O_MAXTOK, O_TEMP, O_HELP, O_VERSION };
+enum { O_SYSTEM = MS_CLI_OPT_OWN_BASE, O_MAXTOK, O_TEMP, O_HELP, O_VERSION, O_HASHFILE };
 
 static int apply(void *ctx, int c, const char *arg)
 {
@@ -58,6 +64,7 @@ static int apply(void *ctx, int c, const char *arg)
     case O_SYSTEM: ch->system = arg; return 1;
     case O_MAXTOK: return ms_cli_parse_long(arg, 1, 1000000, &ch->max_tokens);
     case O_TEMP: return ms_cli_parse_double(arg, 0.0, 2.0, &ch->temperature);
+    case O_HASHFILE: ch->conn.snp_hashfile = arg; return arg[0] != '\0';
     default: break;
     }
     int r = ms_slog_apply(&ch->logo, c, arg);
@@ -72,6 +79,8 @@ static int parse_args(int argc, char **argv, ms_chat *ch)
                                         {"system-prompt", 1, 0, O_SYSTEM},
                                         {"max-tokens", 1, 0, O_MAXTOK},
                                         {"temperature", 1, 0, O_TEMP},
+                                        {"vm_launch_measurement_hashfile", 1, 0, O_HASHFILE},
+                                        {"vm-launch-measurement-hashfile", 1, 0, O_HASHFILE},
                                         {"help", 0, 0, O_HELP},
                                         {"version", 0, 0, O_VERSION},
                                         MS_SLOG_OPTIONS,
@@ -83,6 +92,7 @@ static int parse_args(int argc, char **argv, ms_chat *ch)
     if (code != 0) {
         return code;
     }
+    ms_cli_conn_from_env(&ch->conn, P " chat"); /* the reference's lines name no pin */
     return ms_cli_conn_require(&ch->conn, P " chat") == MS_CLI_OK ? 0 : MS_CLI_USAGE;
 }
 
@@ -350,6 +360,10 @@ static void loop(ms_chat *ch)
         }
         if (s[0] == '/' && (n < 2 || s[1] != '/')) {
             ms_chat_command(ch, s);
+            continue;
+        }
+        if (ms_chat_habit(s)) { /* the reference's bare exit, quit, clear */
+            ms_chat_command(ch, ms_chat_habit(s));
             continue;
         }
         if (s[0] == '/') { /* "//text" sends "/text" */

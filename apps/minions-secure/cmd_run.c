@@ -11,6 +11,9 @@
 #include "apps/minions-secure/remote.h"
 #include "apps/minions-secure/worker.h"
 #include "apps/minions-secure/run.h"
+#include "apps/minions-secure/run_compat.h"
+#include <errno.h>
+#include <sys/stat.h>
 
 #define PROG MS_RUN_PROG
 #define MAX_SKIPS_SHOWN 20u
@@ -29,6 +32,8 @@ typedef struct run {
     ms_slog log;
     ms_proto_result res;
     int ran;
+    ms_run_tee tee;           /* the reference's *_messages fields (run_compat.h) */
+    ms_run_prompted prompted; /* the task and documents typed at the prompts */
     char why[1024];
     char summary[256];
 } run;
@@ -41,7 +46,8 @@ static int finish(run *r, int code)
                          .code = code,
                          .why = r->why,
                          .peer = r->o.conn.peer.connected ? &r->o.conn.peer : NULL,
-                         .log_path = r->log.path[0] && code != MS_CLI_USAGE ? r->log.path : NULL};
+                         .log_path = r->log.path[0] && code != MS_CLI_USAGE ? r->log.path : NULL,
+                         .tee = &r->tee};
     if (r->o.json || r->o.stdin_json) {
         return ms_run_print_json(&rep, r->o.stdin_json);
     }
@@ -69,13 +75,23 @@ static int complete(run *r)
     if (!o->jobs) {
         o->jobs = MS_RUN_DEFAULT_JOBS;
     }
+    ms_cli_conn_from_env(&o->conn, PROG); /* the reference's lines name no pin */
     if (ms_cli_conn_require(&o->conn, MS_RUN_HELP_PROG) != MS_CLI_OK) {
         snprintf(r->why, sizeof r->why, "--supervisor_url and one of --attestation-policy / "
                                         "--trusted_attestation_pem are required");
         return finish(r, MS_CLI_USAGE);
     }
+    if ((!o->task || !o->task[0]) && !o->stdin_json && isatty(STDIN_FILENO) &&
+        isatty(STDERR_FILENO)) {
+        int asked = ms_run_prompt(o, &r->prompted); /* the reference's prompts */
+        if (asked != MS_CLI_OK) {
+            return asked;
+        }
+    }
     if (!o->task || !o->task[0]) {
-        return fail(r, MS_CLI_USAGE, "--task is required (the question; the supervisor sees it)");
+        return fail(r, MS_CLI_USAGE, "--task is required (the question; the supervisor sees it)%s",
+                    o->stdin_json ? "" : "; without it minions-secure asks for it only when "
+                                         "standard input is a terminal");
     }
     /* The protocols refuse these too, but only after the handshake and without naming them. */
     const struct {
@@ -93,7 +109,12 @@ static int complete(run *r)
             return fail(r, MS_CLI_USAGE, "%s must be UTF-8 text", texts[i].name);
         }
     }
-    if (o->n_contexts == 0 && o->n_stdin_texts == 0) {
+    if (o->n_contexts == 0 && o->n_stdin_texts == 0 && o->stdin_json) {
+        /* the reference's README runs a request with a task alone: so does this */
+        fprintf(stderr, "%s: no documents in the request: the worker answers from the task "
+                        "alone\n",
+                PROG);
+    } else if (o->n_contexts == 0 && o->n_stdin_texts == 0) {
         return fail(r, MS_CLI_USAGE,
                     "--context FILE|DIR is required: the documents the worker reads");
     }
@@ -134,6 +155,12 @@ static int load_context(run *r)
         }
     }
     say_skipped(&r->ctx);
+    if (r->ctx.n == 0 && r->o.n_contexts == 0 && r->o.n_stdin_texts == 0) {
+        ms_buf_init(&r->joined, 1); /* an empty context, not a NULL one */
+        snprintf(r->summary, sizeof r->summary, "no documents");
+        return ms_buf_terminate(&r->joined) == MS_OK ? MS_CLI_OK
+                                                     : fail(r, MS_CLI_TURN, "out of memory");
+    }
     if (r->ctx.n == 0) {
         return fail(r, MS_CLI_USAGE, "no document to read: every file given was skipped");
     }
@@ -175,6 +202,9 @@ static int check_worker(run *r)
 /* Create the log, connect and verify, log what was proved and the task. */
 static int open_session(run *r)
 {
+    if (r->o.log_dir_make && mkdir(r->o.logo.dir, 0700) != 0 && errno != EEXIST) {
+        return fail(r, MS_CLI_USAGE, "protocol.log_dir %s: %s", r->o.logo.dir, strerror(errno));
+    }
     ms_err e = ms_slog_open(&r->log, &r->o.logo, r->o.protocol == MS_RUN_MINIONS ? "minions"
                                                                                   : "minion",
                             PROG);
@@ -207,7 +237,10 @@ static int open_session(run *r)
 static int protocol(run *r)
 {
     ms_run_progress_state ps = {.tty = isatty(STDERR_FILENO)};
-    ms_remote_client rc = {.client = r->o.conn.client, .max_tokens = 0, .temperature = -1.0};
+    ms_remote_client rc = {.client = r->o.conn.client,
+                           .max_tokens = r->o.remote_max_tokens,
+                           .temperature = r->o.remote_temperature};
+    r->tee.next = ms_slog_sink(&r->log); /* the log is open now */
     ms_worker_engine we = {.engine = &r->o.engine};
     ms_proto_cfg cfg = {
         .task = r->o.task,
@@ -223,7 +256,7 @@ static int protocol(run *r)
         .worker_temperature = r->o.worker_temperature,
         .worker_max_tokens = (int)r->o.worker_max_tokens,
         .remote = ms_remote_over_client(&rc),
-        .sink = ms_slog_sink(&r->log),
+        .sink = ms_run_tee_sink(&r->tee),
         .log_context = r->o.logo.context != 0,
         .progress = ms_run_progress,
         .progress_ctx = &ps,
@@ -306,6 +339,8 @@ int ms_cmd_run(int argc, char **argv)
     ms_context_init(&r.ctx);
     ms_proto_result_init(&r.res);
     ms_buf_init(&r.joined, 0);
+    ms_run_tee_init(&r.tee, (ms_proto_sink){0});
+    ms_run_prompted_init(&r.prompted);
     int code = ms_run_parse(argc, argv, &r.o);
     if (code == 0) {
         ms_log_set_level(r.o.conn.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
@@ -327,6 +362,8 @@ int ms_cmd_run(int argc, char **argv)
         (void)ce;
     }
     ms_proto_result_free(&r.res);
+    ms_run_tee_free(&r.tee);
+    ms_run_prompted_free(&r.prompted);
     ms_buf_free(&r.joined);
     ms_context_free(&r.ctx);
     ms_run_opts_free(&r.o);

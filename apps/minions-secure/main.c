@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "apps/minions-secure/cli.h"
 #include "apps/minions-secure/cmds.h"
+#include "apps/minions-secure/run_compat.h"
 
 typedef struct command {
     const char *name;
@@ -35,6 +36,9 @@ static const char USAGE[] =
 static const char USAGE_TAIL[] =
     "Without a COMMAND: 'run' when --task, --protocol or --stdin-json is given, else 'ask'\n"
     "when --prompt is given.\n"
+    "'run' also for its own options (--local_client_type, --local_model,\n"
+    "--max_rounds, --context, ...), as the reference's CLI line writes them\n"
+    "(docs/migrating.md).\n"
     "\n" MS_CLI_CONN_HELP "\n" MS_CLI_EXIT_HELP;
 
 static void usage(void)
@@ -81,7 +85,7 @@ int main(int argc, char **argv)
         return MS_CLI_USAGE;
     }
     if (has_arg(argc, argv, "--task") || has_arg(argc, argv, "--protocol") ||
-        has_arg(argc, argv, "--stdin-json")) {
+        has_arg(argc, argv, "--stdin-json") || ms_run_wants(argc, argv)) {
         return ms_cmd_run(argc, argv);
     }
     if (has_arg(argc, argv, "--prompt")) {

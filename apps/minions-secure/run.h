@@ -57,6 +57,14 @@ typedef struct ms_run_opts {
     const char *stdin_texts[MS_RUN_MAX_CONTEXT_ARGS];
     size_t stdin_text_lens[MS_RUN_MAX_CONTEXT_ARGS];
     size_t n_stdin_texts;
+    /* The reference's request shapes (run_stdin.c): local_client.port and .timeout,
+       remote_client.kwargs; prompted answers and documents (run_compat.c) live in compat. */
+    char port_url[64];
+    long worker_timeout_s;
+    long remote_max_tokens;
+    double remote_temperature;
+    const char *remote_kind; /* remote_client.type when not "secure": said, never used */
+    int log_dir_make;        /* protocol.log_dir: made (0700) when missing, as the reference */
 } ms_run_opts;
 
 void ms_run_opts_init(ms_run_opts *o);
@@ -99,6 +107,7 @@ typedef struct ms_run_report {
     const char *why;            /* code != 0: for a person (no document text in it) */
     const ms_client_peer *peer; /* what was verified, or NULL */
     const char *log_path;       /* the sealed session log, or NULL */
+    const struct ms_run_tee *tee; /* the run's events for the reference's fields, or NULL */
 } ms_run_report;
 
 /*

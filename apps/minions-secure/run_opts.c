@@ -120,6 +120,7 @@ void ms_run_opts_init(ms_run_opts *o)
     o->max_rounds = 0; /* 0: not given (the default applies after --stdin-json) */
     o->jobs = 0;
     o->worker_temperature = -1.0;
+    o->remote_temperature = -1.0;
 }
 
 void ms_run_opts_free(ms_run_opts *o)
@@ -357,6 +358,7 @@ int ms_run_resolve_worker(ms_run_opts *o)
     }
     o->engine.model = o->model_buf;
     o->engine.num_ctx = (uint32_t)o->num_ctx;
+    o->engine.timeout_ms = o->worker_timeout_s * 1000; /* 0: the engine's default */
     o->engine.api_key = o->api_key_arg;
     if (!o->engine.api_key && o->engine.kind == MS_LLM_OPENAI) {
         o->engine.api_key = getenv("OPENAI_API_KEY");

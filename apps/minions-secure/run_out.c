@@ -10,6 +10,7 @@
 #include "common/text.h"
 #include "secure/attest/policy.h"
 #include "apps/minions-secure/run.h"
+#include "apps/minions-secure/run_compat.h"
 
 static const char *outcome_name(const ms_run_report *r)
 {
@@ -114,6 +115,7 @@ static ms_err build(const ms_run_report *r, int stdin_shape, ms_json_wval root)
     if (r->res) {
         TRY(ms_json_add_obj(root, "result", &res));
         TRY(add_run(res, r, "final_answer"));
+        TRY(ms_run_add_reference(res, r->res, r->tee, r->log_path)); /* docs/migrating.md */
     } else {
         TRY(ms_json_add_null(root, "result"));
     }

@@ -9,9 +9,10 @@
 
 /*
  * The request: {"local_client": {...}, "remote_client": {...}, "protocol": "minion" |
- * "minions", "call_params": {...}} (docs/client.md lists every field). A field this program
- * does not know is refused, so a request never silently means less than it says; the few
- * the reference sends that change nothing here are listed in IGNORED.
+ * "minions" | {"type", "max_rounds", "log_dir", "kwargs"}, "call_params": {...}}, as the
+ * reference's README writes it (docs/client.md lists every field, docs/migrating.md what
+ * each is here). A field this program does not know is refused, naming it (inside the
+ * kwargs objects too), so a request never silently means less than it says.
  */
 
 #define WHY(...) (snprintf(why, why_cap, __VA_ARGS__), MS_CLI_USAGE)
@@ -20,10 +21,21 @@
 static const char *const TOP_KEYS[] = {"local_client", "remote_client", "protocol",
                                        "call_params", NULL};
 static const char *const LOCAL_KEYS[] = {"type",        "model_name", "base_url", "num_ctx",
-                                         "temperature", "max_tokens", "api_key",  NULL};
+                                         "temperature", "max_tokens", "api_key",  "port",
+                                         "timeout",     "kwargs",     NULL};
+static const char *const LOCAL_KWARGS[] = {"temperature", "max_tokens", "num_ctx", NULL};
 static const char *const REMOTE_KEYS[] = {"type",   "supervisor_url", "trusted_attestation_pem",
                                           "attestation_policy", "cacert", "allow_http",
-                                          "model_name", NULL};
+                                          "model_name", "kwargs", NULL};
+static const char *const REMOTE_KWARGS[] = {"temperature", "max_tokens", NULL};
+static const char *const PROTO_KEYS[] = {"type", "max_rounds", "log_dir", "kwargs", NULL};
+static const char *const PROTO_KWARGS[] = {"max_rounds", "jobs", "system_prompt", NULL};
+/* The reference's cloud clients: accepted as a remote_client.type when the attested
+   supervisor is named, since the supervisor's engine answers in their place. */
+static const char *const REMOTE_KINDS[] = {
+    "openai",   "anthropic", "together", "perplexity", "openrouter", "groq",  "deepseek",
+    "mistral",  "gemini",    "azure",    "azure_openai", "sambanova", "grok", "llama_api",
+    "huggingface", "sarvam", "tokasaurus", "secure", NULL};
 static const char *const CALL_KEYS[] = {"task",       "context",       "context_paths",
                                         "doc_metadata", "max_rounds",  "jobs",
                                         "system_prompt", "log_context", "logging_id",
@@ -105,6 +117,59 @@ static int read_all(int fd, ms_buf *b, char *why, size_t why_cap)
     return code;
 }
 
+/* An object of the reference's `kwargs`: only the keys that map to ours; the first other
+   is named. ABSENT is fine. */
+static int kwargs_of(ms_json_val parent, const char *where, const char *const *keys,
+                     ms_json_val *kw, char *why, size_t why_cap)
+{
+    char w[64];
+    if (ms_json_get_obj_opt(parent, "kwargs", kw) != MS_OK) {
+        return WHY("%s.kwargs: must be an object", where);
+    }
+    if (ms_json_type_of(*kw) == MS_JSON_ABSENT) {
+        return MS_CLI_OK;
+    }
+    snprintf(w, sizeof w, "%s.kwargs", where);
+    return only_known(*kw, w, keys, why, why_cap);
+}
+
+/* local_client.port, .timeout and .kwargs (the reference's OllamaClient arguments). */
+static int local_extras(ms_run_opts *o, ms_json_val lc, const char *type, int64_t *num_ctx,
+                        int64_t *max_tokens, double *temp, char *why, size_t why_cap)
+{
+    ms_json_val kw;
+    int64_t port, timeout;
+    int code = kwargs_of(lc, "local_client", LOCAL_KWARGS, &kw, why, why_cap);
+    if (code) {
+        return code;
+    }
+    if (ms_json_type_of(kw) != MS_JSON_ABSENT &&
+        (ms_json_get_i64_opt(kw, "num_ctx", 256, 4194304, *num_ctx, num_ctx) != MS_OK ||
+         ms_json_get_i64_opt(kw, "max_tokens", 1, 1000000, *max_tokens, max_tokens) != MS_OK ||
+         ms_json_get_double_opt(kw, "temperature", 0.0, 2.0, *temp, temp) != MS_OK)) {
+        return WHY("local_client.kwargs: num_ctx (256..4194304), max_tokens (1..1000000) and "
+                   "temperature (0..2) must be numbers in range");
+    }
+    if (ms_json_get_i64_opt(lc, "port", 1, 65535, 0, &port) != MS_OK) {
+        return WHY("local_client.port: must be a whole number, 1..65535");
+    }
+    if (ms_json_get_i64_opt(lc, "timeout", 1, 86400, 0, &timeout) != MS_OK) {
+        return WHY("local_client.timeout: must be a whole number of seconds, 1..86400");
+    }
+    if (port && !o->url_arg) {
+        /* the reference's port is on this machine; an OpenAI-compatible server under /v1 */
+        ms_llm_kind k = MS_LLM_OLLAMA;
+        if (type && ms_llm_kind_parse(type, &k) != MS_OK) {
+            k = MS_LLM_OLLAMA;
+        }
+        snprintf(o->port_url, sizeof o->port_url, "http://127.0.0.1:%u%s", (unsigned)port,
+                 k == MS_LLM_OPENAI ? "/v1" : "");
+        o->url_arg = o->port_url;
+    }
+    o->worker_timeout_s = o->worker_timeout_s ? o->worker_timeout_s : (long)timeout;
+    return MS_CLI_OK;
+}
+
 static int local_client(ms_run_opts *o, ms_json_val lc, char *why, size_t why_cap)
 {
     const char *type = NULL, *model = NULL, *url = NULL, *key = NULL;
@@ -131,6 +196,10 @@ static int local_client(ms_run_opts *o, ms_json_val lc, char *why, size_t why_ca
         return WHY("local_client: num_ctx (256..4194304), max_tokens (1..1000000) and "
                    "temperature (0..2) must be numbers in range");
     }
+    if ((code = local_extras(o, lc, type ? type : o->kind_arg, &num_ctx, &max_tokens, &temp, why,
+                             why_cap))) {
+        return code;
+    }
     o->kind_arg = o->kind_arg ? o->kind_arg : type;
     if (!o->model_arg && model) {
         o->model_arg = model;
@@ -141,6 +210,26 @@ static int local_client(ms_run_opts *o, ms_json_val lc, char *why, size_t why_ca
     o->worker_max_tokens = max_tokens;
     o->worker_temperature = temp;
     o->api_key_arg = key; /* never logged */
+    return MS_CLI_OK;
+}
+
+/* remote_client.kwargs: what the supervisor's model is asked for (never an API key: the
+   supervisor holds its engine's credentials). */
+static int remote_kwargs(ms_run_opts *o, ms_json_val rc, char *why, size_t why_cap)
+{
+    ms_json_val kw;
+    int64_t max_tokens;
+    int code = kwargs_of(rc, "remote_client", REMOTE_KWARGS, &kw, why, why_cap);
+    if (code || ms_json_type_of(kw) == MS_JSON_ABSENT) {
+        return code;
+    }
+    if (ms_json_get_i64_opt(kw, "max_tokens", 1, 1000000, 0, &max_tokens) != MS_OK ||
+        ms_json_get_double_opt(kw, "temperature", 0.0, 2.0, -1.0, &o->remote_temperature) !=
+            MS_OK) {
+        return WHY("remote_client.kwargs: max_tokens (1..1000000) and temperature (0..2) must "
+                   "be numbers in range");
+    }
+    o->remote_max_tokens = (long)max_tokens;
     return MS_CLI_OK;
 }
 
@@ -160,19 +249,39 @@ static int remote_client(ms_run_opts *o, ms_json_val rc, char *why, size_t why_c
         (code = get_str(rc, "remote_client", "model_name", &model, why, why_cap))) {
         return code;
     }
-    if (type && strcmp(type, "secure") != 0) {
-        return WHY("remote_client.type: '%s': minions-secure talks only to an attested "
-                   "minions-supervisor (type \"secure\"); run that model behind "
-                   "minions-supervisor --backend-url",
+    if (type && !known(type, REMOTE_KINDS)) {
+        return WHY("remote_client.type: '%s' is not a client the reference names; "
+                   "minions-secure talks only to an attested minions-supervisor (type "
+                   "\"secure\")",
                    shown(type, t));
     }
     if (ms_json_get_bool_opt(rc, "allow_http", false, &allow_http) != MS_OK) {
         return WHY("remote_client.allow_http: must be true or false");
     }
-    if (model) {
-        fprintf(stderr, "%s: remote_client.model_name is ignored: the supervisor's "
-                        "--backend-model decides\n",
-                MS_RUN_PROG);
+    if ((code = remote_kwargs(o, rc, why, why_cap))) {
+        return code;
+    }
+    if (type && strcmp(type, "secure") != 0) {
+        /* A cloud client of the reference: its place is taken by the attested supervisor,
+           which must then be named (on the command line: nothing in this remote names it). */
+        if (!o->conn.url && !url) {
+            return WHY("remote_client.type: '%s': minions-secure talks only to an attested "
+                       "minions-supervisor; name it with --supervisor_url (the model behind "
+                       "it then stands in for this remote)",
+                       shown(type, t));
+        }
+        o->remote_kind = type;
+    }
+    if (model || o->remote_kind) {
+        char m[52];
+        fprintf(stderr,
+                "%s: remote_client%s%s: the remote model is the one behind the attested "
+                "supervisor%s%s; model_name '%s' is a request, not a choice (the supervisor's "
+                "engine decides)\n",
+                MS_RUN_PROG, o->remote_kind ? " of type " : "",
+                o->remote_kind ? shown(o->remote_kind, t) : "",
+                (o->conn.url || url) ? " at " : "", o->conn.url ? o->conn.url : url ? url : "",
+                model ? shown(model, m) : "(none)");
     }
     ms_cli_conn *c = &o->conn;
     c->url = c->url ? c->url : url;
@@ -273,9 +382,60 @@ static int call_params(ms_run_opts *o, ms_json_val cp, char *why, size_t why_cap
     return MS_CLI_OK;
 }
 
-int ms_run_stdin_read(ms_run_opts *o, int fd, char *why, size_t why_cap)
+/*
+ * protocol: "minion" | "minions", or the reference's object {"type", "max_rounds",
+ * "log_dir", "kwargs": {"max_rounds", "jobs", "system_prompt"}}. call_params and the
+ * command line win over it (they are read after, and fill only what is still open).
+ */
+static int protocol_of(ms_run_opts *o, ms_json_val root, size_t *pi, char *why, size_t why_cap)
 {
     static const char *const protos[] = {"minion", "minions"};
+    ms_json_val p, kw;
+    const char *dir = NULL, *sys = NULL;
+    int64_t rounds = 0, krounds = 0, jobs = 0;
+    int code;
+    *pi = 0;
+    if (ms_json_get(root, "protocol", &p) != MS_OK || ms_json_type_of(p) != MS_JSON_OBJECT) {
+        return ms_json_get_enum_opt(root, "protocol", protos, 2, 0, pi) == MS_OK
+                   ? MS_CLI_OK
+                   : WHY("protocol: must be \"minion\", \"minions\" or an object with "
+                         "\"type\"");
+    }
+    if ((code = only_known(p, "protocol", PROTO_KEYS, why, why_cap)) ||
+        (code = get_str(p, "protocol", "log_dir", &dir, why, why_cap)) ||
+        (code = kwargs_of(p, "protocol", PROTO_KWARGS, &kw, why, why_cap))) {
+        return code;
+    }
+    if (ms_json_get_enum(p, "type", protos, 2, pi) != MS_OK) {
+        return WHY("protocol.type: must be \"minion\" or \"minions\"");
+    }
+    if (ms_json_get_i64_opt(p, "max_rounds", 1, MS_MAX_PROTO_ROUNDS, 0, &rounds) != MS_OK ||
+        (ms_json_type_of(kw) != MS_JSON_ABSENT &&
+         ms_json_get_i64_opt(kw, "max_rounds", 1, MS_MAX_PROTO_ROUNDS, 0, &krounds) != MS_OK)) {
+        return WHY("protocol.max_rounds: must be a whole number, 1..%u", MS_MAX_PROTO_ROUNDS);
+    }
+    if (ms_json_type_of(kw) != MS_JSON_ABSENT) {
+        if (ms_json_get_i64_opt(kw, "jobs", 1, MS_MAX_LLM_PARALLEL, 0, &jobs) != MS_OK) {
+            return WHY("protocol.kwargs.jobs: must be a whole number, 1..%u",
+                       MS_MAX_LLM_PARALLEL);
+        }
+        if ((code = get_str(kw, "protocol.kwargs", "system_prompt", &sys, why, why_cap))) {
+            return code;
+        }
+        rounds = rounds ? rounds : krounds;
+        o->jobs = o->jobs ? o->jobs : (long)jobs;
+        o->system_prompt = o->system_prompt ? o->system_prompt : sys;
+    }
+    if (dir && dir[0] && !o->logo.file && !o->logo.dir && !o->logo.off) {
+        o->logo.dir = dir; /* the reference's log_dir: our signed session log goes there */
+        o->log_dir_make = 1;
+    }
+    o->max_rounds = o->max_rounds ? o->max_rounds : (long)rounds;
+    return MS_CLI_OK;
+}
+
+int ms_run_stdin_read(ms_run_opts *o, int fd, char *why, size_t why_cap)
+{
     ms_buf text;
     ms_json_val root, lc, rc, cp;
     size_t pi;
@@ -304,15 +464,13 @@ int ms_run_stdin_read(ms_run_opts *o, int fd, char *why, size_t why_cap)
         ms_json_get_obj(root, "call_params", &cp) != MS_OK) {
         return WHY("call_params (required), local_client and remote_client must be objects");
     }
-    if (ms_json_get_enum_opt(root, "protocol", protos, 2, 0, &pi) != MS_OK) {
-        return WHY("protocol: must be \"minion\" or \"minions\"");
+    /* call_params first: the reference's call arguments win over its protocol object's */
+    if ((code = local_client(o, lc, why, why_cap)) || (code = remote_client(o, rc, why, why_cap)) ||
+        (code = call_params(o, cp, why, why_cap)) || (code = protocol_of(o, root, &pi, why, why_cap))) {
+        return code;
     }
     if (!o->protocol_given) {
         o->protocol = pi == 1 ? MS_RUN_MINIONS : MS_RUN_MINION;
-    }
-    if ((code = local_client(o, lc, why, why_cap)) || (code = remote_client(o, rc, why, why_cap)) ||
-        (code = call_params(o, cp, why, why_cap))) {
-        return code;
     }
     return MS_CLI_OK;
 }

@@ -24,6 +24,7 @@
 #include "secure/client/payload.h"
 #include "tests/apps/minions-secure/chat_fixture.h"
 #include "tests/fixture/stack.h"
+#include "tests/fixture/tmux.h"
 #include "tests/test.h"
 
 #define WAIT_MS 60000
@@ -811,46 +812,6 @@ static void test_signals_pipe(void)
 
 /* --- a real terminal (tmux) ----------------------------------------------------------------- */
 
-typedef struct tmux {
-    char bin[PATH_MAX], sock[PATH_MAX];
-} tmux;
-
-static int tmux_cmd(const tmux *t, ms_buf *out, const char *a1, const char *a2, const char *a3,
-                    const char *a4, const char *a5)
-{
-    char *argv[12] = {(char *)t->bin, "-S", (char *)t->sock, (char *)a1, (char *)a2,
-                      (char *)a3, (char *)a4, (char *)a5, NULL};
-    ms_buf o, e;
-    ms_buf_init(&o, 1u << 20);
-    ms_buf_init(&e, 1u << 16);
-    int code = e2e_run(argv, 20000, CE.dir, out ? out : &o, &e);
-    if (code != 0) {
-        fprintf(stderr, "  (tmux %s: exit %d: %s)\n", a1, code, e.p ? (const char *)e.p : "");
-    }
-    ms_buf_free(&o);
-    ms_buf_free(&e);
-    return code;
-}
-
-/* Wait until the pane shows `needle`. */
-static int tmux_wait(const tmux *t, const char *needle)
-{
-    ms_buf pane;
-    ms_buf_init(&pane, 1u << 20);
-    for (int waited = 0; waited < WAIT_MS; waited += 50) {
-        ms_buf_clear(&pane);
-        if (tmux_cmd(t, &pane, "capture-pane", "-p", "-t", "chat", NULL) == 0 && buf_contains(&pane, needle)) {
-            ms_buf_free(&pane);
-            return 0;
-        }
-        e2e_sleep_ms(50);
-    }
-    fprintf(stderr, "  (the terminal never showed \"%s\"; last screen:\n%s)\n", needle,
-            pane.p ? (const char *)pane.p : "");
-    ms_buf_free(&pane);
-    return -1;
-}
-
 static void test_tty(void)
 {
     tmux t;
@@ -869,6 +830,7 @@ static void test_tty(void)
         return;
     }
     path_in(t.sock, "tmux.sock");
+    t.dir = CE.dir, t.session = NULL, t.wait_ms = WAIT_MS;
     path_in(script, "tty.sh");
     path_in(status, "tty.status");
     path_in(ask_status, "tty-ask.status");
