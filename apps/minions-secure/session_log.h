@@ -39,14 +39,17 @@ typedef struct ms_slog_opts {
         {"no-log", 0, 0, MS_SLOG_OPT_BASE + 4}
 
 #define MS_SLOG_HELP                                                                            \
-    "Session log (an append-only, hash-chained file sealed by the log key; docs/logs.md):\n"    \
+    "Session log (an append-only, hash-chained file sealed by the log key;\n"                   \
+    "docs/logs.md):\n"                                                                          \
     "  --log FILE                   write the log to FILE (must not exist)\n"                   \
-    "  --log-dir DIR                a new file in DIR (default $XDG_STATE_HOME/minions-secure/\n" \
-    "                               logs, else ~/.local/state/minions-secure/logs)\n"           \
+    "  --log-dir DIR                a new file in DIR (default\n"                               \
+    "                               $XDG_STATE_HOME/minions-secure/logs, else\n"                \
+    "                               ~/.local/state/minions-secure/logs)\n"                      \
     "  --log-key FILE               the log key (default $MINIONS_LOG_KEY, else\n"              \
-    "                               ~/.config/minions-secure/log-key; created 0600 on first use)\n" \
-    "  --log-context                also log attached documents' text and images (off: only\n"  \
-    "                               their names and sizes)\n"                                   \
+    "                               ~/.config/minions-secure/log-key; created 0600 on\n"        \
+    "                               first use)\n"                                               \
+    "  --log-context                also log attached documents' text and images\n"             \
+    "                               (off: only their names and sizes)\n"                        \
     "  --no-log                     keep no session log\n"
 
 /* 1: taken; 0: a log option with a bad value; -1: not a log option. */
