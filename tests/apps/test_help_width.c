@@ -44,11 +44,12 @@ static void help_ok(char *const argv[])
     ms_buf out, err;
     ms_buf_init(&out, 1 << 20);
     ms_buf_init(&err, 1 << 16);
-    char what[256] = "";
-    for (char *const *a = argv; *a; a++) {
+    static char what[256];
+    size_t n = 0;
+    for (char *const *a = argv; *a && n < sizeof what; a++) {
         const char *base = a == argv && strrchr(*a, '/') ? strrchr(*a, '/') + 1 : *a;
-        strncat(what, base, sizeof what - strlen(what) - 2);
-        strcat(what, " ");
+        int k = snprintf(what + n, sizeof what - n, "%s ", base);
+        n += k > 0 ? (size_t)k : 0;
     }
     test_current_ = what;
     int rc = e2e_run(argv, 30000, dir, &out, &err);
