@@ -140,5 +140,7 @@ int ms_cli_parse_double(const char *s, double lo, double hi, double *out);
 
 /* The standard complaint for getopt errors; returns MS_CLI_USAGE. */
 int ms_cli_bad_option(const char *prog, const char *what, const char *name, const char *value);
+/* 1 when s holds something other than white space (a task or prompt worth sending). */
+int ms_cli_nonblank(const char *s);
 
 #endif

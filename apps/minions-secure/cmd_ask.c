@@ -66,7 +66,7 @@ static int apply(void *ctx, int c, const char *arg)
 {
     opts *o = ctx;
     switch (c) {
-    case O_PROMPT: o->prompt = arg; return 1;
+    case O_PROMPT: o->prompt = arg; return ms_cli_nonblank(arg);
     case O_SYSTEM: o->system_prompt = arg; return 1;
     case O_MAXTOK: return ms_cli_parse_long(arg, 1, 1000000, &o->max_tokens);
     case O_TEMP: return ms_cli_parse_double(arg, 0.0, 2.0, &o->temperature);

@@ -150,7 +150,7 @@ static int apply(void *ctx, int c, const char *arg)
 {
     ms_run_opts *o = ctx;
     switch (c) {
-    case O_TASK: o->task = arg; return nonempty(arg);
+    case O_TASK: o->task = arg; return ms_cli_nonblank(arg);
     case O_PROTOCOL:
         if (strcmp(arg, "minion") == 0 || strcmp(arg, "minions") == 0) {
             o->protocol = arg[6] == 's' ? MS_RUN_MINIONS : MS_RUN_MINION;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
@@ -229,6 +230,21 @@ static int apply(sup_opts *o, int c, const char *arg)
 }
 
 /* 0 to run, or the exit status (after printing why). */
+/* The files a start needs, checked before anything is written (a dev key, a log): 0 or 2. */
+static int files_readable(const sup_opts *o)
+{
+    const char *names[] = {"--tls-cert", "--tls-key"};
+    const char *paths[] = {o->srv.tls_cert_path, o->srv.tls_key_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (paths[i] && access(paths[i], R_OK) != 0) {
+            fprintf(stderr, "minions-supervisor: %s %s: cannot read the file: %s\n", names[i],
+                    paths[i], strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, sup_opts *o)
 {
     static const struct option longs[] = {
@@ -317,7 +333,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         fprintf(stderr, "minions-supervisor: --gpus and --nvml-lib need --evidence nvidia-gpu\n");
         return EXIT_USAGE;
     }
-    return 0;
+    return files_readable(o);
 }
 
 static void defaults(sup_opts *o)
