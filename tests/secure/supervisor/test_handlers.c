@@ -154,7 +154,9 @@ static void test_routes(void)
                          "/v1/session/00112233445566778899aabbccddeefg/request",
                          "/v1/session/00112233445566778899aabbccddeeff",
                          "/v1/session/00112233445566778899aabbccddeeff/request/x",
-                         "/v1/session/00112233445566778899aabbccddeeff00/request"};
+                         "/v1/session/00112233445566778899aabbccddeeff00/request",
+                         "/v1/session/00112233445566778899AABBCCDDEEFF/request", /* 12: lowercase */
+                         "/v1/session/00112233445566778899aabbccddeeFf/close"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(ms_sup_route_of(bad[i], sid) == MS_ROUTE_NONE);
     }
