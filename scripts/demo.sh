@@ -26,7 +26,8 @@ trap cleanup EXIT
 
 wait_port() { # file
   for _ in $(seq 100); do [ -s "$1" ] && { cat "$1"; return 0; }; sleep 0.1; done
-  echo "demo: a service did not start (see $work)" >&2; return 1
+  echo "demo: a service did not start; what the services said:" >&2
+  tail -n 5 "$work"/*.err >&2 2>/dev/null || true; return 1
 }
 
 ./build/bin/llm-sim --port-file "$work/sim.port" --script tools/demo/llm-sim-script.json \
@@ -92,11 +93,21 @@ while True:
 PY
 }
 
-# The engines: a local Ollama for both when one answers, else llm-sim for both.
+# The engines: llm-sim for both on free ports, unless DEMO_OLLAMA=1 asks for the local Ollama
+# (and it answers as Ollama does, with a model pulled). Whatever else listens on 11434 is
+# never taken for it.
 worker=(--local_model cybertron)
-if curl -sf -m 2 http://127.0.0.1:11434/api/tags >"$work/ollama-tags.json" 2>/dev/null &&
-   model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["models"][0]["name"])' \
-           "$work/ollama-tags.json" 2>/dev/null); then
+ollama_model() { # the first model a real Ollama on 127.0.0.1:11434 lists, else fail
+  curl -sf -m 2 http://127.0.0.1:11434/api/version >/dev/null 2>&1 &&
+    curl -sf -m 2 http://127.0.0.1:11434/api/tags >"$work/ollama-tags.json" 2>/dev/null &&
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["models"][0]["name"])' \
+      "$work/ollama-tags.json" 2>/dev/null
+}
+if [ "${DEMO_OLLAMA:-0}" = 1 ] && ! model=$(ollama_model); then
+  echo "demo: DEMO_OLLAMA=1, but no Ollama with a pulled model answers on 127.0.0.1:11434" >&2
+  exit 1
+fi
+if [ "${DEMO_OLLAMA:-0}" = 1 ]; then
   model=${DEMO_MODEL:-$model}
   echo "engines: the local Ollama on 127.0.0.1:11434, model $model, as worker and supervisor"
   backend=(--backend-url http://127.0.0.1:11434/v1 --backend-model "${DEMO_SUPERVISOR_MODEL:-$model}")
@@ -110,8 +121,8 @@ else
   pids+=($!)
   SIMA=$(wait_port "$work/simA.port")
   SIMW=$(wait_port "$work/simW.port")
-  echo "engines: no Ollama on 127.0.0.1:11434, so llm-sim stands in for both (scripted replies,"
-  echo "  examples/demo/): the supervisor's on :$SIMA, the local worker's on :$SIMW"
+  echo "engines: llm-sim stands in for both (scripted replies, examples/demo/; DEMO_OLLAMA=1"
+  echo "  for a local Ollama): the supervisor's on :$SIMA, the local worker's on :$SIMW"
   backend=(--backend-url "http://127.0.0.1:$SIMA/v1" --backend-model cybertron-70b)
   worker+=(--local-url "http://127.0.0.1:$SIMW")
 fi
@@ -145,7 +156,7 @@ if [ "${evidence[0]}" = "--evidence" ]; then
   python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["policy"], open(sys.argv[2], "w"))' \
     "$work/attest.json" "$work/policy.json"
   trust=(--attestation-policy "$work/policy.json")
-  echo "policy: enrolled this supervisor's TPM attestation key and PCRs 0-7 ($work/policy.json)"
+  echo "policy: enrolled this supervisor's TPM attestation key and PCRs 0-7 (a temporary file)"
 else
   trust=(--trusted_attestation_pem "$work/main-dev.pem.pub")
 fi

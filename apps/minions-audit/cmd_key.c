@@ -1,6 +1,7 @@
 /* minions-audit key: the fingerprint of a log key's public half. */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "apps/minions-audit/cli.h"
 #include "apps/minions-audit/show.h"
@@ -11,6 +12,10 @@ int audit_cmd_key(int argc, char **argv)
     char path[PATH_MAX];
     uint8_t pk[MS_ALOG_PK_LEN];
     char fp[MS_FINGERPRINT_LEN];
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(audit_usage, stdout);
+        return 0;
+    }
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
         return audit_usage_error("key takes one FILE.pub at most", NULL);
     }

@@ -379,9 +379,9 @@ static void r_plan(sb *b, ms_json_val d)
 {
     unsigned long long n;
     add_round(b, d);
-    if (has(d, "refused")) {
+    if (flag(d, "refused", false)) { /* its value, not its presence: accepted plans say false */
         add(b, "plan refused: ");
-        add_field(b, d, "refused", EXCERPT, "over the caps");
+        add_field(b, d, "reason", EXCERPT, "over the caps");
         return;
     }
     add(b, "plan");

@@ -17,20 +17,21 @@
 #define P MS_CHAT_PROG
 
 const char MS_CHAT_COMMANDS_HELP[] =
-    "Commands (a line that starts with '/'; start a line with '//' to send it as a message\n"
-    "that starts with '/'):\n"
+    "Commands (a line that starts with '/'; start a line with '//' to send it as a\n"
+    "message that starts with '/'):\n"
     "  /help              this list\n"
     "  /exit              end the chat (also /quit, or the end of input: Ctrl-D)\n"
     "  /clear             forget the conversation and anything attached; the system\n"
     "                     message stays\n"
-    "  /system TEXT       set the system message, sent first in every request (/system\n"
-    "                     alone removes it)\n"
-    "  /attach FILE|DIR   send the text of a file or of a directory's files (text, markdown,\n"
-    "                     code, PDF) with your next message\n"
-    "  /image FILE        send a PNG, JPEG, WebP or GIF image (at most 512 KiB) with your\n"
-    "                     next message, for engines that read images\n"
-    "  /save FILE         write the conversation to FILE: a new file, mode 0600; markdown,\n"
-    "                     or JSON when FILE ends in .json (/save --force FILE replaces FILE)\n"
+    "  /system TEXT       set the system message, sent first in every request\n"
+    "                     (/system alone removes it)\n"
+    "  /attach FILE|DIR   send the text of a file or of a directory's files (text,\n"
+    "                     markdown, code, PDF) with your next message\n"
+    "  /image FILE        send a PNG, JPEG, WebP or GIF image (at most 512 KiB) with\n"
+    "                     your next message, for engines that read images\n"
+    "  /save FILE         write the conversation to FILE: a new file, mode 0600;\n"
+    "                     markdown, or JSON when FILE ends in .json (/save --force\n"
+    "                     FILE replaces FILE)\n"
     "A line that is exactly exit, quit or clear acts as /exit, /quit or /clear, as\n"
     "in the reference's chat (to send the word itself, add a space or a full stop).\n";
 

@@ -1,11 +1,13 @@
 /* Connection options, policy loading, connect-and-verify and error messages for minions-secure. */
 #include "apps/minions-secure/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "protocols/extract.h"
@@ -63,6 +65,16 @@ int ms_cli_parse_double(const char *s, double lo, double hi, double *out)
     return 1;
 }
 
+int ms_cli_nonblank(const char *s)
+{
+    for (; s && *s; s++) {
+        if (!isspace((unsigned char)*s)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int ms_cli_bad_option(const char *prog, const char *what, const char *name, const char *value)
 {
     if (name) {
@@ -100,7 +112,7 @@ int ms_cli_conn_apply(ms_cli_conn *c, int opt, const char *arg)
     case C_URL: c->url = arg; return 1;
     case C_PIN: c->pin_file = arg; return 1;
     case C_POLICY: c->policy_file = arg; return 1;
-    case C_CACERT: c->cacert = arg; return 1;
+    case C_CACERT: c->cacert = arg; return access(arg, R_OK) == 0; /* a usage error, not TLS's */
     case C_HTTP: c->allow_http = 1; return 1;
     case C_PROXY: c->allow_tls_proxy = 1; return 1;
     case C_STRICT: c->strict = 1; return 1;
@@ -168,7 +180,20 @@ int ms_cli_getopt(const ms_cli_parser *p, int argc, char **argv)
             return ms_cli_bad_option(p->prog, "unknown option or missing value", NULL,
                                      argv[optind - 1]);
         }
-        if (!p->apply(p->ctx, c, optarg)) {
+        int taken = p->apply(p->ctx, c, optarg);
+        if (!taken && optarg && !ms_cli_nonblank(optarg)) {
+            /* say what is wrong with an empty or blank value; the value itself says nothing */
+            fprintf(stderr, "%s: --%s is %s. Try '%s --help'.\n", p->prog,
+                    idx >= 0 ? longs[idx].name : "?",
+                    optarg[0] ? "blank (only white space)" : "empty", p->prog);
+            return MS_CLI_USAGE;
+        }
+        if (!taken && idx >= 0 && strcmp(longs[idx].name, "cacert") == 0) {
+            fprintf(stderr, "%s: --cacert %s: cannot read the file: %s\nTry '%s --help'.\n",
+                    p->prog, optarg, strerror(errno), p->prog);
+            return MS_CLI_USAGE;
+        }
+        if (!taken) {
             snprintf(what, sizeof what, "invalid value%s for", p->expected ? p->expected(c) : "");
             return ms_cli_bad_option(p->prog, what, idx >= 0 ? longs[idx].name : "?", optarg);
         }
@@ -178,6 +203,18 @@ int ms_cli_getopt(const ms_cli_parser *p, int argc, char **argv)
         return ms_cli_bad_option(p->prog, "unexpected argument", NULL, argv[optind]);
     }
     return 0;
+}
+
+/* 1 when the file looks like a PEM private key: the pin wants the public half. */
+static int is_private_pem(const char *path)
+{
+    ms_buf text;
+    ms_buf_init(&text, MS_MAX_KEY_FILE);
+    int yes = ms_file_read(path, MS_MAX_KEY_FILE, &text) == MS_OK && text.len > 0 &&
+              ms_buf_append(&text, (const uint8_t *)"", 1) == MS_OK &&
+              strstr((const char *)text.p, "PRIVATE KEY-----") != NULL;
+    ms_buf_free(&text);
+    return yes;
 }
 
 int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err)
@@ -195,6 +232,11 @@ int ms_cli_conn_load_policy(ms_cli_conn *c, const char *prog, ms_err *err)
         if (e != MS_OK) {
             fprintf(stderr, "%s: --trusted_attestation_pem %s: %s\n", prog, c->pin_file,
                     ms_err_str(e));
+            if (is_private_pem(c->pin_file)) {
+                fprintf(stderr, "%s: that file is a private key: pass its public half, the "
+                                "%s.pub the supervisor wrote next to it\n",
+                        prog, c->pin_file);
+            }
         }
     }
     if (e == MS_OK && c->snp_hashfile) {

@@ -50,22 +50,27 @@ extern const struct option ms_cli_conn_options[];
     "Supervisor and what it must prove:\n"                                                      \
     "  --supervisor_url URL         https://host:port of the supervisor (also\n"                \
     "    --supervisor-url           http://127.0.0.1:port with --allow-http)\n"                 \
-    "  --attestation-policy FILE    what evidence to accept and what it must show (JSON,\n"     \
-    "                               docs/attestation.md): TPM 2.0 quotes, SEV-SNP reports\n"    \
-    "  --trusted_attestation_pem FILE  accept dev-key evidence by this key (PEM), i.e. the\n"   \
-    "    --trusted-attestation-pem  FILE.pub written next to the supervisor's --dev-key FILE\n" \
-    "                               (one of the two above is required)\n"                       \
+    "  --attestation-policy FILE    what evidence to accept and what it must show\n"            \
+    "                               (JSON, docs/attestation.md): TPM 2.0 quotes,\n"             \
+    "                               SEV-SNP reports\n"                                          \
+    "  --trusted_attestation_pem FILE  accept dev-key evidence by this key (PEM),\n"            \
+    "    --trusted-attestation-pem  i.e. the FILE.pub written next to the\n"                    \
+    "                               supervisor's --dev-key FILE (one of the two above\n"        \
+    "                               is required)\n"                                             \
     "  --cacert FILE                CA bundle (PEM) that signed the supervisor's TLS\n"         \
     "                               certificate (default: the system store)\n"                  \
-    "  --allow-http                 allow http:// to a loopback address (127.0.0.0/8, ::1,\n"   \
-    "                               localhost) only; never to another host\n"                   \
-    "  --allow-tls-proxy            accept a supervisor that binds no TLS key, because TLS\n"   \
-    "                               ends at a proxy in front of it; the proxy can then see\n"   \
-    "                               the traffic's metadata, never the channel's content\n"      \
-    "  --strict-evidence            ask for fresh evidence over this session (STRICT mode)\n"   \
-    "  --timeout S                  give up on an HTTP request after S seconds (default 300)\n" \
-    "  --identity FILE              prove this identity key (minions-secure keygen)\n"      \
-    "                               to a supervisor with --allowed-clients\n"                 \
+    "  --allow-http                 allow http:// to a loopback address (127.0.0.0/8,\n"        \
+    "                               ::1, localhost) only; never to another host\n"              \
+    "  --allow-tls-proxy            accept a supervisor that binds no TLS key,\n"               \
+    "                               because TLS ends at a proxy in front of it; the\n"          \
+    "                               proxy can then see the traffic's metadata, never\n"         \
+    "                               the channel's content\n"                                    \
+    "  --strict-evidence            ask for fresh evidence over this session (STRICT\n"         \
+    "                               mode)\n"                                                    \
+    "  --timeout S                  give up on an HTTP request after S seconds\n"               \
+    "                               (default 300)\n"                                            \
+    "  --identity FILE              prove this identity key (minions-secure keygen)\n"         \
+    "                               to a supervisor with --allowed-clients\n"                   \
     "  --verbose                    log transport details to standard error\n"
 
 void ms_cli_conn_init(ms_cli_conn *c);
@@ -154,5 +159,7 @@ int ms_cli_parse_double(const char *s, double lo, double hi, double *out);
 
 /* The standard complaint for getopt errors; returns MS_CLI_USAGE. */
 int ms_cli_bad_option(const char *prog, const char *what, const char *name, const char *value);
+/* 1 when s holds something other than white space (a task or prompt worth sending). */
+int ms_cli_nonblank(const char *s);
 
 #endif

@@ -17,19 +17,21 @@ static const char USAGE[] =
     "Usage: minions-secure [ask] --supervisor_url URL --trusted_attestation_pem FILE\n"
     "                      --prompt TEXT [options]\n"
     "\n"
-    "Sends one turn to a minions-supervisor over its end-to-end channel (docs/protocol.md):\n"
-    "the supervisor must prove, with evidence its policy accepts, that it holds the\n"
-    "channel's static key, and (over HTTPS) that the TLS connection ends at it. Nothing is\n"
-    "sent inside the channel before those checks pass. The reply is printed to standard\n"
-    "output as it arrives; what was verified is said on standard error first. A reply the\n"
-    "model cut at its token limit (finish_reason \"length\") is never an answer: standard\n"
-    "error says INCOMPLETE, the exit status is 9, --json gives \"ok\": false with the error\n"
-    "code \"truncated\" and the text as \"partial_content\", and with --no-stream a <think>\n"
-    "block the limit cut is not printed.\n"
+    "Sends one turn to a minions-supervisor over its end-to-end channel\n"
+    "(docs/protocol.md): the supervisor must prove, with evidence its policy accepts,\n"
+    "that it holds the channel's static key, and (over HTTPS) that the TLS connection\n"
+    "ends at it. Nothing is sent inside the channel before those checks pass. The\n"
+    "reply is printed to standard output as it arrives; what was verified is said on\n"
+    "standard error first. A reply the model cut at its token limit (finish_reason\n"
+    "\"length\") is never an answer: standard error says INCOMPLETE, the exit status is\n"
+    "9, --json gives \"ok\": false with the error code \"truncated\" and the text as\n"
+    "\"partial_content\", and with --no-stream a <think> block the limit cut is not\n"
+    "printed.\n"
     "\n" MS_CLI_CONN_HELP
     "Turn:\n"
     "  --prompt TEXT                the user's message (required)\n"
-    "  --system_prompt TEXT         a system message before the prompt (--system-prompt)\n"
+    "  --system_prompt TEXT         a system message before the prompt\n"
+    "                               (--system-prompt)\n"
     "  --max-tokens N               ask for at most N tokens (1..1000000)\n"
     "  --temperature X              sampling temperature (0..2)\n"
     "  --no-stream                  wait for the whole reply, then print it\n"
@@ -37,8 +39,8 @@ static const char USAGE[] =
     "                               {\"ok\",\"content\",\"usage\",\"session\",\"evidence\",...}\n"
     "  --help, --version\n"
     "\n"
-    "DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds the pinned key, not\n"
-    "what host or software runs it.\n"
+    "DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds the pinned\n"
+    "key, not what host or software runs it.\n"
     "\n" MS_CLI_EXIT_HELP;
 
 typedef struct opts {
@@ -64,7 +66,7 @@ static int apply(void *ctx, int c, const char *arg)
 {
     opts *o = ctx;
     switch (c) {
-    case O_PROMPT: o->prompt = arg; return 1;
+    case O_PROMPT: o->prompt = arg; return ms_cli_nonblank(arg);
     case O_SYSTEM: o->system_prompt = arg; return 1;
     case O_MAXTOK: return ms_cli_parse_long(arg, 1, 1000000, &o->max_tokens);
     case O_TEMP: return ms_cli_parse_double(arg, 0.0, 2.0, &o->temperature);

@@ -17,20 +17,23 @@
 #define P MS_CHAT_PROG
 
 static const char USAGE[] =
-    "Usage: minions-secure chat --supervisor_url URL --trusted_attestation_pem FILE [options]\n"
+    "Usage: minions-secure chat --supervisor_url URL --trusted_attestation_pem FILE\n"
+    "                           [options]\n"
     "\n"
-    "A conversation with a minions-supervisor over its end-to-end channel (docs/chat.md).\n"
-    "The supervisor is verified first (as for 'ask'); nothing is sent before. Each line you\n"
-    "type is a message, unless it is a /command; the reply streams as it arrives. The\n"
-    "conversation stays on this machine and is sent whole with each message; a reply that\n"
-    "is cut or fails is shown as such and is not added to it.\n"
+    "A conversation with a minions-supervisor over its end-to-end channel\n"
+    "(docs/chat.md). The supervisor is verified first (as for 'ask'); nothing is sent\n"
+    "before. Each line you type is a message, unless it is a /command; the reply\n"
+    "streams as it arrives. The conversation stays on this machine and is sent whole\n"
+    "with each message; a reply that is cut or fails is shown as such and is not\n"
+    "added to it.\n"
     "\n"
-    "On a terminal: line editing and a history of your lines, in memory only (never written\n"
-    "to disk). From a pipe: one message per line, replies to standard output, no prompts;\n"
-    "commands still work. Notices and errors go to standard error.\n"
+    "On a terminal: line editing and a history of your lines, in memory only (never\n"
+    "written to disk). From a pipe: one message per line, replies to standard output,\n"
+    "no prompts; commands still work. Notices and errors go to standard error.\n"
     "\n" MS_CLI_CONN_HELP
     "Chat:\n"
-    "  --system TEXT                the system message (also --system_prompt; /system)\n"
+    "  --system TEXT                the system message (also --system_prompt;\n"
+    "                               /system)\n"
     "  --max-tokens N               ask for at most N tokens per reply (1..1000000)\n"
     "  --temperature X              sampling temperature (0..2)\n"
     "  --vm_launch_measurement_hashfile FILE\n"
@@ -40,19 +43,19 @@ static const char USAGE[] =
     "                               type is then refused\n"
     "  --help, --version\n"
     "\n" MS_SLOG_HELP
-    "  The log holds what you typed and the replies (that is what the session was), the\n"
-    "  names and sizes of attached files, and what the supervisor proved.\n"
+    "  The log holds what you typed and the replies (that is what the session was),\n"
+    "  the names and sizes of attached files, and what the supervisor proved.\n"
     "\n";
 
 static const char USAGE_TAIL[] =
     "\n"
-    "DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds the pinned key, not\n"
-    "what host or software runs it.\n"
+    "DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds the pinned\n"
+    "key, not what host or software runs it.\n"
     "\n"
-    "Exit status: 0 when the chat ended (/exit or end of input) and every turn and command\n"
-    "succeeded; otherwise the status of the last failure, as below (2 also for a command\n"
-    "that failed, a message refused before sending, a session log that could not be\n"
-    "written, or standard output that failed).\n"
+    "Exit status: 0 when the chat ended (/exit or end of input) and every turn and\n"
+    "command succeeded; otherwise the status of the last failure, as below (2 also\n"
+    "for a command that failed, a message refused before sending, a session log that\n"
+    "could not be written, or standard output that failed).\n"
     "\n" MS_CLI_EXIT_HELP;
 
 enum { O_SYSTEM = MS_CLI_OPT_OWN_BASE, O_MAXTOK, O_TEMP, O_HELP, O_VERSION, O_HASHFILE };

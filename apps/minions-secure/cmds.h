@@ -10,16 +10,18 @@
 #define MS_CLI_EXIT_HELP                                                                        \
     "Exit status:\n"                                                                            \
     "  0  success: the reply or answer is complete\n"                                           \
-    "  2  usage: a bad option or file, or an http:// URL without --allow-http or to a host\n"   \
-    "     that is not loopback (refused before connecting)\n"                                   \
-    "  3  cannot reach the supervisor, or TLS failed (certificate, or the TLS key pin)\n"       \
-    "  4  the supervisor failed verification (handshake or evidence): nothing was sent\n"       \
+    "  2  usage: a bad option or file, or an http:// URL without --allow-http or to a\n"        \
+    "     host that is not loopback (refused before connecting)\n"                              \
+    "  3  cannot reach the supervisor, or TLS failed (certificate, or the TLS key\n"            \
+    "     pin)\n"                                                                               \
+    "  4  the supervisor failed verification (handshake or evidence): nothing was\n"            \
+    "     sent\n"                                                                               \
     "  5  the supervisor or its model engine failed a turn\n"                                   \
     "  6  a streamed reply was cut: the text printed so far is INCOMPLETE\n"                    \
     "  7  the local model engine (the worker) failed or cannot be reached\n"                    \
     "  8  the protocol ended without a final answer (e.g. --max_rounds reached)\n"              \
-    "  9  a model stopped at its token limit (finish_reason \"length\"): the text printed\n"    \
-    "     is INCOMPLETE, not an answer (allow more tokens, e.g. --max-tokens)\n"
+    "  9  a model stopped at its token limit (finish_reason \"length\"): the text\n"            \
+    "     printed is INCOMPLETE, not an answer (allow more tokens, e.g. --max-tokens)\n"
 
 /*
  * Each takes the arguments after the subcommand's name (argv[0] is the name) and returns

@@ -26,16 +26,16 @@ static const command COMMANDS[] = {
 static const char USAGE[] =
     "Usage: minions-secure [COMMAND] [options]\n"
     "\n"
-    "The local client of Secure Minions: it verifies a minions-supervisor's attestation,\n"
-    "opens an end-to-end encrypted session with it (docs/protocol.md) and runs a turn, a\n"
-    "protocol or a chat over it. Nothing is sent inside the channel before the\n"
-    "supervisor's evidence passed the checks.\n"
+    "The local client of Secure Minions: it verifies a minions-supervisor's\n"
+    "attestation, opens an end-to-end encrypted session with it (docs/protocol.md)\n"
+    "and runs a turn, a protocol or a chat over it. Nothing is sent inside the\n"
+    "channel before the supervisor's evidence passed the checks.\n"
     "\n"
     "Commands (minions-secure COMMAND --help for each one's options):\n";
 
 static const char USAGE_TAIL[] =
-    "Without a COMMAND: 'run' when --task, --protocol or --stdin-json is given, else 'ask'\n"
-    "when --prompt is given.\n"
+    "Without a COMMAND: 'run' when --task, --protocol or --stdin-json is given, else\n"
+    "'ask' when --prompt is given.\n"
     "'run' also for its own options (--local_client_type, --local_model,\n"
     "--max_rounds, --context, ...), as the reference's CLI line writes them\n"
     "(docs/migrating.md).\n"

@@ -45,21 +45,25 @@ typedef struct ms_slog_opts {
         {"log-checkpoint-secs", 1, 0, MS_SLOG_OPT_BASE + 6}
 
 #define MS_SLOG_HELP                                                                            \
-    "Session log (an append-only, hash-chained file sealed by the log key; docs/logs.md):\n"    \
+    "Session log (an append-only, hash-chained file sealed by the log key;\n"                   \
+    "docs/logs.md):\n"                                                                          \
     "  --log FILE                   write the log to FILE (must not exist)\n"                   \
-    "  --log-dir DIR                a new file in DIR (default $XDG_STATE_HOME/minions-secure/\n" \
-    "                               logs, else ~/.local/state/minions-secure/logs)\n"           \
+    "  --log-dir DIR                a new file in DIR (default\n"                               \
+    "                               $XDG_STATE_HOME/minions-secure/logs, else\n"                \
+    "                               ~/.local/state/minions-secure/logs)\n"                      \
     "  --log-key FILE               the log key (default $MINIONS_LOG_KEY, else\n"              \
-    "                               ~/.config/minions-secure/log-key; created 0600 on first use)\n" \
-    "  --log-context                also log attached documents' text and images (off: only\n"  \
-    "                               their names and sizes)\n"                                   \
+    "                               ~/.config/minions-secure/log-key; created 0600 on\n"        \
+    "                               first use)\n"                                               \
+    "  --log-context                also log attached documents' text and images\n"             \
+    "                               (off: only their names and sizes)\n"                        \
     "  --no-log                     keep no session log\n"                                     \
-    "  --log-checkpoint-events N    sign a checkpoint into the log after N lines (default\n"  \
-    "                               64; 0: not by count), so that a crash or a kill\n"     \
-    "                               leaves a log that verifies up to it\n"                  \
-    "  --log-checkpoint-secs S      ... and S seconds after a line (default 5; 0: not by\n" \
-    "                               time). Ctrl-C (SIGINT) or SIGTERM seals the log, then\n"\
-    "                               ends the program as that signal does (status 130, 143)\n"
+    "  --log-checkpoint-events N    sign a checkpoint into the log after N lines\n"             \
+    "                               (default 64; 0: not by count), so that a crash or\n"     \
+    "                               a kill leaves a log that verifies up to it\n"              \
+    "  --log-checkpoint-secs S      ... and S seconds after a line (default 5; 0: not\n"       \
+    "                               by time). Ctrl-C (SIGINT) or SIGTERM seals the\n"          \
+    "                               log, then ends the program as that signal does\n"         \
+    "                               (status 130, 143)\n"
 
 /* 1: taken; 0: a log option with a bad value; -1: not a log option. */
 int ms_slog_apply(ms_slog_opts *o, int opt, const char *arg);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/limits.h"
 #include "secure/attest/snp_produce.h"
@@ -15,23 +16,26 @@
 static const char USAGE[] =
     "Usage: minions-supervisor [options]\n"
     "\n"
-    "Serves the minions-secure channel (docs/protocol.md) and relays each decrypted turn to\n"
-    "an OpenAI-compatible model engine (vLLM, SGLang, llama.cpp server, ...).\n"
+    "Serves the minions-secure channel (docs/protocol.md) and relays each decrypted\n"
+    "turn to an OpenAI-compatible model engine (vLLM, SGLang, llama.cpp server, ...).\n"
     "\n"
     "Listening:\n"
-    "  --listen ADDR            127.0.0.1:8443 (default), [::1]:PORT or unix:/path.sock;\n"
-    "                           port 0 picks a free port\n"
+    "  --listen ADDR            127.0.0.1:8443 (default), [::1]:PORT or\n"
+    "                           unix:/path.sock; port 0 picks a free port\n"
     "  --port-file FILE         write the bound port there once listening\n"
     "  --tls-cert FILE          serve HTTPS with this PEM certificate (chain) ...\n"
     "  --tls-key FILE           ... and this PEM private key\n"
-    "  --plain-http             serve plain HTTP instead; allowed only on a loopback address or\n"
-    "                           a unix socket, for deployments behind a TLS-terminating proxy\n"
+    "  --plain-http             serve plain HTTP instead; allowed only on a loopback\n"
+    "                           address or a unix socket, for deployments behind a\n"
+    "                           TLS-terminating proxy\n"
     "  --max-connections N      open connections at most (default 256)\n"
     "  --per-ip-connections N   from one address at most (default 64)\n"
-    "  --connection-timeout S   close a connection idle or silent this long (default 30)\n"
+    "  --connection-timeout S   close a connection idle or silent this long (default\n"
+    "                           30)\n"
     "Sessions:\n"
-    "  --max-sessions N         sessions at most, pending ones included (default 10000);\n"
-    "                           when full, handshakes get 503 with Retry-After\n"
+    "  --max-sessions N         sessions at most, pending ones included (default\n"
+    "                           10000); when full, handshakes get 503 with\n"
+    "                           Retry-After\n"
     "  --session-ttl S          drop a session idle this long (default 600)\n"
     "Clients:\n"
     "  --allowed-clients FILE   admit only clients whose identity key is in FILE, one\n"
@@ -46,14 +50,17 @@ static const char USAGE[] =
     "                           (by default not: behind a local proxy, every client\n"
     "                           has the proxy's address)\n"
     "Model engine:\n"
-    "  --backend-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1\n"
-    "  --backend-model NAME     model name to request; the preset cybertron-70b names Trend\n"
-    "                           Cybertron's trend-cybertron/Llama-Primus-Nemotron-70B-Instruct\n"
+    "  --backend-url URL        OpenAI-compatible base URL, e.g.\n"
+    "                           http://127.0.0.1:8000/v1\n"
+    "  --backend-model NAME     model name to request; the preset cybertron-70b names\n"
+    "                           Trend Cybertron's model\n"
+    "                           trend-cybertron/Llama-Primus-Nemotron-70B-Instruct\n"
     "                           as vLLM or SGLang serve it (docs/cybertron.md)\n"
     "  --backend-key-env VAR    environment variable holding the engine's API key\n"
     "                           (default MINIONS_BACKEND_API_KEY; unset = no key)\n"
     "  --backend-timeout S      whole-turn timeout (default 120)\n"
-    "  --backend-retries N      retries before any output, on connect errors, 429, 5xx (default 1)\n"
+    "  --backend-retries N      retries before any output, on connect errors, 429,\n"
+    "                           5xx (default 1)\n"
     "Evidence:\n"
     "  --evidence TYPE          dev-key (default); tpm2: a TPM 2.0 quote by a\n"
     "                           restricted attestation key (clients pin its name\n"
@@ -65,8 +72,10 @@ static const char USAGE[] =
     "                           uses --tpm-tcti, --tpm-pcrs); nvidia-gpu: each\n"
     "                           GPU's SPDM measurements; TYPE+nvidia-gpu: composite\n"
     "                           evidence, the CPU TEE's and each GPU's in one\n"
-    "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0; swtpm:host=...,port=...)\n"
-    "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7 (default 0-7)\n"
+    "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0;\n"
+    "                           swtpm:host=...,port=...)\n"
+    "  --tpm-pcrs LIST          PCRs to quote, SHA-256 bank, e.g. 0,1,2,3,4,5,6,7\n"
+    "                           (default 0-7)\n"
     "  --tpm-ak-cert FILE       send this AK certificate (PEM or DER) with each\n"
     "                           quote, for clients that pin the AK CA\n"
     "                           (docs/attest-tpm2.md section 7)\n"
@@ -77,40 +86,52 @@ static const char USAGE[] =
     "    --tpm-activate-out OUT challenge IN with this TPM's EK and AK\n"
     "                           (TPM2_ActivateCredential), write it to OUT, exit.\n"
     "                           These two need no --backend-* options\n"
-    "  --snp-certs DIR          SEV-SNP: the VCEK (DIR/vcek.der or .pem) and optionally the ASK\n"
-    "                           (DIR/ask.der or .pem), e.g. from AMD's KDS; default: the host's\n"
-    "                           certificate table (configfs-tsm auxblob)\n"
-    "  --snp-tsm DIR            configfs-tsm report directory (default " MS_SNP_TSM_ROOT ")\n"
+    "  --snp-certs DIR          SEV-SNP: the VCEK (DIR/vcek.der or .pem) and\n"
+    "                           optionally the ASK (DIR/ask.der or .pem), e.g. from\n"
+    "                           AMD's KDS; default: the host's certificate table\n"
+    "                           (configfs-tsm auxblob)\n"
+    "  --snp-tsm DIR            configfs-tsm report directory\n"
+    "                           (default " MS_SNP_TSM_ROOT ")\n"
     "  --snp-device PATH        fallback guest device (default " MS_SNP_GUEST_DEVICE ")\n"
-    "  --tdx-collateral DIR     TDX: Intel's collateral served with each quote (tcb_info.json,\n"
-    "                           qe_identity.json, tcb_signing_chain.pem, pck_crl.der,\n"
-    "                           root_crl.der from Intel's PCS; docs/attest-tdx.md)\n"
+    "  --tdx-collateral DIR     TDX: Intel's collateral served with each quote\n"
+    "                           (tcb_info.json, qe_identity.json,\n"
+    "                           tcb_signing_chain.pem, pck_crl.der, root_crl.der from\n"
+    "                           Intel's PCS; docs/attest-tdx.md)\n"
     "  --tdx-collateral-grace S\n"
     "                           TDX: serve collateral up to S s past its nextUpdate\n"
     "                           (default 0: stale collateral is refused at start and\n"
     "                           whenever evidence is made; at most 90 days)\n"
-    "  --tdx-tsm DIR            TDX: configfs-tsm report directory (default " MS_TDX_TSM_ROOT ")\n"
-    "  --gpus all|LIST          nvidia-gpu: the GPUs to attest, e.g. 0,1 (default all)\n"
-    "  --nvml-lib PATH          nvidia-gpu: the NVML library (default libnvidia-ml.so.1)\n"
-    "  --dev-key FILE           development key (PEM, mode 0600), created on first start\n"
-    "                           (default ./minions-dev-attestation.pem); its public half is\n"
-    "                           written to FILE.pub: give that file to clients\n"
-    "                           (minions-secure --trusted_attestation_pem FILE.pub)\n"
-    "  --evidence-ttl S         replace the static key and its evidence this often (default 300)\n"
-    "  --strict-rate N          fresh (STRICT) evidence at most N per second on average (default 5);\n"
-    "                           over it, STRICT handshakes get 503 with Retry-After; FAST ones never\n"
-    "  --strict-burst N         ... and at most N at once after a quiet period (default 10)\n"
+    "  --tdx-tsm DIR            TDX: configfs-tsm report directory\n"
+    "                           (default " MS_TDX_TSM_ROOT ")\n"
+    "  --gpus all|LIST          nvidia-gpu: the GPUs to attest, e.g. 0,1 (default\n"
+    "                           all)\n"
+    "  --nvml-lib PATH          nvidia-gpu: the NVML library (default\n"
+    "                           libnvidia-ml.so.1)\n"
+    "  --dev-key FILE           development key (PEM, mode 0600), created on first\n"
+    "                           start (default ./minions-dev-attestation.pem); its\n"
+    "                           public half is written to FILE.pub: give that file to\n"
+    "                           clients (minions-secure --trusted_attestation_pem\n"
+    "                           FILE.pub)\n"
+    "  --evidence-ttl S         replace the static key and its evidence this often\n"
+    "                           (default 300)\n"
+    "  --strict-rate N          fresh (STRICT) evidence at most N per second on\n"
+    "                           average (default 5); over it, STRICT handshakes get\n"
+    "                           503 with Retry-After; FAST ones never\n"
+    "  --strict-burst N         ... and at most N at once after a quiet period\n"
+    "                           (default 10)\n"
     "Logs:\n"
-    "  --access-log FILE        one line per request (default: standard error; '-' too);\n"
-    "                           never plaintext or keys\n"
+    "  --access-log FILE        one line per request (default: standard error; '-'\n"
+    "                           too); never plaintext or keys\n"
     "  --log-level LEVEL        error, warn, info (default) or debug\n"
-    "  --audit-log PATH         keep an audit log of sessions (ids, key fingerprints, evidence\n"
-    "                           digests, counts, sizes, times; never content), hash-chained and\n"
-    "                           sealed at exit (docs/logs.md). PATH is a new file (an existing\n"
-    "                           file is refused) or a directory: a new file named by the start\n"
-    "                           time is made there, one per start\n"
-    "  --audit-key FILE         the Ed25519 key that seals it, created (0600, and FILE.pub) on\n"
-    "                           first use (default: minions-supervisor-log-key next to --dev-key)\n"
+    "  --audit-log PATH         keep an audit log of sessions (ids, key fingerprints,\n"
+    "                           evidence digests, counts, sizes, times; never\n"
+    "                           content), hash-chained and sealed at exit\n"
+    "                           (docs/logs.md). PATH is a new file (an existing file\n"
+    "                           is refused) or a directory: a new file named by the\n"
+    "                           start time is made there, one per start\n"
+    "  --audit-key FILE         the Ed25519 key that seals it, created (0600, and\n"
+    "                           FILE.pub) on first use (default:\n"
+    "                           minions-supervisor-log-key next to --dev-key)\n"
     "  --audit-checkpoint-events N\n"
     "                           sign a checkpoint into it after N lines (default 64;\n"
     "                           0: not by count), so a crash leaves a prefix that\n"
@@ -119,13 +140,13 @@ static const char USAGE[] =
     "                           by time)\n"
     "  --help, --version\n"
     "\n"
-    "Development mode: dev-key evidence proves that this process holds the dev key. It does\n"
-    "NOT prove what host, software or operator runs it. Use TPM or SEV-SNP evidence to have\n"
-    "the client check the machine itself.\n"
+    "Development mode: dev-key evidence proves that this process holds the dev key.\n"
+    "It does NOT prove what host, software or operator runs it. Use TPM or SEV-SNP\n"
+    "evidence to have the client check the machine itself.\n"
     "\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM; 2 bad options or configuration;\n"
-    "3 cannot listen or start; 4 dev key or audit log key unusable; 5 stopped, but the\n"
-    "audit log could not be sealed.\n";
+    "3 cannot listen or start; 4 dev key or audit log key unusable; 5 stopped, but\n"
+    "the audit log could not be sealed.\n";
 
 static int parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -249,6 +270,21 @@ static int apply(sup_opts *o, int c, const char *arg)
 }
 
 /* 0 to run, or the exit status (after printing why). */
+/* The files a start needs, checked before anything is written (a dev key, a log): 0 or 2. */
+static int files_readable(const sup_opts *o)
+{
+    const char *names[] = {"--tls-cert", "--tls-key"};
+    const char *paths[] = {o->srv.tls_cert_path, o->srv.tls_key_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (paths[i] && access(paths[i], R_OK) != 0) {
+            fprintf(stderr, "minions-supervisor: %s %s: cannot read the file: %s\n", names[i],
+                    paths[i], strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, sup_opts *o)
 {
     static const struct option longs[] = {
@@ -345,7 +381,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         fprintf(stderr, "minions-supervisor: --gpus and --nvml-lib need --evidence nvidia-gpu\n");
         return EXIT_USAGE;
     }
-    return 0;
+    return files_readable(o);
 }
 
 static void defaults(sup_opts *o)

@@ -80,6 +80,11 @@ enum ms_sup_route ms_sup_route_of(const char *path, uint8_t sid[static MS_SESSIO
         return MS_ROUTE_NONE;
     }
     const char *hex = path + sizeof prefix - 1;
+    for (size_t i = 0; i < 2 * MS_SESSION_ID_LEN && hex[i]; i++) {
+        if (hex[i] >= 'A' && hex[i] <= 'F') { /* 12: lowercase only, one spelling per session */
+            return MS_ROUTE_NONE;
+        }
+    }
     if (strnlen(hex, 2 * MS_SESSION_ID_LEN + 1) < 2 * MS_SESSION_ID_LEN ||
         ms_hex_decode(hex, 2 * MS_SESSION_ID_LEN, sid, MS_SESSION_ID_LEN, &n) != MS_OK) {
         memset(sid, 0, MS_SESSION_ID_LEN);

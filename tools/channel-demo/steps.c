@@ -83,22 +83,24 @@ int demo_handshake(demo *d)
 
     printf("1. Handshake (protocol.md sections 4-7)\n");
     ok &= step(ms_hs_client_new(&hc, &ccfg, &ch) == MS_OK,
-               "client: ClientHello with a fresh X25519 ephemeral key and 32-byte challenge");
+               "client: ClientHello, a fresh X25519 ephemeral key and 32-byte challenge");
     ok &= ok && step(ms_hs_server_respond(&scfg, ch.p, ch.len, &sh, &p) == MS_OK,
-                     "supervisor: ServerHello with its own ephemeral key, its static key and "
-                     "dev-key evidence (a signature over the binding)");
+                     "supervisor: ServerHello, its ephemeral and static keys and dev-key\n"
+                     "         evidence (a signature over the binding)");
     ok &= ok && step(ms_hs_client_finish(hc, sh.p, sh.len, (uint64_t)time(NULL), &cf, &d->cc,
                                          &cres) == MS_OK,
-                     "client: key confirmation verified, evidence verified against the pinned "
-                     "dev key");
+                     "client: key confirmation verified, evidence verified against the\n"
+                     "         pinned dev key");
     ok &= ok && step(ms_hs_server_finish(p, cf.p, cf.len, &d->sc, &sres) == MS_OK,
                      "supervisor: client key confirmation verified: session established");
     if (ok) {
-        printf("     session %s..., transcript %s..., messages %zu/%zu/%zu bytes\n",
+        printf("     session %s..., transcript %s...,\n     messages %zu/%zu/%zu bytes\n",
                hex8(cres.session_id, h1), hex8(cres.transcript_hash, h2), ch.len, sh.len, cf.len);
-        printf("     evidence: dev-key, FAST mode, valid until %" PRIu64
-               " (development mode: proves who holds the key, not what host runs it)\n",
-               cres.evidence_not_after);
+        uint64_t now = (uint64_t)time(NULL);
+        uint64_t left = cres.evidence_not_after > now ? cres.evidence_not_after - now : 0;
+        printf("     evidence: dev-key, FAST mode, valid for %" PRIu64 " more seconds\n"
+               "     (development mode: proves who holds the key, not what host runs it)\n",
+               left);
     }
     ms_hs_client_free(hc);
     ms_hs_pending_free(p);
@@ -155,7 +157,7 @@ int demo_exchange(demo *d)
 static int expect_err(ms_err got, ms_err want, const char *what)
 {
     char line[256];
-    snprintf(line, sizeof line, "%s -> refused with %s", what, ms_err_name(got));
+    snprintf(line, sizeof line, "%s\n         -> refused with %s", what, ms_err_name(got));
     return step(got == want, line);
 }
 

@@ -78,6 +78,7 @@ static void demo_log(const char *path, const ms_alog_key *k)
 
     b = obj(&r);
     CHECK_OK(ms_json_add_i64(r, "round", 1));
+    CHECK_OK(ms_json_add_bool(r, "refused", false)); /* as the Minions writer logs it */
     CHECK_OK(ms_json_add_i64(r, "chunks", 50));
     CHECK_OK(ms_json_add_i64(r, "jobs", 200));
     put(l, "plan", b);
@@ -479,6 +480,7 @@ static void test_show(void)
     CHECK(strstr(o, "task (minions): \"What was the total revenue in 2023?...\"; worker ollama "
                     "llama3.2; up to 3 rounds, 8 parallel jobs") != NULL);
     CHECK(strstr(o, "round 1: plan: 50 chunks, 200 jobs") != NULL);
+    CHECK(strstr(o, "plan refused") == NULL); /* "refused": false is an accepted plan */
     CHECK(strstr(o, "round 1: 200 jobs, 198 ok, 2 timed out (12.5 s; 1000+200 tokens)") != NULL);
     CHECK(strstr(o, "round 2: supervisor replied (1.20 s: seal 0.1 ms, transport 1.19 s, open "
                     "0.1 ms; 120+40 tokens)") != NULL);

@@ -158,7 +158,9 @@ static void test_routes(void)
                          /* the prefix itself, at the same length: */
                          "/v2/session/00112233445566778899aabbccddeeff/request",
                          "/v1/sessions00112233445566778899aabbccddeeff/request",
-                         "x/v1/session00112233445566778899aabbccddeeff/request"};
+                         "x/v1/session00112233445566778899aabbccddeeff/request",
+                         "/v1/session/00112233445566778899AABBCCDDEEFF/request", /* 12: lowercase */
+                         "/v1/session/00112233445566778899aabbccddeeFf/close"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(ms_sup_route_of(bad[i], sid) == MS_ROUTE_NONE);
     }
