@@ -36,14 +36,14 @@ run_ctest() {
   summary+=("$label: $((total - failed)) of $total passed")
 }
 
-echo "== 1/4 ASan + UBSan build (no recovery) =="
+echo "== 1/5 ASan + UBSan build (no recovery) =="
 cmake -S . -B build-asan -DMS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j "$JOBS"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan "asan+ubsan"
 
-echo "== 2/4 ThreadSanitizer: the tests that run threads =="
+echo "== 2/5 ThreadSanitizer: the tests that run threads =="
 # Only what runs threads (the supervisor end to end, the client, the bridge, the engine
 # pool, the attacks, the logger, the soak's quick run): a few minutes, not the whole suite.
 # Suppressions: scripts/tsan.supp (each entry says why); none are needed today.
@@ -56,12 +56,12 @@ TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/
   run_ctest build-tsan "tsan" -R "^($(IFS='|'; echo "${TSAN_TESTS[*]}")|bench_soak_smoke)\$"
 echo "tsan stage: $(( $(date +%s) - tsan_t0 )) s"
 
-echo "== 3/4 plain build, unit tests also under valgrind =="
+echo "== 3/5 plain build, unit tests also under valgrind =="
 cmake -S . -B build -DMS_VALGRIND=ON >/dev/null
 cmake --build build -j "$JOBS"
 run_ctest build "plain+valgrind"
 
-echo "== 4/4 fuzzers (${MS_FUZZ_SECONDS:-30} s each) =="
+echo "== 4/5 fuzzers (${MS_FUZZ_SECONDS:-30} s each) =="
 set +e
 ./scripts/fuzz.sh
 fuzz_rc=$?
@@ -72,9 +72,9 @@ else
   total_fail=$((total_fail + 1)); summary+=("fuzz: FAILED (see above)")
 fi
 
-echo "== mutation sample (${MS_MUTATE_SAMPLE:-16} mutants; docs/architecture.md) =="
+echo "== 5/5 mutation sample (${MS_MUTATE_SAMPLE:-12} mutants; docs/architecture.md) =="
 set +e
-./scripts/mutate.sh --sample "${MS_MUTATE_SAMPLE:-16}" --seed 2026 --jobs "$JOBS"
+./scripts/mutate.sh --sample "${MS_MUTATE_SAMPLE:-12}" --seed 2026 --jobs "$JOBS"
 mutate_rc=$?
 set -e
 if [ "$mutate_rc" -eq 0 ]; then
