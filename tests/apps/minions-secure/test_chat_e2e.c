@@ -919,7 +919,7 @@ static void test_tty(void)
 /* Ctrl-C in a terminal chat (libedit at its prompt): the log is sealed, the shell sees 130. */
 static void test_tty_sigint(void)
 {
-    tmux t;
+    tmux t = {.dir = CE.dir, .session = NULL, .wait_ms = WAIT_MS};
     char script[PATH_MAX], status[PATH_MAX], log[PATH_MAX], body[8 * PATH_MAX], cmd[PATH_MAX + 16];
     if (e2e_find_in_path("tmux", t.bin) != 0) {
         return; /* test_tty says why */
