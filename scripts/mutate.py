@@ -128,6 +128,17 @@ def enclosing_function(code, pos):
     return best
 
 
+def bound_mutants(code, cond, func, text, line):
+    """One `bound` mutant per relational operator inside the condition code[cond[0]:cond[1]]."""
+    out = []
+    for om in re.finditer(r"(?<![<>=!\-])(<=|>=|<|>)(?![<>=])", code[cond[0]:cond[1]]):
+        a = cond[0] + om.start()
+        op = om.group(1)
+        out.append(dict(op="bound", start=a, end=a + len(op), new=BOUND_SWAP[op], func=func,
+                        text=text + " [" + op + "@" + str(om.start()) + "]", line=line))
+    return out
+
+
 def mutants_of(path):
     with open(os.path.join(ROOT, path), encoding="utf-8") as f:
         src = f.read()
@@ -150,13 +161,7 @@ def mutants_of(path):
         found.append(dict(op="drop", start=cond[0], end=cond[1],
                           new="((void)(%s), 1)" % src[cond[0]:cond[1]],
                           func=func, text=text, line=line))
-        # each relational operator at depth >= 0 inside the condition
-        for om in re.finditer(r"(?<![<>=!\-])(<=|>=|<|>)(?![<>=])", code[cond[0]:cond[1]]):
-            a = cond[0] + om.start()
-            op = om.group(1)
-            found.append(dict(op="bound", start=a, end=a + len(op), new=BOUND_SWAP[op],
-                              func=func, text=text + " [" + op + "@" + str(om.start()) + "]",
-                              line=line))
+        found.extend(bound_mutants(code, cond, func, text, line))
     # `if (cond) { ...refusal... }`: a refusal is a return of a non-defensive error (or of
     # "no route"), or the line verifier's `*problem = ...`; the mutant makes cond false.
     for m in re.finditer(r"\bif\s*\(", code):
@@ -184,12 +189,7 @@ def mutants_of(path):
         found.append(dict(op="if", start=cond[0], end=cond[1],
                           new="((void)(%s), 0)" % src[cond[0]:cond[1]],
                           func=func, text=text, line=line))
-        for om in re.finditer(r"(?<![<>=!\-])(<=|>=|<|>)(?![<>=])", code[cond[0]:cond[1]]):
-            a = cond[0] + om.start()
-            op = om.group(1)
-            found.append(dict(op="bound", start=a, end=a + len(op), new=BOUND_SWAP[op],
-                              func=func, text=text + " [" + op + "@" + str(om.start()) + "]",
-                              line=line))
+        found.extend(bound_mutants(code, cond, func, text, line))
     seen = {}
     for mu in found:
         h = hashlib.sha1(mu["text"].encode()).hexdigest()[:8]
