@@ -236,6 +236,10 @@
   X(MS_ERR_COMPAT_HASHFILE_POLICY, USAGE,   "a launch-measurement hash file needs a policy that accepts SEV-SNP evidence (a sev_snp section)") \
   X(MS_ERR_COMPAT_HASHFILE_TYPE,  ATTEST,   "the supervisor's evidence is not SEV-SNP: the pinned launch measurement cannot be checked") \
   X(MS_ERR_COMPAT_LOG_UNVERIFIED, USAGE,    "the reference's log JSON is printed only from a log that verifies as VALID") \
+  /* SERVE, the local OpenAI-compatible gateway and web UI (issue 14) */ \
+  /* PERF, buffers and concurrency (issue 15) */ \
+  /* DEPLOY, install, service, package and scale-out (issue 16) */ \
+  /* ATTEST, Azure TDX confidential VMs: az-tdx-vtpm (issue 11) */ \
   /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \
   X(MS_ERR_STANDIN_TPM_FRAME,     DECODE,   "a TPM command or response frame is malformed (tag, or size outside 10..4096)") \
   X(MS_ERR_STANDIN_NV_WRITE,      DECODE,   "a TPM2_NV_Write command is malformed (handles, authorization area, data, offset or trailing bytes)") \

@@ -144,4 +144,7 @@
 #define MS_SUP_ARENA_MAX 2u     /* the supervisor's malloc arenas (M_ARENA_MAX; glibc: 8 per core) */
 #define MS_SUP_TRIM_EVERY_S 30u /* the supervisor hands free heap pages back this often */
 
+/* --- serve: the local gateway and web UI (issue 14) ------------------------------ */
+/* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
+/* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #endif

@@ -13,9 +13,16 @@ PKGS=(
   fuse3 libfuse3-dev                # tests only: a fake configfs-tsm served to a supervisor process
   python3 python3-cryptography      # independent (OpenSSL-backed) implementation for test vectors
   valgrind openssl curl
+  nodejs chromium                  # tests only: the openai npm package and a headless browser against serve
+  haproxy                          # tests only: scale-out behind a real load balancer
+  dpkg-dev fakeroot lintian        # scripts/package-deb.sh: shlibs Depends, root-owned files, checks
+  systemd                          # systemd-analyze verify on the shipped units
 )
 
 missing=()
+# npm: Debian packages it apart from nodejs; some nodejs builds ship it (and conflict with it).
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
+
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
