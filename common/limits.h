@@ -147,4 +147,6 @@
 /* --- serve: the local gateway and web UI (issue 14) ------------------------------ */
 /* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
+#define MS_MAX_LLM_ENGINES 8u         /* local engines one batch spreads over (llm/pool) */
+#define MS_LLM_ENGINE_DOWN_MS 30000u  /* an engine that could not be reached is skipped this long */
 #endif

@@ -1,6 +1,7 @@
 /* A model engine as one value: single chats, kept-alive connections, pings, and job batches. */
 #include "common/llm/pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 #define PING_EXTRA_MS 5000L
 /* Longest sleep of the batch loop when nothing is due; libcurl's own timers cut it short. */
 #define IDLE_POLL_MS 1000
+/* With several engines: the longest wait on one engine's transfers before looking at the next. */
+#define SPREAD_WAIT_MS 10
 
 /* The engine with its defaults applied, as the HTTP layer and the retry loop want it. */
 struct eng {
@@ -223,7 +226,15 @@ struct task {
     double t0;       /* first attempt began */
     int64_t due_ms;  /* when waiting for a retry: the earliest start of the next attempt */
     unsigned retries;
+    size_t lane;     /* the engine of its current attempt */
     bool ended;
+};
+
+/* One engine of the batch: its own transfers, at most `slots` in flight. */
+struct lane {
+    const char *base_url;
+    ms_http_multi *multi;
+    unsigned slots;
 };
 
 struct batch {
@@ -231,10 +242,12 @@ struct batch {
     ms_llm_job *jobs;
     size_t n;
     struct task *t;
-    unsigned parallel;
-    ms_http_multi *multi; /* `parallel` transfers in flight at most, connections reused */
-    size_t next;          /* first job not started yet */
-    size_t *waiting;      /* jobs waiting for a retry (unordered) */
+    unsigned parallel;     /* in flight over every engine */
+    struct lane lane[MS_MAX_LLM_ENGINES];
+    size_t n_lanes;
+    ms_llm_spread *spread; /* which engines are down, across batches; NULL for one engine */
+    size_t next;           /* first job not started yet */
+    size_t *waiting;       /* jobs waiting for a retry (unordered) */
     size_t n_waiting;
     size_t done;
     ms_llm_progress_fn progress;
@@ -258,8 +271,9 @@ static void end_job(struct batch *b, size_t i, ms_err e)
 }
 
 /* Start an attempt of job i on an idle slot. A job whose request cannot be built ends here. */
-static ms_err launch(struct batch *b, size_t i)
+static ms_err launch(struct batch *b, size_t i, size_t lane)
 {
+    b->t[i].lane = lane;
     ms_llm_job *j = &b->jobs[i];
     struct task *t = &b->t[i];
     if (j->result.attempts == 0) {
@@ -273,7 +287,7 @@ static ms_err launch(struct batch *b, size_t i)
     unsigned attempts = j->result.attempts;
     ms_llm_reset_result(&j->result);
     j->result.attempts = attempts + 1;
-    return ms_http_multi_start(b->multi, i, (const char *)t->body.p, t->body.len);
+    return ms_http_multi_start(b->lane[t->lane].multi, i, (const char *)t->body.p, t->body.len);
 }
 
 /* The waiting job due first, if it is due by now; removed from the list. */
@@ -293,21 +307,87 @@ static bool take_due(struct batch *b, int64_t now, size_t *job)
     return true;
 }
 
-/* Fill idle slots: due retries first, then jobs not started yet. */
+static unsigned running(const struct batch *b)
+{
+    unsigned n = 0;
+    for (size_t k = 0; k < b->n_lanes; k++) {
+        n += b->lane[k].slots - ms_http_multi_idle(b->lane[k].multi);
+    }
+    return n;
+}
+
+static bool lane_up(const struct batch *b, size_t k, int64_t now)
+{
+    return b->spread == NULL || b->spread->down_until[k] <= now;
+}
+
+/* Every engine is down: the jobs not in flight end now, rather than wait for one to return. */
+static void end_stranded(struct batch *b)
+{
+    char names[512];
+    size_t used = 0;
+    names[0] = '\0';
+    for (size_t k = 0; k < b->n_lanes && used < sizeof names; k++) {
+        int w = snprintf(names + used, sizeof names - used, "%s%s", k ? ", " : "",
+                         b->lane[k].base_url);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    ms_log(MS_LOG_ERROR, LOG_NAME, "every local engine is down (%s): %zu jobs end unanswered", names,
+           b->n - b->next + b->n_waiting);
+    while (b->n_waiting > 0) {
+        end_job(b, b->waiting[--b->n_waiting], MS_ERR_BACKEND_UNAVAILABLE);
+    }
+    while (b->next < b->n) {
+        size_t i = b->next++;
+        b->t[i].t0 = ms_clock_s();
+        end_job(b, i, MS_ERR_BACKEND_UNAVAILABLE);
+    }
+}
+
+/* Fill idle slots of the engines that are up: due retries first, then jobs not started yet. */
 static ms_err fill(struct batch *b)
 {
     int64_t now = (int64_t)ms_clock_ms();
-    while (ms_http_multi_idle(b->multi) > 0) {
-        size_t i;
-        if (take_due(b, now, &i)) {
-            TRY(launch(b, i));
-        } else if (b->next < b->n) {
-            TRY(launch(b, b->next++));
-        } else {
-            break;
+    bool any_up = false;
+    for (size_t k = 0; k < b->n_lanes; k++) {
+        if (!lane_up(b, k, now)) {
+            continue;
+        }
+        any_up = true;
+        while (ms_http_multi_idle(b->lane[k].multi) > 0 && running(b) < b->parallel) {
+            size_t i;
+            if (take_due(b, now, &i)) {
+                TRY(launch(b, i, k));
+            } else if (b->next < b->n) {
+                TRY(launch(b, b->next++, k));
+            } else {
+                break;
+            }
         }
     }
+    if (!any_up) {
+        end_stranded(b);
+    }
     return MS_OK;
+}
+
+/* With several engines, one that cannot be reached is skipped for a while and the job goes to
+   another at once (not counted as a retry). */
+static bool fail_over(struct batch *b, size_t i, ms_err e)
+{
+    if (b->spread == NULL || b->n_lanes < 2 || e != MS_ERR_BACKEND_UNAVAILABLE) {
+        return false;
+    }
+    size_t k = b->t[i].lane;
+    int64_t now = (int64_t)ms_clock_ms();
+    if (b->spread->down_until[k] <= now) {
+        ms_log(MS_LOG_WARN, LOG_NAME, "engine %s cannot be reached: skipped for %u s",
+               b->lane[k].base_url, (unsigned)(b->spread->down_ms / 1000));
+    }
+    b->spread->down_until[k] = now + (int64_t)b->spread->down_ms;
+    b->t[i].due_ms = now;
+    b->waiting[b->n_waiting++] = i;
+    return true;
 }
 
 /* An attempt ended: map it, then end the job or queue its retry (no wait on this thread). */
@@ -323,6 +403,9 @@ static ms_err complete(struct batch *b, const ms_http_done *d)
         e = b->g.w.fmt->parse_body(d->resp, &j->result);
     }
     ms_buf_clear(d->resp);
+    if (fail_over(b, i, e)) {
+        return MS_OK;
+    }
     if (e != MS_OK && retryable && t->retries < b->g.w.rt.max_retries &&
         ms_llm_retry_wait(&b->g.w.rt, t->retries, d->retry_after_s, &wait)) {
         ms_log(MS_LOG_WARN, LOG_NAME, "job %zu attempt %u failed (%s, HTTP %ld); retrying in %u ms",
@@ -339,25 +422,22 @@ static ms_err complete(struct batch *b, const ms_http_done *d)
     return e == MS_ERR_NOMEM ? e : MS_OK;
 }
 
-/* Handle every finished transfer; *count says how many there were. */
+/* Handle every finished transfer of every engine; *count says how many there were. */
 static ms_err reap(struct batch *b, size_t *count)
 {
     ms_http_done d;
-    bool got = false;
     *count = 0;
-    for (;;) {
-        TRY(ms_http_multi_next(b->multi, &d, &got));
-        if (!got) {
-            return MS_OK;
+    for (size_t k = 0; k < b->n_lanes; k++) {
+        bool got = true;
+        while (got) {
+            TRY(ms_http_multi_next(b->lane[k].multi, &d, &got));
+            if (got) {
+                TRY(complete(b, &d));
+                (*count)++;
+            }
         }
-        TRY(complete(b, &d));
-        (*count)++;
     }
-}
-
-static unsigned running(const struct batch *b)
-{
-    return b->parallel - ms_http_multi_idle(b->multi);
+    return MS_OK;
 }
 
 /* How long the loop may sleep: until the first retry is due when a slot could take it. */
@@ -374,17 +454,38 @@ static int poll_timeout(const struct batch *b)
     return d <= 0 ? 0 : d > IDLE_POLL_MS ? IDLE_POLL_MS : (int)d;
 }
 
+/* One engine: sleep in its multi. Several: a short wait on each that has transfers, so that
+   none waits behind another (the engines' answers take far longer than this). */
+static ms_err wait_any(struct batch *b)
+{
+    int t = poll_timeout(b);
+    if (b->n_lanes == 1) {
+        return ms_http_multi_wait(b->lane[0].multi, t);
+    }
+    int slice = t < SPREAD_WAIT_MS ? t : SPREAD_WAIT_MS;
+    bool waited = false;
+    for (size_t k = 0; k < b->n_lanes; k++) {
+        if (ms_http_multi_idle(b->lane[k].multi) < b->lane[k].slots) {
+            TRY(ms_http_multi_wait(b->lane[k].multi, slice));
+            waited = true;
+        }
+    }
+    return waited ? MS_OK : ms_http_multi_wait(b->lane[0].multi, t);
+}
+
 static ms_err run(struct batch *b)
 {
     while (b->done < b->n) {
         TRY(fill(b));
         /* Every job not ended is running, waiting, or not started: none may be lost. */
         ENSURE(running(b) > 0 || b->n_waiting > 0 || b->done == b->n, MS_ERR_INTERNAL);
-        TRY(ms_http_multi_perform(b->multi));
+        for (size_t k = 0; k < b->n_lanes; k++) {
+            TRY(ms_http_multi_perform(b->lane[k].multi));
+        }
         size_t finished = 0;
         TRY(reap(b, &finished));
         if (finished == 0 && b->done < b->n) {
-            TRY(ms_http_multi_wait(b->multi, poll_timeout(b)));
+            TRY(wait_any(b));
         }
     }
     return MS_OK;
@@ -392,23 +493,28 @@ static ms_err run(struct batch *b)
 
 static ms_err setup(struct batch *b)
 {
-    ms_buf url;
     b->t = calloc(b->n, sizeof *b->t);
     b->waiting = calloc(b->n, sizeof *b->waiting);
     ENSURE(b->t != NULL && b->waiting != NULL, MS_ERR_NOMEM);
     for (size_t i = 0; i < b->n; i++) {
         ms_buf_init(&b->t[i].body, MS_MAX_LLM_REQUEST);
     }
-    TRY(ms_llm_url(b->g.e.base_url, b->g.w.fmt->chat_path, &url));
-    ms_err e = ms_http_multi_new(&b->g.http, (const char *)url.p, b->g.e.api_key, b->parallel,
-                                 &b->multi);
-    ms_buf_free(&url);
-    return e;
+    for (size_t k = 0; k < b->n_lanes; k++) {
+        ms_buf url;
+        TRY(ms_llm_url(b->lane[k].base_url, b->g.w.fmt->chat_path, &url));
+        ms_err e = ms_http_multi_new(&b->g.http, (const char *)url.p, b->g.e.api_key,
+                                     b->lane[k].slots, &b->lane[k].multi);
+        ms_buf_free(&url);
+        TRY(e);
+    }
+    return MS_OK;
 }
 
 static void teardown(struct batch *b, ms_err err)
 {
-    ms_http_multi_free(b->multi);
+    for (size_t k = 0; k < b->n_lanes; k++) {
+        ms_http_multi_free(b->lane[k].multi);
+    }
     /* Jobs that a fatal error left without an outcome get that error. */
     for (size_t i = 0; i < b->n; i++) {
         if (b->t == NULL || !b->t[i].ended) {
@@ -423,6 +529,31 @@ static void teardown(struct batch *b, ms_err err)
     free(b->waiting);
 }
 
+/* The one batch loop, over one engine (spread NULL) or several; pre: an error found before. */
+static ms_err batch_run(struct batch *b, ms_err pre)
+{
+    ms_llm_job *jobs = b->jobs;
+    ENSURE(jobs != NULL || b->n == 0, MS_ERR_ARG);
+    for (size_t i = 0; i < b->n; i++) {
+        ms_chat_result_init(&jobs[i].result);
+        jobs[i].err = MS_ERR_INTERNAL; /* until it has an outcome */
+    }
+    ms_err err = pre;
+    if (err == MS_OK && (b->parallel == 0 || b->parallel > MS_MAX_LLM_PARALLEL)) {
+        err = MS_ERR_ARG;
+    }
+    if (err != MS_OK || b->n == 0) {
+        teardown(b, err);
+        return err;
+    }
+    err = setup(b);
+    if (err == MS_OK) {
+        err = run(b);
+    }
+    teardown(b, err);
+    return err;
+}
+
 /*
  * Besides MS_ERR_ARG, MS_ERR_NOMEM and MS_ERR_INTERNAL, a URL that the policy refuses
  * (MS_ERR_HTTP_URL, MS_ERR_HTTP_INSECURE) stops the batch before any request: it would fail
@@ -434,23 +565,33 @@ ms_err ms_llm_batch_run(const ms_llm_engine *e, ms_llm_job *jobs, size_t n, unsi
 {
     struct batch b = {.jobs = jobs, .n = n, .parallel = parallel, .progress = progress,
                       .ctx = ctx};
-    ENSURE(jobs != NULL || n == 0, MS_ERR_ARG);
-    for (size_t i = 0; i < n; i++) {
-        ms_chat_result_init(&jobs[i].result);
-        jobs[i].err = MS_ERR_INTERNAL; /* until it has an outcome */
+    ms_err pre = resolve(e, &b.g);
+    if (pre == MS_OK) {
+        b.lane[0] = (struct lane){.base_url = e->base_url, .slots = parallel};
+        b.n_lanes = 1;
     }
-    ms_err err = resolve(e, &b.g);
-    if (err == MS_OK && (parallel == 0 || parallel > MS_MAX_LLM_PARALLEL)) {
-        err = MS_ERR_ARG;
+    return batch_run(&b, pre);
+}
+
+ms_err ms_llm_batch_run_spread(const ms_llm_engine *e, ms_llm_spread *s, ms_llm_job *jobs,
+                               size_t n, unsigned parallel, ms_llm_progress_fn progress,
+                               void *ctx)
+{
+    struct batch b = {.jobs = jobs, .n = n, .parallel = parallel, .progress = progress,
+                      .ctx = ctx, .spread = s};
+    ms_err pre = resolve(e, &b.g);
+    if (pre == MS_OK && (s == NULL || s->n < 1 || s->n > MS_MAX_LLM_ENGINES ||
+                         s->per_engine > MS_MAX_LLM_PARALLEL)) {
+        pre = MS_ERR_ARG;
     }
-    if (err != MS_OK || n == 0) {
-        teardown(&b, err);
-        return err;
+    for (size_t k = 0; pre == MS_OK && k < s->n; k++) {
+        unsigned slots = s->per_engine && s->per_engine < parallel ? s->per_engine : parallel;
+        b.lane[k] = (struct lane){.base_url = s->base_url[k], .slots = slots ? slots : 1};
+        pre = s->base_url[k] != NULL ? MS_OK : MS_ERR_ARG;
     }
-    err = setup(&b);
-    if (err == MS_OK) {
-        err = run(&b);
+    if (pre == MS_OK) {
+        b.n_lanes = s->n;
+        s->down_ms = s->down_ms ? s->down_ms : MS_LLM_ENGINE_DOWN_MS;
     }
-    teardown(&b, err);
-    return err;
+    return batch_run(&b, pre);
 }

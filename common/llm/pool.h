@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "common/llm/chat.h"
 
 typedef enum ms_llm_kind {
@@ -106,5 +107,35 @@ typedef void (*ms_llm_progress_fn)(void *ctx, size_t done, size_t total);
  */
 MS_MUST_CHECK ms_err ms_llm_batch_run(const ms_llm_engine *e, ms_llm_job *jobs, size_t n,
                                       unsigned parallel, ms_llm_progress_fn progress, void *ctx);
+
+/*
+ * Several engines that differ only in their base URL (the same kind, model, key and options:
+ * the ms_llm_engine given to the batch, whose own base_url is not used), e.g. one per GPU.
+ * The caller keeps it across batches: down_until is which engines are being skipped.
+ */
+typedef struct ms_llm_spread {
+    const char *base_url[MS_MAX_LLM_ENGINES]; /* borrowed */
+    size_t n;                                 /* 1..MS_MAX_LLM_ENGINES */
+    unsigned per_engine; /* requests in flight at one engine, 0..MS_MAX_LLM_PARALLEL (0: the
+                            batch's parallel) */
+    uint32_t down_ms;    /* how long an engine that could not be reached is skipped; 0:
+                            MS_LLM_ENGINE_DOWN_MS (set so by the first batch) */
+    int64_t down_until[MS_MAX_LLM_ENGINES]; /* ms_clock_ms; 0 at first */
+} ms_llm_spread;
+
+/*
+ * ms_llm_batch_run over s's engines: at most `parallel` requests in flight in all, at most
+ * per_engine at each; an idle slot of any engine that is up takes the next job. With two or
+ * more engines, an attempt that cannot reach its engine (MS_ERR_BACKEND_UNAVAILABLE: refused,
+ * reset, no answer) marks that engine down until now + down_ms (one WARN line naming it) and
+ * the job goes to another engine at once, without spending one of its retries; other
+ * failures (a status, a timeout) are retried as ms_llm_batch_run does. When every engine is
+ * down, the jobs not in flight end with MS_ERR_BACKEND_UNAVAILABLE and one ERROR line names
+ * the engines. With one engine this is ms_llm_batch_run at that URL. Errors as
+ * ms_llm_batch_run; MS_ERR_ARG for a bad s. Not thread-safe for one s.
+ */
+MS_MUST_CHECK ms_err ms_llm_batch_run_spread(const ms_llm_engine *e, ms_llm_spread *s,
+                                             ms_llm_job *jobs, size_t n, unsigned parallel,
+                                             ms_llm_progress_fn progress, void *ctx);
 
 #endif

@@ -658,6 +658,172 @@ static void test_fixture_tls(void)
     fx_stop(f);
 }
 
+
+/* --- several engines (ms_llm_batch_run_spread) ---------------------------------------------- */
+
+/* How many of jobs 0..n-1 reached the engines' logs exactly once in all. */
+static size_t once_in(const sim *a, const sim *b, size_t n)
+{
+    size_t once = 0;
+    for (size_t i = 0; i < n; i++) {
+        char needle[32];
+        snprintf(needle, sizeof needle, "job <%zu>", i);
+        once += log_count(a, needle) + (b ? log_count(b, needle) : 0) == 1;
+    }
+    return once;
+}
+
+static void spread_of(ms_llm_spread *sp, const char *u0, const char *u1, unsigned per_engine)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->base_url[0] = u0;
+    sp->base_url[1] = u1;
+    sp->n = u1 ? 2 : 1;
+    sp->per_engine = per_engine;
+}
+
+/*
+ * Two engines, each closing any third connection at once (--max-connections 2): 40 jobs, 8
+ * in flight, at most 2 at each engine. Every job answered once, both engines used.
+ */
+static void test_spread_two_engines(void)
+{
+    sim a, b;
+    char ua[64], ub[64];
+    const char *const two[] = {"--max-connections", "2", "--latency-ms", "20", NULL};
+    if (sim_start(&a, two) != 0 || sim_start(&b, two) != 0) {
+        CHECK(!"llm-sim started");
+        return;
+    }
+    ms_llm_engine e = engine(MS_LLM_OLLAMA, a.port);
+    snprintf(ua, sizeof ua, "http://127.0.0.1:%u", a.port);
+    snprintf(ub, sizeof ub, "http://127.0.0.1:%u", b.port);
+    ms_llm_spread sp;
+    spread_of(&sp, ua, ub, 2);
+    make_jobs(40);
+    progress pr = {.in_order = 1};
+    CHECK_OK(ms_llm_batch_run_spread(&e, &sp, g_jobs, 40, 8, on_progress, &pr));
+    size_t ok = 0;
+    for (size_t i = 0; i < 40; i++) {
+        ok += answered(i) && g_jobs[i].result.attempts == 1;
+    }
+    CHECK(ok == 40);
+    CHECK(pr.calls == 40 && pr.in_order);
+    CHECK(once_in(&a, &b, 40) == 40);
+    CHECK(log_count(&a, "/api/chat") > 0 && log_count(&b, "/api/chat") > 0);
+    CHECK(sp.down_until[0] == 0 && sp.down_until[1] == 0);
+    free_jobs(40);
+
+    /* the control: 4 at one engine that takes 2 fails jobs, so the cap above did bite */
+    spread_of(&sp, ua, NULL, 4);
+    make_jobs(8);
+    CHECK_OK(ms_llm_batch_run_spread(&e, &sp, g_jobs, 8, 4, NULL, NULL));
+    size_t failed = 0;
+    for (size_t i = 0; i < 8; i++) {
+        failed += g_jobs[i].err != MS_OK;
+    }
+    CHECK(failed > 0);
+    free_jobs(8);
+    sim_stop(&a);
+    sim_stop(&b);
+}
+
+/* Stop one engine mid-batch: its jobs go to the other, and it is skipped afterwards. */
+typedef struct stopper {
+    sim *victim;
+    size_t at;
+    int stopped;
+} stopper;
+
+static void stop_at(void *ctx, size_t done, size_t total)
+{
+    stopper *st = ctx;
+    (void)total;
+    if (done == st->at && !st->stopped) {
+        st->stopped = 1;
+        CHECK(e2e_proc_stop(&st->victim->p, 1000) >= 0);
+    }
+}
+
+static void test_spread_failover(void)
+{
+    sim a, b;
+    char ua[64], ub[64];
+    const char *const slow[] = {"--latency-ms", "30", NULL};
+    if (sim_start(&a, slow) != 0 || sim_start(&b, slow) != 0) {
+        CHECK(!"llm-sim started");
+        return;
+    }
+    ms_llm_engine e = engine(MS_LLM_OLLAMA, a.port);
+    e.max_retries = 1;
+    snprintf(ua, sizeof ua, "http://127.0.0.1:%u", a.port);
+    snprintf(ub, sizeof ub, "http://127.0.0.1:%u", b.port);
+    ms_llm_spread sp;
+    spread_of(&sp, ua, ub, 3);
+    stopper st = {.victim = &b, .at = 10};
+    make_jobs(60);
+    CHECK_OK(ms_llm_batch_run_spread(&e, &sp, g_jobs, 60, 6, stop_at, &st));
+    size_t ok = 0;
+    for (size_t i = 0; i < 60; i++) {
+        ok += answered(i);
+    }
+    CHECK(st.stopped && ok == 60);
+    CHECK(sp.down_until[1] > 0 && sp.down_until[0] == 0);
+    free_jobs(60);
+
+    /* the next batch skips the stopped engine: every job answered at the first attempt */
+    long before = (long)log_count(&a, "/api/chat");
+    make_jobs(10);
+    CHECK_OK(ms_llm_batch_run_spread(&e, &sp, g_jobs, 10, 6, NULL, NULL));
+    ok = 0;
+    for (size_t i = 0; i < 10; i++) {
+        ok += answered(i) && g_jobs[i].result.attempts == 1;
+    }
+    CHECK(ok == 10);
+    CHECK((long)log_count(&a, "/api/chat") == before + 10);
+    free_jobs(10);
+    sim_stop(&a);
+}
+
+/* Every engine down: each job ends unavailable at once (no wait for an engine to return). */
+static void test_spread_all_down(void)
+{
+    char u0[64], u1[64];
+    snprintf(u0, sizeof u0, "http://127.0.0.1:%u", e2e_free_port());
+    snprintf(u1, sizeof u1, "http://127.0.0.1:%u", e2e_free_port());
+    ms_llm_engine e = engine(MS_LLM_OLLAMA, 9);
+    e.max_retries = 1;
+    ms_llm_spread sp;
+    spread_of(&sp, u0, u1, 2);
+    make_jobs(12);
+    CHECK_OK(ms_llm_batch_run_spread(&e, &sp, g_jobs, 12, 4, NULL, NULL));
+    size_t down = 0;
+    for (size_t i = 0; i < 12; i++) {
+        down += g_jobs[i].err == MS_ERR_BACKEND_UNAVAILABLE && g_jobs[i].result.content.len == 0;
+    }
+    CHECK(down == 12);
+    CHECK(sp.down_until[0] > 0 && sp.down_until[1] > 0 && sp.down_ms == MS_LLM_ENGINE_DOWN_MS);
+    free_jobs(12);
+
+    /* bad spreads: no engine, too many, a missing URL, per_engine over the cap */
+    spread_of(&sp, u0, u1, 2);
+    sp.n = 0;
+    CHECK_ERR(ms_llm_batch_run_spread(&e, &sp, g_jobs, 3, 4, NULL, NULL), MS_ERR_ARG);
+    CHECK(g_jobs[0].err == MS_ERR_ARG);
+    free_jobs(3);
+    sp.n = MS_MAX_LLM_ENGINES + 1;
+    CHECK_ERR(ms_llm_batch_run_spread(&e, &sp, g_jobs, 3, 4, NULL, NULL), MS_ERR_ARG);
+    free_jobs(3);
+    sp.n = 3;
+    CHECK_ERR(ms_llm_batch_run_spread(&e, &sp, g_jobs, 3, 4, NULL, NULL), MS_ERR_ARG);
+    free_jobs(3);
+    spread_of(&sp, u0, u1, MS_MAX_LLM_PARALLEL + 1);
+    CHECK_ERR(ms_llm_batch_run_spread(&e, &sp, g_jobs, 3, 4, NULL, NULL), MS_ERR_ARG);
+    free_jobs(3);
+    CHECK_ERR(ms_llm_batch_run_spread(&e, NULL, g_jobs, 3, 4, NULL, NULL), MS_ERR_ARG);
+    free_jobs(3);
+}
+
 int main(int argc, char **argv)
 {
     int rc = e2e_world_open(&W, "test_pool", E2E_SIM, argc, argv);
@@ -679,5 +845,8 @@ int main(int argc, char **argv)
     RUN(test_fixture_retries);
     RUN(test_fixture_reuse_token_cap);
     RUN(test_fixture_tls);
+    RUN(test_spread_two_engines);
+    RUN(test_spread_failover);
+    RUN(test_spread_all_down);
     return e2e_world_close(&W, TEST_SUMMARY());
 }
