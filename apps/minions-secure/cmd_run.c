@@ -174,11 +174,49 @@ static int load_context(run *r)
     return MS_CLI_OK;
 }
 
+/* Several engines: each is asked; the run goes on when one answers (the others are skipped). */
+static int check_engines(run *r)
+{
+    const ms_llm_spread *sp = &r->o.spread;
+    size_t up = 0;
+    char down[1024];
+    size_t used = 0;
+    down[0] = '\0';
+    for (size_t k = 0; k < sp->n; k++) {
+        ms_llm_engine e = r->o.engine;
+        long status = 0;
+        e.base_url = sp->base_url[k];
+        ms_err err = ms_llm_engine_ping(&e, &status);
+        fprintf(stderr, "%s: worker engine %zu: %s: %s\n", PROG, k + 1, e.base_url,
+                err == MS_OK ? "answers" : ms_err_str(err));
+        if (err == MS_OK) {
+            up++;
+        } else if (used < sizeof down) {
+            int w = snprintf(down + used, sizeof down - used, "%s%s", used ? ", " : "",
+                             e.base_url);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (up == 0) {
+        return fail(r, MS_CLI_LOCAL,
+                    "none of the %zu local model engines can be used (%s). Nothing was sent to "
+                    "the supervisor",
+                    sp->n, down);
+    }
+    return MS_CLI_OK;
+}
+
 /* Is the worker there? Checked before the supervisor is contacted. */
 static int check_worker(run *r)
 {
     const ms_llm_engine *e = &r->o.engine;
     long status = 0;
+    if (r->o.spread.n > 1) {
+        fprintf(stderr, "%s: worker: %s model %s on %zu engines (%s%s%s)\n", PROG,
+                ms_llm_kind_name(e->kind), e->model, r->o.spread.n, r->o.model_from,
+                r->o.preset ? "; " : "", r->o.preset ? r->o.preset : "");
+        return check_engines(r);
+    }
     fprintf(stderr, "%s: worker: %s model %s at %s (%s%s%s)\n", PROG,
             ms_llm_kind_name(e->kind), e->model, e->base_url, r->o.model_from,
             r->o.preset ? "; " : "", r->o.preset ? r->o.preset : "");
@@ -241,7 +279,8 @@ static int protocol(run *r)
                            .max_tokens = r->o.remote_max_tokens,
                            .temperature = r->o.remote_temperature};
     r->tee.next = ms_slog_sink(&r->log); /* the log is open now */
-    ms_worker_engine we = {.engine = &r->o.engine};
+    ms_worker_engine we = {.engine = &r->o.engine,
+                           .spread = r->o.spread.n > 0 ? &r->o.spread : NULL};
     ms_proto_cfg cfg = {
         .task = r->o.task,
         .context = (const char *)r->joined.p,

@@ -48,6 +48,13 @@ typedef struct ms_run_opts {
     const char *model_from; /* "from --local_model", "from MINIONS_LOCAL", "the default", ... */
     const char *preset;     /* "cybertron: Trend Cybertron Llama-Primus-Merged 8B", or NULL */
     ms_llm_engine engine;
+    /* --local-url given more than once, or as a list: every URL (url_arg is the first);
+       --local-jobs: requests at once per engine. spread: what cmd_run hands the worker
+       (n is 0 for one engine without --local-jobs). */
+    char url_list[MS_MAX_LLM_ENGINES][512];
+    size_t n_urls;
+    long local_jobs;
+    ms_llm_spread spread;
     double worker_temperature;
     long worker_max_tokens;
     char model_buf[256];

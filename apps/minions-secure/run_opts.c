@@ -52,7 +52,13 @@ const char ms_run_usage[] =
     "                               Llama-Primus-Reasoning 8B (docs/cybertron.md)\n"
     "  --local-url URL              the engine's base URL (default\n"
     "                               " MS_RUN_DEFAULT_OLLAMA_URL " for ollama,\n"
-    "                               " MS_RUN_DEFAULT_OPENAI_URL " for openai)\n"
+    "                               " MS_RUN_DEFAULT_OPENAI_URL " for openai).\n"
+    "                               Repeat it, or give URL,URL,..., for up to 8\n"
+    "                               engines of the same model: minions spreads its\n"
+    "                               jobs over them, and one that cannot be reached\n"
+    "                               is skipped for 30 s (docs/scale-out.md)\n"
+    "  --local-jobs N               requests at once per engine, 1..64 (default: as\n"
+    "                               --jobs, which caps them all together)\n"
     "  --num-ctx N                  ollama: the context window, in tokens\n"
     "  --allow-remote-worker        allow a worker that is not on a loopback address:\n"
     "                               it receives your documents over the network\n"
@@ -85,6 +91,7 @@ enum {
     O_KIND,
     O_MODEL,
     O_URL,
+    O_LOCAL_JOBS,
     O_NUMCTX,
     O_ROUNDS,
     O_JOBS,
@@ -107,6 +114,8 @@ static const struct option OWN[] = {{"task", 1, 0, O_TASK},
                                     {"local-model", 1, 0, O_MODEL},
                                     {"local-url", 1, 0, O_URL},
                                     {"local_url", 1, 0, O_URL},
+                                    {"local-jobs", 1, 0, O_LOCAL_JOBS},
+                                    {"local_jobs", 1, 0, O_LOCAL_JOBS},
                                     {"num-ctx", 1, 0, O_NUMCTX},
                                     {"num_ctx", 1, 0, O_NUMCTX},
                                     {"max_rounds", 1, 0, O_ROUNDS},
@@ -146,6 +155,23 @@ static int nonempty(const char *s)
     return s && s[0];
 }
 
+/* --local-url: one URL or a comma-separated list, appended; url_arg is the first. */
+static int add_urls(ms_run_opts *o, const char *arg)
+{
+    while (nonempty(arg)) {
+        size_t n = strcspn(arg, ",");
+        if (n == 0 || n >= sizeof o->url_list[0] || o->n_urls >= MS_MAX_LLM_ENGINES) {
+            return 0;
+        }
+        memcpy(o->url_list[o->n_urls], arg, n);
+        o->url_list[o->n_urls][n] = '\0';
+        o->n_urls++;
+        arg += n + (arg[n] == ',');
+    }
+    o->url_arg = o->n_urls > 0 ? o->url_list[0] : NULL;
+    return o->n_urls > 0;
+}
+
 /* 1 taken, 0 bad value. */
 static int apply(void *ctx, int c, const char *arg)
 {
@@ -172,7 +198,8 @@ static int apply(void *ctx, int c, const char *arg)
         return ms_llm_kind_parse(arg, &k) == MS_OK;
     }
     case O_MODEL: o->model_arg = arg; return nonempty(arg);
-    case O_URL: o->url_arg = arg; return nonempty(arg);
+    case O_URL: return add_urls(o, arg);
+    case O_LOCAL_JOBS: return ms_cli_parse_long(arg, 1, MS_MAX_LLM_PARALLEL, &o->local_jobs);
     case O_NUMCTX: return ms_cli_parse_long(arg, 256, 4194304, &o->num_ctx);
     case O_ROUNDS: return ms_cli_parse_long(arg, 1, MS_MAX_PROTO_ROUNDS, &o->max_rounds);
     case O_JOBS: return ms_cli_parse_long(arg, 1, MS_MAX_LLM_PARALLEL, &o->jobs);
@@ -196,6 +223,8 @@ static const char *expected(int c)
     case O_NUMCTX: return " (256..4194304)";
     case O_ROUNDS: return " (1..32)";
     case O_JOBS: return " (1..64)";
+    case O_LOCAL_JOBS: return " (1..64)";
+    case O_URL: return " (URL[,URL...]; at most 8 engines, none empty)";
     case O_CONTEXT: return " (a path; at most 256 --context options)";
     default: return "";
     }
@@ -298,6 +327,32 @@ static const char *preset(ms_run_opts *o, const char *model, ms_llm_kind k)
     return model;
 }
 
+/* The scheme, and a worker on another host only with --allow-remote-worker. */
+static int url_ok(ms_run_opts *o, const char *url)
+{
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        fprintf(stderr, "%s: the worker's URL %s must start with http:// or https://\n", PROG,
+                url);
+        return MS_CLI_USAGE;
+    }
+    if (!ms_link_url_is_loopback(url)) {
+        if (!o->allow_remote_worker) {
+            fprintf(stderr,
+                    "%s: the worker's URL %s is not a loopback address: that engine would "
+                    "receive your documents over the network. Run the worker on this machine, "
+                    "or add --allow-remote-worker if that host is yours.\n",
+                    PROG, url);
+            return MS_CLI_USAGE;
+        }
+        bool plain = strncmp(url, "http://", 7) == 0;
+        o->engine.allow_plain_http = o->engine.allow_plain_http || plain;
+        fprintf(stderr, "%s: WARNING: the worker at %s is another host: it receives your "
+                        "documents%s\n",
+                PROG, url, plain ? " in plain HTTP" : "");
+    }
+    return MS_CLI_OK;
+}
+
 static int worker_url(ms_run_opts *o)
 {
     const char *url = o->url_arg;
@@ -316,24 +371,20 @@ static int worker_url(ms_run_opts *o)
         url = o->engine.kind == MS_LLM_OLLAMA ? MS_RUN_DEFAULT_OLLAMA_URL
                                               : MS_RUN_DEFAULT_OPENAI_URL;
     }
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-        fprintf(stderr, "%s: the worker's URL %s must start with http:// or https://\n", PROG,
-                url);
-        return MS_CLI_USAGE;
-    }
-    if (!ms_link_url_is_loopback(url)) {
-        if (!o->allow_remote_worker) {
-            fprintf(stderr,
-                    "%s: the worker's URL %s is not a loopback address: that engine would "
-                    "receive your documents over the network. Run the worker on this machine, "
-                    "or add --allow-remote-worker if that host is yours.\n",
-                    PROG, url);
-            return MS_CLI_USAGE;
+    for (size_t k = 0; k < (o->n_urls > 1 ? o->n_urls : 1); k++) {
+        int bad = url_ok(o, k == 0 ? url : o->url_list[k]);
+        if (bad != MS_CLI_OK) {
+            return bad;
         }
-        o->engine.allow_plain_http = strncmp(url, "http://", 7) == 0;
-        fprintf(stderr, "%s: WARNING: the worker at %s is another host: it receives your "
-                        "documents%s\n",
-                PROG, url, o->engine.allow_plain_http ? " in plain HTTP" : "");
+    }
+    o->spread.n = 0;
+    if (o->n_urls > 1 || o->local_jobs > 0) {
+        o->spread.n = o->n_urls > 1 ? o->n_urls : 1;
+        o->spread.base_url[0] = url;
+        for (size_t k = 1; k < o->spread.n; k++) {
+            o->spread.base_url[k] = o->url_list[k];
+        }
+        o->spread.per_engine = (unsigned)o->local_jobs;
     }
     o->engine.base_url = url;
     return MS_CLI_OK;

@@ -14,6 +14,11 @@
  */
 typedef struct ms_worker_engine {
     const ms_llm_engine *engine; /* borrowed; must outlive every call */
+    /* NULL: engine alone. Else several engines like `engine` at spread's URLs (borrowed,
+       kept across calls: which are down): batch is ms_llm_batch_run_spread; ping succeeds
+       when one of them answers and marks the others down; chat takes the first engine up,
+       and the next when it cannot be reached. */
+    ms_llm_spread *spread;
 } ms_worker_engine;
 
 /* The ms_worker whose calls use we (borrowed: it must outlive the worker's use). */

@@ -89,20 +89,28 @@ static void cli_argv(e2e_out *r, char **args)
     e2e_world_run(&W, &CLI, (const char *const *)args, r);
 }
 
-/* minions-secure run with the connection options, then the given ones (NULL-terminated). */
+/*
+ * minions-secure run with the connection options, then the given ones (NULL-terminated).
+ * The worker is E.wurl unless the given ones name --local-url (a repeated --local-url adds
+ * an engine, so the default must then be left out).
+ */
 static void run(e2e_out *r, ...)
 {
     char *args[MAX_ARGS + 1] = {"run", "--supervisor_url", E.url, "--trusted_attestation_pem",
-                                W.devpub, "--cacert", W.ca, "--local-url", E.wurl,
-                                "--log-key", W.logkey};
-    int n = 11;
+                                W.devpub, "--cacert", W.ca, "--log-key", W.logkey,
+                                "--local-url", E.wurl};
+    int n = 11, own_url = 0;
     va_list ap;
     va_start(ap, r);
     for (char *a; n < MAX_ARGS && (a = va_arg(ap, char *)) != NULL;) {
+        own_url |= strcmp(a, "--local-url") == 0;
         args[n++] = a;
     }
     va_end(ap);
     args[n] = NULL;
+    if (own_url) { /* drop the default "--local-url E.wurl" (args[9], args[10]) */
+        memmove(&args[9], &args[11], (size_t)(n - 11 + 1) * sizeof args[0]);
+    }
     cli_argv(r, args);
 }
 
@@ -585,6 +593,70 @@ static void test_minions_local(void)
     }
 }
 
+/*
+ * Several local engines (docs/scale-out.md): minions spreads its jobs over two llm-sims, at
+ * most one request at a time at each; an engine down from the start is skipped; all down is
+ * exit 7 naming them, before the supervisor is contacted. (An engine stopped in the middle
+ * of a batch: test_pool's test_spread_failover.)
+ */
+static void test_minions_engines(void)
+{
+    e2e_out r;
+    e2e_server w2;
+    char sw[PATH_MAX], log2[PATH_MAX], list[160], dead1[64], dead2[64];
+    e2e_world_path(&W, sw, "script-w.json");
+    e2e_world_path(&W, log2, "engine-w2.log");
+    if (e2e_world_sim(&W, &w2, &(e2e_sim_cfg){.script = sw, .log = log2}) != 0) {
+        CHECK(!"second worker engine started");
+        return;
+    }
+    char wurl2[64];
+    e2e_url(wurl2, "http", w2.port);
+    snprintf(list, sizeof list, "%s,%s", E.wurl, wurl2);
+    long before = e2e_file_lines(E.log_w);
+    run(&r, "--protocol", "minions", "--jobs", "4", "--local-jobs", "1", "--local-url", list,
+        "--task", TASK, "--context", E.docs, "--no-log", "--json", NULL);
+    CHECK(r.code == 0);
+    CHECK(has(&r.out, ANSWER_MINIONS));
+    CHECK(has(&r.err, "on 2 engines") && has(&r.err, "worker engine 2: "));
+    e2e_out_free(&r);
+    CHECK(e2e_file_lines(E.log_w) > before && e2e_file_lines(log2) > 0); /* both worked */
+
+    snprintf(dead1, sizeof dead1, "http://127.0.0.1:%u", e2e_free_port());
+    snprintf(dead2, sizeof dead2, "http://127.0.0.1:%u", e2e_free_port());
+    run(&r, "--protocol", "minions", "--local-url", dead1, "--local-url", wurl2, "--task",
+        TASK, "--context", E.docs, "--no-log", NULL);
+    CHECK(r.code == 0 && has(&r.out, ANSWER_MINIONS));
+    e2e_out_free(&r);
+
+    long before_sup = e2e_file_lines(E.sup.out);
+    run(&r, "--protocol", "minions", "--local-url", dead1, "--local-url", dead2, "--task", TASK,
+        "--context", E.docs, "--no-log", NULL);
+    CHECK(r.code == 7);
+    CHECK(has(&r.err, "none of the 2 local model engines") && has(&r.err, dead1) &&
+          has(&r.err, dead2) && has(&r.err, "Nothing was sent to the supervisor"));
+    e2e_out_free(&r);
+    CHECK(e2e_file_lines(E.sup.out) == before_sup); /* not even a handshake */
+
+    /* at most 8 engines; none empty; --local-jobs 1..64; each URL checked like the first */
+    run(&r, "--local-url", "http://127.0.0.1:1,http://127.0.0.1:2,http://127.0.0.1:3,"
+        "http://127.0.0.1:4,http://127.0.0.1:5,http://127.0.0.1:6,http://127.0.0.1:7,"
+        "http://127.0.0.1:8,http://127.0.0.1:9", "--task", TASK, "--no-log", NULL);
+    CHECK(r.code == 2 && has(&r.err, "at most 8 engines"));
+    e2e_out_free(&r);
+    run(&r, "--local-url", "http://127.0.0.1:1,,http://127.0.0.1:2", "--task", TASK, NULL);
+    CHECK(r.code == 2);
+    e2e_out_free(&r);
+    run(&r, "--local-jobs", "0", "--task", TASK, NULL);
+    CHECK(r.code == 2);
+    e2e_out_free(&r);
+    run(&r, "--local-url", E.wurl, "--local-url", "http://192.0.2.10:11434", "--task", TASK,
+        "--context", E.docs, "--no-log", NULL);
+    CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
+    e2e_out_free(&r);
+    CHECK(e2e_server_stop(&w2, E2E_STOP_GRACE_MS) == 0);
+}
+
 /* The supervisor's preset: --backend-model cybertron-70b asks its engine for the 70B model. */
 static void test_supervisor_preset(void)
 {
@@ -774,6 +846,7 @@ int main(int argc, char **argv)
     RUN(test_no_answer);
     RUN(test_log_write_fails);
     RUN(test_minions_local);
+    RUN(test_minions_engines);
     RUN(test_supervisor_preset);
     RUN(test_stdin_json);
     RUN(test_usage);
