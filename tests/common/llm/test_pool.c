@@ -690,7 +690,8 @@ static void test_spread_two_engines(void)
 {
     sim a, b;
     char ua[64], ub[64];
-    const char *const two[] = {"--max-connections", "2", "--latency-ms", "20", NULL};
+    /* 200 ms per answer: far longer than the control's retry waits (5 and 10 ms) */
+    const char *const two[] = {"--max-connections", "2", "--latency-ms", "200", NULL};
     if (sim_start(&a, two) != 0 || sim_start(&b, two) != 0) {
         CHECK(!"llm-sim started");
         return;
