@@ -79,7 +79,7 @@ static int http(reply *r, const char *method, const char *path, const char *head
     if (ms_buf_terminate(&r->all) != MS_OK || r->all.len < 12) {
         return 0;
     }
-    r->status = atoi((const char *)r->all.p + 9);
+    r->status = (int)strtol((const char *)r->all.p + 9, NULL, 10);
     const char *sep = strstr((const char *)r->all.p, "\r\n\r\n");
     r->body = sep ? sep + 4 : "";
     return r->status;
@@ -197,7 +197,7 @@ static void body_checks(void)
     if (body) {
         int k = snprintf(body, 100, "{\"messages\":[{\"role\":\"user\",\"content\":\"");
         memset(body + k, 'x', big);
-        strcpy(body + k + big, "\"}]}");
+        memcpy(body + k + big, "\"}]}", 5);
         CHECK(api(&r, "POST", "/v1/chat/completions", body) == 413);
         CHECK(has(&r, "\"code\":\"request_too_large\""));
         reply_free(&r);
