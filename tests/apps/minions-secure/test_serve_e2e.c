@@ -378,6 +378,29 @@ static void login_checks(void)
     reply_free(&r);
 }
 
+/* The supervisor restarts: every session of the pool is unknown to it (404), and each is
+   made again, with every check, on its next turn. */
+static void restart_checks(void)
+{
+    reply r;
+    const char *body = "{\"messages\":[{\"role\":\"user\",\"content\":\"alpha\"}]}";
+    test_current_ = "restart";
+    unsigned port = ST.sup.port;
+    CHECK(e2e_server_stop(&ST.sup, E2E_STOP_GRACE_MS) == 0);
+    CHECK(api(&r, "POST", "/v1/chat/completions", body) == 503); /* down: worth a retry */
+    CHECK(has(&r, "\"code\":\"MS_ERR_HTTP_CONNECT\""));
+    reply_free(&r);
+    CHECK(e2e_world_sup(&W, &ST.sup,
+                        &(e2e_sup_cfg){.listen_port = port, .backend_port = ST.sim.port}) == 0);
+    for (int i = 0; i < 3; i++) { /* more turns than sessions: each session made again */
+        CHECK(api(&r, "POST", "/v1/chat/completions", body) == 200);
+        CHECK(has(&r, "Answer alpha."));
+        reply_free(&r);
+    }
+    CHECK(api(&r, "GET", "/v1/attestation", NULL) == 200 && has(&r, "\"verified\":true"));
+    reply_free(&r);
+}
+
 /* Start-up refusals: a non-loopback address, a supervisor that fails verification. */
 static void refusal_checks(void)
 {
@@ -454,6 +477,7 @@ int main(int argc, char **argv)
         stream_checks();
         concurrency_checks();
         login_checks();
+        restart_checks();
         refusal_checks();
     }
     CHECK(e2e_server_stop(&SRV, E2E_STOP_GRACE_MS) == 0);
