@@ -237,6 +237,10 @@
   X(MS_ERR_COMPAT_HASHFILE_TYPE,  ATTEST,   "the supervisor's evidence is not SEV-SNP: the pinned launch measurement cannot be checked") \
   X(MS_ERR_COMPAT_LOG_UNVERIFIED, USAGE,    "the reference's log JSON is printed only from a log that verifies as VALID") \
   /* SERVE, the local OpenAI-compatible gateway and web UI (issue 14) */ \
+  X(MS_ERR_GW_LISTEN_REMOTE,      USAGE,    "serve listens on loopback or a unix socket only, unless --allow-remote says otherwise") \
+  X(MS_ERR_GW_KEY_FILE,           USAGE,    "the API key file must be a private file (mode 0600, ours) holding one token of 32..256 printable characters") \
+  X(MS_ERR_GW_REQUEST,            USAGE,    "the request is not a chat completion the gateway can serve (see the error's param)") \
+  X(MS_ERR_GW_POOL_BUSY,          LIMIT,    "every attested session of serve is busy: retry later or raise --sessions") \
   /* PERF, buffers and concurrency (issue 15) */ \
   /* DEPLOY, install, service, package and scale-out (issue 16) */ \
   /* ATTEST, Azure TDX confidential VMs: az-tdx-vtpm (issue 11) */ \
