@@ -249,6 +249,27 @@ static void test_units_verify(void)
         fprintf(stderr, "verify %s:\n%s", SERVE_UNIT, (const char *)r.err.p);
     }
     e2e_out_free(&r);
+    /* The unit with each shipped drop-in appended (as systemd merges them) verifies too. */
+    static const char *const dropins[] = {"tsm", "nvidia"};
+    for (size_t i = 0; i < sizeof dropins / sizeof dropins[0]; i++) {
+        ms_buf unit, dropin;
+        char path[PATH_MAX], merged[PATH_MAX];
+        ms_buf_init(&unit, 1u << 17);
+        ms_buf_init(&dropin, 1u << 16);
+        e2e_path(path, "%s/share/doc/minions-secure/examples/%s.conf", PREFIX, dropins[i]);
+        e2e_world_path(&W, merged, "minions-supervisor-%s.service", dropins[i]);
+        CHECK(e2e_file_read(SUP_UNIT, &unit) == 0 && e2e_file_read(path, &dropin) == 0 &&
+              ms_buf_append(&unit, dropin.p, dropin.len) == MS_OK &&
+              ms_buf_terminate(&unit) == MS_OK && e2e_file_write(merged, (const char *)unit.p) == 0);
+        ms_buf_free(&unit);
+        ms_buf_free(&dropin);
+        e2e_world_runl(&W, &sa, &r, "verify", merged, NULL);
+        CHECK(r.code == 0 && r.err.len == 0);
+        if (r.code != 0 || r.err.len) {
+            fprintf(stderr, "verify with %s.conf:\n%s", dropins[i], (const char *)r.err.p);
+        }
+        e2e_out_free(&r);
+    }
     e2e_world_path(&W, broken, "broken.service");
     CHECK(e2e_file_write(broken, "[Service]\nExecStart=/nonexistent/minions-supervisor\n") == 0);
     e2e_world_runl(&W, &sa, &r, "verify", broken, NULL);
