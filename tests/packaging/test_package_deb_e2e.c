@@ -22,7 +22,7 @@ static void test_build(void)
     e2e_path(script, "%s/scripts/package-deb.sh", W.src);
     e2e_world_path(&W, out, "dist");
     e2e_world_runl(&W, &(e2e_cmd){.bin = script, .timeout_ms = 240000}, &r, "--build-dir",
-                   MS_BUILD_DIR, "--out", out, NULL);
+                   MS_BUILD_DIR, "--out", out, "--compress", "gzip", NULL);
     CHECK(r.code == 0);
     const char *at = strstr((const char *)r.out.p, "package-deb.sh: ");
     if (r.code != 0 || !at) {
