@@ -32,9 +32,10 @@ version=$(sed -n 's/^project([a-z_]* VERSION \([0-9.]*\).*/\1/p' "$here/CMakeLis
 arch=$(dpkg --print-architecture)
 if [ -z "$build" ]; then
   build=$here/build-deb
-  CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)" \
-  LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" \
-    cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMS_TESTS=OFF >/dev/null
+  export DEB_BUILD_MAINT_OPTIONS=hardening=+all # PIE, bindnow, fortify, stack protector, CET
+  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMS_TESTS=OFF \
+    -DCMAKE_C_FLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)" \
+    -DCMAKE_EXE_LINKER_FLAGS="$(dpkg-buildflags --get LDFLAGS)" >/dev/null
   cmake --build "$build" -j "${JOBS:-2}" \
     --target minions-secure minions-supervisor minions-audit llm-sim man_pages
 fi
@@ -62,6 +63,7 @@ fi
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$name" "$name" >"$work/debian/control"
 mapfile -t elves < <(find "$root/usr/bin" "$root/usr/libexec" -type f -perm -u+x \
   -exec sh -c 'head -c 4 "$1" | grep -q "ELF" && echo "$1"' _ {} \;)
+strip --remove-section=.comment "${elves[@]}" # the compiler's version strings
 depends=$(cd "$work" && dpkg-shlibdeps -O "${elves[@]}" 2>"$work/shlibdeps.log" |
   sed -n 's/^shlibs:Depends=//p') || { cat "$work/shlibdeps.log" >&2; exit 1; }
 [ -n "$depends" ] || { echo "package-deb.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
