@@ -1,4 +1,4 @@
-/* libmicrohttpd glue: routing, capped bodies, early 413, streamed replies, access log. */
+/* libmicrohttpd glue: routing, capped bodies, 413s, streamed replies, access log. */
 #include "secure/supervisor/server.h"
 
 #include <arpa/inet.h>
@@ -15,6 +15,7 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 
@@ -41,6 +42,8 @@ typedef struct req_ctx {
     size_t out_len; /* for streams: counted as the reader hands bytes over */
     int streamed;
     const char *allow; /* the method a 405 names in its Allow header */
+    int over_cap;      /* a chunked body passed its cap: the rest is dropped, then 413 */
+    size_t dropped;    /* bytes dropped since (MS_MAX_HTTP_DISCARD at most) */
 } req_ctx;
 
 /* A streamed reply's reader state: the stream, and where the access log counts bytes. */
@@ -187,12 +190,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (ms_buf_append(&rq->body, upload_data, *upload_data_size) != MS_OK) {
-            rq->status = 413; /* a chunked body past its cap: drop the connection now */
-            return MHD_NO;
+        /*
+         * A chunked body past its cap: libmicrohttpd takes no answer while it hands over
+         * body bytes, so the rest is read and dropped and the 413 goes out when the body
+         * ends (§12.2); a body that goes on for MS_MAX_HTTP_DISCARD bytes more loses its
+         * connection instead.
+         */
+        if (!rq->over_cap && ms_buf_append(&rq->body, upload_data, *upload_data_size) != MS_OK) {
+            rq->over_cap = 1;
+            ms_buf_free(&rq->body);
+        }
+        if (rq->over_cap) {
+            rq->dropped += *upload_data_size;
+            if (rq->dropped > MS_MAX_HTTP_DISCARD) {
+                rq->status = 413;
+                return MHD_NO;
+            }
         }
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (rq->over_cap) {
+        return queue_simple(c, rq, 413, NULL, 0);
     }
     ms_sup_reply r;
     ms_sup_stream *st = NULL;

@@ -389,8 +389,12 @@ static void check_early_413(const char *path, unsigned long long declared)
     ms_buf_free(&answer);
 }
 
-/* A chunked upload that passes the cap: the connection is closed before the body ends. */
-static void check_chunked_over(const char *path, size_t cap)
+/*
+ * A chunked upload that passes the cap (§12.2). With `extra` bytes past the cap and then
+ * the last chunk, the answer is 413 (the bytes past the cap are dropped); with more than
+ * MS_MAX_HTTP_DISCARD past it and no end, the connection is closed without an answer.
+ */
+static void check_chunked_over(const char *path, size_t cap, size_t extra, int ends)
 {
     char head[512];
     ms_buf answer, chunk;
@@ -401,7 +405,7 @@ static void check_chunked_over(const char *path, size_t cap)
     ms_buf_init(&chunk, piece + 64);
     snprintf(head, sizeof head,
              "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n",
+             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
              path);
     char size_line[16];
     snprintf(size_line, sizeof size_line, "%zx\r\n", piece);
@@ -415,16 +419,26 @@ static void check_chunked_over(const char *path, size_t cap)
         goto out;
     }
     size_t sent = 0;
-    /* Keep sending past the cap; the server may cut us off part way (a failed send). */
-    while (sent < cap + 4 * piece && e2e_tls_send(t, chunk.p, chunk.len, 5000) == 0) {
+    /* The server may cut us off part way (a failed send) when the body does not end. */
+    while (sent < cap + extra && e2e_tls_send(t, chunk.p, chunk.len, 5000) == 0) {
         sent += piece;
+    }
+    if (ends) {
+        CHECK(sent >= cap + extra); /* all of it was taken */
+        CHECK(e2e_tls_send(t, "0\r\n\r\n", 5, 5000) == 0);
     }
     closed = e2e_tls_read_until_close(t, &answer, CLOSE_WAIT_MS);
     CHECK(closed);
-    /* Nothing may be served or judged; a 413 before the close would be allowed (§12.2). */
+    /* Nothing may be served or judged as a record. */
     CHECK(!e2e_buf_has(&answer, "HTTP/1.1 2") && !e2e_buf_has(&answer, "HTTP/1.1 400"));
-    fprintf(stderr, "  %s, chunked: %zu body bytes sent before the close (cap %zu)\n", path, sent,
-            cap);
+    if (ends) {
+        CHECK(answer.len >= 12 && memcmp(answer.p, "HTTP/1.1 413", 12) == 0);
+    } else {
+        CHECK(answer.len == 0);
+    }
+    fprintf(stderr, "  %s, chunked: %zu body bytes sent (cap %zu)%s: %s\n", path, sent, cap,
+            ends ? " then the end" : ", no end",
+            answer.len >= 12 ? "413" : "closed without an answer");
 out:
     e2e_tls_close(t);
     ms_buf_free(&answer);
@@ -489,8 +503,9 @@ static void test_oversized(void)
     CHECK(e2e_http_call(h, "POST", "/v1/handshake", junk.p, 4096, &resp) == 400);
     CHECK(e2e_buf_is(&resp, "rejected\n"));
 
-    check_chunked_over(path, MS_MAX_HTTP_BODY);
-    check_chunked_over("/v1/handshake", 4096);
+    check_chunked_over(path, MS_MAX_HTTP_BODY, 4 * 16 * 1024, 1);
+    check_chunked_over("/v1/handshake", 4096, 4 * 16 * 1024, 1);
+    check_chunked_over(path, MS_MAX_HTTP_BODY, MS_MAX_HTTP_DISCARD + 4 * 16 * 1024, 0);
     check_chunked_ok(&s);
     raw_genuine_turn(h, &s, "hello after the big bodies");
     e2e_raw_free(&s);
