@@ -332,6 +332,40 @@ out:
     CHECK(e2e_stack_stop(&stack) == 0);
 }
 
+/*
+ * The wrong scheme for the port (issue 13's new user): https:// to a plain-HTTP server
+ * (llm-sim) says it does not speak TLS, not that a certificate failed; http:// to the
+ * supervisor's HTTPS port says to use https://, not "input/output error". Exit 3 both.
+ */
+static void test_wrong_scheme(void)
+{
+    e2e_stack stack;
+    e2e_out r;
+    char url[64];
+    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
+        CHECK(!"start");
+        goto out;
+    }
+    e2e_url(url, "https", stack.sim.port);
+    ms_client *c = client_new(url, W.ca, 0, 0);
+    CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_NOT_TLS);
+    ms_client_free(c);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
+                   "--cacert", W.ca, "--prompt", "hello", NULL);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, url) &&
+          e2e_buf_has(&r.err, "does not speak TLS (is it plain HTTP? llm-sim?)") &&
+          !e2e_buf_has(&r.err, "certificate"));
+    e2e_out_free(&r);
+    e2e_url(url, "http", stack.sup.port);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--allow-http",
+                   "--trusted_attestation_pem", W.devpub, "--prompt", "hello", NULL);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, "use https://") &&
+          !e2e_buf_has(&r.err, "input/output error"));
+    e2e_out_free(&r);
+out:
+    CHECK(e2e_stack_stop(&stack) == 0);
+}
+
 /* http:// only with --allow-http, and only to loopback; refused before connecting (exit 2). */
 static void test_http_policy(void)
 {
@@ -1008,6 +1042,7 @@ int main(int argc, char **argv)
     RUN(test_cli);
     RUN(test_wrong_pin);
     RUN(test_wrong_cert);
+    RUN(test_wrong_scheme);
     RUN(test_http_policy);
     RUN(test_restart);
     RUN(test_fast_cache);
