@@ -309,7 +309,7 @@ out:
     CHECK(e2e_stack_stop(&stack) == 0);
 }
 
-/* A certificate from another CA: TLS fails (exit 3) before any handshake. */
+/* A certificate from another CA: TLS fails (exit 3) before any handshake; the wrong scheme. */
 static void test_wrong_cert(void)
 {
     e2e_stack stack;
@@ -328,26 +328,12 @@ static void test_wrong_cert(void)
     CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_TLS);
     ms_client_free(c);
     CHECK(!e2e_file_contains(stack.sim.log, "wrong-cert-marker"));
-out:
-    CHECK(e2e_stack_stop(&stack) == 0);
-}
 
-/*
- * The wrong scheme for the port (issue 13's new user): https:// to a plain-HTTP server
- * (llm-sim) says it does not speak TLS, not that a certificate failed; http:// to the
- * supervisor's HTTPS port says to use https://, not "input/output error". Exit 3 both.
- */
-static void test_wrong_scheme(void)
-{
-    e2e_stack stack;
-    e2e_out r;
-    char url[64];
-    if (e2e_world_stack(&W, &stack, &SIM, NULL) != 0) {
-        CHECK(!"start");
-        goto out;
-    }
+    /* The wrong scheme for the port (issue 13's new user): https:// to a plain-HTTP server
+       (llm-sim) says it does not speak TLS, not that a certificate failed; http:// to the
+       supervisor's HTTPS port says to use https://, not "input/output error". Exit 3. */
     e2e_url(url, "https", stack.sim.port);
-    ms_client *c = client_new(url, W.ca, 0, 0);
+    c = client_new(url, W.ca, 0, 0);
     CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_NOT_TLS);
     ms_client_free(c);
     e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
@@ -1042,7 +1028,6 @@ int main(int argc, char **argv)
     RUN(test_cli);
     RUN(test_wrong_pin);
     RUN(test_wrong_cert);
-    RUN(test_wrong_scheme);
     RUN(test_http_policy);
     RUN(test_restart);
     RUN(test_fast_cache);
