@@ -17,7 +17,10 @@
  * plus a margin, with no traffic) it compares with the end of the warm-up: the verdict is
  * PASS when RSS is at most 5% above it at the end of the load and after the drain, fds at
  * most 5% above it after the drain (under load they follow the moment's traffic), and no
- * operation failed. Exit status: 0 on
+ * operation failed. With --rest-after-warmup the same drain also follows the warm-up (the
+ * clients pause, then carry on for the M minutes): its figures, "warm-up rested", compare
+ * like with like with the state after the final drain (both after the idle trim); they are
+ * printed beside the verdict, which they do not change. Exit status: 0 on
  * PASS; 1 on FAIL or when the stack could not run. With --quick (about 20 s, the ctest
  * smoke run) the verdict is printed but only errors fail the run: 20 s is too short for a
  * memory verdict.
@@ -87,6 +90,7 @@ typedef struct soak_opts {
     double minutes, warmup_s;
     unsigned clients, ttl_s, sample_s;
     int quick, json;
+    int rest; /* --rest-after-warmup: a drain after the warm-up too, measured, then the load */
     const char *sup_bin, *sim_bin, *src;
     const char *sup_level; /* the supervisor's --log-level (info) */
 } soak_opts;
@@ -111,6 +115,7 @@ static struct env {
 } E;
 
 static atomic_int g_stop;
+static atomic_int g_pause, g_busy; /* --rest-after-warmup: no new operation; those running */
 static atomic_ulong g_handshakes, g_errors, g_ops[N_KINDS], g_err_kind[N_KINDS];
 static pthread_mutex_t g_err_lock = PTHREAD_MUTEX_INITIALIZER;
 static char g_first_error[160];
@@ -424,6 +429,11 @@ static void *client_main(void *arg)
 {
     worker *w = arg;
     while (!atomic_load(&g_stop)) {
+        if (atomic_load(&g_pause)) {
+            e2e_sleep_ms(100);
+            continue;
+        }
+        atomic_fetch_add(&g_busy, 1);
         unsigned pick = rnd(w) % 100, kind = 0;
         while (pick >= KIND_WEIGHTS[kind]) {
             pick -= KIND_WEIGHTS[kind++];
@@ -434,6 +444,7 @@ static void *client_main(void *arg)
         if (e != MS_OK) {
             op_failed((int)kind, "operation", e);
         }
+        atomic_fetch_sub(&g_busy, 1);
     }
     return NULL;
 }
@@ -454,7 +465,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 static const char USAGE[] =
     "usage: bench-soak [--quick] [--json] [--minutes M] [--warmup S] [--clients N]\n"
     "                  [--session-ttl S] [--log-level LEVEL] [--supervisor PATH]\n"
-    "                  [--llm-sim PATH] [--source DIR]\n"
+    "                  [--llm-sim PATH] [--source DIR] [--rest-after-warmup]\n"
     "One minions-supervisor and llm-sim under N clients (default 24) that mix asks,\n"
     "streams, chats, Minion runs, abandoned handshakes and clients cut mid-stream:\n"
     "a warm-up of S seconds (default 60), M minutes of load (default 10), then a\n"
@@ -463,7 +474,8 @@ static const char USAGE[] =
     "drain, at most 5% above the end of the warm-up, and no errors (exit 0).\n"
     "--quick: about 20 s, for ctest; only errors fail it. --json: one JSON object\n"
     "on stdout. --log-level: the supervisor's (debug adds malloc's figures every\n"
-    "30 s); with MS_BENCH_KEEP set its log is kept.\n";
+    "30 s); with MS_BENCH_KEEP set its log is kept. --rest-after-warmup: the same\n"
+    "drain after the warm-up too, measured (\"warm-up rested\"), then the load.\n";
 
 static int parse_opts(int argc, char **argv, soak_opts *o)
 {
@@ -486,6 +498,8 @@ static int parse_opts(int argc, char **argv, soak_opts *o)
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
             o->json = 1;
+        } else if (strcmp(a, "--rest-after-warmup") == 0) {
+            o->rest = 1;
         } else if (strcmp(a, "--quick") == 0) {
             o->quick = 1;
             o->minutes = 10.0 / 60;
@@ -622,11 +636,32 @@ static int within(long v, long ref)
     return ref > 0 && v <= ref + ref / 20;
 }
 
+/*
+ * The drain: no traffic for the TTL (pending sessions: at most 30 s) and the sweep's
+ * margin; then one more client, so that a supervisor that sweeps only on handshakes has
+ * swept, and its sessions and connections are gone. The figures then into *out.
+ */
+static int rest(const soak_opts *o, double t0, const char *phase, double *next_print,
+                unsigned long *hs_prev, sample *out)
+{
+    *next_print = now_s() - t0 + o->sample_s;
+    if (wait_sampling(o, t0, now_s() + o->ttl_s + 5, phase, next_print, hs_prev) != 0) {
+        return -1;
+    }
+    ms_client *c = NULL;
+    if (new_client(&c) != MS_OK || ms_client_connect(c) != MS_OK || ms_client_close(c) != MS_OK) {
+        op_failed(K_ASK, "the handshake after a drain", MS_ERR_STATE);
+    }
+    ms_client_free(c);
+    e2e_sleep_ms(1000);
+    return read_sample(E.sup.p.pid, out);
+}
+
 int main(int argc, char **argv)
 {
     soak_opts o;
     static worker W[MAX_CLIENTS];
-    sample idle, warm, load, drain;
+    sample idle, warm, rested = {0}, load, drain;
     int rc = parse_opts(argc, argv, &o);
     if (rc <= 0) {
         return rc < 0 ? 0 : 2;
@@ -667,6 +702,20 @@ int main(int argc, char **argv)
     if (ok) {
         print_sample(now_s() - t0, "warm", &warm, hs_prev);
     }
+    if (ok && o.rest) { /* the clients finish what they do, then the same drain as at the end */
+        double t_rest = now_s();
+        atomic_store(&g_pause, 1);
+        while (atomic_load(&g_busy) > 0 && now_s() - t_rest < 120) {
+            e2e_sleep_ms(100);
+        }
+        ok = rest(&o, t0, "rest", &next_print, &hs_prev, &rested) == 0;
+        if (ok) {
+            print_sample(now_s() - t0, "rested", &rested, hs_prev);
+        }
+        load_end += now_s() - t_rest; /* M minutes of load after the rest */
+        next_print = now_s() - t0 + o.sample_s;
+        atomic_store(&g_pause, 0);
+    }
     ok = ok && wait_sampling(&o, t0, t0 + load_end, "load", &next_print, &hs_prev) == 0 &&
          read_sample(E.sup.p.pid, &load) == 0;
     if (ok) {
@@ -676,21 +725,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < started; i++) {
         pthread_join(W[i].t, NULL);
     }
-    /* The drain: no traffic for the TTL (pending sessions: at most 30 s) and the sweep's
-       margin; then one more client, so that a supervisor that sweeps only on handshakes has
-       swept, and its sessions and connections are gone. */
-    double drain_s = o.ttl_s + 5;
-    double t_drain = now_s() - t0;
-    next_print = t_drain + o.sample_s;
-    ok = ok && wait_sampling(&o, t0, now_s() + drain_s, "drain", &next_print, &hs_prev) == 0;
-    ms_client *c = NULL;
-    if (ok && (new_client(&c) != MS_OK || ms_client_connect(c) != MS_OK ||
-               ms_client_close(c) != MS_OK)) {
-        op_failed(K_ASK, "the handshake after the drain", MS_ERR_STATE);
-    }
-    ms_client_free(c);
-    e2e_sleep_ms(1000);
-    ok = ok && read_sample(E.sup.p.pid, &drain) == 0;
+    ok = ok && rest(&o, t0, "drain", &next_print, &hs_prev, &drain) == 0;
     if (ok) {
         print_sample(now_s() - t0, "drained", &drain, hs_prev);
     }
@@ -738,6 +773,12 @@ int main(int argc, char **argv)
            "(not judged: it follows the load), drained / warm-up %.3f\n",
            ratio(load.rss_kib, warm.rss_kib), ratio(drain.rss_kib, warm.rss_kib),
            ratio(load.fds, warm.fds), ratio(drain.fds, warm.fds));
+    if (o.rest) { /* like with like: both after the same drain (not part of the verdict) */
+        printf("warm-up rested: RSS %.2f MiB, fds %ld; RSS drained / warm-up rested %.3f, "
+               "load end / warm-up rested %.3f; fds drained / warm-up rested %.3f\n",
+               rested.rss_kib / 1024.0, rested.fds, ratio(drain.rss_kib, rested.rss_kib),
+               ratio(load.rss_kib, rested.rss_kib), ratio(drain.fds, rested.fds));
+    }
     printf("verdict: %s (RSS at the end of the load and after the drain, fds after the drain: "
            "at most 5%% above the end of the warm-up: %s; "
            "errors: %lu)%s\n",

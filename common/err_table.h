@@ -231,6 +231,11 @@
   X(MS_ERR_ALOG_SYNC,             IO,       "the log could not be flushed to disk (fsync failed): a crash could lose its last checkpoint") \
   X(MS_ERR_ALOG_SIGNALS,          INTERNAL, "cannot set up sealing the session log on SIGINT and SIGTERM") \
   /* HARDEN, spec gaps and new-user errors (issue 13) */ \
+  X(MS_ERR_HTTP_NOT_TLS,          IO,       "the server does not speak TLS (is it plain HTTP? llm-sim?): the TLS handshake got no TLS answer") \
+  X(MS_ERR_HTTP_NO_REPLY,         IO,       "the server closed the connection without answering plain HTTP: if it serves HTTPS, use https://") \
+  X(MS_ERR_TLS_KEY_MISMATCH,      USAGE,    "the TLS private key is not the key of the TLS certificate") \
+  X(MS_ERR_LISTEN_IN_USE,         IO,       "the listen address's port is in use by another program") \
+  X(MS_ERR_HTTP_PIN_NONE,         IO,       "the supervisor binds no TLS key (TLS ends at a proxy in front of it) and TLS proxies are not allowed") \
   /* COMPAT, the reference's interfaces (issue 17) */ \
   X(MS_ERR_COMPAT_HASHFILE,       USAGE,    "the launch-measurement hash file does not hold one SEV-SNP measurement (96 hex digits)") \
   X(MS_ERR_COMPAT_HASHFILE_POLICY, USAGE,   "a launch-measurement hash file needs a policy that accepts SEV-SNP evidence (a sev_snp section)") \

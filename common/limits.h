@@ -135,6 +135,8 @@
 #define MS_MAX_ALLOWED_CLIENTS 16384u     /* keys in it */
 #define MS_MAX_PEERS 16384u               /* client addresses tracked for per-address limits */
 #define MS_MAX_IDKEY_COMMENT 256u         /* bytes of the comment keygen writes into a .pub */
+#define MS_MAX_HTTP_DISCARD MS_MAX_HTTP_BODY /* bytes of a chunked body past its cap that the
+                                               supervisor drops before its 413 (§12.2) */
 /* --- compat: the reference's interfaces (issue 17) ---------------------------------- */
 #define MS_COMPAT_MAX_MESSAGES (4u * 1024u * 1024u) /* bytes of the run's events kept for
                                                        the reference's *_messages fields */

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/clock.h"
 #include "common/codec.h"
@@ -299,6 +300,18 @@ int sup_start(sup_app *a, sup_opts *o)
     a->sup.development = a->src.type == MS_EVIDENCE_DEV_KEY;
     o->srv.access_log = a->access;
     e = ms_sup_server_start(&a->sup, &o->srv, &a->srv, &port);
+    if (e == MS_ERR_TLS_KEY_MISMATCH) {
+        fprintf(stderr, "minions-supervisor: --tls-key %s is not the key of --tls-cert %s (%s)\n",
+                o->srv.tls_key_path, o->srv.tls_cert_path, ms_err_str(e));
+        return EXIT_USAGE;
+    }
+    if (e == MS_ERR_LISTEN_IN_USE) {
+        const char *colon = strrchr(o->srv.listen, ':');
+        fprintf(stderr, "minions-supervisor: cannot serve on %s: port %s is in use (%s; "
+                "choose another --listen port, or stop the program that holds it)\n",
+                o->srv.listen, colon ? colon + 1 : "?", ms_err_str(e));
+        return EXIT_START;
+    }
     if (e != MS_OK) {
         fprintf(stderr, "minions-supervisor: cannot serve on %s: %s%s\n", o->srv.listen,
                 ms_err_str(e), e == MS_ERR_CONFIG && !o->srv.tls_cert_path

@@ -290,6 +290,32 @@ ms_err ms_tls_spki_sha256_pem(const uint8_t *pem, size_t len, uint8_t out[static
     return MS_OK;
 }
 
+ms_err ms_tls_key_matches_pem(const uint8_t *cert, size_t cert_len, const uint8_t *key,
+                              size_t key_len)
+{
+    ms_err err = MS_OK;
+    X509 *x = NULL;
+    EVP_PKEY *pk = NULL;
+    ENSURE(cert_len > 0 && cert_len <= MS_MAX_KEY_FILE * 4 && key_len > 0 &&
+               key_len <= MS_MAX_KEY_FILE,
+           MS_ERR_FILE_FORMAT);
+    BIO *bio = BIO_new_mem_buf(cert, (int)cert_len);
+    ENSURE(bio != NULL, MS_ERR_NOMEM);
+    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ENSURE_OUT(x != NULL, MS_ERR_FILE_FORMAT);
+    bio = BIO_new_mem_buf(key, (int)key_len);
+    ENSURE_OUT(bio != NULL, MS_ERR_NOMEM);
+    pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ENSURE_OUT(pk != NULL, MS_ERR_FILE_FORMAT);
+    ENSURE_OUT(X509_check_private_key(x, pk) == 1, MS_ERR_TLS_KEY_MISMATCH);
+out:
+    EVP_PKEY_free(pk);
+    X509_free(x);
+    return err;
+}
+
 ms_err ms_tls_spki_sha256_file(const char *cert_pem_path, uint8_t out[static MS_SPKI_HASH_LEN])
 {
     ms_buf text;

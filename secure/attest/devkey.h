@@ -64,6 +64,14 @@ MS_MUST_CHECK ms_err ms_tls_spki_sha256_file(const char *cert_pem_path,
 MS_MUST_CHECK ms_err ms_tls_spki_sha256_pem(const uint8_t *pem, size_t len,
                                             uint8_t out[static MS_SPKI_HASH_LEN]);
 
+/*
+ * MS_OK when the PEM private key `key` is the one of the first certificate in `cert`
+ * (the supervisor's --tls-key and --tls-cert); MS_ERR_TLS_KEY_MISMATCH when it is another
+ * key; MS_ERR_FILE_FORMAT when either does not parse.
+ */
+MS_MUST_CHECK ms_err ms_tls_key_matches_pem(const uint8_t *cert, size_t cert_len,
+                                            const uint8_t *key, size_t key_len);
+
 /* Read a whole small file into `out` (cap `max`), refusing symlinks. */
 MS_MUST_CHECK ms_err ms_file_read(const char *path, size_t max, ms_buf *out);
 

@@ -66,6 +66,17 @@ __attribute__((format(printf, 3, 4))) static ms_err fail(ms_attest_policy *p, ms
     return e;
 }
 
+/* A required object member; when it is missing or not an object, the message names it. */
+static ms_err req_obj(ms_attest_policy *p, ms_json_val o, const char *key, const char *where,
+                      ms_json_val *out)
+{
+    ms_err e = ms_json_get_obj(o, key, out);
+    if (e == MS_ERR_JSON_MISSING) {
+        return fail(p, e, "%s.%s: a required field is missing", where, key);
+    }
+    return e == MS_OK ? MS_OK : fail(p, e, "%s.%s: want an object", where, key);
+}
+
 /* Refuse keys the format does not define: a typo must not silently weaken a policy. */
 static ms_err only_keys(ms_attest_policy *p, ms_json_val obj, const char *where,
                         const char *const *allowed, size_t n)
@@ -137,7 +148,7 @@ static ms_err parse_pcrs(ms_attest_policy *p, ms_json_val tpm)
 {
     ms_json_val pcrs, v;
     const char *key;
-    TRY(ms_json_get_obj(tpm, "pcrs", &pcrs));
+    TRY(req_obj(p, tpm, "pcrs", "tpm2", &pcrs));
     ms_json_iter it = ms_json_iter_init(pcrs);
     while (ms_json_iter_next(&it, &v, &key)) {
         char *end;
@@ -213,7 +224,7 @@ static ms_err parse_tcb(ms_attest_policy *p, ms_json_val o)
     static const char *const keys[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
     ms_json_val t;
     uint64_t v[5];
-    TRY(ms_json_get_obj(o, "min_tcb", &t));
+    TRY(req_obj(p, o, "min_tcb", "sev_snp", &t));
     TRY(only_keys(p, t, "sev_snp.min_tcb", keys, 5));
     for (int i = 0; i < 5; i++) {
         /* "fmc" (Turin's first TCB byte) may be left out: older policies have no such field. */
@@ -465,7 +476,7 @@ static ms_err parse_nv_meas(ms_attest_policy *p, ms_json_val o)
     ms_json_val m, v;
     const char *key, *s;
     size_t len, got;
-    TRY(ms_json_get_obj(o, "measurements", &m));
+    TRY(req_obj(p, o, "measurements", "nvidia_gpu", &m));
     ms_json_iter it = ms_json_iter_init(m);
     while (ms_json_iter_next(&it, &v, &key)) {
         char *end;

@@ -31,7 +31,7 @@
  *  - over https: the supervisor's TLS key, read from the certificate of the very connection
  *    that carried the handshake, equals the tls_spki_sha256 of the authenticated ServerHello
  *    (constant-time). An all-zero hash (TLS ends in front of the supervisor) is refused with
- *    MS_ERR_HTTP_PIN unless allow_tls_proxy. Every later connection is pinned to that key
+ *    MS_ERR_HTTP_PIN_NONE unless allow_tls_proxy. Every later connection is pinned to that key
  *    (CURLOPT_PINNEDPUBLICKEY), so a new connection to another key fails with
  *    MS_ERR_HTTP_PIN. Over plain http (loopback only, allow_http) there is no TLS key to pin.
  * Every handshake (ms_client_connect, or the one a 404 causes) runs on a fresh connection

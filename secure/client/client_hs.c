@@ -144,7 +144,7 @@ static ms_err bind_tls(ms_client *c, const uint8_t hash[static MS_SPKI_HASH_LEN]
             ms_log(MS_LOG_INFO, "client",
                    "the supervisor binds no TLS key (TLS ends in front "
                    "of it) and TLS proxies are not allowed");
-            return MS_ERR_HTTP_PIN;
+            return MS_ERR_HTTP_PIN_NONE;
         }
         *tls = MS_CLIENT_TLS_PROXY;
         return MS_OK;

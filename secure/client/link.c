@@ -279,6 +279,25 @@ static ms_err map_curl(const ms_link *l, CURLcode rc, const struct xfer *x)
     }
 }
 
+/*
+ * libcurl reports a server that does not speak TLS, and a TLS server given plain HTTP, only
+ * as a failed TLS handshake or an empty reply; its error text says which (OpenSSL's "wrong
+ * version number" when text came back, SSL_ERROR_SYSCALL or "unexpected eof" when the
+ * server closed).
+ */
+static ms_err refine_err(const ms_link *l, ms_err e, CURLcode rc, const char *errbuf)
+{
+    if (e == MS_ERR_HTTP_TLS && rc == CURLE_SSL_CONNECT_ERROR &&
+        (strstr(errbuf, "wrong version number") || strstr(errbuf, "SSL_ERROR_SYSCALL") ||
+         strstr(errbuf, "unexpected eof"))) {
+        return MS_ERR_HTTP_NOT_TLS;
+    }
+    if (!l->tls && rc == CURLE_GOT_NOTHING) {
+        return MS_ERR_HTTP_NO_REPLY;
+    }
+    return e;
+}
+
 ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t len, int fresh,
                     size_t max, ms_link_sink_fn sink, void *ctx, ms_link_resp *resp)
 {
@@ -309,7 +328,7 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
             retry_after > 0) {
             resp->retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
         }
-        err = map_curl(l, rc, &x);
+        err = refine_err(l, map_curl(l, rc, &x), rc, errbuf);
         if (err != MS_OK) {
             /* libcurl's text names hosts and causes, never bodies. */
             ms_log(MS_LOG_DEBUG, "client", "POST %s failed: %s: %s (%s)", path, ms_err_name(err),

@@ -151,6 +151,9 @@ const char *ms_client_hint(ms_err e)
     case MS_ERR_HTTP_PIN:
         return " (TLS interception? if TLS ends at a proxy you trust in front of the "
                "supervisor, use --allow-tls-proxy)";
+    case MS_ERR_HTTP_PIN_NONE:
+        return " (if TLS ends at a proxy you trust in front of the supervisor, use "
+               "--allow-tls-proxy)";
     case MS_ERR_HTTP_TIMEOUT: return " (raise --timeout or check the network)";
     case MS_ERR_HTTP_STATUS: return " (is --supervisor_url a minions-supervisor?)";
     case MS_ERR_ATTEST_KEY:

@@ -1,4 +1,4 @@
-/* libmicrohttpd glue: routing, capped bodies, early 413, streamed replies, access log. */
+/* libmicrohttpd glue: routing, capped bodies, 413s, streamed replies, access log. */
 #include "secure/supervisor/server.h"
 
 #include <arpa/inet.h>
@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "common/check.h"
 #include "common/clock.h"
 #include "common/listen.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 
@@ -42,6 +44,8 @@ typedef struct req_ctx {
     size_t out_len; /* for streams: counted as the reader hands bytes over */
     int streamed;
     const char *allow; /* the method a 405 names in its Allow header */
+    int over_cap;      /* a chunked body passed its cap: the rest is dropped, then 413 */
+    size_t dropped;    /* bytes dropped since (MS_MAX_HTTP_DISCARD at most) */
 } req_ctx;
 
 /* A streamed reply's reader state: the stream, and where the access log counts bytes. */
@@ -188,12 +192,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (ms_buf_append(&rq->body, upload_data, *upload_data_size) != MS_OK) {
-            rq->status = 413; /* a chunked body past its cap: drop the connection now */
-            return MHD_NO;
+        /*
+         * A chunked body past its cap: libmicrohttpd takes no answer while it hands over
+         * body bytes, so the rest is read and dropped and the 413 goes out when the body
+         * ends (§12.2); a body that goes on for MS_MAX_HTTP_DISCARD bytes more loses its
+         * connection instead.
+         */
+        if (!rq->over_cap && ms_buf_append(&rq->body, upload_data, *upload_data_size) != MS_OK) {
+            rq->over_cap = 1;
+            ms_buf_free(&rq->body);
+        }
+        if (rq->over_cap) {
+            rq->dropped += *upload_data_size;
+            if (rq->dropped > MS_MAX_HTTP_DISCARD) {
+                rq->status = 413;
+                return MHD_NO;
+            }
         }
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (rq->over_cap) {
+        return queue_simple(c, rq, 413, NULL, 0);
     }
     ms_sup_reply r;
     ms_sup_stream *st = NULL;
@@ -275,7 +295,23 @@ static ms_err load_tls(ms_sup_server *srv, const ms_sup_server_cfg *cfg)
     TRY(ms_file_read(cfg->tls_key_path, MS_MAX_KEY_FILE, &srv->key));
     TRY(ms_buf_terminate(&srv->cert));
     TRY(ms_buf_terminate(&srv->key));
+    /* Before libmicrohttpd sees them: its own message for this is a GnuTLS warning. */
+    TRY(ms_tls_key_matches_pem(srv->cert.p, srv->cert.len, srv->key.p, srv->key.len));
     return ms_tls_spki_sha256_pem(srv->cert.p, srv->cert.len, srv->sup->tls_spki);
+}
+
+/* After libmicrohttpd could not listen: is it because another program holds the port? */
+static int port_in_use(const struct sockaddr_storage *ss, unsigned len)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return 0;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as libmicrohttpd does */
+    int busy = bind(fd, (const struct sockaddr *)ss, len) != 0 && errno == EADDRINUSE;
+    close(fd);
+    return busy;
 }
 
 static struct MHD_Daemon *start_daemon(ms_sup_server *srv, const ms_sup_server_cfg *cfg,
@@ -307,8 +343,13 @@ static struct MHD_Daemon *start_daemon(ms_sup_server *srv, const ms_sup_server_c
         }
     }
     list[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, list,
-                            MHD_OPTION_END);
+    /* The port is also given here only so that libmicrohttpd's own messages name it (it
+       binds the address of MHD_OPTION_SOCK_ADDR). */
+    uint16_t port = ss->ss_family == AF_INET    ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+                    : ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+                                                : 0;
+    return MHD_start_daemon(flags, srv->unix_fd >= 0 ? 0 : port, NULL, NULL, on_request, srv,
+                            MHD_OPTION_ARRAY, list, MHD_OPTION_END);
 }
 
 ms_err ms_sup_server_start(ms_sup *sup, const ms_sup_server_cfg *cfg, ms_sup_server **out,
@@ -338,6 +379,7 @@ ms_err ms_sup_server_start(ms_sup *sup, const ms_sup_server_cfg *cfg, ms_sup_ser
         memcpy(srv->unix_path, ((struct sockaddr_un *)&ss)->sun_path, sizeof srv->unix_path);
     }
     srv->d = start_daemon(srv, cfg, &ss, tls);
+    ENSURE_OUT(srv->d != NULL || is_unix || !port_in_use(&ss, ss_len), MS_ERR_LISTEN_IN_USE);
     ENSURE_OUT(srv->d != NULL, MS_ERR_IO);
     if (!is_unix) {
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);

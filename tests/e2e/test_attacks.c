@@ -342,6 +342,124 @@ out:
     follow_up(E.st.url);
 }
 
+/* The supervisor's log holds "session PREFIX: 400 ERR" for this session (§12.2's table). */
+static int logged_for(const e2e_raw *s, const char *err)
+{
+    char line[96];
+    snprintf(line, sizeof line, "session %.8s: 400 %s", s->sid_hex, err);
+    return sup_log_has(line);
+}
+
+static long post_body(e2e_http *h, const e2e_raw *s, const char *what, const ms_buf *body,
+                      ms_buf *resp)
+{
+    char path[96];
+    e2e_raw_path(s, what, path);
+    long st = e2e_http_call(h, "POST", path, body->p, body->len, resp);
+    return st == 400 && !e2e_buf_is(resp, "rejected\n") ? -400 : st; /* one body for all */
+}
+
+/*
+ * §12.2, "cases that are easy to get wrong": every row against the real server, with its
+ * status, the cause in the log, and the session afterwards.
+ */
+static void test_status_table(void)
+{
+    e2e_http *h = http_new();
+    e2e_raw s, p;
+    int have_s = 0, have_p = 0;
+    long st;
+    uint32_t id1, id2;
+    ms_buf body, two, resp, text;
+    ms_buf_init(&body, MS_MAX_HTTP_BODY);
+    ms_buf_init(&two, 2 * MS_MAX_HTTP_BODY);
+    ms_buf_init(&resp, MS_MAX_HTTP_BODY);
+    ms_buf_init(&text, 4096);
+    have_s = h && raw_open(h, &s) == 0;
+    if (!have_s) {
+        goto out;
+    }
+    /* A record whose type does not fit the endpoint: a MSG to /close, a STREAM_DATA to
+       /request; 400 MS_ERR_PAYLOAD, the session unchanged. */
+    CHECK_OK(e2e_raw_seal_request(&s, "hello wrong endpoint", 0, &body, &id1));
+    CHECK(post_body(h, &s, "close", &body, &resp) == 400);
+    CHECK(logged_for(&s, "MS_ERR_PAYLOAD"));
+    CHECK(post_body(h, &s, "request", &body, &resp) == 200); /* the same record, where it fits */
+    CHECK_OK(e2e_raw_open_reply(&s, resp.p, resp.len, id1, &text));
+    ms_buf_clear(&body);
+    CHECK_OK(e2e_raw_seal_any(&s, MS_REC_STREAM_DATA, s.next_msg_id, "hello", &body));
+    CHECK(post_body(h, &s, "request", &body, &resp) == 400);
+
+    /* A MSG record with msg_id 0, to /request and to /stream: 400, the session unchanged. */
+    ms_buf_clear(&body);
+    CHECK_OK(e2e_raw_seal_any(&s, MS_REC_MSG, 0, "hello msg_id 0", &body));
+    CHECK(post_body(h, &s, "request", &body, &resp) == 400);
+    CHECK(post_body(h, &s, "stream", &body, &resp) == 400);
+    raw_genuine_turn(h, &s, "hello after msg_id 0");
+
+    /* A second ClientFinish to an established session, alone and in front of a record:
+       400 MS_ERR_STATE, the session unchanged. */
+    ms_buf_clear(&body);
+    CHECK_OK(ms_buf_append(&body, s.cf, s.cf_len));
+    CHECK(post_body(h, &s, "finish", &body, &resp) == 400);
+    CHECK(logged_for(&s, "MS_ERR_STATE"));
+    ms_buf_clear(&body);
+    CHECK_OK(e2e_raw_seal_request(&s, "hello second finish", 1, &body, &id1));
+    CHECK(post_body(h, &s, "request", &body, &resp) == 400);
+    raw_genuine_turn(h, &s, "hello after the second finish");
+
+    /* Two records in one body (§8.3 allows it on other transports, §12.1 does not): 400
+       MS_ERR_TRAILING; neither was consumed, so the first alone is then served. */
+    ms_buf_clear(&two);
+    CHECK_OK(e2e_raw_seal_request(&s, "hello first of two", 0, &two, &id1));
+    size_t first_len = two.len;
+    CHECK_OK(e2e_raw_seal_request(&s, "hello second of two", 0, &two, &id2));
+    CHECK(post_body(h, &s, "request", &two, &resp) == 400);
+    CHECK(logged_for(&s, "MS_ERR_TRAILING"));
+    two.len = first_len;
+    CHECK(post_body(h, &s, "request", &two, &resp) == 200);
+    ms_buf_clear(&text);
+    CHECK_OK(e2e_raw_open_reply(&s, resp.p, resp.len, id1, &text));
+    CHECK(e2e_buf_is(&text, REPLY_HELLO));
+
+    /* A record to a pending session without its ClientFinish: 400 MS_ERR_STATE, and the
+       session stays pending (its own ClientFinish then opens it). */
+    have_p = e2e_raw_handshake(h, W.pk, &p, &st) == MS_OK;
+    CHECK(have_p && st == 200);
+    if (have_p) {
+        ms_buf_clear(&body);
+        CHECK_OK(e2e_raw_seal_request(&p, "hello before the finish", 0, &body, &id1));
+        CHECK(post_body(h, &p, "request", &body, &resp) == 400);
+        CHECK(logged_for(&p, "MS_ERR_STATE"));
+        CHECK(post_body(h, &p, "stream", &body, &resp) == 400);
+        CHECK_OK(e2e_raw_finish(h, &p, &st));
+        CHECK(st == 204);
+        CHECK(post_body(h, &p, "request", &body, &resp) == 200); /* the refused record, now */
+        ms_buf_clear(&text);
+        CHECK_OK(e2e_raw_open_reply(&p, resp.p, resp.len, id1, &text));
+    }
+
+    /* Last, as sealing a CLOSE ends the sending side: a CLOSE to /request is refused
+       (MS_ERR_PAYLOAD), and the same record to /close is then accepted. */
+    ms_buf_clear(&body);
+    CHECK_OK(e2e_raw_seal_any(&s, MS_REC_CLOSE, 0, NULL, &body));
+    CHECK(post_body(h, &s, "request", &body, &resp) == 400);
+    CHECK(post_body(h, &s, "close", &body, &resp) == 200);
+out:
+    if (have_s) {
+        e2e_raw_free(&s);
+    }
+    if (have_p) {
+        e2e_raw_free(&p);
+    }
+    e2e_http_free(h);
+    ms_buf_free(&body);
+    ms_buf_free(&two);
+    ms_buf_free(&resp);
+    ms_buf_free(&text);
+    follow_up(E.st.url);
+}
+
 /* --- bodies over their caps ----------------------------------------------------------------- */
 
 /* Send headers (and a little of the body) on a raw TLS connection; what comes back. */
@@ -389,8 +507,12 @@ static void check_early_413(const char *path, unsigned long long declared)
     ms_buf_free(&answer);
 }
 
-/* A chunked upload that passes the cap: the connection is closed before the body ends. */
-static void check_chunked_over(const char *path, size_t cap)
+/*
+ * A chunked upload that passes the cap (§12.2). With `extra` bytes past the cap and then
+ * the last chunk, the answer is 413 (the bytes past the cap are dropped); with more than
+ * MS_MAX_HTTP_DISCARD past it and no end, the connection is closed without an answer.
+ */
+static void check_chunked_over(const char *path, size_t cap, size_t extra, int ends)
 {
     char head[512];
     ms_buf answer, chunk;
@@ -401,7 +523,7 @@ static void check_chunked_over(const char *path, size_t cap)
     ms_buf_init(&chunk, piece + 64);
     snprintf(head, sizeof head,
              "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n",
+             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
              path);
     char size_line[16];
     snprintf(size_line, sizeof size_line, "%zx\r\n", piece);
@@ -415,16 +537,26 @@ static void check_chunked_over(const char *path, size_t cap)
         goto out;
     }
     size_t sent = 0;
-    /* Keep sending past the cap; the server may cut us off part way (a failed send). */
-    while (sent < cap + 4 * piece && e2e_tls_send(t, chunk.p, chunk.len, 5000) == 0) {
+    /* The server may cut us off part way (a failed send) when the body does not end. */
+    while (sent < cap + extra && e2e_tls_send(t, chunk.p, chunk.len, 5000) == 0) {
         sent += piece;
+    }
+    if (ends) {
+        CHECK(sent >= cap + extra); /* all of it was taken */
+        CHECK(e2e_tls_send(t, "0\r\n\r\n", 5, 5000) == 0);
     }
     closed = e2e_tls_read_until_close(t, &answer, CLOSE_WAIT_MS);
     CHECK(closed);
-    /* Nothing may be served or judged; a 413 before the close would be allowed (§12.2). */
+    /* Nothing may be served or judged as a record. */
     CHECK(!e2e_buf_has(&answer, "HTTP/1.1 2") && !e2e_buf_has(&answer, "HTTP/1.1 400"));
-    fprintf(stderr, "  %s, chunked: %zu body bytes sent before the close (cap %zu)\n", path, sent,
-            cap);
+    if (ends) {
+        CHECK(answer.len >= 12 && memcmp(answer.p, "HTTP/1.1 413", 12) == 0);
+    } else {
+        CHECK(answer.len == 0);
+    }
+    fprintf(stderr, "  %s, chunked: %zu body bytes sent (cap %zu)%s: %s\n", path, sent, cap,
+            ends ? " then the end" : ", no end",
+            answer.len >= 12 ? "413" : "closed without an answer");
 out:
     e2e_tls_close(t);
     ms_buf_free(&answer);
@@ -489,8 +621,9 @@ static void test_oversized(void)
     CHECK(e2e_http_call(h, "POST", "/v1/handshake", junk.p, 4096, &resp) == 400);
     CHECK(e2e_buf_is(&resp, "rejected\n"));
 
-    check_chunked_over(path, MS_MAX_HTTP_BODY);
-    check_chunked_over("/v1/handshake", 4096);
+    check_chunked_over(path, MS_MAX_HTTP_BODY, 4 * 16 * 1024, 1);
+    check_chunked_over("/v1/handshake", 4096, 4 * 16 * 1024, 1);
+    check_chunked_over(path, MS_MAX_HTTP_BODY, MS_MAX_HTTP_DISCARD + 4 * 16 * 1024, 0);
     check_chunked_ok(&s);
     raw_genuine_turn(h, &s, "hello after the big bodies");
     e2e_raw_free(&s);
@@ -1002,6 +1135,7 @@ int main(int argc, char **argv)
     RUN(test_flipped_record);
     RUN(test_replay_curl);
     RUN(test_cross_session);
+    RUN(test_status_table);
     RUN(test_oversized);
     RUN(test_garbage_handshake);
     RUN(test_unknown_and_methods);

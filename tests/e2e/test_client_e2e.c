@@ -309,7 +309,7 @@ out:
     CHECK(e2e_stack_stop(&stack) == 0);
 }
 
-/* A certificate from another CA: TLS fails (exit 3) before any handshake. */
+/* A certificate from another CA: TLS fails (exit 3) before any handshake; the wrong scheme. */
 static void test_wrong_cert(void)
 {
     e2e_stack stack;
@@ -328,6 +328,26 @@ static void test_wrong_cert(void)
     CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_TLS);
     ms_client_free(c);
     CHECK(!e2e_file_contains(stack.sim.log, "wrong-cert-marker"));
+
+    /* The wrong scheme for the port (issue 13's new user): https:// to a plain-HTTP server
+       (llm-sim) says it does not speak TLS, not that a certificate failed; http:// to the
+       supervisor's HTTPS port says to use https://, not "input/output error". Exit 3. */
+    e2e_url(url, "https", stack.sim.port);
+    c = client_new(url, W.ca, 0, 0);
+    CHECK_ERR(ms_client_connect(c), MS_ERR_HTTP_NOT_TLS);
+    ms_client_free(c);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub,
+                   "--cacert", W.ca, "--prompt", "hello", NULL);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, url) &&
+          e2e_buf_has(&r.err, "does not speak TLS (is it plain HTTP? llm-sim?)") &&
+          !e2e_buf_has(&r.err, "certificate"));
+    e2e_out_free(&r);
+    e2e_url(url, "http", stack.sup.port);
+    e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--allow-http",
+                   "--trusted_attestation_pem", W.devpub, "--prompt", "hello", NULL);
+    CHECK(r.code == 3 && e2e_buf_has(&r.err, "use https://") &&
+          !e2e_buf_has(&r.err, "input/output error"));
+    e2e_out_free(&r);
 out:
     CHECK(e2e_stack_stop(&stack) == 0);
 }
@@ -645,6 +665,10 @@ static void test_stream_cut(void)
     CHECK_ERR(turn_stream(c, "please cut me", &text, &ti), MS_ERR_BACKEND_REMOTE);
     CHECK(ti.remote_failed && ti.streamed_bytes > 0 && text.len == ti.streamed_bytes);
     CHECK(text.len < strlen("one two three four five six seven eight"));
+    fprintf(stderr, "  a cut engine stream: FINAL code %s (%s)\n", ti.error_code,
+            ti.error_message);
+    CHECK(strcmp(ti.error_code, "backend_error") == 0); /* §12.3: a broken engine stream */
+    CHECK(strstr(ti.error_message, ms_err_str(MS_ERR_BACKEND_FORMAT)) != NULL);
     CHECK_OK(turn(c, "hello after the cut", &text, &ti)); /* the session goes on */
     ms_client_free(c);
 
@@ -734,7 +758,8 @@ out:
 
 /*
  * TLS that does not end at the supervisor. (a) A TLS-terminating proxy in front of a
- * plain-HTTP supervisor (which binds no TLS key): refused unless --allow-tls-proxy.
+ * plain-HTTP supervisor (which binds no TLS key): refused (MS_ERR_HTTP_PIN_NONE) unless
+ * --allow-tls-proxy.
  * (b) An interceptor with a certificate the client trusts, in front of an HTTPS
  * supervisor: refused (MS_ERR_HTTP_PIN), even with --allow-tls-proxy. (c) The supervisor
  * comes back with another TLS key: the pinned session refuses the new connection.
@@ -762,7 +787,7 @@ static void test_tls_binding(void)
     }
     e2e_url(url, "https", pport);
     ms_client *c = client_new(url, W.ca, 0, 0);
-    CHECK_ERR(turn(c, "hello tls-marker-1", &text, &ti), MS_ERR_HTTP_PIN);
+    CHECK_ERR(turn(c, "hello tls-marker-1", &text, &ti), MS_ERR_HTTP_PIN_NONE);
     ms_client_free(c);
     e2e_world_runl(&W, &CLI, &r, "--supervisor_url", url, "--trusted_attestation_pem", W.devpub, "--cacert", W.ca,
             "--prompt", "hello tls-marker-2", NULL);

@@ -1,4 +1,5 @@
 /* Handshake tests: round trips, negotiation, and a negative test for every check of §4-§7. */
+#include "common/cursor.h"
 #include "tests/secure/fixture.h"
 
 static const uint8_t C_EPH[MS_X25519_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
@@ -316,20 +317,37 @@ static void test_server_hello_truncated_everywhere(void)
     det_free(&r);
 }
 
+/*
+ * evidence_not_after, FAST and STRICT alike (§6: for STRICT evidence, made for one
+ * handshake, it still means the end of the static key's validity): valid through it, then
+ * MS_ERR_ATTEST_EXPIRED; a later value written into the ServerHello (offset 119, §5) fails,
+ * as the transcript covers it.
+ */
 static void test_evidence_expired(void)
 {
-    det_run r;
-    struct ms_hs_pending *p = NULL;
-    struct ms_channel *cc = NULL;
-    det_init(&r);
-    r.s.not_after = FX_NOW;
-    CHECK_OK(det_hello(&r, &p));
-    CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc)); /* valid through not_after */
-    ms_channel_free(cc);
-    CHECK_ERR(det_finish(&r, r.sh.p, r.sh.len, FX_NOW + 1, &cc), MS_ERR_ATTEST_EXPIRED);
-    CHECK(cc == NULL);
-    ms_hs_pending_free(p);
-    det_free(&r);
+    for (int strict = 0; strict < 2; strict++) {
+        det_run r;
+        struct ms_hs_pending *p = NULL;
+        struct ms_channel *cc = NULL;
+        ms_server_hello sh;
+        det_init(&r);
+        r.c.strict = strict;
+        r.s.not_after = FX_NOW;
+        CHECK_OK(det_hello(&r, &p));
+        CHECK_OK(ms_server_hello_decode(r.sh.p, r.sh.len, &sh));
+        CHECK(sh.evidence_mode == (strict ? MS_MODE_STRICT : MS_MODE_FAST) &&
+              sh.not_after == FX_NOW);
+        CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc)); /* valid through not_after */
+        ms_channel_free(cc);
+        cc = NULL;
+        CHECK_ERR(det_finish(&r, r.sh.p, r.sh.len, FX_NOW + 1, &cc), MS_ERR_ATTEST_EXPIRED);
+        CHECK(cc == NULL);
+        ms_store_u64be(r.sh.p + 119, FX_NOW + 3600);
+        CHECK_ERR(det_finish(&r, r.sh.p, r.sh.len, FX_NOW + 1, &cc), MS_ERR_HS_SERVER_CONFIRM);
+        CHECK(cc == NULL);
+        ms_hs_pending_free(p);
+        det_free(&r);
+    }
 }
 
 /* A server that holds a different static secret than the key it announces. */

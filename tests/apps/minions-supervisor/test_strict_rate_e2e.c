@@ -97,6 +97,34 @@ static void test_bad_flags(void)
     }
 }
 
+/*
+ * Start-up errors a new user meets (issue 13): the --listen port held by another program
+ * (here the running supervisor) is named as in use, not "port 0" and "input/output error";
+ * a --tls-key that is not the --tls-cert's key names both files, not a GnuTLS warning.
+ */
+static void test_start_errors(void)
+{
+    e2e_out r;
+    char listen[64], want[96], cakey[PATH_MAX];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", ST.sup.port);
+    CHECK(e2e_world_runl(&W, &(e2e_cmd){.bin = W.sup_bin, .timeout_ms = 10000}, &r,
+                         "--backend-url", "http://127.0.0.1:9/v1", "--backend-model", "m",
+                         "--dev-key", W.devkey, "--tls-cert", W.cert, "--tls-key", W.key,
+                         "--listen", listen, NULL) == 3);
+    snprintf(want, sizeof want, "port %u is in use", ST.sup.port);
+    CHECK(e2e_buf_has(&r.err, want) && !e2e_buf_has(&r.err, "port 0") &&
+          !e2e_buf_has(&r.err, "input/output error"));
+    e2e_out_free(&r);
+    e2e_path(cakey, "%s/certs/dev/ca.key", W.src);
+    CHECK(e2e_world_runl(&W, &(e2e_cmd){.bin = W.sup_bin, .timeout_ms = 10000}, &r,
+                         "--backend-url", "http://127.0.0.1:9/v1", "--backend-model", "m",
+                         "--dev-key", W.devkey, "--tls-cert", W.cert, "--tls-key", cakey,
+                         "--listen", "127.0.0.1:0", NULL) == 2);
+    CHECK(e2e_buf_has(&r.err, cakey) && e2e_buf_has(&r.err, W.cert) &&
+          e2e_buf_has(&r.err, "is not the key of --tls-cert") && !e2e_buf_has(&r.err, "GnuTLS"));
+    e2e_out_free(&r);
+}
+
 static int setup(void)
 {
     if (e2e_world_devkey(&W, "dev.pem") != 0) {
@@ -118,6 +146,7 @@ int main(int argc, char **argv)
     } else {
         RUN(test_strict_burst);
         RUN(test_bad_flags);
+        RUN(test_start_errors);
     }
     CHECK(e2e_stack_stop(&ST) == 0); /* clean exits: no sanitizer report */
     return e2e_world_close(&W, TEST_SUMMARY());

@@ -262,6 +262,16 @@ static void test_policy_section(void)
              meas, v0, v7);
     ms_attest_policy p;
     ms_attest_policy_init(&p);
+    /* Without sev_snp.min_tcb the refusal names the missing field (issue 13). */
+    char no_tcb[1024];
+    snprintf(no_tcb, sizeof no_tcb,
+             "{\"version\":1,\"accept\":[\"az-snp-vtpm\"],\"sev_snp\":{\"ark_pem\":\"ark.pem\","
+             "\"measurement\":\"%s\"},\"az_snp_vtpm\":{\"pcrs\":{\"0\":\"%s\"}}}",
+             meas, v0);
+    CHECK(ms_attest_policy_parse(&p, (const uint8_t *)no_tcb, strlen(no_tcb), dir) != MS_OK);
+    CHECK(strstr(p.why, "sev_snp.min_tcb: a required field is missing") != NULL);
+    ms_attest_policy_free(&p);
+    ms_attest_policy_init(&p);
     CHECK_OK(ms_attest_policy_parse(&p, (const uint8_t *)json, strlen(json), dir));
     CHECK(p.have_az_snp && p.az_snp.pcrs.pcr_mask == 0x81u);
     CHECK(strcmp(ms_evidence_type_name(MS_EVIDENCE_AZ_SNP_VTPM), "az-snp-vtpm") == 0);

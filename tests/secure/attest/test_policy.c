@@ -91,6 +91,14 @@ static void test_refusals(void)
              "\"pcrs\":{\"24\":\"%s\"}}}",
              AK, V32);
     CHECK(parse(&p, json) != MS_OK && strstr(p.why, "PCR number"));
+    /* A required object left out is named (issue 13: was "a required JSON field is missing"). */
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"%s\"}}", AK);
+    CHECK(parse(&p, json) != MS_OK && strstr(p.why, "tpm2.pcrs: a required field is missing"));
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"%s\","
+             "\"pcrs\":[]}}", AK);
+    CHECK(parse(&p, json) != MS_OK && strstr(p.why, "tpm2.pcrs: want an object"));
     CHECK(parse(&p, "{not json") != MS_OK);
     ms_attest_policy_free(&p);
 }

@@ -427,6 +427,8 @@ static void test_exit_codes(void)
     CHECK(ms_client_exit_code(MS_ERR_SESSION_UNKNOWN, 0) == MS_CLI_TURN);
     CHECK(ms_client_exit_code(MS_ERR_STREAM_TRUNCATED, 0) == MS_CLI_CUT);
     CHECK(strstr(ms_client_hint(MS_ERR_HTTP_PIN), "--allow-tls-proxy") != NULL);
+    CHECK(strstr(ms_client_hint(MS_ERR_HTTP_PIN_NONE), "--allow-tls-proxy") != NULL);
+    CHECK(ms_client_exit_code(MS_ERR_HTTP_PIN_NONE, 0) == MS_CLI_NET);
     CHECK(ms_client_hint(MS_ERR_NOMEM)[0] == '\0');
 }
 
