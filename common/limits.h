@@ -145,6 +145,9 @@
 #define MS_SUP_TRIM_EVERY_S 30u /* the supervisor hands free heap pages back this often */
 
 /* --- serve: the local gateway and web UI (issue 14) ------------------------------ */
+#define MS_SERVE_MAX_CONTEXT_ROOTS 16u /* --context-root folders */
+#define MS_SERVE_MAX_UPLOADS 32u       /* documents uploaded with one Minions run */
+#define MS_SERVE_MAX_UPLOAD_NAME 255u  /* bytes of an uploaded document's name */
 /* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #endif
