@@ -241,6 +241,10 @@
   X(MS_ERR_SERVE_NO_CONTEXT_ROOT, USAGE,    "the request names context paths, but serve was started without --context-root: send the documents as text or uploads") \
   X(MS_ERR_SERVE_UPLOAD,          USAGE,    "an uploaded document is malformed: it needs a name (1..255 bytes of text, no '/') and base64 data, or text") \
   X(MS_ERR_SERVE_RUN_FIELD,       USAGE,    "a Minions API request may not choose the supervisor, its pin, policy or CA, or the log folder: the operator set those when starting serve") \
+  X(MS_ERR_GW_LISTEN_REMOTE,      USAGE,    "serve listens on loopback or a unix socket only, unless --allow-remote says otherwise") \
+  X(MS_ERR_GW_KEY_FILE,           USAGE,    "the API key file must be a private file (mode 0600, ours) holding one token of 32..256 printable characters") \
+  X(MS_ERR_GW_REQUEST,            USAGE,    "the request is not a chat completion the gateway can serve (see the error's param)") \
+  X(MS_ERR_GW_POOL_BUSY,          LIMIT,    "every attested session of serve is busy: retry later or raise --sessions") \
   /* PERF, buffers and concurrency (issue 15) */ \
   /* DEPLOY, install, service, package and scale-out (issue 16) */ \
   /* ATTEST, Azure TDX confidential VMs: az-tdx-vtpm (issue 11) */ \

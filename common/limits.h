@@ -148,6 +148,17 @@
 #define MS_SERVE_MAX_CONTEXT_ROOTS 16u /* --context-root folders */
 #define MS_SERVE_MAX_UPLOADS 32u       /* documents uploaded with one Minions run */
 #define MS_SERVE_MAX_UPLOAD_NAME 255u  /* bytes of an uploaded document's name */
+#define MS_GW_MAX_CHAT_BODY (2u << 20)   /* bytes of a POST /v1/chat/completions body */
+#define MS_GW_MAX_SMALL_BODY (16u * 1024u) /* bytes of any other request body */
+#define MS_GW_MAX_SESSIONS 32u            /* attested sessions in serve's pool (--sessions) */
+#define MS_GW_DEFAULT_SESSIONS 4u         /* its default size */
+#define MS_GW_MAX_CONNECTIONS 64u         /* HTTP connections serve holds at once */
+#define MS_GW_MAX_STOP 4u                 /* "stop" sequences in one request (as OpenAI) */
+#define MS_GW_MAX_STOP_LEN 256u           /* bytes of one stop sequence */
+#define MS_GW_MAX_TOKEN_FILE 4096u        /* bytes of an --api-key-file */
+#define MS_GW_MAX_COOKIES 16u             /* web sessions (cookies) one serve remembers */
+#define MS_GW_STREAM_QUEUE (1u << 20)     /* bytes of SSE a slow reader may leave queued */
+#define MS_GW_POOL_WAIT_S 60u             /* seconds a request waits for a free session */
 /* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #endif

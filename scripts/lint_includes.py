@@ -21,10 +21,12 @@ LAYERS = {
     "secure/client": ["common", "common/llm", "secure", "secure/attest", "secure/client"],
     "secure/supervisor": ["common", "common/llm", "secure", "secure/attest", "secure/audit",
                           "secure/supervisor"],
+    # minions-secure serve's gateway: HTTP in front, attested sessions behind.
+    "gateway": ["common", "common/llm", "secure", "secure/attest", "secure/client", "gateway"],
     # The protocols see engines only through their own worker interface: message types only.
     "protocols": ["common", "common/llm/chat.h", "protocols"],
     "apps/minions-secure": ["common", "common/llm", "secure", "secure/attest", "secure/audit",
-                            "secure/client", "protocols", "apps/minions-secure"],
+                            "secure/client", "protocols", "gateway", "apps/minions-secure"],
     "apps/minions-supervisor": ["common", "secure", "secure/attest", "secure/audit",
                                 "secure/supervisor", "apps/minions-supervisor"],
     "apps/minions-audit": ["common", "secure", "secure/attest", "secure/audit",
@@ -37,7 +39,7 @@ LAYERS = {
 # subfolders) that may include it; a name with * is a shell pattern for files of one folder.
 OWNERS = {
     "curl/": ["common/http*.c", "common/http_internal.h", "secure/client/link.c"],
-    "microhttpd.h": ["secure/supervisor", "tools/llm-sim"],
+    "microhttpd.h": ["secure/supervisor", "tools/llm-sim", "gateway/server.c"],
     "sodium.h": ["common", "secure"],
     "openssl/": ["secure/attest"],
     "tss2/": ["secure/attest"],
@@ -47,7 +49,7 @@ OWNERS = {
     "histedit.h": ["apps/minions-secure/chat_input.c"],
 }
 
-SCANNED = ["common", "secure", "protocols", "apps", "tools"]
+SCANNED = ["common", "secure", "protocols", "gateway", "apps", "tools"]
 OURS = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 THEIRS = re.compile(r"^\s*#\s*include\s*<([^>]+)>", re.M)
 

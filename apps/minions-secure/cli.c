@@ -262,6 +262,18 @@ int ms_cli_load_identity(const ms_cli_conn *c, const char *prog, ms_devkey *id, 
     return MS_CLI_OK;
 }
 
+void ms_cli_conn_client_cfg(const ms_cli_conn *c, const uint8_t *id_sk, ms_client_cfg *cfg)
+{
+    *cfg = (ms_client_cfg){.url = c->url,
+                           .cacert = c->cacert,
+                           .allow_http = c->allow_http,
+                           .allow_tls_proxy = c->allow_tls_proxy,
+                           .policy = &c->policy,
+                           .strict = c->strict,
+                           .timeout_ms = c->timeout_s * 1000,
+                           .client_id_sk = id_sk};
+}
+
 int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err)
 {
     char line[MS_CLIENT_DESCRIBE_LEN];
@@ -280,14 +292,8 @@ int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err)
         }
         return MS_CLI_USAGE;
     }
-    ms_client_cfg cfg = {.url = c->url,
-                         .cacert = c->cacert,
-                         .allow_http = c->allow_http,
-                         .allow_tls_proxy = c->allow_tls_proxy,
-                         .policy = &c->policy,
-                         .strict = c->strict,
-                         .timeout_ms = c->timeout_s * 1000,
-                         .client_id_sk = c->identity_file ? id.sk : NULL};
+    ms_client_cfg cfg;
+    ms_cli_conn_client_cfg(c, c->identity_file ? id.sk : NULL, &cfg);
     e = ms_client_new(&c->client, &cfg); /* copies the key */
     ms_devkey_wipe(&id);
     if (e == MS_OK) {

@@ -97,6 +97,13 @@ int ms_cli_options_merge(const struct option *own, struct option *out, size_t ca
  */
 int ms_cli_conn_open(ms_cli_conn *c, const char *prog, int quiet, ms_err *err);
 
+/*
+ * The client configuration the options say (the policy loaded by ms_cli_conn_load_policy),
+ * with id_sk as the identity key (--identity, or NULL): what ms_cli_conn_open connects with,
+ * for a caller that makes more clients of its own (serve's pool). Borrows from c and id_sk.
+ */
+void ms_cli_conn_client_cfg(const ms_cli_conn *c, const uint8_t *id_sk, ms_client_cfg *cfg);
+
 /* --identity: the key into *id (zero when none given); MS_CLI_OK or MS_CLI_USAGE (said). */
 int ms_cli_load_identity(const ms_cli_conn *c, const char *prog, ms_devkey *id, ms_err *err);
 /*

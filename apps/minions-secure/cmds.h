@@ -38,5 +38,7 @@ int ms_cmd_chat(int argc, char **argv);
 int ms_cmd_run(int argc, char **argv);
 /* minions-secure keygen: a client identity key (FILE, 0600) and its allow-list line (FILE.pub). */
 int ms_cmd_keygen(int argc, char **argv);
+/* minions-secure serve: a local OpenAI-compatible API over attested sessions (gateway/). */
+int ms_cmd_serve(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const command COMMANDS[] = {
     {"chat", ms_cmd_chat, "a conversation: lines in, replies streamed; /attach, /image, /save"},
     {"keygen", ms_cmd_keygen, "a client identity key for --identity and its allow-list line"},
     {"run", ms_cmd_run, "Minion or Minions: --task TEXT --context FILE|DIR, read locally"},
+    {"serve", ms_cmd_serve, "a local OpenAI-compatible API and web UI (docs/serve.md)"},
 };
 
 static const char USAGE[] =

@@ -1,0 +1,23 @@
+/* Listen addresses of our servers (the supervisor, minions-secure serve): parsed, and unix sockets. */
+#ifndef MS_COMMON_LISTEN_H
+#define MS_COMMON_LISTEN_H
+
+#include <sys/socket.h>
+
+#include "common/err.h"
+
+/*
+ * "HOST:PORT" with HOST an IPv4 literal, "[IPv6]:PORT", or "unix:/path". No name lookups.
+ * *is_loopback is set for 127/8, ::1 and unix sockets. MS_ERR_CONFIG for anything else.
+ */
+MS_MUST_CHECK ms_err ms_listen_parse(const char *listen, struct sockaddr_storage *ss,
+                                     unsigned *ss_len, int *is_unix, int *is_loopback);
+
+/*
+ * A listening unix socket at the parsed address, owner-only (umask 0077 while binding); a
+ * stale socket left by a previous run is replaced, never any other kind of file. The
+ * descriptor, or -1.
+ */
+int ms_listen_unix_socket(const struct sockaddr_storage *ss, unsigned len);
+
+#endif
