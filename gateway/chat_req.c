@@ -49,7 +49,7 @@ static ms_err read_part(parse *p, ms_json_val part, bool user, ms_chat_msg *m, b
     if (type == 0) {
         ENSURE(!*have_text, MS_ERR_GW_REQUEST); /* §12.3: one text part per message */
         *have_text = true;
-        return ms_json_get_str(part, "text", MS_MAX_RECORD_PLAINTEXT, &m->content,
+        return ms_json_get_str(part, "text", MS_GW_MAX_CHAT_BODY, &m->content,
                                &m->content_len);
     }
     ENSURE(user && p->n_images < MS_MAX_REQUEST_IMAGES, MS_ERR_GW_REQUEST);
@@ -87,7 +87,7 @@ static ms_err read_message(parse *p, ms_json_val mv)
     m->role = role == 1 ? "system" : ROLES[role];
     TRY(ms_json_get(mv, "content", &content));
     if (ms_json_type_of(content) == MS_JSON_STRING) {
-        TRY(ms_json_as_str(content, MS_MAX_RECORD_PLAINTEXT, &m->content, &m->content_len));
+        TRY(ms_json_as_str(content, MS_GW_MAX_CHAT_BODY, &m->content, &m->content_len));
     } else {
         bool have_text = false;
         TRY(ms_json_as_arr(content, MS_MAX_MSG_PARTS, &parts, &n_parts));

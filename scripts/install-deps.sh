@@ -31,12 +31,25 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#PKGS[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages the tests use (tests/node: one package.json, versions pinned by its
+# package-lock.json). npm ci installs exactly the lock; skipped when node_modules already
+# matches it (npm writes node_modules/.package-lock.json as it installs).
+NODE_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if [ -f "$NODE_DIR/package-lock.json" ]; then
+  if [ -f "$NODE_DIR/node_modules/.package-lock.json" ] &&
+     [ "$NODE_DIR/node_modules/.package-lock.json" -nt "$NODE_DIR/package-lock.json" ]; then
+    echo "install-deps: tests/node's npm packages present"
+  else
+    echo "install-deps: npm ci in tests/node"
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
