@@ -7,6 +7,7 @@
 //   MS_UI_ARTIFACTS  a folder for the screenshots (the build tree)
 //   MS_UI_TEXT, MS_UI_PDF  a text file and a PDF to attach and upload
 //   MS_UI_SIM_LOG    the supervisor engine's request log (what reached the model)
+//   MS_UI_ROOT       serve's --context-root (MS_UI_TEXT is in it; ../outside.txt is not)
 //   MS_UI_DOC_SHOT   optional: where to copy the README's screenshot
 // Exit status 0 when every check passed; each failure is said on stderr.
 import { chromium } from 'playwright-core';
@@ -27,6 +28,7 @@ const ART = env('MS_UI_ARTIFACTS');
 const TEXT = env('MS_UI_TEXT');
 const PDF = env('MS_UI_PDF');
 const SIM_LOG = env('MS_UI_SIM_LOG');
+const ROOT = env('MS_UI_ROOT');
 const STEP_MS = 60000;
 
 let failures = 0;
@@ -173,6 +175,24 @@ async function main() {
     check(!readFileSync(SIM_LOG, 'utf8').includes('marker-cross-origin'),
           'another origin cannot make the gateway call the model');
     await other.screenshot({ path: join(ART, 'webui-foreign-origin.png') });
+
+    // The Minions API with the key: context paths under --context-root only.
+    const api = async (body) => {
+      const r = await fetch(`${URL_}/v1/minions/runs`, { method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body) });
+      return { status: r.status, json: await r.json() };
+    };
+    let r = await api({ call_params: { task: 'What happened to badge 4471?', context_paths: ['notes.txt'] } });
+    check(r.status === 200 && r.json.success && r.json.result.final_answer.includes('car park') &&
+          r.json.result.log_verification.verdict === 'valid' && r.json.exit_code === 0,
+          `api: a run over a file under --context-root (${r.status})`);
+    r = await api({ call_params: { task: 't', context_paths: [`${ROOT}/../outside.txt`] } });
+    check(r.status === 400 && !r.json.success && r.json.result === null &&
+          r.json.error.includes('--context-root'), `api: a path out of the root is refused (${r.status})`);
+    r = await api({ remote_client: { supervisor_url: 'https://evil.example' }, call_params: { task: 't' } });
+    check(r.status === 400 && r.json.error.includes('remote_client.supervisor_url'),
+          `api: the request cannot choose the supervisor (${r.status})`);
 
     // A foreign Host header is refused, key or not.
     const fh = await foreignHost();
