@@ -187,6 +187,31 @@ async function main() {
     check(r.status === 200 && r.json.success && r.json.result.final_answer.includes('car park') &&
           r.json.result.log_verification.verdict === 'valid' && r.json.exit_code === 0,
           `api: a run over a file under --context-root (${r.status})`);
+    // Minions, streamed: documents, progress with jobs, the result last.
+    const sr = await fetch(`${URL_}/v1/minions/runs`, { method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ protocol: 'minions', stream: true,
+        call_params: { task: 'Which door?', context: ['04:02 badge north-door granted\n\nnothing else'] } }) });
+    const events = [];
+    const text = await sr.text();
+    for (const block of text.split('\n\n')) {
+      const m = /^event: (\w+)\ndata: (.*)$/s.exec(block);
+      if (m) events.push([m[1], JSON.parse(m[2])]);
+    }
+    const names = events.map((e) => e[0]);
+    const last = events[events.length - 1] || ['', {}];
+    check(sr.status === 200 && (sr.headers.get('content-type') || '').startsWith('text/event-stream'),
+          `api: a streamed run is SSE (${sr.status})`);
+    check(names[0] === 'documents' && last[0] === 'result' && names.filter((n) => n === 'result').length === 1,
+          `api: documents first, the result last (${names.join(',')})`);
+    check(events.some(([n, d]) => n === 'progress' && d.jobs_total > 0 && d.jobs_done === d.jobs_total),
+          'api: progress counts the jobs done');
+    check(last[1].success && last[1].result.final_answer.includes('north door') && last[1].result.jobs_run >= 1,
+          'api: the Minions result (answer, jobs_run)');
+    // Two runs at once, each with its own session and its own sealed log.
+    const both = await Promise.all([1, 2].map(() => api({ call_params: { task: 'What happened to badge 4471?', context: 'x' } })));
+    check(both.every((b) => b.status === 200 && b.json.success && b.json.result.log_verification.verdict === 'valid') &&
+          both[0].json.result.log !== both[1].json.result.log, 'api: two runs at once, two valid logs');
     r = await api({ call_params: { task: 't', context_paths: [`${ROOT}/../outside.txt`] } });
     check(r.status === 400 && !r.json.success && r.json.result === null &&
           r.json.error.includes('--context-root'), `api: a path out of the root is refused (${r.status})`);

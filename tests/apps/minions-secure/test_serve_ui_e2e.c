@@ -22,6 +22,12 @@
 /* A: the supervisor's model. The Minion asks once, then answers from the worker's answer. */
 static const char SUP_SCRIPT[] =
     "{\"rules\": [\n"
+    " {\"contains\": \"Results of round 1\", \"reply\": \"{\\\"decision\\\": "
+    "\\\"provide_final_answer\\\", \\\"answer\\\": \\\"The jobs found the north door.\\\"}\"},\n"
+    " {\"contains\": \"bytes long in all\", \"reply\": \"{\\\"decision\\\": \\\"run_plan\\\", "
+    "\\\"plan\\\": {\\\"tasks\\\": [{\\\"id\\\": \\\"t1\\\", \\\"instruction\\\": \\\"Find "
+    "the door.\\\"}], \\\"chunking\\\": {\\\"method\\\": \\\"paragraphs\\\", "
+    "\\\"size\\\": 200}}}\"},\n"
     " {\"contains\": \"The worker's answer:\", \"reply\": \"{\\\"decision\\\": "
     "\\\"provide_final_answer\\\", \\\"answer\\\": \\\"The badge was cloned in the car "
     "park.\\\"}\"},\n"
@@ -33,7 +39,9 @@ static const char SUP_SCRIPT[] =
 
 /* W: the local worker, which reads the documents. */
 static const char WORKER_SCRIPT[] =
-    "{\"rules\": [{\"contains\": \"Question: \", \"reply\": \"The report says badge 4471 was "
+    "{\"rules\": [{\"contains\": \"Instruction (task t1)\", \"reply\": \"{\\\"explanation\\\": "
+    "\\\"entry line\\\", \\\"citation\\\": null, \\\"answer\\\": \\\"north door\\\"}\"},\n"
+    " {\"contains\": \"Question: \", \"reply\": \"The report says badge 4471 was "
     "cloned in the car park.\"}], \"default\": \"I cannot tell.\"}\n";
 
 static e2e_world W;
