@@ -114,6 +114,18 @@ static void test_resolve(void)
     CHECK(resolve("/etc/passwd") == MS_ERR_SERVE_CONTEXT_ROOT);
     CHECK(resolve("missing.txt") == MS_ERR_SERVE_CONTEXT_ROOT); /* as outside: nothing leaks */
     CHECK(resolve("") == MS_ERR_ARG);
+    /* a relative path too long to join to the root: refused, never cut short ("./" repeated
+       would otherwise resolve to the root itself) */
+    static char lng[PATH_MAX + 200];
+    for (size_t len = strlen(g_root) + 1, i = 0; len < PATH_MAX; len++, i++) {
+        lng[i] = i % 2 ? '/' : '.'; /* root + '/' + this: exactly PATH_MAX bytes */
+        lng[i + 1] = '\0';
+    }
+    CHECK(strlen(g_root) + 1 + strlen(lng) == PATH_MAX);
+    CHECK(resolve(lng) == MS_ERR_SERVE_CONTEXT_ROOT);
+    memset(lng + strlen(lng), '/', 150);
+    lng[PATH_MAX + 100] = '\0';
+    CHECK(resolve(lng) == MS_ERR_SERVE_CONTEXT_ROOT);
     /* a second root; none at all */
     g_cfg.roots[1] = g_out;
     g_cfg.n_roots = 2;
