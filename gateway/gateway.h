@@ -36,6 +36,9 @@ typedef void (*ms_gw_run_event_fn)(void *ev_ctx, const char *event, const char *
 typedef struct ms_gw_runner {
     void (*fn)(void *ctx, const char *body, size_t len, ms_gw_run_event_fn ev, void *ev_ctx,
                ms_buf *out, int *status, bool *streamed);
+    /* POST /v1/minions/documents: one upload ({"name", "data"}) read in memory, its text as
+       {"name", "kind", "pages", "text"} (the web UI's PDF attachments). NULL: 404. */
+    void (*extract)(void *ctx, const char *body, size_t len, ms_buf *out, int *status);
     void *ctx;
 } ms_gw_runner;
 

@@ -113,6 +113,7 @@ void ms_gw_h_attestation(const ms_gw_req *req, ms_gw_resp *resp);  /* attestatio
 void ms_gw_h_login(const ms_gw_req *req, ms_gw_resp *resp);        /* auth.c */
 void ms_gw_h_static(const ms_gw_req *req, ms_gw_resp *resp);       /* static.c */
 void ms_gw_h_minions_run(const ms_gw_req *req, ms_gw_resp *resp);  /* minions.c */
+void ms_gw_h_minions_doc(const ms_gw_req *req, ms_gw_resp *resp);  /* minions.c */
 
 /* --- access control (auth.c) -------------------------------------------------------------- */
 

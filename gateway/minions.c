@@ -1,4 +1,4 @@
-/* POST /v1/minions/runs: a Minion or Minions run by the program's runner, whole or as SSE events. */
+/* POST /v1/minions/runs and /v1/minions/documents: the program's runner, whole or as SSE events. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +106,20 @@ void ms_gw_h_minions_run(const ms_gw_req *req, ms_gw_resp *resp)
     }
     req->gw->runner.fn(req->gw->runner.ctx, (const char *)req->body, req->body_len, NULL, NULL,
                        &resp->body, &status, &streamed_);
+    resp->status = status ? status : 500;
+    resp->content_type = "application/json";
+}
+
+void ms_gw_h_minions_doc(const ms_gw_req *req, ms_gw_resp *resp)
+{
+    int status = 0;
+    if (!req->gw->runner.extract) {
+        ms_gw_error(resp, 404, "not_found_error", NULL, "unknown_url",
+                    "documents are not read by this gateway");
+        return;
+    }
+    req->gw->runner.extract(req->gw->runner.ctx, (const char *)req->body, req->body_len,
+                            &resp->body, &status);
     resp->status = status ? status : 500;
     resp->content_type = "application/json";
 }

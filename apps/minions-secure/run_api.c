@@ -378,3 +378,52 @@ int ms_run_api_run(const ms_run_api_cfg *cfg, const char *body, size_t len,
     out->http_status = status_of(code);
     return code;
 }
+
+/* --- one document's text (the web UI's PDF attachments) ------------------------------------- */
+
+static ms_err doc_reply(const ms_context *ctx, const char *err, ms_buf *out)
+{
+    ms_json_builder *b;
+    ms_json_wval root, e;
+    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
+    ms_err r;
+    if (err) {
+        r = ms_json_add_obj(root, "error", &e);
+        r = r ? r : ms_json_add_cstr(e, "message", err);
+        r = r ? r : ms_json_add_cstr(e, "type", "invalid_request_error");
+        r = r ? r : ms_json_add_null(e, "param");
+        r = r ? r : ms_json_add_cstr(e, "code", "invalid_document");
+    } else {
+        const ms_doc *d = &ctx->docs[0];
+        r = ms_json_add_cstr(root, "name", d->name + 7); /* without "upload:" */
+        r = r ? r : ms_json_add_cstr(root, "kind", ms_doc_kind_name(d->kind));
+        r = r ? r : ms_json_add_u64(root, "pages", d->pages);
+        r = r ? r : ms_json_add_str(root, "text", d->text, d->len);
+    }
+    r = r ? r : ms_json_builder_print(b, out);
+    ms_json_builder_free(b);
+    return r;
+}
+
+int ms_run_api_extract(const char *body, size_t len, ms_buf *out)
+{
+    ms_json_doc *doc = NULL;
+    ms_context ctx;
+    char why[1024];
+    int status = 400;
+    ms_context_init(&ctx);
+    if (ms_json_parse(body, len, &doc) != MS_OK) {
+        snprintf(why, sizeof why, "the body is not one JSON object {\"name\", \"data\"}");
+    } else {
+        pthread_mutex_lock(&g_docs);
+        int code = upload(&ctx, ms_json_root(doc), 0, why, sizeof why);
+        pthread_mutex_unlock(&g_docs);
+        status = code == MS_CLI_OK && ctx.n == 1 ? 200 : 400;
+    }
+    if (doc_reply(&ctx, status == 200 ? NULL : why, out) != MS_OK) {
+        status = 500;
+    }
+    ms_json_free(doc);
+    ms_context_free(&ctx); /* wiped */
+    return status;
+}

@@ -69,6 +69,13 @@ int ms_run_api_run(const ms_run_api_cfg *cfg, const char *body, size_t len,
                    ms_run_api_event_fn ev, void *ev_ctx, ms_run_api_reply *out);
 
 /*
+ * POST /v1/minions/documents: one upload ({"name", "data"} or {"name", "text"}, as in
+ * "uploads") read in memory; {"name", "kind", "pages", "text"} appended to out, or an
+ * OpenAI-style error object. Returns the HTTP status (200, 400; 500 when out is full).
+ */
+int ms_run_api_extract(const char *body, size_t len, ms_buf *out);
+
+/*
  * A context path of a request: its real path (every symbolic link resolved) into out,
  * when it is inside one of the roots (relative paths are taken under the first root).
  * MS_ERR_SERVE_NO_CONTEXT_ROOT, MS_ERR_SERVE_CONTEXT_ROOT (outside, or missing: the two

@@ -37,7 +37,13 @@ static void run(void *ctx, const char *body, size_t len, ms_gw_run_event_fn ev, 
     ms_run_api_reply_free(&rep);
 }
 
+static void extract(void *ctx, const char *body, size_t len, ms_buf *out, int *status)
+{
+    (void)ctx;
+    *status = ms_run_api_extract(body, len, out);
+}
+
 ms_gw_runner ms_serve_runner(ms_run_api_cfg *cfg)
 {
-    return (ms_gw_runner){.fn = run, .ctx = cfg};
+    return (ms_gw_runner){.fn = run, .extract = extract, .ctx = cfg};
 }

@@ -144,7 +144,15 @@ async function takeAttachments() {
     if (/^image\/(png|jpeg|webp|gif)$/.test(f.type)) {
       out.push({ kind: 'image', name: f.name, url: await readFile(f, 'url') });
     } else if (/\.pdf$/i.test(f.name) || f.type === 'application/pdf') {
-      throw new Error(`${f.name}: a PDF is read by the local worker: use a Minion run below`);
+      // read by serve (in memory), attached as its text, as `chat` attaches a PDF
+      const resp = await fetch('/v1/minions/documents', {
+        method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: f.name.endsWith('.pdf') ? f.name : `${f.name}.pdf`,
+                               data: base64Of(await readFile(f, 'url')) }),
+      });
+      if (!resp.ok) throw new Error(`${f.name}: ${await errorOf(resp)}`);
+      const d = await resp.json();
+      out.push({ kind: 'PDF', name: f.name, text: d.text.replace(/\f/g, '\n\n') });
     } else {
       if (f.size > MAX_TEXT_ATTACHMENT) throw new Error(`${f.name}: over 1 MiB of text`);
       out.push({ kind: 'text', name: f.name, text: await readFile(f, 'text') });
@@ -167,7 +175,7 @@ function showMessage(role, text, attachments) {
 // The message as the API takes it: text (attached text files inlined), images as parts.
 function contentOf(text, atts) {
   let t = text;
-  for (const a of atts.filter((x) => x.kind === 'text')) {
+  for (const a of atts.filter((x) => x.kind !== 'image')) {
     t += `\n\n--- attached file: ${a.name} ---\n${a.text}\n--- end of ${a.name} ---`;
   }
   const images = atts.filter((x) => x.kind === 'image');

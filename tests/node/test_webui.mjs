@@ -6,6 +6,7 @@
 //   MS_UI_KEY        serve's API key (for the foreign-Host request)
 //   MS_UI_ARTIFACTS  a folder for the screenshots (the build tree)
 //   MS_UI_TEXT, MS_UI_PDF  a text file and a PDF to attach and upload
+//   MS_UI_CHAT_PDF   a PDF to attach to a chat message
 //   MS_UI_SIM_LOG    the supervisor engine's request log (what reached the model)
 //   MS_UI_ROOT       serve's --context-root (MS_UI_TEXT is in it; ../outside.txt is not)
 //   MS_UI_DOC_SHOT   optional: where to copy the README's screenshot
@@ -29,6 +30,7 @@ const TEXT = env('MS_UI_TEXT');
 const PDF = env('MS_UI_PDF');
 const SIM_LOG = env('MS_UI_SIM_LOG');
 const ROOT = env('MS_UI_ROOT');
+const CHAT_PDF = env('MS_UI_CHAT_PDF');
 const STEP_MS = 60000;
 
 let failures = 0;
@@ -127,7 +129,7 @@ async function main() {
 
     // Chat: a streamed reply with a text attachment; model output is text, never HTML.
     await page.locator('#chat-input').fill('hello, what does the attached file say?');
-    await page.locator('#chat-attach').setInputFiles(TEXT);
+    await page.locator('#chat-attach').setInputFiles([TEXT, CHAT_PDF]);
     await page.locator('#chat-send').click();
     const reply = page.locator('.msg.assistant .text').last();
     await page.waitForFunction(() => {
@@ -136,9 +138,10 @@ async function main() {
     });
     check((await reply.textContent()).includes('<b>not bold</b>'), 'chat: markup in a reply is shown as text');
     check(await page.locator('.msg.assistant b').count() === 0, 'chat: no element made from model output');
-    check(await page.locator('.msg.user .att').count() === 1, 'chat: the attachment is listed');
+    check(await page.locator('.msg.user .att').count() === 2, 'chat: the attachments are listed');
     const simLog = readFileSync(SIM_LOG, 'utf8');
-    check(simLog.includes('ATTACHED-TEXT-MARKER'), 'chat: the attachment reached the model');
+    check(simLog.includes('ATTACHED-TEXT-MARKER'), 'chat: the text attachment reached the model');
+    check(simLog.includes('CHAT-PDF-MARKER'), "chat: the PDF attachment's text reached the model");
     // a second turn carries the history
     await page.locator('#chat-input').fill('and again?');
     await page.locator('#chat-send').click();

@@ -333,6 +333,35 @@ static void test_reply(void)
     ms_run_api_reply_free(&rep);
 }
 
+/* POST /v1/minions/documents: one upload's text, or an OpenAI-style error. */
+static void test_extract(void)
+{
+    char body[8192], b64[4096];
+    size_t n;
+    ms_buf pdf, out;
+    ms_buf_init(&pdf, 4096);
+    ms_buf_init(&out, 1u << 20);
+    CHECK(e2e_pdf_one_page(&pdf, "Minutes of the meeting.") == 0);
+    CHECK(ms_base64_encode(pdf.p, pdf.len, b64, sizeof b64, &n) == MS_OK);
+    snprintf(body, sizeof body, "{\"name\": \"m.pdf\", \"data\": \"%s\"}", b64);
+    CHECK(ms_run_api_extract(body, strlen(body), &out) == 200);
+    CHECK(ms_buf_terminate(&out) == MS_OK);
+    CHECK(strstr((const char *)out.p, "\"name\":\"m.pdf\"") != NULL);
+    CHECK(strstr((const char *)out.p, "\"kind\":\"PDF\"") != NULL);
+    CHECK(strstr((const char *)out.p, "\"pages\":1") != NULL);
+    CHECK(strstr((const char *)out.p, "Minutes of the meeting.") != NULL);
+    const char *bad[] = {"{", "[]", "{\"name\": \"m.pdf\", \"data\": \"aGVsbG8K\"}",
+                         "{\"name\": \"../m.txt\", \"text\": \"x\"}", "{\"name\": \"m.txt\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ms_buf_clear(&out);
+        CHECK(ms_run_api_extract(bad[i], strlen(bad[i]), &out) == 400);
+        CHECK(ms_buf_terminate(&out) == MS_OK &&
+              strstr((const char *)out.p, "\"code\":\"invalid_document\"") != NULL);
+    }
+    ms_buf_free(&out);
+    ms_buf_free(&pdf);
+}
+
 int main(void)
 {
     setup();
@@ -340,6 +369,7 @@ int main(void)
     RUN(test_documents);
     RUN(test_refused);
     RUN(test_reply);
+    RUN(test_extract);
     cleanup();
     ms_cli_conn_free(&g_conn);
     return TEST_SUMMARY();

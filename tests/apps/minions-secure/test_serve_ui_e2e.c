@@ -2,7 +2,7 @@
  * The web UI of minions-secure serve in headless Chromium (tests/node/test_webui.mjs, driven
  * by playwright-core): llm-sim as the supervisor's engine (A) and as the local worker (W), a
  * real minions-supervisor (dev key, HTTPS), and serve in front with --context-root. Chat with
- * an attachment, a Minion run over an uploaded PDF, the attestation panel, the Minions API
+ * text and PDF attachments, a Minion run over an uploaded PDF, the attestation panel, the Minions API
  * with context paths under the root and out of it, another origin and a foreign Host header
  * refused. Screenshots go to ARTIFACTS (the build tree).
  *
@@ -99,7 +99,7 @@ static int read_key(char out[static 300])
 static void browser(const char *artifacts)
 {
     char node[PATH_MAX], script[PATH_MAX], mods[PATH_MAX], url[64], login[256], key[300];
-    char text[PATH_MAX], pdf[PATH_MAX], root[PATH_MAX], outside[PATH_MAX];
+    char text[PATH_MAX], pdf[PATH_MAX], root[PATH_MAX], outside[PATH_MAX], cpdf[PATH_MAX];
     test_current_ = "browser";
     e2e_path(mods, "%s/tests/node/node_modules/playwright-core/package.json", W.src);
     if (access(mods, R_OK) != 0) {
@@ -116,6 +116,8 @@ static void browser(const char *artifacts)
     e2e_path(text, "%s/docs/notes.txt", W.dir);
     e2e_path(pdf, "%s/report.pdf", W.dir);
     e2e_path(outside, "%s/outside.txt", W.dir);
+    e2e_path(cpdf, "%s/chat.pdf", W.dir);
+    CHECK(write_pdf(cpdf, "CHAT-PDF-MARKER: the minutes of the meeting.") == 0);
     CHECK(e2e_file_write(text, "ATTACHED-TEXT-MARKER: the night shift saw nothing.\n") == 0);
     CHECK(e2e_file_write(outside, "OUTSIDE-MARKER: never read\n") == 0);
     CHECK(write_pdf(pdf, "Badge 4471 was cloned in the car park on Tuesday.") == 0);
@@ -127,6 +129,7 @@ static void browser(const char *artifacts)
     setenv("MS_UI_ARTIFACTS", artifacts, 1);
     setenv("MS_UI_TEXT", text, 1);
     setenv("MS_UI_PDF", pdf, 1);
+    setenv("MS_UI_CHAT_PDF", cpdf, 1);
     setenv("MS_UI_ROOT", root, 1);
     setenv("MS_UI_SIM_LOG", ST.sim.log, 1);
     e2e_out o;
