@@ -1,4 +1,4 @@
-/* libFuzzer harness for serve's Minions API request: run's request shape, uploads, the operator's fields. */
+/* libFuzzer harness for serve's Minions API: a run's request (run's shape, uploads, the operator's fields) and one document. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,5 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     ms_run_free(&r);
+    /* The same bytes as POST /v1/minions/documents: a status, and a reply either way. */
+    ms_buf out;
+    ms_buf_init(&out, 1u << 24);
+    int status = ms_run_api_extract((const char *)data, size, &out);
+    if ((status != 200 && status != 400) || out.len == 0) {
+        abort();
+    }
+    ms_buf_free(&out);
     return 0;
 }
