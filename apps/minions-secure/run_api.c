@@ -182,7 +182,7 @@ static int uploads(ms_context *ctx, ms_json_val root, char *why, size_t why_cap)
         return WHY("uploads: must be an array of at most %u documents", MS_SERVE_MAX_UPLOADS);
     }
     for (size_t i = 0; i < n; i++) {
-        int code;
+        int code = MS_CLI_OK;
         if (ms_json_arr_at(arr, i, &u) != MS_OK || (code = upload(ctx, u, i, why, why_cap))) {
             return code ? code : WHY("uploads[%zu]: %s", i, ms_err_str(MS_ERR_SERVE_UPLOAD));
         }
