@@ -44,6 +44,9 @@
     "will raise costs next quarter. The board is asked to approve the revised budget and the "    \
     "plan to expand the support organisation into two more regions before the end of the year."
 
+/* The gateway's streamed run: a reply of ten times REPLY (bench_e2e_gateway.c). */
+#define LONG_PROMPT "Tell the long story of the quarter."
+
 /* Everything started, so one function can stop it all. */
 static struct env {
     char dir[PATH_MAX], devkey[PATH_MAX], script[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX],
@@ -103,16 +106,21 @@ typedef struct turn_ctx {
     ms_buf resp;
 } turn_ctx;
 
-static ms_err turn_ours(turn_ctx *x, unsigned n)
+ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        ms_buf_clear(&x->reply);
-        ms_err e = ms_client_turn(x->c, x->req.p, x->req.len, &x->reply, NULL);
+        ms_buf_clear(reply);
+        ms_err e = ms_client_turn(c, req->p, req->len, reply, NULL);
         if (e != MS_OK) {
             return e;
         }
     }
     return MS_OK;
+}
+
+static ms_err turn_ours(turn_ctx *x, unsigned n)
+{
+    return bench_secure_turns(x->c, &x->req, &x->reply, n);
 }
 
 static ms_err turn_base(turn_ctx *x, unsigned n)
@@ -230,6 +238,18 @@ out:
     ms_buf_free(&x.req);
     ms_buf_free(&x.reply);
     ms_buf_free(&x.resp);
+    return rc;
+}
+
+/* The gateway against ask's library path, placed as the turn headline (one CPU for all: the
+   gateway's threads, made after the pin, inherit it). */
+static int gateway_run(const bench_opts *o, bench_results *res)
+{
+    if (place(g_cpus.n >= 1 ? BENCH_PL_ONE_CPU : BENCH_PL_UNPINNED) != 0) {
+        return -1;
+    }
+    int rc = bench_gateway(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT, &res->gw);
+    place(BENCH_PL_UNPINNED);
     return rc;
 }
 
@@ -516,7 +536,7 @@ static int setup(const bench_opts *o)
 {
     ms_devkey k;
     int created;
-    char rules[1024];
+    char rules[8192];
     if (e2e_tmpdir_new("ms-bench-e2e", E.dir) != 0) {
         return -1;
     }
@@ -529,8 +549,10 @@ static int setup(const bench_opts *o)
         fprintf(stderr, "bench-e2e: no openssl program in PATH\n");
         return -1;
     }
-    snprintf(rules, sizeof rules, "{\"rules\": [{\"contains\": \"quarterly report\", \"reply\": \"%s\"}]}\n",
-             REPLY);
+    snprintf(rules, sizeof rules,
+             "{\"rules\": [{\"contains\": \"quarterly report\", \"reply\": \"%s\"},\n"
+             "{\"contains\": \"" LONG_PROMPT "\", \"reply\": \"%s %s %s %s %s %s %s %s %s %s\"}]}\n",
+             REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY);
     int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK;
     memcpy(E.pk, k.pk, sizeof E.pk);
     ms_devkey_wipe(&k);
@@ -585,6 +607,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = setup(&o) == 0 && start_stack(&o) == 0 && bench_turns(&o, &res) == 0 &&
+                     gateway_run(&o, &res) == 0 &&
                      bench_handshakes(&o, &res) == 0 && tpm_handshakes(&o, &res) == 0
                  ? 0
                  : 1;

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/buf.h"
+#include "common/err.h"
+#include "secure/client/client.h"
+
 #define MAX_ROUNDS 64
 
 typedef struct bench_opts {
@@ -36,6 +40,22 @@ typedef struct bench_turn_res {
     int done;
 } bench_turn_res;
 
+/* The gateway (minions-secure serve, bench_e2e_gateway.c): a turn through it against the same
+   turn in ask's library path; a long streamed reply through its SSE against a direct stream. */
+typedef struct bench_gw_res {
+    double gw_s[MAX_ROUNDS], ask_s[MAX_ROUNDS];                   /* per turn, per round */
+    double stream_gw_s[MAX_ROUNDS], stream_direct_s[MAX_ROUNDS]; /* per long stream */
+    unsigned iters;
+    size_t stream_bytes; /* the long reply's text */
+    int done;
+} bench_gw_res;
+
+/* n secure turns with req on c (ask's library path), each reply into reply (cleared first). */
+ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsigned n);
+
+int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
+                  const char *prompt, const char *long_prompt, bench_gw_res *r);
+
 typedef struct bench_results {
     bench_turn_res turn[BENCH_N_PLACEMENTS];
     double hs_ours[MAX_ROUNDS], hs_full[MAX_ROUNDS];       /* per second */
@@ -52,6 +72,7 @@ typedef struct bench_results {
     /* per second: dev-key and composite (TPM + 2 GPUs) FAST back to back (ABBA), each round */
     double hs_comp_dev[MAX_ROUNDS], hs_comp_fast[MAX_ROUNDS];
     int comp_done;
+    bench_gw_res gw;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;

@@ -193,6 +193,26 @@ static void print_json_turn(const bench_opts *o, const bench_turn_res *t, int pl
            ours * 1e6, base * 1e6, t->iters);
 }
 
+/* "gateway_turn_vs_ask" (<= 1.3 wanted) and the streamed tokens per second through the
+   gateway against a direct stream (>= 0.8 wanted): same tokens both ways, so the ratio of
+   the times, inverted. docs/serve.md. */
+static void print_json_gateway(const bench_opts *o, const bench_gw_res *g)
+{
+    if (!g->done) {
+        printf("\"gateway_turn_vs_ask\": null, ");
+        return;
+    }
+    double gw = bench_median(g->gw_s, o->rounds), ask = bench_median(g->ask_s, o->rounds);
+    double sg = bench_median(g->stream_gw_s, o->rounds);
+    double sd = bench_median(g->stream_direct_s, o->rounds);
+    printf("\"gateway_turn_vs_ask\": %.4f, \"gateway_stream_tokens_per_s_vs_direct\": %.4f, "
+           "\"gateway\": {\"turn_us\": %.1f, \"ask_turn_us\": %.1f, \"ratio_paired\": %.4f, "
+           "\"turns_per_round\": %u, \"stream_ms\": %.2f, \"direct_stream_ms\": %.2f, "
+           "\"stream_text_bytes\": %zu}, ",
+           gw / ask, sd / sg, gw * 1e6, ask * 1e6, bench_paired(g->gw_s, g->ask_s, o->rounds),
+           g->iters, sg * 1e3, sd * 1e3, g->stream_bytes);
+}
+
 void bench_print_json(const bench_opts *o, const bench_results *r)
 {
     const bench_turn_res *t = &r->turn[headline(r)];
@@ -218,6 +238,7 @@ void bench_print_json(const bench_opts *o, const bench_results *r)
         printf("\"handshakes_tdx_fast_vs_dev\": null, \"tdx\": {\"skipped\": \"%s\"}, ",
                bench_tdx_skipped() ? bench_tdx_skipped() : "failed");
     }
+    print_json_gateway(o, &r->gw);
     printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu, ",
            bench_placement_names[headline(r)], o->rounds, r->reply_bytes);
     for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {

@@ -292,9 +292,6 @@ static enum MHD_Result queue(struct MHD_Connection *c, req_ctx *rq, ms_gw_resp *
         return MHD_NO;
     }
     add_headers(resp, shown);
-    if (s) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-    }
     rq->status = shown->status ? shown->status : 200;
     rq->answered = 1;
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rq->status, resp);

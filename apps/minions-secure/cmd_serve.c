@@ -202,14 +202,17 @@ static int serve(opts *o, const char *key, const char *code, char *report, size_
     }
     char base[160];
     if (strncmp(o->listen, "unix:", 5) == 0) {
-        snprintf(base, sizeof base, "http://localhost (unix socket %s)", o->listen + 5);
+        snprintf(base, sizeof base, "http://localhost");
+        fprintf(stderr, "%s: listening on the unix socket %s (OpenAI API: %s/v1 through it, "
+                        "%u attested sessions)\n",
+                PROG, o->listen + 5, base, (unsigned)o->sessions);
     } else {
         const char *colon = strrchr(o->listen, ':');
         snprintf(base, sizeof base, "http://%.*s:%u", (int)(colon - o->listen), o->listen,
                  (unsigned)port);
+        fprintf(stderr, "%s: listening on %s (OpenAI API: %s/v1, %u attested sessions)\n", PROG,
+                base, base, (unsigned)o->sessions);
     }
-    fprintf(stderr, "%s: listening on %s (OpenAI API: %s/v1, %u attested sessions)\n", PROG,
-            base, base, (unsigned)o->sessions);
     fprintf(stderr, "%s: web UI: open %s/login?code=%s (works once)\n", PROG, base, code);
     if (o->port_file && !write_port_file(o->port_file, port)) {
         fprintf(stderr, "%s: cannot write %s\n", PROG, o->port_file);

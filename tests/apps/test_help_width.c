@@ -102,7 +102,7 @@ int main(int argc, char **argv)
         return 1;
     }
     help_ok((char *[]){sec, "--help", NULL});
-    const char *subs[] = {"ask", "attest", "chat", "run"};
+    const char *subs[] = {"ask", "attest", "chat", "run", "serve"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         help_ok((char *[]){sec, (char *)subs[i], "--help", NULL});
     }

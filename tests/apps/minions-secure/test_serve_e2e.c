@@ -22,6 +22,7 @@ static const char SCRIPT[] =
     "  {\"contains\": \"alpha\", \"reply\": \"Answer alpha. END more text\"},\n"
     "  {\"contains\": \"cut me\", \"reply\": \"one two three four five six seven eight\","
     " \"stream_fail_after\": 3},\n"
+    "  {\"contains\": \"slow one\", \"reply\": \"slow reply\", \"delay_ms\": 1500},\n"
     "  {\"contains\": \"too long\", \"reply\": \"a fragment\", \"finish_reason\": \"length\"},\n"
     "  {\"contains\": \"unicode\", \"reply\": \"caf\\u00e9 \\u65e5\\u672c \\ud83d\\ude00 ok\"}\n"
     "], \"default\": \"I do not know.\"}\n";
@@ -47,17 +48,15 @@ typedef struct reply {
     const char *body;
 } reply;
 
-/* One request; `headers` are extra header lines ("Name: v\r\n..."), Host is HOST unless
-   they give one. Returns the status (0 when there was no answer). */
-static int http(reply *r, const char *method, const char *path, const char *headers,
-                const char *body)
+/* Send one request; `headers` are extra header lines ("Name: v\r\n..."), Host is HOST
+   unless they give one. The connection, or -1. */
+static int http_send(const char *method, const char *path, const char *headers,
+                     const char *body)
 {
     char head[2048];
-    memset(r, 0, sizeof *r);
-    ms_buf_init(&r->all, 16u << 20);
     int fd = e2e_tcp_connect(SRV.port);
     if (fd < 0) {
-        return 0;
+        return -1;
     }
     size_t blen = body ? strlen(body) : 0;
     int has_host = headers && strstr(headers, "Host:") != NULL;
@@ -66,10 +65,21 @@ static int http(reply *r, const char *method, const char *path, const char *head
                      has_host ? "" : "\r\n", headers ? headers : "", blen);
     if (write(fd, head, (size_t)n) != n || (blen && write(fd, body, blen) != (ssize_t)blen)) {
         close(fd);
-        return 0;
+        return -1;
     }
+    return fd;
+}
+
+/* The whole answer on fd (closed here). Returns the status (0 when there was none). */
+static int http_read(int fd, reply *r)
+{
     char buf[8192];
     ssize_t got;
+    memset(r, 0, sizeof *r);
+    ms_buf_init(&r->all, 16u << 20);
+    if (fd < 0) {
+        return 0;
+    }
     while ((got = read(fd, buf, sizeof buf)) > 0) {
         if (ms_buf_append(&r->all, buf, (size_t)got) != MS_OK) {
             break;
@@ -83,6 +93,12 @@ static int http(reply *r, const char *method, const char *path, const char *head
     const char *sep = strstr((const char *)r->all.p, "\r\n\r\n");
     r->body = sep ? sep + 4 : "";
     return r->status;
+}
+
+static int http(reply *r, const char *method, const char *path, const char *headers,
+                const char *body)
+{
+    return http_read(http_send(method, path, headers, body), r);
 }
 
 static void reply_free(reply *r)
@@ -287,6 +303,30 @@ static void stream_checks(void)
     reply_free(&r);
 }
 
+/* Two slow turns at once: each holds a session of the pool (2) at the same time. */
+static void concurrency_checks(void)
+{
+    reply r, a, b;
+    const char *slow = "{\"messages\":[{\"role\":\"user\",\"content\":\"slow one\"}]}";
+    test_current_ = "concurrent";
+    int fa = http_send("POST", "/v1/chat/completions", AUTH, slow);
+    int fb = http_send("POST", "/v1/chat/completions", AUTH, slow);
+    CHECK(fa >= 0 && fb >= 0);
+    int both = 0;
+    for (int i = 0; i < 100 && !both; i++) { /* until both are in flight (bounded) */
+        if (api(&r, "GET", "/v1/attestation", NULL) == 200 && has(&r, "\"busy\":2")) {
+            both = 1;
+        }
+        reply_free(&r);
+        e2e_sleep_ms(20);
+    }
+    CHECK(both);
+    CHECK(http_read(fa, &a) == 200 && has(&a, "slow reply"));
+    CHECK(http_read(fb, &b) == 200 && has(&b, "slow reply"));
+    reply_free(&a);
+    reply_free(&b);
+}
+
 /* The one-time login, the cookie, and what a request with the cookie must also show. */
 static void login_checks(void)
 {
@@ -335,6 +375,29 @@ static void login_checks(void)
     CHECK(http(&r, "GET", "/", NULL, NULL) == 200);
     CHECK(has(&r, "Content-Type: text/html") && has(&r, "<!doctype html>"));
     CHECK(has(&r, "Content-Security-Policy:"));
+    reply_free(&r);
+}
+
+/* The supervisor restarts: every session of the pool is unknown to it (404), and each is
+   made again, with every check, on its next turn. */
+static void restart_checks(void)
+{
+    reply r;
+    const char *body = "{\"messages\":[{\"role\":\"user\",\"content\":\"alpha\"}]}";
+    test_current_ = "restart";
+    unsigned port = ST.sup.port;
+    CHECK(e2e_server_stop(&ST.sup, E2E_STOP_GRACE_MS) == 0);
+    CHECK(api(&r, "POST", "/v1/chat/completions", body) == 503); /* down: worth a retry */
+    CHECK(has(&r, "\"code\":\"MS_ERR_HTTP_CONNECT\""));
+    reply_free(&r);
+    CHECK(e2e_world_sup(&W, &ST.sup,
+                        &(e2e_sup_cfg){.listen_port = port, .backend_port = ST.sim.port}) == 0);
+    for (int i = 0; i < 3; i++) { /* more turns than sessions: each session made again */
+        CHECK(api(&r, "POST", "/v1/chat/completions", body) == 200);
+        CHECK(has(&r, "Answer alpha."));
+        reply_free(&r);
+    }
+    CHECK(api(&r, "GET", "/v1/attestation", NULL) == 200 && has(&r, "\"verified\":true"));
     reply_free(&r);
 }
 
@@ -412,7 +475,9 @@ int main(int argc, char **argv)
         body_checks();
         chat_checks();
         stream_checks();
+        concurrency_checks();
         login_checks();
+        restart_checks();
         refusal_checks();
     }
     CHECK(e2e_server_stop(&SRV, E2E_STOP_GRACE_MS) == 0);

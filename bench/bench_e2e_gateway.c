@@ -1,0 +1,180 @@
+/*
+ * bench-e2e's gateway figures (docs/serve.md): the same turn through minions-secure serve's
+ * gateway (in this process, one session, an HTTP POST to it) and through ask's library path
+ * (ms_client_turn on a client of its own), ABBA rounds in one run; then a long streamed
+ * reply through the gateway's SSE and through ms_client_turn_stream, tokens per second.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench/bench_e2e.h"
+#include "common/http.h"
+#include "common/limits.h"
+#include "gateway/gateway.h"
+#include "secure/client/client.h"
+#include "secure/client/payload.h"
+
+typedef struct gw_ctx {
+    ms_client *c;
+    ms_http_client *http;
+    ms_buf req, reply, resp;
+    char url[96], key[MS_GW_TOKEN_LEN + 1], body[512];
+    size_t body_len, streamed;
+} gw_ctx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static ms_err via_gateway(gw_ctx *x, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        long status = 0;
+        ms_buf_clear(&x->resp);
+        ms_err e = ms_http_post_json(x->http, x->url, x->key, x->body, x->body_len, &status,
+                                     &x->resp);
+        if (e != MS_OK || status != 200) {
+            return e != MS_OK ? e : MS_ERR_HTTP_STATUS;
+        }
+    }
+    return MS_OK;
+}
+
+static ms_err via_ask(gw_ctx *x, unsigned n)
+{
+    return bench_secure_turns(x->c, &x->req, &x->reply, n);
+}
+
+static ms_err count_piece(void *ctx, const char *p, size_t n)
+{
+    (void)p;
+    ((gw_ctx *)ctx)->streamed += n;
+    return MS_OK;
+}
+
+static ms_err count_chunk(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)p;
+    ((gw_ctx *)ctx)->streamed += n;
+    return MS_OK;
+}
+
+/* One long streamed reply each way: seconds it took. */
+static ms_err stream_gateway(gw_ctx *x, const char *body, double *secs)
+{
+    long status = 0;
+    double t0 = now_s();
+    ms_err e = ms_http_post_stream(x->http, x->url, x->key, body, strlen(body), &status,
+                                   count_chunk, x, NULL);
+    *secs = now_s() - t0;
+    return e != MS_OK ? e : status == 200 ? MS_OK : MS_ERR_HTTP_STATUS;
+}
+
+static ms_err stream_direct(gw_ctx *x, const ms_buf *req, double *secs)
+{
+    ms_buf fin;
+    ms_buf_init(&fin, MS_MAX_RECORD_PLAINTEXT);
+    double t0 = now_s();
+    ms_err e = ms_client_turn_stream(x->c, req->p, req->len, count_piece, x, &fin, NULL);
+    *secs = now_s() - t0;
+    ms_buf_free(&fin);
+    return e;
+}
+
+int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
+                  const char *prompt, const char *long_prompt, bench_gw_res *r)
+{
+    gw_ctx x;
+    ms_gw *gw = NULL;
+    ms_client *first = NULL;
+    uint16_t port;
+    ms_err e;
+    int rc = -1;
+    memset(&x, 0, sizeof x);
+    ms_buf_init(&x.req, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x.reply, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x.resp, MS_MAX_HTTP_BODY);
+    ms_buf long_req;
+    ms_buf_init(&long_req, MS_MAX_RECORD_PLAINTEXT);
+    ms_client_cfg cc = {.url = url, .cacert = ca, .pinned_dev_pk = pk};
+    ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 120000};
+    char stream_body[512];
+    if ((e = ms_gw_new_token(x.key)) != MS_OK || (e = ms_client_new(&first, &cc)) != MS_OK ||
+        (e = ms_client_connect(first)) != MS_OK) {
+        goto out;
+    }
+    ms_gw_cfg gc = {.listen = "127.0.0.1:0", .api_key = x.key, .client = &cc, .first = first,
+                    .sessions = 1, .quiet = 1};
+    first = NULL; /* the gateway's, even on failure */
+    if ((e = ms_gw_start(&gc, &gw, &port)) != MS_OK || (e = ms_client_new(&x.c, &cc)) != MS_OK ||
+        (e = ms_http_client_new(&ho, &x.http)) != MS_OK ||
+        (e = ms_client_request_build(NULL, prompt, 0, -1.0, &x.req)) != MS_OK ||
+        (e = ms_client_request_build(NULL, long_prompt, 0, -1.0, &long_req)) != MS_OK) {
+        goto out;
+    }
+    snprintf(x.url, sizeof x.url, "http://127.0.0.1:%u/v1/chat/completions", (unsigned)port);
+    x.body_len = (size_t)snprintf(x.body, sizeof x.body,
+                                  "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+                                  "\"%s\"}]}",
+                                  prompt);
+    snprintf(stream_body, sizeof stream_body,
+             "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"%s\"}]}",
+             long_prompt);
+    if ((e = via_gateway(&x, 20)) != MS_OK || (e = via_ask(&x, 20)) != MS_OK) {
+        goto out;
+    }
+    double t0 = now_s();
+    if ((e = via_gateway(&x, 10)) != MS_OK || (e = via_ask(&x, 10)) != MS_OK) {
+        goto out;
+    }
+    double per = (now_s() - t0) / 10;
+    r->iters = (unsigned)(o->turn_round_s / (per > 1e-6 ? per : 1e-6));
+    r->iters = r->iters < 5 ? 5 : r->iters;
+    for (unsigned k = 0; k < o->rounds; k++) {
+        for (int side = 0; side < 2; side++) {
+            int gwside = (side == 0) == (k % 2 == 1); /* ABBA */
+            double s0 = now_s();
+            e = gwside ? via_gateway(&x, r->iters) : via_ask(&x, r->iters);
+            double dt = (now_s() - s0) / r->iters;
+            if (e != MS_OK) {
+                goto out;
+            }
+            *(gwside ? &r->gw_s[k] : &r->ask_s[k]) = dt;
+        }
+        for (int side = 0; side < 2; side++) {
+            int gwside = (side == 0) == (k % 2 == 1);
+            double secs;
+            x.streamed = 0;
+            e = gwside ? stream_gateway(&x, stream_body, &secs) : stream_direct(&x, &long_req, &secs);
+            if (e != MS_OK) {
+                goto out;
+            }
+            if (!gwside) {
+                r->stream_bytes = x.streamed;
+            }
+            *(gwside ? &r->stream_gw_s[k] : &r->stream_direct_s[k]) = secs;
+        }
+    }
+    r->done = 1;
+    rc = 0;
+out:
+    if (rc != 0) {
+        fprintf(stderr, "bench-e2e: the gateway run failed: %s\n", ms_err_str(e));
+    }
+    ms_gw_stop(gw);
+    if (first) {
+        ms_client_free(first);
+    }
+    ms_client_free(x.c);
+    ms_http_client_free(x.http);
+    ms_buf_free(&x.req);
+    ms_buf_free(&x.reply);
+    ms_buf_free(&x.resp);
+    ms_buf_free(&long_req);
+    return rc;
+}
