@@ -242,6 +242,10 @@
   X(MS_ERR_COMPAT_HASHFILE_TYPE,  ATTEST,   "the supervisor's evidence is not SEV-SNP: the pinned launch measurement cannot be checked") \
   X(MS_ERR_COMPAT_LOG_UNVERIFIED, USAGE,    "the reference's log JSON is printed only from a log that verifies as VALID") \
   /* SERVE, the local OpenAI-compatible gateway and web UI (issue 14) */ \
+  X(MS_ERR_SERVE_CONTEXT_ROOT,    USAGE,    "a context path is not inside a folder the operator allowed with --context-root (a symbolic link out of one counts as outside)") \
+  X(MS_ERR_SERVE_NO_CONTEXT_ROOT, USAGE,    "the request names context paths, but serve was started without --context-root: send the documents as text or uploads") \
+  X(MS_ERR_SERVE_UPLOAD,          USAGE,    "an uploaded document is malformed: it needs a name (1..255 bytes of text, no '/') and base64 data, or text") \
+  X(MS_ERR_SERVE_RUN_FIELD,       USAGE,    "a Minions API request may not choose the supervisor, its pin, policy or CA, or the log folder: the operator set those when starting serve") \
   X(MS_ERR_GW_LISTEN_REMOTE,      USAGE,    "serve listens on loopback or a unix socket only, unless --allow-remote says otherwise") \
   X(MS_ERR_GW_KEY_FILE,           USAGE,    "the API key file must be a private file (mode 0600, ours) holding one token of 32..256 printable characters") \
   X(MS_ERR_GW_REQUEST,            USAGE,    "the request is not a chat completion the gateway can serve (see the error's param)") \

@@ -147,6 +147,10 @@
 #define MS_SUP_TRIM_EVERY_S 30u /* the supervisor hands free heap pages back this often */
 
 /* --- serve: the local gateway and web UI (issue 14) ------------------------------ */
+#define MS_SERVE_MAX_CONTEXT_ROOTS 16u /* --context-root folders */
+#define MS_SERVE_MAX_UPLOADS 32u       /* documents uploaded with one Minions run */
+#define MS_SERVE_MAX_UPLOAD_NAME 255u  /* bytes of an uploaded document's name */
+#define MS_SERVE_MAX_RUN_BODY (8u << 20) /* bytes of a POST /v1/minions/runs body (uploads) */
 #define MS_GW_MAX_CHAT_BODY (2u << 20)   /* bytes of a POST /v1/chat/completions body */
 #define MS_GW_MAX_SMALL_BODY (16u * 1024u) /* bytes of any other request body */
 #define MS_GW_MAX_SESSIONS 32u            /* attested sessions in serve's pool (--sessions) */

@@ -127,6 +127,7 @@ ms_err ms_gw_start(const ms_gw_cfg *cfg, ms_gw **out, uint16_t *port)
     pthread_mutex_init(&gw->mu, NULL);
     pthread_cond_init(&gw->cv, NULL);
     gw->quiet = cfg->quiet;
+    gw->runner = cfg->runner;
     gw->created = (uint64_t)time(NULL);
     snprintf(gw->model, sizeof gw->model, "%s", cfg->model ? cfg->model : "minions-secure");
     snprintf(gw->supervisor_url, sizeof gw->supervisor_url, "%s",

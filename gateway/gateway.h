@@ -2,8 +2,11 @@
 #ifndef MS_GATEWAY_GATEWAY_H
 #define MS_GATEWAY_GATEWAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/buf.h"
 
 #include "common/err.h"
 #include "secure/client/client.h"
@@ -19,6 +22,25 @@
  * thread per streamed reply.
  */
 typedef struct ms_gw ms_gw;
+
+/*
+ * POST /v1/minions/runs (gateway/minions.c): the program's Minions runner. The gateway knows
+ * neither the protocols nor the worker: minions-secure hands it this callback (its run_api).
+ * fn runs one request (body, len) and writes the result JSON into out (cap MS_MAX_JSON_TEXT)
+ * with *status the HTTP status; when ev is not NULL and the request asks "stream": true, it
+ * calls ev for each event (name, one JSON object) on the calling thread, the result last,
+ * and sets *streamed. fn NULL: the route answers 404. May be called on several threads.
+ */
+typedef void (*ms_gw_run_event_fn)(void *ev_ctx, const char *event, const char *data,
+                                   size_t len);
+typedef struct ms_gw_runner {
+    void (*fn)(void *ctx, const char *body, size_t len, ms_gw_run_event_fn ev, void *ev_ctx,
+               ms_buf *out, int *status, bool *streamed);
+    /* POST /v1/minions/documents: one upload ({"name", "data"}) read in memory, its text as
+       {"name", "kind", "pages", "text"} (the web UI's PDF attachments). NULL: 404. */
+    void (*extract)(void *ctx, const char *body, size_t len, ms_buf *out, int *status);
+    void *ctx;
+} ms_gw_runner;
 
 typedef struct ms_gw_cfg {
     const char *listen;         /* "127.0.0.1:8181", "[::1]:8181" or "unix:/path" */
@@ -36,6 +58,7 @@ typedef struct ms_gw_cfg {
                                    attest's form), shown by /v1/attestation; may be NULL */
     size_t verified_len;
     int quiet;                  /* no access log lines on stderr */
+    ms_gw_runner runner;        /* POST /v1/minions/runs; zero: not served */
 } ms_gw_cfg;
 
 /*

@@ -112,6 +112,8 @@ void ms_gw_h_chat(const ms_gw_req *req, ms_gw_resp *resp);         /* chat.c */
 void ms_gw_h_attestation(const ms_gw_req *req, ms_gw_resp *resp);  /* attestation.c */
 void ms_gw_h_login(const ms_gw_req *req, ms_gw_resp *resp);        /* auth.c */
 void ms_gw_h_static(const ms_gw_req *req, ms_gw_resp *resp);       /* static.c */
+void ms_gw_h_minions_run(const ms_gw_req *req, ms_gw_resp *resp);  /* minions.c */
+void ms_gw_h_minions_doc(const ms_gw_req *req, ms_gw_resp *resp);  /* minions.c */
 
 /* --- access control (auth.c) -------------------------------------------------------------- */
 
@@ -180,6 +182,7 @@ struct ms_gw {
     pthread_cond_t cv;
     unsigned producers;
     atomic_int ready;         /* auth is set up: requests are served */
+    ms_gw_runner runner;      /* POST /v1/minions/runs (minions.c) */
 };
 
 /* server.c's part of ms_gw_start and ms_gw_stop: bind and serve; stop serving. */

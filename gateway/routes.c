@@ -13,6 +13,8 @@ static const ms_gw_route ROUTES[] = {
     {"GET", "/v1/models", MS_GW_AUTH_API, 0, ms_gw_h_models},
     {"POST", "/v1/chat/completions", MS_GW_AUTH_API, MS_GW_MAX_CHAT_BODY, ms_gw_h_chat},
     {"GET", "/v1/attestation", MS_GW_AUTH_API, 0, ms_gw_h_attestation},
+    {"POST", "/v1/minions/runs", MS_GW_AUTH_API, MS_SERVE_MAX_RUN_BODY, ms_gw_h_minions_run},
+    {"POST", "/v1/minions/documents", MS_GW_AUTH_API, MS_SERVE_MAX_RUN_BODY, ms_gw_h_minions_doc},
     {"GET", "/login", MS_GW_AUTH_NONE, 0, ms_gw_h_login},
     {"GET", "/*", MS_GW_AUTH_NONE, 0, ms_gw_h_static},
 };

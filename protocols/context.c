@@ -118,6 +118,11 @@ static ms_doc_kind kind_of(const char *name)
     return ext_is(ext, CODE_EXT) ? MS_DOC_CODE : MS_DOC_TEXT;
 }
 
+ms_doc_kind ms_doc_kind_of_name(const char *name)
+{
+    return kind_of(name);
+}
+
 /* Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF) and no NUL byte. */
 int ms_context_text_ok(const uint8_t *p, size_t n)
 {
@@ -511,6 +516,36 @@ ms_err ms_context_add_text(ms_context *c, const char *name, ms_doc_kind kind, co
         err = add_doc(c, name, kind, &b, 0);
     }
     ms_buf_free(&b);
+    return err;
+}
+
+ms_err ms_context_add_pdf(ms_context *c, const char *name, const uint8_t *pdf, size_t len,
+                          char *why, size_t why_cap)
+{
+    walk w = {.c = c, .why = why, .why_cap = why_cap};
+    ms_buf text;
+    uint32_t pages = 0;
+    size_t left;
+    if (why && why_cap) {
+        why[0] = '\0';
+    }
+    ENSURE(c && name && (pdf || len == 0), MS_ERR_ARG);
+    if (c->n >= c->max_files) {
+        say(&w, "%s: more than %zu documents (the cap on files in one context)", name,
+            c->max_files);
+        return MS_ERR_CAP_EXCEEDED;
+    }
+    if (len > MS_MAX_CONTEXT_FILE) {
+        say(&w, "%s: larger than %u MiB (the cap on one file)", name, MS_MAX_CONTEXT_FILE >> 20);
+        return MS_ERR_CAP_EXCEEDED;
+    }
+    cap_left(c, &left);
+    ms_buf_init(&text, left);
+    ms_err err = ms_context_pdf_text(pdf, len, &text, &pages, why, why_cap, name, c->max_bytes);
+    if (err == MS_OK) {
+        err = add_doc(c, name, MS_DOC_PDF, &text, pages);
+    }
+    ms_buf_free(&text);
     return err;
 }
 

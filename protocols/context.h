@@ -86,6 +86,14 @@ MS_MUST_CHECK ms_err ms_context_add_text(ms_context *c, const char *name, ms_doc
                                          const char *text, size_t len, char *why,
                                          size_t why_cap);
 
+/*
+ * Add a PDF held in memory (an upload to serve's Minions API: never written to disk) under
+ * `name`, its text read as ms_context_add reads a PDF file: the same caps (MS_MAX_CONTEXT_FILE
+ * bytes, MS_MAX_PDF_PAGES, the context's room) and errors. Not thread-safe (poppler).
+ */
+MS_MUST_CHECK ms_err ms_context_add_pdf(ms_context *c, const char *name, const uint8_t *pdf,
+                                        size_t len, char *why, size_t why_cap);
+
 /* 1 when p[0..n) is strict UTF-8 (no overlong forms, surrogates, > U+10FFFF) with no NUL. */
 int ms_context_text_ok(const uint8_t *p, size_t n);
 
@@ -93,5 +101,7 @@ void ms_context_init(ms_context *c);
 void ms_context_free(ms_context *c); /* wipes the text */
 
 const char *ms_doc_kind_name(ms_doc_kind k);
+/* The kind a file of this name is read as (by extension, as ms_context_add decides). */
+ms_doc_kind ms_doc_kind_of_name(const char *name);
 
 #endif

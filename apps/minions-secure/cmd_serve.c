@@ -10,6 +10,7 @@
 #include "apps/minions-secure/cli.h"
 #include "apps/minions-secure/cmd_attest.h"
 #include "apps/minions-secure/cmds.h"
+#include "apps/minions-secure/serve_runs.h"
 #include "gateway/gateway.h"
 
 #define PROG "minions-secure serve"
@@ -43,6 +44,7 @@ static const char USAGE[] =
     "  --port-file FILE             write the bound port there once listening\n"
     "  --quiet                      no line per request on standard error\n"
     "  --help, --version\n"
+    MS_SERVE_RUNS_HELP
     "\n"
     "DEVELOPMENT MODE: dev-key evidence proves that the supervisor holds the pinned\n"
     "key, not what host or software runs it; /v1/attestation says \"dev_mode\".\n"
@@ -53,6 +55,7 @@ typedef struct opts {
     const char *listen, *key_file, *model, *port_file;
     int allow_remote, quiet;
     long sessions;
+    ms_run_api_cfg runs; /* POST /v1/minions/runs (serve_runs.h) */
 } opts;
 
 enum {
@@ -78,7 +81,10 @@ static int apply(void *ctx, int c, const char *arg)
     case O_MODEL: o->model = arg; return ms_cli_nonblank(arg) && strlen(arg) < 128;
     case O_PORTFILE: o->port_file = arg; return *arg != 0;
     case O_QUIET: o->quiet = 1; return 1;
-    default: return ms_cli_conn_apply(&o->conn, c, arg) == 1;
+    default: {
+        int r = ms_serve_runs_apply(&o->runs, c, arg);
+        return r >= 0 ? r : ms_cli_conn_apply(&o->conn, c, arg) == 1;
+    }
     }
 }
 
@@ -91,6 +97,7 @@ static int parse_args(int argc, char **argv, opts *o)
                                         {"model", 1, 0, O_MODEL},
                                         {"port-file", 1, 0, O_PORTFILE},
                                         {"quiet", 0, 0, O_QUIET},
+                                        MS_SERVE_RUNS_OPTIONS,
                                         {"help", 0, 0, O_HELP},
                                         {"version", 0, 0, O_VERSION},
                                         {0, 0, 0, 0}};
@@ -180,7 +187,9 @@ static int serve(opts *o, const char *key, const char *code, char *report, size_
                      .login_code = code, .client = &ccfg, .first = o->conn.client,
                      .sessions = (unsigned)o->sessions, .model = o->model,
                      .supervisor_url = o->conn.url, .verified_json = report,
-                     .verified_len = report_len, .quiet = o->quiet};
+                     .verified_len = report_len, .quiet = o->quiet,
+                     .runner = ms_serve_runner(&o->runs)};
+    o->runs.conn = &o->conn;
     o->conn.client = NULL; /* the gateway's now */
     ms_gw *gw;
     uint16_t port;

@@ -101,6 +101,15 @@ int ms_run_resolve_worker(ms_run_opts *o);
  */
 int ms_run_stdin_read(ms_run_opts *o, int fd, char *why, size_t why_cap);
 
+/*
+ * The same from a request held in memory (text, len: at most MS_MAX_JSON_TEXT bytes), as
+ * serve's POST /v1/minions/runs receives it. extra_keys (NULL-terminated, may be NULL) are
+ * top-level fields the caller reads itself (o->stdin_doc keeps the parsed request); any
+ * other unknown field is refused as ms_run_stdin_read refuses it. MS_CLI_OK or MS_CLI_USAGE.
+ */
+int ms_run_stdin_parse(ms_run_opts *o, const char *text, size_t len,
+                       const char *const *extra_keys, char *why, size_t why_cap);
+
 /* The help text. */
 extern const char ms_run_usage[];
 
@@ -115,6 +124,7 @@ typedef struct ms_run_report {
     const ms_client_peer *peer; /* what was verified, or NULL */
     const char *log_path;       /* the sealed session log, or NULL */
     const struct ms_run_tee *tee; /* the run's events for the reference's fields, or NULL */
+    const struct ms_alog_report *log_check; /* the sealed log verified (serve), or NULL */
 } ms_run_report;
 
 /*
@@ -125,6 +135,8 @@ typedef struct ms_run_report {
  * MS_CLI_TURN if the JSON could not be printed).
  */
 int ms_run_print_json(const ms_run_report *r, int stdin_shape);
+/* The same object, appended to out (no newline); out's cap gives MS_ERR_CAP_EXCEEDED. */
+MS_MUST_CHECK ms_err ms_run_json(const ms_run_report *r, int stdin_shape, ms_buf *out);
 
 /* The answer on stdout, newline-ended; on a terminal through ms_text_tty (controls, C1, bidi
    and invalid UTF-8 shown as escapes), to a pipe or file byte for byte. */

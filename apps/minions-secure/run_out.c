@@ -98,6 +98,13 @@ static ms_err add_run(ms_json_wval o, const ms_run_report *r, const char *answer
         TRY(ms_json_add_null(o, "session"));
         TRY(ms_json_add_null(o, "evidence"));
     }
+    if (r->log_check) { /* serve's Minions API: the sealed log checked against its key */
+        ms_json_wval lv;
+        TRY(ms_json_add_obj(o, "log_verification", &lv));
+        TRY(ms_json_add_cstr(lv, "verdict", ms_alog_verdict_name(r->log_check->verdict)));
+        TRY(ms_json_add_u64(lv, "events", r->log_check->events));
+        TRY(add_hex(lv, "key", r->log_check->key, sizeof r->log_check->key));
+    }
     return r->log_path ? ms_json_add_cstr(o, "log", r->log_path) : ms_json_add_null(o, "log");
 }
 
@@ -123,20 +130,26 @@ static ms_err build(const ms_run_report *r, int stdin_shape, ms_json_wval root)
     return ms_json_add_i64(root, "exit_code", r->code);
 }
 
-int ms_run_print_json(const ms_run_report *r, int stdin_shape)
+ms_err ms_run_json(const ms_run_report *r, int stdin_shape, ms_buf *out)
 {
     ms_json_builder *b;
     ms_json_wval root;
-    ms_buf out;
-    ms_buf_init(&out, MS_MAX_JSON_TEXT);
     ms_err e = ms_json_builder_new(MS_JSON_OBJECT, &b, &root);
     if (e == MS_OK) {
         e = build(r, stdin_shape, root);
         if (e == MS_OK) {
-            e = ms_json_builder_print(b, &out);
+            e = ms_json_builder_print(b, out);
         }
         ms_json_builder_free(b);
     }
+    return e;
+}
+
+int ms_run_print_json(const ms_run_report *r, int stdin_shape)
+{
+    ms_buf out;
+    ms_buf_init(&out, MS_MAX_JSON_TEXT);
+    ms_err e = ms_run_json(r, stdin_shape, &out);
     if (e == MS_OK) {
         fwrite(out.p, 1, out.len, stdout);
         putchar('\n');

@@ -437,27 +437,42 @@ static int protocol_of(ms_run_opts *o, ms_json_val root, size_t *pi, char *why, 
 int ms_run_stdin_read(ms_run_opts *o, int fd, char *why, size_t why_cap)
 {
     ms_buf text;
-    ms_json_val root, lc, rc, cp;
-    size_t pi;
-    ms_err e;
     int code;
     why[0] = '\0';
     ms_buf_init(&text, MS_RUN_MAX_STDIN);
     code = read_all(fd, &text, why, why_cap);
-    if (code == MS_CLI_OK && (e = ms_json_parse((const char *)text.p, text.len, &o->stdin_doc)) !=
-                                 MS_OK) {
-        code = WHY("the request on standard input: %s", ms_err_str(e));
+    if (code == MS_CLI_OK) {
+        code = ms_run_stdin_parse(o, (const char *)text.p, text.len, NULL, why, why_cap);
     }
     ms_buf_free(&text);
-    if (code != MS_CLI_OK) {
-        return code;
+    return code;
+}
+
+int ms_run_stdin_parse(ms_run_opts *o, const char *text, size_t len,
+                       const char *const *extra_keys, char *why, size_t why_cap)
+{
+    ms_json_val root, lc, rc, cp;
+    ms_json_iter it;
+    ms_json_val v;
+    const char *key;
+    char k[52];
+    size_t pi;
+    ms_err e;
+    int code;
+    why[0] = '\0';
+    if ((e = ms_json_parse(text, len, &o->stdin_doc)) != MS_OK) {
+        return WHY("the request: %s", ms_err_str(e));
     }
     root = ms_json_root(o->stdin_doc);
     if (ms_json_type_of(root) != MS_JSON_OBJECT) {
-        return WHY("the request on standard input must be a JSON object");
+        return WHY("the request must be a JSON object");
     }
-    if ((code = only_known(root, "", TOP_KEYS, why, why_cap))) {
-        return code;
+    it = ms_json_iter_init(root);
+    while (ms_json_iter_next(&it, &v, &key)) { /* the caller's own keys are the caller's */
+        if (!known(key, TOP_KEYS) && !(extra_keys && known(key, extra_keys))) {
+            return WHY("%s: not a field minions-secure knows (docs/client.md lists them)",
+                       shown(key, k));
+        }
     }
     if (ms_json_get_obj_opt(root, "local_client", &lc) != MS_OK ||
         ms_json_get_obj_opt(root, "remote_client", &rc) != MS_OK ||

@@ -164,7 +164,7 @@ ms_err ms_slog_open(ms_slog *s, const ms_slog_opts *o, const char *kind, const c
     e = ms_alog_set_checkpoints(
         s->log, o->ck_events_set ? (uint32_t)o->ck_events : MS_ALOG_CHECKPOINT_EVENTS,
         o->ck_secs_set ? (uint32_t)o->ck_secs : MS_ALOG_CHECKPOINT_S);
-    if (e == MS_OK) {
+    if (e == MS_OK && !o->no_signal_guard) {
         e = ms_slog_guard_start(s, prog);
     }
     if (e != MS_OK) {

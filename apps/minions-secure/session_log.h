@@ -32,6 +32,9 @@ typedef struct ms_slog_opts {
        *_set: given, else MS_ALOG_CHECKPOINT_EVENTS / _S */
     long ck_events, ck_secs;
     int ck_events_set, ck_secs_set;
+    /* A process that runs many logs at once (serve's Minions API) seals each at its end and
+       handles SIGINT/SIGTERM itself: no guard (ms_slog_guard_start is one per process). */
+    int no_signal_guard;
 } ms_slog_opts;
 
 /* Option values (getopt_long) of the log options: between the connection options and a

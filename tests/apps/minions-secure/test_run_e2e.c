@@ -17,6 +17,7 @@
 #include "common/limits.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
+#include "tests/fixture/pdf.h"
 #include "tests/fixture/world.h"
 #include "tests/test.h"
 
@@ -148,37 +149,14 @@ static void put(const char *rel, const char *text)
     CHECK(e2e_file_write(p, text) == 0);
 }
 
-/* A one-page PDF holding `line`, with a correct cross-reference table. */
+/* A one-page PDF holding `line` (tests/fixture/pdf.h). */
 static void write_pdf(const char *path, const char *line)
 {
-    char pdf[2048], content[256];
-    size_t off[6], n = 0;
-    int c = snprintf(content, sizeof content, "BT /F1 12 Tf 72 720 Td (%s) Tj ET", line);
-    const char *objs[5] = {
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R "
-        ">> >> /Contents 5 0 R >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", NULL};
-    n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%%PDF-1.4\n");
-    for (int i = 0; i < 5; i++) {
-        off[i + 1] = n;
-        if (objs[i]) {
-            n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
-        } else {
-            n += (size_t)snprintf(pdf + n, sizeof pdf - n,
-                                  "%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n",
-                                  i + 1, c, content);
-        }
-    }
-    size_t xref = n;
-    n += (size_t)snprintf(pdf + n, sizeof pdf - n, "xref\n0 6\n0000000000 65535 f \n");
-    for (int i = 1; i <= 5; i++) {
-        n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%010zu 00000 n \n", off[i]);
-    }
-    n += (size_t)snprintf(pdf + n, sizeof pdf - n,
-                          "trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", xref);
-    CHECK(n < sizeof pdf && e2e_file_write(path, pdf) == 0);
+    ms_buf b;
+    ms_buf_init(&b, 4096);
+    CHECK(e2e_pdf_one_page(&b, line) == 0 && ms_buf_terminate(&b) == MS_OK &&
+          e2e_file_write(path, (const char *)b.p) == 0);
+    ms_buf_free(&b);
 }
 
 static void write_docs(void)
