@@ -308,21 +308,6 @@ static int bench_sized(const bench_opts *o, bench_results *res)
     return 0;
 }
 
-/*
- * --profile-turns N: N secure turns of one size and nothing else, untimed, for a profiler
- * run on the supervisor (a --supervisor wrapper running it under callgrind or perf).
- */
-static int bench_profile(const bench_opts *o)
-{
-    turn_ctx x;
-    char prompt[96];
-    snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[o->profile_size]);
-    int ok = turn_ctx_open(&x, prompt, E.sized[o->profile_size]) == MS_OK &&
-             turn_ours(&x, o->profile_turns) == MS_OK;
-    turn_ctx_close(&x);
-    return ok ? 0 : -1;
-}
-
 /* --- concurrency: N clients at once through the supervisor, against N straight to llm-sim --- */
 
 typedef struct conc_worker {
@@ -407,6 +392,28 @@ static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, doubl
         return -1.0;
     }
     return total / dt;
+}
+
+/*
+ * --profile-turns N: N secure turns of one size and nothing else, untimed, for a profiler
+ * run on the supervisor (a --supervisor wrapper running it under callgrind or perf);
+ * --profile-stream: streamed turns (conc_one's).
+ */
+static int bench_profile(const bench_opts *o)
+{
+    turn_ctx x;
+    char prompt[96];
+    conc_worker w = {.x = &x, .ours = 1, .stream = o->profile_stream};
+    snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[o->profile_size]);
+    ms_buf_init(&w.out, MS_MAX_LLM_RESPONSE);
+    int ok = turn_ctx_open(&x, prompt, E.sized[o->profile_size]) == MS_OK;
+    w.c = x.c;
+    for (unsigned i = 0; ok && i < o->profile_turns; i++) {
+        ok = conc_one(&w) == MS_OK;
+    }
+    ms_buf_free(&w.out);
+    turn_ctx_close(&x);
+    return ok ? 0 : -1;
 }
 
 static int bench_concurrent(const bench_opts *o, bench_results *res)
@@ -724,6 +731,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
         } else if (v && strcmp(a, "--profile-turns") == 0 &&
                    parse_uint(v, 1, 100000, &o->profile_turns)) {
             i++;
+        } else if (strcmp(a, "--profile-stream") == 0) {
+            o->profile_stream = 1;
         } else if (v && strcmp(a, "--profile-size") == 0) {
             o->profile_size = strcmp(v, "1m") == 0 ? BENCH_SZ_1M : strcmp(v, "64k") == 0 ? BENCH_SZ_64K
                                                                                          : BENCH_SZ_1K;
@@ -741,7 +750,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                     "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
                     "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
                     "          [--hcl-paravisor PATH]\n"
-                    "          [--profile-turns N [--profile-size 1k|64k|1m]]\n"
+                    "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]]\n"
                     "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
                     argv[0]);

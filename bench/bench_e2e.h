@@ -16,6 +16,7 @@ typedef struct bench_opts {
     double conc_round_s; /* each side of a concurrency round */
     unsigned warmup;     /* turns of each side before a comparison */
     unsigned profile_turns, profile_size; /* --profile-turns N, --profile-size (BENCH_SZ_*) */
+    int profile_stream;                   /* --profile-stream */
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
