@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,12 +47,17 @@
 
 /* The gateway's streamed run: a reply of ten times REPLY (bench_e2e_gateway.c). */
 #define LONG_PROMPT "Tell the long story of the quarter."
+/* The sized replies' content: 1 KiB, 64 KiB, and 1 MiB less 1 KiB (the whole reply's JSON
+   must fit in one record, MS_MAX_RECORD_PLAINTEXT). */
+static const size_t SIZED_BYTES[BENCH_N_SIZES] = {1024, 64 * 1024, (1u << 20) - 1024};
+#define SIZED_PROMPT "Write the long answer number %zu, please."
 
 /* Everything started, so one function can stop it all. */
 static struct env {
     char dir[PATH_MAX], devkey[PATH_MAX], script[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX],
         key[PATH_MAX], openssl[PATH_MAX];
     uint8_t pk[MS_SIGN_PK_LEN];
+    char *sized[BENCH_N_SIZES]; /* the replies of the sized turns (NUL-terminated) */
     e2e_server sim, sup;
     e2e_proc tls;
     unsigned tls_port;
@@ -94,6 +100,26 @@ static int proc_mem_kib(pid_t pid, long *rss, long *hwm)
     return *rss > 0 ? 0 : -1;
 }
 
+/* CPU seconds (user + system) a process has used so far, its exited threads included. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], line[1024];
+    unsigned long ut = 0, st = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(line, 1, sizeof line - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    line[n] = '\0';
+    const char *p = strrchr(line, ')'); /* the command name may hold spaces */
+    /* after it: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) {
+        return 0.0;
+    }
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* --- turns: ms_client_turn against a direct POST to llm-sim ----------------------------------- */
 
 typedef struct turn_ctx {
@@ -101,9 +127,11 @@ typedef struct turn_ctx {
     ms_buf req, reply;
     ms_http_client *http;
     char url[96];
-    char body[512];
-    size_t body_len;
+    char body[512], body_stream[512]; /* what the bridge sends the engine, whole and streamed */
+    size_t body_len, body_stream_len;
     ms_buf resp;
+    const char *want; /* the reply's content on both sides */
+    size_t want_len;
 } turn_ctx;
 
 ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsigned n)
@@ -142,13 +170,13 @@ static ms_err turn_check(turn_ctx *x)
     ms_client_reply r;
     ms_err e = turn_ours(x, 1);
     if (e == MS_OK && (e = ms_client_reply_parse(x->reply.p, x->reply.len, 0, &r)) == MS_OK) {
-        int same = r.content_len == strlen(REPLY) && memcmp(r.content, REPLY, r.content_len) == 0;
+        int same = r.content_len == x->want_len && memcmp(r.content, x->want, r.content_len) == 0;
         ms_client_reply_free(&r);
         e = same ? MS_OK : MS_ERR_PAYLOAD;
     }
     if (e == MS_OK && (e = turn_base(x, 1)) == MS_OK) {
-        e = ms_buf_terminate(&x->resp) == MS_OK && strstr((char *)x->resp.p, REPLY) ? MS_OK
-                                                                                   : MS_ERR_PAYLOAD;
+        e = ms_buf_terminate(&x->resp) == MS_OK && strstr((char *)x->resp.p, x->want) ? MS_OK
+                                                                                      : MS_ERR_PAYLOAD;
     }
     return e;
 }
@@ -168,64 +196,90 @@ static int place(int pl)
     return 0;
 }
 
-/* Paired rounds of one placement: warm both, size the rounds, then ABBA. */
-static ms_err turn_rounds(const bench_opts *o, turn_ctx *x, bench_turn_res *t)
+/*
+ * Paired rounds of one placement: warm both, size the rounds (both sides of one last about
+ * round_s), then ABBA. Each side also counts the CPU of the server it exercises: the
+ * supervisor's for the secure turns, llm-sim's for the direct POSTs.
+ */
+static ms_err turn_rounds(const bench_opts *o, turn_ctx *x, double round_s, bench_turn_res *t)
 {
     ms_err e;
     double t0 = now_s();
-    if ((e = turn_base(x, 20)) != MS_OK || (e = turn_ours(x, 20)) != MS_OK) {
+    if ((e = turn_base(x, o->warmup)) != MS_OK || (e = turn_ours(x, o->warmup)) != MS_OK) {
         fail("turn warm-up", e);
         return e;
     }
-    double per = (now_s() - t0) / 20; /* one direct POST plus one secure turn */
-    unsigned iters = (unsigned)(o->turn_round_s / (per > 1e-6 ? per : 1e-6));
-    t->iters = iters < 5 ? 5 : iters; /* a round, both sides, lasts about turn_round_s */
+    double per = (now_s() - t0) / o->warmup; /* one direct POST plus one secure turn */
+    unsigned iters = (unsigned)(round_s / (per > 1e-6 ? per : 1e-6));
+    t->iters = iters < 5 ? 5 : iters;
     for (unsigned r = 0; r < o->rounds; r++) {
         for (int side = 0; side < 2; side++) {
             int ours = (side == 0) == (r % 2 == 1); /* ABBA: neither side always runs first */
-            double s0 = now_s();
+            pid_t server = ours ? E.sup.p.pid : E.sim.p.pid;
+            double c0 = proc_cpu_s(server), s0 = now_s();
             e = ours ? turn_ours(x, t->iters) : turn_base(x, t->iters);
             double dt = (now_s() - s0) / t->iters;
+            double cpu = (proc_cpu_s(server) - c0) / t->iters;
             if (e != MS_OK) {
                 fail(ours ? "secure turn" : "direct POST", e);
                 return e;
             }
             *(ours ? &t->ours_s[r] : &t->base_s[r]) = dt;
+            *(ours ? &t->sup_cpu[r] : &t->sim_cpu[r]) = cpu;
         }
     }
     t->done = 1;
     return MS_OK;
 }
 
+/* A client of each side for `prompt`, whose reply is `want`; both sides checked once. */
+static ms_err turn_ctx_open(turn_ctx *x, const char *prompt, const char *want)
+{
+    ms_err e;
+    memset(x, 0, sizeof *x);
+    ms_buf_init(&x->req, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x->reply, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x->resp, MS_MAX_LLM_RESPONSE);
+    x->want = want;
+    x->want_len = strlen(want);
+    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
+    snprintf(x->url, sizeof x->url, "http://127.0.0.1:%u/v1/chat/completions", E.sim.port);
+    /* What the bridge sends the engine for this request (common/llm/openai.c). */
+#define BODY_FMT "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}],\"stream\":%s}"
+    x->body_len = (size_t)snprintf(x->body, sizeof x->body, BODY_FMT, prompt, "false");
+    x->body_stream_len = (size_t)snprintf(x->body_stream, sizeof x->body_stream, BODY_FMT, prompt,
+                                          "true,\"stream_options\":{\"include_usage\":true}");
+#undef BODY_FMT
+    if ((e = ms_client_new(&x->c, &cc)) != MS_OK || (e = ms_http_client_new(&ho, &x->http)) != MS_OK ||
+        (e = ms_client_request_build(NULL, prompt, 0, -1.0, &x->req)) != MS_OK ||
+        (e = turn_check(x)) != MS_OK) {
+        fail("turn set-up", e);
+    }
+    return e;
+}
+
+static void turn_ctx_close(turn_ctx *x)
+{
+    ms_client_free(x->c);
+    ms_http_client_free(x->http);
+    ms_buf_free(&x->req);
+    ms_buf_free(&x->reply);
+    ms_buf_free(&x->resp);
+}
+
 static int bench_turns(const bench_opts *o, bench_results *res)
 {
     turn_ctx x;
-    ms_err e;
-    memset(&x, 0, sizeof x);
-    ms_buf_init(&x.req, MS_MAX_RECORD_PLAINTEXT);
-    ms_buf_init(&x.reply, MS_MAX_RECORD_PLAINTEXT);
-    ms_buf_init(&x.resp, MS_MAX_HTTP_BODY);
-    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
-    ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
-    snprintf(x.url, sizeof x.url, "http://127.0.0.1:%u/v1/chat/completions", E.sim.port);
-    /* What the bridge sends the engine for this request (common/llm/openai.c). */
-    int n = snprintf(x.body, sizeof x.body,
-                     "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}],"
-                     "\"stream\":false}",
-                     PROMPT);
-    x.body_len = (size_t)n;
     int rc = -1;
-    if ((e = ms_client_new(&x.c, &cc)) != MS_OK || (e = ms_http_client_new(&ho, &x.http)) != MS_OK ||
-        (e = ms_client_request_build(NULL, PROMPT, 0, -1.0, &x.req)) != MS_OK ||
-        (e = turn_check(&x)) != MS_OK) {
-        fail("turn set-up", e);
+    if (turn_ctx_open(&x, PROMPT, REPLY) != MS_OK) {
         goto out;
     }
     for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
         if (pl == BENCH_PL_SPLIT && g_cpus.n < 2) {
             continue; /* one CPU: nothing to split */
         }
-        if (place(pl) != 0 || (e = turn_rounds(o, &x, &res->turn[pl])) != MS_OK) {
+        if (place(pl) != 0 || turn_rounds(o, &x, o->turn_round_s, &res->turn[pl]) != MS_OK) {
             place(BENCH_PL_UNPINNED);
             goto out;
         }
@@ -233,11 +287,190 @@ static int bench_turns(const bench_opts *o, bench_results *res)
     place(BENCH_PL_UNPINNED);
     rc = 0;
 out:
-    ms_client_free(x.c);
-    ms_http_client_free(x.http);
-    ms_buf_free(&x.req);
-    ms_buf_free(&x.reply);
-    ms_buf_free(&x.resp);
+    turn_ctx_close(&x);
+    return rc;
+}
+
+/*
+ * Sized replies in the headline placement (split, or one_cpu on one CPU): each size its own
+ * client and prompt; the 1 KiB rounds last cpu_round_s (the CPU figure counts clock ticks).
+ */
+static int bench_sized(const bench_opts *o, bench_results *res)
+{
+    int pl = g_cpus.n < 2 ? BENCH_PL_ONE_CPU : BENCH_PL_SPLIT;
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        turn_ctx x;
+        char prompt[96];
+        snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[sz]);
+        res->sized_bytes[sz] = SIZED_BYTES[sz];
+        double round_s = sz == BENCH_SZ_1K ? o->cpu_round_s : o->turn_round_s;
+        int ok = turn_ctx_open(&x, prompt, E.sized[sz]) == MS_OK && place(pl) == 0 &&
+                 turn_rounds(o, &x, round_s, &res->sized[sz]) == MS_OK;
+        place(BENCH_PL_UNPINNED);
+        turn_ctx_close(&x);
+        if (!ok) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --- concurrency: N clients at once through the supervisor, against N straight to llm-sim --- */
+
+typedef struct conc_worker {
+    pthread_t th;
+    const turn_ctx *x; /* the request on both sides (read only) */
+    ms_client *c;      /* its own session */
+    ms_http_client *http;
+    ms_buf out;
+    int ours, stream;
+    double until;
+    unsigned n;
+    ms_err err;
+} conc_worker;
+
+static ms_err drop_piece(void *ctx, const char *text, size_t len)
+{
+    (void)ctx, (void)text, (void)len;
+    return MS_OK;
+}
+
+static ms_err drop_chunk(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx, (void)p, (void)n;
+    return MS_OK;
+}
+
+/* One turn of the worker's kind: secure or direct, whole or streamed. */
+static ms_err conc_one(conc_worker *w)
+{
+    const turn_ctx *x = w->x;
+    long status = 0;
+    ms_err e;
+    ms_buf_clear(&w->out);
+    if (w->ours) {
+        return w->stream ? ms_client_turn_stream(w->c, x->req.p, x->req.len, drop_piece, NULL,
+                                                 &w->out, NULL)
+                         : ms_client_turn(w->c, x->req.p, x->req.len, &w->out, NULL);
+    }
+    e = w->stream ? ms_http_post_stream(w->http, x->url, NULL, x->body_stream, x->body_stream_len,
+                                        &status, drop_chunk, NULL, NULL)
+                  : ms_http_post_json(w->http, x->url, NULL, x->body, x->body_len, &status, &w->out);
+    return e != MS_OK ? e : status == 200 ? MS_OK : MS_ERR_HTTP_STATUS;
+}
+
+static void *conc_run(void *arg)
+{
+    conc_worker *w = arg;
+    do {
+        w->err = conc_one(w);
+        w->n += w->err == MS_OK;
+    } while (w->err == MS_OK && now_s() < w->until);
+    return NULL;
+}
+
+/* Every worker on one side for `secs` (at least one turn each): turns per second, or -1. */
+static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, double secs)
+{
+    unsigned total = 0, started = 0;
+    double t0 = now_s();
+    for (; started < nw; started++) {
+        w[started].ours = ours;
+        w[started].stream = stream;
+        w[started].until = t0 + secs;
+        w[started].n = 0;
+        w[started].err = MS_OK;
+        if (pthread_create(&w[started].th, NULL, conc_run, &w[started]) != 0) {
+            w[started].err = MS_ERR_INTERNAL;
+            break;
+        }
+    }
+    ms_err e = MS_OK;
+    for (unsigned i = 0; i < nw; i++) {
+        if (i < started) {
+            pthread_join(w[i].th, NULL);
+        }
+        total += w[i].n;
+        e = e != MS_OK ? e : w[i].err;
+    }
+    double dt = now_s() - t0;
+    if (e != MS_OK) {
+        fail(ours ? "concurrent secure turn" : "concurrent direct POST", e);
+        return -1.0;
+    }
+    return total / dt;
+}
+
+/*
+ * --profile-turns N: N secure turns of one size and nothing else, untimed, for a profiler
+ * run on the supervisor (a --supervisor wrapper running it under callgrind or perf);
+ * --profile-stream: streamed turns (conc_one's).
+ */
+static int bench_profile(const bench_opts *o)
+{
+    turn_ctx x;
+    char prompt[96];
+    conc_worker w = {.x = &x, .ours = 1, .stream = o->profile_stream};
+    snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[o->profile_size]);
+    ms_buf_init(&w.out, MS_MAX_LLM_RESPONSE);
+    int ok = turn_ctx_open(&x, prompt, E.sized[o->profile_size]) == MS_OK;
+    w.c = x.c;
+    for (unsigned i = 0; ok && i < o->profile_turns; i++) {
+        ok = conc_one(&w) == MS_OK;
+    }
+    ms_buf_free(&w.out);
+    turn_ctx_close(&x);
+    return ok ? 0 : -1;
+}
+
+static int bench_concurrent(const bench_opts *o, bench_results *res)
+{
+    static conc_worker w[BENCH_CONC_CLIENTS];
+    turn_ctx x;
+    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
+    int rc = -1;
+    memset(w, 0, sizeof w);
+    if (turn_ctx_open(&x, PROMPT, REPLY) != MS_OK) {
+        goto out;
+    }
+    for (unsigned i = 0; i < BENCH_CONC_CLIENTS; i++) {
+        w[i].x = &x;
+        ms_buf_init(&w[i].out, MS_MAX_LLM_RESPONSE);
+        if (ms_client_new(&w[i].c, &cc) != MS_OK || ms_http_client_new(&ho, &w[i].http) != MS_OK) {
+            fail("concurrent set-up", MS_OK);
+            goto out;
+        }
+    }
+    res->conc_round_s = o->conc_round_s;
+    for (int k = 0; k < BENCH_N_CONC; k++) {
+        bench_conc_res *c = &res->conc[k];
+        int stream = k == BENCH_CONC_STREAM;
+        /* warm-up: every session opened, every connection made, both sides once */
+        if (conc_side(w, BENCH_CONC_CLIENTS, 1, stream, 0.0) < 0 ||
+            conc_side(w, BENCH_CONC_CLIENTS, 0, stream, 0.0) < 0) {
+            goto out;
+        }
+        for (unsigned r = 0; r < o->rounds; r++) {
+            for (int side = 0; side < 2; side++) {
+                int ours = (side == 0) == (r % 2 == 1); /* ABBA */
+                double rate = conc_side(w, BENCH_CONC_CLIENTS, ours, stream, o->conc_round_s);
+                if (rate < 0) {
+                    goto out;
+                }
+                *(ours ? &c->ours[r] : &c->base[r]) = rate;
+            }
+        }
+        c->done = 1;
+    }
+    rc = 0;
+out:
+    for (unsigned i = 0; i < BENCH_CONC_CLIENTS; i++) {
+        ms_client_free(w[i].c);
+        ms_http_client_free(w[i].http);
+        ms_buf_free(&w[i].out);
+    }
+    turn_ctx_close(&x);
     return rc;
 }
 
@@ -475,8 +708,9 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
     static char sup[PATH_MAX], sim[PATH_MAX], hcl[PATH_MAX];
-    *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .tls_secs = 2,
-                .sessions = 10000, .tpm_secs = 1.0, .src = MS_SOURCE_DIR};
+    *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .cpu_round_s = 1.0,
+                .conc_round_s = 0.5, .warmup = 20, .tls_secs = 2, .sessions = 10000,
+                .tpm_secs = 1.0, .src = MS_SOURCE_DIR};
     /* By default the programs are this one's neighbours in build/bin. */
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -500,6 +734,9 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->rounds = 3;
             o->hs_rounds = 1;
             o->turn_round_s = 0.02;
+            o->cpu_round_s = 0.1;
+            o->conc_round_s = 0.05;
+            o->warmup = 3;
             o->tls_secs = 1;
             o->sessions = 300;
             o->tpm_secs = 0.25;
@@ -509,6 +746,15 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                    parse_uint(v, 1, MAX_ROUNDS, &o->hs_rounds)) {
             i++;
         } else if (v && strcmp(a, "--sessions") == 0 && parse_uint(v, 1, 1000000, &o->sessions)) {
+            i++;
+        } else if (v && strcmp(a, "--profile-turns") == 0 &&
+                   parse_uint(v, 1, 100000, &o->profile_turns)) {
+            i++;
+        } else if (strcmp(a, "--profile-stream") == 0) {
+            o->profile_stream = 1;
+        } else if (v && strcmp(a, "--profile-size") == 0) {
+            o->profile_size = strcmp(v, "1m") == 0 ? BENCH_SZ_1M : strcmp(v, "64k") == 0 ? BENCH_SZ_64K
+                                                                                         : BENCH_SZ_1K;
             i++;
         } else if (v && strcmp(a, "--supervisor") == 0) {
             o->sup_bin = argv[++i];
@@ -523,6 +769,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                     "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
                     "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
                     "          [--hcl-paravisor PATH]\n"
+                    "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]]\n"
                     "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
                     argv[0]);
@@ -532,11 +779,54 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
     return 1;
 }
 
+/* n bytes of words, deterministic, nothing JSON escapes. */
+static char *sized_text(size_t n)
+{
+    static const char *const words[] = {"revenue", "grew", "over", "the", "quarter", "and",
+                                        "margins", "improved", "while", "costs", "rose"};
+    char *t = malloc(n + 1);
+    size_t len = 0;
+    for (unsigned i = 0; t && len < n; i++) {
+        const char *w = words[(i * 7u + i / 11u) % (sizeof words / sizeof words[0])];
+        size_t wl = strlen(w);
+        for (size_t j = 0; j <= wl && len < n; j++) {
+            t[len++] = j < wl ? w[j] : ' ';
+        }
+    }
+    if (t) {
+        t[n] = '\0';
+    }
+    return t;
+}
+
+/* The script: the 435-byte reply, the gateway's long reply (ten of it), then one rule per sized reply. */
+static int write_script(void)
+{
+    FILE *f = fopen(E.script, "w");
+    if (!f) {
+        return -1;
+    }
+    fprintf(f, "{\"rules\": [{\"contains\": \"quarterly report\", \"reply\": \"%s\"}", REPLY);
+    fprintf(f, ", {\"contains\": \"" LONG_PROMPT "\", \"reply\": \"%s %s %s %s %s %s %s %s %s %s\"}",
+            REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY);
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        char prompt[96];
+        snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[sz]);
+        E.sized[sz] = sized_text(SIZED_BYTES[sz]);
+        if (!E.sized[sz]) {
+            fclose(f);
+            return -1;
+        }
+        fprintf(f, ", {\"equals\": \"%s\", \"reply\": \"%s\"}", prompt, E.sized[sz]);
+    }
+    fputs("]}\n", f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 static int setup(const bench_opts *o)
 {
     ms_devkey k;
     int created;
-    char rules[8192];
     if (e2e_tmpdir_new("ms-bench-e2e", E.dir) != 0) {
         return -1;
     }
@@ -549,14 +839,10 @@ static int setup(const bench_opts *o)
         fprintf(stderr, "bench-e2e: no openssl program in PATH\n");
         return -1;
     }
-    snprintf(rules, sizeof rules,
-             "{\"rules\": [{\"contains\": \"quarterly report\", \"reply\": \"%s\"},\n"
-             "{\"contains\": \"" LONG_PROMPT "\", \"reply\": \"%s %s %s %s %s %s %s %s %s %s\"}]}\n",
-             REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY, REPLY);
     int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK;
     memcpy(E.pk, k.pk, sizeof E.pk);
     ms_devkey_wipe(&k);
-    if (!ok || e2e_file_write(E.script, rules) != 0 || e2e_http_global_init() != 0) {
+    if (!ok || write_script() != 0 || e2e_http_global_init() != 0) {
         fprintf(stderr, "bench-e2e: set-up failed in %s\n", E.dir);
         return -1;
     }
@@ -606,8 +892,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-e2e: %s\n", ms_err_str(MS_ERR_CRYPTO_INIT));
         return 1;
     }
+    if (o.profile_turns > 0) { /* nothing else: the profile is of these turns */
+        int prc = setup(&o) == 0 && start_stack(&o) == 0 && bench_profile(&o) == 0 ? 0 : 1;
+        prc |= e2e_server_stop(&E.sup, 60000) != 0;
+        e2e_server_stop(&E.sim, 5000);
+        bench_comp_stop();
+        bench_tpm_stop();
+        bench_tdx_stop();
+        e2e_proc_kill_all();
+        for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+            free(E.sized[sz]);
+        }
+        if (E.dir[0]) {
+            e2e_tmpdir_remove(E.dir);
+        }
+        return prc;
+    }
     int rc = setup(&o) == 0 && start_stack(&o) == 0 && bench_turns(&o, &res) == 0 &&
                      gateway_run(&o, &res) == 0 &&
+                     bench_sized(&o, &res) == 0 && bench_concurrent(&o, &res) == 0 &&
                      bench_handshakes(&o, &res) == 0 && tpm_handshakes(&o, &res) == 0
                  ? 0
                  : 1;
@@ -631,6 +934,9 @@ int main(int argc, char **argv)
         if (o.json) {
             bench_print_json(&o, &res);
         }
+    }
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        free(E.sized[sz]);
     }
     if (E.dir[0] && !getenv("MS_BENCH_KEEP")) {
         e2e_tmpdir_remove(E.dir);

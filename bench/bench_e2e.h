@@ -16,6 +16,11 @@ typedef struct bench_opts {
     unsigned rounds;    /* turn rounds */
     unsigned hs_rounds; /* handshake rounds */
     double turn_round_s;
+    double cpu_round_s;  /* the 1 KiB rounds (CPU ticks) */
+    double conc_round_s; /* each side of a concurrency round */
+    unsigned warmup;     /* turns of each side before a comparison */
+    unsigned profile_turns, profile_size; /* --profile-turns N, --profile-size (BENCH_SZ_*) */
+    int profile_stream;                   /* --profile-stream */
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
@@ -36,6 +41,9 @@ extern const char *const bench_placement_names[BENCH_N_PLACEMENTS];
 
 typedef struct bench_turn_res {
     double ours_s[MAX_ROUNDS], base_s[MAX_ROUNDS]; /* per operation, per round */
+    /* CPU seconds per operation, per round (/proc/<pid>/stat, utime + stime): the
+       supervisor's during the secure side, llm-sim's during the direct side */
+    double sup_cpu[MAX_ROUNDS], sim_cpu[MAX_ROUNDS];
     unsigned iters;
     int done;
 } bench_turn_res;
@@ -55,6 +63,21 @@ ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsign
 
 int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
                   const char *prompt, const char *long_prompt, bench_gw_res *r);
+/*
+ * Turns whose reply has a given size (one llm-sim rule each), in the headline placement:
+ * 1 KiB (its rounds last longer: the CPU figure counts clock ticks), 64 KiB, and the
+ * largest reply one record holds.
+ */
+enum { BENCH_SZ_1K, BENCH_SZ_64K, BENCH_SZ_1M, BENCH_N_SIZES };
+extern const char *const bench_size_names[BENCH_N_SIZES];
+
+/* N clients at once, each its own session (ours) or connection (direct): turns per second. */
+#define BENCH_CONC_CLIENTS 16u
+enum { BENCH_CONC_WHOLE, BENCH_CONC_STREAM, BENCH_N_CONC };
+typedef struct bench_conc_res {
+    double ours[MAX_ROUNDS], base[MAX_ROUNDS]; /* turns per second, per round */
+    int done;
+} bench_conc_res;
 
 typedef struct bench_results {
     bench_turn_res turn[BENCH_N_PLACEMENTS];
@@ -73,6 +96,10 @@ typedef struct bench_results {
     double hs_comp_dev[MAX_ROUNDS], hs_comp_fast[MAX_ROUNDS];
     int comp_done;
     bench_gw_res gw;
+    bench_turn_res sized[BENCH_N_SIZES];
+    size_t sized_bytes[BENCH_N_SIZES]; /* the reply's content */
+    bench_conc_res conc[BENCH_N_CONC];
+    double conc_round_s;
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
@@ -152,6 +179,8 @@ const char *bench_tdx_skipped(void);
 double bench_median(const double *v, unsigned n);
 /* Median over rounds of a[i] / b[i]: each round's two sides ran back to back. */
 double bench_paired(const double *a, const double *b, unsigned n);
+/* The smallest and largest a[i] / b[i] (the spread around bench_paired). */
+void bench_spread(const double *a, const double *b, unsigned n, double *lo, double *hi);
 
 /* The table people read; the one JSON object (stdout) for scripts and CTest. */
 void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r);

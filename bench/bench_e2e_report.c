@@ -5,6 +5,7 @@
 #include <string.h>
 
 const char *const bench_placement_names[BENCH_N_PLACEMENTS] = {"one_cpu", "split", "unpinned"};
+const char *const bench_size_names[BENCH_N_SIZES] = {"1k", "64k", "1m"};
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -27,6 +28,62 @@ double bench_paired(const double *a, const double *b, unsigned n)
         r[i] = a[i] / b[i];
     }
     return bench_median(r, n);
+}
+
+void bench_spread(const double *a, const double *b, unsigned n, double *lo, double *hi)
+{
+    *lo = *hi = n > 0 ? a[0] / b[0] : 0.0;
+    for (unsigned i = 1; i < n; i++) {
+        double r = a[i] / b[i];
+        *lo = r < *lo ? r : *lo;
+        *hi = r > *hi ? r : *hi;
+    }
+}
+
+/* A ratio of two sides measured in the same rounds: median of the paired ratios, spread. */
+typedef struct pair_fig {
+    double ratio, lo, hi;
+    double ours, base; /* medians of each side */
+} pair_fig;
+
+static pair_fig pair_of(const double *ours, const double *base, unsigned n)
+{
+    pair_fig f = {.ratio = bench_paired(ours, base, n), .ours = bench_median(ours, n),
+                  .base = bench_median(base, n)};
+    bench_spread(ours, base, n, &f.lo, &f.hi);
+    return f;
+}
+
+/*
+ * The supervisor's CPU per secure 1 KiB turn over llm-sim's per direct request. /proc counts
+ * clock ticks (10 ms): when a round saw no tick on either side (short --quick rounds) the
+ * figure is the ratio of the totals over all rounds instead, and *paired says so.
+ */
+static pair_fig cpu_fig(const bench_opts *o, const bench_results *r, int *paired)
+{
+    const bench_turn_res *t = &r->sized[BENCH_SZ_1K];
+    double so = 0, sb = 0;
+    *paired = 1;
+    for (unsigned i = 0; i < o->rounds; i++) {
+        *paired = *paired && t->sup_cpu[i] > 0 && t->sim_cpu[i] > 0;
+        so += t->sup_cpu[i];
+        sb += t->sim_cpu[i];
+    }
+    if (*paired) {
+        return pair_of(t->sup_cpu, t->sim_cpu, o->rounds);
+    }
+    double q = sb > 0 ? so / sb : 0.0;
+    return (pair_fig){.ratio = q, .lo = q, .hi = q, .ours = so / o->rounds, .base = sb / o->rounds};
+}
+
+static pair_fig sized_fig(const bench_opts *o, const bench_results *r, int sz)
+{
+    return pair_of(r->sized[sz].ours_s, r->sized[sz].base_s, o->rounds);
+}
+
+static pair_fig conc_fig(const bench_opts *o, const bench_results *r, int k)
+{
+    return pair_of(r->conc[k].ours, r->conc[k].base, o->rounds);
 }
 
 static double turn_med(const bench_turn_res *t, unsigned n, int ours)
@@ -109,6 +166,28 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
                 ours / base, bench_paired(t->ours_s, t->base_s, o->rounds),
                 pl == headline(r) ? "   (target <= 2.3; headline)" : "");
     }
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        pair_fig p = sized_fig(o, r, sz);
+        char label[64];
+        snprintf(label, sizeof label, "turn vs direct POST, %zu-byte reply", r->sized_bytes[sz]);
+        fprintf(f, "%-46s %9.1f us %9.1f us %8.3f %8.3f   [%.3f .. %.3f]%s\n", label, p.ours * 1e6,
+                p.base * 1e6, p.ours / p.base, p.ratio, p.lo, p.hi,
+                sz == BENCH_SZ_1K ? "" : "   (target <= 2.0)");
+    }
+    int cpu_paired;
+    pair_fig cpu = cpu_fig(o, r, &cpu_paired);
+    fprintf(f, "%-46s %9.1f us %9.1f us %8s %8.3f   [%.3f .. %.3f] (target <= 1.5)%s\n",
+            "CPU: supervisor per turn vs llm-sim per POST", cpu.ours * 1e6, cpu.base * 1e6, "",
+            cpu.ratio, cpu.lo, cpu.hi, cpu_paired ? "" : " (totals: too few ticks per round)");
+    for (int k = 0; k < BENCH_N_CONC; k++) {
+        pair_fig p = conc_fig(o, r, k);
+        char label[64];
+        snprintf(label, sizeof label, "%u clients at once vs direct%s", BENCH_CONC_CLIENTS,
+                 k == BENCH_CONC_STREAM ? ", streamed" : "");
+        fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   [%.3f .. %.3f] (target >= %.1f)\n",
+                label, p.ours, p.base, p.ours / p.base, p.ratio, p.lo, p.hi,
+                k == BENCH_CONC_STREAM ? 0.8 : 0.6);
+    }
     fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   (target >= 1.0)\n",
             "handshakes vs new TLS 1.3 connections", hs, tw, hs / tw,
             bench_paired(r->hs_ours, r->tls_wall, o->hs_rounds));
@@ -144,6 +223,17 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
                "scheduler's choice.\n",
             o->rounds, r->turn[0].iters, r->turn[1].iters, r->turn[2].iters, r->reply_bytes,
             r->cpu_a, r->cpu_a, r->cpu_b);
+    fprintf(f, "sized replies: %u rounds in the headline placement, %u/%u/%u turns per side "
+               "(the %zu-byte rounds last %.2f s: CPU is counted in clock ticks); [lo .. hi] is the "
+               "spread of the paired ratios. CPU: utime + stime from /proc/<pid>/stat of the "
+               "supervisor over the secure side, of llm-sim over the direct side, per turn.\n",
+            o->rounds, r->sized[0].iters, r->sized[1].iters, r->sized[2].iters,
+            r->sized_bytes[BENCH_SZ_1K], o->cpu_round_s);
+    fprintf(f, "concurrency: %u rounds of %.2f s per side, unpinned; %u threads, each its own "
+               "session (ours: ms_client_turn / ms_client_turn_stream) or its own kept-alive "
+               "connection to llm-sim (direct: the same body the bridge sends), %zu-byte reply; "
+               "turns per second of all threads together.\n",
+            o->rounds, r->conc_round_s, BENCH_CONC_CLIENTS, r->reply_bytes);
     fprintf(f, "handshakes: %u rounds; ours = ms_client_connect on one kept-alive HTTPS connection "
                "(ServerHello, every 7.3 check, FAST dev-key evidence checked (verified once per "
                "static key, then recognised by the client's FAST cache), TLS key bound); the "
@@ -213,6 +303,40 @@ static void print_json_gateway(const bench_opts *o, const bench_gw_res *g)
            g->iters, sg * 1e3, sd * 1e3, g->stream_bytes);
 }
 
+static void print_json_pair(const char *name, const pair_fig *p, const char *unit, double scale)
+{
+    printf("\"%s\": {\"ratio_paired\": %.4f, \"min\": %.4f, \"max\": %.4f, \"secure_%s\": %.1f, "
+           "\"direct_%s\": %.1f}, ",
+           name, p->ratio, p->lo, p->hi, unit, p->ours * scale, unit, p->base * scale);
+}
+
+/* Issue 15's figures: each a paired median; the details (spread, both sides) after them. */
+static void print_json_perf(const bench_opts *o, const bench_results *r)
+{
+    int cpu_paired;
+    pair_fig cpu = cpu_fig(o, r, &cpu_paired), r64 = sized_fig(o, r, BENCH_SZ_64K),
+             r1m = sized_fig(o, r, BENCH_SZ_1M), c16 = conc_fig(o, r, BENCH_CONC_WHOLE),
+             c16s = conc_fig(o, r, BENCH_CONC_STREAM), r1k = sized_fig(o, r, BENCH_SZ_1K);
+    printf("\"reply_64k_vs_direct\": %.4f, \"reply_1m_vs_direct\": %.4f, "
+           "\"concurrent16_vs_direct\": %.4f, \"concurrent16_stream_vs_direct\": %.4f, "
+           "\"supervisor_cpu_per_turn_vs_engine\": %.4f, ",
+           r64.ratio, r1m.ratio, c16.ratio, c16s.ratio, cpu.ratio);
+    printf("\"perf\": {\"rounds\": %u, ", o->rounds);
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        char name[32];
+        const pair_fig *p = sz == BENCH_SZ_1K ? &r1k : sz == BENCH_SZ_64K ? &r64 : &r1m;
+        snprintf(name, sizeof name, "reply_%s", bench_size_names[sz]);
+        print_json_pair(name, p, "us", 1e6);
+    }
+    print_json_pair("concurrent16", &c16, "per_s", 1.0);
+    print_json_pair("concurrent16_stream", &c16s, "per_s", 1.0);
+    print_json_pair("cpu_per_turn", &cpu, "us", 1e6);
+    printf("\"cpu_paired\": %s, \"reply_bytes\": [%zu, %zu, %zu], \"clients\": %u, "
+           "\"conc_secs_per_side\": %.2f}, ",
+           cpu_paired ? "true" : "false", r->sized_bytes[0], r->sized_bytes[1], r->sized_bytes[2],
+           BENCH_CONC_CLIENTS, r->conc_round_s);
+}
+
 void bench_print_json(const bench_opts *o, const bench_results *r)
 {
     const bench_turn_res *t = &r->turn[headline(r)];
@@ -239,6 +363,7 @@ void bench_print_json(const bench_opts *o, const bench_results *r)
                bench_tdx_skipped() ? bench_tdx_skipped() : "failed");
     }
     print_json_gateway(o, &r->gw);
+    print_json_perf(o, r);
     printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu, ",
            bench_placement_names[headline(r)], o->rounds, r->reply_bytes);
     for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {

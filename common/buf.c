@@ -54,10 +54,11 @@ ms_err ms_buf_reserve(ms_buf *b, size_t extra)
     if (need <= b->cap) {
         return MS_OK;
     }
-    size_t ncap = b->cap ? b->cap : 64;
-    while (ncap < need) {
-        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-    }
+    /* Doubling keeps appends amortised; a reservation past double is made exactly, so a
+       buffer sized once (a declared length, a reply's exact size) has no untouched half
+       to fault in and wipe. */
+    size_t ncap = b->cap < 32 ? 64 : b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
+    ncap = ncap < need ? need : ncap;
     size_t limit = b->max < SIZE_MAX ? b->max + 1 : SIZE_MAX;
     if (ncap > limit) {
         ncap = limit;

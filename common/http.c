@@ -194,6 +194,15 @@ static ms_err take_bytes(ms_http_xfer *x, const uint8_t *p, size_t n)
     ENSURE(n <= x->max_response - x->total, MS_ERR_HTTP_BODY);
     x->total += n;
     if (x->resp != NULL) {
+        curl_off_t cl = -1;
+        /* A declared length is reserved at the first bytes: one allocation, no growth by
+           doubling (each growth a copy and a wipe). Larger than the cap: the append says so. */
+        if (x->total == n && curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+                                 CURLE_OK &&
+            cl > 0 && (uint64_t)cl <= x->resp->max - x->resp->len) {
+            ms_err r = ms_buf_reserve(x->resp, (size_t)cl);
+            (void)r; /* out of memory: the append reports it */
+        }
         ms_err e = ms_buf_append(x->resp, p, n);
         return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
     }

@@ -61,11 +61,35 @@ static size_t utf8_len(const uint8_t *p, size_t avail)
     return n;
 }
 
+size_t ms_json_plain_run_(const uint8_t *p, size_t len, bool ascii)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        /* a byte < 0x20, or one equal to '"' or '\\', sets a high bit (exact: any such byte) */
+        uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b);
+        if ((hit | (ascii ? w : 0)) & highs) {
+            break;
+        }
+    }
+    while (i < len && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (!ascii || p[i] < 0x80)) {
+        i++;
+    }
+    return i;
+}
+
 /* UTF-8 without NUL bytes: what a cJSON string can hold faithfully. */
 bool ms_json_text_ok_(const char *s, size_t len)
 {
     const uint8_t *p = (const uint8_t *)s;
     for (size_t i = 0; i < len;) {
+        i += ms_json_plain_run_(p + i, len - i, true); /* plain ASCII: the usual text */
+        if (i == len) {
+            break;
+        }
         size_t n = utf8_len(p + i, len - i);
         if (n == 0 || p[i] == 0) {
             return false;
@@ -115,6 +139,11 @@ static ms_err lex_string(struct lex *lx)
     lx->i++; /* opening quote */
     while (lx->i < lx->len) {
         uint8_t c = lx->p[lx->i];
+        size_t run = ms_json_plain_run_(lx->p + lx->i, lx->len - lx->i, true);
+        if (run > 0) { /* plain ASCII: the usual text */
+            lx->i += run;
+            continue;
+        }
         if (c == '"') {
             lx->i++;
             return MS_OK;

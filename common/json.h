@@ -221,4 +221,15 @@ MS_MUST_CHECK ms_err ms_json_add_null(ms_json_wval parent, const char *key);
  */
 MS_MUST_CHECK ms_err ms_json_add_value(ms_json_wval parent, const char *key, ms_json_val v);
 
+/*
+ * ---- Writing a string literal straight into a buffer (hot paths, no tree) -------------
+ * ms_json_str_size: the bytes of s (len bytes, UTF-8 without NUL, else MS_ERR_ARG) as a JSON
+ * string literal, quotes included, escaped as the builder prints it (\" \\ \b \f \n \r \t,
+ * other controls as \u00xx). ms_json_put_str appends that literal to out; the caller reserves
+ * its size first (ms_buf_reserve): with less room it is MS_ERR_OUT_SPACE and out is left as
+ * it was, so one reservation covers a whole document and nothing is copied twice.
+ */
+MS_MUST_CHECK ms_err ms_json_str_size(const char *s, size_t len, size_t *size);
+MS_MUST_CHECK ms_err ms_json_put_str(ms_buf *out, const char *s, size_t len, size_t size);
+
 #endif

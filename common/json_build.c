@@ -236,3 +236,83 @@ ms_err ms_json_add_value(ms_json_wval parent, const char *key, ms_json_val v)
         return MS_ERR_ARG; /* an absent view */
     }
 }
+
+/* ---- String literals written in place ---------------------------------------------------- */
+
+/* The escape of byte c (builder's spelling), or NULL when c stands for itself. */
+static const char *short_escape(uint8_t c)
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return NULL;
+    }
+}
+
+ms_err ms_json_str_size(const char *s, size_t len, size_t *size)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = 2;
+    *size = 0;
+    ENSURE(s != NULL || len == 0, MS_ERR_ARG);
+    ENSURE(len < SIZE_MAX / 6 - 2 && ms_json_text_ok_(s, len), MS_ERR_ARG);
+    for (size_t i = 0; i < len;) {
+        size_t run = ms_json_plain_run_(p + i, len - i, false);
+        n += run;
+        i += run;
+        if (i < len) {
+            n += short_escape(p[i]) ? 2 : 6;
+            i++;
+        }
+    }
+    *size = n;
+    return MS_OK;
+}
+
+ms_err ms_json_put_str(ms_buf *out, const char *s, size_t len, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = (const uint8_t *)s;
+    ENSURE(s != NULL || len == 0, MS_ERR_ARG);
+    ENSURE(out->p != NULL && size >= 2 && size <= out->cap - out->len, MS_ERR_OUT_SPACE);
+    uint8_t *start = out->p + out->len, *d = start, *end = start + size - 1; /* before '"' */
+    *d++ = '"';
+    for (size_t i = 0; i < len && d <= end;) {
+        size_t run = ms_json_plain_run_(p + i, len - i, false);
+        if (run > 0) {
+            if (run > (size_t)(end - d)) {
+                d = end + 1; /* no room: size was not this string's */
+                break;
+            }
+            memcpy(d, p + i, run);
+            d += run;
+            i += run;
+            continue;
+        }
+        const char *esc = short_escape(p[i]);
+        if (esc != NULL && end - d >= 2) {
+            memcpy(d, esc, 2);
+            d += 2;
+        } else if (esc == NULL && end - d >= 6) {
+            memcpy(d, "\\u00", 4);
+            d[4] = (uint8_t)hex[p[i] >> 4];
+            d[5] = (uint8_t)hex[p[i] & 15];
+            d += 6;
+        } else {
+            d = end + 1;
+        }
+        i++;
+    }
+    if (d != end) {
+        ms_wipe(start, (size_t)(d - start < end - start ? d - start : end - start)); /* the text written so far */
+        return MS_ERR_ARG;
+    }
+    *d = '"';
+    out->len += size;
+    return MS_OK;
+}

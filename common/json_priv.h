@@ -19,6 +19,13 @@ struct ms_json_builder {
 /* UTF-8 without NUL bytes: what a cJSON string can hold faithfully. */
 bool ms_json_text_ok_(const char *s, size_t len);
 
+/*
+ * How many bytes from p a JSON string holds as they are: no control byte, '"' or '\\'
+ * (with `ascii`, no byte >= 0x80 either). Eight bytes a step where it can: the hot loops of
+ * the lexer and the string writer (long replies are mostly such runs).
+ */
+size_t ms_json_plain_run_(const uint8_t *p, size_t len, bool ascii);
+
 /* The whole of `text` is one RFC 8259 number token (what the parser accepts). */
 bool ms_json_number_ok_(const char *text);
 

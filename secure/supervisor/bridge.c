@@ -13,6 +13,7 @@
 #include "common/llm/chat.h"
 #include "common/log.h"
 #include "common/llm/pool.h"
+#include "secure/suite.h"
 
 #define POOL_MAX 32u
 #define MAX_TURN_MESSAGES 256u
@@ -309,22 +310,41 @@ static ms_err build_error(ms_err e, const ms_chat_result *res, ms_buf *out)
     return r;
 }
 
+/*
+ * {"ok":true,"content":...,"finish_reason":...,"usage":{...}} written straight into reply:
+ * its exact size first, one reservation (with MS_TAG_LEN spare: the caller seals in place),
+ * then one pass from the engine's text to the reply. At most MS_MAX_RECORD_PLAINTEXT bytes.
+ */
 static ms_err build_ok(const ms_chat_result *res, int with_content, ms_buf *out)
 {
-    ms_json_builder *b;
-    ms_json_wval root, usage;
-    TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &root));
-    ms_err r = ms_json_add_bool(root, "ok", true);
+    char usage[96];
+    size_t content = 0, finish;
+    TRY(ms_json_str_size(res->finish_reason, strlen(res->finish_reason), &finish));
     if (with_content) {
-        r = r ? r : ms_json_add_str(root, "content", (const char *)res->content.p, res->content.len);
+        TRY(ms_json_str_size((const char *)res->content.p, res->content.len, &content));
     }
-    r = r ? r : ms_json_add_cstr(root, "finish_reason", res->finish_reason);
-    r = r ? r : ms_json_add_obj(root, "usage", &usage);
-    r = r ? r : ms_json_add_u64(usage, "prompt_tokens", res->prompt_tokens);
-    r = r ? r : ms_json_add_u64(usage, "completion_tokens", res->completion_tokens);
-    r = r ? r : ms_json_builder_print(b, out);
-    ms_json_builder_free(b);
-    return r;
+    int u = snprintf(usage, sizeof usage,
+                     ",\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu}}",
+                     (unsigned long long)res->prompt_tokens,
+                     (unsigned long long)res->completion_tokens);
+    static const char head[] = "{\"ok\":true", ck[] = ",\"content\":", fk[] = ",\"finish_reason\":";
+    size_t total = sizeof head - 1 + (with_content ? sizeof ck - 1 + content : 0) + sizeof fk - 1 +
+                   finish + (size_t)u;
+    ENSURE(total <= MS_MAX_RECORD_PLAINTEXT, MS_ERR_CAP_EXCEEDED);
+    TRY(ms_buf_reserve(out, total + MS_TAG_LEN));
+    size_t mark = out->len;
+    ms_err e = ms_buf_append(out, head, sizeof head - 1);
+    if (e == MS_OK && with_content && (e = ms_buf_append(out, ck, sizeof ck - 1)) == MS_OK) {
+        e = ms_json_put_str(out, (const char *)res->content.p, res->content.len, content);
+    }
+    e = e ? e : ms_buf_append(out, fk, sizeof fk - 1);
+    e = e ? e : ms_json_put_str(out, res->finish_reason, strlen(res->finish_reason), finish);
+    e = e ? e : ms_buf_append(out, usage, (size_t)u);
+    if (e != MS_OK) {
+        ms_err s2 = ms_buf_shrink(out, out->len - mark);
+        (void)s2;
+    }
+    return e;
 }
 
 ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,

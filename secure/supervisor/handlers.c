@@ -375,18 +375,34 @@ static void handle_finish(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LE
     ms_sessions_release(sup->sessions, s);
 }
 
+/*
+ * The reply's JSON, written after room for the record header, sealed where it lies: the
+ * ciphertext overwrites the plaintext (so it needs no wipe), and the buffer becomes the
+ * HTTP body without a copy. A failed seal leaves the plaintext to the wipe of reply.
+ */
+static ms_err seal_in_place(ms_session *s, uint32_t msg_id, ms_buf *reply)
+{
+    size_t n = 0;
+    TRY(ms_buf_reserve(reply, MS_TAG_LEN)); /* the bridge left this room: no growth */
+    TRY(ms_channel_seal(s->chan, MS_REC_MSG, msg_id, 0, reply->p + MS_REC_HEADER_LEN,
+                        reply->len - MS_REC_HEADER_LEN, reply->p, reply->cap, &n));
+    reply->len = n;
+    return MS_OK;
+}
+
 /* §12.1 request: open, ask the engine without holding the lock, seal the reply. */
 static void handle_request(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN],
                            const uint8_t *body, size_t len, ms_sup_reply *r)
 {
     ms_record_info info;
     ms_buf pt, reply;
+    uint8_t *hdr;
     ms_session *s = ms_sup_session(sup, sid, r);
     if (!s) {
         return;
     }
     ms_buf_init(&pt, MS_MAX_RECORD_PLAINTEXT);
-    ms_buf_init(&reply, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&reply, ms_record_size(MS_MAX_RECORD_PLAINTEXT));
     pthread_mutex_lock(&s->lock);
     ms_err e = ms_sup_open_body(s, body, len, MS_REC_MSG, &info, &pt);
     if (e != MS_OK) {
@@ -394,15 +410,23 @@ static void handle_request(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_L
     }
     s->requests += e == MS_OK;
     pthread_mutex_unlock(&s->lock);
-    if (e == MS_OK) {
+    if (e == MS_OK && (e = ms_buf_extend(&reply, MS_REC_HEADER_LEN, &hdr)) != MS_OK) {
+        ms_sup_fail(r, 500, e);
+    } else if (e == MS_OK) {
         e = ms_bridge_turn(sup->bridge, pt.p, pt.len, 0, NULL, NULL, &reply);
+        ms_buf_free(&pt); /* the request's plaintext: wiped as soon as the engine has it */
         r->cause = e; /* a bad payload still gets a sealed bad_request reply */
+        size_t pt_len = reply.len - MS_REC_HEADER_LEN;
         pthread_mutex_lock(&s->lock);
-        ms_buf_clear(&r->body);
-        e = ms_channel_seal_buf(s->chan, MS_REC_MSG, info.msg_id, 0, reply.p, reply.len, &r->body);
+        e = seal_in_place(s, info.msg_id, &reply);
         s->records_out += e == MS_OK;
-        s->bytes_out += e == MS_OK ? reply.len : 0;
+        s->bytes_out += e == MS_OK ? pt_len : 0;
         pthread_mutex_unlock(&s->lock);
+        if (e == MS_OK) {
+            ms_buf_free(&r->body);
+            r->body = reply; /* ciphertext only, handed over */
+            ms_buf_init(&reply, 0);
+        }
         r->status = e == MS_OK ? 200 : 500;
         r->content_type = "application/octet-stream";
     }

@@ -106,6 +106,12 @@ static void stream_free(void *cls)
     free(sc);
 }
 
+/* A reply body handed to libmicrohttpd: nothing secret is left in it (see queue_reply). */
+static void free_body(void *p)
+{
+    free(p);
+}
+
 static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup_reply *r,
                                    ms_sup_stream *st)
 {
@@ -118,9 +124,17 @@ static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup
             resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader,
                                                      sc, stream_free);
         }
+    } else if (r->body.p == NULL) {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     } else {
-        resp = MHD_create_response_from_buffer(r->body.len, r->body.p ? r->body.p : (void *)"",
-                                               MHD_RESPMEM_MUST_COPY);
+        /* No copy: the body (ciphertext, or a public handshake or error text) is handed
+           over, and freed with free_body once sent. */
+        resp = MHD_create_response_from_buffer_with_free_callback(r->body.len, r->body.p,
+                                                                   free_body);
+        if (resp) {
+            rq->out_len = r->body.len;
+            ms_buf_init(&r->body, 0);
+        }
     }
     if (!resp) {
         ms_sup_stream_free(st);
@@ -135,7 +149,7 @@ static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
     rq->status = r->status;
-    rq->out_len = st ? 0 : r->body.len;
+    rq->out_len = st ? 0 : rq->out_len;
     rq->streamed = st != NULL;
     memcpy(rq->sid_prefix, r->sid_prefix, sizeof rq->sid_prefix);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
@@ -173,6 +187,10 @@ static enum MHD_Result on_headers(struct MHD_Connection *c, const char *url, con
         if (errno || *end || end == cl || n > cap) {
             return queue_simple(c, rq, 413, NULL, 0); /* before a byte of the body is read */
         }
+        /* The whole declared body at once: no growth by doubling, no copies to wipe. A
+           failure here is retried (and reported) by the appends. */
+        ms_err e = ms_buf_reserve(&rq->body, (size_t)n);
+        (void)e;
     }
     return MHD_YES;
 }

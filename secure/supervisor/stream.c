@@ -26,26 +26,27 @@ struct ms_sup_stream {
     int cancel;
 };
 
-/* Seal one stream record under the session lock and queue it (waiting if the reader lags). */
+/*
+ * Seal one stream record straight into the queue (waiting first while the reader lags):
+ * no record buffer per piece, no copy. Locks: the queue's, then the session's for the seal
+ * (nothing takes them the other way round).
+ */
 static ms_err push(ms_sup_stream *st, const uint8_t *p, size_t n, int final)
 {
-    ms_buf rec;
-    ms_buf_init(&rec, MS_MAX_RECORD_PLAINTEXT + MS_REC_OVERHEAD);
-    pthread_mutex_lock(&st->s->lock);
-    ms_err err = ms_stream_tx_seal(&st->tx, st->s->chan, p, n, final, &rec);
-    st->s->records_out += err == MS_OK;
-    st->s->bytes_out += err == MS_OK ? n : 0;
-    pthread_mutex_unlock(&st->s->lock);
+    ms_err err = MS_ERR_IO;
     pthread_mutex_lock(&st->mu);
-    while (err == MS_OK && !st->cancel && st->q.len - st->off > QUEUE_HIGH) {
+    while (!st->cancel && st->q.len - st->off > QUEUE_HIGH) {
         pthread_cond_wait(&st->cv, &st->mu);
     }
-    if (err == MS_OK) {
-        err = st->cancel ? MS_ERR_IO : ms_buf_append(&st->q, rec.p, rec.len);
+    if (!st->cancel) {
+        pthread_mutex_lock(&st->s->lock);
+        err = ms_stream_tx_seal(&st->tx, st->s->chan, p, n, final, &st->q);
+        st->s->records_out += err == MS_OK;
+        st->s->bytes_out += err == MS_OK ? n : 0;
+        pthread_mutex_unlock(&st->s->lock);
     }
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
-    ms_buf_free(&rec);
     return err;
 }
 

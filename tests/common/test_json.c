@@ -670,6 +670,57 @@ static void test_builder_exact_text(void)
     ms_json_builder_free(b);
 }
 
+/* ms_json_put_str writes what the builder prints for the same string, in place. */
+static void test_put_str(void)
+{
+    static const char text[] = "plain \"q\" \\ /\b\f\n\r\t\x01\x1f caf\xc3\xa9 \xf0\x9f\x98\x80 end";
+    ms_json_builder *b = NULL;
+    ms_json_wval root;
+    ms_buf want, out;
+    size_t size, other;
+    ms_buf_init(&want, 1024);
+    ms_buf_init(&out, 1024);
+    CHECK_OK(ms_json_builder_new(MS_JSON_ARRAY, &b, &root));
+    CHECK_OK(ms_json_add_str(root, NULL, text, sizeof text - 1));
+    CHECK_OK(ms_json_builder_print(b, &want)); /* ["..."] */
+    CHECK_OK(ms_json_str_size(text, sizeof text - 1, &size));
+    CHECK(size == want.len - 2);
+    CHECK_ERR(ms_json_put_str(&out, text, sizeof text - 1, size), MS_ERR_OUT_SPACE); /* no room */
+    CHECK_OK(ms_buf_append(&out, "x", 1));
+    CHECK_OK(ms_buf_reserve(&out, size));
+    CHECK_OK(ms_json_put_str(&out, text, sizeof text - 1, size));
+    CHECK(out.len == 1 + size && memcmp(out.p + 1, want.p + 1, size) == 0);
+    /* a size that is not this string's: nothing appended, and what was written is wiped */
+    CHECK_OK(ms_json_str_size("ab", 2, &other));
+    CHECK_OK(ms_buf_reserve(&out, size + 8));
+    size_t len = out.len;
+    CHECK_ERR(ms_json_put_str(&out, text, sizeof text - 1, other), MS_ERR_ARG);
+    CHECK_ERR(ms_json_put_str(&out, "ab", 2, size), MS_ERR_ARG);
+    CHECK(out.len == len);
+    for (size_t i = 0; i < 3; i++) { /* what the second call wrote ("ab) */
+        CHECK(out.p[len + i] == 0);
+    }
+    /* every ASCII byte at every place of a word-sized stretch: the 8-byte steps find it */
+    for (unsigned c = 1; c < 0x80; c++) {
+        for (size_t k = 0; k < 20; k++) {
+            char t[20];
+            memset(t, 'a', sizeof t);
+            t[k] = (char)c;
+            size_t extra = c >= 0x20 && c != '"' && c != '\\' ? 0 : c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
+            CHECK_OK(ms_json_str_size(t, sizeof t, &other));
+            CHECK(other == sizeof t + 2 + extra);
+        }
+    }
+    CHECK_OK(ms_json_str_size("", 0, &other));
+    CHECK(other == 2);
+    CHECK_ERR(ms_json_str_size("a\0b", 3, &other), MS_ERR_ARG);
+    CHECK_ERR(ms_json_str_size("\xc3", 1, &other), MS_ERR_ARG);
+    CHECK_ERR(ms_json_str_size(NULL, 1, &other), MS_ERR_ARG);
+    ms_json_builder_free(b);
+    ms_buf_free(&want);
+    ms_buf_free(&out);
+}
+
 static void test_builder_errors(void)
 {
     ms_json_builder *b = NULL;
@@ -847,6 +898,7 @@ int main(void)
     RUN(test_as_on_elements);
     RUN(test_builder_round_trip);
     RUN(test_builder_exact_text);
+    RUN(test_put_str);
     RUN(test_builder_errors);
     RUN(test_builder_depth);
     RUN(test_builder_cap);
