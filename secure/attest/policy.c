@@ -595,35 +595,35 @@ static ms_err parse_pcr_map(ms_attest_policy *p, ms_json_val obj, const char *wh
     return dst->pcr_mask ? MS_OK : fail(p, MS_ERR_CONFIG, "%s.pcrs: name at least one PCR", where);
 }
 
-/* az_snp_vtpm: the vTPM's PCRs; the hardware report's pins are the sev_snp section's. */
-static ms_err parse_az_snp(ms_attest_policy *p, ms_json_val root)
+/* An Azure vTPM section `name` ({"pcrs": ...}) into dst->pcrs; *have set when present. */
+static ms_err parse_az_pcrs(ms_attest_policy *p, ms_json_val root, const char *name,
+                            ms_az_policy *dst, int *have)
 {
     static const char *const keys[] = {"pcrs"};
     ms_json_val o;
-    TRY(ms_json_get_obj_opt(root, "az_snp_vtpm", &o));
+    TRY(ms_json_get_obj_opt(root, name, &o));
     if (ms_json_type_of(o) == MS_JSON_ABSENT) {
         return MS_OK;
     }
-    TRY(only_keys(p, o, "az_snp_vtpm", keys, 1));
-    TRY(parse_pcr_map(p, o, "az_snp_vtpm", &p->az_snp.pcrs));
+    TRY(only_keys(p, o, name, keys, 1));
+    TRY(parse_pcr_map(p, o, name, &dst->pcrs));
+    *have = 1;
+    return MS_OK;
+}
+
+/* az_snp_vtpm: the vTPM's PCRs; the hardware report's pins are the sev_snp section's. */
+static ms_err parse_az_snp(ms_attest_policy *p, ms_json_val root)
+{
+    TRY(parse_az_pcrs(p, root, "az_snp_vtpm", &p->az_snp, &p->have_az_snp));
     p->az_snp.snp = p->snp; /* parse_snp ran first: the same borrowed DER and pins */
-    p->have_az_snp = 1;
     return MS_OK;
 }
 
 /* az_tdx_vtpm: the vTPM's PCRs; the TDX quote's pins and collateral are the tdx section's. */
 static ms_err parse_az_tdx(ms_attest_policy *p, ms_json_val root)
 {
-    static const char *const keys[] = {"pcrs"};
-    ms_json_val o;
-    TRY(ms_json_get_obj_opt(root, "az_tdx_vtpm", &o));
-    if (ms_json_type_of(o) == MS_JSON_ABSENT) {
-        return MS_OK;
-    }
-    TRY(only_keys(p, o, "az_tdx_vtpm", keys, 1));
-    TRY(parse_pcr_map(p, o, "az_tdx_vtpm", &p->az_tdx.pcrs));
+    TRY(parse_az_pcrs(p, root, "az_tdx_vtpm", &p->az_tdx, &p->have_az_tdx));
     p->az_tdx.tdx = p->tdx; /* parse_tdx ran first: the same borrowed DER, pins, collateral */
-    p->have_az_tdx = 1;
     return MS_OK;
 }
 

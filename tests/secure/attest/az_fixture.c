@@ -299,6 +299,32 @@ void az_fx_world_free(az_fx_world *w)
     ms_buf_free(&w->ev);
 }
 
+static int err_in(ms_err e, const ms_err *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (e == set[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, az_fx_verify_fn verify,
+                     const void *ctx, const ms_err *want, size_t n)
+{
+    int bad = 0;
+    for (size_t i = from; i < to; i += stride) {
+        ev[i] ^= 0x01;
+        ms_err e = verify(ctx);
+        if (!err_in(e, want, n)) {
+            fprintf(stderr, "byte %zu (range %zu..%zu): %s\n", i, from, to, ms_err_name(e));
+            bad++;
+        }
+        ev[i] ^= 0x01;
+    }
+    return bad;
+}
+
 /* --- az-tdx-vtpm ------------------------------------------------------------------------- */
 
 static uint8_t *put_bytes(uint8_t *p, const void *v, size_t n)
