@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "common/buf.h"
+#include "common/codec.h"
 #include "secure/attest/az.h"
+#include "secure/attest/policy.h"
 #include "tests/secure/attest/az_fixture.h"
 #include "tests/test.h"
 
@@ -221,6 +225,51 @@ static void test_truncation(void)
     az_fx_tdx_world_free(&w);
 }
 
+/* The policy file's sections reach this verifier: tdx pins + az_tdx_vtpm PCRs. */
+static void test_policy_section(void)
+{
+    az_fx_tdx_world w;
+    char dir[] = "/tmp/ms-test-aztdx-XXXXXX", json[4096], path[256];
+    char mrtd[MS_HEX_BUF_LEN(48)], r[4][MS_HEX_BUF_LEN(48)];
+    char v0[MS_HEX_BUF_LEN(32)], v7[MS_HEX_BUF_LEN(32)];
+    size_t n;
+    CHECK(az_fx_tdx_world_make(&w));
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(tdx_fx_chain_write(&w.tdx.chain, dir));
+    CHECK_OK(ms_hex_encode(w.tdx.qo.mrtd, 48, mrtd, sizeof mrtd, &n));
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(ms_hex_encode(w.tdx.qo.rtmr[i], 48, r[i], sizeof r[i], &n));
+    }
+    CHECK_OK(ms_hex_encode(w.az.values[0], 32, v0, sizeof v0, &n));
+    CHECK_OK(ms_hex_encode(w.az.values[1], 32, v7, sizeof v7, &n));
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"az-tdx-vtpm\"],\"tdx\":{\"root_pem\":\"root.pem\","
+             "\"mrtd\":\"%s\",\"rtmrs\":{\"0\":\"%s\",\"1\":\"%s\",\"2\":\"%s\",\"3\":\"%s\"}},"
+             "\"az_tdx_vtpm\":{\"pcrs\":{\"0\":\"%s\",\"7\":\"%s\"}}}",
+             mrtd, r[0], r[1], r[2], r[3], v0, v7);
+    ms_attest_policy p;
+    ms_attest_policy_init(&p);
+    CHECK_OK(ms_attest_policy_parse(&p, (const uint8_t *)json, strlen(json), dir));
+    CHECK(p.have_az_tdx && p.az_tdx.pcrs.pcr_mask == 0x81u && p.az_tdx.tdx.have_mrtd);
+    CHECK(strcmp(ms_evidence_type_name(MS_EVIDENCE_AZ_TDX_VTPM), "az-tdx-vtpm") == 0);
+    ms_evidence_view v = {.type = MS_EVIDENCE_AZ_TDX_VTPM, .mode = MS_MODE_FAST,
+                          .data = w.az.ev.p, .len = w.az.ev.len, .not_after = 2000, .now = 1000,
+                          .binding = w.az.binding};
+    CHECK_OK(ms_attest_policy_verify(&p, &v));
+    p.az_tdx.tdx.rtmr[2][0] ^= 1; /* one pinned value changed: refused */
+    CHECK_ERR(ms_attest_policy_verify(&p, &v), MS_ERR_TDX_RTMR);
+    v.type = MS_EVIDENCE_AZ_SNP_VTPM;
+    CHECK_ERR(ms_attest_policy_verify(&p, &v), MS_ERR_ATTEST_POLICY);
+    ms_attest_policy_free(&p);
+    static const char *const files[] = {"root.pem", "pck.key", "ak.key", "pck_chain.pem"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    CHECK(rmdir(dir) == 0);
+    az_fx_tdx_world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_world_verifies);
@@ -228,6 +277,7 @@ int main(void)
     RUN(test_refusals);
     RUN(test_flip);
     RUN(test_truncation);
+    RUN(test_policy_section);
     az_fx_keys_free();
     snp_fx_keys_free();
     return TEST_SUMMARY();
