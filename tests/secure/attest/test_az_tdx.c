@@ -150,9 +150,14 @@ static ms_err verify_ctx(const void *w)
     return verify((const az_fx_tdx_world *)w);
 }
 
+/* Each verification here runs the whole DCAP path: the large regions take every 5th byte
+   (the field compares are byte-wise; test_tdx flips every byte of a quote alone). */
+static size_t stride = 1;
+
 static int flip_range(az_fx_tdx_world *w, size_t from, size_t to, const ms_err *want, size_t n)
 {
-    return az_fx_flip_range(w->az.ev.p, from, to, test_flip_stride(), verify_ctx, w, want, n);
+    return az_fx_flip_range(w->az.ev.p, from, to, stride * test_flip_stride(), verify_ctx, w,
+                            want, n);
 }
 
 #define FLIP(w, from, to, ...)                                                                     \
@@ -178,6 +183,7 @@ static void test_flip(void)
     /* TD report type, subtype, (version 0 or 1: byte 2 not flipped), reserved */
     bad += FLIP(&w, hw, hw + 2, MS_ERR_AZ_FORMAT);
     bad += FLIP(&w, hw + 3, hw + 16, MS_ERR_AZ_FORMAT);
+    stride = 5;
     bad += FLIP(&w, hw + 128, hw + 192, MS_ERR_AZ_TD_MISMATCH); /* REPORTDATA */
     bad += FLIP(&w, hw + 264, hw + 384, MS_ERR_AZ_TD_MISMATCH); /* TEE_TCB_SVN..ATTRIBUTES */
     bad += FLIP(&w, hw + 512, hw + 912, MS_ERR_AZ_TD_MISMATCH); /* TDINFO up to RTMR3 */
@@ -187,6 +193,7 @@ static void test_flip(void)
     bad += FLIP(&w, q, sig, MS_ERR_TDX_FORMAT, MS_ERR_TDX_SIGNATURE);
     /* the signature, then the attestation key (also what the QE report data hashes) */
     bad += FLIP(&w, sig, sig + 128, MS_ERR_TDX_SIGNATURE, MS_ERR_TDX_QE_REPORT_DATA);
+    stride = 1;
     CHECK(bad == 0);
     CHECK_OK(verify(&w));
     az_fx_tdx_world_free(&w);
