@@ -402,7 +402,6 @@ int az_fx_tdx_world_make(az_fx_tdx_world *w)
 {
     tdx_fx_layout layout;
     memset(w, 0, sizeof *w);
-    ms_buf_init(&w->quote, MS_TDX_MAX_QUOTE);
     ms_buf_init(&w->tdx_ev, MS_MAX_EVIDENCE);
     if (!az_fx_world_make(&w->az) || !tdx_fx_platform_init(&w->tdx)) {
         return 0;

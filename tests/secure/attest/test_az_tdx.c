@@ -67,7 +67,7 @@ static void test_td_match(void)
     w.az.policy.tdx.have_rtmr[3] = 0;
     CHECK_OK(verify(&w));
     w.tdx.qo.rtmr[3][5] ^= 0x20;
-    ms_buf_clear(&w.quote);
+    ms_buf_free(&w.quote); /* tdx_fx_quote_make inits it */
     CHECK(tdx_fx_quote_make(&w.quote, &w.tdx.chain, &w.tdx.qo, &layout));
     CHECK(az_fx_tdx_world_bundle(&w, 0)); /* the HCL report keeps the first TD's report */
     CHECK_ERR(verify(&w), MS_ERR_AZ_TD_MISMATCH);
@@ -84,7 +84,7 @@ static void test_td_match(void)
     /* A quote over other report data (another variable data) of the same TD. */
     w.tdx.qo.rtmr[3][5] ^= 0x20;
     w.tdx.qo.report_data[40] = 1;
-    ms_buf_clear(&w.quote);
+    ms_buf_free(&w.quote); /* tdx_fx_quote_make inits it */
     CHECK(tdx_fx_quote_make(&w.quote, &w.tdx.chain, &w.tdx.qo, &layout));
     CHECK(az_fx_tdx_world_bundle(&w, 0));
     CHECK_ERR(verify(&w), MS_ERR_AZ_TD_MISMATCH);
@@ -119,13 +119,13 @@ static void test_refusals(void)
     CHECK_ERR(ms_az_tdx_verify(&w.az.policy, w.az.ev.p, w.az.ev.len, other), MS_ERR_AZ_USER_DATA);
     /* A debug TD, its HCL report made from the same quote. */
     w.tdx.qo.td_attributes = MS_TDX_TD_ATTR_DEBUG;
-    ms_buf_clear(&w.quote);
+    ms_buf_free(&w.quote); /* tdx_fx_quote_make inits it */
     CHECK(tdx_fx_quote_make(&w.quote, &w.tdx.chain, &w.tdx.qo, &layout));
     CHECK(az_fx_tdx_world_bundle(&w, 1));
     CHECK_ERR(verify(&w), MS_ERR_TDX_DEBUG);
     /* A tdx part without collateral: the client requires it. */
     w.tdx.qo.td_attributes = 0;
-    ms_buf_clear(&w.quote);
+    ms_buf_free(&w.quote); /* tdx_fx_quote_make inits it */
     CHECK(tdx_fx_quote_make(&w.quote, &w.tdx.chain, &w.tdx.qo, &layout));
     CHECK(az_fx_tdx_world_bundle(&w, 1));
     CHECK_OK(verify(&w));
