@@ -253,6 +253,7 @@
   /* PERF, buffers and concurrency (issue 15) */ \
   /* DEPLOY, install, service, package and scale-out (issue 16) */ \
   /* ATTEST, Azure TDX confidential VMs: az-tdx-vtpm (issue 11) */ \
+  X(MS_ERR_AZ_TD_MISMATCH,        ATTEST,   "Azure HCL report's TD report is not the TD body of the TDX quote (another TD, or another report)") \
   /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \
   X(MS_ERR_STANDIN_TPM_FRAME,     DECODE,   "a TPM command or response frame is malformed (tag, or size outside 10..4096)") \
   X(MS_ERR_STANDIN_NV_WRITE,      DECODE,   "a TPM2_NV_Write command is malformed (handles, authorization area, data, offset or trailing bytes)") \

@@ -416,7 +416,8 @@ static int connect_live(run *r)
     p->accept[4] = MS_EVIDENCE_AZ_SNP_VTPM;
     p->accept[5] = MS_EVIDENCE_NVIDIA_GPU;
     p->accept[6] = MS_EVIDENCE_COMPOSITE;
-    p->n_accept = 7;
+    p->accept[7] = MS_EVIDENCE_AZ_TDX_VTPM;
+    p->n_accept = 8;
     ms_devkey id; /* --identity, for a supervisor with an allow-list */
     if (ms_cli_load_identity(c, PROG, &id, &e) != MS_CLI_OK) {
         return MS_CLI_USAGE;

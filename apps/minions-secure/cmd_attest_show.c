@@ -143,7 +143,7 @@ static void text_tdx(const ms_inspect *in, FILE *out)
     }
 }
 
-/* az-snp-vtpm: what the HCL report's variable data says (bound by report_data). */
+/* az-snp-vtpm / az-tdx-vtpm: what the HCL report's variable data says (bound by report_data). */
 static void text_az(const ms_inspect *in, FILE *out)
 {
     char hex[129];
@@ -151,8 +151,8 @@ static void text_az(const ms_inspect *in, FILE *out)
     if (in->have_az_var) {
         const ms_az_var_data *v = &in->az_var;
         ms_sha256(v->ak_n, v->ak_n_len, h);
-        fprintf(out, "Azure HCL variable data (authentic only if \"var-data-hash\" and the SEV-SNP "
-                     "signature passed)\n");
+        fprintf(out, "Azure HCL variable data (authentic only if \"var-data-hash\" and the %s "
+                     "passed)\n", in->have_az_td ? "TDX quote and td-match" : "SEV-SNP signature");
         fprintf(out, "  HCLAkPub       RSA-%zu, e %u, sha256(n) %s\n", v->ak_n_len * 8,
                 (unsigned)v->ak_e, hex64(h, 32, hex));
         fprintf(out, "  keys           %u%s\n", v->n_keys, v->has_ek ? " (HCLEkPub: not used)" : "");
@@ -161,8 +161,8 @@ static void text_az(const ms_inspect *in, FILE *out)
     }
     if (in->have_az_td) {
         const ms_az_td_report *t = &in->az_td;
-        fprintf(out, "TDX TD report in the HCL report (NOT verified: az-tdx-vtpm needs the TDX "
-                     "quote verifier, not supported yet)\n");
+        fprintf(out, "TDX TD report in the HCL report (authentic only if the tdx-* checks and "
+                     "td-match passed)\n");
         fprintf(out, "  attributes     0x%016llx (debug %s)\n", (unsigned long long)t->td_attributes,
                 t->td_attributes & MS_AZ_TD_ATTR_DEBUG ? "ON" : "off");
         fprintf(out, "  MRTD           %s\n", hex64(t->mrtd, 48, hex));
@@ -431,12 +431,13 @@ static ms_err policy_tdx(ms_json_wval o, const attest_shown *s)
     return MS_OK;
 }
 
-/* az_snp_vtpm: the quote's PCRs (the hardware pins are the sev_snp section's). */
-static ms_err policy_az(ms_json_wval o, const ms_tpm2_policy *q)
+/* az_snp_vtpm / az_tdx_vtpm: the quote's PCRs (the hardware pins are the sev_snp / tdx
+   section's). */
+static ms_err policy_az(ms_json_wval o, const char *section, const ms_tpm2_policy *q)
 {
     ms_json_wval t, pcrs;
     char key[4];
-    TRY(ms_json_add_obj(o, "az_snp_vtpm", &t));
+    TRY(ms_json_add_obj(o, section, &t));
     TRY(ms_json_add_obj(t, "pcrs", &pcrs));
     for (unsigned i = 0; i < MS_TPM2_NUM_PCRS; i++) {
         if (q->pcr_mask & (1u << i)) {
@@ -519,7 +520,11 @@ static ms_err add_sections(ms_json_wval o, const attest_shown *s, uint16_t type)
     case MS_EVIDENCE_AZ_SNP_VTPM:
         ENSURE(in->have_snp && in->have_tpm2, MS_ERR_STATE);
         TRY(policy_snp(o, s));
-        return policy_az(o, &in->tpm2);
+        return policy_az(o, "az_snp_vtpm", &in->tpm2);
+    case MS_EVIDENCE_AZ_TDX_VTPM:
+        ENSURE(in->have_tdx && in->have_tpm2, MS_ERR_STATE);
+        TRY(policy_tdx(o, s));
+        return policy_az(o, "az_tdx_vtpm", &in->tpm2);
     case MS_EVIDENCE_NVIDIA_GPU:
         return policy_nvgpu(o, s);
     case MS_EVIDENCE_DEV_KEY:

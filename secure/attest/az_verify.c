@@ -1,4 +1,4 @@
-/* az-snp-vtpm verifier: the checks of docs/attest-azure.md §4, in order, one error each. */
+/* az-snp-vtpm and az-tdx-vtpm verifiers: the checks of docs/attest-azure.md §4, in order, one error each. */
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -72,6 +72,9 @@ static ms_err quote_sig_verify(const ms_az_var_data *v, const TPMT_SIGNATURE *si
 /* --- the checks --------------------------------------------------------------------------- */
 
 typedef struct az_parts {
+    uint32_t report_type; /* what the evidence type needs; 0: the HCL report's own */
+    const uint8_t *tdx;   /* az-tdx-vtpm: a tdx bundle (NULL: none, TDX and TD_MATCH skipped) */
+    size_t tdx_len;
     const uint8_t *hcl;
     size_t hcl_len;
     const uint8_t *quoted, *sig, *values; /* quoted NULL: no quote */
@@ -109,16 +112,77 @@ static ms_err check_user_data(const ms_az_var_data *v, const uint8_t *binding)
     return MS_OK;
 }
 
+/* TD_MATCH: every field of the quote's TD body is the HCL report's TD report's. */
+static ms_err check_td_match(const ms_az_td_report *r, const ms_tdx_td_report *q)
+{
+    uint8_t seam_attr[8];
+    for (size_t i = 0; i < sizeof seam_attr; i++) {
+        seam_attr[i] = (uint8_t)(r->seam_attributes >> (8 * i)); /* little-endian, as quoted */
+    }
+    int same = ms_ct_equal(r->tee_tcb_svn, q->tee_tcb_svn, sizeof q->tee_tcb_svn) &&
+               ms_ct_equal(r->mrseam, q->mrseam, sizeof q->mrseam) &&
+               ms_ct_equal(r->mrsignerseam, q->mrsignerseam, sizeof q->mrsignerseam) &&
+               ms_ct_equal(seam_attr, q->seam_attributes, sizeof seam_attr) &&
+               r->td_attributes == q->td_attributes && r->xfam == q->xfam &&
+               ms_ct_equal(r->mrtd, q->mrtd, sizeof q->mrtd) &&
+               ms_ct_equal(r->mrconfigid, q->mrconfigid, sizeof q->mrconfigid) &&
+               ms_ct_equal(r->mrowner, q->mrowner, sizeof q->mrowner) &&
+               ms_ct_equal(r->mrownerconfig, q->mrownerconfig, sizeof q->mrownerconfig) &&
+               ms_ct_equal(r->rtmr, q->rtmr, sizeof q->rtmr) &&
+               ms_ct_equal(r->report_data, q->report_data, sizeof q->report_data);
+    return same ? MS_OK : MS_ERR_AZ_TD_MISMATCH;
+}
+
+/* The TDX checks the strict verifier needs to have run: all but the unpinned TD fields and
+   REPORT_DATA (Azure's REPORTDATA is TD_MATCH's and VAR_DATA_HASH's). */
+static ms_err tdx_all_ran(const ms_tdx_checks *t)
+{
+    for (int i = MS_TDX_CHECK_FORMAT; i <= MS_TDX_CHECK_MRTD; i++) {
+        ENSURE(t->ran[i], MS_ERR_ATTEST_REJECTED);
+    }
+    return MS_OK;
+}
+
+/* TDX: the DCAP verifier on the quote (no binding), then the quote's body against the TD. */
+static void run_tdx(const ms_az_policy *policy, const az_parts *p, int expect, int strict,
+                    ms_az_checks *out)
+{
+    int tdx_expect = expect ? MS_TDX_EXPECT_PINS | MS_TDX_EXPECT_REQUIRED : 0;
+    ms_err e = ms_tdx_verify_checks(&policy->tdx, p->tdx, p->tdx_len, 1, NULL, tdx_expect,
+                                    &out->tdx);
+    record(out, MS_AZ_CHECK_TDX, e == MS_OK && strict ? tdx_all_ran(&out->tdx) : e);
+    if (out->tdx.have_quote && out->have_td) {
+        record(out, MS_AZ_CHECK_TD_MATCH, check_td_match(&out->td, &out->tdx.quote.td));
+    }
+}
+
+/* REPORT_TYPE: the type the evidence needs; a TD report must also decode. */
+static ms_err check_report_type(const az_parts *p, ms_az_checks *out)
+{
+    uint32_t want = p->report_type != 0 ? p->report_type : out->hcl.report_type;
+    ENSURE(out->hcl.report_type == want, MS_ERR_AZ_REPORT_TYPE);
+    if (want == MS_AZ_REPORT_TDX) {
+        TRY(ms_az_td_report_decode(out->hcl.hw, &out->td));
+        out->have_td = 1;
+    }
+    return MS_OK;
+}
+
 /* The hardware report and the variable data it binds. */
 static void run_hcl(const ms_az_policy *policy, const az_parts *p, const uint8_t *binding,
-                    int expect, ms_az_checks *out)
+                    int expect, int strict, ms_az_checks *out)
 {
-    int snp = out->hcl.report_type == MS_AZ_REPORT_SNP;
-    record(out, MS_AZ_CHECK_REPORT_TYPE, snp ? MS_OK : MS_ERR_AZ_REPORT_TYPE);
-    if (!snp) {
+    record(out, MS_AZ_CHECK_REPORT_TYPE, check_report_type(p, out));
+    if (out->hcl.report_type == MS_AZ_REPORT_TDX && !out->have_td) {
+        /* shown by the offline tool even when another type was needed */
         out->have_td = ms_az_td_report_decode(out->hcl.hw, &out->td) == MS_OK;
-    } else if (p->vcek != NULL) {
+    }
+    int snp = out->result[MS_AZ_CHECK_REPORT_TYPE] == MS_OK &&
+              out->hcl.report_type == MS_AZ_REPORT_SNP;
+    if (snp && p->vcek != NULL) {
         record(out, MS_AZ_CHECK_SNP, check_snp(policy, p, expect, out));
+    } else if (out->have_td && p->tdx != NULL) {
+        run_tdx(policy, p, expect, strict, out);
     }
     record(out, MS_AZ_CHECK_VAR_DATA_HASH, ms_az_hcl_check_var_data_hash(&out->hcl));
     ms_err e = ms_az_var_data_parse(out->hcl.var_data, out->hcl.var_data_len, &out->var);
@@ -196,7 +260,7 @@ static ms_err first_failure(const ms_az_checks *out)
 }
 
 static ms_err run(const ms_az_policy *policy, const az_parts *p, const uint8_t *binding,
-                  int expect, ms_az_checks *out)
+                  int expect, int strict, ms_az_checks *out)
 {
     ms_err e = ms_az_hcl_decode(p->hcl, p->hcl_len, &out->hcl);
     record(out, MS_AZ_CHECK_HCL_FORMAT, e);
@@ -204,7 +268,7 @@ static ms_err run(const ms_az_policy *policy, const az_parts *p, const uint8_t *
         return e;
     }
     out->have_hcl = 1;
-    run_hcl(policy, p, binding, expect, out);
+    run_hcl(policy, p, binding, expect, strict, out);
     if (p->quoted != NULL) {
         run_quote(policy, p, binding, expect, out);
     }
@@ -216,15 +280,46 @@ static int policy_pcrs_valid(const ms_tpm2_policy *p)
     return p->pcr_mask != 0 && (p->pcr_mask & ~ALL_PCRS) == 0;
 }
 
+/* A bundle of either format: the first byte says which (0x01 SNP, 0x02 TDX). */
 static ms_err from_bundle(const uint8_t *ev, size_t len, az_parts *p, ms_az_checks *out)
 {
-    ms_az_bundle b;
-    ms_err e = ms_az_bundle_decode(ev, len, &b);
+    ms_az_tdx_bundle t;
+    ms_az_bundle *b = &t.vtpm;
+    int tdx = len > 0 && ev != NULL && ev[0] == MS_AZ_TDX_BUNDLE_FORMAT;
+    ms_err e = tdx ? ms_az_tdx_bundle_decode(ev, len, &t) : ms_az_bundle_decode(ev, len, b);
+    if (!tdx) {
+        t.tdx = NULL;
+        t.tdx_len = 0;
+    }
     record(out, MS_AZ_CHECK_BUNDLE, e);
-    *p = (az_parts){.hcl = b.hcl, .hcl_len = b.hcl_len, .quoted = b.quoted,
-                    .quoted_len = b.quoted_len, .sig = b.sig, .sig_len = b.sig_len,
-                    .values = b.values, .values_len = b.values_len, .vcek = b.vcek,
-                    .vcek_len = b.vcek_len, .ask = b.ask, .ask_len = b.ask_len};
+    *p = (az_parts){.report_type = tdx ? MS_AZ_REPORT_TDX : MS_AZ_REPORT_SNP, .tdx = t.tdx,
+                    .tdx_len = t.tdx_len, .hcl = b->hcl, .hcl_len = b->hcl_len,
+                    .quoted = b->quoted, .quoted_len = b->quoted_len, .sig = b->sig,
+                    .sig_len = b->sig_len, .values = b->values, .values_len = b->values_len,
+                    .vcek = b->vcek, .vcek_len = b->vcek_len, .ask = b->ask,
+                    .ask_len = b->ask_len};
+    return e;
+}
+
+/* The strict verifiers: a bundle of `format`, every check but `skip` run and passed. */
+static ms_err verify_strict(const ms_az_policy *policy, const uint8_t *ev, size_t len,
+                            const uint8_t *binding, uint8_t format, ms_az_check skip[2])
+{
+    ENSURE(len > 0 && ev != NULL && ev[0] == format, MS_ERR_AZ_BUNDLE);
+    ms_az_checks *out = calloc(1, sizeof *out);
+    ENSURE(out != NULL, MS_ERR_NOMEM);
+    az_parts p;
+    ms_err e = from_bundle(ev, len, &p, out);
+    if (e == MS_OK) {
+        e = run(policy, &p, binding, 1, 1, out);
+    }
+    /* Every check must have run: a skipped one is never a pass. */
+    for (int i = 0; e == MS_OK && i < MS_AZ_CHECK_COUNT; i++) {
+        e = out->ran[i] || i == (int)skip[0] || i == (int)skip[1] ? MS_OK
+                                                                   : MS_ERR_ATTEST_REJECTED;
+    }
+    ms_wipe(out, sizeof *out);
+    free(out);
     return e;
 }
 
@@ -234,20 +329,18 @@ ms_err ms_az_snp_verify(const ms_az_policy *policy, const uint8_t *ev, size_t le
     ENSURE(policy != NULL && binding != NULL && policy->snp.ark_der != NULL &&
                policy_pcrs_valid(&policy->pcrs),
            MS_ERR_ARG);
-    ms_az_checks *out = calloc(1, sizeof *out);
-    ENSURE(out != NULL, MS_ERR_NOMEM);
-    az_parts p;
-    ms_err e = from_bundle(ev, len, &p, out);
-    if (e == MS_OK) {
-        e = run(policy, &p, binding, 1, out);
-    }
-    /* Every check must have run: a skipped one is never a pass. */
-    for (int i = 0; e == MS_OK && i < MS_AZ_CHECK_COUNT; i++) {
-        e = out->ran[i] ? MS_OK : MS_ERR_ATTEST_REJECTED;
-    }
-    ms_wipe(out, sizeof *out);
-    free(out);
-    return e;
+    ms_az_check skip[2] = {MS_AZ_CHECK_TDX, MS_AZ_CHECK_TD_MATCH};
+    return verify_strict(policy, ev, len, binding, MS_AZ_BUNDLE_FORMAT, skip);
+}
+
+ms_err ms_az_tdx_verify(const ms_az_policy *policy, const uint8_t *ev, size_t len,
+                        const uint8_t binding[static MS_BINDING_LEN])
+{
+    ENSURE(policy != NULL && binding != NULL && policy->tdx.root_der != NULL &&
+               policy->tdx.have_mrtd && policy_pcrs_valid(&policy->pcrs),
+           MS_ERR_ARG);
+    ms_az_check skip[2] = {MS_AZ_CHECK_SNP, MS_AZ_CHECK_SNP};
+    return verify_strict(policy, ev, len, binding, MS_AZ_TDX_BUNDLE_FORMAT, skip);
 }
 
 ms_err ms_az_verify_checks(const ms_az_policy *policy, const uint8_t *ev, size_t len,
@@ -262,7 +355,7 @@ ms_err ms_az_verify_checks(const ms_az_policy *policy, const uint8_t *ev, size_t
     if (!ms_az_hcl_is(ev, len)) {
         TRY(from_bundle(ev, len, &p, out));
     }
-    return run(policy, &p, binding, expect, out);
+    return run(policy, &p, binding, expect, 0, out);
 }
 
 const char *ms_az_check_name(ms_az_check c)
@@ -272,6 +365,8 @@ const char *ms_az_check_name(ms_az_check c)
         [MS_AZ_CHECK_HCL_FORMAT] = "hcl-format",
         [MS_AZ_CHECK_REPORT_TYPE] = "report-type",
         [MS_AZ_CHECK_SNP] = "sev-snp",
+        [MS_AZ_CHECK_TDX] = "tdx",
+        [MS_AZ_CHECK_TD_MATCH] = "td-match",
         [MS_AZ_CHECK_VAR_DATA_HASH] = "var-data-hash",
         [MS_AZ_CHECK_VAR_DATA] = "var-data",
         [MS_AZ_CHECK_USER_DATA] = "user-data",

@@ -20,11 +20,11 @@
 #include "secure/attest/tpm2.h"
 
 static const char *const TYPES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx", "az-snp-vtpm",
-                                    "nvidia-gpu", "composite"};
+                                    "nvidia-gpu", "composite", "az-tdx-vtpm"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
                                     MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
                                     MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU,
-                                    MS_EVIDENCE_COMPOSITE};
+                                    MS_EVIDENCE_COMPOSITE, MS_EVIDENCE_AZ_TDX_VTPM};
 static const char *const MODES[] = {"FAST", "STRICT"};
 static const char *const CHECKED[] = {"policy", "any-evidence"};
 
@@ -244,8 +244,17 @@ static ms_err parse_raw(const uint8_t *p, size_t len, ms_evfile *f)
         return ms_buf_append(&f->evidence, p, len);
     }
     if (ms_az_hcl_is(p, len) || ms_az_bundle_decode(p, len, &ab) == MS_OK) {
+        ms_az_hcl h; /* a bare HCL report's type is its hardware report's */
+        int tdx = ms_az_hcl_is(p, len) && ms_az_hcl_decode(p, len, &h) == MS_OK &&
+                  h.report_type == MS_AZ_REPORT_TDX;
         f->form = ms_az_hcl_is(p, len) ? MS_EVFILE_AZ_HCL : MS_EVFILE_AZ_BUNDLE;
-        f->type = MS_EVIDENCE_AZ_SNP_VTPM;
+        f->type = tdx ? MS_EVIDENCE_AZ_TDX_VTPM : MS_EVIDENCE_AZ_SNP_VTPM;
+        return ms_buf_append(&f->evidence, p, len);
+    }
+    ms_az_tdx_bundle atb;
+    if (ms_az_tdx_bundle_decode(p, len, &atb) == MS_OK) {
+        f->form = MS_EVFILE_AZ_BUNDLE;
+        f->type = MS_EVIDENCE_AZ_TDX_VTPM;
         return ms_buf_append(&f->evidence, p, len);
     }
     if (nvgpu_raw(p, len, f) == MS_OK) {

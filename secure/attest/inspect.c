@@ -351,11 +351,14 @@ static void inspect_tdx(const ms_inspect_in *in, ms_inspect *out)
 
 _Static_assert(POLICY_CHECKS + MS_AZ_CHECK_COUNT - 1 + MS_SNP_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS,
                "Azure checks fit");
+_Static_assert(POLICY_CHECKS + MS_AZ_CHECK_COUNT - 1 + MS_TDX_CHECK_COUNT <= MS_INSPECT_MAX_CHECKS,
+               "Azure TDX checks fit");
 
 static const char *const AZ_PASS[MS_AZ_CHECK_COUNT] = {
     [MS_AZ_CHECK_BUNDLE] = "the bundle's parts and lengths",
     [MS_AZ_CHECK_HCL_FORMAT] = "HCL header, sizes and zero fill",
-    [MS_AZ_CHECK_REPORT_TYPE] = "an SEV-SNP report",
+    [MS_AZ_CHECK_REPORT_TYPE] = "the hardware report the evidence type needs",
+    [MS_AZ_CHECK_TD_MATCH] = "the TDX quote's TD body is the HCL report's TD report",
     [MS_AZ_CHECK_VAR_DATA_HASH] = "report_data is the hash of the variable data",
     [MS_AZ_CHECK_VAR_DATA] = "a JSON key set with exactly one RSA HCLAkPub",
     [MS_AZ_CHECK_USER_DATA] = "the variable data's user-data is the binding",
@@ -392,6 +395,14 @@ static const char *az_skip_why(const ms_inspect_in *in, const ms_az_checks *c, i
         return c->have_hcl && c->hcl.report_type != MS_AZ_REPORT_SNP
                    ? "not an SEV-SNP report"
                    : "no VCEK: give --vcek FILE (and --ask FILE) or --cert-table FILE";
+    case MS_AZ_CHECK_TDX:
+        return c->have_hcl && c->hcl.report_type != MS_AZ_REPORT_TDX
+                   ? "not a TDX report"
+                   : "no TDX quote of the TD report (a bare HCL report)";
+    case MS_AZ_CHECK_TD_MATCH:
+        return c->have_hcl && c->hcl.report_type != MS_AZ_REPORT_TDX
+                   ? "not a TDX report"
+                   : "no decoded TDX quote to compare the TD report with";
     case MS_AZ_CHECK_USER_DATA:
         return c->have_var ? binding_why(in) : "the variable data does not parse";
     case MS_AZ_CHECK_NONCE:
@@ -427,11 +438,51 @@ static void add_az_snp(const ms_inspect_in *in, const ms_az_checks *c, int pinne
     }
 }
 
+/* az-tdx-vtpm: the DCAP verifier's checks of the TDX quote under a "tdx-" prefix. */
+static char az_tdx_names[MS_TDX_CHECK_COUNT][40];
+static pthread_once_t az_tdx_names_once = PTHREAD_ONCE_INIT;
+
+static void az_tdx_names_make(void)
+{
+    for (int i = 0; i < MS_TDX_CHECK_COUNT; i++) {
+        snprintf(az_tdx_names[i], sizeof az_tdx_names[i], "tdx-%s",
+                 ms_tdx_check_name((ms_tdx_check)i));
+    }
+}
+
+static void add_az_tdx(const ms_inspect_in *in, const ms_az_checks *c, const ms_tdx_policy *p,
+                       ms_inspect *out)
+{
+    pthread_once(&az_tdx_names_once, az_tdx_names_make);
+    for (int i = 0; i < MS_TDX_CHECK_COUNT; i++) {
+        if (c->tdx.ran[i]) {
+            add_result(out, az_tdx_names[i], c->tdx.result[i], TDX_PASS[i]);
+        } else if (i == MS_TDX_CHECK_REPORT_DATA) {
+            add_skip(out, az_tdx_names[i], "on Azure REPORTDATA is the variable data's hash "
+                                           "(td-match, var-data-hash); B is in its user-data");
+        } else {
+            add_skip(out, az_tdx_names[i], tdx_skip_why(in, &c->tdx, p, (ms_tdx_check)i));
+        }
+    }
+    out->have_tdx = c->tdx.have_quote;
+    out->tdx_version = c->tdx.quote.version;
+    out->tdx_body_type = c->tdx.quote.body_type;
+    out->tdx = c->tdx.quote.td;
+    out->have_tdx_tcb = c->tdx.have_tcb;
+    out->tdx_tcb_status = c->tdx.tcb_status;
+    out->tdx_qe_status = c->tdx.qe_status;
+    out->tdx_n_advisories = c->tdx.n_advisories;
+    memcpy(out->tdx_advisories, c->tdx.advisories, sizeof out->tdx_advisories);
+}
+
 static void inspect_az(const ms_inspect_in *in, ms_inspect *out)
 {
     ms_az_policy none;
     ms_az_checks *c = calloc(1, sizeof *c);
-    int pinned = in->policy != NULL && in->policy->have_az_snp && in->policy->have_snp;
+    int tdx = in->type == MS_EVIDENCE_AZ_TDX_VTPM;
+    int pinned = in->policy != NULL &&
+                 (tdx ? in->policy->have_az_tdx && in->policy->have_tdx
+                      : in->policy->have_az_snp && in->policy->have_snp);
     const ms_az_policy *p = &none;
     memset(&none, 0, sizeof none);
     if (c == NULL) {
@@ -439,9 +490,15 @@ static void inspect_az(const ms_inspect_in *in, ms_inspect *out)
         return;
     }
     if (pinned) {
-        p = &in->policy->az_snp;
-    } else if (in->policy == NULL && in->snp_roots != NULL) {
-        none.snp = *in->snp_roots;
+        none = tdx ? in->policy->az_tdx : in->policy->az_snp;
+        none.tdx.at = in->at != 0 ? in->at : none.tdx.at;
+    } else if (in->policy == NULL) {
+        none.snp = in->snp_roots != NULL ? *in->snp_roots : none.snp;
+        none.tdx = in->tdx_roots != NULL ? *in->tdx_roots : none.tdx;
+    }
+    if (in->tdx_pck_chain != NULL) {
+        none.tdx.pck_chain_pem = in->tdx_pck_chain;
+        none.tdx.pck_chain_len = in->tdx_pck_chain_len;
     }
     ms_err e = ms_az_verify_checks(p, in->data, in->len, in->az_vcek, in->az_vcek_len, in->az_ask,
                                    in->az_ask_len, in->binding, pinned, c);
@@ -462,6 +519,8 @@ static void inspect_az(const ms_inspect_in *in, ms_inspect *out)
         const char *name = ms_az_check_name((ms_az_check)i);
         if (i == MS_AZ_CHECK_SNP && c->ran[i]) {
             add_az_snp(in, c, pinned, out);
+        } else if (i == MS_AZ_CHECK_TDX && c->ran[i]) {
+            add_az_tdx(in, c, &p->tdx, out);
         } else if (c->ran[i]) {
             add_result(out, name, c->result[i], AZ_PASS[i]);
         } else {
@@ -756,6 +815,7 @@ static void inspect_one(const ms_inspect_in *in, ms_inspect *out)
     case MS_EVIDENCE_TDX: inspect_tdx(in, out); break;
     case MS_EVIDENCE_DEV_KEY: inspect_devkey(in, out); break;
     case MS_EVIDENCE_AZ_SNP_VTPM: inspect_az(in, out); break;
+    case MS_EVIDENCE_AZ_TDX_VTPM: inspect_az(in, out); break;
     case MS_EVIDENCE_NVIDIA_GPU: inspect_nvgpu(in, out); break;
     case MS_EVIDENCE_COMPOSITE: inspect_composite(in, out); break;
     default: add_result(out, "format", MS_ERR_ATTEST_FORMAT, NULL); break;

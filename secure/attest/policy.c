@@ -14,10 +14,12 @@
 #include "secure/attest/devkey.h"
 
 static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx",
-                                         "az-snp-vtpm", "nvidia-gpu", "composite"};
+                                         "az-snp-vtpm", "nvidia-gpu", "composite",
+                                         "az-tdx-vtpm"};
 static const uint16_t TYPE_IDS[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE, MS_EVIDENCE_SEV_SNP,
                                     MS_EVIDENCE_TDX, MS_EVIDENCE_AZ_SNP_VTPM,
-                                    MS_EVIDENCE_NVIDIA_GPU, MS_EVIDENCE_COMPOSITE};
+                                    MS_EVIDENCE_NVIDIA_GPU, MS_EVIDENCE_COMPOSITE,
+                                    MS_EVIDENCE_AZ_TDX_VTPM};
 #define N_TYPES (sizeof TYPE_IDS / sizeof TYPE_IDS[0])
 
 const char *ms_evidence_type_name(uint16_t type)
@@ -604,19 +606,35 @@ static ms_err parse_pcr_map(ms_attest_policy *p, ms_json_val obj, const char *wh
     return dst->pcr_mask ? MS_OK : fail(p, MS_ERR_CONFIG, "%s.pcrs: name at least one PCR", where);
 }
 
-/* az_snp_vtpm: the vTPM's PCRs; the hardware report's pins are the sev_snp section's. */
-static ms_err parse_az_snp(ms_attest_policy *p, ms_json_val root)
+/* An Azure vTPM section `name` ({"pcrs": ...}) into dst->pcrs; *have set when present. */
+static ms_err parse_az_pcrs(ms_attest_policy *p, ms_json_val root, const char *name,
+                            ms_az_policy *dst, int *have)
 {
     static const char *const keys[] = {"pcrs"};
     ms_json_val o;
-    TRY(ms_json_get_obj_opt(root, "az_snp_vtpm", &o));
+    TRY(ms_json_get_obj_opt(root, name, &o));
     if (ms_json_type_of(o) == MS_JSON_ABSENT) {
         return MS_OK;
     }
-    TRY(only_keys(p, o, "az_snp_vtpm", keys, 1));
-    TRY(parse_pcr_map(p, o, "az_snp_vtpm", &p->az_snp.pcrs));
+    TRY(only_keys(p, o, name, keys, 1));
+    TRY(parse_pcr_map(p, o, name, &dst->pcrs));
+    *have = 1;
+    return MS_OK;
+}
+
+/* az_snp_vtpm: the vTPM's PCRs; the hardware report's pins are the sev_snp section's. */
+static ms_err parse_az_snp(ms_attest_policy *p, ms_json_val root)
+{
+    TRY(parse_az_pcrs(p, root, "az_snp_vtpm", &p->az_snp, &p->have_az_snp));
     p->az_snp.snp = p->snp; /* parse_snp ran first: the same borrowed DER and pins */
-    p->have_az_snp = 1;
+    return MS_OK;
+}
+
+/* az_tdx_vtpm: the vTPM's PCRs; the TDX quote's pins and collateral are the tdx section's. */
+static ms_err parse_az_tdx(ms_attest_policy *p, ms_json_val root)
+{
+    TRY(parse_az_pcrs(p, root, "az_tdx_vtpm", &p->az_tdx, &p->have_az_tdx));
+    p->az_tdx.tdx = p->tdx; /* parse_tdx ran first: the same borrowed DER, pins, collateral */
     return MS_OK;
 }
 
@@ -673,15 +691,10 @@ static ms_err parse_accept(ms_attest_policy *p, ms_json_val root)
         return fail(p, MS_ERR_CONFIG, "accept: want a list of 1..%zu evidence types", N_TYPES);
     }
     for (size_t i = 0; i < n; i++) {
-        static const char *const not_yet[] = {"az-tdx-vtpm"};
         TRY(ms_json_arr_at(arr, i, &v));
-        if (ms_json_as_enum(v, not_yet, 1, &idx) == MS_OK) {
-            return fail(p, MS_ERR_CONFIG, "accept[%zu]: az-tdx-vtpm is not supported yet "
-                        "(it needs the TDX quote verifier)", i);
-        }
         if (ms_json_as_enum(v, TYPE_NAMES, N_TYPES, &idx) != MS_OK) {
             return fail(p, MS_ERR_CONFIG, "accept[%zu]: want dev-key, tpm2-quote, sev-snp, tdx, "
-                        "az-snp-vtpm, nvidia-gpu or composite", i);
+                        "az-snp-vtpm, az-tdx-vtpm, nvidia-gpu or composite", i);
         }
         for (uint8_t j = 0; j < p->n_accept; j++) {
             if (p->accept[j] == TYPE_IDS[idx]) {
@@ -724,8 +737,8 @@ static ms_err parse_composite(ms_attest_policy *p, ms_json_val root)
         TRY(only_keys(p, r, where, rule_keys, 2));
         if (ms_json_get_enum(r, "cpu", TYPE_NAMES, N_TYPES, &idx) != MS_OK ||
             !ms_composite_is_cpu_type(TYPE_IDS[idx])) {
-            return fail(p, MS_ERR_CONFIG, "%s.cpu: want dev-key, tpm2-quote, sev-snp, tdx or "
-                        "az-snp-vtpm", where);
+            return fail(p, MS_ERR_CONFIG, "%s.cpu: want dev-key, tpm2-quote, sev-snp, tdx, "
+                        "az-snp-vtpm or az-tdx-vtpm", where);
         }
         if (ms_json_get_i64(r, "gpus", 0, (int64_t)MS_COMPOSITE_MAX_ITEMS - 1, &gpus) != MS_OK) {
             return fail(p, MS_ERR_CONFIG, "%s.gpus: want 0 to %u", where,
@@ -752,6 +765,7 @@ static int has_section(const ms_attest_policy *p, uint16_t t)
     case MS_EVIDENCE_SEV_SNP: return p->have_snp;
     case MS_EVIDENCE_TDX: return p->have_tdx;
     case MS_EVIDENCE_AZ_SNP_VTPM: return p->have_az_snp && p->have_snp;
+    case MS_EVIDENCE_AZ_TDX_VTPM: return p->have_az_tdx && p->have_tdx;
     case MS_EVIDENCE_NVIDIA_GPU: return p->have_nvgpu;
     case MS_EVIDENCE_COMPOSITE: return p->have_composite;
     default: return 0;
@@ -782,6 +796,7 @@ static const char *section_of(const ms_attest_policy *p, uint16_t t)
     case MS_EVIDENCE_TPM2_QUOTE: return "tpm2";
     case MS_EVIDENCE_TDX: return "tdx";
     case MS_EVIDENCE_AZ_SNP_VTPM: return p->have_snp ? "az_snp_vtpm" : "sev_snp";
+    case MS_EVIDENCE_AZ_TDX_VTPM: return p->have_tdx ? "az_tdx_vtpm" : "tdx";
     case MS_EVIDENCE_NVIDIA_GPU: return "nvidia_gpu";
     case MS_EVIDENCE_COMPOSITE: return "composite";
     default: return "sev_snp";
@@ -805,7 +820,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
 {
     static const char *const keys[] = {"version", "accept", "require_strict", "max_validity_seconds",
                                        "dev_key", "tpm2", "sev_snp", "tdx", "az_snp_vtpm",
-                                       "nvidia_gpu", "composite"};
+                                       "nvidia_gpu", "composite", "az_tdx_vtpm"};
     ms_json_val root;
     int64_t version;
     bool strict;
@@ -825,6 +840,7 @@ static ms_err parse_root(ms_attest_policy *p, ms_json_doc *doc, const char *base
     TRY(parse_snp(p, root, base_dir));
     TRY(parse_tdx(p, root, base_dir));
     TRY(parse_az_snp(p, root));
+    TRY(parse_az_tdx(p, root));
     TRY(parse_nvgpu(p, root, base_dir));
     TRY(parse_composite(p, root));
     return check_complete(p);
@@ -899,6 +915,9 @@ static ms_err verify_one(const ms_attest_policy *p, uint16_t type, const uint8_t
     case MS_EVIDENCE_AZ_SNP_VTPM:
         ENSURE(p->have_az_snp && p->have_snp, MS_ERR_ATTEST_POLICY);
         return ms_az_snp_verify(&p->az_snp, data, len, ev->binding);
+    case MS_EVIDENCE_AZ_TDX_VTPM:
+        ENSURE(p->have_az_tdx && p->have_tdx, MS_ERR_ATTEST_POLICY);
+        return ms_az_tdx_verify(&p->az_tdx, data, len, ev->binding);
     case MS_EVIDENCE_NVIDIA_GPU:
         ENSURE(p->have_nvgpu, MS_ERR_ATTEST_POLICY);
         return ms_nvgpu_verify_evidence(&p->nvgpu, data, len, ev->binding, ev->now);

@@ -51,6 +51,8 @@ typedef struct ms_attest_policy {
     char why[192];           /* after a failed parse: which field and what is wrong */
     int have_az_snp;         /* az_snp_vtpm section: its PCRs; the SNP pins are sev_snp's */
     ms_az_policy az_snp;     /* az_snp.snp is a copy of snp (same borrowed DER) */
+    int have_az_tdx;         /* az_tdx_vtpm section: its PCRs; the TDX pins are tdx's */
+    ms_az_policy az_tdx;     /* az_tdx.tdx is a copy of tdx (same borrowed DER, collateral) */
 } ms_attest_policy;
 
 void ms_attest_policy_init(ms_attest_policy *p);
@@ -90,7 +92,7 @@ MS_MUST_CHECK ms_err ms_attest_policy_verify_composite(const ms_attest_policy *p
                                                        size_t *failed_item);
 
 /* The evidence type's name in policies and messages ("dev-key", "tpm2-quote", "sev-snp",
-   "tdx", "az-snp-vtpm", "nvidia-gpu", "composite"); "unknown" for others. */
+   "tdx", "az-snp-vtpm", "nvidia-gpu", "composite", "az-tdx-vtpm"); "unknown" for others. */
 const char *ms_evidence_type_name(uint16_t type);
 
 #endif

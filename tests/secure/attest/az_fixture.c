@@ -298,3 +298,132 @@ void az_fx_world_free(az_fx_world *w)
     ms_buf_free(&w->sig);
     ms_buf_free(&w->ev);
 }
+
+static int err_in(ms_err e, const ms_err *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (e == set[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, az_fx_verify_fn verify,
+                     const void *ctx, const ms_err *want, size_t n)
+{
+    int bad = 0;
+    for (size_t i = from; i < to; i += stride) {
+        ev[i] ^= 0x01;
+        ms_err e = verify(ctx);
+        if (!err_in(e, want, n)) {
+            fprintf(stderr, "byte %zu (range %zu..%zu): %s\n", i, from, to, ms_err_name(e));
+            bad++;
+        }
+        ev[i] ^= 0x01;
+    }
+    return bad;
+}
+
+/* --- az-tdx-vtpm ------------------------------------------------------------------------- */
+
+static uint8_t *put_bytes(uint8_t *p, const void *v, size_t n)
+{
+    memcpy(p, v, n);
+    return p + n;
+}
+
+static uint8_t *put_u64le(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        *p++ = (uint8_t)(v >> (8 * i));
+    }
+    return p;
+}
+
+void az_fx_td_report(uint8_t hw[static MS_AZ_HCL_HW_LEN], const ms_tdx_td_report *td)
+{
+    memset(hw, 0, MS_AZ_HCL_HW_LEN);
+    /* REPORTMACSTRUCT (256): type 0x81, subtype 0, version 0, 13 reserved, CPUSVN,
+       TEE_TCB_INFO_HASH, TEE_INFO_HASH, REPORTDATA, 32 reserved, MAC */
+    hw[0] = 0x81;
+    memset(hw + 16, 0x0c, 16);
+    memset(hw + 32, 0x1e, 96);
+    memcpy(hw + 128, td->report_data, 64);
+    memset(hw + 224, 0x4d, 32);
+    /* TEE_TCB_INFO (239 + 17 reserved): VALID, TEE_TCB_SVN, MRSEAM, MRSIGNERSEAM, ATTRIBUTES */
+    uint8_t *p = hw + 256;
+    memset(p, 0xff, 8);
+    p = put_bytes(p + 8, td->tee_tcb_svn, 16);
+    p = put_bytes(p, td->mrseam, MS_TDX_MEAS_LEN);
+    p = put_bytes(p, td->mrsignerseam, MS_TDX_MEAS_LEN);
+    (void)put_bytes(p, td->seam_attributes, 8);
+    /* TDINFO (512) */
+    p = put_u64le(hw + 512, td->td_attributes);
+    p = put_u64le(p, td->xfam);
+    p = put_bytes(p, td->mrtd, MS_TDX_MEAS_LEN);
+    p = put_bytes(p, td->mrconfigid, MS_TDX_MEAS_LEN);
+    p = put_bytes(p, td->mrowner, MS_TDX_MEAS_LEN);
+    p = put_bytes(p, td->mrownerconfig, MS_TDX_MEAS_LEN);
+    (void)put_bytes(p, td->rtmr, sizeof td->rtmr);
+}
+
+int az_fx_tdx_world_bundle(az_fx_tdx_world *w, int hcl_too)
+{
+    ms_tdx_quote q;
+    uint8_t hw[MS_AZ_HCL_HW_LEN];
+    if (hcl_too) {
+        if (ms_tdx_quote_decode(w->quote.p, w->quote.len, &q) != MS_OK) {
+            return 0;
+        }
+        az_fx_td_report(hw, &q.td);
+        ms_buf_clear(&w->az.hcl);
+        if (!az_fx_hcl_frame(&w->az.hcl, hw, MS_AZ_REPORT_TDX, w->az.var.p, w->az.var.len,
+                             2048)) {
+            return 0;
+        }
+    }
+    ms_buf_clear(&w->tdx_ev);
+    ms_buf_clear(&w->az.ev);
+    ms_az_tdx_bundle b = {.vtpm = {.hcl = w->az.hcl.p, .hcl_len = w->az.hcl.len,
+                                   .quoted = w->az.quoted.p, .quoted_len = w->az.quoted.len,
+                                   .sig = w->az.sig.p, .sig_len = w->az.sig.len,
+                                   .values = &w->az.values[0][0],
+                                   .values_len = sizeof w->az.values}};
+    if (!tdx_fx_platform_bundle(&w->tdx, w->quote.p, w->quote.len, &w->tdx_ev)) {
+        return 0;
+    }
+    b.tdx = w->tdx_ev.p;
+    b.tdx_len = w->tdx_ev.len;
+    return ms_az_tdx_bundle_encode(&b, &w->az.ev) == MS_OK;
+}
+
+int az_fx_tdx_world_make(az_fx_tdx_world *w)
+{
+    tdx_fx_layout layout;
+    memset(w, 0, sizeof *w);
+    ms_buf_init(&w->tdx_ev, MS_MAX_EVIDENCE);
+    if (!az_fx_world_make(&w->az) || !tdx_fx_platform_init(&w->tdx)) {
+        return 0;
+    }
+    ms_sha256(w->az.var.p, w->az.var.len, w->tdx.qo.report_data); /* the rest stays zero */
+    ms_tdx_policy *p = &w->az.policy.tdx;
+    p->root_der = w->tdx.chain.root.p;
+    p->root_len = w->tdx.chain.root.len;
+    p->have_mrtd = 1;
+    memcpy(p->mrtd, w->tdx.qo.mrtd, sizeof p->mrtd);
+    for (size_t i = 0; i < MS_TDX_RTMRS; i++) {
+        p->have_rtmr[i] = 1;
+        memcpy(p->rtmr[i], w->tdx.qo.rtmr[i], MS_TDX_MEAS_LEN);
+    }
+    return tdx_fx_quote_make(&w->quote, &w->tdx.chain, &w->tdx.qo, &layout) &&
+           az_fx_tdx_world_bundle(w, 1);
+}
+
+void az_fx_tdx_world_free(az_fx_tdx_world *w)
+{
+    az_fx_world_free(&w->az);
+    tdx_fx_platform_free(&w->tdx);
+    ms_buf_free(&w->quote);
+    ms_buf_free(&w->tdx_ev);
+}

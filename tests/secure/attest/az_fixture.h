@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "secure/attest/az.h"
 #include "tests/secure/attest/snp_fixture.h"
+#include "tests/secure/attest/tdx_fixture.h"
 #include "tests/secure/attest/tpm2_tpm.h"
 
 /* RSA-2048 keys made once per process: which 0 is "the" AK, 1 a foreign one. */
@@ -69,5 +70,37 @@ int az_fx_world_make(az_fx_world *w);
 /* Re-make w->ev from w->hcl, w->quoted, w->sig, the PCR values and the chain. */
 int az_fx_world_bundle(az_fx_world *w);
 void az_fx_world_free(az_fx_world *w);
+
+/*
+ * Flip bit 0 of every `stride`-th byte of ev[from, to) in turn and run verify(ctx) with it
+ * flipped; each result must be one of want[0..n) (the others are printed with their
+ * offset). Returns how many were not. ev is as it was on return.
+ */
+typedef ms_err (*az_fx_verify_fn)(const void *ctx);
+int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, az_fx_verify_fn verify,
+                     const void *ctx, const ms_err *want, size_t n);
+
+/*
+ * The hardware area of a TDX HCL report: a TD report (TDREPORT_STRUCT, type 0x81) whose
+ * TEE_TCB_INFO and TDINFO fields and REPORTDATA are `td`'s, MAC 0x4d.., then zeros.
+ */
+void az_fx_td_report(uint8_t hw[static MS_AZ_HCL_HW_LEN], const ms_tdx_td_report *td);
+
+/*
+ * An az-tdx-vtpm world: az's AK, PCRs, binding and variable data; az.hcl a TDX HCL report
+ * whose TD report is the TD body of `quote` (a quote under tdx's chain with REPORTDATA =
+ * SHA-256(variable data) || zeros), az.ev the format 0x02 bundle with tdx's collateral,
+ * and az.policy.tdx pinning tdx's root, MRTD and RTMR0..3.
+ */
+typedef struct az_fx_tdx_world {
+    az_fx_world az;
+    tdx_fx_platform tdx;
+    ms_buf quote, tdx_ev;
+} az_fx_tdx_world;
+
+int az_fx_tdx_world_make(az_fx_tdx_world *w);
+/* Re-make az.hcl from `quote`'s TD body and az.var (when hcl_too), then az.ev. */
+int az_fx_tdx_world_bundle(az_fx_tdx_world *w, int hcl_too);
+void az_fx_tdx_world_free(az_fx_tdx_world *w);
 
 #endif

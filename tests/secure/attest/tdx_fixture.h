@@ -156,6 +156,11 @@ typedef struct tdx_fx_platform {
  * (the keys, the chain, MRTD, RTMR0..3, TEE_TCB_SVN). 1 on success.
  */
 int tdx_fx_platform_make(tdx_fx_platform *p, const char *dir);
+/* The same platform in memory only (no files; config and coll empty). 1 on success. */
+int tdx_fx_platform_init(tdx_fx_platform *p);
+/* A tdx evidence bundle: `quote` with the platform's collateral and both CRLs. 1 on success. */
+int tdx_fx_platform_bundle(const tdx_fx_platform *p, const uint8_t *quote, size_t quote_len,
+                           ms_buf *out);
 
 enum { TDX_FX_SPOIL_NONE, TDX_FX_SPOIL_MRTD, TDX_FX_SPOIL_RTMR2 };
 /* A client policy at `path` (in the platform's dir) pinning root.pem, MRTD and RTMR0..3,

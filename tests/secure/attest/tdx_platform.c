@@ -36,7 +36,7 @@ static int write_config(const tdx_fx_platform *p)
     return fclose(f) == 0;
 }
 
-int tdx_fx_platform_make(tdx_fx_platform *p, const char *dir)
+int tdx_fx_platform_init(tdx_fx_platform *p)
 {
     /* TEE_TCB_SVN as a TDX 1.0 module reports it: byte 1 (module version) zero. */
     static const uint8_t svn[16] = {3, 0, 5};
@@ -46,16 +46,37 @@ int tdx_fx_platform_make(tdx_fx_platform *p, const char *dir)
     tdx_fx_quote_opts_default(&p->qo);
     tdx_fx_collateral_opts_default(&co);
     memcpy(p->qo.tee_tcb_svn, svn, sizeof svn);
+    return tdx_fx_chain_make(&p->chain, &p->po) &&
+           tdx_fx_crl(&p->pck_crl, p->chain.ca_x, p->chain.ca_key, 0) &&
+           tdx_fx_crl(&p->root_crl, p->chain.root_x, p->chain.root_key, 0) &&
+           tdx_fx_collateral_make(&p->col, &p->chain, &p->po, &p->qo, &co);
+}
+
+int tdx_fx_platform_make(tdx_fx_platform *p, const char *dir)
+{
+    if (!tdx_fx_platform_init(p)) {
+        return 0;
+    }
     int n = snprintf(p->config, sizeof p->config, "%s/tsm.json", dir);
     int m = snprintf(p->coll, sizeof p->coll, "%s/tdx-collateral", dir);
     return n > 0 && (size_t)n < sizeof p->config && m > 0 && (size_t)m < sizeof p->coll &&
-           tdx_fx_chain_make(&p->chain, &p->po) &&
-           tdx_fx_crl(&p->pck_crl, p->chain.ca_x, p->chain.ca_key, 0) &&
-           tdx_fx_crl(&p->root_crl, p->chain.root_x, p->chain.root_key, 0) &&
-           tdx_fx_collateral_make(&p->col, &p->chain, &p->po, &p->qo, &co) &&
            tdx_fx_chain_write(&p->chain, dir) && mkdir(p->coll, 0700) == 0 &&
            tdx_fx_collateral_write(&p->col, &p->pck_crl, &p->root_crl, p->coll) &&
            write_config(p);
+}
+
+int tdx_fx_platform_bundle(const tdx_fx_platform *p, const uint8_t *quote, size_t quote_len,
+                           ms_buf *out)
+{
+    ms_tdx_bundle b = {.quote = quote, .quote_len = quote_len, .pck_crl = p->pck_crl.p,
+                       .pck_crl_len = p->pck_crl.len};
+    b.collateral = (ms_tdx_collateral_in){
+        .tcb_info = p->col.tcb_info.p, .tcb_info_len = p->col.tcb_info.len,
+        .qe_identity = p->col.qe_identity.p, .qe_identity_len = p->col.qe_identity.len,
+        .signing_chain_pem = p->col.signing_chain.p,
+        .signing_chain_len = p->col.signing_chain.len, .root_crl = p->root_crl.p,
+        .root_crl_len = p->root_crl.len};
+    return ms_tdx_bundle_encode(&b, out) == MS_OK;
 }
 
 int tdx_fx_platform_policy(const tdx_fx_platform *p, const char *path, int spoil)

@@ -64,7 +64,11 @@ static void test_refusals(void)
         {"{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"00\",\"pcrs\":{}}}",
          "tpm2.ak_name"},
         /* az-snp-vtpm (docs/attest-azure.md §6) */
-        {"{\"version\":1,\"accept\":[\"az-tdx-vtpm\"]}", "not supported yet"},
+        {"{\"version\":1,\"accept\":[\"az-tdx-vtpm\"]}", "no tdx section"},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_tdx_vtpm\":{\"pcrs\":{},\"x\":1}}",
+         "unknown field"},
+        {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_tdx_vtpm\":{\"pcrs\":{}}}",
+         "az_tdx_vtpm.pcrs: name at least one"},
         {"{\"version\":1,\"accept\":[\"az-snp-vtpm\"]}", "no sev_snp section"},
         {"{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{\"pcrs\":{\"0\":\"00\"}}}",
          "az_snp_vtpm.pcrs.0"},
