@@ -3,7 +3,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -99,3 +101,19 @@ int ms_listen_unix_socket(const struct sockaddr_storage *ss, unsigned len)
     return fd;
 }
 
+ms_err ms_listen_write_port_file(const char *path, unsigned port)
+{
+    char tmp[4096], text[16];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    ENSURE(n > 0 && (size_t)n < sizeof tmp, MS_ERR_FILE_OPEN);
+    int len = snprintf(text, sizeof text, "%u\n", port);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ENSURE(fd >= 0, MS_ERR_FILE_OPEN);
+    int ok = write(fd, text, (size_t)len) == len;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return MS_ERR_IO;
+    }
+    return MS_OK;
+}

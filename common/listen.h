@@ -20,4 +20,11 @@ MS_MUST_CHECK ms_err ms_listen_parse(const char *listen, struct sockaddr_storage
  */
 int ms_listen_unix_socket(const struct sockaddr_storage *ss, unsigned len);
 
+/*
+ * The port a server bound, as "PORT\n" in `path` (--port-file: how tests and scripts learn a
+ * port 0 choice): written to a temporary name beside it, then renamed, so a reader sees the
+ * whole line or no file. MS_ERR_FILE_OPEN, MS_ERR_IO (the temporary file is removed).
+ */
+MS_MUST_CHECK ms_err ms_listen_write_port_file(const char *path, unsigned port);
+
 #endif

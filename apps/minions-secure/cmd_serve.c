@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/limits.h"
+#include "common/listen.h"
 #include "common/log.h"
 #include "apps/minions-secure/cli.h"
 #include "apps/minions-secure/cmd_attest.h"
@@ -158,21 +159,6 @@ static int key_path(const opts *o, char out[static PATH_MAX])
            snprintf(out, PATH_MAX, "%s/.config/minions-secure/serve.key", home) < PATH_MAX;
 }
 
-static int write_port_file(const char *path, unsigned port)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        return 0;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        return 0;
-    }
-    int ok = fprintf(f, "%u\n", port) > 0;
-    ok &= fclose(f) == 0;
-    return ok && rename(tmp, path) == 0;
-}
-
 /* Serve until SIGINT or SIGTERM. */
 static int serve(opts *o, const char *key, const char *code, char *report, size_t report_len)
 {
@@ -214,7 +200,7 @@ static int serve(opts *o, const char *key, const char *code, char *report, size_
                 base, base, (unsigned)o->sessions);
     }
     fprintf(stderr, "%s: web UI: open %s/login?code=%s (works once)\n", PROG, base, code);
-    if (o->port_file && !write_port_file(o->port_file, port)) {
+    if (o->port_file && ms_listen_write_port_file(o->port_file, port) != MS_OK) {
         fprintf(stderr, "%s: cannot write %s\n", PROG, o->port_file);
         rc = MS_CLI_USAGE;
     }

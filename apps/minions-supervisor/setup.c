@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/codec.h"
 #include "common/file.h"
+#include "common/listen.h"
 #include "secure/attest/tpm2_enrol.h"
 #include "secure/attest/tpm2_producer.h"
 #include "secure/attest/snp_produce.h"
@@ -48,21 +49,6 @@ int sup_tpm_enrol(const sup_opts *o)
     ms_buf_free(&in);
     ms_buf_free(&out);
     return e == MS_OK ? 0 : e == MS_ERR_FILE_OPEN || e == MS_ERR_IO ? EXIT_USAGE : EXIT_START;
-}
-
-static int write_port_file(const char *path, uint16_t port)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        return 0;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        return 0;
-    }
-    int ok = fprintf(f, "%u\n", (unsigned)port) > 0;
-    ok &= fclose(f) == 0;
-    return ok && rename(tmp, path) == 0;
 }
 
 static void say_dev_key(const sup_opts *o, const ms_producer_pins *pins)
@@ -318,7 +304,7 @@ int sup_start(sup_app *a, sup_opts *o)
                     ? " (give --tls-cert and --tls-key, or --plain-http on a loopback address)" : "");
         return e == MS_ERR_CONFIG ? EXIT_USAGE : EXIT_START;
     }
-    if (o->port_file && !write_port_file(o->port_file, port)) {
+    if (o->port_file && ms_listen_write_port_file(o->port_file, port) != MS_OK) {
         fprintf(stderr, "minions-supervisor: cannot write %s\n", o->port_file);
         return EXIT_START;
     }

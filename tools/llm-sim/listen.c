@@ -127,19 +127,3 @@ ms_err llmsim_listen(const llmsim_addr *a, int *fd, uint16_t *port)
     return MS_OK;
 }
 
-ms_err llmsim_write_port_file(const char *path, uint16_t port)
-{
-    char tmp[4096], text[16];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    ENSURE(n > 0 && (size_t)n < sizeof tmp, MS_ERR_FILE_OPEN);
-    int len = snprintf(text, sizeof text, "%u\n", (unsigned)port);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    ENSURE(fd >= 0, MS_ERR_FILE_OPEN);
-    bool ok = write(fd, text, (size_t)len) == len;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return MS_ERR_IO;
-    }
-    return MS_OK;
-}

@@ -19,10 +19,5 @@ MS_MUST_CHECK ms_err llmsim_addr_parse(const char *s, llmsim_addr *out, char *wh
 /* A bound, listening, close-on-exec TCP socket and the port it got. MS_ERR_IO. */
 MS_MUST_CHECK ms_err llmsim_listen(const llmsim_addr *a, int *fd, uint16_t *port);
 
-/*
- * Write "PORT\n" to path atomically: a temporary file next to it, then rename, so a
- * reader never sees a partial number. MS_ERR_FILE_OPEN, MS_ERR_IO.
- */
-MS_MUST_CHECK ms_err llmsim_write_port_file(const char *path, uint16_t port);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/listen.h"
 #include "tools/llm-sim/listen.h"
 #include "tools/llm-sim/llmsim.h"
 #include "tools/llm-sim/opts.h"
@@ -82,7 +83,7 @@ static int serve(const llmsim_config *cfg, const llmsim_script *script, llmsim_r
         fprintf(stderr, "llm-sim: cannot start the HTTP server\n");
         return LLMSIM_EXIT_RUNTIME;
     }
-    if (cfg->port_file != NULL && llmsim_write_port_file(cfg->port_file, port) != MS_OK) {
+    if (cfg->port_file != NULL && ms_listen_write_port_file(cfg->port_file, port) != MS_OK) {
         fprintf(stderr, "llm-sim: cannot write --port-file %s\n", cfg->port_file);
         llmsim_server_stop(srv);
         return LLMSIM_EXIT_RUNTIME;
