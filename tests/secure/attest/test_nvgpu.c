@@ -257,6 +257,24 @@ static void test_made_other_root(void)
     nv_fx_chain_free(&other);
 }
 
+/*
+ * A leaf whose key is not P-384 signs nothing, even a signature that verifies under it
+ * (P-256, r and s zero-padded to 48 bytes); the chain itself is fine.
+ */
+static void test_made_leaf_not_p384(void)
+{
+    nv_fx_chain c;
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(nv_fx_chain_make_leaf_curve(&c, fx.root_key, 0x5A18, "P-256"));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_SIGNATURE);
+    CHECK(chk.result[MS_NVGPU_CHECK_CHAIN] == MS_OK &&
+          chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_ERR_NVGPU_SIGNATURE);
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+}
+
 /* The leaf of device B presented with device A's certificate. */
 static void test_made_leaf_of_other_device(void)
 {
@@ -473,6 +491,7 @@ int main(void)
     RUN(test_hex);
     RUN(test_made_good);
     RUN(test_made_other_root);
+    RUN(test_made_leaf_not_p384);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);
     RUN(test_made_cc_and_debug);
