@@ -257,6 +257,45 @@ static void test_made_other_root(void)
     nv_fx_chain_free(&other);
 }
 
+/* An item of a made report (signed by fx's leaf) with these certificates. */
+static int made_item_certs(ms_buf *item, const ms_buf *ders, const size_t *off,
+                           const size_t *len, size_t n)
+{
+    uint8_t report[MS_NVGPU_MAX_REPORT];
+    size_t r = nv_fx_report_build(report, sizeof report, NONCE, 8, 0x10, 0, fx.leaf_key);
+    return r > 0 && nv_fx_item(item, report, r, 0, ders, off, len, n);
+}
+
+/* Leaf and device certificate without the root: the pinned root completes the chain. */
+static void test_made_chain_without_root(void)
+{
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(made_item_certs(&item, &fx.der, fx.off, fx.len, 2));
+    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    CHECK(chk.ran[MS_NVGPU_CHECK_IDENTITY] && chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_OK);
+    ms_buf_free(&item);
+}
+
+/* A certificate of the item that is not DER of a certificate (here the root's place). */
+static void test_made_cert_not_der(void)
+{
+    static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+    ms_buf ders, item;
+    size_t off[3] = {0, fx.len[0], fx.len[0] + fx.len[1]};
+    size_t len[3] = {fx.len[0], fx.len[1], sizeof junk};
+    ms_nvgpu_policy p = fx_policy();
+    ms_buf_init(&ders, 3u * MS_NVGPU_MAX_CERT);
+    CHECK_OK(ms_buf_append(&ders, fx.der.p + fx.off[0], fx.len[0]));
+    CHECK_OK(ms_buf_append(&ders, fx.der.p + fx.off[1], fx.len[1]));
+    CHECK_OK(ms_buf_append(&ders, junk, sizeof junk));
+    CHECK(made_item_certs(&item, &ders, off, len, 3));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_FORMAT);
+    CHECK(chk.result[MS_NVGPU_CHECK_FORMAT] == MS_ERR_NVGPU_FORMAT);
+    ms_buf_free(&item);
+    ms_buf_free(&ders);
+}
+
 /*
  * A leaf whose key is not P-384 signs nothing, even a signature that verifies under it
  * (P-256, r and s zero-padded to 48 bytes); the chain itself is fine.
@@ -492,6 +531,8 @@ int main(void)
     RUN(test_made_good);
     RUN(test_made_other_root);
     RUN(test_made_leaf_not_p384);
+    RUN(test_made_chain_without_root);
+    RUN(test_made_cert_not_der);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);
     RUN(test_made_cc_and_debug);
