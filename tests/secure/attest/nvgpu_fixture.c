@@ -150,7 +150,7 @@ int nv_fx_chain_make_under(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                        dev_serial + 0x1000);
 }
 
-static int chain_make(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+static int chain_make(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial, long dev_name_serial,
                       long leaf_issuer_serial, long leaf_name_serial, const char *leaf_curve)
 {
     memset(c, 0, sizeof *c);
@@ -163,7 +163,7 @@ static int chain_make(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
         return 0;
     }
     X509 *root = cert_make(root_key, "Test NVIDIA Device Identity CA", 0, 0, NULL, root_key, 0, 1);
-    X509 *dev = root ? cert_make(c->dev_key, "GH100 A01 GSP BROM", dev_serial, dev_serial, root,
+    X509 *dev = root ? cert_make(c->dev_key, "GH100 A01 GSP BROM", dev_serial, dev_name_serial, root,
                                  root_key, 0, 1)
                      : NULL;
     X509 *leaf = NULL;
@@ -182,13 +182,22 @@ static int chain_make(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
 int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                 long leaf_issuer_serial, long leaf_name_serial)
 {
-    return chain_make(c, root_key, dev_serial, leaf_issuer_serial, leaf_name_serial, "P-384");
+    return chain_make(c, root_key, dev_serial, dev_serial, leaf_issuer_serial, leaf_name_serial,
+                      "P-384");
 }
 
 int nv_fx_chain_make_leaf_curve(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                 const char *leaf_curve)
 {
-    return chain_make(c, root_key, dev_serial, dev_serial, dev_serial + 0x1000, leaf_curve);
+    return chain_make(c, root_key, dev_serial, dev_serial, dev_serial, dev_serial + 0x1000,
+                      leaf_curve);
+}
+
+int nv_fx_chain_make_dev_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                               long dev_name_serial)
+{
+    return chain_make(c, root_key, dev_serial, dev_name_serial, dev_name_serial,
+                      dev_serial + 0x1000, "P-384");
 }
 
 int nv_fx_chain_make(nv_fx_chain *c, long dev_serial, long leaf_issuer_serial)

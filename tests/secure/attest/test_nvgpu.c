@@ -257,6 +257,30 @@ static void test_made_other_root(void)
     nv_fx_chain_free(&other);
 }
 
+/*
+ * A device certificate whose subject names another serial number than its own, the leaf
+ * issued under that very name: the naming rule refuses it (MS_ERR_NVGPU_IDENTITY).
+ */
+static void test_made_device_misnamed(void)
+{
+    nv_fx_chain c;
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(nv_fx_chain_make_dev_named(&c, fx.root_key, 0x5A19, 0x5A1A));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_IDENTITY);
+    CHECK(chk.result[MS_NVGPU_CHECK_CHAIN] == MS_OK &&
+          chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_OK);
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+    /* The control: named by its own serial number, the same chain verifies. */
+    CHECK(nv_fx_chain_make_dev_named(&c, fx.root_key, 0x5A19, 0x5A19));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+}
+
 /* An item of a made report (signed by fx's leaf) with these certificates. */
 static int made_item_certs(ms_buf *item, const ms_buf *ders, const size_t *off,
                            const size_t *len, size_t n)
@@ -533,6 +557,7 @@ int main(void)
     RUN(test_made_leaf_not_p384);
     RUN(test_made_chain_without_root);
     RUN(test_made_cert_not_der);
+    RUN(test_made_device_misnamed);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);
     RUN(test_made_cc_and_debug);
