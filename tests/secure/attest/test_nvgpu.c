@@ -1,4 +1,6 @@
 /* NVIDIA GPU evidence tests: the real H100 vector, then a made-up chain for every policy check. */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -255,6 +257,41 @@ static void test_made_other_root(void)
     CHECK(chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_OK); /* only the root differs */
     ms_buf_free(&item);
     nv_fx_chain_free(&other);
+}
+
+/*
+ * ms_nvgpu_pem_chain: one certificate is a chain; the text is at most MS_NVGPU_MAX_CHAIN *
+ * 2 * MS_NVGPU_MAX_CERT bytes, whitespace after the PEM included; no certificate, or no
+ * input, is MS_ERR_NVGPU_FORMAT.
+ */
+static void test_pem_chain_bounds(void)
+{
+    static uint8_t big[(size_t)MS_NVGPU_MAX_CHAIN * 2 * MS_NVGPU_MAX_CERT + 1];
+    const unsigned char *q = fx.der.p + fx.off[0];
+    X509 *x = d2i_X509(NULL, &q, (long)fx.len[0]);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long n = x != NULL && bio != NULL && PEM_write_bio_X509(bio, x) == 1
+                 ? BIO_get_mem_data(bio, &pem)
+                 : 0;
+    ms_buf ders;
+    size_t off[MS_NVGPU_MAX_CHAIN], len[MS_NVGPU_MAX_CHAIN], k = 0;
+    ms_buf_init(&ders, (size_t)MS_NVGPU_MAX_CHAIN * MS_NVGPU_MAX_CERT);
+    CHECK(n > 0 && (size_t)n < sizeof big);
+    if (n > 0 && (size_t)n < sizeof big) {
+        memset(big, '\n', sizeof big);
+        memcpy(big, pem, (size_t)n);
+        CHECK_OK(ms_nvgpu_pem_chain(big, sizeof big - 1, &ders, off, len, &k));
+        CHECK(k == 1 && len[0] == fx.len[0]);
+        ms_buf_clear(&ders);
+        CHECK_ERR(ms_nvgpu_pem_chain(big, sizeof big, &ders, off, len, &k), MS_ERR_NVGPU_FORMAT);
+    }
+    CHECK_ERR(ms_nvgpu_pem_chain((const uint8_t *)"\n\n", 2, &ders, off, len, &k),
+              MS_ERR_NVGPU_FORMAT);
+    CHECK_ERR(ms_nvgpu_pem_chain(NULL, 0, &ders, off, len, &k), MS_ERR_NVGPU_FORMAT);
+    ms_buf_free(&ders);
+    BIO_free(bio);
+    X509_free(x);
 }
 
 /*
@@ -558,6 +595,7 @@ int main(void)
     RUN(test_made_chain_without_root);
     RUN(test_made_cert_not_der);
     RUN(test_made_device_misnamed);
+    RUN(test_pem_chain_bounds);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);
     RUN(test_made_cc_and_debug);
