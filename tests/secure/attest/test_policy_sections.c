@@ -3,10 +3,11 @@
  * list without its section (a policy built by hand; the parser refuses such a file) is
  * refused with MS_ERR_ATTEST_POLICY before any verifier sees the bytes. With the section
  * present the same bytes reach the verifier, which refuses them with its own error.
- * Also: the accept list's cap when the dev key is allowed.
+ * Also: the accept list's cap when the dev key is allowed, the policy text's cap.
  */
 #include <string.h>
 
+#include "common/limits.h"
 #include "secure/attest/policy.h"
 #include "secure/suite.h"
 #include "tests/test.h"
@@ -84,9 +85,28 @@ static void test_allow_dev_key_cap(void)
     ms_attest_policy_free(&p);
 }
 
+/* A policy text is at most MS_MAX_POLICY_FILE bytes, whitespace included. */
+static void test_parse_cap(void)
+{
+    static char text[MS_MAX_POLICY_FILE + 1];
+    static const char doc[] = "{\"version\":2,\"accept\":[\"dev-key\"]}";
+    ms_attest_policy p;
+    memset(text, ' ', sizeof text);
+    memcpy(text, doc, sizeof doc - 1);
+    ms_attest_policy_init(&p);
+    ms_err e = ms_attest_policy_parse(&p, (const uint8_t *)text, MS_MAX_POLICY_FILE, ".");
+    CHECK(e != MS_OK && e != MS_ERR_CAP_EXCEEDED); /* the version is what fails */
+    ms_attest_policy_free(&p);
+    ms_attest_policy_init(&p);
+    CHECK_ERR(ms_attest_policy_parse(&p, (const uint8_t *)text, sizeof text, "."),
+              MS_ERR_CAP_EXCEEDED);
+    ms_attest_policy_free(&p);
+}
+
 int main(void)
 {
     RUN(test_type_needs_its_section);
     RUN(test_allow_dev_key_cap);
+    RUN(test_parse_cap);
     return TEST_SUMMARY();
 }
