@@ -368,6 +368,24 @@ static void test_header_decode(void)
     ms_channel_free(sc);
 }
 
+/* A record type outside MSG..CLOSE is MS_ERR_REC_TYPE (check 2), before the fields check. */
+static void test_header_type_range(void)
+{
+    struct ms_channel *cc, *sc;
+    fx_keyed_pair(&cc, &sc, 14);
+    size_t n;
+    ms_record_header h;
+    CHECK_OK(seal_msg(cc, "typ", &n));
+    static const uint8_t bad[] = {0x00, MS_REC_CLOSE + 1, 0xff};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        memcpy(rec2, rec, n);
+        rec2[1] = bad[i];
+        CHECK_ERR(ms_record_header_decode(rec2, n, 0, &h), MS_ERR_REC_TYPE);
+    }
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+}
+
 /* A forged header costs no allocation, and the first failing §8.3 check decides the error. */
 static void test_open_buf_checks_before_alloc(void)
 {
@@ -415,6 +433,7 @@ int main(void)
     RUN(test_close);
     RUN(test_seal_arguments);
     RUN(test_header_decode);
+    RUN(test_header_type_range);
     RUN(test_open_buf_checks_before_alloc);
     return TEST_SUMMARY();
 }

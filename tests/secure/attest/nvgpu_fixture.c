@@ -150,20 +150,20 @@ int nv_fx_chain_make_under(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                        dev_serial + 0x1000);
 }
 
-int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
-                                long leaf_issuer_serial, long leaf_name_serial)
+static int chain_make(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial, long dev_name_serial,
+                      long leaf_issuer_serial, long leaf_name_serial, const char *leaf_curve)
 {
     memset(c, 0, sizeof *c);
     ms_buf_init(&c->der, 3u * MS_NVGPU_MAX_CERT);
     c->root_key = root_key;
     EVP_PKEY_up_ref(root_key);
     c->dev_key = EVP_EC_gen("P-384");
-    c->leaf_key = EVP_EC_gen("P-384");
+    c->leaf_key = EVP_EC_gen(leaf_curve);
     if (c->dev_key == NULL || c->leaf_key == NULL) {
         return 0;
     }
     X509 *root = cert_make(root_key, "Test NVIDIA Device Identity CA", 0, 0, NULL, root_key, 0, 1);
-    X509 *dev = root ? cert_make(c->dev_key, "GH100 A01 GSP BROM", dev_serial, dev_serial, root,
+    X509 *dev = root ? cert_make(c->dev_key, "GH100 A01 GSP BROM", dev_serial, dev_name_serial, root,
                                  root_key, 0, 1)
                      : NULL;
     X509 *leaf = NULL;
@@ -177,6 +177,27 @@ int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_ser
     X509_free(dev);
     X509_free(root);
     return ok;
+}
+
+int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                long leaf_issuer_serial, long leaf_name_serial)
+{
+    return chain_make(c, root_key, dev_serial, dev_serial, leaf_issuer_serial, leaf_name_serial,
+                      "P-384");
+}
+
+int nv_fx_chain_make_leaf_curve(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                const char *leaf_curve)
+{
+    return chain_make(c, root_key, dev_serial, dev_serial, dev_serial, dev_serial + 0x1000,
+                      leaf_curve);
+}
+
+int nv_fx_chain_make_dev_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                               long dev_name_serial)
+{
+    return chain_make(c, root_key, dev_serial, dev_name_serial, dev_name_serial,
+                      dev_serial + 0x1000, "P-384");
 }
 
 int nv_fx_chain_make(nv_fx_chain *c, long dev_serial, long leaf_issuer_serial)

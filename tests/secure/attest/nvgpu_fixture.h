@@ -46,6 +46,13 @@ int nv_fx_chain_make_under(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
  * none) instead of its own serial number (dev_serial + 0x1000). */
 int nv_fx_chain_make_leaf_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                 long leaf_issuer_serial, long leaf_name_serial);
+/* As nv_fx_chain_make_under, the leaf's key on another curve (OpenSSL's name). */
+int nv_fx_chain_make_leaf_curve(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                const char *leaf_curve);
+/* As nv_fx_chain_make_under, the device's subject naming serialNumber `dev_name_serial`
+ * (its serial number stays dev_serial); the leaf's issuer is that subject. */
+int nv_fx_chain_make_dev_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                               long dev_name_serial);
 void nv_fx_chain_free(nv_fx_chain *c);
 
 /* A made-up signed report in `out` (see nv_fx_report_build), then an item with the chain. */

@@ -270,7 +270,7 @@ int tdx_fx_chain_make(tdx_fx_chain *c, const tdx_fx_pck_opts *o)
     memset(c, 0, sizeof *c);
     c->root_key = EVP_EC_gen("P-256");
     c->ca_key = EVP_EC_gen("P-256");
-    c->pck_key = EVP_EC_gen("P-256");
+    c->pck_key = EVP_EC_gen(o->pck_curve != NULL ? o->pck_curve : "P-256");
     c->ak = EVP_EC_gen("P-256");
     int ok = c->root_key && c->ca_key && c->pck_key && c->ak;
     c->root_x = ok ? cert_new(c->root_key, "Test Intel SGX Root CA", 1) : NULL;

@@ -40,6 +40,7 @@ typedef struct tdx_fx_pck_opts {
     uint8_t fmspc[6];
     uint8_t config[4];  /* arcs n of the configuration item's (.7.n, FALSE) entries */
     size_t config_n;    /* 0: no configuration item (.7) */
+    const char *pck_curve; /* the PCK leaf's key: NULL is P-256 (Intel's) */
 } tdx_fx_pck_opts;
 
 void tdx_fx_pck_opts_default(tdx_fx_pck_opts *o);

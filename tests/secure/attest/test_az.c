@@ -221,6 +221,84 @@ static void test_truncation(void)
     az_fx_world_free(&w);
 }
 
+/*
+ * Without pins any selection is taken, but not an empty one: a quote over no PCRs, signed
+ * by the AK, fails PCR_SELECT alone.
+ */
+static void test_empty_selection(void)
+{
+    az_fx_world w;
+    CHECK(az_fx_world_make(&w));
+    ms_buf_clear(&w.quoted);
+    ms_buf_clear(&w.sig);
+    CHECK(az_fx_quote(&w.quoted, &w.sig, az_fx_ak_key(0), w.binding, 0, NULL, 0, 0));
+    CHECK(az_fx_world_bundle(&w));
+    ms_az_checks ch;
+    CHECK_ERR(ms_az_verify_checks(&w.policy, w.ev.p, w.ev.len, NULL, 0, NULL, 0, w.binding, 0,
+                                  &ch),
+              MS_ERR_TPM_PCR_SELECT);
+    CHECK(ch.result[MS_AZ_CHECK_QUOTE_SIGNATURE] == MS_OK && ch.result[MS_AZ_CHECK_NONCE] == MS_OK &&
+          ch.result[MS_AZ_CHECK_PCR_SELECT] == MS_ERR_TPM_PCR_SELECT);
+    az_fx_world_free(&w);
+}
+
+/* A bundle of parts of these lengths (bytes 0x5a), the format byte first. */
+static void caps_bundle(ms_buf *out, uint8_t format, const size_t len[6])
+{
+    static uint8_t fill[MS_SNP_MAX_CERT + 1];
+    memset(fill, 0x5a, sizeof fill);
+    ms_buf_clear(out);
+    CHECK_OK(ms_buf_append_u8(out, format));
+    for (size_t i = 0; i < 6; i++) {
+        CHECK_OK(ms_buf_append_u16be(out, (uint16_t)len[i]));
+        CHECK_OK(ms_buf_append(out, fill, len[i]));
+    }
+}
+
+/* The bundle's caps, each at its bound: hcl, quoted, sig, values, vcek, ask. */
+static void test_bundle_caps(void)
+{
+    static const size_t lo[6] = {1, 1, 1, 0, 1, 0};
+    static const size_t hi[6] = {MS_AZ_MAX_HCL, MS_AZ_MAX_QUOTED, MS_AZ_MAX_SIG,
+                                 MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN, MS_SNP_MAX_CERT,
+                                 MS_SNP_MAX_CERT};
+    ms_buf ev;
+    ms_az_bundle b;
+    size_t len[6];
+    ms_buf_init(&ev, MS_AZ_MAX_BUNDLE + 2);
+    caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, lo);
+    CHECK_OK(ms_az_bundle_decode(ev.p, ev.len, &b));
+    CHECK(b.hcl_len == 1 && b.values_len == 0 && b.ask == NULL);
+    caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, hi);
+    CHECK(ev.len == MS_AZ_MAX_BUNDLE);
+    CHECK_OK(ms_az_bundle_decode(ev.p, ev.len, &b));
+    CHECK(b.hcl_len == MS_AZ_MAX_HCL && b.ask_len == MS_SNP_MAX_CERT);
+    CHECK_OK(ms_buf_append_u8(&ev, 0));
+    CHECK_ERR(ms_az_bundle_decode(ev.p, ev.len, &b), MS_ERR_AZ_BUNDLE);
+    caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT + 1, lo);
+    CHECK_ERR(ms_az_bundle_decode(ev.p, ev.len, &b), MS_ERR_AZ_BUNDLE);
+    for (size_t i = 0; i < 6; i++) {
+        memcpy(len, lo, sizeof len);
+        len[i] = hi[i] + 1;
+        caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, len);
+        CHECK_ERR(ms_az_bundle_decode(ev.p, ev.len, &b), MS_ERR_AZ_BUNDLE);
+        if (lo[i] > 0) {
+            len[i] = lo[i] - 1;
+            caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, len);
+            CHECK_ERR(ms_az_bundle_decode(ev.p, ev.len, &b), MS_ERR_AZ_BUNDLE);
+        }
+    }
+    /* PCR values come in whole digests. */
+    memcpy(len, lo, sizeof len);
+    len[3] = MS_TPM2_DIGEST_LEN - 1;
+    caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, len);
+    CHECK_ERR(ms_az_bundle_decode(ev.p, ev.len, &b), MS_ERR_AZ_BUNDLE);
+    len[3] = MS_TPM2_DIGEST_LEN;
+    caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, len);
+    CHECK_OK(ms_az_bundle_decode(ev.p, ev.len, &b));
+    ms_buf_free(&ev);
+}
+
 /* The policy file's sections reach this verifier: sev_snp pins + az_snp_vtpm PCRs. */
 static void test_policy_section(void)
 {
@@ -453,6 +531,8 @@ int main(void)
     RUN(test_binding_and_pins);
     RUN(test_keys_and_types);
     RUN(test_truncation);
+    RUN(test_bundle_caps);
+    RUN(test_empty_selection);
     RUN(test_policy_section);
     RUN(test_flip_every_byte);
     RUN(test_real_snp_hcl);

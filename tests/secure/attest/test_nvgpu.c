@@ -1,4 +1,6 @@
 /* NVIDIA GPU evidence tests: the real H100 vector, then a made-up chain for every policy check. */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -257,6 +259,122 @@ static void test_made_other_root(void)
     nv_fx_chain_free(&other);
 }
 
+/*
+ * ms_nvgpu_pem_chain: one certificate is a chain; the text is at most MS_NVGPU_MAX_CHAIN *
+ * 2 * MS_NVGPU_MAX_CERT bytes, whitespace after the PEM included; no certificate, or no
+ * input, is MS_ERR_NVGPU_FORMAT.
+ */
+static void test_pem_chain_bounds(void)
+{
+    static uint8_t big[(size_t)MS_NVGPU_MAX_CHAIN * 2 * MS_NVGPU_MAX_CERT + 1];
+    const unsigned char *q = fx.der.p + fx.off[0];
+    X509 *x = d2i_X509(NULL, &q, (long)fx.len[0]);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long n = x != NULL && bio != NULL && PEM_write_bio_X509(bio, x) == 1
+                 ? BIO_get_mem_data(bio, &pem)
+                 : 0;
+    ms_buf ders;
+    size_t off[MS_NVGPU_MAX_CHAIN], len[MS_NVGPU_MAX_CHAIN], k = 0;
+    ms_buf_init(&ders, (size_t)MS_NVGPU_MAX_CHAIN * MS_NVGPU_MAX_CERT);
+    CHECK(n > 0 && (size_t)n < sizeof big);
+    if (n > 0 && (size_t)n < sizeof big) {
+        memset(big, '\n', sizeof big);
+        memcpy(big, pem, (size_t)n);
+        CHECK_OK(ms_nvgpu_pem_chain(big, sizeof big - 1, &ders, off, len, &k));
+        CHECK(k == 1 && len[0] == fx.len[0]);
+        ms_buf_clear(&ders);
+        CHECK_ERR(ms_nvgpu_pem_chain(big, sizeof big, &ders, off, len, &k), MS_ERR_NVGPU_FORMAT);
+    }
+    CHECK_ERR(ms_nvgpu_pem_chain((const uint8_t *)"\n\n", 2, &ders, off, len, &k),
+              MS_ERR_NVGPU_FORMAT);
+    CHECK_ERR(ms_nvgpu_pem_chain(NULL, 0, &ders, off, len, &k), MS_ERR_NVGPU_FORMAT);
+    ms_buf_free(&ders);
+    BIO_free(bio);
+    X509_free(x);
+}
+
+/*
+ * A device certificate whose subject names another serial number than its own, the leaf
+ * issued under that very name: the naming rule refuses it (MS_ERR_NVGPU_IDENTITY).
+ */
+static void test_made_device_misnamed(void)
+{
+    nv_fx_chain c;
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(nv_fx_chain_make_dev_named(&c, fx.root_key, 0x5A19, 0x5A1A));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_IDENTITY);
+    CHECK(chk.result[MS_NVGPU_CHECK_CHAIN] == MS_OK &&
+          chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_OK);
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+    /* The control: named by its own serial number, the same chain verifies. */
+    CHECK(nv_fx_chain_make_dev_named(&c, fx.root_key, 0x5A19, 0x5A19));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+}
+
+/* An item of a made report (signed by fx's leaf) with these certificates. */
+static int made_item_certs(ms_buf *item, const ms_buf *ders, const size_t *off,
+                           const size_t *len, size_t n)
+{
+    uint8_t report[MS_NVGPU_MAX_REPORT];
+    size_t r = nv_fx_report_build(report, sizeof report, NONCE, 8, 0x10, 0, fx.leaf_key);
+    return r > 0 && nv_fx_item(item, report, r, 0, ders, off, len, n);
+}
+
+/* Leaf and device certificate without the root: the pinned root completes the chain. */
+static void test_made_chain_without_root(void)
+{
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(made_item_certs(&item, &fx.der, fx.off, fx.len, 2));
+    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    CHECK(chk.ran[MS_NVGPU_CHECK_IDENTITY] && chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_OK);
+    ms_buf_free(&item);
+}
+
+/* A certificate of the item that is not DER of a certificate (here the root's place). */
+static void test_made_cert_not_der(void)
+{
+    static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+    ms_buf ders, item;
+    size_t off[3] = {0, fx.len[0], fx.len[0] + fx.len[1]};
+    size_t len[3] = {fx.len[0], fx.len[1], sizeof junk};
+    ms_nvgpu_policy p = fx_policy();
+    ms_buf_init(&ders, 3u * MS_NVGPU_MAX_CERT);
+    CHECK_OK(ms_buf_append(&ders, fx.der.p + fx.off[0], fx.len[0]));
+    CHECK_OK(ms_buf_append(&ders, fx.der.p + fx.off[1], fx.len[1]));
+    CHECK_OK(ms_buf_append(&ders, junk, sizeof junk));
+    CHECK(made_item_certs(&item, &ders, off, len, 3));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_FORMAT);
+    CHECK(chk.result[MS_NVGPU_CHECK_FORMAT] == MS_ERR_NVGPU_FORMAT);
+    ms_buf_free(&item);
+    ms_buf_free(&ders);
+}
+
+/*
+ * A leaf whose key is not P-384 signs nothing, even a signature that verifies under it
+ * (P-256, r and s zero-padded to 48 bytes); the chain itself is fine.
+ */
+static void test_made_leaf_not_p384(void)
+{
+    nv_fx_chain c;
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(nv_fx_chain_make_leaf_curve(&c, fx.root_key, 0x5A18, "P-256"));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_SIGNATURE);
+    CHECK(chk.result[MS_NVGPU_CHECK_CHAIN] == MS_OK &&
+          chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_ERR_NVGPU_SIGNATURE);
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+}
+
 /* The leaf of device B presented with device A's certificate. */
 static void test_made_leaf_of_other_device(void)
 {
@@ -473,6 +591,11 @@ int main(void)
     RUN(test_hex);
     RUN(test_made_good);
     RUN(test_made_other_root);
+    RUN(test_made_leaf_not_p384);
+    RUN(test_made_chain_without_root);
+    RUN(test_made_cert_not_der);
+    RUN(test_made_device_misnamed);
+    RUN(test_pem_chain_bounds);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);
     RUN(test_made_cc_and_debug);

@@ -1,4 +1,6 @@
 /* SEV-SNP verifier tests: AMD's real Milan vector, then a made-up chain for every policy check. */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1304,6 +1306,39 @@ static void test_check_names(void)
     ms_buf_free(&der);
 }
 
+/*
+ * A PEM certificate file is at most 4 * MS_SNP_MAX_CERT bytes, whitespace after the PEM
+ * included; no input at all is a format error, not an allocation failure.
+ */
+static void test_pem_to_der_caps(void)
+{
+    static uint8_t big[4u * MS_SNP_MAX_CERT + 1];
+    const unsigned char *q = amd.ark.p;
+    X509 *x = d2i_X509(NULL, &q, (long)amd.ark.len);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long n = x != NULL && bio != NULL && PEM_write_bio_X509(bio, x) == 1
+                 ? BIO_get_mem_data(bio, &pem)
+                 : 0;
+    ms_buf der;
+    ms_buf_init(&der, MS_SNP_MAX_CERT);
+    CHECK(n > 0 && (size_t)n < sizeof big);
+    if (n > 0 && (size_t)n < sizeof big) {
+        memset(big, '\n', sizeof big);
+        memcpy(big, pem, (size_t)n);
+        CHECK_OK(ms_snp_cert_pem_to_der(big, sizeof big - 1, &der));
+        CHECK(der.len == amd.ark.len && memcmp(der.p, amd.ark.p, der.len) == 0);
+        ms_buf_clear(&der);
+        CHECK_ERR(ms_snp_cert_pem_to_der(big, sizeof big, &der), MS_ERR_CAP_EXCEEDED);
+        CHECK(der.len == 0);
+    }
+    CHECK_ERR(ms_snp_cert_pem_to_der(NULL, 0, &der), MS_ERR_FILE_FORMAT);
+    CHECK_ERR(ms_snp_cert_pem_to_der(big, 0, &der), MS_ERR_FILE_FORMAT);
+    ms_buf_free(&der);
+    BIO_free(bio);
+    X509_free(x);
+}
+
 int main(void)
 {
     if (!snp_fx_amd_load(&amd)) {
@@ -1347,6 +1382,7 @@ int main(void)
     RUN(test_synth_added_order);
     RUN(test_seed_matches_encoder);
     RUN(test_check_names);
+    RUN(test_pem_to_der_caps);
     snp_fx_keys_free();
     snp_fx_amd_free(&amd);
     return TEST_SUMMARY();

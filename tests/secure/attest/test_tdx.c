@@ -1,4 +1,6 @@
 /* TDX quote tests: Intel's real vectors, then made-up quotes for every quote and TD check. */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,6 +481,96 @@ static void test_chain_and_crls(void)
     world_free(&other);
 }
 
+/*
+ * A PCK leaf whose key is not P-256 signs no QE report, even with a signature that fits
+ * (secp256k1: 32-byte r and s, made by the leaf's own key).
+ */
+static void test_pck_key_not_p256(void)
+{
+    tdx_fx_pck_opts po;
+    tdx_fx_quote_opts qo;
+    tdx_fx_chain c;
+    tdx_fx_layout l;
+    ms_buf q;
+    tdx_fx_pck_opts_default(&po);
+    tdx_fx_quote_opts_default(&qo);
+    po.pck_curve = "secp256k1";
+    ms_buf_init(&q, MS_TDX_MAX_QUOTE);
+    if (tdx_fx_chain_make(&c, &po) && tdx_fx_quote_make(&q, &c, &qo, &l)) {
+        ms_tdx_policy p;
+        ms_tdx_checks ch;
+        memset(&p, 0, sizeof p);
+        p.root_der = c.root.p;
+        p.root_len = c.root.len;
+        CHECK_ERR(checks_raw(&p, q.p, q.len, NULL, &ch), MS_ERR_TDX_QE_SIGNATURE);
+        CHECK(ch.result[MS_TDX_CHECK_PCK_CHAIN] == MS_OK &&
+              ch.result[MS_TDX_CHECK_QE_SIGNATURE] == MS_ERR_TDX_QE_SIGNATURE &&
+              ch.result[MS_TDX_CHECK_SIGNATURE] == MS_OK);
+    } else {
+        CHECK(!"secp256k1 chain or quote");
+    }
+    ms_buf_free(&q);
+    tdx_fx_chain_free(&c);
+}
+
+/* The client's verifier needs a pinned root: none, or an empty one, fails the chain. */
+static void test_client_needs_root(void)
+{
+    world w;
+    if (!world_make(&w, NULL)) {
+        return;
+    }
+    ms_tdx_policy p = world_policy(&w);
+    ms_tdx_bundle b = {.quote = w.quote.p, .quote_len = w.quote.len};
+    ms_buf ev;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    CHECK_OK(ms_tdx_bundle_encode(&b, &ev));
+    p.root_der = NULL;
+    p.root_len = 0;
+    CHECK_ERR(ms_tdx_verify(&p, ev.p, ev.len, w.qo.report_data), MS_ERR_TDX_PCK_CHAIN);
+    p.root_der = w.chain.root.p;
+    CHECK_ERR(ms_tdx_verify(&p, ev.p, ev.len, w.qo.report_data), MS_ERR_TDX_PCK_CHAIN);
+    ms_buf_free(&ev);
+    world_free(&w);
+}
+
+/*
+ * A CRL is at most MS_TDX_MAX_CRL bytes, PEM with whitespace after it included: the PCK
+ * CRL as PEM padded with newlines to the cap passes, one byte more is refused.
+ */
+static void test_crl_cap(void)
+{
+    static uint8_t big[MS_TDX_MAX_CRL + 1];
+    world w;
+    if (!world_make(&w, NULL)) {
+        return;
+    }
+    const unsigned char *q = w.pck_crl.p;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &q, (long)w.pck_crl.len);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long n = crl != NULL && bio != NULL && PEM_write_bio_X509_CRL(bio, crl) == 1
+                 ? BIO_get_mem_data(bio, &pem)
+                 : 0;
+    CHECK(n > 0 && (size_t)n < sizeof big);
+    if (n > 0 && (size_t)n < sizeof big) {
+        ms_tdx_checks ch;
+        ms_tdx_policy p = world_policy(&w);
+        memset(big, '\n', sizeof big);
+        memcpy(big, pem, (size_t)n);
+        p.pck_crl = big;
+        p.pck_crl_len = MS_TDX_MAX_CRL;
+        CHECK_OK(checks_raw(&p, w.quote.p, w.quote.len, w.qo.report_data, &ch));
+        CHECK(ch.ran[MS_TDX_CHECK_CRL] && ch.result[MS_TDX_CHECK_CRL] == MS_OK);
+        p.pck_crl_len = sizeof big;
+        CHECK_ERR(checks_raw(&p, w.quote.p, w.quote.len, w.qo.report_data, &ch), MS_ERR_TDX_CRL);
+        CHECK(ch.result[MS_TDX_CHECK_CRL] == MS_ERR_TDX_CRL);
+    }
+    BIO_free(bio);
+    X509_CRL_free(crl);
+    world_free(&w);
+}
+
 /* ---- made-up quotes: the TD's fields ------------------------------------------------------- */
 
 static void test_td_fields(void)
@@ -628,6 +720,9 @@ int main(void)
     RUN(test_flip_every_byte);
     RUN(test_truncate_every_offset);
     RUN(test_chain_and_crls);
+    RUN(test_crl_cap);
+    RUN(test_client_needs_root);
+    RUN(test_pck_key_not_p256);
     RUN(test_td_fields);
     RUN(test_bundle);
     RUN(test_names);

@@ -93,6 +93,121 @@ static void test_decode_types(void)
     CHECK_ERR(ms_tdx_quote_decode(Q.p, Q.len, &dq), MS_ERR_TDX_FORMAT);
 }
 
+/* The first certificate of a PEM chain, as PEM. */
+static size_t first_pem_len(const ms_buf *pem)
+{
+    static const char end[] = "-----END CERTIFICATE-----\n";
+    for (size_t i = 0; i + sizeof end - 1 <= pem->len; i++) {
+        if (memcmp(pem->p + i, end, sizeof end - 1) == 0) {
+            return i + sizeof end - 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * One certificate is a chain as far as its format goes; the chain check then wants the
+ * leaf, the PCK CA and the pinned root.
+ */
+static void test_given_leaf_only(void)
+{
+    ms_tdx_checks *c = calloc(1, sizeof *c);
+    uint8_t ppid[404];
+    size_t n = first_pem_len(&A.pem);
+    memset(ppid, 0x5c, sizeof ppid);
+    CHECK(c != NULL && n > 0 && n < A.pem.len);
+    if (c == NULL || n == 0) {
+        free(c);
+        return;
+    }
+    CHECK(recertify(&QUOTE, &L, 3, ppid, sizeof ppid, &Q));
+    CHECK_ERR(checks(&Q, A.pem.p, n, c), MS_ERR_TDX_PCK_CHAIN);
+    CHECK(c->result[MS_TDX_CHECK_FORMAT] == MS_OK &&
+          c->result[MS_TDX_CHECK_PCK_CHAIN] == MS_ERR_TDX_PCK_CHAIN);
+    free(c);
+}
+
+/*
+ * A's root re-signed without basicConstraints: keyUsage keyCertSign alone makes OpenSSL
+ * take it as a CA, the verifier does not. With basicConstraints kept (the control) the
+ * quote, its chain ending with the re-signed root, passes.
+ */
+static int resigned_root(int keep_bc, ms_buf *der, ms_buf *pem)
+{
+    X509 *r = X509_dup(A.root_x);
+    int ok = r != NULL;
+    if (ok && !keep_bc) {
+        int i = X509_get_ext_by_NID(r, NID_basic_constraints, -1);
+        X509_EXTENSION *e = i >= 0 ? X509_delete_ext(r, i) : NULL;
+        ok = e != NULL;
+        X509_EXTENSION_free(e);
+    }
+    ok = ok && X509_sign(r, A.root_key, EVP_sha256()) > 0;
+    unsigned char *d = NULL;
+    int n = ok ? i2d_X509(r, &d) : -1;
+    ms_buf_clear(der);
+    ms_buf_clear(pem);
+    ok = n > 0 && ms_buf_append(der, d, (size_t)n) == MS_OK;
+    OPENSSL_free(d);
+    BIO *bio = BIO_new(BIO_s_mem());
+    ok = ok && bio != NULL && PEM_write_bio_X509(bio, A.pck_x) == 1 &&
+         PEM_write_bio_X509(bio, A.ca_x) == 1 && PEM_write_bio_X509(bio, r) == 1;
+    char *p = NULL;
+    long m = ok ? BIO_get_mem_data(bio, &p) : 0;
+    ok = ok && m > 0 && ms_buf_append(pem, p, (size_t)m) == MS_OK;
+    BIO_free(bio);
+    X509_free(r);
+    return ok;
+}
+
+static void test_pinned_root_must_be_ca(void)
+{
+    ms_tdx_checks *c = calloc(1, sizeof *c);
+    ms_buf der, pem;
+    ms_buf_init(&der, 16384);
+    ms_buf_init(&pem, 16384);
+    CHECK(c != NULL);
+    for (int keep_bc = 1; c != NULL && keep_bc >= 0; keep_bc--) {
+        CHECK(resigned_root(keep_bc, &der, &pem));
+        CHECK(recertify(&QUOTE, &L, 5, pem.p, pem.len, &Q));
+        ms_tdx_policy p;
+        memset(&p, 0, sizeof p);
+        p.root_der = der.p;
+        p.root_len = der.len;
+        ms_err e = ms_tdx_verify_checks(&p, Q.p, Q.len, 0, NULL, 0, c);
+        if (keep_bc) {
+            CHECK_OK(e);
+        } else {
+            CHECK_ERR(e, MS_ERR_TDX_PCK_CHAIN);
+        }
+        CHECK(c->ran[MS_TDX_CHECK_PCK_CHAIN] && c->result[MS_TDX_CHECK_QE_SIGNATURE] == MS_OK);
+    }
+    ms_buf_free(&der);
+    ms_buf_free(&pem);
+    free(c);
+}
+
+/* A given chain is at most MS_TDX_MAX_PCK_CHAIN bytes: whitespace after the PEM counts. */
+static void test_given_chain_cap(void)
+{
+    static uint8_t big[MS_TDX_MAX_PCK_CHAIN + 1];
+    ms_tdx_checks *c = calloc(1, sizeof *c);
+    uint8_t ppid[404];
+    memset(ppid, 0x5c, sizeof ppid);
+    CHECK(c != NULL && A.pem.len < MS_TDX_MAX_PCK_CHAIN);
+    if (c == NULL || A.pem.len >= MS_TDX_MAX_PCK_CHAIN) {
+        free(c);
+        return;
+    }
+    memset(big, '\n', sizeof big);
+    memcpy(big, A.pem.p, A.pem.len);
+    CHECK(recertify(&QUOTE, &L, 3, ppid, sizeof ppid, &Q));
+    CHECK_OK(checks(&Q, big, MS_TDX_MAX_PCK_CHAIN, c)); /* exactly the cap */
+    CHECK_ERR(checks(&Q, big, sizeof big, c), MS_ERR_TDX_FORMAT);
+    CHECK(c->ran[MS_TDX_CHECK_FORMAT] && c->result[MS_TDX_CHECK_FORMAT] == MS_ERR_TDX_FORMAT);
+    free(c);
+}
+
 static void test_given_chain(void)
 {
     ms_tdx_checks *c = calloc(1, sizeof *c);
@@ -174,6 +289,9 @@ int main(void)
     CHECK(tdx_fx_quote_make(&QUOTE, &A, &qo, &L));
     RUN(test_decode_types);
     RUN(test_given_chain);
+    RUN(test_given_chain_cap);
+    RUN(test_given_leaf_only);
+    RUN(test_pinned_root_must_be_ca);
     RUN(test_policy_folder);
     ms_buf_free(&QUOTE);
     ms_buf_free(&Q);
