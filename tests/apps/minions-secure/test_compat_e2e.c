@@ -46,6 +46,52 @@ static const char README_MINIONS[] =
     " \"call_params\": {\"task\": \"" TASK_MINIONS "\", \"doc_metadata\": \"Security log\", "
     "\"context\": [\"" DOC_SECRET "\"], \"max_rounds\": 2}}\n";
 
+/*
+ * The reference README's two "Usage Examples" of its stdin interface (its Docker section,
+ * "Basic Minion Protocol" and "Minions (Parallel) Protocol"), byte for byte as its `echo`
+ * pipes them (github.com/HazyResearch/minions, README.md): the Minion one carries its
+ * context in call_params, the Minions one its doc_metadata.
+ */
+static const char README_USAGE_MINION[] =
+    "{\n"
+    "  \"local_client\": {\n"
+    "    \"type\": \"ollama\",\n"
+    "    \"model_name\": \"llama3.2:3b\"\n"
+    "  },\n"
+    "  \"remote_client\": {\n"
+    "    \"type\": \"openai\",\n"
+    "    \"model_name\": \"gpt-4o\"\n"
+    "  },\n"
+    "  \"protocol\": {\n"
+    "    \"type\": \"minion\",\n"
+    "    \"max_rounds\": 3\n"
+    "  },\n"
+    "  \"call_params\": {\n"
+    "    \"task\": \"Analyze the patient data and provide a diagnosis\",\n"
+    "    \"context\": [\"Patient John Doe is a 60-year-old male with hypertension. Blood pressure: 160/100 mmHg. LDL cholesterol: 170 mg/dL.\"]\n"
+    "  }\n"
+    "}\n";
+
+static const char README_USAGE_MINIONS[] =
+    "{\n"
+    "  \"local_client\": {\n"
+    "    \"type\": \"ollama\",\n"
+    "    \"model_name\": \"llama3.2:3b\"\n"
+    "  },\n"
+    "  \"remote_client\": {\n"
+    "    \"type\": \"openai\",\n"
+    "    \"model_name\": \"gpt-4o\"\n"
+    "  },\n"
+    "  \"protocol\": {\n"
+    "    \"type\": \"minions\"\n"
+    "  },\n"
+    "  \"call_params\": {\n"
+    "    \"task\": \"Analyze the financial data and extract key insights\",\n"
+    "    \"doc_metadata\": \"Financial report\",\n"
+    "    \"context\": [\"Revenue increased by 15% year-over-year. Operating expenses rose by 8%. Net profit margin improved to 12%.\"]\n"
+    "  }\n"
+    "}\n";
+
 static const char SUP_SCRIPT[] =
     "{\"rules\": [\n"
     " {\"contains\": \"Results of round 1\", \"reply\": \"{\\\"decision\\\": "
@@ -190,6 +236,41 @@ static void test_readme_minions(void)
     CHECK(!e2e_file_contains(E.log_a, DOC_SECRET));
     CHECK(e2e_file_contains(E.log_w, DOC_SECRET));
     CHECK(e2e_file_contains(E.log_w, "\"model\":\"llama3.2\""));
+}
+
+/* The README's usage examples, verbatim: each runs, and its context reaches only the worker. */
+static void test_readme_usage_examples(void)
+{
+    e2e_out r;
+    pipe_request(&r, "readme-usage-minion.json", README_USAGE_MINION);
+    CHECK(r.code == 0);
+    CHECK(has(&r.err, "model_name 'gpt-4o' is a request, not a choice"));
+    ms_json_doc *d = json_of(&r.out);
+    ms_json_val o = ms_json_root(d), res;
+    bool ok = false;
+    CHECK_OK(ms_json_get_bool(o, "success", &ok));
+    CHECK(ok);
+    CHECK_OK(ms_json_get_obj(o, "result", &res));
+    CHECK(str_is(res, "final_answer", A_MINION));
+    check_reference_fields(res, 2, 0);
+    ms_json_free(d);
+    e2e_out_free(&r);
+    CHECK(e2e_file_contains(E.log_a, "Analyze the patient data and provide a diagnosis"));
+    CHECK(!e2e_file_contains(E.log_a, "160/100 mmHg"));
+
+    pipe_request(&r, "readme-usage-minions.json", README_USAGE_MINIONS);
+    CHECK(r.code == 0);
+    d = json_of(&r.out);
+    o = ms_json_root(d);
+    CHECK_OK(ms_json_get_obj(o, "result", &res));
+    CHECK(str_is(res, "final_answer", A_MINIONS));
+    check_reference_fields(res, 4, 1);
+    ms_json_free(d);
+    e2e_out_free(&r);
+    CHECK(e2e_file_contains(E.log_a, "Financial report"));
+    CHECK(!e2e_file_contains(E.log_a, "Revenue increased by 15% year-over-year"));
+    CHECK(e2e_file_contains(E.log_w, "Revenue increased by 15% year-over-year"));
+    CHECK(e2e_file_contains(E.log_w, "\"model\":\"llama3.2:3b\""));
 }
 
 /* What the reference's shapes may not carry: refused, naming the key. */
@@ -477,6 +558,7 @@ int main(int argc, char **argv)
     }
     RUN(test_readme_minion);
     RUN(test_readme_minions);
+    RUN(test_readme_usage_examples);
     RUN(test_refusals);
     RUN(test_cli_line_pipe);
     RUN(test_cli_line_tty);
