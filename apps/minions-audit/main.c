@@ -5,6 +5,7 @@
 
 #include "apps/minions-audit/cli.h"
 #include "apps/minions-audit/show.h"
+#include "common/version.h"
 
 const char audit_usage[] =
     "Usage: minions-audit verify [--key FILE.pub] [--json] LOG...\n"
@@ -65,7 +66,7 @@ const char audit_usage[] =
     "  2  usage: a bad option, or a LOG or key file that cannot be read\n"
     "With several logs the status is the worst: 1, else 2, else 3, else 4, else 0.\n";
 
-#define VERSION "minions-audit 0.2.0 (audit log format 1)\n"
+#define VERSION "minions-audit " MS_VERSION " (audit log format 1)\n"
 
 int main(int argc, char **argv)
 {

@@ -2,9 +2,10 @@
 #ifndef MS_APPS_MINIONS_SECURE_CMDS_H
 #define MS_APPS_MINIONS_SECURE_CMDS_H
 
+#include "common/version.h"
 #include "secure/client/report.h"
 
-#define MS_CLI_VERSION_LINE "minions-secure 0.2.0 (channel protocol 1)\n"
+#define MS_CLI_VERSION_LINE "minions-secure " MS_VERSION " (channel protocol 1)\n"
 
 /* The exit statuses, for every subcommand's --help (values in report.h). */
 #define MS_CLI_EXIT_HELP                                                                        \

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "common/version.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/supervisor/ratelimit.h"
@@ -322,7 +323,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
             return -1;
         }
         if (c == O_VERSION) {
-            puts("minions-supervisor 0.1.0 (channel protocol 1)");
+            puts("minions-supervisor " MS_VERSION " (channel protocol 1)");
             return -1;
         }
         if (c == '?' || c == ':' || !apply(o, c, optarg)) {

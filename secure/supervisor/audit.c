@@ -15,10 +15,11 @@
 #include "common/codec.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
 
-#define PROGRAM "minions-supervisor 0.1.0"
+#define PROGRAM "minions-supervisor " MS_VERSION
 
 struct ms_sup_audit {
     ms_alog *log;

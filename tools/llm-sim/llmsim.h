@@ -5,8 +5,9 @@
 #include <stdint.h>
 
 #include "common/limits.h"
+#include "common/version.h"
 
-#define LLMSIM_VERSION "0.1.0"
+#define LLMSIM_VERSION MS_VERSION
 /* What GET /api/version reports: a recent Ollama, so clients that gate features accept it. */
 #define LLMSIM_OLLAMA_VERSION "0.6.0"
 /* The model reported when neither the request nor --model names one. */

@@ -11,6 +11,7 @@
 
 #include "common/codec.h"
 #include "common/json.h"
+#include "common/version.h"
 #include "secure/attest/devkey.h"
 #include "secure/audit/alog.h"
 #include "secure/client/client.h"
@@ -179,7 +180,7 @@ static void check_start(ms_json_val d)
     char backend[96];
     snprintf(backend, sizeof backend, "http://127.0.0.1:%u/v1", E.st.sim.port);
     CHECK(str_is(d, "kind", "supervisor"));
-    CHECK(str_is(d, "program", "minions-supervisor 0.1.0"));
+    CHECK(str_is(d, "program", "minions-supervisor " MS_VERSION));
     CHECK(str_is(d, "listen", "127.0.0.1:0"));
     CHECK(str_is(d, "backend", backend));
     CHECK(str_is(d, "mode", "development"));
