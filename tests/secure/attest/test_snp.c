@@ -1029,6 +1029,7 @@ static void test_synth_crl(void)
     s.policy.crl_len = crl.len - 1;
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
     CHECK_OK(ms_buf_append_u8(&crl, 0));
+    s.policy.crl_der = crl.p; /* the append may have moved the bytes */
     s.policy.crl_len = crl.len;
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
     ms_buf_free(&crl);
