@@ -261,8 +261,6 @@ int ms_cmd_serve(int argc, char **argv)
         code = serve(&o, key, login, report, report_len);
     }
     free(report);
-    memset(key, 0, sizeof key);
-    memset(login, 0, sizeof login);
     ms_wipe(key, sizeof key);
     ms_wipe(login, sizeof login);
     ms_cli_conn_free(&o.conn);

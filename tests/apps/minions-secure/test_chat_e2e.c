@@ -54,14 +54,6 @@ static const char SCRIPT[] =
     "\\u202etxt.exe done\"}\n"
     "], \"default\": \"I do not know.\"}\n";
 
-/* A 1x1 PNG. */
-static const uint8_t PNG[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
-    0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
-    0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78,
-    0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
-    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-
 static e2e_server SIM, SUP;
 
 /* --- helpers ------------------------------------------------------------------------------- */
@@ -273,9 +265,9 @@ static void test_image(void)
     size_t n;
     path_in(png, "pic.png");
     path_in(txt, "not-an-image.png");
-    write_bytes(png, PNG, sizeof PNG);
+    write_bytes(png, e2e_png_1x1, e2e_png_1x1_len);
     CHECK(e2e_file_write(txt, "just text\n") == 0);
-    CHECK_OK(ms_base64_encode(PNG, sizeof PNG, b64, sizeof b64, &n));
+    CHECK_OK(ms_base64_encode(e2e_png_1x1, e2e_png_1x1_len, b64, sizeof b64, &n));
     snprintf(url, sizeof url, "data:image/png;base64,%s", b64);
     snprintf(l1, sizeof l1, "/image %s", png);
     snprintf(l2, sizeof l2, "/image %s", txt);
@@ -550,7 +542,7 @@ static void test_log(void)
     path_in(log1, "chat1.ndjson");
     path_in(log2, "chat2.ndjson");
     CHECK(e2e_file_write(md, "The fruit is SECRET-MANGO.\n") == 0);
-    write_bytes(png, PNG, sizeof PNG);
+    write_bytes(png, e2e_png_1x1, e2e_png_1x1_len);
     snprintf(l1, sizeof l1, "/attach %s", md);
     snprintf(l2, sizeof l2, "/image %s", png);
     const char *const lines[] = {l1, "alpha with the notes", "cut me", l2, "beta", NULL};
@@ -688,7 +680,7 @@ static void test_parts_supervisor(void)
     if (!c) {
         return;
     }
-    CHECK_OK(ms_base64_encode(PNG, sizeof PNG, b64, sizeof b64, &n));
+    CHECK_OK(ms_base64_encode(e2e_png_1x1, e2e_png_1x1_len, b64, sizeof b64, &n));
     snprintf(good, sizeof good,
              "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"alpha "
              "parts\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,%s\"}}]}]}",
@@ -727,7 +719,7 @@ static void test_ollama_images(void)
     ms_http_client *http = NULL;
     ms_chat_result res;
     ms_http_opts ho = {.connect_timeout_ms = 5000, .total_timeout_ms = 30000, .max_response = 1u << 20};
-    CHECK_OK(ms_base64_encode(PNG, sizeof PNG, b64, sizeof b64, &n));
+    CHECK_OK(ms_base64_encode(e2e_png_1x1, e2e_png_1x1_len, b64, sizeof b64, &n));
     snprintf(base, sizeof base, "http://127.0.0.1:%u", SIM.port);
     ms_chat_image im = {.mime = "image/png", .b64 = b64, .b64_len = n};
     ms_chat_msg m = {.role = "user", .content = "alpha ollama", .content_len = 12, .images = &im, .n_images = 1};

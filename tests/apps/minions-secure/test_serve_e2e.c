@@ -27,14 +27,6 @@ static const char SCRIPT[] =
     "  {\"contains\": \"unicode\", \"reply\": \"caf\\u00e9 \\u65e5\\u672c \\ud83d\\ude00 ok\"}\n"
     "], \"default\": \"I do not know.\"}\n";
 
-/* A 1x1 PNG. */
-static const uint8_t PNG[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
-    0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
-    0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78,
-    0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
-    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-
 static e2e_world W;
 static e2e_stack ST;
 static e2e_server SRV;
@@ -263,7 +255,7 @@ static void chat_checks(void)
     /* an image part goes through the channel to the engine */
     char b64[256], body[1024];
     size_t n;
-    CHECK(ms_base64_encode(PNG, sizeof PNG, b64, sizeof b64, &n) == MS_OK);
+    CHECK(ms_base64_encode(e2e_png_1x1, e2e_png_1x1_len, b64, sizeof b64, &n) == MS_OK);
     snprintf(body, sizeof body,
              "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
              "\"what is this\"},{\"type\":\"image_url\",\"image_url\":{\"url\":"
@@ -426,25 +418,13 @@ static void refusal_checks(void)
 
 static void node_checks(void)
 {
-    char node[PATH_MAX], script[PATH_MAX], mods[PATH_MAX], url[96];
+    char url[96];
     test_current_ = "openai-npm";
-    e2e_path(mods, "%s/tests/node/node_modules/openai/package.json", W.src);
-    if (access(mods, R_OK) != 0) {
-        fprintf(stderr, "test_serve_e2e: %s is missing: run scripts/install-deps.sh "
-                        "(it runs npm ci in tests/node)\n", mods);
-        CHECK(0);
-        return;
-    }
-    CHECK(e2e_find_in_path("node", node) == 0);
-    e2e_path(script, "%s/tests/node/test_serve_openai.mjs", W.src);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1", SRV.port);
     setenv("MS_SERVE_URL", url, 1);
     setenv("MS_SERVE_KEY", KEY, 1);
     e2e_out o;
-    e2e_world_runl(&W, &(e2e_cmd){.bin = node}, &o, script, NULL);
-    fputs((const char *)(o.out.p ? o.out.p : (uint8_t *)""), stderr);
-    fputs((const char *)(o.err.p ? o.err.p : (uint8_t *)""), stderr);
-    CHECK(o.code == 0);
+    CHECK(e2e_world_node(&W, "openai", "test_serve_openai.mjs", 0, &o) == 0);
     CHECK(e2e_buf_has(&o.out, "openai-npm: all checks passed"));
     e2e_out_free(&o);
     unsetenv("MS_SERVE_KEY");

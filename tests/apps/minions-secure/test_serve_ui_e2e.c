@@ -98,17 +98,9 @@ static int read_key(char out[static 300])
 
 static void browser(const char *artifacts)
 {
-    char node[PATH_MAX], script[PATH_MAX], mods[PATH_MAX], url[64], login[256], key[300];
+    char url[64], login[256], key[300];
     char text[PATH_MAX], pdf[PATH_MAX], root[PATH_MAX], outside[PATH_MAX], cpdf[PATH_MAX];
     test_current_ = "browser";
-    e2e_path(mods, "%s/tests/node/node_modules/playwright-core/package.json", W.src);
-    if (access(mods, R_OK) != 0) {
-        fprintf(stderr, "test_serve_ui_e2e: %s is missing: run scripts/install-deps.sh "
-                        "(it runs npm ci in tests/node)\n", mods);
-        CHECK(0);
-        return;
-    }
-    CHECK(e2e_find_in_path("node", node) == 0);
     CHECK(access("/usr/bin/chromium", X_OK) == 0);
     CHECK(mkdir(artifacts, 0755) == 0 || access(artifacts, W_OK) == 0);
     CHECK(login_url(login) == 0 && read_key(key) == 0);
@@ -121,7 +113,6 @@ static void browser(const char *artifacts)
     CHECK(e2e_file_write(text, "ATTACHED-TEXT-MARKER: the night shift saw nothing.\n") == 0);
     CHECK(e2e_file_write(outside, "OUTSIDE-MARKER: never read\n") == 0);
     CHECK(write_pdf(pdf, "Badge 4471 was cloned in the car park on Tuesday.") == 0);
-    e2e_path(script, "%s/tests/node/test_webui.mjs", W.src);
     snprintf(url, sizeof url, "http://127.0.0.1:%u", SRV.port);
     setenv("MS_UI_URL", url, 1);
     setenv("MS_UI_LOGIN", login, 1);
@@ -133,10 +124,7 @@ static void browser(const char *artifacts)
     setenv("MS_UI_ROOT", root, 1);
     setenv("MS_UI_SIM_LOG", ST.sim.log, 1);
     e2e_out o;
-    e2e_world_runl(&W, &(e2e_cmd){.bin = node, .timeout_ms = 300000}, &o, script, NULL);
-    fputs((const char *)(o.out.p ? o.out.p : (uint8_t *)""), stderr);
-    fputs((const char *)(o.err.p ? o.err.p : (uint8_t *)""), stderr);
-    CHECK(o.code == 0);
+    CHECK(e2e_world_node(&W, "playwright-core", "test_webui.mjs", 300000, &o) == 0);
     CHECK(e2e_buf_has(&o.out, "all passed"));
     e2e_out_free(&o);
     unsetenv("MS_UI_KEY");
