@@ -6,6 +6,7 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/digest.h"
+#include "common/random.h"
 #include "gateway/internal.h"
 
 #define COOKIE_NAME "ms_session"
@@ -195,7 +196,7 @@ void ms_gw_h_login(const ms_gw_req *req, ms_gw_resp *resp)
         return;
     }
     size_t hn;
-    if (ms_gw_random(raw, sizeof raw) != MS_OK ||
+    if (ms_random_bytes(raw, sizeof raw) != MS_OK ||
         ms_hex_encode(raw, sizeof raw, hex, sizeof hex, &hn) != MS_OK) {
         ms_gw_error(resp, 500, "api_error", NULL, "internal", "no random bytes for a session");
         return;

@@ -15,6 +15,7 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/turn_reply.h"
 #include "gateway/chat_req.h"
 #include "gateway/internal.h"
@@ -32,7 +33,7 @@ static void make_head(head *h, const ms_gw_chat_req *q, const ms_gw *gw)
     uint8_t raw[12];
     size_t n;
     memcpy(h->id, "chatcmpl-", 9);
-    if (ms_gw_random(raw, sizeof raw) != MS_OK ||
+    if (ms_random_bytes(raw, sizeof raw) != MS_OK ||
         ms_hex_encode(raw, sizeof raw, h->id + 9, sizeof h->id - 9, &n) != MS_OK) {
         snprintf(h->id + 9, sizeof h->id - 9, "%llx", (unsigned long long)time(NULL));
     }

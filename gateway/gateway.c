@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,28 +12,15 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/file.h"
+#include "common/random.h"
 #include "gateway/internal.h"
-
-ms_err ms_gw_random(uint8_t *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom(p + got, n - got, 0);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        ENSURE(r > 0, MS_ERR_RANDOM);
-        got += (size_t)r;
-    }
-    return MS_OK;
-}
 
 ms_err ms_gw_new_token(char out[static MS_GW_TOKEN_LEN + 1])
 {
     uint8_t raw[32];
     size_t n;
     memcpy(out, "ms-", 3);
-    ms_err err = ms_gw_random(raw, sizeof raw);
+    ms_err err = ms_random_bytes(raw, sizeof raw);
     if (err == MS_OK) {
         err = ms_hex_encode(raw, sizeof raw, out + 3, MS_GW_TOKEN_LEN + 1 - 3, &n);
     }

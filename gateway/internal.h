@@ -141,9 +141,6 @@ void ms_gw_auth_free(ms_gw_auth *a);
 int ms_gw_auth_check(ms_gw_auth *a, const ms_gw_req *req, const ms_gw_route *route,
                      bool *by_cookie, ms_gw_resp *resp);
 
-/* n random bytes from the kernel (getrandom): MS_OK or MS_ERR_RANDOM. */
-MS_MUST_CHECK ms_err ms_gw_random(uint8_t *p, size_t n);
-
 /* --- the session pool (pool.c) ------------------------------------------------------------ */
 
 typedef struct ms_gw_pool ms_gw_pool;

@@ -10,10 +10,9 @@
  * (the same source libsodium uses for the channel's keys). A failure is reported to GnuTLS
  * as GNUTLS_E_RANDOM_FAILED, which fails that handshake.
  */
-#include <errno.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <sys/random.h>
+
+#include "common/random.h"
 
 #define SUP_GNUTLS_E_RANDOM_FAILED (-206) /* gnutls.h's GNUTLS_E_RANDOM_FAILED */
 
@@ -22,18 +21,6 @@ int gnutls_rnd(int level, void *data, size_t len);
 
 int gnutls_rnd(int level, void *data, size_t len)
 {
-    uint8_t *p = data;
     (void)level; /* nonce, random or key: all from the kernel */
-    while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return SUP_GNUTLS_E_RANDOM_FAILED;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return ms_random_bytes(data, len) == MS_OK ? 0 : SUP_GNUTLS_E_RANDOM_FAILED;
 }

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/random.h>
 
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/limits.h"
+#include "common/random.h"
 #include "secure/audit/alog_fmt.h"
 
 struct ms_alog {
@@ -598,7 +598,7 @@ ms_err ms_alog_new_path(const char *dir, const char *kind, char *out, size_t cap
     struct tm tm;
     time_t t = time(NULL);
     ENSURE(dir != NULL && kind != NULL && out != NULL && cap > 0, MS_ERR_ARG);
-    ENSURE(getrandom(rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd, MS_ERR_RANDOM);
+    TRY(ms_random_bytes(rnd, sizeof rnd));
     TRY(ms_hex_encode(rnd, sizeof rnd, hex, sizeof hex, &n));
     ENSURE(gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm) > 0,
            MS_ERR_INTERNAL);

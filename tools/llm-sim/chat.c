@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/types.h>
 
 #include "common/check.h"
 #include "common/codec.h"
+#include "common/random.h"
 #include "tools/llm-sim/http.h"
 #include "tools/llm-sim/pace.h"
 #include "tools/llm-sim/tokens.h"
@@ -51,7 +51,7 @@ static ms_err turn_init(const struct llmsim_server *s, const llmsim_request *req
     size_t n;
     memset(t, 0, sizeof *t);
     snprintf(t->model, sizeof t->model, "%s", req->model != NULL ? req->model : s->cfg->model);
-    ENSURE(getrandom(rnd, sizeof rnd, 0) == (ssize_t)sizeof rnd, MS_ERR_RANDOM);
+    TRY(ms_random_bytes(rnd, sizeof rnd));
     TRY(ms_hex_encode(rnd, sizeof rnd, hex, sizeof hex, &n));
     snprintf(t->id, sizeof t->id, "chatcmpl-%s", hex);
     t->created = llmsim_unix_now();
