@@ -114,9 +114,12 @@ static void test_parse(void)
     CHECK_ERR(ms_az_tdquote_response_parse(text.p, text.len, &q), MS_ERR_AZ_TDQUOTE_RESPONSE);
     CHECK(q.len == 0);
     response_of(big, 3, "", &text);
-    while (text.len <= MS_AZ_MAX_TDQUOTE_RESPONSE) {
+    while (text.len < MS_AZ_MAX_TDQUOTE_RESPONSE) {
         CHECK_OK(ms_buf_append_str(&text, " "));
     }
+    ms_buf_clear(&q);
+    CHECK_OK(ms_az_tdquote_response_parse(text.p, text.len, &q)); /* exactly the cap */
+    CHECK_OK(ms_buf_append_str(&text, " "));
     CHECK_ERR(ms_az_tdquote_response_parse(text.p, text.len, &q), MS_ERR_AZ_TDQUOTE_RESPONSE);
     /* every truncation of a good response is refused */
     response_of(quote.p, 40, "", &text);
