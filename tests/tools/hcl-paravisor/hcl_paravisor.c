@@ -49,8 +49,6 @@
 #include <unistd.h>
 
 #include "common/codec.h"
-#include "common/digest.h"
-#include "common/json.h"
 #include "secure/attest/az.h"
 #include "tests/fixture/http_fixture.h"
 #include "tests/fixture/proc.h"
@@ -207,93 +205,29 @@ static long exchange(int up, const uint8_t *cmd, size_t n)
     return (long)h.code;
 }
 
-/* A quote of a TD whose fields are qo's (the platform's chain signs it), decoded. */
-static int quote_of(const tdx_fx_quote_opts *qo, ms_buf *quote, ms_tdx_quote *q)
-{
-    tdx_fx_layout layout;
-    return tdx_fx_quote_make(quote, &G.plat.chain, qo, &layout) &&
-           ms_tdx_quote_decode(quote->p, quote->len, q) == MS_OK;
-}
-
-/* --tdx: a TDX HCL report: the platform's TD with REPORTDATA = SHA-256(var) || zeros. */
-static int tdx_hcl(ms_buf *hcl, const uint8_t *var, size_t var_len)
-{
-    tdx_fx_quote_opts qo = G.plat.qo;
-    uint8_t hw[MS_AZ_HCL_HW_LEN];
-    ms_buf quote;
-    ms_tdx_quote q;
-    memset(qo.report_data, 0, sizeof qo.report_data);
-    ms_sha256(var, var_len, qo.report_data);
-    int ok = quote_of(&qo, &quote, &q); /* the TD body as a quote lays it out */
-    if (ok) {
-        az_fx_td_report(hw, &q.td);
-    }
-    ms_buf_free(&quote);
-    return ok && az_fx_hcl_frame(hcl, hw, MS_AZ_REPORT_TDX, var, var_len, 2048);
-}
-
-/* The TD report of a quote service request {"report": base64url(1024 bytes)}. */
-static int td_of_request(const char *req, size_t len, ms_az_td_report *td)
-{
-    ms_json_doc *doc = NULL;
-    ms_json_val root;
-    const char *s = NULL;
-    size_t n = 0;
-    uint8_t hw[MS_AZ_HCL_HW_LEN] = {0};
-    ms_buf raw;
-    ms_buf_init(&raw, MS_AZ_TD_REPORT_LEN);
-    int ok = ms_json_parse(req, len, &doc) == MS_OK &&
-             ms_json_as_obj(ms_json_root(doc), &root) == MS_OK &&
-             ms_json_get_str(root, "report", 4096, &s, &n) == MS_OK &&
-             ms_base64url_decode_buf(s, n, &raw) == MS_OK && raw.len == MS_AZ_TD_REPORT_LEN;
-    if (ok) {
-        memcpy(hw, raw.p, MS_AZ_TD_REPORT_LEN);
-        ok = ms_az_td_report_decode(hw, td) == MS_OK;
-    }
-    ms_json_free(doc);
-    ms_buf_free(&raw);
-    return ok;
-}
-
 static const int SERVICE_OK = 0, SERVICE_OTHER_TD = 1;
 
 /* Azure's TD quote service: a quote of the TD report asked for (or of another TD). */
 static int quote_service(void *ctx, const char *req, size_t len, unsigned *status, char **body,
                          size_t *body_len)
 {
-    ms_az_td_report td;
-    tdx_fx_quote_opts qo = G.plat.qo;
-    ms_tdx_quote q;
-    ms_buf quote, out;
-    *status = 400;
-    if (!td_of_request(req, len, &td)) {
-        fprintf(stderr, "hcl-paravisor: quote service: not a TD report request\n");
-        return 0;
-    }
-    qo.td_attributes = td.td_attributes;
-    memcpy(qo.tee_tcb_svn, td.tee_tcb_svn, sizeof qo.tee_tcb_svn);
-    memcpy(qo.mrtd, td.mrtd, sizeof qo.mrtd);
-    memcpy(qo.rtmr, td.rtmr, sizeof qo.rtmr);
-    memcpy(qo.mrconfigid, td.mrconfigid, sizeof qo.mrconfigid);
-    memcpy(qo.mrowner, td.mrowner, sizeof qo.mrowner);
-    memcpy(qo.report_data, td.report_data, sizeof qo.report_data);
-    qo.mrtd[0] ^= (uint8_t)(*(const int *)ctx == SERVICE_OTHER_TD);
+    ms_buf out;
     ms_buf_init(&out, MS_AZ_MAX_TDQUOTE_RESPONSE);
     pthread_mutex_lock(&G.lock);
-    int ok = !G.closing && quote_of(&qo, &quote, &q) &&
-             ms_buf_append_str(&out, "{\"quote\":\"") == MS_OK &&
-             ms_base64url_encode_buf(quote.p, quote.len, &out) == MS_OK &&
-             ms_buf_append_str(&out, "\"}") == MS_OK;
+    int ok = !G.closing &&
+             az_fx_tdquote_answer(&G.plat, req, len, *(const int *)ctx == SERVICE_OTHER_TD, &out);
     pthread_mutex_unlock(&G.lock);
-    ms_buf_free(&quote);
-    *body = ok ? malloc(out.len) : NULL;
+    *status = ok ? 200 : 400;
+    *body = malloc(out.len + 1);
     if (*body != NULL) {
-        memcpy(*body, out.p, out.len);
+        memcpy(*body, out.p ? (const char *)out.p : "", out.len);
         *body_len = out.len;
-        *status = 200;
+    }
+    if (!ok) {
+        fprintf(stderr, "hcl-paravisor: quote service: not a TD report request\n");
     }
     ms_buf_free(&out);
-    return ok && *body != NULL ? 0 : -1;
+    return *body != NULL ? 0 : -1;
 }
 
 /* A fresh HCL report for user data `ud` into NV 0x01400001, over the client's connection. */
@@ -306,7 +240,7 @@ static int make_report(int up, const uint8_t ud[static MS_AZ_USER_DATA_LEN])
     ms_buf_init(&hcl, MS_AZ_MAX_HCL);
     pthread_mutex_lock(&G.lock);
     int ok = !G.closing && az_fx_var_data(&var, G.ak, NULL, ud, NULL) &&
-             (G.tdx ? tdx_hcl(&hcl, var.p, var.len)
+             (G.tdx ? az_fx_tdx_hcl(&hcl, &G.plat, var.p, var.len)
                     : az_fx_snp_hcl(&hcl, G.chain.vcek_key, NULL, var.p, var.len));
     G.reports += ok;
     pthread_mutex_unlock(&G.lock);
