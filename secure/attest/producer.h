@@ -23,7 +23,8 @@ typedef enum ms_producer_kind {
     MS_PRODUCER_AZ_TDX_VTPM, /* "az-tdx-vtpm": docs/attest-azure.md (Azure TDX CVMs) */
 } ms_producer_kind;
 
-/* "dev-key", "tpm2", "sev-snp", "tdx" or "az-snp-vtpm" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
+/* "dev-key", "tpm2", "sev-snp", "tdx", "az-snp-vtpm", "nvidia-gpu" or "az-tdx-vtpm" (exactly).
+   MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
 MS_MUST_CHECK ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out);
 
 /* --evidence's value: a kind, or "KIND+nvidia-gpu" (KIND a CPU TEE's: composite evidence,
