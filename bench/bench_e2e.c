@@ -859,6 +859,7 @@ static int tpm_handshakes(const bench_opts *o, bench_results *res)
                          .devkey = E.devkey, .dev_url = E.url, .dev_pk = E.pk,
                          .backend_port = E.sim.port};
     return bench_tpm_handshakes(o, &env, res) == 0 && bench_az_handshakes(o, &env, res) == 0 &&
+                   bench_aztdx_handshakes(o, &env, res) == 0 &&
                    bench_tdx_handshakes(o, &env, res) == 0 && bench_comp_handshakes(o, &env, res) == 0
                ? 0
                : -1;

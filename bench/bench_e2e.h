@@ -89,6 +89,9 @@ typedef struct bench_results {
     /* the same for az-snp-vtpm (swtpm behind the hcl-paravisor stand-in) */
     double hs_az_dev[MAX_ROUNDS], hs_az_fast[MAX_ROUNDS], hs_az_strict[MAX_ROUNDS];
     int az_done;
+    /* the same for az-tdx-vtpm (hcl-paravisor --tdx and its stand-in TD quote service) */
+    double hs_aztdx_dev[MAX_ROUNDS], hs_aztdx_fast[MAX_ROUNDS], hs_aztdx_strict[MAX_ROUNDS];
+    int aztdx_done;
     /* per second: dev-key and TDX FAST (the fake configfs-tsm) back to back (ABBA), each round */
     double hs_tdx_dev[MAX_ROUNDS], hs_tdx_fast[MAX_ROUNDS];
     int tdx_done;
@@ -145,6 +148,14 @@ int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
  * --evidence az-snp-vtpm, the same rounds against the dev-key supervisor.
  */
 int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+/*
+ * After bench_az_handshakes, on the same swtpm: o->hcl_bin --tdx (TD reports of a test TD
+ * platform, Azure's TD quote service stood in), a supervisor with --evidence az-tdx-vtpm and
+ * --tdx-collateral, the same rounds. 0 measured or skipped (the stand-in missing or not
+ * starting: bench_aztdx_skipped() says why), -1 failure (printed).
+ */
+int bench_aztdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res);
+const char *bench_aztdx_skipped(void);
 void bench_tpm_stop(void);
 /* For the composite part: the swtpm's TCTI, and the policy's "tpm2" section (AK name, PCRs). */
 #define BENCH_TPM_PCR_LIST "0,1,2,3,4,5,6,7"

@@ -1,13 +1,15 @@
 /*
  * bench-e2e's TPM part: handshakes with --evidence tpm2 on swtpm, FAST against dev-key, and
  * STRICT; then the same with --evidence az-snp-vtpm on that swtpm behind the hcl-paravisor
- * stand-in (tests/tools/hcl-paravisor: the Azure paravisor's report regeneration).
+ * stand-in (tests/tools/hcl-paravisor: the Azure paravisor's report regeneration), and with
+ * --evidence az-tdx-vtpm behind hcl-paravisor --tdx (TD reports, its TD quote service).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bench/bench_e2e.h"
 #include "common/codec.h"
@@ -34,6 +36,7 @@ static struct {
     e2e_server sup;
     e2e_hcl_paravisor hcl;                       /* az-snp-vtpm: in front of tpm */
     char az_fast[PATH_MAX], az_strict[PATH_MAX]; /* its policy files */
+    char aztdx_skipped[256];                     /* why az-tdx-vtpm was not measured */
 } T;
 
 /* The policy's "tpm2" section: the enrolled AK name and PCR values. */
@@ -227,5 +230,51 @@ int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_res
         return -1;
     }
     res->az_done = 1;
+    return e2e_hcl_paravisor_stop(&T.hcl) == 0 ? 0 : -1;
+}
+
+const char *bench_aztdx_skipped(void)
+{
+    return T.aztdx_skipped[0] ? T.aztdx_skipped : NULL;
+}
+
+/*
+ * az-tdx-vtpm: hcl-paravisor --tdx in front of the same swtpm (free again), its stand-in TD
+ * quote service, a supervisor serving the test platform's collateral; policies pinning the
+ * test "Intel" root, MRTD, RTMR0..3 and PCRs 0-7.
+ */
+int bench_aztdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res)
+{
+    char dir[PATH_MAX], url[64];
+    e2e_az_pins pins = {.mask = PCR_MASK};
+    e2e_path(dir, "%s/az-tdx", env->dir);
+    e2e_path(T.az_fast, "%s/aztdx-fast.json", env->dir);
+    e2e_path(T.az_strict, "%s/aztdx-strict.json", env->dir);
+    if (access(o->hcl_bin, X_OK) != 0) {
+        snprintf(T.aztdx_skipped, sizeof T.aztdx_skipped, "the hcl-paravisor stand-in is not "
+                                                          "built");
+        fprintf(stderr, "bench-e2e: az-tdx-vtpm not measured: %s\n", T.aztdx_skipped);
+        return 0;
+    }
+    if (mkdir(dir, 0700) != 0 || e2e_hcl_paravisor_start_tdx(&T.hcl, o->hcl_bin, &T.tpm, dir) != 0 ||
+        e2e_hcl_paravisor_pcrs(&T.hcl, &pins) != 0 ||
+        e2e_az_policy_write(&T.hcl, &pins, T.az_fast) != 0) {
+        snprintf(T.aztdx_skipped, sizeof T.aztdx_skipped, "hcl-paravisor --tdx did not start");
+        fprintf(stderr, "bench-e2e: az-tdx-vtpm not measured: %s (log %s/hcl-paravisor.log)\n",
+                T.aztdx_skipped, dir);
+        e2e_hcl_paravisor_stop(&T.hcl);
+        return 0;
+    }
+    pins.strict = 1;
+    const char *const ev[] = {"--evidence", "az-tdx-vtpm", "--tpm-tcti", T.hcl.tcti,
+                              "--tpm-pcrs", PCR_LIST, "--tdx-collateral", T.hcl.collateral,
+                              "--az-tdquote-url", T.hcl.tdquote_url, NULL};
+    if (e2e_az_policy_write(&T.hcl, &pins, T.az_strict) != 0 ||
+        start_supervisor(o, env, ev, url) != 0 ||
+        measure(o, env, url, T.az_fast, T.az_strict, MS_EVIDENCE_AZ_TDX_VTPM, "az-tdx-vtpm",
+                res->hs_aztdx_dev, res->hs_aztdx_fast, res->hs_aztdx_strict) != 0) {
+        return -1;
+    }
+    res->aztdx_done = 1;
     return e2e_hcl_paravisor_stop(&T.hcl) == 0 ? 0 : -1;
 }

@@ -1,6 +1,7 @@
 /* Hex and base64 encoders and strict decoders, without data-dependent branches or lookups. */
 #include "common/codec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/check.h"
@@ -257,4 +258,48 @@ ms_err ms_base64_decode_buf(const char *in, size_t in_len, ms_buf *out)
     TRY(ms_buf_extend(out, n, &dst));
     ms_err err = b64_dec(in, in_len, pad, dst, n);
     return err == MS_OK ? MS_OK : buf_undo(out, n, err);
+}
+
+/* ---- base64url (no padding): re-spelt as base64 and back ------------------------------- */
+
+ms_err ms_base64url_encode_buf(const uint8_t *in, size_t in_len, ms_buf *out)
+{
+    size_t start = out->len;
+    TRY(ms_base64_encode_buf(in, in_len, out));
+    size_t n = out->len;
+    while (n > start && out->p[n - 1] == '=') {
+        n--;
+    }
+    for (size_t i = start; i < n; i++) {
+        out->p[i] = out->p[i] == '+' ? '-' : out->p[i] == '/' ? '_' : out->p[i];
+    }
+    return ms_buf_shrink(out, out->len - n);
+}
+
+ms_err ms_base64url_decode_buf(const char *in, size_t in_len, ms_buf *out)
+{
+    ENSURE(in != NULL || in_len == 0, MS_ERR_ARG);
+    ENSURE(in_len <= MS_MAX_CODEC_TEXT - 3, MS_ERR_CAP_EXCEEDED);
+    ENSURE(in_len % 4 != 1, MS_ERR_BASE64);
+    char *t = malloc(in_len + 3);
+    ENSURE(t != NULL, MS_ERR_NOMEM);
+    size_t n = 0;
+    ms_err err = MS_OK;
+    for (; n < in_len; n++) {
+        char ch = in[n];
+        if (ch == '+' || ch == '/' || ch == '=') {
+            err = MS_ERR_BASE64;
+            break;
+        }
+        t[n] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+    }
+    while (err == MS_OK && n % 4 != 0) {
+        t[n++] = '=';
+    }
+    if (err == MS_OK) {
+        err = ms_base64_decode_buf(t, n, out);
+    }
+    ms_wipe(t, in_len + 3);
+    free(t);
+    return err;
 }

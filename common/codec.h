@@ -54,4 +54,13 @@ MS_MUST_CHECK ms_err ms_base64_decode(const char *in, size_t in_len, uint8_t *ou
 MS_MUST_CHECK ms_err ms_base64_encode_buf(const uint8_t *in, size_t in_len, ms_buf *out);
 MS_MUST_CHECK ms_err ms_base64_decode_buf(const char *in, size_t in_len, ms_buf *out);
 
+/*
+ * Base64url without padding (RFC 4648 section 5, as JOSE spells it, RFC 7515 section 2):
+ * '-' and '_' for '+' and '/', no '='. Decoding is as strict as base64's: '+', '/', '=',
+ * whitespace or any other character, a length of 1 mod 4, or non-zero unused bits are
+ * MS_ERR_BASE64. Both append to `out` (nothing on error).
+ */
+MS_MUST_CHECK ms_err ms_base64url_encode_buf(const uint8_t *in, size_t in_len, ms_buf *out);
+MS_MUST_CHECK ms_err ms_base64url_decode_buf(const char *in, size_t in_len, ms_buf *out);
+
 #endif

@@ -253,6 +253,8 @@
   /* PERF, buffers and concurrency (issue 15) */ \
   /* DEPLOY, install, service, package and scale-out (issue 16) */ \
   /* ATTEST, Azure TDX confidential VMs: az-tdx-vtpm (issue 11) */ \
+  X(MS_ERR_AZ_TDQUOTE_STATUS,     ATTEST,   "Azure's TD quote service answered with an HTTP status other than 200") \
+  X(MS_ERR_AZ_TDQUOTE_RESPONSE,   ATTEST,   "Azure's TD quote service's answer is not one JSON object with a base64url \"quote\" within its caps") \
   X(MS_ERR_AZ_TD_MISMATCH,        ATTEST,   "Azure HCL report's TD report is not the TD body of the TDX quote (another TD, or another report)") \
   /* ATTEST, test-time stand-ins and benches (issues 11, 12, 19) */ \
   X(MS_ERR_STANDIN_TPM_FRAME,     DECODE,   "a TPM command or response frame is malformed (tag, or size outside 10..4096)") \

@@ -398,7 +398,8 @@ static ms_err request(ms_http_client *c, const char *url, const char *token, con
     struct curl_slist *h = NULL;
     *status = 0;
     c->retry_after_s = 0;
-    TRY_OUT(ms_http_url_check(url, c->o.allow_plain_http, &u));
+    TRY_OUT(ms_http_url_check_plain(url, c->o.allow_plain_http,
+                                    c->o.allow_plain_http_link_local, &u));
     TRY_OUT(ms_http_headers_new(token, body != NULL, &h));
     err = perform(c, x, u, h, body, len, status);
 out:

@@ -48,6 +48,9 @@ typedef struct ms_http_opts {
     const char *ca_file;
     bool allow_plain_http;
     const char *user_agent;
+    bool allow_plain_http_link_local; /* http:// also to a link-local host (169.254.0.0/16,
+                                         fe80::/10): a cloud's instance metadata service,
+                                         e.g. Azure's TDX quote service (docs/attest-azure.md §5) */
 } ms_http_opts;
 
 /*
@@ -177,5 +180,8 @@ MS_MUST_CHECK ms_err ms_http_multi_wait(ms_http_multi *m, int timeout_ms);
  */
 bool ms_http_host_is_loopback(const char *host);
 bool ms_http_url_is_loopback(const char *url);
+/* host (as libcurl's URL API returns it) is a link-local address: IPv4 169.254.0.0/16 or
+   IPv6 fe80::/10, numeric only (a name is never link-local here). */
+bool ms_http_host_is_link_local(const char *host);
 
 #endif

@@ -45,6 +45,10 @@ typedef struct ms_http_xfer {
  * handles. MS_ERR_HTTP_URL, MS_ERR_HTTP_INSECURE, MS_ERR_NOMEM. Free with curl_url_cleanup.
  */
 MS_MUST_CHECK ms_err ms_http_url_check(const char *url, bool allow_plain_http, CURLU **out);
+/* The same check, plain http:// also allowed to a link-local host when link_local is set
+   (ms_http_opts.allow_plain_http_link_local). ms_http_url_check is this with it unset. */
+MS_MUST_CHECK ms_err ms_http_url_check_plain(const char *url, bool allow_plain_http,
+                                             bool link_local, CURLU **out);
 
 /*
  * Request headers: "Authorization: Bearer <token>" when token is not NULL (1..MS_MAX_HTTP_TOKEN

@@ -39,6 +39,26 @@ bool ms_http_host_is_loopback(const char *host)
     return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 }
 
+bool ms_http_host_is_link_local(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char inner[INET6_ADDRSTRLEN + 1];
+    if (host == NULL) {
+        return false;
+    }
+    size_t n = strlen(host);
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 16) == 0xa9feu; /* 169.254.0.0/16 */
+    }
+    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
+        return false;
+    }
+    memcpy(inner, host + 1, n - 2);
+    inner[n - 2] = '\0';
+    return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LINKLOCAL(&a6);
+}
+
 static bool url_chars_ok(const char *url, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -60,6 +80,12 @@ static bool has_part(CURLU *u, CURLUPart part)
 /* Parse url once; libcurl later uses this very handle, so what we check is what it connects to. */
 ms_err ms_http_url_check(const char *url, bool allow_plain_http, CURLU **out)
 {
+    return ms_http_url_check_plain(url, allow_plain_http, false, out);
+}
+
+ms_err ms_http_url_check_plain(const char *url, bool allow_plain_http, bool link_local,
+                               CURLU **out)
+{
     ms_err err = MS_OK;
     char *scheme = NULL, *host = NULL;
     *out = NULL;
@@ -75,7 +101,9 @@ ms_err ms_http_url_check(const char *url, bool allow_plain_http, CURLU **out)
                MS_ERR_HTTP_URL);
     bool https = strcmp(scheme, "https") == 0;
     ENSURE_OUT(https || strcmp(scheme, "http") == 0, MS_ERR_HTTP_URL);
-    ENSURE_OUT(https || allow_plain_http || ms_http_host_is_loopback(host), MS_ERR_HTTP_INSECURE);
+    ENSURE_OUT(https || allow_plain_http || ms_http_host_is_loopback(host) ||
+                   (link_local && ms_http_host_is_link_local(host)),
+               MS_ERR_HTTP_INSECURE);
 out:
     curl_free(scheme);
     curl_free(host);

@@ -90,6 +90,7 @@
 #define MS_AZ_MAX_HCL 8192u                    /* bytes of an Azure HCL report with its NV zero fill (2048..2600 seen) */
 #define MS_AZ_MAX_VAR_DATA 4096u               /* bytes of its variable data (JSON; ~600..1200 seen) */
 #define MS_AZ_MAX_JWK_KEYS 8u                  /* keys in the variable data's "keys" array */
+#define MS_AZ_MAX_TDQUOTE_RESPONSE 65536u      /* bytes of the TD quote service's JSON answer (a ~5 KB quote in base64url) */
 /* NVIDIA GPU evidence (docs/attest-nvidia.md) */
 #define MS_NVGPU_MAX_REPORT 8192u              /* bytes of SPDM request || response (NVML's buffer) */
 #define MS_NVGPU_MAX_BLOCKS 255u               /* measurement blocks in one response */

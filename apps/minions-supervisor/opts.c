@@ -11,6 +11,7 @@
 #include "common/limits.h"
 #include "common/version.h"
 #include "secure/attest/snp_produce.h"
+#include "secure/attest/az_tdquote.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/supervisor/ratelimit.h"
 
@@ -70,7 +71,11 @@ static const char USAGE[] =
     "                           TDX quote via configfs-tsm (clients pin Intel's\n"
     "                           root, MRTD, RTMRs); az-snp-vtpm: an Azure SEV-SNP\n"
     "                           VM's HCL report and vTPM quote (needs --snp-certs;\n"
-    "                           uses --tpm-tcti, --tpm-pcrs); nvidia-gpu: each\n"
+    "                           uses --tpm-tcti, --tpm-pcrs); az-tdx-vtpm: an\n"
+    "                           Azure TDX VM's HCL report, vTPM quote and a TDX\n"
+    "                           quote from Azure's quote service (uses --tpm-tcti,\n"
+    "                           --tpm-pcrs, --tdx-collateral, --az-tdquote-url);\n"
+    "                           nvidia-gpu: each\n"
     "                           GPU's SPDM measurements; TYPE+nvidia-gpu: composite\n"
     "                           evidence, the CPU TEE's and each GPU's in one\n"
     "  --tpm-tcti STRING        TPM to use (default device:/dev/tpmrm0;\n"
@@ -102,6 +107,9 @@ static const char USAGE[] =
     "                           TDX: serve collateral up to S s past its nextUpdate\n"
     "                           (default 0: stale collateral is refused at start and\n"
     "                           whenever evidence is made; at most 90 days)\n"
+    "  --az-tdquote-url URL     az-tdx-vtpm: Azure's TD quote service (default\n"
+    "                           " MS_AZ_TDQUOTE_URL ";\n"
+    "                           plain http only to loopback or link-local hosts)\n"
     "  --tdx-tsm DIR            TDX: configfs-tsm report directory\n"
     "                           (default " MS_TDX_TSM_ROOT ")\n"
     "  --gpus all|LIST          nvidia-gpu: the GPUs to attest, e.g. 0,1 (default\n"
@@ -201,6 +209,8 @@ enum { O_ALLOWED = 480, O_HS_RATE, O_HS_BURST, O_PENDING_ADDR, O_LIMIT_LOOPBACK 
 
 /* TDX options (numbered apart from the lists around). */
 enum { O_TDX_COLLATERAL = 460, O_TDX_TSM, O_TDX_GRACE };
+/* Azure TDX options. */
+enum { O_AZ_TDQUOTE_URL = 537 };
 
 static int apply_num(sup_opts *o, int c, const char *arg)
 {
@@ -257,6 +267,7 @@ static int apply(sup_opts *o, int c, const char *arg)
     case O_SNP_DEVICE: o->ev.snp_device = arg; return 1;
     case O_TDX_COLLATERAL: o->ev.tdx_collateral = arg; return 1;
     case O_TDX_TSM: o->ev.tdx_tsm = arg; return 1;
+    case O_AZ_TDQUOTE_URL: o->ev.az_tdquote_url = arg; return 1;
     case O_NV_GPUS: o->ev.nv_gpus = arg; return 1;
     case O_NV_LIB: o->ev.nv_lib = arg; return 1;
     case O_PCRS: return ms_pcr_list_parse(arg, &o->ev.tpm_pcrs) == MS_OK;
@@ -304,6 +315,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
         {"snp-device", 1, 0, O_SNP_DEVICE},
         {"tdx-collateral", 1, 0, O_TDX_COLLATERAL}, {"tdx-tsm", 1, 0, O_TDX_TSM},
         {"tdx-collateral-grace", 1, 0, O_TDX_GRACE},
+        {"az-tdquote-url", 1, 0, O_AZ_TDQUOTE_URL},
         {"gpus", 1, 0, O_NV_GPUS}, {"nvml-lib", 1, 0, O_NV_LIB},
         {"strict-rate", 1, 0, O_STRICT_RATE}, {"strict-burst", 1, 0, O_STRICT_BURST},
         {"audit-log", 1, 0, O_AUDIT_LOG}, {"audit-key", 1, 0, O_AUDIT_KEY},
@@ -351,7 +363,7 @@ static int parse_args(int argc, char **argv, sup_opts *o)
     }
     if (ms_producer_evidence_parse(o->evidence, &o->ev.kind, &o->ev.with_gpus) != MS_OK) {
         fprintf(stderr, "minions-supervisor: --evidence %s: want dev-key, tpm2, sev-snp, tdx, "
-                        "az-snp-vtpm or nvidia-gpu\n",
+                        "az-snp-vtpm, az-tdx-vtpm or nvidia-gpu\n",
                 o->evidence);
         return EXIT_USAGE;
     }
@@ -371,8 +383,17 @@ static int parse_args(int argc, char **argv, sup_opts *o)
                         "--evidence sev-snp\n");
         return EXIT_USAGE;
     }
+    if (o->ev.az_tdquote_url && o->ev.kind != MS_PRODUCER_AZ_TDX_VTPM) {
+        fprintf(stderr, "minions-supervisor: --az-tdquote-url needs --evidence az-tdx-vtpm\n");
+        return EXIT_USAGE;
+    }
+    if (o->ev.kind == MS_PRODUCER_AZ_TDX_VTPM && o->ev.tdx_tsm) {
+        fprintf(stderr, "minions-supervisor: --evidence az-tdx-vtpm takes its quote from Azure's "
+                        "quote service, not configfs-tsm: no --tdx-tsm\n");
+        return EXIT_USAGE;
+    }
     if ((o->ev.tdx_collateral || o->ev.tdx_tsm || o->ev.tdx_collateral_grace_s) &&
-        o->ev.kind != MS_PRODUCER_TDX) {
+        o->ev.kind != MS_PRODUCER_TDX && o->ev.kind != MS_PRODUCER_AZ_TDX_VTPM) {
         fprintf(stderr, "minions-supervisor: --tdx-collateral, --tdx-collateral-grace and "
                         "--tdx-tsm need --evidence tdx\n");
         return EXIT_USAGE;

@@ -13,6 +13,7 @@
 #include "secure/attest/tpm2_enrol.h"
 #include "secure/attest/tpm2_producer.h"
 #include "secure/attest/snp_produce.h"
+#include "secure/attest/az_tdquote.h"
 #include "secure/attest/tdx_produce.h"
 #include "secure/attest/policy.h"
 #include "secure/audit/alog.h"
@@ -135,6 +136,13 @@ static int say_failure(const sup_opts *o, ms_producer_step step, ms_err e, const
                 o->ev.tdx_tsm ? o->ev.tdx_tsm : MS_TDX_TSM_ROOT, ms_err_str(e));
         return EXIT_START;
     case MS_PRODUCER_STEP_AZ_REPORT:
+        if (o->ev.kind == MS_PRODUCER_AZ_TDX_VTPM) {
+            fprintf(stderr, "minions-supervisor: --evidence az-tdx-vtpm: no evidence: %s (an "
+                            "Azure TDX confidential VM's paravisor answers NV 0x01400002 with a TD "
+                            "report in 0x01400001, which Azure's quote service %s quotes)\n",
+                    ms_err_str(e), o->ev.az_tdquote_url ? o->ev.az_tdquote_url : MS_AZ_TDQUOTE_URL);
+            return EXIT_START;
+        }
         fprintf(stderr, "minions-supervisor: --evidence az-snp-vtpm: no evidence from the vTPM: "
                         "%s (an Azure SEV-SNP confidential VM's paravisor answers NV 0x01400002 "
                         "with a report in 0x01400001)\n", ms_err_str(e));
@@ -195,7 +203,7 @@ int sup_open_evidence(sup_app *a, const sup_opts *o)
         say_tpm(&pins);
     } else if (o->ev.kind == MS_PRODUCER_SEV_SNP || o->ev.kind == MS_PRODUCER_AZ_SNP_VTPM) {
         say_snp(&pins);
-    } else if (o->ev.kind == MS_PRODUCER_TDX) {
+    } else if (o->ev.kind == MS_PRODUCER_TDX || o->ev.kind == MS_PRODUCER_AZ_TDX_VTPM) {
         say_tdx(&pins);
     } else if (o->ev.kind == MS_PRODUCER_NVIDIA_GPU) {
         fprintf(stderr, "minions-supervisor: nvidia-gpu evidence from %zu GPU(s); clients pin "

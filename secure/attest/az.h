@@ -141,6 +141,11 @@ MS_MUST_CHECK ms_err ms_az_snp_verify(const ms_az_policy *policy, const uint8_t 
 MS_MUST_CHECK ms_err ms_az_tdx_verify(const ms_az_policy *policy, const uint8_t *ev, size_t len,
                                       const uint8_t binding[static MS_BINDING_LEN]);
 
+/* TD_MATCH (docs/attest-azure.md §4, 4b): every field of a quote's TD body is the TD
+   report's. MS_OK or MS_ERR_AZ_TD_MISMATCH. The client's check, and the producer's before it
+   serves a quote from Azure's quote service. */
+MS_MUST_CHECK ms_err ms_az_td_match(const ms_az_td_report *r, const ms_tdx_td_report *q);
+
 /* Check-by-check outcome, for a tool that prints each one. */
 typedef struct ms_az_checks {
     uint8_t ran[MS_AZ_CHECK_COUNT]; /* 0: skipped (input missing, or an earlier check it needs failed) */

@@ -127,23 +127,20 @@ ms_err ms_az_hcl_check_var_data_hash(const ms_az_hcl *h)
 
 /* --- variable data ------------------------------------------------------------------------ */
 
-/* base64url without padding (RFC 7515 §2) into out[0..*n): re-spelt as base64 and decoded. */
+/* base64url without padding (RFC 7515 §2) into out[0..*n) (common/codec.h's decoder). */
 static ms_err b64url(const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
-    char t[MAX_B64URL + 4];
+    ms_buf b;
     *n = 0;
-    ENSURE(len >= 2 && len <= MAX_B64URL && len % 4 != 1, MS_ERR_AZ_AKPUB);
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        ENSURE(ch != '+' && ch != '/' && ch != '=', MS_ERR_AZ_AKPUB);
-        t[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+    ENSURE(len >= 2 && len <= MAX_B64URL, MS_ERR_AZ_AKPUB);
+    ms_buf_init(&b, cap);
+    ms_err e = ms_base64url_decode_buf(s, len, &b);
+    if (e == MS_OK) {
+        memcpy(out, b.p, b.len);
+        *n = b.len;
     }
-    size_t tl = len;
-    while (tl % 4 != 0) {
-        t[tl++] = '=';
-    }
-    ENSURE(ms_base64_decode(t, tl, out, cap, n) == MS_OK, MS_ERR_AZ_AKPUB);
-    return MS_OK;
+    ms_buf_free(&b);
+    return e == MS_OK ? MS_OK : MS_ERR_AZ_AKPUB;
 }
 
 static ms_err read_akpub(ms_json_val key, ms_az_var_data *out)

@@ -1,4 +1,4 @@
-/* az-snp-vtpm producer (docs/attest-azure.md §5): NV write of B, NV read of the HCL report, quote. */
+/* az-snp-vtpm and az-tdx-vtpm producer (docs/attest-azure.md §5): NV write of B, NV read of the HCL report, quote; TDX: the TD quote. */
 #include "secure/attest/az_produce.h"
 
 #include <pthread.h>
@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/log.h"
+#include "secure/attest/az_tdquote.h"
 #include "secure/attest/tpm2_bundle.h"
 #include "secure/attest/tpm2_esys.h"
 
@@ -19,6 +20,8 @@ struct ms_az_producer {
     uint32_t mask;
     TPML_PCR_SELECTION sel;
     ms_buf vcek, ask;
+    ms_az_tdquote *tdq;         /* az-tdx-vtpm: Azure's TD quote service; NULL: az-snp-vtpm */
+    ms_tdx_producer_cfg tdx;    /* az-tdx-vtpm: the collateral served with each quote */
     void (*after_write)(void *ctx);
     void *after_ctx;
 };
@@ -47,9 +50,12 @@ static ms_err open_ak(struct ms_az_producer *p)
 ms_err ms_az_producer_new(struct ms_az_producer **out, const ms_az_producer_cfg *cfg)
 {
     *out = NULL;
-    ENSURE(cfg != NULL && cfg->pcr_mask != 0 && (cfg->pcr_mask >> MS_TPM2_NUM_PCRS) == 0 &&
-               cfg->vcek != NULL && cfg->vcek_len >= 1 && cfg->vcek_len <= MS_SNP_MAX_CERT &&
-               cfg->ask_len <= MS_SNP_MAX_CERT && (cfg->ask == NULL) == (cfg->ask_len == 0),
+    ENSURE(cfg != NULL && cfg->pcr_mask != 0 && (cfg->pcr_mask >> MS_TPM2_NUM_PCRS) == 0,
+           MS_ERR_ARG);
+    ENSURE(cfg->tdx ? cfg->vcek == NULL && cfg->ask == NULL
+                    : cfg->vcek != NULL && cfg->vcek_len >= 1 && cfg->vcek_len <= MS_SNP_MAX_CERT &&
+                          cfg->ask_len <= MS_SNP_MAX_CERT &&
+                          (cfg->ask == NULL) == (cfg->ask_len == 0),
            MS_ERR_ARG);
     struct ms_az_producer *p = calloc(1, sizeof *p);
     ENSURE(p != NULL, MS_ERR_NOMEM);
@@ -62,7 +68,11 @@ ms_err ms_az_producer_new(struct ms_az_producer **out, const ms_az_producer_cfg 
     ms_tpm2_selection_of(cfg->pcr_mask, &p->sel);
     ms_buf_init(&p->vcek, MS_SNP_MAX_CERT);
     ms_buf_init(&p->ask, MS_SNP_MAX_CERT);
-    ms_err err = ms_buf_append(&p->vcek, cfg->vcek, cfg->vcek_len);
+    p->tdx = (ms_tdx_producer_cfg){.collateral = cfg->collateral, .grace_s = cfg->grace_s};
+    ms_err err = cfg->tdx ? ms_az_tdquote_new(cfg->tdquote_url ? cfg->tdquote_url
+                                                               : MS_AZ_TDQUOTE_URL,
+                                              &p->tdq)
+                          : ms_buf_append(&p->vcek, cfg->vcek, cfg->vcek_len);
     if (err == MS_OK && cfg->ask != NULL) {
         err = ms_buf_append(&p->ask, cfg->ask, cfg->ask_len);
     }
@@ -89,6 +99,7 @@ void ms_az_producer_free(struct ms_az_producer *p)
         (void)Esys_TR_Close(p->esys, &p->ak); /* our handle only: the key stays persistent */
     }
     ms_tpm2_esys_close(&p->tcti, &p->esys);
+    ms_az_tdquote_free(p->tdq);
     ms_buf_free(&p->vcek);
     ms_buf_free(&p->ask);
     pthread_mutex_destroy(&p->lock);
@@ -163,12 +174,44 @@ out:
     return err;
 }
 
+/* az-tdx-vtpm: the HCL report's TD report quoted by Azure's service, with the collateral. */
+static ms_err tdx_part(struct ms_az_producer *p, const ms_buf *hcl, ms_buf *out)
+{
+    ms_err err = MS_OK;
+    ms_az_hcl h;
+    ms_buf quote;
+    size_t qlen = 0, pad = 0;
+    ms_az_td_report *td = calloc(1, sizeof *td);
+    ms_tdx_quote *q = calloc(1, sizeof *q);
+    ms_buf_init(&quote, MS_TDX_MAX_QUOTE);
+    ENSURE_OUT(td != NULL && q != NULL, MS_ERR_NOMEM);
+    TRY_OUT(ms_az_hcl_decode(hcl->p, hcl->len, &h));
+    ENSURE_OUT(h.report_type == MS_AZ_REPORT_TDX, MS_ERR_AZ_REPORT_TYPE);
+    TRY_OUT(ms_az_td_report_decode(h.hw, td));
+    TRY_OUT(ms_az_tdquote_get(p->tdq, h.hw, &quote));
+    TRY_OUT(ms_tdx_quote_unpad(quote.p, quote.len, &qlen, &pad));
+    TRY_OUT(ms_tdx_quote_decode(quote.p, qlen, q));
+    if (ms_az_td_match(td, &q->td) != MS_OK) {
+        ms_log(MS_LOG_ERROR, "az", "the quote service's quote is not of the HCL report's TD "
+                                   "report");
+        err = MS_ERR_AZ_TD_MISMATCH;
+        goto out;
+    }
+    err = ms_tdx_evidence_from_blob(&p->tdx, quote.p, quote.len, td->report_data, out);
+out:
+    ms_buf_free(&quote);
+    free(td);
+    free(q);
+    return err;
+}
+
 static ms_err make(struct ms_az_producer *p, const uint8_t *binding, ms_buf *hcl, ms_buf *q,
                    ms_buf *s, ms_buf *out)
 {
     uint8_t values[MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN];
     size_t n = 0;
     int stale = 1;
+    ms_buf tdx;
     TRY(hcl_for(p, binding, hcl));
     for (unsigned i = 0; i < MS_TPM2_QUOTE_TRIES && stale; i++) {
         TRY(quote_once(p, binding, q, s, values, &n, &stale));
@@ -176,6 +219,20 @@ static ms_err make(struct ms_az_producer *p, const uint8_t *binding, ms_buf *hcl
     if (stale) {
         ms_log(MS_LOG_WARN, "az", "PCRs changed during each of %u quotes", MS_TPM2_QUOTE_TRIES);
         return MS_ERR_ATTEST_UNAVAILABLE;
+    }
+    if (p->tdq != NULL) {
+        ms_buf_init(&tdx, MS_AZ_MAX_TDX_PART);
+        ms_err err = tdx_part(p, hcl, &tdx);
+        if (err == MS_OK) {
+            ms_az_tdx_bundle t = {.vtpm = {.hcl = hcl->p, .hcl_len = hcl->len, .quoted = q->p,
+                                           .quoted_len = q->len, .sig = s->p, .sig_len = s->len,
+                                           .values = values,
+                                           .values_len = n * MS_TPM2_DIGEST_LEN},
+                                  .tdx = tdx.p, .tdx_len = tdx.len};
+            err = ms_az_tdx_bundle_encode(&t, out);
+        }
+        ms_buf_free(&tdx);
+        return err;
     }
     ms_az_bundle b = {.hcl = hcl->p, .hcl_len = hcl->len, .quoted = q->p, .quoted_len = q->len,
                       .sig = s->p, .sig_len = s->len, .values = values,

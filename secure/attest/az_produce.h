@@ -1,4 +1,4 @@
-/* az-snp-vtpm evidence, supervisor side: user data into the vTPM, the HCL report out, a quote (docs/attest-azure.md §5). */
+/* az-snp-vtpm and az-tdx-vtpm evidence, supervisor side: user data into the vTPM, the HCL report out, a quote (docs/attest-azure.md §5). */
 #ifndef MS_SECURE_ATTEST_AZ_PRODUCE_H
 #define MS_SECURE_ATTEST_AZ_PRODUCE_H
 
@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "secure/attest/az.h"
+#include "secure/attest/tdx_produce.h"
 
 typedef struct ms_az_producer_cfg {
     const char *tcti;     /* tctildr string; NULL: MS_TPM2_DEFAULT_TCTI (/dev/tpmrm0) */
@@ -16,6 +17,12 @@ typedef struct ms_az_producer_cfg {
     size_t vcek_len;
     const uint8_t *ask;   /* DER or NULL */
     size_t ask_len;
+    /* az-tdx-vtpm (docs/attest-azure.md §5): the HCL report holds a TD report, quoted by
+       Azure's TD quote service; vcek / ask are then unused (NULL) */
+    int tdx;
+    const char *tdquote_url;        /* NULL: MS_AZ_TDQUOTE_URL */
+    const ms_tdx_files *collateral; /* borrowed, must outlive the producer; NULL: none */
+    uint64_t grace_s;               /* collateral served up to this long past nextUpdate */
 } ms_az_producer_cfg;
 
 /*
@@ -30,7 +37,7 @@ MS_MUST_CHECK ms_err ms_az_producer_new(struct ms_az_producer **out, const ms_az
 void ms_az_producer_free(struct ms_az_producer *p);
 
 /*
- * Append a bundle over B (docs/attest-azure.md §3, §5):
+ * Append a bundle over B (docs/attest-azure.md §3, §5): format 0x01, or 0x02 with cfg->tdx:
  *   1. NV_Write of B (64 bytes) to MS_AZ_NV_USER_DATA, defining the index when absent;
  *   2. NV_Read of MS_AZ_NV_HCL_REPORT (its size from NV_ReadPublic): on Azure the
  *      paravisor makes a fresh hardware report whose variable data's user-data is hex(B);
@@ -38,6 +45,12 @@ void ms_az_producer_free(struct ms_az_producer *p);
  *      values, quoting again (up to MS_TPM2_QUOTE_TRIES) when a PCR changed in between.
  * The HCL report is checked to be one (ms_az_hcl_decode) and to carry user-data == B, so a
  * host whose paravisor did not take B fails here (MS_ERR_AZ_USER_DATA), not at the client.
+ * With cfg->tdx, after step 2: the report must hold a TD report (MS_ERR_AZ_REPORT_TYPE,
+ * MS_ERR_AZ_FORMAT); Azure's TD quote service is asked for a quote of it
+ * (ms_az_tdquote_get: MS_ERR_HTTP_*, MS_ERR_AZ_TDQUOTE_*); the quote must decode
+ * (MS_ERR_TDX_FORMAT) and its TD body be that TD report (MS_ERR_AZ_TD_MISMATCH); then the
+ * tdx part is the quote with the collateral (ms_tdx_evidence_from_blob: stale collateral is
+ * MS_ERR_TDX_STALE_*).
  * On error `out` is unchanged.
  */
 MS_MUST_CHECK ms_err ms_az_producer_evidence(struct ms_az_producer *p,

@@ -133,6 +133,11 @@ static ms_err check_td_match(const ms_az_td_report *r, const ms_tdx_td_report *q
     return same ? MS_OK : MS_ERR_AZ_TD_MISMATCH;
 }
 
+ms_err ms_az_td_match(const ms_az_td_report *r, const ms_tdx_td_report *q)
+{
+    return check_td_match(r, q);
+}
+
 /* The TDX checks the strict verifier needs to have run: all but the unpinned TD fields and
    REPORT_DATA (Azure's REPORTDATA is TD_MATCH's and VAR_DATA_HASH's). */
 static ms_err tdx_all_ran(const ms_tdx_checks *t)

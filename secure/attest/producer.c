@@ -34,7 +34,7 @@ struct ms_producer {
 ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out)
 {
     static const char *const names[] = {"dev-key", "tpm2", "sev-snp", "tdx", "az-snp-vtpm",
-                                        "nvidia-gpu"};
+                                        "nvidia-gpu", "az-tdx-vtpm"};
     *out = MS_PRODUCER_DEV_KEY;
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i]) == 0) {
@@ -186,11 +186,11 @@ static ms_err open_snp(struct ms_producer *p, const ms_producer_cfg *cfg,
 }
 
 /* What the probe quote shows that clients pin: MRTD and RTMRs. */
-static void tdx_pins(const ms_buf *ev, ms_producer_pins *pins)
+static void tdx_pins_of(const uint8_t *ev, size_t len, ms_producer_pins *pins)
 {
     ms_tdx_bundle b;
     ms_tdx_quote q;
-    if (ms_tdx_bundle_decode(ev->p, ev->len, &b) != MS_OK ||
+    if (ms_tdx_bundle_decode(ev, len, &b) != MS_OK ||
         ms_tdx_quote_decode(b.quote, b.quote_len, &q) != MS_OK) {
         return;
     }
@@ -199,6 +199,11 @@ static void tdx_pins(const ms_buf *ev, ms_producer_pins *pins)
     pins->tdx_debug = (q.td.td_attributes & MS_TDX_TD_ATTR_DEBUG) != 0;
     pins->tdx_has_collateral = b.collateral.tcb_info != NULL && b.collateral.qe_identity != NULL;
     pins->tdx_known = 1;
+}
+
+static void tdx_pins(const ms_buf *ev, ms_producer_pins *pins)
+{
+    tdx_pins_of(ev->p, ev->len, pins);
 }
 
 /* The collateral folder, the configfs-tsm root, and one quote now. */
@@ -272,6 +277,43 @@ static ms_err open_az(struct ms_producer *p, const ms_producer_cfg *cfg,
     return err;
 }
 
+/* What the probe's TDX quote shows that clients pin: MRTD and RTMRs (the tdx part). */
+static void az_tdx_pins(const ms_buf *ev, ms_producer_pins *pins)
+{
+    ms_az_tdx_bundle b;
+    if (ms_az_tdx_bundle_decode(ev->p, ev->len, &b) == MS_OK) {
+        tdx_pins_of(b.tdx, b.tdx_len, pins);
+    }
+}
+
+/* Azure TDX CVM: the collateral, the vTPM and its AK, the quote service, one evidence now. */
+static ms_err open_az_tdx(struct ms_producer *p, const ms_producer_cfg *cfg,
+                          ms_producer_pins *pins, ms_producer_step *step)
+{
+    static const uint8_t probe[MS_BINDING_LEN]; /* all zero: binds nothing */
+    *step = MS_PRODUCER_STEP_TDX_COLLATERAL;
+    if (cfg->tdx_collateral) {
+        TRY(ms_tdx_files_load(&p->tdx_files, cfg->tdx_collateral));
+        TRY(ms_tdx_files_fresh(&p->tdx_files, (uint64_t)time(NULL), cfg->tdx_collateral_grace_s));
+    }
+    ms_az_producer_cfg ac = {.tcti = cfg->tpm_tcti, .pcr_mask = cfg->tpm_pcrs, .tdx = 1,
+                             .tdquote_url = cfg->az_tdquote_url,
+                             .collateral = cfg->tdx_collateral ? &p->tdx_files : NULL,
+                             .grace_s = cfg->tdx_collateral_grace_s};
+    *step = MS_PRODUCER_STEP_TPM;
+    TRY(ms_az_producer_new(&p->az, &ac));
+    *step = MS_PRODUCER_STEP_AZ_REPORT;
+    ms_buf ev;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    ms_err err = ms_az_producer_evidence(p->az, probe, &ev);
+    if (err == MS_OK) {
+        az_tdx_pins(&ev, pins);
+        *step = MS_PRODUCER_STEP_NONE;
+    }
+    ms_buf_free(&ev);
+    return err;
+}
+
 /* NVML, the GPUs, and one probe evidence (over an all-zero binding: it binds nothing). */
 static ms_err open_nvgpu(struct ms_producer *p, const ms_producer_cfg *cfg,
                          ms_producer_pins *pins, ms_producer_step *step)
@@ -296,7 +338,7 @@ ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
     *out = NULL;
     memset(pins, 0, sizeof *pins);
     *step = MS_PRODUCER_STEP_NONE;
-    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_NVIDIA_GPU, MS_ERR_ARG);
+    ENSURE(cfg != NULL && cfg->kind <= MS_PRODUCER_AZ_TDX_VTPM, MS_ERR_ARG);
     ENSURE(cfg->kind != MS_PRODUCER_DEV_KEY || cfg->dev_key != NULL, MS_ERR_ARG);
     struct ms_producer *p = calloc(1, sizeof *p);
     ENSURE(p != NULL, MS_ERR_NOMEM);
@@ -309,6 +351,7 @@ ms_err ms_producer_open(struct ms_producer **out, const ms_producer_cfg *cfg,
                  : cfg->kind == MS_PRODUCER_TDX     ? open_tdx(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_AZ_SNP_VTPM ? open_az(p, cfg, pins, step)
                  : cfg->kind == MS_PRODUCER_NVIDIA_GPU ? open_nvgpu(p, cfg, pins, step)
+                 : cfg->kind == MS_PRODUCER_AZ_TDX_VTPM ? open_az_tdx(p, cfg, pins, step)
                                                     : open_devkey(p, cfg, pins, step);
     if (err == MS_OK && cfg->with_gpus) {
         err = open_nvgpu(p, cfg, pins, step); /* the GPUs of composite evidence */
@@ -342,7 +385,8 @@ static uint16_t type_of_kind(ms_producer_kind k)
 {
     static const uint16_t types[] = {MS_EVIDENCE_DEV_KEY, MS_EVIDENCE_TPM2_QUOTE,
                                      MS_EVIDENCE_SEV_SNP, MS_EVIDENCE_TDX,
-                                     MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU};
+                                     MS_EVIDENCE_AZ_SNP_VTPM, MS_EVIDENCE_NVIDIA_GPU,
+                                     MS_EVIDENCE_AZ_TDX_VTPM};
     return types[k];
 }
 
@@ -362,6 +406,7 @@ static ms_err make_one(struct ms_producer *p, const uint8_t binding[static MS_BI
     case MS_PRODUCER_TDX:
         return ms_tdx_evidence(&p->tdx, binding, out);
     case MS_PRODUCER_AZ_SNP_VTPM:
+    case MS_PRODUCER_AZ_TDX_VTPM:
         return ms_az_producer_evidence(p->az, binding, out);
     case MS_PRODUCER_NVIDIA_GPU:
         return ms_nvgpu_producer_make(p->nv, binding, out);

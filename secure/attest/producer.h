@@ -20,9 +20,11 @@ typedef enum ms_producer_kind {
     MS_PRODUCER_TDX,         /* "tdx": docs/attest-tdx.md */
     MS_PRODUCER_AZ_SNP_VTPM, /* "az-snp-vtpm": docs/attest-azure.md (Azure SEV-SNP CVMs) */
     MS_PRODUCER_NVIDIA_GPU,  /* "nvidia-gpu": docs/attest-nvidia.md */
+    MS_PRODUCER_AZ_TDX_VTPM, /* "az-tdx-vtpm": docs/attest-azure.md (Azure TDX CVMs) */
 } ms_producer_kind;
 
-/* "dev-key", "tpm2", "sev-snp", "tdx" or "az-snp-vtpm" (exactly). MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
+/* "dev-key", "tpm2", "sev-snp", "tdx", "az-snp-vtpm", "nvidia-gpu" or "az-tdx-vtpm" (exactly).
+   MS_ERR_CONFIG otherwise; *out is then DEV_KEY. */
 MS_MUST_CHECK ms_err ms_producer_kind_parse(const char *name, ms_producer_kind *out);
 
 /* --evidence's value: a kind, or "KIND+nvidia-gpu" (KIND a CPU TEE's: composite evidence,
@@ -58,6 +60,9 @@ typedef struct ms_producer_cfg {
                                    (ms_tdx_files_load); NULL: quotes only */
     uint64_t tdx_collateral_grace_s; /* TDX: serve it up to this long past its nextUpdate
                                         (ms_tdx_files_fresh, at start and per evidence) */
+    const char *az_tdquote_url; /* AZ_TDX_VTPM (which also uses tpm_tcti, tpm_pcrs,
+                                   tdx_collateral and its grace): Azure's TD quote service;
+                                   NULL: MS_AZ_TDQUOTE_URL (IMDS) */
     const char *nv_gpus;    /* NVIDIA_GPU: "all" or an index list (ms_nvgpu_gpus_parse); NULL: all */
     const char *nv_lib;     /* NVIDIA_GPU: NVML library; NULL: MS_NVGPU_NVML_DEFAULT */
     int with_gpus;          /* composite (docs/protocol.md §2.4): `kind`'s evidence and one
@@ -76,7 +81,7 @@ typedef enum ms_producer_step {
     MS_PRODUCER_STEP_SNP_REPORT,    /* the probe report could not be made */
     MS_PRODUCER_STEP_TDX_COLLATERAL, /* reading tdx_collateral */
     MS_PRODUCER_STEP_TDX_QUOTE,     /* the configfs-tsm root is missing or the probe quote failed */
-    MS_PRODUCER_STEP_AZ_REPORT,     /* az-snp-vtpm: the probe evidence could not be made */
+    MS_PRODUCER_STEP_AZ_REPORT,     /* az-snp-vtpm, az-tdx-vtpm: the probe evidence could not be made */
     MS_PRODUCER_STEP_NVML,          /* NVML: not loaded, failed, or the GPUs are not there */
     MS_PRODUCER_STEP_NV_REPORT,     /* NVIDIA_GPU: the probe evidence could not be made */
 } ms_producer_step;

@@ -323,6 +323,33 @@ static void test_codec_text_cap(void)
     free(big);
 }
 
+/* Base64url without padding: RFC 4648 §10's vectors re-spelt, the URL-safe characters, refusals. */
+static void test_base64url(void)
+{
+    static const struct {
+        const char *in, *out;
+    } v[] = {{"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"},
+             {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+    ms_buf b;
+    ms_buf_init(&b, 64);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        ms_buf_clear(&b);
+        CHECK_OK(ms_base64url_encode_buf((const uint8_t *)v[i].in, strlen(v[i].in), &b));
+        CHECK(b.len == strlen(v[i].out) && memcmp(b.p, v[i].out, b.len) == 0);
+        ms_buf_clear(&b);
+        CHECK_OK(ms_base64url_decode_buf(v[i].out, strlen(v[i].out), &b));
+        CHECK(b.len == strlen(v[i].in) && memcmp(b.p, v[i].in, b.len) == 0);
+    }
+    static const char *const bad[] = {"Zg==", "Zm8=", "+_8", "-/8", "Z", "Zm9vY", "Zh", "Zm9", "Z g",
+                                      "Zm9v\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ms_buf_clear(&b);
+        CHECK_ERR(ms_base64url_decode_buf(bad[i], strlen(bad[i]), &b), MS_ERR_BASE64);
+        CHECK(b.len == 0);
+    }
+    ms_buf_free(&b);
+}
+
 int main(void)
 {
     RUN(test_rfc4648_base64);
@@ -336,5 +363,6 @@ int main(void)
     RUN(test_out_space);
     RUN(test_buf_forms_errors_leave_buffer);
     RUN(test_codec_text_cap);
+    RUN(test_base64url);
     return TEST_SUMMARY();
 }

@@ -2,7 +2,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <curl/curl.h>
+
 #include "common/http.h"
+#include "common/http_internal.h"
 #include "tests/test.h"
 
 struct want {
@@ -103,6 +106,62 @@ static void test_url(void)
     CHECK(!ms_http_url_is_loopback(NULL));
 }
 
+/* The link-local allowance (Azure's TDX quote service at 169.254.169.254). */
+static void test_link_local(void)
+{
+    static const struct want hosts[] = {
+        {"169.254.169.254", true},
+        {"169.254.0.0", true},
+        {"169.254.255.255", true},
+        {"[fe80::1]", true},
+        {"[febf::1]", true},
+        {"169.253.255.255", false},
+        {"169.255.0.1", false},
+        {"10.0.0.1", false},
+        {"127.0.0.1", false},
+        {"[fec0::1]", false},
+        {"[::ffff:169.254.169.254]", false},
+        {"fe80::1", false},
+        {"metadata.azure.internal", false},
+        {"", false},
+    };
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        if (ms_http_host_is_link_local(hosts[i].s) != hosts[i].loopback) {
+            CHECK(!"link-local check");
+            fprintf(stderr, "  host \"%s\"\n", hosts[i].s);
+        } else {
+            CHECK(1);
+        }
+    }
+    CHECK(!ms_http_host_is_link_local(NULL));
+    static const struct {
+        const char *url;
+        bool link_local;
+        ms_err want;
+    } urls[] = {
+        {"http://169.254.169.254/acc/tdquote", true, MS_OK},
+        {"http://169.254.169.254/acc/tdquote", false, MS_ERR_HTTP_INSECURE},
+        {"http://[fe80::1]/acc/tdquote", true, MS_OK},
+        {"http://10.0.0.1/acc/tdquote", true, MS_ERR_HTTP_INSECURE},
+        {"http://169.254.169.254.evil/acc/tdquote", true, MS_ERR_HTTP_INSECURE},
+        {"http://127.0.0.1:9/acc/tdquote", false, MS_OK},
+        {"https://example.net/acc/tdquote", false, MS_OK},
+        {"http://u:p@169.254.169.254/", true, MS_ERR_HTTP_URL},
+        {"ftp://169.254.169.254/", true, MS_ERR_HTTP_URL},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        CURLU *u = NULL;
+        ms_err e = ms_http_url_check_plain(urls[i].url, false, urls[i].link_local, &u);
+        curl_url_cleanup(u);
+        if (e != urls[i].want) {
+            CHECK(!"url check with link-local");
+            fprintf(stderr, "  url \"%s\": %s\n", urls[i].url, ms_err_str(e));
+        } else {
+            CHECK(1);
+        }
+    }
+}
+
 int main(void)
 {
     if (ms_http_global_init() != MS_OK) {
@@ -110,6 +169,7 @@ int main(void)
     }
     RUN(test_host);
     RUN(test_url);
+    RUN(test_link_local);
     ms_http_global_cleanup();
     return TEST_SUMMARY();
 }

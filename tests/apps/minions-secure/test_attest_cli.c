@@ -690,7 +690,13 @@ static void test_supervisor_snp(void)
     CHECK(has(&E.err, "need --evidence sev-snp"));
     const char *c[] = {"--evidence", "sev-snpx", NULL};
     CHECK(sup_run(c) == 2);
-    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp, tdx, az-snp-vtpm or nvidia-gpu"));
+    CHECK(has(&E.err, "want dev-key, tpm2, sev-snp, tdx, az-snp-vtpm, az-tdx-vtpm or nvidia-gpu"));
+    const char *az1[] = {"--az-tdquote-url", "http://127.0.0.1:9/acc/tdquote", NULL};
+    CHECK(sup_run(az1) == 2);
+    CHECK(has(&E.err, "--az-tdquote-url needs --evidence az-tdx-vtpm"));
+    const char *az2[] = {"--evidence", "az-tdx-vtpm", "--tdx-tsm", "/nonexistent", NULL};
+    CHECK(sup_run(az2) == 2);
+    CHECK(has(&E.err, "no --tdx-tsm"));
     const char *d[] = {"--evidence", "sev-snp", "--snp-certs", empty, NULL};
     CHECK(sup_run(d) == 2);
     CHECK(has(&E.err, "--snp-certs"));

@@ -11,6 +11,7 @@
 
 #include "common/codec.h"
 #include "common/digest.h"
+#include "common/json.h"
 #include "secure/attest/tpm2_bundle.h"
 #include "secure/attest/tpm2_esys.h"
 
@@ -426,4 +427,82 @@ void az_fx_tdx_world_free(az_fx_tdx_world *w)
     tdx_fx_platform_free(&w->tdx);
     ms_buf_free(&w->quote);
     ms_buf_free(&w->tdx_ev);
+}
+
+/* A quote of a TD whose fields are qo's (plat's chain signs it), decoded. */
+static int tdx_quote_of(const tdx_fx_platform *plat, const tdx_fx_quote_opts *qo, ms_buf *quote,
+                        ms_tdx_quote *q)
+{
+    tdx_fx_layout layout;
+    return tdx_fx_quote_make(quote, &plat->chain, qo, &layout) &&
+           ms_tdx_quote_decode(quote->p, quote->len, q) == MS_OK;
+}
+
+int az_fx_tdx_hcl(ms_buf *out, const tdx_fx_platform *plat, const uint8_t *var, size_t var_len)
+{
+    tdx_fx_quote_opts qo = plat->qo;
+    uint8_t hw[MS_AZ_HCL_HW_LEN];
+    ms_buf quote;
+    ms_tdx_quote q;
+    memset(qo.report_data, 0, sizeof qo.report_data);
+    ms_sha256(var, var_len, qo.report_data);
+    int ok = tdx_quote_of(plat, &qo, &quote, &q); /* the TD body as a quote lays it out */
+    if (ok) {
+        az_fx_td_report(hw, &q.td);
+    }
+    ms_buf_free(&quote);
+    return ok && az_fx_hcl_frame(out, hw, MS_AZ_REPORT_TDX, var, var_len, 2048);
+}
+
+/* The TD report of a quote service request {"report": base64url(1024 bytes)}. */
+static int td_of_request(const char *req, size_t len, ms_az_td_report *td)
+{
+    ms_json_doc *doc = NULL;
+    ms_json_val root;
+    const char *s = NULL;
+    size_t n = 0;
+    uint8_t hw[MS_AZ_HCL_HW_LEN] = {0};
+    ms_buf raw;
+    ms_buf_init(&raw, MS_AZ_TD_REPORT_LEN);
+    int ok = ms_json_parse(req, len, &doc) == MS_OK &&
+             ms_json_as_obj(ms_json_root(doc), &root) == MS_OK &&
+             ms_json_get_str(root, "report", 4096, &s, &n) == MS_OK &&
+             ms_base64url_decode_buf(s, n, &raw) == MS_OK && raw.len == MS_AZ_TD_REPORT_LEN;
+    if (ok) {
+        memcpy(hw, raw.p, MS_AZ_TD_REPORT_LEN);
+        ok = ms_az_td_report_decode(hw, td) == MS_OK;
+    }
+    ms_json_free(doc);
+    ms_buf_free(&raw);
+    return ok;
+}
+
+int az_fx_tdquote_answer(const tdx_fx_platform *plat, const char *req, size_t len, int other_td,
+                         ms_buf *out)
+{
+    ms_az_td_report td;
+    tdx_fx_quote_opts qo = plat->qo;
+    ms_tdx_quote q;
+    ms_buf quote;
+    if (!td_of_request(req, len, &td)) {
+        return 0;
+    }
+    qo.td_attributes = td.td_attributes;
+    memcpy(qo.tee_tcb_svn, td.tee_tcb_svn, sizeof qo.tee_tcb_svn);
+    memcpy(qo.mrtd, td.mrtd, sizeof qo.mrtd);
+    memcpy(qo.rtmr, td.rtmr, sizeof qo.rtmr);
+    memcpy(qo.mrconfigid, td.mrconfigid, sizeof qo.mrconfigid);
+    memcpy(qo.mrowner, td.mrowner, sizeof qo.mrowner);
+    memcpy(qo.report_data, td.report_data, sizeof qo.report_data);
+    qo.mrtd[0] ^= (uint8_t)(other_td != 0);
+    size_t start = out->len;
+    int ok = tdx_quote_of(plat, &qo, &quote, &q) &&
+             ms_buf_append_str(out, "{\"quote\":\"") == MS_OK &&
+             ms_base64url_encode_buf(quote.p, quote.len, out) == MS_OK &&
+             ms_buf_append_str(out, "\"}") == MS_OK;
+    ms_buf_free(&quote);
+    if (!ok && ms_buf_shrink(out, out->len - start) != MS_OK) {
+        ok = 0;
+    }
+    return ok;
 }

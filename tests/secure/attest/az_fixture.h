@@ -99,6 +99,22 @@ typedef struct az_fx_tdx_world {
 } az_fx_tdx_world;
 
 int az_fx_tdx_world_make(az_fx_tdx_world *w);
+
+/*
+ * A TDX HCL report as Azure's paravisor makes it: the TD of `plat` (its qo) with
+ * REPORTDATA = SHA-256(var) || zeros, laid out as a quote's TD body lays it out (so a quote
+ * of it matches: MRSEAM, XFAM ... as tdx_fx_quote_make writes them), in a 2048-byte NV area.
+ */
+int az_fx_tdx_hcl(ms_buf *out, const tdx_fx_platform *plat, const uint8_t *var, size_t var_len);
+
+/*
+ * Azure's TD quote service stood in: for the request body {"report": base64url(TD report)},
+ * appends {"quote": base64url(a quote of that TD report's fields, by plat's chain)} to out;
+ * other_td changes the MRTD quoted (a quote of another TD). 1 on success, 0 when the request
+ * is not one TD report (nothing appended).
+ */
+int az_fx_tdquote_answer(const tdx_fx_platform *plat, const char *req, size_t len, int other_td,
+                         ms_buf *out);
 /* Re-make az.hcl from `quote`'s TD body and az.var (when hcl_too), then az.ev. */
 int az_fx_tdx_world_bundle(az_fx_tdx_world *w, int hcl_too);
 void az_fx_tdx_world_free(az_fx_tdx_world *w);

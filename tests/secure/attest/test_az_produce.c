@@ -15,6 +15,7 @@
 #include "secure/attest/producer.h"
 #include <unistd.h>
 #include "secure/attest/tpm2_esys.h"
+#include "tests/fixture/http_fixture.h"
 #include "tests/fixture/swtpm.h"
 #include "tests/secure/attest/az_fixture.h"
 #include "tests/secure/attest/tpm2_tpm.h"
@@ -28,6 +29,7 @@ static struct {
     EVP_PKEY *ak;              /* the persisted AK's public key */
     snp_fx_chain chain;
     int paravisor_on;          /* the hook regenerates the report */
+    tdx_fx_platform *tdx;      /* the hook writes TDX HCL reports of this platform */
     int reports;               /* reports made by the hook */
     ms_az_policy policy;
 } T;
@@ -46,7 +48,8 @@ static void paravisor(void *ctx)
     int ok = ms_tpm2_esys_nv_read(T.c.esys, MS_AZ_NV_USER_DATA, 1024, &ud) == MS_OK &&
              ud.len == MS_AZ_USER_DATA_LEN &&
              az_fx_var_data(&var, T.ak, NULL, ud.p, NULL) &&
-             az_fx_snp_hcl(&hcl, T.chain.vcek_key, NULL, var.p, var.len) &&
+             (T.tdx != NULL ? az_fx_tdx_hcl(&hcl, T.tdx, var.p, var.len)
+                            : az_fx_snp_hcl(&hcl, T.chain.vcek_key, NULL, var.p, var.len)) &&
              ms_tpm2_esys_nv_write(T.c.esys, MS_AZ_NV_HCL_REPORT, hcl.p, hcl.len, 0) == MS_OK;
     CHECK(ok);
     T.reports += ok;
@@ -210,6 +213,125 @@ static void test_producer_kind(void)
     rmdir(dir);
 }
 
+/* Azure's TD quote service in-process: ctx says whether it quotes another TD. */
+static int quote_service(void *ctx, const char *req, size_t len, unsigned *status, char **body,
+                         size_t *body_len)
+{
+    ms_buf out;
+    ms_buf_init(&out, MS_AZ_MAX_TDQUOTE_RESPONSE);
+    int ok = T.tdx != NULL && az_fx_tdquote_answer(T.tdx, req, len, ctx != NULL, &out);
+    *status = ok ? 200 : 400;
+    *body = ok ? malloc(out.len) : NULL;
+    if (*body != NULL) {
+        memcpy(*body, out.p, out.len);
+        *body_len = out.len;
+    }
+    ms_buf_free(&out);
+    return 0;
+}
+
+/*
+ * az-tdx-vtpm: the same vTPM, the hook writing TDX HCL reports of a test TD platform, the
+ * quote service in-process; the bundle verifies (ms_az_tdx_verify) for its B only; a quote
+ * of another TD, an SNP report, a service that is down or answers garbage: refused.
+ */
+static void test_tdx_produce(void)
+{
+    static const fx_route routes[] = {
+        {.path = "/acc/tdquote", .respond = quote_service},
+        {.path = "/other/acc/tdquote", .respond = quote_service, .respond_ctx = (void *)1},
+        {.path = "/garbage/acc/tdquote", .body = "{\"quote\":7}"},
+    };
+    char dir[] = "/tmp/ms-test-aztdx-XXXXXX", url[128];
+    uint8_t b1[MS_BINDING_LEN], b2[MS_BINDING_LEN];
+    tdx_fx_platform plat;
+    ms_tdx_files files;
+    struct ms_az_producer *p = NULL;
+    ms_buf ev;
+    binding_fill(b1, 3);
+    binding_fill(b2, 4);
+    ms_tdx_files_init(&files);
+    ms_buf_init(&ev, MS_MAX_EVIDENCE);
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(tdx_fx_platform_make(&plat, dir));
+    CHECK_OK(ms_tdx_files_load(&files, plat.coll));
+    fx_server *s = fx_start(routes, sizeof routes / sizeof routes[0]);
+    CHECK(s != NULL);
+    if (s == NULL) {
+        return;
+    }
+    ms_az_policy pol = T.policy;
+    uint8_t values[MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN];
+    size_t n = 0;
+    CHECK_OK(ms_tpm2_esys_read_pcrs(T.c.esys, MASK, values, &n));
+    memcpy(pol.pcrs.pcr_values[0], values, 32);
+    memcpy(pol.pcrs.pcr_values[7], values + 32, 32);
+    pol.tdx.root_der = plat.chain.root.p;
+    pol.tdx.root_len = plat.chain.root.len;
+    pol.tdx.have_mrtd = 1;
+    memcpy(pol.tdx.mrtd, plat.qo.mrtd, sizeof pol.tdx.mrtd);
+    ms_az_producer_cfg cfg = {.tcti = T.sw.tcti, .pcr_mask = MASK, .tdx = 1, .tdquote_url = url,
+                              .collateral = &files};
+    /* a vcek with tdx: refused */
+    ms_az_producer_cfg bad = cfg;
+    bad.vcek = T.chain.vcek.p;
+    bad.vcek_len = T.chain.vcek.len;
+    CHECK_ERR(ms_az_producer_new(&p, &bad), MS_ERR_ARG);
+    const struct {
+        const char *path;
+        int tdx_report;
+        ms_err want;
+    } cases[] = {
+        {"/acc/tdquote", 1, MS_OK},
+        {"/other/acc/tdquote", 1, MS_ERR_AZ_TD_MISMATCH},
+        {"/garbage/acc/tdquote", 1, MS_ERR_AZ_TDQUOTE_RESPONSE},
+        {"/none/acc/tdquote", 1, MS_ERR_AZ_TDQUOTE_STATUS},
+        {"/acc/tdquote", 0, MS_ERR_AZ_REPORT_TYPE}, /* the paravisor made an SNP report */
+    };
+    T.paravisor_on = 1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(url, sizeof url, "http://127.0.0.1:%u%s", fx_port(s), cases[i].path);
+        T.tdx = cases[i].tdx_report ? &plat : NULL;
+        CHECK_OK(ms_az_producer_new(&p, &cfg));
+        if (p == NULL) {
+            continue;
+        }
+        ms_az_producer_set_after_write(p, paravisor, NULL);
+        ms_buf_clear(&ev);
+        CHECK_ERR(ms_az_producer_evidence(p, b1, &ev), cases[i].want);
+        CHECK(cases[i].want == MS_OK || ev.len == 0);
+        if (cases[i].want == MS_OK) {
+            CHECK(ev.len > 0 && ev.p[0] == MS_AZ_TDX_BUNDLE_FORMAT);
+            CHECK_OK(ms_az_tdx_verify(&pol, ev.p, ev.len, b1));
+            CHECK_ERR(ms_az_tdx_verify(&pol, ev.p, ev.len, b2), MS_ERR_AZ_USER_DATA);
+            ms_az_policy other = pol;
+            other.tdx.mrtd[0] ^= 1;
+            CHECK_ERR(ms_az_tdx_verify(&other, ev.p, ev.len, b1), MS_ERR_TDX_MRTD);
+            CHECK_ERR(ms_az_snp_verify(&pol, ev.p, ev.len, b1), MS_ERR_AZ_BUNDLE);
+        }
+        ms_az_producer_free(p);
+        p = NULL;
+    }
+    T.tdx = NULL;
+    fx_stop(s);
+    /* down: nothing listens */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/acc/tdquote", fx_closed_port());
+    T.tdx = &plat;
+    CHECK_OK(ms_az_producer_new(&p, &cfg));
+    if (p != NULL) {
+        ms_az_producer_set_after_write(p, paravisor, NULL);
+        CHECK_ERR(ms_az_producer_evidence(p, b1, &ev), MS_ERR_HTTP_CONNECT);
+        ms_az_producer_free(p);
+    }
+    T.tdx = NULL;
+    ms_tdx_files_free(&files);
+    tdx_fx_platform_free(&plat);
+    ms_buf_free(&ev);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     if (setup() != 0) {
@@ -220,6 +342,7 @@ int main(void)
         CHECK(provision() == 0);
         RUN(test_produce_verify);
         RUN(test_producer_kind);
+        RUN(test_tdx_produce);
     }
     EVP_PKEY_free(T.ak);
     snp_fx_chain_free(&T.chain);

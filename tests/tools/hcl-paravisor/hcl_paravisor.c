@@ -19,6 +19,18 @@
  *   ark.pem                          the root a client pins
  *   sev_snp.json                     a policy's sev_snp section: ark_pem, measurement, min_tcb
  * then listens on 127.0.0.1 and writes P to --port-file. SIGTERM/SIGINT end it (exit 0).
+ *
+ * --tdx: an Azure TDX CVM instead. The HCL report holds a TD report (report type 4) whose
+ * REPORTDATA is SHA-256(variable data), with the TD fields of a test TD platform
+ * (tests/secure/attest/tdx_platform.c: a test "Intel" chain, its CRLs and collateral), and
+ * this program also stands in Azure's TD quote service: an HTTP server on 127.0.0.1
+ * (tests/fixture/http_fixture.c) whose POST /acc/tdquote {"report": base64url(TD report)}
+ * answers {"quote": base64url(a TDX quote of that TD report, signed by the test PCK chain)}.
+ * Two more paths answer wrongly, for the refusal tests: /other-td/acc/tdquote quotes
+ * another TD (MRTD changed) and /garbage/acc/tdquote answers HTML. Into --dir it also
+ * writes the platform's files (root.pem, tdx-collateral/: the supervisor's
+ * --tdx-collateral), tdx.json (a policy's tdx section: root_pem, MRTD, RTMR0..3) and
+ * tdquote.url (the service's URL: the supervisor's --az-tdquote-url).
  * Frames are read through tests/fixture/tpm_frame.h (bounded cursor, at most 4096 bytes).
  */
 #include <arpa/inet.h>
@@ -38,6 +50,7 @@
 
 #include "common/codec.h"
 #include "secure/attest/az.h"
+#include "tests/fixture/http_fixture.h"
 #include "tests/fixture/proc.h"
 #include "tests/fixture/tpm_frame.h"
 #include "tests/secure/attest/az_fixture.h"
@@ -46,18 +59,24 @@
 #define REPORT_CHUNK 512u   /* bytes of the report per TPM2_NV_Write */
 
 static const char USAGE[] =
-    "usage: hcl-paravisor --swtpm-port P --dir DIR --port-file FILE\n"
+    "usage: hcl-paravisor --swtpm-port P --dir DIR --port-file FILE [--tdx]\n"
     "Test-only: the Azure paravisor in front of a swtpm (command port P, control\n"
     "port P+1, on 127.0.0.1). Forwards every TPM command unchanged; after a\n"
     "successful TPM2_NV_Write of 64 bytes to NV 0x01400002 it writes a fresh HCL\n"
     "report (test-made SEV-SNP chain) into NV 0x01400001. Provisions the AK at\n"
     "0x81000003 first; writes certs/, ark.pem and sev_snp.json into DIR and its\n"
-    "own command port (control: port + 1) to FILE.\n";
+    "own command port (control: port + 1) to FILE.\n"
+    "--tdx: a TDX HCL report (TD report of a test TD platform) instead, and Azure's\n"
+    "TD quote service stood in on 127.0.0.1 (its URL in DIR/tdquote.url; the\n"
+    "platform's root.pem, tdx-collateral/ and a policy's tdx.json in DIR).\n";
 
 static struct {
     unsigned swtpm_port;
     EVP_PKEY *ak;
     snp_fx_chain chain;
+    int tdx;              /* --tdx: TD reports, and the quote service */
+    tdx_fx_platform plat; /* --tdx: the test TD platform (chain, collateral, TD fields) */
+    fx_server *quotes;    /* --tdx: Azure's TD quote service stood in */
     pthread_mutex_t lock; /* around reports, the counters and closing */
     int closing;
     unsigned connections, reports;
@@ -186,6 +205,31 @@ static long exchange(int up, const uint8_t *cmd, size_t n)
     return (long)h.code;
 }
 
+static const int SERVICE_OK = 0, SERVICE_OTHER_TD = 1;
+
+/* Azure's TD quote service: a quote of the TD report asked for (or of another TD). */
+static int quote_service(void *ctx, const char *req, size_t len, unsigned *status, char **body,
+                         size_t *body_len)
+{
+    ms_buf out;
+    ms_buf_init(&out, MS_AZ_MAX_TDQUOTE_RESPONSE);
+    pthread_mutex_lock(&G.lock);
+    int ok = !G.closing &&
+             az_fx_tdquote_answer(&G.plat, req, len, *(const int *)ctx == SERVICE_OTHER_TD, &out);
+    pthread_mutex_unlock(&G.lock);
+    *status = ok ? 200 : 400;
+    *body = malloc(out.len + 1);
+    if (*body != NULL) {
+        memcpy(*body, out.p ? (const char *)out.p : "", out.len);
+        *body_len = out.len;
+    }
+    if (!ok) {
+        fprintf(stderr, "hcl-paravisor: quote service: not a TD report request\n");
+    }
+    ms_buf_free(&out);
+    return *body != NULL ? 0 : -1;
+}
+
 /* A fresh HCL report for user data `ud` into NV 0x01400001, over the client's connection. */
 static int make_report(int up, const uint8_t ud[static MS_AZ_USER_DATA_LEN])
 {
@@ -196,7 +240,8 @@ static int make_report(int up, const uint8_t ud[static MS_AZ_USER_DATA_LEN])
     ms_buf_init(&hcl, MS_AZ_MAX_HCL);
     pthread_mutex_lock(&G.lock);
     int ok = !G.closing && az_fx_var_data(&var, G.ak, NULL, ud, NULL) &&
-             az_fx_snp_hcl(&hcl, G.chain.vcek_key, NULL, var.p, var.len);
+             (G.tdx ? az_fx_tdx_hcl(&hcl, &G.plat, var.p, var.len)
+                    : az_fx_snp_hcl(&hcl, G.chain.vcek_key, NULL, var.p, var.len));
     G.reports += ok;
     pthread_mutex_unlock(&G.lock);
     for (size_t off = 0; ok && off < hcl.len; off += REPORT_CHUNK) {
@@ -377,6 +422,43 @@ static int write_outputs(const char *dir)
     return ok && w > 0 && (size_t)w < sizeof text && e2e_file_write(path, text) == 0 ? 0 : -1;
 }
 
+/* --tdx: the platform's files, tdx.json and the quote service (its URL in tdquote.url). */
+static int start_tdx(const char *dir)
+{
+    static const fx_route routes[] = {
+        {.path = "/acc/tdquote", .respond = quote_service, .respond_ctx = (void *)&SERVICE_OK},
+        {.path = "/other-td/acc/tdquote", .respond = quote_service,
+         .respond_ctx = (void *)&SERVICE_OTHER_TD},
+        {.path = "/garbage/acc/tdquote", .content_type = "text/html",
+         .body = "<html><body>garbage</body></html>"},
+    };
+    char path[PATH_MAX], root[PATH_MAX], url[128], text[PATH_MAX + 1024];
+    char mrtd[MS_HEX_BUF_LEN(MS_TDX_MEAS_LEN)], rtmr[MS_TDX_RTMRS][MS_HEX_BUF_LEN(MS_TDX_MEAS_LEN)];
+    size_t n = 0;
+    if (!tdx_fx_platform_make(&G.plat, dir)) {
+        return -1;
+    }
+    int ok = ms_hex_encode(G.plat.qo.mrtd, MS_TDX_MEAS_LEN, mrtd, sizeof mrtd, &n) == MS_OK;
+    for (size_t i = 0; i < MS_TDX_RTMRS; i++) {
+        ok = ok && ms_hex_encode(G.plat.qo.rtmr[i], MS_TDX_MEAS_LEN, rtmr[i], sizeof rtmr[i],
+                                 &n) == MS_OK;
+    }
+    e2e_path(root, "%s/root.pem", dir);
+    int w = snprintf(text, sizeof text,
+                     "{\"root_pem\": \"%s\", \"mrtd\": \"%s\", \"rtmrs\": {\"0\": \"%s\", "
+                     "\"1\": \"%s\", \"2\": \"%s\", \"3\": \"%s\"}}",
+                     root, mrtd, rtmr[0], rtmr[1], rtmr[2], rtmr[3]);
+    e2e_path(path, "%s/tdx.json", dir);
+    ok = ok && w > 0 && (size_t)w < sizeof text && e2e_file_write(path, text) == 0;
+    G.quotes = ok ? fx_start(routes, sizeof routes / sizeof routes[0]) : NULL;
+    if (G.quotes == NULL) {
+        return -1;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/acc/tdquote\n", fx_port(G.quotes));
+    e2e_path(path, "%s/tdquote.url", dir);
+    return e2e_file_write(path, url);
+}
+
 static int provision(void)
 {
     char tcti[96];
@@ -413,6 +495,9 @@ static int parse_args(int argc, char **argv, const char **dir, const char **port
         if (strcmp(argv[i], "--help") == 0) {
             fputs(USAGE, stdout);
             exit(0);
+        } else if (strcmp(argv[i], "--tdx") == 0) {
+            G.tdx = 1;
+            continue;
         } else if (v != NULL && strcmp(argv[i], "--swtpm-port") == 0) {
             char *end = NULL;
             unsigned long p = strtoul(v, &end, 10);
@@ -470,7 +555,8 @@ int main(int argc, char **argv)
         signal(SIGINT, on_signal) == SIG_ERR) {
         return 1;
     }
-    int rc = provision() == 0 && write_outputs(dir) == 0 && listen_pair(lfd, &port) == 0 &&
+    int rc = provision() == 0 && write_outputs(dir) == 0 && (!G.tdx || start_tdx(dir) == 0) &&
+                     listen_pair(lfd, &port) == 0 &&
                      write_port(port_file, port) == 0
                  ? 0
                  : 1;
@@ -487,11 +573,15 @@ int main(int argc, char **argv)
             close(lfd[i]);
         }
     }
+    fx_stop(G.quotes); /* before the platform's keys go */
     pthread_mutex_lock(&G.lock); /* no report is being made after this */
     G.closing = 1;
     printf("hcl-paravisor: %u reports made\n", G.reports);
     EVP_PKEY_free(G.ak);
     snp_fx_chain_free(&G.chain);
+    if (G.tdx) {
+        tdx_fx_platform_free(&G.plat);
+    }
     snp_fx_keys_free();
     pthread_mutex_unlock(&G.lock);
     return rc;
