@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -163,7 +164,8 @@ def mutants_of(path):
                           func=func, text=text, line=line))
         found.extend(bound_mutants(code, cond, func, text, line))
     # `if (cond) { ...refusal... }`: a refusal is a return of a non-defensive error (or of
-    # "no route"), or the line verifier's `*problem = ...`; the mutant makes cond false.
+    # "no route"), the line verifier's `*problem = ...`, or the gateway's 4xx answer
+    # (ms_gw_error(resp, 4xx, ...)); the mutant makes cond false.
     for m in re.finditer(r"\bif\s*\(", code):
         open_paren = m.end() - 1
         _, close = split_args(code, open_paren)
@@ -179,7 +181,10 @@ def mutants_of(path):
             continue
         body = src[close + 1:close + 1 + body_end + 1]
         errs = re.findall(r"return\s+\(?(MS_ERR_\w+|MS_ROUTE_NONE)\b", body)
-        refusal = any(e not in DEFENSIVE for e in errs) or re.search(r"\*\s*(problem|why)\s*=", body)
+        # the gateway's refusals answer the client with a 4xx (gateway/auth.c); a 5xx is ours
+        gw_refusal = re.search(r"\bms_gw_error\s*\(\s*\w+\s*,\s*4\d\d\b", body)
+        refusal = (any(e not in DEFENSIVE for e in errs) or gw_refusal
+                   or re.search(r"\*\s*(problem|why)\s*=", body))
         if not refusal:
             continue
         cond = (open_paren + 1, close)
@@ -230,12 +235,18 @@ def mirror(dst):
 
 
 def run(cmd, cwd, timeout=None, quiet=True):
+    """(returncode, output); returncode None when it ran past timeout. The command runs in a
+    process group of its own, killed whole on a timeout: ctest's --timeout yields to a test's
+    own TIMEOUT property, and killing ctest alone would leave a looping mutant running."""
+    p = subprocess.Popen(cmd, cwd=cwd, start_new_session=True,
+                         stdout=subprocess.PIPE if quiet else None,
+                         stderr=subprocess.STDOUT if quiet else None)
     try:
-        p = subprocess.run(cmd, cwd=cwd, timeout=timeout,
-                           stdout=subprocess.PIPE if quiet else None,
-                           stderr=subprocess.STDOUT if quiet else None)
-        return p.returncode, (p.stdout or b"").decode(errors="replace")
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, (out or b"").decode(errors="replace")
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
         return None, ""
 
 
@@ -270,7 +281,7 @@ class Lab:
         """(rc, seconds) of one ctest run; rc None when it hung past timeout."""
         t = time.time()
         rc, _ = run(["ctest", "-R", "^%s$" % re.escape(test), "--timeout", str(timeout)],
-                    self.bin, timeout=timeout + 30)
+                    self.bin, timeout=timeout + 5)
         return rc, time.time() - t
 
     def baseline(self, tests, timeout):
