@@ -553,6 +553,30 @@ static void test_client_identity(void)
 }
 
 /* ClientHello decoding: every truncation, every count and flag rule, trailing bytes. */
+/* A ServerHello whose evidence is present in full but longer than MS_MAX_EVIDENCE is
+   MS_ERR_CAP_EXCEEDED; exactly MS_MAX_EVIDENCE decodes. */
+static void test_server_hello_evidence_cap(void)
+{
+    enum { LEN_AT = 127 }; /* evidence_len (§5 layout): the evidence follows, then confirm */
+    static uint8_t m[LEN_AT + 4 + MS_MAX_EVIDENCE + 1 + MS_KEY_LEN];
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    ms_server_hello sh;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    CHECK(ms_load_u32be(r.sh.p + LEN_AT) == MS_BINDING_LEN);
+    memcpy(m, r.sh.p, LEN_AT);
+    for (uint32_t ev = MS_MAX_EVIDENCE; ev <= MS_MAX_EVIDENCE + 1; ev++) {
+        ms_store_u32be(m + LEN_AT, ev);
+        memset(m + LEN_AT + 4, 0x5a, ev + MS_KEY_LEN);
+        ms_err want = ev > MS_MAX_EVIDENCE ? MS_ERR_CAP_EXCEEDED : MS_OK;
+        CHECK_ERR(ms_server_hello_decode(m, LEN_AT + 4 + ev + MS_KEY_LEN, &sh), want);
+        CHECK(sh.evidence_len == (want == MS_OK ? ev : 0));
+    }
+    det_free(&r);
+}
+
 static void test_client_hello_decode(void)
 {
     det_run r;
@@ -606,5 +630,6 @@ int main(void)
     RUN(test_client_finish_checks);
     RUN(test_client_identity);
     RUN(test_client_hello_decode);
+    RUN(test_server_hello_evidence_cap);
     return TEST_SUMMARY();
 }
