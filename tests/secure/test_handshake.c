@@ -213,6 +213,52 @@ static void test_server_offer_checks(void)
     det_free(&r);
 }
 
+/* A provider that answers wrongly (fx_provide's answer, then type or mode replaced). */
+static int wrong_type = -1, wrong_mode = -1;
+
+static ms_err wrong_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
+{
+    ms_err e = fx_provide(ctx, req, rep);
+    if (wrong_type >= 0) {
+        rep->type = (uint16_t)wrong_type;
+    }
+    if (wrong_mode >= 0) {
+        rep->mode = (uint8_t)wrong_mode;
+    }
+    return e;
+}
+
+/* The provider is trusted code, but a wrong answer never reaches the wire: a type the client
+   did not offer, a mode that does not exist, FAST evidence when STRICT was asked. */
+static void test_server_provider_checked(void)
+{
+    static const struct {
+        int type, mode, strict;
+        ms_err want;
+    } cases[] = {
+        {MS_EVIDENCE_TPM2_QUOTE, -1, 0, MS_ERR_HS_EVIDENCE_TYPE},
+        {-1, 7, 0, MS_ERR_HS_MODE},
+        {-1, 2, 0, MS_ERR_HS_MODE},
+        {-1, MS_MODE_FAST, 1, MS_ERR_HS_MODE},
+        {-1, -1, 1, MS_OK},
+        {-1, MS_MODE_STRICT, 0, MS_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        det_run r;
+        struct ms_hs_pending *p = NULL;
+        det_init(&r);
+        r.s.cfg.provide = wrong_provide;
+        r.c.strict = cases[i].strict;
+        wrong_type = cases[i].type;
+        wrong_mode = cases[i].mode;
+        CHECK_ERR(det_hello(&r, &p), cases[i].want);
+        CHECK((p == NULL && r.sh.len == 0) == (cases[i].want != MS_OK));
+        ms_hs_pending_free(p);
+        det_free(&r);
+    }
+    wrong_type = wrong_mode = -1;
+}
+
 /* The ServerHello is deterministic for fixed inputs, and matches its decoder. */
 static void test_det_hello_layout(void)
 {
@@ -621,6 +667,7 @@ int main(void)
     RUN(test_strict_binding_per_session);
     RUN(test_negotiation_failures);
     RUN(test_server_offer_checks);
+    RUN(test_server_provider_checked);
     RUN(test_det_hello_layout);
     RUN(test_server_hello_every_byte_flipped);
     RUN(test_server_hello_truncated_everywhere);
