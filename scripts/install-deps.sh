@@ -4,6 +4,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config
+  ninja-build                       # scripts/mutate.sh: one-file rebuilds in seconds (make works too)
   clang libclang-rt-14-dev          # libFuzzer + sanitizers runtime
   libsodium-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libcjson-dev
   libtss2-dev swtpm swtpm-tools tpm2-tools

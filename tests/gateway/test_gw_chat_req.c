@@ -128,15 +128,17 @@ static void test_refuses(void)
             MS_ERR_GW_REQUEST, "messages");
 }
 
-static void test_too_many_images(void)
+/* A body of two user messages carrying `total` image parts (9, then the rest). */
+static ms_err parse_images(int total)
 {
     char body[8192];
     const char *param;
     size_t n = (size_t)snprintf(body, sizeof body, "{\"messages\":[");
-    for (int m = 0; m < 2; m++) { /* 2 messages x 9 images: over the request's 16 */
+    for (int m = 0; m < 2; m++) {
         n += (size_t)snprintf(body + n, sizeof body - n, "%s{\"role\":\"user\",\"content\":[",
                               m ? "," : "");
-        for (int i = 0; i < 9; i++) {
+        int here = m == 0 ? 9 : total - 9;
+        for (int i = 0; i < here; i++) {
             n += (size_t)snprintf(body + n, sizeof body - n,
                                   "%s{\"type\":\"image_url\",\"image_url\":{\"url\":\"" PNG_URL
                                   "\"}}",
@@ -145,7 +147,15 @@ static void test_too_many_images(void)
         n += (size_t)snprintf(body + n, sizeof body - n, "]}");
     }
     snprintf(body + n, sizeof body - n, "]}");
-    CHECK_ERR(parse(body, &param), MS_ERR_GW_REQUEST);
+    return parse(body, &param);
+}
+
+/* The request's 16 images pass, spread over messages; the 17th is refused. */
+static void test_too_many_images(void)
+{
+    CHECK_ERR(parse_images(MS_MAX_REQUEST_IMAGES), MS_OK);
+    CHECK_ERR(parse_images(MS_MAX_REQUEST_IMAGES + 1), MS_ERR_GW_REQUEST);
+    CHECK_ERR(parse_images(18), MS_ERR_GW_REQUEST);
 }
 
 static void test_stop_search(void)

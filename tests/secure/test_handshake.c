@@ -213,6 +213,52 @@ static void test_server_offer_checks(void)
     det_free(&r);
 }
 
+/* A provider that answers wrongly (fx_provide's answer, then type or mode replaced). */
+static int wrong_type = -1, wrong_mode = -1;
+
+static ms_err wrong_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
+{
+    ms_err e = fx_provide(ctx, req, rep);
+    if (wrong_type >= 0) {
+        rep->type = (uint16_t)wrong_type;
+    }
+    if (wrong_mode >= 0) {
+        rep->mode = (uint8_t)wrong_mode;
+    }
+    return e;
+}
+
+/* The provider is trusted code, but a wrong answer never reaches the wire: a type the client
+   did not offer, a mode that does not exist, FAST evidence when STRICT was asked. */
+static void test_server_provider_checked(void)
+{
+    static const struct {
+        int type, mode, strict;
+        ms_err want;
+    } cases[] = {
+        {MS_EVIDENCE_TPM2_QUOTE, -1, 0, MS_ERR_HS_EVIDENCE_TYPE},
+        {-1, 7, 0, MS_ERR_HS_MODE},
+        {-1, 2, 0, MS_ERR_HS_MODE},
+        {-1, MS_MODE_FAST, 1, MS_ERR_HS_MODE},
+        {-1, -1, 1, MS_OK},
+        {-1, MS_MODE_STRICT, 0, MS_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        det_run r;
+        struct ms_hs_pending *p = NULL;
+        det_init(&r);
+        r.s.cfg.provide = wrong_provide;
+        r.c.strict = cases[i].strict;
+        wrong_type = cases[i].type;
+        wrong_mode = cases[i].mode;
+        CHECK_ERR(det_hello(&r, &p), cases[i].want);
+        CHECK((p == NULL && r.sh.len == 0) == (cases[i].want != MS_OK));
+        ms_hs_pending_free(p);
+        det_free(&r);
+    }
+    wrong_type = wrong_mode = -1;
+}
+
 /* The ServerHello is deterministic for fixed inputs, and matches its decoder. */
 static void test_det_hello_layout(void)
 {
@@ -553,6 +599,30 @@ static void test_client_identity(void)
 }
 
 /* ClientHello decoding: every truncation, every count and flag rule, trailing bytes. */
+/* A ServerHello whose evidence is present in full but longer than MS_MAX_EVIDENCE is
+   MS_ERR_CAP_EXCEEDED; exactly MS_MAX_EVIDENCE decodes. */
+static void test_server_hello_evidence_cap(void)
+{
+    enum { LEN_AT = 127 }; /* evidence_len (§5 layout): the evidence follows, then confirm */
+    static uint8_t m[LEN_AT + 4 + MS_MAX_EVIDENCE + 1 + MS_KEY_LEN];
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    ms_server_hello sh;
+    det_init(&r);
+    CHECK_OK(det_hello(&r, &p));
+    ms_hs_pending_free(p);
+    CHECK(ms_load_u32be(r.sh.p + LEN_AT) == MS_BINDING_LEN);
+    memcpy(m, r.sh.p, LEN_AT);
+    for (uint32_t ev = MS_MAX_EVIDENCE; ev <= MS_MAX_EVIDENCE + 1; ev++) {
+        ms_store_u32be(m + LEN_AT, ev);
+        memset(m + LEN_AT + 4, 0x5a, ev + MS_KEY_LEN);
+        ms_err want = ev > MS_MAX_EVIDENCE ? MS_ERR_CAP_EXCEEDED : MS_OK;
+        CHECK_ERR(ms_server_hello_decode(m, LEN_AT + 4 + ev + MS_KEY_LEN, &sh), want);
+        CHECK(sh.evidence_len == (want == MS_OK ? ev : 0));
+    }
+    det_free(&r);
+}
+
 static void test_client_hello_decode(void)
 {
     det_run r;
@@ -597,6 +667,7 @@ int main(void)
     RUN(test_strict_binding_per_session);
     RUN(test_negotiation_failures);
     RUN(test_server_offer_checks);
+    RUN(test_server_provider_checked);
     RUN(test_det_hello_layout);
     RUN(test_server_hello_every_byte_flipped);
     RUN(test_server_hello_truncated_everywhere);
@@ -606,5 +677,6 @@ int main(void)
     RUN(test_client_finish_checks);
     RUN(test_client_identity);
     RUN(test_client_hello_decode);
+    RUN(test_server_hello_evidence_cap);
     return TEST_SUMMARY();
 }

@@ -350,6 +350,10 @@ static void test_header_decode(void)
     CHECK_OK(seal_msg(cc, "hdr", &n));
     CHECK_OK(ms_record_header_decode(rec, n, 0, &h));
     CHECK(h.type == MS_REC_MSG && h.direction == MS_DIR_C2S && h.ct_len == 3 + MS_TAG_LEN);
+    /* the header alone is enough to decode it; one byte less is truncation (check 1) */
+    CHECK_OK(ms_record_header_decode(rec, MS_REC_HEADER_LEN, 0, &h));
+    CHECK(h.ct_len == 3 + MS_TAG_LEN);
+    CHECK_ERR(ms_record_header_decode(rec, MS_REC_HEADER_LEN - 1, 0, &h), MS_ERR_TRUNCATED);
     CHECK_ERR(ms_record_header_decode(rec, n, MS_DIR_S2C, &h), MS_ERR_REC_DIRECTION);
     memcpy(rec2, rec, n);
     ms_store_u32be(rec2 + 36, MS_TAG_LEN - 1);
@@ -382,6 +386,54 @@ static void test_header_type_range(void)
         rec2[1] = bad[i];
         CHECK_ERR(ms_record_header_decode(rec2, n, 0, &h), MS_ERR_REC_TYPE);
     }
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+}
+
+/* With no direction wanted (want_direction 0), a direction byte that is neither C2S nor S2C
+   is still MS_ERR_REC_DIRECTION (check 3); both real directions pass. */
+static void test_header_direction_any(void)
+{
+    struct ms_channel *cc, *sc;
+    fx_keyed_pair(&cc, &sc, 16);
+    size_t n;
+    ms_record_header h;
+    CHECK_OK(seal_msg(cc, "dir", &n));
+    static const uint8_t bad[] = {0x00, 0x03, 0xff};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        memcpy(rec2, rec, n);
+        rec2[2] = bad[i];
+        CHECK_ERR(ms_record_header_decode(rec2, n, 0, &h), MS_ERR_REC_DIRECTION);
+    }
+    memcpy(rec2, rec, n);
+    rec2[2] = MS_DIR_S2C;
+    CHECK_OK(ms_record_header_decode(rec2, n, 0, &h));
+    CHECK(h.direction == MS_DIR_S2C);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+}
+
+/* A plaintext over the record cap is refused by ms_channel_seal_buf before the buffer grows:
+   no allocation of the oversized record, and the buffer's bytes stay as they were. */
+static void test_seal_buf_cap_before_alloc(void)
+{
+    struct ms_channel *cc, *sc;
+    fx_keyed_pair(&cc, &sc, 17);
+    ms_buf b;
+    ms_buf_init(&b, SIZE_MAX);
+    CHECK_ERR(ms_channel_seal_buf(cc, MS_REC_MSG, 0, 0, pt2, MS_MAX_RECORD_PLAINTEXT + 1, &b),
+              MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == 0 && b.p == NULL && b.cap == 0);
+    CHECK_OK(ms_channel_seal_buf(cc, MS_REC_MSG, 0, 0, (const uint8_t *)"a", 1, &b));
+    size_t len = b.len, cap = b.cap;
+    CHECK_ERR(ms_channel_seal_buf(cc, MS_REC_MSG, 0, 0, pt2, MS_MAX_RECORD_PLAINTEXT + 1, &b),
+              MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == len && b.cap == cap);
+    /* and the refusal used no sequence number: the record sealed before still opens as 0 */
+    ms_record_info info;
+    CHECK_OK(ms_channel_open(sc, b.p, b.len, &info, pt, sizeof pt));
+    CHECK(info.seq == 0);
+    ms_buf_free(&b);
     ms_channel_free(cc);
     ms_channel_free(sc);
 }
@@ -434,6 +486,8 @@ int main(void)
     RUN(test_seal_arguments);
     RUN(test_header_decode);
     RUN(test_header_type_range);
+    RUN(test_header_direction_any);
+    RUN(test_seal_buf_cap_before_alloc);
     RUN(test_open_buf_checks_before_alloc);
     return TEST_SUMMARY();
 }

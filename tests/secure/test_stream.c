@@ -136,7 +136,7 @@ static void test_cut_and_mixed_streams(void)
 
 static void test_wrong_stream_and_after_final(void)
 {
-    struct ms_channel *cc, *sc;
+    struct ms_channel *cc, *sc, *cc2;
     sealed s;
     fx_keyed_pair(&cc, &sc, 30);
     seal_stream(cc, 7, &s);
@@ -167,6 +167,30 @@ static void test_wrong_stream_and_after_final(void)
     CHECK_OK(ms_channel_seal_buf(cc, MS_REC_STREAM_DATA, 9, 1, (const uint8_t *)"z", 1, &b));
     ms_stream_rx_init(&rx, 9, 1024);
     CHECK_ERR(ms_stream_rx_open(&rx, sc, b.p, b.len, &used), MS_ERR_STREAM_DONE);
+    ms_stream_rx_free(&rx);
+    /* ... the reader stops at the FINAL's end: the record after it is left to the channel
+       unopened (it still opens), and `used` ends at the FINAL */
+    size_t final_len = ms_record_size(1);
+    ms_channel_free(sc);
+    fx_keyed_pair(&cc2, &sc, 30);
+    ms_channel_free(cc2);
+    ms_stream_rx_init(&rx, 9, 1024);
+    CHECK_ERR(ms_stream_rx_open(&rx, sc, b.p, b.len, &used), MS_ERR_STREAM_DONE);
+    CHECK(used == final_len);
+    ms_record_info info;
+    uint8_t pt[8];
+    CHECK_OK(ms_channel_open(sc, b.p + final_len, b.len - final_len, &info, pt, sizeof pt));
+    CHECK(info.type == MS_REC_STREAM_DATA && info.chunk == 1);
+    ms_stream_rx_free(&rx);
+    /* ... and a record handed to a finished reader record by record is refused too */
+    ms_stream_rx_init(&rx, 9, 1024);
+    int fin;
+    ms_record_info first = {.type = MS_REC_STREAM_FINAL, .msg_id = 9, .chunk = 0};
+    CHECK_OK(ms_stream_rx_add(&rx, &first, (const uint8_t *)"", &fin));
+    CHECK(fin == 1);
+    ms_record_info more = {.type = MS_REC_STREAM_DATA, .msg_id = 9, .chunk = 1};
+    CHECK_ERR(ms_stream_rx_add(&rx, &more, (const uint8_t *)"", &fin), MS_ERR_STREAM_DONE);
+    CHECK(fin == 0);
     ms_stream_rx_free(&rx);
     CHECK_ERR(ms_stream_tx_init(&tx, 0), MS_ERR_ARG);
     ms_buf_free(&b);
@@ -262,6 +286,25 @@ static void test_chunk_counter_wrap(void)
     CHECK_OK(ms_stream_rx_add(&rx, &last, (const uint8_t *)"", &fin));
     CHECK(fin == 1);
     ms_stream_rx_free(&rx);
+
+    /* The sender: after 2^32-1 chunks only the FINAL may follow (it takes chunk 2^32-1). */
+    struct ms_channel *cc, *sc;
+    fx_keyed_pair(&cc, &sc, 31);
+    ms_stream_tx tx;
+    ms_buf b;
+    ms_buf_init(&b, 1024);
+    CHECK_OK(ms_stream_tx_init(&tx, 5));
+    tx.next_chunk = UINT32_MAX;
+    CHECK_ERR(ms_stream_tx_seal(&tx, cc, (const uint8_t *)"d", 1, 0, &b), MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == 0 && tx.next_chunk == UINT32_MAX);
+    CHECK_OK(ms_stream_tx_seal(&tx, cc, (const uint8_t *)"f", 1, 1, &b));
+    ms_record_info info;
+    uint8_t pt[8];
+    CHECK_OK(ms_channel_open(sc, b.p, b.len, &info, pt, sizeof pt));
+    CHECK(info.type == MS_REC_STREAM_FINAL && info.chunk == UINT32_MAX && info.seq == 0);
+    ms_buf_free(&b);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
 }
 
 int main(void)

@@ -53,6 +53,10 @@ int nv_fx_chain_make_leaf_curve(nv_fx_chain *c, EVP_PKEY *root_key, long dev_ser
  * (its serial number stays dev_serial); the leaf's issuer is that subject. */
 int nv_fx_chain_make_dev_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                long dev_name_serial);
+/* As nv_fx_chain_make_under, the leaf's issuer naming the device's serialNumber under
+ * another CN (`issuer_cn`): re-signed by the device key, it is not the device's name. */
+int nv_fx_chain_make_issuer_cn(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                               const char *issuer_cn);
 void nv_fx_chain_free(nv_fx_chain *c);
 
 /* A made-up signed report in `out` (see nv_fx_report_build), then an item with the chain. */

@@ -190,6 +190,104 @@ static void test_tls_spki_hash(void)
     CHECK_ERR(ms_tls_spki_sha256_pem((const uint8_t *)"junk", 4, h), MS_ERR_FILE_FORMAT);
 }
 
+/* ms_file_read: a file of exactly `max` bytes is read, one byte more is MS_ERR_CAP_EXCEEDED
+   (also across read()'s 4096-byte chunks). */
+static void test_file_read_cap(void)
+{
+    char p[512];
+    static uint8_t data[3 * 4096 + 1];
+    ms_buf b;
+    memset(data, 'k', sizeof data);
+    path_in(p, sizeof p, "sized.bin");
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, data, sizeof data) == (ssize_t)sizeof data);
+    close(fd);
+    ms_buf_init(&b, sizeof data);
+    CHECK_OK(ms_file_read(p, sizeof data, &b));
+    CHECK(b.len == sizeof data);
+    ms_buf_clear(&b);
+    CHECK_ERR(ms_file_read(p, sizeof data - 1, &b), MS_ERR_CAP_EXCEEDED);
+    ms_buf_free(&b);
+}
+
+/* A dev key path that is a directory (mode 0700, ours) is a format error, not an I/O one;
+   a 0600 PEM private key of another type (X25519, P-256) is not an Ed25519 dev key. */
+static void test_key_file_kinds(void)
+{
+    char p[512], cmd[1200];
+    ms_devkey k;
+    int created;
+    path_in(p, sizeof p, "a-directory.pem");
+    CHECK(mkdir(p, 0700) == 0);
+    CHECK_ERR(ms_devkey_load_or_create(p, &k, &created), MS_ERR_FILE_FORMAT);
+    static const char *const algs[] = {"X25519", "EC -pkeyopt ec_paramgen_curve:P-256"};
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        path_in(p, sizeof p, i == 0 ? "x25519.pem" : "p256.pem");
+        snprintf(cmd, sizeof cmd, "openssl genpkey -algorithm %s -out '%s' 2>/dev/null", algs[i], p);
+        CHECK(system(cmd) == 0 && chmod(p, 0600) == 0);
+        CHECK_ERR(ms_devkey_load_or_create(p, &k, &created), MS_ERR_FILE_FORMAT);
+    }
+    /* the control: an Ed25519 key made the same way loads */
+    path_in(p, sizeof p, "ed25519.pem");
+    snprintf(cmd, sizeof cmd, "openssl genpkey -algorithm ED25519 -out '%s' 2>/dev/null", p);
+    CHECK(system(cmd) == 0 && chmod(p, 0600) == 0);
+    CHECK_OK(ms_devkey_load_or_create(p, &k, &created));
+    CHECK(created == 0);
+    ms_devkey_wipe(&k);
+}
+
+/* certs/dev's file, whole, into b (cap `cap`, room left for padding). */
+static void dev_file(const char *name, ms_buf *b, size_t cap)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/certs/dev/%s", MS_SOURCE_DIR, name);
+    ms_buf_init(b, cap);
+    CHECK_OK(ms_file_read(p, MS_MAX_KEY_FILE, b));
+}
+
+/* Pad b with newlines (after the PEM block: its parser ignores them) to exactly n bytes. */
+static void pad_to(ms_buf *b, size_t n)
+{
+    while (b->len < n && ms_buf_append_u8(b, '\n') == MS_OK) {
+    }
+    CHECK(b->len == n);
+}
+
+/* The TLS certificate and key checks: their caps (exactly the cap passes), a certificate or
+   key that does not parse, and a key that is not the certificate's. */
+static void test_tls_pem_checks(void)
+{
+    const size_t cert_cap = MS_MAX_KEY_FILE * 4;
+    ms_buf cert, key, other;
+    uint8_t h[MS_SPKI_HASH_LEN], want[MS_SPKI_HASH_LEN];
+    dev_file("server.pem", &cert, cert_cap + 1);
+    dev_file("server.key", &key, MS_MAX_KEY_FILE + 1);
+    dev_file("ca.key", &other, MS_MAX_KEY_FILE);
+    CHECK_OK(ms_tls_spki_sha256_pem(cert.p, cert.len, want));
+    CHECK_OK(ms_tls_key_matches_pem(cert.p, cert.len, key.p, key.len));
+    CHECK_ERR(ms_tls_key_matches_pem(cert.p, cert.len, other.p, other.len),
+              MS_ERR_TLS_KEY_MISMATCH);
+    CHECK_ERR(ms_tls_key_matches_pem((const uint8_t *)"junk", 4, key.p, key.len),
+              MS_ERR_FILE_FORMAT);
+    CHECK_ERR(ms_tls_key_matches_pem(cert.p, cert.len, (const uint8_t *)"junk", 4),
+              MS_ERR_FILE_FORMAT);
+    /* the caps */
+    pad_to(&cert, cert_cap);
+    pad_to(&key, MS_MAX_KEY_FILE);
+    CHECK_OK(ms_tls_spki_sha256_pem(cert.p, cert.len, h));
+    CHECK(memcmp(h, want, sizeof h) == 0);
+    CHECK_OK(ms_tls_key_matches_pem(cert.p, cert.len, key.p, key.len));
+    pad_to(&cert, cert_cap + 1);
+    CHECK_ERR(ms_tls_spki_sha256_pem(cert.p, cert.len, h), MS_ERR_FILE_FORMAT);
+    CHECK_ERR(ms_tls_key_matches_pem(cert.p, cert.len, key.p, key.len), MS_ERR_FILE_FORMAT);
+    CHECK_OK(ms_buf_shrink(&cert, 1));
+    pad_to(&key, MS_MAX_KEY_FILE + 1);
+    CHECK_ERR(ms_tls_key_matches_pem(cert.p, cert.len, key.p, key.len), MS_ERR_FILE_FORMAT);
+    ms_buf_free(&cert);
+    ms_buf_free(&key);
+    ms_buf_free(&other);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -205,6 +303,9 @@ int main(void)
     RUN(test_evidence_checks);
     RUN(test_public_pem_negatives);
     RUN(test_tls_spki_hash);
+    RUN(test_file_read_cap);
+    RUN(test_key_file_kinds);
+    RUN(test_tls_pem_checks);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) {

@@ -318,6 +318,31 @@ static void test_made_device_misnamed(void)
     nv_fx_chain_free(&c);
 }
 
+/*
+ * A leaf whose issuer names the device's serialNumber, but not the device's name (another
+ * CN): the names must match whole (X509_NAME_cmp), not only their serialNumber.
+ */
+static void test_made_issuer_other_name(void)
+{
+    nv_fx_chain c;
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    CHECK(nv_fx_chain_make_issuer_cn(&c, fx.root_key, 0x6B2C, "GH100 A01 GSP OTHER"));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk) != MS_OK);
+    CHECK(chk.ran[MS_NVGPU_CHECK_IDENTITY] &&
+          chk.result[MS_NVGPU_CHECK_IDENTITY] == MS_ERR_NVGPU_IDENTITY);
+    CHECK(chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_OK);
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+    /* The control: the same re-signing under the device's own CN verifies. */
+    CHECK(nv_fx_chain_make_issuer_cn(&c, fx.root_key, 0x6B2C, "GH100 A01 GSP BROM"));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+}
+
 /* An item of a made report (signed by fx's leaf) with these certificates. */
 static int made_item_certs(ms_buf *item, const ms_buf *ders, const size_t *off,
                            const size_t *len, size_t n)
@@ -595,6 +620,7 @@ int main(void)
     RUN(test_made_chain_without_root);
     RUN(test_made_cert_not_der);
     RUN(test_made_device_misnamed);
+    RUN(test_made_issuer_other_name);
     RUN(test_pem_chain_bounds);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/codec.h"
 #include "common/cursor.h"
 #include "secure/hs_msg.h"
@@ -14,6 +15,7 @@ typedef struct world {
     ms_evidence_source src;
     ms_identity id;
     ms_sup sup;
+    int strict; /* client_connect asks for STRICT evidence */
 } world;
 
 /* A supervisor whose engine URL points at a port nothing listens on. */
@@ -77,7 +79,7 @@ static ms_err client_connect(world *w, client *c)
     ms_sup_reply r;
     uint16_t types[] = {MS_EVIDENCE_DEV_KEY};
     ms_hs_client_cfg cfg = {.evidence_types = types, .n_evidence_types = 1, .verify = verify_dev,
-                            .verify_ctx = w->dev.pk};
+                            .verify_ctx = w->dev.pk, .strict = w->strict};
     memset(c, 0, sizeof *c);
     ms_buf_init(&c->cf, 256);
     ms_buf_init(&ch, 256);
@@ -160,7 +162,8 @@ static void test_routes(void)
                          "/v1/sessions00112233445566778899aabbccddeeff/request",
                          "x/v1/session00112233445566778899aabbccddeeff/request",
                          "/v1/session/00112233445566778899AABBCCDDEEFF/request", /* 12: lowercase */
-                         "/v1/session/00112233445566778899aabbccddeeFf/close"};
+                         "/v1/session/00112233445566778899aabbccddeeFf/close",
+                         "/v1/session/00112233445566778899Aabbccddeeff/request"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(ms_sup_route_of(bad[i], sid) == MS_ROUTE_NONE);
     }
@@ -355,6 +358,28 @@ static void test_request_payload_rules(void)
     }
 }
 
+/* --strict-rate: fresh evidence past the bucket is a 503 (MS_ERR_STRICT_RATE); FAST
+   handshakes are not limited. The bucket starts an hour ahead, so it never refills here. */
+static void test_strict_rate(void)
+{
+    world w;
+    client a, b, c;
+    ms_rate rate;
+    world_init(&w, 8, 60000);
+    CHECK_OK(ms_rate_init(&rate, 1, 1, ms_clock_ms() + 3600u * 1000u));
+    w.sup.strict_rate = &rate;
+    w.strict = 1;
+    CHECK_OK(client_connect(&w, &a));
+    CHECK_ERR(client_connect(&w, &b), MS_ERR_SERVER_BUSY);
+    w.strict = 0;
+    CHECK_OK(client_connect(&w, &c));
+    client_free(&a);
+    client_free(&b);
+    client_free(&c);
+    ms_rate_destroy(&rate);
+    world_free(&w);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -367,5 +392,6 @@ int main(void)
     RUN(test_pending_rules);
     RUN(test_full_and_expiry);
     RUN(test_request_payload_rules);
+    RUN(test_strict_rate);
     return TEST_SUMMARY();
 }
