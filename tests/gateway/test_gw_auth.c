@@ -50,15 +50,6 @@ void ms_gw_error(ms_gw_resp *r, int status, const char *type, const char *param,
     last_code = code;
 }
 
-ms_err ms_gw_random(uint8_t *p, size_t n)
-{
-    static uint8_t next;
-    for (size_t i = 0; i < n; i++) {
-        p[i] = next++;
-    }
-    return MS_OK;
-}
-
 static const ms_gw_route API = {"GET", "/v1/models", MS_GW_AUTH_API, 0, NULL};
 static const ms_gw_route OPEN = {"GET", "/", MS_GW_AUTH_NONE, 0, NULL};
 
