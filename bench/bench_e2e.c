@@ -404,7 +404,9 @@ static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, doubl
 /*
  * --profile-turns N: N secure turns of one size and nothing else, untimed, for a profiler
  * run on the supervisor (a --supervisor wrapper running it under callgrind or perf);
- * --profile-stream: streamed turns (conc_one's).
+ * --profile-stream: streamed turns (conc_one's). --profile-gateway serve|ask: the gateway
+ * figures' turns (435-byte reply; streamed: the long reply) through serve or ask's path, for
+ * a profiler run on bench-e2e itself.
  */
 static int bench_profile(const bench_opts *o)
 {
@@ -412,6 +414,9 @@ static int bench_profile(const bench_opts *o)
     char prompt[96];
     conc_worker w = {.x = &x, .ours = 1, .stream = o->profile_stream};
     snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[o->profile_size]);
+    if (o->profile_gateway) { /* serve's turns or ask's (bench_e2e_gateway.c) */
+        return bench_gateway_profile(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT);
+    }
     ms_buf_init(&w.out, MS_MAX_LLM_RESPONSE);
     int ok = turn_ctx_open(&x, prompt, E.sized[o->profile_size]) == MS_OK;
     w.c = x.c;
@@ -752,6 +757,10 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             i++;
         } else if (strcmp(a, "--profile-stream") == 0) {
             o->profile_stream = 1;
+        } else if (v && strcmp(a, "--profile-gateway") == 0 &&
+                   (strcmp(v, "serve") == 0 || strcmp(v, "ask") == 0)) {
+            o->profile_gateway = strcmp(v, "serve") == 0 ? 1 : 2;
+            i++;
         } else if (v && strcmp(a, "--profile-size") == 0) {
             o->profile_size = strcmp(v, "1m") == 0 ? BENCH_SZ_1M : strcmp(v, "64k") == 0 ? BENCH_SZ_64K
                                                                                          : BENCH_SZ_1K;
@@ -769,7 +778,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                     "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
                     "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
                     "          [--hcl-paravisor PATH]\n"
-                    "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]]\n"
+                    "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]\n"
+                    "           [--profile-gateway serve|ask]]\n"
                     "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
                     argv[0]);

@@ -21,6 +21,7 @@ typedef struct bench_opts {
     unsigned warmup;     /* turns of each side before a comparison */
     unsigned profile_turns, profile_size; /* --profile-turns N, --profile-size (BENCH_SZ_*) */
     int profile_stream;                   /* --profile-stream */
+    int profile_gateway; /* --profile-gateway serve|ask: 1 serve's turns, 2 ask's (same turn) */
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
@@ -63,6 +64,9 @@ ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsign
 
 int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
                   const char *prompt, const char *long_prompt, bench_gw_res *r);
+/* --profile-gateway: profile_turns turns (streamed with --profile-stream) of one side only. */
+int bench_gateway_profile(const bench_opts *o, const char *url, const char *ca,
+                          const unsigned char *pk, const char *prompt, const char *long_prompt);
 /*
  * Turns whose reply has a given size (one llm-sim rule each), in the headline placement:
  * 1 KiB (its rounds last longer: the CPU figure counts clock ticks), 64 KiB, and the

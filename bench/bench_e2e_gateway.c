@@ -85,51 +85,80 @@ static ms_err stream_direct(gw_ctx *x, const ms_buf *req, double *secs)
     return e;
 }
 
-int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
-                  const char *prompt, const char *long_prompt, bench_gw_res *r)
-{
+/* The gateway in this process on its own session, a client of ask's path, the two bodies. */
+typedef struct gw_world {
     gw_ctx x;
-    ms_gw *gw = NULL;
+    ms_gw *gw;
+    ms_buf long_req;
+    char stream_body[512];
+} gw_world;
+
+static void gw_close(gw_world *w)
+{
+    ms_gw_stop(w->gw);
+    ms_client_free(w->x.c);
+    ms_http_client_free(w->x.http);
+    ms_buf_free(&w->x.req);
+    ms_buf_free(&w->x.reply);
+    ms_buf_free(&w->x.resp);
+    ms_buf_free(&w->long_req);
+}
+
+static ms_err gw_open(gw_world *w, const char *url, const char *ca, const unsigned char *pk,
+                      const char *prompt, const char *long_prompt)
+{
+    gw_ctx *x = &w->x;
     ms_client *first = NULL;
     uint16_t port;
     ms_err e;
-    int rc = -1;
-    memset(&x, 0, sizeof x);
-    ms_buf_init(&x.req, MS_MAX_RECORD_PLAINTEXT);
-    ms_buf_init(&x.reply, MS_MAX_RECORD_PLAINTEXT);
-    ms_buf_init(&x.resp, MS_MAX_HTTP_BODY);
-    ms_buf long_req;
-    ms_buf_init(&long_req, MS_MAX_RECORD_PLAINTEXT);
+    memset(w, 0, sizeof *w);
+    ms_buf_init(&x->req, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x->reply, MS_MAX_RECORD_PLAINTEXT);
+    ms_buf_init(&x->resp, MS_MAX_HTTP_BODY);
+    ms_buf_init(&w->long_req, MS_MAX_RECORD_PLAINTEXT);
     ms_client_cfg cc = {.url = url, .cacert = ca, .pinned_dev_pk = pk};
     ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 120000};
-    char stream_body[512];
-    if ((e = ms_gw_new_token(x.key)) != MS_OK || (e = ms_client_new(&first, &cc)) != MS_OK ||
+    if ((e = ms_gw_new_token(x->key)) != MS_OK || (e = ms_client_new(&first, &cc)) != MS_OK ||
         (e = ms_client_connect(first)) != MS_OK) {
-        goto out;
+        ms_client_free(first);
+        return e;
     }
-    ms_gw_cfg gc = {.listen = "127.0.0.1:0", .api_key = x.key, .client = &cc, .first = first,
-                    .sessions = 1, .quiet = 1};
-    first = NULL; /* the gateway's, even on failure */
-    if ((e = ms_gw_start(&gc, &gw, &port)) != MS_OK || (e = ms_client_new(&x.c, &cc)) != MS_OK ||
-        (e = ms_http_client_new(&ho, &x.http)) != MS_OK ||
-        (e = ms_client_request_build(NULL, prompt, 0, -1.0, &x.req)) != MS_OK ||
-        (e = ms_client_request_build(NULL, long_prompt, 0, -1.0, &long_req)) != MS_OK) {
-        goto out;
+    ms_gw_cfg gc = {.listen = "127.0.0.1:0", .api_key = x->key, .client = &cc, .first = first,
+                    .sessions = 1, .quiet = 1}; /* first is the gateway's, even on failure */
+    if ((e = ms_gw_start(&gc, &w->gw, &port)) != MS_OK ||
+        (e = ms_client_new(&x->c, &cc)) != MS_OK ||
+        (e = ms_http_client_new(&ho, &x->http)) != MS_OK ||
+        (e = ms_client_request_build(NULL, prompt, 0, -1.0, &x->req)) != MS_OK ||
+        (e = ms_client_request_build(NULL, long_prompt, 0, -1.0, &w->long_req)) != MS_OK) {
+        return e;
     }
-    snprintf(x.url, sizeof x.url, "http://127.0.0.1:%u/v1/chat/completions", (unsigned)port);
-    x.body_len = (size_t)snprintf(x.body, sizeof x.body,
-                                  "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
-                                  "\"%s\"}]}",
-                                  prompt);
-    snprintf(stream_body, sizeof stream_body,
+    snprintf(x->url, sizeof x->url, "http://127.0.0.1:%u/v1/chat/completions", (unsigned)port);
+    x->body_len = (size_t)snprintf(x->body, sizeof x->body,
+                                   "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                                   "\"content\":\"%s\"}]}",
+                                   prompt);
+    snprintf(w->stream_body, sizeof w->stream_body,
              "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
              "\"%s\"}]}",
              long_prompt);
-    if ((e = via_gateway(&x, 20)) != MS_OK || (e = via_ask(&x, 20)) != MS_OK) {
+    return MS_OK;
+}
+
+int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
+                  const char *prompt, const char *long_prompt, bench_gw_res *r)
+{
+    gw_world w;
+    gw_ctx *x = &w.x;
+    ms_err e;
+    int rc = -1;
+    if ((e = gw_open(&w, url, ca, pk, prompt, long_prompt)) != MS_OK) {
+        goto out;
+    }
+    if ((e = via_gateway(x, 20)) != MS_OK || (e = via_ask(x, 20)) != MS_OK) {
         goto out;
     }
     double t0 = now_s();
-    if ((e = via_gateway(&x, 10)) != MS_OK || (e = via_ask(&x, 10)) != MS_OK) {
+    if ((e = via_gateway(x, 10)) != MS_OK || (e = via_ask(x, 10)) != MS_OK) {
         goto out;
     }
     double per = (now_s() - t0) / 10;
@@ -139,7 +168,7 @@ int bench_gateway(const bench_opts *o, const char *url, const char *ca, const un
         for (int side = 0; side < 2; side++) {
             int gwside = (side == 0) == (k % 2 == 1); /* ABBA */
             double s0 = now_s();
-            e = gwside ? via_gateway(&x, r->iters) : via_ask(&x, r->iters);
+            e = gwside ? via_gateway(x, r->iters) : via_ask(x, r->iters);
             double dt = (now_s() - s0) / r->iters;
             if (e != MS_OK) {
                 goto out;
@@ -149,13 +178,14 @@ int bench_gateway(const bench_opts *o, const char *url, const char *ca, const un
         for (int side = 0; side < 2; side++) {
             int gwside = (side == 0) == (k % 2 == 1);
             double secs;
-            x.streamed = 0;
-            e = gwside ? stream_gateway(&x, stream_body, &secs) : stream_direct(&x, &long_req, &secs);
+            x->streamed = 0;
+            e = gwside ? stream_gateway(x, w.stream_body, &secs)
+                       : stream_direct(x, &w.long_req, &secs);
             if (e != MS_OK) {
                 goto out;
             }
             if (!gwside) {
-                r->stream_bytes = x.streamed;
+                r->stream_bytes = x->streamed;
             }
             *(gwside ? &r->stream_gw_s[k] : &r->stream_direct_s[k]) = secs;
         }
@@ -166,15 +196,25 @@ out:
     if (rc != 0) {
         fprintf(stderr, "bench-e2e: the gateway run failed: %s\n", ms_err_str(e));
     }
-    ms_gw_stop(gw);
-    if (first) {
-        ms_client_free(first);
-    }
-    ms_client_free(x.c);
-    ms_http_client_free(x.http);
-    ms_buf_free(&x.req);
-    ms_buf_free(&x.reply);
-    ms_buf_free(&x.resp);
-    ms_buf_free(&long_req);
+    gw_close(&w);
     return rc;
+}
+
+int bench_gateway_profile(const bench_opts *o, const char *url, const char *ca,
+                          const unsigned char *pk, const char *prompt, const char *long_prompt)
+{
+    gw_world w;
+    double secs;
+    ms_err e = gw_open(&w, url, ca, pk, prompt, long_prompt);
+    for (unsigned i = 0; e == MS_OK && i < o->profile_turns; i++) {
+        int gw = o->profile_gateway == 1;
+        e = o->profile_stream ? (gw ? stream_gateway(&w.x, w.stream_body, &secs)
+                                    : stream_direct(&w.x, &w.long_req, &secs))
+                              : (gw ? via_gateway(&w.x, 1) : via_ask(&w.x, 1));
+    }
+    if (e != MS_OK) {
+        fprintf(stderr, "bench-e2e: the gateway profile run failed: %s\n", ms_err_str(e));
+    }
+    gw_close(&w);
+    return e == MS_OK ? 0 : -1;
 }

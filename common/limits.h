@@ -164,6 +164,8 @@
 #define MS_GW_STREAM_QUEUE (1u << 20)     /* bytes of SSE a slow reader may leave queued */
 #define MS_GW_POOL_WAIT_S 60u             /* seconds a request waits for a free session */
 /* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
+#define MS_STREAM_COALESCE_MAX (16u * 1024u) /* bytes of waiting pieces one STREAM_DATA joins */
+#define MS_GW_CONN_MEMORY (16u * 1024u) /* serve: libmicrohttpd memory per connection */
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #define MS_MAX_LLM_ENGINES 8u         /* local engines one batch spreads over (llm/pool) */
 #define MS_LLM_ENGINE_DOWN_MS 30000u  /* an engine that could not be reached is skipped this long */

@@ -64,12 +64,38 @@ static const char *finish_of(const ms_turn_reply *t)
     return t->truncated ? "length" : t->finish_reason[0] ? t->finish_reason : "stop";
 }
 
+/*
+ * Hot paths write their JSON straight into a buffer (no tree): a whole reply, a chunk of
+ * text. The fields and their order are those the builder gives the rare chunks.
+ */
+static ms_err put_str(ms_buf *out, const char *s, size_t len)
+{
+    size_t size;
+    TRY(ms_json_str_size(s, len, &size));
+    TRY(ms_buf_reserve(out, size));
+    return ms_json_put_str(out, s, len, size);
+}
+
+/* {"id":..,"object":..,"created":..,"model":..,"system_fingerprint":null,"choices":[{"index":0, */
+static ms_err put_head(ms_buf *out, const head *h, const char *object)
+{
+    char n[32];
+    TRY(ms_buf_append_str(out, "{\"id\":"));
+    TRY(put_str(out, h->id, strlen(h->id)));
+    TRY(ms_buf_append_str(out, ",\"object\":\""));
+    TRY(ms_buf_append_str(out, object));
+    snprintf(n, sizeof n, "\",\"created\":%llu,\"model\":", (unsigned long long)h->created);
+    TRY(ms_buf_append_str(out, n));
+    TRY(put_str(out, h->model, strlen(h->model)));
+    return ms_buf_append_str(out, ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,");
+}
+
 /* --- whole replies ------------------------------------------------------------------------- */
 
-static ms_err completion(ms_json_wval root, const head *h, const ms_gw_chat_req *q,
+static ms_err completion(ms_buf *out, const head *h, const ms_gw_chat_req *q,
                          const ms_turn_reply *t)
 {
-    ms_json_wval choices, c, msg;
+    char usage[160];
     size_t len = t->content.len, at;
     const char *text = (const char *)t->content.p;
     const char *finish = finish_of(t);
@@ -77,17 +103,17 @@ static ms_err completion(ms_json_wval root, const head *h, const ms_gw_chat_req 
         len = at;
         finish = "stop";
     }
-    TRY(add_head(root, h, "chat.completion"));
-    TRY(ms_json_add_arr(root, "choices", &choices));
-    TRY(ms_json_add_obj(choices, NULL, &c));
-    TRY(ms_json_add_u64(c, "index", 0));
-    TRY(ms_json_add_obj(c, "message", &msg));
-    TRY(ms_json_add_cstr(msg, "role", "assistant"));
-    TRY(ms_json_add_str(msg, "content", text ? text : "", len));
-    TRY(ms_json_add_null(msg, "refusal"));
-    TRY(ms_json_add_null(c, "logprobs"));
-    TRY(ms_json_add_cstr(c, "finish_reason", finish));
-    return add_usage(root, t->prompt_tokens, t->completion_tokens);
+    TRY(put_head(out, h, "chat.completion"));
+    TRY(ms_buf_append_str(out, "\"message\":{\"role\":\"assistant\",\"content\":"));
+    TRY(put_str(out, text ? text : "", len));
+    TRY(ms_buf_append_str(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":"));
+    TRY(put_str(out, finish, strlen(finish)));
+    snprintf(usage, sizeof usage,
+             "}],\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu,"
+             "\"total_tokens\":%llu}}",
+             (unsigned long long)t->prompt_tokens, (unsigned long long)t->completion_tokens,
+             (unsigned long long)(t->prompt_tokens + t->completion_tokens));
+    return ms_buf_append_str(out, usage);
 }
 
 static void say_turn_error(ms_gw_resp *resp, ms_err e, const ms_client_turn_info *ti)
@@ -118,18 +144,18 @@ static void whole(const ms_gw_req *req, ms_gw_resp *resp, const ms_gw_chat_req *
         return;
     }
     head h;
-    ms_json_builder *b;
-    ms_json_wval root;
     make_head(&h, q, req->gw);
-    if (ms_json_builder_new(MS_JSON_OBJECT, &b, &root) == MS_OK) {
-        if (completion(root, &h, q, &t) == MS_OK) {
-            ms_gw_json(resp, b);
-        } else {
-            ms_gw_error(resp, 502, "api_error", NULL, "bad_reply",
-                        "the supervisor's reply is not UTF-8 text");
-        }
-        ms_json_builder_free(b);
+    ms_buf_clear(&resp->body);
+    e = completion(&resp->body, &h, q, &t);
+    if (e == MS_OK) {
+        resp->status = 200;
+        resp->content_type = "application/json";
+    } else if (e == MS_ERR_ARG) { /* ms_json_str_size: the text is not UTF-8 */
+        ms_buf_clear(&resp->body);
+        ms_gw_error(resp, 502, "api_error", NULL, "bad_reply",
+                    "the supervisor's reply is not UTF-8 text");
     } else {
+        ms_buf_clear(&resp->body);
         ms_gw_error(resp, 500, "api_error", NULL, "internal", "out of memory");
     }
     ms_turn_reply_free(&t);
@@ -167,10 +193,26 @@ static ms_err send_event(streamer *st, const ms_json_builder *b)
     return ms_gw_stream_write(st->s, st->line.p, st->line.len);
 }
 
+/* A chunk of text: delta {content} (written straight, the hot path of a stream). */
+static ms_err send_text(streamer *st, const char *text, size_t len)
+{
+    ms_buf_clear(&st->line);
+    TRY(ms_buf_append_str(&st->line, "data: "));
+    TRY(put_head(&st->line, &st->h, "chat.completion.chunk"));
+    TRY(ms_buf_append_str(&st->line, "\"delta\":{\"content\":"));
+    TRY(put_str(&st->line, text, len));
+    TRY(ms_buf_append_str(&st->line, "},\"logprobs\":null,\"finish_reason\":null}]"));
+    TRY(ms_buf_append_str(&st->line, st->q.include_usage ? ",\"usage\":null}\n\n" : "}\n\n"));
+    return ms_gw_stream_write(st->s, st->line.p, st->line.len);
+}
+
 /* A chunk: delta {role?, content?} or {} with a finish_reason; "usage": null when asked. */
 static ms_err send_chunk(streamer *st, bool role, const char *text, size_t len,
                          const char *finish)
 {
+    if (!role && text && !finish) {
+        return send_text(st, text, len);
+    }
     ms_json_builder *b;
     ms_json_wval root, choices, c, delta;
     ms_err err = MS_OK;

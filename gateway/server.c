@@ -442,6 +442,7 @@ static struct MHD_Daemon *start_daemon(ms_gw *gw, const struct sockaddr_storage 
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first: MHD asks for it */
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)MS_GW_MAX_CONNECTIONS, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)600, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)MS_GW_CONN_MEMORY, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, gw},
         {unix_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
          unix_fd >= 0 ? (intptr_t)unix_fd : 0, unix_fd >= 0 ? NULL : (void *)ss},

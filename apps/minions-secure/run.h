@@ -47,6 +47,7 @@ typedef struct ms_run_opts {
     const char *kind_arg, *model_arg, *url_arg, *api_key_arg;
     const char *model_from; /* "from --local_model", "from MINIONS_LOCAL", "the default", ... */
     const char *preset;     /* "cybertron: Trend Cybertron Llama-Primus-Merged 8B", or NULL */
+    char local_kind[32];    /* MINIONS_LOCAL's provider: each run's own (serve runs many) */
     ms_llm_engine engine;
     /* --local-url given more than once, or as a list: every URL (url_arg is the first);
        --local-jobs: requests at once per engine. spread: what cmd_run hands the worker

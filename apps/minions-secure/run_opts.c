@@ -282,14 +282,14 @@ static int ollama_host_url(const char *env, char *out, size_t cap)
 static int minions_local(ms_run_opts *o, const char **kind, const char **model)
 {
     const char *env = getenv("MINIONS_LOCAL");
-    static char prov[32];
+    char *prov = o->local_kind;
     ms_llm_kind k;
     if (!nonempty(env) || (o->kind_arg && o->model_arg)) {
         return MS_CLI_OK;
     }
     const char *slash = strchr(env, '/');
     size_t pn = slash ? (size_t)(slash - env) : 0;
-    if (!slash || pn == 0 || pn >= sizeof prov || !slash[1]) {
+    if (!slash || pn == 0 || pn >= sizeof o->local_kind || !slash[1]) {
         fprintf(stderr, "%s: MINIONS_LOCAL=%s: expected provider/model, e.g. ollama/llama3.2\n",
                 PROG, env);
         return MS_CLI_USAGE;

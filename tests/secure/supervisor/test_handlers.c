@@ -1,12 +1,19 @@
 /* Supervisor endpoint tests without HTTP: §12 statuses, finish piggyback, refusals that change nothing. */
+#define _GNU_SOURCE /* memmem */
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/codec.h"
 #include "common/cursor.h"
+#include "common/limits.h"
+#include "secure/client/reply.h"
 #include "secure/hs_msg.h"
 #include "secure/supervisor/handlers.h"
+#include "secure/supervisor/sessions.h"
+#include "tests/fixture/http_fixture.h"
 #include "tests/test.h"
 
 typedef struct world {
@@ -380,6 +387,202 @@ static void test_strict_rate(void)
     world_free(&w);
 }
 
+/* --- streamed replies: pieces that wait are joined into one record ---------------------------- */
+
+#define SSE_EV(json) "data: " json "\n\n"
+#define SSE_PIECE(text) SSE_EV("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" text "\"}}]}")
+#define LONG_HEAD "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x"
+#define SSE_ROLE SSE_EV("{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}")
+#define SSE_END                                                                                    \
+    SSE_EV("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}")               \
+    "data: [DONE]\n\n"
+
+/* What the client's stream reader handed over, record by record. */
+typedef struct got {
+    ms_buf text;
+    unsigned records, not_utf8, too_long;
+} got;
+
+static ms_err on_record(void *ctx, const char *p, size_t n)
+{
+    got *g = ctx;
+    g->records++;
+    g->too_long += n > MS_STREAM_COALESCE_MAX;
+    g->not_utf8 += n > 0 && ((uint8_t)p[0] & 0xc0) == 0x80;          /* starts inside one */
+    g->not_utf8 += n > 0 && ((uint8_t)p[n - 1] & 0xc0) == 0xc0;      /* ends on a lead byte */
+    return ms_buf_append(&g->text, p, n);
+}
+
+/* A world whose engine is the fixture at prefix. */
+static void world_engine(world *w, const fx_server *srv, const char *prefix)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s/v1", (unsigned)fx_port(srv), prefix);
+    ms_bridge_cfg bc = {.base_url = url, .model = "m", .timeout_ms = 60000,
+                        .connect_timeout_ms = 2000};
+    ms_bridge_free(w->sup.bridge);
+    w->sup.bridge = NULL;
+    if (ms_bridge_new(&w->sup.bridge, &bc) != MS_OK) {
+        abort();
+    }
+}
+
+/* Records the supervisor sealed on c's session so far. */
+static uint64_t sealed(world *w, const client *c)
+{
+    ms_session *s = ms_sessions_acquire(w->sup.sessions, c->sid, ms_clock_ms());
+    uint64_t n = 0;
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        n = s->records_out;
+        pthread_mutex_unlock(&s->lock);
+        ms_sessions_release(w->sup.sessions, s);
+    }
+    return n;
+}
+
+/* Start a streamed turn on c: the stream, or NULL. */
+static ms_sup_stream *stream_turn(world *w, client *c)
+{
+    ms_buf body;
+    ms_sup_reply r;
+    ms_sup_stream *st = NULL;
+    ms_buf_init(&body, 4096);
+    ms_sup_reply_init(&r);
+    make_body(c, REQ, &body);
+    ms_sup_stream_start(&w->sup, c->sid, body.p, body.len, &r, &st);
+    CHECK(r.status == 200 && st != NULL);
+    ms_sup_reply_free(&r);
+    ms_buf_free(&body);
+    return st;
+}
+
+/* Feed what one read returns into the reader: the bytes read (0 at the end). */
+static size_t read_once(ms_sup_stream *st, ms_reply_stream *rs)
+{
+    static uint8_t buf[256 * 1024];
+    size_t n = ms_sup_stream_read(st, buf, sizeof buf);
+    CHECK_OK(ms_reply_stream_feed(rs, buf, n));
+    return n;
+}
+
+static void read_to_end(ms_sup_stream *st, ms_reply_stream *rs)
+{
+    const uint8_t *final;
+    size_t len;
+    while (read_once(st, rs) > 0) {
+    }
+    CHECK_OK(ms_reply_stream_end(rs, &final, &len));
+    CHECK(len > 0 && memmem(final, len, "\"ok\":true", 9) != NULL);
+}
+
+/*
+ * The engine sends 300 pieces, then one of 20001 bytes ("x" and 10000 two-byte
+ * characters), all before anyone reads: the 300 go out as one record, the long one is cut
+ * under MS_STREAM_COALESCE_MAX on a character's boundary, and the text is unchanged.
+ */
+static void test_stream_joins_waiting_pieces(void)
+{
+    enum { N_SHORT = 300, N_WIDE = 10000 };
+    ms_buf sse, want;
+    ms_buf_init(&sse, 1u << 20);
+    ms_buf_init(&want, 1u << 20);
+    CHECK_OK(ms_buf_append_str(&sse, SSE_ROLE));
+    for (unsigned i = 0; i < N_SHORT; i++) {
+        char ev[128], word[16];
+        snprintf(word, sizeof word, "w%03u ", i);
+        snprintf(ev, sizeof ev, SSE_PIECE("%s"), word);
+        CHECK_OK(ms_buf_append_str(&sse, ev));
+        CHECK_OK(ms_buf_append_str(&want, word));
+    }
+    CHECK_OK(ms_buf_append_str(&sse, LONG_HEAD));
+    CHECK_OK(ms_buf_append_str(&want, "x"));
+    for (unsigned i = 0; i < N_WIDE; i++) {
+        CHECK_OK(ms_buf_append_str(&sse, "\xc3\xa9"));
+        CHECK_OK(ms_buf_append_str(&want, "\xc3\xa9"));
+    }
+    CHECK_OK(ms_buf_append_str(&sse, "\"}}]}\n\n" SSE_END));
+    fx_route routes[] = {{.path = "/all/v1/chat/completions", .content_type = "text/event-stream",
+                          .body = (const char *)sse.p, .body_len = sse.len}};
+    fx_server *srv = fx_start(routes, 1);
+    CHECK(srv != NULL);
+    world w;
+    client c;
+    got g;
+    ms_reply_stream rs;
+    memset(&g, 0, sizeof g);
+    ms_buf_init(&g.text, 1u << 20);
+    world_init(&w, 4, 60000);
+    world_engine(&w, srv, "/all");
+    CHECK_OK(client_connect(&w, &c));
+    ms_sup_stream *st = stream_turn(&w, &c);
+    /* the engine is done once the FINAL is sealed: the 300, the long piece's 2 parts, FINAL */
+    for (int i = 0; i < 6000 && sealed(&w, &c) < 4; i++) {
+        usleep(10000);
+    }
+    ms_reply_stream_init(&rs, c.chan, c.next_id - 1, on_record, &g);
+    read_to_end(st, &rs);
+    CHECK(g.records == 3 && sealed(&w, &c) == 4);
+    CHECK(g.not_utf8 == 0 && g.too_long == 0);
+    CHECK(g.text.len == want.len && memcmp(g.text.p, want.p, want.len) == 0);
+    ms_reply_stream_free(&rs);
+    ms_sup_stream_free(st);
+    client_free(&c);
+    world_free(&w);
+    fx_stop(srv);
+    ms_buf_free(&g.text);
+    ms_buf_free(&sse);
+    ms_buf_free(&want);
+}
+
+/*
+ * A reader that waits gets the first piece while the engine still holds the rest (it sends
+ * them 4 s later): nothing is held back waiting for more.
+ */
+static void test_stream_first_piece_at_once(void)
+{
+    /* the first 512 bytes: the role, "Hello", and a comment that pads them to 512 */
+    char first[513];
+    const char head[] = SSE_ROLE SSE_PIECE("Hello") ": ";
+    memset(first, 'p', sizeof first - 1);
+    memcpy(first, head, sizeof head - 1);
+    memcpy(first + 510, "\n\n", 2);
+    first[512] = '\0';
+    ms_buf sse;
+    ms_buf_init(&sse, 4096);
+    CHECK_OK(ms_buf_append_str(&sse, first));
+    CHECK_OK(ms_buf_append_str(&sse, SSE_PIECE(" world") SSE_END));
+    fx_route routes[] = {{.path = "/slow/v1/chat/completions", .content_type = "text/event-stream",
+                          .body = (const char *)sse.p, .body_len = sse.len, .chunk = 512,
+                          .chunk_delay_ms = 4000}};
+    fx_server *srv = fx_start(routes, 1);
+    CHECK(srv != NULL);
+    world w;
+    client c;
+    got g;
+    ms_reply_stream rs;
+    memset(&g, 0, sizeof g);
+    ms_buf_init(&g.text, 4096);
+    world_init(&w, 4, 60000);
+    world_engine(&w, srv, "/slow");
+    CHECK_OK(client_connect(&w, &c));
+    ms_sup_stream *st = stream_turn(&w, &c);
+    ms_reply_stream_init(&rs, c.chan, c.next_id - 1, on_record, &g);
+    while (g.records == 0 && read_once(st, &rs) > 0) {
+    }
+    CHECK(g.records == 1 && g.text.len == 5 && memcmp(g.text.p, "Hello", 5) == 0);
+    CHECK(sealed(&w, &c) == 1); /* no FINAL yet: the engine still holds " world" */
+    read_to_end(st, &rs);
+    CHECK(g.text.len == 11 && memcmp(g.text.p, "Hello world", 11) == 0);
+    ms_reply_stream_free(&rs);
+    ms_sup_stream_free(st);
+    client_free(&c);
+    world_free(&w);
+    fx_stop(srv);
+    ms_buf_free(&g.text);
+    ms_buf_free(&sse);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -393,5 +596,7 @@ int main(void)
     RUN(test_full_and_expiry);
     RUN(test_request_payload_rules);
     RUN(test_strict_rate);
+    RUN(test_stream_joins_waiting_pieces);
+    RUN(test_stream_first_piece_at_once);
     return TEST_SUMMARY();
 }
