@@ -369,10 +369,24 @@ static void *conc_run(void *arg)
     return NULL;
 }
 
-/* Every worker on one side for `secs` (at least one turn each): turns per second, or -1. */
-static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, double secs)
+/* The CPU seconds so far of the bench (every client thread), the supervisor and llm-sim. */
+static void conc_cpu(double cpu[BENCH_N_CPU])
+{
+    cpu[BENCH_CPU_CLIENT] = proc_cpu_s(getpid());
+    cpu[BENCH_CPU_SUP] = proc_cpu_s(E.sup.p.pid);
+    cpu[BENCH_CPU_SIM] = proc_cpu_s(E.sim.p.pid);
+}
+
+/*
+ * Every worker on one side for `secs` (at least one turn each): turns per second, or -1.
+ * With c, the side's CPU (each process's) and turns are added to c's totals.
+ */
+static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, double secs,
+                        bench_conc_res *c)
 {
     unsigned total = 0, started = 0;
+    double cpu0[BENCH_N_CPU], cpu1[BENCH_N_CPU];
+    conc_cpu(cpu0);
     double t0 = now_s();
     for (; started < nw; started++) {
         w[started].ours = ours;
@@ -394,9 +408,16 @@ static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, doubl
         e = e != MS_OK ? e : w[i].err;
     }
     double dt = now_s() - t0;
+    conc_cpu(cpu1);
     if (e != MS_OK) {
         fail(ours ? "concurrent secure turn" : "concurrent direct POST", e);
         return -1.0;
+    }
+    for (int k = 0; c && k < BENCH_N_CPU; k++) {
+        *(ours ? &c->cpu_ours[k] : &c->cpu_base[k]) += cpu1[k] - cpu0[k];
+    }
+    if (c) {
+        *(ours ? &c->turns_ours : &c->turns_base) += total;
     }
     return total / dt;
 }
@@ -452,14 +473,14 @@ static int bench_concurrent(const bench_opts *o, bench_results *res)
         bench_conc_res *c = &res->conc[k];
         int stream = k == BENCH_CONC_STREAM;
         /* warm-up: every session opened, every connection made, both sides once */
-        if (conc_side(w, BENCH_CONC_CLIENTS, 1, stream, 0.0) < 0 ||
-            conc_side(w, BENCH_CONC_CLIENTS, 0, stream, 0.0) < 0) {
+        if (conc_side(w, o->conc_clients, 1, stream, 0.0, NULL) < 0 ||
+            conc_side(w, o->conc_clients, 0, stream, 0.0, NULL) < 0) {
             goto out;
         }
         for (unsigned r = 0; r < o->rounds; r++) {
             for (int side = 0; side < 2; side++) {
                 int ours = (side == 0) == (r % 2 == 1); /* ABBA */
-                double rate = conc_side(w, BENCH_CONC_CLIENTS, ours, stream, o->conc_round_s);
+                double rate = conc_side(w, o->conc_clients, ours, stream, o->conc_round_s, c);
                 if (rate < 0) {
                     goto out;
                 }
@@ -715,7 +736,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
     static char sup[PATH_MAX], sim[PATH_MAX], hcl[PATH_MAX];
     *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .cpu_round_s = 1.0,
                 .conc_round_s = 0.5, .warmup = 20, .tls_secs = 2, .sessions = 10000,
-                .tpm_secs = 1.0, .src = MS_SOURCE_DIR};
+                .tpm_secs = 1.0, .src = MS_SOURCE_DIR,
+                      .conc_clients = BENCH_CONC_CLIENTS};
     /* By default the programs are this one's neighbours in build/bin. */
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -755,6 +777,11 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
         } else if (v && strcmp(a, "--profile-turns") == 0 &&
                    parse_uint(v, 1, 100000, &o->profile_turns)) {
             i++;
+        } else if (strcmp(a, "--only-concurrent") == 0) {
+            o->conc_only = 1;
+        } else if (v && strcmp(a, "--clients") == 0 &&
+                   parse_uint(v, 1, BENCH_CONC_CLIENTS, &o->conc_clients)) {
+            i++;
         } else if (strcmp(a, "--profile-stream") == 0) {
             o->profile_stream = 1;
         } else if (v && strcmp(a, "--profile-gateway") == 0 &&
@@ -780,6 +807,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                     "          [--hcl-paravisor PATH]\n"
                     "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]\n"
                     "           [--profile-gateway serve|ask]]\n"
+                    "          [--only-concurrent [--clients N]]\n"
                     "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
                     argv[0]);
@@ -903,8 +931,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-e2e: %s\n", ms_err_str(MS_ERR_CRYPTO_INIT));
         return 1;
     }
-    if (o.profile_turns > 0) { /* nothing else: the profile is of these turns */
-        int prc = setup(&o) == 0 && start_stack(&o) == 0 && bench_profile(&o) == 0 ? 0 : 1;
+    if (o.profile_turns > 0 || o.conc_only) { /* nothing else */
+        int prc = setup(&o) == 0 && start_stack(&o) == 0 &&
+                          (o.conc_only ? bench_concurrent(&o, &res) : bench_profile(&o)) == 0
+                      ? 0
+                      : 1;
+        res.reply_bytes = strlen(REPLY);
+        if (prc == 0 && o.conc_only) {
+            bench_print_conc(stdout, &o, &res);
+        }
         prc |= e2e_server_stop(&E.sup, 60000) != 0;
         e2e_server_stop(&E.sim, 5000);
         bench_comp_stop();

@@ -22,6 +22,8 @@ typedef struct bench_opts {
     unsigned profile_turns, profile_size; /* --profile-turns N, --profile-size (BENCH_SZ_*) */
     int profile_stream;                   /* --profile-stream */
     int profile_gateway; /* --profile-gateway serve|ask: 1 serve's turns, 2 ask's (same turn) */
+    int conc_only;                        /* --only-concurrent: the concurrency rounds alone */
+    unsigned conc_clients;                /* --clients N (BENCH_CONC_CLIENTS at most) */
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
@@ -78,8 +80,14 @@ extern const char *const bench_size_names[BENCH_N_SIZES];
 /* N clients at once, each its own session (ours) or connection (direct): turns per second. */
 #define BENCH_CONC_CLIENTS 16u
 enum { BENCH_CONC_WHOLE, BENCH_CONC_STREAM, BENCH_N_CONC };
+/* Whose CPU a concurrency round counts (/proc/<pid>/stat): the bench's own (the 16 clients),
+   the supervisor's, llm-sim's. */
+enum { BENCH_CPU_CLIENT, BENCH_CPU_SUP, BENCH_CPU_SIM, BENCH_N_CPU };
 typedef struct bench_conc_res {
     double ours[MAX_ROUNDS], base[MAX_ROUNDS]; /* turns per second, per round */
+    /* CPU seconds over all rounds of each side, and the turns they made */
+    double cpu_ours[BENCH_N_CPU], cpu_base[BENCH_N_CPU];
+    double turns_ours, turns_base;
     int done;
 } bench_conc_res;
 
@@ -200,5 +208,7 @@ void bench_spread(const double *a, const double *b, unsigned n, double *lo, doub
 /* The table people read; the one JSON object (stdout) for scripts and CTest. */
 void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r);
 void bench_print_json(const bench_opts *o, const bench_results *r);
+/* --only-concurrent: the concurrency rows alone (with each side's CPU per turn). */
+void bench_print_conc(FILE *f, const bench_opts *o, const bench_results *r);
 
 #endif

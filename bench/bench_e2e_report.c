@@ -86,6 +86,79 @@ static pair_fig conc_fig(const bench_opts *o, const bench_results *r, int k)
     return pair_of(r->conc[k].ours, r->conc[k].base, o->rounds);
 }
 
+/* CPU per turn of each process on one side of a concurrency figure, and their sum. */
+static double conc_cpu_per_turn(const bench_conc_res *c, int ours, int k)
+{
+    double turns = ours ? c->turns_ours : c->turns_base;
+    const double *cpu = ours ? c->cpu_ours : c->cpu_base;
+    if (turns <= 0) {
+        return 0.0;
+    }
+    if (k >= 0) {
+        return cpu[k] / turns;
+    }
+    return (cpu[BENCH_CPU_CLIENT] + cpu[BENCH_CPU_SUP] + cpu[BENCH_CPU_SIM]) / turns;
+}
+
+/*
+ * The most the concurrency ratio can be when the machine's cores are the limit (both sides
+ * keep them busy): the direct side's CPU per turn (bench + llm-sim) over the secure side's
+ * (bench + supervisor + llm-sim).
+ */
+static double conc_ceiling(const bench_conc_res *c)
+{
+    double ours = conc_cpu_per_turn(c, 1, -1);
+    return ours > 0 ? conc_cpu_per_turn(c, 0, -1) / ours : 0.0;
+}
+
+static void print_conc_cpu(FILE *f, const bench_conc_res *c, int stream)
+{
+    fprintf(f, "  CPU per turn%-33s %7.1f us %9.1f us  ceiling %.3f (client %.1f / %.1f, "
+               "supervisor %.1f, llm-sim %.1f / %.1f us)\n",
+            stream ? ", streamed" : "", conc_cpu_per_turn(c, 1, -1) * 1e6,
+            conc_cpu_per_turn(c, 0, -1) * 1e6, conc_ceiling(c),
+            conc_cpu_per_turn(c, 1, BENCH_CPU_CLIENT) * 1e6,
+            conc_cpu_per_turn(c, 0, BENCH_CPU_CLIENT) * 1e6,
+            conc_cpu_per_turn(c, 1, BENCH_CPU_SUP) * 1e6,
+            conc_cpu_per_turn(c, 1, BENCH_CPU_SIM) * 1e6,
+            conc_cpu_per_turn(c, 0, BENCH_CPU_SIM) * 1e6);
+}
+
+static void print_conc_rows(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    for (int k = 0; k < BENCH_N_CONC; k++) {
+        pair_fig p = conc_fig(o, r, k);
+        char label[64];
+        snprintf(label, sizeof label, "%u clients at once vs direct%s", o->conc_clients,
+                 k == BENCH_CONC_STREAM ? ", streamed" : "");
+        fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   [%.3f .. %.3f] (target >= %.1f)\n",
+                label, p.ours, p.base, p.ours / p.base, p.ratio, p.lo, p.hi,
+                k == BENCH_CONC_STREAM ? 0.8 : 0.6);
+        print_conc_cpu(f, &r->conc[k], k == BENCH_CONC_STREAM);
+    }
+}
+
+static void print_conc_note(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    fprintf(f, "concurrency: %u rounds of %.2f s per side, unpinned; %u threads, each its own "
+               "session (ours: ms_client_turn / ms_client_turn_stream) or its own kept-alive "
+               "connection to llm-sim (direct: the same body the bridge sends), %zu-byte reply; "
+               "turns per second of all threads together. CPU per turn: utime + stime of the "
+               "bench (the clients), the supervisor and llm-sim over all rounds of a side, "
+               "summed; the ceiling (direct's CPU per turn over ours) is the ratio when the "
+               "cores are the limit.\n",
+            o->rounds, r->conc_round_s, o->conc_clients, r->reply_bytes);
+}
+
+/* --only-concurrent: the concurrency rows and their note. */
+void bench_print_conc(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    fprintf(f, "%-46s %12s %12s %8s %8s\n", "", "ours", "baseline", "ratio", "paired");
+    print_conc_rows(f, o, r);
+    fputc('\n', f);
+    print_conc_note(f, o, r);
+}
+
 static double turn_med(const bench_turn_res *t, unsigned n, int ours)
 {
     return bench_median(ours ? t->ours_s : t->base_s, n);
@@ -185,15 +258,7 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
     fprintf(f, "%-46s %9.1f us %9.1f us %8s %8.3f   [%.3f .. %.3f] (target <= 1.5)%s\n",
             "CPU: supervisor per turn vs llm-sim per POST", cpu.ours * 1e6, cpu.base * 1e6, "",
             cpu.ratio, cpu.lo, cpu.hi, cpu_paired ? "" : " (totals: too few ticks per round)");
-    for (int k = 0; k < BENCH_N_CONC; k++) {
-        pair_fig p = conc_fig(o, r, k);
-        char label[64];
-        snprintf(label, sizeof label, "%u clients at once vs direct%s", BENCH_CONC_CLIENTS,
-                 k == BENCH_CONC_STREAM ? ", streamed" : "");
-        fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   [%.3f .. %.3f] (target >= %.1f)\n",
-                label, p.ours, p.base, p.ours / p.base, p.ratio, p.lo, p.hi,
-                k == BENCH_CONC_STREAM ? 0.8 : 0.6);
-    }
+    print_conc_rows(f, o, r);
     fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   (target >= 1.0)\n",
             "handshakes vs new TLS 1.3 connections", hs, tw, hs / tw,
             bench_paired(r->hs_ours, r->tls_wall, o->hs_rounds));
@@ -245,11 +310,7 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
                "supervisor over the secure side, of llm-sim over the direct side, per turn.\n",
             o->rounds, r->sized[0].iters, r->sized[1].iters, r->sized[2].iters,
             r->sized_bytes[BENCH_SZ_1K], o->cpu_round_s);
-    fprintf(f, "concurrency: %u rounds of %.2f s per side, unpinned; %u threads, each its own "
-               "session (ours: ms_client_turn / ms_client_turn_stream) or its own kept-alive "
-               "connection to llm-sim (direct: the same body the bridge sends), %zu-byte reply; "
-               "turns per second of all threads together.\n",
-            o->rounds, r->conc_round_s, BENCH_CONC_CLIENTS, r->reply_bytes);
+    print_conc_note(f, o, r);
     fprintf(f, "handshakes: %u rounds; ours = ms_client_connect on one kept-alive HTTPS connection "
                "(ServerHello, every 7.3 check, FAST dev-key evidence checked (verified once per "
                "static key, then recognised by the client's FAST cache), TLS key bound); the "
@@ -354,11 +415,24 @@ static void print_json_perf(const bench_opts *o, const bench_results *r)
     }
     print_json_pair("concurrent16", &c16, "per_s", 1.0);
     print_json_pair("concurrent16_stream", &c16s, "per_s", 1.0);
+    for (int k = 0; k < BENCH_N_CONC; k++) {
+        const bench_conc_res *c = &r->conc[k];
+        printf("\"%s_cpu\": {\"ceiling\": %.4f, \"secure_us\": %.1f, \"direct_us\": %.1f, "
+               "\"client_us\": [%.1f, %.1f], \"supervisor_us\": %.1f, \"llm_sim_us\": [%.1f, "
+               "%.1f]}, ",
+               k == BENCH_CONC_STREAM ? "concurrent16_stream" : "concurrent16", conc_ceiling(c),
+               conc_cpu_per_turn(c, 1, -1) * 1e6, conc_cpu_per_turn(c, 0, -1) * 1e6,
+               conc_cpu_per_turn(c, 1, BENCH_CPU_CLIENT) * 1e6,
+               conc_cpu_per_turn(c, 0, BENCH_CPU_CLIENT) * 1e6,
+               conc_cpu_per_turn(c, 1, BENCH_CPU_SUP) * 1e6,
+               conc_cpu_per_turn(c, 1, BENCH_CPU_SIM) * 1e6,
+               conc_cpu_per_turn(c, 0, BENCH_CPU_SIM) * 1e6);
+    }
     print_json_pair("cpu_per_turn", &cpu, "us", 1e6);
     printf("\"cpu_paired\": %s, \"reply_bytes\": [%zu, %zu, %zu], \"clients\": %u, "
            "\"conc_secs_per_side\": %.2f}, ",
            cpu_paired ? "true" : "false", r->sized_bytes[0], r->sized_bytes[1], r->sized_bytes[2],
-           BENCH_CONC_CLIENTS, r->conc_round_s);
+           o->conc_clients, r->conc_round_s);
 }
 
 void bench_print_json(const bench_opts *o, const bench_results *r)

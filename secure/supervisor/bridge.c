@@ -111,25 +111,24 @@ size_t ms_bridge_prune(ms_bridge *b)
     return n;
 }
 
-/* Engine connections are not thread-safe: each turn borrows one (kept alive, reused). A
-   pooled connection that the engine closed meanwhile is dropped, not tried. */
+/*
+ * Engine connections are not thread-safe: each turn borrows one (kept alive, reused). No
+ * liveness poll here: libcurl polls an idle connection before it reuses it and connects
+ * anew when the engine has closed it (the poll here was a second one, one system call of
+ * about 16 a turn); connections the engine closed while pooled are dropped by
+ * ms_bridge_prune.
+ */
 static ms_err borrow(ms_bridge *b, ms_llm_conn **out)
 {
     *out = NULL;
-    for (;;) {
-        pthread_mutex_lock(&b->lock);
-        ms_llm_conn *c = b->npool > 0 ? b->pool[--b->npool] : NULL;
-        pthread_mutex_unlock(&b->lock);
-        if (c == NULL) {
-            return ms_llm_conn_new(&b->eng, b->retries, out);
-        }
-        if (!ms_llm_conn_closed(c)) {
-            *out = c;
-            return MS_OK;
-        }
-        ms_log(MS_LOG_DEBUG, "bridge", "dropped an engine connection the engine had closed");
-        ms_llm_conn_free(c);
+    pthread_mutex_lock(&b->lock);
+    ms_llm_conn *c = b->npool > 0 ? b->pool[--b->npool] : NULL;
+    pthread_mutex_unlock(&b->lock);
+    if (c == NULL) {
+        return ms_llm_conn_new(&b->eng, b->retries, out);
     }
+    *out = c;
+    return MS_OK;
 }
 
 static void give_back(ms_bridge *b, ms_llm_conn *c, int healthy)
