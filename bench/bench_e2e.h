@@ -21,6 +21,8 @@ typedef struct bench_opts {
     unsigned warmup;     /* turns of each side before a comparison */
     unsigned profile_turns, profile_size; /* --profile-turns N, --profile-size (BENCH_SZ_*) */
     int profile_stream;                   /* --profile-stream */
+    unsigned profile_hs;                  /* --profile-handshakes N (0: timed rounds) */
+    const char *profile_evidence;         /* --profile-evidence TYPE: only its part */
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
@@ -121,6 +123,11 @@ int bench_policy_client(struct ms_client **c, struct ms_attest_policy *pol, cons
  * client verifies. 0 and *rate (handshakes per second), or -1 (printed) on the first error.
  */
 int bench_hs_round(struct ms_client *c, double secs, double *rate);
+/*
+ * --profile-handshakes N: N (each round makes exactly N handshakes, untimed, and STRICT is
+ * left out: the profile is of FAST handshakes), else 0.
+ */
+unsigned bench_hs_profiling(void);
 /* Round r of two clients back to back, dev first in even rounds (ABBA): bench_hs_round each. */
 int bench_hs_abba(struct ms_client *dev, struct ms_client *other, unsigned r, double secs,
                   double *dev_rate, double *other_rate);
