@@ -24,6 +24,8 @@ typedef struct bench_opts {
     int profile_gateway; /* --profile-gateway serve|ask: 1 serve's turns, 2 ask's (same turn) */
     int conc_only;                        /* --only-concurrent: the concurrency rounds alone */
     unsigned conc_clients;                /* --clients N (BENCH_CONC_CLIENTS at most) */
+    unsigned profile_hs;                  /* --profile-handshakes N (0: timed rounds) */
+    const char *profile_evidence;         /* --profile-evidence TYPE: only its part */
     unsigned tls_secs; /* s_time -time */
     unsigned sessions;
     double tpm_secs; /* each side of a TPM handshake round */
@@ -136,6 +138,11 @@ int bench_policy_client(struct ms_client **c, struct ms_attest_policy *pol, cons
  * client verifies. 0 and *rate (handshakes per second), or -1 (printed) on the first error.
  */
 int bench_hs_round(struct ms_client *c, double secs, double *rate);
+/*
+ * --profile-handshakes N: N (each round makes exactly N handshakes, untimed, and STRICT is
+ * left out: the profile is of FAST handshakes), else 0.
+ */
+unsigned bench_hs_profiling(void);
 /* Round r of two clients back to back, dev first in even rounds (ABBA): bench_hs_round each. */
 int bench_hs_abba(struct ms_client *dev, struct ms_client *other, unsigned r, double secs,
                   double *dev_rate, double *other_rate);

@@ -160,11 +160,8 @@ int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_r
         goto out;
     }
     for (unsigned r = 0; r < o->hs_rounds; r++) {
-        int dev_first = r % 2 == 0;
-        ms_client *a = dev_first ? dev : comp, *b = dev_first ? comp : dev;
-        double *ra = dev_first ? &res->hs_comp_dev[r] : &res->hs_comp_fast[r];
-        double *rb = dev_first ? &res->hs_comp_fast[r] : &res->hs_comp_dev[r];
-        if (bench_hs_round(a, o->tpm_secs, ra) != 0 || bench_hs_round(b, o->tpm_secs, rb) != 0) {
+        if (bench_hs_abba(dev, comp, r, o->tpm_secs, &res->hs_comp_dev[r],
+                          &res->hs_comp_fast[r]) != 0) {
             goto out;
         }
     }

@@ -361,8 +361,11 @@ static ms_err server_respond(const ms_hs_server_cfg *cfg, const ms_hs_det *det,
     sh.evidence_type = rep.type;
     sh.evidence_mode = rep.mode;
     sh.not_after = rep.not_after;
-    sh.evidence = rep.evidence.p;
-    sh.evidence_len = (uint32_t)rep.evidence.len;
+    ENSURE_OUT(rep.shared == NULL || rep.shared_len <= MS_MAX_EVIDENCE, MS_ERR_ARG);
+    sh.evidence = rep.shared != NULL ? rep.shared : rep.evidence.p;
+    sh.evidence_len = (uint32_t)(rep.shared != NULL ? rep.shared_len : rep.evidence.len);
+    /* The whole ServerHello at once (SH_core, then server_confirm): no growth, no copy. */
+    TRY_OUT(ms_buf_reserve(sh_out, MS_SERVER_HELLO_FIXED_LEN + (size_t)sh.evidence_len));
     TRY_OUT(ms_server_hello_encode_core(&sh, sh_out));
     TRY_OUT(server_confirm_keys(p, cfg, ch_in, ch_len, &ch, eph_sk, sh_out, mark));
 

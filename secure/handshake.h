@@ -83,12 +83,19 @@ typedef struct ms_evidence_request {
     const uint8_t *server_eph_pk;
 } ms_evidence_request;
 
-/* The provider's answer. `evidence` is initialised by the caller with cap MS_MAX_EVIDENCE. */
+/*
+ * The provider's answer. `evidence` is initialised by the caller with cap MS_MAX_EVIDENCE.
+ * Instead of appending to it, a provider may name bytes it keeps unchanged until the
+ * respond call returns (`shared`, `shared_len` <= MS_MAX_EVIDENCE): FAST evidence, made
+ * once per static key, then goes into the ServerHello without a copy of its own.
+ */
 typedef struct ms_evidence_reply {
     uint16_t type;
     uint8_t mode;
     uint64_t not_after;
     ms_buf evidence;
+    const uint8_t *shared; /* NULL: `evidence` holds the bytes */
+    size_t shared_len;
 } ms_evidence_reply;
 
 /*

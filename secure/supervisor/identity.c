@@ -1,6 +1,8 @@
 /* Static key rotation and evidence for the supervisor's handshakes, from any evidence source. */
 #include "secure/supervisor/identity.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/check.h"
@@ -35,6 +37,42 @@ void ms_evidence_source_producer(ms_evidence_source *src, struct ms_producer *p)
                                 .make = ms_producer_make, .ctx = p};
 }
 
+struct ms_shared_evidence {
+    atomic_uint refs;
+    size_t len;
+    uint8_t data[];
+};
+
+/* One reference to bytes of exactly `len`, copied from `p` (once per static key). */
+static ms_shared_evidence *shared_new(const uint8_t *p, size_t len)
+{
+    ms_shared_evidence *ev = malloc(sizeof *ev + len);
+    if (ev != NULL) {
+        atomic_init(&ev->refs, 1);
+        ev->len = len;
+        if (len > 0) {
+            memcpy(ev->data, p, len);
+        }
+    }
+    return ev;
+}
+
+static ms_shared_evidence *shared_ref(ms_shared_evidence *ev)
+{
+    if (ev != NULL) {
+        atomic_fetch_add_explicit(&ev->refs, 1, memory_order_relaxed);
+    }
+    return ev;
+}
+
+/* The last reference frees the bytes (public: no wipe). */
+static void shared_unref(ms_shared_evidence *ev)
+{
+    if (ev != NULL && atomic_fetch_sub_explicit(&ev->refs, 1, memory_order_acq_rel) == 1) {
+        free(ev);
+    }
+}
+
 /* New static key and its FAST evidence (lock held). On failure the old ones stay. */
 static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
 {
@@ -51,11 +89,14 @@ static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
     if (err == MS_OK) {
         err = id->src.make(id->src.ctx, b, &ev);
     }
+    ms_shared_evidence *made = err == MS_OK ? shared_new(ev.p, ev.len) : NULL;
+    if (err == MS_OK && made == NULL) {
+        err = MS_ERR_NOMEM;
+    }
     if (err == MS_OK) {
-        ms_buf_free(&id->evidence);
-        id->evidence = ev;
-        crypto_hash_sha256(id->evidence_sha256, id->evidence.p, id->evidence.len);
-        ms_buf_init(&ev, MS_MAX_EVIDENCE);
+        shared_unref(id->evidence); /* handshakes still using it hold their own reference */
+        id->evidence = made;
+        crypto_hash_sha256(id->evidence_sha256, made->data, made->len);
         memcpy(id->static_sk, sk, sizeof sk);
         memcpy(id->static_pk, pk, sizeof pk);
         id->not_after = not_after;
@@ -73,13 +114,12 @@ ms_err ms_identity_init(ms_identity *id, const ms_evidence_source *src, uint64_t
     ENSURE(pthread_mutex_init(&id->lock, NULL) == 0, MS_ERR_NOMEM);
     id->src = *src;
     id->ttl_s = ttl_s;
-    ms_buf_init(&id->evidence, MS_MAX_EVIDENCE);
     return rotate_locked(id, now_s);
 }
 
 void ms_identity_destroy(ms_identity *id)
 {
-    ms_buf_free(&id->evidence);
+    shared_unref(id->evidence);
     pthread_mutex_destroy(&id->lock);
     ms_wipe(id, sizeof *id);
 }
@@ -88,7 +128,6 @@ ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *s
 {
     ms_err err = MS_OK;
     memset(snap, 0, sizeof *snap);
-    ms_buf_init(&snap->evidence, MS_MAX_EVIDENCE);
     pthread_mutex_lock(&id->lock);
     /* Rotate when the current key is older than ttl_s (not_after = start + ttl_s + 60). */
     if (now_s + 60 >= id->not_after) {
@@ -106,7 +145,7 @@ ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *s
         snap->not_after = id->not_after;
         snap->src = id->src;
         memcpy(snap->evidence_sha256, id->evidence_sha256, sizeof snap->evidence_sha256);
-        err = ms_buf_append(&snap->evidence, id->evidence.p, id->evidence.len);
+        snap->evidence = shared_ref(id->evidence); /* a reference, not a copy */
     }
     pthread_mutex_unlock(&id->lock);
     return err;
@@ -114,7 +153,7 @@ ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *s
 
 void ms_identity_snapshot_wipe(ms_identity_snapshot *snap)
 {
-    ms_buf_free(&snap->evidence);
+    shared_unref(snap->evidence);
     ms_wipe(snap, sizeof *snap);
 }
 
@@ -135,8 +174,12 @@ ms_err ms_identity_provide(void *ctx, const ms_evidence_request *req, ms_evidenc
     rep->type = snap->src.type;
     rep->not_after = snap->not_after;
     if (!req->strict) {
+        /* The snapshot's reference keeps the bytes until the handshake is answered. */
+        ENSURE(snap->evidence != NULL, MS_ERR_ATTEST_UNAVAILABLE);
         rep->mode = MS_MODE_FAST;
-        return ms_buf_append(&rep->evidence, snap->evidence.p, snap->evidence.len);
+        rep->shared = snap->evidence->data;
+        rep->shared_len = snap->evidence->len;
+        return MS_OK;
     }
     ENSURE(snap->src.can_strict, MS_ERR_HS_MODE);
     uint8_t b[MS_BINDING_LEN];

@@ -38,6 +38,13 @@ void ms_evidence_source_snp(ms_evidence_source *src, const ms_snp_producer_cfg *
 void ms_evidence_source_producer(ms_evidence_source *src, struct ms_producer *p);
 
 /*
+ * FAST evidence over one static key, made once and never changed: the identity holds one
+ * reference, each handshake's snapshot another (no copy per handshake); the last one frees
+ * it. Its bytes are public (every client is sent them), so they are not wiped.
+ */
+typedef struct ms_shared_evidence ms_shared_evidence;
+
+/*
  * FAST mode (§6): one static key and one evidence, replaced every `ttl_s` seconds; the old
  * static secret is wiped at once (sessions never need it again: their keys are derived
  * during the handshake). STRICT: fresh evidence over each client's challenge, when the
@@ -50,7 +57,7 @@ typedef struct ms_identity {
     uint8_t static_sk[MS_X25519_LEN];
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
-    ms_buf evidence; /* FAST evidence over the current static key */
+    ms_shared_evidence *evidence; /* FAST evidence over the current static key */
     uint8_t evidence_sha256[32]; /* of it, made once (the session log names it per session) */
     uint64_t rotations;
 } ms_identity;
@@ -61,14 +68,15 @@ MS_MUST_CHECK ms_err ms_identity_init(ms_identity *id, const ms_evidence_source 
 void ms_identity_destroy(ms_identity *id);
 
 /*
- * What one handshake uses: a consistent copy of the current static key and evidence
- * (rotated first if due). Wipe with ms_identity_snapshot_wipe after the handshake.
+ * What one handshake uses: a consistent copy of the current static key and a reference to
+ * its evidence (rotated first if due). Wipe with ms_identity_snapshot_wipe after the
+ * handshake (it drops the reference).
  */
 typedef struct ms_identity_snapshot {
     uint8_t static_sk[MS_X25519_LEN];
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
-    ms_buf evidence;
+    ms_shared_evidence *evidence; /* NULL when none was taken */
     uint8_t evidence_sha256[32]; /* of evidence */
     ms_evidence_source src; /* for STRICT evidence */
 } ms_identity_snapshot;
