@@ -306,6 +306,20 @@ int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int
     return ok;
 }
 
+int snp_fx_ask_not_ca(ms_buf *out, const snp_fx_chain *c)
+{
+    X509 *ark = cert_new(c->ark_key, "ARK-Test", 1);
+    X509 *x = cert_new(c->ask_key, "SEV-Test", 2);
+    /* No keyUsage, so that it still "issued" the VCEK by name and key. */
+    int ok = ark != NULL && x != NULL && X509_set_issuer_name(x, X509_get_subject_name(ark)) &&
+             add_conf_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
+             add_conf_ext(x, x, NID_subject_key_identifier, "hash") &&
+             sign_cert(x, c->ark_key, 48, 0) && to_der(x, out);
+    X509_free(ark);
+    X509_free(x);
+    return ok;
+}
+
 int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked)
 {
     const unsigned char *p = c->ark.p;

@@ -65,6 +65,13 @@ int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revo
 int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int ca);
 
 /*
+ * Another certificate for c's ASK (same subject, key and serial, issued and signed by c's
+ * ARK as AMD signs) with basicConstraints CA:FALSE and no keyUsage: it still names and signs
+ * c's VCEK. DER into `out` (initialised here). Returns 1 on success.
+ */
+int snp_fx_ask_not_ca(ms_buf *out, const snp_fx_chain *c);
+
+/*
  * Certificates for ark_key -> ask_key -> vcek_key. `pss_salt` is the salt length of the
  * ASK's and VCEK's signatures (48 as AMD; other values make a non-AMD chain); `pkcs1`
  * signs the VCEK with PKCS#1 v1.5 instead. Returns 1 on success.

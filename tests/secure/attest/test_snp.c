@@ -654,6 +654,29 @@ static void test_synth_ark_must_be_self_signed_ca(void)
     synth_free(&s);
 }
 
+/* The intermediate must be a CA, even when the ARK issued it and it signed the VCEK. */
+static void test_synth_ask_must_be_ca(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    ms_buf ask, ev;
+    CHECK(snp_fx_ask_not_ca(&ask, &s.chain));
+    bundle(&ev, s.report, &s.chain.vcek, &ask);
+    CHECK_ERR(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding), MS_ERR_SNP_CHAIN);
+    ms_buf_free(&ev);
+    /* The same as the policy's ASK, with none in the bundle. */
+    bundle(&ev, s.report, &s.chain.vcek, NULL);
+    s.policy.ask_der = ask.p;
+    s.policy.ask_len = ask.len;
+    CHECK_ERR(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding), MS_ERR_SNP_CHAIN);
+    s.policy.ask_der = s.chain.ask.p; /* the control: the CA ASK from the policy */
+    s.policy.ask_len = s.chain.ask.len;
+    CHECK_OK(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding));
+    ms_buf_free(&ev);
+    ms_buf_free(&ask);
+    synth_free(&s);
+}
+
 /* A VCEK holding another kind of key than ECDSA P-384 signs nothing, even a valid signature. */
 static void test_synth_vcek_not_p384(void)
 {
@@ -1033,6 +1056,16 @@ static void test_synth_crl(void)
     s.policy.crl_len = crl.len;
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
     ms_buf_free(&crl);
+    /* An unreadable ARK: the offline form still runs the CRL checks, which then fail. */
+    CHECK(snp_fx_crl_make(&crl, &s.chain, s.chain.ark_key, -1));
+    s.policy.crl_der = crl.p;
+    s.policy.crl_len = crl.len;
+    s.policy.ark_len = s.chain.ark.len - 1;
+    CHECK_ERR(ms_snp_verify_report(&s.policy, s.ev.p, s.ev.len, &ch), MS_ERR_SNP_ARK);
+    CHECK(ch.ran[MS_SNP_CHECK_CRL] && ch.result[MS_SNP_CHECK_CRL] == MS_ERR_SNP_CRL &&
+          ch.result[MS_SNP_CHECK_REVOKED] == MS_ERR_SNP_REVOKED);
+    s.policy.ark_len = s.chain.ark.len;
+    ms_buf_free(&crl);
     /* Without a CRL both checks are skipped, and say why. */
     s.policy.crl_der = NULL;
     s.policy.crl_len = 0;
@@ -1367,6 +1400,7 @@ int main(void)
     RUN(test_synth_chain_faults);
     RUN(test_synth_signature_params);
     RUN(test_synth_ark_must_be_self_signed_ca);
+    RUN(test_synth_ask_must_be_ca);
     RUN(test_synth_vcek_not_p384);
     RUN(test_synth_report_signature);
     RUN(test_synth_check_order);
