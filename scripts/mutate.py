@@ -240,18 +240,25 @@ def run(cmd, cwd, timeout=None, quiet=True):
 
 
 class Lab:
+    """The mirror (BUILD/src) and its build: Ninja when it is installed (a one-file rebuild
+    and relink is a few seconds; make's recursive dependency scan costs ~15 s on a loaded
+    machine), Unix Makefiles otherwise."""
+
     def __init__(self, build, jobs):
         self.top = os.path.abspath(build)
         self.src = os.path.join(self.top, "src")
-        self.bin = os.path.join(self.top, "bin")
+        self.ninja = shutil.which("ninja") is not None
+        self.bin = os.path.join(self.top, "ninja" if self.ninja else "bin")
         self.jobs = jobs
+        self.base = {}  # test -> seconds of its unmutated run
 
     def prepare(self):
         os.makedirs(self.top, exist_ok=True)
         mirror(self.src)
         if not os.path.exists(os.path.join(self.bin, "CMakeCache.txt")):
-            rc, out = run(["cmake", "-S", self.src, "-B", self.bin, "-DCMAKE_BUILD_TYPE=Debug"],
-                          ROOT)
+            gen = ["-G", "Ninja"] if self.ninja else []
+            rc, out = run(["cmake"] + gen + ["-S", self.src, "-B", self.bin,
+                                             "-DCMAKE_BUILD_TYPE=Debug"], ROOT)
             if rc != 0:
                 die("cmake failed:\n" + out)
 
@@ -259,10 +266,43 @@ class Lab:
         return run(["cmake", "--build", self.bin, "-j", str(self.jobs), "--target"] + targets,
                    ROOT)
 
-    def test(self, tests, timeout):
-        regex = "^(%s)$" % "|".join(re.escape(t) for t in tests)
-        return run(["ctest", "-R", regex, "-j", str(self.jobs), "--timeout", str(timeout)],
-                   self.bin, timeout=timeout * max(1, len(tests)) + 60)
+    def test_one(self, test, timeout):
+        """(rc, seconds) of one ctest run; rc None when it hung past timeout."""
+        t = time.time()
+        rc, _ = run(["ctest", "-R", "^%s$" % re.escape(test), "--timeout", str(timeout)],
+                    self.bin, timeout=timeout + 30)
+        return rc, time.time() - t
+
+    def baseline(self, tests, timeout):
+        """Each test once, unmutated: it must pass; its time sets its timeout per mutant."""
+        for test in tests:
+            rc, secs = self.test_one(test, timeout)
+            if rc != 0:
+                rc, out = run(["ctest", "-R", "^%s$" % re.escape(test), "--output-on-failure",
+                               "--timeout", str(timeout)], self.bin, timeout=timeout + 30)
+                die("%s fails without any mutant; fix it first:\n%s" % (test, out[-3000:]))
+            self.base[test] = secs
+
+    def timeout_of(self, test, cap):
+        # A mutant that makes a test loop is a hang: 5x the test's normal time (at least
+        # 15 s, for a loaded machine) rather than the cap.
+        return int(min(cap, max(15, 5 * self.base.get(test, cap))))
+
+    def kill(self, tests, first, cap):
+        """Build and run the tests one at a time, the likeliest killer first (the test that
+        killed this file's last mutant, then the fastest); stop at the first failure.
+        Returns (verdict, test that decided it)."""
+        order = sorted(tests, key=lambda t: (t != first, self.base.get(t, 0)))
+        for i, test in enumerate(order):
+            rc, _ = self.build([test])
+            if rc != 0:
+                return ("unbuildable" if i == 0 else "killed"), test
+            rc, _ = self.test_one(test, self.timeout_of(test, cap))
+            if rc is None:
+                return "hung", test
+            if rc != 0:
+                return "killed", test
+        return "survived", None
 
 
 def main():
@@ -279,7 +319,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-mutate"),
                     help="work folder (default build-mutate)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--timeout", type=int, default=300, help="seconds per test (a hang kills)")
+    ap.add_argument("--timeout", type=int, default=300,
+                    help="seconds per test at most (a hang kills; a mutant's test gets 5x its "
+                         "unmutated time, at least 15 s)")
     a = ap.parse_args()
 
     conf = read_conf()
@@ -323,12 +365,13 @@ def main():
     rc, out = lab.build(need)
     if rc != 0:
         die("the unmutated build failed:\n" + out[-3000:])
-    rc, out = lab.test(need, a.timeout)
-    if rc != 0:
-        die("the tests fail without any mutant; fix them first:\n" + out[-3000:])
-    print("mutate: %d mutants, %d tests, baseline %.0f s" % (len(pool), len(need), time.time() - t0))
+    lab.baseline(need, a.timeout)
+    print("mutate: %d mutants, %d tests, baseline %.0f s (%s)"
+          % (len(pool), len(need), time.time() - t0,
+             ", ".join("%s %.1f s" % (t, lab.base[t]) for t in need)), flush=True)
 
     results = []
+    killer = {}  # file -> the test that killed its last mutant (tried first next time)
     try:
         for i, m in enumerate(pool, 1):
             src = sources[m["file"]]
@@ -337,21 +380,15 @@ def main():
             with open(dst, "w", encoding="utf-8") as f:
                 f.write(mutated)
             t = time.time()
-            tests = conf[m["file"]]
-            rc, _ = lab.build(tests)
-            if rc != 0:
-                verdict = "unbuildable"
-            else:
-                rc, _ = lab.test(tests, a.timeout)
-                verdict = "killed" if rc != 0 else "survived"
-                if rc is None:
-                    verdict = "hung"
+            verdict, by = lab.kill(conf[m["file"]], killer.get(m["file"]), a.timeout)
+            if verdict in ("killed", "hung"):
+                killer[m["file"]] = by
             if verdict == "survived" and m["id"] in accepted:
                 verdict = "accepted"
             results.append((m, verdict))
-            print("[%d/%d] %-11s %5.0f s  %s:%d %s" % (i, len(pool), verdict, time.time() - t,
-                                                        m["file"], m["line"], m["id"]),
-                  flush=True)
+            print("[%d/%d] %-11s %5.0f s  %s:%d %s%s"
+                  % (i, len(pool), verdict, time.time() - t, m["file"], m["line"], m["id"],
+                     "  (" + by + ")" if verdict in ("killed", "hung") else ""), flush=True)
             with open(dst, "w", encoding="utf-8") as f:
                 f.write(src)
     finally:
