@@ -221,6 +221,15 @@ static void test_pck_ext_in_cert(void)
     CHECK(tdx_fx_cert_with_ext("1.2.840.113741.1.13.2", v, n, 1, &made));
     CHECK_ERR(ms_tdx_pck_ext_decode(made.p, made.len, &e), MS_ERR_TDX_PCK_EXT);
     ms_buf_free(&made);
+    /* A certificate of exactly the cap is read; one byte more is not. */
+    CHECK(tdx_fx_cert_of_size("1.2.840.113741.1.13.1", v, n, MS_TDX_MAX_PCK_CERT, &made));
+    CHECK(made.len == MS_TDX_MAX_PCK_CERT);
+    CHECK_OK(ms_tdx_pck_ext_decode(made.p, made.len, &e));
+    ms_buf_free(&made);
+    CHECK(tdx_fx_cert_of_size("1.2.840.113741.1.13.1", v, n, MS_TDX_MAX_PCK_CERT + 1u, &made));
+    CHECK(made.len == MS_TDX_MAX_PCK_CERT + 1u);
+    CHECK_ERR(ms_tdx_pck_ext_decode(made.p, made.len, &e), MS_ERR_TDX_PCK_EXT);
+    ms_buf_free(&made);
     ms_buf_free(&der);
 }
 
@@ -446,6 +455,13 @@ static void test_pck_ext_der_rules(void)
         {2, 17, "3012" SGX_ENTRY_OID "0211" "020300ffff", MS_OK},  /* 65535 */
         {2, 17, "3012" SGX_ENTRY_OID "0211" "0203010000", MS_ERR_TDX_PCK_EXT},
         {2, 17, "3013" SGX_ENTRY_OID "0211" "02040000000b", MS_ERR_TDX_PCK_EXT}, /* four */
+        {2, 1, "3081a0" SGX_ENTRY_OID "0201" "028190"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "00000000000000000000000000000000",
+         MS_ERR_TDX_PCK_EXT}, /* 144 bytes: more than any value is read into */
         {5, 0, "300f" SGX_ITEM_OID "05" "0a0102", MS_OK},          /* SGX Type 2 */
         {5, 0, "300f" SGX_ITEM_OID "05" "0a0103", MS_ERR_TDX_PCK_EXT},
         /* OCTET STRING of another size; BOOLEAN other than 00 or FF, or longer. */
