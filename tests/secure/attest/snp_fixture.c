@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,6 +163,11 @@ static int add_raw_ext(X509 *x, const char *oid, const uint8_t *val, int len)
     ASN1_OCTET_STRING_free(os);
     ASN1_OBJECT_free(obj);
     return ok;
+}
+
+int snp_fx_add_raw_ext(X509 *x, const char *oid, const uint8_t *val, size_t len)
+{
+    return len <= INT_MAX && add_raw_ext(x, oid, val, (int)len);
 }
 
 /* TCB byte index -> the spl extension that states it (1.3.6.1.4.1.3704.1.3.N), per layout. */

@@ -3,6 +3,7 @@
 #define MS_TESTS_ATTEST_SNP_FIXTURE_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,9 @@ void snp_fx_keys_free(void);
 
 /* Default VCEK options: TCB bl 3, tee 0, snp 8, ucode 115, hwID = chip_id pattern 0x11.. */
 void snp_fx_vcek_opts_default(snp_fx_vcek_opts *o);
+
+/* A non-critical extension `oid` holding `val` as its raw value, added to x. Returns 1 on success. */
+int snp_fx_add_raw_ext(X509 *x, const char *oid, const uint8_t *val, size_t len);
 
 /*
  * A CRL issued in the name of c's ARK and signed by `key` (RSA-PSS, SHA-384, salt 48), listing

@@ -14,6 +14,7 @@
 
 #include "common/codec.h"
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/snp_fixture.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -234,22 +235,6 @@ int tdx_fx_sign_doc(EVP_PKEY *key, const char *member, const char *body, ms_buf 
            ms_buf_append(out, hex, hex_len) == MS_OK && ms_buf_append_str(out, "\"}") == MS_OK;
 }
 
-static int add_raw_ext(X509 *x, const char *oid, const uint8_t *val, size_t len)
-{
-    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-    X509_EXTENSION *e = NULL;
-    int ok = obj != NULL && os != NULL && ASN1_OCTET_STRING_set(os, val, (int)len);
-    if (ok) {
-        e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
-        ok = e != NULL && X509_add_ext(x, e, -1);
-    }
-    X509_EXTENSION_free(e);
-    ASN1_OCTET_STRING_free(os);
-    ASN1_OBJECT_free(obj);
-    return ok;
-}
-
 /* The extension `times` times, then `pad` zero bytes in an extension 1.2.3.4 when pad > 0. */
 static int cert_exts(const char *oid, const uint8_t *val, size_t len, int times, size_t pad,
                      ms_buf *der)
@@ -260,9 +245,9 @@ static int cert_exts(const char *oid, const uint8_t *val, size_t len, int times,
     int ok = x != NULL && X509_set_issuer_name(x, X509_get_subject_name(x)) &&
              (pad == 0 || zeros != NULL);
     for (int i = 0; i < times && ok; i++) {
-        ok = add_raw_ext(x, oid, val, len);
+        ok = snp_fx_add_raw_ext(x, oid, val, len);
     }
-    ok = ok && (pad == 0 || add_raw_ext(x, "1.2.3.4", zeros, pad));
+    ok = ok && (pad == 0 || snp_fx_add_raw_ext(x, "1.2.3.4", zeros, pad));
     ok = ok && X509_sign(x, key, EVP_sha256()) > 0 && x509_der(x, der);
     free(zeros);
     X509_free(x);
