@@ -1222,6 +1222,18 @@ static void test_synth_turin(void)
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CHIP_ID);
     s.ro.chip_id[40] = 0;
     synth_free(&s);
+    /* A reserved spl of Turin's layout (arc 5) that is not zero: the VCEK states another TCB. */
+    vo.tcb[4] = 1;
+    synth_make(&s, 0, 1, &vo);
+    s.ro.version = 3;
+    s.ro.family = MS_SNP_FAMILY_TURIN;
+    memcpy(s.ro.tcb, tcb, sizeof tcb);
+    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
+    synth_remake(&s, s.chain.vcek_key);
+    s.policy.min_tcb = (ms_snp_tcb){0};
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MISMATCH);
+    synth_free(&s);
+    vo.tcb[4] = 0;
     /* The same TCB stated by a VCEK in the Milan layout is another TCB. */
     vo.turin = 0;
     synth_make(&s, 0, 1, &vo);
