@@ -1189,6 +1189,17 @@ static void test_turin_real_chain(void)
 }
 
 /* A test-made Turin report (version 3, family 1Ah) with a Turin-style VCEK. */
+/* A version-3 Turin report of TCB `tcb` (chip id 8 bytes long) under a chain made with vo. */
+static void turin_make(synth *s, const snp_fx_vcek_opts *vo, const uint8_t tcb[8])
+{
+    synth_make(s, 0, 1, vo);
+    s->ro.version = 3;
+    s->ro.family = MS_SNP_FAMILY_TURIN;
+    memcpy(s->ro.tcb, tcb, 8);
+    memset(s->ro.chip_id + 8, 0, sizeof s->ro.chip_id - 8);
+    synth_remake(s, s->chain.vcek_key);
+}
+
 static void test_synth_turin(void)
 {
     static const uint8_t tcb[8] = {2, 3, 1, 22, 0, 0, 0, 0x44}; /* fmc, bl, tee, snp, .., ucode */
@@ -1198,12 +1209,7 @@ static void test_synth_turin(void)
     memcpy(vo.tcb, tcb, sizeof tcb);
     vo.hwid_len = 8;
     synth s;
-    synth_make(&s, 0, 1, &vo);
-    s.ro.version = 3;
-    s.ro.family = MS_SNP_FAMILY_TURIN;
-    memcpy(s.ro.tcb, tcb, sizeof tcb);
-    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
-    synth_remake(&s, s.chain.vcek_key);
+    turin_make(&s, &vo, tcb);
     s.policy.min_tcb = (ms_snp_tcb){.fmc = 2, .bootloader = 3, .tee = 1, .snp = 22, .microcode = 0x44};
     CHECK_OK(synth_verify(&s));
     ms_snp_report r;
@@ -1224,24 +1230,14 @@ static void test_synth_turin(void)
     synth_free(&s);
     /* A reserved spl of Turin's layout (arc 5) that is not zero: the VCEK states another TCB. */
     vo.tcb[4] = 1;
-    synth_make(&s, 0, 1, &vo);
-    s.ro.version = 3;
-    s.ro.family = MS_SNP_FAMILY_TURIN;
-    memcpy(s.ro.tcb, tcb, sizeof tcb);
-    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
-    synth_remake(&s, s.chain.vcek_key);
+    turin_make(&s, &vo, tcb);
     s.policy.min_tcb = (ms_snp_tcb){0};
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MISMATCH);
     synth_free(&s);
     vo.tcb[4] = 0;
     /* The same TCB stated by a VCEK in the Milan layout is another TCB. */
     vo.turin = 0;
-    synth_make(&s, 0, 1, &vo);
-    s.ro.version = 3;
-    s.ro.family = MS_SNP_FAMILY_TURIN;
-    memcpy(s.ro.tcb, tcb, sizeof tcb);
-    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
-    synth_remake(&s, s.chain.vcek_key);
+    turin_make(&s, &vo, tcb);
     s.policy.min_tcb = (ms_snp_tcb){0};
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MISMATCH);
     synth_free(&s);
