@@ -206,7 +206,9 @@ def mutants_of(path):
 
 
 def mirror(dst):
-    """Copy the tree into dst; files whose bytes did not change are left alone."""
+    """Copy the tree into dst; files whose bytes did not change are left alone. A copied file
+    gets a fresh mtime (not the source's): a mutant left behind by a killed run is newer than
+    the original, and the build must see the restored file as changed."""
     for base, dirs, files in os.walk(ROOT):
         rel = os.path.relpath(base, ROOT)
         dirs[:] = [d for d in dirs
@@ -226,7 +228,8 @@ def mirror(dst):
                         continue
             except OSError:
                 pass
-            shutil.copy2(s, d)
+            shutil.copyfile(s, d)
+            shutil.copymode(s, d)
     # ../shared beside the tree (test vectors)
     shared = os.path.join(os.path.dirname(ROOT), "shared")
     link = os.path.join(os.path.dirname(dst), "shared")

@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -164,6 +165,11 @@ static int add_raw_ext(X509 *x, const char *oid, const uint8_t *val, int len)
     return ok;
 }
 
+int snp_fx_add_raw_ext(X509 *x, const char *oid, const uint8_t *val, size_t len)
+{
+    return len <= INT_MAX && add_raw_ext(x, oid, val, (int)len);
+}
+
 /* TCB byte index -> the spl extension that states it (1.3.6.1.4.1.3704.1.3.N), per layout. */
 static const int SPL_ARC[8] = {1, 2, 4, 5, 6, 7, 3, 8};
 static const int SPL_ARC_TURIN[8] = {9, 1, 2, 3, 5, 6, 7, 8};
@@ -302,6 +308,20 @@ int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int
     if (issuer != x) {
         X509_free(issuer);
     }
+    X509_free(x);
+    return ok;
+}
+
+int snp_fx_ask_not_ca(ms_buf *out, const snp_fx_chain *c)
+{
+    X509 *ark = cert_new(c->ark_key, "ARK-Test", 1);
+    X509 *x = cert_new(c->ask_key, "SEV-Test", 2);
+    /* No keyUsage, so that it still "issued" the VCEK by name and key. */
+    int ok = ark != NULL && x != NULL && X509_set_issuer_name(x, X509_get_subject_name(ark)) &&
+             add_conf_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
+             add_conf_ext(x, x, NID_subject_key_identifier, "hash") &&
+             sign_cert(x, c->ark_key, 48, 0) && to_der(x, out);
+    X509_free(ark);
     X509_free(x);
     return ok;
 }

@@ -3,6 +3,7 @@
 #define MS_TESTS_ATTEST_SNP_FIXTURE_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,9 @@ void snp_fx_keys_free(void);
 /* Default VCEK options: TCB bl 3, tee 0, snp 8, ucode 115, hwID = chip_id pattern 0x11.. */
 void snp_fx_vcek_opts_default(snp_fx_vcek_opts *o);
 
+/* A non-critical extension `oid` holding `val` as its raw value, added to x. Returns 1 on success. */
+int snp_fx_add_raw_ext(X509 *x, const char *oid, const uint8_t *val, size_t len);
+
 /*
  * A CRL issued in the name of c's ARK and signed by `key` (RSA-PSS, SHA-384, salt 48), listing
  * serial `revoked` (the fixture's ASK has serial 2), or none when revoked < 0. DER into `out`
@@ -63,6 +67,13 @@ int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revo
  * `out` (initialised here). Returns 1 on success.
  */
 int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int ca);
+
+/*
+ * Another certificate for c's ASK (same subject, key and serial, issued and signed by c's
+ * ARK as AMD signs) with basicConstraints CA:FALSE and no keyUsage: it still names and signs
+ * c's VCEK. DER into `out` (initialised here). Returns 1 on success.
+ */
+int snp_fx_ask_not_ca(ms_buf *out, const snp_fx_chain *c);
 
 /*
  * Certificates for ark_key -> ask_key -> vcek_key. `pss_salt` is the salt length of the

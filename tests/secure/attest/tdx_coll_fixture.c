@@ -9,10 +9,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/codec.h"
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/snp_fixture.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -233,26 +235,46 @@ int tdx_fx_sign_doc(EVP_PKEY *key, const char *member, const char *body, ms_buf 
            ms_buf_append(out, hex, hex_len) == MS_OK && ms_buf_append_str(out, "\"}") == MS_OK;
 }
 
-int tdx_fx_cert_with_ext(const char *oid, const uint8_t *val, size_t len, int times, ms_buf *der)
+/* The extension `times` times, then `pad` zero bytes in an extension 1.2.3.4 when pad > 0. */
+static int cert_exts(const char *oid, const uint8_t *val, size_t len, int times, size_t pad,
+                     ms_buf *der)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *x = key != NULL ? cert_new(key, "Test SGX PCK Certificate", 7) : NULL;
-    int ok = x != NULL && X509_set_issuer_name(x, X509_get_subject_name(x));
+    uint8_t *zeros = pad > 0 ? calloc(1, pad) : NULL;
+    int ok = x != NULL && X509_set_issuer_name(x, X509_get_subject_name(x)) &&
+             (pad == 0 || zeros != NULL);
     for (int i = 0; i < times && ok; i++) {
-        ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-        ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-        X509_EXTENSION *e = NULL;
-        ok = obj != NULL && os != NULL && ASN1_OCTET_STRING_set(os, val, (int)len);
-        if (ok) {
-            e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
-            ok = e != NULL && X509_add_ext(x, e, -1);
-        }
-        X509_EXTENSION_free(e);
-        ASN1_OCTET_STRING_free(os);
-        ASN1_OBJECT_free(obj);
+        ok = snp_fx_add_raw_ext(x, oid, val, len);
     }
+    ok = ok && (pad == 0 || snp_fx_add_raw_ext(x, "1.2.3.4", zeros, pad));
     ok = ok && X509_sign(x, key, EVP_sha256()) > 0 && x509_der(x, der);
+    free(zeros);
     X509_free(x);
     EVP_PKEY_free(key);
     return ok;
+}
+
+int tdx_fx_cert_with_ext(const char *oid, const uint8_t *val, size_t len, int times, ms_buf *der)
+{
+    return cert_exts(oid, val, len, times, 0, der);
+}
+
+int tdx_fx_cert_of_size(const char *oid, const uint8_t *val, size_t len, size_t total,
+                        ms_buf *der)
+{
+    size_t pad = 1;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        if (!cert_exts(oid, val, len, 1, pad, der)) {
+            return 0;
+        }
+        if (der->len == total) {
+            return 1;
+        }
+        /* ECDSA signatures differ in length by a byte or two: move the padding and retry. */
+        long next = (long)pad + ((long)total - (long)der->len);
+        pad = next >= 1 ? (size_t)next : 1u;
+        ms_buf_free(der);
+    }
+    return 0;
 }

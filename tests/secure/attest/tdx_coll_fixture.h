@@ -45,5 +45,8 @@ int tdx_fx_sign_doc(EVP_PKEY *key, const char *member, const char *body, ms_buf 
 /* A self-signed P-256 certificate carrying the raw extension value under `oid` `times` times
    (0: none), as DER. */
 int tdx_fx_cert_with_ext(const char *oid, const uint8_t *val, size_t len, int times, ms_buf *der);
+/* The same with the extension once and a padding extension, exactly `total` bytes of DER. */
+int tdx_fx_cert_of_size(const char *oid, const uint8_t *val, size_t len, size_t total,
+                        ms_buf *der);
 
 #endif

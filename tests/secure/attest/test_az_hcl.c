@@ -6,6 +6,7 @@
 #include "secure/attest/az_hcl.h"
 #include "secure/attest/devkey.h"
 #include "secure/attest/snp.h"
+#include "tests/secure/attest/az_fixture.h"
 #include "tests/test.h"
 
 #define DIR MS_TESTDATA_DIR "/azure-cvm/"
@@ -77,6 +78,14 @@ static void test_tdx_vector(void)
         memcpy(hw, h.hw, sizeof hw);
         hw[fixed[i]] ^= fixed[i] == 2 ? 0x02 : 0x01; /* version 0 or 1 -> 2 or 3 */
         CHECK_ERR(ms_az_td_report_decode(hw, &td), MS_ERR_AZ_FORMAT);
+    }
+    /* REPORTMACSTRUCT versions 0 and 1 are both read. */
+    for (uint8_t version = 0; version <= 1; version++) {
+        uint8_t hw[MS_AZ_HCL_HW_LEN];
+        memcpy(hw, h.hw, sizeof hw);
+        hw[2] = version;
+        CHECK_OK(ms_az_td_report_decode(hw, &td));
+        CHECK(td.version == version);
     }
     /* A byte of the area after the 1024-byte TD report. */
     b.p[MS_AZ_HCL_HEADER_LEN + 1100] = 1;
@@ -174,6 +183,32 @@ static void test_flip_bound(void)
     ms_buf_free(&b);
 }
 
+/* The variable data's size alone: 1 and MS_AZ_MAX_VAR_DATA bytes are framed, 0 and one more not. */
+static void test_var_size_bounds(void)
+{
+    ms_buf b = load("hcl-report-snp.bin");
+    uint8_t *var = malloc(MS_AZ_MAX_VAR_DATA + 1u);
+    CHECK(var != NULL && b.len > MS_AZ_HCL_HEADER_LEN + MS_AZ_HCL_HW_LEN);
+    if (var == NULL) {
+        ms_buf_free(&b);
+        return;
+    }
+    memset(var, 'x', MS_AZ_MAX_VAR_DATA + 1u);
+    const size_t sizes[] = {0, 1, MS_AZ_MAX_VAR_DATA, MS_AZ_MAX_VAR_DATA + 1u};
+    const ms_err want[] = {MS_ERR_AZ_FORMAT, MS_OK, MS_OK, MS_ERR_AZ_FORMAT};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        ms_buf f;
+        ms_az_hcl h;
+        ms_buf_init(&f, 2 * MS_AZ_MAX_HCL);
+        CHECK(az_fx_hcl_frame(&f, b.p + MS_AZ_HCL_HEADER_LEN, MS_AZ_REPORT_SNP, var, sizes[i], 0));
+        CHECK_ERR(ms_az_hcl_decode(f.p, f.len, &h), want[i]);
+        CHECK(want[i] != MS_OK || h.var_data_len == sizes[i]);
+        ms_buf_free(&f);
+    }
+    free(var);
+    ms_buf_free(&b);
+}
+
 static ms_err parse_text(const char *json)
 {
     ms_az_var_data v;
@@ -200,6 +235,19 @@ static void test_var_data_rules(void)
     CHECK_ERR(parse_text("{\"keys\":[" AK(N256, "AQAB=") "]}"), MS_ERR_AZ_AKPUB);   /* padding */
     CHECK_ERR(parse_text("{\"keys\":[" AK("AQAB", "AQAB") "]}"), MS_ERR_AZ_AKPUB);  /* tiny n */
     CHECK_ERR(parse_text("{\"keys\":[" AK(N256 "+", "AQAB") "]}"), MS_ERR_AZ_AKPUB);
+    /* 256 bytes whose first is zero: a 2040-bit modulus, not 2048 */
+    char lead0[sizeof N256];
+    memcpy(lead0, N256, sizeof N256);
+    lead0[0] = 'A';
+    lead0[1] = 'A';
+    char lead0_json[1024];
+    int lw = snprintf(lead0_json, sizeof lead0_json, "{\"keys\":[" AK("%s", "AQAB") "]}", lead0);
+    CHECK(lw > 0 && (size_t)lw < sizeof lead0_json);
+    CHECK_ERR(parse_text(lead0_json), MS_ERR_AZ_AKPUB);
+    lead0[0] = 'B'; /* the control: first byte 0x04 */
+    lw = snprintf(lead0_json, sizeof lead0_json, "{\"keys\":[" AK("%s", "AQAB") "]}", lead0);
+    CHECK(lw > 0 && (size_t)lw < sizeof lead0_json);
+    CHECK_OK(parse_text(lead0_json));
     /* base64 (not base64url) letters at a length that base64url allows */
     static const char std_chars[] = "+/=";
     for (size_t i = 0; i < 3; i++) {
@@ -222,6 +270,17 @@ static void test_var_data_rules(void)
     CHECK_ERR(parse_text("{\"keys\":[" AK(N256, "AQAB") ",{\"kid\":\"a\"},{\"kid\":\"a\"},{\"kid\":\"a\"},"
                          "{\"kid\":\"a\"},{\"kid\":\"a\"},{\"kid\":\"a\"},{\"kid\":\"a\"},{\"kid\":\"a\"}]}"),
               MS_ERR_AZ_VAR_DATA);
+    /* The cap alone: the valid text padded with spaces to MS_AZ_MAX_VAR_DATA bytes, and one more. */
+    char *padded = malloc(MS_AZ_MAX_VAR_DATA + 1u);
+    CHECK(padded != NULL && strlen(ok) < MS_AZ_MAX_VAR_DATA);
+    if (padded != NULL) {
+        memset(padded, ' ', MS_AZ_MAX_VAR_DATA + 1u);
+        memcpy(padded, ok, strlen(ok));
+        CHECK_OK(ms_az_var_data_parse((const uint8_t *)padded, MS_AZ_MAX_VAR_DATA, &v));
+        CHECK_ERR(ms_az_var_data_parse((const uint8_t *)padded, MS_AZ_MAX_VAR_DATA + 1u, &v),
+                  MS_ERR_AZ_VAR_DATA);
+        free(padded);
+    }
     /* Every prefix of a valid text is refused. */
     int bad = 0;
     for (size_t n = 0; n < strlen(ok); n++) {
@@ -239,6 +298,7 @@ int main(void)
     RUN(test_truncation);
     RUN(test_flip_frame);
     RUN(test_flip_bound);
+    RUN(test_var_size_bounds);
     RUN(test_var_data_rules);
     return TEST_SUMMARY();
 }

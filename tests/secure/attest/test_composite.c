@@ -97,6 +97,49 @@ static void test_bad_fields(void)
     ms_buf_free(&b);
 }
 
+/* The count alone refuses: 0 with nothing after it, the cap plus one with every item there. */
+static void test_count_alone(void)
+{
+    static const uint8_t zero[] = {MS_COMPOSITE_FORMAT, 0};
+    ms_composite c;
+    CHECK_ERR(ms_composite_decode(zero, sizeof zero, &c), MS_ERR_COMPOSITE_FORMAT);
+    static const uint8_t item[] = {0x00, 0x07, 0, 0, 0, 2, 4, 5};
+    uint8_t m[2 + (MS_COMPOSITE_MAX_ITEMS + 1) * sizeof item];
+    m[0] = MS_COMPOSITE_FORMAT;
+    for (size_t i = 0; i <= MS_COMPOSITE_MAX_ITEMS; i++) {
+        memcpy(m + 2 + i * sizeof item, item, sizeof item);
+    }
+    m[1] = MS_COMPOSITE_MAX_ITEMS;
+    CHECK_ERR(ms_composite_decode(m, sizeof m - sizeof item, &c), MS_OK);
+    m[1] = MS_COMPOSITE_MAX_ITEMS + 1;
+    CHECK_ERR(ms_composite_decode(m, sizeof m, &c), MS_ERR_COMPOSITE_FORMAT);
+    m[1] = 1;
+    CHECK_ERR(ms_composite_decode(m, 2 + sizeof item, &c), MS_OK);
+    CHECK(c.n == 1 && c.items[0].len == 2);
+}
+
+/* An item's length alone refuses: 0, and MS_MAX_EVIDENCE + 1 with every byte there. */
+static void test_item_length_alone(void)
+{
+    static const uint8_t empty[] = {MS_COMPOSITE_FORMAT, 1, 0x00, 0x07, 0, 0, 0, 0};
+    ms_composite c;
+    CHECK_ERR(ms_composite_decode(empty, sizeof empty, &c), MS_ERR_COMPOSITE_FORMAT);
+    uint8_t *m = calloc(1, 2 + 6 + MS_MAX_EVIDENCE + 1u);
+    CHECK(m != NULL);
+    if (m == NULL) {
+        return;
+    }
+    m[0] = MS_COMPOSITE_FORMAT;
+    m[1] = 1;
+    ms_store_u16be(m + 2, MS_EVIDENCE_NVIDIA_GPU);
+    ms_store_u32be(m + 4, MS_MAX_EVIDENCE);
+    CHECK_ERR(ms_composite_decode(m, 2 + 6 + MS_MAX_EVIDENCE, &c), MS_OK);
+    CHECK(c.n == 1 && c.items[0].len == MS_MAX_EVIDENCE);
+    ms_store_u32be(m + 4, MS_MAX_EVIDENCE + 1u);
+    CHECK_ERR(ms_composite_decode(m, 2 + 6 + MS_MAX_EVIDENCE + 1u, &c), MS_ERR_COMPOSITE_FORMAT);
+    free(m);
+}
+
 static void test_encode_refusals(void)
 {
     ms_buf b;
@@ -191,6 +234,8 @@ int main(void)
     RUN(test_round_trip_and_layout);
     RUN(test_every_truncation_and_trailing_byte);
     RUN(test_bad_fields);
+    RUN(test_count_alone);
+    RUN(test_item_length_alone);
     RUN(test_encode_refusals);
     RUN(test_shape);
     return TEST_SUMMARY();

@@ -654,6 +654,29 @@ static void test_synth_ark_must_be_self_signed_ca(void)
     synth_free(&s);
 }
 
+/* The intermediate must be a CA, even when the ARK issued it and it signed the VCEK. */
+static void test_synth_ask_must_be_ca(void)
+{
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    ms_buf ask, ev;
+    CHECK(snp_fx_ask_not_ca(&ask, &s.chain));
+    bundle(&ev, s.report, &s.chain.vcek, &ask);
+    CHECK_ERR(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding), MS_ERR_SNP_CHAIN);
+    ms_buf_free(&ev);
+    /* The same as the policy's ASK, with none in the bundle. */
+    bundle(&ev, s.report, &s.chain.vcek, NULL);
+    s.policy.ask_der = ask.p;
+    s.policy.ask_len = ask.len;
+    CHECK_ERR(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding), MS_ERR_SNP_CHAIN);
+    s.policy.ask_der = s.chain.ask.p; /* the control: the CA ASK from the policy */
+    s.policy.ask_len = s.chain.ask.len;
+    CHECK_OK(ms_snp_verify(&s.policy, ev.p, ev.len, s.binding));
+    ms_buf_free(&ev);
+    ms_buf_free(&ask);
+    synth_free(&s);
+}
+
 /* A VCEK holding another kind of key than ECDSA P-384 signs nothing, even a valid signature. */
 static void test_synth_vcek_not_p384(void)
 {
@@ -1033,6 +1056,16 @@ static void test_synth_crl(void)
     s.policy.crl_len = crl.len;
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CRL);
     ms_buf_free(&crl);
+    /* An unreadable ARK: the offline form still runs the CRL checks, which then fail. */
+    CHECK(snp_fx_crl_make(&crl, &s.chain, s.chain.ark_key, -1));
+    s.policy.crl_der = crl.p;
+    s.policy.crl_len = crl.len;
+    s.policy.ark_len = s.chain.ark.len - 1;
+    CHECK_ERR(ms_snp_verify_report(&s.policy, s.ev.p, s.ev.len, &ch), MS_ERR_SNP_ARK);
+    CHECK(ch.ran[MS_SNP_CHECK_CRL] && ch.result[MS_SNP_CHECK_CRL] == MS_ERR_SNP_CRL &&
+          ch.result[MS_SNP_CHECK_REVOKED] == MS_ERR_SNP_REVOKED);
+    s.policy.ark_len = s.chain.ark.len;
+    ms_buf_free(&crl);
     /* Without a CRL both checks are skipped, and say why. */
     s.policy.crl_der = NULL;
     s.policy.crl_len = 0;
@@ -1156,6 +1189,17 @@ static void test_turin_real_chain(void)
 }
 
 /* A test-made Turin report (version 3, family 1Ah) with a Turin-style VCEK. */
+/* A version-3 Turin report of TCB `tcb` (chip id 8 bytes long) under a chain made with vo. */
+static void turin_make(synth *s, const snp_fx_vcek_opts *vo, const uint8_t tcb[8])
+{
+    synth_make(s, 0, 1, vo);
+    s->ro.version = 3;
+    s->ro.family = MS_SNP_FAMILY_TURIN;
+    memcpy(s->ro.tcb, tcb, 8);
+    memset(s->ro.chip_id + 8, 0, sizeof s->ro.chip_id - 8);
+    synth_remake(s, s->chain.vcek_key);
+}
+
 static void test_synth_turin(void)
 {
     static const uint8_t tcb[8] = {2, 3, 1, 22, 0, 0, 0, 0x44}; /* fmc, bl, tee, snp, .., ucode */
@@ -1165,12 +1209,7 @@ static void test_synth_turin(void)
     memcpy(vo.tcb, tcb, sizeof tcb);
     vo.hwid_len = 8;
     synth s;
-    synth_make(&s, 0, 1, &vo);
-    s.ro.version = 3;
-    s.ro.family = MS_SNP_FAMILY_TURIN;
-    memcpy(s.ro.tcb, tcb, sizeof tcb);
-    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
-    synth_remake(&s, s.chain.vcek_key);
+    turin_make(&s, &vo, tcb);
     s.policy.min_tcb = (ms_snp_tcb){.fmc = 2, .bootloader = 3, .tee = 1, .snp = 22, .microcode = 0x44};
     CHECK_OK(synth_verify(&s));
     ms_snp_report r;
@@ -1189,14 +1228,16 @@ static void test_synth_turin(void)
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_CHIP_ID);
     s.ro.chip_id[40] = 0;
     synth_free(&s);
+    /* A reserved spl of Turin's layout (arc 5) that is not zero: the VCEK states another TCB. */
+    vo.tcb[4] = 1;
+    turin_make(&s, &vo, tcb);
+    s.policy.min_tcb = (ms_snp_tcb){0};
+    CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MISMATCH);
+    synth_free(&s);
+    vo.tcb[4] = 0;
     /* The same TCB stated by a VCEK in the Milan layout is another TCB. */
     vo.turin = 0;
-    synth_make(&s, 0, 1, &vo);
-    s.ro.version = 3;
-    s.ro.family = MS_SNP_FAMILY_TURIN;
-    memcpy(s.ro.tcb, tcb, sizeof tcb);
-    memset(s.ro.chip_id + 8, 0, sizeof s.ro.chip_id - 8);
-    synth_remake(&s, s.chain.vcek_key);
+    turin_make(&s, &vo, tcb);
     s.policy.min_tcb = (ms_snp_tcb){0};
     CHECK_ERR(synth_verify(&s), MS_ERR_SNP_TCB_MISMATCH);
     synth_free(&s);
@@ -1367,6 +1408,7 @@ int main(void)
     RUN(test_synth_chain_faults);
     RUN(test_synth_signature_params);
     RUN(test_synth_ark_must_be_self_signed_ca);
+    RUN(test_synth_ask_must_be_ca);
     RUN(test_synth_vcek_not_p384);
     RUN(test_synth_report_signature);
     RUN(test_synth_check_order);

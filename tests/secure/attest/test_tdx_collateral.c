@@ -221,6 +221,15 @@ static void test_pck_ext_in_cert(void)
     CHECK(tdx_fx_cert_with_ext("1.2.840.113741.1.13.2", v, n, 1, &made));
     CHECK_ERR(ms_tdx_pck_ext_decode(made.p, made.len, &e), MS_ERR_TDX_PCK_EXT);
     ms_buf_free(&made);
+    /* A certificate of exactly the cap is read; one byte more is not. */
+    CHECK(tdx_fx_cert_of_size("1.2.840.113741.1.13.1", v, n, MS_TDX_MAX_PCK_CERT, &made));
+    CHECK(made.len == MS_TDX_MAX_PCK_CERT);
+    CHECK_OK(ms_tdx_pck_ext_decode(made.p, made.len, &e));
+    ms_buf_free(&made);
+    CHECK(tdx_fx_cert_of_size("1.2.840.113741.1.13.1", v, n, MS_TDX_MAX_PCK_CERT + 1u, &made));
+    CHECK(made.len == MS_TDX_MAX_PCK_CERT + 1u);
+    CHECK_ERR(ms_tdx_pck_ext_decode(made.p, made.len, &e), MS_ERR_TDX_PCK_EXT);
+    ms_buf_free(&made);
     ms_buf_free(&der);
 }
 
@@ -317,6 +326,185 @@ static void test_pck_ext_config(void)
         CHECK_ERR(ms_tdx_pck_ext_value_decode(der.p, der.len, &e), cases[i].want);
         ms_buf_free(&der);
     }
+}
+
+/*
+ * The reader's DER rules, one at a time: a made-up extension value (every item .1 to .7 and
+ * every TCB and configuration entry) with one piece replaced by hand-written bytes.
+ */
+#define SGX_ITEM_OID "060a2a864886f84d010d01"  /* + one arc: a top-level item's OID */
+#define SGX_ENTRY_OID "060b2a864886f84d010d01" /* + two arcs: a TCB or configuration entry */
+
+static void hex_put(ms_buf *b, const char *hex)
+{
+    uint8_t tmp[256];
+    size_t n = strlen(hex) / 2;
+    CHECK(n <= sizeof tmp);
+    hex_to(hex, tmp, n);
+    CHECK_OK(ms_buf_append(b, tmp, n));
+}
+
+/* tag, the length in minimal form, the content. */
+static void tlv_put(ms_buf *b, uint8_t tag, const ms_buf *content)
+{
+    size_t n = content->len;
+    CHECK(n <= 0xffff);
+    CHECK_OK(ms_buf_append_u8(b, tag));
+    if (n >= 0x100) {
+        CHECK_OK(ms_buf_append_u8(b, 0x82));
+        CHECK_OK(ms_buf_append_u16be(b, (uint16_t)n));
+    } else if (n >= 0x80) {
+        CHECK_OK(ms_buf_append_u8(b, 0x81));
+        CHECK_OK(ms_buf_append_u8(b, (uint8_t)n));
+    } else {
+        CHECK_OK(ms_buf_append_u8(b, (uint8_t)n));
+    }
+    CHECK_OK(ms_buf_append(b, content->p, content->len));
+}
+
+/* SEQUENCE { OID (prefix hex + arcs), value } */
+static void sgx_put(ms_buf *b, const char *oid_hex, const uint8_t *arcs, size_t n_arcs,
+                    const uint8_t *value, size_t value_len)
+{
+    ms_buf seq;
+    ms_buf_init(&seq, 4096);
+    hex_put(&seq, oid_hex);
+    CHECK_OK(ms_buf_append(&seq, arcs, n_arcs));
+    CHECK_OK(ms_buf_append(&seq, value, value_len));
+    tlv_put(b, 0x30, &seq);
+    ms_buf_free(&seq);
+}
+
+typedef struct der_case {
+    unsigned item;  /* the top-level item .1 to .7 replaced by hex (its whole TLV) ... */
+    unsigned entry; /* ... or with item 2 or 7, that TCB or configuration entry */
+    const char *hex;
+    ms_err want;
+} der_case;
+
+static void der_value(ms_buf *out, const der_case *k)
+{
+    static const char *const VALUES[8] = {
+        NULL,
+        "0410" "99990000000000000000000000000000", /* .1 PPID */
+        NULL,                                       /* .2 TCB: entries below */
+        "04020000",                                 /* .3 PCE-ID */
+        "040650806f000000",                         /* .4 FMSPC */
+        "0a0101",                                   /* .5 SGX Type: Scalable */
+        "0410" "00112233445566778899aabbccddeeff", /* .6 PlatformInstanceID */
+        NULL,                                       /* .7 configuration: entries below */
+    };
+    ms_buf top, seq, v;
+    ms_buf_init(&top, 4096);
+    ms_buf_init(&seq, 4096);
+    ms_buf_init(&v, 4096);
+    for (uint8_t n = 1; n <= 7; n++) {
+        ms_buf_clear(&v);
+        if (k->item == n && k->entry == 0) {
+            hex_put(&top, k->hex);
+            continue;
+        }
+        if (n == 2 || n == 7) {
+            ms_buf_clear(&seq);
+            for (uint8_t e = 1; e <= (n == 2 ? 18 : 3); e++) {
+                uint8_t arcs[2] = {n, e};
+                ms_buf ev;
+                ms_buf_init(&ev, 64);
+                if (k->item == n && k->entry == e) {
+                    hex_put(&seq, k->hex);
+                    ms_buf_free(&ev);
+                    continue;
+                }
+                hex_put(&ev, n == 7 ? "010100" : e <= 16 ? "020103" : e == 17 ? "02010b"
+                                                          : "0410" "03030202020100020000000000000000");
+                sgx_put(&seq, SGX_ENTRY_OID, arcs, 2, ev.p, ev.len);
+                ms_buf_free(&ev);
+            }
+            tlv_put(&v, 0x30, &seq);
+        } else {
+            hex_put(&v, VALUES[n]);
+        }
+        sgx_put(&top, SGX_ITEM_OID, &n, 1, v.p, v.len);
+    }
+    ms_buf_clear(out);
+    tlv_put(out, 0x30, &top);
+    ms_buf_free(&top);
+    ms_buf_free(&seq);
+    ms_buf_free(&v);
+}
+
+static void test_pck_ext_der_rules(void)
+{
+    static const der_case cases[] = {
+        {0, 0, NULL, MS_OK}, /* the control: every item and entry as the builder writes it */
+        /* Lengths: a tag with no length, non-minimal 0x81 and 0x82 forms, longer than left. */
+        {7, 0, "300d" SGX_ITEM_OID "07" "30", MS_ERR_TDX_PCK_EXT},
+        {1, 0, "301f" SGX_ITEM_OID "01" "048110" "99990000000000000000000000000000",
+         MS_ERR_TDX_PCK_EXT},
+        {1, 0, "3020" SGX_ITEM_OID "01" "04820010" "99990000000000000000000000000000",
+         MS_ERR_TDX_PCK_EXT},
+        {7, 0, "300e" SGX_ITEM_OID "07" "3005", MS_ERR_TDX_PCK_EXT},
+        /* INTEGER / ENUMERATED: empty, negative, not minimal, over the item's maximum. */
+        {5, 0, "300e" SGX_ITEM_OID "05" "0a00", MS_ERR_TDX_PCK_EXT},
+        {2, 1, "3010" SGX_ENTRY_OID "0201" "020180", MS_ERR_TDX_PCK_EXT},
+        {2, 1, "3011" SGX_ENTRY_OID "0201" "02020005", MS_ERR_TDX_PCK_EXT},
+        {2, 1, "3011" SGX_ENTRY_OID "0201" "02020080", MS_OK},     /* 128: minimal */
+        {2, 1, "3011" SGX_ENTRY_OID "0201" "020200ff", MS_OK},     /* 255: the maximum */
+        {2, 1, "3011" SGX_ENTRY_OID "0201" "02020100", MS_ERR_TDX_PCK_EXT}, /* 256 */
+        {2, 17, "3012" SGX_ENTRY_OID "0211" "0203008000", MS_OK},  /* three bytes */
+        {2, 17, "3012" SGX_ENTRY_OID "0211" "020300ffff", MS_OK},  /* 65535 */
+        {2, 17, "3012" SGX_ENTRY_OID "0211" "0203010000", MS_ERR_TDX_PCK_EXT},
+        {2, 17, "3013" SGX_ENTRY_OID "0211" "02040000000b", MS_ERR_TDX_PCK_EXT}, /* four */
+        {2, 1, "3081a0" SGX_ENTRY_OID "0201" "028190"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "00000000000000000000000000000000",
+         MS_ERR_TDX_PCK_EXT}, /* 144 bytes: more than any value is read into */
+        {5, 0, "300f" SGX_ITEM_OID "05" "0a0102", MS_OK},          /* SGX Type 2 */
+        {5, 0, "300f" SGX_ITEM_OID "05" "0a0103", MS_ERR_TDX_PCK_EXT},
+        /* OCTET STRING of another size; BOOLEAN other than 00 or FF, or longer. */
+        {1, 0, "301d" SGX_ITEM_OID "01" "040f" "999900000000000000000000000000", MS_ERR_TDX_PCK_EXT},
+        {7, 1, "3010" SGX_ENTRY_OID "0701" "0101ff", MS_OK},
+        {7, 1, "3010" SGX_ENTRY_OID "0701" "010101", MS_ERR_TDX_PCK_EXT},
+        {7, 1, "3011" SGX_ENTRY_OID "0701" "01020000", MS_ERR_TDX_PCK_EXT},
+        /* OIDs: one arc too many, another prefix, an arc 0 (after entry .2.1, so only it is wrong). */
+        {1, 0, "301f" "060b2a864886f84d010d01" "0101" "0410" "99990000000000000000000000000000",
+         MS_ERR_TDX_PCK_EXT},
+        {1, 0, "301e" "060a2a864886f84d010d02" "01" "0410" "99990000000000000000000000000000",
+         MS_ERR_TDX_PCK_EXT},
+        {2, 1, "3010" SGX_ENTRY_OID "0201" "020103" "3010" SGX_ENTRY_OID "0200" "020103",
+         MS_ERR_TDX_PCK_EXT},
+        /* TCB entries: under another item's arc, twice, with trailing bytes, one missing. */
+        {2, 1, "3010" SGX_ENTRY_OID "0301" "020103", MS_ERR_TDX_PCK_EXT},
+        {2, 1, "3010" SGX_ENTRY_OID "0201" "020103" "3010" SGX_ENTRY_OID "0201" "020103",
+         MS_ERR_TDX_PCK_EXT},
+        {2, 1, "3011" SGX_ENTRY_OID "0201" "020103" "00", MS_ERR_TDX_PCK_EXT},
+        {2, 5, "", MS_ERR_TDX_PCK_EXT},
+        {2, 18, "", MS_ERR_TDX_PCK_EXT},
+        /* Configuration entries: under another item's arc, with trailing bytes. */
+        {7, 1, "3010" SGX_ENTRY_OID "0601" "010100", MS_ERR_TDX_PCK_EXT},
+        {7, 1, "3011" SGX_ENTRY_OID "0701" "010100" "00", MS_ERR_TDX_PCK_EXT},
+        /* A top-level item with trailing bytes. */
+        {3, 0, "3011" SGX_ITEM_OID "03" "04020000" "00", MS_ERR_TDX_PCK_EXT},
+    };
+    ms_buf v;
+    ms_buf_init(&v, 4096);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ms_tdx_pck_ext e;
+        der_value(&v, &cases[i]);
+        ms_err got = ms_tdx_pck_ext_value_decode(v.p, v.len, &e);
+        if (got != cases[i].want) {
+            fprintf(stderr, "der case %zu: got %d, want %d\n", i, (int)got, (int)cases[i].want);
+        }
+        CHECK_ERR(got, cases[i].want);
+        if (i == 0) {
+            CHECK(e.sgx_comp[0] == 3 && e.pcesvn == 11 && e.sgx_type == 1 && e.cpusvn[0] == 3 &&
+                  e.fmspc[0] == 0x50 && e.ppid[0] == 0x99);
+        }
+    }
+    ms_buf_free(&v);
 }
 
 /* ---- the real collateral ------------------------------------------------------------------ */
@@ -1017,6 +1205,7 @@ int main(void)
     RUN(test_status_names);
     RUN(test_pck_real);
     RUN(test_pck_ext_config);
+    RUN(test_pck_ext_der_rules);
     RUN(test_pck_ext_in_cert);
     RUN(test_pck_ext_value);
     RUN(test_real_verifies);

@@ -247,6 +247,57 @@ static void test_value_count(void)
         CHECK_ERR(verify_bytes(bad.p, bad.len), want[i]);
         ms_buf_free(&bad);
     }
+    /*
+     * One value too many, and the quoted digest rewritten to their hash: the count alone
+     * refuses them. The offline form judges each check on its own (the signature fails too).
+     */
+    uint8_t attest[MS_TPM2_MAX_BUNDLE];
+    CHECK(g_s.len[0] <= sizeof attest && g_s.len[0] > MS_TPM2_DIGEST_LEN);
+    memcpy(attest, g_ev.p + g_s.off[0], g_s.len[0]);
+    CHECK_OK(ms_tpm2_sha256(values, g_s.len[3] + MS_TPM2_DIGEST_LEN,
+                            attest + g_s.len[0] - MS_TPM2_DIGEST_LEN));
+    const uint8_t *forged[4] = {attest, part[1], part[2], values};
+    size_t len[4] = {g_s.len[0], g_s.len[1], g_s.len[2], g_s.len[3] + MS_TPM2_DIGEST_LEN};
+    ms_buf bad;
+    ms_tpm2_checks ch;
+    CHECK(tpm2_rebuild(forged, len, &bad) == 0);
+    CHECK_ERR(ms_tpm2_verify_checks(&F.pol, bad.p, bad.len, F.b1, &ch), MS_ERR_TPM_PCR_DIGEST);
+    CHECK(ch.result[MS_TPM2_CHECK_PCR_SELECT] == MS_OK &&
+          ch.result[MS_TPM2_CHECK_PCR_DIGEST] == MS_ERR_TPM_PCR_DIGEST &&
+          ch.result[MS_TPM2_CHECK_SIGNATURE] == MS_ERR_TPM_SIGNATURE);
+    ms_buf_free(&bad);
+}
+
+/*
+ * PCR_SELECT on its own: a selection of another bank (not one canonical SHA-256 selection) is
+ * refused by enrolment and by the offline form with or without a policy; a genuine quote
+ * against a policy that selects other PCRs fails the offline form's PCR_SELECT.
+ */
+static void test_selection(void)
+{
+    uint8_t attest[MS_TPM2_MAX_BUNDLE];
+    size_t n = g_s.len[0];
+    CHECK(n <= sizeof attest && n > 40);
+    memcpy(attest, g_ev.p + g_s.off[0], n);
+    /* ... hash (2), sizeofSelect (1), pcrSelect (3), pcrDigest.size (2), pcrDigest (32) */
+    CHECK(ms_load_u16be(attest + n - 40) == TPM2_ALG_SHA256);
+    ms_store_u16be(attest + n - 40, TPM2_ALG_SHA1);
+    const uint8_t *part[4] = {attest, g_ev.p + g_s.off[1], g_ev.p + g_s.off[2], g_ev.p + g_s.off[3]};
+    ms_buf bad;
+    ms_tpm2_policy p;
+    ms_tpm2_checks ch;
+    CHECK(tpm2_rebuild(part, g_s.len, &bad) == 0);
+    CHECK_ERR(ms_tpm2_bundle_policy(bad.p, bad.len, &p), MS_ERR_TPM_PCR_SELECT);
+    CHECK_ERR(ms_tpm2_verify_checks(NULL, bad.p, bad.len, F.b1, &ch), MS_ERR_TPM_PCR_SELECT);
+    CHECK(ch.result[MS_TPM2_CHECK_PCR_SELECT] == MS_ERR_TPM_PCR_SELECT);
+    ms_buf_free(&bad);
+    p = F.pol;
+    p.pcr_mask &= ~1u; /* PCR 0 not selected */
+    CHECK_ERR(ms_tpm2_verify_checks(&p, g_ev.p, g_ev.len, F.b1, &ch), MS_ERR_TPM_PCR_SELECT);
+    CHECK(ch.result[MS_TPM2_CHECK_PCR_SELECT] == MS_ERR_TPM_PCR_SELECT &&
+          ch.result[MS_TPM2_CHECK_PCR_DIGEST] == MS_OK &&
+          ch.result[MS_TPM2_CHECK_SIGNATURE] == MS_OK);
+    CHECK_OK(ms_tpm2_verify_checks(&F.pol, g_ev.p, g_ev.len, F.b1, &ch)); /* the control */
 }
 
 /* --- seeds for tests/fuzz/corpus/fuzz_tpm2 (binding 0x42 x 64, fresh swtpm) -------------- */
@@ -321,6 +372,7 @@ int main(int argc, char **argv)
         RUN(test_truncation);
         RUN(test_trailing_bytes);
         RUN(test_value_count);
+        RUN(test_selection);
     }
     ms_buf_free(&g_ev);
     tpm2_fixture_teardown(&F);
