@@ -192,7 +192,7 @@ static ms_err post_request(ms_client *c, const turn *t, uint32_t msg_id, const m
         err = ms_reply_open_single(c->chan, resp.p, resp.len, MS_REC_MSG, msg_id, t->out);
         t->info->open_s += ms_clock_s() - t0;
     }
-    ms_buf_free(&resp);
+    ms_buf_free_public(&resp); /* the sealed reply as it came: the plaintext is in t->out */
     return err;
 }
 
