@@ -39,6 +39,14 @@ void ms_buf_free(ms_buf *b)
     b->cap = 0;
 }
 
+void ms_buf_free_public(ms_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
 void ms_buf_clear(ms_buf *b)
 {
     ms_wipe(b->p, b->len);

@@ -23,6 +23,9 @@ typedef struct ms_buf {
 void ms_buf_init(ms_buf *b, size_t max);
 /* Wipes and frees the contents; the buffer can be reused (same cap). */
 void ms_buf_free(ms_buf *b);
+/* Frees without a wipe: only for bytes that were public all along (a sealed record as it
+   crossed the network). Reusable as after ms_buf_free. */
+void ms_buf_free_public(ms_buf *b);
 /* Wipes the contents and sets len to 0, keeping the allocation. */
 void ms_buf_clear(ms_buf *b);
 /* Ensure room for `extra` more bytes. */

@@ -27,8 +27,7 @@ static bool is_digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
-/* Length of the UTF-8 sequence at p (RFC 3629: no overlong, surrogate, > U+10FFFF), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t avail)
+size_t ms_json_utf8_len_(const uint8_t *p, size_t avail)
 {
     uint8_t c = p[0];
     uint8_t lo = 0x80;
@@ -90,7 +89,7 @@ bool ms_json_text_ok_(const char *s, size_t len)
         if (i == len) {
             break;
         }
-        size_t n = utf8_len(p + i, len - i);
+        size_t n = ms_json_utf8_len_(p + i, len - i);
         if (n == 0 || p[i] == 0) {
             return false;
         }
@@ -111,6 +110,29 @@ struct lex {
     size_t len;
     size_t i;
     unsigned depth;
+    struct longs *longs; /* lex_check: where long string values are listed (may be NULL) */
+};
+
+/*
+ * String values of at least LONG_STRING bytes (quotes included) bypass cJSON's string
+ * parse, which goes a byte at a time and copies twice: the text cJSON reads holds "" in
+ * their place, each is decoded here (plain runs eight bytes a step, copied once) and put
+ * into its node after the parse. They are found by their place among the text's string
+ * values (a string followed by ':' is a key), which is the tree's order of string nodes.
+ */
+#define LONG_STRING 256u
+
+struct long_str {
+    size_t start, end; /* text[start] is the opening quote, text[end - 1] the closing one */
+    size_t ordinal;    /* its place among the string values */
+    char *dec;         /* decoded, NUL-terminated; owned until placed in the tree */
+};
+
+struct longs {
+    struct long_str *v;
+    size_t n, cap;
+    size_t values; /* string values seen so far */
+    size_t bytes;  /* sum of their raw lengths */
 };
 
 static ms_err lex_escape(struct lex *lx)
@@ -153,7 +175,7 @@ static ms_err lex_string(struct lex *lx)
             TRY(lex_escape(lx));
             continue;
         }
-        size_t n = utf8_len(lx->p + lx->i, lx->len - lx->i);
+        size_t n = ms_json_utf8_len_(lx->p + lx->i, lx->len - lx->i);
         ENSURE(n > 0, MS_ERR_JSON_PARSE);
         lx->i += n;
     }
@@ -219,13 +241,47 @@ static ms_err lex_other(struct lex *lx)
     return MS_OK;
 }
 
-static ms_err lex_check(const uint8_t *p, size_t len)
+static bool is_key(const struct lex *lx)
 {
-    struct lex lx = {.p = p, .len = len, .i = 0, .depth = 0};
+    size_t i = lx->i;
+    while (i < lx->len && in_set(lx->p[i], " \t\n\r")) {
+        i++;
+    }
+    return i < lx->len && lx->p[i] == ':';
+}
+
+/* The string that ended at lx->i began at start: list it if it is a long value. */
+static ms_err note_string(struct lex *lx, size_t start)
+{
+    struct longs *l = lx->longs;
+    if (l == NULL || is_key(lx)) {
+        return MS_OK;
+    }
+    size_t ordinal = l->values++;
+    if (lx->i - start < LONG_STRING) {
+        return MS_OK;
+    }
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 8;
+        struct long_str *nv = realloc(l->v, ncap * sizeof *nv);
+        ENSURE(nv != NULL, MS_ERR_NOMEM);
+        l->v = nv;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = (struct long_str){.start = start, .end = lx->i, .ordinal = ordinal};
+    l->bytes += lx->i - start;
+    return MS_OK;
+}
+
+static ms_err lex_check(const uint8_t *p, size_t len, struct longs *longs)
+{
+    struct lex lx = {.p = p, .len = len, .i = 0, .depth = 0, .longs = longs};
     while (lx.i < len) {
         uint8_t c = p[lx.i];
         if (c == '"') {
+            size_t start = lx.i;
             TRY(lex_string(&lx));
+            TRY(note_string(&lx, start));
         } else if (c == '-' || is_digit(c)) {
             TRY(lex_number(&lx));
         } else {
@@ -308,22 +364,169 @@ static ms_err walk(const cJSON *n, unsigned depth)
     return MS_OK;
 }
 
+static unsigned hex4(const uint8_t *p)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        uint8_t c = p[k];
+        v = v << 4 | (unsigned)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+static size_t put_utf8(uint8_t *d, uint32_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (uint8_t)(0xC0 | cp >> 6);
+        d[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (uint8_t)(0xE0 | cp >> 12);
+        d[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+        d[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (uint8_t)(0xF0 | cp >> 18);
+    d[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+    d[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+    d[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * The escape at s[*i] (lex_escape checked its form: one of \"\\/bfnrt or \u and four hex
+ * digits, not \u0000) into d; *i moves past it. UTF-16 surrogates must pair, as cJSON
+ * requires: a lone one is MS_ERR_JSON_PARSE. Writes at most 4 bytes, never more than the
+ * escape's own length.
+ */
+static ms_err decode_escape(const uint8_t *s, size_t n, size_t *i, uint8_t *d, size_t *w)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    uint8_t e = s[*i + 1];
+    if (e != 'u') {
+        d[0] = (uint8_t)to[strchr(from, e) - from];
+        *w = 1;
+        *i += 2;
+        return MS_OK;
+    }
+    uint32_t cp = hex4(s + *i + 2);
+    *i += 6;
+    ENSURE(cp < 0xDC00 || cp > 0xDFFF, MS_ERR_JSON_PARSE); /* a low half first */
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        ENSURE(n - *i >= 6 && s[*i] == '\\' && s[*i + 1] == 'u', MS_ERR_JSON_PARSE);
+        uint32_t lo = hex4(s + *i + 2);
+        ENSURE(lo >= 0xDC00 && lo <= 0xDFFF, MS_ERR_JSON_PARSE);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        *i += 6;
+    }
+    *w = put_utf8(d, cp);
+    return MS_OK;
+}
+
+/* One long string, lexed already (escapes well formed, UTF-8 valid, no control byte). */
+static ms_err decode_long(const uint8_t *text, struct long_str *ls)
+{
+    const uint8_t *s = text + ls->start + 1;
+    size_t n = ls->end - ls->start - 2, i = 0, o = 0;
+    uint8_t *d = malloc(n + 1); /* decoding never lengthens */
+    ENSURE(d != NULL, MS_ERR_NOMEM);
+    while (i < n) {
+        size_t run = ms_json_plain_run_(s + i, n - i, false);
+        memcpy(d + o, s + i, run);
+        o += run;
+        i += run;
+        if (i < n) {
+            size_t w = 0;
+            ms_err e = decode_escape(s, n, &i, d + o, &w);
+            if (e != MS_OK) {
+                ms_wipe(d, o);
+                free(d);
+                return e;
+            }
+            o += w;
+        }
+    }
+    d[o] = '\0';
+    ls->dec = (char *)d;
+    return MS_OK;
+}
+
+static void longs_free(struct longs *l)
+{
+    for (size_t k = 0; k < l->n; k++) {
+        if (l->v[k].dec != NULL) {
+            ms_wipe(l->v[k].dec, strlen(l->v[k].dec));
+            free(l->v[k].dec);
+        }
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* Each long string into its node, in document order; *next counts string values. */
+static void place_longs(cJSON *n, struct longs *l, size_t *ordinal, size_t *k)
+{
+    for (; n != NULL && *k < l->n; n = n->next) {
+        if (cJSON_IsString(n)) {
+            if (*ordinal == l->v[*k].ordinal) {
+                cJSON_free(n->valuestring); /* the placeholder's "" */
+                n->valuestring = l->v[*k].dec;
+                l->v[*k].dec = NULL;
+                (*k)++;
+            }
+            (*ordinal)++;
+        }
+        place_longs(n->child, l, ordinal, k); /* depth: bounded by the lexer */
+    }
+}
+
+/* The text for cJSON: long string values as "", a NUL after it. */
+static char *short_copy(const char *text, size_t len, const struct longs *l, size_t *out_len)
+{
+    size_t n = len - l->bytes + 2 * l->n, at = 0, o = 0;
+    char *copy = malloc(n + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+    for (size_t k = 0; k < l->n; k++) {
+        memcpy(copy + o, text + at, l->v[k].start - at);
+        o += l->v[k].start - at;
+        copy[o++] = '"';
+        copy[o++] = '"';
+        at = l->v[k].end;
+    }
+    memcpy(copy + o, text + at, len - at);
+    copy[n] = '\0';
+    *out_len = n;
+    return copy;
+}
+
 /* cJSON wants a NUL after the text; the end pointer proves it read all of it. */
-static ms_err cjson_parse(const char *text, size_t len, cJSON **out)
+static ms_err cjson_parse(const char *text, size_t len, struct longs *l, cJSON **out)
 {
     const char *end = NULL;
+    size_t n = 0, ordinal = 0, k = 0;
     *out = NULL;
-    char *copy = malloc(len + 1);
+    for (size_t i = 0; i < l->n; i++) {
+        TRY(decode_long((const uint8_t *)text, &l->v[i]));
+    }
+    char *copy = short_copy(text, len, l, &n);
     ENSURE(copy != NULL, MS_ERR_NOMEM);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
     pthread_mutex_lock(&parse_lock);
-    cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+    cJSON *root = cJSON_ParseWithLengthOpts(copy, n + 1, &end, 1);
     pthread_mutex_unlock(&parse_lock);
-    bool whole = root != NULL && end == copy + len;
-    ms_wipe(copy, len + 1);
+    bool whole = root != NULL && end == copy + n;
+    ms_wipe(copy, n + 1);
     free(copy);
-    if (!whole) {
+    if (whole) {
+        place_longs(root, l, &ordinal, &k);
+    }
+    if (!whole || k != l->n) {
         ms_json_tree_free_(root);
         return MS_ERR_JSON_PARSE;
     }
@@ -336,12 +539,13 @@ ms_err ms_json_parse(const char *text, size_t len, ms_json_doc **out)
     ms_err err = MS_OK;
     cJSON *root = NULL;
     ms_json_doc *doc = NULL;
+    struct longs longs = {0};
     *out = NULL;
     ENSURE(text != NULL || len == 0, MS_ERR_ARG);
     ENSURE(len <= MS_MAX_JSON_TEXT, MS_ERR_CAP_EXCEEDED);
     ENSURE(len > 0, MS_ERR_JSON_PARSE);
-    TRY(lex_check((const uint8_t *)text, len));
-    TRY(cjson_parse(text, len, &root));
+    TRY_OUT(lex_check((const uint8_t *)text, len, &longs));
+    TRY_OUT(cjson_parse(text, len, &longs, &root));
     TRY_OUT(walk(root, 1));
     doc = malloc(sizeof *doc);
     ENSURE_OUT(doc != NULL, MS_ERR_NOMEM);
@@ -349,6 +553,7 @@ ms_err ms_json_parse(const char *text, size_t len, ms_json_doc **out)
     root = NULL;
     *out = doc;
 out:
+    longs_free(&longs);
     ms_json_tree_free_(root);
     return err;
 }

@@ -260,15 +260,25 @@ ms_err ms_json_str_size(const char *s, size_t len, size_t *size)
     size_t n = 2;
     *size = 0;
     ENSURE(s != NULL || len == 0, MS_ERR_ARG);
-    ENSURE(len < SIZE_MAX / 6 - 2 && ms_json_text_ok_(s, len), MS_ERR_ARG);
+    ENSURE(len < SIZE_MAX / 6 - 2, MS_ERR_ARG);
+    /* One pass: plain ASCII as it is, UTF-8 checked where it is not ASCII, escapes counted. */
     for (size_t i = 0; i < len;) {
-        size_t run = ms_json_plain_run_(p + i, len - i, false);
+        size_t run = ms_json_plain_run_(p + i, len - i, true);
         n += run;
         i += run;
-        if (i < len) {
-            n += short_escape(p[i]) ? 2 : 6;
-            i++;
+        if (i == len) {
+            break;
         }
+        if (p[i] >= 0x80) {
+            size_t k = ms_json_utf8_len_(p + i, len - i);
+            ENSURE(k > 0, MS_ERR_ARG);
+            n += k;
+            i += k;
+            continue;
+        }
+        ENSURE(p[i] != 0, MS_ERR_ARG);
+        n += short_escape(p[i]) ? 2 : 6;
+        i++;
     }
     *size = n;
     return MS_OK;

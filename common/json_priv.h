@@ -16,6 +16,10 @@ struct ms_json_builder {
     struct cJSON *root;
 };
 
+/* Length of the UTF-8 sequence at p (RFC 3629: no overlong, surrogate, > U+10FFFF), or 0;
+   avail >= 1. */
+size_t ms_json_utf8_len_(const uint8_t *p, size_t avail);
+
 /* UTF-8 without NUL bytes: what a cJSON string can hold faithfully. */
 bool ms_json_text_ok_(const char *s, size_t len);
 

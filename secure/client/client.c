@@ -104,12 +104,6 @@ void ms_client_free(ms_client *c)
 
 /* --- HTTP helpers -------------------------------------------------------------------------- */
 
-ms_err ms_client_collect(void *ctx, const uint8_t *p, size_t n)
-{
-    ms_err e = ms_buf_append(ctx, p, n);
-    return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
-}
-
 /* §12.2 */
 ms_err ms_client_status_err(long status, long want)
 {
@@ -185,7 +179,7 @@ static ms_err post_request(ms_client *c, const turn *t, uint32_t msg_id, const m
     ms_buf_init(&resp, MS_MAX_HTTP_BODY);
     ms_err err = session_path(c, "request", path, sizeof path);
     if (err == MS_OK) {
-        err = ms_client_post(c, path, body, 0, resp.max, ms_client_collect, &resp, &lr);
+        err = ms_client_post(c, path, body, 0, resp.max, ms_link_collect, &resp, &lr);
         t->info->http_status = lr.status;
         t->info->retry_after_s = lr.retry_after_s;
         after_finish(c, body->p[0] == MS_HS_CLIENT_FINISH, lr.status);
@@ -198,7 +192,7 @@ static ms_err post_request(ms_client *c, const turn *t, uint32_t msg_id, const m
         err = ms_reply_open_single(c->chan, resp.p, resp.len, MS_REC_MSG, msg_id, t->out);
         t->info->open_s += ms_clock_s() - t0;
     }
-    ms_buf_free(&resp);
+    ms_buf_free_public(&resp); /* the sealed reply as it came: the plaintext is in t->out */
     return err;
 }
 
@@ -401,7 +395,7 @@ static ms_err close_session(ms_client *c)
         err = session_path(c, "close", path, sizeof path);
     }
     if (err == MS_OK) {
-        err = ms_client_post(c, path, &body, 0, resp.max, ms_client_collect, &resp, &lr);
+        err = ms_client_post(c, path, &body, 0, resp.max, ms_link_collect, &resp, &lr);
     }
     if (err == MS_OK && lr.status != 404) {
         err = ms_client_status_err(lr.status, 200);

@@ -218,7 +218,7 @@ ms_err ms_client_handshake(ms_client *c)
     ms_buf_init(&sh, MS_SERVER_HELLO_FIXED_LEN + MS_MAX_EVIDENCE);
     TRY_OUT(ms_hs_client_new(&hs, &hc, &ch));
     /* §12.1 handshake, on the kept-alive connection; bind_tls checks that connection's key. */
-    TRY_OUT(ms_client_post(c, "/v1/handshake", &ch, 1, sh.max, ms_client_collect, &sh, &lr));
+    TRY_OUT(ms_client_post(c, "/v1/handshake", &ch, 1, sh.max, ms_link_collect, &sh, &lr));
     TRY_OUT(ms_client_status_err(lr.status, 200));
     /* §7.3 checks 1-9 (the evidence through verify_evidence); on failure nothing is sent. */
     TRY_OUT(ms_hs_client_finish(hs, sh.p, sh.len, (uint64_t)time(NULL), &c->cf, &chan, &res));

@@ -53,8 +53,6 @@ struct ms_client {
 
 /* Forget the current session (keys wiped, pin removed); the client stays usable. */
 void ms_client_drop_session(ms_client *c);
-/* A sink that appends to the ms_buf ctx (over its cap: MS_ERR_HTTP_BODY). */
-MS_MUST_CHECK ms_err ms_client_collect(void *ctx, const uint8_t *p, size_t n);
 /* §12.2: an HTTP status other than `want` as an error. */
 MS_MUST_CHECK ms_err ms_client_status_err(long status, long want);
 /* Every request goes through here, so the last status is known (ms_client_last_http). */

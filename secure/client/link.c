@@ -194,6 +194,24 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *clientp)
 
 /* --- one request --------------------------------------------------------------------------- */
 
+ms_err ms_link_collect(void *ctx, const uint8_t *p, size_t n)
+{
+    ms_err e = ms_buf_append(ctx, p, n);
+    return e == MS_ERR_CAP_EXCEEDED ? MS_ERR_HTTP_BODY : e;
+}
+
+/* The first 2xx bytes for ms_link_collect: reserve what the response declares, once. */
+static void reserve_declared(struct xfer *x)
+{
+    ms_buf *b = x->ctx;
+    curl_off_t cl = -1;
+    if (curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+        cl > 0 && (uint64_t)cl <= x->max && (uint64_t)cl <= b->max - b->len) {
+        ms_err e = ms_buf_reserve(b, (size_t)cl);
+        (void)e; /* out of memory: the append reports it */
+    }
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
 {
     struct xfer *x = userdata;
@@ -207,6 +225,9 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
     curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
         return n; /* "rejected", "unknown session", ...: the status says it all */
+    }
+    if (x->total == n && x->sink == ms_link_collect) {
+        reserve_declared(x);
     }
     x->err = x->sink(x->ctx, (const uint8_t *)p, n);
     return x->err == MS_OK ? n : 0;

@@ -55,6 +55,14 @@ int ms_link_url_is_loopback(const char *url);
  */
 typedef ms_err (*ms_link_sink_fn)(void *ctx, const uint8_t *p, size_t n);
 
+/*
+ * The sink that appends to the ms_buf ctx (over its cap: MS_ERR_HTTP_BODY). The link knows
+ * it: a 2xx response's declared Content-Length (within `max` and the buffer's cap) is
+ * reserved before its first bytes, so a large reply lands in one allocation of its size (no
+ * growth by doubling, each growth a copy and a wipe).
+ */
+MS_MUST_CHECK ms_err ms_link_collect(void *ctx, const uint8_t *p, size_t n);
+
 typedef struct ms_link_resp {
     long status;        /* 0 when no status line arrived */
     long retry_after_s; /* Retry-After of the answer, 0 when none */

@@ -145,6 +145,20 @@ static void test_clear_and_reuse(void)
     ms_buf_free(&b);
 }
 
+/* Public bytes (a sealed record): freed without a wipe, the buffer usable again, its cap kept. */
+static void test_free_public(void)
+{
+    ms_buf b;
+    ms_buf_init(&b, 8);
+    CHECK_OK(ms_buf_append_str(&b, "sealed"));
+    ms_buf_free_public(&b);
+    CHECK(b.p == NULL && b.len == 0 && b.cap == 0 && b.max == 8);
+    CHECK_OK(ms_buf_append_str(&b, "12345678"));
+    CHECK_ERR(ms_buf_append_u8(&b, 1), MS_ERR_CAP_EXCEEDED);
+    ms_buf_free_public(&b);
+    ms_buf_free_public(&b);
+}
+
 static void test_ct_equal_and_wipe(void)
 {
     uint8_t a[4] = {1, 2, 3, 4};
@@ -168,6 +182,7 @@ int main(void)
     RUN(test_extend);
     RUN(test_shrink_wipes);
     RUN(test_clear_and_reuse);
+    RUN(test_free_public);
     RUN(test_ct_equal_and_wipe);
     return TEST_SUMMARY();
 }

@@ -877,6 +877,96 @@ static void test_raw_member(void)
     }
 }
 
+/* Strings of 256 bytes and more are decoded beside cJSON (common/json.c, LONG_STRING):
+   the same values, the same refusals, in every place a string value can be. */
+static char *repeat(const char *unit, size_t times)
+{
+    size_t u = strlen(unit);
+    char *s = malloc(u * times + 1);
+    for (size_t i = 0; s && i < times; i++) {
+        memcpy(s + i * u, unit, u);
+    }
+    if (s) {
+        s[u * times] = '\0';
+    }
+    return s;
+}
+
+static void check_str_at(ms_json_val v, const char *want)
+{
+    const char *s;
+    size_t n;
+    CHECK_OK(ms_json_as_str(v, 1u << 20, &s, &n));
+    CHECK(n == strlen(want) && strcmp(s, want) == 0);
+}
+
+static void test_long_strings(void)
+{
+    /* raw: escapes of every kind, a surrogate pair, raw UTF-8; dec: what they stand for */
+    char *raw = repeat("ab\\n\\\"\\\\\\/\\b\\f\\r\\t\\u00e9\\ud83d\\ude00\xc3\xa9z", 40);
+    char *dec = repeat("ab\n\"\\/\b\f\r\t\xc3\xa9\xf0\x9f\x98\x80\xc3\xa9z", 40);
+    char *plain = repeat("plain words ", 30);
+    char *longkey = repeat("k", 300);
+    size_t cap = strlen(raw) * 4 + strlen(plain) * 2 + strlen(longkey) + 256;
+    char *text = malloc(cap);
+    snprintf(text, cap,
+             "{\"a\":\"%s\",\"s\":\"short\",\"arr\":[\"x\",\"%s\",{\"in\":\"%s\"},\"y\"],"
+             "\"%s\":\"v\",\"last\" : \"%s\"}",
+             raw, plain, raw, longkey, plain);
+    ms_json_doc *doc = parse_ok(text);
+    ms_json_val root = ms_json_root(doc), arr, x;
+    size_t n;
+    CHECK_OK(ms_json_get(root, "a", &x));
+    check_str_at(x, dec);
+    CHECK_OK(ms_json_get(root, "s", &x));
+    check_str_at(x, "short");
+    CHECK_OK(ms_json_get_arr(root, "arr", 10, &arr, &n));
+    CHECK(n == 4);
+    CHECK_OK(ms_json_arr_at(arr, 0, &x));
+    check_str_at(x, "x");
+    CHECK_OK(ms_json_arr_at(arr, 1, &x));
+    check_str_at(x, plain);
+    CHECK_OK(ms_json_arr_at(arr, 2, &x));
+    CHECK_OK(ms_json_get(x, "in", &x));
+    check_str_at(x, dec);
+    CHECK_OK(ms_json_arr_at(arr, 3, &x));
+    check_str_at(x, "y");
+    CHECK_OK(ms_json_get(root, longkey, &x)); /* a long key stays cJSON's */
+    check_str_at(x, "v");
+    CHECK_OK(ms_json_get(root, "last", &x));
+    check_str_at(x, plain);
+    ms_json_free(doc);
+
+    /* a long string as the whole text */
+    snprintf(text, cap, "\"%s\"", raw);
+    doc = parse_ok(text);
+    check_str_at(ms_json_root(doc), dec);
+    ms_json_free(doc);
+
+    /* refusals: as for short strings (cJSON's), and a grammar error after a long string */
+    static const char *const bad[] = {"\\ud83d", "\\ud83dx", "\\ud83d\\u0041", "\\ude00",
+                                      "\\ud83d\\ud83d", "\\u0000"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, cap, "{\"a\":\"%s%s\"}", plain, bad[i]);
+        CHECK_ERR(parse_err(text, strlen(text)), MS_ERR_JSON_PARSE);
+        snprintf(text, cap, "{\"a\":\"%s\"}", bad[i]);
+        CHECK_ERR(parse_err(text, strlen(text)), MS_ERR_JSON_PARSE);
+    }
+    snprintf(text, cap, "{\"a\":\"%s\" \"b\":1}", plain);
+    CHECK_ERR(parse_err(text, strlen(text)), MS_ERR_JSON_PARSE);
+    snprintf(text, cap, "[\"%s\":1]", plain);
+    CHECK_ERR(parse_err(text, strlen(text)), MS_ERR_JSON_PARSE);
+    snprintf(text, cap, "{\"a\":\"%s\",\"a\":\"%s\"}", plain, plain);
+    CHECK_ERR(parse_err(text, strlen(text)), MS_ERR_JSON_PARSE);
+    snprintf(text, cap, "{\"a\":\"%s\x01\"}", plain);
+    CHECK_ERR(parse_err(text, strlen(text)), MS_ERR_JSON_PARSE);
+    free(text);
+    free(raw);
+    free(dec);
+    free(plain);
+    free(longkey);
+}
+
 int main(void)
 {
     RUN(test_get_str);
@@ -904,5 +994,6 @@ int main(void)
     RUN(test_builder_cap);
     RUN(test_add_value_copy);
     RUN(test_raw_member);
+    RUN(test_long_strings);
     return TEST_SUMMARY();
 }
