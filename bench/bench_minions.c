@@ -7,7 +7,9 @@
  * instruction asking for JSON {explanation, citation, answer}; the simulator's scripted reply
  * is such JSON, and every reply is checked. A short warm-up batch is not measured.
  * Also measured in the same run: a few jobs with one request in flight, whose ratio to
- * count x latency is the per-job overhead of the client and the simulator.
+ * count x latency is the per-job overhead of the client and the simulator; then
+ * client_rss_vs_context (bench_minions_rss.c): minions-secure run --protocol minions over a
+ * generated folder (60 MiB, --quick 4), its peak RSS over the documents' size.
  */
 #include <limits.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_minions.h"
 #include "common/limits.h"
 #include "common/llm/pool.h"
 #include "tests/fixture/stack.h"
@@ -24,6 +27,14 @@
 #define CHUNK_BYTES 2048u
 #define MAX_COUNT 100000u
 #define TARGET_RATIO 1.15
+#define RSS_TARGET 1.5
+#define RSS_MB 60u
+#define RSS_QUICK_MB 4u
+#define RSS_JOBS 8u
+
+#ifndef MS_SOURCE_DIR
+#define MS_SOURCE_DIR "."
+#endif
 
 #define SYSTEM_PROMPT                                                                              \
     "You are a careful analyst working on one chunk of a larger document. Read the chunk, "     \
@@ -45,7 +56,10 @@ typedef struct opts {
     unsigned count;
     unsigned latency_ms;
     unsigned serial_count;
+    unsigned context_mb; /* client_rss_vs_context's folder; 0: not measured */
+    int rss_only;
     const char *sim_bin;
+    char sup_bin[PATH_MAX], cli_bin[PATH_MAX];
 } opts;
 
 typedef struct run {
@@ -94,7 +108,10 @@ static int parse_opts(int argc, char **argv, opts *o)
     }
     e2e_path(sim, "%.4000s/llm-sim", self);
     *o = (opts){.parallel = 16, .count = 1000, .latency_ms = 20, .serial_count = 50,
-                .sim_bin = sim};
+                .context_mb = RSS_MB, .sim_bin = sim};
+    e2e_path(o->sup_bin, "%.4000s/minions-supervisor", self);
+    e2e_path(o->cli_bin, "%.4000s/minions-secure", self);
+    int mb_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
@@ -103,6 +120,12 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->quick = 1;
             o->count = 160;
             o->serial_count = 10;
+        } else if (v && strcmp(a, "--context-mb") == 0 &&
+                   parse_uint(v, 0, RSS_MB, &o->context_mb)) {
+            mb_given = 1;
+            i++;
+        } else if (strcmp(a, "--rss-only") == 0) {
+            o->rss_only = 1;
         } else if (v && strcmp(a, "--jobs") == 0 &&
                    parse_uint(v, 1, MS_MAX_LLM_PARALLEL, &o->parallel)) {
             i++;
@@ -116,15 +139,24 @@ static int parse_opts(int argc, char **argv, opts *o)
         } else {
             fprintf(stderr,
                     "usage: %s [--json] [--quick] [--jobs N] [--count N] [--latency-ms N]\n"
-                    "          [--llm-sim PATH]\n"
+                    "          [--llm-sim PATH] [--context-mb N] [--rss-only]\n"
                     "Defaults: --jobs 16 --count 1000 --latency-ms 20 (--quick: --count 160).\n"
-                    "--json: one JSON object on stdout. Exit 1 if any job failed.\n",
+                    "--context-mb: MiB of documents for client_rss_vs_context, 0 to 60\n"
+                    "(default 60, --quick 4; 0: not measured). --rss-only: only that.\n"
+                    "--json: one JSON object on stdout. Exit 1 if any job or run failed.\n",
                     argv[0]);
             return 0;
         }
     }
     if (o->serial_count > o->count) {
         o->serial_count = o->count;
+    }
+    if (o->quick && !mb_given) {
+        o->context_mb = RSS_QUICK_MB;
+    }
+    if (o->rss_only && o->context_mb == 0) {
+        fprintf(stderr, "%s: --rss-only needs --context-mb 1 or more\n", argv[0]);
+        return 0;
     }
     return 1;
 }
@@ -230,6 +262,16 @@ static int run_batch(const opts *o, unsigned count, unsigned parallel, run *r)
     return 0;
 }
 
+static double rss_ratio(const rss_result *x)
+{
+    return x->full.context_bytes ? (double)x->full.peak_bytes / (double)x->full.context_bytes : 0;
+}
+
+static double mib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
+
 static void print_table(const opts *o, const run *m, const run *s)
 {
     printf("bench-minions: %u jobs, %u in flight, llm-sim latency %u ms, ~%u B chunk per job\n",
@@ -246,45 +288,105 @@ static void print_table(const opts *o, const run *m, const run *s)
            (s->elapsed_s - s->ideal_s) * 1000.0 / s->count);
 }
 
-static void print_json(const opts *o, const run *m, const run *s)
+static void print_rss_table(const rss_result *x)
 {
-    printf("{\"jobs_vs_ideal\": %.4f, \"elapsed_s\": %.4f, \"ideal_s\": %.4f, \"count\": %u, "
+    printf("client memory: minions-secure run --protocol minions --jobs %u\n", RSS_JOBS);
+    printf("%-10s %6s %12s %12s %8s %10s\n", "context", "files", "bytes", "peak RSS MiB",
+           "jobs", "seconds");
+    const rss_run *rs[] = {&x->base, &x->full};
+    for (int i = 0; i < 2; i++) {
+        printf("%-10s %6u %12llu %12.1f %8llu %10.2f\n", i ? "full" : "base", rs[i]->files,
+               (unsigned long long)rs[i]->context_bytes, mib(rs[i]->peak_bytes),
+               (unsigned long long)rs[i]->jobs_run, rs[i]->seconds);
+    }
+    printf("client_rss_vs_context %.3f (target <= %.2f: %s); above the base run %.3f bytes per "
+           "context byte; bench's own VmHWM %.1f MiB\n",
+           rss_ratio(x), RSS_TARGET, rss_ratio(x) <= RSS_TARGET ? "met" : "NOT met",
+           ((double)x->full.peak_bytes - (double)x->base.peak_bytes) /
+               (double)x->full.context_bytes,
+           mib(x->bench_hwm_bytes));
+}
+
+static void print_jobs_json(const opts *o, const run *m, const run *s)
+{
+    printf("\"jobs_vs_ideal\": %.4f, \"elapsed_s\": %.4f, \"ideal_s\": %.4f, \"count\": %u, "
            "\"jobs\": %u, \"parallel\": %u, \"latency_ms\": %u, \"chunk_bytes\": %u, "
            "\"failures\": %u, \"target\": %.2f, \"mode\": \"%s\", "
            "\"serial\": {\"serial_vs_ideal\": %.4f, \"count\": %u, \"parallel\": 1, "
            "\"elapsed_s\": %.4f, \"ideal_s\": %.4f, \"overhead_ms_per_job\": %.3f, "
-           "\"failures\": %u}}\n",
+           "\"failures\": %u}",
            m->elapsed_s / m->ideal_s, m->elapsed_s, m->ideal_s, m->count, m->parallel,
            m->parallel, o->latency_ms, CHUNK_BYTES, m->failures, TARGET_RATIO,
            o->quick ? "quick" : "full", s->elapsed_s / s->ideal_s, s->count, s->elapsed_s,
            s->ideal_s, (s->elapsed_s - s->ideal_s) * 1000.0 / s->count, s->failures);
 }
 
+static void print_rss_json(const opts *o, const rss_result *x)
+{
+    const rss_run *rs[] = {&x->base, &x->full};
+    printf("\"client_rss_vs_context\": %.4f, \"rss\": {\"target\": %.2f, \"mode\": \"%s\", "
+           "\"jobs\": %u, \"bench_hwm_bytes\": %llu",
+           rss_ratio(x), RSS_TARGET, o->quick ? "quick" : "full", RSS_JOBS,
+           (unsigned long long)x->bench_hwm_bytes);
+    for (int i = 0; i < 2; i++) {
+        printf(", \"%s\": {\"context_bytes\": %llu, \"files\": %u, \"peak_rss_bytes\": %llu, "
+               "\"jobs_run\": %llu, \"seconds\": %.3f, \"ok\": %s}",
+               i ? "full" : "base", (unsigned long long)rs[i]->context_bytes, rs[i]->files,
+               (unsigned long long)rs[i]->peak_bytes, (unsigned long long)rs[i]->jobs_run,
+               rs[i]->seconds, rs[i]->ok ? "true" : "false");
+    }
+    printf("}");
+}
+
+/* The jobs figures (NULL m: not run) and client_rss_vs_context (NULL x: not measured). */
+static void print_all(const opts *o, const run *m, const run *s, const rss_result *x)
+{
+    if (o->json) {
+        printf("{");
+        if (m) {
+            print_jobs_json(o, m, s);
+        }
+        if (x) {
+            printf("%s", m ? ", " : "");
+            print_rss_json(o, x);
+        }
+        printf("}\n");
+        return;
+    }
+    if (m) {
+        print_table(o, m, s);
+    }
+    if (x) {
+        print_rss_table(x);
+    }
+}
+
+static int jobs_bench(const opts *o, run *m, run *s)
+{
+    run warm;
+    if (start_sim(o) != 0 || make_jobs(o->count) != 0 ||
+        run_batch(o, o->parallel < o->count ? o->parallel : o->count, o->parallel, &warm) != 0 ||
+        run_batch(o, o->count, o->parallel, m) != 0 || run_batch(o, o->serial_count, 1, s) != 0) {
+        fprintf(stderr, "bench-minions: set-up failed (llm-sim: %s)\n", o->sim_bin);
+        return -1;
+    }
+    unsigned failed = m->failures + s->failures + warm.failures;
+    if (failed != 0) {
+        fprintf(stderr, "bench-minions: %u jobs failed\n", failed);
+    }
+    return failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
-    run warm, m, s;
+    run m, s;
+    rss_result x;
     if (!parse_opts(argc, argv, &o)) {
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    int rc = 1;
-    if (start_sim(&o) == 0 && make_jobs(o.count) == 0 &&
-        run_batch(&o, o.parallel < o.count ? o.parallel : o.count, o.parallel, &warm) == 0 &&
-        run_batch(&o, o.count, o.parallel, &m) == 0 &&
-        run_batch(&o, o.serial_count, 1, &s) == 0) {
-        if (o.json) {
-            print_json(&o, &m, &s);
-        } else {
-            print_table(&o, &m, &s);
-        }
-        rc = m.failures + s.failures + warm.failures == 0 ? 0 : 1;
-        if (rc != 0) {
-            fprintf(stderr, "bench-minions: %u jobs failed\n", m.failures + s.failures);
-        }
-    } else {
-        fprintf(stderr, "bench-minions: set-up failed (llm-sim: %s)\n", o.sim_bin);
-    }
+    int jobs_rc = o.rss_only ? 0 : jobs_bench(&o, &m, &s);
     e2e_server_stop(&B.sim, 5000);
     if (B.dir[0] != '\0') {
         e2e_tmpdir_remove(B.dir);
@@ -292,5 +394,14 @@ int main(int argc, char **argv)
     free(B.chunks);
     free(B.msgs);
     free(B.jobs);
-    return rc;
+    int rss_rc = 0;
+    if (o.context_mb > 0 && jobs_rc >= 0) {
+        rss_cfg rc = {.sim_bin = o.sim_bin, .sup_bin = o.sup_bin, .cli_bin = o.cli_bin,
+                      .src = MS_SOURCE_DIR, .context_mb = o.context_mb, .jobs = RSS_JOBS};
+        rss_rc = rss_bench(&rc, &x);
+    }
+    if (jobs_rc >= 0) {
+        print_all(&o, o.rss_only ? NULL : &m, &s, o.context_mb > 0 ? &x : NULL);
+    }
+    return jobs_rc == 0 && rss_rc == 0 ? 0 : 1;
 }

@@ -15,6 +15,7 @@
 #include "protocols/context_pdf.h"
 
 #define READ_CHUNK 65536u
+#define HEAD_MAX 4200u /* bytes of one document's header line in the joined text */
 
 /* Bounds of one walk beyond the documents themselves (entries looked at, names kept). */
 #define MAX_ENTRIES_FACTOR 4u
@@ -66,13 +67,11 @@ void ms_context_init(ms_context *c)
 void ms_context_free(ms_context *c)
 {
     for (size_t i = 0; i < c->n; i++) {
-        if (c->docs[i].text) {
-            ms_wipe(c->docs[i].text, c->docs[i].len);
-        }
-        free(c->docs[i].text);
         free(c->docs[i].name);
     }
     free(c->docs);
+    ms_wipe(c->buf, c->buf_len); /* the documents' text, loaded or joined */
+    free(c->buf);
     for (size_t i = 0; i < c->n_skipped; i++) {
         free(c->skipped[i].name);
     }
@@ -166,25 +165,80 @@ int ms_context_text_ok(const uint8_t *p, size_t n)
 
 /* --- documents ----------------------------------------------------------------------------- */
 
-static ms_err add_doc(ms_context *c, const char *name, ms_doc_kind kind, ms_buf *text,
+/*
+ * Room for `need` more bytes in the context's buffer. The first call reserves what the caps
+ * allow (a malloc this large is a mapping of its own: its pages cost memory once written),
+ * so the buffer normally never moves; only caps raised after the first document can make
+ * it grow (a copy, the old one wiped, the documents' pointers moved over).
+ */
+static ms_err room(ms_context *c, size_t need)
+{
+    ENSURE(!c->joined, MS_ERR_ARG);
+    if (c->buf_cap - c->buf_len >= need) {
+        return MS_OK;
+    }
+    ENSURE(need <= SIZE_MAX / 4 - c->buf_len, MS_ERR_CAP_EXCEEDED);
+    size_t want = c->buf_len + need;
+    if (c->buf == NULL) {
+        size_t all = c->max_bytes < SIZE_MAX / 8 && c->max_files < SIZE_MAX / 8 / (HEAD_MAX + 2u)
+                         ? c->max_bytes + c->max_files * (HEAD_MAX + 2u) + 1u
+                         : 0;
+        want = want > all ? want : all;
+    } else {
+        want = want > 2 * c->buf_cap ? want : 2 * c->buf_cap;
+    }
+    char *nb = malloc(want);
+    ENSURE(nb != NULL, MS_ERR_NOMEM);
+    if (c->buf != NULL) {
+        memcpy(nb, c->buf, c->buf_len);
+        for (size_t i = 0; i < c->n; i++) {
+            c->docs[i].text = nb + (c->docs[i].text - c->buf);
+        }
+        ms_wipe(c->buf, c->buf_len);
+        free(c->buf);
+    }
+    c->buf = nb;
+    c->buf_cap = want;
+    return MS_OK;
+}
+
+/*
+ * The document whose len bytes of text were just written at the end of the buffer (room
+ * was made for them and their NUL). On an error they are wiped and the buffer is as it was.
+ */
+static ms_err add_doc(ms_context *c, const char *name, ms_doc_kind kind, size_t len,
                       uint32_t pages)
 {
-    ms_doc *docs = realloc(c->docs, (c->n + 1) * sizeof *docs);
-    ENSURE(docs, MS_ERR_NOMEM);
-    c->docs = docs;
+    char *text = c->buf + c->buf_len;
     char *nm = strdup(name);
-    ENSURE(nm, MS_ERR_NOMEM);
-    TRY(ms_buf_terminate(text));
+    ms_doc *docs = nm ? realloc(c->docs, (c->n + 1) * sizeof *docs) : NULL;
+    if (docs == NULL) {
+        free(nm);
+        ms_wipe(text, len);
+        return MS_ERR_NOMEM;
+    }
+    c->docs = docs;
+    text[len] = '\0';
     ms_doc *d = &c->docs[c->n++];
     d->name = nm;
     d->kind = kind;
-    d->len = text->len;
-    d->text = (char *)text->p; /* ownership moves to the document */
+    d->len = len;
+    d->text = text;
     d->pages = pages;
-    c->total += text->len;
-    text->p = NULL;
-    text->len = text->cap = 0;
+    c->total += len;
+    c->buf_len += len + 1;
     return MS_OK;
+}
+
+/* Text held elsewhere (a PDF's, a caller's) copied to the end of the buffer as a document. */
+static ms_err add_copy(ms_context *c, const char *name, ms_doc_kind kind, const void *text,
+                       size_t len, uint32_t pages)
+{
+    TRY(room(c, len + 1));
+    if (len > 0) {
+        memcpy(c->buf + c->buf_len, text, len);
+    }
+    return add_doc(c, name, kind, len, pages);
 }
 
 static ms_err add_skip(ms_context *c, const char *name, const char *reason)
@@ -200,37 +254,67 @@ static ms_err add_skip(ms_context *c, const char *name, const char *reason)
     return MS_OK;
 }
 
-/*
- * Read all of fd (a regular file of about `hint` bytes) into b, refusing more than b's cap.
- * The size is a hint only: the file may grow or shrink while it is read.
- */
-static ms_err read_all(int fd, ms_buf *b, uint64_t hint)
+/* Read fd into dst[0..cap) until its end or cap is full; *n bytes were read (on errors too). */
+static ms_err read_span(int fd, uint8_t *dst, size_t cap, size_t *n)
 {
-    if (hint > 0) {
-        TRY(ms_buf_reserve(b, hint < b->max ? (size_t)hint : b->max));
-    }
-    for (;;) {
-        uint8_t *at, probe;
-        ssize_t got;
-        if (b->len == b->max) { /* full: only the end of the file may come now */
-            got = read(fd, &probe, 1);
-            if (got < 0 && errno == EINTR) {
-                continue;
-            }
-            ENSURE(got >= 0, MS_ERR_IO);
-            return got == 0 ? MS_OK : MS_ERR_CAP_EXCEEDED;
-        }
-        size_t room = b->max - b->len < READ_CHUNK ? b->max - b->len : READ_CHUNK;
-        TRY(ms_buf_extend(b, room, &at));
-        got = read(fd, at, room);
-        TRY(ms_buf_shrink(b, room - (got > 0 ? (size_t)got : 0)));
+    *n = 0;
+    while (*n < cap) {
+        size_t want = cap - *n < READ_CHUNK ? cap - *n : READ_CHUNK;
+        ssize_t got = read(fd, dst + *n, want);
         if (got < 0 && errno == EINTR) {
             continue;
         }
         ENSURE(got >= 0, MS_ERR_IO);
         if (got == 0) {
+            break;
+        }
+        *n += (size_t)got;
+    }
+    return MS_OK;
+}
+
+/* After a full read_span: is that the end? *more: 1 and the next byte in *byte if not. */
+static ms_err probe_end(int fd, uint8_t *byte, int *more)
+{
+    ssize_t got;
+    do {
+        got = read(fd, byte, 1);
+    } while (got < 0 && errno == EINTR);
+    ENSURE(got >= 0, MS_ERR_IO);
+    *more = got == 1;
+    return MS_OK;
+}
+
+/*
+ * Read all of fd (a regular file of about `hint` bytes) into b, refusing more than b's cap.
+ * The size is a hint only: the file may grow or shrink while it is read. b is reserved to
+ * the hint once; it grows only for a file that grew since.
+ */
+static ms_err read_all(int fd, ms_buf *b, uint64_t hint)
+{
+    size_t want = hint < b->max ? (size_t)hint : b->max;
+    for (;;) {
+        uint8_t *at, next = 0;
+        size_t n = 0;
+        int more = 0;
+        want = want ? want : (b->max - b->len < READ_CHUNK ? b->max - b->len : READ_CHUNK);
+        if (want > 0) {
+            TRY(ms_buf_extend(b, want, &at));
+            ms_err e = read_span(fd, at, want, &n);
+            TRY(ms_buf_shrink(b, want - n));
+            TRY(e);
+            if (n < want) {
+                return MS_OK;
+            }
+        }
+        TRY(probe_end(fd, &next, &more));
+        if (!more) {
             return MS_OK;
         }
+        ms_err e = b->len < b->max ? ms_buf_append_u8(b, next) : MS_ERR_CAP_EXCEEDED;
+        ms_wipe(&next, 1);
+        TRY(e);
+        want = 0;
     }
 }
 
@@ -238,6 +322,97 @@ static int cap_left(const ms_context *c, size_t *left)
 {
     *left = c->total < c->max_bytes ? c->max_bytes - c->total : 0;
     return *left > 0;
+}
+
+/* A PDF's text (pdf, len: the file's bytes) as a document. */
+static ms_err add_pdf_bytes(ms_context *c, const char *name, const uint8_t *pdf, size_t len,
+                            char *why, size_t why_cap)
+{
+    ms_buf text;
+    uint32_t pages = 0;
+    size_t left;
+    cap_left(c, &left);
+    ms_buf_init(&text, left);
+    ms_err err = ms_context_pdf_text(pdf, len, &text, &pages, why, why_cap, name, c->max_bytes);
+    if (err == MS_OK) {
+        err = add_copy(c, name, MS_DOC_PDF, text.p, text.len, pages);
+    }
+    ms_buf_free(&text);
+    return err;
+}
+
+/* A PDF file: its bytes (at most MS_MAX_CONTEXT_FILE) for a moment, its text kept. */
+static ms_err add_pdf_fd(walk *w, int fd, const char *name, const struct stat *st)
+{
+    ms_buf raw;
+    if ((uint64_t)st->st_size > MS_MAX_CONTEXT_FILE) {
+        say(w, "%s: larger than %u MiB (the cap on one file)", name, MS_MAX_CONTEXT_FILE >> 20);
+        return MS_ERR_CAP_EXCEEDED;
+    }
+    ms_buf_init(&raw, MS_MAX_CONTEXT_FILE);
+    ms_err err = read_all(fd, &raw, (uint64_t)st->st_size);
+    if (err == MS_ERR_CAP_EXCEEDED) {
+        say(w, "%s: larger than %u MiB (the cap on one file)", name, MS_MAX_CONTEXT_FILE >> 20);
+    } else if (err != MS_OK) {
+        say(w, "%s: cannot read: %s", name, strerror(errno));
+    } else {
+        err = add_pdf_bytes(w->c, name, raw.p, raw.len, w->why, w->why_cap);
+    }
+    ms_buf_free(&raw);
+    return err;
+}
+
+/*
+ * A text file, read straight into the context's buffer (no copy): checked there, kept or
+ * wiped. `named`: the user named this file itself (then text that is not UTF-8 is an
+ * error, not a skip).
+ */
+static ms_err add_text_fd(walk *w, int fd, const char *name, ms_doc_kind kind, int named)
+{
+    ms_context *c = w->c;
+    size_t left, n = 0;
+    uint8_t next = 0;
+    int more = 0, keep = 0;
+    cap_left(c, &left);
+    TRY(room(c, left + 1));
+    uint8_t *at = (uint8_t *)c->buf + c->buf_len;
+    ms_err err = read_span(fd, at, left, &n);
+    if (err == MS_OK && n == left) { /* full: only the end of the file may come now */
+        err = probe_end(fd, &next, &more);
+        err = err == MS_OK && more ? MS_ERR_CAP_EXCEEDED : err;
+        ms_wipe(&next, 1);
+    }
+    if (err == MS_ERR_CAP_EXCEEDED) {
+        say(w, "%s: the documents together exceed %zu bytes of text (the context cap)", name,
+            c->max_bytes);
+        goto out;
+    }
+    if (err != MS_OK) {
+        say(w, "%s: cannot read: %s", name, strerror(errno));
+        goto out;
+    }
+    size_t skip = n >= 3 && at[0] == 0xEF && at[1] == 0xBB && at[2] == 0xBF ? 3 : 0;
+    if (!ms_context_text_ok(at + skip, n - skip)) {
+        const char *reason = memchr(at, 0, n) ? "binary (contains NUL bytes)" : "not UTF-8 text";
+        if (named) {
+            say(w, "%s: %s; convert it to UTF-8 (e.g. iconv) or leave it out", name, reason);
+            ENSURE_OUT(0, MS_ERR_FILE_FORMAT);
+        }
+        TRY_OUT(add_skip(c, name, reason));
+        goto out;
+    }
+    if (skip) {
+        memmove(at, at + skip, n - skip);
+        ms_wipe(at + n - skip, skip);
+        n -= skip;
+    }
+    err = add_doc(c, name, kind, n, 0); /* it wipes the text itself if it fails */
+    keep = 1;
+out:
+    if (!keep) {
+        ms_wipe(at, n);
+    }
+    return err;
 }
 
 /*
@@ -248,11 +423,8 @@ static ms_err add_file_fd(walk *w, int fd, const char *name, int named)
 {
     ms_context *c = w->c;
     ms_err err = MS_OK;
-    ms_buf raw;
     struct stat st;
     ms_doc_kind kind = kind_of(name);
-    size_t left;
-    ms_buf_init(&raw, 0);
     ENSURE_OUT(fstat(fd, &st) == 0, MS_ERR_IO);
     if (!S_ISREG(st.st_mode)) {
         if (named) {
@@ -267,63 +439,9 @@ static ms_err add_file_fd(walk *w, int fd, const char *name, int named)
             c->max_files);
         ENSURE_OUT(0, MS_ERR_CAP_EXCEEDED);
     }
-    if (kind == MS_DOC_PDF) {
-        if ((uint64_t)st.st_size > MS_MAX_CONTEXT_FILE) {
-            say(w, "%s: larger than %u MiB (the cap on one file)", name,
-                MS_MAX_CONTEXT_FILE >> 20);
-            ENSURE_OUT(0, MS_ERR_CAP_EXCEEDED);
-        }
-        ms_buf_init(&raw, MS_MAX_CONTEXT_FILE);
-    } else {
-        cap_left(c, &left);
-        ms_buf_init(&raw, left);
-    }
-    err = read_all(fd, &raw, (uint64_t)st.st_size);
-    if (err == MS_ERR_CAP_EXCEEDED) {
-        if (kind == MS_DOC_PDF) {
-            say(w, "%s: larger than %u MiB (the cap on one file)", name,
-                MS_MAX_CONTEXT_FILE >> 20);
-        } else {
-            say(w, "%s: the documents together exceed %zu bytes of text (the context cap)",
-                name, c->max_bytes);
-        }
-        goto out;
-    }
-    if (err != MS_OK) {
-        say(w, "%s: cannot read: %s", name, strerror(errno));
-        goto out;
-    }
-    if (kind == MS_DOC_PDF) {
-        ms_buf text;
-        uint32_t pages = 0;
-        cap_left(c, &left);
-        ms_buf_init(&text, left);
-        err = ms_context_pdf_text(raw.p, raw.len, &text, &pages, w->why, w->why_cap, name,
-                                  c->max_bytes);
-        if (err == MS_OK) {
-            err = add_doc(c, name, MS_DOC_PDF, &text, pages);
-        }
-        ms_buf_free(&text);
-        goto out;
-    }
-    size_t skip = raw.len >= 3 && raw.p[0] == 0xEF && raw.p[1] == 0xBB && raw.p[2] == 0xBF ? 3 : 0;
-    if (!ms_context_text_ok(raw.p + skip, raw.len - skip)) {
-        const char *reason = memchr(raw.p, 0, raw.len) ? "binary (contains NUL bytes)"
-                                                       : "not UTF-8 text";
-        if (named) {
-            say(w, "%s: %s; convert it to UTF-8 (e.g. iconv) or leave it out", name, reason);
-            ENSURE_OUT(0, MS_ERR_FILE_FORMAT);
-        }
-        TRY_OUT(add_skip(c, name, reason));
-        goto out;
-    }
-    if (skip) {
-        memmove(raw.p, raw.p + skip, raw.len - skip);
-        TRY_OUT(ms_buf_shrink(&raw, skip));
-    }
-    err = add_doc(c, name, kind, &raw, 0);
+    err = kind == MS_DOC_PDF ? add_pdf_fd(w, fd, name, &st)
+                             : add_text_fd(w, fd, name, kind, named);
 out:
-    ms_buf_free(&raw);
     close(fd);
     return err;
 }
@@ -452,7 +570,7 @@ ms_err ms_context_add(ms_context *c, const char *path, char *why, size_t why_cap
     if (why && why_cap) {
         why[0] = '\0';
     }
-    ENSURE(c && path && path[0], MS_ERR_ARG);
+    ENSURE(c && path && path[0] && !c->joined, MS_ERR_ARG);
     /* The user named this path: a symbolic link here is followed (it is their choice). */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -489,12 +607,11 @@ ms_err ms_context_add_text(ms_context *c, const char *name, ms_doc_kind kind, co
                            size_t len, char *why, size_t why_cap)
 {
     walk w = {.c = c, .why = why, .why_cap = why_cap};
-    ms_buf b;
     size_t left;
     if (why && why_cap) {
         why[0] = '\0';
     }
-    ENSURE(c && name && (text || len == 0) && kind != MS_DOC_PDF, MS_ERR_ARG);
+    ENSURE(c && name && (text || len == 0) && kind != MS_DOC_PDF && !c->joined, MS_ERR_ARG);
     if (c->n >= c->max_files) {
         say(&w, "%s: more than %zu documents (the cap on files in one context)", name,
             c->max_files);
@@ -510,26 +627,17 @@ ms_err ms_context_add_text(ms_context *c, const char *name, ms_doc_kind kind, co
             c->max_bytes);
         return MS_ERR_CAP_EXCEEDED;
     }
-    ms_buf_init(&b, left);
-    ms_err err = ms_buf_append(&b, text, len);
-    if (err == MS_OK) {
-        err = add_doc(c, name, kind, &b, 0);
-    }
-    ms_buf_free(&b);
-    return err;
+    return add_copy(c, name, kind, text, len, 0);
 }
 
 ms_err ms_context_add_pdf(ms_context *c, const char *name, const uint8_t *pdf, size_t len,
                           char *why, size_t why_cap)
 {
     walk w = {.c = c, .why = why, .why_cap = why_cap};
-    ms_buf text;
-    uint32_t pages = 0;
-    size_t left;
     if (why && why_cap) {
         why[0] = '\0';
     }
-    ENSURE(c && name && (pdf || len == 0), MS_ERR_ARG);
+    ENSURE(c && name && (pdf || len == 0) && !c->joined, MS_ERR_ARG);
     if (c->n >= c->max_files) {
         say(&w, "%s: more than %zu documents (the cap on files in one context)", name,
             c->max_files);
@@ -539,37 +647,95 @@ ms_err ms_context_add_pdf(ms_context *c, const char *name, const uint8_t *pdf, s
         say(&w, "%s: larger than %u MiB (the cap on one file)", name, MS_MAX_CONTEXT_FILE >> 20);
         return MS_ERR_CAP_EXCEEDED;
     }
-    cap_left(c, &left);
-    ms_buf_init(&text, left);
-    ms_err err = ms_context_pdf_text(pdf, len, &text, &pages, why, why_cap, name, c->max_bytes);
-    if (err == MS_OK) {
-        err = add_doc(c, name, MS_DOC_PDF, &text, pages);
-    }
-    ms_buf_free(&text);
-    return err;
+    return add_pdf_bytes(c, name, pdf, len, why, why_cap);
+}
+
+/* A document's header line in the joined text: its length, or 0 when over HEAD_MAX. */
+static size_t head_of(const ms_doc *d, char head[static HEAD_MAX])
+{
+    int k = d->kind == MS_DOC_PDF
+                ? snprintf(head, HEAD_MAX, "=== FILE %s (%s, %u page%s) ===\n", d->name,
+                           ms_doc_kind_name(d->kind), (unsigned)d->pages, d->pages == 1 ? "" : "s")
+                : snprintf(head, HEAD_MAX, "=== FILE %s (%s) ===\n", d->name,
+                           ms_doc_kind_name(d->kind));
+    return k > 0 && (size_t)k < HEAD_MAX ? (size_t)k : 0;
+}
+
+/* 1 when the joined text adds a newline after the document's text. */
+static size_t newline_after(const ms_doc *d)
+{
+    return d->len > 0 && d->text[d->len - 1] != '\n';
 }
 
 ms_err ms_context_join(const ms_context *c, ms_buf *out)
 {
-    char head[4200];
+    char head[HEAD_MAX];
     for (size_t i = 0; i < c->n; i++) {
         const ms_doc *d = &c->docs[i];
-        int k = d->kind == MS_DOC_PDF
-                    ? snprintf(head, sizeof head, "=== FILE %s (%s, %u page%s) ===\n", d->name,
-                               ms_doc_kind_name(d->kind), (unsigned)d->pages,
-                               d->pages == 1 ? "" : "s")
-                    : snprintf(head, sizeof head, "=== FILE %s (%s) ===\n", d->name,
-                               ms_doc_kind_name(d->kind));
-        ENSURE(k > 0 && (size_t)k < sizeof head, MS_ERR_CAP_EXCEEDED);
+        size_t k = head_of(d, head);
+        ENSURE(k > 0, MS_ERR_CAP_EXCEEDED);
         if (i > 0) {
             TRY(ms_buf_append_u8(out, '\n'));
         }
-        TRY(ms_buf_append(out, head, (size_t)k));
+        TRY(ms_buf_append(out, head, k));
         TRY(ms_buf_append(out, d->text, d->len));
-        if (d->len > 0 && d->text[d->len - 1] != '\n') {
+        if (newline_after(d)) {
             TRY(ms_buf_append_u8(out, '\n'));
         }
     }
+    return MS_OK;
+}
+
+/*
+ * In place: the joined text is longer than the documents with their NULs (every header is
+ * longer than a NUL), so each document only moves up. Going from the last document down,
+ * each is moved to its place, then its header and newlines are written around it: those
+ * bytes lie above every document not yet moved, so nothing is overwritten before it moved.
+ */
+ms_err ms_context_join_in_place(ms_context *c, const char **text, size_t *len)
+{
+    char head[HEAD_MAX];
+    size_t total = 0;
+    ENSURE(c && text && len, MS_ERR_ARG);
+    *text = "";
+    *len = 0;
+    if (c->joined || c->n == 0) {
+        c->joined = true;
+        if (c->n > 0) {
+            *text = c->buf;
+            *len = c->buf_len - 1;
+        }
+        return MS_OK;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        size_t k = head_of(&c->docs[i], head);
+        ENSURE(k > 0, MS_ERR_CAP_EXCEEDED);
+        total += (i > 0) + k + c->docs[i].len + newline_after(&c->docs[i]);
+    }
+    if (total + 1 > c->buf_len) {
+        TRY(room(c, total + 1 - c->buf_len));
+    }
+    size_t end = total;
+    for (size_t i = c->n; i-- > 0;) {
+        ms_doc *d = &c->docs[i];
+        size_t nl = newline_after(d), k = head_of(d, head);
+        size_t at = end - nl - d->len;
+        memmove(c->buf + at, d->text, d->len);
+        d->text = c->buf + at;
+        if (nl) {
+            d->text[d->len] = '\n';
+        }
+        memcpy(c->buf + at - k, head, k);
+        if (i > 0) {
+            c->buf[at - k - 1] = '\n';
+        }
+        end = at - k - (i > 0);
+    }
+    c->buf[total] = '\0';
+    c->buf_len = total + 1;
+    c->joined = true;
+    *text = c->buf;
+    *len = total;
     return MS_OK;
 }
 

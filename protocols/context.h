@@ -2,6 +2,7 @@
 #ifndef MS_PROTOCOLS_CONTEXT_H
 #define MS_PROTOCOLS_CONTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,9 @@ typedef enum ms_doc_kind { MS_DOC_TEXT, MS_DOC_MARKDOWN, MS_DOC_CODE, MS_DOC_PDF
 typedef struct ms_doc {
     char *name;      /* path as given, or relative to the directory given */
     ms_doc_kind kind;
-    char *text;      /* UTF-8; PDF pages separated by '\f' (the chunker's page marker) */
+    char *text;      /* UTF-8; PDF pages separated by '\f' (the chunker's page marker); in the
+                        context's buffer (not owned), NUL-terminated until
+                        ms_context_join_in_place, a span of the joined text after it */
     size_t len;
     uint32_t pages;  /* PDF: pages; else 0 */
 } ms_doc;
@@ -40,6 +43,13 @@ typedef struct ms_context {
     /* Caps, set by ms_context_init to MS_MAX_CONTEXT_BYTES / _FILES; a caller may lower them. */
     size_t max_bytes;
     size_t max_files;
+    /* Every document's text in one buffer, reserved at the first document for all that the
+       caps then allow (each text, its NUL, and the joined form's header lines): file text is
+       read straight into it and it does not move; pages never written cost no memory. */
+    char *buf;
+    size_t buf_len; /* bytes in use (all wiped by ms_context_free) */
+    size_t buf_cap;
+    bool joined;    /* ms_context_join_in_place ran: nothing more may be added */
 } ms_context;
 
 /*
@@ -71,6 +81,16 @@ MS_MUST_CHECK ms_err ms_context_add(ms_context *c, const char *path, char *why, 
 MS_MUST_CHECK ms_err ms_context_join(const ms_context *c, ms_buf *out);
 
 /*
+ * The same joined text made in the context's own buffer, without a copy (the documents are
+ * moved up to make room for the header lines): *text (NUL-terminated) and *len stay valid
+ * until ms_context_free. Afterwards each document's text is its span of the joined text,
+ * no longer NUL-terminated, and ms_context_add* refuse (MS_ERR_ARG). Calling it again gives
+ * the same text. Errors: MS_ERR_CAP_EXCEEDED (a header over 4200 bytes), MS_ERR_NOMEM (the
+ * caps were raised after the first document and the buffer must grow); c is unchanged then.
+ */
+MS_MUST_CHECK ms_err ms_context_join_in_place(ms_context *c, const char **text, size_t *len);
+
+/*
  * What the supervisor may learn without --doc-metadata: counts and sizes only, no names
  * ("3 documents: 2 text, 1 PDF (12 pages); 48213 characters", characters being UTF-8 code
  * points). NUL-terminated, cut to fit cap.
@@ -98,7 +118,7 @@ MS_MUST_CHECK ms_err ms_context_add_pdf(ms_context *c, const char *name, const u
 int ms_context_text_ok(const uint8_t *p, size_t n);
 
 void ms_context_init(ms_context *c);
-void ms_context_free(ms_context *c); /* wipes the text */
+void ms_context_free(ms_context *c); /* wipes the text (the bytes of the buffer in use) */
 
 const char *ms_doc_kind_name(ms_doc_kind k);
 /* The kind a file of this name is read as (by extension, as ms_context_add decides). */

@@ -180,6 +180,7 @@ ms_err ms_minions_run(const ms_proto_cfg *cfg, ms_proto_result *r)
     TRY(ms_convo_init(&m.cv, cfg, r, "minions"));
     ms_buf_init(&m.user, MS_MAX_PROTO_AGGREGATE + 64 * 1024 + strlen(cfg->task) +
                              (cfg->doc_metadata ? strlen(cfg->doc_metadata) : 0));
+    ms_buf_init(&m.prompt, MS_MAX_CHUNK_SIZE + MS_MINIONS_JOB_OVERHEAD * 2);
     ms_err e = ms_convo_worker_ping(&m.cv);
     if (e == MS_OK) {
         e = start(&m);
@@ -193,5 +194,6 @@ ms_err ms_minions_run(const ms_proto_cfg *cfg, ms_proto_result *r)
     prepared_free(&m.prep);
     ms_convo_free(&m.cv);
     ms_buf_free(&m.user);
+    ms_buf_free(&m.prompt);
     return MS_OK;
 }

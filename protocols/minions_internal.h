@@ -34,15 +34,19 @@ typedef struct ms_minions {
     ms_buf user; /* the next user message for the supervisor */
     ms_minions_prep prep;
     unsigned round;
+    ms_buf prompt; /* the one job system prompt (its chunk) that exists: made while the
+                      worker builds that job's request, wiped right after (minions_jobs.c) */
 } ms_minions;
 
 /* One job's state across its attempts. */
 typedef struct ms_minions_job {
+    struct ms_minions *m;
     size_t task, chunk; /* plan task index; chunk index in the split */
-    ms_chat_msg msgs[4]; /* system (chunk), user (instruction), [assistant echo, user fix] */
+    ms_chat_msg msgs[4]; /* system (chunk: made and dropped around its request), user
+                            (instruction), [assistant echo, user fix] */
     ms_buf echo, fix;
     ms_err err;          /* MS_OK: out holds the output */
-    char problem[MS_PLAN_WHY_MAX];
+    char *problem;       /* why it failed (heap, NUL-terminated): NULL until it fails */
     ms_job_output out;
     bool forwarded; /* its answer is in the results sent to the supervisor */
 } ms_minions_job;

@@ -23,6 +23,85 @@ static void on_progress(void *ctx, size_t done, size_t total)
     ms_convo_progress(&b->m->cv, b->m->round, "jobs", b->base + done, b->total);
 }
 
+/*
+ * A job's messages, made when the worker builds its request: its chunk's system prompt is
+ * written then into m->prompt (the only one that exists) and wiped once the request is
+ * built (drop_msgs). Nothing of the chunk stays with the job.
+ */
+static ms_err make_msgs(void *ctx, const ms_chat_msg **msgs, size_t *n)
+{
+    ms_minions_job *j = ctx;
+    ms_minions *m = j->m;
+    const ms_chunk *c = &m->prep.chunks.items[j->chunk];
+    ms_buf_clear(&m->prompt);
+    TRY(ms_buf_reserve(&m->prompt, c->len + MS_MINIONS_JOB_OVERHEAD));
+    TRY(ms_prompt_job_system(m->cv.cfg->context + c->off, c->len, j->chunk,
+                             m->prep.chunks.count, c->page, &m->prompt));
+    j->msgs[0] = (ms_chat_msg){.role = "system", .content = (const char *)m->prompt.p,
+                               .content_len = m->prompt.len};
+    *msgs = j->msgs;
+    *n = j->echo.len || j->fix.len ? 4 : 2;
+    return MS_OK;
+}
+
+static void drop_msgs(void *ctx)
+{
+    ms_minions_job *j = ctx;
+    ms_buf_clear(&j->m->prompt);
+    j->msgs[0] = (ms_chat_msg){.role = "system"};
+}
+
+/* A failed job's problem is kept on the heap (most jobs have none), wiped when dropped. */
+static void drop_problem(ms_minions_job *j)
+{
+    if (j->problem) {
+        ms_wipe(j->problem, strlen(j->problem));
+        free(j->problem);
+        j->problem = NULL;
+    }
+}
+
+static void set_problem(ms_minions_job *j, const char *why)
+{
+    drop_problem(j);
+    j->problem = strdup(why);
+    if (j->problem == NULL) {
+        j->err = MS_ERR_NOMEM;
+    }
+}
+
+/* An attempt's reply (or error e) as the job's outcome: its output, or why it has none. */
+static void outcome(ms_minions_job *j, ms_err e, const ms_chat_result *r)
+{
+    char why[MS_PLAN_WHY_MAX];
+    why[0] = '\0';
+    j->err = e;
+    if (j->err == MS_OK && r->truncated) {
+        /* docs/protocols.md: a fragment is never read as the job's output */
+        j->err = MS_ERR_BACKEND_CUT;
+        snprintf(why, sizeof why,
+                 "the worker stopped at its token limit (finish_reason \"length\"): its "
+                 "output is incomplete");
+    } else if (j->err == MS_OK) {
+        const ms_buf *c = &r->content;
+        j->err = ms_job_output_parse((const char *)c->p, c->len, &j->out, why, sizeof why);
+        if (j->err != MS_OK && j->err != MS_ERR_NOMEM) {
+            size_t keep = ms_utf8_prefix((const char *)c->p, c->len, MS_MAX_PROTO_ECHO);
+            ms_buf_clear(&j->echo);
+            if (ms_buf_append(&j->echo, c->p, keep) != MS_OK) {
+                j->err = MS_ERR_NOMEM;
+            }
+        }
+    } else {
+        snprintf(why, sizeof why, "%s%s%s", ms_err_str(j->err), r->error_text[0] ? ": " : "",
+                 r->error_text);
+    }
+    if (j->err != MS_OK) {
+        set_problem(j, why);
+    }
+    ms_wipe(why, sizeof why); /* it may quote the worker's output */
+}
+
 /* Run the jobs listed in idx[0..n) (first attempt or a re-ask), parse their replies. */
 static ms_err run_batch(ms_minions *m, ms_minions_job *jobs, const size_t *idx, size_t n,
                         size_t total, ms_minions_stats *st)
@@ -40,6 +119,9 @@ static ms_err run_batch(ms_minions *m, ms_minions_job *jobs, const size_t *idx, 
         lj[i].msgs = j->msgs;
         lj[i].n_msgs = j->echo.len || j->fix.len ? 4 : 2;
         lj[i].opts = &opts;
+        lj[i].make_msgs = make_msgs;
+        lj[i].drop_msgs = drop_msgs;
+        lj[i].msgs_ctx = j;
     }
     batch_ctx bc = {.m = m, .base = total - n, .total = total};
     unsigned parallel = cfg->jobs == 0 ? 1 : cfg->jobs;
@@ -48,28 +130,7 @@ static ms_err run_batch(ms_minions *m, ms_minions_job *jobs, const size_t *idx, 
         ms_minions_job *j = &jobs[idx[i]];
         st->prompt_tokens += lj[i].result.prompt_tokens;
         st->completion_tokens += lj[i].result.completion_tokens;
-        j->err = e != MS_OK ? e : lj[i].err;
-        if (j->err == MS_OK && lj[i].result.truncated) {
-            /* docs/protocols.md: a fragment is never read as the job's output */
-            j->err = MS_ERR_BACKEND_CUT;
-            snprintf(j->problem, sizeof j->problem,
-                     "the worker stopped at its token limit (finish_reason \"length\"): its "
-                     "output is incomplete");
-        } else if (j->err == MS_OK) {
-            const ms_buf *c = &lj[i].result.content;
-            j->err = ms_job_output_parse((const char *)c->p, c->len, &j->out, j->problem,
-                                         sizeof j->problem);
-            if (j->err != MS_OK && j->err != MS_ERR_NOMEM) {
-                size_t keep = ms_utf8_prefix((const char *)c->p, c->len, MS_MAX_PROTO_ECHO);
-                ms_buf_clear(&j->echo);
-                if (ms_buf_append(&j->echo, c->p, keep) != MS_OK) {
-                    j->err = MS_ERR_NOMEM;
-                }
-            }
-        } else {
-            snprintf(j->problem, sizeof j->problem, "%s%s%s", ms_err_str(j->err),
-                     lj[i].result.error_text[0] ? ": " : "", lj[i].result.error_text);
-        }
+        outcome(j, e != MS_OK ? e : lj[i].err, &lj[i].result);
         ms_chat_result_free(&lj[i].result);
     }
     free(lj);
@@ -129,6 +190,7 @@ static void jobs_free(ms_minions_job *jobs, size_t n)
     for (size_t i = 0; jobs && i < n; i++) {
         ms_buf_free(&jobs[i].echo);
         ms_buf_free(&jobs[i].fix);
+        drop_problem(&jobs[i]);
         ms_job_output_free(&jobs[i].out);
     }
     free(jobs);
@@ -142,16 +204,9 @@ static void bufs_free(ms_buf *b, size_t n)
     free(b);
 }
 
-/* The prompts: one system message per used chunk, one instruction per task (shared by jobs). */
-static ms_err build_prompts(ms_minions *m, const ms_plan *p, ms_buf *sys, ms_buf *ins)
+/* The instructions: one per task, shared by its jobs (their chunks are made one at a time). */
+static ms_err build_prompts(const ms_plan *p, ms_buf *ins)
 {
-    const ms_proto_cfg *cfg = m->cv.cfg;
-    for (size_t u = 0; u < m->prep.n_used; u++) {
-        const ms_chunk *c = &m->prep.chunks.items[m->prep.used[u]];
-        ms_buf_init(&sys[u], c->len + MS_MINIONS_JOB_OVERHEAD * 2);
-        TRY(ms_prompt_job_system(cfg->context + c->off, c->len, m->prep.used[u],
-                                 m->prep.chunks.count, c->page, &sys[u]));
-    }
     for (size_t t = 0; t < p->n_tasks; t++) {
         ms_buf_init(&ins[t], MS_PLAN_MAX_INSTRUCTION + 128);
         TRY(ms_prompt_job_instruction(&p->tasks[t], &ins[t]));
@@ -184,24 +239,22 @@ ms_err ms_minions_round(ms_minions *m, const ms_decision *d)
     ms_minions_stats st;
     ms_err err;
     memset(&st, 0, sizeof st);
-    ms_buf *sys = calloc(m->prep.n_used ? m->prep.n_used : 1, sizeof *sys);
     ms_buf *ins = calloc(p->n_tasks, sizeof *ins);
     ms_minions_job *jobs = calloc(n ? n : 1, sizeof *jobs);
-    if (!sys || !ins || !jobs) {
-        bufs_free(sys, 0);
+    if (!ins || !jobs) {
         bufs_free(ins, 0);
         free(jobs);
         return ms_convo_fail(&m->cv, MS_ERR_NOMEM, false, "no memory for %zu jobs", n);
     }
     TRY_OUT(ms_minions_event_plan(m, d));
-    TRY_OUT(build_prompts(m, p, sys, ins));
+    TRY_OUT(build_prompts(p, ins));
     for (size_t i = 0; i < n; i++) {
         ms_minions_job *j = &jobs[i];
         size_t u = i % m->prep.n_used;
+        j->m = m;
         j->task = i / m->prep.n_used;
         j->chunk = m->prep.used[u];
-        j->msgs[0] = (ms_chat_msg){.role = "system", .content = (const char *)sys[u].p,
-                                   .content_len = sys[u].len};
+        j->msgs[0] = (ms_chat_msg){.role = "system"}; /* made by make_msgs */
         j->msgs[1] = (ms_chat_msg){.role = "user", .content = (const char *)ins[j->task].p,
                                    .content_len = ins[j->task].len};
         ms_buf_init(&j->echo, MS_MAX_PROTO_ECHO);
@@ -236,7 +289,6 @@ out:
                             ms_err_str(err));
     }
     jobs_free(jobs, n);
-    bufs_free(sys, m->prep.n_used);
     bufs_free(ins, p->n_tasks);
     return err;
 }

@@ -18,7 +18,7 @@ bool ms_minions_parse_failure(ms_err e)
 const char *ms_minions_logged_problem(const ms_minions *m, const ms_minions_job *j)
 {
     if (m->cv.cfg->log_context || !ms_minions_parse_failure(j->err)) {
-        return j->problem;
+        return j->problem ? j->problem : ms_err_str(j->err); /* NULL: no memory to say it */
     }
     return "the reply was not the output JSON (the reply is logged only with --log-context)";
 }

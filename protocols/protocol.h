@@ -39,6 +39,13 @@ typedef struct ms_worker_job {
     ms_err err;               /* the job's own outcome; a failed job does not fail the batch */
     ms_chat_result result;    /* initialised by batch(); the caller frees it
                                  (ms_chat_result_free) whatever batch() returned */
+    /* Optional (NULL: msgs and n_msgs as given): the messages made only when batch() builds
+       the job's request, on the caller's thread, and dropped (drop_msgs, after every
+       make_msgs) as soon as it is built, so that a batch holds one job's messages at a
+       time besides the requests in flight (common/llm/pool.h, ms_llm_job). */
+    ms_err (*make_msgs)(void *ctx, const ms_chat_msg **msgs, size_t *n_msgs);
+    void (*drop_msgs)(void *ctx);
+    void *msgs_ctx;
 } ms_worker_job;
 
 /* After each finished job of a batch: done of total. Runs on the caller's thread. */

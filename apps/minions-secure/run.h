@@ -159,6 +159,6 @@ void ms_run_progress_end(ms_run_progress_state *s);
  * MS_OK and nothing written when logging is off.
  */
 MS_MUST_CHECK ms_err ms_run_log_task(ms_slog *s, const ms_run_opts *o, const ms_context *ctx,
-                                     const ms_buf *joined);
+                                     const char *joined, size_t joined_len);
 
 #endif

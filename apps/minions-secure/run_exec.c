@@ -152,17 +152,16 @@ static int load_context(run *r)
     }
     say_skipped(&r->ctx);
     if (r->ctx.n == 0 && r->o.n_contexts == 0 && r->o.n_stdin_texts == 0) { /* task alone */
-        ms_buf_init(&r->joined, 1); /* an empty context, not a NULL one */
+        r->text = ""; /* an empty context, not a NULL one */
+        r->text_len = 0;
         snprintf(r->summary, sizeof r->summary, "no documents");
-        return ms_buf_terminate(&r->joined) == MS_OK ? MS_CLI_OK
-                                                     : fail(r, MS_CLI_TURN, "out of memory");
+        return MS_CLI_OK;
     }
     if (r->ctx.n == 0) {
         return fail(r, MS_CLI_USAGE, "no document to read: every file given was skipped");
     }
-    /* headers: one line per document, bounded by the name's length */
-    ms_buf_init(&r->joined, r->ctx.max_bytes + r->ctx.n * 4300u);
-    if ((e = ms_context_join(&r->ctx, &r->joined)) != MS_OK) {
+    /* joined where the documents were read: one copy of their text for the whole run */
+    if ((e = ms_context_join_in_place(&r->ctx, &r->text, &r->text_len)) != MS_OK) {
         return fail(r, MS_CLI_USAGE, "the documents do not fit in one context: %s", ms_err_str(e));
     }
     ms_context_summary(&r->ctx, r->summary, sizeof r->summary);
@@ -259,7 +258,7 @@ static int open_session(run *r)
         return finish(r, code);
     }
     if (le == MS_OK) {
-        le = ms_run_log_task(&r->log, &r->o, &r->ctx, &r->joined);
+        le = ms_run_log_task(&r->log, &r->o, &r->ctx, r->text, r->text_len);
     }
     if (le != MS_OK) {
         return fail(r, MS_CLI_USAGE, "cannot write the session log %s: %s", r->log.path,
@@ -279,8 +278,8 @@ static int protocol(run *r)
                            .spread = r->o.spread.n > 0 ? &r->o.spread : NULL};
     ms_proto_cfg cfg = {
         .task = r->o.task,
-        .context = (const char *)r->joined.p,
-        .context_len = r->joined.len,
+        .context = r->text,
+        .context_len = r->text_len,
         /* without --doc-metadata the supervisor learns counts and sizes, never names */
         .doc_metadata = r->o.doc_metadata ? r->o.doc_metadata : r->summary,
         .system_prompt = r->o.system_prompt,
@@ -391,7 +390,7 @@ void ms_run_init(ms_run *r)
     ms_run_opts_init(&r->o);
     ms_context_init(&r->ctx);
     ms_proto_result_init(&r->res);
-    ms_buf_init(&r->joined, 0);
+    r->text = "";
     ms_run_tee_init(&r->tee, (ms_proto_sink){0});
     ms_run_prompted_init(&r->prompted);
 }
@@ -405,8 +404,9 @@ void ms_run_free(ms_run *r)
     ms_proto_result_free(&r->res);
     ms_run_tee_free(&r->tee);
     ms_run_prompted_free(&r->prompted);
-    ms_buf_free(&r->joined);
-    ms_context_free(&r->ctx);
+    ms_context_free(&r->ctx); /* wipes the joined text */
+    r->text = "";
+    r->text_len = 0;
     ms_run_opts_free(&r->o);
 }
 

@@ -17,7 +17,8 @@
 typedef struct ms_run {
     ms_run_opts o;
     ms_context ctx;
-    ms_buf joined;
+    const char *text; /* the documents joined for the worker: ctx's buffer (in place), or "" */
+    size_t text_len;
     ms_slog log;
     ms_proto_result res;
     int ran;

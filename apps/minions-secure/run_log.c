@@ -64,7 +64,7 @@ static size_t context_parts(const ms_context *ctx)
 
 /* The `task` event: what the run was asked, with whom; of the documents, names and sizes. */
 static ms_err task_event(ms_alog *log, const ms_run_opts *o, const ms_context *ctx,
-                         const ms_buf *joined)
+                         const char *joined, size_t joined_len)
 {
     ms_json_builder *b;
     ms_json_wval r, w;
@@ -73,7 +73,7 @@ static ms_err task_event(ms_alog *log, const ms_run_opts *o, const ms_context *c
     ms_err err;
     TRY(ms_json_builder_new(MS_JSON_OBJECT, &b, &r));
     ms_context_summary(ctx, sum, sizeof sum);
-    ms_sha256(joined->p, joined->len, h);
+    ms_sha256(joined, joined_len, h);
     TRY_OUT(ms_json_add_cstr(r, "protocol", o->protocol == MS_RUN_MINIONS ? "minions" : "minion"));
     TRY_OUT(ms_json_add_cstr(r, "task", o->task));
     TRY_OUT(add_opt_str(r, "doc_metadata", o->doc_metadata));
@@ -130,11 +130,11 @@ static ms_err context_events(ms_alog *log, const ms_context *ctx)
 }
 
 ms_err ms_run_log_task(ms_slog *s, const ms_run_opts *o, const ms_context *ctx,
-                       const ms_buf *joined)
+                       const char *joined, size_t joined_len)
 {
     if (!s->log) {
         return MS_OK;
     }
-    TRY(task_event(s->log, o, ctx, joined));
+    TRY(task_event(s->log, o, ctx, joined, joined_len));
     return s->context ? context_events(s->log, ctx) : MS_OK;
 }

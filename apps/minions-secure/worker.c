@@ -103,6 +103,9 @@ static ms_err batch(void *ctx, ms_worker_job *jobs, size_t n, unsigned parallel,
         lj[i].msgs = jobs[i].msgs;
         lj[i].n_msgs = jobs[i].n_msgs;
         lj[i].opts = jobs[i].opts;
+        lj[i].make_msgs = jobs[i].make_msgs;
+        lj[i].drop_msgs = jobs[i].drop_msgs;
+        lj[i].msgs_ctx = jobs[i].msgs_ctx;
     }
     ms_err e = we->spread != NULL
                    ? ms_llm_batch_run_spread(we->engine, we->spread, lj, n, parallel, progress,

@@ -270,6 +270,21 @@ static void end_job(struct batch *b, size_t i, ms_err e)
     }
 }
 
+/* A job's request; messages the job makes for it (make_msgs) are dropped once it is built. */
+static ms_err build(const struct batch *b, const ms_llm_job *j, ms_buf *body)
+{
+    const ms_chat_msg *msgs = j->msgs;
+    size_t n = j->n_msgs;
+    ms_err e = j->make_msgs != NULL ? j->make_msgs(j->msgs_ctx, &msgs, &n) : MS_OK;
+    if (e == MS_OK) {
+        e = b->g.w.fmt->build_body(&b->g.w, msgs, n, j->opts, false, body);
+    }
+    if (j->make_msgs != NULL && j->drop_msgs != NULL) {
+        j->drop_msgs(j->msgs_ctx);
+    }
+    return e;
+}
+
 /* Start an attempt of job i on an idle slot. A job whose request cannot be built ends here. */
 static ms_err launch(struct batch *b, size_t i, size_t lane)
 {
@@ -278,7 +293,7 @@ static ms_err launch(struct batch *b, size_t i, size_t lane)
     struct task *t = &b->t[i];
     if (j->result.attempts == 0) {
         t->t0 = ms_clock_s();
-        ms_err e = b->g.w.fmt->build_body(&b->g.w, j->msgs, j->n_msgs, j->opts, false, &t->body);
+        ms_err e = build(b, j, &t->body);
         if (e != MS_OK) {
             end_job(b, i, e);
             return e == MS_ERR_NOMEM ? e : MS_OK;

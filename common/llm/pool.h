@@ -90,6 +90,16 @@ typedef struct ms_llm_job {
     const ms_chat_opts *opts; /* may be NULL */
     ms_err err;               /* the job's own outcome; a failed job does not fail the batch */
     ms_chat_result result;    /* initialised by ms_llm_batch_run */
+    /*
+     * Optional (NULL: msgs and n_msgs as given): the messages made when the job's request is
+     * built (its first attempt; retries resend that request), on the batch's thread, then
+     * drop_msgs (may be NULL) right after, whether make_msgs succeeded or not. A caller with
+     * many large prompts (a Minions round) so holds one at a time, not all of them. An error
+     * of make_msgs ends the job with it (MS_ERR_NOMEM stops the batch, as any NOMEM does).
+     */
+    ms_err (*make_msgs)(void *ctx, const ms_chat_msg **msgs, size_t *n_msgs);
+    void (*drop_msgs)(void *ctx);
+    void *msgs_ctx;
 } ms_llm_job;
 
 void ms_llm_job_free(ms_llm_job *j);

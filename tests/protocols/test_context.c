@@ -384,6 +384,160 @@ static void test_pdf(void)
     ms_buf_free(&pdf);
 }
 
+/* The joined text made in place is ms_context_join's, byte for byte; each text a span of it. */
+static void check_in_place(ms_context *c)
+{
+    ms_buf want;
+    const char *text = NULL;
+    size_t len = 0;
+    char name0[PATH_MAX] = "";
+    ms_buf_init(&want, 8u << 20);
+    CHECK_OK(ms_context_join(c, &want));
+    size_t lens[64];
+    for (size_t i = 0; i < c->n && i < 64; i++) {
+        lens[i] = c->docs[i].len;
+    }
+    if (c->n > 0) {
+        snprintf(name0, sizeof name0, "%s", c->docs[0].name);
+    }
+    CHECK_OK(ms_context_join_in_place(c, &text, &len));
+    CHECK(len == want.len && text != NULL && (len == 0 || memcmp(text, want.p, len) == 0));
+    CHECK(text != NULL && text[len] == '\0');
+    for (size_t i = 0; i < c->n && i < 64; i++) {
+        const ms_doc *d = &c->docs[i];
+        CHECK(d->len == lens[i] && d->text >= text && d->text + d->len <= text + len);
+    }
+    if (c->n > 0) {
+        /* the first document's text right after its header line */
+        CHECK(strncmp(text, "=== FILE ", 9) == 0 && strstr(text, name0) == text + 9);
+        CHECK(c->docs[0].text == strchr(text, '\n') + 1);
+    }
+    /* again: the same text; the copying join still gives it too */
+    const char *again = NULL;
+    size_t again_len = 0;
+    CHECK_OK(ms_context_join_in_place(c, &again, &again_len));
+    CHECK(again == text && again_len == len);
+    ms_buf_clear(&want);
+    CHECK_OK(ms_context_join(c, &want));
+    CHECK(want.len == len && (len == 0 || memcmp(want.p, text, len) == 0));
+    ms_buf_free(&want);
+}
+
+/* In place: texts with and without a final newline, empty ones, a PDF, a BOM; then nothing
+   more may be added. */
+static void test_join_in_place(void)
+{
+    char p[PATH_MAX], why[512];
+    ms_context c;
+    ms_buf pdf;
+    mk("inplace");
+    put_s("inplace/a.txt", "no newline at the end");
+    put_s("inplace/b.md", "# ends with one\n");
+    put_s("inplace/c.txt", "");
+    put_s("inplace/d.txt", "\xef\xbb\xbf" "bom, then text\n\n");
+    ms_buf_init(&pdf, 1u << 20);
+    pdf_two_pages(&pdf, "First page of the report.", "Second page.");
+    put("inplace/e.pdf", pdf.p, pdf.len);
+    ms_buf_free(&pdf);
+    put_s("inplace/f.c", "int f(void) { return 1; }");
+
+    ms_context_init(&c);
+    path_of(p, "inplace");
+    CHECK_OK(ms_context_add(&c, p, why, sizeof why));
+    CHECK_OK(ms_context_add_text(&c, "context[0]", MS_DOC_TEXT, "held in memory", 14, why,
+                                 sizeof why));
+    CHECK(c.n == 7);
+    check_in_place(&c);
+    const char *text = NULL;
+    size_t len = 0;
+    CHECK_OK(ms_context_join_in_place(&c, &text, &len));
+    CHECK(strstr(text, "e.pdf (PDF, 2 pages) ===\nFirst page of the report.\fSecond page.\n\n"
+                       "=== FILE ") != NULL);
+    CHECK(strstr(text, "a.txt (text) ===\nno newline at the end\n\n=== FILE ") != NULL);
+    CHECK(strstr(text, "c.txt (text) ===\n\n=== FILE ") != NULL); /* empty: no extra line */
+    CHECK(strstr(text, "d.txt (text) ===\nbom, then text\n\n\n=== FILE ") != NULL);
+    CHECK_ERR(ms_context_add(&c, p, why, sizeof why), MS_ERR_ARG);
+    CHECK_ERR(ms_context_add_text(&c, "x", MS_DOC_TEXT, "x", 1, why, sizeof why), MS_ERR_ARG);
+    CHECK_ERR(ms_context_add_pdf(&c, "x.pdf", (const uint8_t *)"%PDF", 4, why, sizeof why),
+              MS_ERR_ARG);
+    CHECK(c.n == 7);
+    CHECK_ERR(ms_context_join_in_place(NULL, &text, &len), MS_ERR_ARG);
+    ms_context_free(&c);
+
+    /* One document; none at all (an empty text, never NULL). */
+    ms_context_init(&c);
+    CHECK_OK(ms_context_add_text(&c, "only", MS_DOC_CODE, "x\n", 2, why, sizeof why));
+    check_in_place(&c);
+    ms_context_free(&c);
+    ms_context_init(&c);
+    CHECK_OK(ms_context_join_in_place(&c, &text, &len));
+    CHECK(text != NULL && len == 0 && text[0] == '\0');
+    CHECK_ERR(ms_context_add_text(&c, "late", MS_DOC_TEXT, "x", 1, why, sizeof why), MS_ERR_ARG);
+    ms_context_free(&c);
+
+    /* Every file skipped: the buffer was reserved, but the text is empty. */
+    mk("inplace-skipped");
+    put_s("inplace-skipped/latin1.txt", "caf\xe9\n");
+    ms_context_init(&c);
+    path_of(p, "inplace-skipped");
+    CHECK_OK(ms_context_add(&c, p, why, sizeof why));
+    CHECK(c.n == 0 && c.n_skipped == 1);
+    CHECK_OK(ms_context_join_in_place(&c, &text, &len));
+    CHECK(text != NULL && len == 0 && text[0] == '\0');
+    ms_context_free(&c);
+}
+
+/* Caps raised after the first document: the buffer grows (texts moved over, the old copy
+   wiped), the join is still exact; a file exactly at the cap fits, one byte more does not. */
+static void test_buffer_growth(void)
+{
+    char p[PATH_MAX], why[512], name[32];
+    static char big[3000];
+    ms_context c;
+    ms_context_init(&c);
+    c.max_bytes = 100;
+    c.max_files = 1;
+    CHECK_OK(ms_context_add_text(&c, "first", MS_DOC_TEXT, "one\n", 4, why, sizeof why));
+    char *before = c.buf;
+    size_t cap = c.buf_cap;
+    CHECK(before != NULL && cap >= 100 + 1);
+    c.max_bytes = 1u << 20;
+    c.max_files = 40;
+    memset(big, 'b', sizeof big);
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "doc-%d", i);
+        CHECK_OK(ms_context_add_text(&c, name, MS_DOC_TEXT, big, sizeof big, why, sizeof why));
+    }
+    CHECK(c.buf_cap > cap && c.n == 31);
+    CHECK(c.docs[0].text >= c.buf && c.docs[0].text < c.buf + c.buf_cap &&
+          strcmp(c.docs[0].text, "one\n") == 0);
+    for (size_t i = 1; i < c.n; i++) {
+        CHECK(c.docs[i].len == sizeof big && memcmp(c.docs[i].text, big, sizeof big) == 0 &&
+              c.docs[i].text[sizeof big] == '\0');
+    }
+    check_in_place(&c);
+    ms_context_free(&c);
+
+    /* Exactly the room left, then one byte over it. */
+    mk("exact");
+    put_s("exact/a.txt", "0123456789");
+    ms_context_init(&c);
+    c.max_bytes = 10;
+    path_of(p, "exact/a.txt");
+    CHECK_OK(ms_context_add(&c, p, why, sizeof why));
+    CHECK(c.total == 10 && strcmp(c.docs[0].text, "0123456789") == 0);
+    ms_context_free(&c);
+    put_s("exact/b.txt", "0123456789X");
+    ms_context_init(&c);
+    c.max_bytes = 10;
+    path_of(p, "exact/b.txt");
+    CHECK_ERR(ms_context_add(&c, p, why, sizeof why), MS_ERR_CAP_EXCEEDED);
+    CHECK(c.n == 0 && c.total == 0 && c.buf_len == 0);
+    /* the bytes read into the buffer before the refusal are wiped */
+    CHECK(c.buf != NULL && memchr(c.buf, '0', 10) == NULL && memchr(c.buf, '9', 10) == NULL);
+    ms_context_free(&c);
+}
+
 /* Documents held in memory (--stdin-json's texts): same checks and caps as files. */
 static void test_add_text(void)
 {
@@ -449,6 +603,8 @@ int main(void)
     RUN(test_caps);
     RUN(test_pdf);
     RUN(test_add_text);
+    RUN(test_join_in_place);
+    RUN(test_buffer_growth);
     RUN(test_utf8);
     e2e_tmpdir_remove(g_dir);
     return TEST_SUMMARY();

@@ -7,6 +7,7 @@
 
 #include "common/limits.h"
 #include "protocols/plan.h"
+#include "protocols/prompts.h"
 #include "protocols/protocol.h"
 #include "apps/minions-secure/worker.h"
 #include "tests/fixture/http_fixture.h"
@@ -637,6 +638,110 @@ static void test_worker_answer_cut(void)
     fx_stop(fx);
 }
 
+/* --- a round's job prompts: made one at a time, when the worker builds the request ---------- */
+
+typedef struct lazy_worker {
+    const char *context;
+    size_t jobs, made, live, max_live, prebuilt, wrong, not_wiped, four_msgs;
+    bool bad_once; /* job 1's first reply is not the output JSON (a re-ask follows) */
+} lazy_worker;
+
+static ms_err lazy_ping(void *ctx, long *status)
+{
+    (void)ctx;
+    *status = 0;
+    return MS_OK;
+}
+
+/* Chunks of 1000 bytes (fixed, no overlap) of a 3000-byte context: job i has chunk i % 3. */
+static void lazy_one(lazy_worker *w, ms_worker_job *j, size_t i)
+{
+    const ms_chat_msg *msgs = NULL;
+    size_t n = 0;
+    ms_buf want;
+    ms_chat_result_init(&j->result);
+    w->prebuilt += j->msgs[0].content != NULL;
+    j->err = j->make_msgs(j->msgs_ctx, &msgs, &n);
+    w->made++;
+    w->live++;
+    w->max_live = w->live > w->max_live ? w->live : w->max_live;
+    ms_buf_init(&want, 8192);
+    size_t chunk = w->jobs == 0 ? i % 3 : 1; /* jobs 0..5 in order, then job 1 re-asked */
+    ms_err e = ms_prompt_job_system(w->context + chunk * 1000, 1000, chunk, 3, 0, &want);
+    const char *seen = n > 0 ? msgs[0].content : NULL;
+    size_t seen_len = n > 0 ? msgs[0].content_len : 0;
+    w->wrong += j->err != MS_OK || e != MS_OK || seen_len != want.len ||
+                memcmp(seen, want.p, want.len) != 0;
+    w->four_msgs += n == 4;
+    j->drop_msgs(j->msgs_ctx);
+    w->live--;
+    for (size_t k = 0; seen != NULL && k < seen_len; k++) {
+        if (seen[k] != 0) { /* the prompt's bytes, wiped as soon as the request is built */
+            w->not_wiped++;
+            break;
+        }
+    }
+    ms_buf_free(&want);
+    const char *reply = w->bad_once && i == 1 && w->jobs == 0
+                            ? "not the output JSON"
+                            : "{\"explanation\":\"e\",\"citation\":null,\"answer\":\"a\"}";
+    j->err = j->err == MS_OK ? ms_buf_append_str(&j->result.content, reply) : j->err;
+}
+
+static ms_err lazy_chat(void *ctx, const ms_chat_msg *msgs, size_t n, const ms_chat_opts *opts,
+                        ms_chat_result *r)
+{
+    (void)ctx, (void)msgs, (void)n, (void)opts, (void)r;
+    return MS_ERR_INTERNAL; /* Minions batches every job */
+}
+
+static ms_err lazy_batch(void *ctx, ms_worker_job *jobs, size_t n, unsigned parallel,
+                         ms_worker_progress_fn progress, void *progress_ctx)
+{
+    lazy_worker *w = ctx;
+    (void)parallel;
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].make_msgs == NULL || jobs[i].drop_msgs == NULL) {
+            w->wrong++;
+            return MS_ERR_INTERNAL;
+        }
+        lazy_one(w, &jobs[i], i);
+        if (progress) {
+            progress(progress_ctx, i + 1, n);
+        }
+    }
+    w->jobs += n;
+    return MS_OK;
+}
+
+static void test_job_prompts_one_at_a_time(void)
+{
+    static const char *const replies[] = {
+        "{\"decision\":\"run_plan\",\"plan\":{\"tasks\":[" TASK1 ",{\"id\":\"t2\","
+        "\"instruction\":\"find the time\"}],\"chunking\":{\"method\":\"fixed\",\"size\":1000}}}",
+        "{\"decision\":\"provide_final_answer\",\"answer\":\"done\"}"};
+    fake_sup sup = {.replies = replies, .n = 2};
+    static char context[3001];
+    for (size_t i = 0; i < 3000; i++) {
+        context[i] = (char)('a' + (i * 7 + i / 100) % 26);
+    }
+    lazy_worker w = {.context = context, .bad_once = true};
+    ms_worker worker = {.name = "lazy", .ping = lazy_ping, .chat = lazy_chat,
+                        .batch = lazy_batch, .ctx = &w};
+    ms_proto_cfg cfg = {.task = "find the IP", .context = context, .context_len = 3000,
+                        .max_rounds = 3, .max_format_retries = 1, .jobs = 2, .worker = worker,
+                        .worker_temperature = -1, .remote = {.turn = fake_turn, .ctx = &sup}};
+    ms_proto_result r;
+    ms_proto_result_init(&r);
+    CHECK_OK(ms_minions_run(&cfg, &r));
+    CHECK(r.outcome == MS_OUTCOME_ANSWER && r.jobs_run == 6 && r.jobs_failed == 0);
+    CHECK(w.jobs == 7 && w.made == 7); /* 2 tasks x 3 chunks, then job 1 re-asked */
+    CHECK(w.max_live == 1 && w.live == 0 && w.prebuilt == 0);
+    CHECK(w.wrong == 0 && w.not_wiped == 0);
+    CHECK(w.four_msgs == 1); /* the re-ask: its chunk again, the echo and the correction */
+    ms_proto_result_free(&r);
+}
+
 /* Bad arguments are the caller's error, before anything is contacted. */
 static void test_bad_args(void)
 {
@@ -688,6 +793,7 @@ int main(void)
     RUN(test_refused_plan_runs_nothing);
     RUN(test_all_jobs_failed);
     RUN(test_worker_answer_cut);
+    RUN(test_job_prompts_one_at_a_time);
     RUN(test_bad_args);
     return TEST_SUMMARY();
 }

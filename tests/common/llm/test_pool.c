@@ -336,6 +336,107 @@ static void test_job_errors_are_the_jobs(void)
     sim_stop(&s);
 }
 
+/* --- messages made when a job's request is built (make_msgs, drop_msgs) --------------------- */
+
+typedef struct made {
+    ms_chat_msg msgs[2];
+    char text[TEXT_LEN];
+    size_t job, live, max_live, drops;
+    size_t makes[MAX_JOBS];
+    size_t fail_job; /* its make_msgs fails (MAX_JOBS: none) */
+    ms_err fail_with;
+} made;
+
+typedef struct made_job {
+    made *m;
+    size_t i;
+} made_job;
+
+static made_job g_made[MAX_JOBS];
+
+static ms_err make_job_msgs(void *ctx, const ms_chat_msg **msgs, size_t *n)
+{
+    made_job *mj = ctx;
+    made *m = mj->m;
+    m->makes[mj->i]++;
+    m->live++;
+    m->max_live = m->live > m->max_live ? m->live : m->max_live;
+    if (mj->i == m->fail_job) {
+        return m->fail_with;
+    }
+    snprintf(m->text, sizeof m->text, "%s", g_text[mj->i]);
+    m->msgs[0] = (ms_chat_msg){.role = "system", .content = "You answer one question.",
+                               .content_len = 24};
+    m->msgs[1] = (ms_chat_msg){.role = "user", .content = m->text, .content_len = strlen(m->text)};
+    *msgs = m->msgs;
+    *n = 2;
+    return MS_OK;
+}
+
+static void drop_job_msgs(void *ctx)
+{
+    made_job *mj = ctx;
+    memset(mj->m->text, 0, sizeof mj->m->text);
+    mj->m->live--;
+    mj->m->drops++;
+}
+
+/* Jobs 0..n-1 whose messages exist only while their request is built, one at a time. */
+static void make_lazy_jobs(made *m, size_t n)
+{
+    memset(m, 0, sizeof *m);
+    m->fail_job = MAX_JOBS;
+    make_jobs(n);
+    for (size_t i = 0; i < n; i++) {
+        g_made[i] = (made_job){.m = m, .i = i};
+        g_jobs[i] = (ms_llm_job){.make_msgs = make_job_msgs, .drop_msgs = drop_job_msgs,
+                                 .msgs_ctx = &g_made[i]};
+    }
+}
+
+/*
+ * make_msgs runs once per job (its retries resend the request built then), never two at a
+ * time, and drop_msgs after each, also after a failed make_msgs: that job ends with the
+ * error and the others run; MS_ERR_NOMEM stops the batch.
+ */
+static void test_made_msgs(void)
+{
+    sim s;
+    made m;
+    if (sim_start(&s, NULL) != 0) {
+        CHECK(!"llm-sim started");
+        return;
+    }
+    ms_llm_engine e = engine(MS_LLM_OLLAMA, s.port);
+    e.max_retries = 2;
+    make_lazy_jobs(&m, 12);
+    snprintf(g_text[5], TEXT_LEN, "<overload-lazy>");
+    m.fail_job = 7;
+    m.fail_with = MS_ERR_CAP_EXCEEDED;
+    CHECK_OK(ms_llm_batch_run(&e, g_jobs, 12, 4, NULL, NULL));
+    for (size_t i = 0; i < 12; i++) {
+        CHECK(m.makes[i] == 1);
+        if (i != 5 && i != 7) {
+            CHECK(answered(i));
+        }
+    }
+    CHECK(m.max_live == 1 && m.live == 0 && m.drops == 12);
+    CHECK(g_jobs[5].err == MS_ERR_BACKEND_STATUS && g_jobs[5].result.attempts == 3);
+    CHECK(log_count(&s, "<overload-lazy>") == 3);
+    CHECK(g_jobs[7].err == MS_ERR_CAP_EXCEEDED && g_jobs[7].result.attempts == 0);
+    CHECK(log_count(&s, "job <7>") == 0);
+    free_jobs(12);
+
+    make_lazy_jobs(&m, 6);
+    m.fail_job = 2;
+    m.fail_with = MS_ERR_NOMEM;
+    CHECK_ERR(ms_llm_batch_run(&e, g_jobs, 6, 1, NULL, NULL), MS_ERR_NOMEM);
+    CHECK(m.live == 0 && m.drops == m.makes[0] + m.makes[1] + m.makes[2] && m.makes[2] == 1);
+    CHECK(g_jobs[2].err == MS_ERR_NOMEM);
+    free_jobs(6);
+    sim_stop(&s);
+}
+
 static void test_engine_chat_and_ping(void)
 {
     sim s;
@@ -837,6 +938,7 @@ int main(int argc, char **argv)
     RUN(test_batch_200_ollama);
     RUN(test_batch_200_openai);
     RUN(test_job_errors_are_the_jobs);
+    RUN(test_made_msgs);
     RUN(test_engine_chat_and_ping);
     RUN(test_timeout_is_the_jobs);
     RUN(test_status_retries);
