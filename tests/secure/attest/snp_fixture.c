@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "secure/attest/devkey.h"
@@ -149,19 +150,25 @@ static int add_ca_exts(X509 *x, X509 *issuer)
            (issuer == x || add_conf_ext(x, issuer, NID_authority_key_identifier, "keyid:always"));
 }
 
-static int add_raw_ext(X509 *x, const char *oid, const uint8_t *val, int len)
+/* A non-critical extension `oid` holding `val` as its raw value (NULL on failure). */
+static X509_EXTENSION *raw_ext(const char *oid, const uint8_t *val, int len)
 {
     ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
     ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
     X509_EXTENSION *e = NULL;
-    int ok = obj != NULL && os != NULL && ASN1_OCTET_STRING_set(os, val, len);
-    if (ok) {
+    if (obj != NULL && os != NULL && ASN1_OCTET_STRING_set(os, val, len)) {
         e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
-        ok = e != NULL && X509_add_ext(x, e, -1);
     }
-    X509_EXTENSION_free(e);
     ASN1_OCTET_STRING_free(os);
     ASN1_OBJECT_free(obj);
+    return e;
+}
+
+static int add_raw_ext(X509 *x, const char *oid, const uint8_t *val, int len)
+{
+    X509_EXTENSION *e = raw_ext(oid, val, len);
+    int ok = e != NULL && X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
     return ok;
 }
 
@@ -326,13 +333,17 @@ int snp_fx_ask_not_ca(ms_buf *out, const snp_fx_chain *c)
     return ok;
 }
 
-int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked)
+/* An unassigned arc under the test-only example OID 2.999, for padding. */
+#define CRL_PAD_OID "2.999.1"
+
+/* The CRL of snp_fx_crl_make, with `pad` zero bytes in a padding extension when pad > 0. */
+static int crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked, size_t pad)
 {
     const unsigned char *p = c->ark.p;
     X509 *ark = d2i_X509(NULL, &p, (long)c->ark.len);
     X509_CRL *crl = X509_CRL_new();
     ASN1_TIME *t = ASN1_TIME_new();
-    ms_buf_init(out, MS_SNP_MAX_CRL);
+    ms_buf_init(out, 2u * MS_SNP_MAX_CRL);
     int ok = ark != NULL && crl != NULL && t != NULL && X509_CRL_set_version(crl, 1) &&
              X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)) &&
              X509_gmtime_adj(t, 0) && X509_CRL_set1_lastUpdate(crl, t) &&
@@ -347,6 +358,14 @@ int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revo
             X509_REVOKED_free(r);
         }
         ASN1_INTEGER_free(serial);
+    }
+    if (ok && pad > 0) {
+        uint8_t *zeros = calloc(1, pad);
+        X509_EXTENSION *e = zeros != NULL && pad <= INT_MAX ? raw_ext(CRL_PAD_OID, zeros, (int)pad)
+                                                            : NULL;
+        ok = e != NULL && X509_CRL_add_ext(crl, e, -1);
+        X509_EXTENSION_free(e);
+        free(zeros);
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
@@ -364,6 +383,27 @@ int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revo
     X509_CRL_free(crl);
     X509_free(ark);
     return ok;
+}
+
+int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked)
+{
+    return crl_make(out, c, key, revoked, 0);
+}
+
+int snp_fx_crl_of_size(ms_buf *out, const snp_fx_chain *c, size_t total)
+{
+    /* RSA signatures have one length, and every length field keeps its size between the two
+       tries (the guess and the result are both 256..65535 bytes of padding): one correction. */
+    size_t guess = total > 4096u ? total - 2048u : 1u;
+    if (!crl_make(out, c, c->ark_key, -1, guess)) {
+        return 0;
+    }
+    size_t made = out->len;
+    ms_buf_free(out);
+    if (made >= guess + total) { /* more overhead than `total` */
+        return 0;
+    }
+    return crl_make(out, c, c->ark_key, -1, guess + total - made) && out->len == total;
 }
 
 void snp_fx_chain_free(snp_fx_chain *c)

@@ -59,6 +59,8 @@ int snp_fx_add_raw_ext(X509 *x, const char *oid, const uint8_t *val, size_t len)
  * (initialised here). Returns 1 on success.
  */
 int snp_fx_crl_make(ms_buf *out, const snp_fx_chain *c, EVP_PKEY *key, long revoked);
+/* The same signed by c's ARK, none listed, exactly `total` bytes (a padding extension). */
+int snp_fx_crl_of_size(ms_buf *out, const snp_fx_chain *c, size_t total);
 
 /*
  * Another certificate for the fixture's ARK (same subject and key, so it still names and

@@ -10,6 +10,7 @@
 #include "secure/attest/snp_x509.h"
 #include "secure/kdf.h"
 #include "tests/secure/attest/snp_fixture.h"
+#include "tests/secure/attest/tdx_coll_fixture.h"
 #include "tests/test.h"
 
 static snp_fx_amd amd;
@@ -1019,6 +1020,43 @@ static void test_synth_cert_time(void)
     synth_free(&s);
 }
 
+/* The size caps of snp_x509 at their edges: a certificate of exactly MS_SNP_MAX_CERT bytes
+   and an ARK-signed CRL of exactly MS_SNP_MAX_CRL parse; one byte more is refused. */
+static void test_x509_caps(void)
+{
+    static const uint8_t val[4] = {0x04, 0x02, 0x00, 0x01};
+    ms_buf der;
+    X509 *x = NULL;
+    for (size_t total = MS_SNP_MAX_CERT; total <= MS_SNP_MAX_CERT + 1u; total++) {
+        CHECK(tdx_fx_cert_of_size("1.3.6.1.4.1.3704.1.4", val, sizeof val, total, &der));
+        ms_err want = total == MS_SNP_MAX_CERT ? MS_OK : MS_ERR_SNP_FORMAT;
+        CHECK_ERR(ms_snp_x509_parse(der.p, der.len, MS_ERR_SNP_FORMAT, &x), want);
+        CHECK((x != NULL) == (want == MS_OK));
+        X509_free(x);
+        ms_buf_free(&der);
+    }
+    synth s;
+    synth_make(&s, 0, 1, NULL);
+    X509 *ark = NULL;
+    X509_CRL *crl = NULL;
+    CHECK_OK(ms_snp_x509_parse(s.chain.ark.p, s.chain.ark.len, MS_ERR_SNP_ARK, &ark));
+    for (size_t total = MS_SNP_MAX_CRL; total <= MS_SNP_MAX_CRL + 1u; total++) {
+        CHECK(snp_fx_crl_of_size(&der, &s.chain, total));
+        ms_err want = total == MS_SNP_MAX_CRL ? MS_OK : MS_ERR_SNP_CRL;
+        CHECK_ERR(ms_snp_x509_crl_parse(ark, der.p, der.len, &crl), want);
+        CHECK((crl != NULL) == (want == MS_OK));
+        X509_CRL_free(crl);
+        s.policy.crl_der = der.p;
+        s.policy.crl_len = der.len;
+        CHECK_ERR(synth_verify(&s), want);
+        ms_buf_free(&der);
+    }
+    s.policy.crl_der = NULL;
+    s.policy.crl_len = 0;
+    X509_free(ark);
+    synth_free(&s);
+}
+
 static void test_synth_crl(void)
 {
     synth s;
@@ -1419,6 +1457,7 @@ int main(void)
     RUN(test_synth_pins);
     RUN(test_synth_cert_time);
     RUN(test_synth_crl);
+    RUN(test_x509_caps);
     RUN(test_synth_vlek);
     RUN(test_turin_real_chain);
     RUN(test_synth_turin);
