@@ -113,6 +113,14 @@ static void test_parse(void)
     ms_buf_clear(&q);
     CHECK_ERR(ms_az_tdquote_response_parse(text.p, text.len, &q), MS_ERR_AZ_TDQUOTE_RESPONSE);
     CHECK(q.len == 0);
+    /* the same into a buffer that could hold it: the reader's own cap refuses, not the buffer's,
+       and takes back what it decoded */
+    ms_buf wide;
+    ms_buf_init(&wide, 2u * MS_TDX_MAX_QUOTE);
+    CHECK_OK(ms_buf_append_str(&wide, "kept"));
+    CHECK_ERR(ms_az_tdquote_response_parse(text.p, text.len, &wide), MS_ERR_AZ_TDQUOTE_RESPONSE);
+    CHECK(wide.len == 4 && memcmp(wide.p, "kept", 4) == 0);
+    ms_buf_free(&wide);
     response_of(big, 3, "", &text);
     while (text.len < MS_AZ_MAX_TDQUOTE_RESPONSE) {
         CHECK_OK(ms_buf_append_str(&text, " "));
