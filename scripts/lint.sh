@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # House-rule lint: banned C functions, no raw memcmp in the libraries, includes only point
 # down the layers (docs/architecture.md), third-party headers only in their owners' files,
-# and tests/test.h only in files with a main().
+# tests/test.h only in files with a main(), and every line of scripts/mutate-accepted.txt names
+# a mutant that scripts/mutate.py still makes.
 #   scripts/lint.sh             lint this tree
 #   scripts/lint.sh --root DIR  lint the tree at DIR (used by the self-test)
 #   scripts/lint.sh --selftest  plant violations in a copy of this tree; each must be caught
@@ -18,6 +19,7 @@ selftest() {
     rm -rf "$work/tree"
     mkdir -p "$work/tree"
     (cd "$here" && cp -R common secure protocols apps tools bench tests scripts "$work/tree/")
+    if [ -d "$here/gateway" ]; then cp -R "$here/gateway" "$work/tree/"; fi # in mutate.conf
     if [ -n "$2" ]; then printf '%s\n' "$3" >>"$work/tree/$2"; fi
     local out status=0
     out=$("$work/tree/scripts/lint.sh" --root "$work/tree" 2>&1) || status=$?
@@ -54,6 +56,9 @@ selftest() {
     "apps/minions-audit/main.c: includes <sodium.h>"
   plant "banned function" common/buf.c 'static void f(char *d) { strcpy(d, "x"); }' \
     "banned function"
+  plant "orphaned accepted mutant" scripts/mutate-accepted.txt \
+    'secure/record.c:gone:drop:00000000:1  # its check was edited' \
+    "names no mutant (the check changed or left: re-run the file, then fix or remove the line): secure/record.c:gone:drop:00000000:1"
   return "$rc"
 }
 
@@ -100,6 +105,13 @@ if [ -d tests ]; then
       status=1
     fi
   done
+fi
+
+# Every accepted survivor in scripts/mutate-accepted.txt names a mutant that mutate.py still
+# makes (no build: it reads the files of mutate.conf). A name hashes its check's text, so an
+# edited check silently orphans its line.
+if [ -f scripts/mutate.py ] && ! /usr/bin/python3 scripts/mutate.py --check-accepted; then
+  status=1
 fi
 
 [ "$status" -eq 0 ] && echo "lint: clean"

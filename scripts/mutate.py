@@ -164,8 +164,9 @@ def mutants_of(path):
                           func=func, text=text, line=line))
         found.extend(bound_mutants(code, cond, func, text, line))
     # `if (cond) { ...refusal... }`: a refusal is a return of a non-defensive error (or of
-    # "no route"), the line verifier's `*problem = ...`, or the gateway's 4xx answer
-    # (ms_gw_error(resp, 4xx, ...)); the mutant makes cond false.
+    # "no route"), the line verifier's `*problem = ...`, the gateway's 4xx answer
+    # (ms_gw_error(resp, 4xx, ...)), or a non-defensive error stored in a run's `*_err` field
+    # (secure/attest/tdx_tcb.c: r->tcb_err = MS_ERR_...); the mutant makes cond false.
     for m in re.finditer(r"\bif\s*\(", code):
         open_paren = m.end() - 1
         _, close = split_args(code, open_paren)
@@ -183,6 +184,7 @@ def mutants_of(path):
         errs = re.findall(r"return\s+\(?(MS_ERR_\w+|MS_ROUTE_NONE)\b", body)
         # the gateway's refusals answer the client with a 4xx (gateway/auth.c); a 5xx is ours
         gw_refusal = re.search(r"\bms_gw_error\s*\(\s*\w+\s*,\s*4\d\d\b", body)
+        errs += re.findall(r"(?:->|\.)\s*\w+_err\s*=\s*\(?(MS_ERR_\w+)\b", body)
         refusal = (any(e not in DEFENSIVE for e in errs) or gw_refusal
                    or re.search(r"\*\s*(problem|why)\s*=", body))
         if not refusal:
@@ -330,6 +332,9 @@ def main():
     ap.add_argument("--files", metavar="F,F", help="only these files (paths as in mutate.conf)")
     ap.add_argument("--only", metavar="NAME,NAME", help="only these mutants (names as --list prints)")
     ap.add_argument("--list", action="store_true", help="print the mutants and exit")
+    ap.add_argument("--check-accepted", action="store_true",
+                    help="check that every line of mutate-accepted.txt names a mutant --list "
+                         "prints (no build; scripts/lint.sh runs it)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build-mutate"),
                     help="work folder (default build-mutate)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -340,6 +345,13 @@ def main():
 
     conf = read_conf()
     accepted = read_accepted()
+    if a.check_accepted:
+        # A name hashes its check's text: an edited check orphans its accepted line.
+        orphans = sorted(set(accepted) - {m["id"] for m in mutants_of_all(conf)})
+        for name in orphans:
+            print("mutate: scripts/mutate-accepted.txt names no mutant (the check changed or "
+                  "left: re-run the file, then fix or remove the line): " + name, file=sys.stderr)
+        return 1 if orphans else 0
     files = list(conf)
     if a.files:
         files = [f.strip() for f in a.files.split(",")]

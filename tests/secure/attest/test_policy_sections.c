@@ -53,18 +53,25 @@ static void test_type_needs_its_section(void)
         }
         ms_attest_policy_free(&p);
     }
-    /* az-snp-vtpm needs both its own section and the SEV-SNP one. */
-    ms_attest_policy p;
-    ms_attest_policy_init(&p);
-    p.have_az_snp = 1;
-    CHECK_ERR(verify_type(&p, MS_EVIDENCE_AZ_SNP_VTPM), MS_ERR_ATTEST_POLICY);
-    p.have_az_snp = 0;
-    p.have_snp = 1;
-    CHECK_ERR(verify_type(&p, MS_EVIDENCE_AZ_SNP_VTPM), MS_ERR_ATTEST_POLICY);
-    p.have_az_snp = 1;
-    ms_err e = verify_type(&p, MS_EVIDENCE_AZ_SNP_VTPM);
-    CHECK(e != MS_ERR_ATTEST_POLICY && e != MS_OK);
-    ms_attest_policy_free(&p);
+    /* az-snp-vtpm needs both its own section and the SEV-SNP one; az-tdx-vtpm its own and
+       the TDX one. */
+    for (int tdx = 0; tdx <= 1; tdx++) {
+        uint16_t type = tdx ? MS_EVIDENCE_AZ_TDX_VTPM : MS_EVIDENCE_AZ_SNP_VTPM;
+        ms_attest_policy p;
+        ms_attest_policy_init(&p);
+        int *own = tdx ? &p.have_az_tdx : &p.have_az_snp, *cpu = tdx ? &p.have_tdx : &p.have_snp;
+        *own = 1;
+        CHECK_ERR(verify_type(&p, type), MS_ERR_ATTEST_POLICY);
+        *own = 0;
+        *cpu = 1;
+        CHECK_ERR(verify_type(&p, type), MS_ERR_ATTEST_POLICY);
+        *own = 1;
+        ms_err e = verify_type(&p, type);
+        if (e == MS_ERR_ATTEST_POLICY || e == MS_OK) {
+            TEST_FAIL_("type 0x%04x with its sections: %s", type, ms_err_name(e));
+        }
+        ms_attest_policy_free(&p);
+    }
 }
 
 /* A full accept list cannot take the dev key too. */

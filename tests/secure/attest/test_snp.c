@@ -123,6 +123,7 @@ static void test_report_hex(void)
     text[10] = 'g';
     CHECK_ERR(ms_snp_report_from_hex(text, MS_SNP_REPORT_HEX_LEN, raw), MS_ERR_SNP_FORMAT);
     CHECK_ERR(ms_snp_report_from_hex(NULL, 0, raw), MS_ERR_SNP_FORMAT);
+    CHECK_ERR(ms_snp_report_from_hex(NULL, MS_SNP_REPORT_HEX_LEN, raw), MS_ERR_SNP_FORMAT);
 }
 
 /* NOTICE: ARK -> ASK -> VCEK verifies, the signature verifies, TCB and hwID match. */
@@ -311,6 +312,40 @@ static void test_bundle_layout(void)
     ms_buf_free(&v);
 }
 
+/* The bundle decoder's caps at their edges: a VCEK of 1 byte; both certificates of exactly
+   MS_SNP_MAX_CERT bytes (a bundle of exactly MS_SNP_MAX_BUNDLE); an ASK one byte over. */
+static void test_bundle_caps(void)
+{
+    ms_buf ev;
+    ms_snp_bundle sb;
+    uint8_t *cert = malloc(MS_SNP_MAX_CERT + 1);
+    CHECK(cert != NULL);
+    if (cert == NULL) {
+        return;
+    }
+    memset(cert, 0x30, MS_SNP_MAX_CERT + 1);
+    ms_buf_init(&ev, MS_SNP_MAX_BUNDLE + 1);
+    CHECK_OK(ms_snp_bundle_encode(amd.report, cert, 1, NULL, 0, &ev));
+    CHECK_OK(ms_snp_bundle_decode(ev.p, ev.len, &sb));
+    CHECK(sb.vcek_len == 1 && sb.ask_len == 0);
+    ms_buf_clear(&ev);
+    CHECK_OK(ms_snp_bundle_encode(amd.report, cert, MS_SNP_MAX_CERT, cert, MS_SNP_MAX_CERT, &ev));
+    CHECK(ev.len == MS_SNP_MAX_BUNDLE);
+    CHECK_OK(ms_snp_bundle_decode(ev.p, ev.len, &sb));
+    CHECK(sb.vcek_len == MS_SNP_MAX_CERT && sb.ask_len == MS_SNP_MAX_CERT);
+    /* the ASK's length one over its cap (the bundle itself is under MS_SNP_MAX_BUNDLE) */
+    ms_buf_clear(&ev);
+    CHECK_OK(ms_snp_bundle_encode(amd.report, cert, 1, NULL, 0, &ev));
+    CHECK_OK(ms_buf_shrink(&ev, 2)); /* drop ask_len 0 */
+    CHECK_OK(ms_buf_append_u16be(&ev, MS_SNP_MAX_CERT + 1));
+    CHECK_OK(ms_buf_append(&ev, cert, MS_SNP_MAX_CERT + 1));
+    CHECK(ev.len < MS_SNP_MAX_BUNDLE);
+    CHECK_ERR(ms_snp_bundle_decode(ev.p, ev.len, &sb), MS_ERR_SNP_FORMAT);
+    CHECK(sb.report == NULL && sb.ask_len == 0);
+    ms_buf_free(&ev);
+    free(cert);
+}
+
 /* The report's format rules, on a copy of the Milan report (decoding only). */
 static void test_report_format_rules(void)
 {
@@ -345,6 +380,9 @@ static void test_report_format_rules(void)
     rep[0x18A] = 1;
     CHECK_OK(ms_snp_report_decode(rep, sizeof rep, &r));
     CHECK(r.version == 3 && r.cpuid_fam_id == 0x19 && r.cpuid_step == 1);
+    rep[0x188] = 0x17; /* a family whose TCB layout we do not know, Milan's TCBs otherwise fine */
+    CHECK_ERR(ms_snp_report_decode(rep, sizeof rep, &r), MS_ERR_SNP_FORMAT);
+    rep[0x188] = 0x19;
     rep[0x1F8] = 1;
     CHECK_ERR(ms_snp_report_decode(rep, sizeof rep, &r), MS_ERR_SNP_FORMAT);
     rep[0] = 5;
@@ -1435,6 +1473,7 @@ int main(void)
     RUN(test_milan_under_genoa);
     RUN(test_milan_truncations);
     RUN(test_bundle_layout);
+    RUN(test_bundle_caps);
     RUN(test_report_format_rules);
     RUN(test_synth_good);
     RUN(test_synth_debug);

@@ -1,5 +1,6 @@
 /* TPM quote bundles byte by byte: every flip, truncation and extra byte gets its check's error. */
 #include <stdlib.h>
+#include <tss2/tss2_mu.h>
 
 #include "common/codec.h"
 #include "common/cursor.h"
@@ -300,6 +301,194 @@ static void test_selection(void)
     CHECK_OK(ms_tpm2_verify_checks(&F.pol, g_ev.p, g_ev.len, F.b1, &ch)); /* the control */
 }
 
+/* --- the codec's caps at their edges (no TPM needed for these bytes) --------------------- */
+
+/*
+ * Parts of the largest shapes the bundle parser admits (it checks only that each TPM
+ * structure unmarshals exactly): an NV-certify TPMS_ATTEST with full names and extra data
+ * whose contents are `nv` bytes, an RSA-4096 signature, an RSA-4096 public area with a full
+ * policy; then 24 values and an AK certificate part of MS_TPM2_MAX_AK_CERT bytes.
+ */
+static int big_bundle(size_t nv, ms_buf *out)
+{
+    static uint8_t q[2 + sizeof(TPMS_ATTEST)], s[sizeof(TPMT_SIGNATURE)], a[sizeof(TPMT_PUBLIC)],
+        values[MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN], cert[MS_TPM2_MAX_AK_CERT];
+    TPMS_ATTEST at;
+    TPMT_SIGNATURE sig;
+    TPMT_PUBLIC pub;
+    size_t qn = 2, sn = 0, an = 0;
+    memset(&at, 0, sizeof at);
+    at.magic = TPM2_GENERATED_VALUE;
+    at.type = TPM2_ST_ATTEST_NV;
+    at.qualifiedSigner.size = sizeof at.qualifiedSigner.name;
+    at.extraData.size = sizeof at.extraData.buffer;
+    at.attested.nv.indexName.size = sizeof at.attested.nv.indexName.name;
+    at.attested.nv.nvContents.size = (UINT16)nv;
+    memset(&sig, 0, sizeof sig);
+    sig.sigAlg = TPM2_ALG_RSASSA;
+    sig.signature.rsassa.hash = TPM2_ALG_SHA256;
+    sig.signature.rsassa.sig.size = TPM2_MAX_RSA_KEY_BYTES;
+    memset(&pub, 0, sizeof pub);
+    pub.type = TPM2_ALG_RSA;
+    pub.nameAlg = TPM2_ALG_SHA256;
+    pub.authPolicy.size = sizeof pub.authPolicy.buffer;
+    pub.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+    pub.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+    pub.parameters.rsaDetail.keyBits = 4096;
+    pub.unique.rsa.size = TPM2_MAX_RSA_KEY_BYTES;
+    if (nv > sizeof at.attested.nv.nvContents.buffer ||
+        Tss2_MU_TPMS_ATTEST_Marshal(&at, q, sizeof q, &qn) != TSS2_RC_SUCCESS ||
+        Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, s, sizeof s, &sn) != TSS2_RC_SUCCESS ||
+        Tss2_MU_TPMT_PUBLIC_Marshal(&pub, a, sizeof a, &an) != TSS2_RC_SUCCESS) {
+        return -1;
+    }
+    ms_store_u16be(q, (uint16_t)(qn - 2));
+    const uint8_t *part[4] = {q, s, a, values};
+    const size_t len[4] = {qn, sn, an, sizeof values};
+    if (tpm2_rebuild(part, len, out) != 0 || ms_buf_append_u16be(out, sizeof cert) != MS_OK ||
+        ms_buf_append(out, cert, sizeof cert) != MS_OK) {
+        ms_buf_free(out);
+        return -1;
+    }
+    out->p[0] = MS_TPM2_FORMAT_AK_CERT;
+    return 0;
+}
+
+/* A whole bundle of exactly MS_TPM2_MAX_BUNDLE bytes parses (24 values, a certificate of
+   MS_TPM2_MAX_AK_CERT bytes); one byte more is refused, whatever it holds. */
+static void test_bundle_cap(void)
+{
+    ms_buf ev;
+    ms_tpm2_bundle b;
+    CHECK(big_bundle(0, &ev) == 0 && ev.len < MS_TPM2_MAX_BUNDLE);
+    size_t nv = MS_TPM2_MAX_BUNDLE - ev.len;
+    ms_buf_free(&ev);
+    CHECK(big_bundle(nv, &ev) == 0 && ev.len == MS_TPM2_MAX_BUNDLE);
+    CHECK_OK(ms_tpm2_bundle_parse(ev.p, ev.len, &b));
+    CHECK(b.n_pcr == MS_TPM2_NUM_PCRS && b.ak_cert_len == MS_TPM2_MAX_AK_CERT &&
+          b.attest.type == TPM2_ST_ATTEST_NV && b.attest.attested.nv.nvContents.size == nv);
+    ms_buf_free(&ev);
+    CHECK(big_bundle(nv + 1, &ev) == 0 && ev.len == MS_TPM2_MAX_BUNDLE + 1);
+    CHECK_ERR(ms_tpm2_bundle_parse(ev.p, ev.len, &b), MS_ERR_TPM_FORMAT);
+    CHECK(b.n_pcr == 0 && b.ak_bytes == NULL);
+    ms_buf_free(&ev);
+}
+
+/* The AK certificate part (format 0x02): 1 to MS_TPM2_MAX_AK_CERT bytes; the parser leaves
+   its DER to the verifier. */
+static void test_cert_part(void)
+{
+    static uint8_t cert[MS_TPM2_MAX_AK_CERT + 1];
+    ms_tpm2_bundle b;
+    const size_t lens[] = {0, 1, MS_TPM2_MAX_AK_CERT, MS_TPM2_MAX_AK_CERT + 1};
+    memset(cert, 0x30, sizeof cert);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        ms_buf ev;
+        ms_buf_init(&ev, 2 * MS_TPM2_MAX_BUNDLE);
+        CHECK_OK(ms_buf_append(&ev, g_ev.p, g_ev.len));
+        CHECK_OK(ms_buf_append_u16be(&ev, (uint16_t)lens[i]));
+        CHECK_OK(ms_buf_append(&ev, cert, lens[i]));
+        ev.p[0] = MS_TPM2_FORMAT_AK_CERT;
+        CHECK(ev.len <= MS_TPM2_MAX_BUNDLE);
+        int good = lens[i] >= 1 && lens[i] <= MS_TPM2_MAX_AK_CERT;
+        CHECK_ERR(ms_tpm2_bundle_parse(ev.p, ev.len, &b), good ? MS_OK : MS_ERR_TPM_FORMAT);
+        CHECK(b.ak_cert_len == (good ? lens[i] : 0));
+        ms_buf_free(&ev);
+    }
+}
+
+/* 24 values (every PCR) is the most a bundle or a quote's parts may carry. */
+static void test_values_cap(void)
+{
+    uint8_t values[(MS_TPM2_NUM_PCRS + 1) * MS_TPM2_DIGEST_LEN] = {0};
+    const uint8_t *part[4] = {g_ev.p + g_s.off[0], g_ev.p + g_s.off[1], g_ev.p + g_s.off[2], values};
+    ms_tpm2_bundle b;
+    for (size_t n = MS_TPM2_NUM_PCRS; n <= MS_TPM2_NUM_PCRS + 1; n++) {
+        size_t len[4] = {g_s.len[0], g_s.len[1], g_s.len[2], n * MS_TPM2_DIGEST_LEN};
+        ms_buf ev;
+        CHECK(tpm2_rebuild(part, len, &ev) == 0);
+        ms_err want = n == MS_TPM2_NUM_PCRS ? MS_OK : MS_ERR_TPM_FORMAT;
+        CHECK_ERR(ms_tpm2_bundle_parse(ev.p, ev.len, &b), want);
+        CHECK(b.n_pcr == (want == MS_OK ? n : 0));
+        CHECK_ERR(ms_tpm2_quote_parts_parse(part[0], len[0], part[1], len[1], values, len[3], &b),
+                  want);
+        CHECK(b.n_pcr == (want == MS_OK ? n : 0));
+        ms_buf_free(&ev);
+    }
+}
+
+/* The quote's parts as a paravisor hands them over (az_verify.c): each one checked. */
+static void test_quote_parts(void)
+{
+    const uint8_t *q = g_ev.p + g_s.off[0], *s = g_ev.p + g_s.off[1], *v = g_ev.p + g_s.off[3];
+    size_t qn = g_s.len[0], sn = g_s.len[1], vn = g_s.len[3];
+    uint8_t longer[MS_TPM2_MAX_BUNDLE];
+    ms_tpm2_bundle b;
+    CHECK_OK(ms_tpm2_quote_parts_parse(q, qn, s, sn, v, vn, &b));
+    CHECK(b.n_pcr == N_VALUES && b.pcr_values == v && b.attest_len == qn - 2);
+    CHECK_ERR(ms_tpm2_quote_parts_parse(NULL, qn, s, sn, v, vn, &b), MS_ERR_TPM_FORMAT);
+    CHECK(b.attest_len == 0 && b.pcr_values == NULL);
+    CHECK_ERR(ms_tpm2_quote_parts_parse(q, qn, NULL, sn, v, vn, &b), MS_ERR_TPM_FORMAT);
+    CHECK_ERR(ms_tpm2_quote_parts_parse(q, qn, s, sn, NULL, vn, &b), MS_ERR_TPM_FORMAT);
+    CHECK_OK(ms_tpm2_quote_parts_parse(q, qn, s, sn, NULL, 0, &b));
+    CHECK_ERR(ms_tpm2_quote_parts_parse(q, qn, s, sn, v, vn - 1, &b), MS_ERR_TPM_FORMAT);
+    CHECK_ERR(ms_tpm2_quote_parts_parse(q, qn - 1, s, sn, v, vn, &b), MS_ERR_TPM_FORMAT);
+    memcpy(longer, s, sn);
+    longer[sn] = 0;
+    CHECK_ERR(ms_tpm2_quote_parts_parse(q, qn, longer, sn + 1, v, vn, &b), MS_ERR_TPM_FORMAT);
+}
+
+/*
+ * The writer's caps: at most 24 values, and a whole bundle of at most MS_TPM2_MAX_BUNDLE
+ * bytes (the writer does not look inside the parts); add_cert within both caps. A refused
+ * write leaves `out` as it was.
+ */
+static void test_writer_caps(void)
+{
+    static uint8_t part[MS_TPM2_MAX_BUNDLE], values[(MS_TPM2_NUM_PCRS + 1) * MS_TPM2_DIGEST_LEN],
+        cert[MS_TPM2_MAX_AK_CERT + 1];
+    ms_buf out;
+    ms_buf_init(&out, 2 * MS_TPM2_MAX_BUNDLE);
+    CHECK_OK(ms_tpm2_bundle_write_raw(part, 1, part, 1, part, 1, values, MS_TPM2_NUM_PCRS, &out));
+    CHECK(out.len == 9 + 3 + MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN);
+    ms_buf_clear(&out);
+    CHECK_ERR(ms_tpm2_bundle_write_raw(part, 1, part, 1, part, 1, values, MS_TPM2_NUM_PCRS + 1,
+                                       &out),
+              MS_ERR_CAP_EXCEEDED);
+    CHECK(out.len == 0);
+    /* a bundle of exactly the cap (9 bytes of format and lengths), then one byte over */
+    size_t q = MS_TPM2_MAX_BUNDLE - 9 - 2;
+    CHECK_OK(ms_tpm2_bundle_write_raw(part, q, part, 1, part, 1, values, 0, &out));
+    CHECK(out.len == MS_TPM2_MAX_BUNDLE);
+    ms_buf_clear(&out);
+    CHECK_ERR(ms_tpm2_bundle_write_raw(part, q + 1, part, 1, part, 1, values, 0, &out),
+              MS_ERR_CAP_EXCEEDED);
+    CHECK(out.len == 0);
+    /* add_cert: 1 byte; MS_TPM2_MAX_AK_CERT bytes making exactly MS_TPM2_MAX_BUNDLE; over */
+    size_t base = MS_TPM2_MAX_BUNDLE - 2 - MS_TPM2_MAX_AK_CERT; /* the bundle before it */
+    for (size_t extra = 0; extra <= 1; extra++) {
+        ms_buf_clear(&out);
+        CHECK_OK(ms_buf_append_u8(&out, 0xEE)); /* add_cert works on the bundle at `start` */
+        CHECK_OK(ms_tpm2_bundle_write_raw(part, base - 11 + extra, part, 1, part, 1, values, 0,
+                                          &out));
+        CHECK(out.len == 1 + base + extra);
+        ms_err want = extra ? MS_ERR_CAP_EXCEEDED : MS_OK;
+        CHECK_ERR(ms_tpm2_bundle_add_cert(&out, 1, cert, MS_TPM2_MAX_AK_CERT), want);
+        CHECK(out.len == 1 + base + extra + (extra ? 0 : 2 + MS_TPM2_MAX_AK_CERT));
+        CHECK(out.p[1] == (extra ? MS_TPM2_FORMAT : MS_TPM2_FORMAT_AK_CERT));
+    }
+    ms_buf_clear(&out);
+    CHECK_OK(ms_tpm2_bundle_write_raw(part, 1, part, 1, part, 1, values, 0, &out));
+    CHECK_ERR(ms_tpm2_bundle_add_cert(&out, 0, cert, MS_TPM2_MAX_AK_CERT + 1),
+              MS_ERR_CAP_EXCEEDED);
+    CHECK_ERR(ms_tpm2_bundle_add_cert(&out, 0, cert, 0), MS_ERR_CAP_EXCEEDED);
+    CHECK_ERR(ms_tpm2_bundle_add_cert(&out, 0, NULL, 1), MS_ERR_CAP_EXCEEDED);
+    CHECK(out.len == 12 && out.p[0] == MS_TPM2_FORMAT);
+    CHECK_OK(ms_tpm2_bundle_add_cert(&out, 0, cert, 1));
+    CHECK(out.len == 15 && out.p[0] == MS_TPM2_FORMAT_AK_CERT);
+    ms_buf_free(&out);
+}
+
 /* --- seeds for tests/fuzz/corpus/fuzz_tpm2 (binding 0x42 x 64, fresh swtpm) -------------- */
 
 static int write_file(const char *dir, const char *name, const ms_buf *b)
@@ -373,7 +562,12 @@ int main(int argc, char **argv)
         RUN(test_trailing_bytes);
         RUN(test_value_count);
         RUN(test_selection);
+        RUN(test_cert_part);
+        RUN(test_values_cap);
+        RUN(test_quote_parts);
     }
+    RUN(test_bundle_cap);
+    RUN(test_writer_caps);
     ms_buf_free(&g_ev);
     tpm2_fixture_teardown(&F);
     return TEST_SUMMARY();

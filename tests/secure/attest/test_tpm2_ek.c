@@ -308,6 +308,9 @@ static void test_make_credential_args(void)
     name[1] = 0x0B;
     CHECK_ERR(ms_tpm2_make_credential(&ak, name, cred, 32, &blob, &secret), MS_ERR_TPM_EK_CERT);
     TPMT_PUBLIC e = ek;
+    e.nameAlg = TPM2_ALG_SHA1; /* an RSA EK template but for its name algorithm */
+    CHECK_ERR(ms_tpm2_make_credential(&e, name, cred, 32, &blob, &secret), MS_ERR_TPM_EK_CERT);
+    e = ek;
     e.parameters.rsaDetail.symmetric.keyBits.aes = 256;
     CHECK_ERR(ms_tpm2_make_credential(&e, name, cred, 32, &blob, &secret), MS_ERR_TPM_EK_CERT);
     e = ek;
@@ -388,6 +391,12 @@ static void test_ak_cert(void)
     CHECK_ERR(ms_tpm2_ak_cert_issue(&ak, CA_KEY.p, CA_KEY.len, CA_CERT.p, CA_CERT.len, NOW, NOW,
                                     &x),
               MS_ERR_ARG);
+    /* an AK of the right shape whose point is not on P-256: no public key to certify */
+    u = ak;
+    u.unique.ecc.y.buffer[u.unique.ecc.y.size - 1] ^= 1;
+    CHECK_ERR(ms_tpm2_ak_cert_issue(&u, CA_KEY.p, CA_KEY.len, CA_CERT.p, CA_CERT.len, NOW,
+                                    NOW + 1, &x),
+              MS_ERR_TPM_AK_ATTRS);
     CHECK(x.len == 0);
     ms_buf_free(&x);
     ms_buf_free(&cert);
