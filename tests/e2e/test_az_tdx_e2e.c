@@ -20,7 +20,6 @@
 #include "tests/fixture/http_fixture.h"
 #include "tests/fixture/swtpm.h"
 #include "tests/fixture/world.h"
-#include "tests/secure/attest/tpm2_tpm.h"
 #include "tests/test.h"
 
 #ifndef MS_HCL_PARAVISOR
@@ -33,26 +32,16 @@
 static e2e_world W;
 static struct {
     char devkey[PATH_MAX], log[PATH_MAX];
-    e2e_swtpm tpm;
-    e2e_hcl_paravisor hcl;
-    e2e_az_pins pins;
+    e2e_az az;
     e2e_stack st;
 } E;
 
-static ms_err run_client(const char *name, int strict, int spoil_pcr, int spoil_mrtd,
-                         ms_buf *reply, uint16_t *type)
+#define PROMPT "hello from an Azure TDX session"
+
+/* A turn under a policy pinning E.az, as changed by p (strict, spoil_*). */
+static ms_err turn(const char *name, e2e_az_pins p, ms_buf *reply, uint16_t *type)
 {
-    char pol[PATH_MAX];
-    e2e_az_pins p = E.pins;
-    p.strict = strict;
-    p.spoil_pcr = spoil_pcr;
-    p.spoil_measurement = spoil_mrtd;
-    e2e_world_path(&W, pol, "%s.json", name);
-    if (e2e_az_policy_write(&E.hcl, &p, pol) != 0) {
-        return MS_ERR_INTERNAL;
-    }
-    return e2e_client_turn(E.st.url, W.ca, pol, strict, "hello from an Azure TDX session",
-                           reply, type);
+    return e2e_az_turn(&E.az, &W, E.st.url, name, &p, PROMPT, reply, type);
 }
 
 static void test_sessions(void)
@@ -60,24 +49,26 @@ static void test_sessions(void)
     ms_buf reply;
     uint16_t type = 0;
     ms_buf_init(&reply, 1 << 16);
-    CHECK_OK(run_client("good", 0, 0, 0, &reply, &type));
+    CHECK_OK(turn("good", (e2e_az_pins){0}, &reply, &type));
     CHECK(type == MS_EVIDENCE_AZ_TDX_VTPM);
     CHECK(ms_buf_terminate(&reply) == MS_OK && strstr((const char *)reply.p, "tdx reply"));
     /* STRICT: a fresh HCL report, TD quote and vTPM quote over this session's challenge. */
     ms_buf_clear(&reply);
-    CHECK_OK(run_client("strict", 1, 0, 0, &reply, &type));
+    CHECK_OK(turn("strict", (e2e_az_pins){.strict = 1}, &reply, &type));
     CHECK(ms_buf_terminate(&reply) == MS_OK && strstr((const char *)reply.p, "tdx reply"));
 
     /* One pinned value changed: refused at the handshake, nothing reaches the engine. */
     long before = e2e_file_lines(E.log);
     CHECK(before == 2);
     ms_buf_clear(&reply);
-    CHECK_ERR(run_client("mrtd", 0, 0, 1, &reply, &type), MS_ERR_TDX_MRTD);
-    CHECK_ERR(run_client("pcr", 0, 1, 0, &reply, &type), MS_ERR_TPM_PCR_VALUE);
-    CHECK_ERR(run_client("strict-mrtd", 1, 0, 1, &reply, &type), MS_ERR_TDX_MRTD);
+    CHECK_ERR(turn("mrtd", (e2e_az_pins){.spoil_measurement = 1}, &reply, &type), MS_ERR_TDX_MRTD);
+    CHECK_ERR(turn("pcr", (e2e_az_pins){.spoil_pcr = 1}, &reply, &type), MS_ERR_TPM_PCR_VALUE);
+    CHECK_ERR(turn("strict-mrtd", (e2e_az_pins){.strict = 1, .spoil_measurement = 1}, &reply,
+                   &type),
+              MS_ERR_TDX_MRTD);
     CHECK(reply.len == 0);
     CHECK(e2e_file_lines(E.log) == before);
-    CHECK_OK(run_client("again", 0, 0, 0, &reply, &type));
+    CHECK_OK(turn("again", (e2e_az_pins){0}, &reply, &type));
     ms_buf_free(&reply);
 }
 
@@ -89,8 +80,8 @@ static void refuses(const char *url, const char *cause)
     int code = e2e_world_runl(&W, &cmd, &r, "--listen", "127.0.0.1:0", "--plain-http",
                               "--backend-url", "http://127.0.0.1:9/v1", "--backend-model", "m",
                               "--dev-key", E.devkey, "--evidence", "az-tdx-vtpm", "--tpm-tcti",
-                              E.hcl.tcti, "--tpm-pcrs", "0,7", "--tdx-collateral",
-                              E.hcl.collateral, "--az-tdquote-url", url, NULL);
+                              E.az.hcl.tcti, "--tpm-pcrs", "0,7", "--tdx-collateral",
+                              E.az.hcl.collateral, "--az-tdquote-url", url, NULL);
     CHECK(code == EXIT_START);
     CHECK(strstr((const char *)r.err.p, "--evidence az-tdx-vtpm: no evidence") != NULL);
     CHECK(strstr((const char *)r.err.p, cause) != NULL);
@@ -104,57 +95,33 @@ static void refuses(const char *url, const char *cause)
 static void test_quote_service_refusals(void)
 {
     char url[160];
-    const char *base = strstr(E.hcl.tdquote_url, "/acc/tdquote");
+    const char *base = strstr(E.az.hcl.tdquote_url, "/acc/tdquote");
     CHECK(base != NULL);
     if (base == NULL) {
         return;
     }
-    int host = (int)(base - E.hcl.tdquote_url);
+    int host = (int)(base - E.az.hcl.tdquote_url);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/acc/tdquote", fx_closed_port());
     refuses(url, ms_err_str(MS_ERR_HTTP_CONNECT));
-    snprintf(url, sizeof url, "%.*s/garbage/acc/tdquote", host, E.hcl.tdquote_url);
+    snprintf(url, sizeof url, "%.*s/garbage/acc/tdquote", host, E.az.hcl.tdquote_url);
     refuses(url, ms_err_str(MS_ERR_AZ_TDQUOTE_RESPONSE));
-    snprintf(url, sizeof url, "%.*s/other-td/acc/tdquote", host, E.hcl.tdquote_url);
+    snprintf(url, sizeof url, "%.*s/other-td/acc/tdquote", host, E.az.hcl.tdquote_url);
     refuses(url, ms_err_str(MS_ERR_AZ_TD_MISMATCH));
-    snprintf(url, sizeof url, "%.*s/missing/acc/tdquote", host, E.hcl.tdquote_url);
+    snprintf(url, sizeof url, "%.*s/missing/acc/tdquote", host, E.az.hcl.tdquote_url);
     refuses(url, ms_err_str(MS_ERR_AZ_TDQUOTE_STATUS));
     /* plain http to a routable address: the URL policy refuses before any traffic */
     refuses("http://192.0.2.1/acc/tdquote", ms_err_str(MS_ERR_HTTP_INSECURE));
-}
-
-/* A measured boot of our own: PCR 7 extended once (through the stand-in). */
-static int measure_boot(void)
-{
-    tpm2_conn c;
-    if (tpm2_conn_open(&c, E.hcl.tcti) != 0) {
-        return -1;
-    }
-    int r = tpm2_pcr_extend(&c, 7, 0x42);
-    tpm2_conn_close(&c);
-    return r;
 }
 
 static int setup(void)
 {
     e2e_world_path(&W, E.devkey, "unused-dev.pem");
     e2e_world_path(&W, E.log, "engine.log");
-    E.pins.mask = PCRS;
-    if (e2e_swtpm_start(&E.tpm) != 0 ||
-        e2e_hcl_paravisor_start_tdx(&E.hcl, MS_HCL_PARAVISOR, &E.tpm, W.dir) != 0 ||
-        measure_boot() != 0 || e2e_hcl_paravisor_pcrs(&E.hcl, &E.pins) != 0) {
+    if (e2e_az_start(&E.az, MS_HCL_PARAVISOR, 1, PCRS, W.dir) != 0) {
         return -1;
     }
     return e2e_world_script(&W, "{\"rules\":[{\"contains\":\"Azure TDX\",\"reply\":\"tdx "
                                 "reply\"}],\"default\":\"no rule\"}\n");
-}
-
-static int start_stack(void)
-{
-    e2e_sup_cfg cfg = {.devkey = E.devkey,
-                       .extra = {"--evidence", "az-tdx-vtpm", "--tpm-tcti", E.hcl.tcti,
-                                 "--tpm-pcrs", "0,7", "--tdx-collateral", E.hcl.collateral,
-                                 "--az-tdquote-url", E.hcl.tdquote_url, NULL}};
-    return e2e_world_stack(&W, &E.st, &(e2e_sim_cfg){.log = E.log}, &cfg);
 }
 
 int main(int argc, char **argv)
@@ -169,7 +136,8 @@ int main(int argc, char **argv)
         CHECK(0);
     } else {
         RUN(test_quote_service_refusals);
-        if (start_stack() != 0) {
+        if (e2e_az_stack(&E.az, &W, &E.st, &(e2e_sim_cfg){.log = E.log}, E.devkey) !=
+            0) {
             fprintf(stderr, "test_az_tdx_e2e: the stack did not start (see %s)\n", W.dir);
             CHECK(0);
         } else {
@@ -177,7 +145,6 @@ int main(int argc, char **argv)
         }
     }
     CHECK(e2e_stack_stop(&E.st) == 0); /* clean exits: no sanitizer report */
-    CHECK(e2e_hcl_paravisor_stop(&E.hcl) == 0);
-    e2e_swtpm_stop(&E.tpm);
+    CHECK(e2e_az_stop(&E.az) == 0);
     return e2e_world_close(&W, TEST_SUMMARY());
 }
