@@ -13,50 +13,56 @@
 
 /* --- URL policy ---------------------------------------------------------------------------- */
 
+/* host as libcurl's URL API returns it: a dotted-quad IPv4 address (AF_INET, *a4), an IPv6
+   address in brackets (AF_INET6, *a6), or anything else, names included (0). */
+static int parse_host(const char *host, struct in_addr *a4, struct in6_addr *a6)
+{
+    char inner[INET6_ADDRSTRLEN + 1];
+    if (host == NULL) {
+        return 0;
+    }
+    size_t n = strlen(host);
+    if (inet_pton(AF_INET, host, a4) == 1) {
+        return AF_INET;
+    }
+    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
+        return 0;
+    }
+    memcpy(inner, host + 1, n - 2);
+    inner[n - 2] = '\0';
+    return inet_pton(AF_INET6, inner, a6) == 1 ? AF_INET6 : 0;
+}
+
 bool ms_http_host_is_loopback(const char *host)
 {
     struct in_addr a4;
     struct in6_addr a6;
-    char inner[INET6_ADDRSTRLEN + 1];
-    if (host == NULL) {
-        return false;
-    }
-    size_t n = strlen(host);
-    if (strcasecmp(host, "localhost") == 0) {
+    if (host != NULL && strcasecmp(host, "localhost") == 0) {
         return true; /* libcurl >= 7.78 resolves it to loopback itself, never via DNS */
     }
-    if (inet_pton(AF_INET, host, &a4) == 1) {
+    switch (parse_host(host, &a4, &a6)) {
+    case AF_INET:
         return (ntohl(a4.s_addr) >> 24) == 127;
-    }
-    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
+    case AF_INET6:
+        return IN6_IS_ADDR_LOOPBACK(&a6) ||
+               (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    default:
         return false;
     }
-    memcpy(inner, host + 1, n - 2);
-    inner[n - 2] = '\0';
-    if (inet_pton(AF_INET6, inner, &a6) != 1) {
-        return false;
-    }
-    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 }
 
 bool ms_http_host_is_link_local(const char *host)
 {
     struct in_addr a4;
     struct in6_addr a6;
-    char inner[INET6_ADDRSTRLEN + 1];
-    if (host == NULL) {
-        return false;
-    }
-    size_t n = strlen(host);
-    if (inet_pton(AF_INET, host, &a4) == 1) {
+    switch (parse_host(host, &a4, &a6)) {
+    case AF_INET:
         return (ntohl(a4.s_addr) >> 16) == 0xa9feu; /* 169.254.0.0/16 */
-    }
-    if (n < 3 || n - 2 >= sizeof inner || host[0] != '[' || host[n - 1] != ']') {
+    case AF_INET6:
+        return IN6_IS_ADDR_LINKLOCAL(&a6);
+    default:
         return false;
     }
-    memcpy(inner, host + 1, n - 2);
-    inner[n - 2] = '\0';
-    return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LINKLOCAL(&a6);
 }
 
 static bool url_chars_ok(const char *url, size_t n)

@@ -308,6 +308,16 @@ void ms_log_mask_hex_runs(char *s)
     s[w] = '\0';
 }
 
+void ms_log_http_server(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = 0;
+    ms_log_mask_hex_runs(line);
+    ms_log(MS_LOG_WARN, "http", "%s", line);
+}
+
 void ms_log_fingerprint(const void *p, size_t n, char out[static MS_LOG_FP_LEN])
 {
     static const char digits[] = "0123456789abcdef";

@@ -68,6 +68,15 @@ void ms_log_va(ms_log_level lvl, const char *component, const char *fmt, va_list
 #define MS_LOG_HEX_RUN 16u
 void ms_log_mask_hex_runs(char *s);
 
+/*
+ * The external logger both HTTP servers give libmicrohttpd (MHD_OPTION_EXTERNAL_LOGGER's
+ * callback type; cls unused): its message, cut at the first newline and to 511 bytes, with
+ * hex runs masked as above (its messages name the URL, and so a full session id, which the
+ * log never holds), as one WARN line of component "http".
+ */
+void ms_log_http_server(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 /* "fp:" + 16 hex digits + NUL */
 #define MS_LOG_FP_LEN 20
 

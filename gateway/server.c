@@ -424,22 +424,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    (void)cls;
-    vsnprintf(line, sizeof line, fmt, ap);
-    line[strcspn(line, "\n")] = 0;
-    ms_log_mask_hex_runs(line);
-    ms_log(MS_LOG_WARN, "http", "%s", line);
-}
-
 static struct MHD_Daemon *start_daemon(ms_gw *gw, const struct sockaddr_storage *ss, int unix_fd)
 {
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem list[] = {
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first: MHD asks for it */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)ms_log_http_server, NULL}, /* first: MHD asks for it */
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)MS_GW_MAX_CONNECTIONS, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)600, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)MS_GW_CONN_MEMORY, NULL},

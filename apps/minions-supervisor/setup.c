@@ -267,10 +267,36 @@ int sup_open_audit(sup_app *a, const sup_opts *o)
     return 0;
 }
 
+/*
+ * Test builds only (MS_TESTS=ON defines MS_TEST_SEAMS for this program; release builds,
+ * scripts/package-deb.sh, have MS_TESTS=OFF and never read it): MS_TEST_EVIDENCE_S=N, 1 to
+ * 60, replaces the static key every N seconds instead of --evidence-ttl's, its evidence void
+ * N seconds after that, so e2e tests see FAST evidence expire in seconds. The grace for
+ * --evidence-ttl otherwise: MS_IDENTITY_GRACE_S.
+ */
+static uint64_t evidence_grace_s(uint64_t *ttl_s)
+{
+#ifdef MS_TEST_SEAMS
+    const char *v = getenv("MS_TEST_EVIDENCE_S");
+    char *end = NULL;
+    unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+    if (end != NULL && *end == '\0' && n >= 1 && n <= 60) {
+        fprintf(stderr, "minions-supervisor: TEST BUILD: evidence renewed every %lu s, void %lu s "
+                        "later (MS_TEST_EVIDENCE_S)\n", n, n);
+        *ttl_s = n;
+        return n;
+    }
+#endif
+    (void)ttl_s;
+    return MS_IDENTITY_GRACE_S;
+}
+
 int sup_start(sup_app *a, sup_opts *o)
 {
     uint16_t port;
-    ms_err e = ms_identity_init(&a->id, &a->src, o->evidence_ttl_s, ms_now_s());
+    uint64_t ttl_s = o->evidence_ttl_s;
+    uint64_t grace_s = evidence_grace_s(&ttl_s);
+    ms_err e = ms_identity_init_grace(&a->id, &a->src, ttl_s, grace_s, ms_now_s());
     if (e == MS_OK) {
         e = ms_sessions_new(&a->sup.sessions, o->max_sessions, (uint64_t)o->session_ttl_s * 1000);
     }

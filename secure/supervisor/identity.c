@@ -81,7 +81,7 @@ static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
     randombytes_buf(sk, sizeof sk);
     crypto_scalarmult_base(pk, sk);
     /* Evidence stays valid a little past the rotation so a handshake in flight completes. */
-    uint64_t not_after = now_s + id->ttl_s + 60;
+    uint64_t not_after = now_s + id->ttl_s + id->grace_s;
     ms_binding_in in = {.evidence_type = id->src.type, .mode = MS_MODE_FAST, .not_after = not_after};
     memcpy(in.static_pk, pk, MS_X25519_LEN);
     ms_buf_init(&ev, MS_MAX_EVIDENCE);
@@ -109,11 +109,18 @@ static ms_err rotate_locked(ms_identity *id, uint64_t now_s)
 
 ms_err ms_identity_init(ms_identity *id, const ms_evidence_source *src, uint64_t ttl_s, uint64_t now_s)
 {
+    return ms_identity_init_grace(id, src, ttl_s, MS_IDENTITY_GRACE_S, now_s);
+}
+
+ms_err ms_identity_init_grace(ms_identity *id, const ms_evidence_source *src, uint64_t ttl_s,
+                              uint64_t grace_s, uint64_t now_s)
+{
     memset(id, 0, sizeof *id);
-    ENSURE(ttl_s >= 1 && src && src->make, MS_ERR_ARG);
+    ENSURE(ttl_s >= 1 && grace_s >= 1 && src && src->make, MS_ERR_ARG);
     ENSURE(pthread_mutex_init(&id->lock, NULL) == 0, MS_ERR_NOMEM);
     id->src = *src;
     id->ttl_s = ttl_s;
+    id->grace_s = grace_s;
     return rotate_locked(id, now_s);
 }
 
@@ -129,8 +136,8 @@ ms_err ms_identity_take(ms_identity *id, uint64_t now_s, ms_identity_snapshot *s
     ms_err err = MS_OK;
     memset(snap, 0, sizeof *snap);
     pthread_mutex_lock(&id->lock);
-    /* Rotate when the current key is older than ttl_s (not_after = start + ttl_s + 60). */
-    if (now_s + 60 >= id->not_after) {
+    /* Rotate when the current key is older than ttl_s (not_after = start + ttl_s + grace_s). */
+    if (now_s + id->grace_s >= id->not_after) {
         ms_err e = rotate_locked(id, now_s);
         if (e != MS_OK) {
             ms_log(MS_LOG_WARN, "supervisor", "cannot renew evidence: %s", ms_err_name(e));

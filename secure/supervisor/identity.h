@@ -54,6 +54,7 @@ typedef struct ms_identity {
     pthread_mutex_t lock;
     ms_evidence_source src;
     uint64_t ttl_s;
+    uint64_t grace_s; /* evidence outlives its key's rotation by this (MS_IDENTITY_GRACE_S) */
     uint8_t static_sk[MS_X25519_LEN];
     uint8_t static_pk[MS_X25519_LEN];
     uint64_t not_after;
@@ -62,9 +63,17 @@ typedef struct ms_identity {
     uint64_t rotations;
 } ms_identity;
 
+/* How long FAST evidence stays valid after its static key was replaced, so that a
+   handshake in flight completes: the evidence's not_after is its rotation + ttl_s + this. */
+#define MS_IDENTITY_GRACE_S 60
+
 /* `src` is copied; its ctx is borrowed. Makes the first static key and evidence now. */
 MS_MUST_CHECK ms_err ms_identity_init(ms_identity *id, const ms_evidence_source *src,
                                       uint64_t ttl_s, uint64_t now_s);
+/* The same with another grace than MS_IDENTITY_GRACE_S (>= 1): what minions-supervisor's
+   test-only MS_TEST_EVIDENCE_S sets in test builds, so tests see evidence expire in seconds. */
+MS_MUST_CHECK ms_err ms_identity_init_grace(ms_identity *id, const ms_evidence_source *src,
+                                            uint64_t ttl_s, uint64_t grace_s, uint64_t now_s);
 void ms_identity_destroy(ms_identity *id);
 
 /*

@@ -306,18 +306,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    (void)cls;
-    vsnprintf(line, sizeof line, fmt, ap);
-    line[strcspn(line, "\n")] = 0;
-    /* libmicrohttpd's messages name the URL, and so the full session id: cut it to the
-       prefix the access log shows (docs/supervisor.md: the log never holds full ids). */
-    ms_log_mask_hex_runs(line);
-    ms_log(MS_LOG_WARN, "http", "%s", line);
-}
-
 /* The parsing lives in common/listen.c, shared with minions-secure serve. */
 ms_err ms_sup_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *ss_len,
                            int *is_unix, int *is_loopback)
@@ -363,7 +351,7 @@ static struct MHD_Daemon *start_daemon(ms_sup_server *srv, const ms_sup_server_c
                      MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0) |
                      (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first: MHD asks for it */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)ms_log_http_server, NULL}, /* first: MHD asks for it */
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout_s, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},

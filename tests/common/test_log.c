@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,30 @@ static void test_mask_hex_runs(void)
     ms_log_mask_hex_runs(NULL);
 }
 
+static void http_server_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void http_server_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ms_log_http_server(NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* libmicrohttpd's messages, as both servers log them: WARN "http", one line, ids masked. */
+static void test_http_server_log(void)
+{
+    capture_start();
+    http_server_log("Error processing request for '%s' (%d)\nmore",
+                    "/v1/session/00112233445566778899aabbccddeeff/request", 7);
+    CHECK(cap.count == 1 && cap.lvl == MS_LOG_WARN);
+    CHECK(line_is("WARN http: Error processing request for '/v1/session/00112233.../request' (7)"));
+    char *big = repeat('z', 2000);
+    http_server_log("%s", big);
+    CHECK(cap.count == 2 && strstr(cap.line, "...(511 bytes)") != NULL); /* cut to 511 */
+    free(big);
+    ms_log_set_sink(NULL, NULL);
+}
+
 int main(void)
 {
     RUN(test_basic_format);
@@ -413,6 +438,7 @@ int main(void)
     RUN(test_control_chars_in_format);
     RUN(test_fingerprint);
     RUN(test_mask_hex_runs);
+    RUN(test_http_server_log);
     RUN(test_levels);
     RUN(test_default_sink_is_stderr);
     RUN(test_sink_swap);

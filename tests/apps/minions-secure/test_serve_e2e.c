@@ -1,15 +1,17 @@
 /*
  * End-to-end tests of minions-secure serve: llm-sim, a real minions-supervisor (dev key,
  * HTTPS) and serve in front of it, spoken to as a local HTTP client would (raw HTTP/1.0 over
- * TCP, so every header is the test's own), and, with "node", by the unmodified `openai` npm
- * package (tests/node/test_serve_openai.mjs).
+ * TCP, so every header is the test's own); with "node", by the unmodified `openai` npm
+ * package (tests/node/test_serve_openai.mjs); with "expiry", serve across the expiry of the
+ * supervisor's FAST evidence (a supervisor of a test build with MS_TEST_EVIDENCE_S).
  *
- * Usage: test_serve_e2e SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR [c|node]
+ * Usage: test_serve_e2e SUPERVISOR LLM-SIM MINIONS-SECURE SOURCE-DIR [c|node|expiry]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/codec.h"
@@ -393,6 +395,86 @@ static void restart_checks(void)
     reply_free(&r);
 }
 
+/* The supervisor's access log so far: how many handshakes it answered, and the session id
+   prefix of its last turn (request or stream) in last_sid ("" when none). */
+static long sup_log(char last_sid[static 9])
+{
+    ms_buf text;
+    long handshakes = 0;
+    last_sid[0] = '\0';
+    ms_buf_init(&text, 16u << 20);
+    if (e2e_file_read(ST.sup.out, &text) == 0 && text.p != NULL) {
+        for (char *line = (char *)text.p; line != NULL && *line != '\0';) {
+            char *next = strchr(line, '\n');
+            if (next != NULL) {
+                *next++ = '\0';
+            }
+            const char *sid = strstr(line, " sid=");
+            handshakes += strstr(line, " POST handshake 200 ") != NULL;
+            if (sid != NULL && (strstr(line, " POST request 200 ") != NULL ||
+                                strstr(line, " POST stream 200 ") != NULL)) {
+                snprintf(last_sid, 9, "%.8s", sid + 5);
+            }
+            line = next;
+        }
+    }
+    ms_buf_free(&text);
+    return handshakes;
+}
+
+/* The not_after of the evidence serve last verified (GET /v1/attestation), 0 when none. */
+static unsigned long long attested_not_after(void)
+{
+    reply r;
+    unsigned long long v = 0;
+    if (api(&r, "GET", "/v1/attestation", NULL) == 200) {
+        const char *p = strstr(r.body, "\"not_after\":");
+        v = p ? strtoull(p + 12, NULL, 10) : 0;
+    }
+    reply_free(&r);
+    return v;
+}
+
+/* One turn through serve that must succeed. */
+static void turn_ok(void)
+{
+    reply r;
+    CHECK(api(&r, "POST", "/v1/chat/completions",
+              "{\"messages\":[{\"role\":\"user\",\"content\":\"alpha\"}]}") == 200);
+    CHECK(has(&r, "Answer alpha."));
+    reply_free(&r);
+}
+
+/*
+ * Issue 14: the supervisor's FAST evidence expires under serve (MS_TEST_EVIDENCE_S=2 in a
+ * test build: a new static key every 2 s, its evidence void 2 s later). The first turn after
+ * the expiry makes a new session with a new handshake, every check again; nothing is sent on
+ * the session whose evidence expired.
+ */
+static void expiry_checks(void)
+{
+    char sid_a[9], sid_b[9];
+    test_current_ = "evidence-expiry";
+    CHECK(e2e_file_contains(ST.sup.out, "TEST BUILD: evidence renewed every 2 s"));
+    turn_ok();
+    unsigned long long not_after = attested_not_after();
+    CHECK(not_after > 0 && not_after <= (unsigned long long)time(NULL) + 4);
+    for (int i = 0; i < 200 && (unsigned long long)time(NULL) <= not_after; i++) {
+        e2e_sleep_ms(50); /* until that evidence has expired: at most ~4 s */
+    }
+    CHECK((unsigned long long)time(NULL) > not_after);
+    long before = sup_log(sid_a);
+    CHECK(before >= 1 && sid_a[0] != '\0');
+    turn_ok();
+    long after = 0;
+    for (int i = 0; i < 100 && (after = sup_log(sid_b)) == before; i++) {
+        e2e_sleep_ms(50); /* the access line is written as the request completes */
+    }
+    CHECK(after == before + 1); /* one new handshake, for this turn */
+    CHECK(sid_b[0] != '\0' && strcmp(sid_a, sid_b) != 0); /* on the new session */
+    CHECK(attested_not_after() > not_after);
+}
+
 /* Start-up refusals: a non-loopback address, a supervisor that fails verification. */
 static void refusal_checks(void)
 {
@@ -442,7 +524,11 @@ int main(int argc, char **argv)
     CHECK(e2e_world_home(&W) == 0);
     CHECK(e2e_world_devkey(&W, "dev.pem") == 0);
     CHECK(e2e_world_script(&W, SCRIPT) == 0);
+    if (strcmp(mode, "expiry") == 0) {
+        setenv("MS_TEST_EVIDENCE_S", "2", 1); /* the supervisor's, in test builds */
+    }
     CHECK(e2e_world_stack(&W, &ST, &(e2e_sim_cfg){.record = 1}, NULL) == 0);
+    unsetenv("MS_TEST_EVIDENCE_S");
     CHECK(e2e_world_serve(&W, &ST, &SRV, &(e2e_serve_cfg){.extra = {"--sessions", "2"}}) == 0);
     if (test_fail_count_ > 0) {
         return e2e_world_close(&W, TEST_SUMMARY());
@@ -450,6 +536,8 @@ int main(int argc, char **argv)
     start_checks();
     if (strcmp(mode, "node") == 0) {
         node_checks();
+    } else if (strcmp(mode, "expiry") == 0) {
+        expiry_checks();
     } else {
         access_checks();
         body_checks();

@@ -476,6 +476,46 @@ static void read_to_end(ms_sup_stream *st, ms_reply_stream *rs)
     CHECK(len > 0 && memmem(final, len, "\"ok\":true", 9) != NULL);
 }
 
+/* A streamed turn: a supervisor whose engine (the fixture) answers with sse, chunk bytes at
+   a time chunk_delay_ms apart (0: all at once), a client on it, the turn started and the
+   client's stream reader ready (what it hands over lands in g). */
+typedef struct stream_fx {
+    fx_route route;
+    fx_server *srv;
+    world w;
+    client c;
+    got g;
+    ms_reply_stream rs;
+    ms_sup_stream *st;
+} stream_fx;
+
+static void stream_fx_start(stream_fx *f, const ms_buf *sse, size_t chunk,
+                            unsigned chunk_delay_ms)
+{
+    memset(f, 0, sizeof *f);
+    f->route = (fx_route){.path = "/s/v1/chat/completions", .content_type = "text/event-stream",
+                          .body = (const char *)sse->p, .body_len = sse->len, .chunk = chunk,
+                          .chunk_delay_ms = chunk_delay_ms};
+    f->srv = fx_start(&f->route, 1);
+    CHECK(f->srv != NULL);
+    ms_buf_init(&f->g.text, 1u << 20);
+    world_init(&f->w, 4, 60000);
+    world_engine(&f->w, f->srv, "/s");
+    CHECK_OK(client_connect(&f->w, &f->c));
+    f->st = stream_turn(&f->w, &f->c);
+    ms_reply_stream_init(&f->rs, f->c.chan, f->c.next_id - 1, on_record, &f->g);
+}
+
+static void stream_fx_stop(stream_fx *f)
+{
+    ms_reply_stream_free(&f->rs);
+    ms_sup_stream_free(f->st);
+    client_free(&f->c);
+    world_free(&f->w);
+    fx_stop(f->srv);
+    ms_buf_free(&f->g.text);
+}
+
 /*
  * The engine sends 300 pieces, then one of 20001 bytes ("x" and 10000 two-byte
  * characters), all before anyone reads: the 300 go out as one record, the long one is cut
@@ -502,35 +542,17 @@ static void test_stream_joins_waiting_pieces(void)
         CHECK_OK(ms_buf_append_str(&want, "\xc3\xa9"));
     }
     CHECK_OK(ms_buf_append_str(&sse, "\"}}]}\n\n" SSE_END));
-    fx_route routes[] = {{.path = "/all/v1/chat/completions", .content_type = "text/event-stream",
-                          .body = (const char *)sse.p, .body_len = sse.len}};
-    fx_server *srv = fx_start(routes, 1);
-    CHECK(srv != NULL);
-    world w;
-    client c;
-    got g;
-    ms_reply_stream rs;
-    memset(&g, 0, sizeof g);
-    ms_buf_init(&g.text, 1u << 20);
-    world_init(&w, 4, 60000);
-    world_engine(&w, srv, "/all");
-    CHECK_OK(client_connect(&w, &c));
-    ms_sup_stream *st = stream_turn(&w, &c);
+    stream_fx f;
+    stream_fx_start(&f, &sse, 0, 0);
     /* the engine is done once the FINAL is sealed: the 300, the long piece's 2 parts, FINAL */
-    for (int i = 0; i < 6000 && sealed(&w, &c) < 4; i++) {
+    for (int i = 0; i < 6000 && sealed(&f.w, &f.c) < 4; i++) {
         usleep(10000);
     }
-    ms_reply_stream_init(&rs, c.chan, c.next_id - 1, on_record, &g);
-    read_to_end(st, &rs);
-    CHECK(g.records == 3 && sealed(&w, &c) == 4);
-    CHECK(g.not_utf8 == 0 && g.too_long == 0);
-    CHECK(g.text.len == want.len && memcmp(g.text.p, want.p, want.len) == 0);
-    ms_reply_stream_free(&rs);
-    ms_sup_stream_free(st);
-    client_free(&c);
-    world_free(&w);
-    fx_stop(srv);
-    ms_buf_free(&g.text);
+    read_to_end(f.st, &f.rs);
+    CHECK(f.g.records == 3 && sealed(&f.w, &f.c) == 4);
+    CHECK(f.g.not_utf8 == 0 && f.g.too_long == 0);
+    CHECK(f.g.text.len == want.len && memcmp(f.g.text.p, want.p, want.len) == 0);
+    stream_fx_stop(&f);
     ms_buf_free(&sse);
     ms_buf_free(&want);
 }
@@ -552,34 +574,15 @@ static void test_stream_first_piece_at_once(void)
     ms_buf_init(&sse, 4096);
     CHECK_OK(ms_buf_append_str(&sse, first));
     CHECK_OK(ms_buf_append_str(&sse, SSE_PIECE(" world") SSE_END));
-    fx_route routes[] = {{.path = "/slow/v1/chat/completions", .content_type = "text/event-stream",
-                          .body = (const char *)sse.p, .body_len = sse.len, .chunk = 512,
-                          .chunk_delay_ms = 4000}};
-    fx_server *srv = fx_start(routes, 1);
-    CHECK(srv != NULL);
-    world w;
-    client c;
-    got g;
-    ms_reply_stream rs;
-    memset(&g, 0, sizeof g);
-    ms_buf_init(&g.text, 4096);
-    world_init(&w, 4, 60000);
-    world_engine(&w, srv, "/slow");
-    CHECK_OK(client_connect(&w, &c));
-    ms_sup_stream *st = stream_turn(&w, &c);
-    ms_reply_stream_init(&rs, c.chan, c.next_id - 1, on_record, &g);
-    while (g.records == 0 && read_once(st, &rs) > 0) {
+    stream_fx f;
+    stream_fx_start(&f, &sse, 512, 4000);
+    while (f.g.records == 0 && read_once(f.st, &f.rs) > 0) {
     }
-    CHECK(g.records == 1 && g.text.len == 5 && memcmp(g.text.p, "Hello", 5) == 0);
-    CHECK(sealed(&w, &c) == 1); /* no FINAL yet: the engine still holds " world" */
-    read_to_end(st, &rs);
-    CHECK(g.text.len == 11 && memcmp(g.text.p, "Hello world", 11) == 0);
-    ms_reply_stream_free(&rs);
-    ms_sup_stream_free(st);
-    client_free(&c);
-    world_free(&w);
-    fx_stop(srv);
-    ms_buf_free(&g.text);
+    CHECK(f.g.records == 1 && f.g.text.len == 5 && memcmp(f.g.text.p, "Hello", 5) == 0);
+    CHECK(sealed(&f.w, &f.c) == 1); /* no FINAL yet: the engine still holds " world" */
+    read_to_end(f.st, &f.rs);
+    CHECK(f.g.text.len == 11 && memcmp(f.g.text.p, "Hello world", 11) == 0);
+    stream_fx_stop(&f);
     ms_buf_free(&sse);
 }
 
