@@ -341,6 +341,20 @@ static void test_made_issuer_other_name(void)
     CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
     ms_buf_free(&item);
     nv_fx_chain_free(&c);
+    /* The device's serialNumber in lower case: the same name to X509_NAME_cmp (and to the
+       chain), not NVIDIA's naming of the device (upper-case hex). */
+    CHECK(nv_fx_chain_make_issuer_serial(&c, fx.root_key, 0x6B2C, "6b2c"));
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_ERR(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk), MS_ERR_NVGPU_IDENTITY);
+    CHECK(chk.result[MS_NVGPU_CHECK_CHAIN] == MS_OK &&
+          chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_OK);
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
+    CHECK(nv_fx_chain_make_issuer_serial(&c, fx.root_key, 0x6B2C, "6B2C")); /* the control */
+    CHECK(nv_fx_made_item(&item, &c, NONCE, 8, 0x10, 0, 0));
+    CHECK_OK(ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk));
+    ms_buf_free(&item);
+    nv_fx_chain_free(&c);
 }
 
 /* An item of a made report (signed by fx's leaf) with these certificates. */
