@@ -63,48 +63,42 @@ static void test_fixed_fields(void)
     }
 }
 
-/* Request slot ids 0..7. */
-static void test_slot(void)
+/*
+ * Shapes at their bounds: slot ids 0..7; 1..MS_NVGPU_MAX_MEAS_VALUE bytes of value; at least
+ * one block (an empty record is not a measurement report), index 0xFF reserved.
+ */
+static void test_shapes(void)
 {
-    nv_fx_spdm s = shape();
-    s.slot = 7;
-    CHECK_OK(decode_made(&s));
-    CHECK(r.req_slot == 7);
-    s.slot = 8;
-    CHECK_ERR(decode_made(&s), MS_ERR_NVGPU_FORMAT);
-}
-
-/* A measurement value is 1..MS_NVGPU_MAX_MEAS_VALUE bytes. */
-static void test_value_len(void)
-{
-    nv_fx_spdm s = shape();
-    s.value_len = 1;
-    CHECK_OK(decode_made(&s));
-    CHECK(r.blocks[1].value_len == 1 && r.blocks[1].value[0] == 0x12);
-    s.value_len = MS_NVGPU_MAX_MEAS_VALUE;
-    CHECK_OK(decode_made(&s));
-    CHECK(r.blocks[0].value_len == MS_NVGPU_MAX_MEAS_VALUE);
-    s.value_len = MS_NVGPU_MAX_MEAS_VALUE + 1;
-    CHECK_ERR(decode_made(&s), MS_ERR_NVGPU_FORMAT);
-    s.value_len = 0;
-    CHECK_ERR(decode_made(&s), MS_ERR_NVGPU_FORMAT);
-}
-
-/* At least one block (an empty record is not a measurement report); index 0xFF is reserved. */
-static void test_block_count(void)
-{
-    nv_fx_spdm s = shape();
-    s.n_blocks = 1;
-    CHECK_OK(decode_made(&s));
-    CHECK(r.n_blocks == 1 && r.blocks[0].index == 1);
-    s.n_blocks = 0;
-    CHECK_ERR(decode_made(&s), MS_ERR_NVGPU_FORMAT);
-    s.n_blocks = 254;
-    s.value_len = 1;
-    CHECK_OK(decode_made(&s));
-    CHECK(r.n_blocks == 254 && r.blocks[253].index == 254);
-    s.n_blocks = 255; /* the last block's index is 0xFF */
-    CHECK_ERR(decode_made(&s), MS_ERR_NVGPU_FORMAT);
+    static const struct {
+        uint8_t slot;
+        size_t n_blocks;
+        uint16_t value_len;
+        ms_err want;
+    } rows[] = {
+        {7, 2, 48, MS_OK},
+        {8, 2, 48, MS_ERR_NVGPU_FORMAT},
+        {0, 2, 1, MS_OK},
+        {0, 2, MS_NVGPU_MAX_MEAS_VALUE, MS_OK},
+        {0, 2, MS_NVGPU_MAX_MEAS_VALUE + 1, MS_ERR_NVGPU_FORMAT},
+        {0, 2, 0, MS_ERR_NVGPU_FORMAT},
+        {0, 1, 48, MS_OK},
+        {0, 0, 48, MS_ERR_NVGPU_FORMAT},
+        {0, 254, 1, MS_OK},
+        {0, 255, 1, MS_ERR_NVGPU_FORMAT}, /* the last block's index is 0xFF */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        nv_fx_spdm s = shape();
+        s.slot = rows[i].slot;
+        s.n_blocks = rows[i].n_blocks;
+        s.value_len = rows[i].value_len;
+        CHECK_ERR(decode_made(&s), rows[i].want);
+        if (rows[i].want == MS_OK) {
+            size_t last = s.n_blocks - 1;
+            CHECK(r.req_slot == s.slot && r.n_blocks == s.n_blocks);
+            CHECK(r.blocks[last].index == last + 1 && r.blocks[last].value_len == s.value_len);
+            CHECK(r.blocks[last].value[0] == (uint8_t)(s.fill + last + 1));
+        }
+    }
 }
 
 /* Opaque data of at most MS_NVGPU_MAX_OPAQUE bytes. */
@@ -200,55 +194,63 @@ static void test_hex_cap(void)
     ms_buf_free(&raw);
 }
 
+/* A big-endian length of `width` bytes (2 or 4), then that many bytes of `fill`. */
+static void put_part(ms_buf *b, size_t width, size_t len, uint8_t fill)
+{
+    uint8_t *dst;
+    CHECK_OK(width == 2 ? ms_buf_append_u16be(b, (uint16_t)len)
+                        : ms_buf_append_u32be(b, (uint32_t)len));
+    CHECK_OK(ms_buf_extend(b, len, &dst));
+    memset(dst, fill, len);
+}
+
 /* An item's bytes: a report of `report_len` and `n` certificates of `cert_len`, junk
    content (the item decoder reads the layout only). */
 static void item_bytes(ms_buf *b, size_t report_len, size_t n, size_t cert_len)
 {
-    uint8_t *dst;
     ms_buf_clear(b);
     CHECK_OK(ms_buf_append_u8(b, MS_NVGPU_ITEM_FORMAT));
     CHECK_OK(ms_buf_append_u8(b, MS_NVGPU_HOST_CC_ON));
-    CHECK_OK(ms_buf_append_u16be(b, (uint16_t)report_len));
-    CHECK_OK(ms_buf_extend(b, report_len, &dst));
-    memset(dst, 0x11, report_len);
+    put_part(b, 2, report_len, 0x11);
     CHECK_OK(ms_buf_append_u8(b, (uint8_t)n));
     for (size_t i = 0; i < n; i++) {
-        CHECK_OK(ms_buf_append_u16be(b, (uint16_t)cert_len));
-        CHECK_OK(ms_buf_extend(b, cert_len, &dst));
-        memset(dst, 0x30, cert_len);
+        put_part(b, 2, cert_len, 0x30);
     }
 }
 
 static void test_item_caps(void)
 {
+    static const struct {
+        size_t report_len, n, cert_len;
+        ms_err want;
+    } rows[] = {
+        {1, 1, 1, MS_OK}, /* the smallest item */
+        /* the largest: MS_NVGPU_MAX_ITEM bytes, every part at its cap */
+        {MS_NVGPU_MAX_REPORT, MS_NVGPU_MAX_CHAIN, MS_NVGPU_MAX_CERT, MS_OK},
+        {MS_NVGPU_MAX_REPORT + 1, 1, 1, MS_ERR_NVGPU_FORMAT},
+        {0, 1, 1, MS_ERR_NVGPU_FORMAT},
+        {1, MS_NVGPU_MAX_CHAIN + 1, 1, MS_ERR_NVGPU_FORMAT},
+        {1, 0, 1, MS_ERR_NVGPU_FORMAT},
+        {1, 1, MS_NVGPU_MAX_CERT + 1, MS_ERR_NVGPU_FORMAT},
+        {1, 2, 0, MS_ERR_NVGPU_FORMAT},
+    };
     ms_buf b;
     ms_nvgpu_item it;
     ms_buf_init(&b, MS_NVGPU_MAX_ITEM + 16);
-    /* The smallest item: one byte of report, one certificate of one byte. */
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        item_bytes(&b, rows[i].report_len, rows[i].n, rows[i].cert_len);
+        CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), rows[i].want);
+        if (rows[i].want == MS_OK) {
+            CHECK(it.report_len == rows[i].report_len && it.n_certs == rows[i].n &&
+                  it.cert_len[it.n_certs - 1] == rows[i].cert_len &&
+                  it.host_flags == MS_NVGPU_HOST_CC_ON);
+        }
+    }
     item_bytes(&b, 1, 1, 1);
-    CHECK_OK(ms_nvgpu_item_decode(b.p, b.len, &it));
-    CHECK(it.report_len == 1 && it.n_certs == 1 && it.cert_len[0] == 1 &&
-          it.host_flags == MS_NVGPU_HOST_CC_ON);
     b.p[0] = MS_NVGPU_ITEM_FORMAT + 1;
     CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
     b.p[0] = MS_NVGPU_ITEM_FORMAT;
     b.p[1] = 0x04; /* a host flag not defined */
-    CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
-    /* The largest item: every part at its cap. */
-    item_bytes(&b, MS_NVGPU_MAX_REPORT, MS_NVGPU_MAX_CHAIN, MS_NVGPU_MAX_CERT);
-    CHECK(b.len == MS_NVGPU_MAX_ITEM);
-    CHECK_OK(ms_nvgpu_item_decode(b.p, b.len, &it));
-    CHECK(it.report_len == MS_NVGPU_MAX_REPORT && it.n_certs == MS_NVGPU_MAX_CHAIN &&
-          it.cert_len[MS_NVGPU_MAX_CHAIN - 1] == MS_NVGPU_MAX_CERT);
-    item_bytes(&b, MS_NVGPU_MAX_REPORT + 1, 1, 1);
-    CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
-    item_bytes(&b, 0, 1, 1);
-    CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
-    item_bytes(&b, 1, MS_NVGPU_MAX_CHAIN + 1, 1);
-    CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
-    item_bytes(&b, 1, 1, MS_NVGPU_MAX_CERT + 1);
-    CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
-    item_bytes(&b, 1, 2, 0);
     CHECK_ERR(ms_nvgpu_item_decode(b.p, b.len, &it), MS_ERR_NVGPU_FORMAT);
     CHECK_ERR(ms_nvgpu_item_decode(NULL, 16, &it), MS_ERR_NVGPU_FORMAT);
     ms_buf_free(&b);
@@ -257,35 +259,36 @@ static void test_item_caps(void)
 /* An evidence: 1..MS_NVGPU_MAX_GPUS items of 1..MS_NVGPU_MAX_ITEM bytes each. */
 static void evidence_bytes(ms_buf *b, size_t n, size_t item_len)
 {
-    uint8_t *dst;
     ms_buf_clear(b);
     CHECK_OK(ms_buf_append_u8(b, (uint8_t)n));
     for (size_t i = 0; i < n; i++) {
-        CHECK_OK(ms_buf_append_u32be(b, (uint32_t)item_len));
-        CHECK_OK(ms_buf_extend(b, item_len, &dst));
-        memset(dst, 0x01, item_len);
+        put_part(b, 4, item_len, 0x01);
     }
 }
 
 static void test_evidence_caps(void)
 {
+    static const struct {
+        size_t n, item_len;
+        ms_err want;
+    } rows[] = {
+        {MS_NVGPU_MAX_GPUS, 1, MS_OK},
+        {1, MS_NVGPU_MAX_ITEM, MS_OK},
+        {MS_NVGPU_MAX_GPUS + 1, 1, MS_ERR_NVGPU_FORMAT},
+        {0, 1, MS_ERR_NVGPU_FORMAT},
+        {1, MS_NVGPU_MAX_ITEM + 1, MS_ERR_NVGPU_FORMAT},
+        {1, 0, MS_ERR_NVGPU_FORMAT},
+    };
     ms_buf b;
     ms_nvgpu_evidence e;
     ms_buf_init(&b, MS_MAX_EVIDENCE);
-    evidence_bytes(&b, MS_NVGPU_MAX_GPUS, 1);
-    CHECK_OK(ms_nvgpu_evidence_decode(b.p, b.len, &e));
-    CHECK(e.n == MS_NVGPU_MAX_GPUS && e.item_len[MS_NVGPU_MAX_GPUS - 1] == 1);
-    evidence_bytes(&b, MS_NVGPU_MAX_GPUS + 1, 1);
-    CHECK_ERR(ms_nvgpu_evidence_decode(b.p, b.len, &e), MS_ERR_NVGPU_FORMAT);
-    evidence_bytes(&b, 0, 1);
-    CHECK_ERR(ms_nvgpu_evidence_decode(b.p, b.len, &e), MS_ERR_NVGPU_FORMAT);
-    evidence_bytes(&b, 1, MS_NVGPU_MAX_ITEM);
-    CHECK_OK(ms_nvgpu_evidence_decode(b.p, b.len, &e));
-    CHECK(e.n == 1 && e.item_len[0] == MS_NVGPU_MAX_ITEM);
-    evidence_bytes(&b, 1, MS_NVGPU_MAX_ITEM + 1);
-    CHECK_ERR(ms_nvgpu_evidence_decode(b.p, b.len, &e), MS_ERR_NVGPU_FORMAT);
-    evidence_bytes(&b, 1, 0);
-    CHECK_ERR(ms_nvgpu_evidence_decode(b.p, b.len, &e), MS_ERR_NVGPU_FORMAT);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        evidence_bytes(&b, rows[i].n, rows[i].item_len);
+        CHECK_ERR(ms_nvgpu_evidence_decode(b.p, b.len, &e), rows[i].want);
+        if (rows[i].want == MS_OK) {
+            CHECK(e.n == rows[i].n && e.item_len[e.n - 1] == rows[i].item_len);
+        }
+    }
     CHECK_ERR(ms_nvgpu_evidence_decode(NULL, 16, &e), MS_ERR_NVGPU_FORMAT);
     ms_buf_free(&b);
 }
@@ -293,9 +296,7 @@ static void test_evidence_caps(void)
 int main(void)
 {
     RUN(test_fixed_fields);
-    RUN(test_slot);
-    RUN(test_value_len);
-    RUN(test_block_count);
+    RUN(test_shapes);
     RUN(test_opaque_len);
     RUN(test_opaque_fields);
     RUN(test_opaque_sizes);
