@@ -206,26 +206,42 @@ static X509 *chain_cert(const nv_fx_chain *c, size_t slot)
     return d2i_X509(NULL, &p, (long)c->len[slot]);
 }
 
-int nv_fx_chain_make_issuer_cn(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
-                               const char *issuer_cn)
+/* A well-formed chain, then the leaf's issuer entry `nid` replaced by `value` in its place
+   and the leaf re-signed by the device key. */
+static int reissue_leaf(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial, int nid,
+                        const char *value)
 {
     if (!nv_fx_chain_make_under(c, root_key, dev_serial, dev_serial)) {
         return 0;
     }
     X509 *leaf = chain_cert(c, 0), *dev = chain_cert(c, 1), *root = chain_cert(c, 2);
     X509_NAME *in = leaf ? X509_NAME_dup(X509_get_issuer_name(leaf)) : NULL;
-    int at = in ? X509_NAME_get_index_by_NID(in, NID_commonName, -1) : -1;
-    X509_NAME_ENTRY *cn = at >= 0 ? X509_NAME_delete_entry(in, at) : NULL;
-    int ok = cn != NULL && dev != NULL && root != NULL && name_add(in, "CN", issuer_cn) &&
+    int at = in ? X509_NAME_get_index_by_NID(in, nid, -1) : -1;
+    X509_NAME_ENTRY *old = at >= 0 ? X509_NAME_delete_entry(in, at) : NULL;
+    int ok = old != NULL && dev != NULL && root != NULL &&
+             X509_NAME_add_entry_by_NID(in, nid, MBSTRING_ASC, (const unsigned char *)value, -1,
+                                        at, 0) &&
              X509_set_issuer_name(leaf, in) && X509_sign(leaf, c->dev_key, EVP_sha384()) > 0;
     ms_buf_clear(&c->der);
     ok = ok && cert_add(c, 0, leaf) && cert_add(c, 1, dev) && cert_add(c, 2, root);
-    X509_NAME_ENTRY_free(cn);
+    X509_NAME_ENTRY_free(old);
     X509_NAME_free(in);
     X509_free(leaf);
     X509_free(dev);
     X509_free(root);
     return ok;
+}
+
+int nv_fx_chain_make_issuer_cn(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                               const char *issuer_cn)
+{
+    return reissue_leaf(c, root_key, dev_serial, NID_commonName, issuer_cn);
+}
+
+int nv_fx_chain_make_issuer_serial(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                   const char *issuer_serial)
+{
+    return reissue_leaf(c, root_key, dev_serial, NID_serialNumber, issuer_serial);
 }
 
 int nv_fx_chain_make(nv_fx_chain *c, long dev_serial, long leaf_issuer_serial)

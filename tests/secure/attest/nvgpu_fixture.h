@@ -57,6 +57,10 @@ int nv_fx_chain_make_dev_named(nv_fx_chain *c, EVP_PKEY *root_key, long dev_seri
  * another CN (`issuer_cn`): re-signed by the device key, it is not the device's name. */
 int nv_fx_chain_make_issuer_cn(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
                                const char *issuer_cn);
+/* As nv_fx_chain_make_issuer_cn, the leaf's issuer serialNumber given as text instead (the
+ * device's, lower-cased: X509_NAME_cmp folds case, so only the naming rule tells them apart). */
+int nv_fx_chain_make_issuer_serial(nv_fx_chain *c, EVP_PKEY *root_key, long dev_serial,
+                                   const char *issuer_serial);
 void nv_fx_chain_free(nv_fx_chain *c);
 
 /* A made-up signed report in `out` (see nv_fx_report_build), then an item with the chain. */

@@ -242,17 +242,23 @@ static void test_empty_selection(void)
     az_fx_world_free(&w);
 }
 
-/* A bundle of parts of these lengths (bytes 0x5a), the format byte first. */
-static void caps_bundle(ms_buf *out, uint8_t format, const size_t len[6])
+/* The format byte, then n u16-prefixed parts of these lengths (bytes 0x5a). */
+static void caps_parts(ms_buf *out, uint8_t format, const size_t *len, size_t n)
 {
-    static uint8_t fill[MS_SNP_MAX_CERT + 1];
+    static uint8_t fill[(MS_AZ_MAX_HCL > MS_SNP_MAX_CERT ? MS_AZ_MAX_HCL : MS_SNP_MAX_CERT) + 1];
     memset(fill, 0x5a, sizeof fill);
     ms_buf_clear(out);
     CHECK_OK(ms_buf_append_u8(out, format));
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < n; i++) {
         CHECK_OK(ms_buf_append_u16be(out, (uint16_t)len[i]));
         CHECK_OK(ms_buf_append(out, fill, len[i]));
     }
+}
+
+/* A bundle of parts of these lengths (bytes 0x5a), the format byte first. */
+static void caps_bundle(ms_buf *out, uint8_t format, const size_t len[6])
+{
+    caps_parts(out, format, len, 6);
 }
 
 /* The bundle's caps, each at its bound: hcl, quoted, sig, values, vcek, ask. */
@@ -296,6 +302,40 @@ static void test_bundle_caps(void)
     len[3] = MS_TPM2_DIGEST_LEN;
     caps_bundle(&ev, MS_AZ_BUNDLE_FORMAT, len);
     CHECK_OK(ms_az_bundle_decode(ev.p, ev.len, &b));
+    ms_buf_free(&ev);
+}
+
+/* An az-tdx-vtpm bundle: the vTPM parts of these lengths, then a tdx part of tdx_len. */
+static void caps_tdx_bundle(ms_buf *out, const size_t len[4], size_t tdx_len)
+{
+    uint8_t *dst;
+    caps_parts(out, MS_AZ_TDX_BUNDLE_FORMAT, len, 4);
+    CHECK_OK(ms_buf_append_u32be(out, (uint32_t)tdx_len));
+    CHECK_OK(ms_buf_extend(out, tdx_len, &dst));
+    memset(dst, 0x5a, tdx_len);
+}
+
+/* The az-tdx-vtpm bundle's own caps: a tdx part of 1..MS_AZ_MAX_TDX_PART bytes, the whole at
+   most MS_MAX_EVIDENCE (every part at its cap is exactly that). */
+static void test_tdx_bundle_caps(void)
+{
+    static const size_t lo[4] = {1, 1, 1, 0};
+    static const size_t hi[4] = {MS_AZ_MAX_HCL, MS_AZ_MAX_QUOTED, MS_AZ_MAX_SIG,
+                                 MS_TPM2_NUM_PCRS * MS_TPM2_DIGEST_LEN};
+    ms_buf ev;
+    ms_az_tdx_bundle b;
+    ms_buf_init(&ev, MS_MAX_EVIDENCE + 1);
+    caps_tdx_bundle(&ev, lo, 1);
+    CHECK_OK(ms_az_tdx_bundle_decode(ev.p, ev.len, &b));
+    CHECK(b.tdx_len == 1 && b.vtpm.values_len == 0);
+    caps_tdx_bundle(&ev, hi, MS_AZ_MAX_TDX_PART);
+    CHECK(ev.len == MS_MAX_EVIDENCE);
+    CHECK_OK(ms_az_tdx_bundle_decode(ev.p, ev.len, &b));
+    CHECK(b.tdx_len == MS_AZ_MAX_TDX_PART && b.vtpm.hcl_len == MS_AZ_MAX_HCL);
+    caps_tdx_bundle(&ev, lo, MS_AZ_MAX_TDX_PART + 1);
+    CHECK_ERR(ms_az_tdx_bundle_decode(ev.p, ev.len, &b), MS_ERR_AZ_BUNDLE);
+    CHECK_ERR(ms_az_tdx_bundle_decode(NULL, 16, &b), MS_ERR_AZ_BUNDLE);
+    CHECK_ERR(ms_az_bundle_decode(NULL, 16, &b.vtpm), MS_ERR_AZ_BUNDLE);
     ms_buf_free(&ev);
 }
 
@@ -532,6 +572,7 @@ int main(void)
     RUN(test_keys_and_types);
     RUN(test_truncation);
     RUN(test_bundle_caps);
+    RUN(test_tdx_bundle_caps);
     RUN(test_empty_selection);
     RUN(test_policy_section);
     RUN(test_flip_every_byte);

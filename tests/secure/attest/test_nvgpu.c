@@ -343,6 +343,38 @@ static void test_made_issuer_other_name(void)
     nv_fx_chain_free(&c);
 }
 
+/* Verify an item of a made report under chain c with fx's policy (chk holds the checks),
+   then free c; `made` is what made c returned (0: MS_ERR_INTERNAL, c left alone). */
+static ms_err verify_under(nv_fx_chain *c, int made)
+{
+    ms_buf item;
+    ms_nvgpu_policy p = fx_policy();
+    ms_err e = MS_ERR_INTERNAL;
+    if (made && nv_fx_made_item(&item, c, NONCE, 8, 0x10, 0, 0)) {
+        e = ms_nvgpu_verify(&p, item.p, item.len, NONCE, now(), &chk);
+        ms_buf_free(&item);
+    }
+    if (made) {
+        nv_fx_chain_free(c);
+    }
+    return e;
+}
+
+/*
+ * The leaf's issuer naming the device's serialNumber in lower case: the same name to
+ * X509_NAME_cmp (and so to the chain), not NVIDIA's naming of the device (upper-case hex).
+ */
+static void test_made_issuer_serial_case(void)
+{
+    nv_fx_chain c;
+    CHECK_ERR(verify_under(&c, nv_fx_chain_make_issuer_serial(&c, fx.root_key, 0x6B2C, "6b2c")),
+              MS_ERR_NVGPU_IDENTITY);
+    CHECK(chk.result[MS_NVGPU_CHECK_CHAIN] == MS_OK &&
+          chk.result[MS_NVGPU_CHECK_SIGNATURE] == MS_OK);
+    /* The control: the same re-signing with the device's own text verifies. */
+    CHECK_OK(verify_under(&c, nv_fx_chain_make_issuer_serial(&c, fx.root_key, 0x6B2C, "6B2C")));
+}
+
 /* An item of a made report (signed by fx's leaf) with these certificates. */
 static int made_item_certs(ms_buf *item, const ms_buf *ders, const size_t *off,
                            const size_t *len, size_t n)
@@ -621,6 +653,7 @@ int main(void)
     RUN(test_made_cert_not_der);
     RUN(test_made_device_misnamed);
     RUN(test_made_issuer_other_name);
+    RUN(test_made_issuer_serial_case);
     RUN(test_pem_chain_bounds);
     RUN(test_made_leaf_of_other_device);
     RUN(test_made_measurements);
