@@ -205,25 +205,27 @@ static ms_err bind_tls(ms_client *c, const uint8_t hash[static MS_SPKI_HASH_LEN]
 }
 
 /*
- * §6, §12.1: offer the remembered FAST evidence, still valid, by its SHA-256 in the
- * handshake's Minions-Evidence-Held header; a supervisor that still has it then sends the
- * digest instead of the bytes. Not with a caller's own verifier (nothing is remembered) or
- * STRICT.
+ * §6, §12.1: offer the remembered FAST evidence, still valid, to the handshake; a
+ * supervisor that still has it then sends its digest instead of the bytes. Not with a
+ * caller's own verifier (nothing is remembered) or STRICT.
  */
-static ms_err offer_held(ms_client *c, ms_hs_client_cfg *hc, uint64_t now)
+static void offer_held(const ms_client *c, ms_hs_client_cfg *hc, uint64_t now)
+{
+    if (c->verify == NULL && !c->strict && c->fast_not_after != 0 && now < c->fast_not_after) {
+        hc->held = c->fast_ev.p;
+        hc->held_len = c->fast_ev.len;
+        hc->held_sha256 = c->fast_digest;
+    }
+}
+
+/* Its SHA-256 in the handshake POST's Minions-Evidence-Held header (this request only). */
+static ms_err held_header(ms_client *c)
 {
     char line[sizeof MS_HELD_HEADER ": " + 2 * crypto_hash_sha256_BYTES];
     size_t n, pre = sizeof MS_HELD_HEADER ": " - 1;
-    if (c->verify != NULL || c->strict || c->fast_not_after == 0 || now >= c->fast_not_after) {
-        return MS_OK;
-    }
     memcpy(line, MS_HELD_HEADER ": ", pre);
     TRY(ms_hex_encode(c->fast_digest, sizeof c->fast_digest, line + pre, sizeof line - pre, &n));
-    TRY(ms_link_next_header(c->link, line));
-    hc->held = c->fast_ev.p;
-    hc->held_len = c->fast_ev.len;
-    hc->held_sha256 = c->fast_digest;
-    return MS_OK;
+    return ms_link_next_header(c->link, line);
 }
 
 ms_err ms_client_handshake(ms_client *c)
@@ -246,8 +248,11 @@ ms_err ms_client_handshake(ms_client *c)
     memset(&res, 0, sizeof res);
     ms_buf_init(&ch, MS_CLIENT_HELLO_MAX_LEN);
     ms_buf_init(&sh, MS_SERVER_HELLO_FIXED_LEN + MS_MAX_EVIDENCE);
-    TRY_OUT(offer_held(c, &hc, (uint64_t)time(NULL)));
+    offer_held(c, &hc, (uint64_t)time(NULL));
     TRY_OUT(ms_hs_client_new(&hs, &hc, &ch));
+    if (hc.held_sha256 != NULL) {
+        TRY_OUT(held_header(c));
+    }
     /* §12.1 handshake, on the kept-alive connection; bind_tls checks that connection's key. */
     TRY_OUT(ms_client_post(c, "/v1/handshake", &ch, 1, sh.max, ms_link_collect, &sh, &lr));
     TRY_OUT(ms_client_status_err(lr.status, 200));
