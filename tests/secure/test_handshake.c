@@ -69,6 +69,15 @@ static ms_err det_finish(det_run *r, const uint8_t *sh, size_t sh_len, uint64_t 
     return e;
 }
 
+/* A det_run with its CH and SH made (the pending session dropped). */
+static void det_hello_only(det_run *r)
+{
+    struct ms_hs_pending *p = NULL;
+    det_init(r);
+    CHECK_OK(det_hello(r, &p));
+    ms_hs_pending_free(p);
+}
+
 static void test_round_trip(void)
 {
     fx_server s;
@@ -606,11 +615,8 @@ static void test_server_hello_evidence_cap(void)
     enum { LEN_AT = 127 }; /* evidence_len (§5 layout): the evidence follows, then confirm */
     static uint8_t m[LEN_AT + 4 + MS_MAX_EVIDENCE + 1 + MS_KEY_LEN];
     det_run r;
-    struct ms_hs_pending *p = NULL;
     ms_server_hello sh;
-    det_init(&r);
-    CHECK_OK(det_hello(&r, &p));
-    ms_hs_pending_free(p);
+    det_hello_only(&r);
     CHECK(ms_load_u32be(r.sh.p + LEN_AT) == MS_BINDING_LEN);
     memcpy(m, r.sh.p, LEN_AT);
     for (uint32_t ev = MS_MAX_EVIDENCE; ev <= MS_MAX_EVIDENCE + 1; ev++) {
@@ -728,6 +734,15 @@ static void held_bytes(uint8_t ev[static MS_BINDING_LEN], uint8_t sha[static MS_
     det_free(&r);
 }
 
+/* The held evidence and its digest, and another digest (one bit changed). */
+static void held_and_other(uint8_t ev[static MS_BINDING_LEN], uint8_t sha[static MS_HELD_DIGEST_LEN],
+                           uint8_t other[static MS_HELD_DIGEST_LEN])
+{
+    held_bytes(ev, sha);
+    memcpy(other, sha, MS_HELD_DIGEST_LEN);
+    other[MS_HELD_DIGEST_LEN - 1] ^= 0x01;
+}
+
 /* A client that holds the evidence gets its digest, sees its own bytes, and the session works. */
 static void test_held_round_trip(void)
 {
@@ -775,9 +790,7 @@ static void test_held_round_trip(void)
 static void test_held_server_sends_bytes(void)
 {
     uint8_t ev[MS_BINDING_LEN], sha[MS_HELD_DIGEST_LEN], other[MS_HELD_DIGEST_LEN];
-    held_bytes(ev, sha);
-    memcpy(other, sha, sizeof other);
-    other[31] ^= 0x01;
+    held_and_other(ev, sha, other);
     static const struct {
         int hint, no_sha, strict, strict_sha;
     } cases[] = {
@@ -812,9 +825,7 @@ static void test_held_server_sends_bytes(void)
 static void test_held_client_refuses(void)
 {
     uint8_t ev[MS_BINDING_LEN], sha[MS_HELD_DIGEST_LEN], other[MS_HELD_DIGEST_LEN];
-    held_bytes(ev, sha);
-    memcpy(other, sha, sizeof other);
-    other[0] ^= 0x80;
+    held_and_other(ev, sha, other);
     static const struct {
         int client, strict;
         ms_err want;
@@ -883,11 +894,8 @@ static void test_held_decode(void)
     enum { MODE_AT = 118, LEN_AT = 127 };
     uint8_t m[MS_SERVER_HELLO_FIXED_LEN + MS_BINDING_LEN];
     det_run r;
-    struct ms_hs_pending *p = NULL;
     ms_server_hello sh;
-    det_init(&r);
-    CHECK_OK(det_hello(&r, &p));
-    ms_hs_pending_free(p);
+    det_hello_only(&r);
     memcpy(m, r.sh.p, r.sh.len);
     static const struct {
         uint8_t mode;

@@ -103,6 +103,22 @@ static void liar_init(liar *l, const ms_devkey *k)
     crypto_hash_sha256(l->sha, l->evidence.p, l->evidence.len);
 }
 
+/* A new dev key, the liar with evidence from it on a test HTTP server (its one route in
+   *route, kept by the caller), its URL in url; NULL when the server did not start. */
+static fx_server *liar_serve(liar *l, ms_devkey *k, fx_route *route, char *url, size_t cap)
+{
+    crypto_sign_keypair(k->pk, k->sk);
+    liar_init(l, k);
+    *route = (fx_route){.path = "/v1/handshake", .respond = liar_respond, .respond_ctx = l,
+                        .content_type = "application/octet-stream"};
+    fx_server *s = fx_start(route, 1);
+    CHECK(s != NULL);
+    if (s != NULL) {
+        snprintf(url, cap, "http://127.0.0.1:%u", (unsigned)fx_port(s));
+    }
+    return s;
+}
+
 /* The evidence the client's session shows is the one accepted, byte for byte. */
 static void check_shown(const ms_client *c, const liar *l)
 {
@@ -124,16 +140,11 @@ static void test_fast_cache_bytes(void)
     liar l;
     char url[64];
     ms_client *c = NULL;
-    crypto_sign_keypair(k.pk, k.sk);
-    liar_init(&l, &k);
-    fx_route routes[] = {{.path = "/v1/handshake", .respond = liar_respond, .respond_ctx = &l,
-                          .content_type = "application/octet-stream"}};
-    fx_server *s = fx_start(routes, 1);
-    CHECK(s != NULL);
+    fx_route route;
+    fx_server *s = liar_serve(&l, &k, &route, url, sizeof url);
     if (s == NULL) {
         goto out;
     }
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)fx_port(s));
     ms_client_cfg cc = {.url = url, .allow_http = 1, .pinned_dev_pk = k.pk};
     CHECK_OK(ms_client_new(&c, &cc));
     if (c == NULL) {
@@ -193,17 +204,12 @@ static void test_held_reference(void)
     char url[64];
     ms_client *c = NULL, *fresh = NULL;
     ms_client_peer peer;
-    crypto_sign_keypair(k.pk, k.sk);
-    liar_init(&l, &k);
+    fx_route route;
+    fx_server *s = liar_serve(&l, &k, &route, url, sizeof url);
     l.shared = 1;
-    fx_route routes[] = {{.path = "/v1/handshake", .respond = liar_respond, .respond_ctx = &l,
-                          .content_type = "application/octet-stream"}};
-    fx_server *s = fx_start(routes, 1);
-    CHECK(s != NULL);
     if (s == NULL) {
         goto out;
     }
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)fx_port(s));
     ms_client_cfg cc = {.url = url, .allow_http = 1, .pinned_dev_pk = k.pk};
     CHECK_OK(ms_client_new(&c, &cc));
     CHECK_OK(ms_client_new(&fresh, &cc));
