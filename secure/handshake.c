@@ -203,7 +203,7 @@ static ms_err client_check_offer(const struct ms_hs_client *hs, const ms_server_
            MS_ERR_HS_MODE);
     /* 5a: a reference only to what this client said it holds (the digest is public). */
     ENSURE(sh->evidence_mode != MS_MODE_FAST_HELD ||
-               (hs->has_held && memcmp(sh->evidence, hs->held_sha256, MS_HELD_DIGEST_LEN) == 0),
+               (hs->has_held && ms_ct_equal(sh->evidence, hs->held_sha256, MS_HELD_DIGEST_LEN)),
            MS_ERR_HS_HELD_EVIDENCE);
     ENSURE(now <= sh->not_after, MS_ERR_ATTEST_EXPIRED);
     return MS_OK;
@@ -334,7 +334,7 @@ static void server_place_evidence(const ms_hs_server_cfg *cfg, const ms_evidence
     sh->evidence = rep->shared != NULL ? rep->shared : rep->evidence.p;
     sh->evidence_len = (uint32_t)(rep->shared != NULL ? rep->shared_len : rep->evidence.len);
     if (rep->mode == MS_MODE_FAST && rep->shared_sha256 != NULL && cfg->held_sha256 != NULL &&
-        memcmp(rep->shared_sha256, cfg->held_sha256, MS_HELD_DIGEST_LEN) == 0) {
+        ms_ct_equal(rep->shared_sha256, cfg->held_sha256, MS_HELD_DIGEST_LEN)) {
         sh->evidence_mode = MS_MODE_FAST_HELD;
         sh->evidence = rep->shared_sha256;
         sh->evidence_len = MS_HELD_DIGEST_LEN;

@@ -483,7 +483,7 @@ int ms_sup_held_hint(const char *value, uint8_t out[static MS_HELD_DIGEST_LEN])
     int ok = value != NULL && strnlen(value, sizeof again) == 2 * MS_HELD_DIGEST_LEN &&
              ms_hex_decode(value, 2 * MS_HELD_DIGEST_LEN, out, MS_HELD_DIGEST_LEN, &n) == MS_OK &&
              ms_hex_encode(out, MS_HELD_DIGEST_LEN, again, sizeof again, &n) == MS_OK &&
-             memcmp(again, value, 2 * MS_HELD_DIGEST_LEN) == 0;
+             ms_ct_equal(again, value, 2 * MS_HELD_DIGEST_LEN);
     if (!ok) {
         memset(out, 0, MS_HELD_DIGEST_LEN);
     }
