@@ -615,10 +615,14 @@ int bench_hs_round(ms_client *c, double secs, double *rate)
 static void hs_round_said(const ms_client *c)
 {
     ms_evidence_view ev;
+    ms_client_peer peer;
+    ms_client_peer_info(c, &peer);
     if (g_hs_count && ms_client_evidence(c, &ev) == MS_OK) {
         fprintf(stderr, "bench-e2e: %u handshakes, evidence type 0x%04x mode %u: %zu bytes, "
-                        "ServerHello %zu bytes\n",
-                g_hs_count, ev.type, ev.mode, ev.len, ev.len + MS_SERVER_HELLO_FIXED_LEN);
+                        "ServerHello %zu bytes%s\n",
+                g_hs_count, ev.type, ev.mode, ev.len,
+                (peer.evidence_held ? MS_HELD_DIGEST_LEN : ev.len) + MS_SERVER_HELLO_FIXED_LEN,
+                peer.evidence_held ? " (the evidence held, named by its SHA-256)" : "");
     }
 }
 

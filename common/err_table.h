@@ -253,6 +253,8 @@
   /* PERF, buffers and concurrency (issue 15) */ \
   /* DEPLOY, install, service, package and scale-out (issue 16) */ \
   /* ATTEST, Azure TDX confidential VMs: az-tdx-vtpm (issue 11) */ \
+  X(MS_ERR_HS_HELD_LEN,           PROTO,    "a FAST_HELD ServerHello's evidence is not a 32-byte SHA-256") \
+  X(MS_ERR_HS_HELD_EVIDENCE,      PROTO,    "the supervisor referred to evidence this client does not hold") \
   X(MS_ERR_AZ_TDQUOTE_STATUS,     ATTEST,   "Azure's TD quote service answered with an HTTP status other than 200") \
   X(MS_ERR_AZ_TDQUOTE_RESPONSE,   ATTEST,   "Azure's TD quote service's answer is not one JSON object with a base64url \"quote\" within its caps") \
   X(MS_ERR_AZ_TD_MISMATCH,        ATTEST,   "Azure HCL report's TD report is not the TD body of the TDX quote (another TD, or another report)") \

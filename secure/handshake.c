@@ -18,6 +18,11 @@ struct ms_hs_client {
     ms_buf ch_bytes; /* the ClientHello exactly as sent, for the transcript */
     ms_evidence_verify_fn verify;
     void *verify_ctx;
+    /* FAST evidence the client holds (cfg.held): borrowed bytes, their digest copied. */
+    uint8_t has_held;
+    uint8_t held_sha256[MS_HELD_DIGEST_LEN];
+    const uint8_t *held;
+    size_t held_len;
 };
 
 struct ms_hs_pending {
@@ -102,6 +107,13 @@ static ms_err client_fill_hello(struct ms_hs_client *hs, const ms_hs_client_cfg 
     }
     hs->verify = cfg->verify;
     hs->verify_ctx = cfg->verify_ctx;
+    if (cfg->held_sha256 != NULL) {
+        ENSURE(!cfg->strict && (cfg->held != NULL || cfg->held_len == 0), MS_ERR_ARG);
+        hs->has_held = 1;
+        memcpy(hs->held_sha256, cfg->held_sha256, MS_HELD_DIGEST_LEN);
+        hs->held = cfg->held;
+        hs->held_len = cfg->held_len;
+    }
     return MS_OK;
 }
 
@@ -189,6 +201,10 @@ static ms_err client_check_offer(const struct ms_hs_client *hs, const ms_server_
            MS_ERR_HS_EVIDENCE_TYPE);
     ENSURE(!(ch->flags & MS_CH_FLAG_STRICT) || sh->evidence_mode == MS_MODE_STRICT,
            MS_ERR_HS_MODE);
+    /* 5a: a reference only to what this client said it holds (the digest is public). */
+    ENSURE(sh->evidence_mode != MS_MODE_FAST_HELD ||
+               (hs->has_held && ms_ct_equal(sh->evidence, hs->held_sha256, MS_HELD_DIGEST_LEN)),
+           MS_ERR_HS_HELD_EVIDENCE);
     ENSURE(now <= sh->not_after, MS_ERR_ATTEST_EXPIRED);
     return MS_OK;
 }
@@ -197,7 +213,10 @@ static ms_err client_verify_evidence(const struct ms_hs_client *hs, const ms_ser
                                      const uint8_t th[static MS_KEY_LEN], uint64_t now)
 {
     uint8_t binding[MS_BINDING_LEN];
-    ms_binding_in bin = {.evidence_type = sh->evidence_type, .mode = sh->evidence_mode,
+    /* FAST_HELD is FAST evidence named by its digest: the FAST binding, the held bytes. */
+    uint8_t held = sh->evidence_mode == MS_MODE_FAST_HELD;
+    uint8_t mode = held ? MS_MODE_FAST : sh->evidence_mode;
+    ms_binding_in bin = {.evidence_type = sh->evidence_type, .mode = mode,
                          .not_after = sh->not_after};
     memcpy(bin.static_pk, sh->static_pk, MS_X25519_LEN);
     memcpy(bin.challenge, hs->ch.challenge, MS_CHALLENGE_LEN);
@@ -205,10 +224,10 @@ static ms_err client_verify_evidence(const struct ms_hs_client *hs, const ms_ser
     memcpy(bin.server_eph_pk, sh->eph_pk, MS_X25519_LEN);
     TRY(ms_kdf_binding(binding, &bin));
     ms_evidence_view ev = {
-        .type = sh->evidence_type, .mode = sh->evidence_mode, .data = sh->evidence,
-        .len = sh->evidence_len, .not_after = sh->not_after, .now = now,
+        .type = sh->evidence_type, .mode = mode, .data = held ? hs->held : sh->evidence,
+        .len = held ? hs->held_len : sh->evidence_len, .not_after = sh->not_after, .now = now,
         .static_pk = sh->static_pk, .binding = binding, .tls_spki_hash = sh->tls_spki_hash,
-        .session_id = sh->session_id, .transcript_hash = th,
+        .session_id = sh->session_id, .transcript_hash = th, .held = held,
     };
     return hs->verify(hs->verify_ctx, &ev);
 }
@@ -259,7 +278,8 @@ ms_err ms_hs_client_finish(struct ms_hs_client *hs, const uint8_t *sh_bytes, siz
     memcpy(res->static_pk, sh.static_pk, MS_X25519_LEN);
     memcpy(res->tls_spki_hash, sh.tls_spki_hash, MS_SPKI_HASH_LEN);
     res->evidence_type = sh.evidence_type;
-    res->evidence_mode = sh.evidence_mode;
+    res->evidence_held = sh.evidence_mode == MS_MODE_FAST_HELD;
+    res->evidence_mode = res->evidence_held ? MS_MODE_FAST : sh.evidence_mode;
     res->evidence_not_after = sh.not_after;
 out:
     if (err != MS_OK && cf_out->len > cf_mark) {
@@ -272,6 +292,7 @@ out:
     ms_wipe(es, sizeof es);
     ms_wipe(hs->eph_sk, sizeof hs->eph_sk);
     ms_wipe(hs->id_sk, sizeof hs->id_sk);
+    hs->held = NULL; /* borrowed only until now */
     return err;
 }
 
@@ -300,6 +321,24 @@ static ms_err server_get_evidence(const ms_hs_server_cfg *cfg, const ms_client_h
     ENSURE(rep->mode == MS_MODE_FAST || rep->mode == MS_MODE_STRICT, MS_ERR_HS_MODE);
     ENSURE(!req.strict || rep->mode == MS_MODE_STRICT, MS_ERR_HS_MODE);
     return MS_OK;
+}
+
+/*
+ * The evidence field of the ServerHello: the bytes, or (§6, FAST_HELD) their SHA-256 when the
+ * client's hint names exactly the FAST evidence the provider answered with.
+ */
+static void server_place_evidence(const ms_hs_server_cfg *cfg, const ms_evidence_reply *rep,
+                                  ms_server_hello *sh)
+{
+    sh->evidence_mode = rep->mode;
+    sh->evidence = rep->shared != NULL ? rep->shared : rep->evidence.p;
+    sh->evidence_len = (uint32_t)(rep->shared != NULL ? rep->shared_len : rep->evidence.len);
+    if (rep->mode == MS_MODE_FAST && rep->shared_sha256 != NULL && cfg->held_sha256 != NULL &&
+        ms_ct_equal(rep->shared_sha256, cfg->held_sha256, MS_HELD_DIGEST_LEN)) {
+        sh->evidence_mode = MS_MODE_FAST_HELD;
+        sh->evidence = rep->shared_sha256;
+        sh->evidence_len = MS_HELD_DIGEST_LEN;
+    }
 }
 
 /* Derive the keys over SH_core and finish the ServerHello with server_confirm (§5, §7). */
@@ -359,11 +398,9 @@ static ms_err server_respond(const ms_hs_server_cfg *cfg, const ms_hs_det *det,
     }
     TRY_OUT(server_get_evidence(cfg, &ch, &sh, &rep)); /* §4 evidence checks, §6 */
     sh.evidence_type = rep.type;
-    sh.evidence_mode = rep.mode;
     sh.not_after = rep.not_after;
     ENSURE_OUT(rep.shared == NULL || rep.shared_len <= MS_MAX_EVIDENCE, MS_ERR_ARG);
-    sh.evidence = rep.shared != NULL ? rep.shared : rep.evidence.p;
-    sh.evidence_len = (uint32_t)(rep.shared != NULL ? rep.shared_len : rep.evidence.len);
+    server_place_evidence(cfg, &rep, &sh);
     /* The whole ServerHello at once (SH_core, then server_confirm): no growth, no copy. */
     TRY_OUT(ms_buf_reserve(sh_out, MS_SERVER_HELLO_FIXED_LEN + (size_t)sh.evidence_len));
     TRY_OUT(ms_server_hello_encode_core(&sh, sh_out));

@@ -27,6 +27,9 @@ typedef struct ms_evidence_view {
     const uint8_t *tls_spki_hash;   /* MS_SPKI_HASH_LEN; all zero when none is bound */
     const uint8_t *session_id;      /* MS_SESSION_ID_LEN */
     const uint8_t *transcript_hash; /* MS_KEY_LEN */
+    /* 1: the ServerHello referred to the client's held evidence by its SHA-256
+       (MS_MODE_FAST_HELD, §6); `data` is then the client's own copy and `mode` FAST. */
+    uint8_t held;
 } ms_evidence_view;
 
 /* Return MS_OK to accept; any other code rejects and is returned by the handshake. */
@@ -39,6 +42,15 @@ typedef struct ms_hs_client_cfg {
     const uint8_t *client_id_sk;    /* Ed25519 secret key (MS_SIGN_SK_LEN) or NULL; copied */
     ms_evidence_verify_fn verify;   /* required */
     void *verify_ctx;
+    /*
+     * FAST evidence this client accepted before and holds, or NULL: its SHA-256 is what the
+     * client's Minions-Evidence-Held header names (§6, §12.1), and a ServerHello of mode
+     * FAST_HELD may then refer to it by that digest. `held` is borrowed until
+     * ms_hs_client_finish returns; the digest is copied. The verifier still decides.
+     */
+    const uint8_t *held;
+    size_t held_len;
+    const uint8_t *held_sha256; /* MS_HELD_DIGEST_LEN; NULL: nothing held */
 } ms_hs_client_cfg;
 
 /* What a finished handshake tells the client about its peer. */
@@ -50,6 +62,7 @@ typedef struct ms_hs_client_result {
     uint16_t evidence_type;
     uint8_t evidence_mode;
     uint64_t evidence_not_after;
+    uint8_t evidence_held; /* 1: FAST evidence referred to by its SHA-256 (evidence_mode FAST) */
 } ms_hs_client_result;
 
 struct ms_hs_client;
@@ -96,6 +109,9 @@ typedef struct ms_evidence_reply {
     ms_buf evidence;
     const uint8_t *shared; /* NULL: `evidence` holds the bytes */
     size_t shared_len;
+    /* The SHA-256 of the FAST bytes this reply names (MS_HELD_DIGEST_LEN), made once per
+       evidence by the provider, or NULL: a client that holds them gets only this (§6). */
+    const uint8_t *shared_sha256;
 } ms_evidence_reply;
 
 /*
@@ -113,6 +129,10 @@ typedef struct ms_hs_server_cfg {
     const uint8_t *tls_spki_hash; /* MS_SPKI_HASH_LEN, or NULL for "none bound" */
     ms_evidence_provide_fn provide;
     void *provide_ctx;
+    /* The client's Minions-Evidence-Held hint (§12.1): MS_HELD_DIGEST_LEN bytes, or NULL.
+       When the provider's FAST reply has exactly this SHA-256, the ServerHello carries the
+       digest (mode FAST_HELD) instead of the bytes. Unauthenticated: it only picks that. */
+    const uint8_t *held_sha256;
 } ms_hs_server_cfg;
 
 typedef struct ms_hs_server_result {

@@ -66,11 +66,12 @@ static ms_err sh_read(ms_cursor *c, ms_server_hello *sh)
     TRY(ms_cursor_read_bytes(c, sh->static_pk, sizeof sh->static_pk));
     TRY(ms_cursor_read_u16be(c, &sh->evidence_type));
     TRY(ms_cursor_read_u8(c, &sh->evidence_mode));
-    ENSURE(sh->evidence_mode == MS_MODE_FAST || sh->evidence_mode == MS_MODE_STRICT,
-           MS_ERR_HS_MODE);
+    ENSURE(sh->evidence_mode <= MS_MODE_FAST_HELD, MS_ERR_HS_MODE);
     TRY(ms_cursor_read_u64be(c, &sh->not_after));
     TRY(ms_cursor_read_u32be(c, &sh->evidence_len));
     ENSURE(sh->evidence_len <= MS_MAX_EVIDENCE, MS_ERR_CAP_EXCEEDED);
+    ENSURE(sh->evidence_mode != MS_MODE_FAST_HELD || sh->evidence_len == MS_HELD_DIGEST_LEN,
+           MS_ERR_HS_HELD_LEN);
     TRY(ms_cursor_borrow(c, &sh->evidence, sh->evidence_len));
     sh->core_len = c->off;
     TRY(ms_cursor_read_bytes(c, sh->confirm, sizeof sh->confirm));
@@ -146,7 +147,9 @@ ms_err ms_server_hello_encode_core(const ms_server_hello *sh, ms_buf *out)
 {
     ENSURE(sh->evidence_len <= MS_MAX_EVIDENCE, MS_ERR_ARG);
     ENSURE(sh->evidence_len == 0 || sh->evidence != NULL, MS_ERR_ARG);
-    ENSURE(sh->evidence_mode == MS_MODE_FAST || sh->evidence_mode == MS_MODE_STRICT, MS_ERR_ARG);
+    ENSURE(sh->evidence_mode <= MS_MODE_FAST_HELD, MS_ERR_ARG);
+    ENSURE(sh->evidence_mode != MS_MODE_FAST_HELD || sh->evidence_len == MS_HELD_DIGEST_LEN,
+           MS_ERR_ARG);
     TRY(ms_buf_append_u8(out, MS_HS_SERVER_HELLO));
     TRY(ms_buf_append_u8(out, sh->version));
     TRY(ms_buf_append_u16be(out, sh->suite));

@@ -44,6 +44,11 @@
 /* Evidence modes (§6). */
 #define MS_MODE_FAST 0x00u
 #define MS_MODE_STRICT 0x01u
+/* FAST evidence the client said it holds, sent as its SHA-256 (§5, §6). */
+#define MS_MODE_FAST_HELD 0x02u
+#define MS_HELD_DIGEST_LEN 32u
+/* The handshake POST's request header that names held FAST evidence (§12.1). */
+#define MS_HELD_HEADER "Minions-Evidence-Held"
 
 /* ClientHello flags (§4). */
 #define MS_CH_FLAG_STRICT 0x01u

@@ -439,6 +439,7 @@ void ms_client_peer_info(const ms_client *c, ms_client_peer *out)
     memcpy(out->session_hex, c->sid_hex, sizeof out->session_hex);
     out->evidence_type = c->res.evidence_type;
     out->evidence_mode = c->res.evidence_mode;
+    out->evidence_held = c->res.evidence_held;
     out->evidence_not_after = c->res.evidence_not_after;
     memcpy(out->static_pk, c->res.static_pk, MS_X25519_LEN);
     out->tls = c->tls;

@@ -176,6 +176,7 @@ typedef struct ms_client_peer {
     uint8_t tls_spki_hash[MS_SPKI_HASH_LEN]; /* the handshake's tls_spki_sha256 */
     uint8_t transcript_hash[MS_KEY_LEN];     /* §5: what both sides' keys are bound to */
     uint8_t evidence_sha256[32];             /* SHA-256 of the evidence bytes accepted */
+    int evidence_held; /* 1: the supervisor named evidence this client held by that digest */
     unsigned handshakes;                     /* over the client's life */
     unsigned rehandshakes;                   /* handshakes after the first */
 } ms_client_peer;

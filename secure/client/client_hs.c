@@ -128,6 +128,14 @@ static ms_err check_evidence(ms_client *c, const ms_evidence_view *ev,
     *held = NULL;
     if (c->verify) {
         err = c->verify(c->verify_ctx, ev); /* a caller's own verifier: never cached */
+    } else if (ev->held) {
+        /* Named by its digest (§6): only the exact remembered acceptance will do; its
+           bytes passed the full check, a reference never gets one of its own. */
+        fast_cache_key(ev, key);
+        ENSURE(fast_hit(c, ev, key), MS_ERR_HS_HELD_EVIDENCE);
+        memcpy(digest, c->fast_digest, crypto_hash_sha256_BYTES);
+        *held = c->fast_ev.p;
+        return MS_OK;
     } else if (ev->mode != MS_MODE_FAST) {
         err = ms_attest_policy_verify((void *)c->policy, ev);
     } else {
@@ -196,6 +204,30 @@ static ms_err bind_tls(ms_client *c, const uint8_t hash[static MS_SPKI_HASH_LEN]
     return MS_OK;
 }
 
+/*
+ * §6, §12.1: offer the remembered FAST evidence, still valid, to the handshake; a
+ * supervisor that still has it then sends its digest instead of the bytes. Not with a
+ * caller's own verifier (nothing is remembered) or STRICT.
+ */
+static void offer_held(const ms_client *c, ms_hs_client_cfg *hc, uint64_t now)
+{
+    if (c->verify == NULL && !c->strict && c->fast_not_after != 0 && now < c->fast_not_after) {
+        hc->held = c->fast_ev.p;
+        hc->held_len = c->fast_ev.len;
+        hc->held_sha256 = c->fast_digest;
+    }
+}
+
+/* Its SHA-256 in the handshake POST's Minions-Evidence-Held header (this request only). */
+static ms_err held_header(ms_client *c)
+{
+    char line[sizeof MS_HELD_HEADER ": " + 2 * crypto_hash_sha256_BYTES];
+    size_t n, pre = sizeof MS_HELD_HEADER ": " - 1;
+    memcpy(line, MS_HELD_HEADER ": ", pre);
+    TRY(ms_hex_encode(c->fast_digest, sizeof c->fast_digest, line + pre, sizeof line - pre, &n));
+    return ms_link_next_header(c->link, line);
+}
+
 ms_err ms_client_handshake(ms_client *c)
 {
     ms_err err = MS_OK;
@@ -216,7 +248,11 @@ ms_err ms_client_handshake(ms_client *c)
     memset(&res, 0, sizeof res);
     ms_buf_init(&ch, MS_CLIENT_HELLO_MAX_LEN);
     ms_buf_init(&sh, MS_SERVER_HELLO_FIXED_LEN + MS_MAX_EVIDENCE);
+    offer_held(c, &hc, (uint64_t)time(NULL));
     TRY_OUT(ms_hs_client_new(&hs, &hc, &ch));
+    if (hc.held_sha256 != NULL) {
+        TRY_OUT(held_header(c));
+    }
     /* §12.1 handshake, on the kept-alive connection; bind_tls checks that connection's key. */
     TRY_OUT(ms_client_post(c, "/v1/handshake", &ch, 1, sh.max, ms_link_collect, &sh, &lr));
     TRY_OUT(ms_client_status_err(lr.status, 200));

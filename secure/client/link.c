@@ -25,6 +25,7 @@ struct ms_link {
     int tls;
     long connect_timeout_ms, timeout_ms;
     ms_tls_pin tlspin; /* checked inside every TLS handshake (secure/attest/tlspin.c) */
+    char next_header[MS_LINK_HEADER_MAX]; /* for the next request only; "" when none */
 };
 
 /* One transfer: where 2xx bytes go and why a callback stopped it. */
@@ -234,7 +235,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata)
 }
 
 static ms_err set_options(ms_link *l, struct xfer *x, CURLU *u, const uint8_t *body, size_t len,
-                          char *errbuf)
+                          char *errbuf, struct curl_slist *headers)
 {
     CURL *k = l->curl;
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CURLU, u)));
@@ -264,7 +265,7 @@ static ms_err set_options(ms_link *l, struct xfer *x, CURLU *u, const uint8_t *b
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_write)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEDATA, x)));
-    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_HTTPHEADER, l->headers)));
+    TRY(opt_ok(curl_easy_setopt(k, CURLOPT_HTTPHEADER, headers)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_POST, 1L)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)));
     return opt_ok(curl_easy_setopt(k, CURLOPT_POSTFIELDS, body));
@@ -319,6 +320,14 @@ static ms_err refine_err(const ms_link *l, ms_err e, CURLcode rc, const char *er
     return e;
 }
 
+ms_err ms_link_next_header(ms_link *l, const char *line)
+{
+    size_t n = strnlen(line, MS_LINK_HEADER_MAX);
+    ENSURE(n > 0 && n < MS_LINK_HEADER_MAX && strcspn(line, "\r\n") == n, MS_ERR_ARG);
+    memcpy(l->next_header, line, n + 1);
+    return MS_OK;
+}
+
 ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t len, int fresh,
                     size_t max, ms_link_sink_fn sink, void *ctx, ms_link_resp *resp)
 {
@@ -326,6 +335,11 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
     char full[MS_MAX_HTTP_URL];
     struct xfer x = {.curl = l->curl, .sink = sink, .ctx = ctx, .max = max, .err = MS_OK};
     curl_off_t retry_after = 0;
+    /* This request's own header goes in front of the link's list, for this request only. */
+    char extra[MS_LINK_HEADER_MAX];
+    memcpy(extra, l->next_header, sizeof extra);
+    l->next_header[0] = '\0';
+    struct curl_slist one = {.data = extra, .next = l->headers};
     memset(resp, 0, sizeof *resp);
     ENSURE(path != NULL && body != NULL && sink != NULL && max > 0, MS_ERR_ARG);
     int n = snprintf(full, sizeof full, "%s%s", l->prefix, path);
@@ -334,7 +348,7 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
     ENSURE(u != NULL, MS_ERR_NOMEM);
     ms_err err = curl_url_set(u, CURLUPART_PATH, full, 0) == CURLUE_OK ? MS_OK : MS_ERR_HTTP_URL;
     if (err == MS_OK) {
-        err = set_options(l, &x, u, body, len, errbuf);
+        err = set_options(l, &x, u, body, len, errbuf, extra[0] ? &one : l->headers);
     }
     if (err == MS_OK) {
         l->tlspin.mismatch = 0;

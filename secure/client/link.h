@@ -84,6 +84,14 @@ MS_MUST_CHECK ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *b
                                   ms_link_resp *resp);
 
 /*
+ * One more request header, "Name: value" (at most MS_LINK_HEADER_MAX - 1 characters, no
+ * CR or LF), for the next ms_link_post only (MS_ERR_ARG otherwise): the handshake's
+ * Minions-Evidence-Held (docs/protocol.md §12.1).
+ */
+#define MS_LINK_HEADER_MAX 128u
+MS_MUST_CHECK ms_err ms_link_next_header(ms_link *l, const char *line);
+
+/*
  * The SPKI hash of the leaf certificate of the connection the last request used (recorded
  * when that connection's TLS handshake verified it). MS_ERR_HTTP_PIN when there is none
  * (plain http).

@@ -152,8 +152,8 @@ static ms_err provide_limited(void *ctx, const ms_evidence_request *req, ms_evid
  * The cryptography, then the table; `base` (the per-address slot, the allow-list) goes into
  * the session's meta. 1 when the session is in the table (it then owns base's slot).
  */
-static int handshake_core(ms_sup *sup, const ms_session_meta *base, const uint8_t *body,
-                          size_t len, ms_sup_reply *r)
+static int handshake_core(ms_sup *sup, const ms_session_meta *base, const uint8_t *held,
+                          const uint8_t *body, size_t len, ms_sup_reply *r)
 {
     ms_identity_snapshot snap;
     limited_provider lp = {.snap = &snap, .rate = sup->strict_rate, .meta = *base};
@@ -168,7 +168,7 @@ static int handshake_core(ms_sup *sup, const ms_session_meta *base, const uint8_
     }
     ms_hs_server_cfg cfg = {.static_sk = snap.static_sk, .static_pk = snap.static_pk,
                             .tls_spki_hash = sup->tls_spki, .provide = provide_limited,
-                            .provide_ctx = &lp};
+                            .provide_ctx = &lp, .held_sha256 = held};
     ms_buf_clear(&r->body);
     e = ms_hs_server_respond(&cfg, body, len, &r->body, &p);
     ms_identity_snapshot_wipe(&snap);
@@ -229,8 +229,8 @@ static ms_err hello_allowed(ms_sup *sup, const uint8_t *body, size_t len)
  * §12.1 handshake: room first (cheap), then the address's limits, then the allow-list,
  * then the cryptography and the table (handshake_core).
  */
-static void handle_handshake(ms_sup *sup, const ms_peer_key *peer, const uint8_t *body,
-                             size_t len, ms_sup_reply *r)
+static void handle_handshake(ms_sup *sup, const ms_peer_key *peer, const uint8_t *held,
+                             const uint8_t *body, size_t len, ms_sup_reply *r)
 {
     ms_session_meta base = {.allow = sup->allow};
     unsigned retry = 0;
@@ -253,7 +253,7 @@ static void handle_handshake(ms_sup *sup, const ms_peer_key *peer, const uint8_t
     if (e != MS_OK) {
         ms_sup_fail(r, 400, e); /* the same "rejected" as any other failure (§11) */
     }
-    if ((e != MS_OK || !handshake_core(sup, &base, body, len, r)) && base.peers) {
+    if ((e != MS_OK || !handshake_core(sup, &base, held, body, len, r)) && base.peers) {
         ms_peers_done(base.peers, &base.peer);
     }
 }
@@ -472,12 +472,35 @@ void ms_sup_handle_from(ms_sup *sup, const ms_peer_key *peer, enum ms_sup_route 
                         const uint8_t sid[static MS_SESSION_ID_LEN], const uint8_t *body,
                         size_t len, ms_sup_reply *r)
 {
+    ms_sup_handle_held(sup, peer, route, sid, NULL, body, len, r);
+}
+
+int ms_sup_held_hint(const char *value, uint8_t out[static MS_HELD_DIGEST_LEN])
+{
+    char again[2 * MS_HELD_DIGEST_LEN + 1];
+    size_t n;
+    /* 64 hex digits, lowercase only: decoded, then spelt again the one way it may be. */
+    int ok = value != NULL && strnlen(value, sizeof again) == 2 * MS_HELD_DIGEST_LEN &&
+             ms_hex_decode(value, 2 * MS_HELD_DIGEST_LEN, out, MS_HELD_DIGEST_LEN, &n) == MS_OK &&
+             ms_hex_encode(out, MS_HELD_DIGEST_LEN, again, sizeof again, &n) == MS_OK &&
+             ms_ct_equal(again, value, 2 * MS_HELD_DIGEST_LEN);
+    if (!ok) {
+        memset(out, 0, MS_HELD_DIGEST_LEN);
+    }
+    return ok;
+}
+
+void ms_sup_handle_held(ms_sup *sup, const ms_peer_key *peer, enum ms_sup_route route,
+                        const uint8_t sid[static MS_SESSION_ID_LEN], const char *held_hint,
+                        const uint8_t *body, size_t len, ms_sup_reply *r)
+{
+    uint8_t held[MS_HELD_DIGEST_LEN];
     switch (route) {
     case MS_ROUTE_HEALTH:
         handle_health(sup, r);
         break;
     case MS_ROUTE_HANDSHAKE:
-        handle_handshake(sup, peer, body, len, r);
+        handle_handshake(sup, peer, ms_sup_held_hint(held_hint, held) ? held : NULL, body, len, r);
         break;
     case MS_ROUTE_FINISH:
         handle_finish(sup, sid, body, len, r);

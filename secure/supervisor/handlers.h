@@ -68,6 +68,17 @@ void ms_sup_handle_from(ms_sup *sup, const ms_peer_key *peer, enum ms_sup_route 
                         size_t len, ms_sup_reply *r);
 
 /*
+ * The same with the request's Minions-Evidence-Held header value (NULL: none; §12.1): a
+ * handshake whose FAST evidence has that SHA-256 answers with the digest (§6). A value
+ * that is not 64 lowercase hex digits is ignored, as an unknown digest is.
+ */
+void ms_sup_handle_held(ms_sup *sup, const ms_peer_key *peer, enum ms_sup_route route,
+                        const uint8_t sid[static MS_SESSION_ID_LEN], const char *held_hint,
+                        const uint8_t *body, size_t len, ms_sup_reply *r);
+/* 1 and the digest in out when `value` is 64 lowercase hex digits; else 0, out zeroed. */
+int ms_sup_held_hint(const char *value, uint8_t out[static MS_HELD_DIGEST_LEN]);
+
+/*
  * The streamed endpoint: on success r->status is 200 and *out a stream whose bytes
  * (sealed records) are read with ms_sup_stream_read until it returns 0; on failure *out is
  * NULL and r holds the error reply. The model engine runs in a thread of the stream's own.

@@ -186,6 +186,7 @@ ms_err ms_identity_provide(void *ctx, const ms_evidence_request *req, ms_evidenc
         rep->mode = MS_MODE_FAST;
         rep->shared = snap->evidence->data;
         rep->shared_len = snap->evidence->len;
+        rep->shared_sha256 = snap->evidence_sha256; /* made once, at the rotation */
         return MS_OK;
     }
     ENSURE(snap->src.can_strict, MS_ERR_HS_MODE);

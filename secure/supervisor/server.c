@@ -243,7 +243,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         int known = ci && ms_peer_key_of(ci->client_addr, &peer);
-        ms_sup_handle_from(srv->sup, known ? &peer : NULL, rq->route, rq->sid, rq->body.p,
+        const char *held = rq->route == MS_ROUTE_HANDSHAKE
+                               ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, MS_HELD_HEADER)
+                               : NULL; /* §12.1: the client's held FAST evidence, a hint */
+        ms_sup_handle_held(srv->sup, known ? &peer : NULL, rq->route, rq->sid, held, rq->body.p,
                            rq->body.len, &r);
     }
     enum MHD_Result ret = queue_reply(c, rq, &r, st);

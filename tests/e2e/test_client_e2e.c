@@ -16,6 +16,7 @@
 #include "secure/attest/devkey.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
+#include "secure/hs_msg.h"
 #include "tests/fixture/proxy.h"
 #include "tests/fixture/world.h"
 #include "tests/test.h"
@@ -468,6 +469,31 @@ out:
     ms_buf_free(&text);
 }
 
+/* The `out=` byte counts of the answered handshakes in a supervisor's access log, in order. */
+static size_t handshake_outs(const char *log, size_t *out, size_t max)
+{
+    ms_buf b;
+    size_t n = 0;
+    ms_buf_init(&b, 1u << 20);
+    if (e2e_file_read(log, &b) != 0 || ms_buf_append_u8(&b, 0) != MS_OK) {
+        ms_buf_free(&b);
+        return 0;
+    }
+    for (char *line = (char *)b.p; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) {
+            *nl = '\0';
+        }
+        const char *o = strstr(line, " handshake 200 ") ? strstr(line, " out=") : NULL;
+        if (o && n < max && sscanf(o, " out=%zu", &out[n]) == 1) {
+            n++;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    ms_buf_free(&b);
+    return n;
+}
+
 /*
  * The client's FAST evidence cache: the identical evidence under the same static key is
  * recognised, anything else is verified in full. A supervisor restarted with another dev
@@ -486,10 +512,20 @@ static void test_fast_cache(void)
     }
     e2e_url(url, "https", stack.sup.port);
     ms_client *c = client_new(url, W.ca, 0, 0);
+    ms_client_peer peer;
     CHECK_OK(ms_client_connect(c));
-    CHECK_OK(ms_client_connect(c)); /* the same FAST evidence: recognised */
+    ms_client_peer_info(c, &peer);
+    CHECK(peer.evidence_held == 0);
+    CHECK_OK(ms_client_connect(c)); /* the same FAST evidence: held, named by its digest */
+    ms_client_peer_info(c, &peer);
+    CHECK(peer.evidence_held == 1 && peer.evidence_mode == MS_MODE_FAST);
     CHECK_OK(turn(c, "hello", &text, NULL));
     CHECK(e2e_buf_is(&text, REPLY_HELLO));
+    /* §6: the supervisor sent the 97 bytes once, then their 32-byte SHA-256. */
+    size_t outs[4];
+    CHECK(handshake_outs(stack.sup.out, outs, 4) == 2);
+    CHECK(outs[0] == MS_SERVER_HELLO_FIXED_LEN + 97 &&
+          outs[1] == MS_SERVER_HELLO_FIXED_LEN + MS_HELD_DIGEST_LEN);
     unsigned port = stack.sup.port;
     CHECK(e2e_server_stop(&stack.sup, E2E_STOP_GRACE_MS) == 0);
     if (e2e_world_sup(&W, &stack.sup, &(e2e_sup_cfg){.backend_port = stack.sim.port, .listen_port = port, .devkey = E.otherkey}) !=

@@ -85,13 +85,18 @@ static ms_err provide(void *ctx, const ms_evidence_request *req, ms_evidence_rep
     return req->strict ? MS_ERR_HS_MODE : MS_ERR_HS_EVIDENCE_TYPE;
 }
 
+/* FAST evidence the client holds (§6): a FAST_HELD ServerHello may name its SHA-256. */
+static const uint8_t held[] = "fuzz held evidence";
+static uint8_t held_sha256[MS_HELD_DIGEST_LEN];
+
 /* The input as a ServerHello to a fixed client: the fuzzer cannot forge server_confirm. */
 static void client_side(const uint8_t *data, size_t size)
 {
     static const ms_hs_det det = {.eph_sk = client_eph_sk, .challenge = client_challenge};
     ms_hs_client_cfg cfg = {.evidence_types = client_types,
                             .n_evidence_types = sizeof client_types / sizeof client_types[0],
-                            .verify = verify_accept};
+                            .verify = verify_accept, .held = held, .held_len = sizeof held - 1,
+                            .held_sha256 = held_sha256};
     struct ms_hs_client *hs = NULL;
     struct ms_channel *chan = NULL;
     ms_hs_client_result res;
@@ -146,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ready) {
         require(sodium_init() >= 0);
         crypto_scalarmult_base(static_pk, server_static_sk); /* once, as at start-up */
+        crypto_hash_sha256(held_sha256, held, sizeof held - 1);
         ready = 1;
     }
     client_side(data, size);

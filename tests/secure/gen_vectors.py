@@ -177,6 +177,8 @@ MSG_CLIENT_FINISH = 0x03
 FLAG_STRICT = 0x01
 MODE_FAST = 0x00
 MODE_STRICT = 0x01
+MODE_FAST_HELD = 0x02            # §6: FAST evidence named by its SHA-256
+HELD_LEN = 32
 
 # §5 ServerHello layout
 SH_FIXED = 131                   # SH_core without the evidence
@@ -346,12 +348,14 @@ def decode_server_hello(b):
           "server_eph_pk": r.take(32), "tls_spki_sha256": r.take(32),
           "static_pk": r.take(32), "evidence_type": r.int(2)}
     sh["evidence_mode"] = r.int(1)
-    if sh["evidence_mode"] not in (MODE_FAST, MODE_STRICT):
+    if sh["evidence_mode"] not in (MODE_FAST, MODE_STRICT, MODE_FAST_HELD):
         raise ProtocolError("MS_ERR_HS_MODE")
     sh["evidence_not_after"] = r.int(8)
     n = r.int(4)
     if n > MAX_EVIDENCE:
         raise ProtocolError("MS_ERR_CAP_EXCEEDED")
+    if sh["evidence_mode"] == MODE_FAST_HELD and n != HELD_LEN:
+        raise ProtocolError("MS_ERR_HS_HELD_LEN")
     sh["evidence"] = r.take(n)
     sh["sh_core"] = b[:r.i]
     sh["server_confirm"] = r.take(SH_CONFIRM_LEN)
@@ -449,11 +453,13 @@ def client_start(versions, suites, client_eph_sk, challenge, evidence_types,
             "client_hello": ch}
 
 
-def client_process_server_hello(cs, sh_bytes, now, verifier):
+def client_process_server_hello(cs, sh_bytes, now, verifier, held=None):
     """§7.3 client checks 1-9, in order; returns the session's values.
 
     verifier(evidence_type, evidence_mode, evidence, static_pk,
     evidence_not_after, B, tls_spki_sha256) raises ProtocolError to refuse.
+    held: the FAST evidence bytes the client holds and named in its
+    Minions-Evidence-Held header (§6, §12.1), or None.
     """
     sh = decode_server_hello(sh_bytes)                                # 1
     if sh["version"] != VERSION_1 or sh["version"] not in cs["versions"]:
@@ -464,6 +470,11 @@ def client_process_server_hello(cs, sh_bytes, now, verifier):
         raise ProtocolError("MS_ERR_HS_EVIDENCE_TYPE")                # 4
     if cs["flags"] & FLAG_STRICT and sh["evidence_mode"] != MODE_STRICT:
         raise ProtocolError("MS_ERR_HS_MODE")                         # 5
+    mode, evidence = sh["evidence_mode"], sh["evidence"]
+    if mode == MODE_FAST_HELD:                                        # 5a
+        if held is None or hashlib.sha256(held).digest() != evidence:
+            raise ProtocolError("MS_ERR_HS_HELD_EVIDENCE")
+        mode, evidence = MODE_FAST, held
     if not now <= sh["evidence_not_after"]:
         raise ProtocolError("MS_ERR_ATTEST_EXPIRED")                  # 6
     th = transcript_hash(cs["client_hello"], sh["sh_core"])
@@ -472,11 +483,11 @@ def client_process_server_hello(cs, sh_bytes, now, verifier):
     ks = key_schedule(ee, es, th)
     if not ct_equal(sh["server_confirm"], server_confirm(ks["k_sfin"], th)):
         raise ProtocolError("MS_ERR_HS_SERVER_CONFIRM")               # 8
-    binding = evidence_binding(sh["evidence_type"], sh["evidence_mode"],
+    binding = evidence_binding(sh["evidence_type"], mode,
                                sh["static_pk"], sh["evidence_not_after"],
                                cs["challenge"], cs["client_eph_pk"],
                                sh["server_eph_pk"])
-    verifier(sh["evidence_type"], sh["evidence_mode"], sh["evidence"],
+    verifier(sh["evidence_type"], mode, evidence,
              sh["static_pk"], sh["evidence_not_after"], binding,
              sh["tls_spki_sha256"])                                   # 9
     cconf = client_confirm(ks["k_cfin"], th, sh["server_confirm"])
@@ -492,10 +503,12 @@ def client_process_server_hello(cs, sh_bytes, now, verifier):
 # --- supervisor ---------------------------------------------------------------
 
 def server_respond(ch_bytes, caps, server_eph_sk, static_sk, session_id,
-                   tls_spki_sha256, evidence_not_after, make_evidence):
+                   tls_spki_sha256, evidence_not_after, make_evidence,
+                   held_hint=None):
     """§4 decoding and negotiation, then §5 / §6 / §7.2 on the supervisor.
 
     make_evidence(evidence_type, evidence_mode, B) returns the evidence bytes.
+    held_hint: the client's Minions-Evidence-Held digest (§12.1), or None.
     Returns the pending session's state, including the ServerHello.
     """
     ch = decode_client_hello(ch_bytes)
@@ -506,17 +519,21 @@ def server_respond(ch_bytes, caps, server_eph_sk, static_sk, session_id,
                                evidence_not_after, ch["challenge"],
                                ch["client_eph_pk"], server_eph_pk)
     evidence = make_evidence(evidence_type, evidence_mode, binding)
+    wire_mode, wire = evidence_mode, evidence
+    if (evidence_mode == MODE_FAST and held_hint is not None
+            and hashlib.sha256(evidence).digest() == held_hint):     # §6
+        wire_mode, wire = MODE_FAST_HELD, held_hint
     sh_core = server_hello_core(VERSION_1, SUITE_1, session_id, server_eph_pk,
                                 tls_spki_sha256, static_pk, evidence_type,
-                                evidence_mode, evidence_not_after, evidence)
+                                wire_mode, evidence_not_after, wire)
     th = transcript_hash(ch_bytes, sh_core)
     ee, es = server_dh(server_eph_sk, static_sk, ch["client_eph_pk"])
     ks = key_schedule(ee, es, th)
     sconf = server_confirm(ks["k_sfin"], th)
     sh = sh_core + sconf
-    assert len(sh) == SH_MIN + len(evidence)                          # §5
+    assert len(sh) == SH_MIN + len(wire)                              # §5
     out = {"ch": ch, "evidence_type": evidence_type,
-           "evidence_mode": evidence_mode, "evidence": evidence,
+           "evidence_mode": wire_mode, "evidence": evidence,
            "session_id": session_id, "server_hello": sh,
            "transcript_hash": th, "binding": binding, "ee": ee, "es": es,
            "server_confirm": sconf}
@@ -574,13 +591,15 @@ def handshake(v):
     cs = client_start(v["ch_versions"], v["ch_suites"], v["client_eph_sk"],
                       v["challenge"], v["ch_evidence_types"], v["ch_flags"],
                       v["client_id_seed"])
+    held = v["evidence"] if v.get("held") else None
     ss = server_respond(cs["client_hello"], v["caps"], v["server_eph_sk"],
                         v["server_static_sk"], v["session_id"],
                         v["tls_spki_sha256"], v["evidence_not_after"],
-                        fixed_evidence(v["evidence"]))
+                        fixed_evidence(v["evidence"]),
+                        hashlib.sha256(held).digest() if held else None)
     co = client_process_server_hello(
         cs, ss["server_hello"], NOW,
-        expecting_verifier(ss["binding"], v["evidence"]))
+        expecting_verifier(ss["binding"], v["evidence"]), held)
     fin = server_process_client_finish(ss, co["client_finish"])
     for k in ("transcript_hash", "binding", "ee", "es", "prk", "k_c2s",
               "k_s2c", "k_sfin", "k_cfin"):
@@ -748,8 +767,10 @@ BOTH_MODES = frozenset([MODE_FAST, MODE_STRICT])
 
 
 def handshake_inputs(name, versions, suites, evidence_types, flags,
-                     with_client_id, caps, evidence_len, tls_bound, not_after):
+                     with_client_id, caps, evidence_len, tls_bound, not_after,
+                     held=False):
     return {
+        "held": held,
         "name": name,
         "ch_versions": versions,
         "ch_suites": suites,
@@ -805,6 +826,14 @@ HANDSHAKE_CASES = [
                      FLAG_STRICT, True,
                      caps={EV_DEV_KEY: FAST_ONLY, EV_SEV_SNP: BOTH_MODES},
                      evidence_len=64, tls_bound=True, not_after=NOT_AFTER_2100),
+    # (f) §6 held evidence: the client holds the supervisor's 1000-byte FAST
+    #     evidence and names its SHA-256; the ServerHello carries that digest
+    #     (mode FAST_HELD, 32 bytes) instead of the bytes; TLS key bound.
+    handshake_inputs("fast held evidence by digest",
+                     [VERSION_1], [SUITE_1], [EV_SEV_SNP], 0, False,
+                     caps={EV_SEV_SNP: BOTH_MODES},
+                     evidence_len=1000, tls_bound=True, not_after=NOT_AFTER_2100,
+                     held=True),
 ]
 
 HANDSHAKE_KEYS = [
@@ -844,7 +873,9 @@ HANDSHAKE_HEADER = """\
 #   server_static_sk   supervisor X25519 static secret (32, not pre-clamped); its public
 #                      key is the ServerHello's static_pk
 #   evidence_type      the evidence type the supervisor chose
-#   evidence_mode      0 FAST, 1 STRICT
+#   evidence_mode      0 FAST, 1 STRICT, 2 FAST_HELD: the client holds `evidence` and
+#                      names its SHA-256 (Minions-Evidence-Held), and the ServerHello
+#                      carries that digest instead of the bytes (section 6)
 #   evidence_not_after Unix time
 #   evidence           the evidence bytes (may be empty); opaque filler, not a real
 #                      dev-key signature, TPM quote or SEV-SNP report
@@ -852,7 +883,7 @@ HANDSHAKE_HEADER = """\
 #   client_hello       the full ClientHello (section 4)
 #   server_hello       the full ServerHello, SH_core || server_confirm (section 5)
 #   transcript_hash    TH (section 7.1)
-#   binding            B (section 6), for evidence_mode
+#   binding            B (section 6), for evidence_mode (FAST's for FAST_HELD)
 #   ee                 X25519(client_eph_sk, server_eph_pk) = X25519(server_eph_sk, client_eph_pk)
 #   es                 X25519(client_eph_sk, static_pk) = X25519(server_static_sk, client_eph_pk)
 #   prk, k_c2s, k_s2c, k_sfin, k_cfin   key schedule (section 7.2), PRK = MAC(TH, L_EXTRACT || ee || es)
@@ -1198,21 +1229,34 @@ def selftest_handshake(b):
     assert cs["client_hello"] == b["client_hello"]
     selftest_client_hello(b["client_hello"])
 
-    # Supervisor side, with capabilities that allow exactly the block's choice.
+    # Supervisor side, with capabilities that allow exactly the block's choice
+    # (FAST_HELD: FAST evidence, and the client's digest of it).
+    is_held = b["evidence_mode"] == MODE_FAST_HELD
+    held = b["evidence"] if is_held else None
+    hint = hashlib.sha256(b["evidence"]).digest() if is_held else None
     ss = server_respond(b["client_hello"],
-                        {b["evidence_type"]: frozenset([b["evidence_mode"]])},
+                        {b["evidence_type"]: frozenset(
+                            [MODE_FAST if is_held else b["evidence_mode"]])},
                         b["server_eph_sk"], b["server_static_sk"],
                         b["session_id"], b["tls_spki_sha256"],
-                        b["evidence_not_after"], fixed_evidence(b["evidence"]))
+                        b["evidence_not_after"], fixed_evidence(b["evidence"]), hint)
     assert ss["server_hello"] == b["server_hello"]
     shb = b["server_hello"]
-    assert len(shb) == SH_MIN + len(b["evidence"])
+    assert len(shb) == SH_MIN + (HELD_LEN if is_held else len(b["evidence"]))
+    if is_held:
+        assert shb[SH_FIXED:SH_FIXED + HELD_LEN] == hint
+    # Without the hint, the same supervisor sends the bytes (an old client).
+    old = server_respond(b["client_hello"], {b["evidence_type"]: BOTH_MODES},
+                         b["server_eph_sk"], b["server_static_sk"],
+                         b["session_id"], b["tls_spki_sha256"],
+                         b["evidence_not_after"], fixed_evidence(b["evidence"]))
+    assert old["server_hello"][SH_FIXED:-SH_CONFIRM_LEN] == b["evidence"]
     static_pk = x25519_public(b["server_static_sk"])
     assert shb[SH_OFF_STATIC_PK:SH_OFF_STATIC_PK + 32] == static_pk
 
     # Client side: §7.3 checks 1-9 pass, and every value matches the block.
     verifier = expecting_verifier(b["binding"], b["evidence"])
-    co = client_process_server_hello(cs, shb, NOW, verifier)
+    co = client_process_server_hello(cs, shb, NOW, verifier, held)
     for k in ("transcript_hash", "binding", "ee", "es", "prk", "k_c2s",
               "k_s2c", "k_sfin", "k_cfin", "client_confirm", "client_finish"):
         assert co[k] == b[k], (name, k)
@@ -1223,23 +1267,34 @@ def selftest_handshake(b):
     assert len({b[k] for k in ("ee", "es", "prk", "k_c2s", "k_s2c", "k_sfin",
                                "k_cfin")}) == 7
     # Expiry boundary (check 6): now = not_after passes, one second later not.
-    client_process_server_hello(cs, shb, b["evidence_not_after"], verifier)
+    client_process_server_hello(cs, shb, b["evidence_not_after"], verifier, held)
     expect_error("MS_ERR_ATTEST_EXPIRED", client_process_server_hello, cs, shb,
-                 b["evidence_not_after"] + 1, verifier)
+                 b["evidence_not_after"] + 1, verifier, held)
 
-    def client(sh_bytes, verifier_=verifier):
-        return client_process_server_hello(cs, sh_bytes, NOW, verifier_)
+    def client(sh_bytes, verifier_=verifier, held_=held):
+        return client_process_server_hello(cs, sh_bytes, NOW, verifier_, held_)
 
     ch = decode_client_hello(b["client_hello"])
     core = shb[:-SH_CONFIRM_LEN]
-    n = len(b["evidence"])
+    n = len(shb) - SH_MIN
+
+    # Check 5a (§6): a FAST_HELD reference only to what this client holds.
+    strict = ch["flags"] & FLAG_STRICT
+    if is_held:
+        expect_error("MS_ERR_HS_HELD_EVIDENCE", client, shb, verifier, None)
+        expect_error("MS_ERR_HS_HELD_EVIDENCE", client, shb, verifier,
+                     held[:-1] + bytes([held[-1] ^ 1]))
+        expect_error("MS_ERR_HS_HELD_LEN", client, sh_with(shb, 127, u32(HELD_LEN + 1)))
+    expect_error("MS_ERR_HS_HELD_LEN" if n != HELD_LEN else
+                 "MS_ERR_HS_MODE" if strict else "MS_ERR_HS_HELD_EVIDENCE",
+                 client, sh_with(shb, 118, u8(MODE_FAST_HELD)), verifier, None)
 
     # Decoding (§5), in reading order.
     expect_error("MS_ERR_HS_MSG_TYPE", client, b"\x01")
     expect_error("MS_ERR_TRUNCATED", client, shb[:118])       # mode not read
-    expect_error("MS_ERR_HS_MODE", client, shb[:118] + b"\x02")
+    expect_error("MS_ERR_HS_MODE", client, shb[:118] + b"\x03")
     expect_error("MS_ERR_HS_MODE", client,                    # mode before cap
-                 sh_with(sh_with(shb, 118, b"\x02"), 127, u32(MAX_EVIDENCE + 1)))
+                 sh_with(sh_with(shb, 118, b"\x03"), 127, u32(MAX_EVIDENCE + 1)))
     expect_error("MS_ERR_CAP_EXCEEDED", client,
                  sh_with(shb, 127, u32(MAX_EVIDENCE + 1)))
     expect_error("MS_ERR_TRUNCATED", client, shb[:-1])
@@ -1297,7 +1352,10 @@ def selftest_handshake(b):
     for off in offs:
         x = bytearray(shb)
         x[off] ^= 0x01
-        expect_error("MS_ERR_HS_SERVER_CONFIRM", client, bytes(x))
+        # A changed digest is another reference: check 5a, before check 8.
+        expect_error("MS_ERR_HS_HELD_EVIDENCE"
+                     if is_held and SH_FIXED <= off < SH_FIXED + n
+                     else "MS_ERR_HS_SERVER_CONFIRM", client, bytes(x))
     # (v) the old construction MAC(K_sfin, TH || 64-byte signature) is not it.
     assert server_confirm(b["k_sfin"], th) != MAC(b["k_sfin"], th + bytes(64))
     # Check 9: an impostor with its own static key passes check 8, but the

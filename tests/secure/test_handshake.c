@@ -69,6 +69,15 @@ static ms_err det_finish(det_run *r, const uint8_t *sh, size_t sh_len, uint64_t 
     return e;
 }
 
+/* A det_run with its CH and SH made (the pending session dropped). */
+static void det_hello_only(det_run *r)
+{
+    struct ms_hs_pending *p = NULL;
+    det_init(r);
+    CHECK_OK(det_hello(r, &p));
+    ms_hs_pending_free(p);
+}
+
 static void test_round_trip(void)
 {
     fx_server s;
@@ -606,11 +615,8 @@ static void test_server_hello_evidence_cap(void)
     enum { LEN_AT = 127 }; /* evidence_len (§5 layout): the evidence follows, then confirm */
     static uint8_t m[LEN_AT + 4 + MS_MAX_EVIDENCE + 1 + MS_KEY_LEN];
     det_run r;
-    struct ms_hs_pending *p = NULL;
     ms_server_hello sh;
-    det_init(&r);
-    CHECK_OK(det_hello(&r, &p));
-    ms_hs_pending_free(p);
+    det_hello_only(&r);
     CHECK(ms_load_u32be(r.sh.p + LEN_AT) == MS_BINDING_LEN);
     memcpy(m, r.sh.p, LEN_AT);
     for (uint32_t ev = MS_MAX_EVIDENCE; ev <= MS_MAX_EVIDENCE + 1; ev++) {
@@ -657,6 +663,274 @@ static void test_client_hello_decode(void)
     det_free(&r);
 }
 
+
+/* ---- held FAST evidence (§6, mode FAST_HELD) --------------------------------------------- */
+
+/*
+ * A provider whose FAST evidence is shared bytes with their digest (as the supervisor's
+ * identity gives them): fx_provide's bytes, moved to g_held_ev, and their SHA-256 in
+ * g_held_sha unless g_held_no_sha. A STRICT answer names a digest too when g_held_strict_sha
+ * (a provider mistake the handshake must not follow).
+ */
+static uint8_t g_held_ev[MS_BINDING_LEN], g_held_sha[MS_HELD_DIGEST_LEN];
+static int g_held_no_sha, g_held_strict_sha;
+
+static ms_err held_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
+{
+    ms_err e = fx_provide(ctx, req, rep);
+    if (e != MS_OK || (rep->mode == MS_MODE_STRICT && !g_held_strict_sha)) {
+        return e;
+    }
+    memcpy(g_held_ev, rep->evidence.p, sizeof g_held_ev);
+    crypto_hash_sha256(g_held_sha, g_held_ev, sizeof g_held_ev);
+    ms_buf_clear(&rep->evidence);
+    rep->shared = g_held_ev;
+    rep->shared_len = sizeof g_held_ev;
+    rep->shared_sha256 = g_held_no_sha ? NULL : g_held_sha;
+    return MS_OK;
+}
+
+/* What the verifier was shown last: the held flag and the bytes. */
+static int g_seen_held = -1;
+static uint8_t g_seen_mode = 0xff;
+static const uint8_t *g_seen_data;
+
+static ms_err held_verify(void *ctx, const ms_evidence_view *ev)
+{
+    g_seen_held = ev->held;
+    g_seen_mode = ev->mode;
+    g_seen_data = ev->data;
+    return fx_verify(ctx, ev);
+}
+
+/* A det_run whose server gives shared FAST bytes with their digest, and whose client holds
+   `held` (MS_BINDING_LEN bytes: the FAST evidence, B) under `digest`, or nothing (NULL). */
+static void held_run(det_run *r, const uint8_t *held, const uint8_t *digest,
+                     const uint8_t *server_hint)
+{
+    det_init(r);
+    r->s.cfg.provide = held_provide;
+    r->s.cfg.held_sha256 = server_hint;
+    r->c.cfg.verify = held_verify;
+    r->c.cfg.held = held;
+    r->c.cfg.held_len = held ? MS_BINDING_LEN : 0;
+    r->c.cfg.held_sha256 = digest;
+    g_held_no_sha = g_held_strict_sha = 0;
+    g_seen_held = -1;
+    g_seen_mode = 0xff;
+    g_seen_data = NULL;
+}
+
+/* The held FAST evidence (B of the fixture's static key) and its digest. */
+static void held_bytes(uint8_t ev[static MS_BINDING_LEN], uint8_t sha[static MS_HELD_DIGEST_LEN])
+{
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    held_run(&r, NULL, NULL, NULL);
+    CHECK_OK(det_hello(&r, &p));
+    memcpy(ev, g_held_ev, MS_BINDING_LEN);
+    memcpy(sha, g_held_sha, MS_HELD_DIGEST_LEN);
+    ms_hs_pending_free(p);
+    det_free(&r);
+}
+
+/* The held evidence and its digest, and another digest (one bit changed). */
+static void held_and_other(uint8_t ev[static MS_BINDING_LEN], uint8_t sha[static MS_HELD_DIGEST_LEN],
+                           uint8_t other[static MS_HELD_DIGEST_LEN])
+{
+    held_bytes(ev, sha);
+    memcpy(other, sha, MS_HELD_DIGEST_LEN);
+    other[MS_HELD_DIGEST_LEN - 1] ^= 0x01;
+}
+
+/* A client that holds the evidence gets its digest, sees its own bytes, and the session works. */
+static void test_held_round_trip(void)
+{
+    uint8_t ev[MS_BINDING_LEN], sha[MS_HELD_DIGEST_LEN];
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    struct ms_hs_client *hc = NULL;
+    struct ms_channel *cc = NULL, *sc = NULL;
+    ms_hs_client_result res;
+    ms_hs_server_result sres;
+    ms_server_hello sh;
+    ms_buf ch;
+    held_bytes(ev, sha);
+    held_run(&r, ev, sha, sha);
+    ms_buf_init(&ch, 4096);
+    CHECK_OK(det_client(&r, &hc, &ch));
+    ms_hs_det sd = {.eph_sk = S_EPH, .session_id = S_SID};
+    CHECK_OK(ms_hs_server_respond_det(&r.s.cfg, &sd, ch.p, ch.len, &r.sh, &p));
+    CHECK(r.sh.len == MS_SERVER_HELLO_FIXED_LEN + MS_HELD_DIGEST_LEN);
+    CHECK_OK(ms_server_hello_decode(r.sh.p, r.sh.len, &sh));
+    CHECK(sh.evidence_mode == MS_MODE_FAST_HELD && sh.evidence_len == MS_HELD_DIGEST_LEN);
+    CHECK_MEM(sh.evidence, sha, MS_HELD_DIGEST_LEN);
+    CHECK_OK(ms_hs_client_finish(hc, r.sh.p, r.sh.len, FX_NOW, &r.cf, &cc, &res));
+    CHECK(g_seen_held == 1 && g_seen_mode == MS_MODE_FAST && g_seen_data == ev);
+    CHECK(res.evidence_held == 1 && res.evidence_mode == MS_MODE_FAST);
+    CHECK(r.c.calls == 1);
+    if (p) {
+        CHECK_OK(ms_hs_server_finish(p, r.cf.p, r.cf.len, &sc, &sres));
+    }
+    uint8_t rec[128], pt[16];
+    size_t n;
+    ms_record_info info;
+    CHECK_OK(ms_channel_seal(cc, MS_REC_MSG, 1, 0, (const uint8_t *)"held", 4, rec, sizeof rec, &n));
+    CHECK_OK(ms_channel_open(sc, rec, n, &info, pt, sizeof pt));
+    CHECK(info.pt_len == 4 && memcmp(pt, "held", 4) == 0);
+    ms_channel_free(cc);
+    ms_channel_free(sc);
+    ms_hs_client_free(hc);
+    ms_hs_pending_free(p);
+    ms_buf_free(&ch);
+    det_free(&r);
+}
+
+/* The full bytes (mode FAST) whenever the reference would not be exactly right. */
+static void test_held_server_sends_bytes(void)
+{
+    uint8_t ev[MS_BINDING_LEN], sha[MS_HELD_DIGEST_LEN], other[MS_HELD_DIGEST_LEN];
+    held_and_other(ev, sha, other);
+    static const struct {
+        int hint, no_sha, strict, strict_sha;
+    } cases[] = {
+        {0, 0, 0, 0}, /* an old client: no hint */
+        {1, 0, 0, 0}, /* a hint the supervisor does not hold (forged, or old) */
+        {2, 1, 0, 0}, /* a provider that gives no digest */
+        {2, 0, 1, 1}, /* STRICT, even with a digest the hint matches */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        det_run r;
+        struct ms_hs_pending *p = NULL;
+        struct ms_channel *cc = NULL;
+        ms_server_hello sh;
+        /* hint 2: the server's own digest, filled by the provider before it is compared */
+        held_run(&r, NULL, NULL, cases[i].hint == 0 ? NULL : cases[i].hint == 1 ? other : g_held_sha);
+        g_held_no_sha = cases[i].no_sha;
+        g_held_strict_sha = cases[i].strict_sha;
+        r.c.strict = cases[i].strict;
+        CHECK_OK(det_hello(&r, &p));
+        CHECK(r.sh.len == MS_SERVER_HELLO_FIXED_LEN + MS_BINDING_LEN);
+        CHECK_OK(ms_server_hello_decode(r.sh.p, r.sh.len, &sh));
+        CHECK(sh.evidence_mode == (cases[i].strict ? MS_MODE_STRICT : MS_MODE_FAST));
+        CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc));
+        CHECK(g_seen_held == 0);
+        ms_channel_free(cc);
+        ms_hs_pending_free(p);
+        det_free(&r);
+    }
+}
+
+/* A reference the client cannot take: refused before any cryptography, nothing sent. */
+static void test_held_client_refuses(void)
+{
+    uint8_t ev[MS_BINDING_LEN], sha[MS_HELD_DIGEST_LEN], other[MS_HELD_DIGEST_LEN];
+    held_and_other(ev, sha, other);
+    static const struct {
+        int client, strict;
+        ms_err want;
+    } cases[] = {
+        {0, 0, MS_ERR_HS_HELD_EVIDENCE}, /* the client sent no hint */
+        {1, 0, MS_ERR_HS_HELD_EVIDENCE}, /* it holds other evidence */
+        {0, 1, MS_ERR_HS_MODE},          /* it asked for STRICT */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        det_run r;
+        struct ms_hs_pending *p = NULL;
+        struct ms_channel *cc = NULL;
+        held_run(&r, NULL, NULL, sha);
+        CHECK_OK(det_hello(&r, &p)); /* answered by reference: the server's hint matched */
+        CHECK(r.sh.len == MS_SERVER_HELLO_FIXED_LEN + MS_HELD_DIGEST_LEN);
+        if (cases[i].client) {
+            r.c.cfg.held = ev;
+            r.c.cfg.held_len = sizeof ev;
+            r.c.cfg.held_sha256 = other;
+        }
+        r.c.strict = cases[i].strict;
+        CHECK_ERR(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc), cases[i].want);
+        CHECK(cc == NULL && r.cf.len == 0 && r.c.calls == 0 && g_seen_held == -1);
+        ms_hs_pending_free(p);
+        det_free(&r);
+    }
+    /* Any bit of the digest changed: refused at check 5a, whatever else the bytes say. */
+    det_run r;
+    struct ms_hs_pending *p = NULL;
+    held_run(&r, ev, sha, sha);
+    CHECK_OK(det_hello(&r, &p));
+    int bad = 0;
+    for (size_t off = MS_SERVER_HELLO_FIXED_LEN - MS_KEY_LEN;
+         off < MS_SERVER_HELLO_FIXED_LEN - MS_KEY_LEN + MS_HELD_DIGEST_LEN; off++) {
+        struct ms_channel *cc = NULL;
+        r.sh.p[off] ^= 0x01;
+        bad += det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc) != MS_ERR_HS_HELD_EVIDENCE || cc;
+        r.sh.p[off] ^= 0x01;
+        ms_channel_free(cc);
+    }
+    CHECK(bad == 0);
+    struct ms_channel *cc = NULL;
+    CHECK_OK(det_finish(&r, r.sh.p, r.sh.len, FX_NOW, &cc));
+    ms_channel_free(cc);
+    /* A STRICT client cannot hold evidence (nothing would refer to it). */
+    r.c.strict = 1;
+    struct ms_hs_client *hc = NULL;
+    ms_buf ch;
+    ms_buf_init(&ch, 4096);
+    CHECK_ERR(det_client(&r, &hc, &ch), MS_ERR_ARG);
+    CHECK(hc == NULL && ch.len == 0);
+    r.c.strict = 0;
+    r.c.cfg.held = NULL; /* bytes missing for a non-empty length */
+    CHECK_ERR(det_client(&r, &hc, &ch), MS_ERR_ARG);
+    r.c.cfg.held_len = 0; /* held empty evidence: allowed */
+    CHECK_OK(det_client(&r, &hc, &ch));
+    ms_hs_client_free(hc);
+    ms_buf_free(&ch);
+    ms_hs_pending_free(p);
+    det_free(&r);
+}
+
+/* §5 decoding of the mode byte: 0x02 only with a 32-byte evidence, 0x03 and up refused. */
+static void test_held_decode(void)
+{
+    enum { MODE_AT = 118, LEN_AT = 127 };
+    uint8_t m[MS_SERVER_HELLO_FIXED_LEN + MS_BINDING_LEN];
+    det_run r;
+    ms_server_hello sh;
+    det_hello_only(&r);
+    memcpy(m, r.sh.p, r.sh.len);
+    static const struct {
+        uint8_t mode;
+        uint32_t len;
+        ms_err want;
+    } cases[] = {
+        {MS_MODE_FAST_HELD, MS_HELD_DIGEST_LEN, MS_OK},
+        {MS_MODE_FAST_HELD, MS_HELD_DIGEST_LEN - 1, MS_ERR_HS_HELD_LEN},
+        {MS_MODE_FAST_HELD, MS_HELD_DIGEST_LEN + 1, MS_ERR_HS_HELD_LEN},
+        {MS_MODE_FAST_HELD, 0, MS_ERR_HS_HELD_LEN},
+        {MS_MODE_FAST_HELD, MS_BINDING_LEN, MS_ERR_HS_HELD_LEN},
+        {MS_MODE_FAST_HELD, MS_MAX_EVIDENCE + 1, MS_ERR_CAP_EXCEEDED},
+        {0x03, MS_HELD_DIGEST_LEN, MS_ERR_HS_MODE},
+        {0xff, MS_HELD_DIGEST_LEN, MS_ERR_HS_MODE},
+        {MS_MODE_FAST, MS_HELD_DIGEST_LEN, MS_OK},
+        {MS_MODE_STRICT, 0, MS_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = cases[i].len > MS_BINDING_LEN ? MS_BINDING_LEN : cases[i].len;
+        m[MODE_AT] = cases[i].mode;
+        ms_store_u32be(m + LEN_AT, cases[i].len);
+        CHECK_ERR(ms_server_hello_decode(m, MS_SERVER_HELLO_FIXED_LEN + len, &sh), cases[i].want);
+        CHECK(sh.evidence_mode == (cases[i].want == MS_OK ? cases[i].mode : 0));
+        /* The encoder refuses what the decoder refuses. */
+        ms_server_hello e = {.evidence_mode = cases[i].mode, .evidence = m,
+                             .evidence_len = cases[i].len};
+        ms_buf b;
+        ms_buf_init(&b, MS_SERVER_HELLO_FIXED_LEN + MS_MAX_EVIDENCE + 1);
+        CHECK_ERR(ms_server_hello_encode_core(&e, &b),
+                  cases[i].want == MS_OK ? MS_OK : MS_ERR_ARG);
+        ms_buf_free(&b);
+    }
+    det_free(&r);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -678,5 +952,9 @@ int main(void)
     RUN(test_client_identity);
     RUN(test_client_hello_decode);
     RUN(test_server_hello_evidence_cap);
+    RUN(test_held_decode);
+    RUN(test_held_round_trip);
+    RUN(test_held_server_sends_bytes);
+    RUN(test_held_client_refuses);
     return TEST_SUMMARY();
 }

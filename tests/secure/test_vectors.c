@@ -168,6 +168,8 @@ typedef struct hs_vec {
     uint8_t binding[MS_BINDING_LEN];
     uint8_t static_pk[MS_X25519_LEN];
     int provider_binding_ok;
+    int held;                              /* FAST_HELD: the client holds `evidence` */
+    uint8_t sha[MS_HELD_DIGEST_LEN];       /* its SHA-256 */
 } hs_vec;
 
 static ms_err vec_provide(void *ctx, const ms_evidence_request *req, ms_evidence_reply *rep)
@@ -184,13 +186,19 @@ static ms_err vec_provide(void *ctx, const ms_evidence_request *req, ms_evidence
     rep->type = v->type;
     rep->mode = v->mode;
     rep->not_after = v->not_after;
+    if (v->held) { /* as the supervisor's identity answers: shared bytes and their digest */
+        rep->shared = v->evidence.p;
+        rep->shared_len = v->evidence.len;
+        rep->shared_sha256 = v->sha;
+        return MS_OK;
+    }
     return ms_buf_append(&rep->evidence, v->evidence.p, v->evidence.len);
 }
 
 static ms_err vec_verify(void *ctx, const ms_evidence_view *ev)
 {
     hs_vec *v = ctx;
-    if (memcmp(ev->binding, v->binding, MS_BINDING_LEN) != 0 ||
+    if (memcmp(ev->binding, v->binding, MS_BINDING_LEN) != 0 || ev->held != v->held ||
         memcmp(ev->static_pk, v->static_pk, MS_X25519_LEN) != 0 || ev->len != v->evidence.len ||
         (ev->len && memcmp(ev->data, v->evidence.p, ev->len) != 0)) {
         return MS_ERR_ATTEST_REJECTED;
@@ -270,6 +278,12 @@ static void hs_vector(const vblock *b)
     v.not_after = num(b, "evidence_not_after");
     ms_buf_init(&v.evidence, MS_MAX_EVIDENCE);
     hex(b, "evidence", &v.evidence);
+    /* FAST_HELD (§6): FAST evidence the client holds and names by its SHA-256. */
+    v.held = v.mode == MS_MODE_FAST_HELD;
+    if (v.held) {
+        v.mode = MS_MODE_FAST;
+        crypto_hash_sha256(v.sha, v.evidence.p, v.evidence.len);
+    }
 
     ms_buf seed;
     ms_buf_init(&seed, 64);
@@ -283,9 +297,12 @@ static void hs_vector(const vblock *b)
     ms_hs_client_cfg ccfg = {.evidence_types = types, .n_evidence_types = n_types,
                              .strict = (int)(num(b, "ch_flags") & MS_CH_FLAG_STRICT),
                              .client_id_sk = has_id ? id_sk : NULL, .verify = vec_verify,
-                             .verify_ctx = &v};
+                             .verify_ctx = &v, .held = v.held ? v.evidence.p : NULL,
+                             .held_len = v.held ? v.evidence.len : 0,
+                             .held_sha256 = v.held ? v.sha : NULL};
     ms_hs_server_cfg scfg = {.static_sk = static_sk, .static_pk = v.static_pk,
-                             .tls_spki_hash = spki, .provide = vec_provide, .provide_ctx = &v};
+                             .tls_spki_hash = spki, .provide = vec_provide, .provide_ctx = &v,
+                             .held_sha256 = v.held ? v.sha : NULL};
     ms_hs_det cd = {.eph_sk = c_eph, .challenge = chal, .versions = versions,
                     .n_versions = n_versions, .suites = suites, .n_suites = n_suites};
     ms_hs_det sd = {.eph_sk = s_eph, .session_id = sid};
@@ -396,7 +413,7 @@ static void ratchet_vector(const vblock *b)
 
 static void test_handshake_vectors(void)
 {
-    CHECK(for_each_block("handshake.txt", hs_vector) >= 4);
+    CHECK(for_each_block("handshake.txt", hs_vector) >= 6);
 }
 
 static void test_record_vectors(void)
