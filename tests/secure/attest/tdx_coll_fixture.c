@@ -107,15 +107,16 @@ static X509 *cert_new(EVP_PKEY *key, const char *cn, long serial)
     return x;
 }
 
-/* The chain, the root with `pad` zero bytes in an extension 1.2.3.4 when pad > 0. */
-static int pki_make(tdx_fx_pki *p, size_t pad)
+/* The chain, the root with `pad` zero bytes in an extension 1.2.3.4 when pad > 0, the
+   signer's key on `curve`. */
+static int pki_make(tdx_fx_pki *p, size_t pad, const char *curve)
 {
     uint8_t *zeros = pad > 0 ? calloc(1, pad) : NULL;
     memset(p, 0, sizeof *p);
     ms_buf_init(&p->root_der, FX_MAX_FILE);
     ms_buf_init(&p->signer_pem, FX_MAX_FILE);
     p->root_key = EVP_EC_gen("P-256");
-    p->signer_key = EVP_EC_gen("P-256");
+    p->signer_key = EVP_EC_gen(curve);
     p->signer_serial = 0x5151;
     X509 *root = p->root_key != NULL ? cert_new(p->root_key, "Test SGX Root CA", 1) : NULL;
     X509 *signer = p->signer_key != NULL ? cert_new(p->signer_key, "Test SGX TCB Signing",
@@ -151,14 +152,19 @@ static int pki_make(tdx_fx_pki *p, size_t pad)
 
 int tdx_fx_pki_make(tdx_fx_pki *p)
 {
-    return pki_make(p, 0);
+    return pki_make(p, 0, "P-256");
+}
+
+int tdx_fx_pki_make_signer_curve(tdx_fx_pki *p, const char *curve)
+{
+    return pki_make(p, 0, curve);
 }
 
 int tdx_fx_pki_make_root_of_size(tdx_fx_pki *p, size_t root_len)
 {
     size_t pad = 1;
     for (int attempt = 0; attempt < 64; attempt++) {
-        if (!pki_make(p, pad)) {
+        if (!pki_make(p, pad, "P-256")) {
             tdx_fx_pki_free(p);
             return 0;
         }

@@ -1060,6 +1060,15 @@ static void test_made_caps(void)
     CHECK_ERR(made_verify_with(&m, chain->p, chain->len, NULL, 0, root, 1677628799u, 0),
               MS_ERR_TDX_COLLATERAL_EXPIRED);
     made_free(&m);
+    /* A signer whose key is not P-256, though its signatures fit (secp256k1). */
+    char *k1 = tcb_body(0, "");
+    CHECK(tdx_fx_pki_make_signer_curve(&m.pki, "secp256k1"));
+    CHECK(tdx_fx_sign_doc(m.pki.signer_key, "tcbInfo", k1, &m.tcb) &&
+          tdx_fx_sign_doc(m.pki.signer_key, "enclaveIdentity", QE_BODY, &m.qe));
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, NULL, 0, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_CHAIN);
+    free(k1);
+    made_free(&m);
     /* A root of MS_TDX_MAX_PCK_CERT bytes signs the chain; one byte more is refused. */
     for (size_t extra = 0; extra <= 1; extra++) {
         char *body = tcb_body(0, "");
