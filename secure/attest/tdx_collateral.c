@@ -216,9 +216,10 @@ static ms_err check_crl(coll_ctx *c, const ms_tdx_collateral_in *in, uint64_t at
            MS_ERR_TDX_COLLATERAL_REVOKED);
     const ASN1_TIME *last = X509_CRL_get0_lastUpdate(c->crl);
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(c->crl);
-    /* lastUpdate <= at <= nextUpdate + grace, as for the documents. */
+    /* lastUpdate <= at <= nextUpdate + grace, as for the documents; a nextUpdate before
+       1970 is never met (at - grace stops at 0). */
     ENSURE(last != NULL && next != NULL && not_after(last, at) &&
-               (at <= grace || not_before(next, at - grace)),
+               not_before(next, at > grace ? at - grace : 0),
            MS_ERR_TDX_COLLATERAL_EXPIRED);
     ENSURE(X509_CRL_get0_by_cert(c->crl, &rev, c->signer) != 1, MS_ERR_TDX_COLLATERAL_REVOKED);
     return MS_OK;

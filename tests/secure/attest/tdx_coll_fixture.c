@@ -107,13 +107,16 @@ static X509 *cert_new(EVP_PKEY *key, const char *cn, long serial)
     return x;
 }
 
-int tdx_fx_pki_make(tdx_fx_pki *p)
+/* The chain, the root with `pad` zero bytes in an extension 1.2.3.4 when pad > 0, the
+   signer's key on `curve`. */
+static int pki_make(tdx_fx_pki *p, size_t pad, const char *curve)
 {
+    uint8_t *zeros = pad > 0 ? calloc(1, pad) : NULL;
     memset(p, 0, sizeof *p);
     ms_buf_init(&p->root_der, FX_MAX_FILE);
     ms_buf_init(&p->signer_pem, FX_MAX_FILE);
     p->root_key = EVP_EC_gen("P-256");
-    p->signer_key = EVP_EC_gen("P-256");
+    p->signer_key = EVP_EC_gen(curve);
     p->signer_serial = 0x5151;
     X509 *root = p->root_key != NULL ? cert_new(p->root_key, "Test SGX Root CA", 1) : NULL;
     X509 *signer = p->signer_key != NULL ? cert_new(p->signer_key, "Test SGX TCB Signing",
@@ -123,6 +126,7 @@ int tdx_fx_pki_make(tdx_fx_pki *p)
              add_ext(root, root, NID_basic_constraints, "critical,CA:TRUE") &&
              add_ext(root, root, NID_key_usage, "critical,keyCertSign,cRLSign") &&
              add_ext(root, root, NID_subject_key_identifier, "hash") &&
+             (pad == 0 || (zeros != NULL && snp_fx_add_raw_ext(root, "1.2.3.4", zeros, pad))) &&
              X509_sign(root, p->root_key, EVP_sha256()) > 0 &&
              X509_set_issuer_name(signer, X509_get_subject_name(root)) &&
              add_ext(signer, root, NID_basic_constraints, "critical,CA:FALSE") &&
@@ -142,7 +146,37 @@ int tdx_fx_pki_make(tdx_fx_pki *p)
     BIO_free(bio);
     X509_free(root);
     X509_free(signer);
+    free(zeros);
     return ok;
+}
+
+int tdx_fx_pki_make(tdx_fx_pki *p)
+{
+    return pki_make(p, 0, "P-256");
+}
+
+int tdx_fx_pki_make_signer_curve(tdx_fx_pki *p, const char *curve)
+{
+    return pki_make(p, 0, curve);
+}
+
+int tdx_fx_pki_make_root_of_size(tdx_fx_pki *p, size_t root_len)
+{
+    size_t pad = 1;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        if (!pki_make(p, pad, "P-256")) {
+            tdx_fx_pki_free(p);
+            return 0;
+        }
+        if (p->root_der.len == root_len) {
+            return 1;
+        }
+        /* ECDSA signatures differ in length by a byte or two: move the padding and retry. */
+        long next = (long)pad + ((long)root_len - (long)p->root_der.len);
+        pad = next >= 1 ? (size_t)next : 1u;
+        tdx_fx_pki_free(p);
+    }
+    return 0;
 }
 
 void tdx_fx_pki_free(tdx_fx_pki *p)

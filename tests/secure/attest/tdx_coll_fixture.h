@@ -29,6 +29,10 @@ typedef struct tdx_fx_pki {
 } tdx_fx_pki;
 
 int tdx_fx_pki_make(tdx_fx_pki *p);
+/* The same with a root certificate of exactly `root_len` bytes of DER (a padding extension). */
+int tdx_fx_pki_make_root_of_size(tdx_fx_pki *p, size_t root_len);
+/* The same with the signer's key on another curve ("secp256k1": 32-byte r and s too). */
+int tdx_fx_pki_make_signer_curve(tdx_fx_pki *p, const char *curve);
 void tdx_fx_pki_free(tdx_fx_pki *p);
 
 /* A CRL by `key` under the root's name (2020-01-01 .. 2040-01-01), revoking `serial` unless it

@@ -485,6 +485,28 @@ int tdx_fx_quote_make(ms_buf *out, const tdx_fx_chain *c, const tdx_fx_quote_opt
     return ok;
 }
 
+int tdx_fx_quote_relayout(const ms_buf *q, const tdx_fx_layout *l, const uint8_t *auth,
+                          size_t auth_len, uint16_t type, const uint8_t *data, size_t n,
+                          ms_buf *out)
+{
+    if (auth == NULL) {
+        auth = q->p + l->auth_off;
+        auth_len = l->auth_len;
+    }
+    ms_buf_clear(out);
+    /* header, body, signature data up to the QE report's signature: as they were */
+    int ok = auth_len <= 0xffff && n <= 0xffffffffu &&
+             ms_buf_append(out, q->p, l->auth_off - 2) == MS_OK && app_le(out, auth_len, 2) &&
+             ms_buf_append(out, auth, auth_len) == MS_OK && app_le(out, type, 2) &&
+             app_le(out, n, 4) && ms_buf_append(out, data, n) == MS_OK;
+    if (ok) {
+        size_t t6 = l->sig_off + 128 + 2; /* the type 6 size */
+        put_le(out->p + l->signed_len, out->len - l->sig_off, 4);
+        put_le(out->p + t6, out->len - t6 - 4, 4);
+    }
+    return ok;
+}
+
 /* ---- collateral ------------------------------------------------------------------------- */
 
 void tdx_fx_collateral_opts_default(tdx_fx_collateral_opts *o)

@@ -94,6 +94,16 @@ typedef struct tdx_fx_layout {
 int tdx_fx_quote_make(ms_buf *out, const tdx_fx_chain *c, const tdx_fx_quote_opts *o,
                       tdx_fx_layout *layout);
 
+/*
+ * The quote `q` (laid out as `l` says) with its QE authentication data (NULL: its own) and
+ * its inner certification data (`type`, `n` bytes) replaced; only the length fields before
+ * them change, nothing is signed again: for decoding tests, and for a type 1..4 quote whose
+ * own auth data is kept (the QE report still binds it). `out` is cleared first. 1 on success.
+ */
+int tdx_fx_quote_relayout(const ms_buf *q, const tdx_fx_layout *l, const uint8_t *auth,
+                          size_t auth_len, uint16_t type, const uint8_t *data, size_t n,
+                          ms_buf *out);
+
 /* ---- made-up collateral: TCB info and QE identity signed by a "TCB signing" key -------- */
 
 typedef struct tdx_fx_collateral_opts {

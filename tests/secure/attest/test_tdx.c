@@ -410,6 +410,117 @@ static void test_truncate_every_offset(void)
     world_free(&w);
 }
 
+/*
+ * The decoder's caps at their edges, on the made-up quote relaid (tdx_fx_quote_relayout:
+ * decoding only, nothing signed again): the inner certification data is 1 ..
+ * MS_TDX_MAX_PCK_CHAIN bytes of type 1 .. 5, the QE authentication data at most
+ * MS_TDX_MAX_QE_AUTH bytes.
+ */
+static void test_quote_caps(void)
+{
+    static uint8_t data[MS_TDX_MAX_PCK_CHAIN + 1], auth[MS_TDX_MAX_QE_AUTH + 1];
+    world w;
+    if (!world_make(&w, NULL)) {
+        world_free(&w);
+        return;
+    }
+    ms_tdx_quote q;
+    ms_buf r;
+    ms_buf_init(&r, MS_TDX_MAX_QUOTE);
+    memset(data, '\n', sizeof data);
+    memset(auth, 0xa5, sizeof auth);
+    static const struct {
+        uint16_t type;
+        size_t n, auth;
+        ms_err want;
+    } cases[] = {
+        {1, 1, 32, MS_OK},                            /* the first type, one byte */
+        {5, 0, 32, MS_ERR_TDX_FORMAT},                /* empty */
+        {5, MS_TDX_MAX_PCK_CHAIN, 32, MS_OK},
+        {5, MS_TDX_MAX_PCK_CHAIN + 1, 32, MS_ERR_TDX_FORMAT},
+        {4, 100, MS_TDX_MAX_QE_AUTH, MS_OK},
+        {4, 100, MS_TDX_MAX_QE_AUTH + 1, MS_ERR_TDX_FORMAT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(tdx_fx_quote_relayout(&w.quote, &w.layout, auth, cases[i].auth, cases[i].type, data,
+                                    cases[i].n, &r));
+        ms_err got = ms_tdx_quote_decode(r.p, r.len, &q);
+        if (got != cases[i].want) {
+            TEST_FAIL_("case %zu: got %s", i, ms_err_name(got));
+        }
+        CHECK(got != MS_OK || (q.cert_data_len == cases[i].n && q.qe_auth_len == cases[i].auth));
+    }
+    /* No quote at all, with a length. */
+    CHECK_ERR(ms_tdx_quote_decode(NULL, MS_TDX_MIN_QUOTE, &q), MS_ERR_TDX_FORMAT);
+    ms_buf_free(&r);
+    world_free(&w);
+}
+
+static void put_u32le(uint8_t *p, size_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/*
+ * ms_tdx_quote_unpad reads only the length fields: version 4 or 5, a v5 body of at most
+ * MS_TDX_TD15_LEN, signature data of at most MS_TDX_MAX_QUOTE, all within
+ * MS_TDX_MAX_OUTBLOB; what cannot be read is refused, never taken for padding.
+ */
+static void test_unpad_edges(void)
+{
+    static uint8_t buf[MS_TDX_MAX_OUTBLOB + 1];
+    size_t qlen, pad;
+    tdx_fx_quote_opts qo;
+    tdx_fx_quote_opts_default(&qo);
+    qo.version = MS_TDX_VERSION_5;
+    qo.body_type = MS_TDX_BODY_TD15;
+    world w;
+    if (!world_make(&w, &qo)) {
+        world_free(&w);
+        return;
+    }
+    size_t n = w.quote.len;
+    CHECK(n < sizeof buf);
+    /* Zero padding up to the outblob cap, not one byte more. */
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, w.quote.p, n);
+    CHECK_OK(ms_tdx_quote_unpad(buf, MS_TDX_MAX_OUTBLOB, &qlen, &pad));
+    CHECK(qlen == n && pad == MS_TDX_MAX_OUTBLOB - n);
+    CHECK_ERR(ms_tdx_quote_unpad(buf, MS_TDX_MAX_OUTBLOB + 1, &qlen, &pad), MS_ERR_TDX_FORMAT);
+    CHECK(qlen == 0 && pad == 0);
+    /* Version 6 with the layout of a v4 quote after it (the SPR quote's bytes). */
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, intel.spr.p, TDX_FX_SPR_QUOTE_LEN);
+    CHECK_OK(ms_tdx_quote_unpad(buf, TDX_FX_SPR_QUOTE_LEN + 8, &qlen, &pad));
+    CHECK(qlen == TDX_FX_SPR_QUOTE_LEN && pad == 8);
+    buf[0] = 6;
+    CHECK_ERR(ms_tdx_quote_unpad(buf, TDX_FX_SPR_QUOTE_LEN + 8, &qlen, &pad), MS_ERR_TDX_FORMAT);
+    /* A v5 body one byte longer than TD 1.5's. */
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, w.quote.p, w.layout.signed_len);
+    put_u32le(buf + MS_TDX_HEADER_LEN + 2, MS_TDX_TD15_LEN + 1);
+    memcpy(buf + w.layout.signed_len + 1, w.quote.p + w.layout.signed_len, n - w.layout.signed_len);
+    CHECK_ERR(ms_tdx_quote_unpad(buf, n + 1, &qlen, &pad), MS_ERR_TDX_FORMAT);
+    /* Signature data of MS_TDX_MAX_QUOTE bytes is read; one byte more is refused. */
+    size_t sig_at = MS_TDX_HEADER_LEN + MS_TDX_TD10_LEN;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, intel.spr.p, sig_at);
+    put_u32le(buf + sig_at, MS_TDX_MAX_QUOTE);
+    CHECK_OK(ms_tdx_quote_unpad(buf, sig_at + 4 + MS_TDX_MAX_QUOTE + 1, &qlen, &pad));
+    CHECK(qlen == sig_at + 4 + MS_TDX_MAX_QUOTE && pad == 1);
+    put_u32le(buf + sig_at, MS_TDX_MAX_QUOTE + 1);
+    CHECK_ERR(ms_tdx_quote_unpad(buf, sig_at + 4 + MS_TDX_MAX_QUOTE + 1, &qlen, &pad),
+              MS_ERR_TDX_FORMAT);
+    /* Zeros are no quote, whatever follows them. */
+    memset(buf, 0, sizeof buf);
+    CHECK_ERR(ms_tdx_quote_unpad(buf, 1000, &qlen, &pad), MS_ERR_TDX_FORMAT);
+    CHECK_ERR(ms_tdx_quote_unpad(buf, 3, &qlen, &pad), MS_ERR_TDX_FORMAT);
+    CHECK_ERR(ms_tdx_quote_unpad(NULL, 1000, &qlen, &pad), MS_ERR_TDX_FORMAT);
+    world_free(&w);
+}
+
 /* ---- made-up quotes: the chain and the CRLs ----------------------------------------------- */
 
 static void test_chain_and_crls(void)
@@ -698,6 +809,52 @@ static void test_bundle(void)
     ms_buf_free(&ev);
 }
 
+/* A bundle as the wire has it (format 0x01, six u32be lengths, filler bytes): no caps. */
+static void raw_bundle(ms_buf *b, const size_t n[MS_TDX_BUNDLE_PARTS])
+{
+    ms_buf_clear(b);
+    CHECK_OK(ms_buf_append_u8(b, MS_TDX_BUNDLE_FORMAT));
+    for (size_t i = 0; i < MS_TDX_BUNDLE_PARTS; i++) {
+        uint8_t *at;
+        CHECK_OK(ms_buf_append_u32be(b, (uint32_t)n[i]));
+        CHECK_OK(ms_buf_extend(b, n[i], &at));
+        memset(at, 'a' + (int)i, n[i]);
+    }
+}
+
+/* Each part up to its cap, one byte more refused; the whole up to MS_MAX_EVIDENCE. */
+static void test_bundle_caps(void)
+{
+    static const size_t cap[MS_TDX_BUNDLE_PARTS] = {
+        MS_TDX_MAX_QUOTE,     MS_TDX_MAX_COLLATERAL_JSON, MS_TDX_MAX_COLLATERAL_JSON,
+        MS_TDX_MAX_PCK_CHAIN, MS_TDX_MAX_CRL,             MS_TDX_MAX_CRL,
+    };
+    ms_buf b;
+    ms_tdx_bundle d;
+    ms_buf_init(&b, 2 * MS_MAX_EVIDENCE);
+    for (size_t i = 0; i < MS_TDX_BUNDLE_PARTS; i++) {
+        size_t n[MS_TDX_BUNDLE_PARTS] = {1, 0, 0, 0, 0, 0};
+        n[i] = cap[i];
+        raw_bundle(&b, n);
+        CHECK_OK(ms_tdx_bundle_decode(b.p, b.len, &d));
+        n[i] = cap[i] + 1;
+        raw_bundle(&b, n);
+        CHECK_ERR(ms_tdx_bundle_decode(b.p, b.len, &d), MS_ERR_TDX_FORMAT);
+    }
+    /* Every part within its cap, the whole at MS_MAX_EVIDENCE and one byte over. */
+    size_t n[MS_TDX_BUNDLE_PARTS] = {1, MS_TDX_MAX_COLLATERAL_JSON, 0, 0, 0, 0};
+    n[2] = MS_MAX_EVIDENCE - (1 + 4 * MS_TDX_BUNDLE_PARTS) - n[0] - n[1];
+    raw_bundle(&b, n);
+    CHECK(b.len == MS_MAX_EVIDENCE);
+    CHECK_OK(ms_tdx_bundle_decode(b.p, b.len, &d));
+    CHECK(d.collateral.qe_identity_len == n[2]);
+    n[2]++;
+    raw_bundle(&b, n);
+    CHECK_ERR(ms_tdx_bundle_decode(b.p, b.len, &d), MS_ERR_TDX_FORMAT);
+    CHECK_ERR(ms_tdx_bundle_decode(NULL, 100, &d), MS_ERR_TDX_FORMAT);
+    ms_buf_free(&b);
+}
+
 static void test_names(void)
 {
     for (int i = 0; i < MS_TDX_CHECK_COUNT; i++) {
@@ -719,12 +876,17 @@ int main(void)
     RUN(test_pem_chain_tail);
     RUN(test_flip_every_byte);
     RUN(test_truncate_every_offset);
+    RUN(test_quote_caps);
+    if (have_intel) {
+        RUN(test_unpad_edges);
+    }
     RUN(test_chain_and_crls);
     RUN(test_crl_cap);
     RUN(test_client_needs_root);
     RUN(test_pck_key_not_p256);
     RUN(test_td_fields);
     RUN(test_bundle);
+    RUN(test_bundle_caps);
     RUN(test_names);
     tdx_fx_intel_free(&intel);
     return TEST_SUMMARY();

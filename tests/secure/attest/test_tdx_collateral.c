@@ -1,8 +1,11 @@
 /* Tests of the TDX collateral: PCK extensions, TCB info / QE identity verification, TCB levels. */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/codec.h"
+#include "secure/attest/tdx_coll_priv.h"
 #include "secure/attest/tdx_collateral.h"
 #include "tests/secure/attest/tdx_coll_fixture.h"
 #include "tests/secure/attest/tdx_fixture.h"
@@ -72,6 +75,17 @@ static void test_time_parse(void)
     time_bad("");
     uint64_t t;
     CHECK_ERR(ms_tdx_time_parse(NULL, 20, &t), MS_ERR_TDX_COLLATERAL_FORMAT);
+    /* Each digit replaced, each right after a good parse (no field may keep a value). */
+    static const char good[] = "2023-06-18T08:42:58Z";
+    for (size_t i = 0; i < sizeof good - 1; i++) {
+        char bad[sizeof good];
+        memcpy(bad, good, sizeof good);
+        bad[i] = 'x';
+        CHECK_OK(ms_tdx_time_parse(good, sizeof good - 1, &t));
+        if (good[i] >= '0' && good[i] <= '9') {
+            CHECK_ERR(ms_tdx_time_parse(bad, sizeof bad - 1, &t), MS_ERR_TDX_COLLATERAL_FORMAT);
+        }
+    }
 }
 
 static void test_status_names(void)
@@ -796,12 +810,13 @@ static void level(char *out, size_t cap, int sgx, int pcesvn, int tdx0, int tdx2
              sj, pcesvn, tj, status, adv);
 }
 
-#define MODULE_IDS                                                                                 \
-    ",\"tdxModuleIdentities\":[{\"id\":\"TDX_01\",\"mrsigner\":\"" MRSIGNER_SEAM_HEX "\","        \
+#define MODULE_IDS ",\"tdxModuleIdentities\":[" MODULE_ID "]"
+#define MODULE_ID                                                                                  \
+    "{\"id\":\"TDX_01\",\"mrsigner\":\"" MRSIGNER_SEAM_HEX "\","        \
     "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\",\"tcbLevels\":["  \
     "{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"},"     \
     "{\"tcb\":{\"isvsvn\":0},\"tcbDate\":\"2022-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\","     \
-    "\"advisoryIDs\":[\"INTEL-SA-00999\"]}]}]"
+    "\"advisoryIDs\":[\"INTEL-SA-00999\"]}]}"
 
 /* A TCB info body: three levels (UpToDate, SWHardeningNeeded, OutOfDate), TDX 1.5 optional. */
 static char *tcb_body(int with_modules, const char *extra)
@@ -929,6 +944,142 @@ static void test_made_crl(void)
     made_free(&other);
     made_free(&m);
     free(c);
+}
+
+/* m's documents verified with this signing chain, root CRL and root at `at` (grace 0). */
+static ms_err made_verify_with(const made *m, const uint8_t *chain, size_t chain_len,
+                               const uint8_t *crl, size_t crl_len, const ms_buf *root, uint64_t at,
+                               uint64_t grace)
+{
+    ms_tdx_collateral *c = coll_new();
+    ms_tdx_collateral_in in = {
+        .tcb_info = m->tcb.p, .tcb_info_len = m->tcb.len,
+        .qe_identity = m->qe.p, .qe_identity_len = m->qe.len,
+        .signing_chain_pem = chain, .signing_chain_len = chain_len,
+        .root_crl = crl, .root_crl_len = crl_len,
+    };
+    ms_err e = ms_tdx_collateral_verify(&in, root->p, root->len, at, grace, c);
+    free(c);
+    return e;
+}
+
+/* `text` followed by newlines up to exactly `total` bytes, in `out` (sized for it). */
+static void padded(ms_buf *out, const ms_buf *text, size_t total)
+{
+    uint8_t *at;
+    ms_buf_init(out, total);
+    CHECK(text->len <= total);
+    CHECK_OK(ms_buf_append(out, text->p, text->len));
+    CHECK_OK(ms_buf_extend(out, total - out->len, &at));
+    memset(at, '\n', (size_t)(out->p + out->len - at));
+}
+
+/* The root as PEM. */
+static void root_pem(const tdx_fx_pki *pki, ms_buf *out)
+{
+    const unsigned char *p = pki->root_der.p;
+    X509 *x = d2i_X509(NULL, &p, (long)pki->root_der.len);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *mem = NULL;
+    long n = x != NULL && bio != NULL && PEM_write_bio_X509(bio, x) ? BIO_get_mem_data(bio, &mem)
+                                                                    : 0;
+    ms_buf_init(out, 65536);
+    CHECK(n > 0);
+    CHECK_OK(ms_buf_append(out, mem, n > 0 ? (size_t)n : 0));
+    BIO_free(bio);
+    X509_free(x);
+}
+
+/*
+ * The signing chain, root and root CRL at their caps and one byte over; the chain's PEM
+ * shape (one or two certificates, nothing but white space around them); the CRL as a broken
+ * PEM block or DER with a byte after it.
+ */
+static void test_made_caps(void)
+{
+    made m;
+    ms_buf b, text, crl;
+    CHECK(made_new(&m, 0, ""));
+    const ms_buf *chain = &m.pki.signer_pem, *root = &m.pki.root_der;
+    /* The signing chain: MS_TDX_MAX_SIGNING_CHAIN bytes with white space after it. */
+    padded(&b, chain, MS_TDX_MAX_SIGNING_CHAIN + 1);
+    CHECK_OK(made_verify_with(&m, b.p, b.len - 1, NULL, 0, root, T_MARCH_10, 0));
+    CHECK_ERR(made_verify_with(&m, b.p, b.len, NULL, 0, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_CHAIN);
+    ms_buf_free(&b);
+    /* Signer and root, then the root once more: three certificates. */
+    root_pem(&m.pki, &text);
+    ms_buf_init(&b, 65536);
+    CHECK_OK(ms_buf_append(&b, chain->p, chain->len));
+    CHECK_OK(ms_buf_append(&b, text.p, text.len));
+    CHECK_OK(made_verify_with(&m, b.p, b.len, NULL, 0, root, T_MARCH_10, 0));
+    CHECK_OK(ms_buf_append(&b, text.p, text.len));
+    CHECK_ERR(made_verify_with(&m, b.p, b.len, NULL, 0, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_CHAIN);
+    ms_buf_free(&b);
+    ms_buf_free(&text);
+    /* Text before, after or between the blocks; a block cut short after the signer. */
+    static const char *const around[][2] = {
+        {"junk\n", ""}, {"", "junk\n"}, {"", "-----BEGIN CERTIFICATE-----\nAAAA\n"},
+    };
+    for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+        ms_buf_init(&b, 65536);
+        CHECK_OK(ms_buf_append_str(&b, around[i][0]));
+        CHECK_OK(ms_buf_append(&b, chain->p, chain->len));
+        CHECK_OK(ms_buf_append_str(&b, around[i][1]));
+        CHECK_ERR(made_verify_with(&m, b.p, b.len, NULL, 0, root, T_MARCH_10, 0),
+                  MS_ERR_TDX_COLLATERAL_CHAIN);
+        ms_buf_free(&b);
+    }
+    /* The root CRL: PEM padded to MS_TDX_MAX_CRL, one byte more; broken PEM; DER + 1. */
+    CHECK(tdx_fx_pki_crl(&m.pki, m.pki.root_key, 0x77, 1, &text));
+    padded(&b, &text, MS_TDX_MAX_CRL + 1);
+    CHECK_OK(made_verify_with(&m, chain->p, chain->len, b.p, b.len - 1, root, T_MARCH_10, 0));
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, b.p, b.len, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_REVOKED);
+    ms_buf_free(&b);
+    ms_buf_free(&text);
+    static const char broken[] = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, (const uint8_t *)broken,
+                               sizeof broken - 1, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_REVOKED);
+    CHECK(tdx_fx_pki_crl(&m.pki, m.pki.root_key, 0x77, 0, &crl));
+    CHECK_OK(ms_buf_append_u8(&crl, 0));
+    CHECK_OK(made_verify_with(&m, chain->p, chain->len, crl.p, crl.len - 1, root, T_MARCH_10, 0));
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, crl.p, crl.len, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_REVOKED);
+    ms_buf_free(&crl);
+    /* A CRL whose nextUpdate is before 1970 is out of date, whatever the grace. */
+    CHECK(tdx_fx_crl_at(&m.pki, m.pki.root_key, 0, 0, -631152000L, -315619200L, &crl));
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, crl.p, crl.len, root, T_MARCH_10,
+                               T_MARCH_10),
+              MS_ERR_TDX_COLLATERAL_EXPIRED);
+    ms_buf_free(&crl);
+    /* The documents are valid from their issueDate on (2023-03-01T00:00:00Z). */
+    CHECK_OK(made_verify_with(&m, chain->p, chain->len, NULL, 0, root, 1677628800u, 0));
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, NULL, 0, root, 1677628799u, 0),
+              MS_ERR_TDX_COLLATERAL_EXPIRED);
+    made_free(&m);
+    /* A signer whose key is not P-256, though its signatures fit (secp256k1). */
+    char *k1 = tcb_body(0, "");
+    CHECK(tdx_fx_pki_make_signer_curve(&m.pki, "secp256k1"));
+    CHECK(tdx_fx_sign_doc(m.pki.signer_key, "tcbInfo", k1, &m.tcb) &&
+          tdx_fx_sign_doc(m.pki.signer_key, "enclaveIdentity", QE_BODY, &m.qe));
+    CHECK_ERR(made_verify_with(&m, chain->p, chain->len, NULL, 0, root, T_MARCH_10, 0),
+              MS_ERR_TDX_COLLATERAL_CHAIN);
+    free(k1);
+    made_free(&m);
+    /* A root of MS_TDX_MAX_PCK_CERT bytes signs the chain; one byte more is refused. */
+    for (size_t extra = 0; extra <= 1; extra++) {
+        char *body = tcb_body(0, "");
+        CHECK(tdx_fx_pki_make_root_of_size(&m.pki, MS_TDX_MAX_PCK_CERT + extra));
+        CHECK(tdx_fx_sign_doc(m.pki.signer_key, "tcbInfo", body, &m.tcb) &&
+              tdx_fx_sign_doc(m.pki.signer_key, "enclaveIdentity", QE_BODY, &m.qe));
+        CHECK_ERR(made_verify_with(&m, chain->p, chain->len, NULL, 0, root, T_MARCH_10, 0),
+                  extra == 0 ? MS_OK : MS_ERR_TDX_COLLATERAL_CHAIN);
+        free(body);
+        made_free(&m);
+    }
 }
 
 /* Unknown members: refused at the top, ignored (and signed) inside a body. */
@@ -1082,6 +1233,10 @@ static void test_levels_tdx15(void)
     in = tcb_in(&p, 2, 1, 5);
     in.mrsignerseam[47] = 1;
     CHECK_ERR(ms_tdx_tcb_evaluate(c, &in, &r), MS_ERR_TDX_MODULE);
+    /* SEAM attributes outside the module identity's (0 under an all-ones mask). */
+    in = tcb_in(&p, 2, 1, 5);
+    in.seam_attributes[7] = 0x80;
+    CHECK_ERR(ms_tdx_tcb_evaluate(c, &in, &r), MS_ERR_TDX_MODULE);
     /* TDX 1.0 (major 0) on the same document: tdxModule, components from 0. */
     in = tcb_in(&p, 2, 0, 5);
     CHECK_OK(ms_tdx_tcb_evaluate(c, &in, &r));
@@ -1144,48 +1299,71 @@ static void test_qe_identity(void)
 }
 
 /* Bodies that are valid JSON but not Intel's: each refused as FORMAT (after the signature). */
+/* `body` with the first `from` replaced by `to` (malloc'd; NULL when `from` is not there). */
+static char *edited(const char *body, const char *from, const char *to)
+{
+    const char *at = strstr(body, from);
+    CHECK(at != NULL);
+    if (at == NULL) {
+        return NULL;
+    }
+    size_t cap = strlen(body) + strlen(to) + 1;
+    char *out = malloc(cap);
+    if (out == NULL) {
+        abort();
+    }
+    snprintf(out, cap, "%.*s%s%s", (int)(at - body), body, to, at + strlen(from));
+    return out;
+}
+
 static void test_made_bad_bodies(void)
 {
     static const struct {
         const char *from, *to;
+        int doc; /* 0: TCB info, 1: TCB info with a module identity, 2: QE identity */
     } edits[] = {
-        {"\"version\":3", "\"version\":2"},
-        {"\"id\":\"TDX\"", "\"id\":\"SGX\""},
-        {"\"tcbType\":0", "\"tcbType\":1"},
-        {"\"fmspc\":\"" FMSPC_HEX "\"", "\"fmspc\":\"00906ED500\""},
-        {"\"pceId\":\"0000\"", "\"pceId\":\"00G0\""},
-        {"\"issueDate\":\"2023-03-01T00:00:00Z\"", "\"issueDate\":\"2023-05-01T00:00:00Z\""},
-        {"\"nextUpdate\":\"2023-04-01T00:00:00Z\"", "\"nextUpdate\":\"2023-04-01\""},
-        {"\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"Fine\""},
-        {"\"pcesvn\":11", "\"pcesvn\":65536"},
-        {"{\"svn\":5,", "{\"svn\":256,"},
-        {"\"INTEL-SA-00615\"", "\"INTEL-SA-00615-AND-A-VERY-LONG-NAME\""},
-        {"\"tcbLevels\":[", "\"tcbLevels\":[],\"x\":["},
-        {"\"INTEL-SA-00615\"", "\"INTEL SA\""},
-        {"\"INTEL-SA-00615\"", "\"INTEL-\\u001b[31m\""},
-        {"\"INTEL-SA-00615\"", "\"\""},
-        {"\"tdxtcbcomponents\":[{\"svn\":3", "\"tdxtcbcomponents\":[{\"svn\":3},{\"svn\":3"},
+        {"\"version\":3", "\"version\":2", 0},
+        {"\"id\":\"TDX\"", "\"id\":\"SGX\"", 0},
+        {"\"tcbType\":0", "\"tcbType\":1", 0},
+        {"\"fmspc\":\"" FMSPC_HEX "\"", "\"fmspc\":\"00906ED500\"", 0},
+        {"\"pceId\":\"0000\"", "\"pceId\":\"00G0\"", 0},
+        {"\"issueDate\":\"2023-03-01T00:00:00Z\"", "\"issueDate\":\"2023-05-01T00:00:00Z\"", 0},
+        {"\"nextUpdate\":\"2023-04-01T00:00:00Z\"", "\"nextUpdate\":\"2023-04-01\"", 0},
+        {"\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"Fine\"", 0},
+        {"\"pcesvn\":11", "\"pcesvn\":65536", 0},
+        {"{\"svn\":5,", "{\"svn\":256,", 0},
+        {"\"INTEL-SA-00615\"", "\"INTEL-SA-00615-AND-A-VERY-LONG-NAME\"", 0},
+        {"\"tcbLevels\":[", "\"tcbLevels\":[],\"x\":[", 0},
+        {"\"INTEL-SA-00615\"", "\"INTEL SA\"", 0},
+        {"\"INTEL-SA-00615\"", "\"INTEL-\\u001b[31m\"", 0},
+        {"\"INTEL-SA-00615\"", "\"\"", 0},
+        {"\"tdxtcbcomponents\":[{\"svn\":3", "\"tdxtcbcomponents\":[{\"svn\":3},{\"svn\":3", 0},
+        /* 15 TDX components; an advisory with DEL */
+        {"\"tdxtcbcomponents\":[{\"svn\":3,\"category\":\"BIOS\",\"type\":\"X\"},",
+         "\"tdxtcbcomponents\":[", 0},
+        {"\"INTEL-SA-00615\"", "\"INTEL-SA-\\u007f\"", 0},
+        /* module identities: another id, a digit that is no uppercase hex, the same twice */
+        {"\"id\":\"TDX_01\"", "\"id\":\"SGX_01\"", 1},
+        {"\"id\":\"TDX_01\"", "\"id\":\"TDX_0G\"", 1},
+        {"\"id\":\"TDX_01\"", "\"id\":\"TDX_g1\"", 1},
+        {"\"tdxModuleIdentities\":[", "\"tdxModuleIdentities\":[" MODULE_ID ",", 1},
+        /* QE identity: version 1, issued after its nextUpdate */
+        {"\"version\":2", "\"version\":1", 2},
+        {"\"nextUpdate\":\"2023-04-01T00:00:00Z\"", "\"nextUpdate\":\"2023-02-01T00:00:00Z\"", 2},
     };
     ms_tdx_collateral *c = coll_new();
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
-        char *body = tcb_body(0, "");
-        char *at = strstr(body, edits[i].from);
-        CHECK(at != NULL);
-        if (at == NULL) {
+        int qe = edits[i].doc == 2;
+        char *body = tcb_body(edits[i].doc == 1, "");
+        char *edit = edited(qe ? QE_BODY : body, edits[i].from, edits[i].to);
+        if (edit == NULL) {
             free(body);
             continue;
         }
-        size_t cap = strlen(body) + 64;
-        char *edited = malloc(cap);
-        if (edited == NULL) {
-            abort();
-        }
-        snprintf(edited, cap, "%.*s%s%s", (int)(at - body), body, edits[i].to,
-                 at + strlen(edits[i].from));
         made m;
         CHECK(tdx_fx_pki_make(&m.pki));
-        CHECK(tdx_fx_sign_doc(m.pki.signer_key, "tcbInfo", edited, &m.tcb));
-        CHECK(tdx_fx_sign_doc(m.pki.signer_key, "enclaveIdentity", QE_BODY, &m.qe));
+        CHECK(tdx_fx_sign_doc(m.pki.signer_key, "tcbInfo", qe ? body : edit, &m.tcb));
+        CHECK(tdx_fx_sign_doc(m.pki.signer_key, "enclaveIdentity", qe ? edit : QE_BODY, &m.qe));
         ms_err e = made_verify(&m, NULL, c);
         if (e != MS_ERR_TDX_COLLATERAL_FORMAT) {
             fprintf(stderr, "edit %zu (%s):\n", i, edits[i].to);
@@ -1193,9 +1371,57 @@ static void test_made_bad_bodies(void)
         CHECK_ERR(e, MS_ERR_TDX_COLLATERAL_FORMAT);
         CHECK(c->n_levels == 0);
         made_free(&m);
-        free(edited);
+        free(edit);
         free(body);
     }
+    free(c);
+}
+
+/*
+ * The documents' caps: a response of MS_TDX_MAX_COLLATERAL_JSON bytes (white space after
+ * it) is read, one byte more is not; the same for a body read on its own (the fuzzer's
+ * entry). A document valid for an instant (issueDate == nextUpdate) is well formed.
+ */
+static void test_json_caps(void)
+{
+    made m;
+    ms_buf doc, body_text, b;
+    ms_tdx_collateral *c = coll_new();
+    CHECK(made_new(&m, 0, ""));
+    padded(&doc, &m.tcb, MS_TDX_MAX_COLLATERAL_JSON + 1);
+    CHECK_OK(ms_tdx_tcb_info_parse(doc.p, doc.len - 1, c));
+    CHECK(c->n_levels == 3);
+    CHECK_ERR(ms_tdx_tcb_info_parse(doc.p, doc.len, c), MS_ERR_TDX_COLLATERAL_FORMAT);
+    ms_buf_free(&doc);
+    char *body = tcb_body(0, "");
+    ms_buf_init(&body_text, 65536);
+    CHECK_OK(ms_buf_append_str(&body_text, body));
+    padded(&b, &body_text, MS_TDX_MAX_COLLATERAL_JSON + 1);
+    memset(c, 0, sizeof *c);
+    CHECK_OK(ms_tdx_coll_tcb_body(b.p, b.len - 1, c));
+    CHECK(c->n_levels == 3);
+    CHECK_ERR(ms_tdx_coll_tcb_body(b.p, b.len, c), MS_ERR_TDX_COLLATERAL_FORMAT);
+    ms_buf_free(&b);
+    ms_buf_free(&body_text);
+    size_t start, n;
+    uint8_t sig[MS_TDX_COLL_SIG_LEN];
+    CHECK_ERR(ms_tdx_coll_split(NULL, 100, "tcbInfo", &start, &n, sig),
+              MS_ERR_TDX_COLLATERAL_FORMAT);
+    /* issueDate == nextUpdate, in each document */
+    char *tcb1 = edited(body, "\"nextUpdate\":\"2023-04-01T00:00:00Z\"",
+                        "\"nextUpdate\":\"2023-03-01T00:00:00Z\"");
+    char *qe1 = edited(QE_BODY, "\"nextUpdate\":\"2023-04-01T00:00:00Z\"",
+                       "\"nextUpdate\":\"2023-03-01T00:00:00Z\"");
+    if (tcb1 != NULL && qe1 != NULL) {
+        CHECK_OK(ms_tdx_coll_tcb_body((const uint8_t *)tcb1, strlen(tcb1), c));
+        CHECK(c->tcb_issue_date == c->tcb_next_update);
+        CHECK_OK(ms_tdx_coll_qe_body((const uint8_t *)qe1, strlen(qe1), c));
+        CHECK(c->qe_issue_date == c->qe_next_update);
+    }
+    free(tcb1);
+    free(qe1);
+    free(body);
+    made_free(&m);
     free(c);
 }
 
@@ -1215,10 +1441,12 @@ int main(void)
     RUN(test_real_other_root);
     RUN(test_real_v5);
     RUN(test_made_crl);
+    RUN(test_made_caps);
     RUN(test_made_unknown_fields);
     RUN(test_levels_tdx10);
     RUN(test_levels_tdx15);
     RUN(test_qe_identity);
     RUN(test_made_bad_bodies);
+    RUN(test_json_caps);
     return TEST_SUMMARY();
 }

@@ -20,42 +20,6 @@
 
 static char dir[256];
 
-static void put_u16le(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32le(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-/*
- * The quote with its inner certification data replaced by `type` and `data` (unsigned
- * bytes: only the lengths before them change). The signature data length sits right after
- * the signed bytes, the type 6 size 4 + 128 + 2 bytes after that.
- */
-static int recertify(const ms_buf *q, const tdx_fx_layout *l, uint16_t type, const uint8_t *data,
-                     size_t n, ms_buf *out)
-{
-    uint8_t head[6];
-    size_t inner = l->chain_off - 6;
-    ms_buf_clear(out);
-    put_u16le(head, type);
-    put_u32le(head + 2, (uint32_t)n);
-    if (ms_buf_append(out, q->p, inner) != MS_OK || ms_buf_append(out, head, 6) != MS_OK ||
-        ms_buf_append(out, data, n) != MS_OK) {
-        return 0;
-    }
-    put_u32le(out->p + l->signed_len, (uint32_t)(out->len - l->signed_len - 4));
-    size_t t6 = l->signed_len + 4 + 128 + 2;
-    put_u32le(out->p + t6, (uint32_t)(out->len - t6 - 4));
-    return 1;
-}
-
 static tdx_fx_chain A, B; /* two platforms under two roots */
 static ms_buf QUOTE, Q;
 static tdx_fx_layout L;
@@ -77,7 +41,7 @@ static void test_decode_types(void)
     uint8_t ppid[384 + 16 + 2 + 2];
     memset(ppid, 0x5c, sizeof ppid);
     for (uint16_t t = 1; t <= 4; t++) {
-        CHECK(recertify(&QUOTE, &L, t, ppid, sizeof ppid, &Q));
+        CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, t, ppid, sizeof ppid, &Q));
         CHECK_OK(ms_tdx_quote_decode(Q.p, Q.len, &dq));
         CHECK(dq.cert_type == t && dq.pck_chain == NULL && dq.cert_data_len == sizeof ppid);
     }
@@ -86,10 +50,10 @@ static void test_decode_types(void)
     /* Unknown inner types, an empty one. */
     static const uint16_t bad[] = {0, 6, 7, 0xffff};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CHECK(recertify(&QUOTE, &L, bad[i], ppid, sizeof ppid, &Q));
+        CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, bad[i], ppid, sizeof ppid, &Q));
         CHECK_ERR(ms_tdx_quote_decode(Q.p, Q.len, &dq), MS_ERR_TDX_FORMAT);
     }
-    CHECK(recertify(&QUOTE, &L, 3, ppid, 0, &Q));
+    CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, 3, ppid, 0, &Q));
     CHECK_ERR(ms_tdx_quote_decode(Q.p, Q.len, &dq), MS_ERR_TDX_FORMAT);
 }
 
@@ -120,7 +84,7 @@ static void test_given_leaf_only(void)
         free(c);
         return;
     }
-    CHECK(recertify(&QUOTE, &L, 3, ppid, sizeof ppid, &Q));
+    CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, 3, ppid, sizeof ppid, &Q));
     CHECK_ERR(checks(&Q, A.pem.p, n, c), MS_ERR_TDX_PCK_CHAIN);
     CHECK(c->result[MS_TDX_CHECK_FORMAT] == MS_OK &&
           c->result[MS_TDX_CHECK_PCK_CHAIN] == MS_ERR_TDX_PCK_CHAIN);
@@ -169,7 +133,7 @@ static void test_pinned_root_must_be_ca(void)
     CHECK(c != NULL);
     for (int keep_bc = 1; c != NULL && keep_bc >= 0; keep_bc--) {
         CHECK(resigned_root(keep_bc, &der, &pem));
-        CHECK(recertify(&QUOTE, &L, 5, pem.p, pem.len, &Q));
+        CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, 5, pem.p, pem.len, &Q));
         ms_tdx_policy p;
         memset(&p, 0, sizeof p);
         p.root_der = der.p;
@@ -201,7 +165,7 @@ static void test_given_chain_cap(void)
     }
     memset(big, '\n', sizeof big);
     memcpy(big, A.pem.p, A.pem.len);
-    CHECK(recertify(&QUOTE, &L, 3, ppid, sizeof ppid, &Q));
+    CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, 3, ppid, sizeof ppid, &Q));
     CHECK_OK(checks(&Q, big, MS_TDX_MAX_PCK_CHAIN, c)); /* exactly the cap */
     CHECK_ERR(checks(&Q, big, sizeof big, c), MS_ERR_TDX_FORMAT);
     CHECK(c->ran[MS_TDX_CHECK_FORMAT] && c->result[MS_TDX_CHECK_FORMAT] == MS_ERR_TDX_FORMAT);
@@ -218,7 +182,7 @@ static void test_given_chain(void)
         return;
     }
     /* Type 3 (encrypted PPID): no chain given -> refused; given -> every quote check. */
-    CHECK(recertify(&QUOTE, &L, 3, ppid, sizeof ppid, &Q));
+    CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, 3, ppid, sizeof ppid, &Q));
     CHECK_ERR(checks(&Q, NULL, 0, c), MS_ERR_TDX_NO_PCK_CHAIN);
     CHECK(c->ran[MS_TDX_CHECK_FORMAT] && c->result[MS_TDX_CHECK_FORMAT] == MS_ERR_TDX_NO_PCK_CHAIN);
     CHECK_OK(checks(&Q, A.pem.p, A.pem.len, c));
@@ -230,7 +194,7 @@ static void test_given_chain(void)
     /* Not PEM. */
     CHECK_ERR(checks(&Q, (const uint8_t *)"junk", 4, c), MS_ERR_TDX_FORMAT);
     /* Type 4 (the PCK leaf only) with the chain given. */
-    CHECK(recertify(&QUOTE, &L, 4, A.pem.p, A.pem.len, &Q));
+    CHECK(tdx_fx_quote_relayout(&QUOTE, &L, NULL, 0, 4, A.pem.p, A.pem.len, &Q));
     CHECK_OK(checks(&Q, A.pem.p, A.pem.len, c));
     /* A type 5 quote: its own chain, whatever is given. */
     CHECK_OK(checks(&QUOTE, B.pem.p, B.pem.len, c));
