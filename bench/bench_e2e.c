@@ -827,6 +827,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             i++;
         } else if (strcmp(a, "--only-concurrent") == 0) {
             o->conc_only = 1;
+        } else if (strcmp(a, "--only-gateway") == 0) {
+            o->gw_only = 1;
         } else if (v && strcmp(a, "--clients") == 0 &&
                    parse_uint(v, 1, BENCH_CONC_CLIENTS, &o->conc_clients)) {
             i++;
@@ -863,7 +865,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                     "          [--hcl-paravisor PATH]\n"
                     "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]\n"
                     "           [--profile-gateway serve|ask]]\n"
-                    "          [--only-concurrent [--clients N]]\n"
+                    "          [--only-concurrent [--clients N]] [--only-gateway]\n"
                     "          [--profile-handshakes N [--profile-evidence TYPE]]\n"
                     "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
                     "table on stderr.\n",
@@ -997,9 +999,10 @@ int main(int argc, char **argv)
         return 1;
     }
     g_hs_count = o.profile_hs;
-    if (o.profile_turns > 0 || o.profile_hs > 0 || o.conc_only) { /* nothing else */
+    if (o.profile_turns > 0 || o.profile_hs > 0 || o.conc_only || o.gw_only) { /* nothing else */
         int prc = setup(&o) == 0 && start_stack(&o) == 0 &&
                           (o.conc_only     ? bench_concurrent(&o, &res)
+                           : o.gw_only     ? gateway_run(&o, &res)
                            : o.profile_hs > 0 ? tpm_handshakes(&o, &res)
                                              : bench_profile(&o)) == 0
                       ? 0
@@ -1007,6 +1010,9 @@ int main(int argc, char **argv)
         res.reply_bytes = strlen(REPLY);
         if (prc == 0 && o.conc_only) {
             bench_print_conc(stdout, &o, &res);
+        }
+        if (prc == 0 && o.gw_only) {
+            bench_print_gateway(stdout, &o, &res.gw);
         }
         prc |= e2e_server_stop(&E.sup, 60000) != 0;
         e2e_server_stop(&E.sim, 5000);

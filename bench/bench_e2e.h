@@ -23,6 +23,7 @@ typedef struct bench_opts {
     int profile_stream;                   /* --profile-stream */
     int profile_gateway; /* --profile-gateway serve|ask: 1 serve's turns, 2 ask's (same turn) */
     int conc_only;                        /* --only-concurrent: the concurrency rounds alone */
+    int gw_only;                          /* --only-gateway: the gateway rounds alone */
     unsigned conc_clients;                /* --clients N (BENCH_CONC_CLIENTS at most) */
     unsigned profile_hs;                  /* --profile-handshakes N (0: timed rounds) */
     const char *profile_evidence;         /* --profile-evidence TYPE: only its part */
@@ -68,6 +69,8 @@ ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsign
 
 int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
                   const char *prompt, const char *long_prompt, bench_gw_res *r);
+/* --only-gateway's lines: the gateway figures of bench_gateway's rounds. */
+void bench_print_gateway(FILE *f, const bench_opts *o, const bench_gw_res *r);
 /* --profile-gateway: profile_turns turns (streamed with --profile-stream) of one side only. */
 int bench_gateway_profile(const bench_opts *o, const char *url, const char *ca,
                           const unsigned char *pk, const char *prompt, const char *long_prompt);

@@ -1,9 +1,14 @@
 /*
  * bench-e2e's gateway figures (docs/serve.md): the same turn through minions-secure serve's
  * gateway (in this process, one session, an HTTP POST to it) and through ask's library path
- * (ms_client_turn on a client of its own), ABBA rounds in one run; then a long streamed
+ * (on a client of its own: the request built from the prompt, ms_client_turn, the reply read
+ * for its text, as cmd_ask.c does each turn), ABBA rounds in one run; then a long streamed
  * reply through the gateway's SSE and through ms_client_turn_stream, tokens per second.
+ *
+ * The turn's HTTP client is what a tool on libcurl does: one easy handle, its options set
+ * once, the connection kept alive (TCP_NODELAY, libcurl's default), one perform a request.
  */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,9 +22,12 @@
 
 typedef struct gw_ctx {
     ms_client *c;
-    ms_http_client *http;
+    ms_http_client *http; /* the long streams */
+    CURL *curl;           /* the turns */
+    struct curl_slist *headers;
+    const char *prompt;
     ms_buf req, reply, resp;
-    char url[96], key[MS_GW_TOKEN_LEN + 1], body[512];
+    char url[96], key[MS_GW_TOKEN_LEN + 1], body[512], auth[32 + MS_GW_TOKEN_LEN];
     size_t body_len, streamed;
 } gw_ctx;
 
@@ -30,23 +38,66 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    return ms_buf_append(ctx, p, size * n) == MS_OK ? size * n : 0;
+}
+
+/* The turns' client: the POST of x->body to x->url with the token, set up once. */
+static ms_err curl_open(gw_ctx *x)
+{
+    CURL *k = x->curl = curl_easy_init();
+    snprintf(x->auth, sizeof x->auth, "Authorization: Bearer %s", x->key);
+    struct curl_slist *h = curl_slist_append(NULL, x->auth);
+    h = h ? curl_slist_append(h, "Content-Type: application/json") : NULL;
+    x->headers = h;
+    if (!k || !h || curl_easy_setopt(k, CURLOPT_URL, x->url) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_PROXY, "") != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 120000L) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE, (long)x->body_len) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_POSTFIELDS, x->body) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+        curl_easy_setopt(k, CURLOPT_WRITEDATA, &x->resp) != CURLE_OK) {
+        return MS_ERR_INTERNAL;
+    }
+    return MS_OK;
+}
+
 static ms_err via_gateway(gw_ctx *x, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         long status = 0;
         ms_buf_clear(&x->resp);
-        ms_err e = ms_http_post_json(x->http, x->url, x->key, x->body, x->body_len, &status,
-                                     &x->resp);
-        if (e != MS_OK || status != 200) {
-            return e != MS_OK ? e : MS_ERR_HTTP_STATUS;
+        CURLcode rc = curl_easy_perform(x->curl);
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (rc != CURLE_OK || status != 200) {
+            return rc != CURLE_OK ? MS_ERR_IO : MS_ERR_HTTP_STATUS;
         }
     }
     return MS_OK;
 }
 
+/* ask's turn (cmd_ask.c): the request built from the prompt, the turn, the reply's text. */
 static ms_err via_ask(gw_ctx *x, unsigned n)
 {
-    return bench_secure_turns(x->c, &x->req, &x->reply, n);
+    for (unsigned i = 0; i < n; i++) {
+        ms_client_reply rep;
+        ms_buf_clear(&x->req);
+        ms_err e = ms_client_request_build(NULL, x->prompt, 0, -1.0, &x->req);
+        if (e == MS_OK) {
+            e = bench_secure_turns(x->c, &x->req, &x->reply, 1);
+        }
+        if (e == MS_OK && (e = ms_client_reply_parse(x->reply.p, x->reply.len, 0, &rep)) == MS_OK) {
+            e = rep.ok && rep.content_len > 0 ? MS_OK : MS_ERR_BACKEND_REMOTE;
+            ms_client_reply_free(&rep);
+        }
+        if (e != MS_OK) {
+            return e;
+        }
+    }
+    return MS_OK;
 }
 
 static ms_err count_piece(void *ctx, const char *p, size_t n)
@@ -98,6 +149,10 @@ static void gw_close(gw_world *w)
     ms_gw_stop(w->gw);
     ms_client_free(w->x.c);
     ms_http_client_free(w->x.http);
+    if (w->x.curl) {
+        curl_easy_cleanup(w->x.curl);
+    }
+    curl_slist_free_all(w->x.headers);
     ms_buf_free(&w->x.req);
     ms_buf_free(&w->x.reply);
     ms_buf_free(&w->x.resp);
@@ -112,6 +167,7 @@ static ms_err gw_open(gw_world *w, const char *url, const char *ca, const unsign
     uint16_t port;
     ms_err e;
     memset(w, 0, sizeof *w);
+    x->prompt = prompt;
     ms_buf_init(&x->req, MS_MAX_RECORD_PLAINTEXT);
     ms_buf_init(&x->reply, MS_MAX_RECORD_PLAINTEXT);
     ms_buf_init(&x->resp, MS_MAX_HTTP_BODY);
@@ -141,7 +197,7 @@ static ms_err gw_open(gw_world *w, const char *url, const char *ca, const unsign
              "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
              "\"%s\"}]}",
              long_prompt);
-    return MS_OK;
+    return curl_open(x);
 }
 
 int bench_gateway(const bench_opts *o, const char *url, const char *ca, const unsigned char *pk,
@@ -217,4 +273,20 @@ int bench_gateway_profile(const bench_opts *o, const char *url, const char *ca,
     }
     gw_close(&w);
     return e == MS_OK ? 0 : -1;
+}
+
+void bench_print_gateway(FILE *f, const bench_opts *o, const bench_gw_res *r)
+{
+    double gw = bench_median(r->gw_s, o->rounds), ask = bench_median(r->ask_s, o->rounds);
+    double sg = bench_median(r->stream_gw_s, o->rounds);
+    double sd = bench_median(r->stream_direct_s, o->rounds);
+    fprintf(f, "gateway_turn_vs_ask %.4f (paired %.4f; serve %.1f us, ask %.1f us per turn, "
+               "%u turns a round)\n",
+            gw / ask, bench_paired(r->gw_s, r->ask_s, o->rounds), gw * 1e6, ask * 1e6, r->iters);
+    fprintf(f, "gateway_stream_tokens_per_s_vs_direct %.4f (%.2f ms vs %.2f ms)\nrounds:",
+            sd / sg, sg * 1e3, sd * 1e3);
+    for (unsigned k = 0; k < o->rounds; k++) {
+        fprintf(f, " %.3f", r->gw_s[k] / r->ask_s[k]);
+    }
+    fputc('\n', f);
 }

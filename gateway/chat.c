@@ -136,7 +136,7 @@ static void whole(const ms_gw_req *req, ms_gw_resp *resp, const ms_gw_chat_req *
     ms_err e = ms_gw_pool_get(req->gw->pool, &c, &slot);
     if (e == MS_OK) {
         e = ms_client_turn_reply(c, q->channel.p, q->channel.len, &t, &ti);
-        ms_gw_pool_put(req->gw->pool, slot);
+        ms_gw_pool_put(req->gw->pool, slot, e == MS_OK && ti.handshakes == 0);
     }
     if (e != MS_OK) {
         say_turn_error(resp, e, &ti);
@@ -340,7 +340,7 @@ static void stream_run(ms_gw_stream *s, void *ctx)
     ms_err e = ms_gw_pool_get(st->gw->pool, &c, &slot);
     if (e == MS_OK) {
         e = ms_client_turn_stream(c, st->q.channel.p, st->q.channel.len, on_piece, st, &final, &ti);
-        ms_gw_pool_put(st->gw->pool, slot);
+        ms_gw_pool_put(st->gw->pool, slot, e == MS_OK && ti.handshakes == 0);
     }
     if (e == MS_OK) {
         e = ms_client_reply_parse(final.p, final.len, 1, &rep);

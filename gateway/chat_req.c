@@ -220,8 +220,9 @@ ms_err ms_gw_chat_req_parse(const char *body, size_t len, ms_gw_chat_req *out,
     ms_buf_init(&out->channel, MS_MAX_RECORD_PLAINTEXT);
     out->temperature = -1.0;
     *param = NULL;
-    parse *p = calloc(1, sizeof *p);
+    parse *p = malloc(sizeof *p); /* ~10 KiB: not zeroed, each entry is set where it is taken */
     ENSURE(p != NULL, MS_ERR_NOMEM);
+    p->n_msgs = p->n_images = 0;
     TRY_OUT(ms_json_parse(body, len, &doc));
     root = ms_json_root(doc);
     ENSURE_OUT(ms_json_type_of(root) == MS_JSON_OBJECT, MS_ERR_JSON_TYPE);

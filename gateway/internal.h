@@ -156,10 +156,12 @@ void ms_gw_pool_free(ms_gw_pool *p);
  * A session for one turn: waits up to MS_GW_POOL_WAIT_S for a free one
  * (MS_ERR_GW_POOL_BUSY), connects it (a handshake with every check) when it has no session
  * or its evidence is past its not_after. Errors of ms_client_connect. Give it back with
- * ms_gw_pool_put, always.
+ * ms_gw_pool_put, always: same_session true only when the turn succeeded and made no
+ * handshake (ms_client_turn_info.handshakes 0); the next get then checks only the expiry it
+ * read before (else it reads the session's facts again).
  */
 MS_MUST_CHECK ms_err ms_gw_pool_get(ms_gw_pool *p, ms_client **c, unsigned *slot);
-void ms_gw_pool_put(ms_gw_pool *p, unsigned slot);
+void ms_gw_pool_put(ms_gw_pool *p, unsigned slot, bool same_session);
 /* The newest verified session's facts (what /v1/attestation shows); handshakes summed. */
 void ms_gw_pool_peer(ms_gw_pool *p, ms_client_peer *out, unsigned *handshakes,
                      unsigned *size, unsigned *busy);

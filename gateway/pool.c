@@ -17,6 +17,8 @@
 typedef struct slot {
     ms_client *c;
     bool busy;
+    uint64_t not_after; /* its session's evidence not_after, as read after its last handshake;
+                           0: unknown (read it again) */
 } slot;
 
 struct ms_gw_pool {
@@ -125,26 +127,35 @@ ms_err ms_gw_pool_get(ms_gw_pool *p, ms_client **c, unsigned *slot_out)
         TRY_OUT(ms_client_new(&cl, &p->cfg));
         p->s[i].c = cl; /* the slot is ours while busy */
     }
-    ms_client_peer peer;
-    TRY_OUT(ready(cl, &peer));
-    pthread_mutex_lock(&p->mu);
-    if (peer.handshakes > 0 && peer.evidence_not_after >= p->last.evidence_not_after) {
-        p->last = peer;
+    /* The same session as after the last check (no handshake since, ms_gw_pool_put says):
+       only its expiry to look at. */
+    if (p->s[i].not_after <= (uint64_t)time(NULL)) {
+        ms_client_peer peer;
+        p->s[i].not_after = 0;
+        TRY_OUT(ready(cl, &peer));
+        p->s[i].not_after = peer.evidence_not_after;
+        pthread_mutex_lock(&p->mu);
+        if (peer.handshakes > 0 && peer.evidence_not_after >= p->last.evidence_not_after) {
+            p->last = peer;
+        }
+        pthread_mutex_unlock(&p->mu);
     }
-    pthread_mutex_unlock(&p->mu);
     *c = cl;
     *slot_out = (unsigned)i;
 out:
     if (err != MS_OK) {
-        ms_gw_pool_put(p, (unsigned)i);
+        ms_gw_pool_put(p, (unsigned)i, false);
     }
     return err;
 }
 
-void ms_gw_pool_put(ms_gw_pool *p, unsigned i)
+void ms_gw_pool_put(ms_gw_pool *p, unsigned i, bool same_session)
 {
     pthread_mutex_lock(&p->mu);
     if (i < p->n && p->s[i].busy) {
+        if (!same_session) {
+            p->s[i].not_after = 0; /* a handshake, or a failure: look at the session again */
+        }
         p->s[i].busy = false;
         p->busy--;
         pthread_cond_signal(&p->cv);

@@ -372,6 +372,56 @@ static void login_checks(void)
     reply_free(&r);
 }
 
+/* One answer on a kept-alive connection: read up to its Content-Length, the connection left
+   open. The status (0 when there was none). */
+static int read_one(int fd, reply *r)
+{
+    char buf[4096];
+    memset(r, 0, sizeof *r);
+    ms_buf_init(&r->all, 1u << 20);
+    for (;;) {
+        const char *all = r->all.len ? (const char *)r->all.p : "";
+        const char *sep = r->all.len ? strstr(all, "\r\n\r\n") : NULL;
+        const char *cl = sep ? strstr(all, "\r\nContent-Length: ") : NULL;
+        if (sep && cl && cl < sep &&
+            r->all.len >= (size_t)(sep + 4 - all) + strtoul(cl + 18, NULL, 10)) {
+            break;
+        }
+        ssize_t got = read(fd, buf, sizeof buf);
+        if (got <= 0 || ms_buf_append(&r->all, buf, (size_t)got) != MS_OK ||
+            ms_buf_terminate(&r->all) != MS_OK) {
+            return 0;
+        }
+    }
+    r->status = (int)strtol((const char *)r->all.p + 9, NULL, 10);
+    return r->status;
+}
+
+/* What an API client does: several requests over one HTTP/1.1 connection, each answered. */
+static void keepalive_checks(void)
+{
+    static const char BODY[] = "{\"messages\":[{\"role\":\"user\",\"content\":\"alpha\"}]}";
+    char req[1024];
+    reply r;
+    test_current_ = "keep-alive";
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\n%s"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     HOST, AUTH, sizeof BODY - 1, BODY);
+    int fd = e2e_tcp_connect(SRV.port);
+    CHECK(fd >= 0);
+    for (int i = 0; fd >= 0 && i < 3; i++) {
+        CHECK(write(fd, req, (size_t)n) == n);
+        CHECK(read_one(fd, &r) == 200);
+        CHECK(has(&r, "\"content\":\"Answer alpha. END more text\""));
+        CHECK(!has(&r, "Connection: close"));
+        reply_free(&r);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+}
+
 /* The supervisor restarts: every session of the pool is unknown to it (404), and each is
    made again, with every check, on its next turn. */
 static void restart_checks(void)
@@ -542,6 +592,7 @@ int main(int argc, char **argv)
         access_checks();
         body_checks();
         chat_checks();
+        keepalive_checks();
         stream_checks();
         concurrency_checks();
         login_checks();
