@@ -133,8 +133,26 @@ struct longs {
     size_t n, cap;
     size_t values; /* string values seen so far */
     size_t bytes;  /* sum of their raw lengths */
+    bool keep;     /* ms_json_parse_keep: left as they are in the text, not decoded */
 };
 
+/* Four hex digits at lx->p[at..at+4) (the caller checked they are there). */
+static ms_err lex_hex4(const struct lex *lx, size_t at, unsigned *v)
+{
+    *v = 0;
+    for (size_t k = at; k < at + 4; k++) {
+        uint8_t c = lx->p[k];
+        ENSURE(in_set(c, "0123456789abcdefABCDEF"), MS_ERR_JSON_PARSE);
+        *v = *v << 4 | (unsigned)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return MS_OK;
+}
+
+/*
+ * One escape. UTF-16 surrogates must pair (a high half, then "\u" and a low half), as both
+ * decoders (cJSON's, decode_escape) require: checked here too, so that a string kept as it
+ * is in the text (ms_json_parse_keep) is one every reader decodes.
+ */
 static ms_err lex_escape(struct lex *lx)
 {
     ENSURE(lx->len - lx->i >= 2, MS_ERR_JSON_PARSE);
@@ -144,21 +162,25 @@ static ms_err lex_escape(struct lex *lx)
         lx->i += 2;
         return MS_OK;
     }
+    unsigned v, lo;
     ENSURE(lx->len - lx->i >= 6, MS_ERR_JSON_PARSE);
-    unsigned v = 0;
-    for (size_t k = 2; k < 6; k++) {
-        uint8_t c = lx->p[lx->i + k];
-        ENSURE(in_set(c, "0123456789abcdefABCDEF"), MS_ERR_JSON_PARSE);
-        v = v << 4 | (unsigned)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    ENSURE(v != 0, MS_ERR_JSON_PARSE); /* \u0000: see json.h */
+    TRY(lex_hex4(lx, lx->i + 2, &v));
+    ENSURE(v != 0, MS_ERR_JSON_PARSE);                     /* \u0000: see json.h */
+    ENSURE(v < 0xDC00 || v > 0xDFFF, MS_ERR_JSON_PARSE); /* a low half first */
     lx->i += 6;
+    if (v >= 0xD800 && v <= 0xDBFF) {
+        ENSURE(lx->len - lx->i >= 6 && lx->p[lx->i] == '\\' && lx->p[lx->i + 1] == 'u',
+               MS_ERR_JSON_PARSE);
+        TRY(lex_hex4(lx, lx->i + 2, &lo));
+        ENSURE(lo >= 0xDC00 && lo <= 0xDFFF, MS_ERR_JSON_PARSE);
+        lx->i += 6;
+    }
     return MS_OK;
 }
 
-static ms_err lex_string(struct lex *lx)
+/* A string's characters up to its closing quote (left unread) or the end of the text. */
+static ms_err lex_chars(struct lex *lx)
 {
-    lx->i++; /* opening quote */
     while (lx->i < lx->len) {
         uint8_t c = lx->p[lx->i];
         size_t run = ms_json_plain_run_(lx->p + lx->i, lx->len - lx->i, true);
@@ -167,7 +189,6 @@ static ms_err lex_string(struct lex *lx)
             continue;
         }
         if (c == '"') {
-            lx->i++;
             return MS_OK;
         }
         ENSURE(c >= 0x20, MS_ERR_JSON_PARSE);
@@ -179,7 +200,16 @@ static ms_err lex_string(struct lex *lx)
         ENSURE(n > 0, MS_ERR_JSON_PARSE);
         lx->i += n;
     }
-    return MS_ERR_JSON_PARSE;
+    return MS_OK;
+}
+
+static ms_err lex_string(struct lex *lx)
+{
+    lx->i++; /* opening quote */
+    TRY(lex_chars(lx));
+    ENSURE(lx->i < lx->len, MS_ERR_JSON_PARSE);
+    lx->i++; /* closing quote */
+    return MS_OK;
 }
 
 static size_t count_digits(const struct lex *lx, size_t i)
@@ -297,7 +327,7 @@ static ms_err lex_check(const uint8_t *p, size_t len, struct longs *longs)
 static void wipe_tree(cJSON *n)
 {
     for (; n != NULL; n = n->next) {
-        if (n->valuestring != NULL) {
+        if (n->valuestring != NULL && !(n->type & cJSON_IsReference)) {
             ms_wipe(n->valuestring, strlen(n->valuestring));
         }
         if (n->string != NULL && !(n->type & cJSON_StringIsConst)) {
@@ -428,32 +458,76 @@ static ms_err decode_escape(const uint8_t *s, size_t n, size_t *i, uint8_t *d, s
     return MS_OK;
 }
 
-/* One long string, lexed already (escapes well formed, UTF-8 valid, no control byte). */
-static ms_err decode_long(const uint8_t *text, struct long_str *ls)
+/*
+ * The n bytes between a string's quotes, lexed already (escapes well formed, surrogates
+ * paired, UTF-8 valid, no control byte), decoded into d (room for n bytes: decoding never
+ * lengthens); *o is the decoded length.
+ */
+static ms_err decode_span(const uint8_t *s, size_t n, uint8_t *d, size_t *o)
 {
-    const uint8_t *s = text + ls->start + 1;
-    size_t n = ls->end - ls->start - 2, i = 0, o = 0;
-    uint8_t *d = malloc(n + 1); /* decoding never lengthens */
-    ENSURE(d != NULL, MS_ERR_NOMEM);
+    size_t i = 0;
+    *o = 0;
     while (i < n) {
         size_t run = ms_json_plain_run_(s + i, n - i, false);
-        memcpy(d + o, s + i, run);
-        o += run;
+        memcpy(d + *o, s + i, run);
+        *o += run;
         i += run;
         if (i < n) {
             size_t w = 0;
-            ms_err e = decode_escape(s, n, &i, d + o, &w);
-            if (e != MS_OK) {
-                ms_wipe(d, o);
-                free(d);
-                return e;
-            }
-            o += w;
+            TRY(decode_escape(s, n, &i, d + *o, &w));
+            *o += w;
         }
+    }
+    return MS_OK;
+}
+
+/* One long string, lexed already. */
+static ms_err decode_long(const uint8_t *text, struct long_str *ls)
+{
+    size_t n = ls->end - ls->start - 2, o = 0;
+    uint8_t *d = malloc(n + 1);
+    ENSURE(d != NULL, MS_ERR_NOMEM);
+    ms_err e = decode_span(text + ls->start + 1, n, d, &o);
+    if (e != MS_OK) {
+        ms_wipe(d, o);
+        free(d);
+        return e;
     }
     d[o] = '\0';
     ls->dec = (char *)d;
     return MS_OK;
+}
+
+/* ms_json_unescape when out has no room for len bytes: decoded in a buffer of its own. */
+static ms_err unescape_beside(const uint8_t *s, size_t len, ms_buf *out)
+{
+    size_t o = 0;
+    uint8_t *d = malloc(len);
+    ENSURE(d != NULL, MS_ERR_NOMEM);
+    ms_err e = decode_span(s, len, d, &o);
+    e = e ? e : ms_buf_append(out, d, o);
+    ms_wipe(d, o);
+    free(d);
+    return e;
+}
+
+ms_err ms_json_unescape(const char *esc, size_t len, ms_buf *out)
+{
+    struct lex lx = {.p = (const uint8_t *)esc, .len = len, .i = 0, .depth = 0};
+    uint8_t *d;
+    size_t o = 0;
+    ENSURE(esc != NULL || len == 0, MS_ERR_ARG);
+    TRY(lex_chars(&lx));
+    ENSURE(lx.i == len, MS_ERR_JSON_PARSE); /* a bare '"' */
+    ms_err e = ms_buf_extend(out, len, &d);
+    if (e == MS_ERR_CAP_EXCEEDED) { /* the decoded text may still fit: decode beside, then */
+        return unescape_beside(lx.p, len, out);
+    }
+    TRY(e);
+    e = decode_span(lx.p, len, d, &o); /* cannot fail: lexed (its pairs checked) */
+    ms_err s2 = ms_buf_shrink(out, e == MS_OK ? len - o : len);
+    (void)s2; /* at most what was extended: cannot fail */
+    return e;
 }
 
 static void longs_free(struct longs *l)
@@ -468,20 +542,36 @@ static void longs_free(struct longs *l)
     memset(l, 0, sizeof *l);
 }
 
+/*
+ * A kept string's node: cJSON_Raw (no getter but ms_json_as_text reads it, see json_read.c)
+ * and a reference (cJSON_Delete frees nothing of it, wipe_tree leaves it: the text is the
+ * caller's) to the bytes between its quotes; their count in valuedouble (exact: < 2^53).
+ */
+static void keep_node(cJSON *n, const char *text, const struct long_str *ls)
+{
+    n->type = cJSON_Raw | cJSON_IsReference;
+    n->valuestring = (char *)(uintptr_t)(text + ls->start + 1);
+    n->valuedouble = (double)(ls->end - ls->start - 2);
+}
+
 /* Each long string into its node, in document order; *next counts string values. */
-static void place_longs(cJSON *n, struct longs *l, size_t *ordinal, size_t *k)
+static void place_longs(cJSON *n, const char *text, struct longs *l, size_t *ordinal,
+                        size_t *k)
 {
     for (; n != NULL && *k < l->n; n = n->next) {
         if (cJSON_IsString(n)) {
             if (*ordinal == l->v[*k].ordinal) {
                 cJSON_free(n->valuestring); /* the placeholder's "" */
                 n->valuestring = l->v[*k].dec;
+                if (l->keep) {
+                    keep_node(n, text, &l->v[*k]);
+                }
                 l->v[*k].dec = NULL;
                 (*k)++;
             }
             (*ordinal)++;
         }
-        place_longs(n->child, l, ordinal, k); /* depth: bounded by the lexer */
+        place_longs(n->child, text, l, ordinal, k); /* depth: bounded by the lexer */
     }
 }
 
@@ -512,7 +602,7 @@ static ms_err cjson_parse(const char *text, size_t len, struct longs *l, cJSON *
     const char *end = NULL;
     size_t n = 0, ordinal = 0, k = 0;
     *out = NULL;
-    for (size_t i = 0; i < l->n; i++) {
+    for (size_t i = 0; i < l->n && !l->keep; i++) {
         TRY(decode_long((const uint8_t *)text, &l->v[i]));
     }
     char *copy = short_copy(text, len, l, &n);
@@ -524,7 +614,7 @@ static ms_err cjson_parse(const char *text, size_t len, struct longs *l, cJSON *
     ms_wipe(copy, n + 1);
     free(copy);
     if (whole) {
-        place_longs(root, l, &ordinal, &k);
+        place_longs(root, text, l, &ordinal, &k);
     }
     if (!whole || k != l->n) {
         ms_json_tree_free_(root);
@@ -534,12 +624,12 @@ static ms_err cjson_parse(const char *text, size_t len, struct longs *l, cJSON *
     return MS_OK;
 }
 
-ms_err ms_json_parse(const char *text, size_t len, ms_json_doc **out)
+static ms_err parse(const char *text, size_t len, bool keep, ms_json_doc **out)
 {
     ms_err err = MS_OK;
     cJSON *root = NULL;
     ms_json_doc *doc = NULL;
-    struct longs longs = {0};
+    struct longs longs = {.keep = keep};
     *out = NULL;
     ENSURE(text != NULL || len == 0, MS_ERR_ARG);
     ENSURE(len <= MS_MAX_JSON_TEXT, MS_ERR_CAP_EXCEEDED);
@@ -556,6 +646,16 @@ out:
     longs_free(&longs);
     ms_json_tree_free_(root);
     return err;
+}
+
+ms_err ms_json_parse(const char *text, size_t len, ms_json_doc **out)
+{
+    return parse(text, len, false, out);
+}
+
+ms_err ms_json_parse_keep(const char *text, size_t len, ms_json_doc **out)
+{
+    return parse(text, len, true, out);
 }
 
 void ms_json_free(ms_json_doc *doc)

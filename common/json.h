@@ -79,6 +79,19 @@ typedef enum ms_json_type {
 } ms_json_type;
 
 MS_MUST_CHECK ms_err ms_json_parse(const char *text, size_t len, ms_json_doc **out);
+/*
+ * ms_json_parse, except that string values of 256 bytes or more (quotes included) are kept
+ * as the text writes them, escapes and all, instead of being decoded: for a caller that
+ * passes a long string on into JSON of its own (the supervisor's reply) and never needs its
+ * text. The same checks and errors as ms_json_parse (every escape well formed, surrogates
+ * paired, no \u0000, UTF-8, no control byte), so a kept string is a valid JSON string body
+ * that decodes to UTF-8 without NUL. The document then points into `text`, which must stay
+ * unchanged until ms_json_free (it wipes nothing of a kept string: the text is the
+ * caller's). A kept string is MS_JSON_STRING to ms_json_type_of, but only ms_json_as_text
+ * reads it: the other string getters refuse it (MS_ERR_JSON_TYPE), and so does
+ * ms_json_add_value, never a silent "" or a copy of the escapes as text.
+ */
+MS_MUST_CHECK ms_err ms_json_parse_keep(const char *text, size_t len, ms_json_doc **out);
 /* Wipes and frees; NULL is allowed. */
 void ms_json_free(ms_json_doc *doc);
 ms_json_val ms_json_root(const ms_json_doc *doc);
@@ -129,6 +142,28 @@ MS_MUST_CHECK ms_err ms_json_get_enum_opt(ms_json_val obj, const char *key,
 /* The same checks on a value already in hand (array elements, iteration). */
 MS_MUST_CHECK ms_err ms_json_as_str(ms_json_val v, size_t max_len, const char **out,
                                     size_t *out_len);
+/*
+ * A string value, decoded or kept (ms_json_parse_keep): escaped false, p is the text
+ * (NUL-terminated, as ms_json_as_str gives it); escaped true, p is the len bytes between the
+ * string's quotes in the parsed text (not NUL-terminated, escapes as written): put it
+ * between quotes as it is, or decode it with ms_json_unescape. No length cap here: the
+ * caller caps (a kept length is the escaped one, at least the decoded one). Errors:
+ * MS_ERR_JSON_MISSING (absent view), MS_ERR_JSON_TYPE (not a string).
+ */
+typedef struct ms_json_text {
+    const char *p;
+    size_t len;
+    bool escaped;
+} ms_json_text;
+MS_MUST_CHECK ms_err ms_json_as_text(ms_json_val v, ms_json_text *out);
+/*
+ * Decode the body of a JSON string (the bytes between its quotes, e.g. a kept string) and
+ * append the text to out. Untrusted input is fine: checked as the parser checks a string
+ * (MS_ERR_JSON_PARSE for a bare '"', a bad or lone-surrogate escape, \u0000, a control
+ * byte, invalid UTF-8); out's cap applies to the decoded text (MS_ERR_CAP_EXCEEDED, out as
+ * it was); MS_ERR_NOMEM.
+ */
+MS_MUST_CHECK ms_err ms_json_unescape(const char *esc, size_t len, ms_buf *out);
 MS_MUST_CHECK ms_err ms_json_as_bool(ms_json_val v, bool *out);
 MS_MUST_CHECK ms_err ms_json_as_i64(ms_json_val v, int64_t min, int64_t max, int64_t *out);
 MS_MUST_CHECK ms_err ms_json_as_u64(ms_json_val v, uint64_t max, uint64_t *out);

@@ -36,6 +36,7 @@ ms_json_type ms_json_type_of(ms_json_val v)
     case cJSON_Number:
         return MS_JSON_NUMBER;
     case cJSON_String:
+    case cJSON_Raw: /* a string ms_json_parse_keep kept as it is (json.c, keep_node) */
         return MS_JSON_STRING;
     case cJSON_Array:
         return MS_JSON_ARRAY;
@@ -100,6 +101,21 @@ ms_err ms_json_as_str(ms_json_val v, size_t max_len, const char **out, size_t *o
     ENSURE(len <= max_len, MS_ERR_JSON_TOO_LONG);
     *out = n->valuestring;
     *out_len = len;
+    return MS_OK;
+}
+
+ms_err ms_json_as_text(ms_json_val v, ms_json_text *out)
+{
+    const cJSON *n = v.node_;
+    *out = (ms_json_text){.p = NULL, .len = 0, .escaped = false};
+    ENSURE(n != NULL, MS_ERR_JSON_MISSING);
+    if ((n->type & 0xFF) == cJSON_Raw && n->valuestring != NULL) {
+        *out = (ms_json_text){.p = n->valuestring, .len = (size_t)n->valuedouble,
+                              .escaped = true};
+        return MS_OK;
+    }
+    ENSURE(cJSON_IsString(n) && n->valuestring != NULL, MS_ERR_JSON_TYPE);
+    *out = (ms_json_text){.p = n->valuestring, .len = strlen(n->valuestring), .escaped = false};
     return MS_OK;
 }
 

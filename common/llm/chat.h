@@ -104,6 +104,17 @@ typedef struct ms_chat_result {
     char error_text[256];
     unsigned attempts;
     long retry_after_s;
+    /*
+     * keep_escaped (set by the caller after init; calls leave it): a plain reply's content
+     * may come back as the engine escaped it, the bytes between the quotes of its JSON
+     * string, when those are long (ms_json_parse_keep) and fit the cap, for a caller that
+     * puts it into JSON of its own as it is. content_escaped says which it got: true, the
+     * content is such a string body (valid JSON, decodes to UTF-8 without NUL: hand it to
+     * ms_json_unescape for the text); false, text. OpenAI-compatible replies only; streamed
+     * replies and Ollama's are always text.
+     */
+    bool keep_escaped;
+    bool content_escaped;
 } ms_chat_result;
 
 void ms_chat_result_init(ms_chat_result *r);

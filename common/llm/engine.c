@@ -52,16 +52,22 @@ bool ms_llm_retry_wait(const ms_llm_retry *rt, unsigned retry, long retry_after_
     return true;
 }
 
-/* What one attempt fills in. */
-static void clear_reply(ms_chat_result *r)
+void ms_llm_clear_parsed(ms_chat_result *r)
 {
     ms_buf_clear(&r->content);
     r->finish_reason[0] = '\0';
     r->truncated = false;
     r->prompt_tokens = 0;
     r->completion_tokens = 0;
-    r->http_status = 0;
     r->error_text[0] = '\0';
+    r->content_escaped = false;
+}
+
+/* What one attempt fills in. */
+static void clear_reply(ms_chat_result *r)
+{
+    ms_llm_clear_parsed(r);
+    r->http_status = 0;
 }
 
 void ms_llm_reset_result(ms_chat_result *r)

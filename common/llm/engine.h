@@ -34,6 +34,9 @@ typedef ms_err (*ms_llm_attempt_fn)(void *ctx, ms_chat_result *r, bool *retryabl
 MS_MUST_CHECK bool ms_llm_retry_wait(const ms_llm_retry *rt, unsigned retry, long retry_after_s,
                                      uint32_t *wait_ms);
 
+/* Clear what a reply's parse sets (content wiped, allocation kept; not http_status). */
+void ms_llm_clear_parsed(ms_chat_result *r);
+
 /* Clear every field of r (content wiped, allocation kept). */
 void ms_llm_reset_result(ms_chat_result *r);
 

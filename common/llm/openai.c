@@ -93,32 +93,77 @@ static ms_err finish_reason(ms_json_val choice, ms_chat_result *r, bool *seen)
     return MS_OK;
 }
 
+/*
+ * A kept (escaped) content (ms_json_parse_keep): as it is when it fits the content's cap,
+ * else decoded (the cap then judges the text, as for a decoded string).
+ */
+static ms_err take_kept(ms_chat_result *r, const ms_json_text *t)
+{
+    ms_err e = ms_buf_append(&r->content, t->p, t->len);
+    if (e == MS_OK) {
+        r->content_escaped = true;
+        return MS_OK;
+    }
+    ENSURE(e == MS_ERR_CAP_EXCEEDED, e);
+    return ms_json_unescape(t->p, t->len, &r->content); /* over the cap: BACKEND_FORMAT */
+}
+
+/* null content: e.g. a reasoning model stopped by max_tokens before answering */
+static ms_err take_content(ms_json_val msg, ms_chat_result *r)
+{
+    ms_json_val v;
+    ms_json_text t;
+    const char *s;
+    size_t n;
+    ms_err e = ms_json_get(msg, "content", &v);
+    if (e == MS_OK && ms_json_type_of(v) == MS_JSON_STRING && ms_json_as_text(v, &t) == MS_OK &&
+        t.escaped) {
+        return take_kept(r, &t);
+    }
+    TRY(ms_llm_str_or_null(msg, "content", MS_MAX_LLM_REPLY, &s, &n));
+    return ms_llm_take_text(r, s, n, NULL, NULL, NULL, NULL);
+}
+
 static ms_err parse_plain_doc(ms_json_val root, ms_chat_result *r)
 {
     ms_json_val choices, c0, msg;
     size_t n;
-    const char *s;
     bool seen = false;
     TRY(ms_llm_engine_error(root, r));
     TRY(ms_json_get_arr(root, "choices", MS_MAX_JSON_ARRAY, &choices, &n));
     ENSURE(n > 0, MS_ERR_BACKEND_FORMAT);
     TRY(ms_json_arr_at(choices, 0, &c0));
     TRY(ms_json_get_obj(c0, "message", &msg));
-    /* null content: e.g. a reasoning model stopped by max_tokens before answering */
-    TRY(ms_llm_str_or_null(msg, "content", MS_MAX_LLM_REPLY, &s, &n));
-    TRY(ms_llm_take_text(r, s, n, NULL, NULL, NULL, NULL));
+    TRY(take_content(msg, r));
     TRY(finish_reason(c0, r, &seen));
     return read_usage(root, r);
 }
 
-ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r)
+static ms_err parse_body(const ms_buf *body, bool keep, ms_chat_result *r)
 {
     ms_json_doc *doc = NULL;
-    ms_err e = ms_json_parse((const char *)body->p, body->len, &doc);
+    /* kept strings point into body, which outlives doc */
+    ms_err e = keep ? ms_json_parse_keep((const char *)body->p, body->len, &doc)
+                    : ms_json_parse((const char *)body->p, body->len, &doc);
     if (e == MS_OK) {
         e = parse_plain_doc(ms_json_root(doc), r);
     }
     ms_json_free(doc);
+    return e;
+}
+
+/*
+ * keep_escaped: the content is the only string read as a kept one (ms_json_as_text); any
+ * other long string (an engine's long error message) refuses its getter, so a failed parse
+ * is done again decoding: the result is then the decoding parse's in every field.
+ */
+ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r)
+{
+    ms_err e = parse_body(body, r->keep_escaped, r);
+    if (e != MS_OK && r->keep_escaped) {
+        ms_llm_clear_parsed(r);
+        e = parse_body(body, false, r);
+    }
     return ms_llm_format_err(e);
 }
 

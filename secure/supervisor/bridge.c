@@ -309,32 +309,61 @@ static ms_err build_error(ms_err e, const ms_chat_result *res, ms_buf *out)
     return r;
 }
 
+/* The reply's content: text, or the engine's string body as it escaped it (chat.h). */
+typedef struct content_view {
+    const char *p;
+    size_t len;
+    bool escaped;
+} content_view;
+
+/* The content's JSON string: an escaped body (checked by the engine reply's parse) between
+ * quotes as it is, else the text escaped here. */
+static ms_err content_size(const content_view *c, size_t *size)
+{
+    if (c->escaped) {
+        *size = c->len + 2;
+        return MS_OK;
+    }
+    return ms_json_str_size(c->p, c->len, size);
+}
+
+static ms_err put_content(ms_buf *out, const content_view *c, size_t size)
+{
+    if (!c->escaped) {
+        return ms_json_put_str(out, c->p, c->len, size);
+    }
+    ms_err e = ms_buf_append(out, "\"", 1);
+    e = e ? e : ms_buf_append(out, c->p, c->len);
+    return e ? e : ms_buf_append(out, "\"", 1);
+}
+
 /*
  * {"ok":true,"content":...,"finish_reason":...,"usage":{...}} written straight into reply:
  * its exact size first, one reservation (with MS_TAG_LEN spare: the caller seals in place),
- * then one pass from the engine's text to the reply. At most MS_MAX_RECORD_PLAINTEXT bytes.
+ * then one pass from the engine's text (or its escaped string, carried as it is) to the
+ * reply. At most MS_MAX_RECORD_PLAINTEXT bytes.
  */
-static ms_err build_ok(const ms_chat_result *res, int with_content, ms_buf *out)
+static ms_err build_ok(const ms_chat_result *res, const content_view *c, ms_buf *out)
 {
     char usage[96];
     size_t content = 0, finish;
     TRY(ms_json_str_size(res->finish_reason, strlen(res->finish_reason), &finish));
-    if (with_content) {
-        TRY(ms_json_str_size((const char *)res->content.p, res->content.len, &content));
+    if (c) {
+        TRY(content_size(c, &content));
     }
     int u = snprintf(usage, sizeof usage,
                      ",\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu}}",
                      (unsigned long long)res->prompt_tokens,
                      (unsigned long long)res->completion_tokens);
     static const char head[] = "{\"ok\":true", ck[] = ",\"content\":", fk[] = ",\"finish_reason\":";
-    size_t total = sizeof head - 1 + (with_content ? sizeof ck - 1 + content : 0) + sizeof fk - 1 +
+    size_t total = sizeof head - 1 + (c ? sizeof ck - 1 + content : 0) + sizeof fk - 1 +
                    finish + (size_t)u;
     ENSURE(total <= MS_MAX_RECORD_PLAINTEXT, MS_ERR_CAP_EXCEEDED);
     TRY(ms_buf_reserve(out, total + MS_TAG_LEN));
     size_t mark = out->len;
     ms_err e = ms_buf_append(out, head, sizeof head - 1);
-    if (e == MS_OK && with_content && (e = ms_buf_append(out, ck, sizeof ck - 1)) == MS_OK) {
-        e = ms_json_put_str(out, (const char *)res->content.p, res->content.len, content);
+    if (e == MS_OK && c && (e = ms_buf_append(out, ck, sizeof ck - 1)) == MS_OK) {
+        e = put_content(out, c, content);
     }
     e = e ? e : ms_buf_append(out, fk, sizeof fk - 1);
     e = e ? e : ms_json_put_str(out, res->finish_reason, strlen(res->finish_reason), finish);
@@ -346,6 +375,27 @@ static ms_err build_ok(const ms_chat_result *res, int with_content, ms_buf *out)
     return e;
 }
 
+/*
+ * The ok reply. An escaped content that would not fit where its decoded text, escaped the
+ * way the builder does, might (an engine that writes every non-ASCII character as \uXXXX):
+ * decoded and written as text, so the cap judges the same reply as before.
+ */
+static ms_err build_reply(const ms_chat_result *res, int stream, ms_buf *out)
+{
+    content_view c = {(const char *)res->content.p, res->content.len, res->content_escaped};
+    ms_err e = build_ok(res, stream ? NULL : &c, out);
+    if (e != MS_ERR_CAP_EXCEEDED || stream || !c.escaped) {
+        return e;
+    }
+    ms_buf text;
+    ms_buf_init(&text, MS_MAX_LLM_REPLY);
+    e = ms_json_unescape(c.p, c.len, &text);
+    c = (content_view){(const char *)text.p, text.len, false};
+    e = e ? e : build_ok(res, &c, out);
+    ms_buf_free(&text);
+    return e;
+}
+
 ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
                       ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply)
 {
@@ -354,6 +404,7 @@ ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
     turn_req *t = malloc(sizeof *t);
     ENSURE(t != NULL, MS_ERR_NOMEM);
     ms_chat_result_init(&res);
+    res.keep_escaped = true; /* a long content goes into our reply as the engine escaped it */
     ms_err e = decode_request(req, len, t);
     if (e != MS_OK) {
         ms_err be = build_error(MS_ERR_PAYLOAD, NULL, reply);
@@ -377,7 +428,7 @@ ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
         return e;
     }
     size_t mark = reply->len;
-    e = e == MS_OK ? build_ok(&res, !stream, reply) : build_error(e, &res, reply);
+    e = e == MS_OK ? build_reply(&res, stream, reply) : build_error(e, &res, reply);
     if (e == MS_ERR_CAP_EXCEEDED) {
         /* A whole reply must fit in one record: a longer one is reported, not cut. */
         ms_err s2 = ms_buf_shrink(reply, reply->len - mark);

@@ -967,6 +967,121 @@ static void test_long_strings(void)
     free(longkey);
 }
 
+/* text kept (ms_json_parse_keep) against decoded (ms_json_parse): the same text, the same errors */
+static void check_keep_agrees(const char *text, ms_err want)
+{
+    ms_json_doc *keep = (ms_json_doc *)1;
+    CHECK_ERR(parse_err(text, strlen(text)), want);
+    CHECK_ERR(ms_json_parse_keep(text, strlen(text), &keep), want);
+    if (want != MS_OK) {
+        CHECK(keep == NULL);
+    }
+    ms_json_free(want == MS_OK ? keep : NULL);
+}
+
+/* The escaped body of a kept string decodes to the bytes the decoding parse gives. */
+static void check_kept(ms_json_val v, const char *want, bool kept)
+{
+    ms_json_text t;
+    ms_buf dec;
+    const char *s;
+    size_t n;
+    CHECK(ms_json_type_of(v) == MS_JSON_STRING);
+    CHECK_OK(ms_json_as_text(v, &t));
+    CHECK(t.escaped == kept);
+    if (!kept) {
+        CHECK(t.len == strlen(want) && memcmp(t.p, want, t.len) == 0);
+        return;
+    }
+    CHECK_ERR(ms_json_as_str(v, SIZE_MAX, &s, &n), MS_ERR_JSON_TYPE); /* never the escapes */
+    CHECK(s == NULL && n == 0);
+    ms_buf_init(&dec, 1u << 20);
+    CHECK_OK(ms_json_unescape(t.p, t.len, &dec));
+    CHECK(dec.len == strlen(want) && memcmp(dec.p, want, dec.len) == 0);
+    ms_buf_free(&dec);
+}
+
+static void test_parse_keep(void)
+{
+    char *raw = repeat("ab\\n\\\"\\\\\\/\\b\\f\\r\\t\\u00e9\\ud83d\\ude00\xc3\xa9z", 40);
+    char *dec = repeat("ab\n\"\\/\b\f\r\t\xc3\xa9\xf0\x9f\x98\x80\xc3\xa9z", 40);
+    char *plain = repeat("plain words ", 30);
+    size_t cap = strlen(raw) * 2 + strlen(plain) * 2 + 256;
+    char *text = malloc(cap);
+    snprintf(text, cap, "{\"a\":\"%s\",\"s\":\"sh\\u00e9rt\",\"arr\":[\"%s\",{\"in\":\"%s\"}]}",
+             raw, plain, raw);
+    ms_json_doc *doc = NULL;
+    CHECK_OK(ms_json_parse_keep(text, strlen(text), &doc));
+    ms_json_val root = ms_json_root(doc), arr, x;
+    ms_json_text t;
+    size_t n;
+    CHECK_OK(ms_json_get(root, "a", &x));
+    check_kept(x, dec, true);
+    CHECK_OK(ms_json_as_text(x, &t)); /* the bytes between its quotes, as written */
+    CHECK(t.p == strstr(text, raw) && t.len == strlen(raw));
+    CHECK_OK(ms_json_get(root, "s", &x)); /* short: decoded as ever */
+    check_kept(x, "sh\xc3\xa9rt", false);
+    CHECK_OK(ms_json_get_arr(root, "arr", 10, &arr, &n));
+    CHECK_OK(ms_json_arr_at(arr, 0, &x));
+    check_kept(x, plain, true);
+    CHECK_OK(ms_json_arr_at(arr, 1, &x));
+    CHECK_OK(ms_json_get(x, "in", &x));
+    check_kept(x, dec, true);
+    /* a copy into a builder would print the escapes as text: refused */
+    ms_json_builder *b = NULL;
+    ms_json_wval w;
+    CHECK_OK(ms_json_builder_new(MS_JSON_OBJECT, &b, &w));
+    CHECK_ERR(ms_json_add_value(w, "c", root), MS_ERR_JSON_TYPE);
+    ms_json_builder_free(b);
+    CHECK_ERR(ms_json_as_text((ms_json_val){0}, &t), MS_ERR_JSON_MISSING);
+    CHECK_OK(ms_json_get(root, "arr", &x));
+    CHECK_ERR(ms_json_as_text(x, &t), MS_ERR_JSON_TYPE);
+    ms_json_free(doc); /* wipes nothing of text: still readable */
+    CHECK(strstr(text, raw) != NULL);
+
+    /* refusals: the same errors either way (lone surrogates, \u0000, controls, bad UTF-8) */
+    static const char *const bad[] = {"\\ud83d", "\\ud83dx", "\\ud83d\\u0041", "\\ude00",
+                                      "\\ud83d\\ud83d", "\\u0000", "\\ud83d\\u0000",
+                                      "\\x", "\\u12g4", "\x01", "\xc3", "\xed\xa0\x80",
+                                      "\xff", "\\ud83d\\", "\\"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, cap, "{\"a\":\"%s%s\"}", plain, bad[i]);
+        check_keep_agrees(text, MS_ERR_JSON_PARSE);
+        snprintf(text, cap, "[\"%s%s\"]", bad[i], plain);
+        check_keep_agrees(text, MS_ERR_JSON_PARSE);
+    }
+    snprintf(text, cap, "{\"a\":\"%s\\ud83d\\ude00\"}", plain); /* a pair at the very end */
+    check_keep_agrees(text, MS_OK);
+    free(text);
+    free(raw);
+    free(dec);
+    free(plain);
+}
+
+static void test_unescape(void)
+{
+    ms_buf out;
+    ms_buf_init(&out, 8);
+    CHECK_OK(ms_json_unescape("a\\u00e9\\/", 9, &out));
+    CHECK(out.len == 4 && memcmp(out.p, "a\xc3\xa9/", 4) == 0);
+    CHECK_OK(ms_json_unescape(NULL, 0, &out));
+    CHECK(out.len == 4);
+    /* untrusted bodies: refused, out as it was */
+    static const char *const bad[] = {"\"", "a\"b", "\\", "\\ud83d", "\\ude00", "\\u0000",
+                                      "\x1f", "\xc3", "\\q", "\\u00e"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_ERR(ms_json_unescape(bad[i], strlen(bad[i]), &out), MS_ERR_JSON_PARSE);
+        CHECK(out.len == 4 && memcmp(out.p, "a\xc3\xa9/", 4) == 0);
+    }
+    CHECK_ERR(ms_json_unescape(NULL, 1, &out), MS_ERR_ARG);
+    /* the cap judges the text: 12 escaped bytes that are 4 fit the 4 left */
+    CHECK_OK(ms_json_unescape("\\u0041\\u0042BC", 14, &out));
+    CHECK(out.len == 8 && memcmp(out.p + 4, "ABBC", 4) == 0);
+    CHECK_ERR(ms_json_unescape("\\u0041", 6, &out), MS_ERR_CAP_EXCEEDED);
+    CHECK(out.len == 8);
+    ms_buf_free(&out);
+}
+
 int main(void)
 {
     RUN(test_get_str);
@@ -995,5 +1110,7 @@ int main(void)
     RUN(test_add_value_copy);
     RUN(test_raw_member);
     RUN(test_long_strings);
+    RUN(test_parse_keep);
+    RUN(test_unescape);
     return TEST_SUMMARY();
 }

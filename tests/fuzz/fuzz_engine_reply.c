@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/limits.h"
 #include "common/llm/engine.h"
 #include "common/turn_reply.h"
@@ -32,6 +33,40 @@ static void check(parse_fn parse, const ms_buf *body)
     ms_chat_result_free(&r);
 }
 
+/*
+ * The supervisor's parse (keep_escaped: a long content kept as the engine escaped it) and
+ * the decoding one agree on the outcome and on every field; a kept content decodes to the
+ * decoding parse's text.
+ */
+static void check_kept(const ms_buf *body)
+{
+    ms_chat_result dec, kept;
+    ms_buf text;
+    ms_chat_result_init(&dec);
+    ms_chat_result_init(&kept);
+    ms_buf_init(&text, MS_MAX_LLM_REPLY);
+    kept.keep_escaped = true;
+    ms_err e1 = ms_openai_parse_body(body, &dec), e2 = ms_openai_parse_body(body, &kept);
+    if (e1 != e2 || dec.content_escaped || strcmp(dec.finish_reason, kept.finish_reason) != 0 ||
+        dec.prompt_tokens != kept.prompt_tokens || strcmp(dec.error_text, kept.error_text) != 0) {
+        abort();
+    }
+    if (kept.content_escaped) {
+        if (ms_json_unescape((const char *)kept.content.p, kept.content.len, &text) != MS_OK) {
+            abort();
+        }
+    } else if (ms_buf_append(&text, kept.content.p, kept.content.len) != MS_OK) {
+        abort();
+    }
+    if (e1 == MS_OK && (text.len != dec.content.len ||
+                        (text.len > 0 && memcmp(text.p, dec.content.p, text.len) != 0))) {
+        abort();
+    }
+    ms_buf_free(&text);
+    ms_chat_result_free(&dec);
+    ms_chat_result_free(&kept);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ms_buf body;
@@ -42,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check(ms_openai_parse_body, &body);
     check(ms_ollama_parse_body, &body);
+    check_kept(&body);
     ms_buf_free(&body);
     return 0;
 }

@@ -6,16 +6,29 @@
  * after the stream began and a busy engine are sealed errors saying so.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/http.h"
 #include "common/json.h"
+#include "common/limits.h"
 #include "secure/supervisor/bridge.h"
 #include "tests/common/llm/engine_examples.h"
 #include "tests/fixture/http_fixture.h"
 #include "tests/test.h"
 
-static const fx_route routes[] = {
+/* Engine bodies made in main (long contents, kept as the engine escaped them). */
+enum { TRICKY, LONE, BADUTF8, NUL, WIDE, HUGE, ERRLONG, N_MADE };
+static char *made[N_MADE];
+
+static fx_route routes[] = {
+    {.path = "/k0/v1/chat/completions", .body = NULL},
+    {.path = "/k1/v1/chat/completions", .body = NULL},
+    {.path = "/k2/v1/chat/completions", .body = NULL},
+    {.path = "/k3/v1/chat/completions", .body = NULL},
+    {.path = "/k4/v1/chat/completions", .body = NULL},
+    {.path = "/k5/v1/chat/completions", .body = NULL},
+    {.path = "/k6/v1/chat/completions", .body = NULL},
     {.path = "/oa/v1/chat/completions", .body = OPENAI_PLAIN_LENGTH},
     {.path = "/oas/v1/chat/completions", .body = OPENAI_STREAM_LENGTH, .chunk = 31},
     {.path = "/vl/v1/chat/completions", .body = VLLM_PLAIN_REASONING_CUT},
@@ -119,8 +132,135 @@ static void test_errors(void)
     CHECK(fx_hits(srv, "/rlong/v1/chat/completions") == 1);
 }
 
+/* The engine's reply with `content` (a JSON string body, as the engine writes it). */
+static char *engine_body(const char *content, size_t reps)
+{
+    static const char head[] = "{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":"
+                               "[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"";
+    static const char tail[] = "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,"
+                               "\"completion_tokens\":5}}";
+    size_t n = strlen(content), at = sizeof head - 1;
+    char *b = malloc(sizeof head + n * reps + sizeof tail);
+    if (b) {
+        memcpy(b, head, at);
+        for (size_t i = 0; i < reps; i++, at += n) {
+            memcpy(b + at, content, n);
+        }
+        memcpy(b + at, tail, sizeof tail);
+    }
+    return b;
+}
+
+/* One turn on /k<i>: the reply JSON parsed (NULL if the turn failed or it is not JSON). */
+static ms_json_doc *turn_doc(int i)
+{
+    char url[128];
+    ms_bridge *b = NULL;
+    ms_buf reply;
+    ms_json_doc *doc = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/k%d/v1", (unsigned)fx_port(srv), i);
+    ms_bridge_cfg c = {.base_url = url, .model = "m", .timeout_ms = 10000,
+                       .connect_timeout_ms = 2000};
+    ms_buf_init(&reply, 2 * MS_MAX_RECORD_PLAINTEXT);
+    CHECK_OK(ms_bridge_new(&b, &c));
+    if (b != NULL) {
+        CHECK_OK(ms_bridge_turn(b, (const uint8_t *)REQ, sizeof REQ - 1, 0, NULL, NULL, &reply));
+        CHECK(reply.len <= MS_MAX_RECORD_PLAINTEXT);
+        CHECK_OK(ms_json_parse((const char *)reply.p, reply.len, &doc)); /* valid JSON */
+    }
+    ms_bridge_free(b);
+    ms_buf_free(&reply);
+    return doc;
+}
+
+/* The reply's content is exactly what the engine's string decodes to (its own parse). */
+static void check_content_is_engines(int i)
+{
+    ms_json_doc *eng = NULL, *doc = turn_doc(i);
+    ms_json_val v, x;
+    const char *want, *got;
+    size_t wn, gn;
+    bool ok = false;
+    CHECK_OK(ms_json_parse(made[i], strlen(made[i]), &eng));
+    CHECK_OK(ms_json_get_arr(ms_json_root(eng), "choices", 1, &v, &wn));
+    CHECK_OK(ms_json_arr_at(v, 0, &v));
+    CHECK_OK(ms_json_get_obj(v, "message", &v));
+    CHECK_OK(ms_json_get_str(v, "content", MS_MAX_LLM_REPLY, &want, &wn));
+    x = ms_json_root(doc);
+    CHECK_OK(ms_json_get_bool(x, "ok", &ok));
+    CHECK(ok);
+    CHECK_OK(ms_json_get_str(x, "content", MS_MAX_LLM_REPLY, &got, &gn));
+    CHECK(gn == wn && got != NULL && want != NULL && memcmp(got, want, gn) == 0);
+    CHECK_OK(ms_json_get_str(x, "finish_reason", 8, &got, &gn));
+    CHECK(strcmp(got, "stop") == 0);
+    ms_json_free(doc);
+    ms_json_free(eng);
+}
+
+/* A reply the engine's parse refuses: a backend_error, as with a short string. */
+static void check_refused(int i)
+{
+    ms_json_doc *doc = turn_doc(i);
+    ms_json_val err;
+    const char *code;
+    size_t n;
+    bool ok = true;
+    CHECK_OK(ms_json_get_bool(ms_json_root(doc), "ok", &ok));
+    CHECK(!ok);
+    CHECK_OK(ms_json_get_obj(ms_json_root(doc), "error", &err));
+    CHECK_OK(ms_json_get_str(err, "code", 32, &code, &n));
+    CHECK(code != NULL && strcmp(code, "backend_error") == 0);
+    ms_json_free(doc);
+}
+
+/*
+ * Long contents go into the reply as the engine escaped them (no decode, no re-encode):
+ * the client decodes exactly the engine's text, for every kind of escape; what the engine's
+ * parse refuses is refused as before; and the record cap judges the text, not the escapes.
+ */
+static void test_long_content_carried(void)
+{
+    check_content_is_engines(TRICKY);
+    check_refused(LONE);
+    check_refused(BADUTF8);
+    check_refused(NUL);
+    check_content_is_engines(WIDE); /* 1.2 MB escaped, 400 KB of text: fits, re-encoded */
+    check_content_is_engines(HUGE); /* over the content cap escaped, 700 KB of text */
+    /* a long error message (a string the kept parse leaves escaped) still reaches the reply */
+    ms_json_doc *doc = turn_doc(ERRLONG);
+    ms_json_val err;
+    const char *msg;
+    size_t n;
+    CHECK_OK(ms_json_get_obj(ms_json_root(doc), "error", &err));
+    CHECK_OK(ms_json_get_str(err, "message", 1024, &msg, &n));
+    CHECK(msg != NULL && has(msg, "(model \"big\" not found: words words"));
+    ms_json_free(doc);
+}
+
 int main(void)
 {
+    made[TRICKY] = engine_body("ab\\n\\\"\\\\\\/\\b\\f\\r\\t\\u00e9\\uD83D\\uDE00\xc3\xa9z"
+                               "\\u2028\\u001f<\\u003c/\\ud800\\udc00", 40);
+    made[LONE] = engine_body("plain words \\ud83d ", 40);
+    made[BADUTF8] = engine_body("plain words \xc3\x28", 40);
+    made[NUL] = engine_body("plain words \\u0000", 40);
+    made[WIDE] = engine_body("\\u00e9", 200000);
+    made[HUGE] = engine_body("\\u0041", 700000);
+    made[ERRLONG] = malloc(512);
+    if (made[ERRLONG]) {
+        int at = snprintf(made[ERRLONG], 512,
+                          "{\"error\":{\"message\":\"model \\\"big\\\" not found:");
+        for (int i = 0; i < 60; i++) {
+            at += snprintf(made[ERRLONG] + at, 512 - (size_t)at, " words");
+        }
+        snprintf(made[ERRLONG] + at, 512 - (size_t)at, "\"}}");
+    }
+    for (int i = 0; i < N_MADE; i++) {
+        if (made[i] == NULL) {
+            return 1;
+        }
+        routes[i].body = made[i];
+    }
     if (ms_http_global_init() != MS_OK) {
         return 1;
     }
@@ -131,7 +271,11 @@ int main(void)
     RUN(test_length_relayed);
     RUN(test_reasoning_not_content);
     RUN(test_errors);
+    RUN(test_long_content_carried);
     fx_stop(srv);
+    for (int i = 0; i < N_MADE; i++) {
+        free(made[i]);
+    }
     ms_http_global_cleanup();
     return TEST_SUMMARY();
 }
