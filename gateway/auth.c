@@ -119,11 +119,12 @@ static bool cookie_ok(ms_gw_auth *a, const char *hdr)
 }
 
 /*
- * A token against the key, in time that says nothing about the key: a key that fits the pad
- * (every key serve makes) is compared padded to it, the token copied into a zeroed buffer of
- * the same size (its own length decides only how much is copied), both lengths compared
- * without a branch; a longer key by the hashes of both (equal lengths again). No hash per
- * request on the common path: a turn's auth costs a copy and a 128-byte compare.
+ * A token against the key, in time that says nothing about the key, its length included: a
+ * key that fits the pad (every key serve takes: a key file holds at most 256 characters) is
+ * compared padded to it, the token copied into a zeroed buffer of the same size (its own
+ * length decides only how much is copied), both lengths compared without a branch; a longer
+ * key (only through the library) by the hashes of both. No hash per request: a turn's auth
+ * costs a copy and a 256-byte compare.
  */
 static bool token_ok(const ms_gw_auth *a, const char *t)
 {
