@@ -28,12 +28,34 @@ typedef struct head {
     const char *model;
 } head;
 
+/*
+ * A reply's id: 12 random bytes in hex. The bytes come from a store of the thread's, filled
+ * by one getrandom for 32 ids (an id is not a secret, only unique and unguessable enough):
+ * not a system call a turn.
+ */
+#define ID_BYTES 12u
+#define ID_STORE (32u * ID_BYTES)
+
+static ms_err id_bytes(uint8_t out[ID_BYTES])
+{
+    static _Thread_local uint8_t store[ID_STORE];
+    static _Thread_local size_t used = ID_STORE;
+    if (used == ID_STORE) {
+        TRY(ms_random_bytes(store, sizeof store));
+        used = 0;
+    }
+    memcpy(out, store + used, ID_BYTES);
+    memset(store + used, 0, ID_BYTES); /* each id once */
+    used += ID_BYTES;
+    return MS_OK;
+}
+
 static void make_head(head *h, const ms_gw_chat_req *q, const ms_gw *gw)
 {
-    uint8_t raw[12];
+    uint8_t raw[ID_BYTES];
     size_t n;
     memcpy(h->id, "chatcmpl-", 9);
-    if (ms_random_bytes(raw, sizeof raw) != MS_OK ||
+    if (id_bytes(raw) != MS_OK ||
         ms_hex_encode(raw, sizeof raw, h->id + 9, sizeof h->id - 9, &n) != MS_OK) {
         snprintf(h->id + 9, sizeof h->id - 9, "%llx", (unsigned long long)time(NULL));
     }

@@ -250,6 +250,9 @@ void ms_gw_chat_req_free(ms_gw_chat_req *r)
 
 bool ms_gw_chat_find_stop(const ms_gw_chat_req *r, const char *text, size_t len, size_t *at)
 {
+    if (r->n_stop == 0) {
+        return false;
+    }
     for (size_t k = 0; k < len; k++) { /* the earliest position where any of them starts */
         for (size_t i = 0; i < r->n_stop; i++) {
             if (r->stop_len[i] <= len - k && memcmp(text + k, r->stop[i], r->stop_len[i]) == 0) {

@@ -117,9 +117,15 @@ void ms_gw_h_minions_doc(const ms_gw_req *req, ms_gw_resp *resp);  /* minions.c 
 
 /* --- access control (auth.c) -------------------------------------------------------------- */
 
+/* A key up to this long (the longest a key file may hold, gateway.c) is compared padded to
+   it (no hash per request; see auth.c). */
+#define MS_GW_KEY_PAD 256u
+
 typedef struct ms_gw_auth {
     pthread_mutex_t mu;
     uint8_t key_hash[32];            /* SHA-256 of the API key: compared in constant time */
+    uint8_t key_pad[MS_GW_KEY_PAD];  /* the key itself, zero-padded, when it fits (key_len) */
+    size_t key_len;                  /* 0: the key is longer than the pad (hash compared) */
     uint8_t code_hash[32];           /* of the one-time login code */
     bool code_live;                  /* not used yet */
     uint8_t cookies[MS_GW_MAX_COOKIES][32]; /* SHA-256 of each web session's cookie */

@@ -268,6 +268,30 @@ static ms_gw_stream *stream_head(ms_gw_resp *r, ms_gw_resp **shown)
     return NULL;
 }
 
+static void body_free(void *cls)
+{
+    ms_buf *b = cls;
+    ms_buf_free(b); /* wiped, as the reply's own buffer would have been */
+    free(b);
+}
+
+/* A reply of the body's bytes, which it takes (no copy): b is left empty. */
+static struct MHD_Response *body_response(ms_buf *b)
+{
+    ms_buf *own = malloc(sizeof *own);
+    if (!own) {
+        return NULL;
+    }
+    *own = *b;
+    ms_buf_init(b, own->max);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(own->len, own->p, body_free, own);
+    if (!resp) {
+        body_free(own);
+    }
+    return resp;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, req_ctx *rq, ms_gw_resp *r)
 {
     struct MHD_Response *resp;
@@ -283,10 +307,10 @@ static enum MHD_Result queue(struct MHD_Connection *c, req_ctx *rq, ms_gw_resp *
     } else if (shown->static_body) {
         resp = MHD_create_response_from_buffer(shown->static_len, (void *)shown->static_body,
                                                MHD_RESPMEM_PERSISTENT);
+    } else if (shown->body.len > 0) {
+        resp = body_response(&shown->body);
     } else {
-        resp = MHD_create_response_from_buffer(shown->body.len,
-                                               shown->body.p ? shown->body.p : (void *)"",
-                                               MHD_RESPMEM_MUST_COPY);
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
     if (!resp) {
         return MHD_NO;
@@ -306,6 +330,14 @@ static enum MHD_Result queue_error(struct MHD_Connection *c, req_ctx *rq, ms_gw_
     return ret;
 }
 
+/* src into dst, cut to its size (for the access line: a request's every call, no printf). */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 /* First call: route, checks (Host, Origin, auth) and the declared length, before any body. */
 static enum MHD_Result on_headers(ms_gw *gw, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
@@ -316,8 +348,8 @@ static enum MHD_Result on_headers(ms_gw *gw, struct MHD_Connection *c, const cha
     }
     *con_cls = rq;
     rq->t0 = ms_clock_ms();
-    snprintf(rq->method, sizeof rq->method, "%s", method);
-    snprintf(rq->path, sizeof rq->path, "%s", url);
+    copy_cut(rq->method, sizeof rq->method, method);
+    copy_cut(rq->path, sizeof rq->path, url);
     ms_gw_resp r;
     ms_gw_resp_init(&r);
     bool known;

@@ -167,6 +167,45 @@ static void test_token(void)
     refused(&A, &basic, &API, 401, "invalid_api_key");
     fake_req bare = {.hdr = {"Host", HOST, "Authorization", KEY, NULL}};
     refused(&A, &bare, &API, 401, "invalid_api_key");
+    /* the key compared padded: a prefix, one byte changed, the empty token */
+    char cut[] = "Bearer " KEY;
+    cut[sizeof cut - 2] = 0;
+    fake_req prefix = {.hdr = {"Host", HOST, "Authorization", cut, NULL}};
+    refused(&A, &prefix, &API, 401, "invalid_api_key");
+    char flip[] = "Bearer " KEY;
+    flip[sizeof flip - 2] ^= 1;
+    fake_req flipped = {.hdr = {"Host", HOST, "Authorization", flip, NULL}};
+    refused(&A, &flipped, &API, 401, "invalid_api_key");
+    fake_req empty = {.hdr = {"Host", HOST, "Authorization", "Bearer ", NULL}};
+    refused(&A, &empty, &API, 401, "invalid_api_key");
+}
+
+/* Keys at the pad's length, past it (compared by their hashes), and tokens longer than it. */
+static void test_token_lengths(void)
+{
+    for (size_t len = MS_GW_KEY_PAD - 1; len <= MS_GW_KEY_PAD + 2; len++) {
+        char key[MS_GW_KEY_PAD + 3], hdr[MS_GW_KEY_PAD + 16], other[MS_GW_KEY_PAD + 16];
+        memset(key, 'k', len);
+        key[0] = 'a';
+        key[len] = 0;
+        ms_gw_auth a;
+        CHECK_OK(ms_gw_auth_init(&a, key, NULL, HOST, 8080, false));
+        snprintf(hdr, sizeof hdr, "Bearer %s", key);
+        fake_req good = {.hdr = {"Host", HOST, "Authorization", hdr, NULL}};
+        passes(&a, &good, &API, false);
+        snprintf(other, sizeof other, "Bearer %sk", key); /* one byte more */
+        fake_req longer = {.hdr = {"Host", HOST, "Authorization", other, NULL}};
+        refused(&a, &longer, &API, 401, "invalid_api_key");
+        snprintf(other, sizeof other, "Bearer %s", key);
+        other[7] = 'b'; /* the first byte differs */
+        fake_req first = {.hdr = {"Host", HOST, "Authorization", other, NULL}};
+        refused(&a, &first, &API, 401, "invalid_api_key");
+        other[7] = 'a';
+        other[strlen(other) - 1] = 0; /* one byte less */
+        fake_req shorter = {.hdr = {"Host", HOST, "Authorization", other, NULL}};
+        refused(&a, &shorter, &API, 401, "invalid_api_key");
+        ms_gw_auth_free(&a);
+    }
 }
 
 /* Logs in with CODE: the cookie header value ("ms_session=<64 hex>") into out. */
@@ -244,6 +283,7 @@ int main(void)
     RUN(test_host);
     RUN(test_origin);
     RUN(test_token);
+    RUN(test_token_lengths);
     RUN(test_login_and_cookie);
     ms_gw_auth_free(&A);
     return TEST_SUMMARY();
