@@ -166,6 +166,11 @@
 /* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
 #define MS_STREAM_COALESCE_MAX (16u * 1024u) /* bytes of waiting pieces one STREAM_DATA joins */
 #define MS_GW_CONN_MEMORY (16u * 1024u) /* serve: libmicrohttpd memory per connection */
+/* The supervisor's malloc: a whole reply's buffers (engine body, reply, record: about 1 MiB
+   each) come from the heap, not fresh mappings, and up to this much free top of an arena
+   stays for the next turn (pages not faulted in and zeroed again; sup_memory_tick trims) */
+#define MS_SUP_MMAP_THRESHOLD (2u * 1024u * 1024u)
+#define MS_SUP_TRIM_THRESHOLD (4u * 1024u * 1024u)
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #define MS_MAX_LLM_ENGINES 8u         /* local engines one batch spreads over (llm/pool) */
 #define MS_LLM_ENGINE_DOWN_MS 30000u  /* an engine that could not be reached is skipped this long */

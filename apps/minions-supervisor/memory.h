@@ -2,7 +2,8 @@
 #ifndef MS_APPS_MINIONS_SUPERVISOR_MEMORY_H
 #define MS_APPS_MINIONS_SUPERVISOR_MEMORY_H
 
-/* Before any thread starts: bound malloc's arenas (MS_SUP_ARENA_MAX). */
+/* Before any thread starts: bound malloc's arenas (MS_SUP_ARENA_MAX) and fix its mapping
+   and trim thresholds (MS_SUP_MMAP_THRESHOLD, MS_SUP_TRIM_THRESHOLD). */
 void sup_memory_init(void);
 
 /*

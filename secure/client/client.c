@@ -262,6 +262,9 @@ static ms_err take_reply(const turn *t, const ms_client_reply *r)
     out->truncated = r->truncated;
     out->prompt_tokens = r->prompt_tokens;
     out->completion_tokens = r->completion_tokens;
+    if (r->content_escaped) { /* decoded once, straight into the caller's buffer */
+        return ms_json_unescape(r->content, r->content_len, &out->content);
+    }
     return ms_buf_append(&out->content, r->content, r->content_len);
 }
 
@@ -271,7 +274,9 @@ static ms_err judge_reply(const turn *t, size_t before)
 {
     ms_client_reply r;
     ENSURE(t->out->len > before, MS_ERR_PAYLOAD);
-    ms_err err = ms_client_reply_parse(t->out->p + before, t->out->len - before, t->stream, &r);
+    /* A long content is checked, not decoded: only take_reply needs its text. */
+    ms_err err =
+        ms_client_reply_parse_kept(t->out->p + before, t->out->len - before, t->stream, &r);
     if (err == MS_OK && !r.ok) {
         t->info->remote_failed = 1;
         snprintf(t->info->error_code, sizeof t->info->error_code, "%s", r.error_code);

@@ -132,6 +132,24 @@ ms_err ms_client_request_build_msgs(const ms_chat_msg *msgs, size_t n, long max_
     return err;
 }
 
+/* A kept content (ms_json_parse_keep) as it is; any other string through the getter. An
+   escaped length over the cap fails here and the decoding parse judges the text. */
+static ms_err get_content(ms_client_reply *r, ms_json_val root)
+{
+    ms_json_val v;
+    ms_json_text t;
+    if (ms_json_get(root, "content", &v) == MS_OK && ms_json_as_text(v, &t) == MS_OK &&
+        t.escaped) {
+        ENSURE(t.len <= MS_MAX_RECORD_PLAINTEXT, MS_ERR_JSON_TOO_LONG);
+        r->content = t.p;
+        r->content_len = t.len;
+        r->content_escaped = true;
+        return MS_OK;
+    }
+    return ms_json_get_str(root, "content", MS_MAX_RECORD_PLAINTEXT, &r->content,
+                           &r->content_len);
+}
+
 static ms_err parse_ok(ms_client_reply *r, ms_json_val root, int streamed)
 {
     ms_json_val usage;
@@ -141,8 +159,7 @@ static ms_err parse_ok(ms_client_reply *r, ms_json_val root, int streamed)
         ms_json_val v;
         ENSURE(ms_json_get(root, "content", &v) == MS_ERR_JSON_MISSING, MS_ERR_JSON_TYPE);
     } else {
-        TRY(ms_json_get_str(root, "content", MS_MAX_RECORD_PLAINTEXT, &r->content,
-                            &r->content_len));
+        TRY(get_content(r, root));
     }
     TRY(ms_json_get_str(root, "finish_reason", MS_MAX_JSON_STRING, &r->finish_reason, &n));
     r->truncated = ms_finish_reason_cut(r->finish_reason, n);
@@ -161,10 +178,12 @@ static ms_err parse_error(ms_client_reply *r, ms_json_val root)
     return ms_json_get_str(e, "message", MS_MAX_JSON_STRING, &r->error_message, &n);
 }
 
-ms_err ms_client_reply_parse(const uint8_t *json, size_t len, int streamed, ms_client_reply *out)
+static ms_err reply_parse(const uint8_t *json, size_t len, int streamed, bool keep,
+                          ms_client_reply *out)
 {
     memset(out, 0, sizeof *out);
-    ms_err err = ms_json_parse((const char *)json, len, &out->doc);
+    ms_err err = keep ? ms_json_parse_keep((const char *)json, len, &out->doc)
+                      : ms_json_parse((const char *)json, len, &out->doc);
     if (err == MS_ERR_NOMEM) {
         return err;
     }
@@ -180,6 +199,20 @@ ms_err ms_client_reply_parse(const uint8_t *json, size_t len, int streamed, ms_c
         return MS_ERR_PAYLOAD;
     }
     return MS_OK;
+}
+
+ms_err ms_client_reply_parse(const uint8_t *json, size_t len, int streamed, ms_client_reply *out)
+{
+    return reply_parse(json, len, streamed, false, out);
+}
+
+/* Only the content is read as a kept string: another long one (an error message) refuses
+   its getter, so a failed kept parse is done again decoding and its result is that one's. */
+ms_err ms_client_reply_parse_kept(const uint8_t *json, size_t len, int streamed,
+                                  ms_client_reply *out)
+{
+    ms_err err = reply_parse(json, len, streamed, true, out);
+    return err == MS_OK ? MS_OK : reply_parse(json, len, streamed, false, out);
 }
 
 void ms_client_reply_free(ms_client_reply *r)

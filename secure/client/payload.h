@@ -50,6 +50,7 @@ typedef struct ms_client_reply {
     bool ok;
     const char *content;
     size_t content_len;
+    bool content_escaped; /* ms_client_reply_parse_kept: content is the string's escaped body */
     const char *finish_reason;
     bool truncated;
     uint64_t prompt_tokens;
@@ -65,6 +66,17 @@ typedef struct ms_client_reply {
  */
 MS_MUST_CHECK ms_err ms_client_reply_parse(const uint8_t *json, size_t len, int streamed,
                                            ms_client_reply *out);
+/*
+ * ms_client_reply_parse, except that a long content (ms_json_parse_keep: 256 bytes or more)
+ * is checked but not decoded: content_escaped true, content is content_len bytes between
+ * the string's quotes in `json` as the supervisor wrote them (not NUL-terminated; valid
+ * JSON string body that decodes to UTF-8 without NUL): decode it with ms_json_unescape, or
+ * read it as it is when only the reply's validity matters. `json` must stay unchanged until
+ * ms_client_reply_free. Same results and errors as ms_client_reply_parse in every other
+ * respect (a kept parse that fails is done again decoding).
+ */
+MS_MUST_CHECK ms_err ms_client_reply_parse_kept(const uint8_t *json, size_t len, int streamed,
+                                                ms_client_reply *out);
 /* Wipes and frees the document; safe on a zeroed struct. */
 void ms_client_reply_free(ms_client_reply *r);
 

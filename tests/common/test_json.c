@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/json_priv.h"
 #include "common/limits.h"
 #include "tests/test.h"
 
@@ -1082,6 +1083,47 @@ static void test_unescape(void)
     ms_buf_free(&out);
 }
 
+/* The length of the plain run at p (no control byte, '"', '\\', and with ascii no byte >= 0x80),
+   a byte at a time: what the wide steps of ms_json_plain_run_ must agree with. */
+static size_t plain_ref(const uint8_t *p, size_t len, bool ascii)
+{
+    size_t i = 0;
+    while (i < len && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (!ascii || p[i] < 0x80)) {
+        i++;
+    }
+    return i;
+}
+
+/* Every stop byte at every place of runs up to 48 bytes (16- and 8-byte steps and the tail),
+   over backgrounds at the edges of what is plain. */
+static void test_plain_run(void)
+{
+    static const uint8_t stops[] = {0x00, 0x01, 0x1f, '"', '\\', 0x80, 0xc3, 0xff};
+    static const uint8_t backs[] = {0x20, 0x21, 'a', 0x5b, 0x5d, 0x7e, 0x7f, 0x80, 0xbf};
+    uint8_t buf[49];
+    for (size_t b = 0; b < sizeof backs; b++) {
+        for (size_t len = 0; len <= 48; len++) {
+            memset(buf, backs[b], sizeof buf);
+            for (int ascii = 0; ascii <= 1; ascii++) {
+                CHECK(ms_json_plain_run_(buf, len, ascii) == plain_ref(buf, len, ascii));
+            }
+            for (size_t at = 0; at < len; at++) {
+                for (size_t s = 0; s < sizeof stops; s++) {
+                    memset(buf, backs[b], sizeof buf);
+                    buf[at] = stops[s];
+                    for (int ascii = 0; ascii <= 1; ascii++) {
+                        CHECK(ms_json_plain_run_(buf, len, ascii) == plain_ref(buf, len, ascii));
+                    }
+                }
+            }
+        }
+    }
+    /* A stop past len is not read as one. */
+    memset(buf, 'a', sizeof buf);
+    buf[32] = '"';
+    CHECK(ms_json_plain_run_(buf, 32, true) == 32 && ms_json_plain_run_(buf, 33, true) == 32);
+}
+
 int main(void)
 {
     RUN(test_get_str);
@@ -1112,5 +1154,6 @@ int main(void)
     RUN(test_long_strings);
     RUN(test_parse_keep);
     RUN(test_unescape);
+    RUN(test_plain_run);
     return TEST_SUMMARY();
 }

@@ -23,10 +23,16 @@
 
 #define CLI_TIMEOUT_MS 30000
 #define REPLY_HELLO "Hello from the simulator."
+/* A long reply (over 256 bytes: carried escaped, decoded once by the client), as the script
+   writes it and as it decodes. */
+#define LONG_JSON8(x) x x x x x x x x
+#define LONG_ESC "L\\\"q\\\"\\n caf\\u00e9 \xc3\xa9 \\ud83d\\ude00 tab\\t end. "
+#define LONG_TEXT "L\"q\"\n caf\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80 tab\t end. "
 
 static const char SCRIPT[] =
     "{\"rules\": [\n"
     "  {\"contains\": \"hello\", \"reply\": \"" REPLY_HELLO "\"},\n"
+    "  {\"contains\": \"long escaped\", \"reply\": \"" LONG_JSON8(LONG_ESC) "\"},\n"
     "  {\"contains\": \"cut me\", \"reply\": \"one two three four five six seven eight\","
     " \"stream_fail_after\": 3},\n"
     "  {\"contains\": \"slow please\", \"reply\": \"late reply\", \"delay_ms\": 3000},\n"
@@ -195,6 +201,14 @@ static void test_happy_library(void)
     CHECK(e2e_buf_is(&text, "I do not know."));
     session_of(c, sid2);
     CHECK(strcmp(sid1, sid2) == 0); /* three turns, one session */
+    /* A long reply with escapes, kept escaped on its way: both turns give the engine's text. */
+    ms_turn_reply tr;
+    ms_turn_reply_init(&tr, 4096);
+    CHECK_OK(typed_turn(c, "a long escaped one", &tr));
+    CHECK(e2e_buf_is(&tr.content, LONG_JSON8(LONG_TEXT)));
+    ms_turn_reply_free(&tr);
+    CHECK_OK(turn(c, "a long escaped one", &text, &ti));
+    CHECK(e2e_buf_is(&text, LONG_JSON8(LONG_TEXT)));
     CHECK(e2e_file_contains(stack.sim.log, "marker-h1") && e2e_file_contains(stack.sim.log, "marker-h2") &&
           e2e_file_contains(stack.sim.log, "marker-h3"));
 

@@ -376,6 +376,89 @@ static void test_payloads(void)
     ms_buf_free(&b);
 }
 
+/* {"ok":true,"content":"<body>",...} into b, body written as is (escapes and all). */
+static void long_reply(ms_buf *b, const char *body)
+{
+    ms_buf_clear(b);
+    CHECK_OK(ms_buf_append_str(b, "{\"ok\":true,\"content\":\""));
+    CHECK_OK(ms_buf_append_str(b, body));
+    CHECK_OK(ms_buf_append_str(b, "\",\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":1,"
+                                  "\"completion_tokens\":2}}"));
+}
+
+/* The kept parse: a long content checked as the decoding parse checks it, left escaped, and
+   it decodes to the decoding parse's text; every other result is the decoding parse's. */
+static void test_payload_kept(void)
+{
+    ms_buf b, esc, text;
+    ms_client_reply r, d;
+    ms_buf_init(&b, 65536);
+    ms_buf_init(&esc, 65536);
+    ms_buf_init(&text, 65536);
+    for (int i = 0; i < 40; i++) {
+        CHECK_OK(ms_buf_append_str(&esc, "a\\n\\\"\\u00e9\\ud83d\\ude00\xc3\xa9 "));
+    }
+    CHECK_OK(ms_buf_terminate(&esc));
+    long_reply(&b, (const char *)esc.p);
+    CHECK_OK(ms_client_reply_parse_kept(b.p, b.len, 0, &r));
+    CHECK(r.ok && r.content_escaped && r.content_len == esc.len &&
+          memcmp(r.content, esc.p, esc.len) == 0 && r.completion_tokens == 2 &&
+          strcmp(r.finish_reason, "stop") == 0);
+    CHECK_OK(ms_client_reply_parse(b.p, b.len, 0, &d));
+    CHECK(!d.content_escaped);
+    CHECK_OK(ms_json_unescape(r.content, r.content_len, &text));
+    CHECK(text.len == d.content_len && memcmp(text.p, d.content, d.content_len) == 0);
+    ms_client_reply_free(&d);
+    ms_client_reply_free(&r);
+
+    /* A short content is decoded as before. */
+    static const char ok[] = "{\"ok\":true,\"content\":\"h\\u00e9\",\"finish_reason\":\"stop\","
+                             "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}";
+    CHECK_OK(ms_client_reply_parse_kept((const uint8_t *)ok, strlen(ok), 0, &r));
+    CHECK(r.ok && !r.content_escaped && strcmp(r.content, "h\xc3\xa9") == 0);
+    ms_client_reply_free(&r);
+
+    /* A long error message (the getters refuse a kept one): the decoding parse's result. */
+    ms_buf_clear(&b);
+    CHECK_OK(ms_buf_append_str(&b, "{\"ok\":false,\"error\":{\"code\":\"backend_error\","
+                                   "\"message\":\""));
+    for (int i = 0; i < 300; i++) {
+        CHECK_OK(ms_buf_append_str(&b, "m"));
+    }
+    CHECK_OK(ms_buf_append_str(&b, "\"}}"));
+    CHECK_OK(ms_client_reply_parse_kept(b.p, b.len, 0, &r));
+    CHECK(!r.ok && strcmp(r.error_code, "backend_error") == 0 && strlen(r.error_message) == 300);
+    ms_client_reply_free(&r);
+
+    /* A long content a reader would refuse is refused: bad escape, lone surrogate, \u0000,
+       a raw control byte, invalid UTF-8; a FINAL must not carry it. */
+    static const char *const bad[] = {"\\x", "\\ud83d", "\\u0000", "\x01", "\xc3("};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ms_buf_clear(&esc);
+        for (int k = 0; k < 300; k++) {
+            CHECK_OK(ms_buf_append_str(&esc, "z"));
+        }
+        CHECK_OK(ms_buf_append_str(&esc, bad[i]));
+        CHECK_OK(ms_buf_terminate(&esc));
+        long_reply(&b, (const char *)esc.p);
+        CHECK_ERR(ms_client_reply_parse_kept(b.p, b.len, 0, &r), MS_ERR_PAYLOAD);
+        CHECK(r.doc == NULL && r.content == NULL);
+    }
+    ms_buf_clear(&esc);
+    for (int k = 0; k < 300; k++) {
+        CHECK_OK(ms_buf_append_str(&esc, "z"));
+    }
+    CHECK_OK(ms_buf_terminate(&esc));
+    long_reply(&b, (const char *)esc.p);
+    CHECK_ERR(ms_client_reply_parse_kept(b.p, b.len, 1, &r), MS_ERR_PAYLOAD);
+    CHECK_OK(ms_client_reply_parse_kept(b.p, b.len, 0, &r));
+    CHECK(r.content_escaped && r.content_len == 300);
+    ms_client_reply_free(&r);
+    ms_buf_free(&text);
+    ms_buf_free(&esc);
+    ms_buf_free(&b);
+}
+
 static void test_report(void)
 {
     ms_client_peer p;
@@ -443,6 +526,7 @@ int main(void)
     RUN(test_stream_truncated_everywhere);
     RUN(test_stream_violations);
     RUN(test_payloads);
+    RUN(test_payload_kept);
     RUN(test_report);
     RUN(test_exit_codes);
     return TEST_SUMMARY();
