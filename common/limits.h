@@ -166,6 +166,7 @@
 /* --- perf: buffers and concurrency (issue 15) ------------------------------------- */
 #define MS_STREAM_COALESCE_MAX (16u * 1024u) /* bytes of waiting pieces one STREAM_DATA joins */
 #define MS_GW_CONN_MEMORY (16u * 1024u) /* serve: libmicrohttpd memory per connection */
+#define MS_SUP_CORK_MAX (16u * 1024u - 1024u) /* reply bytes sent as one TLS record with its headers */
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #define MS_MAX_LLM_ENGINES 8u         /* local engines one batch spreads over (llm/pool) */
 #define MS_LLM_ENGINE_DOWN_MS 30000u  /* an engine that could not be reached is skipped this long */
