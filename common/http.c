@@ -18,6 +18,9 @@
 
 struct ms_http_client {
     CURL *curl;
+    bool clean;     /* curl holds no option: new, or reset at the end of the last request */
+    char *url;      /* the last URL that passed the policy, and its handle: a kept-alive */
+    CURLU *url_ok;  /* connection asks the same URL every time (checked once, not a request) */
     ms_http_opts o; /* defaults applied; strings point at the copies below */
     char *ca_file;
     char *user_agent;
@@ -77,6 +80,7 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
         c->o.max_response = MS_MAX_HTTP_BODY;
     }
     c->curl = ok ? curl_easy_init() : NULL;
+    c->clean = true;
     if (c->curl == NULL) {
         ms_http_client_free(c);
         return ok ? MS_ERR_INTERNAL : MS_ERR_NOMEM;
@@ -105,6 +109,8 @@ void ms_http_client_free(ms_http_client *c)
     if (c->curl) {
         curl_easy_cleanup(c->curl);
     }
+    curl_url_cleanup(c->url_ok);
+    free(c->url);
     free(c->ca_file);
     free(c->user_agent);
     ms_wipe(c, sizeof *c);
@@ -260,7 +266,9 @@ static ms_err opt_ok(CURLcode rc)
 static ms_err set_common(CURL *k, const ms_http_opts *o, ms_http_xfer *x, CURLU *u,
                          struct curl_slist *h, char *errbuf)
 {
-    curl_easy_reset(k); /* keeps the connection cache */
+    if (!x->handle_reset) {
+        curl_easy_reset(k); /* keeps the connection cache */
+    }
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CURLU, u)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https")));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L)));
@@ -385,9 +393,33 @@ static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_
                       const char *body, size_t len, long *status)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
+    x->handle_reset = c->clean;
+    c->clean = false; /* until ms_http_easy_finish resets it */
     TRY(ms_http_easy_setup(c->curl, &c->o, x, u, h, errbuf, body, len));
     CURLcode rc = curl_easy_perform(c->curl);
-    return ms_http_easy_finish(c->curl, rc, x, errbuf, status, &c->retry_after_s);
+    ms_err e = ms_http_easy_finish(c->curl, rc, x, errbuf, status, &c->retry_after_s);
+    c->clean = true;
+    return e;
+}
+
+/* url's checked handle: the last one when url is the same string (same client, same policy),
+   else a new check, kept for the next request. Owned by c. */
+static ms_err url_checked(ms_http_client *c, const char *url, CURLU **u)
+{
+    if (c->url_ok != NULL && url != NULL && strcmp(c->url, url) == 0) {
+        *u = c->url_ok;
+        return MS_OK;
+    }
+    curl_url_cleanup(c->url_ok);
+    free(c->url);
+    c->url_ok = NULL;
+    c->url = NULL;
+    TRY(ms_http_url_check_plain(url, c->o.allow_plain_http, c->o.allow_plain_http_link_local, u));
+    c->url = strdup(url);
+    if (c->url != NULL) {
+        c->url_ok = *u;
+    }
+    return MS_OK;
 }
 
 static ms_err request(ms_http_client *c, const char *url, const char *token, const char *body,
@@ -398,13 +430,14 @@ static ms_err request(ms_http_client *c, const char *url, const char *token, con
     struct curl_slist *h = NULL;
     *status = 0;
     c->retry_after_s = 0;
-    TRY_OUT(ms_http_url_check_plain(url, c->o.allow_plain_http,
-                                    c->o.allow_plain_http_link_local, &u));
+    TRY_OUT(url_checked(c, url, &u));
     TRY_OUT(ms_http_headers_new(token, body != NULL, &h));
     err = perform(c, x, u, h, body, len, status);
 out:
     ms_http_headers_free(h);
-    curl_url_cleanup(u);
+    if (u != c->url_ok) {
+        curl_url_cleanup(u); /* not kept (out of memory for its copy) */
+    }
     return err;
 }
 

@@ -30,6 +30,7 @@ typedef struct ms_http_xfer {
     ms_http_chunk_fn fn; /* streaming calls */
     void *ctx;
     ms_buf *err_body;
+    bool handle_reset; /* the caller knows the handle holds no option (fresh or reset) */
     size_t total;
     ms_err cb_err;
     bool stalled;
@@ -61,7 +62,8 @@ MS_MUST_CHECK ms_err ms_http_headers_new(const char *token, bool json_body,
 void ms_http_headers_free(struct curl_slist *h);
 
 /*
- * Reset k and set every option of a request: URL handle u, headers h (may be NULL), the
+ * Reset k (unless x->handle_reset says it holds no option already) and set every option of
+ * a request: URL handle u, headers h (may be NULL), the
  * protocol, redirect, proxy and TLS policy, o's timeouts, CA file, user agent and response
  * cap, the write (and stall) callbacks on x, errbuf, and the method: GET when body is NULL,
  * else POST of body[0..len) (not copied: it must outlive the transfer). o must hold resolved

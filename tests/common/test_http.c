@@ -176,6 +176,16 @@ static void test_keep_alive(void)
     }
     CHECK(fx_hits(s, "/ok") == 4);
     CHECK(fx_connections(s) == 1);
+    /* The client keeps the last URL's check: another URL is checked anew, refused or not,
+       and the kept one is not reused for it. */
+    CHECK_ERR(ms_http_get(c, "http://example.com/ok", NULL, &st, &b), MS_ERR_HTTP_INSECURE);
+    CHECK(fx_hits(s, "/ok") == 4);
+    ms_buf_clear(&b);
+    CHECK_OK(ms_http_get(c, loop_url(s, "/teapot"), NULL, &st, &b));
+    CHECK(st == 418);
+    ms_buf_clear(&b);
+    CHECK_OK(ms_http_get(c, loop_url(s, "/ok"), NULL, &st, &b));
+    CHECK(st == 200 && fx_hits(s, "/ok") == 5 && fx_connections(s) == 1);
     ms_buf_free(&b);
     ms_http_client_free(c);
     fx_stop(s);

@@ -1136,6 +1136,38 @@ static int setup(void)
     return e2e_world_stack(&W, &E.st, NULL, NULL);
 }
 
+/*
+ * A reply sent as one TLS record (server.c corks GnuTLS until the request completes) arrives
+ * whole when the connection closes right after it: HTTP/1.0, then "Connection: close"; and a
+ * kept-alive connection carries several (curl reuses it for every URL given).
+ */
+static void test_reply_before_close(void)
+{
+    char health[160];
+    const char *const modes[][2] = {{"--http1.0", "X-A: b"}, {"--http1.1", "Connection: close"}};
+    snprintf(health, sizeof health, "%s/v1/health", E.st.url);
+    CHECK(E.curl[0] != '\0');
+    for (size_t i = 0; E.curl[0] && i < sizeof modes / sizeof modes[0]; i++) {
+        ms_buf so;
+        char *argv[] = {E.curl, "-sS", "--cacert", W.ca, (char *)modes[i][0], "-H",
+                        (char *)modes[i][1], "--max-time", "30", health, health, health, NULL};
+        ms_buf_init(&so, 4096);
+        CHECK(e2e_run(argv, 30000, W.dir, &so, NULL) == 0);
+        CHECK(ms_buf_terminate(&so) == MS_OK);
+        /* Three whole replies, one after the other. */
+        const char *p = so.p ? (const char *)so.p : "";
+        for (int k = 0; k < 3; k++) {
+            const char *q = strstr(p, "\"status\":\"ok\"");
+            CHECK(q != NULL);
+            p = q ? strchr(q, '}') : p;
+            CHECK(p != NULL);
+            p = p ? p + 1 : "";
+        }
+        ms_buf_free(&so);
+    }
+    follow_up(E.st.url);
+}
+
 int main(int argc, char **argv)
 {
     int rc = e2e_world_open(&W, "test_attacks", E2E_SUP | E2E_SIM | E2E_SRC, argc, argv);
@@ -1154,6 +1186,7 @@ int main(int argc, char **argv)
     RUN(test_idle_connections);
     RUN(test_stream_abandoned_log);
     RUN(test_engine_closes_idle);
+    RUN(test_reply_before_close);
     /* A clean exit after SIGTERM, and no sanitizer report (leaks included) in either log. */
     test_current_ = "shutdown";
     CHECK(e2e_stack_stop(&E.st) == 0);

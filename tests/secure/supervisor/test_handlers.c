@@ -344,6 +344,30 @@ static void test_full_and_expiry(void)
     world_free(&w);
 }
 
+/* The periodic sweep finds sessions in any bucket (it visits only the buckets that hold one). */
+static void test_sweep_finds_every_session(void)
+{
+    world w;
+    client c[6];
+    world_init(&w, 300, 1000); /* 512 buckets: the 6 ids land in buckets across the words */
+    for (int i = 0; i < 6; i++) {
+        CHECK_OK(client_connect(&w, &c[i]));
+    }
+    ms_sessions_sweep(w.sup.sessions, ms_clock_ms());
+    CHECK(ms_sessions_count(w.sup.sessions) == 6); /* none idle yet */
+    sleep(2);                                      /* idle past the 1 s TTL */
+    ms_sessions_sweep(w.sup.sessions, ms_clock_ms());
+    CHECK(ms_sessions_count(w.sup.sessions) == 0);
+    client_free(&c[0]);
+    CHECK_OK(client_connect(&w, &c[0])); /* the table takes sessions again */
+    ms_sessions_sweep(w.sup.sessions, ms_clock_ms());
+    CHECK(ms_sessions_count(w.sup.sessions) == 1);
+    for (int i = 0; i < 6; i++) {
+        client_free(&c[i]);
+    }
+    world_free(&w);
+}
+
 static void test_request_payload_rules(void)
 {
     const char *good[] = {REQ,
@@ -689,6 +713,7 @@ int main(void)
     RUN(test_other_session_and_unknown);
     RUN(test_pending_rules);
     RUN(test_full_and_expiry);
+    RUN(test_sweep_finds_every_session);
     RUN(test_request_payload_rules);
     RUN(test_strict_rate);
     RUN(test_stream_joins_waiting_pieces);
