@@ -768,3 +768,52 @@ ms_err ms_json_raw_member(const char *text, size_t len, const char *key, size_t 
         lx.i++;
     }
 }
+
+/* ---- A string value's place in its text ------------------------------------------------- */
+
+/* The place of string node `want` among the tree's string values (document order, kept
+   strings included), as note_string counts them in the text. */
+static bool string_ordinal(const cJSON *n, const cJSON *want, size_t *ord)
+{
+    for (; n != NULL; n = n->next) {
+        if (n == want) {
+            return true;
+        }
+        *ord += cJSON_IsString(n) || cJSON_IsRaw(n);
+        if (string_ordinal(n->child, want, ord)) { /* depth: bounded by the parse */
+            return true;
+        }
+    }
+    return false;
+}
+
+ms_err ms_json_str_span(const ms_json_doc *doc, ms_json_val v, const char *text, size_t len,
+                        size_t *start, size_t *n)
+{
+    const cJSON *want = v.node_;
+    size_t ord = 0, k = 0;
+    *start = 0;
+    *n = 0;
+    ENSURE(doc != NULL && text != NULL, MS_ERR_ARG);
+    ENSURE(want != NULL, MS_ERR_JSON_MISSING);
+    ENSURE(cJSON_IsString(want) || cJSON_IsRaw(want), MS_ERR_JSON_TYPE);
+    ENSURE(string_ordinal(doc->root, want, &ord), MS_ERR_ARG);
+    struct lex lx = {.p = (const uint8_t *)text, .len = len, .i = 0, .depth = 0};
+    while (lx.i < len) {
+        uint8_t c = lx.p[lx.i];
+        size_t s0 = lx.i;
+        if (c == '"') {
+            TRY(lex_string(&lx));
+            if (!is_key(&lx) && k++ == ord) {
+                *start = s0 + 1;
+                *n = lx.i - s0 - 2;
+                return MS_OK;
+            }
+        } else if (c == '-' || is_digit(c)) {
+            TRY(lex_number(&lx));
+        } else {
+            TRY(lex_other(&lx));
+        }
+    }
+    return MS_ERR_ARG; /* not the text the document was parsed from */
+}

@@ -206,6 +206,17 @@ MS_MUST_CHECK ms_err ms_json_raw_member(const char *text, size_t len, const char
                                         size_t *start, size_t *n);
 
 /*
+ * Where string value v of doc lies in `text`, the text doc was parsed from (ms_json_parse or
+ * ms_json_parse_keep): text[*start .. *start + *n) is the string's body, the bytes between
+ * its quotes as written (escapes and all). For a caller that sees the next text differ only
+ * there (a stream's events: common/llm/call.c). Errors: MS_ERR_JSON_MISSING (absent view),
+ * MS_ERR_JSON_TYPE (not a string), MS_ERR_ARG (v not in doc, or text not doc's: the
+ * string is not found, or a lexical error), MS_ERR_JSON_PARSE; *start and *n are 0 then.
+ */
+MS_MUST_CHECK ms_err ms_json_str_span(const ms_json_doc *doc, ms_json_val v, const char *text,
+                                      size_t len, size_t *start, size_t *n);
+
+/*
  * BUILDER
  *
  * A builder owns a tree whose root is an object or an array. ms_json_wval is a borrowed

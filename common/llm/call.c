@@ -2,6 +2,8 @@
 #include "common/llm/engine.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "common/check.h"
 #include "common/limits.h"
@@ -36,12 +38,34 @@ static ms_err plain_attempt(void *ctx, ms_chat_result *r, bool *retryable)
 
 /* --- streamed replies ------------------------------------------------------------------------ */
 
+/*
+ * The last document whose only effect was a piece of text (the format set st.text): an
+ * engine sends one such event a token, each the same bytes but for the text. A document
+ * that is the template's bytes before the text string (opening quote included), then a
+ * string body that decodes (ms_json_unescape: every escape, UTF-8, no control byte, no
+ * bare quote), then the template's bytes after it, is the template with one string value
+ * replaced by another: the full parse would accept it and the format would take exactly
+ * that text from it, so it is taken without a parse. Anything else is parsed whole.
+ */
+struct tmpl {
+    ms_buf ev;        /* the template document (model output: wiped) */
+    size_t pre, post; /* bytes before and after the text string's body */
+    bool set;
+    unsigned misses;  /* templates learnt since the last hit: past TMPL_TRIES, no more */
+};
+
+#define TMPL_TRIES 8u /* an engine whose events differ elsewhere (a clock) stops learning */
+
 /* A stream attempt: the format's view (st) and the framing decoder in use. */
 struct stream {
     ms_llm_stream st;
     const ms_llm_format *fmt;
     ms_sse *sse;
     ms_ndjson *nd;
+    bool fast;   /* the template's short path (off: every document parsed, for tests) */
+    struct tmpl tmpl;
+    ms_buf text; /* the short path's decoded text */
+    size_t hits; /* documents the short path took */
 };
 
 ms_err ms_llm_stream_text(ms_llm_stream *st, const char *s, size_t n)
@@ -49,14 +73,72 @@ ms_err ms_llm_stream_text(ms_llm_stream *st, const char *s, size_t n)
     return ms_llm_take_text(st->r, s, n, st->on_delta, st->ctx, &st->delivered, &st->user_err);
 }
 
+/* The n bytes at a and b are equal: eight bytes a step, every byte read, no early exit
+   (they are model output). ms_ct_equal's byte a step was 40% of the short path. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t d = 0;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    for (; i < n; i++) {
+        d |= (uint8_t)(a[i] ^ b[i]);
+    }
+    return d == 0;
+}
+
+/* Whether the document is the template but for its text, decoded into s->text then. */
+static bool tmpl_match(struct stream *s, const char *data, size_t len)
+{
+    const struct tmpl *t = &s->tmpl;
+    const char *ev = (const char *)t->ev.p;
+    if (!t->set || len > MS_MAX_JSON_TEXT || len < t->pre + t->post ||
+        !same_bytes(data, ev, t->pre) ||
+        !same_bytes(data + len - t->post, ev + t->ev.len - t->post, t->post)) {
+        return false;
+    }
+    ms_buf_clear(&s->text);
+    return ms_json_unescape(data + t->pre, len - t->pre - t->post, &s->text) == MS_OK;
+}
+
+/* A parsed document that set st.text becomes the template (a failure only leaves none). */
+static void tmpl_learn(struct stream *s, const ms_json_doc *doc, const char *data, size_t len)
+{
+    struct tmpl *t = &s->tmpl;
+    size_t at, n;
+    t->set = false;
+    ms_buf_clear(&t->ev);
+    if (t->misses >= TMPL_TRIES || ms_json_str_span(doc, s->st.text, data, len, &at, &n) != MS_OK ||
+        ms_buf_append(&t->ev, data, len) != MS_OK) {
+        return;
+    }
+    t->pre = at;
+    t->post = len - at - n;
+    t->set = true;
+    t->misses++;
+}
+
 /* One SSE event's data or one NDJSON line: a JSON document for the format. */
 static ms_err on_doc(void *ctx, const char *data, size_t len)
 {
     struct stream *s = ctx;
     ms_json_doc *doc = NULL;
+    if (s->fast && tmpl_match(s, data, len)) {
+        s->hits++;
+        s->tmpl.misses = 0;
+        return ms_llm_stream_text(&s->st, (const char *)s->text.p, s->text.len);
+    }
+    s->st.text = (ms_json_val){0};
     ms_err e = ms_json_parse(data, len, &doc);
     if (e == MS_OK) {
         e = s->fmt->stream_doc(&s->st, ms_json_root(doc));
+    }
+    if (e == MS_OK && s->fast && ms_json_type_of(s->st.text) == MS_JSON_STRING) {
+        tmpl_learn(s, doc, data, len);
     }
     ms_json_free(doc);
     return e;
@@ -97,10 +179,21 @@ static bool framer_complete(const struct stream *s)
     return s->st.finished && (s->sse == NULL || ms_sse_done(s->sse));
 }
 
+static void stream_init(struct stream *s, const ms_llm_format *fmt, ms_chat_result *r,
+                        ms_chat_delta_fn on_delta, void *ctx, bool fast)
+{
+    *s = (struct stream){.st = {.r = r, .on_delta = on_delta, .ctx = ctx, .user_err = MS_OK},
+                         .fmt = fmt, .fast = fast};
+    ms_buf_init(&s->tmpl.ev, MS_MAX_JSON_TEXT);
+    ms_buf_init(&s->text, MS_MAX_LLM_REPLY);
+}
+
 static void framer_free(struct stream *s)
 {
     ms_sse_free(s->sse);
     ms_ndjson_free(s->nd);
+    ms_buf_free(&s->tmpl.ev); /* wipes: model output */
+    ms_buf_free(&s->text);
 }
 
 /* on_delta's own error is the caller's: returned unmapped; every other one is the engine's. */
@@ -118,12 +211,12 @@ static ms_err on_chunk(void *ctx, const uint8_t *p, size_t n)
 static ms_err stream_attempt(void *ctx, ms_chat_result *r, bool *retryable)
 {
     const struct call *c = ctx;
-    struct stream s = {.st = {.r = r, .on_delta = c->on_delta, .ctx = c->ctx, .user_err = MS_OK},
-                       .fmt = c->w->fmt};
+    struct stream s;
     long status = 0;
     ms_buf err_body;
     ms_buf_init(&err_body, MS_MAX_HTTP_ERROR_BODY);
     *retryable = false;
+    stream_init(&s, c->w->fmt, r, c->on_delta, c->ctx, true);
     ms_err e = framer_new(&s);
     if (e == MS_OK) {
         e = ms_http_post_stream(c->http, c->url, c->w->api_key, (const char *)c->body->p,
@@ -141,6 +234,32 @@ static ms_err stream_attempt(void *ctx, ms_chat_result *r, bool *retryable)
     *retryable = *retryable && !s.st.delivered;
     framer_free(&s);
     ms_buf_free(&err_body);
+    return e;
+}
+
+ms_err ms_llm_stream_body(const ms_llm_format *fmt, const uint8_t *body, size_t len,
+                          size_t chunk, bool fast, ms_chat_delta_fn on_delta, void *ctx,
+                          ms_chat_result *r, size_t *fast_hits)
+{
+    struct stream s;
+    *fast_hits = 0;
+    ENSURE(fmt != NULL && r != NULL && on_delta != NULL && (body != NULL || len == 0),
+           MS_ERR_ARG);
+    ms_llm_reset_result(r);
+    stream_init(&s, fmt, r, on_delta, ctx, fast);
+    ms_err e = framer_new(&s);
+    for (size_t off = 0, step; e == MS_OK && off < len; off += step) {
+        step = chunk > 0 && chunk < len - off ? chunk : len - off;
+        e = on_chunk(&s, body + off, step);
+    }
+    if (e == MS_OK) {
+        e = stream_err(&s, framer_finish(&s));
+    }
+    if (e == MS_OK && !framer_complete(&s)) {
+        e = MS_ERR_BACKEND_FORMAT;
+    }
+    *fast_hits = s.hits;
+    framer_free(&s);
     return e;
 }
 

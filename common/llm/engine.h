@@ -128,6 +128,10 @@ typedef struct ms_llm_stream {
     bool delivered; /* on_delta has seen text: no retry from here on */
     bool finished;  /* the format's last piece arrived (finish_reason, "done": true) */
     ms_err user_err;
+    /* stream_doc sets it to the text string it took when that text was the document's only
+       effect (no finish, usage or error): the next documents that differ from this one only
+       inside that string are then read without a parse (call.c). Absent otherwise. */
+    ms_json_val text;
 } ms_llm_stream;
 
 /* How a streamed body is cut into JSON documents. */
@@ -168,6 +172,18 @@ MS_MUST_CHECK ms_err ms_llm_call(ms_http_client *http, const ms_llm_wire *w,
                                  const ms_chat_msg *msgs, size_t n, const ms_chat_opts *opts,
                                  bool stream, ms_chat_delta_fn on_delta, void *ctx,
                                  ms_chat_result *r);
+
+/*
+ * A whole streamed body (framed as fmt frames it) through a stream attempt's reader, for the
+ * tests and fuzzers (tests/fuzz/fuzz_engine_stream.c): pieces to on_delta, the rest into r,
+ * the error a streamed call would return. chunk > 0: fed in pieces of that many bytes.
+ * fast false: every document parsed (the reference the short path must equal);
+ * *fast_hits counts the documents the short path took.
+ */
+MS_MUST_CHECK ms_err ms_llm_stream_body(const ms_llm_format *fmt, const uint8_t *body,
+                                        size_t len, size_t chunk, bool fast,
+                                        ms_chat_delta_fn on_delta, void *ctx,
+                                        ms_chat_result *r, size_t *fast_hits);
 
 /* The reply parsers of the formats, for the fuzzers (tests/fuzz/fuzz_engine_reply.c). */
 MS_MUST_CHECK ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r);

@@ -169,12 +169,25 @@ ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r)
 
 /* --- streamed replies ------------------------------------------------------------------------ */
 
-/* One SSE event: {"choices":[{"delta":{"content":..},"finish_reason":..}],"usage":..}. */
+/* Whether the usage member is absent or null (a document without usage). */
+static bool no_usage(ms_json_val root)
+{
+    ms_json_val u;
+    ms_err e = ms_json_get(root, "usage", &u);
+    return e == MS_ERR_JSON_MISSING || (e == MS_OK && ms_json_type_of(u) == MS_JSON_NULL);
+}
+
+/*
+ * One SSE event: {"choices":[{"delta":{"content":..},"finish_reason":..}],"usage":..}. An
+ * event with a content string and nothing else to take (no finish reason, no usage) names
+ * that string in st->text (engine.h).
+ */
 static ms_err stream_doc(ms_llm_stream *st, ms_json_val root)
 {
     ms_json_val choices, c0, delta;
     size_t n;
     const char *s;
+    bool fin = false;
     TRY(ms_llm_engine_error(root, st->r));
     TRY(ms_json_get_arr_opt(root, "choices", MS_MAX_JSON_ARRAY, &choices, &n));
     if (n > 0) {
@@ -182,7 +195,11 @@ static ms_err stream_doc(ms_llm_stream *st, ms_json_val root)
         TRY(ms_json_get_obj_opt(c0, "delta", &delta));
         TRY(ms_llm_str_or_null(delta, "content", MS_MAX_LLM_REPLY, &s, &n));
         TRY(ms_llm_stream_text(st, s, n));
-        TRY(finish_reason(c0, st->r, &st->finished));
+        TRY(finish_reason(c0, st->r, &fin));
+        st->finished = st->finished || fin;
+        if (s != NULL && !fin && no_usage(root)) {
+            TRY(ms_json_get(delta, "content", &st->text));
+        }
     }
     return read_usage(root, st->r);
 }

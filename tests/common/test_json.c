@@ -1002,6 +1002,69 @@ static void check_kept(ms_json_val v, const char *want, bool kept)
     ms_buf_free(&dec);
 }
 
+/* A string value's body where the text writes it: keys skipped, escapes kept, nesting,
+   kept strings; a view of another type, another document or another text refused. */
+static void span_is(const char *text, ms_json_val v, const ms_json_doc *doc, const char *want)
+{
+    size_t start = 99, n = 99;
+    CHECK_OK(ms_json_str_span(doc, v, text, strlen(text), &start, &n));
+    CHECK(n == strlen(want) && memcmp(text + start, want, n) == 0);
+}
+
+static void test_str_span(void)
+{
+    const char *t = "{\"k\":\"k\",\"a\":[\"x\",{\"k\" : \"\\\"k\\u00e9\"}],\"n\":1,\"e\":\"\"}";
+    ms_json_doc *doc = NULL, *other = NULL;
+    ms_json_val root, a, o, v, x;
+    size_t start = 7, n = 7, len;
+    CHECK_OK(ms_json_parse(t, strlen(t), &doc));
+    root = ms_json_root(doc);
+    CHECK_OK(ms_json_get(root, "k", &v));
+    span_is(t, v, doc, "k");
+    CHECK_OK(ms_json_get_arr(root, "a", 8, &a, &len));
+    CHECK_OK(ms_json_arr_at(a, 0, &x));
+    span_is(t, x, doc, "x");
+    CHECK_OK(ms_json_arr_at(a, 1, &o));
+    CHECK_OK(ms_json_get(o, "k", &v));
+    span_is(t, v, doc, "\\\"k\\u00e9"); /* as written: the escapes stay */
+    CHECK_OK(ms_json_get(root, "e", &v));
+    span_is(t, v, doc, "");
+    /* refusals leave 0, 0 */
+    CHECK_OK(ms_json_get(root, "n", &v));
+    CHECK_ERR(ms_json_str_span(doc, v, t, strlen(t), &start, &n), MS_ERR_JSON_TYPE);
+    CHECK(start == 0 && n == 0);
+    CHECK_ERR(ms_json_str_span(doc, a, t, strlen(t), &start, &n), MS_ERR_JSON_TYPE);
+    CHECK_ERR(ms_json_str_span(doc, (ms_json_val){0}, t, strlen(t), &start, &n),
+              MS_ERR_JSON_MISSING);
+    CHECK_ERR(ms_json_str_span(NULL, x, t, strlen(t), &start, &n), MS_ERR_ARG);
+    CHECK_OK(ms_json_parse("[\"x\"]", 5, &other));
+    CHECK_ERR(ms_json_str_span(other, x, t, strlen(t), &start, &n), MS_ERR_ARG); /* not other's */
+    /* a text with fewer string values than the document: not its text */
+    CHECK_ERR(ms_json_str_span(doc, x, "{\"k\":1}", 7, &start, &n), MS_ERR_ARG);
+    CHECK(start == 0 && n == 0);
+    ms_json_free(other);
+    ms_json_free(doc);
+    /* kept strings (ms_json_parse_keep) are counted in their place */
+    char *big = repeat("ab\\n", 100);
+    size_t bl = strlen(big) + 64;
+    char *kt = malloc(bl);
+    CHECK(big != NULL && kt != NULL);
+    if (big == NULL || kt == NULL) {
+        free(big);
+        free(kt);
+        return;
+    }
+    snprintf(kt, bl, "{\"long\":\"%s\",\"s\":\"tail\"}", big);
+    CHECK_OK(ms_json_parse_keep(kt, strlen(kt), &doc));
+    CHECK_OK(ms_json_get(ms_json_root(doc), "long", &v));
+    span_is(kt, v, doc, big);
+    CHECK_OK(ms_json_get(ms_json_root(doc), "s", &v));
+    span_is(kt, v, doc, "tail");
+    ms_json_free(doc);
+    free(kt);
+    free(big);
+}
+
 static void test_parse_keep(void)
 {
     char *raw = repeat("ab\\n\\\"\\\\\\/\\b\\f\\r\\t\\u00e9\\ud83d\\ude00\xc3\xa9z", 40);
@@ -1151,6 +1214,7 @@ int main(void)
     RUN(test_builder_cap);
     RUN(test_add_value_copy);
     RUN(test_raw_member);
+    RUN(test_str_span);
     RUN(test_long_strings);
     RUN(test_parse_keep);
     RUN(test_unescape);

@@ -204,6 +204,41 @@ static void put_str(const uint8_t *data, size_t size)
     ms_json_builder_free(b);
 }
 
+/*
+ * Every string value's span (ms_json_str_span) decodes to its text, and the text with that
+ * span replaced by another string body still parses (what the engine stream's short path
+ * relies on, common/llm/call.c).
+ */
+static void spans(const ms_json_doc *doc, ms_json_val v, const char *text, size_t len)
+{
+    ms_json_iter it = ms_json_iter_init(v);
+    ms_json_val child;
+    if (ms_json_type_of(v) == MS_JSON_STRING) {
+        const char *s;
+        size_t n, at, sl;
+        ms_buf dec, spliced;
+        ms_json_doc *again = NULL;
+        ms_buf_init(&dec, MS_MAX_JSON_TEXT);
+        ms_buf_init(&spliced, MS_MAX_JSON_TEXT);
+        agree(ms_json_str_span(doc, v, text, len, &at, &sl) == MS_OK && at > 0);
+        agree(text[at - 1] == '"' && at + sl < len && text[at + sl] == '"');
+        agree(ms_json_unescape(text + at, sl, &dec) == MS_OK);
+        agree(ms_json_as_str(v, SIZE_MAX, &s, &n) == MS_OK && n == dec.len);
+        agree(n == 0 || memcmp(s, dec.p, n) == 0);
+        agree(ms_buf_append(&spliced, text, at) == MS_OK &&
+              ms_buf_append(&spliced, "\\u00e9", 6) == MS_OK &&
+              ms_buf_append(&spliced, text + at + sl, len - at - sl) == MS_OK);
+        agree(ms_json_parse((const char *)spliced.p, spliced.len, &again) == MS_OK ||
+              spliced.len > MS_MAX_JSON_TEXT);
+        ms_json_free(again);
+        ms_buf_free(&dec);
+        ms_buf_free(&spliced);
+    }
+    while (ms_json_iter_next(&it, &child, NULL)) {
+        spans(doc, child, text, len);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ms_json_doc *doc = NULL;
@@ -215,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     walk(ms_json_root(doc), 1);
+    spans(doc, ms_json_root(doc), (const char *)data, size);
     round_trip(doc);
     ms_json_free(doc);
     return 0;

@@ -610,6 +610,58 @@ static void test_stream_first_piece_at_once(void)
     ms_buf_free(&sse);
 }
 
+/*
+ * 50 pieces (most of them on the engine reader's short path, common/llm/call.c) waiting
+ * when the engine's stream ends with `tail`: they go out as one record, text and order
+ * intact, then the FINAL, which must hold `want` (the finish reason of a cut at the token
+ * limit, or the error of a stream cut short: never a complete-looking answer).
+ */
+static void joined_then(const char *tail, const char *want_final)
+{
+    ms_buf sse, want;
+    const uint8_t *final;
+    size_t len;
+    ms_buf_init(&sse, 1u << 20);
+    ms_buf_init(&want, 1u << 20);
+    CHECK_OK(ms_buf_append_str(&sse, SSE_ROLE));
+    for (unsigned i = 0; i < 50; i++) {
+        char ev[128], word[16];
+        snprintf(word, sizeof word, "t%02u\\n", i); /* an escape in every piece */
+        snprintf(ev, sizeof ev, SSE_PIECE("%s"), word);
+        CHECK_OK(ms_buf_append_str(&sse, ev));
+        snprintf(word, sizeof word, "t%02u\n", i);
+        CHECK_OK(ms_buf_append_str(&want, word));
+    }
+    CHECK_OK(ms_buf_append_str(&sse, tail));
+    stream_fx f;
+    stream_fx_start(&f, &sse, 0, 0);
+    for (int i = 0; i < 6000 && sealed(&f.w, &f.c) < 2; i++) {
+        usleep(10000);
+    }
+    while (read_once(f.st, &f.rs) > 0) {
+    }
+    CHECK(f.g.records == 1 && sealed(&f.w, &f.c) == 2);
+    CHECK(f.g.text.len == want.len && memcmp(f.g.text.p, want.p, want.len) == 0);
+    CHECK_OK(ms_reply_stream_end(&f.rs, &final, &len));
+    CHECK(len > 0 && memmem(final, len, want_final, strlen(want_final)) != NULL);
+    if (len == 0 || memmem(final, len, want_final, strlen(want_final)) == NULL) {
+        fprintf(stderr, "  FINAL %.*s\n", (int)len, final ? (const char *)final : "");
+    }
+    stream_fx_stop(&f);
+    ms_buf_free(&sse);
+    ms_buf_free(&want);
+}
+
+static void test_stream_joined_keeps_finish_and_cuts(void)
+{
+    joined_then(SSE_EV("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}")
+                    "data: [DONE]\n\n",
+                "\"finish_reason\":\"length\"");
+    joined_then(SSE_END, "\"finish_reason\":\"stop\"");
+    joined_then("", "\"ok\":false");                        /* cut: no finish, no [DONE] */
+    joined_then("data: {\"choices\":[", "\"ok\":false"); /* cut inside an event */
+}
+
 
 /* §12.1 Minions-Evidence-Held: 64 lowercase hex digits, nothing else. */
 static void test_held_hint_parse(void)
@@ -718,5 +770,6 @@ int main(void)
     RUN(test_strict_rate);
     RUN(test_stream_joins_waiting_pieces);
     RUN(test_stream_first_piece_at_once);
+    RUN(test_stream_joined_keeps_finish_and_cuts);
     return TEST_SUMMARY();
 }
