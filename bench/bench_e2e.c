@@ -501,14 +501,26 @@ out:
     return rc;
 }
 
-/* The gateway against ask's library path, placed as the turn headline (one CPU for all: the
-   gateway's threads, made after the pin, inherit it). */
+/*
+ * The gateway against ask's library path, first placed as the turn headline (split: the bench,
+ * which is the tool, serve's gateway and ask's client, on one core; the supervisor and llm-sim,
+ * which stand in for the remote machine, on the other; the gateway's threads, made after the
+ * pin, inherit it), then every process on one core (the turns only: the work per turn).
+ */
 static int gateway_run(const bench_opts *o, bench_results *res)
 {
-    if (place(g_cpus.n >= 1 ? BENCH_PL_ONE_CPU : BENCH_PL_UNPINNED) != 0) {
+    res->gw.placement = g_cpus.n >= 2 ? BENCH_PL_SPLIT : g_cpus.n >= 1 ? BENCH_PL_ONE_CPU : BENCH_PL_UNPINNED;
+    if (place(res->gw.placement) != 0) {
         return -1;
     }
     int rc = bench_gateway(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT, &res->gw);
+    if (rc == 0 && res->gw.placement == BENCH_PL_SPLIT) {
+        res->gw_one_cpu.placement = BENCH_PL_ONE_CPU;
+        res->gw_one_cpu.turns_only = 1;
+        rc = place(BENCH_PL_ONE_CPU) == 0 ? bench_gateway(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT,
+                                                           &res->gw_one_cpu)
+                                          : -1;
+    }
     place(BENCH_PL_UNPINNED);
     return rc;
 }
@@ -1013,6 +1025,9 @@ int main(int argc, char **argv)
         }
         if (prc == 0 && o.gw_only) {
             bench_print_gateway(stdout, &o, &res.gw);
+            if (res.gw_one_cpu.done) {
+                bench_print_gateway(stdout, &o, &res.gw_one_cpu);
+            }
         }
         prc |= e2e_server_stop(&E.sup, 60000) != 0;
         e2e_server_stop(&E.sim, 5000);

@@ -61,6 +61,8 @@ typedef struct bench_gw_res {
     double stream_gw_s[MAX_ROUNDS], stream_direct_s[MAX_ROUNDS]; /* per long stream */
     unsigned iters;
     size_t stream_bytes; /* the long reply's text */
+    int placement;       /* BENCH_PL_*: where the rounds ran */
+    int turns_only;      /* set by the caller: no streamed rounds */
     int done;
 } bench_gw_res;
 
@@ -115,7 +117,8 @@ typedef struct bench_results {
     /* per second: dev-key and composite (TPM + 2 GPUs) FAST back to back (ABBA), each round */
     double hs_comp_dev[MAX_ROUNDS], hs_comp_fast[MAX_ROUNDS];
     int comp_done;
-    bench_gw_res gw;
+    bench_gw_res gw;         /* split (the headline): serve and its tool on the client's core */
+    bench_gw_res gw_one_cpu; /* every process on one core: the gateway's work per turn */
     bench_turn_res sized[BENCH_N_SIZES];
     size_t sized_bytes[BENCH_N_SIZES]; /* the reply's content */
     bench_conc_res conc[BENCH_N_CONC];

@@ -231,7 +231,7 @@ int bench_gateway(const bench_opts *o, const char *url, const char *ca, const un
             }
             *(gwside ? &r->gw_s[k] : &r->ask_s[k]) = dt;
         }
-        for (int side = 0; side < 2; side++) {
+        for (int side = 0; side < 2 && !r->turns_only; side++) {
             int gwside = (side == 0) == (k % 2 == 1);
             double secs;
             x->streamed = 0;
@@ -280,11 +280,15 @@ void bench_print_gateway(FILE *f, const bench_opts *o, const bench_gw_res *r)
     double gw = bench_median(r->gw_s, o->rounds), ask = bench_median(r->ask_s, o->rounds);
     double sg = bench_median(r->stream_gw_s, o->rounds);
     double sd = bench_median(r->stream_direct_s, o->rounds);
-    fprintf(f, "gateway_turn_vs_ask %.4f (paired %.4f; serve %.1f us, ask %.1f us per turn, "
+    fprintf(f, "gateway_turn_vs_ask %.4f %s (paired %.4f; serve %.1f us, ask %.1f us per turn, "
                "%u turns a round)\n",
-            gw / ask, bench_paired(r->gw_s, r->ask_s, o->rounds), gw * 1e6, ask * 1e6, r->iters);
-    fprintf(f, "gateway_stream_tokens_per_s_vs_direct %.4f (%.2f ms vs %.2f ms)\nrounds:",
-            sd / sg, sg * 1e3, sd * 1e3);
+            gw / ask, bench_placement_names[r->placement], bench_paired(r->gw_s, r->ask_s, o->rounds),
+            gw * 1e6, ask * 1e6, r->iters);
+    if (!r->turns_only) {
+        fprintf(f, "gateway_stream_tokens_per_s_vs_direct %.4f (%.2f ms vs %.2f ms)\n", sd / sg,
+                sg * 1e3, sd * 1e3);
+    }
+    fprintf(f, "rounds:");
     for (unsigned k = 0; k < o->rounds; k++) {
         fprintf(f, " %.3f", r->gw_s[k] / r->ask_s[k]);
     }

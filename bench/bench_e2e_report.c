@@ -371,7 +371,7 @@ static void print_json_turn(const bench_opts *o, const bench_turn_res *t, int pl
 /* "gateway_turn_vs_ask" (<= 1.3 wanted) and the streamed tokens per second through the
    gateway against a direct stream (>= 0.8 wanted): same tokens both ways, so the ratio of
    the times, inverted. docs/serve.md. */
-static void print_json_gateway(const bench_opts *o, const bench_gw_res *g)
+static void print_json_gateway(const bench_opts *o, const bench_gw_res *g, const bench_gw_res *one)
 {
     if (!g->done) {
         printf("\"gateway_turn_vs_ask\": null, ");
@@ -383,9 +383,16 @@ static void print_json_gateway(const bench_opts *o, const bench_gw_res *g)
     printf("\"gateway_turn_vs_ask\": %.4f, \"gateway_stream_tokens_per_s_vs_direct\": %.4f, "
            "\"gateway\": {\"turn_us\": %.1f, \"ask_turn_us\": %.1f, \"ratio_paired\": %.4f, "
            "\"turns_per_round\": %u, \"stream_ms\": %.2f, \"direct_stream_ms\": %.2f, "
-           "\"stream_text_bytes\": %zu}, ",
+           "\"stream_text_bytes\": %zu, \"placement\": \"%s\"",
            gw / ask, sd / sg, gw * 1e6, ask * 1e6, bench_paired(g->gw_s, g->ask_s, o->rounds),
-           g->iters, sg * 1e3, sd * 1e3, g->stream_bytes);
+           g->iters, sg * 1e3, sd * 1e3, g->stream_bytes, bench_placement_names[g->placement]);
+    if (one->done) { /* the work per turn: every process on one core */
+        double ogw = bench_median(one->gw_s, o->rounds), oask = bench_median(one->ask_s, o->rounds);
+        printf(", \"one_cpu\": {\"ratio\": %.4f, \"ratio_paired\": %.4f, \"turn_us\": %.1f, "
+               "\"ask_turn_us\": %.1f}",
+               ogw / oask, bench_paired(one->gw_s, one->ask_s, o->rounds), ogw * 1e6, oask * 1e6);
+    }
+    printf("}, ");
 }
 
 static void print_json_pair(const char *name, const pair_fig *p, const char *unit, double scale)
@@ -473,7 +480,7 @@ void bench_print_json(const bench_opts *o, const bench_results *r)
                "{\"skipped\": \"%s\"}, ",
                bench_aztdx_skipped() ? bench_aztdx_skipped() : "failed");
     }
-    print_json_gateway(o, &r->gw);
+    print_json_gateway(o, &r->gw, &r->gw_one_cpu);
     print_json_perf(o, r);
     printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu, ",
            bench_placement_names[headline(r)], o->rounds, r->reply_bytes);
