@@ -85,9 +85,23 @@ static struct env {
 /* minions-secure (under $MS_RUN_WRAPPER when set) with args after argv[0]. */
 static const e2e_cmd CLI = {.timeout_ms = CLI_TIMEOUT_MS, .wrap = 1};
 
+/*
+ * Quick mode (the memcheck twin, tests/quick.h): in a loop of runs that take one path
+ * through minions-secure (usage errors, refused worker URLs, refused --stdin-json requests)
+ * only the first is under $MS_RUN_WRAPPER; the others still run and are checked.
+ */
+static int unwrapped;
+
+static void set_unwrapped(size_t loop_index)
+{
+    unwrapped = ms_test_quick() && loop_index > 0;
+}
+
 static void cli_argv(e2e_out *r, char **args)
 {
-    e2e_world_run(&W, &CLI, (const char *const *)args, r);
+    e2e_cmd cmd = CLI;
+    cmd.wrap = !unwrapped;
+    e2e_world_run(&W, &cmd, (const char *const *)args, r);
 }
 
 /*
@@ -562,6 +576,7 @@ static void test_minions_local(void)
         "https://example.invalid#@localhost:11434",
     };
     for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+        set_unwrapped(i);
         run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local-url", remote[i], NULL);
         CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
         if (r.code != 2) {
@@ -569,6 +584,7 @@ static void test_minions_local(void)
         }
         e2e_out_free(&r);
     }
+    set_unwrapped(0);
 }
 
 /*
@@ -661,6 +677,7 @@ static void stdin_run(e2e_out *r, const char *request_file)
     const char *args[] = {"run", "--stdin-json", "--cacert", W.ca, "--log-key", W.logkey, NULL};
     e2e_cmd cmd = CLI;
     cmd.stdin_path = request_file;
+    cmd.wrap = !unwrapped;
     e2e_world_run(&W, &cmd, args, r);
 }
 
@@ -728,11 +745,13 @@ static void test_stdin_json(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(e2e_file_write(req, bad[i][0]) == 0);
+        set_unwrapped(i);
         stdin_run(&r, req);
         CHECK(r.code == 2);
         CHECK(has(&r.out, "\"success\":false") && has(&r.out, bad[i][1]));
         e2e_out_free(&r);
     }
+    set_unwrapped(0);
     FILE *f = fopen(req, "w");
     CHECK(f != NULL);
     if (f) {
@@ -764,12 +783,14 @@ static void test_usage(void)
     };
     e2e_out r;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        set_unwrapped(i);
         run(&r, "--task", TASK, "--context", E.docs, cases[i].flag, cases[i].value, NULL);
         CHECK(r.code == 2);
         CHECK(has(&r.err, cases[i].named));
         CHECK(has(&r.err, "minions-secure run --help"));
         e2e_out_free(&r);
     }
+    set_unwrapped(0);
     /* Texts the supervisor would receive: checked, and named, before it is contacted. */
     static char big[MS_MAX_PROTO_TASK + 2];
     memset(big, 'm', sizeof big - 1);
