@@ -89,7 +89,7 @@ EVP_PKEY *snp_fx_rsa_gen(unsigned bits)
         const char *tmp = getenv("TMPDIR");
         snprintf(opt, sizeof opt, "rsa_keygen_bits:%u", bits);
         snprintf(dir, sizeof dir, "%s", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-        char *argv[] = {"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", opt, NULL};
+        char *argv[] = {"/usr/bin/openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", opt, NULL};
         ms_buf pem;
         ms_buf_init(&pem, 64u * 1024u);
         if (e2e_run(argv, 60000, dir, &pem, NULL) == 0) {
