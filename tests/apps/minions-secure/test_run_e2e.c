@@ -86,9 +86,12 @@ static struct env {
 static const e2e_cmd CLI = {.timeout_ms = CLI_TIMEOUT_MS, .wrap = 1};
 
 /*
- * Quick mode (the memcheck twin, tests/quick.h): in a loop of runs that take one path
- * through minions-secure (usage errors, refused worker URLs, refused --stdin-json requests)
- * only the first is under $MS_RUN_WRAPPER; the others still run and are checked.
+ * Quick mode (the memcheck twin, tests/quick.h): of the runs that end in minions-secure's
+ * option and request checks (usage errors, --help, refused worker URLs and engine lists,
+ * refused --stdin-json requests) only the first of each group, and the caps, run under
+ * $MS_RUN_WRAPPER; the others still run and are checked, unwrapped (the ASan stage runs
+ * them all under its sanitizers). Every run that reaches an engine or the supervisor is
+ * wrapped.
  */
 static int unwrapped;
 
@@ -563,9 +566,11 @@ static void test_minions_local(void)
     CHECK(r.code == 0 && has(&r.err, "model flag-model"));
     e2e_out_free(&r);
     setenv("MINIONS_LOCAL", "no-slash", 1);
+    set_unwrapped(1); /* quick mode: the second refusal of MINIONS_LOCAL unwrapped */
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "expected provider/model"));
     e2e_out_free(&r);
+    set_unwrapped(0);
     unsetenv("MINIONS_LOCAL");
     /* A worker on another host would receive the documents: refused unless allowed. The
        host is the one libcurl would connect to, not a string that starts like loopback. */
@@ -638,6 +643,7 @@ static void test_minions_engines(void)
         "http://127.0.0.1:8,http://127.0.0.1:9", "--task", TASK, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "at most 8 engines"));
     e2e_out_free(&r);
+    set_unwrapped(1); /* quick mode: the other refusals of the engine list unwrapped */
     run(&r, "--local-url", "http://127.0.0.1:1,,http://127.0.0.1:2", "--task", TASK, NULL);
     CHECK(r.code == 2);
     e2e_out_free(&r);
@@ -648,6 +654,7 @@ static void test_minions_engines(void)
         "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
     e2e_out_free(&r);
+    set_unwrapped(0);
     CHECK(e2e_server_stop(&w2, E2E_STOP_GRACE_MS) == 0);
 }
 
@@ -802,6 +809,7 @@ static void test_usage(void)
     CHECK(r.code == 2 && has(&r.err, "--system_prompt must be UTF-8 text"));
     e2e_out_free(&r);
     CHECK(file_size(E.sup.out) == before_sup); /* no handshake for either */
+    set_unwrapped(1); /* quick mode: the option parser's other refusals and --help unwrapped */
     run(&r, "--context", E.docs, NULL);
     CHECK(r.code == 2 && has(&r.err, "--task is required"));
     e2e_out_free(&r);
@@ -827,6 +835,7 @@ static void test_usage(void)
     run_raw(&r, "--help", NULL);
     CHECK(r.code == 0 && has(&r.out, "run "));
     e2e_out_free(&r);
+    set_unwrapped(0);
 }
 
 int main(int argc, char **argv)
