@@ -5,14 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
+#include "tests/quick.h"
 
 /*
  * Each test program defines test functions and calls them with RUN(fn) from main, then
  * returns TEST_SUMMARY(). A check that fails prints its file:line and what it compared;
  * the program keeps going so one run shows every failure. The summary line is
  * "N passed, N failed" (checks, not functions), and the exit status is non-zero on failure.
+ * Each RUN prints "ok   fn S" (or "FAIL fn S"), S its seconds: where a slow test spends them.
  */
 static int test_pass_count_;
 static int test_fail_count_;
@@ -59,22 +62,69 @@ static const char *test_current_;
     } while (0)
 
 /*
- * Loops that flip every byte of a signed region run one signature check per byte: under
- * the memcheck twin of a test (ctest sets MS_TEST_MEMCHECK=1) they take every 7th byte, so
- * that valgrind sees every code path without repeating it thousands of times. Elsewhere 1.
+ * Loops that flip every byte of a signed region run one signature check per byte: in quick
+ * mode they take every 7th byte. Elsewhere 1.
  */
 static inline size_t test_flip_stride(void)
 {
-    const char *s = getenv("MS_TEST_MEMCHECK");
-    return s != NULL && s[0] == '1' ? 7u : 1u;
+    return ms_test_quick() ? 7u : 1u;
+}
+
+/*
+ * The step of a loop over the n bytes of a region whose every step runs the same slow check
+ * (a whole chain verified per flipped byte): 1 in full mode; in quick mode an odd step that
+ * takes about `samples` bytes spread over the region, the first one included.
+ */
+static inline size_t test_sample_step(size_t n, size_t samples)
+{
+    if (!ms_test_quick() || samples == 0 || n <= samples) {
+        return 1;
+    }
+    return (n / samples) | 1u;
+}
+
+/*
+ * The next value of a loop over [from, to): n + 1 in full mode; in quick mode a step of
+ * test_sample_step(to - from, samples) that never skips the last value (to - 1), so the
+ * edges of the range always run. for (n = from; n < to; n = test_sample_next(n, from, to, k))
+ */
+static inline size_t test_sample_next(size_t n, size_t from, size_t to, size_t samples)
+{
+    size_t step = test_sample_step(to - from, samples);
+    if (step == 1 || n + 1 >= to) {
+        return n + 1;
+    }
+    return n + step < to - 1 ? n + step : to - 1;
+}
+
+/*
+ * Whether a loop over every byte of a region made of fields runs byte i: always in full
+ * mode; in quick mode the bytes next to a field's edge (edges[k] - 1, edges[k], edges[k] + 1)
+ * and every `every`-th byte, so that each field is still changed at least at its edges.
+ */
+static inline int test_sampled(size_t i, const size_t *edges, size_t n_edges, size_t every)
+{
+    if (!ms_test_quick() || (every != 0 && i % every == 0)) {
+        return 1;
+    }
+    for (size_t k = 0; k < n_edges; k++) {
+        if (i + 1 >= edges[k] && i <= edges[k] + 1) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         test_current_ = #fn;                                                                       \
         int before_ = test_fail_count_;                                                            \
+        struct timespec t0_, t1_;                                                                  \
+        clock_gettime(CLOCK_MONOTONIC, &t0_);                                                      \
         fn();                                                                                      \
-        fprintf(stderr, "%s %s\n", test_fail_count_ == before_ ? "ok  " : "FAIL", #fn);            \
+        clock_gettime(CLOCK_MONOTONIC, &t1_);                                                      \
+        fprintf(stderr, "%s %s %.2f\n", test_fail_count_ == before_ ? "ok  " : "FAIL", #fn,       \
+                (double)(t1_.tv_sec - t0_.tv_sec) + (double)(t1_.tv_nsec - t0_.tv_nsec) / 1e9);  \
     } while (0)
 
 #define TEST_SUMMARY()                                                                             \

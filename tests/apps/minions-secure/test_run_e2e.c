@@ -85,9 +85,26 @@ static struct env {
 /* minions-secure (under $MS_RUN_WRAPPER when set) with args after argv[0]. */
 static const e2e_cmd CLI = {.timeout_ms = CLI_TIMEOUT_MS, .wrap = 1};
 
+/*
+ * Quick mode (the memcheck twin, tests/quick.h): of the runs that end in minions-secure's
+ * option and request checks (usage errors, --help, refused worker URLs and engine lists,
+ * refused --stdin-json requests) only the first of each group, and the caps, run under
+ * $MS_RUN_WRAPPER; the others still run and are checked, unwrapped (the ASan stage runs
+ * them all under its sanitizers). Every run that reaches an engine or the supervisor is
+ * wrapped.
+ */
+static int unwrapped;
+
+static void set_unwrapped(size_t loop_index)
+{
+    unwrapped = ms_test_quick() && loop_index > 0;
+}
+
 static void cli_argv(e2e_out *r, char **args)
 {
-    e2e_world_run(&W, &CLI, (const char *const *)args, r);
+    e2e_cmd cmd = CLI;
+    cmd.wrap = !unwrapped;
+    e2e_world_run(&W, &cmd, (const char *const *)args, r);
 }
 
 /*
@@ -549,9 +566,11 @@ static void test_minions_local(void)
     CHECK(r.code == 0 && has(&r.err, "model flag-model"));
     e2e_out_free(&r);
     setenv("MINIONS_LOCAL", "no-slash", 1);
+    set_unwrapped(1); /* quick mode: the second refusal of MINIONS_LOCAL unwrapped */
     run(&r, "--task", TASK, "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "expected provider/model"));
     e2e_out_free(&r);
+    set_unwrapped(0);
     unsetenv("MINIONS_LOCAL");
     /* A worker on another host would receive the documents: refused unless allowed. The
        host is the one libcurl would connect to, not a string that starts like loopback. */
@@ -562,6 +581,7 @@ static void test_minions_local(void)
         "https://example.invalid#@localhost:11434",
     };
     for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+        set_unwrapped(i);
         run(&r, "--task", TASK, "--context", E.docs, "--no-log", "--local-url", remote[i], NULL);
         CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
         if (r.code != 2) {
@@ -569,6 +589,7 @@ static void test_minions_local(void)
         }
         e2e_out_free(&r);
     }
+    set_unwrapped(0);
 }
 
 /*
@@ -622,6 +643,7 @@ static void test_minions_engines(void)
         "http://127.0.0.1:8,http://127.0.0.1:9", "--task", TASK, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "at most 8 engines"));
     e2e_out_free(&r);
+    set_unwrapped(1); /* quick mode: the other refusals of the engine list unwrapped */
     run(&r, "--local-url", "http://127.0.0.1:1,,http://127.0.0.1:2", "--task", TASK, NULL);
     CHECK(r.code == 2);
     e2e_out_free(&r);
@@ -632,6 +654,7 @@ static void test_minions_engines(void)
         "--context", E.docs, "--no-log", NULL);
     CHECK(r.code == 2 && has(&r.err, "--allow-remote-worker"));
     e2e_out_free(&r);
+    set_unwrapped(0);
     CHECK(e2e_server_stop(&w2, E2E_STOP_GRACE_MS) == 0);
 }
 
@@ -661,6 +684,7 @@ static void stdin_run(e2e_out *r, const char *request_file)
     const char *args[] = {"run", "--stdin-json", "--cacert", W.ca, "--log-key", W.logkey, NULL};
     e2e_cmd cmd = CLI;
     cmd.stdin_path = request_file;
+    cmd.wrap = !unwrapped;
     e2e_world_run(&W, &cmd, args, r);
 }
 
@@ -728,11 +752,13 @@ static void test_stdin_json(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(e2e_file_write(req, bad[i][0]) == 0);
+        set_unwrapped(i);
         stdin_run(&r, req);
         CHECK(r.code == 2);
         CHECK(has(&r.out, "\"success\":false") && has(&r.out, bad[i][1]));
         e2e_out_free(&r);
     }
+    set_unwrapped(0);
     FILE *f = fopen(req, "w");
     CHECK(f != NULL);
     if (f) {
@@ -764,12 +790,14 @@ static void test_usage(void)
     };
     e2e_out r;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        set_unwrapped(i);
         run(&r, "--task", TASK, "--context", E.docs, cases[i].flag, cases[i].value, NULL);
         CHECK(r.code == 2);
         CHECK(has(&r.err, cases[i].named));
         CHECK(has(&r.err, "minions-secure run --help"));
         e2e_out_free(&r);
     }
+    set_unwrapped(0);
     /* Texts the supervisor would receive: checked, and named, before it is contacted. */
     static char big[MS_MAX_PROTO_TASK + 2];
     memset(big, 'm', sizeof big - 1);
@@ -781,6 +809,7 @@ static void test_usage(void)
     CHECK(r.code == 2 && has(&r.err, "--system_prompt must be UTF-8 text"));
     e2e_out_free(&r);
     CHECK(file_size(E.sup.out) == before_sup); /* no handshake for either */
+    set_unwrapped(1); /* quick mode: the option parser's other refusals and --help unwrapped */
     run(&r, "--context", E.docs, NULL);
     CHECK(r.code == 2 && has(&r.err, "--task is required"));
     e2e_out_free(&r);
@@ -806,6 +835,7 @@ static void test_usage(void)
     run_raw(&r, "--help", NULL);
     CHECK(r.code == 0 && has(&r.out, "run "));
     e2e_out_free(&r);
+    set_unwrapped(0);
 }
 
 int main(int argc, char **argv)

@@ -20,7 +20,7 @@ static EVP_PKEY *keys[2];
 EVP_PKEY *az_fx_ak_key(int which)
 {
     if (keys[which] == NULL) {
-        keys[which] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        keys[which] = snp_fx_rsa_gen(2048); /* in quick mode by the openssl program */
     }
     return keys[which];
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "secure/attest/devkey.h"
+#include "tests/fixture/proc.h"
+#include "tests/quick.h"
 #include "tests/secure/attest/fx_file.h"
 
 #ifndef MS_TESTDATA_DIR
@@ -79,10 +81,31 @@ static EVP_PKEY *ec_keys[2];
  */
 #define SNP_FX_RSA_BITS 1024u
 
+EVP_PKEY *snp_fx_rsa_gen(unsigned bits)
+{
+    EVP_PKEY *key = NULL;
+    if (ms_test_quick()) {
+        char opt[48], dir[PATH_MAX];
+        const char *tmp = getenv("TMPDIR");
+        snprintf(opt, sizeof opt, "rsa_keygen_bits:%u", bits);
+        snprintf(dir, sizeof dir, "%s", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+        char *argv[] = {"/usr/bin/openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", opt, NULL};
+        ms_buf pem;
+        ms_buf_init(&pem, 64u * 1024u);
+        if (e2e_run(argv, 60000, dir, &pem, NULL) == 0) {
+            BIO *bio = BIO_new_mem_buf(pem.p, (int)pem.len);
+            key = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+            BIO_free(bio);
+        }
+        ms_buf_free(&pem);
+    }
+    return key != NULL ? key : EVP_RSA_gen(bits);
+}
+
 EVP_PKEY *snp_fx_rsa_key(int which)
 {
     if (rsa_keys[which] == NULL) {
-        rsa_keys[which] = EVP_RSA_gen(SNP_FX_RSA_BITS);
+        rsa_keys[which] = snp_fx_rsa_gen(SNP_FX_RSA_BITS);
     }
     return rsa_keys[which];
 }

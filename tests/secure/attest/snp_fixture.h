@@ -46,6 +46,12 @@ typedef struct snp_fx_chain {
 EVP_PKEY *snp_fx_rsa_key(int which);
 EVP_PKEY *snp_fx_p384_key(int which);
 void snp_fx_keys_free(void);
+/*
+ * A new RSA key of `bits` bits (NULL on failure). In quick mode (tests/quick.h) it is made
+ * by the openssl program, a child that valgrind does not trace (RSA-2048 generation takes
+ * 10-100 s under valgrind); else, and if that fails, in this process.
+ */
+EVP_PKEY *snp_fx_rsa_gen(unsigned bits);
 
 /* Default VCEK options: TCB bl 3, tee 0, snp 8, ucode 115, hwID = chip_id pattern 0x11.. */
 void snp_fx_vcek_opts_default(snp_fx_vcek_opts *o);

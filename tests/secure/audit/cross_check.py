@@ -31,13 +31,18 @@ def main():
         data = f.read()
     with open(pub, "rb") as f:
         key = load_pem_public_key(f.read()).public_bytes(Encoding.Raw, PublicFormat.Raw)
+    # Quick mode (the memcheck twin, MS_TEST_MEMCHECK=1: tests/quick.h): every 5th offset
+    # and the last; minions-audit is not under valgrind here, so the twin repeats the plain
+    # test's work. Full mode: every offset.
+    step = 5 if os.environ.get("MS_TEST_MEMCHECK", "").startswith("1") else 1
+    offsets = sorted(set(range(0, len(data), step)) | {len(data) - 1})
     variants = []
-    for off in range(len(data)):
+    for off in offsets:
         for mask in (0x01, 0x20, 0x80):
             v = bytearray(data)
             v[off] ^= mask
             variants.append(bytes(v))
-    variants += [data[:n] for n in range(len(data))]
+    variants += [data[:n] for n in offsets]
     variants.append(data + b'{"v":1}\n')
     paths = []
     for i, v in enumerate(variants):
