@@ -171,7 +171,6 @@
    stays for the next turn (pages not faulted in and zeroed again; sup_memory_tick trims) */
 #define MS_SUP_MMAP_THRESHOLD (2u * 1024u * 1024u)
 #define MS_SUP_TRIM_THRESHOLD (4u * 1024u * 1024u)
-#define MS_SUP_CORK_MAX (16u * 1024u - 1024u) /* reply bytes sent as one TLS record with its headers */
 /* --- deploy: install, service, package, scale-out (issue 16) ---------------------- */
 #define MS_MAX_LLM_ENGINES 8u         /* local engines one batch spreads over (llm/pool) */
 #define MS_LLM_ENGINE_DOWN_MS 30000u  /* an engine that could not be reached is skipped this long */

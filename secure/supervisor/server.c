@@ -3,11 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <gnutls/gnutls.h>
 #include <microhttpd.h>
-#include <poll.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +25,6 @@ struct ms_sup_server {
     struct MHD_Daemon *d;
     ms_sup *sup;
     FILE *access_log; /* written with one write(2) a line, no lock (on_completed) */
-    int flush_ms;     /* how long a corked reply may wait for room in the socket (tls_flush) */
     int unix_fd;
     char unix_path[108];
     ms_buf cert, key;
@@ -49,8 +45,6 @@ typedef struct req_ctx {
     const char *allow; /* the method a 405 names in its Allow header */
     int over_cap;      /* a chunked body passed its cap: the rest is dropped, then 413 */
     size_t dropped;    /* bytes dropped since (MS_MAX_HTTP_DISCARD at most) */
-    void *corked;      /* the TLS session whose records wait for on_completed (tls_cork) */
-    int fd;            /* its socket */
 } req_ctx;
 
 /* A streamed reply's reader state: the stream, and where the access log counts bytes. */
@@ -117,65 +111,6 @@ static void free_body(void *p)
     free(p);
 }
 
-/*
- * One TLS record and one send(2) for a whole reply. Under TLS, libmicrohttpd 0.9.75 sends the
- * headers and the body with a gnutls_record_send each: two records, two sends (and two
- * wake-ups of the client). A reply that fits one record is corked: GnuTLS keeps both pieces,
- * and on_completed (called once the body is handed over, before the connection reads again
- * or closes) uncorks them as one record. Streams are never corked (their pieces must go out
- * as they come); plain HTTP needs none (libmicrohttpd writes headers and body with one call).
- */
-static void tls_cork(struct MHD_Connection *c, req_ctx *rq, size_t body_len)
-{
-    if (body_len > MS_SUP_CORK_MAX) {
-        return;
-    }
-    const union MHD_ConnectionInfo *ti =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    const union MHD_ConnectionInfo *fi =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (ti && ti->tls_session && fi) {
-        rq->fd = fi->connect_fd;
-        rq->corked = ti->tls_session;
-        gnutls_record_cork(rq->corked);
-    }
-}
-
-/*
- * Send what the cork kept, waiting for room in the socket at most flush_ms at a time. A reply
- * that cannot go out ends the connection (the client sees it end, never a reply cut short
- * followed by the next one). An aborted request's connection is closing: nothing to send.
- */
-static void tls_flush(req_ctx *rq, int completed, int flush_ms)
-{
-    /* The socket this connection's thread took out of TCP_CORK (thread per connection). */
-    static _Thread_local int uncorked_fd = -1;
-    gnutls_session_t s = rq->corked;
-    rq->corked = NULL;
-    while (completed) {
-        int r = gnutls_record_uncork(s, 0);
-        if (r >= 0) {
-            /*
-             * libmicrohttpd keeps the socket TCP-corked and pushes each reply by setting
-             * TCP_NODELAY after its last send, which came before this one: uncorked once,
-             * every reply then leaves with its send(2) (kept corked, it would wait for the
-             * kernel's 200 ms cork timer).
-             */
-            int off = 0;
-            if (uncorked_fd != rq->fd &&
-                setsockopt(rq->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off) == 0) {
-                uncorked_fd = rq->fd;
-            }
-            return;
-        }
-        struct pollfd p = {.fd = rq->fd, .events = POLLOUT};
-        if ((r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED) || poll(&p, 1, flush_ms) <= 0) {
-            break;
-        }
-    }
-    shutdown(rq->fd, SHUT_RDWR);
-}
-
 static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup_reply *r,
                                    ms_sup_stream *st)
 {
@@ -198,7 +133,6 @@ static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup
         if (resp) {
             rq->out_len = r->body.len;
             ms_buf_init(&r->body, 0);
-            tls_cork(c, rq, rq->out_len);
         }
     }
     if (!resp) {
@@ -367,9 +301,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rq) {
         return;
     }
-    if (rq->corked) {
-        tls_flush(rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, srv->flush_ms);
-    }
     if (srv->access_log) {
         access_line(srv->access_log, rq, toe);
     }
@@ -472,7 +403,6 @@ ms_err ms_sup_server_start(ms_sup *sup, const ms_sup_server_cfg *cfg, ms_sup_ser
     ENSURE(srv != NULL, MS_ERR_NOMEM);
     srv->sup = sup;
     srv->access_log = cfg->access_log;
-    srv->flush_ms = (int)(cfg->connection_timeout_s ? cfg->connection_timeout_s : 30) * 1000;
     srv->unix_fd = -1;
     TRY_OUT(load_tls(srv, cfg));
     if (is_unix) {
