@@ -20,6 +20,23 @@ int ms_ct_equal(const void *a, const void *b, size_t n)
     return sodium_memcmp(a, b, n) == 0;
 }
 
+int ms_public_equal(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    uint64_t diff = 0;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t u, v;
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        diff |= u ^ v;
+    }
+    for (; i < n; i++) {
+        diff |= (uint64_t)(x[i] ^ y[i]);
+    }
+    return diff == 0;
+}
+
 void ms_buf_init(ms_buf *b, size_t max)
 {
     b->p = NULL;

@@ -48,5 +48,10 @@ MS_MUST_CHECK ms_err ms_buf_shrink(ms_buf *b, size_t n);
 void ms_wipe(void *p, size_t n);
 /* Constant-time equality of two equal-length byte strings: 1 equal, 0 different. */
 int ms_ct_equal(const void *a, const void *b, size_t n);
+/* Equality of two equal-length byte strings that are public (evidence every client is sent,
+   model output): eight bytes a step, XOR-folded, every byte read, no early exit; several
+   times faster than ms_ct_equal's byte loop on long inputs. Secrets and MACs: ms_ct_equal.
+   1 equal, 0 different. */
+int ms_public_equal(const void *a, const void *b, size_t n);
 
 #endif

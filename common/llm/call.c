@@ -73,32 +73,14 @@ ms_err ms_llm_stream_text(ms_llm_stream *st, const char *s, size_t n)
     return ms_llm_take_text(st->r, s, n, st->on_delta, st->ctx, &st->delivered, &st->user_err);
 }
 
-/* The n bytes at a and b are equal: eight bytes a step, every byte read, no early exit
-   (they are model output). ms_ct_equal's byte a step was 40% of the short path. */
-static bool same_bytes(const char *a, const char *b, size_t n)
-{
-    uint64_t d = 0;
-    size_t i = 0;
-    for (; n - i >= 8; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        d |= x ^ y;
-    }
-    for (; i < n; i++) {
-        d |= (uint8_t)(a[i] ^ b[i]);
-    }
-    return d == 0;
-}
-
 /* Whether the document is the template but for its text, decoded into s->text then. */
 static bool tmpl_match(struct stream *s, const char *data, size_t len)
 {
     const struct tmpl *t = &s->tmpl;
     const char *ev = (const char *)t->ev.p;
     if (!t->set || len > MS_MAX_JSON_TEXT || len < t->pre + t->post ||
-        !same_bytes(data, ev, t->pre) ||
-        !same_bytes(data + len - t->post, ev + t->ev.len - t->post, t->post)) {
+        !ms_public_equal(data, ev, t->pre) ||
+        !ms_public_equal(data + len - t->post, ev + t->ev.len - t->post, t->post)) {
         return false;
     }
     ms_buf_clear(&s->text);

@@ -70,35 +70,13 @@ static void fast_cache_key(const ms_evidence_view *ev, uint8_t out[crypto_generi
     crypto_generichash_final(&st, out, crypto_generichash_BYTES);
 }
 
-/*
- * a == b over n bytes of evidence: eight bytes a step, XOR-folded, no early exit. The bytes
- * are public (every client is sent them); ms_ct_equal's byte loop cost a FAST TDX
- * handshake more instructions than its transcript hash (docs/attestation.md, "What a
- * FAST handshake costs").
- */
-static int same_evidence(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    uint64_t diff = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        diff |= x ^ y;
-    }
-    for (; i < n; i++) {
-        diff |= (uint64_t)(a[i] ^ b[i]);
-    }
-    return diff == 0;
-}
-
 /* The FAST evidence remembered, still valid, with the same inputs and the same bytes. */
 static int fast_hit(const ms_client *c, const ms_evidence_view *ev,
                     const uint8_t key[crypto_generichash_BYTES])
 {
     return c->fast_not_after != 0 && ev->now < c->fast_not_after &&
            ev->not_after == c->fast_not_after && ms_ct_equal(key, c->fast_key, sizeof c->fast_key) &&
-           c->fast_ev.len == ev->len && (ev->len == 0 || same_evidence(c->fast_ev.p, ev->data, ev->len));
+           c->fast_ev.len == ev->len && (ev->len == 0 || ms_public_equal(c->fast_ev.p, ev->data, ev->len));
 }
 
 /* Remember accepted FAST evidence; if it cannot be kept, nothing is remembered. */

@@ -171,6 +171,29 @@ static void test_ct_equal_and_wipe(void)
     ms_wipe(NULL, 0);
 }
 
+/* Every length 0..40 (word steps and the byte tail), a difference at every position, in
+   every bit of that byte, against ms_ct_equal's answer. */
+static void test_public_equal(void)
+{
+    uint8_t a[40], b[40];
+    for (size_t i = 0; i < sizeof a; i++) {
+        a[i] = (uint8_t)(i * 37 + 11);
+    }
+    for (size_t n = 0; n <= sizeof a; n++) {
+        memcpy(b, a, sizeof a);
+        CHECK(ms_public_equal(a, b, n) == 1);
+        for (size_t at = 0; at < n; at++) {
+            for (int bit = 0; bit < 8; bit++) {
+                b[at] ^= (uint8_t)(1u << bit);
+                CHECK(ms_public_equal(a, b, n) == 0);
+                CHECK(ms_public_equal(a, b, n) == ms_ct_equal(a, b, n));
+                CHECK(ms_public_equal(a, b, at) == 1); /* the bytes before it still equal */
+                b[at] ^= (uint8_t)(1u << bit);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_cap_boundary);
@@ -184,5 +207,6 @@ int main(void)
     RUN(test_clear_and_reuse);
     RUN(test_free_public);
     RUN(test_ct_equal_and_wipe);
+    RUN(test_public_equal);
     return TEST_SUMMARY();
 }
