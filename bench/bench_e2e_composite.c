@@ -94,47 +94,6 @@ void bench_comp_stop(void)
     }
 }
 
-/* The supervisor under test: the dev one's configuration, with TPM + GPU evidence. */
-static int start_supervisor(const bench_opts *o, const bench_tpm_env *env, char url[static 64])
-{
-    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = env->dir, .cert = env->cert, .key = env->key,
-                       .devkey = env->devkey, .backend_port = env->backend_port,
-                       .extra = {"--evidence", "tpm2+nvidia-gpu", "--tpm-tcti", bench_tpm_tcti(),
-                                 "--tpm-pcrs", BENCH_TPM_PCR_LIST, "--gpus", "all",
-                                 "--nvml-lib", MS_FAKE_NVML, "--max-sessions", "200000", NULL}};
-    if (e2e_sup_start(&C.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(url, 64, "https://127.0.0.1:%u", C.sup.port);
-    return 0;
-}
-
-/* A FAST client under the composite policy; one handshake checks the evidence type. */
-static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env *env,
-                      const char *url)
-{
-    ms_client_peer peer;
-    ms_client_cfg cfg = {.url = url, .cacert = env->ca, .policy = pol};
-    ms_err e = ms_attest_policy_load(pol, C.policy);
-    if (e == MS_OK) {
-        e = ms_client_new(c, &cfg);
-    }
-    if (e == MS_OK) {
-        e = ms_client_connect(*c);
-    }
-    if (e != MS_OK) {
-        fprintf(stderr, "bench-e2e: composite client: %s %s\n", ms_err_name(e), pol->why);
-        return -1;
-    }
-    ms_client_peer_info(*c, &peer);
-    if (peer.evidence_type != MS_EVIDENCE_COMPOSITE || peer.evidence_mode != MS_MODE_FAST) {
-        fprintf(stderr, "bench-e2e: composite client got evidence type %u mode %u\n",
-                peer.evidence_type, peer.evidence_mode);
-        return -1;
-    }
-    return 0;
-}
-
 /*
  * Per round: dev-key and composite FAST back to back, ABBA. Every handshake is verified by
  * the client: the dev key pinned, or the composite under the policy (the FAST cache
@@ -144,6 +103,9 @@ int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_r
 {
     ms_client *dev = NULL, *comp = NULL;
     ms_attest_policy *pol = malloc(sizeof *pol); /* large: the measurement table */
+    const char *const ev[] = {"--evidence", "tpm2+nvidia-gpu", "--tpm-tcti", bench_tpm_tcti(),
+                              "--tpm-pcrs", BENCH_TPM_PCR_LIST, "--gpus", "all",
+                              "--nvml-lib", MS_FAKE_NVML, NULL};
     char url[64];
     int rc = -1;
     ms_client_cfg dc = {.url = env->dev_url, .cacert = env->ca, .pinned_dev_pk = env->dev_pk};
@@ -151,8 +113,9 @@ int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_r
         return -1;
     }
     ms_attest_policy_init(pol);
-    if (start_supervisor(o, env, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
-        client_new(&comp, pol, env, url) != 0 ||
+    if (bench_sup_start(o, env, &C.sup, ev, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
+        bench_policy_client(&comp, pol, env->ca, url, C.policy, 0, MS_EVIDENCE_COMPOSITE,
+                            "composite") != 0 ||
         bench_hs_round(dev, 0.1, &res->hs_comp_dev[0]) != 0 ||
         bench_hs_round(comp, 0.1, &res->hs_comp_fast[0]) != 0) {
         fprintf(stderr, "bench-e2e: composite handshake set-up failed (supervisor log %s)\n",
