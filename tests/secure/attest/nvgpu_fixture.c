@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/fx_x509.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -79,16 +80,6 @@ static int name_make(X509_NAME *n, const char *cn, long serial)
            name_add(n, "O", "Test NVIDIA") && name_add(n, "CN", cn);
 }
 
-static int ext_add(X509 *x, X509 *issuer, int nid, const char *v)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, v);
-    int ok = e != NULL && X509_add_ext(x, e, -1) == 1;
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
 static int cert_add(nv_fx_chain *c, size_t slot, X509 *x)
 {
     unsigned char *der = NULL;
@@ -127,13 +118,13 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, long serial, long name_ser
         X509_NAME_free(in);
     }
     X509 *iss = issuer != NULL ? issuer : x;
-    ok = ok && ext_add(x, iss, NID_subject_key_identifier, "hash") &&
-         ext_add(x, iss, NID_authority_key_identifier, "keyid:always");
+    ok = ok && fx_x509_ext(x, iss, NID_subject_key_identifier, "hash") &&
+         fx_x509_ext(x, iss, NID_authority_key_identifier, "keyid:always");
     if (ok && ca) {
-        ok = ext_add(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
-             ext_add(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+        ok = fx_x509_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
+             fx_x509_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
     } else if (ok) {
-        ok = ext_add(x, iss, NID_key_usage, "critical,digitalSignature");
+        ok = fx_x509_ext(x, iss, NID_key_usage, "critical,digitalSignature");
     }
     ok = ok && X509_sign(x, issuer_key, EVP_sha384()) > 0;
     if (!ok) {

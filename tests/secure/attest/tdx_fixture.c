@@ -13,6 +13,7 @@
 
 #include "secure/attest/devkey.h"
 #include "tests/secure/attest/fx_file.h"
+#include "tests/secure/attest/fx_x509.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -38,11 +39,7 @@ static int pem_to_der(const ms_buf *pem, ms_buf *der)
 {
     BIO *bio = BIO_new_mem_buf(pem->p, (int)pem->len);
     X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    unsigned char *p = NULL;
-    int n = x != NULL ? i2d_X509(x, &p) : -1;
-    ms_buf_init(der, FX_MAX_FILE);
-    int ok = n > 0 && ms_buf_append(der, p, (size_t)n) == MS_OK;
-    OPENSSL_free(p);
+    int ok = fx_x509_der(x, FX_MAX_FILE, der);
     X509_free(x);
     BIO_free(bio);
     return ok;
@@ -186,42 +183,9 @@ void tdx_fx_pck_opts_default(tdx_fx_pck_opts *o)
 
 static X509 *cert_new(EVP_PKEY *key, const char *cn, long serial)
 {
-    X509 *x = X509_new();
-    if (x == NULL) {
-        return NULL;
-    }
-    X509_NAME *n = X509_get_subject_name(x);
-    const unsigned char *org = (const unsigned char *)"Test Intel Corporation";
-    int ok = X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, org, -1, -1, 0) &&
-             X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0) &&
-             X509_gmtime_adj(X509_getm_notBefore(x), -3600L) &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365) && X509_set_pubkey(x, key);
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-static int add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = e != NULL && X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
-static int add_ca_exts(X509 *x, X509 *issuer)
-{
-    int ok = add_conf_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE") &&
-             add_conf_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-             add_conf_ext(x, issuer, NID_subject_key_identifier, "hash");
-    return ok &&
-           (issuer == x || add_conf_ext(x, issuer, NID_authority_key_identifier, "keyid:always"));
+    time_t now = time(NULL);
+    return fx_x509_new(key, "Test Intel Corporation", cn, serial, now - 3600L,
+                       now + 3600L * 24 * 365);
 }
 
 static int add_sgx_ext(X509 *x, const tdx_fx_pck_opts *o)
@@ -241,16 +205,6 @@ static int add_sgx_ext(X509 *x, const tdx_fx_pck_opts *o)
     ASN1_OCTET_STRING_free(os);
     ASN1_OBJECT_free(obj);
     ms_buf_free(&der);
-    return ok;
-}
-
-static int to_der(X509 *x, ms_buf *out)
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509(x, &der);
-    ms_buf_init(out, 16384);
-    int ok = n > 0 && ms_buf_append(out, der, (size_t)n) == MS_OK;
-    OPENSSL_free(der);
     return ok;
 }
 
@@ -278,13 +232,13 @@ int tdx_fx_chain_make(tdx_fx_chain *c, const tdx_fx_pck_opts *o)
     c->pck_x = ok ? cert_new(c->pck_key, "Test Intel SGX PCK Certificate", 3) : NULL;
     ok = ok && c->root_x && c->ca_x && c->pck_x;
     ok = ok && X509_set_issuer_name(c->root_x, X509_get_subject_name(c->root_x)) &&
-         add_ca_exts(c->root_x, c->root_x) && X509_sign(c->root_x, c->root_key, EVP_sha256()) > 0;
+         fx_x509_ca_exts(c->root_x, c->root_x) && X509_sign(c->root_x, c->root_key, EVP_sha256()) > 0;
     ok = ok && X509_set_issuer_name(c->ca_x, X509_get_subject_name(c->root_x)) &&
-         add_ca_exts(c->ca_x, c->root_x) && X509_sign(c->ca_x, c->root_key, EVP_sha256()) > 0;
+         fx_x509_ca_exts(c->ca_x, c->root_x) && X509_sign(c->ca_x, c->root_key, EVP_sha256()) > 0;
     ok = ok && X509_set_issuer_name(c->pck_x, X509_get_subject_name(c->ca_x)) &&
-         add_conf_ext(c->pck_x, c->ca_x, NID_authority_key_identifier, "keyid:always") &&
+         fx_x509_ext(c->pck_x, c->ca_x, NID_authority_key_identifier, "keyid:always") &&
          add_sgx_ext(c->pck_x, o) && X509_sign(c->pck_x, c->ca_key, EVP_sha256()) > 0;
-    ok = ok && to_der(c->root_x, &c->root) && to_der(c->ca_x, &c->ca) && to_der(c->pck_x, &c->pck);
+    ok = ok && fx_x509_der(c->root_x, 16384, &c->root) && fx_x509_der(c->ca_x, 16384, &c->ca) && fx_x509_der(c->pck_x, 16384, &c->pck);
     ms_buf_init(&c->pem, 16384);
     ok = ok && append_pem(c->pck_x, &c->pem) && append_pem(c->ca_x, &c->pem) &&
          append_pem(c->root_x, &c->pem);
@@ -619,7 +573,7 @@ int tdx_fx_collateral_make(tdx_fx_collateral *out, const tdx_fx_chain *c,
     X509 *signer = out->signer_key ? cert_new(out->signer_key, "Test Intel SGX TCB Signing", 9)
                                    : NULL;
     int ok = signer != NULL && X509_set_issuer_name(signer, X509_get_subject_name(c->root_x)) &&
-             add_conf_ext(signer, c->root_x, NID_authority_key_identifier, "keyid:always") &&
+             fx_x509_ext(signer, c->root_x, NID_authority_key_identifier, "keyid:always") &&
              X509_sign(signer, c->root_key, EVP_sha256()) > 0 &&
              append_pem(signer, &out->signing_chain) && append_pem(c->root_x, &out->signing_chain);
     ok = ok && iso_time(o->issue_offset_s, issue) && iso_time(o->next_offset_s, next) &&
