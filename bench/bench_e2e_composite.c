@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bench/bench_e2e.h"
 #include "secure/attest/policy.h"
@@ -26,30 +25,6 @@ static struct {
     char nvml[PATH_MAX], root[PATH_MAX], policy[PATH_MAX];
     e2e_server sup;
 } C;
-
-/* The GPUs' keys and chains where the fake NVML reads them ($MS_FAKE_NVML_DIR). */
-static int write_gpus(void)
-{
-    char path[PATH_MAX];
-    if (mkdir(C.nvml, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", C.nvml, 1) != 0 ||
-        !nv_fx_chain_make(&C.gpu[0], 0x1111, 0x1111) ||
-        !nv_fx_chain_make_under(&C.gpu[1], C.gpu[0].root_key, 0x2222, 0x2222) ||
-        !nv_fx_write_root_pem(&C.gpu[0], C.root)) {
-        return -1;
-    }
-    for (int i = 0; i < GPUS; i++) {
-        e2e_path(path, "%s/gpu%d.key", C.nvml, i);
-        if (!nv_fx_write_key(C.gpu[i].leaf_key, path)) {
-            return -1;
-        }
-        e2e_path(path, "%s/gpu%d.pem", C.nvml, i);
-        if (!nv_fx_write_chain_pem(&C.gpu[i], path)) {
-            return -1;
-        }
-    }
-    e2e_path(path, "%s/count", C.nvml);
-    return e2e_file_write(path, "2");
-}
 
 /* composite requiring tpm2-quote and 2 GPUs; the TPM's AK and PCRs, every GPU measurement. */
 static int write_policy(void)
@@ -79,7 +54,7 @@ int bench_comp_start(const char *dir)
     e2e_path(C.nvml, "%s/nvml", dir);
     e2e_path(C.root, "%s/nvidia-root.pem", dir);
     e2e_path(C.policy, "%s/composite.json", dir);
-    if (write_gpus() != 0 || write_policy() != 0) {
+    if (!nv_fx_fake_gpus(C.gpu, C.nvml, C.root) || write_policy() != 0) {
         fprintf(stderr, "bench-e2e: the composite set-up (GPU chains, policy) failed\n");
         return -1;
     }

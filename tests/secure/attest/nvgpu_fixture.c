@@ -4,10 +4,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/fx_file.h"
 #include "tests/secure/attest/fx_x509.h"
 
 #ifndef MS_TESTDATA_DIR
@@ -296,4 +300,24 @@ int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path)
 int nv_fx_write_root_pem(const nv_fx_chain *c, const char *path)
 {
     return write_pem(c, path, 2);
+}
+
+int nv_fx_fake_gpus(nv_fx_chain gpu[static 2], const char *dir, const char *root_pem)
+{
+    char key[PATH_MAX], pem[PATH_MAX];
+    if (mkdir(dir, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", dir, 1) != 0 ||
+        !nv_fx_chain_make(&gpu[0], 0x1111, 0x1111) ||
+        !nv_fx_chain_make_under(&gpu[1], gpu[0].root_key, 0x2222, 0x2222) ||
+        !nv_fx_write_root_pem(&gpu[0], root_pem)) {
+        return 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        int nk = snprintf(key, sizeof key, "%s/gpu%d.key", dir, i);
+        int np = snprintf(pem, sizeof pem, "%s/gpu%d.pem", dir, i);
+        if (nk < 0 || (size_t)nk >= sizeof key || np < 0 || (size_t)np >= sizeof pem ||
+            !nv_fx_write_key(gpu[i].leaf_key, key) || !nv_fx_write_chain_pem(&gpu[i], pem)) {
+            return 0;
+        }
+    }
+    return fx_write_file(dir, "count", "2", 1);
 }
