@@ -14,6 +14,7 @@
 #include "secure/attest/devkey.h"
 #include "tests/secure/attest/fx_file.h"
 #include "tests/secure/attest/fx_x509.h"
+#include "tests/secure/attest/tdx_coll_fixture.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -21,50 +22,20 @@
 
 /* ---- real vectors ----------------------------------------------------------------------- */
 
-#define FX_MAX_FILE (256u * 1024u)
-
-static int load(const char *rel, ms_buf *out)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tdx/%s", MS_TESTDATA_DIR, rel);
-    ms_buf_init(out, FX_MAX_FILE);
-    if (ms_file_read(path, FX_MAX_FILE, out) != MS_OK) {
-        fprintf(stderr, "tdx fixture: cannot read %s\n", path);
-        return 0;
-    }
-    return 1;
-}
-
-static int pem_to_der(const ms_buf *pem, ms_buf *der)
-{
-    BIO *bio = BIO_new_mem_buf(pem->p, (int)pem->len);
-    X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    int ok = fx_x509_der(x, FX_MAX_FILE, der);
-    X509_free(x);
-    BIO_free(bio);
-    return ok;
-}
-
 int tdx_fx_intel_load(tdx_fx_intel *a)
 {
-    ms_buf root_pem;
     memset(a, 0, sizeof *a);
-    int ok = load("tdx_prod_quote_SPR_E4.dat", &a->spr);
-    ok = load("cos-113-tdx-quote.dat", &a->cos) && ok;
-    ok = load("nonce.dat", &a->nonce) && ok;
-    ok = load("quote_v5_sample.dat", &a->v5) && ok;
-    ok = load("pckcrl", &a->pck_crl) && ok;
-    ok = load("rootcrl.der", &a->root_crl) && ok;
-    ok = load("sample_tcbInfo_response", &a->tcb_info) && ok;
-    ok = load("sample_tcbinfo_response_v5", &a->tcb_info_v5) && ok;
-    ok = load("sample_qeIdentity_response", &a->qe_identity) && ok;
-    ok = load("tcb_signing_chain.pem", &a->signing_chain) && ok;
-    if (load("trusted_root.pem", &root_pem)) {
-        ok = pem_to_der(&root_pem, &a->root) && ok;
-    } else {
-        ok = 0;
-    }
-    ms_buf_free(&root_pem);
+    int ok = tdx_fx_file("tdx_prod_quote_SPR_E4.dat", &a->spr);
+    ok = tdx_fx_file("cos-113-tdx-quote.dat", &a->cos) && ok;
+    ok = tdx_fx_file("nonce.dat", &a->nonce) && ok;
+    ok = tdx_fx_file("quote_v5_sample.dat", &a->v5) && ok;
+    ok = tdx_fx_file("pckcrl", &a->pck_crl) && ok;
+    ok = tdx_fx_file("rootcrl.der", &a->root_crl) && ok;
+    ok = tdx_fx_file("sample_tcbInfo_response", &a->tcb_info) && ok;
+    ok = tdx_fx_file("sample_tcbinfo_response_v5", &a->tcb_info_v5) && ok;
+    ok = tdx_fx_file("sample_qeIdentity_response", &a->qe_identity) && ok;
+    ok = tdx_fx_file("tcb_signing_chain.pem", &a->signing_chain) && ok;
+    ok = tdx_fx_pem_file_der("trusted_root.pem", &a->root) && ok;
     return ok;
 }
 
