@@ -25,13 +25,13 @@
 #include "bench/bench_e2e.h"
 #include "common/http.h"
 #include "common/limits.h"
-#include "secure/attest/devkey.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "secure/hs_msg.h"
 #include "tests/fixture/proc.h"
 #include "tests/fixture/rawclient.h"
 #include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 
 #ifndef MS_SOURCE_DIR
 #define MS_SOURCE_DIR "."
@@ -54,10 +54,9 @@ static const size_t SIZED_BYTES[BENCH_N_SIZES] = {1024, 64 * 1024, (1u << 20) - 
 #define SIZED_PROMPT "Write the long answer number %zu, please."
 
 /* Everything started, so one function can stop it all. */
+static e2e_world S; /* the temp dir, certs/dev, the dev key, llm-sim's script */
 static struct env {
-    char dir[PATH_MAX], devkey[PATH_MAX], script[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX],
-        key[PATH_MAX], openssl[PATH_MAX];
-    uint8_t pk[MS_SIGN_PK_LEN];
+    char openssl[PATH_MAX];
     char *sized[BENCH_N_SIZES]; /* the replies of the sized turns (NUL-terminated) */
     e2e_server sim, sup;
     e2e_proc tls;
@@ -243,7 +242,7 @@ static ms_err turn_ctx_open(turn_ctx *x, const char *prompt, const char *want)
     ms_buf_init(&x->resp, MS_MAX_LLM_RESPONSE);
     x->want = want;
     x->want_len = strlen(want);
-    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_client_cfg cc = {.url = E.url, .cacert = S.ca, .pinned_dev_pk = S.pk};
     ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
     snprintf(x->url, sizeof x->url, "http://127.0.0.1:%u/v1/chat/completions", E.sim.port);
     /* What the bridge sends the engine for this request (common/llm/openai.c). */
@@ -437,7 +436,7 @@ static int bench_profile(const bench_opts *o)
     conc_worker w = {.x = &x, .ours = 1, .stream = o->profile_stream};
     snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[o->profile_size]);
     if (o->profile_gateway) { /* serve's turns or ask's (bench_e2e_gateway.c) */
-        return bench_gateway_profile(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT);
+        return bench_gateway_profile(o, E.url, S.ca, S.pk, PROMPT, LONG_PROMPT);
     }
     ms_buf_init(&w.out, MS_MAX_LLM_RESPONSE);
     int ok = turn_ctx_open(&x, prompt, E.sized[o->profile_size]) == MS_OK;
@@ -454,7 +453,7 @@ static int bench_concurrent(const bench_opts *o, bench_results *res)
 {
     static conc_worker w[BENCH_CONC_CLIENTS];
     turn_ctx x;
-    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_client_cfg cc = {.url = E.url, .cacert = S.ca, .pinned_dev_pk = S.pk};
     ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
     int rc = -1;
     memset(w, 0, sizeof w);
@@ -513,11 +512,11 @@ static int gateway_run(const bench_opts *o, bench_results *res)
     if (place(res->gw.placement) != 0) {
         return -1;
     }
-    int rc = bench_gateway(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT, &res->gw);
+    int rc = bench_gateway(o, E.url, S.ca, S.pk, PROMPT, LONG_PROMPT, &res->gw);
     if (rc == 0 && res->gw.placement == BENCH_PL_SPLIT) {
         res->gw_one_cpu.placement = BENCH_PL_ONE_CPU;
         res->gw_one_cpu.turns_only = 1;
-        rc = place(BENCH_PL_ONE_CPU) == 0 ? bench_gateway(o, E.url, E.ca, E.pk, PROMPT, LONG_PROMPT,
+        rc = place(BENCH_PL_ONE_CPU) == 0 ? bench_gateway(o, E.url, S.ca, S.pk, PROMPT, LONG_PROMPT,
                                                            &res->gw_one_cpu)
                                           : -1;
     }
@@ -552,8 +551,8 @@ static int tls_server_start(void)
     E.tls_port = e2e_free_port();
     snprintf(accept, sizeof accept, "%u", E.tls_port);
     char log[PATH_MAX];
-    e2e_path(log, "%s/s_server.out", E.dir);
-    char *argv[] = {E.openssl, "s_server", "-accept", accept, "-cert", E.cert, "-key", E.key,
+    e2e_path(log, "%s/s_server.out", S.dir);
+    char *argv[] = {E.openssl, "s_server", "-accept", accept, "-cert", S.cert, "-key", S.key,
                     "-tls1_3", "-quiet", NULL};
     if (E.tls_port == 0 || e2e_proc_start(&E.tls, "openssl s_server", argv, log) != 0) {
         return -1;
@@ -575,7 +574,7 @@ static int tls_round(const bench_opts *o, double *rate_wall, double *rate_real)
     char *argv[] = {E.openssl, "s_time", "-connect", connect, "-new", "-time", secs, NULL};
     ms_buf_init(&out, 1u << 20);
     double t0 = now_s();
-    int code = e2e_run(argv, (int)(o->tls_secs + 30) * 1000, E.dir, &out, NULL);
+    int code = e2e_run(argv, (int)(o->tls_secs + 30) * 1000, S.dir, &out, NULL);
     double wall = now_s() - t0;
     long conns = -1, real = -1;
     for (char *line = code == 0 && out.p ? (char *)out.p : NULL; line && *line;) {
@@ -678,7 +677,7 @@ static int full_round(e2e_http *h, double secs, double *rate)
     do {
         e2e_raw s;
         long st;
-        ms_err e = e2e_raw_handshake(h, E.pk, &s, &st);
+        ms_err e = e2e_raw_handshake(h, S.pk, &s, &st);
         if (e == MS_OK) {
             e = e2e_raw_finish(h, &s, &st);
             e2e_raw_free(&s);
@@ -696,14 +695,14 @@ static int bench_handshakes(const bench_opts *o, bench_results *res)
 {
     ms_client *c = NULL;
     e2e_http *h = NULL;
-    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk};
+    ms_client_cfg cc = {.url = E.url, .cacert = S.ca, .pinned_dev_pk = S.pk};
     int rc = -1;
     double ours_s = o->tls_secs;
     if (tls_server_start() != 0) {
         fprintf(stderr, "bench-e2e: openssl s_server did not start\n");
         return -1;
     }
-    if (ms_client_new(&c, &cc) != MS_OK || e2e_http_new(&h, E.url, E.ca) != 0 ||
+    if (ms_client_new(&c, &cc) != MS_OK || e2e_http_new(&h, E.url, S.ca) != 0 ||
         bench_hs_round(c, 0.2, &res->hs_ours[0]) != 0 || full_round(h, 0.1, &res->hs_full[0]) != 0) {
         fail("handshake set-up", MS_OK);
         goto out;
@@ -737,15 +736,15 @@ static int bench_rss(const bench_opts *o, bench_results *res)
     long rss, hwm;
     char max[16];
     snprintf(max, sizeof max, "%u", o->sessions > 10000 ? o->sessions : 10000);
-    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim.port,
+    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = S.dir, .cert = S.cert, .key = S.key,
+                       .devkey = S.devkey, .backend_port = E.sim.port,
                        .extra = {"--max-sessions", max}};
     int rc = -1;
     if (e2e_sup_start(&E.sup, &cfg) != 0) {
         return -1;
     }
     snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
-    if (e2e_http_new(&h, E.url, E.ca) != 0 || e2e_http_call(h, "GET", "/v1/health", NULL, 0, NULL) != 200 ||
+    if (e2e_http_new(&h, E.url, S.ca) != 0 || e2e_http_call(h, "GET", "/v1/health", NULL, 0, NULL) != 200 ||
         proc_mem_kib(E.sup.p.pid, &rss, &hwm) != 0) {
         fail("supervisor for the memory run", MS_OK);
         goto out;
@@ -754,7 +753,7 @@ static int bench_rss(const bench_opts *o, bench_results *res)
     for (unsigned i = 0; i < o->sessions; i++) {
         e2e_raw s;
         long st;
-        ms_err e = e2e_raw_handshake(h, E.pk, &s, &st);
+        ms_err e = e2e_raw_handshake(h, S.pk, &s, &st);
         if (e == MS_OK) {
             e = e2e_raw_finish(h, &s, &st); /* the session is open, and stays idle */
             e2e_raw_free(&s);
@@ -799,16 +798,9 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                 .tpm_secs = 1.0, .src = MS_SOURCE_DIR,
                       .conc_clients = BENCH_CONC_CLIENTS};
     /* By default the programs are this one's neighbours in build/bin. */
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-        *slash = '\0';
-    }
-    e2e_path(sup, "%.4000s/minions-supervisor", self);
-    e2e_path(sim, "%.4000s/llm-sim", self);
-    e2e_path(hcl, "%.4000s/hcl-paravisor", self);
+    e2e_beside_self(sup, "minions-supervisor");
+    e2e_beside_self(sim, "llm-sim");
+    e2e_beside_self(hcl, "hcl-paravisor");
     o->sup_bin = sup;
     o->sim_bin = sim;
     o->hcl_bin = hcl;
@@ -911,7 +903,7 @@ static char *sized_text(size_t n)
 /* The script: the 435-byte reply, the gateway's long reply (ten of it), then one rule per sized reply. */
 static int write_script(void)
 {
-    FILE *f = fopen(E.script, "w");
+    FILE *f = fopen(S.script, "w");
     if (!f) {
         return -1;
     }
@@ -934,31 +926,22 @@ static int write_script(void)
 
 static int setup(const bench_opts *o)
 {
-    ms_devkey k;
-    int created;
-    if (e2e_tmpdir_new("ms-bench-e2e", E.dir) != 0) {
+    if (e2e_world_bench(&S, "bench-e2e", o->src) != 0) {
         return -1;
     }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", o->src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", o->src);
-    e2e_path(E.key, "%s/certs/dev/server.key", o->src);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
+    e2e_world_path(&S, S.script, "script.json");
     if (e2e_find_in_path("openssl", E.openssl) != 0) {
         fprintf(stderr, "bench-e2e: no openssl program in PATH\n");
         return -1;
     }
-    int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK;
-    memcpy(E.pk, k.pk, sizeof E.pk);
-    ms_devkey_wipe(&k);
-    if (!ok || write_script() != 0 || e2e_http_global_init() != 0) {
-        fprintf(stderr, "bench-e2e: set-up failed in %s\n", E.dir);
+    if (write_script() != 0 || e2e_http_global_init() != 0) {
+        fprintf(stderr, "bench-e2e: set-up failed in %s\n", S.dir);
         return -1;
     }
-    if (bench_tpm_start(E.dir) != 0 || bench_comp_start(E.dir) != 0) { /* before any other child: see bench_e2e.h */
+    if (bench_tpm_start(S.dir) != 0 || bench_comp_start(S.dir) != 0) { /* before any other child: see bench_e2e.h */
         return -1;
     }
-    return bench_tdx_start(E.dir) < 0 ? -1 : 0; /* 1: not measurable here, said so */
+    return bench_tdx_start(S.dir) < 0 ? -1 : 0; /* 1: not measurable here, said so */
 }
 
 /* Whether the evidence part `name` runs: all do, but under --profile-evidence NAME. */
@@ -970,8 +953,8 @@ static int part_runs(const bench_opts *o, const char *name)
 /* TPM, Azure, TDX and composite handshakes, against the dev-key supervisor of the other runs (still up). */
 static int tpm_handshakes(const bench_opts *o, bench_results *res)
 {
-    bench_tpm_env env = {.dir = E.dir, .ca = E.ca, .cert = E.cert, .key = E.key,
-                         .devkey = E.devkey, .dev_url = E.url, .dev_pk = E.pk,
+    bench_tpm_env env = {.dir = S.dir, .ca = S.ca, .cert = S.cert, .key = S.key,
+                         .devkey = S.devkey, .dev_url = E.url, .dev_pk = S.pk,
                          .backend_port = E.sim.port};
     return (!part_runs(o, "tpm2") || bench_tpm_handshakes(o, &env, res) == 0) &&
                    (!part_runs(o, "az-snp-vtpm") || bench_az_handshakes(o, &env, res) == 0) &&
@@ -985,9 +968,9 @@ static int tpm_handshakes(const bench_opts *o, bench_results *res)
 /* llm-sim (no latency, unlimited tokens/s) and a supervisor whose table holds every pending session. */
 static int start_stack(const bench_opts *o)
 {
-    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .extra = {"--max-sessions", "200000"}};
-    if (e2e_sim_start(&E.sim, &(e2e_sim_cfg){.bin = o->sim_bin, .dir = E.dir, .script = E.script}) != 0) {
+    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = S.dir, .cert = S.cert, .key = S.key,
+                       .devkey = S.devkey, .extra = {"--max-sessions", "200000"}};
+    if (e2e_sim_start(&E.sim, &(e2e_sim_cfg){.bin = o->sim_bin, .dir = S.dir, .script = S.script}) != 0) {
         return -1;
     }
     cfg.backend_port = E.sim.port;
@@ -1038,8 +1021,8 @@ int main(int argc, char **argv)
         for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
             free(E.sized[sz]);
         }
-        if (E.dir[0]) {
-            e2e_tmpdir_remove(E.dir);
+        if (S.dir[0]) {
+            e2e_tmpdir_remove(S.dir);
         }
         return prc;
     }
@@ -1073,10 +1056,10 @@ int main(int argc, char **argv)
     for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
         free(E.sized[sz]);
     }
-    if (E.dir[0] && !getenv("MS_BENCH_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
-    } else if (E.dir[0]) {
-        fprintf(stderr, "bench-e2e: logs kept in %s\n", E.dir);
+    if (S.dir[0] && !getenv("MS_BENCH_KEEP")) {
+        e2e_tmpdir_remove(S.dir);
+    } else if (S.dir[0]) {
+        fprintf(stderr, "bench-e2e: logs kept in %s\n", S.dir);
     }
     return rc;
 }

@@ -211,6 +211,15 @@ int bench_tdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
 void bench_tdx_stop(void);
 const char *bench_tdx_skipped(void);
 
+struct e2e_server;
+/*
+ * A supervisor under test on s: the dev-key one's configuration (env) and --max-sessions
+ * 200000, then `args` (NULL-ended: the evidence and its options); its URL into url. 0, or -1
+ * (printed). bench_e2e_tpm.c; the TDX and composite parts use it too.
+ */
+int bench_sup_start(const bench_opts *o, const bench_tpm_env *env, struct e2e_server *s,
+                    const char *const *args, char url[static 64]);
+
 /* The median of v[0..n), n <= MAX_ROUNDS. */
 double bench_median(const double *v, unsigned n);
 /* Median over rounds of a[i] / b[i]: each round's two sides ran back to back. */

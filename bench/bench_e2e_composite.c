@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bench/bench_e2e.h"
 #include "secure/attest/policy.h"
@@ -26,30 +25,6 @@ static struct {
     char nvml[PATH_MAX], root[PATH_MAX], policy[PATH_MAX];
     e2e_server sup;
 } C;
-
-/* The GPUs' keys and chains where the fake NVML reads them ($MS_FAKE_NVML_DIR). */
-static int write_gpus(void)
-{
-    char path[PATH_MAX];
-    if (mkdir(C.nvml, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", C.nvml, 1) != 0 ||
-        !nv_fx_chain_make(&C.gpu[0], 0x1111, 0x1111) ||
-        !nv_fx_chain_make_under(&C.gpu[1], C.gpu[0].root_key, 0x2222, 0x2222) ||
-        !nv_fx_write_root_pem(&C.gpu[0], C.root)) {
-        return -1;
-    }
-    for (int i = 0; i < GPUS; i++) {
-        e2e_path(path, "%s/gpu%d.key", C.nvml, i);
-        if (!nv_fx_write_key(C.gpu[i].leaf_key, path)) {
-            return -1;
-        }
-        e2e_path(path, "%s/gpu%d.pem", C.nvml, i);
-        if (!nv_fx_write_chain_pem(&C.gpu[i], path)) {
-            return -1;
-        }
-    }
-    e2e_path(path, "%s/count", C.nvml);
-    return e2e_file_write(path, "2");
-}
 
 /* composite requiring tpm2-quote and 2 GPUs; the TPM's AK and PCRs, every GPU measurement. */
 static int write_policy(void)
@@ -79,7 +54,7 @@ int bench_comp_start(const char *dir)
     e2e_path(C.nvml, "%s/nvml", dir);
     e2e_path(C.root, "%s/nvidia-root.pem", dir);
     e2e_path(C.policy, "%s/composite.json", dir);
-    if (write_gpus() != 0 || write_policy() != 0) {
+    if (!nv_fx_fake_gpus(C.gpu, C.nvml, C.root) || write_policy() != 0) {
         fprintf(stderr, "bench-e2e: the composite set-up (GPU chains, policy) failed\n");
         return -1;
     }
@@ -94,47 +69,6 @@ void bench_comp_stop(void)
     }
 }
 
-/* The supervisor under test: the dev one's configuration, with TPM + GPU evidence. */
-static int start_supervisor(const bench_opts *o, const bench_tpm_env *env, char url[static 64])
-{
-    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = env->dir, .cert = env->cert, .key = env->key,
-                       .devkey = env->devkey, .backend_port = env->backend_port,
-                       .extra = {"--evidence", "tpm2+nvidia-gpu", "--tpm-tcti", bench_tpm_tcti(),
-                                 "--tpm-pcrs", BENCH_TPM_PCR_LIST, "--gpus", "all",
-                                 "--nvml-lib", MS_FAKE_NVML, "--max-sessions", "200000", NULL}};
-    if (e2e_sup_start(&C.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(url, 64, "https://127.0.0.1:%u", C.sup.port);
-    return 0;
-}
-
-/* A FAST client under the composite policy; one handshake checks the evidence type. */
-static int client_new(ms_client **c, ms_attest_policy *pol, const bench_tpm_env *env,
-                      const char *url)
-{
-    ms_client_peer peer;
-    ms_client_cfg cfg = {.url = url, .cacert = env->ca, .policy = pol};
-    ms_err e = ms_attest_policy_load(pol, C.policy);
-    if (e == MS_OK) {
-        e = ms_client_new(c, &cfg);
-    }
-    if (e == MS_OK) {
-        e = ms_client_connect(*c);
-    }
-    if (e != MS_OK) {
-        fprintf(stderr, "bench-e2e: composite client: %s %s\n", ms_err_name(e), pol->why);
-        return -1;
-    }
-    ms_client_peer_info(*c, &peer);
-    if (peer.evidence_type != MS_EVIDENCE_COMPOSITE || peer.evidence_mode != MS_MODE_FAST) {
-        fprintf(stderr, "bench-e2e: composite client got evidence type %u mode %u\n",
-                peer.evidence_type, peer.evidence_mode);
-        return -1;
-    }
-    return 0;
-}
-
 /*
  * Per round: dev-key and composite FAST back to back, ABBA. Every handshake is verified by
  * the client: the dev key pinned, or the composite under the policy (the FAST cache
@@ -144,6 +78,9 @@ int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_r
 {
     ms_client *dev = NULL, *comp = NULL;
     ms_attest_policy *pol = malloc(sizeof *pol); /* large: the measurement table */
+    const char *const ev[] = {"--evidence", "tpm2+nvidia-gpu", "--tpm-tcti", bench_tpm_tcti(),
+                              "--tpm-pcrs", BENCH_TPM_PCR_LIST, "--gpus", "all",
+                              "--nvml-lib", MS_FAKE_NVML, NULL};
     char url[64];
     int rc = -1;
     ms_client_cfg dc = {.url = env->dev_url, .cacert = env->ca, .pinned_dev_pk = env->dev_pk};
@@ -151,8 +88,9 @@ int bench_comp_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_r
         return -1;
     }
     ms_attest_policy_init(pol);
-    if (start_supervisor(o, env, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
-        client_new(&comp, pol, env, url) != 0 ||
+    if (bench_sup_start(o, env, &C.sup, ev, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
+        bench_policy_client(&comp, pol, env->ca, url, C.policy, 0, MS_EVIDENCE_COMPOSITE,
+                            "composite") != 0 ||
         bench_hs_round(dev, 0.1, &res->hs_comp_dev[0]) != 0 ||
         bench_hs_round(comp, 0.1, &res->hs_comp_fast[0]) != 0) {
         fprintf(stderr, "bench-e2e: composite handshake set-up failed (supervisor log %s)\n",

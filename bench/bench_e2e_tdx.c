@@ -55,20 +55,6 @@ const char *bench_tdx_skipped(void)
     return X.skipped[0] ? X.skipped : NULL;
 }
 
-/* The dev supervisor's configuration, with TDX evidence from the fake configfs-tsm. */
-static int start_supervisor(const bench_opts *o, const bench_tpm_env *env, char url[static 64])
-{
-    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = env->dir, .cert = env->cert, .key = env->key,
-                       .devkey = env->devkey, .backend_port = env->backend_port,
-                       .extra = {"--evidence", "tdx", "--tdx-tsm", X.tsm.mnt, "--tdx-collateral",
-                                 X.td.coll, "--max-sessions", "200000", NULL}};
-    if (e2e_sup_start(&X.sup, &cfg) != 0) {
-        return -1;
-    }
-    snprintf(url, 64, "https://127.0.0.1:%u", X.sup.port);
-    return 0;
-}
-
 /*
  * Per round: dev-key and TDX FAST back to back, ABBA. Every handshake is verified by the
  * client: the dev key pinned, or the TDX policy (the test root, MRTD, RTMR0..3, collateral,
@@ -78,6 +64,8 @@ int bench_tdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
 {
     ms_client *dev = NULL, *fast = NULL;
     ms_attest_policy pf;
+    const char *const ev[] = {"--evidence", "tdx", "--tdx-tsm", X.tsm.mnt, "--tdx-collateral",
+                              X.td.coll, NULL};
     char url[64];
     int rc = -1;
     ms_client_cfg dc = {.url = env->dev_url, .cacert = env->ca, .pinned_dev_pk = env->dev_pk};
@@ -85,7 +73,7 @@ int bench_tdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_re
         return 0; /* not measurable here (bench_tdx_skipped) */
     }
     ms_attest_policy_init(&pf);
-    if (start_supervisor(o, env, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
+    if (bench_sup_start(o, env, &X.sup, ev, url) != 0 || ms_client_new(&dev, &dc) != MS_OK ||
         bench_policy_client(&fast, &pf, env->ca, url, X.policy, 0, MS_EVIDENCE_TDX, "TDX") != 0 ||
         bench_hs_round(dev, 0.1, &res->hs_tdx_dev[0]) != 0 ||
         bench_hs_round(fast, 0.1, &res->hs_tdx_fast[0]) != 0) {

@@ -28,6 +28,7 @@
  * swtpm can reach.
  */
 #define STRICT_RATE_UNLIMITED "1000000"
+#define STRICT_UNLIMITED "--strict-rate", STRICT_RATE_UNLIMITED, "--strict-burst", STRICT_RATE_UNLIMITED
 
 static struct {
     e2e_swtpm tpm;
@@ -124,21 +125,19 @@ int bench_policy_client(ms_client **c, ms_attest_policy *pol, const char *ca, co
     return 0;
 }
 
-/* The supervisor under test: the dev one's configuration, with this evidence (NULL-ended). */
-static int start_supervisor(const bench_opts *o, const bench_tpm_env *env,
-                            const char *const *evidence, char url[static 64])
+int bench_sup_start(const bench_opts *o, const bench_tpm_env *env, e2e_server *s,
+                    const char *const *args, char url[static 64])
 {
     e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = env->dir, .cert = env->cert, .key = env->key,
                        .devkey = env->devkey, .backend_port = env->backend_port,
-                       .extra = {"--max-sessions", "200000", "--strict-rate",
-                                 STRICT_RATE_UNLIMITED, "--strict-burst", STRICT_RATE_UNLIMITED}};
-    for (int i = 0, k = 6; evidence[i] != NULL && k < E2E_MAX_EXTRA_ARGS; i++, k++) {
-        cfg.extra[k] = evidence[i];
+                       .extra = {"--max-sessions", "200000"}};
+    for (int i = 0, k = 2; args[i] != NULL && k < E2E_MAX_EXTRA_ARGS; i++, k++) {
+        cfg.extra[k] = args[i];
     }
-    if (e2e_sup_start(&T.sup, &cfg) != 0) {
+    if (e2e_sup_start(s, &cfg) != 0) {
         return -1;
     }
-    snprintf(url, 64, "https://127.0.0.1:%u", T.sup.port);
+    snprintf(url, 64, "https://127.0.0.1:%u", s->port);
     return 0;
 }
 
@@ -192,10 +191,10 @@ out:
 
 int bench_tpm_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_results *res)
 {
-    const char *const ev[] = {"--evidence", "tpm2", "--tpm-tcti", T.tpm.tcti, "--tpm-pcrs",
+    const char *const ev[] = {STRICT_UNLIMITED, "--evidence", "tpm2", "--tpm-tcti", T.tpm.tcti, "--tpm-pcrs",
                               PCR_LIST, NULL};
     char url[64];
-    if (start_supervisor(o, env, ev, url) != 0 ||
+    if (bench_sup_start(o, env, &T.sup, ev, url) != 0 ||
         measure(o, env, url, T.fast, T.strict, MS_EVIDENCE_TPM2_QUOTE, "TPM", res->hs_dev,
                 res->hs_tpm_fast, res->hs_tpm_strict) != 0) {
         return -1;
@@ -222,10 +221,10 @@ int bench_az_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_res
         return -1;
     }
     pins.strict = 1;
-    const char *const ev[] = {"--evidence", "az-snp-vtpm", "--tpm-tcti", T.hcl.tcti,
+    const char *const ev[] = {STRICT_UNLIMITED, "--evidence", "az-snp-vtpm", "--tpm-tcti", T.hcl.tcti,
                               "--tpm-pcrs", PCR_LIST, "--snp-certs", T.hcl.certs, NULL};
     if (e2e_az_policy_write(&T.hcl, &pins, T.az_strict) != 0 ||
-        start_supervisor(o, env, ev, url) != 0 ||
+        bench_sup_start(o, env, &T.sup, ev, url) != 0 ||
         measure(o, env, url, T.az_fast, T.az_strict, MS_EVIDENCE_AZ_SNP_VTPM, "az-snp-vtpm",
                 res->hs_az_dev,
                 res->hs_az_fast, res->hs_az_strict) != 0) {
@@ -268,11 +267,11 @@ int bench_aztdx_handshakes(const bench_opts *o, const bench_tpm_env *env, bench_
         return 0;
     }
     pins.strict = 1;
-    const char *const ev[] = {"--evidence", "az-tdx-vtpm", "--tpm-tcti", T.hcl.tcti,
+    const char *const ev[] = {STRICT_UNLIMITED, "--evidence", "az-tdx-vtpm", "--tpm-tcti", T.hcl.tcti,
                               "--tpm-pcrs", PCR_LIST, "--tdx-collateral", T.hcl.collateral,
                               "--az-tdquote-url", T.hcl.tdquote_url, NULL};
     if (e2e_az_policy_write(&T.hcl, &pins, T.az_strict) != 0 ||
-        start_supervisor(o, env, ev, url) != 0 ||
+        bench_sup_start(o, env, &T.sup, ev, url) != 0 ||
         measure(o, env, url, T.az_fast, T.az_strict, MS_EVIDENCE_AZ_TDX_VTPM, "az-tdx-vtpm",
                 res->hs_aztdx_dev, res->hs_aztdx_fast, res->hs_aztdx_strict) != 0) {
         return -1;

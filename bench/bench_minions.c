@@ -23,6 +23,7 @@
 #include "common/limits.h"
 #include "common/llm/pool.h"
 #include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 
 #define CHUNK_BYTES 2048u
 #define MAX_COUNT 100000u
@@ -99,18 +100,11 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 static int parse_opts(int argc, char **argv, opts *o)
 {
     static char sim[PATH_MAX];
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-        *slash = '\0';
-    }
-    e2e_path(sim, "%.4000s/llm-sim", self);
+    e2e_beside_self(sim, "llm-sim");
     *o = (opts){.parallel = 16, .count = 1000, .latency_ms = 20, .serial_count = 50,
                 .context_mb = RSS_MB, .sim_bin = sim};
-    e2e_path(o->sup_bin, "%.4000s/minions-supervisor", self);
-    e2e_path(o->cli_bin, "%.4000s/minions-secure", self);
+    e2e_beside_self(o->sup_bin, "minions-supervisor");
+    e2e_beside_self(o->cli_bin, "minions-secure");
     int mb_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

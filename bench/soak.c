@@ -43,12 +43,12 @@
 #include "apps/minions-secure/worker.h"
 #include "common/limits.h"
 #include "protocols/protocol.h"
-#include "secure/attest/devkey.h"
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "tests/fixture/proc.h"
 #include "tests/fixture/rawclient.h"
 #include "tests/fixture/stack.h"
+#include "tests/fixture/world.h"
 
 #ifndef MS_SOURCE_DIR
 #define MS_SOURCE_DIR "."
@@ -106,10 +106,9 @@ typedef struct sample {
     long rss_kib, hwm_kib, fds, conns, engine, threads;
 } sample;
 
+static e2e_world S; /* the temp dir, certs/dev, the dev key, llm-sim's script */
 static struct env {
-    char dir[PATH_MAX], devkey[PATH_MAX], script[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX],
-        key[PATH_MAX], audit_log[PATH_MAX], audit_key[PATH_MAX];
-    uint8_t pk[MS_SIGN_PK_LEN];
+    char audit_log[PATH_MAX], audit_key[PATH_MAX];
     e2e_server sim, sup;
     char url[64], worker_url[64];
 } E;
@@ -268,7 +267,7 @@ static uint32_t rnd(worker *w)
 
 static ms_err new_client(ms_client **c)
 {
-    ms_client_cfg cc = {.url = E.url, .cacert = E.ca, .pinned_dev_pk = E.pk,
+    ms_client_cfg cc = {.url = E.url, .cacert = S.ca, .pinned_dev_pk = S.pk,
                         .timeout_ms = 60000};
     return ms_client_new(c, &cc);
 }
@@ -384,10 +383,10 @@ static ms_err do_abandon(void)
     e2e_http *h = NULL;
     e2e_raw s;
     long st = 0;
-    if (e2e_http_new(&h, E.url, E.ca) != 0) {
+    if (e2e_http_new(&h, E.url, S.ca) != 0) {
         return MS_ERR_NOMEM;
     }
-    ms_err e = e2e_raw_handshake(h, E.pk, &s, &st);
+    ms_err e = e2e_raw_handshake(h, S.pk, &s, &st);
     if (e == MS_OK) {
         atomic_fetch_add(&g_handshakes, 1);
         e2e_raw_free(&s);
@@ -483,15 +482,8 @@ static int parse_opts(int argc, char **argv, soak_opts *o)
     double v;
     *o = (soak_opts){.minutes = 10, .warmup_s = 60, .clients = 24, .ttl_s = 30, .sample_s = 30,
                      .src = MS_SOURCE_DIR, .sup_level = "info"};
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-        *slash = '\0';
-    }
-    e2e_path(sup, "%.4000s/minions-supervisor", self);
-    e2e_path(sim, "%.4000s/llm-sim", self);
+    e2e_beside_self(sup, "minions-supervisor");
+    e2e_beside_self(sim, "llm-sim");
     o->sup_bin = sup;
     o->sim_bin = sim;
     for (int i = 1; i < argc; i++) {
@@ -535,23 +527,13 @@ static int parse_opts(int argc, char **argv, soak_opts *o)
 
 static int setup(const soak_opts *o)
 {
-    ms_devkey k;
-    int created;
-    if (e2e_tmpdir_new("ms-bench-soak", E.dir) != 0) {
+    if (e2e_world_bench(&S, "bench-soak", o->src) != 0) {
         return -1;
     }
-    e2e_path(E.ca, "%s/certs/dev/ca.pem", o->src);
-    e2e_path(E.cert, "%s/certs/dev/server.pem", o->src);
-    e2e_path(E.key, "%s/certs/dev/server.key", o->src);
-    e2e_path(E.devkey, "%s/dev.pem", E.dir);
-    e2e_path(E.script, "%s/script.json", E.dir);
-    e2e_path(E.audit_log, "%s/audit.ndjson", E.dir);
-    e2e_path(E.audit_key, "%s/audit.key", E.dir);
-    int ok = ms_devkey_load_or_create(E.devkey, &k, &created) == MS_OK;
-    memcpy(E.pk, k.pk, sizeof E.pk);
-    ms_devkey_wipe(&k);
-    if (!ok || e2e_file_write(E.script, SCRIPT) != 0 || e2e_http_global_init() != 0) {
-        fprintf(stderr, "bench-soak: set-up failed in %s\n", E.dir);
+    e2e_world_path(&S, E.audit_log, "audit.ndjson");
+    e2e_world_path(&S, E.audit_key, "audit.key");
+    if (e2e_world_script(&S, SCRIPT) != 0 || e2e_http_global_init() != 0) {
+        fprintf(stderr, "bench-soak: set-up failed in %s\n", S.dir);
         return -1;
     }
     return 0;
@@ -564,17 +546,16 @@ static int start_stack(const soak_opts *o)
     static char ttl[16], conns[16];
     snprintf(ttl, sizeof ttl, "%u", o->ttl_s);
     snprintf(conns, sizeof conns, "%u", 4 * o->clients + 16);
-    e2e_sim_cfg sc = {.bin = o->sim_bin, .dir = E.dir, .script = E.script,
+    e2e_sim_cfg sc = {.bin = o->sim_bin,
                       .extra = {"--tokens-per-sec", "400", "--max-connections", "1024"}};
-    if (e2e_sim_start(&E.sim, &sc) != 0) {
+    if (e2e_world_sim(&S, &E.sim, &sc) != 0) {
         return -1;
     }
-    e2e_sup_cfg cfg = {.bin = o->sup_bin, .dir = E.dir, .cert = E.cert, .key = E.key,
-                       .devkey = E.devkey, .backend_port = E.sim.port,
+    e2e_sup_cfg cfg = {.bin = o->sup_bin, .backend_port = E.sim.port,
                        .extra = {"--session-ttl", ttl, "--audit-log", E.audit_log, "--audit-key",
                                  E.audit_key, "--max-connections", conns,
                                  "--per-ip-connections", conns, "--log-level", o->sup_level}};
-    if (e2e_sup_start(&E.sup, &cfg) != 0) {
+    if (e2e_world_sup(&S, &E.sup, &cfg) != 0) {
         return -1;
     }
     snprintf(E.url, sizeof E.url, "https://127.0.0.1:%u", E.sup.port);
@@ -737,7 +718,7 @@ int main(int argc, char **argv)
         ms_buf_free(&W[i].reply);
     }
     if (!ok) {
-        fprintf(stderr, "bench-soak: the run did not complete (logs in %s)\n", E.dir);
+        fprintf(stderr, "bench-soak: the run did not complete (logs in %s)\n", S.dir);
         return 1;
     }
     unsigned long errors = atomic_load(&g_errors), hs = atomic_load(&g_handshakes);
@@ -794,9 +775,9 @@ int main(int argc, char **argv)
                ratio(load.fds, warm.fds), ratio(drain.fds, warm.fds), pass ? "PASS" : "FAIL");
     }
     if (!getenv("MS_BENCH_KEEP")) {
-        e2e_tmpdir_remove(E.dir);
+        e2e_tmpdir_remove(S.dir);
     } else {
-        fprintf(stderr, "bench-soak: logs kept in %s\n", E.dir);
+        fprintf(stderr, "bench-soak: logs kept in %s\n", S.dir);
     }
     return o.quick ? (errors == 0 ? 0 : 1) : (pass ? 0 : 1);
 }

@@ -1,4 +1,4 @@
-/* Listen addresses: "HOST:PORT", "[IPv6]:PORT" or "unix:/path", and owner-only unix sockets. */
+/* Our servers' listen addresses, owner-only unix sockets, port files and Content-Length check. */
 #include "common/listen.h"
 
 #include <arpa/inet.h>
@@ -115,5 +115,19 @@ ms_err ms_listen_write_port_file(const char *path, unsigned port)
         unlink(tmp);
         return MS_ERR_IO;
     }
+    return MS_OK;
+}
+
+ms_err ms_listen_content_length(const char *value, size_t cap, size_t *len)
+{
+    *len = 0;
+    if (value == NULL) {
+        return MS_OK;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(value, &end, 10);
+    ENSURE(errno == 0 && *end == '\0' && end != value && n <= cap, MS_ERR_CAP_EXCEEDED);
+    *len = (size_t)n;
     return MS_OK;
 }

@@ -1,7 +1,8 @@
-/* Listen addresses of our servers (the supervisor, minions-secure serve): parsed, and unix sockets. */
+/* What both our servers (supervisor, serve) share: listen addresses, unix sockets, body sizes. */
 #ifndef MS_COMMON_LISTEN_H
 #define MS_COMMON_LISTEN_H
 
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "common/err.h"
@@ -26,5 +27,13 @@ int ms_listen_unix_socket(const struct sockaddr_storage *ss, unsigned len);
  * whole line or no file. MS_ERR_FILE_OPEN, MS_ERR_IO (the temporary file is removed).
  */
 MS_MUST_CHECK ms_err ms_listen_write_port_file(const char *path, unsigned port);
+
+/*
+ * A request's Content-Length (the header's value; NULL when it has none) against a route's
+ * body cap, which both servers check before a byte of the body is read: MS_OK with *len the
+ * declared length (0 when absent); MS_ERR_CAP_EXCEEDED, *len 0, for a value over the cap or
+ * not a whole decimal number (the servers answer 413).
+ */
+MS_MUST_CHECK ms_err ms_listen_content_length(const char *value, size_t cap, size_t *len);
 
 #endif

@@ -376,15 +376,11 @@ static enum MHD_Result on_headers(ms_gw *gw, struct MHD_Connection *c, const cha
     }
     ms_buf_init(&rq->body, rq->route->body_cap + 1);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || *end || end == cl || n > rq->route->body_cap) {
-            ms_gw_error(&r, 413, "invalid_request_error", NULL, "request_too_large",
-                        "the request body is larger than this endpoint takes");
-            return queue_error(c, rq, &r); /* before a byte of the body is read */
-        }
+    size_t declared;
+    if (ms_listen_content_length(cl, rq->route->body_cap, &declared) != MS_OK) {
+        ms_gw_error(&r, 413, "invalid_request_error", NULL, "request_too_large",
+                    "the request body is larger than this endpoint takes");
+        return queue_error(c, rq, &r); /* before a byte of the body is read */
     }
     return MHD_YES;
 }

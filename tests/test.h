@@ -61,60 +61,6 @@ static const char *test_current_;
         }                                                                                          \
     } while (0)
 
-/*
- * Loops that flip every byte of a signed region run one signature check per byte: in quick
- * mode they take every 7th byte. Elsewhere 1.
- */
-static inline size_t test_flip_stride(void)
-{
-    return ms_test_quick() ? 7u : 1u;
-}
-
-/*
- * The step of a loop over the n bytes of a region whose every step runs the same slow check
- * (a whole chain verified per flipped byte): 1 in full mode; in quick mode an odd step that
- * takes about `samples` bytes spread over the region, the first one included.
- */
-static inline size_t test_sample_step(size_t n, size_t samples)
-{
-    if (!ms_test_quick() || samples == 0 || n <= samples) {
-        return 1;
-    }
-    return (n / samples) | 1u;
-}
-
-/*
- * The next value of a loop over [from, to): n + 1 in full mode; in quick mode a step of
- * test_sample_step(to - from, samples) that never skips the last value (to - 1), so the
- * edges of the range always run. for (n = from; n < to; n = test_sample_next(n, from, to, k))
- */
-static inline size_t test_sample_next(size_t n, size_t from, size_t to, size_t samples)
-{
-    size_t step = test_sample_step(to - from, samples);
-    if (step == 1 || n + 1 >= to) {
-        return n + 1;
-    }
-    return n + step < to - 1 ? n + step : to - 1;
-}
-
-/*
- * Whether a loop over every byte of a region made of fields runs byte i: always in full
- * mode; in quick mode the bytes next to a field's edge (edges[k] - 1, edges[k], edges[k] + 1)
- * and every `every`-th byte, so that each field is still changed at least at its edges.
- */
-static inline int test_sampled(size_t i, const size_t *edges, size_t n_edges, size_t every)
-{
-    if (!ms_test_quick() || (every != 0 && i % every == 0)) {
-        return 1;
-    }
-    for (size_t k = 0; k < n_edges; k++) {
-        if (i + 1 >= edges[k] && i <= edges[k] + 1) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         test_current_ = #fn;                                                                       \

@@ -506,8 +506,13 @@ static int run_live(run *r)
 
 /* --- offline ------------------------------------------------------------------------------- */
 
-/* A raw report and its certificates (--vcek/--ask, or a certificate table) as a bundle. */
-static int bundle_report(run *r, const ms_evfile *f)
+/*
+ * A raw SEV-SNP or bare Azure HCL report's VCEK and ASK: --vcek / --ask (read by load_roots),
+ * else those of --cert-table, whose ARK --any-evidence shows (NOT pinned). Either may be NULL
+ * (length 0); the table stays in r->table. 0 on error (printed).
+ */
+static int report_certs(run *r, const uint8_t **vcek, size_t *vcek_len, const uint8_t **ask,
+                        size_t *ask_len)
 {
     ms_snp_certs t;
     memset(&t, 0, sizeof t);
@@ -521,21 +526,33 @@ static int bundle_report(run *r, const ms_evfile *f)
             return 0;
         }
     }
-    if (r->o.vcek && !read_cert("--vcek", r->o.vcek, &r->vcek)) {
+    if ((r->o.vcek && !read_cert("--vcek", r->o.vcek, &r->vcek)) ||
+        (r->o.ask && !r->ask.len && !read_cert("--ask", r->o.ask, &r->ask))) {
         return 0;
     }
-    const uint8_t *vcek = r->vcek.len ? r->vcek.p : t.vcek;
-    size_t vcek_len = r->vcek.len ? r->vcek.len : t.vcek_len;
-    const uint8_t *ask = r->ask.len ? r->ask.p : t.ask;
-    size_t ask_len = r->ask.len ? r->ask.len : t.ask_len;
+    *vcek = r->vcek.len ? r->vcek.p : t.vcek;
+    *vcek_len = r->vcek.len ? r->vcek.len : t.vcek_len;
+    *ask = r->ask.len ? r->ask.p : t.ask;
+    *ask_len = r->ask.len ? r->ask.len : t.ask_len;
+    if (r->o.any && !r->roots.ark_der && t.ark) { /* the table's ARK: shown, NOT pinned */
+        r->roots.ark_der = t.ark;
+        r->roots.ark_len = t.ark_len;
+    }
+    return 1;
+}
+
+/* A raw report and its certificates (report_certs) as a bundle. */
+static int bundle_report(run *r, const ms_evfile *f)
+{
+    const uint8_t *vcek, *ask;
+    size_t vcek_len, ask_len;
+    if (!report_certs(r, &vcek, &vcek_len, &ask, &ask_len)) {
+        return 0;
+    }
     if (!vcek) {
         fprintf(stderr, "%s: a raw SEV-SNP report needs its VCEK: --vcek FILE or --cert-table "
                         "FILE\n", PROG);
         return 0;
-    }
-    if (r->o.any && !r->roots.ark_der && t.ark) { /* the table's ARK: shown, NOT pinned */
-        r->roots.ark_der = t.ark;
-        r->roots.ark_len = t.ark_len;
     }
     ms_err e = ms_snp_bundle_encode(f->evidence.p, vcek, vcek_len, ask, ask_len, &r->bundle);
     if (e != MS_OK) {
@@ -631,34 +648,10 @@ static int nvgpu_assemble(run *r, const ms_evfile *f)
     return e == MS_OK;
 }
 
-/* A bare Azure HCL report's VCEK and ASK (--vcek/--ask, or a certificate table); optional. */
+/* A bare Azure HCL report's VCEK and ASK (report_certs); optional. */
 static int az_certs(run *r)
 {
-    ms_snp_certs t;
-    memset(&t, 0, sizeof t);
-    if (r->o.table) {
-        ms_err e = ms_file_read(r->o.table, MS_SNP_MAX_CERT_TABLE, &r->table);
-        if (e == MS_OK) {
-            e = ms_snp_cert_table_parse(r->table.p, r->table.len, &t);
-        }
-        if (e != MS_OK) {
-            fprintf(stderr, "%s: --cert-table %s: %s\n", PROG, r->o.table, ms_err_str(e));
-            return 0;
-        }
-    }
-    if ((r->o.vcek && !read_cert("--vcek", r->o.vcek, &r->vcek)) ||
-        (r->o.ask && !r->ask.len && !read_cert("--ask", r->o.ask, &r->ask))) {
-        return 0;
-    }
-    r->az_vcek = r->vcek.len ? r->vcek.p : t.vcek;
-    r->az_vcek_len = r->vcek.len ? r->vcek.len : t.vcek_len;
-    r->az_ask = r->ask.len ? r->ask.p : t.ask;
-    r->az_ask_len = r->ask.len ? r->ask.len : t.ask_len;
-    if (r->o.any && !r->roots.ark_der && t.ark) { /* the table's ARK: shown, NOT pinned */
-        r->roots.ark_der = t.ark;
-        r->roots.ark_len = t.ark_len;
-    }
-    return 1;
+    return report_certs(r, &r->az_vcek, &r->az_vcek_len, &r->az_ask, &r->az_ask_len);
 }
 
 static int load_file(run *r, ms_evfile *f)

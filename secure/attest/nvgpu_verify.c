@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "secure/attest/ecdsa.h"
 #include "secure/attest/nvgpu.h"
 
 static const char *const CHECK_NAMES[MS_NVGPU_CHECK_COUNT] = {
@@ -163,38 +164,12 @@ static ms_err check_identity(certs *c, char *device_id, size_t cap)
 
 static ms_err check_signature(X509 *leaf, const uint8_t *report, const ms_nvgpu_report *r)
 {
-    ms_err err = MS_ERR_NVGPU_SIGNATURE;
     EVP_PKEY *key = X509_get0_pubkey(leaf);
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *br = BN_bin2bn(r->sig, MS_NVGPU_SIG_LEN / 2, NULL);
-    BIGNUM *bs = BN_bin2bn(r->sig + MS_NVGPU_SIG_LEN / 2, MS_NVGPU_SIG_LEN / 2, NULL);
-    unsigned char *der = NULL;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    char group[32];
-    size_t glen = 0;
-    if (sig == NULL || br == NULL || bs == NULL || md == NULL) {
-        err = MS_ERR_NOMEM;
-        goto out;
-    }
-    ENSURE_OUT(key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC, MS_ERR_NVGPU_SIGNATURE);
-    ENSURE_OUT(EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, &glen) == 1 &&
-                   strcmp(group, "secp384r1") == 0,
-               MS_ERR_NVGPU_SIGNATURE);
-    ENSURE_OUT(ECDSA_SIG_set0(sig, br, bs) == 1, MS_ERR_NOMEM);
-    br = bs = NULL;
-    int dlen = i2d_ECDSA_SIG(sig, &der);
-    ENSURE_OUT(dlen > 0, MS_ERR_NOMEM);
-    ENSURE_OUT(EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1, MS_ERR_INTERNAL);
-    err = EVP_DigestVerify(md, der, (size_t)dlen, report, r->signed_len) == 1
-              ? MS_OK
-              : MS_ERR_NVGPU_SIGNATURE;
-out:
-    EVP_MD_CTX_free(md);
-    OPENSSL_free(der);
-    BN_free(br);
-    BN_free(bs);
-    ECDSA_SIG_free(sig);
-    return err;
+    ENSURE(ms_ecdsa_key_on(key, SN_secp384r1), MS_ERR_NVGPU_SIGNATURE);
+    /* r || s, big-endian, 48 bytes each */
+    return ms_ecdsa_verify(key, EVP_sha384(), r->sig, MS_NVGPU_SIG_LEN / 2,
+                           r->sig + MS_NVGPU_SIG_LEN / 2, MS_NVGPU_SIG_LEN / 2, 0, report,
+                           r->signed_len, MS_ERR_NVGPU_SIGNATURE);
 }
 
 /* ---- the policy's expectations ----------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "secure/attest/ecdsa.h"
 #include "secure/attest/snp_checks.h"
 #include "secure/attest/snp_x509.h"
 
@@ -105,53 +106,15 @@ ms_err snp_check_signing_key(snp_ctx *c)
     return MS_OK;
 }
 
-static int is_p384(EVP_PKEY *key)
-{
-    char group[32];
-    size_t n = 0;
-    return key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-           EVP_PKEY_get_group_name(key, group, sizeof group, &n) == 1 &&
-           strcmp(group, SN_secp384r1) == 0;
-}
-
-/* The report's r and s (little-endian, 72 bytes each) as a DER ECDSA-Sig-Value. */
-static ms_err sig_to_der(const ms_snp_report *r, unsigned char **der, int *der_len)
-{
-    *der = NULL;
-    *der_len = 0;
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *br = BN_lebin2bn(r->sig_r, SNP_SIG_SCALAR_LEN, NULL);
-    BIGNUM *bs = BN_lebin2bn(r->sig_s, SNP_SIG_SCALAR_LEN, NULL);
-    if (sig == NULL || br == NULL || bs == NULL || ECDSA_SIG_set0(sig, br, bs) != 1) {
-        ECDSA_SIG_free(sig);
-        BN_free(br);
-        BN_free(bs);
-        return MS_ERR_NOMEM;
-    }
-    *der_len = i2d_ECDSA_SIG(sig, der);
-    ECDSA_SIG_free(sig);
-    ENSURE(*der_len > 0, MS_ERR_NOMEM);
-    return MS_OK;
-}
-
 /* §4 check 8: ECDSA P-384 with SHA-384 over [0, 0x2A0) by the leaf's key. */
 ms_err snp_check_signature(snp_ctx *c)
 {
     EVP_PKEY *key = X509_get0_pubkey(c->vcek);
-    ENSURE(is_p384(key), MS_ERR_SNP_SIGNATURE);
-    unsigned char *der;
-    int der_len;
-    TRY(sig_to_der(&c->report, &der, &der_len));
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int rc = md != NULL ? EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) : -1;
-    if (rc == 1) {
-        rc = EVP_DigestVerify(md, der, (size_t)der_len, c->bundle.report, MS_SNP_SIGNED_LEN);
-    }
-    EVP_MD_CTX_free(md);
-    OPENSSL_free(der);
-    ENSURE(md != NULL, MS_ERR_NOMEM);
-    ENSURE(rc == 1, MS_ERR_SNP_SIGNATURE);
-    return MS_OK;
+    ENSURE(ms_ecdsa_key_on(key, SN_secp384r1), MS_ERR_SNP_SIGNATURE);
+    /* r and s little-endian, 72 bytes each */
+    return ms_ecdsa_verify(key, EVP_sha384(), c->report.sig_r, SNP_SIG_SCALAR_LEN,
+                           c->report.sig_s, SNP_SIG_SCALAR_LEN, 1, c->bundle.report,
+                           MS_SNP_SIGNED_LEN, MS_ERR_SNP_SIGNATURE);
 }
 
 /* §4 checks 9 and 10: the leaf was issued for this TCB (in the chip's layout) and this chip. */

@@ -15,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/check.h"
+#include "secure/attest/ecdsa.h"
 #include "secure/attest/tdx_coll_priv.h"
 
 #define MAX_CHAIN_CERTS 2u                 /* the TCB signing certificate, then the root */
@@ -128,15 +129,6 @@ static ms_err read_chain(coll_ctx *c, const ms_tdx_collateral_in *in)
     return MS_OK;
 }
 
-static int is_p256(EVP_PKEY *key)
-{
-    char group[32];
-    size_t n = 0;
-    return key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-           EVP_PKEY_get_group_name(key, group, sizeof group, &n) == 1 &&
-           strcmp(group, "prime256v1") == 0;
-}
-
 static ms_err chain_error(int e)
 {
     if (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID) {
@@ -154,7 +146,7 @@ static ms_err check_chain(coll_ctx *c, const ms_tdx_collateral_in *in, const uin
     c->root = d2i_X509(NULL, &p, (long)root_len);
     ENSURE(c->root != NULL && p == root_der + root_len, MS_ERR_TDX_COLLATERAL_CHAIN);
     TRY(read_chain(c, in));
-    ENSURE(is_p256(X509_get0_pubkey(c->signer)), MS_ERR_TDX_COLLATERAL_CHAIN);
+    ENSURE(ms_ecdsa_key_on(X509_get0_pubkey(c->signer), SN_X9_62_prime256v1), MS_ERR_TDX_COLLATERAL_CHAIN);
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *sctx = X509_STORE_CTX_new();
     ms_err err = MS_ERR_NOMEM;
@@ -229,28 +221,9 @@ static ms_err check_crl(coll_ctx *c, const ms_tdx_collateral_in *in, uint64_t at
 
 static ms_err check_signature(const signed_doc *d, EVP_PKEY *key)
 {
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(d->sig, P256_SCALAR, NULL);
-    BIGNUM *s = BN_bin2bn(d->sig + P256_SCALAR, P256_SCALAR, NULL);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char *der = NULL;
-    int der_len = -1;
-    ms_err err = MS_ERR_NOMEM;
-    if (sig != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(sig, r, s) == 1) {
-        r = s = NULL; /* owned by sig now */
-        der_len = i2d_ECDSA_SIG(sig, &der);
-    }
-    if (der_len > 0 && md != NULL) {
-        int ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-                 EVP_DigestVerify(md, der, (size_t)der_len, d->text + d->start, d->len) == 1;
-        err = ok ? MS_OK : MS_ERR_TDX_COLLATERAL_SIGNATURE;
-    }
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(md);
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return err;
+    return ms_ecdsa_verify(key, EVP_sha256(), d->sig, P256_SCALAR, d->sig + P256_SCALAR,
+                           P256_SCALAR, 0, d->text + d->start, d->len,
+                           MS_ERR_TDX_COLLATERAL_SIGNATURE);
 }
 
 /* ---- check 6: each document's dates ------------------------------------------------------- */

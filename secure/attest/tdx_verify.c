@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/check.h"
+#include "secure/attest/ecdsa.h"
 #include "secure/attest/tdx_internal.h"
 
 #define TDX_CHAIN_MAX 3 /* PCK leaf, PCK Platform / Processor CA, root */
@@ -207,54 +208,13 @@ static ms_err check_crl(tdx_ctx *c)
     return x509_err == X509_V_ERR_CERT_REVOKED ? MS_ERR_TDX_PCK_REVOKED : MS_ERR_TDX_CRL;
 }
 
-/* r || s (big-endian, 32 bytes each) as a DER ECDSA-Sig-Value. */
-static ms_err sig_to_der(const uint8_t rs[static MS_TDX_ECDSA_SIG_LEN], unsigned char **der,
-                         int *der_len)
-{
-    *der = NULL;
-    *der_len = 0;
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(rs, 32, NULL);
-    BIGNUM *s = BN_bin2bn(rs + 32, 32, NULL);
-    if (sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1) {
-        ECDSA_SIG_free(sig);
-        BN_free(r);
-        BN_free(s);
-        return MS_ERR_NOMEM;
-    }
-    *der_len = i2d_ECDSA_SIG(sig, der);
-    ECDSA_SIG_free(sig);
-    ENSURE(*der_len > 0, MS_ERR_NOMEM);
-    return MS_OK;
-}
-
-static int is_p256(EVP_PKEY *key)
-{
-    char group[32];
-    size_t n = 0;
-    return key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-           EVP_PKEY_get_group_name(key, group, sizeof group, &n) == 1 &&
-           strcmp(group, SN_X9_62_prime256v1) == 0;
-}
-
 /* ECDSA P-256 with SHA-256 over msg; `bad` when it does not verify. */
 static ms_err ecdsa_verify(EVP_PKEY *key, const uint8_t rs[static MS_TDX_ECDSA_SIG_LEN],
                            const uint8_t *msg, size_t len, ms_err bad)
 {
-    ENSURE(is_p256(key), bad);
-    unsigned char *der;
-    int der_len;
-    TRY(sig_to_der(rs, &der, &der_len));
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int rc = md != NULL ? EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) : -1;
-    if (rc == 1) {
-        rc = EVP_DigestVerify(md, der, (size_t)der_len, msg, len);
-    }
-    EVP_MD_CTX_free(md);
-    OPENSSL_free(der);
-    ENSURE(md != NULL, MS_ERR_NOMEM);
-    ENSURE(rc == 1, bad);
-    return MS_OK;
+    ENSURE(ms_ecdsa_key_on(key, SN_X9_62_prime256v1), bad);
+    /* r || s, big-endian, 32 bytes each */
+    return ms_ecdsa_verify(key, EVP_sha256(), rs, 32, rs + 32, 32, 0, msg, len, bad);
 }
 
 /* Check 4: the PCK leaf's key signed the QE report. */

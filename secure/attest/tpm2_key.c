@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "secure/attest/ecdsa.h"
 #include "secure/attest/tpm2_bundle.h"
 #include "secure/attest/tpm2_ek.h"
 
@@ -136,23 +137,6 @@ EVP_PKEY *ms_tpm2_pkey_of(const TPMT_PUBLIC *pub)
     return NULL;
 }
 
-/* DER ECDSA-Sig-Value from the TPM's r and s; *der is OPENSSL_malloc'd. Length or -1. */
-static int ecdsa_der(const TPMS_SIGNATURE_ECC *e, unsigned char **der)
-{
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(e->signatureR.buffer, e->signatureR.size, NULL);
-    BIGNUM *s = BN_bin2bn(e->signatureS.buffer, e->signatureS.size, NULL);
-    int n = -1;
-    if (sig != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(sig, r, s) == 1) {
-        r = s = NULL; /* owned by sig now */
-        n = i2d_ECDSA_SIG(sig, der);
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return n;
-}
-
 static int digest_verify(EVP_PKEY *pkey, const uint8_t *sig, size_t sig_len, const uint8_t *msg,
                          size_t len)
 {
@@ -171,11 +155,11 @@ static int verify_ecdsa(const TPMT_PUBLIC *ak, const TPMT_SIGNATURE *sig, const 
         e->signatureR.size > P256_COORD || e->signatureS.size > P256_COORD) {
         return 0;
     }
-    unsigned char *der = NULL;
     EVP_PKEY *pkey = ecc_key(&ak->unique.ecc);
-    int n = pkey != NULL ? ecdsa_der(e, &der) : -1;
-    int ok = n > 0 && digest_verify(pkey, der, (size_t)n, msg, len);
-    OPENSSL_free(der);
+    int ok = pkey != NULL &&
+             ms_ecdsa_verify(pkey, EVP_sha256(), e->signatureR.buffer, e->signatureR.size,
+                             e->signatureS.buffer, e->signatureS.size, 0, msg, len,
+                             MS_ERR_TPM_SIGNATURE) == MS_OK;
     EVP_PKEY_free(pkey);
     return ok;
 }

@@ -179,16 +179,14 @@ static enum MHD_Result on_headers(struct MHD_Connection *c, const char *url, con
         return queue_simple(c, rq, 405, NULL, 0);
     }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || *end || end == cl || n > cap) {
-            return queue_simple(c, rq, 413, NULL, 0); /* before a byte of the body is read */
-        }
+    size_t declared;
+    if (ms_listen_content_length(cl, cap, &declared) != MS_OK) {
+        return queue_simple(c, rq, 413, NULL, 0); /* before a byte of the body is read */
+    }
+    if (cl != NULL) {
         /* The whole declared body at once: no growth by doubling, no copies to wipe. A
            failure here is retried (and reported) by the appends. */
-        ms_err e = ms_buf_reserve(&rq->body, (size_t)n);
+        ms_err e = ms_buf_reserve(&rq->body, declared);
         (void)e;
     }
     return MHD_YES;

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "secure/attest/policy.h"
@@ -179,11 +178,7 @@ out:
 
 static int has(const ms_buf *b, const char *needle)
 {
-    int ok = b->p && strstr((const char *)b->p, needle) != NULL;
-    if (!ok) {
-        fprintf(stderr, "  missing \"%s\" in:\n%s\n", needle, b->p ? (const char *)b->p : "");
-    }
-    return ok;
+    return e2e_buf_shows(b, needle);
 }
 
 static void test_attest_discovery(void)
@@ -210,7 +205,6 @@ static void test_attest_discovery(void)
 
 static int setup(void)
 {
-    char path[PATH_MAX];
     e2e_world_path(&W, E.devkey, "unused-dev.pem");
     if (e2e_world_devkey(&W, "composite-dev.pem") != 0) {
         return -1;
@@ -218,27 +212,7 @@ static int setup(void)
     e2e_world_path(&W, E.log, "engine.log");
     e2e_world_path(&W, E.nvml, "nvml");
     e2e_world_path(&W, E.root, "nvidia-root.pem");
-    if (mkdir(E.nvml, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", E.nvml, 1) != 0) {
-        return -1;
-    }
-    if (!nv_fx_chain_make(&E.gpu[0], 0x1111, 0x1111) ||
-        !nv_fx_chain_make_under(&E.gpu[1], E.gpu[0].root_key, 0x2222, 0x2222) ||
-        !nv_fx_write_root_pem(&E.gpu[0], E.root)) {
-        return -1;
-    }
-    for (int i = 0; i < 2; i++) {
-        e2e_world_path(&W, path, "nvml/gpu%d.key", i);
-        if (!nv_fx_write_key(E.gpu[i].leaf_key, path)) {
-            return -1;
-        }
-        e2e_world_path(&W, path, "nvml/gpu%d.pem", i);
-        if (!nv_fx_write_chain_pem(&E.gpu[i], path)) {
-            return -1;
-        }
-    }
-    e2e_world_path(&W, path, "nvml/count");
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fputs("2", f) < 0 || fclose(f) != 0) {
+    if (!nv_fx_fake_gpus(E.gpu, E.nvml, E.root)) {
         return -1;
     }
     if (e2e_world_script(&W, "{\"rules\":[{\"contains\":\"GPU-attested\",\"reply\":\"gpu reply\"}],"

@@ -57,11 +57,7 @@ static int cli(const char *const *args)
 
 static int has(const ms_buf *b, const char *needle)
 {
-    int ok = b->p && strstr((const char *)b->p, needle) != NULL;
-    if (!ok) {
-        fprintf(stderr, "  missing \"%s\" in:\n%s\n", needle, b->p ? (const char *)b->p : "");
-    }
-    return ok;
+    return e2e_buf_shows(b, needle);
 }
 
 static void hex(const uint8_t *p, size_t n, char *out, size_t cap)

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/codec.h"
 #include "common/file.h"
@@ -53,11 +52,7 @@ static int cli(const char *const *args)
 
 static int has(const ms_buf *b, const char *needle)
 {
-    int ok = b->p && strstr((const char *)b->p, needle) != NULL;
-    if (!ok) {
-        fprintf(stderr, "  missing \"%s\" in:\n%s\n", needle, b->p ? (const char *)b->p : "");
-    }
-    return ok;
+    return e2e_buf_shows(b, needle);
 }
 
 /* Discovery, the printed policy saved as is, then a turn under it. */
@@ -186,7 +181,6 @@ out:
 
 static int setup(void)
 {
-    char path[PATH_MAX];
     if (e2e_swtpm_start(&E.tpm) != 0 || e2e_swtpm_enrol(&E.tpm, PCRS, &E.enrolled) != 0) {
         return -1;
     }
@@ -195,24 +189,7 @@ static int setup(void)
     e2e_world_path(&W, E.root, "nvidia-root.pem");
     e2e_world_path(&W, E.policy, "discovered.json");
     e2e_world_path(&W, E.saved, "evidence.json");
-    if (mkdir(E.nvml, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", E.nvml, 1) != 0 ||
-        !nv_fx_chain_make(&E.gpu[0], 0x1111, 0x1111) ||
-        !nv_fx_chain_make_under(&E.gpu[1], E.gpu[0].root_key, 0x2222, 0x2222) ||
-        !nv_fx_write_root_pem(&E.gpu[0], E.root)) {
-        return -1;
-    }
-    for (int i = 0; i < 2; i++) {
-        e2e_world_path(&W, path, "nvml/gpu%d.key", i);
-        if (!nv_fx_write_key(E.gpu[i].leaf_key, path)) {
-            return -1;
-        }
-        e2e_world_path(&W, path, "nvml/gpu%d.pem", i);
-        if (!nv_fx_write_chain_pem(&E.gpu[i], path)) {
-            return -1;
-        }
-    }
-    e2e_world_path(&W, path, "nvml/count");
-    if (e2e_file_write(path, "2") != 0 ||
+    if (!nv_fx_fake_gpus(E.gpu, E.nvml, E.root) ||
         e2e_world_script(&W, "{\"rules\":[{\"contains\":\"composite-attested\",\"reply\":"
                              "\"composite reply\"}],\"default\":\"no rule\"}\n") != 0) {
         return -1;

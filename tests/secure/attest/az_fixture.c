@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "secure/attest/tpm2_bundle.h"
 #include "secure/attest/tpm2_esys.h"
+#include "tests/quick.h"
 
 static EVP_PKEY *keys[2];
 
@@ -310,11 +311,13 @@ static int err_in(ms_err e, const ms_err *set, size_t n)
     return 0;
 }
 
-int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, az_fx_verify_fn verify,
-                     const void *ctx, const ms_err *want, size_t n)
+int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, size_t samples,
+                     az_fx_verify_fn verify, const void *ctx, const ms_err *want, size_t n)
 {
     int bad = 0;
-    for (size_t i = from; i < to; i += stride) {
+    size_t count = from < to ? (to - from + stride - 1) / stride : 0;
+    for (size_t k = 0; k < count; k = test_sample_next(k, 0, count, samples)) {
+        size_t i = from + k * stride;
         ev[i] ^= 0x01;
         ms_err e = verify(ctx);
         if (!err_in(e, want, n)) {

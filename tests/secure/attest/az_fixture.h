@@ -72,13 +72,14 @@ int az_fx_world_bundle(az_fx_world *w);
 void az_fx_world_free(az_fx_world *w);
 
 /*
- * Flip bit 0 of every `stride`-th byte of ev[from, to) in turn and run verify(ctx) with it
+ * Flip bit 0 of every `stride`-th byte of ev[from, to) in turn (in quick mode about `samples`
+ * of them, the first and last included: test_sample_next) and run verify(ctx) with it
  * flipped; each result must be one of want[0..n) (the others are printed with their
  * offset). Returns how many were not. ev is as it was on return.
  */
 typedef ms_err (*az_fx_verify_fn)(const void *ctx);
-int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, az_fx_verify_fn verify,
-                     const void *ctx, const ms_err *want, size_t n);
+int az_fx_flip_range(uint8_t *ev, size_t from, size_t to, size_t stride, size_t samples,
+                     az_fx_verify_fn verify, const void *ctx, const ms_err *want, size_t n);
 
 /*
  * The hardware area of a TDX HCL report: a TD report (TDREPORT_STRUCT, type 0x81) whose

@@ -4,10 +4,15 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/fx_file.h"
+#include "tests/secure/attest/fx_x509.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -79,16 +84,6 @@ static int name_make(X509_NAME *n, const char *cn, long serial)
            name_add(n, "O", "Test NVIDIA") && name_add(n, "CN", cn);
 }
 
-static int ext_add(X509 *x, X509 *issuer, int nid, const char *v)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, v);
-    int ok = e != NULL && X509_add_ext(x, e, -1) == 1;
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
 static int cert_add(nv_fx_chain *c, size_t slot, X509 *x)
 {
     unsigned char *der = NULL;
@@ -127,13 +122,13 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, long serial, long name_ser
         X509_NAME_free(in);
     }
     X509 *iss = issuer != NULL ? issuer : x;
-    ok = ok && ext_add(x, iss, NID_subject_key_identifier, "hash") &&
-         ext_add(x, iss, NID_authority_key_identifier, "keyid:always");
+    ok = ok && fx_x509_ext(x, iss, NID_subject_key_identifier, "hash") &&
+         fx_x509_ext(x, iss, NID_authority_key_identifier, "keyid:always");
     if (ok && ca) {
-        ok = ext_add(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
-             ext_add(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+        ok = fx_x509_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
+             fx_x509_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
     } else if (ok) {
-        ok = ext_add(x, iss, NID_key_usage, "critical,digitalSignature");
+        ok = fx_x509_ext(x, iss, NID_key_usage, "critical,digitalSignature");
     }
     ok = ok && X509_sign(x, issuer_key, EVP_sha384()) > 0;
     if (!ok) {
@@ -305,4 +300,24 @@ int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path)
 int nv_fx_write_root_pem(const nv_fx_chain *c, const char *path)
 {
     return write_pem(c, path, 2);
+}
+
+int nv_fx_fake_gpus(nv_fx_chain gpu[static 2], const char *dir, const char *root_pem)
+{
+    char key[PATH_MAX], pem[PATH_MAX];
+    if (mkdir(dir, 0700) != 0 || setenv("MS_FAKE_NVML_DIR", dir, 1) != 0 ||
+        !nv_fx_chain_make(&gpu[0], 0x1111, 0x1111) ||
+        !nv_fx_chain_make_under(&gpu[1], gpu[0].root_key, 0x2222, 0x2222) ||
+        !nv_fx_write_root_pem(&gpu[0], root_pem)) {
+        return 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        int nk = snprintf(key, sizeof key, "%s/gpu%d.key", dir, i);
+        int np = snprintf(pem, sizeof pem, "%s/gpu%d.pem", dir, i);
+        if (nk < 0 || (size_t)nk >= sizeof key || np < 0 || (size_t)np >= sizeof pem ||
+            !nv_fx_write_key(gpu[i].leaf_key, key) || !nv_fx_write_chain_pem(&gpu[i], pem)) {
+            return 0;
+        }
+    }
+    return fx_write_file(dir, "count", "2", 1);
 }

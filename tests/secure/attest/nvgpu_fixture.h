@@ -72,5 +72,12 @@ int nv_fx_write_key(EVP_PKEY *key, const char *path);
 int nv_fx_write_chain_pem(const nv_fx_chain *c, const char *path);
 /* The root alone (PEM), for a policy's root_pem. */
 int nv_fx_write_root_pem(const nv_fx_chain *c, const char *path);
+/*
+ * The fake NVML's two GPUs (fake_nvml.c) in `dir` (made, 0700, and set as
+ * $MS_FAKE_NVML_DIR): gpu[0] (device 0x1111) and gpu[1] (0x2222) under gpu[0]'s root, as
+ * gpu<i>.key and gpu<i>.pem, and "count" holding 2; the root's PEM at root_pem. 1 on
+ * success; free both chains with nv_fx_chain_free either way.
+ */
+int nv_fx_fake_gpus(nv_fx_chain gpu[static 2], const char *dir, const char *root_pem);
 
 #endif

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "secure/attest/devkey.h"
 #include "tests/fixture/proc.h"
 #include "tests/quick.h"
 #include "tests/secure/attest/fx_file.h"
+#include "tests/secure/attest/fx_x509.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -134,43 +136,8 @@ void snp_fx_keys_free(void)
 
 static X509 *cert_new(EVP_PKEY *key, const char *cn, long serial)
 {
-    X509 *x = X509_new();
-    if (x == NULL) {
-        return NULL;
-    }
-    X509_NAME *n = X509_get_subject_name(x);
-    const unsigned char *org = (const unsigned char *)"Test Micro Devices";
-    int ok = X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, org, -1, -1, 0) &&
-             X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0) &&
-             X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365) && X509_set_pubkey(x, key);
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-static int add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = e != NULL && X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
-/* A CA as AMD makes them: basicConstraints, keyCertSign, key identifiers. */
-static int add_ca_exts(X509 *x, X509 *issuer)
-{
-    int ok = add_conf_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE") &&
-             add_conf_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-             add_conf_ext(x, issuer, NID_subject_key_identifier, "hash");
-    return ok &&
-           (issuer == x || add_conf_ext(x, issuer, NID_authority_key_identifier, "keyid:always"));
+    time_t now = time(NULL);
+    return fx_x509_new(key, "Test Micro Devices", cn, serial, now, now + 3600L * 24 * 365);
 }
 
 /* A non-critical extension `oid` holding `val` as its raw value (NULL on failure). */
@@ -250,16 +217,6 @@ static int sign_cert(X509 *x, EVP_PKEY *key, int salt, int pkcs1)
     return ok;
 }
 
-static int to_der(X509 *x, ms_buf *out)
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509(x, &der);
-    ms_buf_init(out, MS_SNP_MAX_CERT);
-    int ok = n > 0 && ms_buf_append(out, der, (size_t)n) == MS_OK;
-    OPENSSL_free(der);
-    return ok;
-}
-
 static int bio_to_buf(BIO *bio, ms_buf *out)
 {
     char *p = NULL;
@@ -274,7 +231,7 @@ int snp_fx_ca_pem(EVP_PKEY *key, const char *cn, ms_buf *key_pem, ms_buf *cert_p
     X509 *x = cert_new(key, cn, 1);
     BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
     int ok = x != NULL && kb != NULL && cb != NULL && X509_set_issuer_name(x, X509_get_subject_name(x)) &&
-             add_ca_exts(x, x) && X509_sign(x, key, EVP_sha384()) > 0 &&
+             fx_x509_ca_exts(x, x) && X509_sign(x, key, EVP_sha384()) > 0 &&
              PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) == 1 &&
              PEM_write_bio_X509(cb, x) == 1 && bio_to_buf(kb, key_pem) && bio_to_buf(cb, cert_pem);
     BIO_free(kb);
@@ -302,13 +259,13 @@ int snp_fx_chain_make(snp_fx_chain *c, EVP_PKEY *ark_key, EVP_PKEY *ask_key, EVP
     X509 *ask = cert_new(ask_key, o->vlek ? "SEV-VLEK-Test" : "SEV-Test", 2);
     X509 *vcek = cert_new(vcek_key, o->vlek ? "SEV-VLEK" : "SEV-VCEK", 3);
     int ok = ark != NULL && ask != NULL && vcek != NULL;
-    ok = ok && X509_set_issuer_name(ark, X509_get_subject_name(ark)) && add_ca_exts(ark, ark) &&
+    ok = ok && X509_set_issuer_name(ark, X509_get_subject_name(ark)) && fx_x509_ca_exts(ark, ark) &&
          sign_cert(ark, ark_key, 48, 0);
-    ok = ok && X509_set_issuer_name(ask, X509_get_subject_name(ark)) && add_ca_exts(ask, ark) &&
+    ok = ok && X509_set_issuer_name(ask, X509_get_subject_name(ark)) && fx_x509_ca_exts(ask, ark) &&
          sign_cert(ask, ark_key, pss_salt, 0);
     ok = ok && X509_set_issuer_name(vcek, X509_get_subject_name(ask)) && add_vcek_exts(vcek, o) &&
          sign_cert(vcek, ask_key, pss_salt, pkcs1);
-    ok = ok && to_der(ark, &c->ark) && to_der(ask, &c->ask) && to_der(vcek, &c->vcek);
+    ok = ok && fx_x509_der(ark, MS_SNP_MAX_CERT, &c->ark) && fx_x509_der(ask, MS_SNP_MAX_CERT, &c->ask) && fx_x509_der(vcek, MS_SNP_MAX_CERT, &c->vcek);
     X509_free(ark);
     X509_free(ask);
     X509_free(vcek);
@@ -328,13 +285,13 @@ int snp_fx_ark_variant(ms_buf *out, EVP_PKEY *ark_key, EVP_PKEY *issuer_key, int
     int ok = x != NULL && issuer != NULL &&
              X509_set_issuer_name(x, X509_get_subject_name(issuer));
     if (ca) {
-        ok = ok && add_ca_exts(x, x); /* no authority key id: it would name `issuer` */
+        ok = ok && fx_x509_ca_exts(x, x); /* no authority key id: it would name `issuer` */
     } else {
         /* No keyUsage either, so that the certificate still "issued" the ASK by name and key. */
-        ok = ok && add_conf_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_conf_ext(x, x, NID_subject_key_identifier, "hash");
+        ok = ok && fx_x509_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
+             fx_x509_ext(x, x, NID_subject_key_identifier, "hash");
     }
-    ok = ok && sign_cert(x, issuer_key, 48, 0) && to_der(x, out);
+    ok = ok && sign_cert(x, issuer_key, 48, 0) && fx_x509_der(x, MS_SNP_MAX_CERT, out);
     if (issuer != x) {
         X509_free(issuer);
     }
@@ -348,9 +305,9 @@ int snp_fx_ask_not_ca(ms_buf *out, const snp_fx_chain *c)
     X509 *x = cert_new(c->ask_key, "SEV-Test", 2);
     /* No keyUsage, so that it still "issued" the VCEK by name and key. */
     int ok = ark != NULL && x != NULL && X509_set_issuer_name(x, X509_get_subject_name(ark)) &&
-             add_conf_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_conf_ext(x, x, NID_subject_key_identifier, "hash") &&
-             sign_cert(x, c->ark_key, 48, 0) && to_der(x, out);
+             fx_x509_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
+             fx_x509_ext(x, x, NID_subject_key_identifier, "hash") &&
+             sign_cert(x, c->ark_key, 48, 0) && fx_x509_der(x, MS_SNP_MAX_CERT, out);
     X509_free(ark);
     X509_free(x);
     return ok;

@@ -14,6 +14,7 @@
 
 #include "common/codec.h"
 #include "secure/attest/devkey.h"
+#include "tests/secure/attest/fx_x509.h"
 #include "tests/secure/attest/snp_fixture.h"
 
 #ifndef MS_TESTDATA_DIR
@@ -38,16 +39,6 @@ int tdx_fx_file(const char *name, ms_buf *out)
     return 1;
 }
 
-static int x509_der(X509 *x, ms_buf *der)
-{
-    unsigned char *p = NULL;
-    int n = x != NULL ? i2d_X509(x, &p) : -1;
-    ms_buf_init(der, FX_MAX_FILE);
-    int ok = n > 0 && ms_buf_append(der, p, (size_t)n) == MS_OK;
-    OPENSSL_free(p);
-    return ok;
-}
-
 int tdx_fx_first_cert_der(const uint8_t *p, size_t len, ms_buf *der)
 {
     static const char BEGIN[] = "-----BEGIN CERTIFICATE-----";
@@ -57,7 +48,7 @@ int tdx_fx_first_cert_der(const uint8_t *p, size_t len, ms_buf *der)
             BIO *bio = BIO_new_mem_buf(p + i, (int)(len - i));
             X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
             BIO_free(bio);
-            int ok = x509_der(x, der);
+            int ok = fx_x509_der(x, FX_MAX_FILE, der);
             X509_free(x);
             return ok;
         }
@@ -75,36 +66,9 @@ int tdx_fx_pem_file_der(const char *name, ms_buf *der)
 
 /* ---- a made-up chain ------------------------------------------------------------------------ */
 
-static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = e != NULL && X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
 static X509 *cert_new(EVP_PKEY *key, const char *cn, long serial)
 {
-    X509 *x = X509_new();
-    if (x == NULL) {
-        return NULL;
-    }
-    X509_NAME *n = X509_get_subject_name(x);
-    int ok = X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
-                                        (const unsigned char *)"Test Intel Corporation", -1, -1,
-                                        0) &&
-             X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0) &&
-             ASN1_TIME_set(X509_getm_notBefore(x), T_2000) != NULL &&
-             ASN1_TIME_set(X509_getm_notAfter(x), T_2049_END) != NULL && X509_set_pubkey(x, key);
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
+    return fx_x509_new(key, "Test Intel Corporation", cn, serial, T_2000, T_2049_END);
 }
 
 /* The chain, the root with `pad` zero bytes in an extension 1.2.3.4 when pad > 0, the
@@ -123,19 +87,17 @@ static int pki_make(tdx_fx_pki *p, size_t pad, const char *curve)
                                                     p->signer_serial)
                                          : NULL;
     int ok = root != NULL && signer != NULL && X509_set_issuer_name(root, X509_get_subject_name(root)) &&
-             add_ext(root, root, NID_basic_constraints, "critical,CA:TRUE") &&
-             add_ext(root, root, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-             add_ext(root, root, NID_subject_key_identifier, "hash") &&
+             fx_x509_ca_exts(root, root) &&
              (pad == 0 || (zeros != NULL && snp_fx_add_raw_ext(root, "1.2.3.4", zeros, pad))) &&
              X509_sign(root, p->root_key, EVP_sha256()) > 0 &&
              X509_set_issuer_name(signer, X509_get_subject_name(root)) &&
-             add_ext(signer, root, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_ext(signer, root, NID_key_usage, "critical,digitalSignature,nonRepudiation") &&
-             add_ext(signer, root, NID_subject_key_identifier, "hash") &&
-             add_ext(signer, root, NID_authority_key_identifier, "keyid:always") &&
+             fx_x509_ext(signer, root, NID_basic_constraints, "critical,CA:FALSE") &&
+             fx_x509_ext(signer, root, NID_key_usage, "critical,digitalSignature,nonRepudiation") &&
+             fx_x509_ext(signer, root, NID_subject_key_identifier, "hash") &&
+             fx_x509_ext(signer, root, NID_authority_key_identifier, "keyid:always") &&
              X509_sign(signer, p->root_key, EVP_sha256()) > 0;
     ms_buf_free(&p->root_der);
-    ok = ok && x509_der(root, &p->root_der);
+    ok = ok && fx_x509_der(root, FX_MAX_FILE, &p->root_der);
     BIO *bio = BIO_new(BIO_s_mem());
     char *mem = NULL;
     long n = 0;
@@ -282,7 +244,7 @@ static int cert_exts(const char *oid, const uint8_t *val, size_t len, int times,
         ok = snp_fx_add_raw_ext(x, oid, val, len);
     }
     ok = ok && (pad == 0 || snp_fx_add_raw_ext(x, "1.2.3.4", zeros, pad));
-    ok = ok && X509_sign(x, key, EVP_sha256()) > 0 && x509_der(x, der);
+    ok = ok && X509_sign(x, key, EVP_sha256()) > 0 && fx_x509_der(x, FX_MAX_FILE, der);
     free(zeros);
     X509_free(x);
     EVP_PKEY_free(key);

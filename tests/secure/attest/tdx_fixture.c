@@ -13,6 +13,8 @@
 
 #include "secure/attest/devkey.h"
 #include "tests/secure/attest/fx_file.h"
+#include "tests/secure/attest/fx_x509.h"
+#include "tests/secure/attest/tdx_coll_fixture.h"
 
 #ifndef MS_TESTDATA_DIR
 #error "MS_TESTDATA_DIR must name ../shared/testdata (set by tests/secure/attest/CMakeLists.txt)"
@@ -20,54 +22,20 @@
 
 /* ---- real vectors ----------------------------------------------------------------------- */
 
-#define FX_MAX_FILE (256u * 1024u)
-
-static int load(const char *rel, ms_buf *out)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tdx/%s", MS_TESTDATA_DIR, rel);
-    ms_buf_init(out, FX_MAX_FILE);
-    if (ms_file_read(path, FX_MAX_FILE, out) != MS_OK) {
-        fprintf(stderr, "tdx fixture: cannot read %s\n", path);
-        return 0;
-    }
-    return 1;
-}
-
-static int pem_to_der(const ms_buf *pem, ms_buf *der)
-{
-    BIO *bio = BIO_new_mem_buf(pem->p, (int)pem->len);
-    X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    unsigned char *p = NULL;
-    int n = x != NULL ? i2d_X509(x, &p) : -1;
-    ms_buf_init(der, FX_MAX_FILE);
-    int ok = n > 0 && ms_buf_append(der, p, (size_t)n) == MS_OK;
-    OPENSSL_free(p);
-    X509_free(x);
-    BIO_free(bio);
-    return ok;
-}
-
 int tdx_fx_intel_load(tdx_fx_intel *a)
 {
-    ms_buf root_pem;
     memset(a, 0, sizeof *a);
-    int ok = load("tdx_prod_quote_SPR_E4.dat", &a->spr);
-    ok = load("cos-113-tdx-quote.dat", &a->cos) && ok;
-    ok = load("nonce.dat", &a->nonce) && ok;
-    ok = load("quote_v5_sample.dat", &a->v5) && ok;
-    ok = load("pckcrl", &a->pck_crl) && ok;
-    ok = load("rootcrl.der", &a->root_crl) && ok;
-    ok = load("sample_tcbInfo_response", &a->tcb_info) && ok;
-    ok = load("sample_tcbinfo_response_v5", &a->tcb_info_v5) && ok;
-    ok = load("sample_qeIdentity_response", &a->qe_identity) && ok;
-    ok = load("tcb_signing_chain.pem", &a->signing_chain) && ok;
-    if (load("trusted_root.pem", &root_pem)) {
-        ok = pem_to_der(&root_pem, &a->root) && ok;
-    } else {
-        ok = 0;
-    }
-    ms_buf_free(&root_pem);
+    int ok = tdx_fx_file("tdx_prod_quote_SPR_E4.dat", &a->spr);
+    ok = tdx_fx_file("cos-113-tdx-quote.dat", &a->cos) && ok;
+    ok = tdx_fx_file("nonce.dat", &a->nonce) && ok;
+    ok = tdx_fx_file("quote_v5_sample.dat", &a->v5) && ok;
+    ok = tdx_fx_file("pckcrl", &a->pck_crl) && ok;
+    ok = tdx_fx_file("rootcrl.der", &a->root_crl) && ok;
+    ok = tdx_fx_file("sample_tcbInfo_response", &a->tcb_info) && ok;
+    ok = tdx_fx_file("sample_tcbinfo_response_v5", &a->tcb_info_v5) && ok;
+    ok = tdx_fx_file("sample_qeIdentity_response", &a->qe_identity) && ok;
+    ok = tdx_fx_file("tcb_signing_chain.pem", &a->signing_chain) && ok;
+    ok = tdx_fx_pem_file_der("trusted_root.pem", &a->root) && ok;
     return ok;
 }
 
@@ -186,42 +154,9 @@ void tdx_fx_pck_opts_default(tdx_fx_pck_opts *o)
 
 static X509 *cert_new(EVP_PKEY *key, const char *cn, long serial)
 {
-    X509 *x = X509_new();
-    if (x == NULL) {
-        return NULL;
-    }
-    X509_NAME *n = X509_get_subject_name(x);
-    const unsigned char *org = (const unsigned char *)"Test Intel Corporation";
-    int ok = X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, org, -1, -1, 0) &&
-             X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0) &&
-             X509_gmtime_adj(X509_getm_notBefore(x), -3600L) &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365) && X509_set_pubkey(x, key);
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-static int add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = e != NULL && X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
-static int add_ca_exts(X509 *x, X509 *issuer)
-{
-    int ok = add_conf_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE") &&
-             add_conf_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-             add_conf_ext(x, issuer, NID_subject_key_identifier, "hash");
-    return ok &&
-           (issuer == x || add_conf_ext(x, issuer, NID_authority_key_identifier, "keyid:always"));
+    time_t now = time(NULL);
+    return fx_x509_new(key, "Test Intel Corporation", cn, serial, now - 3600L,
+                       now + 3600L * 24 * 365);
 }
 
 static int add_sgx_ext(X509 *x, const tdx_fx_pck_opts *o)
@@ -241,16 +176,6 @@ static int add_sgx_ext(X509 *x, const tdx_fx_pck_opts *o)
     ASN1_OCTET_STRING_free(os);
     ASN1_OBJECT_free(obj);
     ms_buf_free(&der);
-    return ok;
-}
-
-static int to_der(X509 *x, ms_buf *out)
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509(x, &der);
-    ms_buf_init(out, 16384);
-    int ok = n > 0 && ms_buf_append(out, der, (size_t)n) == MS_OK;
-    OPENSSL_free(der);
     return ok;
 }
 
@@ -278,13 +203,13 @@ int tdx_fx_chain_make(tdx_fx_chain *c, const tdx_fx_pck_opts *o)
     c->pck_x = ok ? cert_new(c->pck_key, "Test Intel SGX PCK Certificate", 3) : NULL;
     ok = ok && c->root_x && c->ca_x && c->pck_x;
     ok = ok && X509_set_issuer_name(c->root_x, X509_get_subject_name(c->root_x)) &&
-         add_ca_exts(c->root_x, c->root_x) && X509_sign(c->root_x, c->root_key, EVP_sha256()) > 0;
+         fx_x509_ca_exts(c->root_x, c->root_x) && X509_sign(c->root_x, c->root_key, EVP_sha256()) > 0;
     ok = ok && X509_set_issuer_name(c->ca_x, X509_get_subject_name(c->root_x)) &&
-         add_ca_exts(c->ca_x, c->root_x) && X509_sign(c->ca_x, c->root_key, EVP_sha256()) > 0;
+         fx_x509_ca_exts(c->ca_x, c->root_x) && X509_sign(c->ca_x, c->root_key, EVP_sha256()) > 0;
     ok = ok && X509_set_issuer_name(c->pck_x, X509_get_subject_name(c->ca_x)) &&
-         add_conf_ext(c->pck_x, c->ca_x, NID_authority_key_identifier, "keyid:always") &&
+         fx_x509_ext(c->pck_x, c->ca_x, NID_authority_key_identifier, "keyid:always") &&
          add_sgx_ext(c->pck_x, o) && X509_sign(c->pck_x, c->ca_key, EVP_sha256()) > 0;
-    ok = ok && to_der(c->root_x, &c->root) && to_der(c->ca_x, &c->ca) && to_der(c->pck_x, &c->pck);
+    ok = ok && fx_x509_der(c->root_x, 16384, &c->root) && fx_x509_der(c->ca_x, 16384, &c->ca) && fx_x509_der(c->pck_x, 16384, &c->pck);
     ms_buf_init(&c->pem, 16384);
     ok = ok && append_pem(c->pck_x, &c->pem) && append_pem(c->ca_x, &c->pem) &&
          append_pem(c->root_x, &c->pem);
@@ -619,7 +544,7 @@ int tdx_fx_collateral_make(tdx_fx_collateral *out, const tdx_fx_chain *c,
     X509 *signer = out->signer_key ? cert_new(out->signer_key, "Test Intel SGX TCB Signing", 9)
                                    : NULL;
     int ok = signer != NULL && X509_set_issuer_name(signer, X509_get_subject_name(c->root_x)) &&
-             add_conf_ext(signer, c->root_x, NID_authority_key_identifier, "keyid:always") &&
+             fx_x509_ext(signer, c->root_x, NID_authority_key_identifier, "keyid:always") &&
              X509_sign(signer, c->root_key, EVP_sha256()) > 0 &&
              append_pem(signer, &out->signing_chain) && append_pem(c->root_x, &out->signing_chain);
     ok = ok && iso_time(o->issue_offset_s, issue) && iso_time(o->next_offset_s, next) &&

@@ -284,16 +284,20 @@ static void test_writer_refusals(void)
 }
 
 /*
- * Whether a loop over every offset of a log runs `off`: always in full mode; in quick mode
- * (tests/quick.h) the offsets next to a line's end ('\n') and every 5th, so that each line
- * is still changed or cut at its edges.
+ * Whether a loop over every offset of a log runs `off`: test_sampled (tests/quick.h) with the
+ * log's line ends ('\n') and its last byte as the edges, and every 5th offset, so that each
+ * line is still changed or cut at its edges in quick mode. The line ends near off suffice.
  */
 static int offset_sampled(const ms_buf *t, size_t off)
 {
-    if (!ms_test_quick() || off % 5 == 0 || off + 1 >= t->len) {
-        return 1;
+    size_t edges[4], n = 0;
+    for (size_t k = off > 0 ? off - 1 : 0; k <= off + 1 && k < t->len; k++) {
+        if (t->p[k] == '\n') {
+            edges[n++] = k;
+        }
     }
-    return t->p[off] == '\n' || t->p[off - 1] == '\n' || t->p[off + 1] == '\n';
+    edges[n++] = t->len > 0 ? t->len - 1 : 0;
+    return test_sampled(off, edges, n, 5);
 }
 
 /* Every byte changed, two ways: never valid, and the reported line is the changed line. */

@@ -1,0 +1,60 @@
+/* Tests for common/listen.c's Content-Length check, the one both servers run before a body. */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/listen.h"
+#include "tests/test.h"
+
+static void test_content_length_absent(void)
+{
+    size_t n = 99;
+    CHECK_OK(ms_listen_content_length(NULL, 10, &n));
+    CHECK(n == 0);
+    CHECK_OK(ms_listen_content_length(NULL, 0, &n));
+    CHECK(n == 0);
+}
+
+static void test_content_length_within_cap(void)
+{
+    size_t n = 99;
+    CHECK_OK(ms_listen_content_length("0", 10, &n));
+    CHECK(n == 0);
+    CHECK_OK(ms_listen_content_length("9", 10, &n));
+    CHECK(n == 9);
+    CHECK_OK(ms_listen_content_length("10", 10, &n)); /* exactly the cap */
+    CHECK(n == 10);
+    CHECK_OK(ms_listen_content_length("0", 0, &n));
+    CHECK(n == 0);
+}
+
+static void test_content_length_refused(void)
+{
+    static const char *bad[] = {
+        "11",                      /* one over the cap */
+        "",                        /* no digits */
+        "abc",                     /* not a number */
+        "10x",                     /* trailing bytes */
+        "1 ",                      /* trailing space */
+        "99999999999999999999999", /* past unsigned long long */
+        "-1",                      /* wraps to the largest value: over any cap */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = 99;
+        CHECK_ERR(ms_listen_content_length(bad[i], 10, &n), MS_ERR_CAP_EXCEEDED);
+        CHECK(n == 0);
+    }
+    size_t n = 99;
+    char big[32];
+    snprintf(big, sizeof big, "%zu", (size_t)SIZE_MAX);
+    CHECK_ERR(ms_listen_content_length(big, SIZE_MAX - 1, &n), MS_ERR_CAP_EXCEEDED);
+    CHECK_OK(ms_listen_content_length(big, SIZE_MAX, &n));
+    CHECK(n == SIZE_MAX);
+}
+
+int main(void)
+{
+    RUN(test_content_length_absent);
+    RUN(test_content_length_within_cap);
+    RUN(test_content_length_refused);
+    return TEST_SUMMARY();
+}
