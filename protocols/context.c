@@ -491,7 +491,9 @@ static ms_err list_dir(walk *w, int dfd, const char *path, char ***out, size_t *
         n++;
     }
     ENSURE_OUT(errno == 0, MS_ERR_IO);
-    qsort(names, n, sizeof *names, by_name);
+    if (n > 1) { /* an empty folder leaves names NULL: qsort must not be given it */
+        qsort(names, n, sizeof *names, by_name);
+    }
 out:
     closedir(d);
     if (err != MS_OK) {

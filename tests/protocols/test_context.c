@@ -208,6 +208,25 @@ static void test_tree(void)
     CHECK(c.n == 0 && c.docs == NULL && c.max_bytes == MS_MAX_CONTEXT_BYTES);
 }
 
+/* An empty folder, and one that holds only a hidden entry: no documents, no error (the walk's
+   name list is then empty: nothing to sort). */
+static void test_empty_folder(void)
+{
+    char root[PATH_MAX], why[512];
+    ms_context c;
+    mk("none");
+    mk("hid");
+    put_s("hid/.only", "hidden\n");
+    const char *dirs[] = {"none", "hid"};
+    for (size_t i = 0; i < 2; i++) {
+        ms_context_init(&c);
+        path_of(root, dirs[i]);
+        CHECK_OK(ms_context_add(&c, root, why, sizeof why));
+        CHECK(c.n == 0 && c.n_skipped == 0);
+        ms_context_free(&c);
+    }
+}
+
 /* Files named by the user: errors name the file, never quote it. */
 static void test_named_files(void)
 {
@@ -599,6 +618,7 @@ int main(void)
         return 1;
     }
     RUN(test_tree);
+    RUN(test_empty_folder);
     RUN(test_named_files);
     RUN(test_caps);
     RUN(test_pdf);
