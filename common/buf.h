@@ -35,6 +35,9 @@ MS_MUST_CHECK ms_err ms_buf_append_u8(ms_buf *b, uint8_t v);
 MS_MUST_CHECK ms_err ms_buf_append_u16be(ms_buf *b, uint16_t v);
 MS_MUST_CHECK ms_err ms_buf_append_u32be(ms_buf *b, uint32_t v);
 MS_MUST_CHECK ms_err ms_buf_append_u64be(ms_buf *b, uint64_t v);
+/* Append v in decimal ASCII (no sign, no leading zeros; "0" for 0): what snprintf's %llu
+   writes, without printf on a hot path. */
+MS_MUST_CHECK ms_err ms_buf_append_dec(ms_buf *b, uint64_t v);
 /* Append a NUL-free C string without its terminator. */
 MS_MUST_CHECK ms_err ms_buf_append_str(ms_buf *b, const char *s);
 /* Make p[len] a NUL (not counted in len) so the contents can be read as a C string. */

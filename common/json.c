@@ -371,7 +371,9 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Sorting keeps this O(n log n): a quadratic check would be a denial-of-service lever. */
+/* Sorting keeps this O(n log n): a quadratic check would be a denial-of-service lever (an
+   object of up to SMALL_OBJECT keys is checked pair by pair, a bounded cost). */
+#define SMALL_OBJECT 8u
 static ms_err check_dup_keys(const cJSON *obj)
 {
     size_t n = 0;
@@ -379,6 +381,14 @@ static ms_err check_dup_keys(const cJSON *obj)
         n++;
     }
     if (n < 2) {
+        return MS_OK;
+    }
+    if (n <= SMALL_OBJECT) { /* at most 28 compares, no allocation: most objects are small */
+        for (const cJSON *a = obj->child; a != NULL; a = a->next) {
+            for (const cJSON *b = a->next; b != NULL; b = b->next) {
+                ENSURE(strcmp(a->string, b->string) != 0, MS_ERR_JSON_PARSE);
+            }
+        }
         return MS_OK;
     }
     const char **keys = calloc(n, sizeof *keys);

@@ -101,13 +101,13 @@ static ms_err put_str(ms_buf *out, const char *s, size_t len)
 /* {"id":..,"object":..,"created":..,"model":..,"system_fingerprint":null,"choices":[{"index":0, */
 static ms_err put_head(ms_buf *out, const head *h, const char *object)
 {
-    char n[32];
     TRY(ms_buf_append_str(out, "{\"id\":"));
     TRY(put_str(out, h->id, strlen(h->id)));
     TRY(ms_buf_append_str(out, ",\"object\":\""));
     TRY(ms_buf_append_str(out, object));
-    snprintf(n, sizeof n, "\",\"created\":%llu,\"model\":", (unsigned long long)h->created);
-    TRY(ms_buf_append_str(out, n));
+    TRY(ms_buf_append_str(out, "\",\"created\":"));
+    TRY(ms_buf_append_dec(out, h->created));
+    TRY(ms_buf_append_str(out, ",\"model\":"));
     TRY(put_str(out, h->model, strlen(h->model)));
     return ms_buf_append_str(out, ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,");
 }
@@ -117,7 +117,6 @@ static ms_err put_head(ms_buf *out, const head *h, const char *object)
 static ms_err completion(ms_buf *out, const head *h, const ms_gw_chat_req *q,
                          const ms_turn_reply *t)
 {
-    char usage[160];
     size_t len = t->content.len, at;
     const char *text = (const char *)t->content.p;
     const char *finish = finish_of(t);
@@ -125,17 +124,24 @@ static ms_err completion(ms_buf *out, const head *h, const ms_gw_chat_req *q,
         len = at;
         finish = "stop";
     }
+    /* one allocation for the whole reply (the text, the model's name, the JSON around them;
+       escapes may take one growth more), when that fits the cap: the appends judge the rest */
+    size_t want = len + strlen(h->model) + 512;
+    if (want <= out->max - out->len) {
+        TRY(ms_buf_reserve(out, want));
+    }
     TRY(put_head(out, h, "chat.completion"));
     TRY(ms_buf_append_str(out, "\"message\":{\"role\":\"assistant\",\"content\":"));
     TRY(put_str(out, text ? text : "", len));
     TRY(ms_buf_append_str(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":"));
     TRY(put_str(out, finish, strlen(finish)));
-    snprintf(usage, sizeof usage,
-             "}],\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu,"
-             "\"total_tokens\":%llu}}",
-             (unsigned long long)t->prompt_tokens, (unsigned long long)t->completion_tokens,
-             (unsigned long long)(t->prompt_tokens + t->completion_tokens));
-    return ms_buf_append_str(out, usage);
+    TRY(ms_buf_append_str(out, "}],\"usage\":{\"prompt_tokens\":"));
+    TRY(ms_buf_append_dec(out, t->prompt_tokens));
+    TRY(ms_buf_append_str(out, ",\"completion_tokens\":"));
+    TRY(ms_buf_append_dec(out, t->completion_tokens));
+    TRY(ms_buf_append_str(out, ",\"total_tokens\":"));
+    TRY(ms_buf_append_dec(out, t->prompt_tokens + t->completion_tokens));
+    return ms_buf_append_str(out, "}}");
 }
 
 static void say_turn_error(ms_gw_resp *resp, ms_err e, const ms_client_turn_info *ti)

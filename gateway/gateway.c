@@ -28,13 +28,14 @@ ms_err ms_gw_new_token(char out[static MS_GW_TOKEN_LEN + 1])
     return err;
 }
 
-/* The token in a file's text: 32..256 printable ASCII characters, one final newline allowed. */
-static ms_err token_of(const char *text, size_t len, char out[static 257])
+/* The token in a file's text: 32..MS_GW_MAX_KEY_LEN printable ASCII characters, one final
+   newline allowed. */
+static ms_err token_of(const char *text, size_t len, char out[static MS_GW_MAX_KEY_LEN + 1])
 {
     if (len > 0 && text[len - 1] == '\n') {
         len--;
     }
-    ENSURE(len >= 32 && len <= 256, MS_ERR_GW_KEY_FILE);
+    ENSURE(len >= 32 && len <= MS_GW_MAX_KEY_LEN, MS_ERR_GW_KEY_FILE);
     for (size_t i = 0; i < len; i++) {
         ENSURE(text[i] > 0x20 && text[i] < 0x7f, MS_ERR_GW_KEY_FILE);
     }
@@ -43,7 +44,7 @@ static ms_err token_of(const char *text, size_t len, char out[static 257])
     return MS_OK;
 }
 
-static ms_err read_key(const char *path, char out[static 257])
+static ms_err read_key(const char *path, char out[static MS_GW_MAX_KEY_LEN + 1])
 {
     ms_err err = MS_OK;
     char text[MS_GW_MAX_TOKEN_FILE];
@@ -75,7 +76,7 @@ static void make_folder(const char *path)
     }
 }
 
-ms_err ms_gw_key_file(const char *path, char out[static 257], int *created)
+ms_err ms_gw_key_file(const char *path, char out[static MS_GW_MAX_KEY_LEN + 1], int *created)
 {
     ms_err err = MS_OK;
     char tok[MS_GW_TOKEN_LEN + 2];

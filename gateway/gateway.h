@@ -73,13 +73,15 @@ void ms_gw_stop(ms_gw *gw);
 
 /*
  * The API key file (--api-key-file): read the token of an existing file, which must be a
- * regular file of ours with no group/other permission, holding one token (32..256
- * printable ASCII characters, a final newline allowed); or, when the file does not exist,
- * create it 0600 with a new random token (its folder too, 0700, when missing).
- * *created says which. out must hold 257 bytes. MS_ERR_GW_KEY_FILE, MS_ERR_FILE_*,
- * MS_ERR_IO, MS_ERR_RANDOM.
+ * regular file of ours with no group/other permission, holding one token (32 to
+ * MS_GW_MAX_KEY_LEN printable ASCII characters, a final newline allowed); or, when the file
+ * does not exist, create it 0600 with a new random token (its folder too, 0700, when
+ * missing). *created says which. out must hold MS_GW_MAX_KEY_LEN + 1 bytes.
+ * MS_ERR_GW_KEY_FILE, MS_ERR_FILE_*, MS_ERR_IO, MS_ERR_RANDOM.
  */
-MS_MUST_CHECK ms_err ms_gw_key_file(const char *path, char out[static 257], int *created);
+#define MS_GW_MAX_KEY_LEN 256u
+MS_MUST_CHECK ms_err ms_gw_key_file(const char *path, char out[static MS_GW_MAX_KEY_LEN + 1],
+                                    int *created);
 
 /* A fresh random token ("ms-" and 64 hex digits: 256 bits): API keys, login codes. */
 #define MS_GW_TOKEN_LEN 67u

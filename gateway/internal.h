@@ -117,9 +117,9 @@ void ms_gw_h_minions_doc(const ms_gw_req *req, ms_gw_resp *resp);  /* minions.c 
 
 /* --- access control (auth.c) -------------------------------------------------------------- */
 
-/* A key up to this long (the longest a key file may hold, gateway.c) is compared padded to
-   it (no hash per request; see auth.c). */
-#define MS_GW_KEY_PAD 256u
+/* A key up to this long (the longest a key file may hold) is compared padded to it (no hash
+   per request; see auth.c). */
+#define MS_GW_KEY_PAD MS_GW_MAX_KEY_LEN
 
 typedef struct ms_gw_auth {
     pthread_mutex_t mu;

@@ -213,6 +213,12 @@ const char *ms_gw_req_query(const ms_gw_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn_, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/*
+ * Every reply: Content-Type, Cache-Control, nosniff. Framing and referrer rules only for what
+ * a browser shows as a document (the web UI's files): an API answer (JSON, an event stream)
+ * has no links, loads nothing, and framed shows only text; each header line costs the two
+ * ends about 3 k instructions a request (docs/serve.md).
+ */
 static void add_headers(struct MHD_Response *resp, const ms_gw_resp *r)
 {
     const char *ct = r->content_type ? r->content_type : "application/json";
@@ -220,8 +226,10 @@ static void add_headers(struct MHD_Response *resp, const ms_gw_resp *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             r->cacheable ? "no-cache" : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (strncmp(ct, "application/json", 16) != 0 && strncmp(ct, "text/event-stream", 17) != 0) {
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
     if (strncmp(ct, "text/html", 9) == 0) {
         MHD_add_response_header(resp, "Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data: blob:; "

@@ -234,7 +234,7 @@ int ms_cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    char path[PATH_MAX], key[257], login[MS_GW_TOKEN_LEN + 1];
+    char path[PATH_MAX], key[MS_GW_MAX_KEY_LEN + 1], login[MS_GW_TOKEN_LEN + 1];
     int created = 0;
     char *report = NULL;
     size_t report_len = 0;

@@ -55,6 +55,33 @@ static void test_overflowing_sizes(void)
     ms_buf_free(&b);
 }
 
+/* Decimal: what %llu writes, at the edges; a cap one short fails and leaves the buffer. */
+static void test_append_dec(void)
+{
+    static const struct {
+        uint64_t v;
+        const char *want;
+    } cases[] = {{0, "0"}, {7, "7"}, {10, "10"}, {1796608187u, "1796608187"},
+                 {UINT64_MAX, "18446744073709551615"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ms_buf b;
+        ms_buf_init(&b, 64);
+        CHECK_OK(ms_buf_append_str(&b, "n="));
+        CHECK_OK(ms_buf_append_dec(&b, cases[i].v));
+        CHECK(b.len == 2 + strlen(cases[i].want));
+        CHECK_MEM(b.p + 2, cases[i].want, strlen(cases[i].want));
+        ms_buf_free(&b);
+    }
+    ms_buf b;
+    ms_buf_init(&b, 4);
+    CHECK_OK(ms_buf_append_str(&b, "ab"));
+    CHECK_ERR(ms_buf_append_dec(&b, 123), MS_ERR_CAP_EXCEEDED);
+    CHECK(b.len == 2);
+    CHECK_OK(ms_buf_append_dec(&b, 12));
+    CHECK_MEM(b.p, "ab12", 4);
+    ms_buf_free(&b);
+}
+
 static void test_zero_cap(void)
 {
     ms_buf b;
@@ -194,11 +221,35 @@ static void test_public_equal(void)
     }
 }
 
+/* Every length 0..300 (64-, 32- and 16-byte blocks, the byte tail), a difference at every
+   position (each bit at a few lengths), against a plain compare. */
+static void test_ct_equal_blocks(void)
+{
+    uint8_t a[300], b[300];
+    for (size_t i = 0; i < sizeof a; i++) {
+        a[i] = (uint8_t)(i * 53 + 7);
+    }
+    for (size_t n = 0; n <= sizeof a; n++) {
+        memcpy(b, a, sizeof a);
+        CHECK(ms_ct_equal(a, b, n) == 1);
+        for (size_t at = 0; at < n; at++) {
+            int bits = n == 15 || n == 16 || n == 64 || n == 113 || n == 256 ? 8 : 1;
+            for (int bit = 0; bit < bits; bit++) {
+                b[at] ^= (uint8_t)(1u << bit);
+                CHECK(ms_ct_equal(a, b, n) == 0);
+                CHECK(ms_ct_equal(a, b, at) == 1); /* the bytes before it still equal */
+                b[at] ^= (uint8_t)(1u << bit);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_cap_boundary);
     RUN(test_one_over_from_partial);
     RUN(test_overflowing_sizes);
+    RUN(test_append_dec);
     RUN(test_zero_cap);
     RUN(test_growth_preserves_content);
     RUN(test_terminate);
@@ -207,6 +258,7 @@ int main(void)
     RUN(test_clear_and_reuse);
     RUN(test_free_public);
     RUN(test_ct_equal_and_wipe);
+    RUN(test_ct_equal_blocks);
     RUN(test_public_equal);
     return TEST_SUMMARY();
 }

@@ -358,6 +358,16 @@ static void test_duplicate_keys(void)
     PARSE_OK("{\"a\":{\"a\":{\"a\":1}}}");
     PARSE_OK("{\"\":1,\"a\":2}");
     PARSE_ERR("{\"\":1,\"\":2}", MS_ERR_JSON_PARSE);
+    /* Up to 8 keys are compared pair by pair, 9 and more sorted: both find the first and the
+       last pair, and pass distinct keys. */
+    PARSE_OK("{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1}");
+    PARSE_ERR("{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"a\":1}",
+              MS_ERR_JSON_PARSE);
+    PARSE_ERR("{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"h\":1,\"h\":1}",
+              MS_ERR_JSON_PARSE);
+    PARSE_OK("{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1}");
+    PARSE_ERR("{\"i\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1}",
+              MS_ERR_JSON_PARSE);
     /* Many keys: the check is not quadratic, and finds a duplicate anywhere. */
     size_t n = 20000;
     char *big = malloc(n * 16 + 16);

@@ -364,11 +364,17 @@ static void login_checks(void)
     snprintf(hdr, sizeof hdr, "Cookie: %s\r\nOrigin: http://%s\r\n", cookie, HOST);
     CHECK(http(&r, "POST", "/v1/chat/completions", hdr,
                "{\"messages\":[{\"role\":\"user\",\"content\":\"alpha\"}]}") == 200);
+    /* an API answer: never cached, never sniffed; framing and referrer rules are a
+       document's */
+    CHECK(has(&r, "Cache-Control: no-store\r\n") && has(&r, "X-Content-Type-Options: nosniff"));
+    CHECK(!has(&r, "X-Frame-Options") && !has(&r, "Referrer-Policy"));
     reply_free(&r);
     /* the web UI's files, from the program itself */
     CHECK(http(&r, "GET", "/", NULL, NULL) == 200);
     CHECK(has(&r, "Content-Type: text/html") && has(&r, "<!doctype html>"));
-    CHECK(has(&r, "Content-Security-Policy:"));
+    CHECK(has(&r, "Content-Security-Policy:") && has(&r, "X-Frame-Options: DENY\r\n"));
+    CHECK(has(&r, "Referrer-Policy: no-referrer\r\n") && has(&r, "X-Content-Type-Options: nosniff"));
+    CHECK(has(&r, "Cache-Control: no-cache\r\n"));
     reply_free(&r);
 }
 
