@@ -25,6 +25,18 @@ struct ms_http_client {
     char *ca_file;
     char *user_agent;
     long retry_after_s;
+    /* Every request runs in this multi handle, whose connection cache keeps the connection
+       between requests (a whole request and a stepped one reuse the same). */
+    CURLM *multi;
+    curl_socket_t sock; /* the kept-alive connection's socket after the last request, or BAD */
+    /* The stepped stream in flight (ms_http_stream_begin .. _end): what libcurl points at. */
+    bool stepping;
+    bool step_done;
+    CURLcode step_rc;
+    ms_http_xfer sx;
+    struct curl_slist *step_hdr;
+    CURLU *step_u;
+    char step_errbuf[CURL_ERROR_SIZE];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -80,8 +92,10 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
         c->o.max_response = MS_MAX_HTTP_BODY;
     }
     c->curl = ok ? curl_easy_init() : NULL;
+    c->multi = c->curl != NULL ? curl_multi_init() : NULL;
+    c->sock = CURL_SOCKET_BAD;
     c->clean = true;
-    if (c->curl == NULL) {
+    if (c->curl == NULL || c->multi == NULL) {
         ms_http_client_free(c);
         return ok ? MS_ERR_INTERNAL : MS_ERR_NOMEM;
     }
@@ -91,13 +105,14 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
 
 bool ms_http_client_idle_closed(ms_http_client *c)
 {
-    curl_socket_t s = CURL_SOCKET_BAD;
-    if (c == NULL || c->curl == NULL ||
-        curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD) {
+    /* The socket as the last request left it in the multi handle's cache: out of the multi
+       handle, libcurl no longer finds the easy handle's connection (CURLINFO_ACTIVESOCKET),
+       and nothing closes it between requests. */
+    if (c == NULL || c->curl == NULL || c->stepping || c->sock == CURL_SOCKET_BAD) {
         return false;
     }
     /* An idle connection has nothing to read: EOF, a reset or stray bytes all end it. */
-    struct pollfd p = {.fd = s, .events = POLLIN};
+    struct pollfd p = {.fd = c->sock, .events = POLLIN};
     return poll(&p, 1, 0) != 0;
 }
 
@@ -106,8 +121,16 @@ void ms_http_client_free(ms_http_client *c)
     if (c == NULL) {
         return;
     }
+    if (c->stepping) {
+        long status;
+        ms_err e = ms_http_stream_end(c, &status); /* aborts it */
+        (void)e;
+    }
     if (c->curl) {
         curl_easy_cleanup(c->curl);
+    }
+    if (c->multi) {
+        curl_multi_cleanup(c->multi); /* closes the kept-alive connection */
     }
     curl_url_cleanup(c->url_ok);
     free(c->url);
@@ -389,17 +412,60 @@ ms_err ms_http_easy_finish(CURL *k, CURLcode rc, const ms_http_xfer *x, const ch
     return e;
 }
 
+/* The transfer ended in the multi handle (or never will: aborted): the kept-alive
+   connection's socket noted while libcurl can still find it, then out of the multi handle. */
+static void detach(ms_http_client *c)
+{
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK) {
+        s = CURL_SOCKET_BAD;
+    }
+    c->sock = s;
+    curl_multi_remove_handle(c->multi, c->curl);
+}
+
+/* Move the transfer on (after waiting up to timeout_ms for it to have something to do);
+   *done with its result once it ended. curl_easy_perform's own loop, one turn of it. */
+static ms_err step(ms_http_client *c, int timeout_ms, bool *done, CURLcode *rc)
+{
+    int still = 0, left = 0;
+    CURLMsg *msg;
+    *done = false;
+    ENSURE(curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) == CURLM_OK, MS_ERR_INTERNAL);
+    ENSURE(curl_multi_perform(c->multi, &still) == CURLM_OK, MS_ERR_INTERNAL);
+    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->curl) {
+            *rc = msg->data.result;
+            *done = true;
+        }
+    }
+    return MS_OK;
+}
+
 static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_slist *h,
                       const char *body, size_t len, long *status)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
+    bool done = false;
+    CURLcode rc = CURLE_OK;
     x->handle_reset = c->clean;
     c->clean = false; /* until ms_http_easy_finish resets it */
+    c->sock = CURL_SOCKET_BAD;
     TRY(ms_http_easy_setup(c->curl, &c->o, x, u, h, errbuf, body, len));
-    CURLcode rc = curl_easy_perform(c->curl);
-    ms_err e = ms_http_easy_finish(c->curl, rc, x, errbuf, status, &c->retry_after_s);
+    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK) {
+        curl_easy_reset(c->curl); /* no option may point at the caller's memory */
+        c->clean = true;
+        return MS_ERR_INTERNAL;
+    }
+    ms_err e = MS_OK;
+    while (e == MS_OK && !done) {
+        e = step(c, 1000, &done, &rc); /* libcurl's timers cut the wait short */
+    }
+    detach(c);
+    ms_err f = ms_http_easy_finish(c->curl, e == MS_OK ? rc : CURLE_ABORTED_BY_CALLBACK, x,
+                                   errbuf, status, &c->retry_after_s);
     c->clean = true;
-    return e;
+    return e != MS_OK ? e : f;
 }
 
 /* url's checked handle: the last one when url is the same string (same client, same policy),
@@ -430,6 +496,7 @@ static ms_err request(ms_http_client *c, const char *url, const char *token, con
     struct curl_slist *h = NULL;
     *status = 0;
     c->retry_after_s = 0;
+    ENSURE(!c->stepping, MS_ERR_ARG); /* one transfer at a time */
     TRY_OUT(url_checked(c, url, &u));
     TRY_OUT(ms_http_headers_new(token, body != NULL, &h));
     err = perform(c, x, u, h, body, len, status);
@@ -467,4 +534,74 @@ ms_err ms_http_post_stream(ms_http_client *c, const char *url, const char *beare
     *status = 0;
     ENSURE(c != NULL && body != NULL && fn != NULL, MS_ERR_ARG);
     return request(c, url, bearer_token, body, len, status, &x);
+}
+
+/* --- a stepped stream ------------------------------------------------------------------------ */
+
+ms_err ms_http_stream_begin(ms_http_client *c, const char *url, const char *bearer_token,
+                            const char *body, size_t len, ms_http_chunk_fn fn, void *ctx,
+                            ms_buf *err_body)
+{
+    ms_err err = MS_OK;
+    ENSURE(c != NULL && body != NULL && fn != NULL && !c->stepping, MS_ERR_ARG);
+    c->retry_after_s = 0;
+    c->sock = CURL_SOCKET_BAD;
+    c->sx = (ms_http_xfer){.fn = fn, .ctx = ctx, .err_body = err_body};
+    c->step_u = NULL;
+    c->step_hdr = NULL;
+    TRY_OUT(url_checked(c, url, &c->step_u));
+    TRY_OUT(ms_http_headers_new(bearer_token, true, &c->step_hdr));
+    c->sx.handle_reset = c->clean;
+    c->clean = false;
+    TRY_OUT(ms_http_easy_setup(c->curl, &c->o, &c->sx, c->step_u, c->step_hdr, c->step_errbuf,
+                               body, len));
+    ENSURE_OUT(curl_multi_add_handle(c->multi, c->curl) == CURLM_OK, MS_ERR_INTERNAL);
+    c->stepping = true;
+    c->step_done = false;
+    c->step_rc = CURLE_OK;
+out:
+    if (err != MS_OK) {
+        if (!c->clean) {
+            curl_easy_reset(c->curl);
+            c->clean = true;
+        }
+        ms_http_headers_free(c->step_hdr);
+        c->step_hdr = NULL;
+        if (c->step_u != c->url_ok) {
+            curl_url_cleanup(c->step_u);
+        }
+        c->step_u = NULL;
+    }
+    return err;
+}
+
+ms_err ms_http_stream_step(ms_http_client *c, int timeout_ms, bool *done)
+{
+    *done = false;
+    ENSURE(c != NULL && c->stepping && timeout_ms >= 0, MS_ERR_ARG);
+    if (!c->step_done) {
+        TRY(step(c, timeout_ms, &c->step_done, &c->step_rc));
+    }
+    *done = c->step_done;
+    return MS_OK;
+}
+
+ms_err ms_http_stream_end(ms_http_client *c, long *status)
+{
+    *status = 0;
+    ENSURE(c != NULL && c->stepping, MS_ERR_ARG);
+    /* Not done: removed mid-transfer, libcurl closes the connection (never reused half-read). */
+    CURLcode rc = c->step_done ? c->step_rc : CURLE_ABORTED_BY_CALLBACK;
+    detach(c);
+    ms_err e = ms_http_easy_finish(c->curl, rc, &c->sx, c->step_errbuf, status,
+                                   &c->retry_after_s);
+    c->clean = true;
+    c->stepping = false;
+    ms_http_headers_free(c->step_hdr);
+    c->step_hdr = NULL;
+    if (c->step_u != c->url_ok) {
+        curl_url_cleanup(c->step_u);
+    }
+    c->step_u = NULL;
+    return c->step_done ? e : MS_ERR_IO;
 }

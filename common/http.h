@@ -54,8 +54,9 @@ typedef struct ms_http_opts {
 } ms_http_opts;
 
 /*
- * One client keeps one libcurl easy handle, so consecutive requests to the same server
- * reuse the connection. NOT thread-safe: use one client per thread (or a pool). Redirects
+ * One client keeps one libcurl easy handle in a multi handle of its own (whose connection
+ * cache holds the kept-alive connection), so consecutive requests to the same server, whole
+ * or stepped (ms_http_stream_begin), reuse the connection. NOT thread-safe: use one client per thread (or a pool). Redirects
  * are never followed (a 3xx is returned as a status), only http and https are spoken,
  * proxies from the environment (http_proxy, ...) are ignored, no cookies, no .netrc.
  */
@@ -121,6 +122,23 @@ MS_MUST_CHECK ms_err ms_http_post_stream(ms_http_client *c, const char *url,
                                          const char *bearer_token, const char *body, size_t len,
                                          long *status, ms_http_chunk_fn fn, void *ctx,
                                          ms_buf *err_body);
+
+/*
+ * The same streamed POST, driven by the caller one step at a time (a server thread that
+ * returns between pieces: secure/supervisor/stream.c): begin, then step until *done, then
+ * end, always (it also aborts a transfer not done; its connection is closed, never reused
+ * half-read). fn is called from inside ms_http_stream_step. body must outlive the transfer.
+ * ms_http_stream_step waits up to timeout_ms for the transfer to have something to do
+ * (libcurl's timers, e.g. the timeouts of opts, cut it short), then moves it on as far as
+ * it goes without blocking. ms_http_stream_end: the outcome as ms_http_post_stream's
+ * (MS_ERR_IO for an aborted one). One stepped stream at a time a client; no other request
+ * on it meanwhile (MS_ERR_ARG).
+ */
+MS_MUST_CHECK ms_err ms_http_stream_begin(ms_http_client *c, const char *url,
+                                          const char *bearer_token, const char *body, size_t len,
+                                          ms_http_chunk_fn fn, void *ctx, ms_buf *err_body);
+MS_MUST_CHECK ms_err ms_http_stream_step(ms_http_client *c, int timeout_ms, bool *done);
+MS_MUST_CHECK ms_err ms_http_stream_end(ms_http_client *c, long *status);
 
 /*
  * Retry-After of the last response, in seconds (delta-seconds or an HTTP date); 0 when it

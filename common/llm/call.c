@@ -3,11 +3,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/llm/ndjson.h"
+#include "common/llm/pool.h"
 #include "common/llm/sse.h"
 
 /* One call: what every attempt sends. */
@@ -190,6 +193,24 @@ static ms_err on_chunk(void *ctx, const uint8_t *p, size_t n)
     return stream_err(s, framer_feed(s, p, n));
 }
 
+/* How a stream attempt's transfer ended (e, status) as the call's error: the reader's own
+   error first, then the status, the framing's end, and a stream cut short. */
+static ms_err stream_outcome(struct stream *s, ms_err e, long status, const ms_buf *err_body,
+                             ms_chat_result *r, bool *retryable)
+{
+    e = s->st.user_err != MS_OK ? s->st.user_err
+                                : ms_llm_outcome(e, status, err_body, r, retryable);
+    r->http_status = status;
+    if (e == MS_OK) {
+        e = stream_err(s, framer_finish(s));
+    }
+    if (e == MS_OK && !framer_complete(s)) {
+        e = MS_ERR_BACKEND_FORMAT; /* cut short: never pass it off as a short answer */
+    }
+    *retryable = *retryable && !s->st.delivered;
+    return e;
+}
+
 static ms_err stream_attempt(void *ctx, ms_chat_result *r, bool *retryable)
 {
     const struct call *c = ctx;
@@ -203,17 +224,8 @@ static ms_err stream_attempt(void *ctx, ms_chat_result *r, bool *retryable)
     if (e == MS_OK) {
         e = ms_http_post_stream(c->http, c->url, c->w->api_key, (const char *)c->body->p,
                                 c->body->len, &status, on_chunk, &s, &err_body);
-        e = s.st.user_err != MS_OK ? s.st.user_err
-                                   : ms_llm_outcome(e, status, &err_body, r, retryable);
-        r->http_status = status;
+        e = stream_outcome(&s, e, status, &err_body, r, retryable);
     }
-    if (e == MS_OK) {
-        e = stream_err(&s, framer_finish(&s));
-    }
-    if (e == MS_OK && !framer_complete(&s)) {
-        e = MS_ERR_BACKEND_FORMAT; /* cut short: never pass it off as a short answer */
-    }
-    *retryable = *retryable && !s.st.delivered;
     framer_free(&s);
     ms_buf_free(&err_body);
     return e;
@@ -270,4 +282,132 @@ out:
     ms_buf_free(&url);
     ms_buf_free(&body); /* wipes: the request holds the conversation */
     return err;
+}
+
+/* --- the call, stepped ----------------------------------------------------------------------- */
+
+struct ms_llm_pump {
+    ms_http_client *http;
+    const ms_llm_wire *w;
+    ms_chat_result *r;
+    ms_chat_delta_fn on_delta;
+    void *ctx;
+    ms_buf url, body; /* the request: wiped at close */
+    ms_buf err_body;
+    struct stream s;
+    bool live;        /* an attempt's transfer and framer are open */
+    bool done;
+    ms_err result;
+    unsigned retries;
+    double t0;
+};
+
+/* A new attempt: its framer, its transfer. An error here ends the attempt as fn's would. */
+static ms_err pump_attempt(ms_llm_pump *p)
+{
+    ms_llm_attempt_begin(p->r);
+    ms_buf_clear(&p->err_body);
+    stream_init(&p->s, p->w->fmt, p->r, p->on_delta, p->ctx, true);
+    ms_err e = framer_new(&p->s);
+    if (e == MS_OK) {
+        e = ms_http_stream_begin(p->http, (const char *)p->url.p, p->w->api_key,
+                                 (const char *)p->body.p, p->body.len, on_chunk, &p->s,
+                                 &p->err_body);
+    }
+    if (e != MS_OK) {
+        framer_free(&p->s);
+        return e;
+    }
+    p->live = true;
+    return MS_OK;
+}
+
+/* The attempt ended with e: the call ends, or the next attempt begins after its backoff. */
+static void pump_after(ms_llm_pump *p, ms_err e, bool retryable)
+{
+    while (ms_llm_retry_next(p->w->fmt->name, p->http, &p->w->rt, p->retries, e, retryable,
+                             p->r)) {
+        p->retries++;
+        e = pump_attempt(p);
+        if (e == MS_OK) {
+            return;
+        }
+        retryable = false; /* a request that cannot be sent is not retried (as ms_llm_run) */
+    }
+    ms_llm_run_end(p->http, e, p->t0, p->r);
+    p->done = true;
+    p->result = e;
+}
+
+ms_err ms_llm_pump_open(ms_http_client *http, const ms_llm_wire *w, const ms_chat_msg *msgs,
+                        size_t n, const ms_chat_opts *opts, ms_chat_delta_fn on_delta, void *ctx,
+                        ms_chat_result *r, ms_llm_pump **out)
+{
+    ms_err err = MS_OK;
+    *out = NULL;
+    ENSURE(r != NULL, MS_ERR_ARG);
+    ms_llm_reset_result(r);
+    ENSURE(http != NULL && w != NULL && w->fmt != NULL && w->model != NULL &&
+               w->model[0] != '\0' && on_delta != NULL,
+           MS_ERR_ARG);
+    ms_llm_pump *p = calloc(1, sizeof *p);
+    ENSURE(p != NULL, MS_ERR_NOMEM);
+    *p = (ms_llm_pump){.http = http, .w = w, .r = r, .on_delta = on_delta, .ctx = ctx,
+                       .t0 = ms_clock_s()};
+    ms_buf_init(&p->url, MS_MAX_HTTP_URL);
+    ms_buf_init(&p->body, MS_MAX_LLM_REQUEST);
+    ms_buf_init(&p->err_body, MS_MAX_HTTP_ERROR_BODY);
+    TRY_OUT(ms_llm_url(w->base_url, w->fmt->chat_path, &p->url));
+    TRY_OUT(w->fmt->build_body(w, msgs, n, opts, true, &p->body));
+    err = pump_attempt(p);
+    if (err != MS_OK) {
+        pump_after(p, err, false);
+        err = p->result;
+    }
+out:
+    if (err != MS_OK) {
+        ms_llm_pump_close(p);
+        return err;
+    }
+    *out = p;
+    return MS_OK;
+}
+
+ms_err ms_llm_pump_step(ms_llm_pump *p, int timeout_ms, bool *done)
+{
+    bool ended = false, retryable = false;
+    long status = 0;
+    *done = p->done;
+    if (p->done) {
+        return p->result;
+    }
+    ms_err e = ms_http_stream_step(p->http, timeout_ms, &ended);
+    if (e == MS_OK && !ended) {
+        return MS_OK;
+    }
+    ms_err h = ms_http_stream_end(p->http, &status);
+    p->live = false;
+    e = e != MS_OK ? e : stream_outcome(&p->s, h, status, &p->err_body, p->r, &retryable);
+    framer_free(&p->s);
+    pump_after(p, e, retryable);
+    *done = p->done;
+    return p->done ? p->result : MS_OK;
+}
+
+void ms_llm_pump_close(ms_llm_pump *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (p->live) {
+        long status;
+        ms_err e = ms_http_stream_end(p->http, &status); /* aborted: the connection is closed */
+        (void)e;
+        framer_free(&p->s);
+    }
+    ms_buf_free(&p->url);
+    ms_buf_free(&p->body); /* wipes: the request holds the conversation */
+    ms_buf_free(&p->err_body);
+    ms_wipe(p, sizeof *p);
+    free(p);
 }

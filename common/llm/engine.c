@@ -78,6 +78,37 @@ void ms_llm_reset_result(ms_chat_result *r)
     r->retry_after_s = 0;
 }
 
+void ms_llm_attempt_begin(ms_chat_result *r)
+{
+    clear_reply(r);
+    r->attempts++;
+}
+
+bool ms_llm_retry_next(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
+                       unsigned i, ms_err e, bool retryable, const ms_chat_result *r)
+{
+    uint32_t wait = 0;
+    if (e == MS_OK || !retryable || i >= rt->max_retries ||
+        !ms_llm_retry_wait(rt, i, ms_http_retry_after_s(http), &wait)) {
+        return false;
+    }
+    ms_log(MS_LOG_WARN, engine, "attempt %u failed (%s, HTTP %ld); retrying in %u ms",
+           r->attempts, ms_err_name(e), r->http_status, (unsigned)wait);
+    sleep_ms(wait);
+    return true;
+}
+
+void ms_llm_run_end(ms_http_client *http, ms_err e, double t0, ms_chat_result *r)
+{
+    if (e != MS_OK) {
+        ms_buf_clear(&r->content); /* never hand back part of an answer as if it were one */
+    }
+    if (e == MS_ERR_BACKEND_STATUS && (r->http_status == 429 || r->http_status == 503)) {
+        r->retry_after_s = ms_http_retry_after_s(http); /* busy: said in the caller's error */
+    }
+    r->seconds = ms_clock_s() - t0;
+}
+
 ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
                   ms_llm_attempt_fn fn, void *ctx, ms_chat_result *r)
 {
@@ -86,25 +117,13 @@ ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *
     ms_llm_reset_result(r);
     for (unsigned i = 0;; i++) {
         bool retryable = false;
-        uint32_t wait = 0;
-        clear_reply(r);
-        r->attempts++;
+        ms_llm_attempt_begin(r);
         e = fn(ctx, r, &retryable);
-        if (e == MS_OK || !retryable || i >= rt->max_retries ||
-            !ms_llm_retry_wait(rt, i, ms_http_retry_after_s(http), &wait)) {
+        if (!ms_llm_retry_next(engine, http, rt, i, e, retryable, r)) {
             break;
         }
-        ms_log(MS_LOG_WARN, engine, "attempt %u failed (%s, HTTP %ld); retrying in %u ms",
-               r->attempts, ms_err_name(e), r->http_status, (unsigned)wait);
-        sleep_ms(wait);
     }
-    if (e != MS_OK) {
-        ms_buf_clear(&r->content); /* never hand back part of an answer as if it were one */
-    }
-    if (e == MS_ERR_BACKEND_STATUS && (r->http_status == 429 || r->http_status == 503)) {
-        r->retry_after_s = ms_http_retry_after_s(http); /* busy: said in the caller's error */
-    }
-    r->seconds = ms_clock_s() - t0;
+    ms_llm_run_end(http, e, t0, r);
     return e;
 }
 

@@ -49,6 +49,15 @@ void ms_llm_reset_result(ms_chat_result *r);
 MS_MUST_CHECK ms_err ms_llm_run(const char *engine, ms_http_client *http, const ms_llm_retry *rt,
                                 ms_llm_attempt_fn fn, void *ctx, ms_chat_result *r);
 
+/* ms_llm_run's pieces, for a caller that drives the attempts itself (call.c's stepped
+   stream): an attempt begins (r cleared, counted); after attempt i (0-based) ended with e,
+   whether to try again (then it waited the backoff, logged); after the last attempt. */
+void ms_llm_attempt_begin(ms_chat_result *r);
+MS_MUST_CHECK bool ms_llm_retry_next(const char *engine, ms_http_client *http,
+                                     const ms_llm_retry *rt, unsigned i, ms_err e,
+                                     bool retryable, const ms_chat_result *r);
+void ms_llm_run_end(ms_http_client *http, ms_err e, double t0, ms_chat_result *r);
+
 /*
  * Map one HTTP outcome to a backend error and record status and error text in r:
  * non-2xx -> MS_ERR_BACKEND_STATUS (retryable if 429 or 5xx; error text from body when the
@@ -172,6 +181,21 @@ MS_MUST_CHECK ms_err ms_llm_call(ms_http_client *http, const ms_llm_wire *w,
                                  const ms_chat_msg *msgs, size_t n, const ms_chat_opts *opts,
                                  bool stream, ms_chat_delta_fn on_delta, void *ctx,
                                  ms_chat_result *r);
+
+/*
+ * ms_llm_call streamed, driven by the caller one step at a time (ms_http_stream_begin): open
+ * builds the request and starts the first attempt (errors as ms_llm_call, r holding what it
+ * would); each step waits up to timeout_ms and moves the transfer on, pieces going to
+ * on_delta from inside it; when *done, the step's return is the call's result, r filled as
+ * ms_llm_call fills it (retries, before any piece, happen inside the steps: a step may
+ * sleep their backoff). close ends it whatever its state (a transfer not done is aborted:
+ * its connection closed) and wipes the request. http, w and r are borrowed until close.
+ */
+typedef struct ms_llm_pump ms_llm_pump; /* step and close: pool.h */
+MS_MUST_CHECK ms_err ms_llm_pump_open(ms_http_client *http, const ms_llm_wire *w,
+                                      const ms_chat_msg *msgs, size_t n, const ms_chat_opts *opts,
+                                      ms_chat_delta_fn on_delta, void *ctx, ms_chat_result *r,
+                                      ms_llm_pump **out);
 
 /*
  * A whole streamed body (framed as fmt frames it) through a stream attempt's reader, for the

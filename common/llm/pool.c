@@ -154,6 +154,15 @@ ms_err ms_llm_conn_chat_stream(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n
     return ms_llm_call(c->http, &c->g.w, msgs, n, opts, true, on_delta, ctx, r);
 }
 
+ms_err ms_llm_conn_pump_open(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
+                             const ms_chat_opts *opts, ms_chat_delta_fn on_delta, void *ctx,
+                             ms_chat_result *r, ms_llm_pump **out)
+{
+    *out = NULL;
+    ENSURE(c != NULL, MS_ERR_ARG);
+    return ms_llm_pump_open(c->http, &c->g.w, msgs, n, opts, on_delta, ctx, r, out);
+}
+
 /* One request on a connection of its own. */
 static ms_err chat_once(const ms_llm_engine *e, const ms_chat_msg *msgs, size_t n,
                         const ms_chat_opts *opts, bool stream, ms_chat_delta_fn on_delta,

@@ -77,6 +77,25 @@ MS_MUST_CHECK ms_err ms_llm_conn_chat_stream(ms_llm_conn *c, const ms_chat_msg *
                                              void *ctx, ms_chat_result *r);
 
 /*
+ * ms_llm_conn_chat_stream driven by the caller one step at a time, for a server thread that
+ * must return between pieces (secure/supervisor/stream.c): no thread of its own, no hand-over
+ * per piece. open builds the request and starts it (an error: the call's, r as the call
+ * leaves it, nothing to close); each step waits up to timeout_ms for the engine, moves the
+ * transfer on and passes what arrived to on_delta (from inside the step); when *done the
+ * step returns the call's result, r as ms_llm_conn_chat_stream fills it. Timeouts and
+ * retries (before any piece; a step may sleep their backoff) are the connection's. close
+ * always, done or not (not done: the transfer is aborted and the connection closed, so the
+ * connection may go back to a pool all the same); it wipes the request. c and r are
+ * borrowed until close; c serves nothing else meanwhile.
+ */
+typedef struct ms_llm_pump ms_llm_pump;
+MS_MUST_CHECK ms_err ms_llm_conn_pump_open(ms_llm_conn *c, const ms_chat_msg *msgs, size_t n,
+                                           const ms_chat_opts *opts, ms_chat_delta_fn on_delta,
+                                           void *ctx, ms_chat_result *r, ms_llm_pump **out);
+MS_MUST_CHECK ms_err ms_llm_pump_step(ms_llm_pump *p, int timeout_ms, bool *done);
+void ms_llm_pump_close(ms_llm_pump *p);
+
+/*
  * Is the engine there? A cheap GET (Ollama: /api/tags; OpenAI: base_url/models) so a
  * protocol can fail before spending a supervisor round. MS_ERR_BACKEND_UNAVAILABLE,
  * MS_ERR_BACKEND_STATUS (with the status in *status), MS_ERR_BACKEND_TIMEOUT.

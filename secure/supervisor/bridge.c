@@ -396,45 +396,165 @@ static ms_err build_reply(const ms_chat_result *res, int stream, ms_buf *out)
     return e;
 }
 
-ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
-                      ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply)
+/* After the engine call ended with e: the reply (or error reply) into `reply`, as
+   ms_bridge_turn returns it; res is freed (wiped). */
+static ms_err end_turn(ms_err e, ms_chat_result *res, int stream, ms_buf *reply)
 {
-    ms_chat_result res;
-    ms_llm_conn *conn = NULL;
-    turn_req *t = malloc(sizeof *t);
-    ENSURE(t != NULL, MS_ERR_NOMEM);
-    ms_chat_result_init(&res);
-    res.keep_escaped = true; /* a long content goes into our reply as the engine escaped it */
-    ms_err e = decode_request(req, len, t);
-    if (e != MS_OK) {
-        ms_err be = build_error(MS_ERR_PAYLOAD, NULL, reply);
-        ms_json_free(t->doc);
-        free(t);
-        ms_chat_result_free(&res);
-        return be != MS_OK ? be : MS_ERR_PAYLOAD;
-    }
-    e = borrow(b, &conn);
-    if (e == MS_OK) {
-        e = stream ? ms_llm_conn_chat_stream(conn, t->msgs, t->n, &t->opts, on_piece, ctx, &res)
-                   : ms_llm_conn_chat(conn, t->msgs, t->n, &t->opts, &res);
-        give_back(b, conn, e == MS_OK);
-    }
-    /* The request's text is wiped with the document: it was the user's turn. */
-    ms_json_free(t->doc);
-    ms_wipe(t, sizeof *t);
-    free(t);
     if (e == MS_ERR_IO || e == MS_ERR_NOMEM) { /* the reader went away, or we are out of memory */
-        ms_chat_result_free(&res);
+        ms_chat_result_free(res);
         return e;
     }
     size_t mark = reply->len;
-    e = e == MS_OK ? build_reply(&res, stream, reply) : build_error(e, &res, reply);
+    e = e == MS_OK ? build_reply(res, stream, reply) : build_error(e, res, reply);
     if (e == MS_ERR_CAP_EXCEEDED) {
         /* A whole reply must fit in one record: a longer one is reported, not cut. */
         ms_err s2 = ms_buf_shrink(reply, reply->len - mark);
         (void)s2;
         e = build_error(MS_ERR_CAP_EXCEEDED, NULL, reply);
     }
-    ms_chat_result_free(&res);
+    ms_chat_result_free(res);
     return e;
+}
+
+/* The request decoded into a fresh turn_req (*t; NULL when out of memory); MS_ERR_PAYLOAD
+   with the bad_request reply appended when it breaks §12.3. */
+static ms_err open_request(const uint8_t *req, size_t len, ms_buf *reply, turn_req **t)
+{
+    *t = malloc(sizeof **t);
+    ENSURE(*t != NULL, MS_ERR_NOMEM);
+    if (decode_request(req, len, *t) == MS_OK) {
+        return MS_OK;
+    }
+    ms_err be = build_error(MS_ERR_PAYLOAD, NULL, reply);
+    ms_json_free((*t)->doc);
+    free(*t);
+    *t = NULL;
+    return be != MS_OK ? be : MS_ERR_PAYLOAD;
+}
+
+/* The request's text is wiped with the document: it was the user's turn. */
+static void drop_request(turn_req *t)
+{
+    ms_json_free(t->doc);
+    ms_wipe(t, sizeof *t);
+    free(t);
+}
+
+ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
+                      ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply)
+{
+    if (stream) { /* the one streamed path: the stepped call, stepped to its end */
+        ms_bridge_stream *bs;
+        bool done = false;
+        ms_err e = MS_OK;
+        TRY(ms_bridge_stream_open(b, req, len, on_piece, ctx, reply, &bs));
+        while (!done) {
+            e = ms_bridge_stream_step(bs, 1000, &done, reply);
+        }
+        ms_bridge_stream_close(bs);
+        return e;
+    }
+    ms_chat_result res;
+    ms_llm_conn *conn = NULL;
+    turn_req *t;
+    TRY(open_request(req, len, reply, &t));
+    ms_chat_result_init(&res);
+    res.keep_escaped = true; /* a long content goes into our reply as the engine escaped it */
+    ms_err e = borrow(b, &conn);
+    if (e == MS_OK) {
+        e = ms_llm_conn_chat(conn, t->msgs, t->n, &t->opts, &res);
+        give_back(b, conn, e == MS_OK);
+    }
+    drop_request(t);
+    return end_turn(e, &res, 0, reply);
+}
+
+struct ms_bridge_stream {
+    ms_bridge *b;
+    ms_llm_conn *conn; /* borrowed from the pool while the engine call is open */
+    ms_llm_pump *pump;
+    ms_chat_result res;
+    ms_err early;      /* the turn ended at open (a bad request, no connection): its result */
+    bool done;
+};
+
+ms_err ms_bridge_stream_open(ms_bridge *b, const uint8_t *req, size_t len,
+                             ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply,
+                             ms_bridge_stream **out)
+{
+    turn_req *t;
+    *out = NULL;
+    ms_bridge_stream *bs = calloc(1, sizeof *bs);
+    ENSURE(bs != NULL, MS_ERR_NOMEM);
+    bs->b = b;
+    ms_chat_result_init(&bs->res);
+    bs->res.keep_escaped = true;
+    ms_err e = open_request(req, len, reply, &t);
+    if (e == MS_ERR_NOMEM || (e != MS_OK && e != MS_ERR_PAYLOAD)) {
+        ms_bridge_stream_close(bs);
+        return e;
+    }
+    if (e == MS_ERR_PAYLOAD) { /* the bad_request reply is in `reply` already */
+        ms_chat_result_free(&bs->res);
+        bs->early = e;
+        bs->done = true;
+        *out = bs;
+        return MS_OK;
+    }
+    e = borrow(b, &bs->conn);
+    if (e == MS_OK) {
+        e = ms_llm_conn_pump_open(bs->conn, t->msgs, t->n, &t->opts, on_piece, ctx, &bs->res,
+                                  &bs->pump);
+        if (e != MS_OK) {
+            give_back(b, bs->conn, 0);
+            bs->conn = NULL;
+        }
+    }
+    drop_request(t); /* the engine's request is built: the decoded turn is no longer needed */
+    if (e != MS_OK) {
+        bs->early = end_turn(e, &bs->res, 1, reply);
+        bs->done = true;
+        if (bs->early == MS_ERR_NOMEM) {
+            ms_bridge_stream_close(bs);
+            return MS_ERR_NOMEM;
+        }
+    }
+    *out = bs;
+    return MS_OK;
+}
+
+ms_err ms_bridge_stream_step(ms_bridge_stream *bs, int timeout_ms, bool *done, ms_buf *reply)
+{
+    bool ended = false;
+    *done = bs->done;
+    if (bs->done) {
+        return bs->early;
+    }
+    ms_err e = ms_llm_pump_step(bs->pump, timeout_ms, &ended);
+    if (!ended) {
+        return e;
+    }
+    ms_llm_pump_close(bs->pump);
+    bs->pump = NULL;
+    give_back(bs->b, bs->conn, e == MS_OK);
+    bs->conn = NULL;
+    bs->done = true;
+    *done = true;
+    bs->early = end_turn(e, &bs->res, 1, reply);
+    return bs->early;
+}
+
+void ms_bridge_stream_close(ms_bridge_stream *bs)
+{
+    if (bs == NULL) {
+        return;
+    }
+    if (bs->pump != NULL) {
+        /* The reader went away mid-answer: the transfer is aborted, its connection closed;
+           the easy handle is dropped rather than pooled (a rare path, kept simple). */
+        ms_llm_pump_close(bs->pump);
+        give_back(bs->b, bs->conn, 0);
+        ms_chat_result_free(&bs->res);
+    }
+    free(bs);
 }

@@ -2,6 +2,7 @@
 #ifndef MS_SECURE_SUPERVISOR_BRIDGE_H
 #define MS_SECURE_SUPERVISOR_BRIDGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,25 @@ typedef ms_err (*ms_bridge_piece_fn)(void *ctx, const char *text, size_t len);
  */
 MS_MUST_CHECK ms_err ms_bridge_turn(ms_bridge *b, const uint8_t *req, size_t len, int stream,
                                     ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply);
+
+/*
+ * The streamed turn driven by the caller one step at a time (the connection thread of
+ * secure/supervisor/stream.c: no engine thread, no hand-over per piece). open decodes the
+ * request and starts the engine call (a request that breaks §12.3 or an engine that cannot
+ * be asked ends the turn at once: its reply is in `reply` and the first step says done);
+ * each step waits up to timeout_ms for the engine and passes what arrived to on_piece (from
+ * inside the step; an error of on_piece aborts the turn); when *done, `reply` holds the
+ * FINAL's JSON and the step returns what ms_bridge_turn would. close always, done or not:
+ * a call not done is aborted (the client went away) and its engine connection dropped.
+ * open's errors: MS_ERR_NOMEM (nothing to close). One thread at a time per stream.
+ */
+typedef struct ms_bridge_stream ms_bridge_stream;
+MS_MUST_CHECK ms_err ms_bridge_stream_open(ms_bridge *b, const uint8_t *req, size_t len,
+                                           ms_bridge_piece_fn on_piece, void *ctx, ms_buf *reply,
+                                           ms_bridge_stream **out);
+MS_MUST_CHECK ms_err ms_bridge_stream_step(ms_bridge_stream *bs, int timeout_ms, bool *done,
+                                           ms_buf *reply);
+void ms_bridge_stream_close(ms_bridge_stream *bs);
 
 /* Decode and check a §12.3 request (for tests and fuzzing): MS_OK or MS_ERR_PAYLOAD. */
 MS_MUST_CHECK ms_err ms_bridge_check_request(const uint8_t *req, size_t len);

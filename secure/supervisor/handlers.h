@@ -81,14 +81,17 @@ int ms_sup_held_hint(const char *value, uint8_t out[static MS_HELD_DIGEST_LEN]);
 /*
  * The streamed endpoint: on success r->status is 200 and *out a stream whose bytes
  * (sealed records) are read with ms_sup_stream_read until it returns 0; on failure *out is
- * NULL and r holds the error reply. The model engine runs in a thread of the stream's own.
+ * NULL and r holds the error reply. The engine call is started here and driven by the
+ * reads (the connection's thread: no thread of its own); read and free on one thread.
  */
 typedef struct ms_sup_stream ms_sup_stream;
 void ms_sup_stream_start(ms_sup *sup, const uint8_t sid[static MS_SESSION_ID_LEN],
                          const uint8_t *body, size_t len, ms_sup_reply *r, ms_sup_stream **out);
-/* Blocks until bytes are ready; returns how many were copied, 0 at the end. */
+/* Blocks (stepping the engine call) until bytes are ready; how many were copied, 0 at the
+   end (after the FINAL, or early when the stream broke: no FINAL). */
 size_t ms_sup_stream_read(ms_sup_stream *st, uint8_t *buf, size_t max);
-/* Stops the engine call if still running (client gone) and frees everything. */
+/* Aborts the engine call if still running (client gone; its engine connection is dropped)
+   and frees everything. */
 void ms_sup_stream_free(ms_sup_stream *st);
 
 uint64_t ms_now_s(void);  /* wall clock, Unix seconds */

@@ -311,6 +311,91 @@ static void test_stream(void)
     ms_http_client_free(c);
 }
 
+/* Step a begun stream to its end: the steps taken. */
+static unsigned step_to_end(ms_http_client *c)
+{
+    bool done = false;
+    unsigned steps = 0;
+    while (!done && steps < 100000) {
+        CHECK_OK(ms_http_stream_step(c, 1000, &done));
+        steps++;
+    }
+    CHECK(done);
+    return steps;
+}
+
+/*
+ * The stepped stream (ms_http_stream_begin/step/end): the same bytes, errors and kept-alive
+ * connection as ms_http_post_stream, a piece a step when they come apart; one ended before
+ * its end is aborted (MS_ERR_IO) and its connection is not reused half-read; the timeouts
+ * hold while stepping.
+ */
+static void test_stream_stepped(void)
+{
+    fx_server *s = fx_start(routes, sizeof routes / sizeof routes[0]);
+    ms_http_client *c = client(5000, 0, 0);
+    struct sink k = {0};
+    ms_buf eb, b;
+    long st;
+    bool done = false;
+    ms_buf_init(&eb, MS_MAX_HTTP_ERROR_BODY);
+    ms_buf_init(&b, 1000);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stream"), NULL, "{}", 2, on_chunk, &k, &eb));
+    /* one transfer at a time */
+    CHECK_ERR(ms_http_post_json(c, loop_url(s, "/ok"), NULL, "{}", 2, &st, &b), MS_ERR_ARG);
+    CHECK_ERR(ms_http_stream_begin(c, loop_url(s, "/ok"), NULL, "{}", 2, on_chunk, &k, &eb),
+              MS_ERR_ARG);
+    CHECK(step_to_end(c) >= 2 && k.calls >= 2);
+    CHECK_OK(ms_http_stream_end(c, &st));
+    CHECK(st == 200 && k.len == 20 && memcmp(k.got, "0123456789abcdefghij", 20) == 0);
+    /* the connection is kept: a whole request and another stepped one reuse it */
+    CHECK_OK(ms_http_post_json(c, loop_url(s, "/ok"), NULL, "{}", 2, &st, &b));
+    CHECK(st == 200 && !ms_http_client_idle_closed(c));
+    memset(&k, 0, sizeof k);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/teapot"), NULL, "{}", 2, on_chunk, &k, &eb));
+    step_to_end(c);
+    CHECK_OK(ms_http_stream_end(c, &st));
+    CHECK(st == 418 && k.calls == 0 && eb.len > 0);
+    CHECK(fx_connections(s) == 1);
+    /* the callback's error ends it, returned as is */
+    memset(&k, 0, sizeof k);
+    k.fail_after = 1;
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stream"), NULL, "{}", 2, on_chunk, &k, &eb));
+    step_to_end(c);
+    CHECK_ERR(ms_http_stream_end(c, &st), MS_ERR_STATE);
+    /* cut before its end */
+    memset(&k, 0, sizeof k);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/cut"), NULL, "{}", 2, on_chunk, &k, NULL));
+    step_to_end(c);
+    CHECK_ERR(ms_http_stream_end(c, &st), MS_ERR_IO);
+    CHECK(k.len == 7);
+    /* ended mid-answer (the reader went away): aborted, and the next request connects anew */
+    memset(&k, 0, sizeof k);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stall"), NULL, "{}", 2, on_chunk, &k, NULL));
+    while (k.len == 0) {
+        CHECK_OK(ms_http_stream_step(c, 1000, &done));
+        CHECK(!done);
+    }
+    unsigned conns = fx_connections(s);
+    CHECK_ERR(ms_http_stream_end(c, &st), MS_ERR_IO);
+    ms_buf_clear(&b);
+    CHECK_OK(ms_http_post_json(c, loop_url(s, "/ok"), NULL, "{}", 2, &st, &b));
+    CHECK(st == 200 && fx_connections(s) == conns + 1);
+    ms_http_client_free(c);
+    /* the total time-out holds while stepping; a client freed mid-stream aborts it */
+    c = client(1000, 0, 0);
+    memset(&k, 0, sizeof k);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stall"), NULL, "{}", 2, on_chunk, &k, NULL));
+    step_to_end(c);
+    CHECK_ERR(ms_http_stream_end(c, &st), MS_ERR_HTTP_TIMEOUT);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stall"), NULL, "{}", 2, on_chunk, &k, NULL));
+    CHECK_OK(ms_http_stream_step(c, 0, &done));
+    ms_http_client_free(c);
+    ms_buf_free(&eb);
+    ms_buf_free(&b);
+    fx_stop(s);
+}
+
 static void test_retry_after(void)
 {
     ms_http_client *c = client(5000, 0, 0);
@@ -446,6 +531,7 @@ int main(void)
     RUN(test_caps);
     RUN(test_timeouts);
     RUN(test_stream);
+    RUN(test_stream_stepped);
     RUN(test_retry_after);
     RUN(test_token);
     RUN(test_tls);

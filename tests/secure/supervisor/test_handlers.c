@@ -568,10 +568,8 @@ static void test_stream_joins_waiting_pieces(void)
     CHECK_OK(ms_buf_append_str(&sse, "\"}}]}\n\n" SSE_END));
     stream_fx f;
     stream_fx_start(&f, &sse, 0, 0);
-    /* the engine is done once the FINAL is sealed: the 300, the long piece's 2 parts, FINAL */
-    for (int i = 0; i < 6000 && sealed(&f.w, &f.c) < 4; i++) {
-        usleep(10000);
-    }
+    /* the engine sends the whole body at once: the reader's steps read it together, and it
+       goes out as the 300, the long piece's 2 parts, then the FINAL */
     read_to_end(f.st, &f.rs);
     CHECK(f.g.records == 3 && sealed(&f.w, &f.c) == 4);
     CHECK(f.g.not_utf8 == 0 && f.g.too_long == 0);
@@ -635,9 +633,6 @@ static void joined_then(const char *tail, const char *want_final)
     CHECK_OK(ms_buf_append_str(&sse, tail));
     stream_fx f;
     stream_fx_start(&f, &sse, 0, 0);
-    for (int i = 0; i < 6000 && sealed(&f.w, &f.c) < 2; i++) {
-        usleep(10000);
-    }
     while (read_once(f.st, &f.rs) > 0) {
     }
     CHECK(f.g.records == 1 && sealed(&f.w, &f.c) == 2);
@@ -660,6 +655,84 @@ static void test_stream_joined_keeps_finish_and_cuts(void)
     joined_then(SSE_END, "\"finish_reason\":\"stop\"");
     joined_then("", "\"ok\":false");                        /* cut: no finish, no [DONE] */
     joined_then("data: {\"choices\":[", "\"ok\":false"); /* cut inside an event */
+    /* the engine's error after pieces (an error object, llama.cpp's error line): an error
+       FINAL with its message, never a short answer */
+    joined_then(SSE_EV("{\"error\":{\"message\":\"boom\"}}"), "boom");
+    joined_then("error: {\"message\":\"out of memory\"}\n\n", "out of memory");
+}
+
+/*
+ * The engine's connection breaks after the first piece (a chunked body cut without its
+ * last chunk): the piece went out, and the FINAL is an error, not a short answer.
+ */
+static void test_stream_engine_cut(void)
+{
+    const uint8_t *final;
+    size_t len;
+    ms_buf sse;
+    ms_buf_init(&sse, 4096);
+    CHECK_OK(ms_buf_append_str(&sse, SSE_ROLE SSE_PIECE("Hello")));
+    stream_fx f;
+    memset(&f, 0, sizeof f);
+    f.route = (fx_route){.path = "/s/v1/chat/completions", .content_type = "text/event-stream",
+                         .body = (const char *)sse.p, .body_len = sse.len, .chunk = 64,
+                         .cut = true};
+    f.srv = fx_start(&f.route, 1);
+    CHECK(f.srv != NULL);
+    ms_buf_init(&f.g.text, 1u << 20);
+    world_init(&f.w, 4, 60000);
+    world_engine(&f.w, f.srv, "/s");
+    CHECK_OK(client_connect(&f.w, &f.c));
+    f.st = stream_turn(&f.w, &f.c);
+    ms_reply_stream_init(&f.rs, f.c.chan, f.c.next_id - 1, on_record, &f.g);
+    while (read_once(f.st, &f.rs) > 0) {
+    }
+    CHECK(f.g.text.len == 5 && memcmp(f.g.text.p, "Hello", 5) == 0);
+    CHECK_OK(ms_reply_stream_end(&f.rs, &final, &len));
+    CHECK(len > 0 && memmem(final, len, "\"ok\":false", 10) != NULL);
+    if (len == 0 || memmem(final, len, "\"ok\":false", 10) == NULL) {
+        fprintf(stderr, "  FINAL %.*s\n", (int)len, final ? (const char *)final : "");
+    }
+    stream_fx_stop(&f);
+    ms_buf_free(&sse);
+}
+
+/*
+ * The client goes away mid-answer (libmicrohttpd frees the stream while the engine still
+ * holds the rest for 4 s): the free returns, the engine call is aborted and its connection
+ * not pooled, and the next streamed turn on the session runs on a new connection.
+ */
+static void test_stream_cancel_mid_answer(void)
+{
+    char first[513];
+    const char head[] = SSE_ROLE SSE_PIECE("Hello") ": ";
+    memset(first, 'p', sizeof first - 1);
+    memcpy(first, head, sizeof head - 1);
+    memcpy(first + 510, "\n\n", 2);
+    first[512] = '\0';
+    ms_buf sse;
+    ms_buf_init(&sse, 4096);
+    CHECK_OK(ms_buf_append_str(&sse, first));
+    CHECK_OK(ms_buf_append_str(&sse, SSE_PIECE(" world") SSE_END));
+    stream_fx f;
+    stream_fx_start(&f, &sse, 512, 4000);
+    while (f.g.records == 0 && read_once(f.st, &f.rs) > 0) {
+    }
+    CHECK(f.g.records == 1 && sealed(&f.w, &f.c) == 1);
+    ms_sup_stream_free(f.st); /* the client went away */
+    CHECK(sealed(&f.w, &f.c) == 1);
+    CHECK(fx_connections(f.srv) == 1);
+    /* the next turn: a new engine connection, and a whole answer */
+    ms_reply_stream_free(&f.rs);
+    ms_buf_clear(&f.g.text);
+    f.g.records = 0;
+    f.st = stream_turn(&f.w, &f.c);
+    ms_reply_stream_init(&f.rs, f.c.chan, f.c.next_id - 1, on_record, &f.g);
+    read_to_end(f.st, &f.rs);
+    CHECK(f.g.text.len == 11 && memcmp(f.g.text.p, "Hello world", 11) == 0);
+    CHECK(fx_connections(f.srv) == 2);
+    stream_fx_stop(&f);
+    ms_buf_free(&sse);
 }
 
 
@@ -771,5 +844,7 @@ int main(void)
     RUN(test_stream_joins_waiting_pieces);
     RUN(test_stream_first_piece_at_once);
     RUN(test_stream_joined_keeps_finish_and_cuts);
+    RUN(test_stream_engine_cut);
+    RUN(test_stream_cancel_mid_answer);
     return TEST_SUMMARY();
 }
