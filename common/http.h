@@ -56,9 +56,10 @@ typedef struct ms_http_opts {
 /*
  * One client keeps one libcurl easy handle in a multi handle of its own (whose connection
  * cache holds the kept-alive connection), so consecutive requests to the same server, whole
- * or stepped (ms_http_stream_begin), reuse the connection. NOT thread-safe: use one client per thread (or a pool). Redirects
- * are never followed (a 3xx is returned as a status), only http and https are spoken,
- * proxies from the environment (http_proxy, ...) are ignored, no cookies, no .netrc.
+ * or stepped (ms_http_stream_begin), reuse the connection. NOT thread-safe: use one client
+ * per thread (or a pool). Redirects are never followed (a 3xx is returned as a status),
+ * only http and https are spoken, proxies from the environment (http_proxy, ...) are
+ * ignored, no cookies, no .netrc.
  */
 typedef struct ms_http_client ms_http_client;
 
