@@ -561,6 +561,15 @@ void bench_print_json_floor(const bench_opts *o, const bench_results *r)
            turn_med(t, o->rounds, 1) / turn_med(t, o->rounds, 0),
            sized_fig(o, r, BENCH_SZ_64K).ratio, sized_fig(o, r, BENCH_SZ_1M).ratio, cpu.ratio);
     print_json_floor_figs(o, r);
+    printf("\"perf\": {\"rounds\": %u, ", o->rounds); /* the secure side's, as the full JSON's */
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        char name[32];
+        pair_fig p = sized_fig(o, r, sz);
+        snprintf(name, sizeof name, "reply_%s", bench_size_names[sz]);
+        print_json_pair(name, &p, "us", 1e6);
+    }
+    print_json_pair("cpu_per_turn", &cpu, "us", 1e6);
+    printf("\"cpu_paired\": %s}, ", cpu_paired ? "true" : "false");
     printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu%s",
            bench_placement_names[headline(r)], o->rounds, r->reply_bytes,
            headline(r) == 0 ? ", " : ""); /* print_json_turn puts ", " before the others */
