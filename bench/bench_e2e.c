@@ -28,6 +28,7 @@
 #include "secure/client/client.h"
 #include "secure/client/payload.h"
 #include "secure/hs_msg.h"
+#include "tests/fixture/haproxy.h"
 #include "tests/fixture/proc.h"
 #include "tests/fixture/rawclient.h"
 #include "tests/fixture/stack.h"
@@ -59,6 +60,7 @@ static struct env {
     char openssl[PATH_MAX];
     char *sized[BENCH_N_SIZES]; /* the replies of the sized turns (NUL-terminated) */
     e2e_server sim, sup;
+    e2e_server relay[BENCH_N_RELAYS]; /* the floor's HAProxy relays (bench_floor) */
     e2e_proc tls;
     unsigned tls_port;
     char url[64];
@@ -132,6 +134,10 @@ typedef struct turn_ctx {
     ms_buf resp;
     const char *want; /* the reply's content on both sides */
     size_t want_len;
+    /* the floor: "ours" is then the same POST through a relay (NULL: a secure turn) */
+    ms_http_client *relay;
+    char relay_url[96];
+    pid_t ours_pid; /* whose CPU the "ours" side counts: the supervisor's or the relay's */
 } turn_ctx;
 
 ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsigned n)
@@ -146,17 +152,13 @@ ms_err bench_secure_turns(ms_client *c, const ms_buf *req, ms_buf *reply, unsign
     return MS_OK;
 }
 
-static ms_err turn_ours(turn_ctx *x, unsigned n)
-{
-    return bench_secure_turns(x->c, &x->req, &x->reply, n);
-}
-
-static ms_err turn_base(turn_ctx *x, unsigned n)
+/* n POSTs of the engine's request to url (llm-sim, or a relay in front of it). */
+static ms_err post_n(turn_ctx *x, ms_http_client *http, const char *url, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         long status = 0;
         ms_buf_clear(&x->resp);
-        ms_err e = ms_http_post_json(x->http, x->url, NULL, x->body, x->body_len, &status, &x->resp);
+        ms_err e = ms_http_post_json(http, url, NULL, x->body, x->body_len, &status, &x->resp);
         if (e != MS_OK || status != 200) {
             return e != MS_OK ? e : MS_ERR_HTTP_STATUS;
         }
@@ -164,32 +166,57 @@ static ms_err turn_base(turn_ctx *x, unsigned n)
     return MS_OK;
 }
 
+static ms_err turn_ours(turn_ctx *x, unsigned n)
+{
+    return x->relay ? post_n(x, x->relay, x->relay_url, n)
+                    : bench_secure_turns(x->c, &x->req, &x->reply, n);
+}
+
+static ms_err turn_base(turn_ctx *x, unsigned n)
+{
+    return post_n(x, x->http, x->url, n);
+}
+
+/* The last POST's reply holds the wanted content. */
+static ms_err resp_has_want(turn_ctx *x)
+{
+    return ms_buf_terminate(&x->resp) == MS_OK && strstr((char *)x->resp.p, x->want) ? MS_OK
+                                                                                     : MS_ERR_PAYLOAD;
+}
+
 /* Both sides answer with the same text before anything is timed. */
 static ms_err turn_check(turn_ctx *x)
 {
     ms_client_reply r;
     ms_err e = turn_ours(x, 1);
-    if (e == MS_OK && (e = ms_client_reply_parse(x->reply.p, x->reply.len, 0, &r)) == MS_OK) {
+    if (x->relay && e == MS_OK) {
+        e = resp_has_want(x);
+    } else if (e == MS_OK && (e = ms_client_reply_parse(x->reply.p, x->reply.len, 0, &r)) == MS_OK) {
         int same = r.content_len == x->want_len && memcmp(r.content, x->want, r.content_len) == 0;
         ms_client_reply_free(&r);
         e = same ? MS_OK : MS_ERR_PAYLOAD;
     }
     if (e == MS_OK && (e = turn_base(x, 1)) == MS_OK) {
-        e = ms_buf_terminate(&x->resp) == MS_OK && strstr((char *)x->resp.p, x->want) ? MS_OK
-                                                                                      : MS_ERR_PAYLOAD;
+        e = resp_has_want(x);
     }
     return e;
 }
 
 static bench_cpus g_cpus;
 
-/* Pin the bench (the client of both sides), the supervisor and llm-sim for placement pl. */
+/* Pin the bench (the client of both sides), the supervisor, the floor's relays (placed as the
+   supervisor) and llm-sim for placement pl. */
 static int place(int pl)
 {
     int client = pl == BENCH_PL_UNPINNED ? -1 : g_cpus.a;
     int servers = pl == BENCH_PL_UNPINNED ? -1 : pl == BENCH_PL_SPLIT ? g_cpus.b : g_cpus.a;
+    int relays_ok = 1;
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        relays_ok = relays_ok && (E.relay[k].p.pid <= 0 ||
+                                  bench_pin_process(&g_cpus, E.relay[k].p.pid, servers) == 0);
+    }
     if (bench_pin_self(&g_cpus, client) != 0 || bench_pin_process(&g_cpus, E.sup.p.pid, servers) != 0 ||
-        bench_pin_process(&g_cpus, E.sim.p.pid, servers) != 0) {
+        bench_pin_process(&g_cpus, E.sim.p.pid, servers) != 0 || !relays_ok) {
         fprintf(stderr, "bench-e2e: cannot set the CPU placement %s\n", bench_placement_names[pl]);
         return -1;
     }
@@ -215,13 +242,13 @@ static ms_err turn_rounds(const bench_opts *o, turn_ctx *x, double round_s, benc
     for (unsigned r = 0; r < o->rounds; r++) {
         for (int side = 0; side < 2; side++) {
             int ours = (side == 0) == (r % 2 == 1); /* ABBA: neither side always runs first */
-            pid_t server = ours ? E.sup.p.pid : E.sim.p.pid;
+            pid_t server = ours ? x->ours_pid : E.sim.p.pid;
             double c0 = proc_cpu_s(server), s0 = now_s();
             e = ours ? turn_ours(x, t->iters) : turn_base(x, t->iters);
             double dt = (now_s() - s0) / t->iters;
             double cpu = (proc_cpu_s(server) - c0) / t->iters;
             if (e != MS_OK) {
-                fail(ours ? "secure turn" : "direct POST", e);
+                fail(ours ? x->relay ? "POST through the relay" : "secure turn" : "direct POST", e);
                 return e;
             }
             *(ours ? &t->ours_s[r] : &t->base_s[r]) = dt;
@@ -232,8 +259,12 @@ static ms_err turn_rounds(const bench_opts *o, turn_ctx *x, double round_s, benc
     return MS_OK;
 }
 
-/* A client of each side for `prompt`, whose reply is `want`; both sides checked once. */
-static ms_err turn_ctx_open(turn_ctx *x, const char *prompt, const char *want)
+/*
+ * A client of each side for `prompt`, whose reply is `want`; both sides checked once. relay:
+ * BENCH_RELAY_* (the "ours" side POSTs the engine's request through that relay), or -1 (a
+ * secure turn).
+ */
+static ms_err turn_ctx_open_via(turn_ctx *x, const char *prompt, const char *want, int relay)
 {
     ms_err e;
     memset(x, 0, sizeof *x);
@@ -245,12 +276,26 @@ static ms_err turn_ctx_open(turn_ctx *x, const char *prompt, const char *want)
     ms_client_cfg cc = {.url = E.url, .cacert = S.ca, .pinned_dev_pk = S.pk};
     ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
     snprintf(x->url, sizeof x->url, "http://127.0.0.1:%u/v1/chat/completions", E.sim.port);
+    x->ours_pid = E.sup.p.pid;
     /* What the bridge sends the engine for this request (common/llm/openai.c). */
 #define BODY_FMT "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}],\"stream\":%s}"
     x->body_len = (size_t)snprintf(x->body, sizeof x->body, BODY_FMT, prompt, "false");
     x->body_stream_len = (size_t)snprintf(x->body_stream, sizeof x->body_stream, BODY_FMT, prompt,
                                           "true,\"stream_options\":{\"include_usage\":true}");
 #undef BODY_FMT
+    if (relay >= 0) { /* the same libcurl client as the direct side's; the CA for TLS */
+        ms_http_opts rho = ho;
+        int tls = relay == BENCH_RELAY_TLS;
+        rho.ca_file = tls ? E.ca : NULL;
+        snprintf(x->relay_url, sizeof x->relay_url, "%s://127.0.0.1:%u/v1/chat/completions",
+                 tls ? "https" : "http", E.relay[relay].port);
+        x->ours_pid = E.relay[relay].p.pid;
+        if ((e = ms_http_client_new(&rho, &x->relay)) != MS_OK ||
+            (e = ms_http_client_new(&ho, &x->http)) != MS_OK || (e = turn_check(x)) != MS_OK) {
+            fail("relay set-up", e);
+        }
+        return e;
+    }
     if ((e = ms_client_new(&x->c, &cc)) != MS_OK || (e = ms_http_client_new(&ho, &x->http)) != MS_OK ||
         (e = ms_client_request_build(NULL, prompt, 0, -1.0, &x->req)) != MS_OK ||
         (e = turn_check(x)) != MS_OK) {
@@ -259,10 +304,16 @@ static ms_err turn_ctx_open(turn_ctx *x, const char *prompt, const char *want)
     return e;
 }
 
+static ms_err turn_ctx_open(turn_ctx *x, const char *prompt, const char *want)
+{
+    return turn_ctx_open_via(x, prompt, want, -1);
+}
+
 static void turn_ctx_close(turn_ctx *x)
 {
     ms_client_free(x->c);
     ms_http_client_free(x->http);
+    ms_http_client_free(x->relay);
     ms_buf_free(&x->req);
     ms_buf_free(&x->reply);
     ms_buf_free(&x->resp);
@@ -278,6 +329,9 @@ static int bench_turns(const bench_opts *o, bench_results *res)
     for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
         if (pl == BENCH_PL_SPLIT && g_cpus.n < 2) {
             continue; /* one CPU: nothing to split */
+        }
+        if (o->floor_only && pl != (g_cpus.n < 2 ? BENCH_PL_ONE_CPU : BENCH_PL_SPLIT)) {
+            continue; /* --only-floor: the headline placement, the floor's */
         }
         if (place(pl) != 0 || turn_rounds(o, &x, o->turn_round_s, &res->turn[pl]) != MS_OK) {
             place(BENCH_PL_UNPINNED);
@@ -313,6 +367,74 @@ static int bench_sized(const bench_opts *o, bench_results *res)
         }
     }
     return 0;
+}
+
+/* --- the floor: HAProxy relays in front of the same llm-sim ---------------------------------- */
+
+/* Both relays on free ports (plain HTTP; TLS with the supervisor's certificate). 1 when there
+   is no haproxy program (res->floor_skipped says so), 0 started, -1 failed (printed). */
+static int floor_start(bench_results *res)
+{
+    char bin[PATH_MAX];
+    if (!e2e_haproxy_find(bin)) {
+        res->floor_skipped = "no haproxy program";
+        return 1;
+    }
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        int tls = k == BENCH_RELAY_TLS;
+        e2e_haproxy_relay_cfg cfg = {.bin = bin, .dir = E.dir, .backend_port = E.sim.port,
+                                     .cert = tls ? E.cert : NULL, .key = tls ? E.key : NULL};
+        if (e2e_haproxy_relay_start(&E.relay[k], &cfg) != 0) {
+            fprintf(stderr, "bench-e2e: the %s relay (haproxy) did not start\n",
+                    bench_relay_names[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* 0 when every relay that ran exited cleanly. */
+static int floor_stop(void)
+{
+    int rc = 0;
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        rc |= e2e_haproxy_stop(&E.relay[k], 5000) != 0;
+    }
+    return rc;
+}
+
+/*
+ * The floor in the headline placement (the relay where the supervisor runs): per relay, the
+ * turn_vs_direct request and the sized replies, each against direct POSTs in the same ABBA
+ * rounds; the 1 KiB rounds last cpu_round_s (the CPU figure counts clock ticks).
+ */
+static int bench_floor(const bench_opts *o, bench_results *res)
+{
+    int pl = g_cpus.n < 2 ? BENCH_PL_ONE_CPU : BENCH_PL_SPLIT;
+    int started = floor_start(res);
+    int rc = started < 0 ? -1 : 0;
+    for (int k = 0; started == 0 && rc == 0 && k < BENCH_N_RELAYS; k++) {
+        for (int fl = 0; rc == 0 && fl < BENCH_N_FL; fl++) {
+            turn_ctx x;
+            char prompt[96];
+            int sz = fl - BENCH_FL_1K; /* BENCH_SZ_* for the sized ones */
+            if (fl == BENCH_FL_TURN) {
+                snprintf(prompt, sizeof prompt, "%s", PROMPT);
+            } else {
+                snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[sz]);
+            }
+            double round_s = fl == BENCH_FL_1K ? o->cpu_round_s : o->turn_round_s;
+            int ok = turn_ctx_open_via(&x, prompt, fl == BENCH_FL_TURN ? REPLY : E.sized[sz], k) == MS_OK &&
+                     place(pl) == 0 && turn_rounds(o, &x, round_s, &res->floor[k][fl]) == MS_OK;
+            place(BENCH_PL_UNPINNED);
+            turn_ctx_close(&x);
+            rc = ok ? 0 : -1;
+        }
+    }
+    if (floor_stop() != 0) {
+        rc = -1;
+    }
+    return rc;
 }
 
 /* --- concurrency: N clients at once through the supervisor, against N straight to llm-sim --- */
@@ -833,6 +955,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->conc_only = 1;
         } else if (strcmp(a, "--only-gateway") == 0) {
             o->gw_only = 1;
+        } else if (strcmp(a, "--only-floor") == 0) {
+            o->floor_only = 1;
         } else if (v && strcmp(a, "--clients") == 0 &&
                    parse_uint(v, 1, BENCH_CONC_CLIENTS, &o->conc_clients)) {
             i++;
@@ -869,10 +993,10 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                     "          [--hcl-paravisor PATH]\n"
                     "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]\n"
                     "           [--profile-gateway serve|ask]]\n"
-                    "          [--only-concurrent [--clients N]] [--only-gateway]\n"
+                    "          [--only-concurrent [--clients N]] [--only-gateway] [--only-floor]\n"
                     "          [--profile-handshakes N [--profile-evidence TYPE]]\n"
-                    "Needs the openssl and swtpm programs in PATH. --json: one JSON object on stdout, the "
-                    "table on stderr.\n",
+                    "Needs the openssl and swtpm programs in PATH (haproxy for the floor: without it the "
+                    "floor is not measured). --json: one JSON object on stdout, the table on stderr.\n",
                     argv[0]);
             return 0;
         }
@@ -994,10 +1118,13 @@ int main(int argc, char **argv)
         return 1;
     }
     g_hs_count = o.profile_hs;
-    if (o.profile_turns > 0 || o.profile_hs > 0 || o.conc_only || o.gw_only) { /* nothing else */
+    if (o.profile_turns > 0 || o.profile_hs > 0 || o.conc_only || o.gw_only || o.floor_only) {
+        /* nothing else */
         int prc = setup(&o) == 0 && start_stack(&o) == 0 &&
                           (o.conc_only     ? bench_concurrent(&o, &res)
                            : o.gw_only     ? gateway_run(&o, &res)
+                           : o.floor_only  ? (bench_turns(&o, &res) == 0 && bench_sized(&o, &res) == 0 &&
+                                             bench_floor(&o, &res) == 0 ? 0 : -1)
                            : o.profile_hs > 0 ? tpm_handshakes(&o, &res)
                                              : bench_profile(&o)) == 0
                       ? 0
@@ -1006,12 +1133,21 @@ int main(int argc, char **argv)
         if (prc == 0 && o.conc_only) {
             bench_print_conc(stdout, &o, &res);
         }
+        if (prc == 0 && o.floor_only) {
+            res.cpu_a = g_cpus.a;
+            res.cpu_b = g_cpus.b;
+            bench_print_floor(o.json ? stderr : stdout, &o, &res);
+            if (o.json) {
+                bench_print_json_floor(&o, &res);
+            }
+        }
         if (prc == 0 && o.gw_only) {
             bench_print_gateway(stdout, &o, &res.gw);
             if (res.gw_one_cpu.done) {
                 bench_print_gateway(stdout, &o, &res.gw_one_cpu);
             }
         }
+        floor_stop();
         prc |= e2e_server_stop(&E.sup, 60000) != 0;
         e2e_server_stop(&E.sim, 5000);
         bench_comp_stop();
@@ -1028,7 +1164,8 @@ int main(int argc, char **argv)
     }
     int rc = setup(&o) == 0 && start_stack(&o) == 0 && bench_turns(&o, &res) == 0 &&
                      gateway_run(&o, &res) == 0 &&
-                     bench_sized(&o, &res) == 0 && bench_concurrent(&o, &res) == 0 &&
+                     bench_sized(&o, &res) == 0 && bench_floor(&o, &res) == 0 &&
+                     bench_concurrent(&o, &res) == 0 &&
                      bench_handshakes(&o, &res) == 0 && tpm_handshakes(&o, &res) == 0
                  ? 0
                  : 1;
@@ -1038,6 +1175,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     rc = rc == 0 && bench_rss(&o, &res) == 0 ? 0 : 1;
+    floor_stop();
     e2e_server_stop(&E.sup, 5000);
     e2e_server_stop(&E.sim, 5000);
     bench_comp_stop();

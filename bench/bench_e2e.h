@@ -24,6 +24,7 @@ typedef struct bench_opts {
     int profile_gateway; /* --profile-gateway serve|ask: 1 serve's turns, 2 ask's (same turn) */
     int conc_only;                        /* --only-concurrent: the concurrency rounds alone */
     int gw_only;                          /* --only-gateway: the gateway rounds alone */
+    int floor_only; /* --only-floor: the floor and the secure figures it is the floor of */
     unsigned conc_clients;                /* --clients N (BENCH_CONC_CLIENTS at most) */
     unsigned profile_hs;                  /* --profile-handshakes N (0: timed rounds) */
     const char *profile_evidence;         /* --profile-evidence TYPE: only its part */
@@ -84,6 +85,18 @@ int bench_gateway_profile(const bench_opts *o, const char *url, const char *ca,
 enum { BENCH_SZ_1K, BENCH_SZ_64K, BENCH_SZ_1M, BENCH_N_SIZES };
 extern const char *const bench_size_names[BENCH_N_SIZES];
 
+/*
+ * The floor (docs/performance.md, "The floor"): HAProxy as a relay that does nothing of ours
+ * in front of the same llm-sim, placed as the supervisor, against the same direct POSTs in
+ * the same ABBA rounds (turn_rounds). Two relays: a plain HTTP frontend, and a TLS one (the
+ * supervisor's certificate and TLS version); each at the turn_vs_direct request (435-byte
+ * reply) and the three sized replies. Its CPU figure: HAProxy's per 1 KiB request over
+ * llm-sim's per direct POST (the sized 1 KiB rounds, as supervisor_cpu_per_turn_vs_engine).
+ */
+enum { BENCH_RELAY_PLAIN, BENCH_RELAY_TLS, BENCH_N_RELAYS };
+enum { BENCH_FL_TURN, BENCH_FL_1K, BENCH_FL_64K, BENCH_FL_1M, BENCH_N_FL };
+extern const char *const bench_relay_names[BENCH_N_RELAYS];
+
 /* N clients at once, each its own session (ours) or connection (direct): turns per second. */
 #define BENCH_CONC_CLIENTS 16u
 enum { BENCH_CONC_WHOLE, BENCH_CONC_STREAM, BENCH_N_CONC };
@@ -123,6 +136,9 @@ typedef struct bench_results {
     size_t sized_bytes[BENCH_N_SIZES]; /* the reply's content */
     bench_conc_res conc[BENCH_N_CONC];
     double conc_round_s;
+    /* the floor: per relay, the turn request then the sized replies (BENCH_FL_*) */
+    bench_turn_res floor[BENCH_N_RELAYS][BENCH_N_FL];
+    const char *floor_skipped; /* why the floor was not measured (no haproxy), or NULL */
     double rss_base_mib, rss_mib, hwm_mib;
     unsigned sessions;
     size_t reply_bytes;
@@ -230,6 +246,9 @@ void bench_spread(const double *a, const double *b, unsigned n, double *lo, doub
 /* The table people read; the one JSON object (stdout) for scripts and CTest. */
 void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r);
 void bench_print_json(const bench_opts *o, const bench_results *r);
+/* --only-floor: the floor's rows beside the secure figures of the same run. */
+void bench_print_floor(FILE *f, const bench_opts *o, const bench_results *r);
+void bench_print_json_floor(const bench_opts *o, const bench_results *r);
 /* --only-concurrent: the concurrency rows alone (with each side's CPU per turn). */
 void bench_print_conc(FILE *f, const bench_opts *o, const bench_results *r);
 

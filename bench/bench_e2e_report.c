@@ -6,6 +6,7 @@
 
 const char *const bench_placement_names[BENCH_N_PLACEMENTS] = {"one_cpu", "split", "unpinned"};
 const char *const bench_size_names[BENCH_N_SIZES] = {"1k", "64k", "1m"};
+const char *const bench_relay_names[BENCH_N_RELAYS] = {"plain", "tls"};
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -55,13 +56,13 @@ static pair_fig pair_of(const double *ours, const double *base, unsigned n)
 }
 
 /*
- * The supervisor's CPU per secure 1 KiB turn over llm-sim's per direct request. /proc counts
- * clock ticks (10 ms): when a round saw no tick on either side (short --quick rounds) the
- * figure is the ratio of the totals over all rounds instead, and *paired says so.
+ * The "ours" server's CPU per 1 KiB request of t (the supervisor's per secure turn, or a
+ * relay's) over llm-sim's per direct request. /proc counts clock ticks (10 ms): when a round
+ * saw no tick on either side (short --quick rounds) the figure is the ratio of the totals
+ * over all rounds instead, and *paired says so.
  */
-static pair_fig cpu_fig(const bench_opts *o, const bench_results *r, int *paired)
+static pair_fig cpu_fig_of(const bench_opts *o, const bench_turn_res *t, int *paired)
 {
-    const bench_turn_res *t = &r->sized[BENCH_SZ_1K];
     double so = 0, sb = 0;
     *paired = 1;
     for (unsigned i = 0; i < o->rounds; i++) {
@@ -74,6 +75,72 @@ static pair_fig cpu_fig(const bench_opts *o, const bench_results *r, int *paired
     }
     double q = sb > 0 ? so / sb : 0.0;
     return (pair_fig){.ratio = q, .lo = q, .hi = q, .ours = so / o->rounds, .base = sb / o->rounds};
+}
+
+static pair_fig cpu_fig(const bench_opts *o, const bench_results *r, int *paired)
+{
+    return cpu_fig_of(o, &r->sized[BENCH_SZ_1K], paired);
+}
+
+/* The floor's figure of relay k at fl (BENCH_FL_*): relay time over direct time, paired. */
+static pair_fig floor_fig(const bench_opts *o, const bench_results *r, int k, int fl)
+{
+    return pair_of(r->floor[k][fl].ours_s, r->floor[k][fl].base_s, o->rounds);
+}
+
+static int floor_done(const bench_results *r)
+{
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        for (int fl = 0; fl < BENCH_N_FL; fl++) {
+            if (!r->floor[k][fl].done) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* The floor's rows: each relay at each reply, then each relay's CPU per 1 KiB request. */
+static void print_floor_rows(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    if (!floor_done(r)) {
+        fprintf(f, "%-46s not measured: %s\n", "floor: relay (haproxy) vs direct POST",
+                r->floor_skipped ? r->floor_skipped : "failed");
+        return;
+    }
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        for (int fl = 0; fl < BENCH_N_FL; fl++) {
+            pair_fig p = floor_fig(o, r, k, fl);
+            char label[64];
+            snprintf(label, sizeof label, "floor: %s relay, %zu-byte reply",
+                     k == BENCH_RELAY_TLS ? "TLS" : "HTTP",
+                     fl == BENCH_FL_TURN ? r->reply_bytes : r->sized_bytes[fl - BENCH_FL_1K]);
+            fprintf(f, "%-46s %9.1f us %9.1f us %8.3f %8.3f   [%.3f .. %.3f]\n", label,
+                    p.ours * 1e6, p.base * 1e6, p.ours / p.base, p.ratio, p.lo, p.hi);
+        }
+    }
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        int paired;
+        pair_fig c = cpu_fig_of(o, &r->floor[k][BENCH_FL_1K], &paired);
+        char label[64];
+        snprintf(label, sizeof label, "floor CPU: %s relay per POST vs llm-sim",
+                 k == BENCH_RELAY_TLS ? "TLS" : "HTTP");
+        fprintf(f, "%-46s %9.1f us %9.1f us %8s %8.3f   [%.3f .. %.3f]%s\n", label, c.ours * 1e6,
+                c.base * 1e6, "", c.ratio, c.lo, c.hi,
+                paired ? "" : " (totals: too few ticks per round)");
+    }
+}
+
+static void print_floor_note(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    fprintf(f, "floor: HAProxy (nbthread 1, no log, keep-alive both sides, http-reuse always) "
+               "in front of the same llm-sim, on the supervisor's CPU (%d); the same libcurl "
+               "client and body as the direct side (the TLS relay: certs/dev, TLS 1.3, the CA "
+               "set); %u ABBA rounds per relay and reply against direct POSTs (%u/%u/%u/%u "
+               "requests per side for the HTTP relay); its CPU figure: HAProxy's utime + stime "
+               "per 1 KiB request over llm-sim's per direct POST (1 KiB rounds of %.2f s).\n",
+            r->cpu_b, o->rounds, r->floor[0][0].iters, r->floor[0][1].iters,
+            r->floor[0][2].iters, r->floor[0][3].iters, o->cpu_round_s);
 }
 
 static pair_fig sized_fig(const bench_opts *o, const bench_results *r, int sz)
@@ -223,15 +290,9 @@ static tpm_fig comp_figures(const bench_opts *o, const bench_results *r)
     return fig_of(o, r->comp_done, r->hs_comp_dev, r->hs_comp_fast, NULL);
 }
 
-void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
+/* The turn rows (each placement that ran), the sized replies and the supervisor's CPU. */
+static void print_turn_rows(FILE *f, const bench_opts *o, const bench_results *r)
 {
-    tpm_fig tp = tpm_figures(o, r), az = az_figures(o, r), tx = tdx_figures(o, r),
-            cp = comp_figures(o, r);
-    double hs = bench_median(r->hs_ours, o->hs_rounds), full = bench_median(r->hs_full, o->hs_rounds);
-    double tw = bench_median(r->tls_wall, o->hs_rounds), tr = bench_median(r->tls_real, o->hs_rounds);
-    fprintf(f, "bench-e2e (%s): medians over interleaved rounds, 127.0.0.1, HTTPS (certs/dev)\n\n",
-            o->quick ? "quick" : "default");
-    fprintf(f, "%-46s %12s %12s %8s %8s\n", "", "ours", "baseline", "ratio", "paired");
     for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
         const bench_turn_res *t = &r->turn[pl];
         char label[64];
@@ -258,6 +319,44 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
     fprintf(f, "%-46s %9.1f us %9.1f us %8s %8.3f   [%.3f .. %.3f] (target <= 1.5)%s\n",
             "CPU: supervisor per turn vs llm-sim per POST", cpu.ours * 1e6, cpu.base * 1e6, "",
             cpu.ratio, cpu.lo, cpu.hi, cpu_paired ? "" : " (totals: too few ticks per round)");
+}
+
+static void print_head(FILE *f, const bench_opts *o)
+{
+    fprintf(f, "bench-e2e (%s): medians over interleaved rounds, 127.0.0.1, HTTPS (certs/dev)\n\n",
+            o->quick ? "quick" : "default");
+    fprintf(f, "%-46s %12s %12s %8s %8s\n", "", "ours", "baseline", "ratio", "paired");
+}
+
+static void print_sized_note(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    fprintf(f, "sized replies: %u rounds in the headline placement, %u/%u/%u turns per side "
+               "(the %zu-byte rounds last %.2f s: CPU is counted in clock ticks); [lo .. hi] is the "
+               "spread of the paired ratios. CPU: utime + stime from /proc/<pid>/stat of the "
+               "supervisor over the secure side, of llm-sim over the direct side, per turn.\n",
+            o->rounds, r->sized[0].iters, r->sized[1].iters, r->sized[2].iters,
+            r->sized_bytes[BENCH_SZ_1K], o->cpu_round_s);
+}
+
+void bench_print_floor(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    print_head(f, o);
+    print_turn_rows(f, o, r);
+    print_floor_rows(f, o, r);
+    fputc('\n', f);
+    print_sized_note(f, o, r);
+    print_floor_note(f, o, r);
+}
+
+void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
+{
+    tpm_fig tp = tpm_figures(o, r), az = az_figures(o, r), tx = tdx_figures(o, r),
+            cp = comp_figures(o, r);
+    double hs = bench_median(r->hs_ours, o->hs_rounds), full = bench_median(r->hs_full, o->hs_rounds);
+    double tw = bench_median(r->tls_wall, o->hs_rounds), tr = bench_median(r->tls_real, o->hs_rounds);
+    print_head(f, o);
+    print_turn_rows(f, o, r);
+    print_floor_rows(f, o, r);
     print_conc_rows(f, o, r);
     fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   (target >= 1.0)\n",
             "handshakes vs new TLS 1.3 connections", hs, tw, hs / tw,
@@ -304,12 +403,10 @@ void bench_print_table(FILE *f, const bench_opts *o, const bench_results *r)
                "scheduler's choice.\n",
             o->rounds, r->turn[0].iters, r->turn[1].iters, r->turn[2].iters, r->reply_bytes,
             r->cpu_a, r->cpu_a, r->cpu_b);
-    fprintf(f, "sized replies: %u rounds in the headline placement, %u/%u/%u turns per side "
-               "(the %zu-byte rounds last %.2f s: CPU is counted in clock ticks); [lo .. hi] is the "
-               "spread of the paired ratios. CPU: utime + stime from /proc/<pid>/stat of the "
-               "supervisor over the secure side, of llm-sim over the direct side, per turn.\n",
-            o->rounds, r->sized[0].iters, r->sized[1].iters, r->sized[2].iters,
-            r->sized_bytes[BENCH_SZ_1K], o->cpu_round_s);
+    print_sized_note(f, o, r);
+    if (floor_done(r)) {
+        print_floor_note(f, o, r);
+    }
     print_conc_note(f, o, r);
     fprintf(f, "handshakes: %u rounds; ours = ms_client_connect on one kept-alive HTTPS connection "
                "(ServerHello, every 7.3 check, FAST dev-key evidence checked (verified once per "
@@ -395,11 +492,89 @@ static void print_json_gateway(const bench_opts *o, const bench_gw_res *g, const
     printf("}, ");
 }
 
+/* ours names the measured side's value ("secure", "relay"). */
+static void print_json_pair_as(const char *name, const pair_fig *p, const char *ours,
+                               const char *unit, double scale)
+{
+    printf("\"%s\": {\"ratio_paired\": %.4f, \"min\": %.4f, \"max\": %.4f, \"%s_%s\": %.1f, "
+           "\"direct_%s\": %.1f}, ",
+           name, p->ratio, p->lo, p->hi, ours, unit, p->ours * scale, unit, p->base * scale);
+}
+
 static void print_json_pair(const char *name, const pair_fig *p, const char *unit, double scale)
 {
-    printf("\"%s\": {\"ratio_paired\": %.4f, \"min\": %.4f, \"max\": %.4f, \"secure_%s\": %.1f, "
-           "\"direct_%s\": %.1f}, ",
-           name, p->ratio, p->lo, p->hi, unit, p->ours * scale, unit, p->base * scale);
+    print_json_pair_as(name, p, "secure", unit, scale);
+}
+
+/*
+ * The floor: "relay_vs_direct", "relay_tls_vs_direct" (the turn_vs_direct request) and the
+ * relays' CPU figures at the top, then "floor" with every figure's paired median and spread:
+ * each relay at the turn request, 1 KiB, 64 KiB and 1 MiB - 1 KiB, and its CPU per request.
+ */
+static void print_json_floor_figs(const bench_opts *o, const bench_results *r)
+{
+    if (!floor_done(r)) {
+        /* the reason is a fixed text of ours: no quotes in it */
+        printf("\"relay_vs_direct\": null, \"relay_tls_vs_direct\": null, "
+               "\"relay_cpu_per_turn_vs_engine\": null, \"relay_tls_cpu_per_turn_vs_engine\": null, "
+               "\"floor\": {\"skipped\": \"%s\"}, ",
+               r->floor_skipped ? r->floor_skipped : "failed");
+        return;
+    }
+    int paired[BENCH_N_RELAYS];
+    pair_fig cpu[BENCH_N_RELAYS];
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        cpu[k] = cpu_fig_of(o, &r->floor[k][BENCH_FL_1K], &paired[k]);
+    }
+    printf("\"relay_vs_direct\": %.4f, \"relay_tls_vs_direct\": %.4f, "
+           "\"relay_cpu_per_turn_vs_engine\": %.4f, \"relay_tls_cpu_per_turn_vs_engine\": %.4f, ",
+           floor_fig(o, r, BENCH_RELAY_PLAIN, BENCH_FL_TURN).ratio,
+           floor_fig(o, r, BENCH_RELAY_TLS, BENCH_FL_TURN).ratio, cpu[BENCH_RELAY_PLAIN].ratio,
+           cpu[BENCH_RELAY_TLS].ratio);
+    printf("\"floor\": {\"relay\": \"haproxy\", \"rounds\": %u, ", o->rounds);
+    static const char *const fl_names[BENCH_N_FL] = {"", "_1k", "_64k", "_1m"};
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        const char *rel = k == BENCH_RELAY_TLS ? "relay_tls" : "relay";
+        char name[64];
+        for (int fl = 0; fl < BENCH_N_FL; fl++) {
+            pair_fig p = floor_fig(o, r, k, fl);
+            snprintf(name, sizeof name, "%s%s_vs_direct", rel, fl_names[fl]);
+            print_json_pair_as(name, &p, "relay", "us", 1e6);
+        }
+        snprintf(name, sizeof name, "%s_cpu_per_turn_vs_engine", rel);
+        print_json_pair_as(name, &cpu[k], "relay", "us", 1e6);
+    }
+    printf("\"cpu_paired\": %s, \"reply_bytes\": [%zu, %zu, %zu, %zu], "
+           "\"requests_per_round\": [%u, %u, %u, %u]}, ",
+           paired[0] && paired[1] ? "true" : "false", r->reply_bytes, r->sized_bytes[0],
+           r->sized_bytes[1], r->sized_bytes[2], r->floor[0][0].iters, r->floor[0][1].iters,
+           r->floor[0][2].iters, r->floor[0][3].iters);
+}
+
+void bench_print_json_floor(const bench_opts *o, const bench_results *r)
+{
+    const bench_turn_res *t = &r->turn[headline(r)];
+    int cpu_paired;
+    pair_fig cpu = cpu_fig(o, r, &cpu_paired);
+    printf("{\"turn_vs_direct\": %.4f, \"reply_64k_vs_direct\": %.4f, \"reply_1m_vs_direct\": %.4f, "
+           "\"supervisor_cpu_per_turn_vs_engine\": %.4f, ",
+           turn_med(t, o->rounds, 1) / turn_med(t, o->rounds, 0),
+           sized_fig(o, r, BENCH_SZ_64K).ratio, sized_fig(o, r, BENCH_SZ_1M).ratio, cpu.ratio);
+    print_json_floor_figs(o, r);
+    printf("\"perf\": {\"rounds\": %u, ", o->rounds); /* the secure side's, as the full JSON's */
+    for (int sz = 0; sz < BENCH_N_SIZES; sz++) {
+        char name[32];
+        pair_fig p = sized_fig(o, r, sz);
+        snprintf(name, sizeof name, "reply_%s", bench_size_names[sz]);
+        print_json_pair(name, &p, "us", 1e6);
+    }
+    print_json_pair("cpu_per_turn", &cpu, "us", 1e6);
+    printf("\"cpu_paired\": %s}, ", cpu_paired ? "true" : "false");
+    printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu%s",
+           bench_placement_names[headline(r)], o->rounds, r->reply_bytes,
+           headline(r) == 0 ? ", " : ""); /* print_json_turn puts ", " before the others */
+    print_json_turn(o, t, headline(r));
+    printf("}, \"mode\": \"%s\"}\n", o->quick ? "quick" : "default");
 }
 
 /* Issue 15's figures: each a paired median; the details (spread, both sides) after them. */
@@ -482,6 +657,7 @@ void bench_print_json(const bench_opts *o, const bench_results *r)
     }
     print_json_gateway(o, &r->gw, &r->gw_one_cpu);
     print_json_perf(o, r);
+    print_json_floor_figs(o, r);
     printf("\"turn\": {\"headline\": \"%s\", \"rounds\": %u, \"reply_bytes\": %zu, ",
            bench_placement_names[headline(r)], o->rounds, r->reply_bytes);
     for (int pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
