@@ -286,7 +286,7 @@ static ms_err turn_ctx_open_via(turn_ctx *x, const char *prompt, const char *wan
     if (relay >= 0) { /* the same libcurl client as the direct side's; the CA for TLS */
         ms_http_opts rho = ho;
         int tls = relay == BENCH_RELAY_TLS;
-        rho.ca_file = tls ? E.ca : NULL;
+        rho.ca_file = tls ? S.ca : NULL;
         snprintf(x->relay_url, sizeof x->relay_url, "%s://127.0.0.1:%u/v1/chat/completions",
                  tls ? "https" : "http", E.relay[relay].port);
         x->ours_pid = E.relay[relay].p.pid;
@@ -382,8 +382,8 @@ static int floor_start(bench_results *res)
     }
     for (int k = 0; k < BENCH_N_RELAYS; k++) {
         int tls = k == BENCH_RELAY_TLS;
-        e2e_haproxy_relay_cfg cfg = {.bin = bin, .dir = E.dir, .backend_port = E.sim.port,
-                                     .cert = tls ? E.cert : NULL, .key = tls ? E.key : NULL};
+        e2e_haproxy_relay_cfg cfg = {.bin = bin, .dir = S.dir, .backend_port = E.sim.port,
+                                     .cert = tls ? S.cert : NULL, .key = tls ? S.key : NULL};
         if (e2e_haproxy_relay_start(&E.relay[k], &cfg) != 0) {
             fprintf(stderr, "bench-e2e: the %s relay (haproxy) did not start\n",
                     bench_relay_names[k]);
