@@ -15,6 +15,9 @@
 #include "common/log.h"
 
 #define MAX_HEADER_LINE (MS_MAX_HTTP_TOKEN + 64u)
+/* One transfer at a time: its connection, a second address's while connecting (happy
+   eyeballs), the threaded resolver's pair. */
+#define MAX_WATCH 8u
 
 struct ms_http_client {
     CURL *curl;
@@ -29,6 +32,12 @@ struct ms_http_client {
        between requests (a whole request and a stepped one reuse the same). */
     CURLM *multi;
     curl_socket_t sock; /* the kept-alive connection's socket after the last request, or BAD */
+    /* The sockets libcurl asked to be watched (CURLMOPT_SOCKETFUNCTION) and for what: step()
+       polls exactly these and tells libcurl which fired, so it neither polls its wake-up pair
+       nor checks a socket again that the wait found ready. */
+    struct pollfd watch[MAX_WATCH];
+    size_t nwatch;
+    bool watch_full; /* libcurl asked for more than MAX_WATCH sockets: the transfer fails */
     /* The stepped stream in flight (ms_http_stream_begin .. _end): what libcurl points at. */
     bool stepping;
     bool step_done;
@@ -69,6 +78,36 @@ static char *dup_opt(const char *s, bool *ok)
     return d;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: libcurl's wishes for socket s, kept for step()'s poll. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    ms_http_client *c = userp;
+    (void)easy;
+    (void)socketp;
+    size_t i = 0;
+    while (i < c->nwatch && c->watch[i].fd != s) {
+        i++;
+    }
+    if (what == CURL_POLL_REMOVE) {
+        if (i < c->nwatch) {
+            c->watch[i] = c->watch[--c->nwatch];
+        }
+        return 0;
+    }
+    if (i == c->nwatch) {
+        if (c->nwatch == MAX_WATCH) {
+            c->watch_full = true;
+            return -1;
+        }
+        c->nwatch++;
+    }
+    c->watch[i] = (struct pollfd){
+        .fd = s,
+        .events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+                          ((what & CURL_POLL_OUT) ? POLLOUT : 0))};
+    return 0;
+}
+
 ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
 {
     static const ms_http_opts none;
@@ -95,6 +134,12 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
     c->multi = c->curl != NULL ? curl_multi_init() : NULL;
     c->sock = CURL_SOCKET_BAD;
     c->clean = true;
+    if (c->multi != NULL &&
+        (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK)) {
+        ms_http_client_free(c);
+        return MS_ERR_INTERNAL;
+    }
     if (c->curl == NULL || c->multi == NULL) {
         ms_http_client_free(c);
         return ok ? MS_ERR_INTERNAL : MS_ERR_NOMEM;
@@ -424,21 +469,56 @@ static void detach(ms_http_client *c)
     curl_multi_remove_handle(c->multi, c->curl);
 }
 
-/* Move the transfer on (after waiting up to timeout_ms for it to have something to do);
-   *done with its result once it ended. curl_easy_perform's own loop, one turn of it. */
-static ms_err step(ms_http_client *c, int timeout_ms, bool *done, CURLcode *rc)
+/* The transfer's result, once libcurl reports it ended. */
+static void harvest(ms_http_client *c, bool *done, CURLcode *rc)
 {
-    int still = 0, left = 0;
+    int left = 0;
     CURLMsg *msg;
-    *done = false;
-    ENSURE(curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) == CURLM_OK, MS_ERR_INTERNAL);
-    ENSURE(curl_multi_perform(c->multi, &still) == CURLM_OK, MS_ERR_INTERNAL);
     while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->curl) {
             *rc = msg->data.result;
             *done = true;
         }
     }
+}
+
+/*
+ * Move the transfer on (after waiting up to timeout_ms for it to have something to do);
+ * *done with its result once it ended. curl_easy_perform's loop, one turn of it, on
+ * libcurl's socket interface: no wait when a timer is due (a new request starts at once),
+ * else one poll of the sockets libcurl watches, cut short by its next timer (the engine's
+ * time-outs), and libcurl told which socket is ready for what (it does not check it again).
+ */
+static ms_err step(ms_http_client *c, int timeout_ms, bool *done, CURLcode *rc)
+{
+    int still = 0;
+    long due = -1;
+    *done = false;
+    ENSURE(curl_multi_timeout(c->multi, &due) == CURLM_OK, MS_ERR_INTERNAL);
+    int wait = due >= 0 && due < timeout_ms ? (int)due : timeout_ms;
+    int n = 0;
+    if (due != 0 && (wait > 0 || c->nwatch > 0)) {
+        struct pollfd p[MAX_WATCH];
+        size_t np = c->nwatch;
+        memcpy(p, c->watch, np * sizeof p[0]); /* the callback may change the table below */
+        n = poll(p, (nfds_t)np, wait);
+        for (size_t i = 0; n > 0 && i < np; i++) {
+            int ev = ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) ? CURL_CSELECT_IN : 0) |
+                     ((p[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+                     ((p[i].revents & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+            if (ev != 0) {
+                ENSURE(curl_multi_socket_action(c->multi, p[i].fd, ev, &still) == CURLM_OK,
+                       MS_ERR_INTERNAL);
+            }
+        }
+        ENSURE(curl_multi_timeout(c->multi, &due) == CURLM_OK, MS_ERR_INTERNAL);
+    }
+    if (n <= 0 || due == 0) { /* nothing ready (or a signal): libcurl's timers */
+        ENSURE(curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &still) == CURLM_OK,
+               MS_ERR_INTERNAL);
+    }
+    ENSURE(!c->watch_full, MS_ERR_INTERNAL);
+    harvest(c, done, rc);
     return MS_OK;
 }
 

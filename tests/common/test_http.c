@@ -348,6 +348,19 @@ static void test_stream_stepped(void)
     CHECK(step_to_end(c) >= 2 && k.calls >= 2);
     CHECK_OK(ms_http_stream_end(c, &st));
     CHECK(st == 200 && k.len == 20 && memcmp(k.got, "0123456789abcdefghij", 20) == 0);
+    /* steps that never wait still move it on (a due timer runs without a poll, a ready socket
+       is read without one more), to the same bytes on the same connection */
+    memset(&k, 0, sizeof k);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stream"), NULL, "{}", 2, on_chunk, &k, &eb));
+    double t0 = now_s();
+    while (!done && now_s() - t0 < 10.0) {
+        CHECK_OK(ms_http_stream_step(c, 0, &done));
+    }
+    CHECK(done);
+    CHECK_OK(ms_http_stream_end(c, &st));
+    CHECK(st == 200 && k.len == 20 && memcmp(k.got, "0123456789abcdefghij", 20) == 0);
+    CHECK(fx_connections(s) == 1);
+    done = false;
     /* the connection is kept: a whole request and another stepped one reuse it */
     CHECK_OK(ms_http_post_json(c, loop_url(s, "/ok"), NULL, "{}", 2, &st, &b));
     CHECK(st == 200 && !ms_http_client_idle_closed(c));
