@@ -1,6 +1,7 @@
 /* HTTP requests over one reused libcurl easy handle: URL policy, caps, timeouts, error mapping. */
 #include "common/http.h"
 #include "common/http_internal.h"
+#include "common/http_loop.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -15,9 +16,6 @@
 #include "common/log.h"
 
 #define MAX_HEADER_LINE (MS_MAX_HTTP_TOKEN + 64u)
-/* One transfer at a time: its connection, a second address's while connecting (happy
-   eyeballs), the threaded resolver's pair. */
-#define MAX_WATCH 8u
 
 struct ms_http_client {
     CURL *curl;
@@ -28,16 +26,10 @@ struct ms_http_client {
     char *ca_file;
     char *user_agent;
     long retry_after_s;
-    /* Every request runs in this multi handle, whose connection cache keeps the connection
-       between requests (a whole request and a stepped one reuse the same). */
-    CURLM *multi;
+    /* Every request runs in this loop (common/http_loop.h), whose connection cache keeps the
+       connection between requests (a whole request and a stepped one reuse the same). */
+    ms_http_loop *loop;
     curl_socket_t sock; /* the kept-alive connection's socket after the last request, or BAD */
-    /* The sockets libcurl asked to be watched (CURLMOPT_SOCKETFUNCTION) and for what: step()
-       polls exactly these and tells libcurl which fired, so it neither polls its wake-up pair
-       nor checks a socket again that the wait found ready. */
-    struct pollfd watch[MAX_WATCH];
-    size_t nwatch;
-    bool watch_full; /* libcurl asked for more than MAX_WATCH sockets: the transfer fails */
     /* The stepped stream in flight (ms_http_stream_begin .. _end): what libcurl points at. */
     bool stepping;
     bool step_done;
@@ -78,36 +70,6 @@ static char *dup_opt(const char *s, bool *ok)
     return d;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: libcurl's wishes for socket s, kept for step()'s poll. */
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    ms_http_client *c = userp;
-    (void)easy;
-    (void)socketp;
-    size_t i = 0;
-    while (i < c->nwatch && c->watch[i].fd != s) {
-        i++;
-    }
-    if (what == CURL_POLL_REMOVE) {
-        if (i < c->nwatch) {
-            c->watch[i] = c->watch[--c->nwatch];
-        }
-        return 0;
-    }
-    if (i == c->nwatch) {
-        if (c->nwatch == MAX_WATCH) {
-            c->watch_full = true;
-            return -1;
-        }
-        c->nwatch++;
-    }
-    c->watch[i] = (struct pollfd){
-        .fd = s,
-        .events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
-                          ((what & CURL_POLL_OUT) ? POLLOUT : 0))};
-    return 0;
-}
-
 ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
 {
     static const ms_http_opts none;
@@ -131,16 +93,9 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
         c->o.max_response = MS_MAX_HTTP_BODY;
     }
     c->curl = ok ? curl_easy_init() : NULL;
-    c->multi = c->curl != NULL ? curl_multi_init() : NULL;
     c->sock = CURL_SOCKET_BAD;
     c->clean = true;
-    if (c->multi != NULL &&
-        (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
-         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK)) {
-        ms_http_client_free(c);
-        return MS_ERR_INTERNAL;
-    }
-    if (c->curl == NULL || c->multi == NULL) {
+    if (c->curl == NULL || ms_http_loop_new(0, &c->loop) != MS_OK) {
         ms_http_client_free(c);
         return ok ? MS_ERR_INTERNAL : MS_ERR_NOMEM;
     }
@@ -174,9 +129,7 @@ void ms_http_client_free(ms_http_client *c)
     if (c->curl) {
         curl_easy_cleanup(c->curl);
     }
-    if (c->multi) {
-        curl_multi_cleanup(c->multi); /* closes the kept-alive connection */
-    }
+    ms_http_loop_free(c->loop); /* closes the kept-alive connection */
     curl_url_cleanup(c->url_ok);
     free(c->url);
     free(c->ca_file);
@@ -457,69 +410,11 @@ ms_err ms_http_easy_finish(CURL *k, CURLcode rc, const ms_http_xfer *x, const ch
     return e;
 }
 
-/* The transfer ended in the multi handle (or never will: aborted): the kept-alive
-   connection's socket noted while libcurl can still find it, then out of the multi handle. */
+/* The transfer ended in the loop (or never will: aborted): the kept-alive connection's
+   socket noted while libcurl can still find it, then out of the loop. */
 static void detach(ms_http_client *c)
 {
-    curl_socket_t s = CURL_SOCKET_BAD;
-    if (curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK) {
-        s = CURL_SOCKET_BAD;
-    }
-    c->sock = s;
-    curl_multi_remove_handle(c->multi, c->curl);
-}
-
-/* The transfer's result, once libcurl reports it ended. */
-static void harvest(ms_http_client *c, bool *done, CURLcode *rc)
-{
-    int left = 0;
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->curl) {
-            *rc = msg->data.result;
-            *done = true;
-        }
-    }
-}
-
-/*
- * Move the transfer on (after waiting up to timeout_ms for it to have something to do);
- * *done with its result once it ended. curl_easy_perform's loop, one turn of it, on
- * libcurl's socket interface: no wait when a timer is due (a new request starts at once),
- * else one poll of the sockets libcurl watches, cut short by its next timer (the engine's
- * time-outs), and libcurl told which socket is ready for what (it does not check it again).
- */
-static ms_err step(ms_http_client *c, int timeout_ms, bool *done, CURLcode *rc)
-{
-    int still = 0;
-    long due = -1;
-    *done = false;
-    ENSURE(curl_multi_timeout(c->multi, &due) == CURLM_OK, MS_ERR_INTERNAL);
-    int wait = due >= 0 && due < timeout_ms ? (int)due : timeout_ms;
-    int n = 0;
-    if (due != 0 && (wait > 0 || c->nwatch > 0)) {
-        struct pollfd p[MAX_WATCH];
-        size_t np = c->nwatch;
-        memcpy(p, c->watch, np * sizeof p[0]); /* the callback may change the table below */
-        n = poll(p, (nfds_t)np, wait);
-        for (size_t i = 0; n > 0 && i < np; i++) {
-            int ev = ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) ? CURL_CSELECT_IN : 0) |
-                     ((p[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
-                     ((p[i].revents & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
-            if (ev != 0) {
-                ENSURE(curl_multi_socket_action(c->multi, p[i].fd, ev, &still) == CURLM_OK,
-                       MS_ERR_INTERNAL);
-            }
-        }
-        ENSURE(curl_multi_timeout(c->multi, &due) == CURLM_OK, MS_ERR_INTERNAL);
-    }
-    if (n <= 0 || due == 0) { /* nothing ready (or a signal): libcurl's timers */
-        ENSURE(curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &still) == CURLM_OK,
-               MS_ERR_INTERNAL);
-    }
-    ENSURE(!c->watch_full, MS_ERR_INTERNAL);
-    harvest(c, done, rc);
-    return MS_OK;
+    ms_http_loop_remove(c->loop, c->curl, &c->sock);
 }
 
 static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_slist *h,
@@ -532,14 +427,14 @@ static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_
     c->clean = false; /* until ms_http_easy_finish resets it */
     c->sock = CURL_SOCKET_BAD;
     TRY(ms_http_easy_setup(c->curl, &c->o, x, u, h, errbuf, body, len));
-    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK) {
+    if (ms_http_loop_add(c->loop, c->curl) != MS_OK) {
         curl_easy_reset(c->curl); /* no option may point at the caller's memory */
         c->clean = true;
         return MS_ERR_INTERNAL;
     }
     ms_err e = MS_OK;
     while (e == MS_OK && !done) {
-        e = step(c, 1000, &done, &rc); /* libcurl's timers cut the wait short */
+        e = ms_http_loop_step(c->loop, 1000, &done, &rc); /* libcurl's timers cut it short */
     }
     detach(c);
     ms_err f = ms_http_easy_finish(c->curl, e == MS_OK ? rc : CURLE_ABORTED_BY_CALLBACK, x,
@@ -635,7 +530,7 @@ ms_err ms_http_stream_begin(ms_http_client *c, const char *url, const char *bear
     c->clean = false;
     TRY_OUT(ms_http_easy_setup(c->curl, &c->o, &c->sx, c->step_u, c->step_hdr, c->step_errbuf,
                                body, len));
-    ENSURE_OUT(curl_multi_add_handle(c->multi, c->curl) == CURLM_OK, MS_ERR_INTERNAL);
+    TRY_OUT(ms_http_loop_add(c->loop, c->curl));
     c->stepping = true;
     c->step_done = false;
     c->step_rc = CURLE_OK;
@@ -660,7 +555,7 @@ ms_err ms_http_stream_step(ms_http_client *c, int timeout_ms, bool *done)
     *done = false;
     ENSURE(c != NULL && c->stepping && timeout_ms >= 0, MS_ERR_ARG);
     if (!c->step_done) {
-        TRY(step(c, timeout_ms, &c->step_done, &c->step_rc));
+        TRY(ms_http_loop_step(c->loop, timeout_ms, &c->step_done, &c->step_rc));
     }
     *done = c->step_done;
     return MS_OK;
