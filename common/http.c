@@ -1,6 +1,7 @@
 /* HTTP requests over one reused libcurl easy handle: URL policy, caps, timeouts, error mapping. */
 #include "common/http.h"
 #include "common/http_internal.h"
+#include "common/http_loop.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -25,9 +26,9 @@ struct ms_http_client {
     char *ca_file;
     char *user_agent;
     long retry_after_s;
-    /* Every request runs in this multi handle, whose connection cache keeps the connection
-       between requests (a whole request and a stepped one reuse the same). */
-    CURLM *multi;
+    /* Every request runs in this loop (common/http_loop.h), whose connection cache keeps the
+       connection between requests (a whole request and a stepped one reuse the same). */
+    ms_http_loop *loop;
     curl_socket_t sock; /* the kept-alive connection's socket after the last request, or BAD */
     /* The stepped stream in flight (ms_http_stream_begin .. _end): what libcurl points at. */
     bool stepping;
@@ -92,10 +93,9 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
         c->o.max_response = MS_MAX_HTTP_BODY;
     }
     c->curl = ok ? curl_easy_init() : NULL;
-    c->multi = c->curl != NULL ? curl_multi_init() : NULL;
     c->sock = CURL_SOCKET_BAD;
     c->clean = true;
-    if (c->curl == NULL || c->multi == NULL) {
+    if (c->curl == NULL || ms_http_loop_new(0, &c->loop) != MS_OK) {
         ms_http_client_free(c);
         return ok ? MS_ERR_INTERNAL : MS_ERR_NOMEM;
     }
@@ -129,9 +129,7 @@ void ms_http_client_free(ms_http_client *c)
     if (c->curl) {
         curl_easy_cleanup(c->curl);
     }
-    if (c->multi) {
-        curl_multi_cleanup(c->multi); /* closes the kept-alive connection */
-    }
+    ms_http_loop_free(c->loop); /* closes the kept-alive connection */
     curl_url_cleanup(c->url_ok);
     free(c->url);
     free(c->ca_file);
@@ -412,34 +410,11 @@ ms_err ms_http_easy_finish(CURL *k, CURLcode rc, const ms_http_xfer *x, const ch
     return e;
 }
 
-/* The transfer ended in the multi handle (or never will: aborted): the kept-alive
-   connection's socket noted while libcurl can still find it, then out of the multi handle. */
+/* The transfer ended in the loop (or never will: aborted): the kept-alive connection's
+   socket noted while libcurl can still find it, then out of the loop. */
 static void detach(ms_http_client *c)
 {
-    curl_socket_t s = CURL_SOCKET_BAD;
-    if (curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK) {
-        s = CURL_SOCKET_BAD;
-    }
-    c->sock = s;
-    curl_multi_remove_handle(c->multi, c->curl);
-}
-
-/* Move the transfer on (after waiting up to timeout_ms for it to have something to do);
-   *done with its result once it ended. curl_easy_perform's own loop, one turn of it. */
-static ms_err step(ms_http_client *c, int timeout_ms, bool *done, CURLcode *rc)
-{
-    int still = 0, left = 0;
-    CURLMsg *msg;
-    *done = false;
-    ENSURE(curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) == CURLM_OK, MS_ERR_INTERNAL);
-    ENSURE(curl_multi_perform(c->multi, &still) == CURLM_OK, MS_ERR_INTERNAL);
-    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->curl) {
-            *rc = msg->data.result;
-            *done = true;
-        }
-    }
-    return MS_OK;
+    ms_http_loop_remove(c->loop, c->curl, &c->sock);
 }
 
 static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_slist *h,
@@ -452,14 +427,14 @@ static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_
     c->clean = false; /* until ms_http_easy_finish resets it */
     c->sock = CURL_SOCKET_BAD;
     TRY(ms_http_easy_setup(c->curl, &c->o, x, u, h, errbuf, body, len));
-    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK) {
+    if (ms_http_loop_add(c->loop, c->curl) != MS_OK) {
         curl_easy_reset(c->curl); /* no option may point at the caller's memory */
         c->clean = true;
         return MS_ERR_INTERNAL;
     }
     ms_err e = MS_OK;
     while (e == MS_OK && !done) {
-        e = step(c, 1000, &done, &rc); /* libcurl's timers cut the wait short */
+        e = ms_http_loop_step(c->loop, 1000, &done, &rc); /* libcurl's timers cut it short */
     }
     detach(c);
     ms_err f = ms_http_easy_finish(c->curl, e == MS_OK ? rc : CURLE_ABORTED_BY_CALLBACK, x,
@@ -555,7 +530,7 @@ ms_err ms_http_stream_begin(ms_http_client *c, const char *url, const char *bear
     c->clean = false;
     TRY_OUT(ms_http_easy_setup(c->curl, &c->o, &c->sx, c->step_u, c->step_hdr, c->step_errbuf,
                                body, len));
-    ENSURE_OUT(curl_multi_add_handle(c->multi, c->curl) == CURLM_OK, MS_ERR_INTERNAL);
+    TRY_OUT(ms_http_loop_add(c->loop, c->curl));
     c->stepping = true;
     c->step_done = false;
     c->step_rc = CURLE_OK;
@@ -580,7 +555,7 @@ ms_err ms_http_stream_step(ms_http_client *c, int timeout_ms, bool *done)
     *done = false;
     ENSURE(c != NULL && c->stepping && timeout_ms >= 0, MS_ERR_ARG);
     if (!c->step_done) {
-        TRY(step(c, timeout_ms, &c->step_done, &c->step_rc));
+        TRY(ms_http_loop_step(c->loop, timeout_ms, &c->step_done, &c->step_rc));
     }
     *done = c->step_done;
     return MS_OK;

@@ -38,7 +38,8 @@ LAYERS = {
 # A third-party header (prefix of the <...> name) -> the files or folders (with their
 # subfolders) that may include it; a name with * is a shell pattern for files of one folder.
 OWNERS = {
-    "curl/": ["common/http*.c", "common/http_internal.h", "secure/client/link.c"],
+    "curl/": ["common/http*.c", "common/http_internal.h", "common/http_loop.h",
+              "secure/client/link.c"],
     "microhttpd.h": ["secure/supervisor", "tools/llm-sim", "gateway/server.c"],
     "sodium.h": ["common", "secure"],
     "openssl/": ["secure/attest"],

@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/codec.h"
 #include "common/http.h"
+#include "common/http_loop.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "secure/attest/devkey.h"
@@ -18,6 +19,7 @@
 
 struct ms_link {
     CURL *curl;
+    ms_http_loop *loop; /* runs each request; its connection cache keeps the connection */
     CURLU *base;  /* the checked base URL; each request copies it */
     char *prefix; /* its path without the trailing '/', may be "" */
     char *cacert;
@@ -136,6 +138,7 @@ ms_err ms_link_new(ms_link **out, const ms_link_cfg *cfg)
     ENSURE_OUT(l->headers != NULL, MS_ERR_NOMEM);
     l->curl = curl_easy_init();
     ENSURE_OUT(l->curl != NULL, MS_ERR_INTERNAL);
+    TRY_OUT(ms_http_loop_new(1, &l->loop)); /* one cached connection, as MAXCONNECTS says */
     *out = l;
     l = NULL;
 out:
@@ -151,6 +154,7 @@ void ms_link_free(ms_link *l)
     if (l->curl) {
         curl_easy_cleanup(l->curl);
     }
+    ms_http_loop_free(l->loop);
     curl_url_cleanup(l->base);
     curl_slist_free_all(l->headers);
     free(l->prefix);
@@ -357,13 +361,17 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
                the handshake's transcript names the key that will be pinned next. */
             l->tlspin.have_expected = 0;
         }
-        CURLcode rc = curl_easy_perform(l->curl);
+        CURLcode rc = CURLE_OK;
+        ms_err pe = ms_http_loop_perform(l->loop, l->curl, &rc);
+        if (pe != MS_OK && rc == CURLE_OK) {
+            rc = CURLE_ABORTED_BY_CALLBACK; /* the loop's own failure: nothing was completed */
+        }
         curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &resp->status);
         if (curl_easy_getinfo(l->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
             retry_after > 0) {
             resp->retry_after_s = retry_after > 86400 ? 86400L : (long)retry_after;
         }
-        err = refine_err(l, map_curl(l, rc, &x), rc, errbuf);
+        err = pe != MS_OK ? pe : refine_err(l, map_curl(l, rc, &x), rc, errbuf);
         if (err != MS_OK) {
             /* libcurl's text names hosts and causes, never bodies. */
             ms_log(MS_LOG_DEBUG, "client", "POST %s failed: %s: %s (%s)", path, ms_err_name(err),

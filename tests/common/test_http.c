@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/http.h"
+#include "common/http_loop.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "tests/fixture/http_fixture.h"
@@ -348,6 +349,19 @@ static void test_stream_stepped(void)
     CHECK(step_to_end(c) >= 2 && k.calls >= 2);
     CHECK_OK(ms_http_stream_end(c, &st));
     CHECK(st == 200 && k.len == 20 && memcmp(k.got, "0123456789abcdefghij", 20) == 0);
+    /* steps that never wait still move it on (a due timer runs without a poll, a ready socket
+       is read without one more), to the same bytes on the same connection */
+    memset(&k, 0, sizeof k);
+    CHECK_OK(ms_http_stream_begin(c, loop_url(s, "/stream"), NULL, "{}", 2, on_chunk, &k, &eb));
+    double t0 = now_s();
+    while (!done && now_s() - t0 < 10.0) {
+        CHECK_OK(ms_http_stream_step(c, 0, &done));
+    }
+    CHECK(done);
+    CHECK_OK(ms_http_stream_end(c, &st));
+    CHECK(st == 200 && k.len == 20 && memcmp(k.got, "0123456789abcdefghij", 20) == 0);
+    CHECK(fx_connections(s) == 1);
+    done = false;
     /* the connection is kept: a whole request and another stepped one reuse it */
     CHECK_OK(ms_http_post_json(c, loop_url(s, "/ok"), NULL, "{}", 2, &st, &b));
     CHECK(st == 200 && !ms_http_client_idle_closed(c));
@@ -393,6 +407,56 @@ static void test_stream_stepped(void)
     ms_http_client_free(c);
     ms_buf_free(&eb);
     ms_buf_free(&b);
+    fx_stop(s);
+}
+
+static size_t sink_none(char *p, size_t size, size_t nmemb, void *userdata)
+{
+    (void)p;
+    *(size_t *)userdata += size * nmemb;
+    return size * nmemb;
+}
+
+/*
+ * The loop itself (common/http_loop.h), as the client's link drives it: an easy handle set up
+ * by its caller runs to its end, twice on one kept-alive connection; one transfer at a time;
+ * a refused connection is the easy handle's error; the server's time-out is libcurl's timer.
+ */
+static void test_loop(void)
+{
+    fx_server *s = fx_start(routes, sizeof routes / sizeof routes[0]);
+    ms_http_loop *l = NULL;
+    CURL *k = curl_easy_init();
+    CURLcode rc = CURLE_OK;
+    size_t got = 0;
+    long st = 0;
+    CHECK(k != NULL);
+    CHECK_ERR(ms_http_loop_new(-1, &l), MS_ERR_ARG);
+    CHECK_OK(ms_http_loop_new(1, &l));
+    curl_easy_setopt(k, CURLOPT_URL, loop_url(s, "/big"));
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, sink_none);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, &got);
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(ms_http_loop_perform(l, k, &rc));
+        curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
+        CHECK(rc == CURLE_OK && st == 200 && got == (size_t)(i + 1) * (sizeof big_body - 1));
+    }
+    CHECK(fx_connections(s) == 1);
+    CHECK_OK(ms_http_loop_add(l, k));
+    CHECK_ERR(ms_http_loop_add(l, k), MS_ERR_ARG);
+    ms_http_loop_remove(l, k, NULL); /* not ended: libcurl closes the connection */
+    curl_easy_setopt(k, CURLOPT_URL, loop_url(s, "/slow"));
+    curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 300L);
+    double t0 = now_s();
+    CHECK_OK(ms_http_loop_perform(l, k, &rc));
+    CHECK(rc == CURLE_OPERATION_TIMEDOUT && now_s() - t0 < 2.0);
+    char u[64];
+    snprintf(u, sizeof u, "http://127.0.0.1:%u/", (unsigned)fx_closed_port());
+    curl_easy_setopt(k, CURLOPT_URL, u);
+    CHECK_OK(ms_http_loop_perform(l, k, &rc));
+    CHECK(rc == CURLE_COULDNT_CONNECT);
+    curl_easy_cleanup(k);
+    ms_http_loop_free(l);
     fx_stop(s);
 }
 
@@ -532,6 +596,7 @@ int main(void)
     RUN(test_timeouts);
     RUN(test_stream);
     RUN(test_stream_stepped);
+    RUN(test_loop);
     RUN(test_retry_after);
     RUN(test_token);
     RUN(test_tls);

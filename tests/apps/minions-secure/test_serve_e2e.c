@@ -466,6 +466,10 @@ static long sup_log(char last_sid[static 9])
                 *next++ = '\0';
             }
             const char *sid = strstr(line, " sid=");
+            if (sid != NULL) { /* an access line: its UTC second first, on every line */
+                CHECK(strlen(line) > 21 && line[4] == '-' && line[10] == 'T' &&
+                      line[19] == 'Z' && line[20] == ' ');
+            }
             handshakes += strstr(line, " POST handshake 200 ") != NULL;
             if (sid != NULL && (strstr(line, " POST request 200 ") != NULL ||
                                 strstr(line, " POST stream 200 ") != NULL)) {
