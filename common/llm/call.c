@@ -32,8 +32,8 @@ static ms_err plain_attempt(void *ctx, ms_chat_result *r, bool *retryable)
     ms_err e = ms_http_post_json(c->http, c->url, c->w->api_key, (const char *)c->body->p,
                                  c->body->len, &status, &resp);
     e = ms_llm_outcome(e, status, &resp, r, retryable);
-    if (e == MS_OK) {
-        e = c->w->fmt->parse_body(&resp, r);
+    if (e == MS_OK) { /* the engine's reply may become the content's buffer (take_body) */
+        e = c->w->fmt->take_body ? c->w->fmt->take_body(&resp, r) : c->w->fmt->parse_body(&resp, r);
     }
     ms_buf_free(&resp);
     return e;

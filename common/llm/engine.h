@@ -163,6 +163,9 @@ struct ms_llm_format {
     ms_err (*build_body)(const ms_llm_wire *w, const ms_chat_msg *msgs, size_t n,
                          const ms_chat_opts *o, bool stream, ms_buf *out);
     ms_err (*parse_body)(const ms_buf *body, ms_chat_result *r);
+    /* parse_body for a caller that gives the body up: it may become r->content's buffer
+       (left empty then; NULL: the format has none, use parse_body) */
+    ms_err (*take_body)(ms_buf *body, ms_chat_result *r);
     ms_err (*stream_doc)(ms_llm_stream *st, ms_json_val root);
 };
 
@@ -211,6 +214,13 @@ MS_MUST_CHECK ms_err ms_llm_stream_body(const ms_llm_format *fmt, const uint8_t 
 
 /* The reply parsers of the formats, for the fuzzers (tests/fuzz/fuzz_engine_reply.c). */
 MS_MUST_CHECK ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r);
+/*
+ * The same parse, from a body the caller gives up: with r->keep_escaped, a kept content and
+ * nothing allocated in r->content yet, the body's buffer becomes the content's (the content
+ * moved to its start, the rest of the body wiped) and *body is left empty; otherwise body is
+ * left as it was. Either way the caller frees body (ms_buf_free) as before.
+ */
+MS_MUST_CHECK ms_err ms_openai_take_body(ms_buf *body, ms_chat_result *r);
 MS_MUST_CHECK ms_err ms_ollama_parse_body(const ms_buf *body, ms_chat_result *r);
 
 #endif

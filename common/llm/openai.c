@@ -93,23 +93,29 @@ static ms_err finish_reason(ms_json_val choice, ms_chat_result *r, bool *seen)
     return MS_OK;
 }
 
+/* A kept content found by the parse: taken once the whole document has been read. */
+typedef struct kept_span {
+    const char *p;
+    size_t len;
+} kept_span;
+
 /*
- * A kept (escaped) content (ms_json_parse_keep): as it is when it fits the content's cap,
- * else decoded (the cap then judges the text, as for a decoded string).
+ * A kept (escaped) content (ms_json_parse_keep): as it is when it fits the content's cap
+ * (noted in *kept, taken by take_span after the parse), else decoded (the cap then judges
+ * the text, as for a decoded string).
  */
-static ms_err take_kept(ms_chat_result *r, const ms_json_text *t)
+static ms_err take_kept(ms_chat_result *r, const ms_json_text *t, kept_span *kept)
 {
-    ms_err e = ms_buf_append(&r->content, t->p, t->len);
-    if (e == MS_OK) {
+    if (t->len <= r->content.max) {
+        *kept = (kept_span){t->p, t->len};
         r->content_escaped = true;
         return MS_OK;
     }
-    ENSURE(e == MS_ERR_CAP_EXCEEDED, e);
     return ms_json_unescape(t->p, t->len, &r->content); /* over the cap: BACKEND_FORMAT */
 }
 
 /* null content: e.g. a reasoning model stopped by max_tokens before answering */
-static ms_err take_content(ms_json_val msg, ms_chat_result *r)
+static ms_err take_content(ms_json_val msg, ms_chat_result *r, kept_span *kept)
 {
     ms_json_val v;
     ms_json_text t;
@@ -118,13 +124,13 @@ static ms_err take_content(ms_json_val msg, ms_chat_result *r)
     ms_err e = ms_json_get(msg, "content", &v);
     if (e == MS_OK && ms_json_type_of(v) == MS_JSON_STRING && ms_json_as_text(v, &t) == MS_OK &&
         t.escaped) {
-        return take_kept(r, &t);
+        return take_kept(r, &t, kept);
     }
     TRY(ms_llm_str_or_null(msg, "content", MS_MAX_LLM_REPLY, &s, &n));
     return ms_llm_take_text(r, s, n, NULL, NULL, NULL, NULL);
 }
 
-static ms_err parse_plain_doc(ms_json_val root, ms_chat_result *r)
+static ms_err parse_plain_doc(ms_json_val root, ms_chat_result *r, kept_span *kept)
 {
     ms_json_val choices, c0, msg;
     size_t n;
@@ -134,19 +140,50 @@ static ms_err parse_plain_doc(ms_json_val root, ms_chat_result *r)
     ENSURE(n > 0, MS_ERR_BACKEND_FORMAT);
     TRY(ms_json_arr_at(choices, 0, &c0));
     TRY(ms_json_get_obj(c0, "message", &msg));
-    TRY(take_content(msg, r));
+    TRY(take_content(msg, r, kept));
     TRY(finish_reason(c0, r, &seen));
     return read_usage(root, r);
 }
 
-static ms_err parse_body(const ms_buf *body, bool keep, ms_chat_result *r)
+/*
+ * The kept content into r->content. With `take` (the body it lies in, the caller's to give)
+ * and no buffer in r->content yet: the body's buffer becomes the content's, the content moved
+ * to its start and every byte after it wiped (the rest of the engine's reply), so the body
+ * is neither copied nor wiped a second time; take is left empty. Else a copy.
+ */
+static ms_err take_span(ms_chat_result *r, const kept_span *kept, ms_buf *take)
+{
+    const uint8_t *at = (const uint8_t *)kept->p;
+    if (take == NULL || r->content.p != NULL || take->p == NULL || at < take->p ||
+        kept->len > take->len - (size_t)(at - take->p)) {
+        return ms_buf_append(&r->content, kept->p, kept->len);
+    }
+    memmove(take->p, at, kept->len);
+    ms_wipe(take->p + kept->len, take->len - kept->len);
+    r->content.p = take->p;
+    r->content.len = kept->len;
+    r->content.cap = take->cap;
+    take->p = NULL;
+    take->len = 0;
+    take->cap = 0;
+    return MS_OK;
+}
+
+/* take: NULL, or the body itself when the caller gives it up (ms_openai_take_body). */
+static ms_err parse_body(const ms_buf *body, bool keep, ms_buf *take, ms_chat_result *r)
 {
     ms_json_doc *doc = NULL;
+    kept_span kept = {NULL, 0};
     /* kept strings point into body, which outlives doc */
     ms_err e = keep ? ms_json_parse_keep((const char *)body->p, body->len, &doc)
                     : ms_json_parse((const char *)body->p, body->len, &doc);
     if (e == MS_OK) {
-        e = parse_plain_doc(ms_json_root(doc), r);
+        e = parse_plain_doc(ms_json_root(doc), r, &kept);
+    }
+    if (e == MS_OK && kept.p != NULL) { /* the whole document read: nothing else points into body */
+        ms_json_free(doc);
+        doc = NULL;
+        e = take_span(r, &kept, take);
     }
     ms_json_free(doc);
     return e;
@@ -157,14 +194,24 @@ static ms_err parse_body(const ms_buf *body, bool keep, ms_chat_result *r)
  * other long string (an engine's long error message) refuses its getter, so a failed parse
  * is done again decoding: the result is then the decoding parse's in every field.
  */
-ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r)
+static ms_err parse_either(ms_buf *take, const ms_buf *body, ms_chat_result *r)
 {
-    ms_err e = parse_body(body, r->keep_escaped, r);
+    ms_err e = parse_body(body, r->keep_escaped, take, r);
     if (e != MS_OK && r->keep_escaped) {
         ms_llm_clear_parsed(r);
-        e = parse_body(body, false, r);
+        e = parse_body(body, false, NULL, r);
     }
     return ms_llm_format_err(e);
+}
+
+ms_err ms_openai_parse_body(const ms_buf *body, ms_chat_result *r)
+{
+    return parse_either(NULL, body, r);
+}
+
+ms_err ms_openai_take_body(ms_buf *body, ms_chat_result *r)
+{
+    return parse_either(body, body, r);
 }
 
 /* --- streamed replies ------------------------------------------------------------------------ */
@@ -213,6 +260,7 @@ const ms_llm_format ms_llm_format_openai = {
     .framing = MS_LLM_SSE,
     .build_body = build_body,
     .parse_body = ms_openai_parse_body,
+    .take_body = ms_openai_take_body,
     .stream_doc = stream_doc,
 };
 

@@ -314,6 +314,7 @@ typedef struct content_view {
     const char *p;
     size_t len;
     bool escaped;
+    bool in_place; /* escaped, and already where the reply's JSON puts it (build_in_place) */
 } content_view;
 
 /* The content's JSON string: an escaped body (checked by the engine reply's parse) between
@@ -332,8 +333,14 @@ static ms_err put_content(ms_buf *out, const content_view *c, size_t size)
     if (!c->escaped) {
         return ms_json_put_str(out, c->p, c->len, size);
     }
+    uint8_t *at = NULL;
     ms_err e = ms_buf_append(out, "\"", 1);
-    e = e ? e : ms_buf_append(out, c->p, c->len);
+    if (e == MS_OK && c->in_place) {
+        e = ms_buf_extend(out, c->len, &at);
+        ENSURE(e != MS_OK || at == (const uint8_t *)c->p, MS_ERR_INTERNAL);
+    } else {
+        e = e ? e : ms_buf_append(out, c->p, c->len);
+    }
     return e ? e : ms_buf_append(out, "\"", 1);
 }
 
@@ -343,31 +350,44 @@ static ms_err put_content(ms_buf *out, const content_view *c, size_t size)
  * then one pass from the engine's text (or its escaped string, carried as it is) to the
  * reply. At most MS_MAX_RECORD_PLAINTEXT bytes.
  */
+static const char OK_HEAD[] = "{\"ok\":true", OK_CK[] = ",\"content\":",
+                  OK_FK[] = ",\"finish_reason\":";
+
+/* The ok reply's size (at most MS_MAX_RECORD_PLAINTEXT) and its usage member. */
+static ms_err ok_size(const ms_chat_result *res, const content_view *c, char usage[static 96],
+                      size_t *u, size_t *finish, size_t *content, size_t *total)
+{
+    *content = 0;
+    TRY(ms_json_str_size(res->finish_reason, strlen(res->finish_reason), finish));
+    if (c) {
+        TRY(content_size(c, content));
+    }
+    int n = snprintf(usage, 96, ",\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu}}",
+                     (unsigned long long)res->prompt_tokens,
+                     (unsigned long long)res->completion_tokens);
+    ENSURE(n > 0 && n < 96, MS_ERR_INTERNAL);
+    *u = (size_t)n;
+    *total = sizeof OK_HEAD - 1 + (c ? sizeof OK_CK - 1 + *content : 0) + sizeof OK_FK - 1 +
+             *finish + *u;
+    ENSURE(*total <= MS_MAX_RECORD_PLAINTEXT, MS_ERR_CAP_EXCEEDED);
+    return MS_OK;
+}
+
 static ms_err build_ok(const ms_chat_result *res, const content_view *c, ms_buf *out)
 {
     char usage[96];
-    size_t content = 0, finish;
-    TRY(ms_json_str_size(res->finish_reason, strlen(res->finish_reason), &finish));
-    if (c) {
-        TRY(content_size(c, &content));
-    }
-    int u = snprintf(usage, sizeof usage,
-                     ",\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu}}",
-                     (unsigned long long)res->prompt_tokens,
-                     (unsigned long long)res->completion_tokens);
-    static const char head[] = "{\"ok\":true", ck[] = ",\"content\":", fk[] = ",\"finish_reason\":";
-    size_t total = sizeof head - 1 + (c ? sizeof ck - 1 + content : 0) + sizeof fk - 1 +
-                   finish + (size_t)u;
-    ENSURE(total <= MS_MAX_RECORD_PLAINTEXT, MS_ERR_CAP_EXCEEDED);
+    size_t content, finish, u, total;
+    static const char *const head = OK_HEAD, *const ck = OK_CK, *const fk = OK_FK;
+    TRY(ok_size(res, c, usage, &u, &finish, &content, &total));
     TRY(ms_buf_reserve(out, total + MS_TAG_LEN));
     size_t mark = out->len;
-    ms_err e = ms_buf_append(out, head, sizeof head - 1);
-    if (e == MS_OK && c && (e = ms_buf_append(out, ck, sizeof ck - 1)) == MS_OK) {
+    ms_err e = ms_buf_append(out, head, sizeof OK_HEAD - 1);
+    if (e == MS_OK && c && (e = ms_buf_append(out, ck, sizeof OK_CK - 1)) == MS_OK) {
         e = put_content(out, c, content);
     }
-    e = e ? e : ms_buf_append(out, fk, sizeof fk - 1);
+    e = e ? e : ms_buf_append(out, fk, sizeof OK_FK - 1);
     e = e ? e : ms_json_put_str(out, res->finish_reason, strlen(res->finish_reason), finish);
-    e = e ? e : ms_buf_append(out, usage, (size_t)u);
+    e = e ? e : ms_buf_append(out, usage, u);
     if (e != MS_OK) {
         ms_err s2 = ms_buf_shrink(out, out->len - mark);
         (void)s2;
@@ -380,9 +400,56 @@ static ms_err build_ok(const ms_chat_result *res, const content_view *c, ms_buf 
  * way the builder does, might (an engine that writes every non-ASCII character as \uXXXX):
  * decoded and written as text, so the cap judges the same reply as before.
  */
-static ms_err build_reply(const ms_chat_result *res, int stream, ms_buf *out)
+/*
+ * An escaped content whose buffer (the engine's body, ms_openai_take_body) has room for what
+ * `reply` holds already (the caller's record header room), the reply's JSON around the
+ * content and the tag: the content is moved behind that room and the JSON's head, the reply
+ * written around it, and that buffer becomes `reply` (*done). The content then has one
+ * plaintext copy, the one the caller's seal overwrites, and needs no wipe of its own; res's
+ * content is left empty. Otherwise nothing changes and build_ok copies it.
+ */
+static ms_err build_in_place(ms_chat_result *res, ms_buf *reply, bool *done)
 {
-    content_view c = {(const char *)res->content.p, res->content.len, res->content_escaped};
+    ms_buf *cb = &res->content;
+    char usage[96];
+    size_t content, finish, u, total, mark = reply->len;
+    *done = false;
+    content_view c = {(const char *)cb->p, cb->len, true, false};
+    if (!res->content_escaped || cb->p == NULL ||
+        ok_size(res, &c, usage, &u, &finish, &content, &total) != MS_OK ||
+        total + MS_TAG_LEN > reply->max - mark || cb->cap < mark + total + MS_TAG_LEN) {
+        return MS_OK;
+    }
+    size_t lead = mark + sizeof OK_HEAD - 1 + sizeof OK_CK - 1 + 1; /* the opening quote */
+    ms_buf out = {.p = cb->p, .len = mark, .cap = cb->cap, .max = reply->max};
+    memmove(cb->p + lead, cb->p, cb->len);
+    if (mark > 0) {
+        memcpy(out.p, reply->p, mark);
+    }
+    c.p = (const char *)cb->p + lead;
+    c.in_place = true;
+    ms_err e = build_ok(res, &c, &out);
+    *cb = (ms_buf){.max = cb->max}; /* its buffer is out's now */
+    if (e != MS_OK) {
+        ms_buf_free(&out); /* wipes the moved content */
+        return e;
+    }
+    ms_buf_free(reply);
+    *reply = out;
+    *done = true;
+    return MS_OK;
+}
+
+static ms_err build_reply(ms_chat_result *res, int stream, ms_buf *out)
+{
+    bool done = false;
+    if (!stream) {
+        TRY(build_in_place(res, out, &done));
+        if (done) {
+            return MS_OK;
+        }
+    }
+    content_view c = {(const char *)res->content.p, res->content.len, res->content_escaped, false};
     ms_err e = build_ok(res, stream ? NULL : &c, out);
     if (e != MS_ERR_CAP_EXCEEDED || stream || !c.escaped) {
         return e;
@@ -390,7 +457,7 @@ static ms_err build_reply(const ms_chat_result *res, int stream, ms_buf *out)
     ms_buf text;
     ms_buf_init(&text, MS_MAX_LLM_REPLY);
     e = ms_json_unescape(c.p, c.len, &text);
-    c = (content_view){(const char *)text.p, text.len, false};
+    c = (content_view){(const char *)text.p, text.len, false, false};
     e = e ? e : build_ok(res, &c, out);
     ms_buf_free(&text);
     return e;

@@ -33,6 +33,32 @@ static void check(parse_fn parse, const ms_buf *body)
     ms_chat_result_free(&r);
 }
 
+/* ms_openai_take_body (which may take the body's buffer) gives what the kept parse gave. */
+static void check_taken(const ms_buf *body, ms_err e_kept, const ms_chat_result *kept)
+{
+    ms_chat_result taken;
+    ms_buf own;
+    ms_chat_result_init(&taken);
+    ms_buf_init(&own, body->max);
+    taken.keep_escaped = true;
+    if (ms_buf_append(&own, body->p, body->len) != MS_OK) {
+        abort();
+    }
+    ms_err e = ms_openai_take_body(&own, &taken);
+    if (e != e_kept || taken.content_escaped != kept->content_escaped ||
+        taken.content.len != kept->content.len ||
+        (kept->content.len > 0 && memcmp(taken.content.p, kept->content.p, kept->content.len) != 0) ||
+        strcmp(taken.finish_reason, kept->finish_reason) != 0 ||
+        taken.prompt_tokens != kept->prompt_tokens ||
+        taken.completion_tokens != kept->completion_tokens ||
+        strcmp(taken.error_text, kept->error_text) != 0 ||
+        (body->len > 0 && own.p == NULL && !taken.content_escaped)) {
+        abort();
+    }
+    ms_buf_free(&own);
+    ms_chat_result_free(&taken);
+}
+
 /*
  * The supervisor's parse (keep_escaped: a long content kept as the engine escaped it) and
  * the decoding one agree on the outcome and on every field; a kept content decodes to the
@@ -62,6 +88,7 @@ static void check_kept(const ms_buf *body)
                         (text.len > 0 && memcmp(text.p, dec.content.p, text.len) != 0))) {
         abort();
     }
+    check_taken(body, e2, &kept);
     ms_buf_free(&text);
     ms_chat_result_free(&dec);
     ms_chat_result_free(&kept);

@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "common/limits.h"
+#include "common/llm/engine.h"
 #include "common/llm/openai.h"
 #include "common/turn_reply.h"
 #include "tests/fixture/http_fixture.h"
@@ -443,6 +444,67 @@ static void test_finish_cut(void)
     CHECK(!ms_finish_reason_cut("content_filter", 14));
 }
 
+/* A reply whose content (300 bytes, escapes in it) the keeping parse keeps escaped. */
+static void long_reply(ms_buf *body, const char *content)
+{
+    ms_buf_init(body, MS_MAX_LLM_RESPONSE);
+    CHECK_OK(ms_buf_append_str(body, "{\"id\":\"c1\",\"choices\":[{\"message\":{\"role\":"
+                                     "\"assistant\",\"content\":\""));
+    CHECK_OK(ms_buf_append_str(body, content));
+    CHECK_OK(ms_buf_append_str(body, "\"},\"finish_reason\":\"stop\"}],\"usage\":"
+                                     "{\"prompt_tokens\":7,\"completion_tokens\":9}}"));
+}
+
+/* ms_openai_take_body: the body's buffer becomes the content's only when the content was kept
+   and the result has no buffer of its own; every field as ms_openai_parse_body gives it. */
+static void test_take_body(void)
+{
+    char content[301];
+    for (size_t i = 0; i < 300; i++) {
+        content[i] = "ab\\n c"[i % 6];
+    }
+    content[300] = '\0';
+    ms_buf body, copy;
+    ms_chat_result a, b;
+    long_reply(&body, content);
+    long_reply(&copy, content);
+    ms_chat_result_init(&a);
+    ms_chat_result_init(&b);
+    a.keep_escaped = b.keep_escaped = true;
+    CHECK_OK(ms_openai_parse_body(&copy, &a));
+    const uint8_t *was = body.p;
+    CHECK_OK(ms_openai_take_body(&body, &b));
+    CHECK(body.p == NULL && body.len == 0 && b.content.p == was); /* taken, not copied */
+    CHECK(a.content_escaped && b.content_escaped && a.content.len == 300 && b.content.len == 300);
+    CHECK(memcmp(a.content.p, content, 300) == 0 && memcmp(b.content.p, content, 300) == 0);
+    CHECK(strcmp(b.finish_reason, "stop") == 0 && b.prompt_tokens == 7 && b.completion_tokens == 9);
+    ms_buf_free(&body);
+    /* a result that holds a buffer already: a copy, the body left as it was */
+    long_reply(&body, content);
+    ms_llm_clear_parsed(&b);
+    CHECK_OK(ms_openai_take_body(&body, &b));
+    CHECK(body.p != NULL && body.len == copy.len && memcmp(body.p, copy.p, copy.len) == 0);
+    CHECK(b.content.len == 300 && memcmp(b.content.p, content, 300) == 0);
+    ms_buf_free(&body);
+    ms_chat_result_free(&b);
+    /* a short content is text, and keep_escaped off never takes */
+    ms_chat_result_init(&b);
+    b.keep_escaped = true;
+    long_reply(&body, "Hello there");
+    CHECK_OK(ms_openai_take_body(&body, &b));
+    CHECK(body.p != NULL && !b.content_escaped && b.content.len == 11);
+    ms_buf_free(&body);
+    ms_chat_result_free(&b);
+    ms_chat_result_init(&b);
+    long_reply(&body, content);
+    CHECK_OK(ms_openai_take_body(&body, &b));
+    CHECK(body.p != NULL && !b.content_escaped && b.content.len == 250); /* decoded: \\n is one byte */
+    ms_buf_free(&body);
+    ms_chat_result_free(&b);
+    ms_chat_result_free(&a);
+    ms_buf_free(&copy);
+}
+
 int main(void)
 {
     snprintf(big_reply, sizeof big_reply,
@@ -457,6 +519,7 @@ int main(void)
     if (srv == NULL || ms_http_client_new(&o, &http) != MS_OK) {
         return 1;
     }
+    RUN(test_take_body);
     RUN(test_finish_cut);
     RUN(test_plain);
     RUN(test_json_format);

@@ -18,7 +18,7 @@
 #include "tests/test.h"
 
 /* Engine bodies made in main (long contents, kept as the engine escaped them). */
-enum { TRICKY, LONE, BADUTF8, NUL, WIDE, HUGE, ERRLONG, N_MADE };
+enum { TRICKY, LONE, BADUTF8, NUL, WIDE, HUGE, ERRLONG, TIGHT, N_MADE };
 static char *made[N_MADE];
 
 static fx_route routes[] = {
@@ -29,6 +29,7 @@ static fx_route routes[] = {
     {.path = "/k4/v1/chat/completions", .body = NULL},
     {.path = "/k5/v1/chat/completions", .body = NULL},
     {.path = "/k6/v1/chat/completions", .body = NULL},
+    {.path = "/k7/v1/chat/completions", .body = NULL},
     {.path = "/oa/v1/chat/completions", .body = OPENAI_PLAIN_LENGTH},
     {.path = "/oas/v1/chat/completions", .body = OPENAI_STREAM_LENGTH, .chunk = 31},
     {.path = "/vl/v1/chat/completions", .body = VLLM_PLAIN_REASONING_CUT},
@@ -152,31 +153,45 @@ static char *engine_body(const char *content, size_t reps)
 }
 
 /* One turn on /k<i>: the reply JSON parsed (NULL if the turn failed or it is not JSON). */
-static ms_json_doc *turn_doc(int i)
+/* One turn on /k<i> after `room` bytes the caller put in the reply (the supervisor's record
+   header room): they are kept; the reply JSON after them parsed (NULL if the turn failed). */
+static ms_json_doc *turn_doc_after(int i, size_t room)
 {
     char url[128];
     ms_bridge *b = NULL;
     ms_buf reply;
     ms_json_doc *doc = NULL;
+    uint8_t *r0;
     snprintf(url, sizeof url, "http://127.0.0.1:%u/k%d/v1", (unsigned)fx_port(srv), i);
     ms_bridge_cfg c = {.base_url = url, .model = "m", .timeout_ms = 10000,
                        .connect_timeout_ms = 2000};
     ms_buf_init(&reply, 2 * MS_MAX_RECORD_PLAINTEXT);
+    CHECK_OK(ms_buf_extend(&reply, room, &r0));
+    memset(r0, 0xA5, room);
     CHECK_OK(ms_bridge_new(&b, &c));
     if (b != NULL) {
         CHECK_OK(ms_bridge_turn(b, (const uint8_t *)REQ, sizeof REQ - 1, 0, NULL, NULL, &reply));
-        CHECK(reply.len <= MS_MAX_RECORD_PLAINTEXT);
-        CHECK_OK(ms_json_parse((const char *)reply.p, reply.len, &doc)); /* valid JSON */
+        CHECK(reply.len - room <= MS_MAX_RECORD_PLAINTEXT);
+        for (size_t k = 0; k < room; k++) {
+            CHECK(reply.p[k] == 0xA5);
+        }
+        /* valid JSON */
+        CHECK_OK(ms_json_parse((const char *)reply.p + room, reply.len - room, &doc));
     }
     ms_bridge_free(b);
     ms_buf_free(&reply);
     return doc;
 }
 
-/* The reply's content is exactly what the engine's string decodes to (its own parse). */
-static void check_content_is_engines(int i)
+static ms_json_doc *turn_doc(int i)
 {
-    ms_json_doc *eng = NULL, *doc = turn_doc(i);
+    return turn_doc_after(i, 0);
+}
+
+/* The reply's content is exactly what the engine's string decodes to (its own parse). */
+static void check_content_is_engines_after(int i, size_t room)
+{
+    ms_json_doc *eng = NULL, *doc = turn_doc_after(i, room);
     ms_json_val v, x;
     const char *want, *got;
     size_t wn, gn;
@@ -195,6 +210,11 @@ static void check_content_is_engines(int i)
     CHECK(strcmp(got, "stop") == 0);
     ms_json_free(doc);
     ms_json_free(eng);
+}
+
+static void check_content_is_engines(int i)
+{
+    check_content_is_engines_after(i, 0);
 }
 
 /* A reply the engine's parse refuses: a backend_error, as with a short string. */
@@ -226,6 +246,12 @@ static void test_long_content_carried(void)
     check_refused(NUL);
     check_content_is_engines(WIDE); /* 1.2 MB escaped, 400 KB of text: fits, re-encoded */
     check_content_is_engines(HUGE); /* over the content cap escaped, 700 KB of text */
+    /* written where the engine's body lay (its buffer has room), behind the caller's bytes;
+       and an engine body with no room around its content: copied, the same reply */
+    check_content_is_engines_after(TRICKY, 40);
+    check_content_is_engines_after(WIDE, 40);
+    check_content_is_engines_after(TIGHT, 40);
+    check_content_is_engines(TIGHT);
     /* a long error message (a string the kept parse leaves escaped) still reaches the reply */
     ms_json_doc *doc = turn_doc(ERRLONG);
     ms_json_val err;
@@ -246,6 +272,14 @@ int main(void)
     made[NUL] = engine_body("plain words \\u0000", 40);
     made[WIDE] = engine_body("\\u00e9", 200000);
     made[HUGE] = engine_body("\\u0041", 700000);
+    made[TIGHT] = malloc(1024); /* 35 + 600 + 32 bytes: no room for the reply around it */
+    if (made[TIGHT]) {
+        int at = snprintf(made[TIGHT], 64, "{\"choices\":[{\"message\":{\"content\":\"");
+        for (int i = 0; i < 100; i++) {
+            at += snprintf(made[TIGHT] + at, 16, "ab\\n c");
+        }
+        snprintf(made[TIGHT] + at, 64, "\"},\"finish_reason\":\"stop\"}]}");
+    }
     made[ERRLONG] = malloc(512);
     if (made[ERRLONG]) {
         int at = snprintf(made[ERRLONG], 512,
