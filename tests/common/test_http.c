@@ -566,39 +566,10 @@ static void test_tls(void)
     fx_stop(s);
 }
 
-/* A receive buffer smaller and larger than the body: the same bytes, the same caps. */
-static void test_recv_buffer(void)
-{
-    static const size_t sizes[] = {1024, MS_HTTP_MAX_RECV_BUFFER};
-    ms_buf b;
-    long st;
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        ms_http_opts o = {.total_timeout_ms = 5000, .recv_buffer = sizes[i]};
-        ms_http_client *c = NULL;
-        ms_buf_init(&b, 100000);
-        CHECK_OK(ms_http_client_new(&o, &c));
-        CHECK_OK(ms_http_get(c, loop_url(srv, "/big"), NULL, &st, &b));
-        CHECK(st == 200 && b.len == 5000 && memcmp(b.p, big_body, 5000) == 0);
-        ms_buf_clear(&b);
-        CHECK_OK(ms_http_get(c, loop_url(srv, "/big-chunked"), NULL, &st, &b));
-        CHECK(b.len == 5000 && memcmp(b.p, big_body, 5000) == 0);
-        ms_http_client_free(c);
-        o.max_response = 4999;
-        CHECK_OK(ms_http_client_new(&o, &c));
-        ms_buf_clear(&b);
-        CHECK_ERR(ms_http_get(c, loop_url(srv, "/big"), NULL, &st, &b), MS_ERR_HTTP_BODY);
-        ms_http_client_free(c);
-        ms_buf_free(&b);
-    }
-}
-
 static void test_args(void)
 {
     ms_http_client *c = (ms_http_client *)1;
     ms_http_opts o = {.connect_timeout_ms = -1};
-    CHECK_ERR(ms_http_client_new(&o, &c), MS_ERR_ARG);
-    CHECK(c == NULL);
-    o = (ms_http_opts){.recv_buffer = MS_HTTP_MAX_RECV_BUFFER + 1};
     CHECK_ERR(ms_http_client_new(&o, &c), MS_ERR_ARG);
     CHECK(c == NULL);
     CHECK_OK(ms_http_client_new(NULL, &c));
@@ -622,7 +593,6 @@ int main(void)
     RUN(test_get_post);
     RUN(test_keep_alive);
     RUN(test_caps);
-    RUN(test_recv_buffer);
     RUN(test_timeouts);
     RUN(test_stream);
     RUN(test_stream_stepped);
