@@ -75,8 +75,7 @@ ms_err ms_http_client_new(const ms_http_opts *opts, ms_http_client **out)
     static const ms_http_opts none;
     const ms_http_opts *o = opts ? opts : &none;
     *out = NULL;
-    ENSURE(o->connect_timeout_ms >= 0 && o->total_timeout_ms >= 0 && o->stall_timeout_ms >= 0 &&
-               o->recv_buffer <= MS_HTTP_MAX_RECV_BUFFER,
+    ENSURE(o->connect_timeout_ms >= 0 && o->total_timeout_ms >= 0 && o->stall_timeout_ms >= 0,
            MS_ERR_ARG);
     TRY(ms_http_global_init());
     ms_http_client *c = calloc(1, sizeof *c);
@@ -307,9 +306,6 @@ static ms_err set_common(CURL *k, const ms_http_opts *o, ms_http_xfer *x, CURLU 
         TRY(opt_ok(curl_easy_setopt(k, CURLOPT_CAINFO, o->ca_file)));
     }
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response)));
-    if (o->recv_buffer > 0) {
-        TRY(opt_ok(curl_easy_setopt(k, CURLOPT_BUFFERSIZE, (long)o->recv_buffer)));
-    }
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_write)));
     TRY(opt_ok(curl_easy_setopt(k, CURLOPT_WRITEDATA, x)));
     if (h != NULL) {

@@ -22,7 +22,6 @@ void ms_http_global_cleanup(void);
 /* Defaults of ms_http_opts, for callers that resolve options themselves. */
 #define MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define MS_HTTP_DEFAULT_USER_AGENT "minions-secure"
-#define MS_HTTP_MAX_RECV_BUFFER (512u * 1024u) /* libcurl's CURL_MAX_READ_SIZE */
 
 /*
  * Options. Zero-initialise, then set what you need: a zero field means its default.
@@ -39,9 +38,6 @@ void ms_http_global_cleanup(void);
  *   allow_plain_http    false (default): http:// only to a loopback host (127.0.0.0/8, ::1,
  *                       "localhost"); true: http:// to any host. https:// is always allowed.
  *   user_agent          default "minions-secure"
- *   recv_buffer         libcurl's receive buffer in bytes (default 0: libcurl's, 16 KiB; at
- *                       most 512 KiB): a reply of many times its size is read in fewer
- *                       recv and poll calls (the engine connections, common/llm/pool.c)
  * Strings are copied by ms_http_client_new.
  */
 typedef struct ms_http_opts {
@@ -55,7 +51,6 @@ typedef struct ms_http_opts {
     bool allow_plain_http_link_local; /* http:// also to a link-local host (169.254.0.0/16,
                                          fe80::/10): a cloud's instance metadata service,
                                          e.g. Azure's TDX quote service (docs/attest-azure.md §5) */
-    size_t recv_buffer;
 } ms_http_opts;
 
 /*

@@ -22,9 +22,6 @@
 #define IDLE_POLL_MS 1000
 /* With several engines: the longest wait on one engine's transfers before looking at the next. */
 #define SPREAD_WAIT_MS 10
-/* libcurl's receive buffer for an engine's replies: a 1 MiB reply in about 4 recv and 5 poll
-   calls instead of 66 and 68 with the default 16 KiB (docs/performance.md, large replies). */
-#define ENGINE_RECV_BUFFER (256u * 1024u)
 
 /* The engine with its defaults applied, as the HTTP layer and the retry loop want it. */
 struct eng {
@@ -48,7 +45,6 @@ static ms_err resolve(const ms_llm_engine *in, struct eng *g)
         .ca_file = in->ca_file,
         .allow_plain_http = in->allow_plain_http,
         .user_agent = MS_HTTP_DEFAULT_USER_AGENT,
-        .recv_buffer = ENGINE_RECV_BUFFER,
     };
     g->w = (ms_llm_wire){
         .fmt = in->kind == MS_LLM_OLLAMA ? &ms_llm_format_ollama : &ms_llm_format_openai,
