@@ -513,6 +513,17 @@ ms_err ms_http_post_stream(ms_http_client *c, const char *url, const char *beare
 
 /* --- a stepped stream ------------------------------------------------------------------------ */
 
+/* The stepped stream's own headers and checked URL, freed (the client's kept URL stays). */
+static void step_release(ms_http_client *c)
+{
+    ms_http_headers_free(c->step_hdr);
+    c->step_hdr = NULL;
+    if (c->step_u != c->url_ok) {
+        curl_url_cleanup(c->step_u);
+    }
+    c->step_u = NULL;
+}
+
 ms_err ms_http_stream_begin(ms_http_client *c, const char *url, const char *bearer_token,
                             const char *body, size_t len, ms_http_chunk_fn fn, void *ctx,
                             ms_buf *err_body)
@@ -540,12 +551,7 @@ out:
             curl_easy_reset(c->curl);
             c->clean = true;
         }
-        ms_http_headers_free(c->step_hdr);
-        c->step_hdr = NULL;
-        if (c->step_u != c->url_ok) {
-            curl_url_cleanup(c->step_u);
-        }
-        c->step_u = NULL;
+        step_release(c);
     }
     return err;
 }
@@ -572,11 +578,6 @@ ms_err ms_http_stream_end(ms_http_client *c, long *status)
                                    &c->retry_after_s);
     c->clean = true;
     c->stepping = false;
-    ms_http_headers_free(c->step_hdr);
-    c->step_hdr = NULL;
-    if (c->step_u != c->url_ok) {
-        curl_url_cleanup(c->step_u);
-    }
-    c->step_u = NULL;
+    step_release(c);
     return c->step_done ? e : MS_ERR_IO;
 }

@@ -579,23 +579,29 @@ static void test_stream_joins_waiting_pieces(void)
     ms_buf_free(&want);
 }
 
-/*
- * A reader that waits gets the first piece while the engine still holds the rest (it sends
- * them 4 s later): nothing is held back waiting for more.
- */
-static void test_stream_first_piece_at_once(void)
+/* An engine's stream whose first 512 bytes are the role, "Hello" and a comment that pads them
+   to 512; then " world" and the end (a fixture that holds the rest back splits it there). */
+static void sse_hello_then_world(ms_buf *sse)
 {
-    /* the first 512 bytes: the role, "Hello", and a comment that pads them to 512 */
     char first[513];
     const char head[] = SSE_ROLE SSE_PIECE("Hello") ": ";
     memset(first, 'p', sizeof first - 1);
     memcpy(first, head, sizeof head - 1);
     memcpy(first + 510, "\n\n", 2);
     first[512] = '\0';
+    ms_buf_init(sse, 4096);
+    CHECK_OK(ms_buf_append_str(sse, first));
+    CHECK_OK(ms_buf_append_str(sse, SSE_PIECE(" world") SSE_END));
+}
+
+/*
+ * A reader that waits gets the first piece while the engine still holds the rest (it sends
+ * them 4 s later): nothing is held back waiting for more.
+ */
+static void test_stream_first_piece_at_once(void)
+{
     ms_buf sse;
-    ms_buf_init(&sse, 4096);
-    CHECK_OK(ms_buf_append_str(&sse, first));
-    CHECK_OK(ms_buf_append_str(&sse, SSE_PIECE(" world") SSE_END));
+    sse_hello_then_world(&sse);
     stream_fx f;
     stream_fx_start(&f, &sse, 512, 4000);
     while (f.g.records == 0 && read_once(f.st, &f.rs) > 0) {
@@ -704,16 +710,8 @@ static void test_stream_engine_cut(void)
  */
 static void test_stream_cancel_mid_answer(void)
 {
-    char first[513];
-    const char head[] = SSE_ROLE SSE_PIECE("Hello") ": ";
-    memset(first, 'p', sizeof first - 1);
-    memcpy(first, head, sizeof head - 1);
-    memcpy(first + 510, "\n\n", 2);
-    first[512] = '\0';
     ms_buf sse;
-    ms_buf_init(&sse, 4096);
-    CHECK_OK(ms_buf_append_str(&sse, first));
-    CHECK_OK(ms_buf_append_str(&sse, SSE_PIECE(" world") SSE_END));
+    sse_hello_then_world(&sse);
     stream_fx f;
     stream_fx_start(&f, &sse, 512, 4000);
     while (f.g.records == 0 && read_once(f.st, &f.rs) > 0) {
