@@ -61,7 +61,8 @@ typedef struct bench_gw_res {
     double gw_s[MAX_ROUNDS], ask_s[MAX_ROUNDS];                   /* per turn, per round */
     double stream_gw_s[MAX_ROUNDS], stream_direct_s[MAX_ROUNDS]; /* per long stream */
     unsigned iters;
-    size_t stream_bytes; /* the long reply's text */
+    unsigned stream_iters; /* long streams a side a round (a round's time over one stream's) */
+    size_t stream_bytes;   /* the long reply's text */
     int placement;       /* BENCH_PL_*: where the rounds ran */
     int turns_only;      /* set by the caller: no streamed rounds */
     int done;

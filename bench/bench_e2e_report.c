@@ -480,9 +480,11 @@ static void print_json_gateway(const bench_opts *o, const bench_gw_res *g, const
     printf("\"gateway_turn_vs_ask\": %.4f, \"gateway_stream_tokens_per_s_vs_direct\": %.4f, "
            "\"gateway\": {\"turn_us\": %.1f, \"ask_turn_us\": %.1f, \"ratio_paired\": %.4f, "
            "\"turns_per_round\": %u, \"stream_ms\": %.2f, \"direct_stream_ms\": %.2f, "
+           "\"stream_ratio_paired\": %.4f, \"streams_per_round\": %u, "
            "\"stream_text_bytes\": %zu, \"placement\": \"%s\"",
            gw / ask, sd / sg, gw * 1e6, ask * 1e6, bench_paired(g->gw_s, g->ask_s, o->rounds),
-           g->iters, sg * 1e3, sd * 1e3, g->stream_bytes, bench_placement_names[g->placement]);
+           g->iters, sg * 1e3, sd * 1e3, bench_paired(g->stream_direct_s, g->stream_gw_s, o->rounds),
+           g->stream_iters, g->stream_bytes, bench_placement_names[g->placement]);
     if (one->done) { /* the work per turn: every process on one core */
         double ogw = bench_median(one->gw_s, o->rounds), oask = bench_median(one->ask_s, o->rounds);
         printf(", \"one_cpu\": {\"ratio\": %.4f, \"ratio_paired\": %.4f, \"turn_us\": %.1f, "
