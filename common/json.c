@@ -2,6 +2,7 @@
 #include "common/json.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,9 +407,12 @@ static ms_err check_dup_keys(const cJSON *obj)
     return err;
 }
 
-/* Duplicate keys, per object, after cJSON built the tree. */
+/* Duplicate keys, per object, and numbers a double cannot hold, after cJSON built the tree. */
 static ms_err walk(const cJSON *n, unsigned depth)
 {
+    if (cJSON_IsNumber(n)) { /* 1e400: strtod's infinity, which no JSON text can say back */
+        return isfinite(n->valuedouble) ? MS_OK : MS_ERR_JSON_RANGE;
+    }
     if (!cJSON_IsArray(n) && !cJSON_IsObject(n)) {
         return MS_OK;
     }

@@ -252,7 +252,7 @@ static void test_integer_edges(void)
     ms_json_doc *doc = parse_ok("{\"half\":1.5,\"huge\":1e300,\"neg\":-1,"
                                 "\"p53p1\":9007199254740993,\"p53\":9007199254740992,"
                                 "\"safe\":9007199254740991,\"nsafe\":-9007199254740991,"
-                                "\"nsafem1\":-9007199254740992,\"inf\":1e999,\"one\":1.0,"
+                                "\"nsafem1\":-9007199254740992,\"one\":1.0,"
                                 "\"nzero\":-0,\"hundred\":1E2,\"tiny\":1e-300}");
     ms_json_val r = ms_json_root(doc);
     int64_t i;
@@ -275,15 +275,22 @@ static void test_integer_edges(void)
     CHECK_OK(ms_json_get_i64(r, "nsafe", INT64_MIN, INT64_MAX, &i));
     CHECK(i == -9007199254740991ll);
     CHECK_ERR(ms_json_get_i64(r, "nsafem1", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
-    CHECK_ERR(ms_json_get_i64(r, "inf", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
-    CHECK_ERR(ms_json_get_double(r, "inf", -DBL_MAX, DBL_MAX, &d), MS_ERR_JSON_RANGE);
-    CHECK_ERR(ms_json_get_double(r, "inf", -INFINITY, INFINITY, &d), MS_ERR_JSON_RANGE);
     CHECK_OK(ms_json_get_u64(r, "one", 1, &u));
     CHECK(u == 1);
     CHECK_OK(ms_json_get_u64(r, "nzero", 0, &u));
     CHECK(u == 0);
     CHECK_OK(ms_json_get_i64(r, "hundred", 100, 100, &i));
     CHECK_ERR(ms_json_get_i64(r, "tiny", INT64_MIN, INT64_MAX, &i), MS_ERR_JSON_RANGE);
+    ms_json_free(doc);
+    /* A number a double cannot hold (strtod's infinity) is refused by the parse itself: no
+       getter could read it and no JSON text could say it back (a copied value, audit show). */
+    const char *beyond[] = {"1e999", "-1e999", "[0,5e452]", "{\"a\":{\"b\":1E+400}}",
+                            "2e308"};
+    for (size_t k = 0; k < sizeof beyond / sizeof beyond[0]; k++) {
+        CHECK_ERR(parse_err(beyond[k], strlen(beyond[k])), MS_ERR_JSON_RANGE);
+    }
+    doc = parse_ok("[1.7976931348623157e308,-1.7976931348623157e308,1e-400]");
+    CHECK(doc != NULL);
     ms_json_free(doc);
 }
 
