@@ -988,15 +988,16 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->src = argv[++i];
         } else {
             fprintf(stderr,
-                    "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N] [--sessions N]\n"
-                    "          [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
+                    "usage: %s [--json] [--quick] [--rounds N] [--hs-rounds N]\n"
+                    "          [--sessions N] [--supervisor PATH] [--llm-sim PATH] [--source DIR]\n"
                     "          [--hcl-paravisor PATH]\n"
                     "          [--profile-turns N [--profile-size 1k|64k|1m] [--profile-stream]\n"
                     "           [--profile-gateway serve|ask]]\n"
                     "          [--only-concurrent [--clients N]] [--only-gateway] [--only-floor]\n"
                     "          [--profile-handshakes N [--profile-evidence TYPE]]\n"
-                    "Needs the openssl and swtpm programs in PATH (haproxy for the floor: without it the "
-                    "floor is not measured). --json: one JSON object on stdout, the table on stderr.\n",
+                    "Needs the openssl and swtpm programs in PATH (haproxy for the floor:\n"
+                    "without it the floor is not measured). --json: one JSON object on stdout,\n"
+                    "the table on stderr.\n",
                     argv[0]);
             return 0;
         }
