@@ -42,7 +42,7 @@ OWNERS = {
               "secure/client/link.c"],
     "microhttpd.h": ["secure/supervisor", "tools/llm-sim", "gateway/server.c"],
     "sodium.h": ["common", "secure"],
-    "openssl/": ["secure/attest"],
+    "openssl/": ["secure/attest", "secure/aead.c"],
     "tss2/": ["secure/attest"],
     "cjson/": ["common/json*.c"],
     "poppler/": ["protocols/context_pdf.c"],

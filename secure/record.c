@@ -6,6 +6,7 @@
 
 #include "common/check.h"
 #include "common/cursor.h"
+#include "secure/aead.h"
 #include "secure/kdf.h"
 
 #define EPOCH_OF(seq) ((seq) >> MS_EPOCH_SHIFT)
@@ -176,10 +177,8 @@ ms_err ms_channel_seal(struct ms_channel *ch, uint8_t type, uint32_t msg_id, uin
     uint64_t seq = tx->seq;
     encode_header(out, ch, type, seq, msg_id, chunk, (uint32_t)(pt_len + MS_TAG_LEN));
     make_nonce(nonce, seq);
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(out + MS_REC_HEADER_LEN,
-                                                       out + MS_REC_HEADER_LEN + pt_len, NULL,
-                                                       pt, pt_len, out, MS_REC_HEADER_LEN, NULL,
-                                                       nonce, tx->key);
+    ms_aead_seal(MS_AEAD_AUTO, out + MS_REC_HEADER_LEN, out + MS_REC_HEADER_LEN + pt_len, pt,
+                 pt_len, out, MS_REC_HEADER_LEN, nonce, tx->key);
     tx->epoch_bytes += pt_len;
     tx->epoch_used = 1;
     tx->seq = seq + 1;
@@ -317,12 +316,9 @@ static ms_err open_decrypt(struct ms_channel *ch, const uint8_t *in, const ms_re
     }
     make_nonce(nonce, h->seq);
     const uint8_t *ct = in + MS_REC_HEADER_LEN;
-    /* libsodium verifies the tag before it writes any plaintext. */
-    ENSURE_OUT(crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt_out, NULL, ct, pt_len,
-                                                                  ct + pt_len, in,
-                                                                  MS_REC_HEADER_LEN, nonce,
-                                                                  key) == 0,
-               MS_ERR_REC_AUTH);
+    /* The tag is verified before any plaintext is written (secure/aead.h). */
+    TRY_OUT(ms_aead_open(MS_AEAD_AUTO, pt_out, ct, pt_len, ct + pt_len, in, MS_REC_HEADER_LEN,
+                         nonce, key));
     window_mark(&ch->rx, h->seq);
     if (e > ch->rx.epoch) {
         memcpy(ch->rx.key, key, sizeof key);

@@ -1,4 +1,5 @@
-/* libFuzzer harness: record header decoding, opening arbitrary records, and tampering with valid ones. */
+/* libFuzzer harness: record header decoding, opening arbitrary records, tampering with valid ones,
+   and the two AEAD implementations (secure/aead.c) against each other. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "secure/aead.h"
 #include "secure/record.h"
 #include "secure/suite.h"
 
@@ -122,6 +124,38 @@ static void tamper(const uint8_t *data, size_t size, uint8_t *rec, uint8_t *pt)
     ms_channel_free(srv);
 }
 
+/*
+ * The two AEAD implementations (secure/aead.c) on the input: data[0] picks the additional
+ * data's length (0..40), data[1] a byte to change; the rest is the message, sealed under the
+ * fixed key. Both must seal the same bytes, open them, and refuse the changed message with
+ * the output zeroed.
+ */
+static void aead_agree(const uint8_t *data, size_t size, uint8_t *a, uint8_t *b, uint8_t *out)
+{
+    static const uint8_t nonce[MS_NONCE_LEN] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+    size_t ad_len = size > 0 ? data[0] % (MS_REC_HEADER_LEN + 1) : 0;
+    ad_len = ad_len < size ? ad_len : size;
+    const uint8_t *ad = data, *msg = data + ad_len;
+    size_t n = size - ad_len;
+    uint8_t ta[MS_TAG_LEN], tb[MS_TAG_LEN];
+    ms_aead_seal(MS_AEAD_SODIUM, a, ta, msg, n, ad, ad_len, nonce, k_c2s);
+    ms_aead_seal(MS_AEAD_OPENSSL, b, tb, msg, n, ad, ad_len, nonce, k_c2s);
+    require(memcmp(a, b, n) == 0 && memcmp(ta, tb, MS_TAG_LEN) == 0);
+    require(ms_aead_open(MS_AEAD_OPENSSL, out, a, n, ta, ad, ad_len, nonce, k_c2s) == MS_OK);
+    require(n == 0 || memcmp(out, msg, n) == 0);
+    if (n > 0) {
+        a[(size_t)(size > 1 ? data[1] : 0) % n] ^= 0x20;
+        memset(out, 0x5a, n);
+        require(ms_aead_open(MS_AEAD_SODIUM, out, a, n, ta, ad, ad_len, nonce, k_c2s) ==
+                MS_ERR_REC_AUTH);
+        require_zero(out, n);
+        memset(out, 0x5a, n);
+        require(ms_aead_open(MS_AEAD_OPENSSL, out, a, n, ta, ad, ad_len, nonce, k_c2s) ==
+                MS_ERR_REC_AUTH);
+        require_zero(out, n);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* size bytes of plaintext always fit: a record is longer than its plaintext. */
@@ -133,6 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 2 && data[0] % 2 == 0) {
         tamper(data, size, rec, pt);
     }
+    uint8_t *a = malloc(size + 1), *b = malloc(size + 1);
+    require(a != NULL && b != NULL);
+    aead_agree(data, size, a, b, pt);
+    free(a);
+    free(b);
     free(pt);
     free(rec);
     return 0;
