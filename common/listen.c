@@ -124,10 +124,17 @@ ms_err ms_listen_content_length(const char *value, size_t cap, size_t *len)
     if (value == NULL) {
         return MS_OK;
     }
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(value, &end, 10);
-    ENSURE(errno == 0 && *end == '\0' && end != value && n <= cap, MS_ERR_CAP_EXCEEDED);
-    *len = (size_t)n;
+    /* 1*DIGIT (RFC 9110 §8.6), not strtoull: that takes leading spaces and signs, and
+       wraps a negative ("-18446744073709551615" is 1). Each digit is checked against the
+       cap before it is added, so nothing wraps and a long value stops at the cap. */
+    ENSURE(*value != '\0', MS_ERR_CAP_EXCEEDED);
+    size_t n = 0;
+    for (const char *p = value; *p != '\0'; p++) {
+        ENSURE(*p >= '0' && *p <= '9', MS_ERR_CAP_EXCEEDED);
+        size_t digit = (size_t)(*p - '0');
+        ENSURE(digit <= cap && n <= (cap - digit) / 10, MS_ERR_CAP_EXCEEDED);
+        n = n * 10 + digit;
+    }
+    *len = n;
     return MS_OK;
 }

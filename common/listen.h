@@ -32,7 +32,8 @@ MS_MUST_CHECK ms_err ms_listen_write_port_file(const char *path, unsigned port);
  * A request's Content-Length (the header's value; NULL when it has none) against a route's
  * body cap, which both servers check before a byte of the body is read: MS_OK with *len the
  * declared length (0 when absent); MS_ERR_CAP_EXCEEDED, *len 0, for a value over the cap or
- * not a whole decimal number (the servers answer 413).
+ * not a whole decimal number: one or more ASCII digits, leading zeros allowed, nothing else (no
+ * sign, no space; RFC 9110's 1*DIGIT). The servers answer 413.
  */
 MS_MUST_CHECK ms_err ms_listen_content_length(const char *value, size_t cap, size_t *len);
 

@@ -25,6 +25,10 @@ static void test_content_length_within_cap(void)
     CHECK(n == 10);
     CHECK_OK(ms_listen_content_length("0", 0, &n));
     CHECK(n == 0);
+    CHECK_OK(ms_listen_content_length("0010", 10, &n)); /* leading zeros: still 1*DIGIT */
+    CHECK(n == 10);
+    CHECK_OK(ms_listen_content_length("000000000000000000000000000000", 0, &n));
+    CHECK(n == 0);
 }
 
 static void test_content_length_refused(void)
@@ -36,7 +40,13 @@ static void test_content_length_refused(void)
         "10x",                     /* trailing bytes */
         "1 ",                      /* trailing space */
         "99999999999999999999999", /* past unsigned long long */
-        "-1",                      /* wraps to the largest value: over any cap */
+        "-1",                      /* a sign */
+        "-0",                      /* a sign, even on zero */
+        "+5",                      /* a sign */
+        " 5",                      /* leading space */
+        "\t5",                     /* leading tab */
+        "-18446744073709551606",   /* strtoull wraps this to 10: must not be taken as 10 */
+        "0011",                    /* over the cap behind leading zeros */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t n = 99;
@@ -49,6 +59,13 @@ static void test_content_length_refused(void)
     CHECK_ERR(ms_listen_content_length(big, SIZE_MAX - 1, &n), MS_ERR_CAP_EXCEEDED);
     CHECK_OK(ms_listen_content_length(big, SIZE_MAX, &n));
     CHECK(n == SIZE_MAX);
+    n = 99; /* the widest cap takes no sign, nor a number past SIZE_MAX */
+    CHECK_ERR(ms_listen_content_length("-1", SIZE_MAX, &n), MS_ERR_CAP_EXCEEDED);
+    CHECK(n == 0);
+    n = 99;
+    CHECK_ERR(ms_listen_content_length("99999999999999999999999", SIZE_MAX, &n),
+              MS_ERR_CAP_EXCEEDED);
+    CHECK(n == 0);
 }
 
 int main(void)
