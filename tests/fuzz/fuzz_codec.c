@@ -1,4 +1,5 @@
 /* libFuzzer harness for common/codec: strict decoders must round-trip what they accept. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* n bytes equal; an empty ms_buf's p may be NULL. */
+static bool same_bytes(const void *a, const void *b, size_t n)
+{
+    return n == 0 || memcmp(a, b, n) == 0;
 }
 
 /* The _buf form must give the same verdict and bytes as the fixed form. */
@@ -75,6 +82,42 @@ static void base64_case(const char *text, size_t size, uint8_t *out, uint8_t *ou
     }
 }
 
+/*
+ * Base64url against base64: text with none of '+', '/', '=' decodes as base64url exactly when
+ * its translation ('-' to '+', '_' to '/', padded with '=' to a multiple of four) decodes as
+ * base64, to the same bytes; text with any of them never does. What decodes re-encodes to
+ * the same text (no padding, unused bits zero: canonical).
+ */
+static void base64url_case(const char *text, size_t size, uint8_t *out, char *enc)
+{
+    ms_buf b, b2;
+    ms_buf_init(&b, MS_MAX_CODEC_TEXT);
+    ms_buf_init(&b2, MS_MAX_CODEC_TEXT);
+    ms_err e = ms_base64url_decode_buf(text, size, &b);
+    bool std_char = false;
+    size_t padded = size;
+    for (size_t i = 0; i < size; i++) {
+        std_char |= text[i] == '+' || text[i] == '/' || text[i] == '=';
+        enc[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
+    }
+    while (size % 4 != 1 && padded % 4 != 0) {
+        enc[padded++] = '=';
+    }
+    size_t n = 0;
+    ms_err want = std_char || size % 4 == 1 ? MS_ERR_BASE64
+                                            : ms_base64_decode(enc, padded, out, size, &n);
+    if ((e == MS_OK) != (want == MS_OK) || (e != MS_OK && b.len != 0) ||
+        (e == MS_OK && (b.len != n || !same_bytes(b.p, out, n)))) {
+        abort();
+    }
+    if (e == MS_OK && (ms_base64url_encode_buf(b.p, b.len, &b2) != MS_OK || b2.len != size ||
+                       !same_bytes(b2.p, text, size))) {
+        abort();
+    }
+    ms_buf_free(&b);
+    ms_buf_free(&b2);
+}
+
 /* Any bytes encode, and decode back to themselves. */
 static void encode_case(const uint8_t *data, size_t size, uint8_t *out, char *enc)
 {
@@ -89,6 +132,16 @@ static void encode_case(const uint8_t *data, size_t size, uint8_t *out, char *en
         memcmp(out, data, size) != 0) {
         abort();
     }
+    ms_buf u, back;
+    ms_buf_init(&u, MS_MAX_CODEC_TEXT);
+    ms_buf_init(&back, MS_MAX_CODEC_TEXT);
+    if (ms_base64url_encode_buf(data, size, &u) != MS_OK ||
+        ms_base64url_decode_buf((const char *)u.p, u.len, &back) != MS_OK || back.len != size ||
+        !same_bytes(back.p, data, size)) {
+        abort();
+    }
+    ms_buf_free(&u);
+    ms_buf_free(&back);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     hex_case((const char *)data, size, out, out2, enc);
     base64_case((const char *)data, size, out, out2, enc);
+    base64url_case((const char *)data, size, out, enc);
     encode_case(data, size, out, enc);
     free(out);
     free(out2);
