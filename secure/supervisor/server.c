@@ -21,6 +21,13 @@
 #include "common/log.h"
 #include "secure/attest/devkey.h"
 
+/*
+ * libmicrohttpd's buffer for a streamed reply (allocated zeroed per stream): one full
+ * STREAM_DATA record and its overhead, the most one reader step usually seals. Was 64 KiB:
+ * 48 KiB more zeroed and held per streamed turn for nothing.
+ */
+#define STREAM_BLOCK (MS_STREAM_COALESCE_MAX + 64u)
+
 struct ms_sup_server {
     struct MHD_Daemon *d;
     ms_sup *sup;
@@ -120,7 +127,7 @@ static enum MHD_Result queue_reply(struct MHD_Connection *c, req_ctx *rq, ms_sup
         sc = malloc(sizeof *sc);
         if (sc) {
             *sc = (stream_cls){.st = st, .rq = rq};
-            resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader,
+            resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader,
                                                      sc, stream_free);
         }
     } else if (r->body.p == NULL) {
