@@ -2,17 +2,16 @@
 #include "common/listen.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/check.h"
+#include "common/text.h"
 
 static int is_loopback_addr(const struct sockaddr_storage *ss)
 {
@@ -48,10 +47,8 @@ ms_err ms_listen_parse(const char *listen, struct sockaddr_storage *ss, unsigned
     }
     const char *colon = strrchr(listen, ':');
     ENSURE(colon != NULL && colon > listen, MS_ERR_CONFIG);
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    ENSURE(!errno && *end == 0 && end != colon + 1 && port <= 65535, MS_ERR_CONFIG);
+    uint64_t port;
+    ENSURE(ms_text_read_u64(colon + 1, 65535, &port), MS_ERR_CONFIG); /* digits only */
     const char *h = listen;
     size_t hl = (size_t)(colon - listen);
     if (h[0] == '[') {
@@ -125,16 +122,9 @@ ms_err ms_listen_content_length(const char *value, size_t cap, size_t *len)
         return MS_OK;
     }
     /* 1*DIGIT (RFC 9110 §8.6), not strtoull: that takes leading spaces and signs, and
-       wraps a negative ("-18446744073709551615" is 1). Each digit is checked against the
-       cap before it is added, so nothing wraps and a long value stops at the cap. */
-    ENSURE(*value != '\0', MS_ERR_CAP_EXCEEDED);
-    size_t n = 0;
-    for (const char *p = value; *p != '\0'; p++) {
-        ENSURE(*p >= '0' && *p <= '9', MS_ERR_CAP_EXCEEDED);
-        size_t digit = (size_t)(*p - '0');
-        ENSURE(digit <= cap && n <= (cap - digit) / 10, MS_ERR_CAP_EXCEEDED);
-        n = n * 10 + digit;
-    }
-    *len = n;
+       wraps a negative ("-18446744073709551615" is 1). */
+    uint64_t n;
+    ENSURE(ms_text_read_u64(value, cap, &n), MS_ERR_CAP_EXCEEDED);
+    *len = (size_t)n;
     return MS_OK;
 }

@@ -9,6 +9,7 @@
 
 /*
  * "HOST:PORT" with HOST an IPv4 literal, "[IPv6]:PORT", or "unix:/path". No name lookups.
+ * PORT is a whole decimal number up to 65535 (ms_text_read_u64: no sign, no space).
  * *is_loopback is set for 127/8, ::1 and unix sockets. MS_ERR_CONFIG for anything else.
  */
 MS_MUST_CHECK ms_err ms_listen_parse(const char *listen, struct sockaddr_storage *ss,

@@ -267,3 +267,23 @@ void ms_text_tty_flush(ms_text_tty *t)
     memset(t->held, 0, sizeof t->held);
     out_drain(&o);
 }
+
+bool ms_text_read_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (s == NULL || *s == '\0') {
+        return false;
+    }
+    uint64_t n = 0;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        uint64_t digit = (uint64_t)(*p - '0');
+        if (digit > max || n > (max - digit) / 10) {
+            return false;
+        }
+        n = n * 10 + digit;
+    }
+    *out = n;
+    return true;
+}

@@ -1,10 +1,13 @@
-/* Untrusted text made safe to print: valid UTF-8 kept, controls and hidden characters escaped. */
+/* Untrusted text made safe to print (valid UTF-8 kept, controls and hidden characters escaped),
+   and whole decimal numbers read from it. */
 #ifndef MS_COMMON_TEXT_H
 #define MS_COMMON_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/err.h"
 
 /* Bytes of the longest escaped character: "\u{202E}" (every escaped code point is < U+10000). */
 #define MS_TEXT_ESCAPE_CHAR_MAX 8u
@@ -83,5 +86,15 @@ void ms_text_tty_write(ms_text_tty *t, const char *s, size_t len);
 /* The end of the stream: a held, incomplete sequence is written as "\xNN" escapes, one per
    byte. The filter is then empty and can take a new stream. */
 void ms_text_tty_flush(ms_text_tty *t);
+
+/*
+ * The project's one reader of a whole decimal number (option values, ports, Content-Length):
+ * true with *out the number when s is one or more ASCII digits (leading zeros allowed) and
+ * the number is at most max; false otherwise, *out untouched. Nothing else is taken: no
+ * sign, no space before or after, no base prefix, not empty (strtoul would take " 5", "+5"
+ * and wrap "-1"). Each digit is checked against max before it is added, so nothing wraps and
+ * a long string stops at max. s NULL is false.
+ */
+MS_MUST_CHECK bool ms_text_read_u64(const char *s, uint64_t max, uint64_t *out);
 
 #endif

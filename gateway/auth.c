@@ -56,7 +56,7 @@ void ms_gw_auth_free(ms_gw_auth *a)
     pthread_mutex_destroy(&a->mu);
 }
 
-static bool host_ok(const ms_gw_auth *a, const char *host)
+bool ms_gw_auth_host_ok(const ms_gw_auth *a, const char *host)
 {
     if (a->any_host) {
         return true;
@@ -73,16 +73,17 @@ static bool host_ok(const ms_gw_auth *a, const char *host)
 }
 
 /* An Origin is ours when it is http:// and a Host we answer to (the page we served). */
-static bool origin_ok(const ms_gw_auth *a, const char *origin, const char *host)
+bool ms_gw_auth_origin_ok(const ms_gw_auth *a, const char *origin, const char *host)
 {
     if (strncmp(origin, "http://", 7) != 0) {
         return false;
     }
-    return a->any_host ? host && strcasecmp(origin + 7, host) == 0 : host_ok(a, origin + 7);
+    return a->any_host ? host && strcasecmp(origin + 7, host) == 0
+                       : ms_gw_auth_host_ok(a, origin + 7);
 }
 
 /* The value of our cookie in a Cookie header, as (p, n); false when absent. */
-static bool find_cookie(const char *hdr, const char **p, size_t *n)
+bool ms_gw_auth_find_cookie(const char *hdr, const char **p, size_t *n)
 {
     const char *s = hdr;
     while (s && *s) {
@@ -100,11 +101,11 @@ static bool find_cookie(const char *hdr, const char **p, size_t *n)
     return false;
 }
 
-static bool cookie_ok(ms_gw_auth *a, const char *hdr)
+bool ms_gw_auth_cookie_ok(ms_gw_auth *a, const char *hdr)
 {
     const char *v;
     size_t n;
-    if (!hdr || !find_cookie(hdr, &v, &n) || n != 64) {
+    if (!hdr || !ms_gw_auth_find_cookie(hdr, &v, &n) || n != 64) {
         return false;
     }
     uint8_t h[32];
@@ -141,7 +142,7 @@ static bool token_ok(const ms_gw_auth *a, const char *t)
     return (same & (n == a->key_len)) == 1;
 }
 
-static bool bearer_ok(const ms_gw_auth *a, const char *hdr)
+bool ms_gw_auth_bearer_ok(const ms_gw_auth *a, const char *hdr)
 {
     if (strncasecmp(hdr, "Bearer ", 7) != 0) {
         return false;
@@ -158,14 +159,14 @@ int ms_gw_auth_check(ms_gw_auth *a, const ms_gw_req *req, const ms_gw_route *rou
 {
     *by_cookie = false;
     const char *host = ms_gw_req_header(req, "Host");
-    if (!host_ok(a, host)) {
+    if (!ms_gw_auth_host_ok(a, host)) {
         ms_gw_error(resp, 403, "permission_error", NULL, "host_not_allowed",
                     "the Host header does not name this server's listen address "
                     "(a DNS-rebinding guard): use the address serve printed");
         return -1;
     }
     const char *origin = ms_gw_req_header(req, "Origin");
-    if (origin && !origin_ok(a, origin, host)) {
+    if (origin && !ms_gw_auth_origin_ok(a, origin, host)) {
         ms_gw_error(resp, 403, "permission_error", NULL, "origin_not_allowed",
                     "requests from pages of another origin are refused");
         return -1;
@@ -175,14 +176,14 @@ int ms_gw_auth_check(ms_gw_auth *a, const ms_gw_req *req, const ms_gw_route *rou
     }
     const char *authz = ms_gw_req_header(req, "Authorization");
     if (authz) {
-        if (bearer_ok(a, authz)) {
+        if (ms_gw_auth_bearer_ok(a, authz)) {
             return 0;
         }
         ms_gw_error(resp, 401, "invalid_request_error", NULL, "invalid_api_key",
                     "incorrect API key: use the token in serve's --api-key-file");
         return -1;
     }
-    if (cookie_ok(a, ms_gw_req_header(req, "Cookie"))) {
+    if (ms_gw_auth_cookie_ok(a, ms_gw_req_header(req, "Cookie"))) {
         /* a browser: the request must come from our own page (CSRF) */
         const char *site = ms_gw_req_header(req, "Sec-Fetch-Site");
         if ((site && strcmp(site, "same-origin") != 0) || (!site && !origin)) {

@@ -140,6 +140,23 @@ MS_MUST_CHECK ms_err ms_gw_auth_init(ms_gw_auth *a, const char *api_key, const c
 void ms_gw_auth_free(ms_gw_auth *a);
 
 /*
+ * The header checks ms_gw_auth_check makes, each on a header's value (NULL: the request has
+ * none): no connection, no server, so tests/fuzz/fuzz_gw_auth.c drives them directly.
+ *   host_ok     Host names us: one of hosts[] (ASCII case folded), any Host on a unix socket
+ *   origin_ok   origin (not NULL) is "http://" and a Host we answer to; on a unix socket, the
+ *               request's own Host
+ *   bearer_ok   "Bearer " (any case) then spaces then exactly the key, in constant time
+ *   find_cookie our cookie's value (*p, *n) in a Cookie header: the first pair, after a ';'
+ *               or the start and any spaces, named exactly ms_session; up to the next ';'
+ *   cookie_ok   that value is one of the web sessions' cookies
+ */
+bool ms_gw_auth_host_ok(const ms_gw_auth *a, const char *host);
+bool ms_gw_auth_origin_ok(const ms_gw_auth *a, const char *origin, const char *host);
+bool ms_gw_auth_bearer_ok(const ms_gw_auth *a, const char *hdr);
+bool ms_gw_auth_find_cookie(const char *hdr, const char **p, size_t *n);
+bool ms_gw_auth_cookie_ok(ms_gw_auth *a, const char *hdr);
+
+/*
  * Every request's checks, before its route's handler: Host (always), Origin (when present it
  * must be ours), then the route's auth kind. 0 to go on (*by_cookie says how it was
  * authenticated), else resp holds the error.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "protocols/extract.h"
 #include "apps/minions-secure/cmds.h"
 
@@ -43,13 +44,11 @@ const struct option ms_cli_conn_options[] = {{"supervisor_url", 1, 0, C_URL},
 
 int ms_cli_parse_long(const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi) {
+    uint64_t v; /* digits only: no sign, no space (every caller's lo is 0 or more) */
+    if (hi < 0 || !ms_text_read_u64(s, (uint64_t)hi, &v) || (long)v < lo) {
         return 0;
     }
-    *out = v;
+    *out = (long)v;
     return 1;
 }
 

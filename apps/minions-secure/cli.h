@@ -160,7 +160,8 @@ typedef struct ms_cli_parser {
 
 int ms_cli_getopt(const ms_cli_parser *p, int argc, char **argv);
 
-/* Strict number parsing for option values: 1 when s is a whole number / finite number in range. */
+/* Strict number parsing for option values: 1 when s is a whole number / finite number in range.
+   A whole number is digits only (ms_text_read_u64): no sign, no space, never negative. */
 int ms_cli_parse_long(const char *s, long lo, long hi, long *out);
 int ms_cli_parse_double(const char *s, double lo, double hi, double *out);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "secure/attest/snp_produce.h"
 #include "secure/attest/az_tdquote.h"
@@ -159,13 +160,11 @@ static const char USAGE[] =
 
 static int parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi) {
+    uint64_t v;
+    if (!ms_text_read_u64(s, hi, &v) || v < lo) { /* digits only: no sign, no space */
         return 0;
     }
-    *out = v;
+    *out = (unsigned long)v;
     return 1;
 }
 

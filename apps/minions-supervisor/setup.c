@@ -1,6 +1,7 @@
 /* minions-supervisor's start-up: evidence, audit log, server; it prints, the libraries do not. */
 #include "apps/minions-supervisor/setup.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "common/codec.h"
 #include "common/file.h"
 #include "common/listen.h"
+#include "common/text.h"
 #include "secure/attest/tpm2_enrol.h"
 #include "secure/attest/tpm2_producer.h"
 #include "secure/attest/snp_produce.h"
@@ -278,11 +280,10 @@ static uint64_t evidence_grace_s(uint64_t *ttl_s)
 {
 #ifdef MS_TEST_SEAMS
     const char *v = getenv("MS_TEST_EVIDENCE_S");
-    char *end = NULL;
-    unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
-    if (end != NULL && *end == '\0' && n >= 1 && n <= 60) {
-        fprintf(stderr, "minions-supervisor: TEST BUILD: evidence renewed every %lu s, void %lu s "
-                        "later (MS_TEST_EVIDENCE_S)\n", n, n);
+    uint64_t n;
+    if (ms_text_read_u64(v, 60, &n) && n >= 1) { /* digits only: no sign, no space */
+        fprintf(stderr, "minions-supervisor: TEST BUILD: evidence renewed every %" PRIu64
+                        " s, void %" PRIu64 " s later (MS_TEST_EVIDENCE_S)\n", n, n);
         *ttl_s = n;
         return n;
     }

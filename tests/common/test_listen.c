@@ -1,5 +1,8 @@
-/* Tests for common/listen.c's Content-Length check, the one both servers run before a body. */
+/* Tests for common/listen.c's Content-Length check, the one both servers run before a body,
+   and its --listen address reader. */
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "common/listen.h"
@@ -68,10 +71,38 @@ static void test_content_length_refused(void)
     CHECK(n == 0);
 }
 
+/* "HOST:PORT": the port is a whole decimal number up to 65535, nothing else. */
+static void test_listen_port(void)
+{
+    struct sockaddr_storage ss;
+    unsigned len;
+    int is_unix, loop;
+    CHECK_OK(ms_listen_parse("127.0.0.1:8443", &ss, &len, &is_unix, &loop));
+    CHECK(len == sizeof(struct sockaddr_in) && !is_unix && loop);
+    CHECK(ntohs(((struct sockaddr_in *)&ss)->sin_port) == 8443);
+    CHECK_OK(ms_listen_parse("[::1]:0", &ss, &len, &is_unix, &loop));
+    CHECK(len == sizeof(struct sockaddr_in6) && loop);
+    CHECK_OK(ms_listen_parse("10.0.0.1:65535", &ss, &len, &is_unix, &loop));
+    CHECK(ntohs(((struct sockaddr_in *)&ss)->sin_port) == 65535 && !loop);
+    CHECK_OK(ms_listen_parse("127.0.0.1:008080", &ss, &len, &is_unix, &loop)); /* zeros */
+    CHECK(ntohs(((struct sockaddr_in *)&ss)->sin_port) == 8080);
+    static const char *const bad[] = {
+        "127.0.0.1:+80", "127.0.0.1:-1", "127.0.0.1: 80", "127.0.0.1:80 ", "127.0.0.1:",
+        "127.0.0.1:65536", "127.0.0.1:0x50", "[::1]:+443",
+        "127.0.0.1:-18446744073709551535", /* strtoul wrapped this to 81 */
+        "127.0.0.1:18446744073709551697",  /* past 2^64 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_ERR(ms_listen_parse(bad[i], &ss, &len, &is_unix, &loop), MS_ERR_CONFIG);
+        CHECK(len == 0);
+    }
+}
+
 int main(void)
 {
     RUN(test_content_length_absent);
     RUN(test_content_length_within_cap);
     RUN(test_content_length_refused);
+    RUN(test_listen_port);
     return TEST_SUMMARY();
 }

@@ -1,4 +1,5 @@
-/* Tests for ms_text_escape and the terminal filter: what is kept, what is escaped, caps, splits. */
+/* Tests for ms_text_escape and the terminal filter: what is kept, what is escaped, caps, splits;
+   and ms_text_read_u64, the one decimal reader. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -527,6 +528,35 @@ static void test_tty_long(void)
     CHECK(tty_safe(c.b, c.n));
 }
 
+/* Whole decimal numbers: digits only, up to max; a refusal leaves *out as it was. */
+static void test_read_u64(void)
+{
+    uint64_t v = 7;
+    CHECK(ms_text_read_u64("0", 0, &v) && v == 0);
+    CHECK(ms_text_read_u64("80", 65535, &v) && v == 80);
+    CHECK(ms_text_read_u64("65535", 65535, &v) && v == 65535); /* exactly the max */
+    CHECK(ms_text_read_u64("0080", 65535, &v) && v == 80);     /* leading zeros */
+    CHECK(ms_text_read_u64("00000000000000000000000000000000", 0, &v) && v == 0);
+    CHECK(ms_text_read_u64("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
+    CHECK(ms_text_read_u64("018446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
+    static const char *const bad[] = {
+        "", " 80", "80 ", "\t80", "80\n", "+80", "-80", "-0", "+0", "0x50", "8 0", "80a",
+        "a80", "1e3", "8.0", "-18446744073709551535", /* strtoul wraps this to 81 */
+        "65536", "99999", "18446744073709551616", "99999999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 7;
+        CHECK(!ms_text_read_u64(bad[i], 65535, &v));
+        CHECK(v == 7);
+    }
+    v = 7; /* past UINT64_MAX under the widest max: refused, nothing wraps */
+    CHECK(!ms_text_read_u64("18446744073709551616", UINT64_MAX, &v) && v == 7);
+    CHECK(!ms_text_read_u64("-1", UINT64_MAX, &v) && v == 7);
+    CHECK(!ms_text_read_u64("1", 0, &v) && v == 7); /* one over the max */
+    CHECK(!ms_text_read_u64("10", 9, &v) && v == 7);
+    CHECK(!ms_text_read_u64(NULL, 10, &v) && v == 7);
+}
+
 int main(void)
 {
     RUN(test_kept);
@@ -544,5 +574,6 @@ int main(void)
     RUN(test_tty_split);
     RUN(test_tty_every_input);
     RUN(test_tty_long);
+    RUN(test_read_u64);
     return TEST_SUMMARY();
 }

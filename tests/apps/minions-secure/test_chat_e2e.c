@@ -629,6 +629,9 @@ static void test_usage(void)
     char *bad[] = {(char *)CE.cli_bin, "chat", "--max-tokens", "0", NULL};
     CHECK(e2e_run(bad, END_MS, CE.dir, &out, &err) == 2);
     CHECK(buf_contains(&err, "invalid value for --max-tokens"));
+    char *signed_v[] = {(char *)CE.cli_bin, "chat", "--max-tokens", "+5", NULL};
+    CHECK(e2e_run(signed_v, END_MS, CE.dir, &out, &err) == 2); /* digits only */
+    CHECK(buf_contains(&err, "invalid value for --max-tokens: +5"));
     ms_buf_free(&out);
     ms_buf_free(&err);
 }

@@ -1,5 +1,6 @@
 /* Unit tests of the reference's habits in minions-secure: the launch-measurement pin
- * (cli_compat.c), the chat's bare words (chat_cmds.c), run's own options routing (run_compat.c). */
+ * (cli_compat.c), the chat's bare words (chat_cmds.c), run's own options routing (run_compat.c);
+ * and the whole numbers every option value is read with (cli.c). */
 #include <string.h>
 
 #include "apps/minions-secure/chat_internal.h"
@@ -67,10 +68,31 @@ static void test_run_wants(void)
     CHECK(!ms_run_wants(2, prefix));
 }
 
+/* ms_cli_parse_long: digits only, within [lo, hi]; a refusal leaves *out as it was. */
+static void test_parse_long(void)
+{
+    long v = 7;
+    CHECK(ms_cli_parse_long("30", 1, 86400, &v) == 1 && v == 30);
+    CHECK(ms_cli_parse_long("86400", 1, 86400, &v) == 1 && v == 86400);
+    CHECK(ms_cli_parse_long("0", 0, 255, &v) == 1 && v == 0);
+    CHECK(ms_cli_parse_long("007", 0, 255, &v) == 1 && v == 7);
+    CHECK(ms_cli_parse_long("253402300799", 1, 253402300799L, &v) == 1 && v == 253402300799L);
+    static const char *const bad[] = {"+30", "-1", " 30", "30 ", "", "0", "86401", "3e1",
+                                      "-18446744073709551586", /* a wrap, were it unsigned */
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 7;
+        CHECK(ms_cli_parse_long(bad[i], 1, 86400, &v) == 0);
+        CHECK(v == 7);
+    }
+    CHECK(ms_cli_parse_long("1", 0, -1, &v) == 0 && v == 7); /* an empty range */
+}
+
 int main(void)
 {
     RUN(test_pin);
     RUN(test_habits);
     RUN(test_run_wants);
+    RUN(test_parse_long);
     return TEST_SUMMARY();
 }

@@ -537,7 +537,8 @@ static void expiry_checks(void)
     CHECK(attested_not_after() > not_after);
 }
 
-/* Start-up refusals: a non-loopback address, a supervisor that fails verification. */
+/* Start-up refusals: a non-loopback address, a port with a sign, a supervisor that fails
+   verification. */
 static void refusal_checks(void)
 {
     e2e_out o;
@@ -548,6 +549,13 @@ static void refusal_checks(void)
                    "--trusted_attestation_pem", W.devpub, "--api-key-file", keyf, "--listen",
                    "0.0.0.0:0", NULL);
     CHECK(o.code == 2 && e2e_buf_has(&o.err, "--allow-remote"));
+    e2e_out_free(&o);
+    /* a port is digits only: strtoul wrapped "-18446744073709551535" to 81 */
+    e2e_world_runl(&W, NULL, &o, "serve", "--supervisor_url", ST.url, "--cacert", W.ca,
+                   "--trusted_attestation_pem", W.devpub, "--api-key-file", keyf, "--listen",
+                   "127.0.0.1:-18446744073709551535", NULL);
+    CHECK(o.code == 2 && e2e_buf_has(&o.err, "--listen 127.0.0.1:-18446744073709551535: "
+                                             "invalid configuration"));
     e2e_out_free(&o);
     char otherpub[PATH_MAX];
     e2e_path(other, "%s/other.pem", W.dir);

@@ -76,7 +76,8 @@ out:
 }
 
 /*
- * Out-of-range values are usage errors (exit 2) before anything starts. These command lines
+ * Out-of-range values are usage errors (exit 2) before anything starts, and so are values
+ * that are not digits only (a sign, a space: strtoul took "+5" and " 5"). These command lines
  * (no TLS, no --plain-http) would exit 2 later anyway, so the option parser's own message
  * is what shows that the value itself was refused.
  */
@@ -84,7 +85,9 @@ static void test_bad_flags(void)
 {
     static const char *const bad[][2] = {{"--strict-rate", "0"}, {"--strict-rate", "-1"},
                                          {"--strict-burst", "0"}, {"--strict-rate", "1000001"},
-                                         {"--strict-burst", "x"}};
+                                         {"--strict-burst", "x"}, {"--strict-rate", "+5"},
+                                         {"--strict-burst", " 5"},
+                                         {"--strict-rate", "-18446744073709551611"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         e2e_out r;
         char want[64];
@@ -100,7 +103,8 @@ static void test_bad_flags(void)
 /*
  * Start-up errors a new user meets (issue 13): the --listen port held by another program
  * (here the running supervisor) is named as in use, not "port 0" and "input/output error";
- * a --tls-key that is not the --tls-cert's key names both files, not a GnuTLS warning.
+ * a --tls-key that is not the --tls-cert's key names both files, not a GnuTLS warning; a
+ * --listen port with a sign is refused as a usage error.
  */
 static void test_start_errors(void)
 {
@@ -122,6 +126,13 @@ static void test_start_errors(void)
                          "--listen", "127.0.0.1:0", NULL) == 2);
     CHECK(e2e_buf_has(&r.err, cakey) && e2e_buf_has(&r.err, W.cert) &&
           e2e_buf_has(&r.err, "is not the key of --tls-cert") && !e2e_buf_has(&r.err, "GnuTLS"));
+    e2e_out_free(&r);
+    /* a port is digits only: strtoul took "+80" as 80 */
+    CHECK(e2e_world_runl(&W, &(e2e_cmd){.bin = W.sup_bin, .timeout_ms = 10000}, &r,
+                         "--backend-url", "http://127.0.0.1:9/v1", "--backend-model", "m",
+                         "--dev-key", W.devkey, "--tls-cert", W.cert, "--tls-key", W.key,
+                         "--listen", "127.0.0.1:+80", NULL) == 2);
+    CHECK(e2e_buf_has(&r.err, "cannot serve on 127.0.0.1:+80: invalid configuration"));
     e2e_out_free(&r);
 }
 
