@@ -11,6 +11,7 @@
 #include "common/codec.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "secure/attest/devkey.h"
 
 static const char *const TYPE_NAMES[] = {"dev-key", "tpm2-quote", "sev-snp", "tdx",
@@ -153,9 +154,10 @@ static ms_err parse_pcrs(ms_attest_policy *p, ms_json_val tpm)
     TRY(req_obj(p, tpm, "pcrs", "tpm2", &pcrs));
     ms_json_iter it = ms_json_iter_init(pcrs);
     while (ms_json_iter_next(&it, &v, &key)) {
-        char *end;
-        long n = strtol(key, &end, 10);
-        if (*key == 0 || *end || n < 0 || n >= (long)MS_TPM2_NUM_PCRS) {
+        /* Digits, no leading zero: "05", " 5" or "+5" would name PCR 5 a second time. */
+        uint64_t n;
+        if ((key[0] == '0' && key[1] != '\0') ||
+            !ms_text_read_u64(key, MS_TPM2_NUM_PCRS - 1, &n)) {
             return fail(p, MS_ERR_CONFIG, "tpm2.pcrs: \"%.10s\" is not a PCR number 0..23", key);
         }
         TRY(hex_field(p, pcrs, key, "tpm2.pcrs", p->tpm2.pcr_values[n], MS_TPM2_DIGEST_LEN));
@@ -481,21 +483,21 @@ static ms_err parse_nv_meas(ms_attest_policy *p, ms_json_val o)
     TRY(req_obj(p, o, "measurements", "nvidia_gpu", &m));
     ms_json_iter it = ms_json_iter_init(m);
     while (ms_json_iter_next(&it, &v, &key)) {
-        char *end;
-        unsigned long idx = strtoul(key, &end, 10);
-        if (key[0] < '1' || key[0] > '9' || *end != '\0' || idx > 254 || strlen(key) > 3) {
+        uint64_t idx;
+        if (key[0] == '0' || !ms_text_read_u64(key, 254, &idx) || idx == 0) {
             return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: \"%.20s\" is not an index 1..254", key);
         }
         ms_nvgpu_meas *dst = &p->nv_meas[p->nvgpu.n_meas];
         for (size_t i = 0; i < p->nvgpu.n_meas; i++) {
             if (p->nv_meas[i].index == idx) {
-                return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: index %lu twice", idx);
+                return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: index %lu twice",
+                            (unsigned long)idx);
             }
         }
         if (ms_json_as_str(v, 2 * MS_NVGPU_MAX_MEAS_VALUE, &s, &len) != MS_OK || len == 0 ||
             len % 2 != 0 || ms_hex_decode(s, len, dst->value, sizeof dst->value, &got) != MS_OK) {
             return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements.%lu: want 2..%u hex characters",
-                        idx, 2u * MS_NVGPU_MAX_MEAS_VALUE);
+                        (unsigned long)idx, 2u * MS_NVGPU_MAX_MEAS_VALUE);
         }
         dst->index = (uint8_t)idx;
         dst->len = (uint8_t)got;
@@ -592,9 +594,9 @@ static ms_err parse_pcr_map(ms_attest_policy *p, ms_json_val obj, const char *wh
     }
     ms_json_iter it = ms_json_iter_init(pcrs);
     while (ms_json_iter_next(&it, &v, &key)) {
-        char *end;
-        long n = strtol(key, &end, 10);
-        if (*key == 0 || *end || n < 0 || n >= (long)MS_TPM2_NUM_PCRS) {
+        uint64_t n; /* digits, no leading zero, as above */
+        if ((key[0] == '0' && key[1] != '\0') ||
+            !ms_text_read_u64(key, MS_TPM2_NUM_PCRS - 1, &n)) {
             return fail(p, MS_ERR_CONFIG, "%s.pcrs: \"%.10s\" is not a PCR number 0..23", where,
                         key);
         }

@@ -1,7 +1,6 @@
 /* One evidence producer behind one handle: opens the dev key, the TPM, SEV-SNP or TDX from a config. */
 #include "secure/attest/producer.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/limits.h"
+#include "common/text.h"
 #include "secure/attest/composite.h"
 #include "secure/attest/az_produce.h"
 #include "secure/attest/snp_produce.h"
@@ -65,16 +65,14 @@ ms_err ms_producer_evidence_parse(const char *name, ms_producer_kind *kind, int 
     return ms_producer_kind_parse(name, kind);
 }
 
-/* One PCR number as strtoul reads it, whole. */
+/* One PCR number 0..23, digits only (ms_text_read_u64). */
 static int pcr_number(const char *s, unsigned long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || s[0] == '-' || v > 23) {
+    uint64_t v;
+    if (!ms_text_read_u64(s, 23, &v)) {
         return 0;
     }
-    *out = v;
+    *out = (unsigned long)v;
     return 1;
 }
 

@@ -95,6 +95,24 @@ static void test_refusals(void)
              "\"pcrs\":{\"24\":\"%s\"}}}",
              AK, V32);
     CHECK(parse(&p, json) != MS_OK && strstr(p.why, "PCR number"));
+    /* One PCR, one name: "5" only (strtol took " 5", "+5" and "05", a second entry for 5). */
+    static const char *const other_names[] = {" 5", "+5", "05", "5 ", "-0", ""};
+    for (size_t i = 0; i < sizeof other_names / sizeof other_names[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"%s\","
+                 "\"pcrs\":{\"5\":\"%s\",\"%s\":\"%s\"}}}",
+                 AK, V32, other_names[i], V32);
+        CHECK(parse(&p, json) != MS_OK && strstr(p.why, "is not a PCR number"));
+        snprintf(json, sizeof json,
+                 "{\"version\":1,\"accept\":[\"dev-key\"],\"az_snp_vtpm\":{\"pcrs\":{\"%s\":\"%s\"}}}",
+                 other_names[i], V32);
+        CHECK(parse(&p, json) != MS_OK && strstr(p.why, "is not a PCR number"));
+    }
+    snprintf(json, sizeof json,
+             "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"%s\","
+             "\"pcrs\":{\"0\":\"%s\",\"23\":\"%s\"}}}",
+             AK, V32, V32);
+    CHECK_OK(parse(&p, json)); /* "0" and "23": the ends of the range */
     /* A required object left out is named (issue 13: was "a required JSON field is missing"). */
     snprintf(json, sizeof json,
              "{\"version\":1,\"accept\":[\"tpm2-quote\"],\"tpm2\":{\"ak_name\":\"%s\"}}", AK);
