@@ -34,6 +34,11 @@ static int use_openssl(ms_aead_impl impl, size_t len)
     return g_aead != NULL && g_stream != NULL && g_poly != NULL;
 }
 
+int ms_aead_has_openssl(void)
+{
+    return use_openssl(MS_AEAD_OPENSSL, 0);
+}
+
 /*
  * 1: sealed; 0: OpenSSL failed before the ciphertext (its Update writes the whole message in one
  * call or, refusing its arguments, nothing); -1: it failed after the ciphertext was written.

@@ -21,6 +21,13 @@
 typedef enum ms_aead_impl { MS_AEAD_AUTO, MS_AEAD_SODIUM, MS_AEAD_OPENSSL } ms_aead_impl;
 
 /*
+ * 1 when OpenSSL's implementation is there to take long messages (its providers have
+ * ChaCha20-Poly1305, ChaCha20 and Poly1305), 0 when every message goes to libsodium (e.g. an
+ * OpenSSL configured with its FIPS or base provider only). For tests and start-up logs.
+ */
+int ms_aead_has_openssl(void);
+
+/*
  * ct[0..len) and tag from pt[0..len) (ct may be pt: in place). Never fails: when OpenSSL cannot (no
  * ChaCha20 in its providers, no memory) libsodium seals.
  */
