@@ -410,33 +410,18 @@ ms_err ms_http_easy_finish(CURL *k, CURLcode rc, const ms_http_xfer *x, const ch
     return e;
 }
 
-/* The transfer ended in the loop (or never will: aborted): the kept-alive connection's
-   socket noted while libcurl can still find it, then out of the loop. */
-static void detach(ms_http_client *c)
-{
-    ms_http_loop_remove(c->loop, c->curl, &c->sock);
-}
-
 static ms_err perform(ms_http_client *c, ms_http_xfer *x, CURLU *u, struct curl_slist *h,
                       const char *body, size_t len, long *status)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    bool done = false;
     CURLcode rc = CURLE_OK;
     x->handle_reset = c->clean;
     c->clean = false; /* until ms_http_easy_finish resets it */
     c->sock = CURL_SOCKET_BAD;
     TRY(ms_http_easy_setup(c->curl, &c->o, x, u, h, errbuf, body, len));
-    if (ms_http_loop_add(c->loop, c->curl) != MS_OK) {
-        curl_easy_reset(c->curl); /* no option may point at the caller's memory */
-        c->clean = true;
-        return MS_ERR_INTERNAL;
-    }
-    ms_err e = MS_OK;
-    while (e == MS_OK && !done) {
-        e = ms_http_loop_step(c->loop, 1000, &done, &rc); /* libcurl's timers cut it short */
-    }
-    detach(c);
+    /* The kept-alive connection's socket is noted while libcurl can still find it. */
+    ms_err e = ms_http_loop_perform(c->loop, c->curl, &rc, &c->sock);
+    /* and every option pointing at the caller's memory ends in the finish, failed or not */
     ms_err f = ms_http_easy_finish(c->curl, e == MS_OK ? rc : CURLE_ABORTED_BY_CALLBACK, x,
                                    errbuf, status, &c->retry_after_s);
     c->clean = true;
@@ -573,7 +558,7 @@ ms_err ms_http_stream_end(ms_http_client *c, long *status)
     ENSURE(c != NULL && c->stepping, MS_ERR_ARG);
     /* Not done: removed mid-transfer, libcurl closes the connection (never reused half-read). */
     CURLcode rc = c->step_done ? c->step_rc : CURLE_ABORTED_BY_CALLBACK;
-    detach(c);
+    ms_http_loop_remove(c->loop, c->curl, &c->sock); /* ended or not: the socket, then out */
     ms_err e = ms_http_easy_finish(c->curl, rc, &c->sx, c->step_errbuf, status,
                                    &c->retry_after_s);
     c->clean = true;

@@ -145,7 +145,7 @@ void ms_http_loop_remove(ms_http_loop *l, CURL *k, curl_socket_t *sock)
     }
 }
 
-ms_err ms_http_loop_perform(ms_http_loop *l, CURL *k, CURLcode *rc)
+ms_err ms_http_loop_perform(ms_http_loop *l, CURL *k, CURLcode *rc, curl_socket_t *sock)
 {
     bool done = false;
     *rc = CURLE_OK;
@@ -154,6 +154,6 @@ ms_err ms_http_loop_perform(ms_http_loop *l, CURL *k, CURLcode *rc)
     while (e == MS_OK && !done) {
         e = ms_http_loop_step(l, 1000, &done, rc); /* libcurl's timers cut the wait short */
     }
-    ms_http_loop_remove(l, k, NULL);
+    ms_http_loop_remove(l, k, sock);
     return e;
 }

@@ -33,7 +33,9 @@ MS_MUST_CHECK ms_err ms_http_loop_step(ms_http_loop *l, int timeout_ms, bool *do
 /* Take k out of the loop: ended, its connection stays cached; not ended, libcurl closes it.
    Before that, the socket of k's connection (CURL_SOCKET_BAD if none) into *sock if not NULL. */
 void ms_http_loop_remove(ms_http_loop *l, CURL *k, curl_socket_t *sock);
-/* add, step to the end, remove: curl_easy_perform's result. */
-MS_MUST_CHECK ms_err ms_http_loop_perform(ms_http_loop *l, CURL *k, CURLcode *rc);
+/* add, step to the end, remove (with *sock as ms_http_loop_remove gives it, if not NULL; left
+   as it was when k could not be added): curl_easy_perform's result. */
+MS_MUST_CHECK ms_err ms_http_loop_perform(ms_http_loop *l, CURL *k, CURLcode *rc,
+                                          curl_socket_t *sock);
 
 #endif

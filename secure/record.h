@@ -80,8 +80,10 @@ MS_MUST_CHECK ms_err ms_channel_seal_buf(struct ms_channel *ch, uint8_t type, ui
 /*
  * Open the record at the start of `in` (§8.3, every check, in order). Bytes after it are
  * left for the next call (info->rec_len says how many were used). The plaintext is released
- * only after the tag verifies; on any error no state changes, *info is zeroed and nothing
- * is written to pt_out. MS_ERR_OUT_SPACE if pt_cap is too small for this record.
+ * only after the tag verifies; on any error no state changes, *info is zeroed and no
+ * plaintext is written to pt_out (a record whose tag fails leaves its length of pt_out
+ * zeroed, as both AEAD implementations do: secure/aead.h). MS_ERR_OUT_SPACE if pt_cap is too
+ * small for this record.
  */
 MS_MUST_CHECK ms_err ms_channel_open(struct ms_channel *ch, const uint8_t *in, size_t in_len,
                                      ms_record_info *info, uint8_t *pt_out, size_t pt_cap);

@@ -362,7 +362,7 @@ ms_err ms_link_post(ms_link *l, const char *path, const uint8_t *body, size_t le
             l->tlspin.have_expected = 0;
         }
         CURLcode rc = CURLE_OK;
-        ms_err pe = ms_http_loop_perform(l->loop, l->curl, &rc);
+        ms_err pe = ms_http_loop_perform(l->loop, l->curl, &rc, NULL);
         if (pe != MS_OK && rc == CURLE_OK) {
             rc = CURLE_ABORTED_BY_CALLBACK; /* the loop's own failure: nothing was completed */
         }

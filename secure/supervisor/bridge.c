@@ -377,15 +377,14 @@ static ms_err build_ok(const ms_chat_result *res, const content_view *c, ms_buf 
 {
     char usage[96];
     size_t content, finish, u, total;
-    static const char *const head = OK_HEAD, *const ck = OK_CK, *const fk = OK_FK;
     TRY(ok_size(res, c, usage, &u, &finish, &content, &total));
     TRY(ms_buf_reserve(out, total + MS_TAG_LEN));
     size_t mark = out->len;
-    ms_err e = ms_buf_append(out, head, sizeof OK_HEAD - 1);
-    if (e == MS_OK && c && (e = ms_buf_append(out, ck, sizeof OK_CK - 1)) == MS_OK) {
+    ms_err e = ms_buf_append(out, OK_HEAD, sizeof OK_HEAD - 1);
+    if (e == MS_OK && c && (e = ms_buf_append(out, OK_CK, sizeof OK_CK - 1)) == MS_OK) {
         e = put_content(out, c, content);
     }
-    e = e ? e : ms_buf_append(out, fk, sizeof OK_FK - 1);
+    e = e ? e : ms_buf_append(out, OK_FK, sizeof OK_FK - 1);
     e = e ? e : ms_json_put_str(out, res->finish_reason, strlen(res->finish_reason), finish);
     e = e ? e : ms_buf_append(out, usage, u);
     if (e != MS_OK) {

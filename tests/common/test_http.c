@@ -437,9 +437,11 @@ static void test_loop(void)
     curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, sink_none);
     curl_easy_setopt(k, CURLOPT_WRITEDATA, &got);
     for (int i = 0; i < 2; i++) {
-        CHECK_OK(ms_http_loop_perform(l, k, &rc));
+        curl_socket_t sk = CURL_SOCKET_BAD;
+        CHECK_OK(ms_http_loop_perform(l, k, &rc, &sk));
         curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
         CHECK(rc == CURLE_OK && st == 200 && got == (size_t)(i + 1) * (sizeof big_body - 1));
+        CHECK(sk != CURL_SOCKET_BAD); /* the kept-alive connection's, noted before the removal */
     }
     CHECK(fx_connections(s) == 1);
     CHECK_OK(ms_http_loop_add(l, k));
@@ -448,12 +450,12 @@ static void test_loop(void)
     curl_easy_setopt(k, CURLOPT_URL, loop_url(s, "/slow"));
     curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 300L);
     double t0 = now_s();
-    CHECK_OK(ms_http_loop_perform(l, k, &rc));
+    CHECK_OK(ms_http_loop_perform(l, k, &rc, NULL));
     CHECK(rc == CURLE_OPERATION_TIMEDOUT && now_s() - t0 < 2.0);
     char u[64];
     snprintf(u, sizeof u, "http://127.0.0.1:%u/", (unsigned)fx_closed_port());
     curl_easy_setopt(k, CURLOPT_URL, u);
-    CHECK_OK(ms_http_loop_perform(l, k, &rc));
+    CHECK_OK(ms_http_loop_perform(l, k, &rc, NULL));
     CHECK(rc == CURLE_COULDNT_CONNECT);
     curl_easy_cleanup(k);
     ms_http_loop_free(l);
