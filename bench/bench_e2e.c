@@ -285,7 +285,7 @@ static ms_err turn_ctx_open_via(turn_ctx *x, const char *prompt, const char *wan
 #undef BODY_FMT
     if (relay >= 0) { /* the same libcurl client as the direct side's; the CA for TLS */
         ms_http_opts rho = ho;
-        int tls = relay == BENCH_RELAY_TLS;
+        int tls = relay != BENCH_RELAY_PLAIN;
         rho.ca_file = tls ? S.ca : NULL;
         snprintf(x->relay_url, sizeof x->relay_url, "%s://127.0.0.1:%u/v1/chat/completions",
                  tls ? "https" : "http", E.relay[relay].port);
@@ -369,11 +369,12 @@ static int bench_sized(const bench_opts *o, bench_results *res)
     return 0;
 }
 
-/* --- the floor: HAProxy relays in front of the same llm-sim ---------------------------------- */
+/* --- the floor: relays in front of the same llm-sim ----------------------------------------- */
 
-/* Both relays on free ports (plain HTTP; TLS with the supervisor's certificate). 1 when there
-   is no haproxy program (res->floor_skipped says so), 0 started, -1 failed (printed). */
-static int floor_start(bench_results *res)
+/* Every relay on a free port: HAProxy plain and TLS (the supervisor's certificate), the
+   project's HTTP stack (TLS, the same). 1 when there is no haproxy program
+   (res->floor_skipped says so), 0 started, -1 failed (printed). */
+static int floor_start(const bench_opts *o, bench_results *res)
 {
     char bin[PATH_MAX];
     if (!e2e_haproxy_find(bin)) {
@@ -381,12 +382,18 @@ static int floor_start(bench_results *res)
         return 1;
     }
     for (int k = 0; k < BENCH_N_RELAYS; k++) {
-        int tls = k == BENCH_RELAY_TLS;
-        e2e_haproxy_relay_cfg cfg = {.bin = bin, .dir = S.dir, .backend_port = E.sim.port,
-                                     .cert = tls ? S.cert : NULL, .key = tls ? S.key : NULL};
-        if (e2e_haproxy_relay_start(&E.relay[k], &cfg) != 0) {
-            fprintf(stderr, "bench-e2e: the %s relay (haproxy) did not start\n",
-                    bench_relay_names[k]);
+        int tls = k != BENCH_RELAY_PLAIN, rc;
+        if (k == BENCH_RELAY_STACK) {
+            e2e_relay_cfg cfg = {.bin = o->relay_bin, .dir = S.dir, .cert = S.cert,
+                                 .key = S.key, .backend_port = E.sim.port};
+            rc = e2e_relay_start(&E.relay[k], &cfg);
+        } else {
+            e2e_haproxy_relay_cfg cfg = {.bin = bin, .dir = S.dir, .backend_port = E.sim.port,
+                                         .cert = tls ? S.cert : NULL, .key = tls ? S.key : NULL};
+            rc = e2e_haproxy_relay_start(&E.relay[k], &cfg);
+        }
+        if (rc != 0) {
+            fprintf(stderr, "bench-e2e: the %s relay did not start\n", bench_relay_names[k]);
             return -1;
         }
     }
@@ -398,7 +405,8 @@ static int floor_stop(void)
 {
     int rc = 0;
     for (int k = 0; k < BENCH_N_RELAYS; k++) {
-        rc |= e2e_haproxy_stop(&E.relay[k], 5000) != 0;
+        rc |= (k == BENCH_RELAY_STACK ? e2e_server_stop(&E.relay[k], E2E_STOP_GRACE_MS)
+                                      : e2e_haproxy_stop(&E.relay[k], 5000)) != 0;
     }
     return rc;
 }
@@ -411,7 +419,7 @@ static int floor_stop(void)
 static int bench_floor(const bench_opts *o, bench_results *res)
 {
     int pl = g_cpus.n < 2 ? BENCH_PL_ONE_CPU : BENCH_PL_SPLIT;
-    int started = floor_start(res);
+    int started = floor_start(o, res);
     int rc = started < 0 ? -1 : 0;
     for (int k = 0; started == 0 && rc == 0 && k < BENCH_N_RELAYS; k++) {
         for (int fl = 0; rc == 0 && fl < BENCH_N_FL; fl++) {
@@ -914,7 +922,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
-    static char sup[PATH_MAX], sim[PATH_MAX], hcl[PATH_MAX];
+    static char sup[PATH_MAX], sim[PATH_MAX], hcl[PATH_MAX], relay[PATH_MAX];
     *o = (bench_opts){.rounds = 15, .hs_rounds = 5, .turn_round_s = 0.3, .cpu_round_s = 1.0,
                 .conc_round_s = 0.5, .warmup = 20, .tls_secs = 2, .sessions = 10000,
                 .tpm_secs = 1.0, .src = MS_SOURCE_DIR,
@@ -923,6 +931,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
     e2e_beside_self(sup, "minions-supervisor");
     e2e_beside_self(sim, "llm-sim");
     e2e_beside_self(hcl, "hcl-paravisor");
+    e2e_beside_self(relay, "bench-stack-relay");
+    o->relay_bin = relay;
     o->sup_bin = sup;
     o->sim_bin = sim;
     o->hcl_bin = hcl;

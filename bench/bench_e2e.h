@@ -33,6 +33,7 @@ typedef struct bench_opts {
     double tpm_secs; /* each side of a TPM handshake round */
     const char *sup_bin, *sim_bin, *src;
     const char *hcl_bin; /* tests/tools/hcl-paravisor (az-snp-vtpm handshakes) */
+    const char *relay_bin; /* bench-stack-relay (the floor of the project's HTTP stack) */
 } bench_opts;
 
 /*
@@ -87,14 +88,16 @@ enum { BENCH_SZ_1K, BENCH_SZ_64K, BENCH_SZ_1M, BENCH_N_SIZES };
 extern const char *const bench_size_names[BENCH_N_SIZES];
 
 /*
- * The floor (docs/performance.md, "The floor"): HAProxy as a relay that does nothing of ours
- * in front of the same llm-sim, placed as the supervisor, against the same direct POSTs in
- * the same ABBA rounds (turn_rounds). Two relays: a plain HTTP frontend, and a TLS one (the
- * supervisor's certificate and TLS version); each at the turn_vs_direct request (435-byte
- * reply) and the three sized replies. Its CPU figure: HAProxy's per 1 KiB request over
- * llm-sim's per direct POST (the sized 1 KiB rounds, as supervisor_cpu_per_turn_vs_engine).
+ * The floor (docs/performance.md, "The floor"): relays that do nothing of ours in front of
+ * the same llm-sim, placed as the supervisor, against the same direct POSTs in the same ABBA
+ * rounds (turn_rounds). Three relays: HAProxy with a plain HTTP frontend, HAProxy with a TLS
+ * one (the supervisor's certificate and TLS version), and the project's own HTTP stack
+ * (bench-stack-relay: libmicrohttpd with GnuTLS in, libcurl out, as the supervisor); each at
+ * the turn_vs_direct request (435-byte reply) and the three sized replies. Its CPU figure:
+ * the relay's per 1 KiB request over llm-sim's per direct POST (the sized 1 KiB rounds, as
+ * supervisor_cpu_per_turn_vs_engine).
  */
-enum { BENCH_RELAY_PLAIN, BENCH_RELAY_TLS, BENCH_N_RELAYS };
+enum { BENCH_RELAY_PLAIN, BENCH_RELAY_TLS, BENCH_RELAY_STACK, BENCH_N_RELAYS };
 enum { BENCH_FL_TURN, BENCH_FL_1K, BENCH_FL_64K, BENCH_FL_1M, BENCH_N_FL };
 extern const char *const bench_relay_names[BENCH_N_RELAYS];
 

@@ -6,7 +6,11 @@
 
 const char *const bench_placement_names[BENCH_N_PLACEMENTS] = {"one_cpu", "split", "unpinned"};
 const char *const bench_size_names[BENCH_N_SIZES] = {"1k", "64k", "1m"};
-const char *const bench_relay_names[BENCH_N_RELAYS] = {"plain", "tls"};
+const char *const bench_relay_names[BENCH_N_RELAYS] = {"plain", "tls", "stack"};
+/* In the table's labels, and the JSON's keys ("relay_tls_vs_direct", ...). */
+static const char *const relay_labels[BENCH_N_RELAYS] = {"HTTP relay", "TLS relay",
+                                                         "MHD+curl relay"};
+static const char *const relay_keys[BENCH_N_RELAYS] = {"relay", "relay_tls", "relay_stack"};
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -112,8 +116,7 @@ static void print_floor_rows(FILE *f, const bench_opts *o, const bench_results *
         for (int fl = 0; fl < BENCH_N_FL; fl++) {
             pair_fig p = floor_fig(o, r, k, fl);
             char label[64];
-            snprintf(label, sizeof label, "floor: %s relay, %zu-byte reply",
-                     k == BENCH_RELAY_TLS ? "TLS" : "HTTP",
+            snprintf(label, sizeof label, "floor: %s, %zu-byte reply", relay_labels[k],
                      fl == BENCH_FL_TURN ? r->reply_bytes : r->sized_bytes[fl - BENCH_FL_1K]);
             fprintf(f, "%-46s %9.1f us %9.1f us %8.3f %8.3f   [%.3f .. %.3f]\n", label,
                     p.ours * 1e6, p.base * 1e6, p.ours / p.base, p.ratio, p.lo, p.hi);
@@ -123,8 +126,7 @@ static void print_floor_rows(FILE *f, const bench_opts *o, const bench_results *
         int paired;
         pair_fig c = cpu_fig_of(o, &r->floor[k][BENCH_FL_1K], &paired);
         char label[64];
-        snprintf(label, sizeof label, "floor CPU: %s relay per POST vs llm-sim",
-                 k == BENCH_RELAY_TLS ? "TLS" : "HTTP");
+        snprintf(label, sizeof label, "floor CPU: %s per POST vs llm-sim", relay_labels[k]);
         fprintf(f, "%-46s %9.1f us %9.1f us %8s %8.3f   [%.3f .. %.3f]%s\n", label, c.ours * 1e6,
                 c.base * 1e6, "", c.ratio, c.lo, c.hi,
                 paired ? "" : " (totals: too few ticks per round)");
@@ -138,7 +140,10 @@ static void print_floor_note(FILE *f, const bench_opts *o, const bench_results *
                "client and body as the direct side (the TLS relay: certs/dev, TLS 1.3, the CA "
                "set); %u ABBA rounds per relay and reply against direct POSTs (%u/%u/%u/%u "
                "requests per side for the HTTP relay); its CPU figure: HAProxy's utime + stime "
-               "per 1 KiB request over llm-sim's per direct POST (1 KiB rounds of %.2f s).\n",
+               "per 1 KiB request over llm-sim's per direct POST (1 KiB rounds of %.2f s). "
+               "MHD+curl relay: bench-stack-relay, the project's HTTP stack and nothing of "
+               "ours (libmicrohttpd thread per connection + GnuTLS in, libcurl kept alive out, "
+               "as the supervisor).\n",
             r->cpu_b, o->rounds, r->floor[0][0].iters, r->floor[0][1].iters,
             r->floor[0][2].iters, r->floor[0][3].iters, o->cpu_round_s);
 }
@@ -518,7 +523,9 @@ static void print_json_floor_figs(const bench_opts *o, const bench_results *r)
     if (!floor_done(r)) {
         /* the reason is a fixed text of ours: no quotes in it */
         printf("\"relay_vs_direct\": null, \"relay_tls_vs_direct\": null, "
+               "\"relay_stack_vs_direct\": null, "
                "\"relay_cpu_per_turn_vs_engine\": null, \"relay_tls_cpu_per_turn_vs_engine\": null, "
+               "\"relay_stack_cpu_per_turn_vs_engine\": null, "
                "\"floor\": {\"skipped\": \"%s\"}, ",
                r->floor_skipped ? r->floor_skipped : "failed");
         return;
@@ -528,15 +535,17 @@ static void print_json_floor_figs(const bench_opts *o, const bench_results *r)
     for (int k = 0; k < BENCH_N_RELAYS; k++) {
         cpu[k] = cpu_fig_of(o, &r->floor[k][BENCH_FL_1K], &paired[k]);
     }
-    printf("\"relay_vs_direct\": %.4f, \"relay_tls_vs_direct\": %.4f, "
-           "\"relay_cpu_per_turn_vs_engine\": %.4f, \"relay_tls_cpu_per_turn_vs_engine\": %.4f, ",
-           floor_fig(o, r, BENCH_RELAY_PLAIN, BENCH_FL_TURN).ratio,
-           floor_fig(o, r, BENCH_RELAY_TLS, BENCH_FL_TURN).ratio, cpu[BENCH_RELAY_PLAIN].ratio,
-           cpu[BENCH_RELAY_TLS].ratio);
-    printf("\"floor\": {\"relay\": \"haproxy\", \"rounds\": %u, ", o->rounds);
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        printf("\"%s_vs_direct\": %.4f, ", relay_keys[k], floor_fig(o, r, k, BENCH_FL_TURN).ratio);
+    }
+    for (int k = 0; k < BENCH_N_RELAYS; k++) {
+        printf("\"%s_cpu_per_turn_vs_engine\": %.4f, ", relay_keys[k], cpu[k].ratio);
+    }
+    printf("\"floor\": {\"relay\": \"haproxy\", \"relay_stack\": \"bench-stack-relay\", "
+           "\"rounds\": %u, ", o->rounds);
     static const char *const fl_names[BENCH_N_FL] = {"", "_1k", "_64k", "_1m"};
     for (int k = 0; k < BENCH_N_RELAYS; k++) {
-        const char *rel = k == BENCH_RELAY_TLS ? "relay_tls" : "relay";
+        const char *rel = relay_keys[k];
         char name[64];
         for (int fl = 0; fl < BENCH_N_FL; fl++) {
             pair_fig p = floor_fig(o, r, k, fl);
@@ -548,7 +557,7 @@ static void print_json_floor_figs(const bench_opts *o, const bench_results *r)
     }
     printf("\"cpu_paired\": %s, \"reply_bytes\": [%zu, %zu, %zu, %zu], "
            "\"requests_per_round\": [%u, %u, %u, %u]}, ",
-           paired[0] && paired[1] ? "true" : "false", r->reply_bytes, r->sized_bytes[0],
+           paired[0] && paired[1] && paired[2] ? "true" : "false", r->reply_bytes, r->sized_bytes[0],
            r->sized_bytes[1], r->sized_bytes[2], r->floor[0][0].iters, r->floor[0][1].iters,
            r->floor[0][2].iters, r->floor[0][3].iters);
 }
