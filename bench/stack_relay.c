@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 {
     e2e_proxy_cfg cfg = {.floor = 1};
     const char *port_file = NULL;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* options and their values */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0) {
             fputs(USAGE, stdout);
@@ -44,9 +44,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-stack-relay: unknown option %s\n%s", a, USAGE);
             return 2;
         }
-        i++;
     }
-    if (cfg.upstream == NULL || port_file == NULL || !cfg.cert_path != !cfg.key_path) {
+    if (cfg.upstream == NULL || port_file == NULL ||
+        (cfg.cert_path == NULL) != (cfg.key_path == NULL)) {
         fprintf(stderr, "bench-stack-relay: --upstream and --port-file are needed, and "
                         "--tls-cert with --tls-key\n%s", USAGE);
         return 2;
