@@ -447,13 +447,19 @@ static int bench_floor(const bench_opts *o, bench_results *res)
 
 /* --- concurrency: N clients at once through the supervisor, against N straight to llm-sim --- */
 
+/* Which way a worker's turns go: straight to llm-sim, a secure turn, or the direct side's
+   request through bench-stack-relay (the concurrency figures' floor). */
+enum { CONC_DIRECT, CONC_SECURE, CONC_RELAY };
+
 typedef struct conc_worker {
     pthread_t th;
     const turn_ctx *x; /* the request on both sides (read only) */
     ms_client *c;      /* its own session */
     ms_http_client *http;
+    ms_http_client *relay; /* its own kept-alive connection to the relay (TLS) */
+    const char *relay_url;
     ms_buf out;
-    int ours, stream;
+    int side, stream;
     double until;
     unsigned n;
     ms_err err;
@@ -478,14 +484,16 @@ static ms_err conc_one(conc_worker *w)
     long status = 0;
     ms_err e;
     ms_buf_clear(&w->out);
-    if (w->ours) {
+    if (w->side == CONC_SECURE) {
         return w->stream ? ms_client_turn_stream(w->c, x->req.p, x->req.len, drop_piece, NULL,
                                                  &w->out, NULL)
                          : ms_client_turn(w->c, x->req.p, x->req.len, &w->out, NULL);
     }
-    e = w->stream ? ms_http_post_stream(w->http, x->url, NULL, x->body_stream, x->body_stream_len,
-                                        &status, drop_chunk, NULL, NULL)
-                  : ms_http_post_json(w->http, x->url, NULL, x->body, x->body_len, &status, &w->out);
+    ms_http_client *h = w->side == CONC_RELAY ? w->relay : w->http;
+    const char *url = w->side == CONC_RELAY ? w->relay_url : x->url;
+    e = w->stream ? ms_http_post_stream(h, url, NULL, x->body_stream, x->body_stream_len, &status,
+                                        drop_chunk, NULL, NULL)
+                  : ms_http_post_json(h, url, NULL, x->body, x->body_len, &status, &w->out);
     return e != MS_OK ? e : status == 200 ? MS_OK : MS_ERR_HTTP_STATUS;
 }
 
@@ -499,27 +507,30 @@ static void *conc_run(void *arg)
     return NULL;
 }
 
-/* The CPU seconds so far of the bench (every client thread), the supervisor and llm-sim. */
-static void conc_cpu(double cpu[BENCH_N_CPU])
+/* The CPU seconds so far of the bench (every client thread), the process in the middle (the
+   supervisor, or the floor's relay) and llm-sim. */
+static void conc_cpu(double cpu[BENCH_N_CPU], pid_t middle)
 {
     cpu[BENCH_CPU_CLIENT] = proc_cpu_s(getpid());
-    cpu[BENCH_CPU_SUP] = proc_cpu_s(E.sup.p.pid);
+    cpu[BENCH_CPU_SUP] = proc_cpu_s(middle);
     cpu[BENCH_CPU_SIM] = proc_cpu_s(E.sim.p.pid);
 }
 
 /*
- * Every worker on one side for `secs` (at least one turn each): turns per second, or -1.
- * With c, the side's CPU (each process's) and turns are added to c's totals.
+ * Every worker on one side (CONC_*) for `secs` (at least one turn each): turns per second,
+ * or -1. With c, the side's CPU (each process's; `middle`: the supervisor, or the floor's
+ * relay) and turns are added to c's totals ("ours" for any side but CONC_DIRECT).
  */
-static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, double secs,
-                        bench_conc_res *c)
+static double conc_side(conc_worker *w, unsigned nw, int side, int stream, double secs,
+                        bench_conc_res *c, pid_t middle)
 {
     unsigned total = 0, started = 0;
     double cpu0[BENCH_N_CPU], cpu1[BENCH_N_CPU];
-    conc_cpu(cpu0);
+    int ours = side != CONC_DIRECT;
+    conc_cpu(cpu0, middle);
     double t0 = now_s();
     for (; started < nw; started++) {
-        w[started].ours = ours;
+        w[started].side = side;
         w[started].stream = stream;
         w[started].until = t0 + secs;
         w[started].n = 0;
@@ -538,9 +549,12 @@ static double conc_side(conc_worker *w, unsigned nw, int ours, int stream, doubl
         e = e != MS_OK ? e : w[i].err;
     }
     double dt = now_s() - t0;
-    conc_cpu(cpu1);
+    conc_cpu(cpu1, middle);
     if (e != MS_OK) {
-        fail(ours ? "concurrent secure turn" : "concurrent direct POST", e);
+        fail(side == CONC_SECURE  ? "concurrent secure turn"
+             : side == CONC_RELAY ? "concurrent POST through the relay"
+                                  : "concurrent direct POST",
+             e);
         return -1.0;
     }
     for (int k = 0; c && k < BENCH_N_CPU; k++) {
@@ -563,7 +577,7 @@ static int bench_profile(const bench_opts *o)
 {
     turn_ctx x;
     char prompt[96];
-    conc_worker w = {.x = &x, .ours = 1, .stream = o->profile_stream};
+    conc_worker w = {.x = &x, .side = CONC_SECURE, .stream = o->profile_stream};
     snprintf(prompt, sizeof prompt, SIZED_PROMPT, SIZED_BYTES[o->profile_size]);
     if (o->profile_gateway) { /* serve's turns or ask's (bench_e2e_gateway.c) */
         return bench_gateway_profile(o, E.url, S.ca, S.pk, PROMPT, LONG_PROMPT);
@@ -579,9 +593,38 @@ static int bench_profile(const bench_opts *o)
     return ok ? 0 : -1;
 }
 
+/* Both concurrency figures (whole, streamed) of `side` (CONC_SECURE or CONC_RELAY) against
+   direct, in ABBA rounds, into c[BENCH_N_CONC]. 0, or -1 (printed). */
+static int conc_figures(const bench_opts *o, conc_worker *w, int side, bench_conc_res *c)
+{
+    pid_t middle = side == CONC_RELAY ? E.relay[BENCH_RELAY_STACK].p.pid : E.sup.p.pid;
+    for (int k = 0; k < BENCH_N_CONC; k++) {
+        int stream = k == BENCH_CONC_STREAM;
+        /* warm-up: every session opened, every connection made, both sides once */
+        if (conc_side(w, o->conc_clients, side, stream, 0.0, NULL, middle) < 0 ||
+            conc_side(w, o->conc_clients, CONC_DIRECT, stream, 0.0, NULL, middle) < 0) {
+            return -1;
+        }
+        for (unsigned r = 0; r < o->rounds; r++) {
+            for (int i = 0; i < 2; i++) {
+                int ours = (i == 0) == (r % 2 == 1); /* ABBA */
+                double rate = conc_side(w, o->conc_clients, ours ? side : CONC_DIRECT, stream,
+                                        o->conc_round_s, &c[k], middle);
+                if (rate < 0) {
+                    return -1;
+                }
+                *(ours ? &c[k].ours[r] : &c[k].base[r]) = rate;
+            }
+        }
+        c[k].done = 1;
+    }
+    return 0;
+}
+
 static int bench_concurrent(const bench_opts *o, bench_results *res)
 {
     static conc_worker w[BENCH_CONC_CLIENTS];
+    static char relay_url[96];
     turn_ctx x;
     ms_client_cfg cc = {.url = E.url, .cacert = S.ca, .pinned_dev_pk = S.pk};
     ms_http_opts ho = {.connect_timeout_ms = 10000, .total_timeout_ms = 60000};
@@ -599,31 +642,37 @@ static int bench_concurrent(const bench_opts *o, bench_results *res)
         }
     }
     res->conc_round_s = o->conc_round_s;
-    for (int k = 0; k < BENCH_N_CONC; k++) {
-        bench_conc_res *c = &res->conc[k];
-        int stream = k == BENCH_CONC_STREAM;
-        /* warm-up: every session opened, every connection made, both sides once */
-        if (conc_side(w, o->conc_clients, 1, stream, 0.0, NULL) < 0 ||
-            conc_side(w, o->conc_clients, 0, stream, 0.0, NULL) < 0) {
+    if (conc_figures(o, w, CONC_SECURE, res->conc) != 0) {
+        goto out;
+    }
+    /* The floor: the same rounds through bench-stack-relay (TLS, certs/dev), then stopped. */
+    e2e_relay_cfg rcfg = {.bin = o->relay_bin, .dir = S.dir, .cert = S.cert, .key = S.key,
+                          .backend_port = E.sim.port};
+    ms_http_opts rho = ho;
+    rho.ca_file = S.ca;
+    if (e2e_relay_start(&E.relay[BENCH_RELAY_STACK], &rcfg) != 0) {
+        fprintf(stderr, "bench-e2e: the stack relay did not start\n");
+        goto out;
+    }
+    snprintf(relay_url, sizeof relay_url, "https://127.0.0.1:%u/v1/chat/completions",
+             E.relay[BENCH_RELAY_STACK].port);
+    for (unsigned i = 0; i < BENCH_CONC_CLIENTS; i++) {
+        w[i].relay_url = relay_url;
+        if (ms_http_client_new(&rho, &w[i].relay) != MS_OK) {
+            fail("concurrent relay set-up", MS_OK);
             goto out;
         }
-        for (unsigned r = 0; r < o->rounds; r++) {
-            for (int side = 0; side < 2; side++) {
-                int ours = (side == 0) == (r % 2 == 1); /* ABBA */
-                double rate = conc_side(w, o->conc_clients, ours, stream, o->conc_round_s, c);
-                if (rate < 0) {
-                    goto out;
-                }
-                *(ours ? &c->ours[r] : &c->base[r]) = rate;
-            }
-        }
-        c->done = 1;
+    }
+    int floor_ok = conc_figures(o, w, CONC_RELAY, res->conc_floor) == 0;
+    if (e2e_server_stop(&E.relay[BENCH_RELAY_STACK], E2E_STOP_GRACE_MS) != 0 || !floor_ok) {
+        goto out;
     }
     rc = 0;
 out:
     for (unsigned i = 0; i < BENCH_CONC_CLIENTS; i++) {
         ms_client_free(w[i].c);
         ms_http_client_free(w[i].http);
+        ms_http_client_free(w[i].relay);
         ms_buf_free(&w[i].out);
     }
     turn_ctx_close(&x);

@@ -139,6 +139,10 @@ typedef struct bench_results {
     bench_turn_res sized[BENCH_N_SIZES];
     size_t sized_bytes[BENCH_N_SIZES]; /* the reply's content */
     bench_conc_res conc[BENCH_N_CONC];
+    /* the same threads, rounds and requests through bench-stack-relay (the project's HTTP
+       stack relaying, nothing of ours) against direct: the floor of the concurrency figures;
+       its "supervisor" CPU is the relay's */
+    bench_conc_res conc_floor[BENCH_N_CONC];
     double conc_round_s;
     /* the floor: per relay, the turn request then the sized replies (BENCH_FL_*) */
     bench_turn_res floor[BENCH_N_RELAYS][BENCH_N_FL];

@@ -183,14 +183,15 @@ static double conc_ceiling(const bench_conc_res *c)
     return ours > 0 ? conc_cpu_per_turn(c, 0, -1) / ours : 0.0;
 }
 
-static void print_conc_cpu(FILE *f, const bench_conc_res *c, int stream)
+/* middle: who stands between the clients and llm-sim ("supervisor", "relay"). */
+static void print_conc_cpu(FILE *f, const bench_conc_res *c, int stream, const char *middle)
 {
     fprintf(f, "  CPU per turn%-33s %7.1f us %9.1f us  ceiling %.3f (client %.1f / %.1f, "
-               "supervisor %.1f, llm-sim %.1f / %.1f us)\n",
+               "%s %.1f, llm-sim %.1f / %.1f us)\n",
             stream ? ", streamed" : "", conc_cpu_per_turn(c, 1, -1) * 1e6,
             conc_cpu_per_turn(c, 0, -1) * 1e6, conc_ceiling(c),
             conc_cpu_per_turn(c, 1, BENCH_CPU_CLIENT) * 1e6,
-            conc_cpu_per_turn(c, 0, BENCH_CPU_CLIENT) * 1e6,
+            conc_cpu_per_turn(c, 0, BENCH_CPU_CLIENT) * 1e6, middle,
             conc_cpu_per_turn(c, 1, BENCH_CPU_SUP) * 1e6,
             conc_cpu_per_turn(c, 1, BENCH_CPU_SIM) * 1e6,
             conc_cpu_per_turn(c, 0, BENCH_CPU_SIM) * 1e6);
@@ -206,7 +207,16 @@ static void print_conc_rows(FILE *f, const bench_opts *o, const bench_results *r
         fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   [%.3f .. %.3f] (target >= %.1f)\n",
                 label, p.ours, p.base, p.ours / p.base, p.ratio, p.lo, p.hi,
                 k == BENCH_CONC_STREAM ? 0.8 : 0.6);
-        print_conc_cpu(f, &r->conc[k], k == BENCH_CONC_STREAM);
+        print_conc_cpu(f, &r->conc[k], k == BENCH_CONC_STREAM, "supervisor");
+    }
+    for (int k = 0; k < BENCH_N_CONC; k++) {
+        pair_fig p = pair_of(r->conc_floor[k].ours, r->conc_floor[k].base, o->rounds);
+        char label[64];
+        snprintf(label, sizeof label, "floor: %u at once, MHD+curl relay%s", o->conc_clients,
+                 k == BENCH_CONC_STREAM ? ", streamed" : "");
+        fprintf(f, "%-46s %10.0f/s %10.0f/s %8.3f %8.3f   [%.3f .. %.3f]\n", label, p.ours,
+                p.base, p.ours / p.base, p.ratio, p.lo, p.hi);
+        print_conc_cpu(f, &r->conc_floor[k], k == BENCH_CONC_STREAM, "relay");
     }
 }
 
@@ -218,7 +228,9 @@ static void print_conc_note(FILE *f, const bench_opts *o, const bench_results *r
                "turns per second of all threads together. CPU per turn: utime + stime of the "
                "bench (the clients), the supervisor and llm-sim over all rounds of a side, "
                "summed; the ceiling (direct's CPU per turn over ours) is the ratio when the "
-               "cores are the limit.\n",
+               "cores are the limit. floor: the same threads and requests through "
+               "bench-stack-relay (libmicrohttpd + GnuTLS in, libcurl out, nothing of ours; "
+               "TLS, certs/dev), in rounds of their own against direct.\n",
             o->rounds, r->conc_round_s, o->conc_clients, r->reply_bytes);
 }
 
@@ -609,14 +621,25 @@ static void print_json_perf(const bench_opts *o, const bench_results *r)
     print_json_pair("concurrent16", &c16, "per_s", 1.0);
     print_json_pair("concurrent16_stream", &c16s, "per_s", 1.0);
     for (int k = 0; k < BENCH_N_CONC; k++) {
-        const bench_conc_res *c = &r->conc[k];
-        printf("\"%s_cpu\": {\"ceiling\": %.4f, \"secure_us\": %.1f, \"direct_us\": %.1f, "
-               "\"client_us\": [%.1f, %.1f], \"supervisor_us\": %.1f, \"llm_sim_us\": [%.1f, "
+        pair_fig p = pair_of(r->conc_floor[k].ours, r->conc_floor[k].base, o->rounds);
+        print_json_pair_as(k == BENCH_CONC_STREAM ? "relay_stack_concurrent16_stream"
+                                                  : "relay_stack_concurrent16",
+                           &p, "relay", "per_s", 1.0);
+    }
+    for (int k = 0; k < 2 * BENCH_N_CONC; k++) {
+        const bench_conc_res *c = k < BENCH_N_CONC ? &r->conc[k] : &r->conc_floor[k - BENCH_N_CONC];
+        static const char *const names[2 * BENCH_N_CONC] = {
+            "concurrent16", "concurrent16_stream", "relay_stack_concurrent16",
+            "relay_stack_concurrent16_stream"};
+        const char *ours = k < BENCH_N_CONC ? "secure" : "relay",
+                   *middle = k < BENCH_N_CONC ? "supervisor" : "relay";
+        printf("\"%s_cpu\": {\"ceiling\": %.4f, \"%s_us\": %.1f, \"direct_us\": %.1f, "
+               "\"client_us\": [%.1f, %.1f], \"%s_us\": %.1f, \"llm_sim_us\": [%.1f, "
                "%.1f]}, ",
-               k == BENCH_CONC_STREAM ? "concurrent16_stream" : "concurrent16", conc_ceiling(c),
+               names[k], conc_ceiling(c), ours,
                conc_cpu_per_turn(c, 1, -1) * 1e6, conc_cpu_per_turn(c, 0, -1) * 1e6,
                conc_cpu_per_turn(c, 1, BENCH_CPU_CLIENT) * 1e6,
-               conc_cpu_per_turn(c, 0, BENCH_CPU_CLIENT) * 1e6,
+               conc_cpu_per_turn(c, 0, BENCH_CPU_CLIENT) * 1e6, middle,
                conc_cpu_per_turn(c, 1, BENCH_CPU_SUP) * 1e6,
                conc_cpu_per_turn(c, 1, BENCH_CPU_SIM) * 1e6,
                conc_cpu_per_turn(c, 0, BENCH_CPU_SIM) * 1e6);
