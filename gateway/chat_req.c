@@ -77,6 +77,7 @@ static ms_err read_message(parse *p, ms_json_val mv)
     const char *key;
     ms_chat_msg *m = &p->msgs[p->n_msgs];
     memset(m, 0, sizeof *m);
+    TRY(ms_json_as_obj(mv, &mv)); /* before its keys are read: an array's elements have none */
     ms_json_iter it = ms_json_iter_init(mv);
     while (ms_json_iter_next(&it, &v, &key)) {
         ENSURE(strcmp(key, "role") == 0 || strcmp(key, "content") == 0 || strcmp(key, "name") == 0,

@@ -86,6 +86,10 @@ static void test_refuses(void)
     refused("[]", MS_ERR_JSON_TYPE, NULL);
     refused("{}", MS_ERR_JSON_MISSING, "messages");
     refused("{\"messages\":[]}", MS_ERR_GW_REQUEST, "messages");
+    /* A message that is an array (its elements have no key): refused, not read (fuzz). */
+    refused("{\"messages\":[[{\"role\":\"user\",\"content\":\"hi\"}]]}", MS_ERR_JSON_TYPE,
+            "messages");
+    refused("{\"messages\":[\"hi\"]}", MS_ERR_JSON_TYPE, "messages");
     refused("{" USER ",\"tools\":[]}", MS_ERR_GW_REQUEST, "tools");
     refused("{" USER ",\"whatever\":1}", MS_ERR_GW_REQUEST, "(an unknown field)");
     refused("{" USER ",\"temperature\":2.5}", MS_ERR_JSON_RANGE, "temperature");
