@@ -153,9 +153,10 @@ static pair_fig sized_fig(const bench_opts *o, const bench_results *r, int sz)
     return pair_of(r->sized[sz].ours_s, r->sized[sz].base_s, o->rounds);
 }
 
-static pair_fig conc_fig(const bench_opts *o, const bench_results *r, int k)
+/* A concurrency figure (ours over direct, turns a second, paired). */
+static pair_fig conc_fig(const bench_opts *o, const bench_conc_res *c)
 {
-    return pair_of(r->conc[k].ours, r->conc[k].base, o->rounds);
+    return pair_of(c->ours, c->base, o->rounds);
 }
 
 /* CPU per turn of each process on one side of a concurrency figure, and their sum. */
@@ -200,7 +201,7 @@ static void print_conc_cpu(FILE *f, const bench_conc_res *c, int stream, const c
 static void print_conc_rows(FILE *f, const bench_opts *o, const bench_results *r)
 {
     for (int k = 0; k < BENCH_N_CONC; k++) {
-        pair_fig p = conc_fig(o, r, k);
+        pair_fig p = conc_fig(o, &r->conc[k]);
         char label[64];
         snprintf(label, sizeof label, "%u clients at once vs direct%s", o->conc_clients,
                  k == BENCH_CONC_STREAM ? ", streamed" : "");
@@ -210,7 +211,7 @@ static void print_conc_rows(FILE *f, const bench_opts *o, const bench_results *r
         print_conc_cpu(f, &r->conc[k], k == BENCH_CONC_STREAM, "supervisor");
     }
     for (int k = 0; k < BENCH_N_CONC; k++) {
-        pair_fig p = pair_of(r->conc_floor[k].ours, r->conc_floor[k].base, o->rounds);
+        pair_fig p = conc_fig(o, &r->conc_floor[k]);
         char label[64];
         snprintf(label, sizeof label, "floor: %u at once, MHD+curl relay%s", o->conc_clients,
                  k == BENCH_CONC_STREAM ? ", streamed" : "");
@@ -605,8 +606,8 @@ static void print_json_perf(const bench_opts *o, const bench_results *r)
 {
     int cpu_paired;
     pair_fig cpu = cpu_fig(o, r, &cpu_paired), r64 = sized_fig(o, r, BENCH_SZ_64K),
-             r1m = sized_fig(o, r, BENCH_SZ_1M), c16 = conc_fig(o, r, BENCH_CONC_WHOLE),
-             c16s = conc_fig(o, r, BENCH_CONC_STREAM), r1k = sized_fig(o, r, BENCH_SZ_1K);
+             r1m = sized_fig(o, r, BENCH_SZ_1M), c16 = conc_fig(o, &r->conc[BENCH_CONC_WHOLE]),
+             c16s = conc_fig(o, &r->conc[BENCH_CONC_STREAM]), r1k = sized_fig(o, r, BENCH_SZ_1K);
     printf("\"reply_64k_vs_direct\": %.4f, \"reply_1m_vs_direct\": %.4f, "
            "\"concurrent16_vs_direct\": %.4f, \"concurrent16_stream_vs_direct\": %.4f, "
            "\"supervisor_cpu_per_turn_vs_engine\": %.4f, ",
@@ -621,7 +622,7 @@ static void print_json_perf(const bench_opts *o, const bench_results *r)
     print_json_pair("concurrent16", &c16, "per_s", 1.0);
     print_json_pair("concurrent16_stream", &c16s, "per_s", 1.0);
     for (int k = 0; k < BENCH_N_CONC; k++) {
-        pair_fig p = pair_of(r->conc_floor[k].ours, r->conc_floor[k].base, o->rounds);
+        pair_fig p = conc_fig(o, &r->conc_floor[k]);
         print_json_pair_as(k == BENCH_CONC_STREAM ? "relay_stack_concurrent16_stream"
                                                   : "relay_stack_concurrent16",
                            &p, "relay", "per_s", 1.0);
@@ -631,7 +632,8 @@ static void print_json_perf(const bench_opts *o, const bench_results *r)
         static const char *const names[2 * BENCH_N_CONC] = {
             "concurrent16", "concurrent16_stream", "relay_stack_concurrent16",
             "relay_stack_concurrent16_stream"};
-        const char *ours = k < BENCH_N_CONC ? "secure" : "relay",
+        /* all processes on our side ("secure", "via_relay"), and the one in the middle */
+        const char *ours = k < BENCH_N_CONC ? "secure" : "via_relay",
                    *middle = k < BENCH_N_CONC ? "supervisor" : "relay";
         printf("\"%s_cpu\": {\"ceiling\": %.4f, \"%s_us\": %.1f, \"direct_us\": %.1f, "
                "\"client_us\": [%.1f, %.1f], \"%s_us\": %.1f, \"llm_sim_us\": [%.1f, "

@@ -147,6 +147,13 @@ static ms_err parse_dev_key(ms_attest_policy *p, ms_json_val root, const char *b
     return MS_OK;
 }
 
+/* A member key that is a number 0..max: digits, no leading zero ("05", " 5" or "+5" would
+   name 5 a second time, and the later value would silently win). */
+static bool index_key(const char *key, uint64_t max, uint64_t *n)
+{
+    return !(key[0] == '0' && key[1] != '\0') && ms_text_read_u64(key, max, n);
+}
+
 static ms_err parse_pcrs(ms_attest_policy *p, ms_json_val tpm)
 {
     ms_json_val pcrs, v;
@@ -154,10 +161,8 @@ static ms_err parse_pcrs(ms_attest_policy *p, ms_json_val tpm)
     TRY(req_obj(p, tpm, "pcrs", "tpm2", &pcrs));
     ms_json_iter it = ms_json_iter_init(pcrs);
     while (ms_json_iter_next(&it, &v, &key)) {
-        /* Digits, no leading zero: "05", " 5" or "+5" would name PCR 5 a second time. */
         uint64_t n;
-        if ((key[0] == '0' && key[1] != '\0') ||
-            !ms_text_read_u64(key, MS_TPM2_NUM_PCRS - 1, &n)) {
+        if (!index_key(key, MS_TPM2_NUM_PCRS - 1, &n)) {
             return fail(p, MS_ERR_CONFIG, "tpm2.pcrs: \"%.10s\" is not a PCR number 0..23", key);
         }
         TRY(hex_field(p, pcrs, key, "tpm2.pcrs", p->tpm2.pcr_values[n], MS_TPM2_DIGEST_LEN));
@@ -484,7 +489,7 @@ static ms_err parse_nv_meas(ms_attest_policy *p, ms_json_val o)
     ms_json_iter it = ms_json_iter_init(m);
     while (ms_json_iter_next(&it, &v, &key)) {
         uint64_t idx;
-        if (key[0] == '0' || !ms_text_read_u64(key, 254, &idx) || idx == 0) {
+        if (!index_key(key, 254, &idx) || idx == 0) {
             return fail(p, MS_ERR_CONFIG, "nvidia_gpu.measurements: \"%.20s\" is not an index 1..254", key);
         }
         ms_nvgpu_meas *dst = &p->nv_meas[p->nvgpu.n_meas];
@@ -594,9 +599,8 @@ static ms_err parse_pcr_map(ms_attest_policy *p, ms_json_val obj, const char *wh
     }
     ms_json_iter it = ms_json_iter_init(pcrs);
     while (ms_json_iter_next(&it, &v, &key)) {
-        uint64_t n; /* digits, no leading zero, as above */
-        if ((key[0] == '0' && key[1] != '\0') ||
-            !ms_text_read_u64(key, MS_TPM2_NUM_PCRS - 1, &n)) {
+        uint64_t n;
+        if (!index_key(key, MS_TPM2_NUM_PCRS - 1, &n)) {
             return fail(p, MS_ERR_CONFIG, "%s.pcrs: \"%.10s\" is not a PCR number 0..23", where,
                         key);
         }
